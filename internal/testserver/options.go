@@ -1,0 +1,67 @@
+package testserver
+
+import (
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
+)
+
+// Reflection says which server reflection versions a Server registers.
+type Reflection int
+
+const (
+	// ReflectionAll registers grpc.reflection.v1 and v1alpha (the default).
+	ReflectionAll Reflection = iota
+	// ReflectionNone registers no reflection service.
+	ReflectionNone
+	// ReflectionV1Alpha registers only the older v1alpha service.
+	ReflectionV1Alpha
+)
+
+type config struct {
+	addr          string
+	reflection    Reflection
+	certs         *Certs
+	clientAuth    bool
+	serverOptions []grpc.ServerOption
+}
+
+// Option configures a Server.
+type Option func(*config)
+
+// WithAddr listens on addr instead of 127.0.0.1:0.
+func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
+
+// WithoutReflection registers no reflection service.
+func WithoutReflection() Option { return WithReflection(ReflectionNone) }
+
+// WithReflection chooses which reflection versions are registered.
+func WithReflection(r Reflection) Option { return func(c *config) { c.reflection = r } }
+
+// WithTLS serves TLS with the server certificate of certs. With clientAuth the
+// server also demands a client certificate signed by the same CA (mTLS).
+func WithTLS(certs *Certs, clientAuth bool) Option {
+	return func(c *config) { c.certs, c.clientAuth = certs, clientAuth }
+}
+
+// WithKeepalivePolicy sets the server's keepalive enforcement policy (the
+// minimum ping interval it tolerates before answering with GOAWAY
+// too_many_pings).
+func WithKeepalivePolicy(p keepalive.EnforcementPolicy) Option {
+	return WithServerOptions(grpc.KeepaliveEnforcementPolicy(p))
+}
+
+// WithKeepaliveParams sets MaxConnectionIdle, MaxConnectionAge,
+// MaxConnectionAgeGrace and the server's own keepalive pings.
+func WithKeepaliveParams(p keepalive.ServerParameters) Option {
+	return WithServerOptions(grpc.KeepaliveParams(p))
+}
+
+// WithMaxConcurrentStreams limits the streams one connection may have open.
+func WithMaxConcurrentStreams(n uint32) Option {
+	return WithServerOptions(grpc.MaxConcurrentStreams(n))
+}
+
+// WithServerOptions passes any other grpc.ServerOption through.
+func WithServerOptions(opts ...grpc.ServerOption) Option {
+	return func(c *config) { c.serverOptions = append(c.serverOptions, opts...) }
+}

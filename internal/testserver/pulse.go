@@ -1,0 +1,237 @@
+package testserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+)
+
+// Request metadata keys that steer a call (see the package doc).
+const (
+	MDDelay         = "x-pulse-delay"
+	MDStatus        = "x-pulse-status"
+	MDStatusMessage = "x-pulse-status-message"
+	MDFailAfter     = "x-pulse-fail-after"
+	MDMessages      = "x-pulse-messages"
+	MDSize          = "x-pulse-size"
+	MDEchoHeaders   = "x-pulse-echo-headers"
+)
+
+// DefaultStreamMessages is how many responses ServerStream sends unless told.
+const DefaultStreamMessages = 3
+
+type pulseService struct {
+	pulsepb.UnimplementedPulseServer
+	unary, serverStream, clientStream, bidi atomic.Int64
+}
+
+func (p *pulseService) calls(method string) int64 {
+	switch method {
+	case "Unary":
+		return p.unary.Load()
+	case "ServerStream":
+		return p.serverStream.Load()
+	case "ClientStream":
+		return p.clientStream.Load()
+	case "Bidi":
+		return p.bidi.Load()
+	}
+	return 0
+}
+
+// behaviour is what the request metadata asked of one call.
+type behaviour struct {
+	delay     time.Duration
+	fail      *status.Status // nil: succeed
+	failAfter int            // responses (or requests read) before failing
+	messages  int
+	size      int
+}
+
+func parseBehaviour(ctx context.Context) (behaviour, error) {
+	b := behaviour{messages: DefaultStreamMessages}
+	md, _ := metadata.FromIncomingContext(ctx)
+	get := func(key string) string {
+		if v := md.Get(key); len(v) > 0 {
+			return v[len(v)-1]
+		}
+		return ""
+	}
+	var err error
+	if v := get(MDDelay); v != "" {
+		if b.delay, err = time.ParseDuration(v); err != nil || b.delay < 0 {
+			return b, status.Errorf(codes.InvalidArgument, "%s: %q is not a duration", MDDelay, v)
+		}
+	}
+	for key, dst := range map[string]*int{MDFailAfter: &b.failAfter, MDMessages: &b.messages, MDSize: &b.size} {
+		if v := get(key); v != "" {
+			if *dst, err = strconv.Atoi(v); err != nil || *dst < 0 {
+				return b, status.Errorf(codes.InvalidArgument, "%s: %q is not a count", key, v)
+			}
+		}
+	}
+	if v := get(MDStatus); v != "" {
+		var c codes.Code
+		if err := c.UnmarshalJSON([]byte(strconv.Quote(strings.ToUpper(v)))); err != nil {
+			if n, nerr := strconv.Atoi(v); nerr == nil {
+				c = codes.Code(n)
+			} else {
+				return b, status.Errorf(codes.InvalidArgument, "%s: %q is not a status code", MDStatus, v)
+			}
+		}
+		if c != codes.OK {
+			msg := get(MDStatusMessage)
+			if msg == "" {
+				msg = fmt.Sprintf("failed as asked by %s", MDStatus)
+			}
+			b.fail = status.New(c, msg)
+		}
+	}
+	if get(MDEchoHeaders) == "true" {
+		echo := metadata.MD{}
+		for k, v := range md {
+			if !strings.HasPrefix(k, ":") && !strings.HasPrefix(k, "grpc-") &&
+				k != "content-type" && k != "user-agent" && k != "te" {
+				echo[k] = v
+			}
+		}
+		if err := grpc.SetHeader(ctx, echo); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// failNow reports whether the call must fail after done responses.
+func (b behaviour) failNow(done int) bool { return b.fail != nil && done >= b.failAfter }
+
+func (b behaviour) wait(ctx context.Context) error {
+	if b.delay <= 0 {
+		return nil
+	}
+	t := time.NewTimer(b.delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
+	}
+}
+
+func (b behaviour) response(req *pulsepb.Request, seq, received int) *pulsepb.Response {
+	r := &pulsepb.Response{Seq: int64(seq), Received: int64(received)}
+	if req != nil {
+		r.Message, r.Id = req.GetMessage(), req.GetId()
+	}
+	if b.size > 0 {
+		r.Payload = make([]byte, b.size)
+	}
+	return r
+}
+
+func (p *pulseService) Unary(ctx context.Context, req *pulsepb.Request) (*pulsepb.Response, error) {
+	p.unary.Add(1)
+	b, err := parseBehaviour(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.wait(ctx); err != nil {
+		return nil, err
+	}
+	if b.fail != nil {
+		return nil, b.fail.Err()
+	}
+	return b.response(req, 1, 1), nil
+}
+
+func (p *pulseService) ServerStream(req *pulsepb.Request, stream grpc.ServerStreamingServer[pulsepb.Response]) error {
+	p.serverStream.Add(1)
+	ctx := stream.Context()
+	b, err := parseBehaviour(ctx)
+	if err != nil {
+		return err
+	}
+	for sent := 0; ; sent++ {
+		if b.failNow(sent) {
+			return b.fail.Err()
+		}
+		if sent == b.messages {
+			return nil
+		}
+		if err := b.wait(ctx); err != nil {
+			return err
+		}
+		if err := stream.Send(b.response(req, sent+1, 1)); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *pulseService) ClientStream(stream grpc.ClientStreamingServer[pulsepb.Request, pulsepb.Response]) error {
+	p.clientStream.Add(1)
+	ctx := stream.Context()
+	b, err := parseBehaviour(ctx)
+	if err != nil {
+		return err
+	}
+	var last *pulsepb.Request
+	received := 0
+	for !b.failNow(received) {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		last = req
+		received++
+	}
+	if b.fail != nil {
+		return b.fail.Err()
+	}
+	if err := b.wait(ctx); err != nil {
+		return err
+	}
+	return stream.SendAndClose(b.response(last, 1, received))
+}
+
+func (p *pulseService) Bidi(stream grpc.BidiStreamingServer[pulsepb.Request, pulsepb.Response]) error {
+	p.bidi.Add(1)
+	ctx := stream.Context()
+	b, err := parseBehaviour(ctx)
+	if err != nil {
+		return err
+	}
+	for sent := 0; ; sent++ {
+		if b.failNow(sent) {
+			return b.fail.Err()
+		}
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := b.wait(ctx); err != nil {
+			return err
+		}
+		if err := stream.Send(b.response(req, sent+1, sent+1)); err != nil {
+			return err
+		}
+	}
+}
