@@ -1,0 +1,134 @@
+package runner
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+)
+
+// Dial connects to t and returns once the connection is ready. When it cannot
+// connect within t.ConnectTimeout it returns a *DialError naming the cause
+// (refused, no answer, TLS/plaintext mismatch, HTTP/1 server, certificate...).
+// When ctx is cancelled it returns ctx's error. opts are appended to the dial
+// options built from t.
+func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	dialOpts, err := t.DialOptions()
+	if err != nil {
+		return nil, err
+	}
+	cc, err := grpc.NewClient(t.Addr, append(dialOpts, opts...)...)
+	if err != nil {
+		return nil, &DialError{Addr: t.Addr, Cause: CauseBadTarget, Err: err}
+	}
+	waitCtx := ctx
+	if t.ConnectTimeout > 0 {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithTimeout(ctx, t.ConnectTimeout)
+		defer cancel()
+	}
+	if err := waitReady(waitCtx, cc); err != nil {
+		cc.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, classifyTimeout(t)
+		}
+		return nil, classify(t, err)
+	}
+	return cc, nil
+}
+
+// DialOptions returns the grpc-go dial options that t stands for.
+func (t Target) DialOptions() ([]grpc.DialOption, error) {
+	creds, err := t.credentials()
+	if err != nil {
+		return nil, err
+	}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	if t.Authority != "" {
+		opts = append(opts, grpc.WithAuthority(t.Authority))
+	}
+	if t.MaxMsgSize > 0 {
+		opts = append(opts, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(t.MaxMsgSize)))
+	}
+	if t.UserAgent != "" {
+		opts = append(opts, grpc.WithUserAgent(t.UserAgent))
+	}
+	return opts, nil
+}
+
+func (t Target) credentials() (credentials.TransportCredentials, error) {
+	if t.Plaintext {
+		return insecure.NewCredentials(), nil
+	}
+	cfg := &tls.Config{InsecureSkipVerify: t.Insecure, MinVersion: tls.VersionTLS12}
+	if t.CACert != "" {
+		pem, err := os.ReadFile(t.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("--cacert: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--cacert %s: no PEM certificate in the file", t.CACert)
+		}
+	}
+	if t.Cert != "" {
+		pair, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		if err != nil {
+			return nil, fmt.Errorf("--cert/--key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return credentials.NewTLS(cfg), nil
+}
+
+// waitReady drives cc to READY. It returns the connection's last error at the
+// first TRANSIENT_FAILURE (retrying with backoff would only hide the cause)
+// and ctx's error when ctx ends first.
+func waitReady(ctx context.Context, cc *grpc.ClientConn) error {
+	for {
+		state := cc.GetState()
+		switch state {
+		case connectivity.Ready:
+			return nil
+		case connectivity.Idle:
+			cc.Connect()
+		case connectivity.TransientFailure:
+			if err := lastError(ctx, cc); err != nil {
+				return err
+			}
+		case connectivity.Shutdown:
+			return errors.New("the client connection was closed")
+		}
+		if !cc.WaitForStateChange(ctx, state) {
+			return ctx.Err()
+		}
+	}
+}
+
+// lastError returns why cc's latest connection attempt failed. grpc-go keeps
+// that error in the picker of a failed channel, and a fail-fast RPC returns
+// it at once, without reaching any server; nil means the channel left
+// TRANSIENT_FAILURE in the meantime.
+func lastError(ctx context.Context, cc *grpc.ClientConn) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	err := cc.Invoke(ctx, healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}, &healthpb.HealthCheckResponse{})
+	if status.Code(err) == codes.Unavailable {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,118 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+)
+
+// Kind is the RPC kind of a method.
+type Kind string
+
+// The four RPC kinds, as they are named in reports.
+const (
+	Unary        Kind = "unary"
+	ServerStream Kind = "server_stream"
+	ClientStream Kind = "client_stream"
+	Bidi         Kind = "bidi"
+)
+
+// KindOf returns the RPC kind of md.
+func KindOf(md protoreflect.MethodDescriptor) Kind {
+	switch {
+	case md.IsStreamingClient() && md.IsStreamingServer():
+		return Bidi
+	case md.IsStreamingClient():
+		return ClientStream
+	case md.IsStreamingServer():
+		return ServerStream
+	}
+	return Unary
+}
+
+// FullMethod returns the method's path as sent on the wire: /pkg.Service/Method.
+func FullMethod(md protoreflect.MethodDescriptor) string {
+	return fmt.Sprintf("/%s/%s", md.Parent().FullName(), md.Name())
+}
+
+// Result is what a call returned besides its messages.
+type Result struct {
+	Header  metadata.MD
+	Trailer metadata.MD
+}
+
+// Invoke makes one call of md on cc, of whatever kind md is. Unary and
+// server-streaming methods take exactly one request; streaming requests are
+// sent in order, then the send side is closed. Each response is passed to
+// onResponse in order (an error from it cancels the call and is returned).
+// The call's own failure is returned as a gRPC status error.
+func Invoke(ctx context.Context, cc grpc.ClientConnInterface, md protoreflect.MethodDescriptor,
+	reqs []proto.Message, onResponse func(proto.Message) error) (Result, error) {
+	kind := KindOf(md)
+	if (kind == Unary || kind == ServerStream) && len(reqs) != 1 {
+		return Result{}, fmt.Errorf("a %s method takes exactly one request message, got %d", kind, len(reqs))
+	}
+	var res Result
+	opts := []grpc.CallOption{grpc.Header(&res.Header), grpc.Trailer(&res.Trailer)}
+	if kind == Unary {
+		resp := dynamicpb.NewMessage(md.Output())
+		if err := cc.Invoke(ctx, FullMethod(md), reqs[0], resp, opts...); err != nil {
+			return res, err
+		}
+		return res, onResponse(resp)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	desc := &grpc.StreamDesc{ServerStreams: md.IsStreamingServer(), ClientStreams: md.IsStreamingClient()}
+	stream, err := cc.NewStream(ctx, desc, FullMethod(md), opts...)
+	if err != nil {
+		return res, err
+	}
+	sendErr := make(chan error, 1)
+	go func() { sendErr <- sendAll(stream, reqs) }()
+	if kind == ClientStream {
+		// The single response only comes after the send side is closed.
+		if err := <-sendErr; err != nil {
+			return res, err
+		}
+	}
+	for {
+		resp := dynamicpb.NewMessage(md.Output())
+		err := stream.RecvMsg(resp)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return res, err
+		}
+		if err := onResponse(resp); err != nil {
+			return res, err
+		}
+	}
+	if kind != ClientStream {
+		return res, <-sendErr
+	}
+	return res, nil
+}
+
+// sendAll sends reqs and closes the send side. io.EOF from SendMsg means the
+// server ended the call; its status comes from RecvMsg, so it is not an error
+// of sending.
+func sendAll(stream grpc.ClientStream, reqs []proto.Message) error {
+	for _, req := range reqs {
+		if err := stream.SendMsg(req); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+	return stream.CloseSend()
+}

@@ -1,0 +1,144 @@
+package runner
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+)
+
+func pulseMethod(name string) protoreflect.MethodDescriptor {
+	return pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName(protoreflect.Name(name))
+}
+
+func requests(ids ...int64) []proto.Message {
+	var msgs []proto.Message
+	for _, id := range ids {
+		msgs = append(msgs, &pulsepb.Request{Id: id, Message: "m"})
+	}
+	return msgs
+}
+
+func TestKindOf(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]Kind{"Unary": Unary, "ServerStream": ServerStream, "ClientStream": ClientStream, "Bidi": Bidi} {
+		if got := KindOf(pulseMethod(name)); got != want {
+			t.Errorf("KindOf(%s) = %s, want %s", name, got, want)
+		}
+	}
+	if got := FullMethod(pulseMethod("Bidi")); got != "/grpcpulse.test.v1.Pulse/Bidi" {
+		t.Errorf("FullMethod = %s", got)
+	}
+}
+
+func TestInvoke(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	cc, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+
+	tests := []struct {
+		name     string
+		method   string
+		md       []string
+		reqs     []proto.Message
+		timeout  time.Duration
+		wantSeq  []int64 // seq of each response
+		wantRecv int64   // received of the last response
+		wantCode codes.Code
+	}{
+		{name: "unary", method: "Unary", reqs: requests(7), wantSeq: []int64{1}, wantRecv: 1},
+		{name: "server stream", method: "ServerStream", md: []string{testserver.MDMessages, "5"}, reqs: requests(1),
+			wantSeq: []int64{1, 2, 3, 4, 5}, wantRecv: 1},
+		{name: "client stream", method: "ClientStream", reqs: requests(1, 2, 3), wantSeq: []int64{1}, wantRecv: 3},
+		{name: "client stream of none", method: "ClientStream", wantSeq: []int64{1}, wantRecv: 0},
+		{name: "bidi", method: "Bidi", reqs: requests(1, 2, 3, 4), wantSeq: []int64{1, 2, 3, 4}, wantRecv: 4},
+		{name: "unary fails", method: "Unary", md: []string{testserver.MDStatus, "NOT_FOUND"}, reqs: requests(1),
+			wantCode: codes.NotFound},
+		{name: "server stream fails late", method: "ServerStream", reqs: requests(1),
+			md:      []string{testserver.MDStatus, "unavailable", testserver.MDFailAfter, "2"},
+			wantSeq: []int64{1, 2}, wantRecv: 1, wantCode: codes.Unavailable},
+		{name: "client stream fails early", method: "ClientStream", reqs: requests(1, 2, 3),
+			md: []string{testserver.MDStatus, "7"}, wantCode: codes.PermissionDenied},
+		{name: "bidi fails late", method: "Bidi", reqs: requests(1, 2, 3),
+			md:      []string{testserver.MDStatus, "INTERNAL", testserver.MDFailAfter, "1"},
+			wantSeq: []int64{1}, wantRecv: 1, wantCode: codes.Internal},
+		{name: "deadline", method: "Unary", reqs: requests(1), md: []string{testserver.MDDelay, "10s"},
+			timeout: 50 * time.Millisecond, wantCode: codes.DeadlineExceeded},
+		{name: "bad control metadata", method: "Unary", reqs: requests(1), md: []string{testserver.MDDelay, "soon"},
+			wantCode: codes.InvalidArgument},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := metadata.AppendToOutgoingContext(context.Background(), tt.md...)
+			timeout := tt.timeout
+			if timeout == 0 {
+				timeout = 10 * time.Second
+			}
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			var seqs []int64
+			var lastRecv int64
+			_, err := Invoke(ctx, cc, pulseMethod(tt.method), tt.reqs, func(m proto.Message) error {
+				fields := m.ProtoReflect()
+				seqs = append(seqs, fields.Get(fields.Descriptor().Fields().ByName("seq")).Int())
+				lastRecv = fields.Get(fields.Descriptor().Fields().ByName("received")).Int()
+				return nil
+			})
+			if got := status.Code(err); got != tt.wantCode {
+				t.Fatalf("code = %s (%v), want %s", got, err, tt.wantCode)
+			}
+			if len(seqs) != len(tt.wantSeq) {
+				t.Fatalf("responses seq = %v, want %v", seqs, tt.wantSeq)
+			}
+			for i := range seqs {
+				if seqs[i] != tt.wantSeq[i] {
+					t.Fatalf("responses seq = %v, want %v", seqs, tt.wantSeq)
+				}
+			}
+			if len(seqs) > 0 && lastRecv != tt.wantRecv {
+				t.Errorf("received = %d, want %d", lastRecv, tt.wantRecv)
+			}
+		})
+	}
+}
+
+func TestInvokeHeadersAndCounts(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	cc, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	ctx := metadata.AppendToOutgoingContext(context.Background(), testserver.MDEchoHeaders, "true", "x-mine", "v")
+	for range 3 {
+		res, err := Invoke(ctx, cc, pulseMethod("Unary"), requests(1), func(proto.Message) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Header.Get("x-mine"); len(got) != 1 || got[0] != "v" {
+			t.Errorf("echoed header x-mine = %v, want [v]", got)
+		}
+	}
+	if got := srv.Calls("Unary"); got != 3 {
+		t.Errorf("server counted %d unary calls, want 3", got)
+	}
+	if _, err := Invoke(ctx, cc, pulseMethod("Unary"), requests(1, 2), nil); err == nil {
+		t.Error("a unary call with two requests was accepted")
+	}
+}

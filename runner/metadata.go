@@ -1,0 +1,84 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"google.golang.org/grpc/metadata"
+)
+
+// Metadata is the request metadata given on the command line.
+type Metadata struct {
+	// Headers ("key: value") go with calls and with reflection requests.
+	Headers []string `json:"headers,omitempty"`
+	// ReflectHeaders go with reflection requests only.
+	ReflectHeaders []string `json:"reflect_headers,omitempty"`
+	// Expand replaces ${NAME} in values with the environment variable NAME.
+	Expand bool `json:"expand_headers,omitempty"`
+	// LookupEnv resolves ${NAME}; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool) `json:"-"`
+}
+
+// AddFlags binds -H, --reflect-header and --expand-headers.
+func (m *Metadata) AddFlags(fs *pflag.FlagSet) {
+	fs.StringArrayVarP(&m.Headers, "header", "H", nil, "request metadata `'key: value'` for calls and reflection (repeatable)")
+	fs.StringArrayVar(&m.ReflectHeaders, "reflect-header", nil, "metadata `'key: value'` for reflection requests only (repeatable)")
+	fs.BoolVar(&m.Expand, "expand-headers", false, "replace ${NAME} in header values with environment variable NAME")
+}
+
+// Validate parses every header once, so that a bad one is a usage error.
+func (m *Metadata) Validate() error {
+	if _, err := m.Call(); err != nil {
+		return err
+	}
+	_, err := m.Reflection()
+	return err
+}
+
+// Call returns the metadata sent with calls.
+func (m *Metadata) Call() (metadata.MD, error) { return m.parse(m.Headers) }
+
+// Reflection returns the metadata sent with reflection requests.
+func (m *Metadata) Reflection() (metadata.MD, error) {
+	return m.parse(append(append([]string(nil), m.Headers...), m.ReflectHeaders...))
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+func (m *Metadata) parse(headers []string) (metadata.MD, error) {
+	md := metadata.MD{}
+	lookup := m.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	for _, h := range headers {
+		key, value, ok := strings.Cut(h, ":")
+		key = strings.ToLower(strings.TrimSpace(key))
+		if !ok || key == "" {
+			return nil, fmt.Errorf("header %q: want 'key: value'", h)
+		}
+		if strings.HasPrefix(key, ":") || strings.HasPrefix(key, "grpc-") {
+			return nil, fmt.Errorf("header %q: %q is reserved by gRPC", h, key)
+		}
+		value = strings.TrimSpace(value)
+		if m.Expand {
+			var missing []string
+			value = envRef.ReplaceAllStringFunc(value, func(ref string) string {
+				name := envRef.FindStringSubmatch(ref)[1]
+				v, found := lookup(name)
+				if !found {
+					missing = append(missing, name)
+				}
+				return v
+			})
+			if len(missing) > 0 {
+				return nil, fmt.Errorf("header %q: environment variable %s is not set", key, strings.Join(missing, ", "))
+			}
+		}
+		md.Append(key, value)
+	}
+	return md, nil
+}

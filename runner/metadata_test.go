@@ -1,0 +1,72 @@
+package runner
+
+import (
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/metadata"
+)
+
+func TestMetadata(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"TOKEN": "s3cret", "EMPTY": ""}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	tests := []struct {
+		name    string
+		m       Metadata
+		call    metadata.MD
+		reflect metadata.MD
+		wantErr string
+	}{
+		{name: "none", call: metadata.MD{}, reflect: metadata.MD{}},
+		{name: "trimmed and lower-cased",
+			m:    Metadata{Headers: []string{"X-Key:  v1 ", "x-key: v2"}},
+			call: metadata.MD{"x-key": {"v1", "v2"}}, reflect: metadata.MD{"x-key": {"v1", "v2"}}},
+		{name: "reflect only",
+			m:    Metadata{Headers: []string{"a: 1"}, ReflectHeaders: []string{"b: 2"}},
+			call: metadata.MD{"a": {"1"}}, reflect: metadata.MD{"a": {"1"}, "b": {"2"}}},
+		{name: "value with colon", m: Metadata{Headers: []string{"url: http://x:1"}},
+			call: metadata.MD{"url": {"http://x:1"}}, reflect: metadata.MD{"url": {"http://x:1"}}},
+		{name: "not expanded unless asked", m: Metadata{Headers: []string{"authorization: Bearer ${TOKEN}"}},
+			call: metadata.MD{"authorization": {"Bearer ${TOKEN}"}}, reflect: metadata.MD{"authorization": {"Bearer ${TOKEN}"}}},
+		{name: "expanded", m: Metadata{Headers: []string{"authorization: Bearer ${TOKEN}${EMPTY}"}, Expand: true},
+			call: metadata.MD{"authorization": {"Bearer s3cret"}}, reflect: metadata.MD{"authorization": {"Bearer s3cret"}}},
+		{name: "unset variable", m: Metadata{Headers: []string{"a: ${NOPE}"}, Expand: true}, wantErr: "NOPE is not set"},
+		{name: "no colon", m: Metadata{Headers: []string{"novalue"}}, wantErr: "want 'key: value'"},
+		{name: "empty key", m: Metadata{Headers: []string{": v"}}, wantErr: "want 'key: value'"},
+		{name: "reserved", m: Metadata{Headers: []string{"grpc-timeout: 1S"}}, wantErr: "reserved"},
+		{name: "bad reflect header", m: Metadata{ReflectHeaders: []string{"x"}}, wantErr: "want 'key: value'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.m.LookupEnv = lookup
+			err := tt.m.Validate()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Validate() = %v, want error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			call, _ := tt.m.Call()
+			refl, _ := tt.m.Reflection()
+			if !equalMD(call, tt.call) || !equalMD(refl, tt.reflect) {
+				t.Errorf("call = %v, reflection = %v; want %v, %v", call, refl, tt.call, tt.reflect)
+			}
+		})
+	}
+}
+
+func equalMD(a, b metadata.MD) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if strings.Join(v, "\x00") != strings.Join(b[k], "\x00") {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,64 @@
+package runner
+
+import (
+	"errors"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// DefaultConnectTimeout bounds how long Dial waits for a connection.
+const DefaultConnectTimeout = 10 * time.Second
+
+// Target says where to connect and how.
+type Target struct {
+	// Addr is host:port, or any grpc-go target URI (dns:///host:port, unix:///path).
+	Addr string `json:"addr"`
+	// Plaintext dials without TLS. TLS with verification is the default.
+	Plaintext bool `json:"plaintext"`
+	// Insecure skips verification of the server's certificate.
+	Insecure bool `json:"insecure"`
+	// CACert is a PEM file of CAs to trust instead of the system pool.
+	CACert string `json:"cacert,omitempty"`
+	// Cert and Key are a PEM client certificate and key, for mutual TLS.
+	Cert string `json:"cert,omitempty"`
+	Key  string `json:"key,omitempty"`
+	// Authority overrides the :authority header and the TLS server name.
+	Authority string `json:"authority,omitempty"`
+	// ConnectTimeout bounds connection set-up; 0 means no limit.
+	ConnectTimeout time.Duration `json:"connect_timeout_ns"`
+	// MaxMsgSize is the largest message received, in bytes; 0 means grpc-go's 4 MiB.
+	MaxMsgSize int `json:"max_msg_size,omitempty"`
+	// UserAgent is prepended to grpc-go's user agent.
+	UserAgent string `json:"user_agent,omitempty"`
+}
+
+// AddFlags binds the transport flags (all but Addr, which is positional).
+func (t *Target) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&t.Plaintext, "plaintext", false, "connect without TLS")
+	fs.BoolVar(&t.Insecure, "insecure", false, "use TLS but skip verification of the server's certificate")
+	fs.StringVar(&t.CACert, "cacert", "", "PEM `file` of CA certificates that verify the server")
+	fs.StringVar(&t.Cert, "cert", "", "PEM client certificate `file` (mutual TLS; needs --key)")
+	fs.StringVar(&t.Key, "key", "", "PEM client key `file` (mutual TLS; needs --cert)")
+	fs.StringVar(&t.Authority, "authority", "", "value of the :authority header, also the TLS server name")
+	fs.DurationVar(&t.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, "how long to wait for a connection (0: no limit)")
+	fs.IntVar(&t.MaxMsgSize, "max-msg-size", 0, "largest response message in `bytes` (default 4 MiB)")
+	fs.StringVar(&t.UserAgent, "user-agent", "", "prepended to the user-agent header")
+}
+
+// Validate reports contradictory or impossible settings.
+func (t *Target) Validate() error {
+	switch {
+	case t.Addr == "":
+		return errors.New("no target address given")
+	case t.Plaintext && (t.Insecure || t.CACert != "" || t.Cert != "" || t.Key != ""):
+		return errors.New("--plaintext cannot be combined with --insecure, --cacert, --cert or --key")
+	case (t.Cert == "") != (t.Key == ""):
+		return errors.New("--cert and --key must be given together")
+	case t.ConnectTimeout < 0:
+		return errors.New("--connect-timeout must not be negative")
+	case t.MaxMsgSize < 0:
+		return errors.New("--max-msg-size must not be negative")
+	}
+	return nil
+}
