@@ -1,0 +1,156 @@
+package reflect
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jhump/protoreflect/desc"
+	"github.com/jhump/protoreflect/grpcreflect"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// serverSource asks a server through its reflection service. The
+// grpcreflect client caches every file it has fetched and serialises its use
+// of the one reflection stream, so the source is safe for concurrent use.
+type serverSource struct {
+	client *grpcreflect.Client
+}
+
+var _ Source = (*serverSource)(nil)
+
+// NewServerSource returns a Source backed by the server reflection service
+// reachable through cc, trying grpc.reflection.v1 first and falling back to
+// v1alpha. ctx carries the outgoing metadata sent with the reflection stream
+// and bounds it: when ctx ends, later look-ups fail.
+//
+// Nothing is sent until the first look-up. Errors of look-ups wrap
+// ErrReflectionNotSupported when the server implements neither reflection
+// version, match ErrNotFound for unknown names, and otherwise wrap the RPC
+// error so that status.FromError still finds its code.
+func NewServerSource(ctx context.Context, cc grpc.ClientConnInterface) Source {
+	return &serverSource{client: grpcreflect.NewClientAuto(ctx, cc)}
+}
+
+func (s *serverSource) ListServices() ([]string, error) {
+	names, err := s.client.ListServices()
+	if err != nil {
+		return nil, s.wrapErr("", err)
+	}
+	names = slices.Clone(names)
+	slices.Sort(names)
+	return names, nil
+}
+
+func (s *serverSource) FindSymbol(name string) (protoreflect.Descriptor, error) {
+	name = trimName(name)
+	fd, err := s.client.FileContainingSymbol(name)
+	if err == nil {
+		if d := lookupIn(fd, name); d != nil {
+			return d, nil
+		}
+		return nil, &NotFoundError{Kind: "symbol", Name: name}
+	}
+	// Servers that index only top-level symbols do not find a method or a
+	// field by its own name; the file declaring its parent holds it too.
+	if isNotFound(err) {
+		if i := strings.LastIndexByte(name, '.'); i > 0 {
+			if pfd, perr := s.client.FileContainingSymbol(name[:i]); perr == nil {
+				if d := lookupIn(pfd, name); d != nil {
+					return d, nil
+				}
+			}
+		}
+	}
+	return nil, s.wrapErr(name, err)
+}
+
+func (s *serverSource) Close() error {
+	s.client.Reset()
+	return nil
+}
+
+// findExtension resolves an extension of message by field number, for
+// TypeResolver.
+func (s *serverSource) findExtension(message protoreflect.FullName, number protoreflect.FieldNumber) (protoreflect.ExtensionDescriptor, error) {
+	fd, err := s.client.FileContainingExtension(string(message), int32(number))
+	if err != nil {
+		return nil, s.wrapErr(fmt.Sprintf("%s extension %d", message, number), err)
+	}
+	if x := extensionIn(fd.UnwrapFile(), message, number); x != nil {
+		return x, nil
+	}
+	return nil, &NotFoundError{Kind: "symbol", Name: fmt.Sprintf("%s extension %d", message, number)}
+}
+
+// extensionIn finds the extension of message numbered number declared in f,
+// at file level or nested in a message, or returns nil.
+func extensionIn(f protoreflect.FileDescriptor, message protoreflect.FullName, number protoreflect.FieldNumber) protoreflect.ExtensionDescriptor {
+	match := func(xs protoreflect.ExtensionDescriptors) protoreflect.ExtensionDescriptor {
+		for i := range xs.Len() {
+			if x := xs.Get(i); x.ContainingMessage().FullName() == message && x.Number() == number {
+				return x
+			}
+		}
+		return nil
+	}
+	var inMessages func(mds protoreflect.MessageDescriptors) protoreflect.ExtensionDescriptor
+	inMessages = func(mds protoreflect.MessageDescriptors) protoreflect.ExtensionDescriptor {
+		for i := range mds.Len() {
+			md := mds.Get(i)
+			if x := match(md.Extensions()); x != nil {
+				return x
+			}
+			if x := inMessages(md.Messages()); x != nil {
+				return x
+			}
+		}
+		return nil
+	}
+	if x := match(f.Extensions()); x != nil {
+		return x
+	}
+	return inMessages(f.Messages())
+}
+
+// lookupIn finds name among the elements of fd, as a protoreflect
+// descriptor, or returns nil.
+func lookupIn(fd *desc.FileDescriptor, name string) protoreflect.Descriptor {
+	d := fd.FindSymbol(name)
+	if d == nil {
+		return nil
+	}
+	w, ok := d.(desc.DescriptorWrapper)
+	if !ok {
+		return nil
+	}
+	return w.Unwrap()
+}
+
+func isNotFound(err error) bool {
+	return grpcreflect.IsElementNotFoundError(err) || status.Code(err) == codes.NotFound
+}
+
+// wrapErr classifies an error of the reflection client for name (empty for
+// ListServices).
+func (s *serverSource) wrapErr(name string, err error) error {
+	switch {
+	case name != "" && isNotFound(err):
+		nf := &NotFoundError{Kind: "symbol", Name: name}
+		// grpcreflect explains a symbol whose file imports a file the
+		// server cannot supply with a chain of "caused by" lines; keep it,
+		// since the symbol itself does exist.
+		if msg := err.Error(); strings.Contains(msg, "\ncaused by: ") {
+			nf.hint = "server reflection: " + strings.ReplaceAll(msg, "\n", "; ")
+		}
+		return nf
+	case status.Code(err) == codes.Unimplemented:
+		return fmt.Errorf("%w: %w", ErrReflectionNotSupported, err)
+	default:
+		return fmt.Errorf("server reflection: %w", err)
+	}
+}
