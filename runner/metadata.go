@@ -29,26 +29,28 @@ func (m *Metadata) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&m.Expand, "expand-headers", false, "replace ${NAME} in header values with environment variable NAME")
 }
 
-// Validate parses every header once, so that a bad one is a usage error.
+// Validate checks the form of every header, so that a malformed one is a
+// usage error. Environment references are resolved later, by Call and
+// Reflection: an unset variable is a fault of the environment, not of the
+// command line.
 func (m *Metadata) Validate() error {
-	if _, err := m.Call(); err != nil {
-		return err
-	}
-	_, err := m.Reflection()
+	_, err := m.parse(m.allHeaders(), false)
 	return err
 }
 
 // Call returns the metadata sent with calls.
-func (m *Metadata) Call() (metadata.MD, error) { return m.parse(m.Headers) }
+func (m *Metadata) Call() (metadata.MD, error) { return m.parse(m.Headers, m.Expand) }
 
 // Reflection returns the metadata sent with reflection requests.
-func (m *Metadata) Reflection() (metadata.MD, error) {
-	return m.parse(append(append([]string(nil), m.Headers...), m.ReflectHeaders...))
+func (m *Metadata) Reflection() (metadata.MD, error) { return m.parse(m.allHeaders(), m.Expand) }
+
+func (m *Metadata) allHeaders() []string {
+	return append(append([]string(nil), m.Headers...), m.ReflectHeaders...)
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-func (m *Metadata) parse(headers []string) (metadata.MD, error) {
+func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
 	md := metadata.MD{}
 	lookup := m.LookupEnv
 	if lookup == nil {
@@ -64,7 +66,7 @@ func (m *Metadata) parse(headers []string) (metadata.MD, error) {
 			return nil, fmt.Errorf("header %q: %q is reserved by gRPC", h, key)
 		}
 		value = strings.TrimSpace(value)
-		if m.Expand {
+		if expand {
 			var missing []string
 			value = envRef.ReplaceAllStringFunc(value, func(ref string) string {
 				name := envRef.FindStringSubmatch(ref)[1]

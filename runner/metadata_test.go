@@ -41,6 +41,9 @@ func TestMetadata(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.m.LookupEnv = lookup
 			err := tt.m.Validate()
+			if err == nil {
+				_, err = tt.m.Reflection()
+			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Validate() = %v, want error containing %q", err, tt.wantErr)

@@ -1,0 +1,170 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/grpcpulse/grpcpulse/reflect"
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// CallOptions are the inputs of `grpcpulse call`.
+type CallOptions struct {
+	IO     *IOStreams
+	Conn   ConnOptions
+	Method string
+	// Data is JSON request messages, @file, or @- for standard input.
+	Data string
+	// Timeout bounds the call; 0 means no deadline.
+	Timeout time.Duration
+	// Verbose prints response headers and trailers to stderr.
+	Verbose bool
+}
+
+// NewCmdCall builds `call`; runF replaces callRun in tests.
+func NewCmdCall(f *Factory, runF func(context.Context, *Factory, *CallOptions) error) *cobra.Command {
+	opts := &CallOptions{IO: f.IO}
+	opts.Conn.Metadata.LookupEnv = f.LookupEnv
+	cmd := &cobra.Command{
+		Use:   "call [flags] ADDR METHOD",
+		Short: "Make one call of any RPC kind; responses are printed as JSON",
+		Long: `Call invokes METHOD (pkg.Service/Method or pkg.Service.Method) once.
+
+Request data (-d) is JSON: inline, @file, or @- for standard input. For client- and
+bidi-streaming methods it holds several JSON objects one after another, one per
+stream message. Each response message is printed as one JSON document, in order.
+A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).`,
+		Example: `  grpcpulse call --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary -d '{"message":"hi"}'
+  grpcpulse call --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse.ServerStream -H 'x-pulse-messages: 5'
+  echo '{"id":1} {"id":2}' | grpcpulse call --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi -d @-`,
+		Args: argsBetween(2, 2, "ADDR", "METHOD"),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Conn.Target.Addr, opts.Method = args[0], args[1]
+			if err := opts.Conn.Validate(); err != nil {
+				return err
+			}
+			if opts.Timeout < 0 {
+				return usageErrorf("--timeout must not be negative")
+			}
+			if runF != nil {
+				return runF(c.Context(), f, opts)
+			}
+			return callRun(c.Context(), f, opts)
+		},
+	}
+	fs := cmd.Flags()
+	opts.Conn.AddFlags(fs)
+	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (streams: several objects)")
+	fs.DurationVar(&opts.Timeout, "timeout", 0, "deadline of the call (0: none)")
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print response headers and trailers to stderr")
+	return cmd
+}
+
+func callRun(ctx context.Context, f *Factory, opts *CallOptions) error {
+	s, err := opts.Conn.open(ctx, f, true)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	method, err := reflect.FindMethod(s.source, opts.Method)
+	if err != nil {
+		return s.explain(err)
+	}
+	resolver := reflect.TypeResolver(s.source)
+	reqs, err := requestMessages(opts.Data, f.IO.In, method, resolver)
+	if err != nil {
+		return err
+	}
+	kind := runner.KindOf(method)
+	if (kind == runner.Unary || kind == runner.ServerStream) && len(reqs) != 1 {
+		return fmt.Errorf("%s is a %s method and takes one request message; -d holds %d", method.FullName(), kind, len(reqs))
+	}
+	md, err := opts.Conn.Metadata.Call()
+	if err != nil {
+		return err
+	}
+	ctx = metadata.NewOutgoingContext(ctx, md)
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	res, err := runner.Invoke(ctx, s.cc, method, reqs, func(m proto.Message) error {
+		js, err := marshalJSON(m, resolver, false)
+		if err != nil {
+			return fmt.Errorf("cannot print response: %w", err)
+		}
+		_, err = opts.IO.Out.Write(js)
+		return err
+	})
+	if opts.Verbose {
+		printMetadata(opts.IO.ErrOut, "Response headers", res.Header)
+		printMetadata(opts.IO.ErrOut, "Response trailers", res.Trailer)
+	}
+	if st, ok := status.FromError(err); ok && err != nil {
+		return &CallError{Status: st}
+	}
+	return err
+}
+
+// requestMessages reads -d. Without -d, unary and server-streaming calls send
+// one empty message and client streams send none.
+func requestMessages(data string, stdin io.Reader, method protoreflect.MethodDescriptor, r runner.Resolver) ([]proto.Message, error) {
+	if data == "" {
+		if method.IsStreamingClient() {
+			return nil, nil
+		}
+		return []proto.Message{dynamicpb.NewMessage(method.Input())}, nil
+	}
+	raw, err := readData(data, stdin)
+	if err != nil {
+		return nil, err
+	}
+	return runner.ParseMessages(method.Input(), raw, r)
+}
+
+// readData resolves -d: @- reads standard input, @file a file, anything else
+// is the data itself.
+func readData(spec string, stdin io.Reader) ([]byte, error) {
+	switch {
+	case spec == "@-":
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("-d @-: reading standard input: %w", err)
+		}
+		return b, nil
+	case strings.HasPrefix(spec, "@"):
+		b, err := os.ReadFile(spec[1:])
+		if err != nil {
+			return nil, fmt.Errorf("-d: %w", err)
+		}
+		return b, nil
+	}
+	return []byte(spec), nil
+}
+
+func printMetadata(w io.Writer, title string, md metadata.MD) {
+	fmt.Fprintf(w, "%s:\n", title)
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range md[k] {
+			fmt.Fprintf(w, "  %s: %s\n", k, v)
+		}
+	}
+}

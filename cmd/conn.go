@@ -1,0 +1,131 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/pflag"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/grpcpulse/grpcpulse/reflect"
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// SourceOptions says where descriptors come from: files when any are given,
+// server reflection otherwise.
+type SourceOptions struct {
+	Protos      []string `json:"proto,omitempty"`
+	ImportPaths []string `json:"import_path,omitempty"`
+	Protosets   []string `json:"protoset,omitempty"`
+}
+
+// AddFlags binds --proto, --import-path and --protoset.
+func (o *SourceOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&o.Protos, "proto", nil, ".proto `file` describing the service (repeatable); no reflection needed")
+	fs.StringArrayVar(&o.ImportPaths, "import-path", nil, "`dir` to resolve .proto imports from (repeatable)")
+	fs.StringArrayVar(&o.Protosets, "protoset", nil, "compiled FileDescriptorSet `file` (repeatable); no reflection needed")
+}
+
+// Validate rejects mixing the two kinds of descriptor files.
+func (o *SourceOptions) Validate() error {
+	switch {
+	case len(o.Protos) > 0 && len(o.Protosets) > 0:
+		return errors.New("use either --proto or --protoset, not both")
+	case len(o.ImportPaths) > 0 && len(o.Protos) == 0:
+		return errors.New("--import-path only applies with --proto")
+	}
+	return nil
+}
+
+// fromFiles reports whether descriptors come from files.
+func (o *SourceOptions) fromFiles() bool { return len(o.Protos) > 0 || len(o.Protosets) > 0 }
+
+func (o *SourceOptions) openFiles() (reflect.Source, error) {
+	if len(o.Protosets) > 0 {
+		return reflect.NewProtosetSource(o.Protosets...)
+	}
+	return reflect.NewProtoSource(o.ImportPaths, o.Protos...)
+}
+
+// ConnOptions are the flags of every command that talks to a server.
+type ConnOptions struct {
+	Target   runner.Target   `json:"target"`
+	Metadata runner.Metadata `json:"metadata"`
+	Source   SourceOptions   `json:"source"`
+}
+
+// AddFlags binds transport, metadata and descriptor source flags.
+func (o *ConnOptions) AddFlags(fs *pflag.FlagSet) {
+	o.Target.AddFlags(fs)
+	o.Metadata.AddFlags(fs)
+	o.Source.AddFlags(fs)
+}
+
+// Validate checks every part; its errors are usage errors.
+func (o *ConnOptions) Validate() error {
+	for _, err := range []error{o.Target.Validate(), o.Metadata.Validate(), o.Source.Validate()} {
+		if err != nil {
+			return &UsageError{Err: err}
+		}
+	}
+	return nil
+}
+
+// session is an open connection (when one was needed) and a descriptor source.
+type session struct {
+	cc     *grpc.ClientConn
+	source reflect.Source
+	addr   string
+}
+
+// open builds the descriptor source, dialling the target when reflection is
+// needed or dial is true.
+func (o *ConnOptions) open(ctx context.Context, f *Factory, dial bool) (*session, error) {
+	s := &session{addr: o.Target.Addr}
+	if o.Source.fromFiles() {
+		src, err := o.Source.openFiles()
+		if err != nil {
+			return nil, err
+		}
+		s.source = src
+		if !dial {
+			return s, nil
+		}
+	}
+	cc, err := f.Dial(ctx, o.Target)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.cc = cc
+	if s.source == nil {
+		md, err := o.Metadata.Reflection()
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.source = reflect.NewServerSource(metadata.NewOutgoingContext(ctx, md), cc)
+	}
+	return s, nil
+}
+
+// explain adds what to do to errors of the descriptor source.
+func (s *session) explain(err error) error {
+	if errors.Is(err, reflect.ErrReflectionNotSupported) {
+		return fmt.Errorf("%s does not support server reflection, so its services cannot be discovered\n"+
+			"Pass the service's descriptors instead: --proto FILE (with --import-path DIR) or --protoset FILE", s.addr)
+	}
+	return err
+}
+
+// Close releases the source and the connection.
+func (s *session) Close() {
+	if s.source != nil {
+		s.source.Close()
+	}
+	if s.cc != nil {
+		s.cc.Close()
+	}
+}

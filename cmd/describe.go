@@ -1,0 +1,149 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/grpcpulse/grpcpulse/reflect"
+)
+
+// DescribeOptions are the inputs of `grpcpulse describe`.
+type DescribeOptions struct {
+	IO     *IOStreams
+	Conn   ConnOptions
+	Symbol string
+}
+
+// NewCmdDescribe builds `describe`; runF replaces describeRun in tests.
+func NewCmdDescribe(f *Factory, runF func(context.Context, *Factory, *DescribeOptions) error) *cobra.Command {
+	opts := &DescribeOptions{IO: f.IO}
+	opts.Conn.Metadata.LookupEnv = f.LookupEnv
+	cmd := &cobra.Command{
+		Use:   "describe [flags] ADDR [SYMBOL]",
+		Short: "Show a service, method, message or enum (messages with a JSON template)",
+		Long: `Describe prints the proto definition of SYMBOL: a service, a method (pkg.Service/Method
+or pkg.Service.Method), a message (with a JSON template to fill in for -d) or an enum.
+Without SYMBOL it describes every service.`,
+		Example: `  grpcpulse describe --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse
+  grpcpulse describe --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Request`,
+		Args: argsBetween(1, 2, "ADDR", "SYMBOL"),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Conn.Target.Addr = args[0]
+			if len(args) > 1 {
+				opts.Symbol = args[1]
+			}
+			if err := opts.Conn.Validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(c.Context(), f, opts)
+			}
+			return describeRun(c.Context(), f, opts)
+		},
+	}
+	opts.Conn.AddFlags(cmd.Flags())
+	return cmd
+}
+
+func describeRun(ctx context.Context, f *Factory, opts *DescribeOptions) error {
+	s, err := opts.Conn.open(ctx, f, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var descs []protoreflect.Descriptor
+	if opts.Symbol == "" {
+		names, err := s.source.ListServices()
+		if err != nil {
+			return s.explain(err)
+		}
+		for _, name := range names {
+			d, err := s.source.FindSymbol(name)
+			if err != nil {
+				return s.explain(err)
+			}
+			descs = append(descs, d)
+		}
+	} else {
+		d, err := findDescriptor(s.source, opts.Symbol)
+		if err != nil {
+			return s.explain(err)
+		}
+		descs = append(descs, d)
+	}
+	for i, d := range descs {
+		if i > 0 {
+			fmt.Fprintln(opts.IO.Out)
+		}
+		if err := describeOne(opts.IO.Out, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findDescriptor resolves any symbol; a near miss of a service or method
+// name comes back with suggestions.
+func findDescriptor(src reflect.Source, name string) (protoreflect.Descriptor, error) {
+	name = strings.TrimPrefix(name, ".")
+	if strings.Contains(name, "/") {
+		return reflect.FindMethod(src, name)
+	}
+	d, err := src.FindSymbol(name)
+	if err == nil || !errors.Is(err, reflect.ErrNotFound) {
+		return d, err
+	}
+	var nf *reflect.NotFoundError
+	for _, find := range []func() error{
+		func() error { _, err := reflect.FindService(src, name); return err },
+		func() error { _, err := reflect.FindMethod(src, name); return err },
+	} {
+		if e := find(); errors.As(e, &nf) && len(nf.Suggestions) > 0 {
+			return nil, e
+		}
+	}
+	return nil, err
+}
+
+func describeOne(w io.Writer, d protoreflect.Descriptor) error {
+	text, err := reflect.Describe(d)
+	if err != nil {
+		return err
+	}
+	var kind string
+	var template protoreflect.MessageDescriptor
+	switch d := d.(type) {
+	case protoreflect.ServiceDescriptor:
+		kind = "a service"
+	case protoreflect.MethodDescriptor:
+		kind, template = "a method", d.Input()
+	case protoreflect.MessageDescriptor:
+		kind, template = "a message", d
+	case protoreflect.EnumDescriptor:
+		kind = "an enum"
+	case protoreflect.EnumValueDescriptor:
+		kind = "an enum value"
+	case protoreflect.FieldDescriptor:
+		kind = "a field"
+	default:
+		kind = "a symbol"
+	}
+	if _, err := fmt.Fprintf(w, "%s is %s:\n%s\n", d.FullName(), kind, strings.TrimRight(text, "\n")); err != nil {
+		return err
+	}
+	if template == nil {
+		return nil
+	}
+	js, err := reflect.Template(template)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "\n%s template (-d):\n%s", template.FullName(), js)
+	return err
+}

@@ -1,0 +1,76 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	_ "google.golang.org/genproto/googleapis/rpc/errdetails" // registers the standard error detail types for printing
+	"google.golang.org/grpc/status"
+)
+
+// Exit codes. Only this file knows the numbers.
+const (
+	ExitOK          = 0
+	ExitError       = 1
+	ExitUsage       = 2
+	ExitGate        = 3
+	ExitStatusBase  = 64 // a one-shot call that ended with status code C exits 64+C
+	ExitInterrupted = 130
+)
+
+// UsageError is a mistake in the command line: exit 2, with the usage.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usageErrorf(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// CallError is a one-shot call that ended with a non-OK status.
+type CallError struct{ Status *status.Status }
+
+func (e *CallError) Error() string {
+	return fmt.Sprintf("%s: %s", e.Status.Code(), e.Status.Message())
+}
+
+// ExitCode maps an error returned by a command to the process exit code.
+func ExitCode(err error) int {
+	var usage *UsageError
+	var call *CallError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &usage):
+		return ExitUsage
+	case errors.As(err, &call):
+		return ExitStatusBase + int(call.Status.Code())
+	}
+	return ExitError
+}
+
+// PrintError writes err for a person: a call's status as Code/Message/Details,
+// anything else as "Error: ...".
+func PrintError(w io.Writer, err error) {
+	var call *CallError
+	if !errors.As(err, &call) {
+		fmt.Fprintf(w, "Error: %s\n", err)
+		return
+	}
+	fmt.Fprintf(w, "ERROR:\n  Code: %s\n  Message: %s\n", call.Status.Code(), call.Status.Message())
+	details := call.Status.Proto().GetDetails()
+	if len(details) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "  Details:")
+	for i, d := range details {
+		text, err := marshalJSON(d, nil, true)
+		if err != nil {
+			text = []byte(fmt.Sprintf("%s (%d bytes; cannot decode: %v)", d.GetTypeUrl(), len(d.GetValue()), err))
+		}
+		fmt.Fprintf(w, "  %d) %s\n", i+1, strings.TrimSpace(string(text)))
+	}
+}

@@ -1,0 +1,73 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/grpcpulse/grpcpulse/reflect"
+)
+
+// ListOptions are the inputs of `grpcpulse list`.
+type ListOptions struct {
+	IO      *IOStreams
+	Conn    ConnOptions
+	Service string
+}
+
+// NewCmdList builds `list`; runF replaces listRun in tests.
+func NewCmdList(f *Factory, runF func(context.Context, *Factory, *ListOptions) error) *cobra.Command {
+	opts := &ListOptions{IO: f.IO}
+	opts.Conn.Metadata.LookupEnv = f.LookupEnv
+	cmd := &cobra.Command{
+		Use:   "list [flags] ADDR [SERVICE]",
+		Short: "List services, or the methods of one service",
+		Example: `  grpcpulse list --plaintext 127.0.0.1:50051
+  grpcpulse list --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse
+  grpcpulse list --proto pulse.proto --import-path ./protos 127.0.0.1:50051`,
+		Args: argsBetween(1, 2, "ADDR", "SERVICE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Conn.Target.Addr = args[0]
+			if len(args) > 1 {
+				opts.Service = args[1]
+			}
+			if err := opts.Conn.Validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(c.Context(), f, opts)
+			}
+			return listRun(c.Context(), f, opts)
+		},
+	}
+	opts.Conn.AddFlags(cmd.Flags())
+	return cmd
+}
+
+func listRun(ctx context.Context, f *Factory, opts *ListOptions) error {
+	s, err := opts.Conn.open(ctx, f, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if opts.Service == "" {
+		names, err := s.source.ListServices()
+		if err != nil {
+			return s.explain(err)
+		}
+		for _, name := range names {
+			fmt.Fprintln(opts.IO.Out, name)
+		}
+		return nil
+	}
+	sd, err := reflect.FindService(s.source, opts.Service)
+	if err != nil {
+		return s.explain(err)
+	}
+	methods := sd.Methods()
+	for i := range methods.Len() {
+		fmt.Fprintf(opts.IO.Out, "%s\n", methods.Get(i).FullName())
+	}
+	return nil
+}

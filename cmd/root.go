@@ -1,0 +1,94 @@
+// Package cmd is the grpcpulse command line: Cobra wiring, flags, IO streams
+// and exit codes around the runner, reflect and report packages.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Main runs grpcpulse with the process's arguments and returns the exit code.
+// The first SIGINT or SIGTERM cancels the command's context (it stops cleanly
+// and exits 130); the signal handler is then removed, so a second one ends the
+// process at once.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return Run(ctx, NewFactory(), os.Args[1:])
+}
+
+// Run executes the command line args and returns the exit code. Errors are
+// printed to f.IO.ErrOut; usage errors with the command's usage.
+func Run(ctx context.Context, f *Factory, args []string) int {
+	started := false
+	root := NewCmdRoot(f)
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	root.SetArgs(args)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(f.IO.ErrOut, "interrupted")
+		return ExitInterrupted
+	}
+	var usage *UsageError
+	if !started && !errors.As(err, &usage) {
+		err = &UsageError{Err: err} // cobra refused the command line (unknown command, bad args)
+	}
+	PrintError(f.IO.ErrOut, err)
+	code := ExitCode(err)
+	if code == ExitUsage && cmd != nil {
+		fmt.Fprintf(f.IO.ErrOut, "\n%s", cmd.UsageString())
+	}
+	return code
+}
+
+// NewCmdRoot builds the grpcpulse command tree.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "grpcpulse",
+		Short: "gRPC discovery, calls, load tests and connection diagnostics",
+		Long: `grpcpulse finds a gRPC server's services through reflection (or .proto files and
+protosets), calls any method, and loads it honestly.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.AddCommand(
+		NewCmdList(f, nil),
+		NewCmdDescribe(f, nil),
+		NewCmdCall(f, nil),
+		NewCmdServe(f, nil),
+		NewCmdDemo(f, nil),
+		NewCmdVersion(f),
+	)
+	return root
+}
+
+// argsBetween is a cobra.PositionalArgs that names the missing or surplus
+// arguments as a usage error.
+func argsBetween(min, max int, names ...string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		switch {
+		case len(args) < min:
+			return usageErrorf("missing %s", names[len(args)])
+		case len(args) > max:
+			return usageErrorf("too many arguments: %q", args[max:])
+		}
+		return nil
+	}
+}

@@ -1,0 +1,39 @@
+package cmd
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+)
+
+// version is stamped by the release build (-ldflags "-X .../cmd.version=v1.2.3").
+var version = ""
+
+// Version is grpcpulse's version: the stamped one, the module version of a
+// `go install`, or "dev".
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
+
+// NewCmdVersion builds `version`.
+func NewCmdVersion(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of grpcpulse, grpc-go and Go",
+		Args:  argsBetween(0, 0),
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintf(f.IO.Out, "grpcpulse %s (grpc-go %s, %s %s/%s)\n",
+				Version(), grpc.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return err
+		},
+	}
+}

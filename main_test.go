@@ -1,0 +1,191 @@
+package main
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/interop"
+	testgrpc "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/grpcpulse/grpcpulse/cmd"
+	"github.com/grpcpulse/grpcpulse/internal/testserver"
+)
+
+// TestMain lets the scripts run this test binary as the real grpcpulse
+// command, in a process of its own.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"grpcpulse": func() { os.Exit(cmd.Main()) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script: the grpcpulse
+// binary against real servers on 127.0.0.1, asserting stdout, stderr and exit
+// codes. Run with -update to rewrite cmp golden files.
+func TestScripts(t *testing.T) {
+	t.Parallel()
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") != "",
+		Setup: func(env *testscript.Env) error {
+			testdata, err := filepath.Abs("testdata")
+			env.Setenv("TESTDATA", testdata) // the repository's testdata: protos, protoset
+			return err
+		},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"server":        cmdServer,
+			"foreignserver": cmdForeignServer,
+			"http1server":   cmdHTTP1Server,
+			"silentserver":  cmdSilentServer,
+			"deadaddr":      cmdDeadAddr,
+			"exit":          cmdExit,
+		},
+	})
+}
+
+// server NAME [tls|mtls] [noreflect|v1alpha] starts the built-in test server
+// and sets $NAME to its address; with TLS, $NAME_CA, $NAME_CERT and $NAME_KEY
+// name the CA and client certificate files.
+func cmdServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: server NAME [tls|mtls] [noreflect|v1alpha]")
+	}
+	var opts []testserver.Option
+	for _, a := range args[1:] {
+		switch a {
+		case "tls", "mtls":
+			certs, err := testserver.GenerateCerts()
+			ts.Check(err)
+			dir := ts.MkAbs(args[0] + "-certs")
+			ts.Check(os.MkdirAll(dir, 0o700))
+			files, err := certs.WriteFiles(dir)
+			ts.Check(err)
+			ts.Setenv(args[0]+"_CA", files.CA)
+			ts.Setenv(args[0]+"_CERT", files.ClientCert)
+			ts.Setenv(args[0]+"_KEY", files.ClientKey)
+			opts = append(opts, testserver.WithTLS(certs, a == "mtls"))
+		case "noreflect":
+			opts = append(opts, testserver.WithoutReflection())
+		case "v1alpha":
+			opts = append(opts, testserver.WithReflection(testserver.ReflectionV1Alpha))
+		default:
+			ts.Fatalf("server: unknown option %q", a)
+		}
+	}
+	srv, err := testserver.New(opts...)
+	ts.Check(err)
+	ts.Defer(srv.Stop)
+	ts.Setenv(args[0], srv.Addr())
+}
+
+// foreignserver NAME [tls] starts grpc-go's own interop TestService (code we
+// did not write, with methods of every kind) with health and reflection.
+func cmdForeignServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: foreignserver NAME [tls]")
+	}
+	var opts []grpc.ServerOption
+	if len(args) > 1 && args[1] == "tls" {
+		certs, err := testserver.GenerateCerts()
+		ts.Check(err)
+		files, err := certs.WriteFiles(ts.MkAbs("."))
+		ts.Check(err)
+		ts.Setenv(args[0]+"_CA", files.CA)
+		cfg, err := certs.ServerConfig(false)
+		ts.Check(err)
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg)))
+	}
+	s := grpc.NewServer(opts...)
+	testgrpc.RegisterTestServiceServer(s, interop.NewTestServer())
+	healthpb.RegisterHealthServer(s, health.NewServer())
+	reflection.Register(s)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	go s.Serve(lis)
+	ts.Defer(s.Stop)
+	ts.Setenv(args[0], lis.Addr().String())
+}
+
+// http1server NAME starts an HTTP/1.1 server.
+func cmdHTTP1Server(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: http1server NAME")
+	}
+	srv := httptest.NewServer(http.NotFoundHandler())
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.Listener.Addr().String())
+}
+
+// silentserver NAME accepts TCP connections and never answers.
+func cmdSilentServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: silentserver NAME")
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	ts.Defer(func() {
+		lis.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	ts.Setenv(args[0], lis.Addr().String())
+}
+
+// deadaddr NAME sets $NAME to a loopback address nothing listens on.
+func cmdDeadAddr(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: deadaddr NAME")
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	ts.Setenv(args[0], lis.Addr().String())
+	lis.Close()
+}
+
+// exit CODE PROGRAM ARGS... runs PROGRAM and asserts its exit code; its
+// output is then checked with stdout and stderr as after exec.
+func cmdExit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exit CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		got = exitErr.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("%s: %v", filepath.Base(args[1]), err)
+	}
+	if got != want {
+		ts.Fatalf("exit code %d, want %d", got, want)
+	}
+}
