@@ -1,0 +1,227 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// testFactory returns a Factory with buffers for IO and a fixed environment.
+func testFactory(stdin string) (*Factory, *bytes.Buffer, *bytes.Buffer) {
+	var out, errOut bytes.Buffer
+	f := NewFactory()
+	f.IO = &IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
+	f.LookupEnv = func(k string) (string, bool) {
+		if k == "TOKEN" {
+			return "t0k3n", true
+		}
+		return "", false
+	}
+	return f, &out, &errOut
+}
+
+func TestCallFlags(t *testing.T) {
+	t.Parallel()
+	f, _, _ := testFactory("")
+	var got *CallOptions
+	cmd := NewCmdCall(f, func(_ context.Context, _ *Factory, o *CallOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--plaintext", "-d", `{"id":1}`, "--timeout", "2s", "-H", "a: b", "-H", "c: d",
+		"--connect-timeout", "3s", "--proto", "x.proto", "--import-path", "dir", "-v", "host:1", "pkg.S/M"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case got.Conn.Target.Addr != "host:1" || got.Method != "pkg.S/M":
+		t.Errorf("positional args: %q %q", got.Conn.Target.Addr, got.Method)
+	case !got.Conn.Target.Plaintext || got.Conn.Target.ConnectTimeout != 3*time.Second:
+		t.Errorf("target = %+v", got.Conn.Target)
+	case got.Data != `{"id":1}` || got.Timeout != 2*time.Second || !got.Verbose:
+		t.Errorf("call options = %+v", got)
+	case strings.Join(got.Conn.Metadata.Headers, "|") != "a: b|c: d":
+		t.Errorf("headers = %q", got.Conn.Metadata.Headers)
+	case got.Conn.Source.Protos[0] != "x.proto" || got.Conn.Source.ImportPaths[0] != "dir":
+		t.Errorf("source = %+v", got.Conn.Source)
+	}
+}
+
+func TestCallFlagsDefaults(t *testing.T) {
+	t.Parallel()
+	f, _, _ := testFactory("")
+	var got *CallOptions
+	cmd := NewCmdCall(f, func(_ context.Context, _ *Factory, o *CallOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"host:1", "pkg.S/M"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Conn.Target.Plaintext || got.Conn.Target.ConnectTimeout != runner.DefaultConnectTimeout || got.Timeout != 0 {
+		t.Errorf("defaults: TLS by default, 10s connect timeout, no call timeout; got %+v", got)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := [][]string{
+		{"call", "host:1"},
+		{"call", "--timeout", "-1s", "host:1", "a.B/C"},
+		{"call", "--max-msg-size", "-5", "host:1", "a.B/C"},
+		{"list", "--import-path", "dir", "host:1"},
+		{"describe"},
+		{"serve", "--mtls"},
+		{"serve", "extra"},
+		{"demo", "-c", "0"},
+		{"version", "extra"},
+		{"--bogus"},
+	}
+	for _, args := range tests {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			f, out, errOut := testFactory("")
+			if code := Run(context.Background(), f, args); code != ExitUsage {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, ExitUsage, errOut)
+			}
+			if !strings.Contains(errOut.String(), "Usage:") {
+				t.Errorf("no usage on stderr:\n%s", errOut)
+			}
+			if out.Len() != 0 {
+				t.Errorf("stdout not empty: %q", out)
+			}
+		})
+	}
+}
+
+func TestCallRun(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	f, out, errOut := testFactory(`{"id": 1} {"id": 2}`)
+	code := Run(context.Background(), f, []string{"call", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/ClientStream",
+		"-d", "@-", "-H", "x-pulse-echo-headers: true", "-H", "x-token: ${TOKEN}", "--expand-headers", "-v"})
+	if code != ExitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	if want := "{\n  \"id\": \"2\",\n  \"seq\": \"1\",\n  \"received\": \"2\"\n}\n"; out.String() != want {
+		t.Errorf("stdout =\n%s\nwant\n%s", out, want)
+	}
+	if !strings.Contains(errOut.String(), "  x-token: t0k3n\n") {
+		t.Errorf("expanded header not echoed; stderr:\n%s", errOut)
+	}
+	if got := srv.Calls("ClientStream"); got != 1 {
+		t.Errorf("server saw %d client streams, want 1", got)
+	}
+}
+
+func TestCallRunStatus(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	f, _, errOut := testFactory("")
+	code := Run(context.Background(), f, []string{"call", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse.Unary",
+		"-H", "x-pulse-status: RESOURCE_EXHAUSTED"})
+	if code != ExitStatusBase+8 {
+		t.Fatalf("exit %d, want 72; stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut.String(), "Code: ResourceExhausted") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+}
+
+// An interrupt (the context cancelled by Main's signal handler) exits 130.
+func TestInterruptExits130(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	f, _, errOut := testFactory("")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dial := f.Dial
+	f.Dial = func(ctx context.Context, t runner.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+		cc, err := dial(ctx, t, opts...)
+		cancel() // the user presses Ctrl-C once the connection is up, during the call
+		return cc, err
+	}
+	code := Run(ctx, f, []string{"call", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary", "-H", "x-pulse-delay: 1m"})
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut.String(), "interrupted") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+}
+
+// serve prints its address first, serves until the context ends, then stops
+// cleanly.
+func TestServeRun(t *testing.T) {
+	t.Parallel()
+	f, _, _ := testFactory("")
+	lines := newLineWriter()
+	f.IO.Out = lines
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- Run(ctx, f, []string{"serve", "--listen", "127.0.0.1:0", "--tls-dir", t.TempDir()}) }()
+	first := <-lines.c
+	addr, ok := strings.CutPrefix(first, "listening on ")
+	if !ok {
+		t.Fatalf("first line %q", first)
+	}
+	certLine := <-lines.c
+	caFile := strings.Fields(strings.SplitN(certLine, "--cacert ", 2)[1])[0]
+	callF, out, errOut := testFactory("")
+	if code := Run(context.Background(), callF, []string{"call", "--cacert", caFile, addr, "grpcpulse.test.v1.Pulse/Unary", "-d", `{"message":"tls"}`}); code != 0 {
+		t.Fatalf("call exit %d; stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(out.String(), `"message": "tls"`) {
+		t.Errorf("call output %q", out)
+	}
+	cancel()
+	if code := <-done; code != ExitOK {
+		t.Errorf("serve exit %d after stop, want 0", code)
+	}
+}
+
+// lineWriter hands each written line to a channel.
+type lineWriter struct {
+	buf bytes.Buffer
+	c   chan string
+}
+
+func newLineWriter() *lineWriter { return &lineWriter{c: make(chan string, 16)} }
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	for {
+		line, err := w.buf.ReadString('\n')
+		if err != nil {
+			w.buf.WriteString(line)
+			return len(p), nil
+		}
+		w.c <- strings.TrimSuffix(line, "\n")
+	}
+}
+
+func TestDemoRun(t *testing.T) {
+	t.Parallel()
+	f, out, errOut := testFactory("")
+	if code := Run(context.Background(), f, []string{"demo", "-z", "100ms", "-c", "2"}); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{"called Unary", "called ServerStream", "called ClientStream", "called Bidi", "calls in "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	tallies := 0
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, " calls, ") {
+			tallies++
+			if !strings.HasSuffix(line, " calls, 0 errors") {
+				t.Errorf("demo tally with errors: %q", line)
+			}
+		}
+	}
+	if tallies != 4 {
+		t.Errorf("%d tally lines, want one per method:\n%s", tallies, out)
+	}
+}

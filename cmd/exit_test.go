@@ -1,0 +1,64 @@
+package cmd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestExitCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, 0},
+		{"plain", errors.New("boom"), 1},
+		{"usage", usageErrorf("missing ADDR"), 2},
+		{"wrapped usage", fmt.Errorf("x: %w", usageErrorf("bad")), 2},
+		{"not found", &CallError{Status: status.New(codes.NotFound, "x")}, 69},
+		{"unavailable", &CallError{Status: status.New(codes.Unavailable, "x")}, 78},
+		{"deadline", &CallError{Status: status.New(codes.DeadlineExceeded, "x")}, 68},
+		{"unauthenticated", &CallError{Status: status.New(codes.Unauthenticated, "x")}, 80},
+		{"status outside a call", status.Error(codes.NotFound, "reflection"), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ExitCode(tt.err); got != tt.want {
+				t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPrintError(t *testing.T) {
+	t.Parallel()
+	st, err := status.New(codes.InvalidArgument, "bad request").WithDetails(
+		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "id", Description: "must be positive"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	PrintError(&buf, &CallError{Status: st})
+	want := `ERROR:
+  Code: InvalidArgument
+  Message: bad request
+  Details:
+  1) {"@type":"type.googleapis.com/google.rpc.BadRequest","fieldViolations":[{"field":"id","description":"must be positive"}]}
+`
+	if got := buf.String(); got != want {
+		t.Errorf("PrintError =\n%s\nwant\n%s", got, want)
+	}
+	buf.Reset()
+	PrintError(&buf, errors.New("plain"))
+	if got := buf.String(); !strings.HasPrefix(got, "Error: plain") {
+		t.Errorf("PrintError(plain) = %q", got)
+	}
+}

@@ -1,0 +1,125 @@
+package testserver
+
+import (
+	"context"
+	"crypto/tls"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+)
+
+func dial(t *testing.T, addr string, cfg *tls.Config) pulsepb.PulseClient {
+	t.Helper()
+	creds := insecure.NewCredentials()
+	if cfg != nil {
+		creds = credentials.NewTLS(cfg)
+	}
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	return pulsepb.NewPulseClient(cc)
+}
+
+func ctxWith(t *testing.T, kv ...string) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return metadata.AppendToOutgoingContext(ctx, kv...)
+}
+
+func TestServerStreamBehaviour(t *testing.T) {
+	t.Parallel()
+	srv := Start(t)
+	c := dial(t, srv.Addr(), nil)
+	stream, err := c.ServerStream(ctxWith(t, MDMessages, "4", MDSize, "10"), &pulsepb.Request{Message: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := int64(1); ; seq++ {
+		resp, err := stream.Recv()
+		if seq == 5 {
+			if err == nil {
+				t.Fatalf("a 5th response came")
+			}
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.GetSeq() != seq || len(resp.GetPayload()) != 10 || resp.GetMessage() != "m" {
+			t.Fatalf("response %d = %v", seq, resp)
+		}
+	}
+	if got := srv.Calls("ServerStream"); got != 1 {
+		t.Errorf("Calls = %d", got)
+	}
+}
+
+func TestStatusMessage(t *testing.T) {
+	t.Parallel()
+	srv := Start(t)
+	c := dial(t, srv.Addr(), nil)
+	_, err := c.Unary(ctxWith(t, MDStatus, "failed_precondition", MDStatusMessage, "not yet"), &pulsepb.Request{})
+	if st := status.Convert(err); st.Code() != codes.FailedPrecondition || st.Message() != "not yet" {
+		t.Errorf("status = %v", st)
+	}
+	_, err = c.Unary(ctxWith(t, MDStatus, "OK"), &pulsepb.Request{})
+	if err != nil {
+		t.Errorf("x-pulse-status OK failed: %v", err)
+	}
+	_, err = c.Unary(ctxWith(t, MDMessages, "-1"), &pulsepb.Request{})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("negative count accepted: %v", err)
+	}
+}
+
+func TestTLSAndHealth(t *testing.T) {
+	t.Parallel()
+	certs, err := GenerateCerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := Start(t, WithTLS(certs, true))
+	cfg, err := srv.ClientTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	resp, err := healthpb.NewHealthClient(cc).Check(ctxWith(t), &healthpb.HealthCheckRequest{})
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health over mTLS: %v, %v", resp, err)
+	}
+	if _, err := Start(t).ClientTLS(); err == nil {
+		t.Error("ClientTLS of a plaintext server succeeded")
+	}
+}
+
+func TestStopTwiceAndGraceful(t *testing.T) {
+	t.Parallel()
+	srv, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.GracefulStop()
+	srv.Stop()
+	if err := srv.Wait(); err != nil {
+		t.Errorf("Wait = %v", err)
+	}
+	if _, err := New(WithAddr("256.0.0.1:0")); err == nil {
+		t.Error("listening on a bad address succeeded")
+	}
+}
