@@ -2,15 +2,21 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/jhump/protoreflect/desc"
+	"github.com/jhump/protoreflect/desc/protoprint"
 	"github.com/rogpeppe/go-internal/testscript"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -18,7 +24,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/interop"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/grpcpulse/grpcpulse/cmd"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
@@ -56,9 +64,11 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// server NAME [tls|mtls] [noreflect|v1alpha] starts the built-in test server
-// and sets $NAME to its address; with TLS, $NAME_CA, $NAME_CERT and $NAME_KEY
-// name the CA and client certificate files.
+// server NAME [tls|mtls] [noreflect|v1alpha|mutereflect] [logmd] starts the
+// built-in test server and sets $NAME to its address; with TLS, $NAME_CA,
+// $NAME_CERT and $NAME_KEY name the CA and client certificate files.
+// mutereflect accepts reflection streams and never answers. logmd appends a
+// line per call to $WORK/NAME.calls: the method and its x-* metadata.
 func cmdServer(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
 		ts.Fatalf("usage: server NAME [tls|mtls] [noreflect|v1alpha]")
@@ -81,6 +91,14 @@ func cmdServer(ts *testscript.TestScript, neg bool, args []string) {
 			opts = append(opts, testserver.WithoutReflection())
 		case "v1alpha":
 			opts = append(opts, testserver.WithReflection(testserver.ReflectionV1Alpha))
+		case "mutereflect":
+			opts = append(opts, testserver.WithoutReflection(), testserver.WithServerOptions(
+				grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+					<-stream.Context().Done()
+					return stream.Context().Err()
+				})))
+		case "logmd":
+			opts = append(opts, testserver.WithCallHook(callLogger(ts.MkAbs(args[0]+".calls"))))
 		default:
 			ts.Fatalf("server: unknown option %q", a)
 		}
@@ -91,14 +109,43 @@ func cmdServer(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], srv.Addr())
 }
 
-// foreignserver NAME [tls] starts grpc-go's own interop TestService (code we
-// did not write, with methods of every kind) with health and reflection.
+// callLogger returns a call hook that appends "METHOD key=value ..." (the x-*
+// keys, sorted) to the file at path. The line is written before the handler
+// runs, so it is there when the client's command returns.
+func callLogger(path string) func(string, metadata.MD) {
+	var mu sync.Mutex
+	return func(method string, md metadata.MD) {
+		var kv []string
+		for k, vs := range md {
+			if strings.HasPrefix(k, "x-") {
+				kv = append(kv, k+"="+strings.Join(vs, ","))
+			}
+		}
+		sort.Strings(kv)
+		mu.Lock()
+		defer mu.Unlock()
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err == nil {
+			fmt.Fprintln(f, strings.Join(append([]string{method}, kv...), " "))
+			f.Close()
+		}
+	}
+}
+
+// foreignserver NAME [tls|noreflect] starts grpc-go's own interop
+// TestService (code we did not write, with methods of every kind) with
+// health and reflection. With noreflect it has no reflection, and its
+// protos are written as .proto files under $WORK/NAME-protos.
 func cmdForeignServer(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
-		ts.Fatalf("usage: foreignserver NAME [tls]")
+		ts.Fatalf("usage: foreignserver NAME [tls|noreflect]")
+	}
+	mode := ""
+	if len(args) > 1 {
+		mode = args[1]
 	}
 	var opts []grpc.ServerOption
-	if len(args) > 1 && args[1] == "tls" {
+	if mode == "tls" {
 		certs, err := testserver.GenerateCerts()
 		ts.Check(err)
 		files, err := certs.WriteFiles(ts.MkAbs("."))
@@ -111,7 +158,11 @@ func cmdForeignServer(ts *testscript.TestScript, neg bool, args []string) {
 	s := grpc.NewServer(opts...)
 	testgrpc.RegisterTestServiceServer(s, interop.NewTestServer())
 	healthpb.RegisterHealthServer(s, health.NewServer())
-	reflection.Register(s)
+	if mode == "noreflect" {
+		ts.Check(writeProtos(ts.MkAbs(args[0]+"-protos"), testgrpc.File_grpc_testing_test_proto))
+	} else {
+		reflection.Register(s)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	ts.Check(err)
 	go s.Serve(lis)
@@ -188,4 +239,31 @@ func cmdExit(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("exit code %d, want %d", got, want)
 	}
+}
+
+// writeProtos prints fd and its dependencies as .proto files under dir.
+func writeProtos(dir string, fd protoreflect.FileDescriptor) error {
+	wrapped, err := desc.WrapFile(fd)
+	if err != nil {
+		return err
+	}
+	var printer protoprint.Printer
+	for _, f := range append([]*desc.FileDescriptor{wrapped}, wrapped.GetDependencies()...) {
+		path := filepath.Join(dir, f.GetName())
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		out, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		err = printer.PrintProtoFile(f, out)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -58,6 +59,9 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 			if opts.Timeout < 0 {
 				return usageErrorf("--timeout must not be negative")
 			}
+			if err := reflect.CheckMethodName(opts.Method); err != nil {
+				return &UsageError{Err: err}
+			}
 			if runF != nil {
 				return runF(c.Context(), f, opts)
 			}
@@ -87,10 +91,6 @@ func callRun(ctx context.Context, f *Factory, opts *CallOptions) error {
 	if err != nil {
 		return err
 	}
-	kind := runner.KindOf(method)
-	if (kind == runner.Unary || kind == runner.ServerStream) && len(reqs) != 1 {
-		return fmt.Errorf("%s is a %s method and takes one request message; -d holds %d", method.FullName(), kind, len(reqs))
-	}
 	md, err := opts.Conn.Metadata.Call()
 	if err != nil {
 		return err
@@ -110,8 +110,10 @@ func callRun(ctx context.Context, f *Factory, opts *CallOptions) error {
 		return err
 	})
 	if opts.Verbose {
-		printMetadata(opts.IO.ErrOut, "Response headers", res.Header)
-		printMetadata(opts.IO.ErrOut, "Response trailers", res.Trailer)
+		if werr := errors.Join(printMetadata(opts.IO.ErrOut, "Response headers", res.Header),
+			printMetadata(opts.IO.ErrOut, "Response trailers", res.Trailer)); werr != nil && err == nil {
+			return werr
+		}
 	}
 	if st, ok := status.FromError(err); ok && err != nil {
 		return &CallError{Status: st}
@@ -155,8 +157,9 @@ func readData(spec string, stdin io.Reader) ([]byte, error) {
 	return []byte(spec), nil
 }
 
-func printMetadata(w io.Writer, title string, md metadata.MD) {
-	fmt.Fprintf(w, "%s:\n", title)
+func printMetadata(w io.Writer, title string, md metadata.MD) error {
+	p := &printer{w: w}
+	p.printf("%s:\n", title)
 	keys := make([]string, 0, len(md))
 	for k := range md {
 		keys = append(keys, k)
@@ -164,7 +167,8 @@ func printMetadata(w io.Writer, title string, md metadata.MD) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range md[k] {
-			fmt.Fprintf(w, "  %s: %s\n", k, v)
+			p.printf("  %s: %s\n", k, v)
 		}
 	}
+	return p.err
 }

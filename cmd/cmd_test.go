@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
-	"github.com/grpcpulse/grpcpulse/runner"
 )
 
 // testFactory returns a Factory with buffers for IO and a fixed environment.
@@ -60,7 +59,7 @@ func TestCallFlagsDefaults(t *testing.T) {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if got.Conn.Target.Plaintext || got.Conn.Target.ConnectTimeout != runner.DefaultConnectTimeout || got.Timeout != 0 {
+	if got.Conn.Target.Plaintext || got.Conn.Target.ConnectTimeout != 10*time.Second || got.Timeout != 0 {
 		t.Errorf("defaults: TLS by default, 10s connect timeout, no call timeout; got %+v", got)
 	}
 }
@@ -77,6 +76,10 @@ func TestUsageErrors(t *testing.T) {
 		{"serve", "extra"},
 		{"demo", "-c", "0"},
 		{"version", "extra"},
+		{"call", "127.0.0.1:1", "Unary"},
+		{"call", "127.0.0.1", "a.B/C"},
+		{"call", "-H", "Bad Key: v", "127.0.0.1:1", "a.B/C"},
+		{"describe", "127.0.0.1:1", "."},
 		{"--bogus"},
 	}
 	for _, args := range tests {
@@ -129,19 +132,18 @@ func TestCallRunStatus(t *testing.T) {
 	}
 }
 
-// An interrupt (the context cancelled by Main's signal handler) exits 130.
+// An interrupt (the context cancelled by Main's signal handler) during a call
+// in flight exits 130.
 func TestInterruptExits130(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	f, _, errOut := testFactory("")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	dial := f.Dial
-	f.Dial = func(ctx context.Context, t runner.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
-		cc, err := dial(ctx, t, opts...)
-		cancel() // the user presses Ctrl-C once the connection is up, during the call
-		return cc, err
-	}
+	srv := testserver.Start(t, testserver.WithCallHook(func(method string, _ metadata.MD) {
+		if method == "/grpcpulse.test.v1.Pulse/Unary" {
+			cancel() // the user presses Ctrl-C while the server holds the call
+		}
+	}))
+	f, _, errOut := testFactory("")
 	code := Run(ctx, f, []string{"call", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary", "-H", "x-pulse-delay: 1m"})
 	if code != ExitInterrupted {
 		t.Fatalf("exit %d, want 130; stderr:\n%s", code, errOut)
@@ -161,12 +163,12 @@ func TestServeRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- Run(ctx, f, []string{"serve", "--listen", "127.0.0.1:0", "--tls-dir", t.TempDir()}) }()
-	first := <-lines.c
+	first := lines.next(t, done)
 	addr, ok := strings.CutPrefix(first, "listening on ")
 	if !ok {
 		t.Fatalf("first line %q", first)
 	}
-	certLine := <-lines.c
+	certLine := lines.next(t, done)
 	caFile := strings.Fields(strings.SplitN(certLine, "--cacert ", 2)[1])[0]
 	callF, out, errOut := testFactory("")
 	if code := Run(context.Background(), callF, []string{"call", "--cacert", caFile, addr, "grpcpulse.test.v1.Pulse/Unary", "-d", `{"message":"tls"}`}); code != 0 {
@@ -188,6 +190,18 @@ type lineWriter struct {
 }
 
 func newLineWriter() *lineWriter { return &lineWriter{c: make(chan string, 16)} }
+
+// next returns the next line, failing the test if the command ends first.
+func (w *lineWriter) next(t *testing.T, done <-chan int) string {
+	t.Helper()
+	select {
+	case line := <-w.c:
+		return line
+	case code := <-done:
+		t.Fatalf("command ended with exit %d before printing", code)
+		return ""
+	}
+}
 
 func (w *lineWriter) Write(p []byte) (int, error) {
 	w.buf.Write(p)

@@ -106,16 +106,20 @@ func (o *ConnOptions) open(ctx context.Context, f *Factory, dial bool) (*session
 			s.Close()
 			return nil, err
 		}
-		s.source = reflect.NewServerSource(metadata.NewOutgoingContext(ctx, md), cc)
+		s.source = reflect.NewServerSource(metadata.NewOutgoingContext(ctx, md), cc, o.Target.ConnectTimeout)
 	}
 	return s, nil
 }
 
 // explain adds what to do to errors of the descriptor source.
 func (s *session) explain(err error) error {
-	if errors.Is(err, reflect.ErrReflectionNotSupported) {
+	switch {
+	case errors.Is(err, reflect.ErrReflectionNotSupported):
 		return fmt.Errorf("%s does not support server reflection, so its services cannot be discovered\n"+
 			"Pass the service's descriptors instead: --proto FILE (with --import-path DIR) or --protoset FILE", s.addr)
+	case errors.Is(err, reflect.ErrReflectionTimeout):
+		return fmt.Errorf("%s accepted the connection but %w\n"+
+			"Raise --connect-timeout for a slow server, or pass --proto FILE or --protoset FILE to skip reflection", s.addr, err)
 	}
 	return err
 }

@@ -2,12 +2,12 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
@@ -63,93 +63,119 @@ var demoData = map[string]string{
 }
 
 func demoRun(ctx context.Context, f *Factory, opts *DemoOptions) error {
-	out := opts.IO.Out
+	p := &printer{w: opts.IO.Out}
 	srv, err := testserver.New()
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
-	fmt.Fprintf(out, "started the built-in test server on %s\n", srv.Addr())
+	p.printf("started the built-in test server on %s\n", srv.Addr())
 	cc, err := f.Dial(ctx, runner.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: runner.DefaultConnectTimeout})
 	if err != nil {
 		return err
 	}
 	defer cc.Close()
-	src := reflect.NewServerSource(ctx, cc)
+	calls, err := demoTour(ctx, p, cc)
+	if err != nil {
+		return err
+	}
+	p.printf("calling every method with %d in flight for %s...\n", opts.Concurrency, opts.Duration)
+	tallies, elapsed := demoLoad(ctx, calls, opts)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	total := 0
+	for _, t := range tallies {
+		p.printf("  %-13s %7d calls, %d errors\n", t.name, t.calls, t.errors)
+		total += t.calls
+	}
+	p.printf("%d calls in %s (%.0f calls/s)\n", total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
+	return p.err
+}
+
+// demoCall makes one call of a method with its sample data and returns how
+// many responses came.
+type demoCall struct {
+	name string
+	call func(context.Context) (int, error)
+}
+
+// demoTour discovers the server through reflection and calls each Pulse
+// method once, printing what happened.
+func demoTour(ctx context.Context, p *printer, cc *grpc.ClientConn) ([]demoCall, error) {
+	src := reflect.NewServerSource(ctx, cc, runner.DefaultConnectTimeout)
 	defer src.Close()
 	services, err := src.ListServices()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fmt.Fprintf(out, "reflection lists %d services: %v\n", len(services), services)
+	p.printf("reflection lists %d services: %v\n", len(services), services)
 	sd, err := reflect.FindService(src, demoService)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	type plan struct {
-		name string
-		call func(context.Context) (int, error)
-	}
-	var plans []plan
+	var calls []demoCall
 	methods := sd.Methods()
 	for i := range methods.Len() {
 		md := methods.Get(i)
 		reqs, err := runner.ParseMessages(md.Input(), []byte(demoData[string(md.Name())]), nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		plans = append(plans, plan{string(md.Name()), func(ctx context.Context) (int, error) {
+		c := demoCall{string(md.Name()), func(ctx context.Context) (int, error) {
 			n := 0
 			_, err := runner.Invoke(ctx, cc, md, reqs, func(proto.Message) error { n++; return nil })
 			return n, err
-		}})
+		}}
 		start := time.Now()
-		n, err := plans[i].call(ctx)
+		n, err := c.call(ctx)
 		if err != nil {
-			return fmt.Errorf("calling %s: %w", md.FullName(), err)
+			return nil, fmt.Errorf("calling %s: %w", md.FullName(), err)
 		}
-		fmt.Fprintf(out, "called %-13s (%s): sent %d, received %d in %s\n", md.Name(), runner.KindOf(md),
+		p.printf("called %-13s (%s): sent %d, received %d in %s\n", md.Name(), runner.KindOf(md),
 			len(reqs), n, time.Since(start).Round(time.Microsecond))
+		calls = append(calls, c)
 	}
+	return calls, nil
+}
 
-	fmt.Fprintf(out, "calling every method with %d in flight for %s...\n", opts.Concurrency, opts.Duration)
-	// Time up means no new calls; the ones in flight finish (a deadline
-	// would cut them short and count them as errors).
+type demoTally struct {
+	name          string
+	calls, errors int
+}
+
+// demoLoad keeps opts.Concurrency calls in flight, going round the methods,
+// until opts.Duration is up. Time up means no new calls: the ones in flight
+// finish (a deadline would cut them short and count them as errors), so the
+// elapsed time it returns is measured, not assumed.
+func demoLoad(ctx context.Context, calls []demoCall, opts *DemoOptions) ([]demoTally, time.Duration) {
 	start := time.Now()
 	end := start.Add(opts.Duration)
-	type tally struct{ calls, errors int }
 	var mu sync.Mutex
-	tallies := make([]tally, len(plans))
+	tallies := make([]demoTally, len(calls))
+	for i, c := range calls {
+		tallies[i].name = c.name
+	}
 	var wg sync.WaitGroup
 	for w := range opts.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := w; ctx.Err() == nil && time.Now().Before(end); i++ {
-				p := i % len(plans)
-				_, err := plans[p].call(ctx)
+				k := i % len(calls)
+				_, err := calls[k].call(ctx)
 				if ctx.Err() != nil {
 					return // interrupted
 				}
 				mu.Lock()
-				tallies[p].calls++
+				tallies[k].calls++
 				if err != nil {
-					tallies[p].errors++
+					tallies[k].errors++
 				}
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return ctx.Err()
-	}
-	total := 0
-	for i, t := range tallies {
-		fmt.Fprintf(out, "  %-13s %7d calls, %d errors\n", plans[i].name, t.calls, t.errors)
-		total += t.calls
-	}
-	fmt.Fprintf(out, "%d calls in %s (%.0f calls/s)\n", total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
-	return nil
+	return tallies, time.Since(start)
 }

@@ -37,6 +37,9 @@ Without SYMBOL it describes every service.`,
 			opts.Conn.Target.Addr = args[0]
 			if len(args) > 1 {
 				opts.Symbol = args[1]
+				if strings.Trim(opts.Symbol, "./") == "" {
+					return usageErrorf("SYMBOL %q names nothing", opts.Symbol)
+				}
 			}
 			if err := opts.Conn.Validate(); err != nil {
 				return err

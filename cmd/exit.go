@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	_ "google.golang.org/genproto/googleapis/rpc/errdetails" // registers the standard error detail types for printing
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
@@ -19,6 +20,9 @@ const (
 	ExitStatusBase  = 64 // a one-shot call that ended with status code C exits 64+C
 	ExitInterrupted = 130
 )
+
+// maxStatusCode is the largest gRPC status code (Unauthenticated).
+const maxStatusCode = codes.Unauthenticated
 
 // UsageError is a mistake in the command line: exit 2, with the usage.
 type UsageError struct{ Err error }
@@ -47,7 +51,11 @@ func ExitCode(err error) int {
 	case errors.As(err, &usage):
 		return ExitUsage
 	case errors.As(err, &call):
-		return ExitStatusBase + int(call.Status.Code())
+		code := call.Status.Code()
+		if code > maxStatusCode {
+			code = codes.Unknown // a server may send any number; keep the exit code in range
+		}
+		return ExitStatusBase + int(code)
 	}
 	return ExitError
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"time"
 
 	"google.golang.org/grpc"
 
@@ -24,7 +23,6 @@ type Factory struct {
 	IO        *IOStreams
 	LookupEnv func(string) (string, bool)
 	Dial      func(ctx context.Context, t runner.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
-	Now       func() time.Time
 }
 
 // NewFactory is the Factory of the real process.
@@ -33,6 +31,5 @@ func NewFactory() *Factory {
 		IO:        &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr},
 		LookupEnv: os.LookupEnv,
 		Dial:      runner.Dial,
-		Now:       time.Now,
 	}
 }

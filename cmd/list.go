@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -51,15 +50,16 @@ func listRun(ctx context.Context, f *Factory, opts *ListOptions) error {
 		return err
 	}
 	defer s.Close()
+	p := &printer{w: opts.IO.Out}
 	if opts.Service == "" {
 		names, err := s.source.ListServices()
 		if err != nil {
 			return s.explain(err)
 		}
 		for _, name := range names {
-			fmt.Fprintln(opts.IO.Out, name)
+			p.printf("%s\n", name)
 		}
-		return nil
+		return p.err
 	}
 	sd, err := reflect.FindService(s.source, opts.Service)
 	if err != nil {
@@ -67,7 +67,7 @@ func listRun(ctx context.Context, f *Factory, opts *ListOptions) error {
 	}
 	methods := sd.Methods()
 	for i := range methods.Len() {
-		fmt.Fprintf(opts.IO.Out, "%s\n", methods.Get(i).FullName())
+		p.printf("%s\n", methods.Get(i).FullName())
 	}
-	return nil
+	return p.err
 }

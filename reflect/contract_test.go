@@ -52,7 +52,7 @@ func serverSourceFor(t *testing.T, opts ...testserver.Option) Source {
 		t.Fatalf("dial: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	src := NewServerSource(ctx, conn)
+	src := NewServerSource(ctx, conn, 10*time.Second)
 	t.Cleanup(func() {
 		if err := src.Close(); err != nil {
 			t.Errorf("Close: %v", err)
@@ -74,6 +74,32 @@ var contract = []struct {
 	{"unknown names", testUnknownNames},
 	{"Describe", testDescribe},
 	{"Template", testTemplate},
+	{"exact names", testExactNames},
+}
+
+// Every source answers names as protobuf scopes them: enum values beside
+// their enum, not inside it; empty and malformed names are refused.
+func testExactNames(t *testing.T, src Source) {
+	d, err := src.FindSymbol("grpcpulse.test.v1.PRIORITY_HIGH")
+	if err != nil {
+		t.Fatalf("FindSymbol(grpcpulse.test.v1.PRIORITY_HIGH): %v", err)
+	}
+	if _, ok := d.(protoreflect.EnumValueDescriptor); !ok {
+		t.Errorf("grpcpulse.test.v1.PRIORITY_HIGH is a %T, want an enum value", d)
+	}
+	for _, name := range []string{"grpcpulse.test.v1.Priority.PRIORITY_HIGH", "", "."} {
+		if d, err := src.FindSymbol(name); err == nil {
+			t.Errorf("FindSymbol(%q) = %v, want an error", name, d.FullName())
+		}
+	}
+	for _, name := range []string{"", "/", ".", "a/b/c", "a..b", "Svc/", "/Method", "a.b./M"} {
+		if err := CheckMethodName(name); err == nil {
+			t.Errorf("CheckMethodName(%q) accepted it", name)
+		}
+		if _, err := FindMethod(src, name); err == nil || errors.Is(err, ErrNotFound) {
+			t.Errorf("FindMethod(%q) = %v, want a malformed-name error", name, err)
+		}
+	}
 }
 
 func TestSourceContract(t *testing.T) {

@@ -54,7 +54,7 @@ func TestServerUnreachable(t *testing.T) {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	src := NewServerSource(ctx, conn)
+	src := NewServerSource(ctx, conn, 10*time.Second)
 	defer src.Close()
 
 	_, err = src.ListServices()
@@ -160,4 +160,30 @@ func mustMarshal(t *testing.T, m proto.Message) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// A server that accepts the reflection stream and never answers must not hang
+// the caller: each look-up is bounded by the source's timeout.
+func TestServerReflectionTimeout(t *testing.T) {
+	t.Parallel()
+	// Without reflection registered, the reflection stream lands here and is
+	// accepted but never answered.
+	srv := testserver.Start(t, testserver.WithoutReflection(), testserver.WithServerOptions(
+		grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+			<-stream.Context().Done()
+			return stream.Context().Err()
+		})))
+	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	src := NewServerSource(context.Background(), conn, 200*time.Millisecond)
+	defer src.Close()
+	if _, err := src.ListServices(); !errors.Is(err, ErrReflectionTimeout) {
+		t.Errorf("ListServices error = %v, want ErrReflectionTimeout", err)
+	}
+	if _, err := FindMethod(src, "grpcpulse.test.v1.Pulse/Unary"); err == nil {
+		t.Error("FindMethod succeeded after the stream timed out")
+	}
 }

@@ -49,6 +49,9 @@ func (s *fileSource) ListServices() ([]string, error) {
 
 func (s *fileSource) FindSymbol(name string) (protoreflect.Descriptor, error) {
 	name = trimName(name)
+	if name == "" {
+		return nil, errors.New("empty symbol name")
+	}
 	d, err := s.files.FindDescriptorByName(protoreflect.FullName(name))
 	if errors.Is(err, protoregistry.NotFound) {
 		return nil, &NotFoundError{Kind: "symbol", Name: name}

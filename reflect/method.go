@@ -77,6 +77,14 @@ func FindMethod(src Source, name string) (protoreflect.MethodDescriptor, error) 
 	return nil, nf
 }
 
+// CheckMethodName reports whether name has the form of a method name
+// (pkg.Service/Method or pkg.Service.Method), without looking it up, so that
+// a malformed name can be refused before anything is dialled.
+func CheckMethodName(name string) error {
+	_, _, _, err := splitMethodName(name)
+	return err
+}
+
 // splitMethodName splits a method name at its last "/" or, without one, at
 // its last ".". slash reports which separator was used.
 func splitMethodName(name string) (svc, method string, slash bool, err error) {
@@ -87,7 +95,8 @@ func splitMethodName(name string) (svc, method string, slash bool, err error) {
 		svc, method = trimmed[:i], trimmed[i+1:]
 	}
 	svc = trimName(svc)
-	if svc == "" || method == "" || strings.ContainsAny(method, "/.") {
+	if svc == "" || method == "" || strings.ContainsAny(method, "/.") || strings.Contains(svc, "/") ||
+		strings.HasSuffix(svc, ".") || strings.Contains(svc, "..") {
 		return "", "", false, fmt.Errorf("invalid method name %q: want package.Service/Method", name)
 	}
 	return svc, method, slash, nil

@@ -20,10 +20,7 @@ import (
 // once. Well-known google.protobuf types that src does not have resolve to
 // the ones compiled into the program. Unknown names give errors matching
 // protoregistry.NotFound. The resolver is safe for concurrent use.
-func TypeResolver(src Source) interface {
-	protoregistry.MessageTypeResolver
-	protoregistry.ExtensionTypeResolver
-} {
+func TypeResolver(src Source) Resolver {
 	if fs, ok := src.(*fileSource); ok {
 		return wellKnownFallback{fs.types()}
 	}
@@ -34,7 +31,9 @@ func TypeResolver(src Source) interface {
 	}}
 }
 
-type typeResolver interface {
+// Resolver finds message and extension types by name; it is what protojson
+// and proto unmarshalling take as their Resolver.
+type Resolver interface {
 	protoregistry.MessageTypeResolver
 	protoregistry.ExtensionTypeResolver
 }
@@ -43,10 +42,10 @@ type typeResolver interface {
 // does not know from protoregistry.GlobalTypes. Other global types are not
 // consulted: what the program happens to link must not change what a
 // source resolves.
-type wellKnownFallback struct{ typeResolver }
+type wellKnownFallback struct{ Resolver }
 
 func (w wellKnownFallback) FindMessageByName(name protoreflect.FullName) (protoreflect.MessageType, error) {
-	mt, err := w.typeResolver.FindMessageByName(name)
+	mt, err := w.Resolver.FindMessageByName(name)
 	if errors.Is(err, protoregistry.NotFound) && strings.HasPrefix(string(name), "google.protobuf.") {
 		return protoregistry.GlobalTypes.FindMessageByName(name)
 	}

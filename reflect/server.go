@@ -2,9 +2,12 @@ package reflect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/jhump/protoreflect/desc"
 	"github.com/jhump/protoreflect/grpcreflect"
@@ -18,7 +21,9 @@ import (
 // grpcreflect client caches every file it has fetched and serialises its use
 // of the one reflection stream, so the source is safe for concurrent use.
 type serverSource struct {
-	client *grpcreflect.Client
+	client  *grpcreflect.Client
+	cancel  context.CancelFunc
+	timeout time.Duration
 }
 
 var _ Source = (*serverSource)(nil)
@@ -28,16 +33,43 @@ var _ Source = (*serverSource)(nil)
 // v1alpha. ctx carries the outgoing metadata sent with the reflection stream
 // and bounds it: when ctx ends, later look-ups fail.
 //
+// timeout bounds each look-up (0: no bound). A server that does not answer in
+// time would otherwise hang the caller: the reflection stream has no deadline
+// of its own. After a look-up times out the stream is gone and the source
+// answers every look-up with that error.
+//
 // Nothing is sent until the first look-up. Errors of look-ups wrap
 // ErrReflectionNotSupported when the server implements neither reflection
 // version, match ErrNotFound for unknown names, and otherwise wrap the RPC
 // error so that status.FromError still finds its code.
-func NewServerSource(ctx context.Context, cc grpc.ClientConnInterface) Source {
-	return &serverSource{client: grpcreflect.NewClientAuto(ctx, cc)}
+func NewServerSource(ctx context.Context, cc grpc.ClientConnInterface, timeout time.Duration) Source {
+	ctx, cancel := context.WithCancel(ctx)
+	return &serverSource{client: grpcreflect.NewClientAuto(ctx, cc), cancel: cancel, timeout: timeout}
+}
+
+// ErrReflectionTimeout is wrapped by the error of a look-up that the server
+// did not answer within the source's timeout.
+var ErrReflectionTimeout = errors.New("the server did not answer the reflection request in time")
+
+// bounded runs a look-up; when it outlasts the timeout the reflection stream
+// is cancelled, which ends the look-up.
+func bounded[T any](s *serverSource, lookup func() (T, error)) (T, error) {
+	if s.timeout <= 0 {
+		return lookup()
+	}
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(s.timeout, func() { timedOut.Store(true); s.cancel() })
+	v, err := lookup()
+	timer.Stop()
+	if err != nil && timedOut.Load() {
+		var zero T
+		return zero, fmt.Errorf("%w (waited %s)", ErrReflectionTimeout, s.timeout)
+	}
+	return v, err
 }
 
 func (s *serverSource) ListServices() ([]string, error) {
-	names, err := s.client.ListServices()
+	names, err := bounded(s, s.client.ListServices)
 	if err != nil {
 		return nil, s.wrapErr("", err)
 	}
@@ -48,6 +80,13 @@ func (s *serverSource) ListServices() ([]string, error) {
 
 func (s *serverSource) FindSymbol(name string) (protoreflect.Descriptor, error) {
 	name = trimName(name)
+	if name == "" {
+		return nil, errors.New("empty symbol name")
+	}
+	return bounded(s, func() (protoreflect.Descriptor, error) { return s.findSymbol(name) })
+}
+
+func (s *serverSource) findSymbol(name string) (protoreflect.Descriptor, error) {
 	fd, err := s.client.FileContainingSymbol(name)
 	if err == nil {
 		if d := lookupIn(fd, name); d != nil {
@@ -71,13 +110,16 @@ func (s *serverSource) FindSymbol(name string) (protoreflect.Descriptor, error) 
 
 func (s *serverSource) Close() error {
 	s.client.Reset()
+	s.cancel()
 	return nil
 }
 
 // findExtension resolves an extension of message by field number, for
 // TypeResolver.
 func (s *serverSource) findExtension(message protoreflect.FullName, number protoreflect.FieldNumber) (protoreflect.ExtensionDescriptor, error) {
-	fd, err := s.client.FileContainingExtension(string(message), int32(number))
+	fd, err := bounded(s, func() (*desc.FileDescriptor, error) {
+		return s.client.FileContainingExtension(string(message), int32(number))
+	})
 	if err != nil {
 		return nil, s.wrapErr(fmt.Sprintf("%s extension %d", message, number), err)
 	}
@@ -118,14 +160,16 @@ func extensionIn(f protoreflect.FileDescriptor, message protoreflect.FullName, n
 }
 
 // lookupIn finds name among the elements of fd, as a protoreflect
-// descriptor, or returns nil.
+// descriptor, or returns nil. jhump's index also knows enum values by
+// enum-scoped names (pkg.Enum.VALUE); protobuf scopes them beside their
+// enum (pkg.VALUE), as the file sources do, so only exact names count.
 func lookupIn(fd *desc.FileDescriptor, name string) protoreflect.Descriptor {
 	d := fd.FindSymbol(name)
 	if d == nil {
 		return nil
 	}
 	w, ok := d.(desc.DescriptorWrapper)
-	if !ok {
+	if !ok || string(w.Unwrap().FullName()) != name {
 		return nil
 	}
 	return w.Unwrap()

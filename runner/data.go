@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -21,9 +23,32 @@ type Resolver interface {
 	protoregistry.ExtensionTypeResolver
 }
 
+// DataError is a request message that could not be read. Line and Column
+// count from the start of the whole input (1-based).
+type DataError struct {
+	// Message is the 1-based position of the message in the input.
+	Message      int
+	Line, Column int
+	// Type is the message type the JSON did not fit; empty when the input
+	// was not JSON at all.
+	Type protoreflect.FullName
+	// Reason says what is wrong, without position.
+	Reason string
+	Err    error
+}
+
+func (e *DataError) Error() string {
+	if e.Type == "" {
+		return fmt.Sprintf("request message %d: not valid JSON at line %d, column %d: %s", e.Message, e.Line, e.Column, e.Reason)
+	}
+	return fmt.Sprintf("request message %d is not a valid %s: %s (line %d, column %d)", e.Message, e.Type, e.Reason, e.Line, e.Column)
+}
+
+func (e *DataError) Unwrap() error { return e.Err }
+
 // ParseMessages reads data as zero or more JSON objects one after another
 // (separated by white space) and returns one message of type md for each.
-// An error says which message is wrong, on which line it starts, and why.
+// An error is a *DataError saying which message is wrong, where and why.
 // r may be nil when no google.protobuf.Any field needs resolving.
 func ParseMessages(md protoreflect.MessageDescriptor, data []byte, r Resolver) ([]proto.Message, error) {
 	opts := protojson.UnmarshalOptions{Resolver: r}
@@ -31,49 +56,65 @@ func ParseMessages(md protoreflect.MessageDescriptor, data []byte, r Resolver) (
 	var msgs []proto.Message
 	for n := 1; ; n++ {
 		start := dec.InputOffset()
+		start += leadingSpace(data[start:])
 		var raw json.RawMessage
 		err := dec.Decode(&raw)
 		if errors.Is(err, io.EOF) {
 			return msgs, nil
 		}
-		line := lineOf(data, start+leadingSpace(data[start:]))
 		if err != nil {
-			return nil, fmt.Errorf("request message %d (line %d): not valid JSON: %w", n, line, jsonError(data, err))
+			return nil, jsonError(data, n, start, err)
 		}
 		msg := dynamicpb.NewMessage(md)
 		if err := opts.Unmarshal(raw, msg); err != nil {
-			return nil, fmt.Errorf("request message %d (line %d) is not a valid %s: %s",
-				n, line, md.FullName(), protoErrorText(err))
+			return nil, protoError(data, n, start, md.FullName(), err)
 		}
 		msgs = append(msgs, msg)
 	}
 }
 
-// protoErrorText drops protojson's "proto:" prefix, whose following space
-// protojson varies on purpose (sometimes U+00A0).
-func protoErrorText(err error) string {
-	return strings.TrimSpace(strings.TrimPrefix(err.Error(), "proto:"))
-}
-
 func leadingSpace(b []byte) int64 { return int64(len(b) - len(bytes.TrimLeft(b, " \t\r\n"))) }
 
-func lineOf(data []byte, offset int64) int {
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
-	return bytes.Count(data[:offset], []byte("\n")) + 1
+// position returns the 1-based line and column of offset in data.
+func position(data []byte, offset int64) (line, col int) {
+	offset = min(max(offset, 0), int64(len(data)))
+	before := data[:offset]
+	return bytes.Count(before, []byte("\n")) + 1, int(offset) - bytes.LastIndexByte(before, '\n')
 }
 
-// jsonError adds the line and column to a JSON syntax error.
-func jsonError(data []byte, err error) error {
+func jsonError(data []byte, n int, start int64, err error) *DataError {
+	e := &DataError{Message: n, Reason: err.Error(), Err: err}
+	e.Line, e.Column = position(data, start)
 	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		line := lineOf(data, syn.Offset)
-		col := syn.Offset - int64(bytes.LastIndexByte(data[:min(syn.Offset, int64(len(data)))], '\n')) - 1
-		return fmt.Errorf("%w at line %d, column %d", err, line, col)
+	switch {
+	case errors.As(err, &syn):
+		e.Line, e.Column = position(data, syn.Offset-1) // Offset counts the offending byte
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		e.Reason = "unexpected end of input (an object is not closed)"
+		e.Line, e.Column = position(data, int64(len(data)))
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return errors.New("unexpected end of input (an object is not closed)")
+	return e
+}
+
+// protojsonPos finds the position protojson gives, relative to the message.
+var protojsonPos = regexp.MustCompile(`\(line (\d+):(\d+)\):?\s*`)
+
+// protoError places a protojson error in the whole input. protojson varies
+// the space after its "proto:" prefix on purpose (sometimes U+00A0).
+func protoError(data []byte, n int, start int64, typ protoreflect.FullName, err error) *DataError {
+	e := &DataError{Message: n, Type: typ, Err: err}
+	e.Line, e.Column = position(data, start)
+	reason := strings.TrimSpace(strings.TrimPrefix(err.Error(), "proto:"))
+	if m := protojsonPos.FindStringSubmatchIndex(reason); m != nil {
+		line, _ := strconv.Atoi(reason[m[2]:m[3]])
+		col, _ := strconv.Atoi(reason[m[4]:m[5]])
+		if line == 1 {
+			e.Column += col - 1
+		} else {
+			e.Line, e.Column = e.Line+line-1, col
+		}
+		reason = reason[:m[0]] + reason[m[1]:]
 	}
-	return err
+	e.Reason = reason
+	return e
 }

@@ -1,10 +1,14 @@
 package runner
 
 import (
+	"errors"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 )
@@ -22,13 +26,17 @@ func TestParseMessages(t *testing.T) {
 		{name: "one", data: `{"message":"hi","id":"7"}`, want: []*pulsepb.Request{{Message: "hi", Id: 7}}},
 		{name: "several", data: "{\"id\":1}\n {\"id\":2}{\"id\":3}\n",
 			want: []*pulsepb.Request{{Id: 1}, {Id: 2}, {Id: 3}}},
-		{name: "nested and enum", data: `{"options":{"priority":"PRIORITY_HIGH","budget":"1.5s","labels":{"a":"b"}}}`,
-			want: []*pulsepb.Request{{Options: &pulsepb.Options{Priority: pulsepb.Priority_PRIORITY_HIGH}}}},
-		{name: "unknown field", data: "{\"id\":1}\n\n{\"nope\":1}", wantErr: `request message 2 (line 3) is not a valid grpcpulse.test.v1.Request: (line 1:2): unknown field "nope"`},
-		{name: "wrong type", data: `{"id":"x"}`, wantErr: "request message 1 (line 1) is not a valid grpcpulse.test.v1.Request"},
-		{name: "syntax", data: "{\"id\":1}\n{\"id\" 2}", wantErr: "request message 2 (line 2): not valid JSON: invalid character '2' after object key at line 2, column 7"},
-		{name: "unclosed", data: `{"id":1`, wantErr: "unexpected end of input"},
-		{name: "not an object", data: `[1]`, wantErr: "request message 1 (line 1) is not a valid"},
+		{name: "nested and enum", data: `{"options":{"priority":"PRIORITY_HIGH","budget":"1.5s","labels":{"a":"b"}},"tags":["x","y"]}`,
+			want: []*pulsepb.Request{{Tags: []string{"x", "y"}, Options: &pulsepb.Options{Priority: pulsepb.Priority_PRIORITY_HIGH,
+				Budget: durationpb.New(1500 * time.Millisecond), Labels: map[string]string{"a": "b"}}}}},
+		{name: "unknown field", data: "{\"id\":1}\n\n  {\"nope\":1}",
+			wantErr: `request message 2 is not a valid grpcpulse.test.v1.Request: unknown field "nope" (line 3, column 4)`},
+		{name: "unknown field on a later line", data: "{\"id\":1}\n{\n \"id\": 2,\n \"nope\": 1}",
+			wantErr: `unknown field "nope" (line 4, column 2)`},
+		{name: "wrong type", data: `{"id":"x"}`, wantErr: "request message 1 is not a valid grpcpulse.test.v1.Request: invalid value for int64 field id: \"x\" (line 1, column 7)"},
+		{name: "syntax", data: "{\"id\":1}\n{\"id\" 2}", wantErr: "request message 2: not valid JSON at line 2, column 7: invalid character '2' after object key"},
+		{name: "unclosed", data: "{\"id\":1", wantErr: "request message 1: not valid JSON at line 1, column 8: unexpected end of input"},
+		{name: "not an object", data: `[1]`, wantErr: "request message 1 is not a valid grpcpulse.test.v1.Request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,11 +59,20 @@ func TestParseMessages(t *testing.T) {
 				if err := proto.Unmarshal(b, &req); err != nil {
 					t.Fatal(err)
 				}
-				if req.GetId() != tt.want[i].GetId() || req.GetMessage() != tt.want[i].GetMessage() ||
-					req.GetOptions().GetPriority() != tt.want[i].GetOptions().GetPriority() {
+				if !proto.Equal(&req, tt.want[i]) {
 					t.Errorf("message %d = %v, want %v", i, &req, tt.want[i])
 				}
 			}
 		})
+	}
+}
+
+func TestDataErrorUnwraps(t *testing.T) {
+	t.Parallel()
+	md := (&pulsepb.Request{}).ProtoReflect().Descriptor()
+	_, err := ParseMessages(md, []byte(`{"id":1`), nil)
+	var de *DataError
+	if !errors.As(err, &de) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("err = %v, want a *DataError wrapping io.ErrUnexpectedEOF", err)
 	}
 }

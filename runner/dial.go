@@ -43,10 +43,16 @@ func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientC
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		var de *DialError
 		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, classifyTimeout(t)
+			de = classifyTimeout(ctx, t)
+		} else {
+			de = classify(ctx, t, err)
 		}
-		return nil, classify(t, err)
+		if ctx.Err() != nil { // interrupted while probing
+			return nil, ctx.Err()
+		}
+		return nil, de
 	}
 	return cc, nil
 }

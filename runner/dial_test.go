@@ -40,6 +40,13 @@ func freeAddr(t *testing.T) string {
 // silentAddr accepts connections and never says a word.
 func silentAddr(t *testing.T) string {
 	t.Helper()
+	return silentAddrFunc(t, func() {})
+}
+
+// silentAddrFunc is silentAddr calling accepted after each connection it
+// accepts.
+func silentAddrFunc(t *testing.T, accepted func()) string {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +59,7 @@ func silentAddr(t *testing.T) string {
 			if err != nil {
 				return
 			}
+			accepted()
 			go func() { <-done; conn.Close() }()
 		}
 	}()
@@ -126,6 +134,18 @@ func TestDialCancelled(t *testing.T) {
 	}
 }
 
+// Ctrl-C while Dial waits for a silent server ends the wait at once.
+func TestDialCancelledWhileWaiting(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr := silentAddrFunc(t, cancel) // cancel once the connection is accepted
+	_, err := Dial(ctx, Target{Addr: addr, Plaintext: true, ConnectTimeout: time.Minute})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
 func TestTargetValidate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -141,6 +161,12 @@ func TestTargetValidate(t *testing.T) {
 		{"cert without key", Target{Addr: "a:1", Cert: "c"}, false},
 		{"negative timeout", Target{Addr: "a:1", ConnectTimeout: -1}, false},
 		{"negative size", Target{Addr: "a:1", MaxMsgSize: -1}, false},
+		{"no port", Target{Addr: "127.0.0.1"}, false},
+		{"bad port", Target{Addr: "127.0.0.1:99999"}, false},
+		{"name port", Target{Addr: "localhost:http"}, false},
+		{"ipv6", Target{Addr: "[::1]:50051"}, true},
+		{"dns uri", Target{Addr: "dns:///localhost:50051"}, true},
+		{"unix uri", Target{Addr: "unix:///tmp/s.sock"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -98,7 +99,7 @@ func (e *DialError) Hint() string {
 
 // classify turns grpc-go's last connection error into a DialError, probing
 // the address when the error alone cannot tell a TLS/plaintext mismatch.
-func classify(t Target, err error) *DialError {
+func classify(ctx context.Context, t Target, err error) *DialError {
 	e := &DialError{Addr: t.Addr, Cause: CauseOther, Err: err, Detail: connDetail(err)}
 	msg := err.Error()
 	has := func(subs ...string) bool {
@@ -121,7 +122,7 @@ func classify(t Target, err error) *DialError {
 	case has("looked like an HTTP/1.1 header"):
 		e.Cause, e.Detail = CauseHTTP1, ""
 	case has("authentication handshake failed", "server preface", "EOF", "connection reset", "broken pipe"):
-		switch probe(t.Addr, maxProbeTime) {
+		switch probe(ctx, t.Addr, maxProbeTime) {
 		case protoH2C:
 			if !t.Plaintext {
 				e.Cause, e.Detail = CauseServerIsPlaintext, ""
@@ -147,10 +148,10 @@ func classify(t Target, err error) *DialError {
 
 // classifyTimeout explains a connection that did not become ready in time;
 // a server of the other protocol can keep a connection waiting too.
-func classifyTimeout(t Target) *DialError {
+func classifyTimeout(ctx context.Context, t Target) *DialError {
 	e := &DialError{Addr: t.Addr, Cause: CauseTimeout,
 		Detail: fmt.Sprintf("waited %s", t.ConnectTimeout)}
-	switch p := probe(t.Addr, t.ConnectTimeout); {
+	switch p := probe(ctx, t.Addr, t.ConnectTimeout); {
 	case p == protoH2C && !t.Plaintext:
 		e.Cause, e.Detail = CauseServerIsPlaintext, ""
 	case (p == protoTLS || p == protoTLSClientCert) && t.Plaintext:

@@ -57,7 +57,7 @@ func Invoke(ctx context.Context, cc grpc.ClientConnInterface, md protoreflect.Me
 	reqs []proto.Message, onResponse func(proto.Message) error) (Result, error) {
 	kind := KindOf(md)
 	if (kind == Unary || kind == ServerStream) && len(reqs) != 1 {
-		return Result{}, fmt.Errorf("a %s method takes exactly one request message, got %d", kind, len(reqs))
+		return Result{}, fmt.Errorf("%s is a %s method and takes exactly one request message, not %d", md.FullName(), kind, len(reqs))
 	}
 	var res Result
 	opts := []grpc.CallOption{grpc.Header(&res.Header), grpc.Trailer(&res.Trailer)}

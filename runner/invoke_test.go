@@ -2,9 +2,11 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -140,5 +142,46 @@ func TestInvokeHeadersAndCounts(t *testing.T) {
 	}
 	if _, err := Invoke(ctx, cc, pulseMethod("Unary"), requests(1, 2), nil); err == nil {
 		t.Error("a unary call with two requests was accepted")
+	}
+}
+
+// A stream abandoned partway (the caller stops reading, or cancels) leaves
+// no goroutine behind. Not parallel: goleak must see only this test's
+// goroutines.
+func TestInvokeStopsPartway(t *testing.T) {
+	srv := testserver.Start(t)
+	cc, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	// Connect first, so that the transport's own goroutines are there before the snapshot.
+	if _, err := Invoke(context.Background(), cc, pulseMethod("Unary"), requests(1), func(proto.Message) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	stop := errors.New("seen enough")
+	n := 0
+	ctx := metadata.AppendToOutgoingContext(context.Background(), testserver.MDMessages, "1000")
+	_, err = Invoke(ctx, cc, pulseMethod("ServerStream"), requests(1), func(proto.Message) error {
+		if n++; n == 2 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Errorf("server stream: err = %v, want the callback's error", err)
+	}
+
+	// 50ms per response: the call is still going when the caller cancels.
+	cctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), testserver.MDDelay, "50ms"))
+	defer cancel()
+	_, err = Invoke(cctx, cc, pulseMethod("Bidi"), requests(1, 2, 3, 4, 5, 6, 7, 8), func(proto.Message) error {
+		cancel()
+		return nil
+	})
+	if status.Code(err) != codes.Canceled {
+		t.Errorf("bidi: err = %v, want Canceled", err)
 	}
 }

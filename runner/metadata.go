@@ -48,7 +48,24 @@ func (m *Metadata) allHeaders() []string {
 	return append(append([]string(nil), m.Headers...), m.ReflectHeaders...)
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+var (
+	envRef   = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+	validKey = regexp.MustCompile(`^[0-9a-z_.-]+$`)
+)
+
+// checkValue refuses what HTTP/2 cannot carry in a header value: anything but
+// printable ASCII, unless the key ends in -bin (binary, base64 on the wire).
+func checkValue(key, value string) error {
+	if strings.HasSuffix(key, "-bin") {
+		return nil
+	}
+	for _, r := range value {
+		if r < 0x20 || r > 0x7e {
+			return fmt.Errorf("header %q: value has %q; only printable ASCII is allowed (or use a key ending in -bin)", key, r)
+		}
+	}
+	return nil
+}
 
 func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
 	md := metadata.MD{}
@@ -65,6 +82,9 @@ func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
 		if strings.HasPrefix(key, ":") || strings.HasPrefix(key, "grpc-") {
 			return nil, fmt.Errorf("header %q: %q is reserved by gRPC", h, key)
 		}
+		if !validKey.MatchString(key) {
+			return nil, fmt.Errorf("header %q: a key may only have letters, digits, '-', '_' and '.'", h)
+		}
 		value = strings.TrimSpace(value)
 		if expand {
 			var missing []string
@@ -79,6 +99,9 @@ func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
 			if len(missing) > 0 {
 				return nil, fmt.Errorf("header %q: environment variable %s is not set", key, strings.Join(missing, ", "))
 			}
+		}
+		if err := checkValue(key, value); err != nil {
+			return nil, err
 		}
 		md.Append(key, value)
 	}

@@ -35,6 +35,11 @@ func TestMetadata(t *testing.T) {
 		{name: "no colon", m: Metadata{Headers: []string{"novalue"}}, wantErr: "want 'key: value'"},
 		{name: "empty key", m: Metadata{Headers: []string{": v"}}, wantErr: "want 'key: value'"},
 		{name: "reserved", m: Metadata{Headers: []string{"grpc-timeout: 1S"}}, wantErr: "reserved"},
+		{name: "space in key", m: Metadata{Headers: []string{"Bad Key: v"}}, wantErr: "a key may only have"},
+		{name: "control byte in value", m: Metadata{Headers: []string{"k: a\x01b"}}, wantErr: "only printable ASCII"},
+		{name: "non-ASCII value", m: Metadata{Headers: []string{"k: é"}}, wantErr: "only printable ASCII"},
+		{name: "binary key takes anything", m: Metadata{Headers: []string{"k-bin: é"}},
+			call: metadata.MD{"k-bin": {"é"}}, reflect: metadata.MD{"k-bin": {"é"}}},
 		{name: "bad reflect header", m: Metadata{ReflectHeaders: []string{"x"}}, wantErr: "want 'key: value'"},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"io"
 	"net"
@@ -27,33 +28,61 @@ var http2Preface = []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\
 
 // probe finds out which protocol the server at addr speaks, over fresh TCP
 // connections of its own, trying TLS and cleartext HTTP/2 at once. It is
-// only used to explain a failed dial, so it gives up after limit and answers
-// protoUnknown for anything but host:port.
-func probe(addr string, limit time.Duration) protocol {
+// only used to explain a failed dial, so it gives up after limit (at most
+// maxProbeTime) or when ctx ends, and answers protoUnknown for anything but
+// host:port.
+func probe(ctx context.Context, addr string, limit time.Duration) protocol {
 	addr = strings.TrimPrefix(addr, "dns:///")
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil || strings.Contains(addr, "://") {
 		return protoUnknown
 	}
-	deadline := time.Now().Add(min(limit, maxProbeTime))
+	if limit <= 0 || limit > maxProbeTime {
+		limit = maxProbeTime
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
 	tlsResult, h2Result := make(chan protocol, 1), make(chan protocol, 1)
-	go func() { tlsResult <- probeTLS(addr, host, deadline) }()
-	go func() { h2Result <- probeH2(addr, deadline) }()
+	go func() { tlsResult <- probeTLS(ctx, addr, host) }()
+	go func() { h2Result <- probeH2(ctx, addr) }()
 	if p := <-tlsResult; p != protoUnknown {
 		return p
 	}
 	return <-h2Result
 }
 
-func probeTLS(addr, host string, deadline time.Time) protocol {
-	conn, err := net.DialTimeout("tcp", addr, time.Until(deadline))
+// dialProbe opens a TCP connection for a probe; the connection gives up when
+// ctx ends.
+func dialProbe(ctx context.Context, addr string) (net.Conn, error) {
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(deadline)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	return closeFunc{conn, stop}, nil
+}
+
+type closeFunc struct {
+	net.Conn
+	stop func() bool
+}
+
+func (c closeFunc) Close() error {
+	c.stop()
+	return c.Conn.Close()
+}
+
+func probeTLS(ctx context.Context, addr, host string) protocol {
+	conn, err := dialProbe(ctx, addr)
 	if err != nil {
 		return protoUnknown
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(deadline)
 	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: host, NextProtos: []string{"h2", "http/1.1"}})
-	if tc.Handshake() != nil {
+	if tc.HandshakeContext(ctx) != nil {
 		return protoUnknown
 	}
 	// Under TLS 1.3 a server that wants a client certificate says so only
@@ -67,13 +96,12 @@ func probeTLS(addr, host string, deadline time.Time) protocol {
 	return protoTLS
 }
 
-func probeH2(addr string, deadline time.Time) protocol {
-	conn, err := net.DialTimeout("tcp", addr, time.Until(deadline))
+func probeH2(ctx context.Context, addr string) protocol {
+	conn, err := dialProbe(ctx, addr)
 	if err != nil {
 		return protoUnknown
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(deadline)
 	if _, err := conn.Write(http2Preface); err != nil {
 		return protoUnknown
 	}

@@ -2,6 +2,10 @@ package runner
 
 import (
 	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -25,7 +29,8 @@ type Target struct {
 	Key  string `json:"key,omitempty"`
 	// Authority overrides the :authority header and the TLS server name.
 	Authority string `json:"authority,omitempty"`
-	// ConnectTimeout bounds connection set-up; 0 means no limit.
+	// ConnectTimeout bounds connection set-up (and, in the commands, each
+	// reflection answer); 0 means no limit.
 	ConnectTimeout time.Duration `json:"connect_timeout_ns"`
 	// MaxMsgSize is the largest message received, in bytes; 0 means grpc-go's 4 MiB.
 	MaxMsgSize int `json:"max_msg_size,omitempty"`
@@ -41,7 +46,7 @@ func (t *Target) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&t.Cert, "cert", "", "PEM client certificate `file` (mutual TLS; needs --key)")
 	fs.StringVar(&t.Key, "key", "", "PEM client key `file` (mutual TLS; needs --cert)")
 	fs.StringVar(&t.Authority, "authority", "", "value of the :authority header, also the TLS server name")
-	fs.DurationVar(&t.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, "how long to wait for a connection (0: no limit)")
+	fs.DurationVar(&t.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, "how long to wait for a connection, and for each reflection answer (0: no limit)")
 	fs.IntVar(&t.MaxMsgSize, "max-msg-size", 0, "largest response message in `bytes` (default 4 MiB)")
 	fs.StringVar(&t.UserAgent, "user-agent", "", "prepended to the user-agent header")
 }
@@ -51,6 +56,8 @@ func (t *Target) Validate() error {
 	switch {
 	case t.Addr == "":
 		return errors.New("no target address given")
+	case !isURI(t.Addr) && !isHostPort(t.Addr):
+		return fmt.Errorf("target %q: want host:port (or a gRPC target URI such as dns:///host:port or unix:///path)", t.Addr)
 	case t.Plaintext && (t.Insecure || t.CACert != "" || t.Cert != "" || t.Key != ""):
 		return errors.New("--plaintext cannot be combined with --insecure, --cacert, --cert or --key")
 	case (t.Cert == "") != (t.Key == ""):
@@ -61,4 +68,29 @@ func (t *Target) Validate() error {
 		return errors.New("--max-msg-size must not be negative")
 	}
 	return nil
+}
+
+// isURI reports whether addr names a resolver scheme (dns:///, unix:, ...),
+// which grpc-go parses itself.
+func isURI(addr string) bool {
+	scheme, _, ok := strings.Cut(addr, ":")
+	if !ok || strings.Contains(scheme, ".") {
+		return false
+	}
+	switch scheme {
+	case "dns", "unix", "unix-abstract", "passthrough", "ipv4", "ipv6", "xds":
+		return true
+	}
+	return false
+}
+
+// isHostPort reports whether addr is host:port with a port in range; grpc-go
+// would silently dial port 443 for a bare host.
+func isHostPort(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" && port == "" {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n > 0 && n < 65536
 }

@@ -3,6 +3,7 @@ package testserver
 import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
 )
 
 // Reflection says which server reflection versions a Server registers.
@@ -23,6 +24,7 @@ type config struct {
 	certs         *Certs
 	clientAuth    bool
 	serverOptions []grpc.ServerOption
+	onCall        func(fullMethod string, md metadata.MD)
 }
 
 // Option configures a Server.
@@ -59,6 +61,14 @@ func WithKeepaliveParams(p keepalive.ServerParameters) Option {
 // WithMaxConcurrentStreams limits the streams one connection may have open.
 func WithMaxConcurrentStreams(n uint32) Option {
 	return WithServerOptions(grpc.MaxConcurrentStreams(n))
+}
+
+// WithCallHook calls hook at the start of every call the server receives
+// (reflection and health included) with its method and request metadata,
+// before the handler runs. Tests use it to see what reached the server and
+// to act at a known point of a call.
+func WithCallHook(hook func(fullMethod string, md metadata.MD)) Option {
+	return func(c *config) { c.onCall = hook }
 }
 
 // WithServerOptions passes any other grpc.ServerOption through.

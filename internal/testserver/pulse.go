@@ -32,6 +32,16 @@ const (
 // DefaultStreamMessages is how many responses ServerStream sends unless told.
 const DefaultStreamMessages = 3
 
+// MaxSize bounds x-pulse-size, so that one header cannot make the server
+// allocate without limit.
+const MaxSize = 64 << 20
+
+// Echoed request facts that are not metadata keys of their own.
+const (
+	EchoAuthority = "x-pulse-authority"
+	EchoUserAgent = "x-pulse-user-agent"
+)
+
 type pulseService struct {
 	pulsepb.UnimplementedPulseServer
 	unary, serverStream, clientStream, bidi atomic.Int64
@@ -75,20 +85,26 @@ func parseBehaviour(ctx context.Context) (behaviour, error) {
 			return b, status.Errorf(codes.InvalidArgument, "%s: %q is not a duration", MDDelay, v)
 		}
 	}
-	for key, dst := range map[string]*int{MDFailAfter: &b.failAfter, MDMessages: &b.messages, MDSize: &b.size} {
-		if v := get(key); v != "" {
-			if *dst, err = strconv.Atoi(v); err != nil || *dst < 0 {
-				return b, status.Errorf(codes.InvalidArgument, "%s: %q is not a count", key, v)
+	for _, count := range []struct {
+		key string
+		dst *int
+		max int
+	}{{MDFailAfter, &b.failAfter, 1 << 30}, {MDMessages, &b.messages, 1 << 30}, {MDSize, &b.size, MaxSize}} {
+		if v := get(count.key); v != "" {
+			if *count.dst, err = strconv.Atoi(v); err != nil || *count.dst < 0 || *count.dst > count.max {
+				return b, status.Errorf(codes.InvalidArgument, "%s: %q is not a count from 0 to %d", count.key, v, count.max)
 			}
 		}
 	}
 	if v := get(MDStatus); v != "" {
 		var c codes.Code
-		if err := c.UnmarshalJSON([]byte(strconv.Quote(strings.ToUpper(v)))); err != nil {
-			if n, nerr := strconv.Atoi(v); nerr == nil {
+		// UnmarshalJSON takes "NOT_FOUND" as well as numbers, and any number
+		// at all: only real codes may go on the wire.
+		if err := c.UnmarshalJSON([]byte(strconv.Quote(strings.ToUpper(v)))); err != nil || c > codes.Unauthenticated {
+			if n, nerr := strconv.Atoi(v); nerr == nil && n >= 0 && n <= int(codes.Unauthenticated) {
 				c = codes.Code(n)
 			} else {
-				return b, status.Errorf(codes.InvalidArgument, "%s: %q is not a status code", MDStatus, v)
+				return b, status.Errorf(codes.InvalidArgument, "%s: %q is not a status code (a name or 0-16)", MDStatus, v)
 			}
 		}
 		if c != codes.OK {
@@ -100,7 +116,7 @@ func parseBehaviour(ctx context.Context) (behaviour, error) {
 		}
 	}
 	if get(MDEchoHeaders) == "true" {
-		echo := metadata.MD{}
+		echo := metadata.MD{EchoAuthority: md.Get(":authority"), EchoUserAgent: md.Get("user-agent")}
 		for k, v := range md {
 			if !strings.HasPrefix(k, ":") && !strings.HasPrefix(k, "grpc-") &&
 				k != "content-type" && k != "user-agent" && k != "te" {

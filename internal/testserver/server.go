@@ -1,6 +1,7 @@
 package testserver
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 
@@ -33,6 +35,19 @@ func New(opts ...Option) (*Server, error) {
 		o(&cfg)
 	}
 	serverOpts := append([]grpc.ServerOption(nil), cfg.serverOptions...)
+	if hook := cfg.onCall; hook != nil {
+		serverOpts = append(serverOpts,
+			grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+				md, _ := metadata.FromIncomingContext(ctx)
+				hook(info.FullMethod, md)
+				return h(ctx, req)
+			}),
+			grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+				md, _ := metadata.FromIncomingContext(ss.Context())
+				hook(info.FullMethod, md)
+				return h(srv, ss)
+			}))
+	}
 	if cfg.certs != nil {
 		tlsConfig, err := cfg.certs.ServerConfig(cfg.clientAuth)
 		if err != nil {

@@ -3,6 +3,7 @@ package testserver
 import (
 	"context"
 	"crypto/tls"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,9 +78,11 @@ func TestStatusMessage(t *testing.T) {
 	if err != nil {
 		t.Errorf("x-pulse-status OK failed: %v", err)
 	}
-	_, err = c.Unary(ctxWith(t, MDMessages, "-1"), &pulsepb.Request{})
-	if status.Code(err) != codes.InvalidArgument {
-		t.Errorf("negative count accepted: %v", err)
+	for _, kv := range [][]string{{MDMessages, "-1"}, {MDSize, "67108865"}, {MDStatus, "-1"}, {MDStatus, "17"}, {MDStatus, "NOPE"}, {MDDelay, "-1s"}} {
+		_, err = c.Unary(ctxWith(t, kv...), &pulsepb.Request{})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %s accepted: %v", kv[0], kv[1], err)
+		}
 	}
 }
 
@@ -121,5 +124,32 @@ func TestStopTwiceAndGraceful(t *testing.T) {
 	}
 	if _, err := New(WithAddr("256.0.0.1:0")); err == nil {
 		t.Error("listening on a bad address succeeded")
+	}
+}
+
+func TestCallHookAndEcho(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 1)
+	srv := Start(t, WithCallHook(func(method string, md metadata.MD) {
+		if v := md.Get("x-seen"); len(v) == 1 {
+			got <- method + " " + v[0]
+		}
+	}))
+	c := dial(t, srv.Addr(), nil)
+	var header metadata.MD
+	if _, err := c.Unary(ctxWith(t, "x-seen", "yes", MDEchoHeaders, "true"), &pulsepb.Request{}, grpc.Header(&header)); err != nil {
+		t.Fatal(err)
+	}
+	if h := <-got; h != "/grpcpulse.test.v1.Pulse/Unary yes" {
+		t.Errorf("hook saw %q", h)
+	}
+	if v := header.Get("x-seen"); len(v) != 1 || v[0] != "yes" {
+		t.Errorf("echoed x-seen = %v", v)
+	}
+	if v := header.Get(EchoAuthority); len(v) != 1 || v[0] != srv.Addr() {
+		t.Errorf("echoed authority = %v, want %s", v, srv.Addr())
+	}
+	if v := header.Get(EchoUserAgent); len(v) != 1 || !strings.Contains(v[0], "grpc-go/") {
+		t.Errorf("echoed user agent = %v", v)
 	}
 }
