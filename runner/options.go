@@ -1,0 +1,142 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Options is everything a run needs besides the method and its data. The
+// same struct is echoed into the report (with secrets redacted there).
+type Options struct {
+	Target   Target   `json:"target"`
+	Metadata Metadata `json:"metadata"`
+	Load     Load     `json:"load"`
+	Call     Call     `json:"call"`
+}
+
+// Load is the shape of the load.
+type Load struct {
+	// Concurrency is the number of workers; in closed loop each keeps one
+	// call in flight.
+	Concurrency int `json:"concurrency"`
+	// Connections is the number of HTTP/2 connections the workers share
+	// (worker i uses connection i mod Connections).
+	Connections int `json:"connections"`
+	// Total is the number of recorded calls (streams, for streaming kinds);
+	// 0 means no limit.
+	Total int64 `json:"total,omitempty"`
+	// Duration is how long calls are started after warm-up; 0 means until
+	// Total, the end of a ramp, or an interrupt.
+	Duration time.Duration `json:"duration_ns,omitempty"`
+	// Warmup runs calls that are not recorded before measurement starts.
+	Warmup time.Duration `json:"warmup_ns,omitempty"`
+	// RPS is a constant target rate (calls started per second); 0 means
+	// closed loop unless Schedule is set.
+	RPS float64 `json:"rps,omitempty"`
+	// Schedule is a changing target rate (step or ramp).
+	Schedule Schedule `json:"schedule"`
+	// MaxInflight caps calls in flight in open loop; 0 means Concurrency.
+	MaxInflight int `json:"max_inflight,omitempty"`
+}
+
+// Call is how each call is made.
+type Call struct {
+	// Timeout is the deadline of each call; 0 means none.
+	Timeout time.Duration `json:"timeout_ns"`
+	// Messages is how many messages a client or bidi stream sends.
+	Messages int `json:"messages"`
+	// StreamInterval is the pause between the sends of one stream.
+	StreamInterval time.Duration `json:"stream_interval_ns,omitempty"`
+	// Template makes the data a Go text/template, rendered for every call.
+	Template bool `json:"template,omitempty"`
+}
+
+// DefaultCallTimeout is the per-call deadline of a run unless set.
+const DefaultCallTimeout = 20 * time.Second
+
+// AddFlags binds the load flags.
+func (l *Load) AddFlags(fs *pflag.FlagSet) {
+	fs.IntVarP(&l.Concurrency, "concurrency", "c", 50, "workers (closed loop: calls in flight)")
+	fs.IntVar(&l.Connections, "connections", 1, "HTTP/2 connections the workers share")
+	fs.Int64VarP(&l.Total, "total", "n", 0, "recorded calls (streams) to make; 0: no limit")
+	fs.DurationVarP(&l.Duration, "duration", "z", 0, "how long to start calls; 0: until -n or interrupted")
+	fs.DurationVar(&l.Warmup, "warmup", 0, "run this long before recording")
+	fs.Float64Var(&l.RPS, "rps", 0, "open loop: start calls at this constant rate per second")
+	fs.Var(&l.Schedule, "schedule", "open loop with a changing rate: step:START,STEP,EVERY,MAX or ramp:FROM,TO,OVER")
+	fs.IntVar(&l.MaxInflight, "max-inflight", 0, "open loop: most calls in flight (default -c)")
+}
+
+// AddFlags binds the per-call flags of a run.
+func (c *Call) AddFlags(fs *pflag.FlagSet) {
+	fs.DurationVar(&c.Timeout, "timeout", DefaultCallTimeout, "deadline of each call (0: none)")
+	fs.IntVar(&c.Messages, "messages", 1, "messages each client or bidi stream sends")
+	fs.DurationVar(&c.StreamInterval, "stream-interval", 0, "pause between the sends of a stream")
+	fs.BoolVar(&c.Template, "template", false, "treat -d as a Go template rendered per call ({{.RequestNumber}}, {{.WorkerID}}, {{randInt 1 100}}, {{randString 8}})")
+}
+
+// OpenLoop reports whether calls follow a rate rather than each other.
+func (l *Load) OpenLoop() bool { return l.RPS > 0 || l.Schedule.Kind != "" }
+
+// Workers is the number of worker goroutines: Concurrency, or MaxInflight
+// in open loop when it is set.
+func (l *Load) Workers() int {
+	if l.OpenLoop() && l.MaxInflight > 0 {
+		return l.MaxInflight
+	}
+	return l.Concurrency
+}
+
+// Validate reports impossible or contradictory load settings.
+func (l *Load) Validate() error {
+	switch {
+	case l.Concurrency < 1:
+		return fmt.Errorf("-c must be at least 1, not %d", l.Concurrency)
+	case l.Connections < 1:
+		return fmt.Errorf("--connections must be at least 1, not %d", l.Connections)
+	case l.Connections > l.Workers():
+		return fmt.Errorf("--connections %d is more than the %d workers that would use them", l.Connections, l.Workers())
+	case l.Total < 0:
+		return errors.New("-n must not be negative")
+	case l.Duration < 0 || l.Warmup < 0:
+		return errors.New("-z and --warmup must not be negative")
+	case l.RPS < 0:
+		return fmt.Errorf("--rps must be positive, not %g", l.RPS)
+	case l.RPS > 0 && l.Schedule.Kind != "":
+		return errors.New("--rps and --schedule both set the rate; use one")
+	case l.Total > 0 && l.Schedule.Kind != "":
+		return errors.New("-n cannot be combined with --schedule: a schedule's shape is in time; use -z")
+	case l.MaxInflight < 0:
+		return errors.New("--max-inflight must not be negative")
+	case l.MaxInflight > 0 && !l.OpenLoop():
+		return errors.New("--max-inflight applies to open loop (--rps or --schedule); in closed loop -c is the number in flight")
+	}
+	return nil
+}
+
+// Validate reports impossible per-call settings.
+func (c *Call) Validate() error {
+	switch {
+	case c.Timeout < 0:
+		return errors.New("--timeout must not be negative")
+	case c.Messages < 1:
+		return fmt.Errorf("--messages must be at least 1, not %d", c.Messages)
+	case c.StreamInterval < 0:
+		return errors.New("--stream-interval must not be negative")
+	}
+	return nil
+}
+
+// ValidateFor is Validate plus the settings that only some kinds take;
+// kind is the method's kind.
+func (c *Call) ValidateFor(kind Kind) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if (c.Messages != 1 || c.StreamInterval != 0) && kind != ClientStream && kind != Bidi {
+		return fmt.Errorf("--messages and --stream-interval apply to client- and bidi-streaming methods; this one is %s", kind)
+	}
+	return nil
+}

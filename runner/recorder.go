@@ -1,0 +1,97 @@
+package runner
+
+import (
+	"net"
+	"time"
+
+	"google.golang.org/grpc/codes"
+)
+
+// Recorder receives what a run measures. Run calls Begin once when
+// measurement starts (after any warm-up), Worker once per worker before its
+// first call, and End once after the last recorded call has finished. Calls
+// made during warm-up are not recorded.
+type Recorder interface {
+	Begin(start time.Time)
+	// Worker returns the recorder of worker id (0-based), which sends its
+	// calls over pool connection conn (0-based).
+	Worker(id, conn int) WorkerRecorder
+	End(end time.Time)
+}
+
+// WorkerRecorder records the calls of one worker. Its methods are called from
+// that worker's goroutine only, on the per-call path: they must not allocate
+// when a call succeeds.
+type WorkerRecorder interface {
+	// Message records one per-message measurement of the stream in progress.
+	Message(s Series, d time.Duration)
+	// Call records a finished call. c is reused by the caller once Call returns.
+	Call(c *CallStats)
+}
+
+// Series names the per-message measurements of streaming calls.
+type Series uint8
+
+// The per-message series. Each is recorded only by the kinds that have it.
+const (
+	// SeriesFirstMessage is the time from the start of a server or bidi
+	// stream to its first response.
+	SeriesFirstMessage Series = iota
+	// SeriesMsgGap is the time between consecutive responses of a stream.
+	SeriesMsgGap
+	// SeriesMsgRTT is, in a bidi stream, the time from a send to the response
+	// matched with it (responses are matched to sends first in, first out).
+	SeriesMsgRTT
+	// SeriesSendTime is how long one SendMsg of a client or bidi stream took
+	// (it blocks while HTTP/2 flow control holds the message back).
+	SeriesSendTime
+	// NumSeries counts the series.
+	NumSeries
+)
+
+var seriesNames = [NumSeries]string{"first_message", "msg_gap", "msg_rtt", "send_time"}
+
+// String is the series' name in reports.
+func (s Series) String() string {
+	if s < NumSeries {
+		return seriesNames[s]
+	}
+	return "unknown"
+}
+
+// Has reports whether calls of kind k record series s.
+func (k Kind) Has(s Series) bool {
+	switch s {
+	case SeriesFirstMessage, SeriesMsgGap:
+		return k == ServerStream || k == Bidi
+	case SeriesMsgRTT:
+		return k == Bidi
+	case SeriesSendTime:
+		return k == ClientStream || k == Bidi
+	}
+	return false
+}
+
+// Streaming reports whether k is a streaming kind (anything but unary).
+func (k Kind) Streaming() bool { return k != Unary }
+
+// CallStats describes one finished call (for streaming kinds, one stream).
+type CallStats struct {
+	// Intended is when the call was due: its time on the schedule in open
+	// loop, Start in closed loop. Latency is End - Intended, so time spent
+	// waiting for a free worker is counted (no coordinated omission).
+	Intended time.Time
+	// Start is when the call actually started; End - Start is its service time.
+	Start time.Time
+	End   time.Time
+	// Code is the call's status code; Err its error (nil when Code is OK).
+	Code codes.Code
+	Err  error
+	// Sent and Received count stream messages (1 and 1 for unary).
+	Sent, Received int64
+	// Late reports, in open loop, that no worker was free when the call was
+	// due, so it started late (it still counts its latency from Intended).
+	Late bool
+	// Peer is the remote address the call went to, when known.
+	Peer net.Addr
+}

@@ -1,0 +1,394 @@
+package runner
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver"
+)
+
+// tally is a test Recorder that keeps everything it is told (fine for the
+// small runs of tests; the real one is report.Recorder).
+type tally struct {
+	mu       sync.Mutex
+	begin    time.Time
+	end      time.Time
+	began    int
+	ended    int
+	calls    []CallStats
+	messages [NumSeries][]time.Duration
+	workers  map[int]int // worker → conn
+}
+
+func (r *tally) Begin(t time.Time) { r.mu.Lock(); r.begin = t; r.began++; r.mu.Unlock() }
+func (r *tally) End(t time.Time)   { r.mu.Lock(); r.end = t; r.ended++; r.mu.Unlock() }
+func (r *tally) Worker(id, conn int) WorkerRecorder {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.workers == nil {
+		r.workers = map[int]int{}
+	}
+	r.workers[id] = conn
+	return tallyWorker{r}
+}
+
+type tallyWorker struct{ r *tally }
+
+func (w tallyWorker) Message(s Series, d time.Duration) {
+	w.r.mu.Lock()
+	w.r.messages[s] = append(w.r.messages[s], d)
+	w.r.mu.Unlock()
+}
+
+func (w tallyWorker) Call(c *CallStats) {
+	w.r.mu.Lock()
+	if c.Start.Before(w.r.begin) {
+		panic("a call before Begin was recorded")
+	}
+	w.r.calls = append(w.r.calls, *c)
+	w.r.mu.Unlock()
+}
+
+func (r *tally) codes() map[codes.Code]int {
+	m := map[codes.Code]int{}
+	for _, c := range r.calls {
+		m[c.Code]++
+	}
+	return m
+}
+
+func (r *tally) sum(f func(CallStats) int64) int64 {
+	var n int64
+	for _, c := range r.calls {
+		n += f(c)
+	}
+	return n
+}
+
+// runLoad runs method against srv with opts adjusted by set.
+func runLoad(t *testing.T, srv *testserver.Server, method string, data string, set func(*Options)) (*tally, Outcome) {
+	t.Helper()
+	opts := Options{
+		Target: Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load:   Load{Concurrency: 4, Connections: 1},
+		Call:   Call{Timeout: 10 * time.Second, Messages: 1},
+	}
+	if set != nil {
+		set(&opts)
+	}
+	md := pulseMethod(method)
+	reqs, err := NewRequests(md.Input(), []byte(data), opts.Call.Template, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(opts, md, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &tally{}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := r.Run(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.began != 1 || rec.ended != 1 {
+		t.Errorf("Begin called %d times, End %d times; want once each", rec.began, rec.ended)
+	}
+	return rec, out
+}
+
+func TestRunClosedLoopEveryKind(t *testing.T) {
+	t.Parallel()
+	const n = 60
+	tests := []struct {
+		method         string
+		md             []string
+		messages       int
+		sent, received int64 // per call
+		series         map[Series]int
+	}{
+		{method: "Unary", sent: 1, received: 1},
+		{method: "ServerStream", md: []string{testserver.MDMessages, "5"}, sent: 1, received: 5,
+			series: map[Series]int{SeriesFirstMessage: n, SeriesMsgGap: 4 * n}},
+		{method: "ClientStream", messages: 4, sent: 4, received: 1,
+			series: map[Series]int{SeriesSendTime: 4 * n}},
+		{method: "Bidi", messages: 3, sent: 3, received: 3,
+			series: map[Series]int{SeriesFirstMessage: n, SeriesMsgGap: 2 * n, SeriesMsgRTT: 3 * n, SeriesSendTime: 3 * n}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t)
+			rec, out := runLoad(t, srv, tt.method, `{"message":"x"} {"id":2}`, func(o *Options) {
+				o.Load.Total = n
+				if tt.messages > 0 {
+					o.Call.Messages = tt.messages
+				}
+				o.Metadata.Headers = headers(tt.md...)
+			})
+			if len(rec.calls) != n || out.Aborted != 0 {
+				t.Fatalf("recorded %d calls (aborted %d), want exactly %d", len(rec.calls), out.Aborted, n)
+			}
+			if got := srv.Calls(tt.method); got != n {
+				t.Errorf("server saw %d calls, want %d", got, n)
+			}
+			if c := rec.codes(); c[codes.OK] != n {
+				t.Errorf("codes = %v, want %d OK", c, n)
+			}
+			if got := rec.sum(func(c CallStats) int64 { return c.Sent }); got != tt.sent*n {
+				t.Errorf("sent %d messages, want %d", got, tt.sent*n)
+			}
+			if got := rec.sum(func(c CallStats) int64 { return c.Received }); got != tt.received*n {
+				t.Errorf("received %d messages, want %d", got, tt.received*n)
+			}
+			for s := range NumSeries {
+				if got, want := len(rec.messages[s]), tt.series[s]; got != want {
+					t.Errorf("series %s has %d values, want %d", s, got, want)
+				}
+			}
+			for _, c := range rec.calls {
+				if c.Intended != c.Start || c.End.Before(c.Start) || c.Late || c.Peer == nil {
+					t.Fatalf("closed-loop call stats wrong: %+v", c)
+				}
+			}
+		})
+	}
+}
+
+func headers(kv ...string) []string {
+	var h []string
+	for i := 0; i+1 < len(kv); i += 2 {
+		h = append(h, kv[i]+": "+kv[i+1])
+	}
+	return h
+}
+
+// At -z the run stops starting calls and lets those in flight finish: a
+// clean run ends with no errors and nothing aborted, even with slow calls.
+func TestRunDurationDrains(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+		o.Load.Duration = 150 * time.Millisecond
+		o.Metadata.Headers = headers(testserver.MDDelay, "40ms")
+	})
+	if out.Aborted != 0 || len(rec.calls) == 0 {
+		t.Fatalf("aborted %d, recorded %d", out.Aborted, len(rec.calls))
+	}
+	if c := rec.codes(); c[codes.OK] != len(rec.calls) {
+		t.Errorf("codes = %v: a clean run must end without errors", c)
+	}
+	if int64(len(rec.calls)) != srv.Calls("Unary") {
+		t.Errorf("recorded %d calls, the server saw %d", len(rec.calls), srv.Calls("Unary"))
+	}
+	for _, c := range rec.calls {
+		if !c.Start.Before(rec.begin.Add(150 * time.Millisecond)) {
+			t.Errorf("a call started at +%s, after -z", c.Start.Sub(rec.begin))
+		}
+	}
+}
+
+// Warm-up calls reach the server but are not recorded; -n counts recorded
+// calls only.
+func TestRunWarmup(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+		o.Load.Total = 25
+		o.Load.Warmup = 100 * time.Millisecond
+		o.Load.Concurrency = 2
+		o.Metadata.Headers = headers(testserver.MDDelay, "5ms")
+	})
+	if len(rec.calls) != 25 {
+		t.Fatalf("recorded %d, want 25", len(rec.calls))
+	}
+	if got := srv.Calls("Unary"); got <= 25 {
+		t.Errorf("server saw %d calls: no warm-up calls were made", got)
+	}
+	for _, c := range rec.calls {
+		if c.Start.Before(rec.begin) {
+			t.Fatalf("a warm-up call was recorded")
+		}
+	}
+}
+
+// connCounter counts the connections a server accepts.
+type connCounter struct{ n atomic.Int64 }
+
+func (c *connCounter) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context   { return ctx }
+func (c *connCounter) HandleRPC(context.Context, stats.RPCStats)                         {}
+func (c *connCounter) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (c *connCounter) HandleConn(_ context.Context, s stats.ConnStats) {
+	if _, ok := s.(*stats.ConnBegin); ok {
+		c.n.Add(1)
+	}
+}
+
+func TestRunConnectionsPool(t *testing.T) {
+	t.Parallel()
+	counter := &connCounter{}
+	srv := testserver.Start(t, testserver.WithServerOptions(grpc.StatsHandler(counter)))
+	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+		o.Load.Total = 60
+		o.Load.Concurrency = 6
+		o.Load.Connections = 3
+	})
+	if got := counter.n.Load(); got != 3 {
+		t.Errorf("server accepted %d connections, want 3", got)
+	}
+	for id, conn := range rec.workers {
+		if conn != id%3 {
+			t.Errorf("worker %d on connection %d, want %d", id, conn, id%3)
+		}
+	}
+}
+
+// Open loop: the pacer issues exactly the calls due within -z, whatever the
+// machine's speed.
+func TestRunRateCount(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+		o.Load.RPS = 400
+		o.Load.Duration = 250 * time.Millisecond
+	})
+	if len(rec.calls) != 100 || out.Aborted != 0 {
+		t.Fatalf("recorded %d calls (aborted %d), want 100 (400/s for 250ms)", len(rec.calls), out.Aborted)
+	}
+	for i, c := range rec.calls {
+		if c.Start.Before(c.Intended.Add(-time.Millisecond)) {
+			t.Fatalf("call %d started %s before it was due", i, c.Intended.Sub(c.Start))
+		}
+	}
+}
+
+// Latency counts from when a call was due. With one worker and a server
+// slower than the rate, calls queue: latency grows while service time stays
+// at the server's delay, and the calls that found no free worker are late.
+func TestRunOpenLoopNoCoordinatedOmission(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+		o.Load.RPS = 100 // due every 10ms
+		o.Load.Total = 20
+		o.Load.MaxInflight = 1
+		o.Metadata.Headers = headers(testserver.MDDelay, "20ms") // each takes 20ms
+	})
+	if len(rec.calls) != 20 {
+		t.Fatalf("recorded %d calls", len(rec.calls))
+	}
+	var maxLatency, maxService time.Duration
+	late := 0
+	for _, c := range rec.calls {
+		maxLatency = max(maxLatency, c.End.Sub(c.Intended))
+		maxService = max(maxService, c.End.Sub(c.Start))
+		if c.Late {
+			late++
+		}
+	}
+	// The 20th call is due at 190ms and cannot start before 19*20ms = 380ms.
+	if maxLatency < 180*time.Millisecond {
+		t.Errorf("max latency %s: queueing behind the slow server is not counted", maxLatency)
+	}
+	if maxService > maxLatency/2 {
+		t.Errorf("max service time %s is not far below max latency %s", maxService, maxLatency)
+	}
+	if late < 15 {
+		t.Errorf("%d late starts, want most of the 20", late)
+	}
+}
+
+func TestRunScheduleRamp(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+		if err := o.Load.Schedule.Set("ramp:0,400,500ms"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// The calls due over a ramp from 0 to 400/s in 0.5s: the area, 100.
+	if n := len(rec.calls); n < 99 || n > 101 {
+		t.Errorf("recorded %d calls, want 100", n)
+	}
+}
+
+// Ctrl-C stops the run at once: calls in flight are cut short and counted as
+// aborted, not as errors, and nothing is left running.
+func TestRunInterrupt(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var arrived atomic.Int64
+	srv := testserver.Start(t, testserver.WithCallHook(func(method string, _ metadata.MD) {
+		if method == "/grpcpulse.test.v1.Pulse/Unary" && arrived.Add(1) == 3 {
+			cancel() // every worker now holds a call the server sits on
+		}
+	}))
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	md := pulseMethod("Unary")
+	reqs, err := NewRequests(md.Input(), nil, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{
+		Target:   Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Metadata: Metadata{Headers: headers(testserver.MDDelay, "1m")},
+		Load:     Load{Concurrency: 3, Connections: 1},
+		Call:     Call{Messages: 1},
+	}
+	r, err := New(opts, md, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &tally{}
+	out, err := r.Run(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Interrupted || out.Aborted != 3 || len(rec.calls) != 0 {
+		t.Errorf("outcome %+v, %d recorded; want interrupted with 3 aborted and none recorded", out, len(rec.calls))
+	}
+}
+
+// A server that goes away mid-run makes calls fail; the run neither crashes
+// nor hangs, ends on time, and records the failures.
+func TestRunServerDisappears(t *testing.T) {
+	t.Parallel()
+	var srv *testserver.Server
+	var arrived atomic.Int64
+	srv = testserver.Start(t, testserver.WithCallHook(func(string, metadata.MD) {
+		if arrived.Add(1) == 20 {
+			go srv.Stop()
+		}
+	}))
+	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+		o.Load.Duration = 300 * time.Millisecond
+		o.Load.Concurrency = 2
+	})
+	c := rec.codes()
+	if c[codes.OK] < 10 || c[codes.Unavailable] == 0 {
+		t.Errorf("codes = %v; want the calls before the stop to succeed and later ones to be Unavailable", c)
+	}
+}
+
+func TestRunTemplate(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	rec, _ := runLoad(t, srv, "Unary", `{"id": {{.RequestNumber}}, "message": "w{{.WorkerID}}-{{randString 4}}-{{randInt 1 9}}"}`,
+		func(o *Options) {
+			o.Load.Total = 30
+			o.Call.Template = true
+		})
+	if c := rec.codes(); c[codes.OK] != 30 {
+		t.Errorf("codes = %v", c)
+	}
+}

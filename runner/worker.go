@@ -1,0 +1,118 @@
+package runner
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+// worker makes calls one after another on one pool connection. Everything
+// in it belongs to its goroutine, but busy, which InFlight reads.
+type worker struct {
+	*run
+	id       int
+	cc       *grpc.ClientConn
+	rec      WorkerRecorder
+	reqs     workerRequests
+	peer     peer.Peer
+	callOpts []grpc.CallOption
+	stats    CallStats
+	n        int64 // calls this worker made
+	begun    bool  // the worker has seen rec.Begin
+	busy     atomic.Bool
+}
+
+func newWorker(s *run, id int, cc *grpc.ClientConn, rec WorkerRecorder) *worker {
+	w := &worker{run: s, id: id, cc: cc, rec: rec, reqs: s.reqs.forWorker(id)}
+	w.callOpts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{}), grpc.Peer(&w.peer)}
+	return w
+}
+
+func (w *worker) closedLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		start := time.Now()
+		record, ok := w.claim(start)
+		if !ok {
+			return
+		}
+		w.do(ctx, start, start, record, false)
+	}
+}
+
+func (w *worker) openLoop(ctx context.Context, tickets <-chan ticket) {
+	for t := range tickets {
+		if ctx.Err() != nil {
+			return // stopped: the pacer closes tickets soon
+		}
+		w.do(ctx, t.intended, time.Now(), t.record, t.late)
+	}
+}
+
+// do makes one call and records it when record is set.
+func (w *worker) do(ctx context.Context, intended, start time.Time, record, late bool) {
+	if record && !w.begun {
+		<-w.run.begun // Begin comes before the first recorded call
+		w.begun = true
+	}
+	w.busy.Store(true)
+	seq := w.n
+	if w.reqs.tmpl != nil {
+		seq = w.seq.Add(1) - 1
+	}
+	w.n++
+	if t := w.opts.Call.Timeout; t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
+	s := &w.stats
+	*s = CallStats{Intended: intended, Start: start, Late: late}
+	var rec WorkerRecorder
+	if record {
+		rec = w.rec
+	}
+	err := w.call(ctx, seq, rec, s)
+	s.End = time.Now()
+	w.busy.Store(false)
+	if err != nil && w.abortCtx.Err() != nil {
+		w.aborted.Add(1) // cut short by the run itself, not the server's doing
+		return
+	}
+	if !record {
+		return
+	}
+	s.Err = err
+	s.Code = codes.OK
+	if err != nil {
+		s.Code = status.Code(err)
+	}
+	s.Peer = w.peer.Addr
+	w.rec.Call(s)
+}
+
+// call makes one call of the method's kind; rec is nil for warm-up calls.
+func (w *worker) call(ctx context.Context, seq int64, rec WorkerRecorder, s *CallStats) error {
+	frames, err := w.reqs.next(seq)
+	if err != nil {
+		return status.Errorf(codes.Internal, "rendering the request template: %v", err)
+	}
+	switch w.kind {
+	case Unary:
+		s.Sent, s.Received = 1, 0
+		err := w.cc.Invoke(ctx, w.path, frames[seq%int64(len(frames))], &discard{}, w.callOpts...)
+		if err == nil {
+			s.Received = 1
+		}
+		return err
+	case ServerStream:
+		return w.serverStream(ctx, frames[seq%int64(len(frames))], rec, s)
+	case ClientStream:
+		return w.clientStream(ctx, frames, rec, s)
+	}
+	return w.bidi(ctx, frames, rec, s)
+}
