@@ -99,6 +99,15 @@ func (s *Schedule) Set(v string) error {
 // MarshalText writes the flag form, so reports show what the user typed.
 func (s Schedule) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads the flag form back (empty: no schedule).
+func (s *Schedule) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*s = Schedule{}
+		return nil
+	}
+	return s.Set(string(b))
+}
+
 // pacer gives the time, from the start of the schedule, at which call i
 // (0-based) is due, and reports false when no call i is ever due.
 type pacer interface {

@@ -1,0 +1,123 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+)
+
+// codeNames are the UPPER_SNAKE names of the status codes, as gRPC spells
+// them in JSON (and as codes.Code's UnmarshalJSON reads them).
+var codeNames = [numCodes]string{
+	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+	"NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+	"FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+	"INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+}
+
+// CodeName is the name of c in reports: "OK", "UNAVAILABLE", and "CODE(n)"
+// for a code gRPC does not define.
+func CodeName(c codes.Code) string {
+	if int(c) < numCodes {
+		return codeNames[c]
+	}
+	return "CODE(" + strconv.FormatUint(uint64(c), 10) + ")"
+}
+
+// parseCodeName is the inverse of CodeName.
+func parseCodeName(s string) (codes.Code, error) {
+	for i, n := range codeNames {
+		if n == s {
+			return codes.Code(i), nil
+		}
+	}
+	if num, ok := strings.CutPrefix(s, "CODE("); ok {
+		if num, ok := strings.CutSuffix(num, ")"); ok {
+			if n, err := strconv.ParseUint(num, 10, 32); err == nil {
+				return codes.Code(n), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("unknown status code %q", s)
+}
+
+// CodeCount is how many calls ended with a status code.
+type CodeCount struct {
+	Code  codes.Code
+	Count int64
+}
+
+// StatusCodes counts calls by status code, in code order. In JSON it is an
+// object keyed by code name, in code order: {"OK": 98, "UNAVAILABLE": 2}.
+type StatusCodes []CodeCount
+
+// MarshalJSON writes the object in code order (a map would sort by name).
+func (sc StatusCodes) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, c := range sc {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%q:%d", CodeName(c.Code), c.Count)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads the object, sorting by code.
+func (sc *StatusCodes) UnmarshalJSON(b []byte) error {
+	var m map[string]int64
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	out := make(StatusCodes, 0, len(m))
+	for name, n := range m {
+		c, err := parseCodeName(name)
+		if err != nil {
+			return err
+		}
+		out = append(out, CodeCount{Code: c, Count: n})
+	}
+	slices.SortFunc(out, func(a, b CodeCount) int { return cmp.Compare(a.Code, b.Code) })
+	*sc = out
+	return nil
+}
+
+// ErrorCount is how many failed calls had one code and normalised message.
+type ErrorCount struct {
+	Code    codes.Code
+	Message string
+	Count   int64
+}
+
+type errorCountJSON struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Count   int64  `json:"count"`
+}
+
+// MarshalJSON writes the code by name.
+func (e ErrorCount) MarshalJSON() ([]byte, error) {
+	return json.Marshal(errorCountJSON{CodeName(e.Code), e.Message, e.Count})
+}
+
+// UnmarshalJSON reads the code by name.
+func (e *ErrorCount) UnmarshalJSON(b []byte) error {
+	var w errorCountJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	c, err := parseCodeName(w.Code)
+	if err != nil {
+		return err
+	}
+	*e = ErrorCount{Code: c, Message: w.Message, Count: w.Count}
+	return nil
+}

@@ -1,0 +1,58 @@
+package report
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// formatDuration writes d for people: three significant digits in the
+// largest unit that keeps it at least 1 (850µs, 1.23ms, 2.5s), and Go's
+// h/m/s form from a minute up.
+func formatDuration(d time.Duration) string {
+	if d < 0 {
+		return "-" + formatDuration(-d)
+	}
+	if d >= time.Minute {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	n := roundSignificant(int64(d), 3)
+	switch {
+	case n == 0:
+		return "0s"
+	case n < 1e3:
+		return strconv.FormatInt(n, 10) + "ns"
+	case n < 1e6:
+		return trimZeros(float64(n)/1e3) + "µs"
+	case n < 1e9:
+		return trimZeros(float64(n)/1e6) + "ms"
+	}
+	return trimZeros(float64(n)/1e9) + "s"
+}
+
+// roundSignificant rounds n (non-negative) to digits significant digits.
+func roundSignificant(n int64, digits int) int64 {
+	p := int64(1)
+	for v := n; v >= 10; v /= 10 {
+		if digits--; digits <= 0 {
+			p *= 10
+		}
+	}
+	return (n + p/2) / p * p
+}
+
+// trimZeros formats a value of 1 to 999.x with at most 3 significant
+// digits and no trailing zeros.
+func trimZeros(v float64) string {
+	prec := 2
+	if v >= 100 {
+		prec = 0
+	} else if v >= 10 {
+		prec = 1
+	}
+	s := strconv.FormatFloat(v, 'f', prec, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}

@@ -1,0 +1,134 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// The geometry of every histogram: nanoseconds from 1 µs to 1 h with 3
+// significant digits. Reports are only mergeable because all share it.
+const (
+	lowestNS  = 1_000
+	highestNS = 3_600_000_000_000
+	sigDigits = 3
+)
+
+func newHDR() *hdrhistogram.Histogram { return hdrhistogram.New(lowestNS, highestNS, sigDigits) }
+
+// record adds d to h, clamped into the histogram's range: RecordValue fails
+// above the highest trackable value, and a negative duration (a clock step)
+// is better counted as 0 than lost.
+func record(h *hdrhistogram.Histogram, d time.Duration) {
+	v := int64(d)
+	if v < 0 {
+		v = 0
+	} else if v > highestNS {
+		v = highestNS
+	}
+	_ = h.RecordValue(v) // cannot fail in range
+}
+
+// Histogram is a distribution of durations: the figures most readers want,
+// and the HdrHistogram they came from (kept so that other percentiles can be
+// read and reports merged exactly). The zero value is an empty histogram.
+type Histogram struct {
+	Count int64
+	Min   time.Duration
+	Mean  time.Duration
+	P50   time.Duration
+	P90   time.Duration
+	P99   time.Duration
+	P999  time.Duration
+	Max   time.Duration
+
+	hdr *hdrhistogram.Histogram
+}
+
+// newHistogram summarises h, which it keeps (callers hand over ownership).
+func newHistogram(h *hdrhistogram.Histogram) *Histogram {
+	if h.TotalCount() == 0 {
+		return &Histogram{hdr: h}
+	}
+	p := func(q float64) time.Duration { return time.Duration(h.ValueAtPercentile(q)) }
+	return &Histogram{
+		Count: h.TotalCount(),
+		Min:   time.Duration(h.Min()),
+		Mean:  time.Duration(math.Round(h.Mean())),
+		P50:   p(50),
+		P90:   p(90),
+		P99:   p(99),
+		P999:  p(99.9),
+		Max:   time.Duration(h.Max()),
+		hdr:   h,
+	}
+}
+
+// Percentile returns the value below or at which p percent (0-100) of the
+// durations fall, at the histogram's precision; 0 when it is empty.
+func (h *Histogram) Percentile(p float64) time.Duration {
+	if h == nil || h.hdr == nil {
+		return 0
+	}
+	return time.Duration(h.hdr.ValueAtPercentile(p))
+}
+
+// HDR returns the underlying histogram (nanoseconds). It is shared, not
+// copied: Clone it before changing it.
+func (h *Histogram) HDR() *hdrhistogram.Histogram {
+	if h == nil || h.hdr == nil {
+		return newHDR()
+	}
+	return h.hdr
+}
+
+// histogramJSON is the wire form of a Histogram.
+type histogramJSON struct {
+	Count int64         `json:"count"`
+	Min   time.Duration `json:"min_ns"`
+	Mean  time.Duration `json:"mean_ns"`
+	P50   time.Duration `json:"p50_ns"`
+	P90   time.Duration `json:"p90_ns"`
+	P99   time.Duration `json:"p99_ns"`
+	P999  time.Duration `json:"p999_ns"`
+	Max   time.Duration `json:"max_ns"`
+	// HDR is the V2 compressed encoding, which hdrhistogram-go already
+	// returns in base64.
+	HDR string `json:"hdr"`
+}
+
+// MarshalJSON writes the figures and the histogram in HdrHistogram's V2
+// compressed encoding (base64).
+func (h *Histogram) MarshalJSON() ([]byte, error) {
+	enc, err := h.HDR().Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return nil, fmt.Errorf("encoding histogram: %w", err)
+	}
+	return json.Marshal(histogramJSON{
+		Count: h.Count, Min: h.Min, Mean: h.Mean, P50: h.P50, P90: h.P90,
+		P99: h.P99, P999: h.P999, Max: h.Max, HDR: string(enc),
+	})
+}
+
+// UnmarshalJSON reads the figures as written and decodes the histogram.
+func (h *Histogram) UnmarshalJSON(b []byte) error {
+	var w histogramJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if w.HDR == "" {
+		return fmt.Errorf("histogram has no hdr encoding")
+	}
+	hdr, err := hdrhistogram.Decode([]byte(w.HDR))
+	if err != nil {
+		return fmt.Errorf("decoding histogram: %w", err)
+	}
+	*h = Histogram{
+		Count: w.Count, Min: w.Min, Mean: w.Mean, P50: w.P50, P90: w.P90,
+		P99: w.P99, P999: w.P999, Max: w.Max, hdr: hdr,
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Errors of ReadJSON, for callers that branch on why a file was refused.
+var (
+	// ErrNotReport means the input is not a grpcpulse JSON report at all.
+	ErrNotReport = errors.New("not a grpcpulse JSON report")
+	// ErrSchema means the input is a report of a schema this version does
+	// not read (another or a newer one).
+	ErrSchema = errors.New("unsupported report schema")
+)
+
+// timestampLayout is RFC 3339 with all nine digits of nanoseconds, so that
+// timestamps sort as strings.
+const timestampLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// Timestamp is a time written in JSON as RFC 3339 in UTC with nanoseconds.
+type Timestamp struct{ time.Time }
+
+// MarshalJSON writes t in UTC with nine fractional digits.
+func (t Timestamp) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + t.UTC().Format(timestampLayout) + `"`), nil
+}
+
+// UnmarshalJSON reads any RFC 3339 time, into UTC.
+func (t *Timestamp) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return fmt.Errorf("timestamp %s is not a string", b)
+	}
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return err
+	}
+	t.Time = v.UTC()
+	return nil
+}
+
+// WriteJSON writes s as an indented JSON report (schema grpcpulse.report/v1).
+func WriteJSON(w io.Writer, s *Summary) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return fmt.Errorf("writing JSON report: %w", err)
+	}
+	return nil
+}
+
+// ReadJSON reads a report written by WriteJSON. It refuses input that is not
+// a report (ErrNotReport) and reports of another or newer schema (ErrSchema).
+func ReadJSON(r io.Reader) (*Summary, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading report: %w", err)
+	}
+	if !json.Valid(data) {
+		if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
+			return nil, fmt.Errorf("%w: the JSON is truncated or malformed", ErrNotReport)
+		}
+		return nil, fmt.Errorf("%w: the input is not JSON", ErrNotReport)
+	}
+	var head struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotReport, err)
+	}
+	if err := checkSchema(head.Schema); err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("reading %s report: %w", Schema, err)
+	}
+	return &s, nil
+}
+
+func checkSchema(schema string) error {
+	const prefix = "grpcpulse.report/v"
+	switch {
+	case schema == Schema:
+		return nil
+	case schema == "":
+		return fmt.Errorf("%w: it has no \"schema\" field", ErrNotReport)
+	case strings.HasPrefix(schema, prefix):
+		if v, err := strconv.Atoi(strings.TrimPrefix(schema, prefix)); err == nil && v > 1 {
+			return fmt.Errorf("%w: the report is %s, newer than this grpcpulse reads (%s); upgrade grpcpulse", ErrSchema, schema, Schema)
+		}
+	}
+	return fmt.Errorf("%w: %q (this grpcpulse reads %s)", ErrSchema, schema, Schema)
+}

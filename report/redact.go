@@ -1,0 +1,64 @@
+package report
+
+import (
+	"strings"
+
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// redacted replaces the value of a secret header in reports.
+const redacted = "REDACTED"
+
+// redactOptions returns o with the values of secret headers replaced, so a
+// report can be shared without the credentials the run used. o's slices are
+// not modified.
+func redactOptions(o runner.Options) runner.Options {
+	o.Metadata.Headers = redactHeaders(o.Metadata.Headers)
+	o.Metadata.ReflectHeaders = redactHeaders(o.Metadata.ReflectHeaders)
+	o.Metadata.LookupEnv = nil
+	return o
+}
+
+// redactHeaders redacts "key: value" headers (runner.Metadata's form).
+func redactHeaders(headers []string) []string {
+	if headers == nil {
+		return nil
+	}
+	out := make([]string, len(headers))
+	for i, h := range headers {
+		key, _, ok := strings.Cut(h, ":")
+		if ok && secretHeader(key) {
+			h = key + ": " + redacted
+		}
+		out[i] = h
+	}
+	return out
+}
+
+var (
+	secretKeys  = []string{"authorization", "cookie", "set-cookie", "proxy-authorization"}
+	secretParts = []string{"token", "secret", "password", "apikey", "api-key", "api_key"}
+)
+
+// secretHeader reports whether a header key names a credential: a known
+// credential header, a key containing token, secret, password or apikey, or
+// one with "key" as a word of its own (x-api-key, key, signing.key).
+func secretHeader(key string) bool {
+	key = strings.ToLower(strings.TrimSpace(key))
+	for _, k := range secretKeys {
+		if key == k {
+			return true
+		}
+	}
+	for _, p := range secretParts {
+		if strings.Contains(key, p) {
+			return true
+		}
+	}
+	for _, word := range strings.FieldsFunc(key, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+		if word == "key" {
+			return true
+		}
+	}
+	return false
+}

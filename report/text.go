@@ -1,0 +1,380 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// DefaultWidth is the width RenderText lays out for when given none.
+const DefaultWidth = 80
+
+const (
+	labelWidth = 15 // the first column of tables
+	maxErrors  = 5  // top errors shown
+	maxConns   = 20 // connections shown
+	distRows   = 12 // rows of the latency distribution
+)
+
+// RenderText writes s for a person at a terminal, width columns wide
+// (0 means DefaultWidth). The output depends only on its arguments.
+func RenderText(w io.Writer, s *Summary, st Styles, width int) error {
+	if width <= 0 {
+		width = DefaultWidth
+	}
+	t := &textReport{s: s, st: st, width: width}
+	t.header()
+	if s.Count > 0 {
+		t.percentiles()
+		t.distribution()
+	}
+	t.statusCodes()
+	t.errors()
+	t.connections()
+	t.notes()
+	_, err := io.WriteString(w, t.b.String())
+	if err != nil {
+		return fmt.Errorf("writing text report: %w", err)
+	}
+	return nil
+}
+
+// textReport builds the report in memory, so a write error is returned once.
+type textReport struct {
+	s     *Summary
+	st    Styles
+	width int
+	b     strings.Builder
+}
+
+func (t *textReport) line(parts ...string) {
+	t.b.WriteString(strings.TrimRight(strings.Join(parts, ""), " "))
+	t.b.WriteByte('\n')
+}
+
+func (t *textReport) heading(title string) {
+	t.line()
+	t.line(t.st.Heading.Render(title))
+}
+
+// fieldWidth is the label column of the header and notes.
+const fieldWidth = 13
+
+// field writes a "Label       value" line; a value too wide for the line is
+// wrapped between its parts (joined by sep), under the value column.
+func (t *textReport) field(label string, style lipgloss.Style, sep string, parts ...string) {
+	room := max(t.width-fieldWidth, 20)
+	var lines []string
+	cur := ""
+	for _, p := range parts {
+		switch {
+		case cur == "":
+			cur = p
+		case lipgloss.Width(cur+sep+p) <= room:
+			cur += sep + p
+		default:
+			lines = append(lines, cur+strings.TrimRight(sep, " "))
+			cur = p
+		}
+	}
+	lines = append(lines, cur)
+	for i, l := range lines {
+		if i > 0 {
+			label = ""
+		}
+		t.line(t.st.Label.Render(pad(label, fieldWidth)), style.Render(l))
+	}
+}
+
+func (t *textReport) header() {
+	s := t.s
+	t.line(t.st.Title.Render(fmt.Sprintf("grpcpulse · %s %s → %s", s.Kind, s.Method, s.Target)))
+	t.line()
+	t.field("Load", t.st.Value.UnsetBold(), " · ", loadShape(s.Options, s.Kind)...)
+	errStyle := t.st.Good
+	if s.Errors > 0 {
+		errStyle = t.st.Bad
+	}
+	t.line(t.st.Label.Render(pad("Calls", fieldWidth)), t.st.Value.Render(fmt.Sprintf("%d", s.Count)), " · ",
+		t.st.Good.Render(fmt.Sprintf("ok %d", s.OK)), " · ",
+		errStyle.Render(fmt.Sprintf("errors %d (%s)", s.Errors, percent(s.Errors, s.Count))))
+	t.line(t.st.Label.Render(pad("Throughput", fieldWidth)), t.st.Value.Render(formatRate(s.RPS)+"/s"),
+		fmt.Sprintf(" over %s", formatDuration(s.Duration)))
+	if s.Kind.Streaming() {
+		t.field("Messages", lipgloss.NewStyle(), " · ", fmt.Sprintf("sent %d", s.Messages.Sent), fmt.Sprintf("received %d", s.Messages.Received))
+	}
+	t.field("Started", t.st.Faint, " ", s.StartedAt.UTC().Format(time.RFC3339))
+}
+
+// loadShape says how the load was made, in the flags' vocabulary.
+func loadShape(o runner.Options, kind runner.Kind) []string {
+	l := o.Load
+	var parts []string
+	switch {
+	case l.Schedule.Kind != "":
+		parts = append(parts, "open loop "+l.Schedule.String())
+	case l.RPS > 0:
+		parts = append(parts, fmt.Sprintf("open loop %s/s", formatRate(l.RPS)))
+	default:
+		parts = append(parts, "closed loop")
+	}
+	if n := l.Workers(); n > 0 {
+		parts = append(parts, plural(n, "worker"))
+	}
+	if l.Connections > 0 {
+		parts = append(parts, plural(l.Connections, "connection"))
+	}
+	switch {
+	case l.Total > 0 && l.Duration > 0:
+		parts = append(parts, fmt.Sprintf("-n %d", l.Total), "-z "+formatDuration(l.Duration))
+	case l.Total > 0:
+		parts = append(parts, fmt.Sprintf("-n %d", l.Total))
+	case l.Duration > 0:
+		parts = append(parts, "-z "+formatDuration(l.Duration))
+	case l.Schedule.Kind == "":
+		parts = append(parts, "until interrupted")
+	}
+	if l.Warmup > 0 {
+		parts = append(parts, "warm-up "+formatDuration(l.Warmup))
+	}
+	if kind == runner.ClientStream || kind == runner.Bidi {
+		parts = append(parts, plural(o.Call.Messages, "message")+"/stream")
+		if o.Call.StreamInterval > 0 {
+			parts = append(parts, "every "+formatDuration(o.Call.StreamInterval))
+		}
+	}
+	return parts
+}
+
+// percentileColumns are the columns of the percentile table, widest set first.
+var percentileColumns = [][]float64{
+	{50, 75, 90, 95, 99, 99.9, 99.99, 100},
+	{50, 90, 99, 99.9, 100},
+	{50, 99, 100},
+}
+
+const cellWidth = 8
+
+func (t *textReport) percentiles() {
+	cols := percentileColumns[len(percentileColumns)-1]
+	for _, c := range percentileColumns {
+		if labelWidth+len(c)*cellWidth <= t.width {
+			cols = c
+			break
+		}
+	}
+	t.line()
+	head := pad("Percentiles", labelWidth)
+	for _, p := range cols {
+		head += padLeft(percentileName(p), cellWidth)
+	}
+	t.line(t.st.Heading.Render(strings.TrimRight(head, " ")))
+	row := func(label string, h *Histogram) {
+		if h == nil {
+			return
+		}
+		cells := ""
+		for _, p := range cols {
+			cells += padLeft(formatDuration(h.Percentile(p)), cellWidth)
+		}
+		t.line(t.st.Label.Render(pad(label, labelWidth)), t.st.Value.Render(cells))
+	}
+	row("latency", t.s.Latency)
+	row("service time", t.s.ServiceTime)
+	for _, name := range seriesOrder {
+		row(strings.ReplaceAll(name, "_", " "), t.s.Series[name])
+	}
+}
+
+// seriesOrder is the order of the per-message series in the text report.
+var seriesOrder = []string{"first_message", "msg_gap", "msg_rtt", "send_time", SeriesStreamDuration}
+
+func percentileName(p float64) string {
+	if p == 100 {
+		return "max"
+	}
+	return "p" + strings.TrimPrefix(fmt.Sprintf("%g", p), "0")
+}
+
+func (t *textReport) distribution() {
+	buckets := logBuckets(t.s.Latency, distRows)
+	if len(buckets) == 0 {
+		return
+	}
+	t.heading("Latency distribution")
+	var most int64
+	for _, b := range buckets {
+		most = max(most, b.count)
+	}
+	// "  ≤ 1.23ms  " + bar + "  1234567  100.0%"
+	const labelCols, countCols, pctCols = 12, 9, 8
+	barWidth := max(t.width-labelCols-countCols-pctCols-2, 10)
+	for _, b := range buckets {
+		n := 0
+		if b.count > 0 {
+			n = max(int(float64(b.count)/float64(most)*float64(barWidth)+0.5), 1)
+		}
+		bar := strings.Repeat(t.st.BarChar, n) + strings.Repeat(" ", barWidth-n)
+		t.line(t.st.Label.Render(pad("  ≤ "+formatDuration(b.upper), labelCols)),
+			t.st.Bar.Render(bar),
+			padLeft(fmt.Sprintf("%d", b.count), countCols+2),
+			t.st.Faint.Render(padLeft(percent(b.count, t.s.Latency.Count), pctCols)))
+	}
+}
+
+func (t *textReport) statusCodes() {
+	if len(t.s.StatusCodes) == 0 {
+		return
+	}
+	t.heading("Status codes")
+	for _, c := range t.s.StatusCodes {
+		style := t.st.Good
+		if c.Code != 0 {
+			style = t.st.Bad
+		}
+		t.line("  ", style.Render(pad(CodeName(c.Code), 20)), padLeft(fmt.Sprintf("%d", c.Count), 10),
+			t.st.Faint.Render(padLeft(percent(c.Count, t.s.Count), 9)))
+	}
+}
+
+func (t *textReport) errors() {
+	errs := t.s.ErrorsByMessage
+	if len(errs) == 0 {
+		return
+	}
+	title := "Errors"
+	if len(errs) > maxErrors {
+		title = fmt.Sprintf("Errors (top %d of %d)", maxErrors, len(errs))
+		errs = errs[:maxErrors]
+	}
+	t.heading(title)
+	codeWidth := 0
+	for _, e := range errs {
+		codeWidth = max(codeWidth, len(CodeName(e.Code)))
+	}
+	for _, e := range errs {
+		prefix := fmt.Sprintf("  %8d  %s  ", e.Count, pad(CodeName(e.Code), codeWidth))
+		indent := strings.Repeat(" ", utf8.RuneCountInString(prefix))
+		for i, l := range wrapText(e.Message, t.width-len(indent), 3) {
+			if i == 0 {
+				t.line(t.st.Bad.Render(prefix), l)
+			} else {
+				t.line(indent, l)
+			}
+		}
+	}
+}
+
+func (t *textReport) connections() {
+	conns := t.s.Connections
+	if len(conns) == 0 {
+		return
+	}
+	t.heading("Connections")
+	shown := conns[:min(len(conns), maxConns)]
+	remoteWidth, callsWidth := len("(unknown)"), 1
+	for _, c := range shown {
+		remoteWidth = max(remoteWidth, utf8.RuneCountInString(c.Remote))
+		callsWidth = max(callsWidth, len(fmt.Sprint(c.Calls)))
+	}
+	for _, c := range shown {
+		remote := cmpOr(c.Remote, "(unknown)")
+		errStyle := t.st.Faint
+		if c.Errors > 0 {
+			errStyle = t.st.Bad
+		}
+		t.line(t.st.Label.Render(padLeft(fmt.Sprintf("#%d", c.Index), 5)), "  ", pad(remote, remoteWidth),
+			fmt.Sprintf("  calls %*d  ", callsWidth, c.Calls), errStyle.Render(fmt.Sprintf("errors %d", c.Errors)))
+	}
+	if rest := len(conns) - len(shown); rest > 0 {
+		t.line(t.st.Faint.Render(fmt.Sprintf("  … and %d more connections (see the JSON report)", rest)))
+	}
+}
+
+func (t *textReport) notes() {
+	s := t.s
+	if s.LateStarts == 0 && s.Aborted == 0 && !s.Interrupted {
+		return
+	}
+	t.line()
+	if s.LateStarts > 0 {
+		t.field("Late starts", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
+			"%s started after they were due, as no worker was free; their latency counts from when they were due",
+			plural(int(s.LateStarts), "call")))...)
+	}
+	if s.Aborted > 0 {
+		t.field("Aborted", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
+			"%s in flight when the run stopped (not recorded)", plural(int(s.Aborted), "call")))...)
+	}
+	if s.Interrupted {
+		t.field("Interrupted", t.st.Warn, " ", strings.Fields(
+			"the run was stopped before its end; the figures cover the part that ran")...)
+	}
+}
+
+// pad and padLeft align plain text (before styling) to n columns.
+func pad(s string, n int) string {
+	return s + strings.Repeat(" ", max(n-lipgloss.Width(s), 0))
+}
+
+func padLeft(s string, n int) string {
+	return strings.Repeat(" ", max(n-lipgloss.Width(s), 0)) + s
+}
+
+// wrapText breaks s into at most maxLines lines of n columns, at spaces
+// where it can, marking a cut in the last line with an ellipsis.
+func wrapText(s string, n, maxLines int) []string {
+	n = max(n, 20)
+	var lines []string
+	r := []rune(s)
+	for len(r) > n && len(lines) < maxLines-1 {
+		cut := n
+		for i := n; i > n/2; i-- {
+			if r[i] == ' ' {
+				cut = i
+				break
+			}
+		}
+		lines = append(lines, string(r[:cut]))
+		r = []rune(strings.TrimLeft(string(r[cut:]), " "))
+	}
+	if len(r) > n {
+		r = append(r[:n-1], '…')
+	}
+	return append(lines, string(r))
+}
+
+func cmpOr(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func percent(n, of int64) string {
+	if of == 0 {
+		return "0%"
+	}
+	return fmt.Sprintf("%.2f%%", float64(n)*100/float64(of))
+}
+
+// formatRate writes a rate with one decimal below 100/s and none above.
+func formatRate(r float64) string {
+	if r >= 100 {
+		return fmt.Sprintf("%.0f", r)
+	}
+	return trimZeros(r)
+}

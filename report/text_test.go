@@ -1,0 +1,88 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+func TestRenderTextGolden(t *testing.T) {
+	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
+		t.Run(string(kind), func(t *testing.T) {
+			r, meta := syntheticRun(kind)
+			if kind == runner.Bidi {
+				meta.Interrupted = true
+			}
+			var b bytes.Buffer
+			if err := RenderText(&b, Summarize(r, meta), PlainStyles(), 80); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, string(kind)+".txt.golden", b.Bytes())
+			for i, line := range strings.Split(b.String(), "\n") {
+				if n := len([]rune(line)); n > 80 {
+					t.Errorf("line %d is %d columns wide: %q", i+1, n, line)
+				}
+			}
+			if strings.Contains(b.String(), "\x1b") {
+				t.Errorf("plain styles wrote an escape code")
+			}
+		})
+	}
+}
+
+func TestRenderTextFromReadJSON(t *testing.T) {
+	// A report read back renders exactly as the original (report show).
+	r, meta := syntheticRun(runner.Bidi)
+	s := Summarize(r, meta)
+	var j, direct, again bytes.Buffer
+	if err := WriteJSON(&j, s); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadJSON(&j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderText(&direct, s, PlainStyles(), 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderText(&again, read, PlainStyles(), 100); err != nil {
+		t.Fatal(err)
+	}
+	if direct.String() != again.String() {
+		t.Errorf("rendering the read report differs:\n%s\n---\n%s", again.String(), direct.String())
+	}
+}
+
+func TestRenderTextNarrowAndColor(t *testing.T) {
+	r, meta := syntheticRun(runner.Unary)
+	s := Summarize(r, meta)
+	var narrow bytes.Buffer
+	if err := RenderText(&narrow, s, PlainStyles(), 50); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(narrow.String(), "p99") || strings.Contains(narrow.String(), "p75") {
+		t.Errorf("at width 50 the percentile table should drop columns:\n%s", narrow.String())
+	}
+	var color bytes.Buffer
+	if err := RenderText(&color, s, ColorStyles(), 80); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(color.String(), "\x1b[") {
+		t.Errorf("colour styles wrote no escape codes")
+	}
+}
+
+func TestRenderTextEmptyRun(t *testing.T) {
+	r := newTestRecorder(runner.Unary, 1)
+	r.Begin(t0)
+	r.End(t0)
+	var b bytes.Buffer
+	if err := RenderText(&b, Summarize(r, Meta{Method: "a.B/C", Target: "x:1"}), PlainStyles(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Calls        0 · ok 0 · errors 0 (0%)") {
+		t.Errorf("empty run:\n%s", b.String())
+	}
+}
