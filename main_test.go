@@ -35,10 +35,17 @@ import (
 // TestMain lets the scripts run this test binary as the real grpcpulse
 // command, in a process of its own.
 func TestMain(m *testing.M) {
+	if os.Getenv(asMainEnv) == "1" {
+		os.Exit(cmd.Main())
+	}
 	testscript.Main(m, map[string]func(){
 		"grpcpulse": func() { os.Exit(cmd.Main()) },
 	})
 }
+
+// asMainEnv makes the test binary run as grpcpulse, for tests that signal a
+// real process.
+const asMainEnv = "GRPCPULSE_TEST_AS_MAIN"
 
 // TestScripts runs the end-to-end scripts in testdata/script: the grpcpulse
 // binary against real servers on 127.0.0.1, asserting stdout, stderr and exit

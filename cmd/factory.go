@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"golang.org/x/term"
 	"google.golang.org/grpc"
 
 	"github.com/grpcpulse/grpcpulse/runner"
@@ -15,6 +16,11 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// OutTTY and ErrTTY report whether Out and ErrOut are terminals: colour
+	// and live progress only go to a terminal.
+	OutTTY, ErrTTY bool
+	// Width is the terminal width of Out; 0 when not a terminal.
+	Width int
 }
 
 // Factory holds what commands reach outside the process for, so that tests
@@ -27,8 +33,13 @@ type Factory struct {
 
 // NewFactory is the Factory of the real process.
 func NewFactory() *Factory {
+	io := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		OutTTY: term.IsTerminal(int(os.Stdout.Fd())), ErrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
+	if io.OutTTY {
+		io.Width, _, _ = term.GetSize(int(os.Stdout.Fd()))
+	}
 	return &Factory{
-		IO:        &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr},
+		IO:        io,
 		LookupEnv: os.LookupEnv,
 		Dial:      runner.Dial,
 	}

@@ -14,15 +14,19 @@ import (
 )
 
 // Main runs grpcpulse with the process's arguments and returns the exit code.
-// The first SIGINT or SIGTERM cancels the command's context (it stops cleanly
-// and exits 130); the signal handler is then removed, so a second one ends the
-// process at once.
+// The first SIGINT or SIGTERM cancels the command's context: it stops
+// cleanly, writes what it has and exits 130. A second one exits 130 at once.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	signals := make(chan os.Signal, 2) // room for both, so that neither is dropped
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop()
+		<-signals
+		cancel()
+		<-signals
+		fmt.Fprintln(os.Stderr, "interrupted again: exiting at once")
+		os.Exit(ExitInterrupted)
 	}()
 	return Run(ctx, NewFactory(), os.Args[1:])
 }
@@ -72,6 +76,7 @@ protosets), calls any method, and loads it honestly.`,
 		NewCmdList(f, nil),
 		NewCmdDescribe(f, nil),
 		NewCmdCall(f, nil),
+		NewCmdRun(f, nil),
 		NewCmdServe(f, nil),
 		NewCmdDemo(f, nil),
 		NewCmdVersion(f),

@@ -1,0 +1,198 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+
+	"github.com/grpcpulse/grpcpulse/reflect"
+	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// RunOptions are the inputs of `grpcpulse run`.
+type RunOptions struct {
+	IO     *IOStreams
+	Conn   ConnOptions
+	Method string
+	// Data is JSON request messages, @file, or @- for standard input.
+	Data string
+	Load runner.Load
+	Call runner.Call
+	// Format is text or json.
+	Format string
+	// Output is the report file; empty or "-" means standard output.
+	Output string
+}
+
+// NewCmdRun builds `run`; runF replaces runRun in tests.
+func NewCmdRun(f *Factory, runF func(context.Context, *Factory, *RunOptions) error) *cobra.Command {
+	opts := &RunOptions{IO: f.IO}
+	opts.Conn.Metadata.LookupEnv = f.LookupEnv
+	cmd := &cobra.Command{
+		Use:   "run [flags] ADDR METHOD",
+		Short: "Load-test a method: every RPC kind, closed loop or at a rate; report in text or JSON",
+		Long: `Run calls METHOD from -c workers over --connections HTTP/2 connections until -n calls,
+-z time, or Ctrl-C, and reports latency percentiles (HdrHistogram), throughput, status
+codes, errors and, for streams, per-message series.
+
+Closed loop (default): each worker starts its next call when the last ends.
+Open loop (--rps, --schedule): calls are due on a schedule and latency counts from
+when a call was due, so a stalled server shows in the tail; calls that found no free
+worker (--max-inflight) are counted as late starts.
+
+Ctrl-C stops the run and still writes the report (exit 130); a second Ctrl-C exits at
+once. A run in which no call succeeded exits 1.`,
+		Example: `  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary -d '{"message":"hi"}' -n 20000
+  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --rps 1000 -z 30s -o report.json --format json
+  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi --messages 10 -c 20 --connections 4 -z 10s
+  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --schedule ramp:100,2000,30s`,
+		Args: argsBetween(2, 2, "ADDR", "METHOD"),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Conn.Target.Addr, opts.Method = args[0], args[1]
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(c.Context(), f, opts)
+			}
+			return runRun(c.Context(), f, opts)
+		},
+	}
+	fs := cmd.Flags()
+	opts.Conn.AddFlags(fs)
+	opts.Load.AddFlags(fs)
+	opts.Call.AddFlags(fs)
+	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled)")
+	fs.StringVar(&opts.Format, "format", "text", "report format: text or json")
+	fs.StringVarP(&opts.Output, "output", "o", "", "write the report to `file` (atomically) instead of stdout")
+	return cmd
+}
+
+func (o *RunOptions) validate() error {
+	if err := o.Conn.Validate(); err != nil {
+		return err
+	}
+	if err := reflect.CheckMethodName(o.Method); err != nil {
+		return &UsageError{Err: err}
+	}
+	if err := o.Load.Validate(); err != nil {
+		return &UsageError{Err: err}
+	}
+	if err := o.Call.Validate(); err != nil {
+		return &UsageError{Err: err}
+	}
+	if o.Format != "text" && o.Format != "json" {
+		return usageErrorf("--format must be text or json, not %q", o.Format)
+	}
+	return nil
+}
+
+func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
+	s, err := opts.Conn.open(ctx, f, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	method, err := reflect.FindMethod(s.source, opts.Method)
+	if err != nil {
+		return s.explain(err)
+	}
+	kind := runner.KindOf(method)
+	if err := opts.Call.ValidateFor(kind); err != nil {
+		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
+	}
+	data, err := readData(opts.Data, f.IO.In)
+	if err != nil {
+		return err
+	}
+	reqs, err := runner.NewRequests(method.Input(), data, opts.Call.Template, reflect.TypeResolver(s.source))
+	if err != nil {
+		return err
+	}
+	ropts := runner.Options{Target: opts.Conn.Target, Metadata: opts.Conn.Metadata, Load: opts.Load, Call: opts.Call}
+	r, err := runner.New(ropts, method, reqs)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	r.Dial = func(ctx context.Context, t runner.Target, o ...grpc.DialOption) (*grpc.ClientConn, error) {
+		return f.Dial(ctx, t, o...)
+	}
+	load := r.Options().Load
+	rec := report.NewRecorder(kind, load.Workers())
+	var live *progress
+	if f.IO.ErrTTY {
+		live = startProgress(f.IO.ErrOut, rec.Snapshot, r.InFlight, progressTotal(load))
+	}
+	out, err := r.Run(ctx, rec)
+	if live != nil {
+		live.Stop()
+	}
+	if err != nil {
+		return err // nothing ran: the pool could not connect
+	}
+	sum := report.Summarize(rec, report.Meta{
+		Target: opts.Conn.Target.Addr, Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
+		Options: r.Options(), Aborted: out.Aborted, Interrupted: out.Interrupted,
+		Tool: Version(), GRPCVersion: grpc.Version,
+	})
+	if err := writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
+		if opts.Format == "json" {
+			return report.WriteJSON(w, sum)
+		}
+		return report.RenderText(w, sum, textStyles(f.IO, opts.Output), textWidth(f.IO, opts.Output))
+	}); err != nil {
+		return err
+	}
+	if out.Interrupted {
+		return ctx.Err()
+	}
+	return outcomeError(sum)
+}
+
+// outcomeError fails a run in which no call succeeded.
+func outcomeError(sum *report.Summary) error {
+	switch {
+	case sum.Count == 0:
+		return errors.New("no calls were made")
+	case sum.OK == 0:
+		msg := fmt.Sprintf("no call succeeded: all %d failed", sum.Count)
+		if len(sum.ErrorsByMessage) > 0 {
+			e := sum.ErrorsByMessage[0]
+			msg += fmt.Sprintf("; the most common error: %s: %s", e.Code, e.Message)
+		}
+		return errors.New(msg)
+	}
+	return nil
+}
+
+// progressTotal is what the live line counts towards.
+func progressTotal(l runner.Load) string {
+	switch {
+	case l.Duration > 0:
+		return "/" + l.Duration.String()
+	case l.Total > 0:
+		return fmt.Sprintf(" (of %d calls)", l.Total)
+	}
+	return ""
+}
+
+// textStyles colours the report only when it goes to a terminal.
+func textStyles(io *IOStreams, output string) report.Styles {
+	if io.OutTTY && (output == "" || output == "-") {
+		return report.ColorStyles()
+	}
+	return report.PlainStyles()
+}
+
+func textWidth(io *IOStreams, output string) int {
+	if io.Width > 0 && (output == "" || output == "-") {
+		return min(io.Width, 120)
+	}
+	return 100
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+)
+
+// grpcpulseProcess starts this test binary as grpcpulse with args.
+func grpcpulseProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	c := exec.Command(os.Args[0], args...)
+	c.Env = append(os.Environ(), asMainEnv+"=1")
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Process.Kill() })
+	return c, &stderr
+}
+
+func exitCode(t *testing.T, c *exec.Cmd) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				return 128 + int(ws.Signal())
+			}
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(30 * time.Second):
+		t.Fatal("grpcpulse did not exit within 30s of the signal")
+		return -1
+	}
+}
+
+// startedServer is a test server that says when it has seen n Unary calls.
+func startedServer(t *testing.T, n int64) (*testserver.Server, <-chan struct{}) {
+	seen := make(chan struct{})
+	var calls atomic.Int64
+	srv := testserver.Start(t, testserver.WithCallHook(func(method string, _ metadata.MD) {
+		if method == "/grpcpulse.test.v1.Pulse/Unary" && calls.Add(1) == n {
+			close(seen)
+		}
+	}))
+	return srv, seen
+}
+
+// Ctrl-C during a run stops it, still writes the whole report, and exits 130.
+func TestRunInterruptWritesReport(t *testing.T) {
+	t.Parallel()
+	srv, seen := startedServer(t, 200)
+	out := filepath.Join(t.TempDir(), "report.json")
+	c, stderr := grpcpulseProcess(t, "run", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary",
+		"-c", "4", "-H", "x-pulse-delay: 1ms", "--format", "json", "-o", out)
+	<-seen
+	if err := c.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitCode(t, c); code != 130 {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("no report after Ctrl-C: %v", err)
+	}
+	var rep struct {
+		Count       int64 `json:"count"`
+		Errors      int64 `json:"errors"`
+		Interrupted bool  `json:"interrupted"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("report is not JSON: %v", err)
+	}
+	if rep.Count < 150 || rep.Errors != 0 || !rep.Interrupted {
+		t.Errorf("report: count %d, errors %d, interrupted %v; want the calls made before Ctrl-C, no errors, interrupted",
+			rep.Count, rep.Errors, rep.Interrupted)
+	}
+}
+
+// A second Ctrl-C ends grpcpulse at once. serve's first Ctrl-C waits (up to
+// five seconds) for open streams to finish; the second does not wait.
+func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	t.Parallel()
+	c := exec.Command(os.Args[0], "serve", "--listen", "127.0.0.1:0")
+	c.Env = append(os.Environ(), asMainEnv+"=1")
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Process.Kill() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if err != nil || !ok {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	stream, err := pulsepb.NewPulseClient(cc).Bidi(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&pulsepb.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil { // the server holds an open stream now
+		t.Fatal(err)
+	}
+	_ = c.Process.Signal(os.Interrupt)
+	// The kernel merges a signal into one still pending, so the second
+	// Ctrl-C goes only once the first has been handled: the server's GOAWAY
+	// (its graceful stop has begun) moves our connection off READY.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if !cc.WaitForStateChange(ctx, connectivity.Ready) {
+		t.Fatal("the server did not start its graceful stop after Ctrl-C")
+	}
+	start := time.Now()
+	_ = c.Process.Signal(os.Interrupt)
+	code := exitCode(t, c)
+	if waited := time.Since(start); waited > 4*time.Second {
+		t.Errorf("exited %s after the second Ctrl-C: it waited for the graceful stop", waited)
+	}
+	if code != 130 {
+		t.Errorf("exit %d, want 130", code)
+	}
+}
