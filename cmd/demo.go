@@ -91,7 +91,7 @@ func demoRun(ctx context.Context, f *Factory, opts *DemoOptions) error {
 	} {
 		run := &RunOptions{IO: opts.IO, Method: load.method, Data: load.data, Format: "text",
 			Load: runner.Load{Concurrency: opts.Concurrency, Connections: 1, Duration: opts.Duration / 2},
-			Call: runner.Call{Timeout: runner.DefaultCallTimeout, Messages: load.messages}}
+			Call: runner.Call{Messages: load.messages}}
 		run.Conn.Target = target
 		p.printf("\n$ grpcpulse run --plaintext %s %s -c %d -z %s", srv.Addr(), load.method, opts.Concurrency, opts.Duration/2)
 		if load.messages > 1 {

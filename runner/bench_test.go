@@ -52,7 +52,7 @@ func bare(tb testing.TB, addr string, n int64, c int) time.Duration {
 }
 
 // pulse makes n unary calls through grpcpulse's runner at default flags
-// (-c 50, one connection, 20s timeout), recording into the real recorder.
+// (-c 50, one connection, no deadline), recording into the real recorder.
 // It returns the time from the first call to the last, as bare does.
 func pulse(tb testing.TB, addr string, n int64, c int) time.Duration {
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName("Unary")
@@ -63,7 +63,7 @@ func pulse(tb testing.TB, addr string, n int64, c int) time.Duration {
 	opts := runner.Options{
 		Target: runner.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load:   runner.Load{Concurrency: c, Connections: 1, Total: n},
-		Call:   runner.Call{Timeout: runner.DefaultCallTimeout, Messages: 1},
+		Call:   runner.Call{Messages: 1},
 	}
 	r, err := runner.New(opts, md, reqs)
 	if err != nil {

@@ -77,8 +77,10 @@ func (k Kind) Streaming() bool { return k != Unary }
 
 // CallStats describes one finished call (for streaming kinds, one stream).
 type CallStats struct {
-	// Intended is when the call was due: its time on the schedule in open
-	// loop, Start in closed loop. Latency is End - Intended, so time spent
+	// Intended is when the call was due: in open loop its time on the
+	// schedule when it had to wait for a free worker, else when the pacer
+	// handed it out (the pacer's own timer slack is not the server's
+	// doing); Start in closed loop. Latency is End - Intended, so time spent
 	// waiting for a free worker is counted (no coordinated omission).
 	Intended time.Time
 	// Start is when the call actually started; End - Start is its service time.

@@ -246,7 +246,8 @@ type ticket struct {
 // pace sends a ticket to a free worker whenever a call is due: during warm-up
 // at the schedule's starting rate, then along the schedule from the end of
 // warm-up. A call due while every worker is busy waits for one and is marked
-// late; its latency still counts from when it was due.
+// late; its latency still counts from when it was due (no coordinated
+// omission). Due times are absolute, so a late wake-up never lowers the rate.
 func (s *run) pace(ctx context.Context, p pacer, tickets chan<- ticket) {
 	defer close(tickets)
 	defer s.stop()
@@ -300,13 +301,21 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 				return errors.New("stopped")
 			}
 		}
+		// A worker free now takes the call at once. If the timer woke the
+		// pacer after the due time (Go's timers can oversleep by up to about
+		// a millisecond), that delay is the tool's, not the server's: the
+		// call counts from now. A call that finds every worker busy waits,
+		// and counts from when it was due: that wait is the server's doing.
 		t := ticket{intended: due, record: record}
+		if now := time.Now(); now.After(due) {
+			t.intended = now
+		}
 		select {
 		case tickets <- t:
 			continue
 		default:
 		}
-		t.late = true
+		t.intended, t.late = due, true
 		select {
 		case tickets <- t:
 		case <-ctx.Done():

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -305,6 +306,50 @@ func TestRunOpenLoopNoCoordinatedOmission(t *testing.T) {
 	}
 	if late < 15 {
 		t.Errorf("%d late starts, want most of the 20", late)
+	}
+}
+
+// A server that stalls during a rate run shows the stall in the latency
+// tail, as users see it, while service time stays low for most calls.
+func TestRunServerPauseShowsInP99(t *testing.T) {
+	t.Parallel()
+	var srv *testserver.Server
+	var arrived atomic.Int64
+	srv = testserver.Start(t, testserver.WithCallHook(func(string, metadata.MD) {
+		if arrived.Add(1) == 100 {
+			srv.Pause()
+			time.AfterFunc(400*time.Millisecond, srv.Resume)
+		}
+	}))
+	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+		o.Load.RPS = 500
+		o.Load.Duration = time.Second
+		o.Load.Concurrency = 20
+	})
+	if len(rec.calls) != 500 {
+		t.Fatalf("recorded %d calls, want 500", len(rec.calls))
+	}
+	latency := make([]time.Duration, 0, len(rec.calls))
+	service := make([]time.Duration, 0, len(rec.calls))
+	late := 0
+	for _, c := range rec.calls {
+		latency = append(latency, c.End.Sub(c.Intended))
+		service = append(service, c.End.Sub(c.Start))
+		if c.Late {
+			late++
+		}
+	}
+	slices.Sort(latency)
+	slices.Sort(service)
+	// 200 calls are due during the 400ms stall: far more than 1% of 500.
+	if p99 := latency[len(latency)*99/100]; p99 < 300*time.Millisecond {
+		t.Errorf("latency p99 %s does not show the 400ms stall", p99)
+	}
+	if p50 := service[len(service)/2]; p50 > 100*time.Millisecond {
+		t.Errorf("service time p50 %s: most calls were not held", p50)
+	}
+	if late == 0 {
+		t.Error("no late starts although all 20 workers were held")
 	}
 }
 

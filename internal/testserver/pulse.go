@@ -45,6 +45,22 @@ const (
 type pulseService struct {
 	pulsepb.UnimplementedPulseServer
 	unary, serverStream, clientStream, bidi atomic.Int64
+	// paused, when set, is closed on Resume; calls wait for it first.
+	paused atomic.Pointer[chan struct{}]
+}
+
+// wait holds a call while the server is paused.
+func (p *pulseService) wait(ctx context.Context) error {
+	gate := p.paused.Load()
+	if gate == nil {
+		return nil
+	}
+	select {
+	case <-*gate:
+		return nil
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
+	}
 }
 
 func (p *pulseService) calls(method string) int64 {
@@ -160,6 +176,9 @@ func (b behaviour) response(req *pulsepb.Request, seq, received int) *pulsepb.Re
 
 func (p *pulseService) Unary(ctx context.Context, req *pulsepb.Request) (*pulsepb.Response, error) {
 	p.unary.Add(1)
+	if err := p.wait(ctx); err != nil {
+		return nil, err
+	}
 	b, err := parseBehaviour(ctx)
 	if err != nil {
 		return nil, err
@@ -175,6 +194,9 @@ func (p *pulseService) Unary(ctx context.Context, req *pulsepb.Request) (*pulsep
 
 func (p *pulseService) ServerStream(req *pulsepb.Request, stream grpc.ServerStreamingServer[pulsepb.Response]) error {
 	p.serverStream.Add(1)
+	if err := p.wait(stream.Context()); err != nil {
+		return err
+	}
 	ctx := stream.Context()
 	b, err := parseBehaviour(ctx)
 	if err != nil {
@@ -198,6 +220,9 @@ func (p *pulseService) ServerStream(req *pulsepb.Request, stream grpc.ServerStre
 
 func (p *pulseService) ClientStream(stream grpc.ClientStreamingServer[pulsepb.Request, pulsepb.Response]) error {
 	p.clientStream.Add(1)
+	if err := p.wait(stream.Context()); err != nil {
+		return err
+	}
 	ctx := stream.Context()
 	b, err := parseBehaviour(ctx)
 	if err != nil {
@@ -227,6 +252,9 @@ func (p *pulseService) ClientStream(stream grpc.ClientStreamingServer[pulsepb.Re
 
 func (p *pulseService) Bidi(stream grpc.BidiStreamingServer[pulsepb.Request, pulsepb.Response]) error {
 	p.bidi.Add(1)
+	if err := p.wait(stream.Context()); err != nil {
+		return err
+	}
 	ctx := stream.Context()
 	b, err := parseBehaviour(ctx)
 	if err != nil {

@@ -116,6 +116,21 @@ func (s *Server) Certs() *Certs { return s.certs }
 // "ServerStream", "ClientStream" or "Bidi") the server has received.
 func (s *Server) Calls(method string) int64 { return s.pulse.calls(method) }
 
+// Pause makes the Pulse methods hold every call (new ones and those about to
+// start) until Resume, as a server stalled by a GC pause or an overloaded
+// CPU would. Calls already answering are not held.
+func (s *Server) Pause() {
+	gate := make(chan struct{})
+	s.pulse.paused.CompareAndSwap(nil, &gate) // a second Pause keeps the first gate
+}
+
+// Resume lets held calls go on.
+func (s *Server) Resume() {
+	if gate := s.pulse.paused.Swap(nil); gate != nil {
+		close(*gate)
+	}
+}
+
 // Stop closes the listener and every connection at once. It may be called
 // more than once, and while a GracefulStop waits (which it cuts short).
 func (s *Server) Stop() {
