@@ -50,6 +50,7 @@ Each call can be steered with request metadata (-H on call):
   x-pulse-fail-after: 2         fail after 2 responses (default: at once)
   x-pulse-messages: 10          responses a server stream sends (default 3)
   x-pulse-size: 1024            payload bytes in each response
+  x-pulse-fail-attempts: 2      fail the first 2 attempts of each call (retry tests)
   x-pulse-echo-headers: true    send the request metadata back as response headers`,
 		Example: `  grpcpulse serve
   grpcpulse serve --listen 127.0.0.1:0 --tls-dir /tmp/certs

@@ -6,46 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 
+	"github.com/grpcpulse/grpcpulse/runner"
 	"google.golang.org/grpc/codes"
 )
 
-// codeNames are the UPPER_SNAKE names of the status codes, as gRPC spells
-// them in JSON (and as codes.Code's UnmarshalJSON reads them).
-var codeNames = [numCodes]string{
-	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-	"NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-	"FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-	"INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
-}
-
 // CodeName is the name of c in reports: "OK", "UNAVAILABLE", and "CODE(n)"
 // for a code gRPC does not define.
-func CodeName(c codes.Code) string {
-	if int(c) < numCodes {
-		return codeNames[c]
-	}
-	return "CODE(" + strconv.FormatUint(uint64(c), 10) + ")"
-}
-
-// parseCodeName is the inverse of CodeName.
-func parseCodeName(s string) (codes.Code, error) {
-	for i, n := range codeNames {
-		if n == s {
-			return codes.Code(i), nil
-		}
-	}
-	if num, ok := strings.CutPrefix(s, "CODE("); ok {
-		if num, ok := strings.CutSuffix(num, ")"); ok {
-			if n, err := strconv.ParseUint(num, 10, 32); err == nil {
-				return codes.Code(n), nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("unknown status code %q", s)
-}
+func CodeName(c codes.Code) string { return runner.CodeName(c) }
 
 // CodeCount is how many calls ended with a status code.
 type CodeCount struct {
@@ -79,7 +47,7 @@ func (sc *StatusCodes) UnmarshalJSON(b []byte) error {
 	}
 	out := make(StatusCodes, 0, len(m))
 	for name, n := range m {
-		c, err := parseCodeName(name)
+		c, err := runner.ParseCode(name)
 		if err != nil {
 			return err
 		}
@@ -114,7 +82,7 @@ func (e *ErrorCount) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	c, err := parseCodeName(w.Code)
+	c, err := runner.ParseCode(w.Code)
 	if err != nil {
 		return err
 	}

@@ -137,7 +137,7 @@ func TestReadJSONRefuses(t *testing.T) {
 		{"empty", "", ErrNotReport, "not JSON"},
 		{"JSON array", `[{"schema": "grpcpulse.report/v1"}]`, ErrNotReport, ""},
 		{"bad histogram", strings.Replace(report, `"hdr": "`, `"hdr": "!!`, 1), nil, "decoding histogram"},
-		{"bad code", strings.Replace(report, `"UNAVAILABLE":`, `"NOPE":`, 1), nil, `unknown status code "NOPE"`},
+		{"bad code", strings.Replace(report, `"UNAVAILABLE":`, `"NOPE":`, 1), nil, `"NOPE" is not a status code name`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -15,6 +16,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
 )
 
@@ -28,7 +31,7 @@ func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientC
 	if err != nil {
 		return nil, err
 	}
-	cc, err := grpc.NewClient(t.Addr, append(dialOpts, opts...)...)
+	cc, err := grpc.NewClient(t.clientTarget(), append(dialOpts, opts...)...)
 	if err != nil {
 		return nil, &DialError{Addr: t.Addr, Cause: CauseBadTarget, Err: err}
 	}
@@ -73,7 +76,40 @@ func (t Target) DialOptions() ([]grpc.DialOption, error) {
 	if t.UserAgent != "" {
 		opts = append(opts, grpc.WithUserAgent(t.UserAgent))
 	}
+	opts = append(opts, t.Keepalive.dialOptions()...)
+	opts = append(opts, t.Backoff.dialOptions()...)
+	sc, err := serviceConfig(t.LBPolicy, &t.Retry)
+	if err != nil {
+		return nil, err
+	}
+	if sc != "" {
+		opts = append(opts, grpc.WithDefaultServiceConfig(sc))
+	}
+	if t.Retry.WaitForReady {
+		opts = append(opts, grpc.WithDefaultCallOptions(grpc.WaitForReady(true)))
+	}
+	if addrs := t.Addresses(); addrs != nil {
+		r := manual.NewBuilderWithScheme(multiScheme)
+		state := resolver.State{}
+		for _, a := range addrs {
+			state.Addresses = append(state.Addresses, resolver.Address{Addr: a})
+		}
+		r.InitialState(state)
+		opts = append(opts, grpc.WithResolvers(r))
+	}
 	return opts, nil
+}
+
+// multiScheme is the scheme of the resolver that serves a target of several
+// addresses; each ClientConn gets a resolver of its own.
+const multiScheme = "grpcpulse-addresses"
+
+// clientTarget is what grpc.NewClient dials.
+func (t Target) clientTarget() string {
+	if t.Addresses() != nil {
+		return multiScheme + ":///" + strings.ReplaceAll(t.Addr, ",", "_")
+	}
+	return t.Addr
 }
 
 func (t Target) credentials() (credentials.TransportCredentials, error) {

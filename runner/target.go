@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,15 @@ type Target struct {
 	MaxMsgSize int `json:"max_msg_size,omitempty"`
 	// UserAgent is prepended to grpc-go's user agent.
 	UserAgent string `json:"user_agent,omitempty"`
+	// Targets are further addresses balanced with Addr (Addr may also be a
+	// comma-separated list).
+	Targets []string `json:"targets,omitempty"`
+	// LBPolicy picks among the addresses: pick_first (grpc-go's default) or
+	// round_robin.
+	LBPolicy  string         `json:"lb_policy,omitempty"`
+	Keepalive Keepalive      `json:"keepalive"`
+	Backoff   ConnectBackoff `json:"backoff"`
+	Retry     Retry          `json:"retry"`
 }
 
 // AddFlags binds the transport flags (all but Addr, which is positional).
@@ -49,6 +59,27 @@ func (t *Target) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&t.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, "how long to wait for a connection, and for each reflection answer (0: no limit)")
 	fs.IntVar(&t.MaxMsgSize, "max-msg-size", 0, "largest response message in `bytes` (default 4 MiB)")
 	fs.StringVar(&t.UserAgent, "user-agent", "", "prepended to the user-agent header")
+	fs.StringArrayVar(&t.Targets, "target", nil, "another `host:port` to balance calls over, with ADDR (repeatable)")
+	fs.StringVar(&t.LBPolicy, "lb-policy", "", "how calls spread over the addresses: pick_first (default) or round_robin")
+	t.Keepalive.AddFlags(fs)
+	t.Backoff.AddFlags(fs)
+	t.Retry.AddFlags(fs)
+}
+
+// Addresses lists the addresses of a target with several (Addr as a comma
+// list, plus Targets); nil for a single address or URI, which grpc-go
+// resolves itself.
+func (t *Target) Addresses() []string {
+	if !strings.Contains(t.Addr, ",") && len(t.Targets) == 0 {
+		return nil
+	}
+	var addrs []string
+	for _, a := range append(strings.Split(t.Addr, ","), t.Targets...) {
+		if a = strings.TrimSpace(a); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs
 }
 
 // Validate reports contradictory or impossible settings.
@@ -56,8 +87,12 @@ func (t *Target) Validate() error {
 	switch {
 	case t.Addr == "":
 		return errors.New("no target address given")
-	case !isURI(t.Addr) && !isHostPort(t.Addr):
+	case t.Addresses() == nil && !isURI(t.Addr) && !isHostPort(t.Addr):
 		return fmt.Errorf("target %q: want host:port (or a gRPC target URI such as dns:///host:port or unix:///path)", t.Addr)
+	case t.LBPolicy != "" && !slices.Contains(LBPolicies, t.LBPolicy):
+		return fmt.Errorf("--lb-policy %q: want one of %s", t.LBPolicy, strings.Join(LBPolicies, ", "))
+	case t.LBPolicy != "" && t.Retry.ServiceConfig != "":
+		return errors.New("--lb-policy and --service-config both set the LB policy; put loadBalancingConfig in the service config")
 	case t.Plaintext && (t.Insecure || t.CACert != "" || t.Cert != "" || t.Key != ""):
 		return errors.New("--plaintext cannot be combined with --insecure, --cacert, --cert or --key")
 	case (t.Cert == "") != (t.Key == ""):
@@ -67,8 +102,21 @@ func (t *Target) Validate() error {
 	case t.MaxMsgSize < 0:
 		return errors.New("--max-msg-size must not be negative")
 	}
+	for _, a := range t.Addresses() {
+		if !isHostPort(a) {
+			return fmt.Errorf("target %q: want host:port for each of several addresses", a)
+		}
+	}
+	for _, v := range []interface{ Validate() error }{&t.Keepalive, &t.Backoff, &t.Retry} {
+		if err := v.Validate(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
+
+// Notes are settings grpc-go will change, said plainly for reports.
+func (t *Target) Notes() []string { return append(t.Keepalive.Notes(), t.Retry.Notes()...) }
 
 // isURI reports whether addr names a resolver scheme (dns:///, unix:, ...),
 // which grpc-go parses itself.

@@ -14,6 +14,7 @@
 //	x-pulse-fail-after    send this many responses before failing (default 0: fail at once)
 //	x-pulse-messages      responses a server stream sends (default 3)
 //	x-pulse-size          bytes of payload in each response
+//	x-pulse-fail-attempts fail the first N attempts of a call (retry tests; grpc-previous-rpc-attempts)
 //	x-pulse-echo-headers  "true": send the request metadata back as response headers
 //
 // There are no package-level globals: every Server is independent, so tests

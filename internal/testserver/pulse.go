@@ -27,6 +27,10 @@ const (
 	MDMessages      = "x-pulse-messages"
 	MDSize          = "x-pulse-size"
 	MDEchoHeaders   = "x-pulse-echo-headers"
+	// MDFailAttempts fails the first N attempts of a call (with
+	// x-pulse-status, UNAVAILABLE by default), counted by the
+	// grpc-previous-rpc-attempts header a retrying client sends.
+	MDFailAttempts = "x-pulse-fail-attempts"
 )
 
 // DefaultStreamMessages is how many responses ServerStream sends unless told.
@@ -129,6 +133,18 @@ func parseBehaviour(ctx context.Context) (behaviour, error) {
 				msg = fmt.Sprintf("failed as asked by %s", MDStatus)
 			}
 			b.fail = status.New(c, msg)
+		}
+	}
+	if v := get(MDFailAttempts); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return b, status.Errorf(codes.InvalidArgument, "%s: %q is not a count", MDFailAttempts, v)
+		}
+		previous, _ := strconv.Atoi(get("grpc-previous-rpc-attempts"))
+		if previous >= n {
+			b.fail = nil // this attempt succeeds
+		} else if b.fail == nil {
+			b.fail = status.Newf(codes.Unavailable, "attempt %d of the first %d fails", previous+1, n)
 		}
 	}
 	if get(MDEchoHeaders) == "true" {
