@@ -6,17 +6,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/grpclog"
 )
 
 // Main runs grpcpulse with the process's arguments and returns the exit code.
 // The first SIGINT or SIGTERM cancels the command's context: it stops
 // cleanly, writes what it has and exits 130. A second one exits 130 at once.
 func Main() int {
+	quietGRPCLogs()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	signals := make(chan os.Signal, 2) // room for both, so that neither is dropped
@@ -96,4 +99,15 @@ func argsBetween(min, max int, names ...string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// quietGRPCLogs silences grpc-go's own log (an ERROR line for every
+// too_many_pings GOAWAY, for one): grpcpulse reports what happened itself.
+// GRPC_GO_LOG_SEVERITY_LEVEL or GRPC_GO_LOG_VERBOSITY_LEVEL keep grpc-go's
+// logging, for whoever wants it too.
+func quietGRPCLogs() {
+	if os.Getenv("GRPC_GO_LOG_SEVERITY_LEVEL") != "" || os.Getenv("GRPC_GO_LOG_VERBOSITY_LEVEL") != "" {
+		return
+	}
+	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, io.Discard, io.Discard))
 }

@@ -168,7 +168,8 @@ func waitReady(ctx context.Context, cc *grpc.ClientConn) error {
 func lastError(ctx context.Context, cc *grpc.ClientConn) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	err := cc.Invoke(ctx, healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}, &healthpb.HealthCheckResponse{})
+	err := cc.Invoke(ctx, healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}, &healthpb.HealthCheckResponse{},
+		grpc.WaitForReady(false)) // fail fast even under --wait-for-ready: the picker holds the error
 	if status.Code(err) == codes.Unavailable {
 		return err
 	}

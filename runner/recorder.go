@@ -96,4 +96,10 @@ type CallStats struct {
 	Late bool
 	// Peer is the remote address the call went to, when known.
 	Peer net.Addr
+	// Conn is the pool connection the call used.
+	Conn int
+	// Ready reports, for a failed call, that its pool connection was READY
+	// when the call ended: a deadline missed on a READY connection with no
+	// transport event is what a silent blackhole looks like.
+	Ready bool
 }

@@ -34,6 +34,8 @@ type Outcome struct {
 	Aborted int64
 	// Interrupted reports that ctx was cancelled before the run ended.
 	Interrupted bool
+	// Attempts counts call attempts; nil unless a retry policy was set.
+	Attempts *Attempts
 }
 
 // New checks opts against method and prepares a run with reqs.
@@ -113,21 +115,31 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	conns, err := r.dialPool(ctx)
+	sink := eventSink(rec)
+	attempts := r.attemptCounter()
+	conns, err := r.dialPool(ctx, sink, attempts)
 	if err != nil {
 		return Outcome{}, err
 	}
 	defer func() {
+		sink.active.Store(false) // the run's own closes are not events of the run
 		for _, cc := range conns {
 			cc.Close()
 		}
 	}()
-
 	abortCtx, abort := context.WithCancel(ctx)
 	defer abort()
 	now := time.Now()
 	s := &run{Runner: r, rec: rec, measureFrom: now.Add(r.opts.Load.Warmup),
 		begun: make(chan struct{}), stopCh: make(chan struct{}), abortCtx: abortCtx}
+	if attempts != nil {
+		attempts.from = s.measureFrom // before any goroutine can call the handler
+	}
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	watches := make([]*stateWatch, len(conns))
+	for i, cc := range conns {
+		watches[i] = watchState(watchCtx, i, cc, sink.send)
+	}
 	if d := r.opts.Load.Duration; d > 0 {
 		s.measureTo = s.measureFrom.Add(d)
 	}
@@ -135,7 +147,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	workers := make([]*worker, r.opts.Load.Workers())
 	for i := range workers {
 		conn := i % len(conns)
-		workers[i] = newWorker(s, i, conns[conn], rec.Worker(i, conn))
+		workers[i] = newWorker(s, i, conn, conns[conn], watches[conn], rec.Worker(i, conn))
 	}
 	r.workers.Store(&workers)
 	go s.begin(ctx)
@@ -177,10 +189,36 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	abort() // cut short whatever is still in flight
 	<-done
 	<-s.begun
+	stopWatching()
+	for _, w := range watches {
+		w.Wait()
+	}
 	rec.End(time.Now())
 	res.Aborted = s.aborted.Load()
 	res.Interrupted = ctx.Err() != nil
+	if attempts != nil {
+		res.Attempts = attempts.result()
+	}
 	return res, nil
+}
+
+// sink passes connection events to the recorder while the run is on.
+type sink struct {
+	rec    ConnRecorder
+	active atomic.Bool
+}
+
+func eventSink(rec Recorder) *sink {
+	s := &sink{}
+	s.rec, _ = rec.(ConnRecorder)
+	s.active.Store(true)
+	return s
+}
+
+func (s *sink) send(e ConnEvent) {
+	if s.rec != nil && s.active.Load() {
+		s.rec.ConnEvent(e)
+	}
 }
 
 // begin calls rec.Begin when warm-up ends (at once without warm-up).
@@ -197,11 +235,20 @@ func (s *run) begin(ctx context.Context) {
 	s.rec.Begin(s.measureFrom)
 }
 
-// dialPool opens the pool's connections, each its own HTTP/2 connection.
-func (r *Runner) dialPool(ctx context.Context) ([]*grpc.ClientConn, error) {
+// dialPool opens the pool's connections, each its own HTTP/2 connection,
+// with their transports tapped for connection events.
+func (r *Runner) dialPool(ctx context.Context, sink *sink, attempts *attemptCounter) ([]*grpc.ClientConn, error) {
+	creds, err := r.opts.Target.credentials()
+	if err != nil {
+		return nil, err
+	}
 	conns := make([]*grpc.ClientConn, r.opts.Load.Connections)
 	for i := range conns {
-		cc, err := r.Dial(ctx, r.opts.Target)
+		opts := []grpc.DialOption{grpc.WithTransportCredentials(Tap(creds, i, sink.send))}
+		if attempts != nil {
+			opts = append(opts, grpc.WithStatsHandler(attempts))
+		}
+		cc, err := r.Dial(ctx, r.opts.Target, opts...)
 		if err != nil {
 			for _, c := range conns[:i] {
 				c.Close()

@@ -16,7 +16,9 @@ import (
 type worker struct {
 	*run
 	id       int
+	conn     int
 	cc       *grpc.ClientConn
+	watch    *stateWatch
 	rec      WorkerRecorder
 	reqs     workerRequests
 	peer     peer.Peer
@@ -27,8 +29,8 @@ type worker struct {
 	busy     atomic.Bool
 }
 
-func newWorker(s *run, id int, cc *grpc.ClientConn, rec WorkerRecorder) *worker {
-	w := &worker{run: s, id: id, cc: cc, rec: rec, reqs: s.reqs.forWorker(id)}
+func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *stateWatch, rec WorkerRecorder) *worker {
+	w := &worker{run: s, id: id, conn: conn, cc: cc, watch: watch, rec: rec, reqs: s.reqs.forWorker(id)}
 	w.callOpts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{}), grpc.Peer(&w.peer)}
 	return w
 }
@@ -71,7 +73,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 		defer cancel()
 	}
 	s := &w.stats
-	*s = CallStats{Intended: intended, Start: start, Late: late}
+	*s = CallStats{Intended: intended, Start: start, Late: late, Conn: w.conn}
 	var rec WorkerRecorder
 	if record {
 		rec = w.rec
@@ -90,6 +92,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 	s.Code = codes.OK
 	if err != nil {
 		s.Code = status.Code(err)
+		s.Ready = w.watch.Ready()
 	}
 	s.Peer = w.peer.Addr
 	w.rec.Call(s)

@@ -1,0 +1,76 @@
+package runner
+
+import "time"
+
+// EventKind is what happened to a pooled connection.
+type EventKind string
+
+// The connection events a run records.
+const (
+	// EventState: the pool connection's connectivity state changed (State;
+	// Err says why a connection attempt failed, for TRANSIENT_FAILURE).
+	EventState EventKind = "state"
+	// EventOpen: a transport (one TCP connection) finished its TCP and TLS
+	// handshakes (Local, Remote).
+	EventOpen EventKind = "open"
+	// EventHandshakeFailed: the TLS handshake of a new transport failed (Err).
+	EventHandshakeFailed EventKind = "handshake_failed"
+	// EventGoAway: the server sent GOAWAY (Code, Debug, LastStreamID).
+	EventGoAway EventKind = "goaway"
+	// EventPing: the client sent a keepalive ping (bandwidth-probe pings are
+	// not events).
+	EventPing EventKind = "ping"
+	// EventPingAck: the server answered a keepalive ping (RTT).
+	EventPingAck EventKind = "ping_ack"
+	// EventRSTStream: the server reset a stream (Code).
+	EventRSTStream EventKind = "rst_stream"
+	// EventClose: a transport closed. Err is what the read side saw (EOF,
+	// connection reset by peer, connection timed out) or "closed by the
+	// client" when grpc-go closed it itself (after a GOAWAY drain, a
+	// keepalive timeout, or at the end of the run). Unanswered is how long
+	// a keepalive ping had gone unanswered at the close (0: none was
+	// pending): a client close with a long unanswered ping is a keepalive
+	// timeout.
+	EventClose EventKind = "close"
+)
+
+// ClosedByClient is the Err of a close that grpc-go made itself.
+const ClosedByClient = "closed by the client"
+
+// ConnEvent is one event of a pooled connection. Transport numbers the TCP
+// connections of one pool connection from 1 (0 for state events, which
+// belong to the pool connection).
+type ConnEvent struct {
+	Conn      int       `json:"-"`
+	Transport int       `json:"transport,omitempty"`
+	Time      time.Time `json:"-"`
+	Kind      EventKind `json:"kind"`
+	// State is the new connectivity state: IDLE, CONNECTING, READY,
+	// TRANSIENT_FAILURE or SHUTDOWN.
+	State        string        `json:"state,omitempty"`
+	Local        string        `json:"local,omitempty"`
+	Remote       string        `json:"remote,omitempty"`
+	Code         string        `json:"code,omitempty"`  // GOAWAY or RST_STREAM error code: NO_ERROR, ENHANCE_YOUR_CALM...
+	Debug        string        `json:"debug,omitempty"` // GOAWAY debug data: max_age, max_idle, too_many_pings...
+	LastStreamID uint32        `json:"last_stream_id,omitempty"`
+	Err          string        `json:"error,omitempty"`
+	RTT          time.Duration `json:"rtt_ns,omitempty"`
+	Unanswered   time.Duration `json:"unanswered_ping_ns,omitempty"`
+}
+
+// ConnRecorder is implemented by recorders that keep connection events.
+// ConnEvent is called from grpc-go's transport goroutines and from state
+// watchers: it must be safe for concurrent use, and quick.
+type ConnRecorder interface {
+	ConnEvent(e ConnEvent)
+}
+
+// Attempts counts call attempts when a retry policy is in force (counting
+// them costs a stats handler on every call, so it is only on then).
+type Attempts struct {
+	// Total is every attempt of recorded calls, first attempts included.
+	Total int64 `json:"total"`
+	// Transparent counts the retries grpc-go made by itself, for streams
+	// refused before the server saw them (GOAWAY races, REFUSED_STREAM).
+	Transparent int64 `json:"transparent"`
+}

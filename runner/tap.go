@@ -1,0 +1,142 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc/credentials"
+)
+
+// Tap wraps transport credentials so that every TCP connection they make
+// reports its life to sink: open, TLS handshake failure, GOAWAY (with code
+// and debug data, which no grpc-go API exposes), keepalive pings and their
+// round trip, stream resets from the server, and close with what the read
+// side saw. It sits above TLS, after the handshake, so grpc-go still sets
+// TCP_USER_TIMEOUT and socket keepalive on the raw socket. conn is the pool
+// connection's index, passed through to the events.
+func Tap(inner credentials.TransportCredentials, conn int, sink func(ConnEvent)) credentials.TransportCredentials {
+	return &tapCreds{TransportCredentials: inner, conn: conn, sink: sink, transports: new(atomic.Int64)}
+}
+
+type tapCreds struct {
+	credentials.TransportCredentials
+	conn       int
+	sink       func(ConnEvent)
+	transports *atomic.Int64 // shared by clones: numbers the pool connection's transports
+}
+
+func (c *tapCreds) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
+	n := int(c.transports.Add(1))
+	ev := ConnEvent{Conn: c.conn, Transport: n, Time: time.Now(),
+		Local: raw.LocalAddr().String(), Remote: raw.RemoteAddr().String()}
+	if err != nil {
+		ev.Kind, ev.Err = EventHandshakeFailed, err.Error()
+		c.sink(ev)
+		return nil, nil, err
+	}
+	ev.Kind = EventOpen
+	c.sink(ev)
+	t := &tapConn{Conn: conn, creds: c, transport: n}
+	t.out.skip = len(http2ClientPreface)
+	return t, info, nil
+}
+
+func (c *tapCreds) Clone() credentials.TransportCredentials {
+	return &tapCreds{TransportCredentials: c.TransportCredentials.Clone(), conn: c.conn, sink: c.sink, transports: c.transports}
+}
+
+// http2ClientPreface starts every client connection; it is not a frame.
+const http2ClientPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// tapConn watches the frames of one transport. grpc-go reads on one
+// goroutine and writes on another; each direction has its own scanner.
+type tapConn struct {
+	net.Conn
+	creds     *tapCreds
+	transport int
+	in, out   frameScanner
+	pingSent  atomic.Int64 // unix nanoseconds of the unanswered keepalive ping, 0 for none
+	closeOnce sync.Once
+}
+
+func (t *tapConn) event(e ConnEvent) {
+	e.Conn, e.Transport = t.creds.conn, t.transport
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	t.creds.sink(e)
+}
+
+func (t *tapConn) Read(p []byte) (int, error) {
+	n, err := t.Conn.Read(p)
+	if n > 0 {
+		t.in.feed(p[:n], t.inbound)
+	}
+	if err != nil {
+		t.closed(err.Error())
+	}
+	return n, err
+}
+
+func (t *tapConn) Write(p []byte) (int, error) {
+	n, err := t.Conn.Write(p)
+	if n > 0 {
+		t.out.feed(p[:n], t.outbound)
+	}
+	if err != nil {
+		t.closed(err.Error())
+	}
+	return n, err
+}
+
+func (t *tapConn) Close() error {
+	t.closed(ClosedByClient)
+	return t.Conn.Close()
+}
+
+// closed reports the transport's end once, with the first cause seen.
+func (t *tapConn) closed(reason string) {
+	t.closeOnce.Do(func() {
+		now := time.Now()
+		e := ConnEvent{Kind: EventClose, Time: now, Err: reason}
+		if sent := t.pingSent.Load(); sent != 0 {
+			e.Unanswered = now.Sub(time.Unix(0, sent))
+		}
+		t.event(e)
+	})
+}
+
+// inbound handles the server's frames.
+func (t *tapConn) inbound(f h2frame) {
+	switch f.typ {
+	case frameGoAway:
+		if last, code, debug, ok := goAway(f.payload); ok {
+			t.event(ConnEvent{Kind: EventGoAway, LastStreamID: last, Code: h2CodeName(code), Debug: debug})
+		}
+	case framePing:
+		if f.flags&flagAck != 0 && bytes.Equal(f.payload, keepalivePing[:]) {
+			if sent := t.pingSent.Swap(0); sent != 0 {
+				t.event(ConnEvent{Kind: EventPingAck, RTT: time.Since(time.Unix(0, sent))})
+			}
+		}
+	case frameRSTStream:
+		if len(f.payload) == 4 {
+			code := uint32(f.payload[0])<<24 | uint32(f.payload[1])<<16 | uint32(f.payload[2])<<8 | uint32(f.payload[3])
+			t.event(ConnEvent{Kind: EventRSTStream, Code: h2CodeName(code)})
+		}
+	}
+}
+
+// outbound notes the client's keepalive pings.
+func (t *tapConn) outbound(f h2frame) {
+	if f.typ == framePing && f.flags&flagAck == 0 && bytes.Equal(f.payload, keepalivePing[:]) {
+		now := time.Now()
+		t.pingSent.Store(now.UnixNano())
+		t.event(ConnEvent{Kind: EventPing, Time: now})
+	}
+}

@@ -1,0 +1,52 @@
+package runner
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/status"
+)
+
+// stateWatch follows one pool connection's connectivity state.
+type stateWatch struct {
+	conn  int
+	cc    *grpc.ClientConn
+	sink  func(ConnEvent)
+	ready atomic.Bool
+	done  chan struct{}
+}
+
+// watchState reports every state change of cc to sink until ctx ends, and
+// keeps Ready current for the call path. A TRANSIENT_FAILURE carries the
+// failed attempt's error.
+func watchState(ctx context.Context, conn int, cc *grpc.ClientConn, sink func(ConnEvent)) *stateWatch {
+	w := &stateWatch{conn: conn, cc: cc, sink: sink, done: make(chan struct{})}
+	state := cc.GetState()
+	w.ready.Store(state == connectivity.Ready)
+	go w.loop(ctx, state)
+	return w
+}
+
+func (w *stateWatch) loop(ctx context.Context, state connectivity.State) {
+	defer close(w.done)
+	for cc := w.cc; cc.WaitForStateChange(ctx, state); {
+		state = cc.GetState()
+		w.ready.Store(state == connectivity.Ready)
+		e := ConnEvent{Conn: w.conn, Time: time.Now(), Kind: EventState, State: state.String()}
+		if state == connectivity.TransientFailure {
+			if err := lastError(ctx, cc); err != nil {
+				e.Err = status.Convert(err).Message()
+			}
+		}
+		w.sink(e)
+	}
+}
+
+// Ready reports whether the connection is READY now. Safe for concurrent use.
+func (w *stateWatch) Ready() bool { return w.ready.Load() }
+
+// Wait returns once the watcher has stopped (after its ctx ended).
+func (w *stateWatch) Wait() { <-w.done }
