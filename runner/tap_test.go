@@ -4,15 +4,20 @@ import (
 	"context"
 	"encoding/binary"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/grpcpulse/grpcpulse/internal/faultproxy"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 )
@@ -189,4 +194,69 @@ func TestWatchState(t *testing.T) {
 	}
 	cancel()
 	w.Wait()
+}
+
+// A blackhole (bytes swallowed, sockets open) is detected by keepalive: the
+// ping goes unanswered for Timeout, then grpc-go closes the transport itself.
+func TestTapKeepaliveDetectsBlackhole(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	proxy, err := faultproxy.New(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	ev := newEvents()
+	cc := tappedConn(t, proxy.Addr(), ev.add, grpc.WithKeepaliveParams(keepalive.ClientParameters{
+		Time: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}))
+	stream, err := pulsepb.NewPulseClient(cc).Bidi(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitFor(t, func(e ConnEvent) bool { return e.Kind == EventPingAck })
+	proxy.SetMode(faultproxy.Blackhole)
+	closed := ev.waitFor(t, func(e ConnEvent) bool { return e.Kind == EventClose })
+	if closed.Err != ClosedByClient || closed.Unanswered < 200*time.Millisecond {
+		t.Errorf("close %+v: want a client close after an unanswered ping of at least the 200ms timeout", closed)
+	}
+	if _, err := stream.Recv(); err == nil || !strings.Contains(err.Error(), "keepalive ping failed to receive ACK within timeout") {
+		t.Errorf("stream error %v, want the keepalive timeout", err)
+	}
+}
+
+// Without keepalive, a blackhole shows only as missed deadlines while the
+// connection stays READY: the run marks such failures.
+func TestRunBlackholeWithoutKeepalive(t *testing.T) {
+	t.Parallel()
+	var proxy atomic.Pointer[faultproxy.Proxy]
+	var arrived atomic.Int64
+	srv := testserver.Start(t, testserver.WithCallHook(func(string, metadata.MD) {
+		if arrived.Add(1) == 20 {
+			proxy.Load().SetMode(faultproxy.Blackhole)
+		}
+	}))
+	p, err := faultproxy.New(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	proxy.Store(p)
+	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+		o.Target.Addr = p.Addr()
+		o.Load.Duration = 500 * time.Millisecond
+		o.Load.Concurrency = 2
+		o.Call.Timeout = 100 * time.Millisecond
+	})
+	var ready, failed int
+	for _, c := range rec.calls {
+		if c.Code == codes.DeadlineExceeded {
+			failed++
+			if c.Ready {
+				ready++
+			}
+		}
+	}
+	if failed == 0 || ready != failed {
+		t.Errorf("%d deadline failures, %d of them on a READY connection; want all", failed, ready)
+	}
 }
