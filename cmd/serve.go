@@ -48,7 +48,7 @@ Each call can be steered with request metadata (-H on call):
   x-pulse-status: NOT_FOUND     end the call with this status (name or number)
   x-pulse-status-message: text  the status message
   x-pulse-fail-after: 2         fail after 2 responses (default: at once)
-  x-pulse-messages: 10          responses a server stream sends (default 3)
+  x-pulse-messages: 10          responses a server stream sends (default 3; Bidi: per request)
   x-pulse-size: 1024            payload bytes in each response
   x-pulse-fail-attempts: 2      fail the first 2 attempts of each call (retry tests)
   x-pulse-echo-headers: true    send the request metadata back as response headers`,

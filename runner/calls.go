@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -112,16 +113,49 @@ func (w *worker) clientStream(ctx context.Context, frames []*frame, rec WorkerRe
 	return nil
 }
 
-// sent is one message a bidi sender put on the wire: when it started and how
-// long SendMsg took.
-type sent struct {
-	at   time.Time
-	took time.Duration
+// sendQueue holds the send times of a bidi stream's messages that no
+// response has matched yet, oldest first. The sender pushes and the receiver
+// pops; neither ever waits for the other (a server may answer twice per
+// request, or not at all, and the receiver must keep reading for HTTP/2 flow
+// control to let the sender go on). A worker reuses its queue for every
+// stream, so it stops allocating once grown.
+type sendQueue struct {
+	mu   sync.Mutex
+	at   []time.Time
+	head int
+}
+
+func (q *sendQueue) reset() {
+	q.mu.Lock()
+	q.at, q.head = q.at[:0], 0
+	q.mu.Unlock()
+}
+
+func (q *sendQueue) push(t time.Time) {
+	q.mu.Lock()
+	if q.head > 0 && len(q.at) == cap(q.at) { // reuse the popped front before growing
+		n := copy(q.at, q.at[q.head:])
+		q.at, q.head = q.at[:n], 0
+	}
+	q.at = append(q.at, t)
+	q.mu.Unlock()
+}
+
+func (q *sendQueue) pop() (time.Time, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.head == len(q.at) {
+		return time.Time{}, false
+	}
+	t := q.at[q.head]
+	q.head++
+	return t, true
 }
 
 // bidi sends from a goroutine of its own while this one receives, matching
-// each response to the oldest unmatched send for its round trip. All
-// recording happens here: the sender only passes its times along.
+// each response to the oldest unmatched send for its round trip. A response
+// with no unmatched send has no round trip. All recording happens here:
+// the sender only keeps its send times and durations.
 func (w *worker) bidi(ctx context.Context, frames []*frame, rec WorkerRecorder, s *CallStats) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -129,50 +163,47 @@ func (w *worker) bidi(ctx context.Context, frames []*frame, rec WorkerRecorder, 
 	if err != nil {
 		return err
 	}
-	n := w.opts.Call.Messages
-	sends := make(chan sent, n) // never blocks the sender
+	w.fifo.reset()
+	w.sendTook = w.sendTook[:0]
 	sendErr := make(chan error, 1)
-	go func() {
-		defer close(sends)
-		sendErr <- w.sendAll(ctx, stream, frames, n, sends)
-	}()
+	go func() { sendErr <- w.sendAll(ctx, stream, frames) }()
 	err = receive(stream, rec, s, func(now time.Time) {
-		if m, ok := <-sends; ok { // the matching send was pushed as soon as SendMsg returned
-			if rtt := now.Sub(m.at); rtt >= 0 { // a server that answers unasked breaks the pairing
-				message(rec, SeriesMsgRTT, rtt)
-			}
-			message(rec, SeriesSendTime, m.took)
-			s.Sent++
+		if at, ok := w.fifo.pop(); ok && !now.Before(at) {
+			message(rec, SeriesMsgRTT, now.Sub(at))
 		}
 	})
 	if err != nil {
 		cancel() // unblock the sender
 	}
-	for m := range sends { // sends no response matched
-		message(rec, SeriesSendTime, m.took)
-		s.Sent++
-	}
 	if serr := <-sendErr; err == nil {
 		err = serr
 	}
+	for _, took := range w.sendTook { // the sender is done: its durations are ours now
+		message(rec, SeriesSendTime, took)
+	}
+	s.Sent = int64(len(w.sendTook))
 	return err
 }
 
-func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames []*frame, n int, sends chan<- sent) error {
-	for k := range n {
+// sendAll sends the stream's messages and closes the send side. It runs on
+// its own goroutine and touches only w.fifo (locked) and w.sendTook (read by
+// the worker once sendAll has returned).
+func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames []*frame) error {
+	for k := range w.opts.Call.Messages {
 		if k > 0 {
 			if err := pause(ctx, w.opts.Call.StreamInterval); err != nil {
 				return nil // the call is over; its status comes from the receiving side
 			}
 		}
 		t0 := time.Now()
+		w.fifo.push(t0) // before SendMsg: on loopback the response can beat its return
 		if err := stream.SendMsg(frames[k%len(frames)]); err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil // the server ended the call; RecvMsg has its status
 			}
 			return err
 		}
-		sends <- sent{at: t0, took: time.Since(t0)}
+		w.sendTook = append(w.sendTook, time.Since(t0))
 	}
 	return stream.CloseSend()
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -77,6 +78,13 @@ func (c *Call) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.Template, "template", false, "treat -d as a Go template rendered per call ({{.RequestNumber}}, {{.WorkerID}}, {{randInt 1 100}}, {{randString 8}})")
 }
 
+// maxMessages bounds --messages: a bidi stream keeps the send time of each
+// message until a response matches it.
+const maxMessages = 1_000_000
+
+// maxWorkers bounds -c: each worker is a goroutine holding a call.
+const maxWorkers = 100_000
+
 // OpenLoop reports whether calls follow a rate rather than each other.
 func (l *Load) OpenLoop() bool { return l.RPS > 0 || l.Schedule.Kind != "" }
 
@@ -102,8 +110,10 @@ func (l *Load) Validate() error {
 		return errors.New("-n must not be negative")
 	case l.Duration < 0 || l.Warmup < 0:
 		return errors.New("-z and --warmup must not be negative")
-	case l.RPS < 0:
+	case l.RPS < 0 || math.IsNaN(l.RPS) || math.IsInf(l.RPS, 0):
 		return fmt.Errorf("--rps must be positive, not %g", l.RPS)
+	case l.Concurrency > maxWorkers || l.MaxInflight > maxWorkers:
+		return fmt.Errorf("-c and --max-inflight must be at most %d", maxWorkers)
 	case l.RPS > 0 && l.Schedule.Kind != "":
 		return errors.New("--rps and --schedule both set the rate; use one")
 	case l.Total > 0 && l.Schedule.Kind != "":
@@ -121,8 +131,8 @@ func (c *Call) Validate() error {
 	switch {
 	case c.Timeout < 0:
 		return errors.New("--timeout must not be negative")
-	case c.Messages < 1:
-		return fmt.Errorf("--messages must be at least 1, not %d", c.Messages)
+	case c.Messages < 1 || c.Messages > maxMessages:
+		return fmt.Errorf("--messages must be from 1 to %d, not %d", maxMessages, c.Messages)
 	case c.StreamInterval < 0:
 		return errors.New("--stream-interval must not be negative")
 	}

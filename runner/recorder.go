@@ -91,8 +91,10 @@ type CallStats struct {
 	Err  error
 	// Sent and Received count stream messages (1 and 1 for unary).
 	Sent, Received int64
-	// Late reports, in open loop, that no worker was free when the call was
-	// due, so it started late (it still counts its latency from Intended).
+	// Late reports, in open loop, that the call started late because
+	// workers were busy: it found none free, or was due while the pacer was
+	// catching up on calls that had found none. Its latency counts from
+	// when it was due.
 	Late bool
 	// Peer is the remote address the call went to, when known.
 	Peer net.Addr

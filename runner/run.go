@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -36,6 +35,14 @@ type Outcome struct {
 	Interrupted bool
 	// Attempts counts call attempts; nil unless a retry policy was set.
 	Attempts *Attempts
+	// Unstarted counts, in open loop, calls that were due within the run
+	// but never started: every worker was held (by a stalled server) until
+	// the run ended.
+	Unstarted int64
+	// PacerLate counts, in open loop, calls the tool itself handed out more
+	// than a timer's slack after they were due (an overloaded client
+	// machine). Their latency still counts from when they were due.
+	PacerLate int64
 }
 
 // New checks opts against method and prepares a run with reqs.
@@ -47,7 +54,7 @@ func New(opts Options, method protoreflect.MethodDescriptor, reqs *Requests) (*R
 	if err := opts.Call.ValidateFor(kind); err != nil {
 		return nil, err
 	}
-	if opts.Load.Schedule.Kind == "ramp" && opts.Load.Duration == 0 {
+	if opts.Load.Schedule.Kind == scheduleRamp && opts.Load.Duration == 0 {
 		opts.Load.Duration = opts.Load.Schedule.Over
 	}
 	return &Runner{opts: opts, method: method, kind: kind, path: FullMethod(method), reqs: reqs, Dial: Dial}, nil
@@ -72,10 +79,14 @@ func (r *Runner) InFlight() int {
 }
 
 // drainLimit bounds how long in-flight calls may take to finish once the
-// run has stopped starting calls.
+// run has stopped starting calls: a call's deadline (and a second), or else
+// as long as the run (from 1s to 10s; 10s without -z).
 func (r *Runner) drainLimit() time.Duration {
 	if t := r.opts.Call.Timeout; t > 0 {
 		return t + time.Second
+	}
+	if d := r.opts.Load.Duration; d > 0 {
+		return min(max(d, time.Second), 10*time.Second)
 	}
 	return 10 * time.Second
 }
@@ -93,7 +104,17 @@ type run struct {
 	stopOnce    sync.Once
 	stopCh      chan struct{}
 	aborted     atomic.Int64
+	unstarted   atomic.Int64 // open loop: calls due within the run that never started
+	pacerLate   atomic.Int64 // open loop: calls the pacer itself handed out late
+	failure     atomic.Pointer[error]
 	abortCtx    context.Context
+}
+
+// fail stops the run because of a fault of the tool's own (not the
+// server's); Run returns err.
+func (s *run) fail(err error) {
+	s.failure.CompareAndSwap(nil, &err)
+	s.stop()
 }
 
 // stop ends the starting of calls; calls in flight finish.
@@ -132,16 +153,22 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	now := time.Now()
 	s := &run{Runner: r, rec: rec, measureFrom: now.Add(r.opts.Load.Warmup),
 		begun: make(chan struct{}), stopCh: make(chan struct{}), abortCtx: abortCtx}
+	if d := r.opts.Load.Duration; d > 0 {
+		s.measureTo = s.measureFrom.Add(d)
+	}
 	if attempts != nil {
 		attempts.from = s.measureFrom // before any goroutine can call the handler
+	}
+	if !s.measureTo.IsZero() {
+		// Time is up even when every worker is held by a stalled server and
+		// none is there to notice: stop, and the drain limit starts.
+		timeUp := time.AfterFunc(time.Until(s.measureTo), s.stop)
+		defer timeUp.Stop()
 	}
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	watches := make([]*stateWatch, len(conns))
 	for i, cc := range conns {
 		watches[i] = watchState(watchCtx, i, cc, sink.send)
-	}
-	if d := r.opts.Load.Duration; d > 0 {
-		s.measureTo = s.measureFrom.Add(d)
 	}
 	callCtx := metadata.NewOutgoingContext(abortCtx, md)
 	workers := make([]*worker, r.opts.Load.Workers())
@@ -194,7 +221,12 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 		w.Wait()
 	}
 	rec.End(time.Now())
+	if err := s.failure.Load(); err != nil {
+		return res, *err
+	}
 	res.Aborted = s.aborted.Load()
+	res.Unstarted = s.unstarted.Load()
+	res.PacerLate = s.pacerLate.Load()
 	res.Interrupted = ctx.Err() != nil
 	if attempts != nil {
 		res.Attempts = attempts.result()
@@ -221,18 +253,22 @@ func (s *sink) send(e ConnEvent) {
 	}
 }
 
-// begin calls rec.Begin when warm-up ends (at once without warm-up).
+// begin calls rec.Begin when warm-up ends (at once without warm-up; at the
+// interrupt when Ctrl-C comes during warm-up, so the report's duration is
+// never negative).
 func (s *run) begin(ctx context.Context) {
 	defer close(s.begun)
-	if d := time.Until(s.measureFrom); d > 0 {
+	at := s.measureFrom
+	if d := time.Until(at); d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
+			at = time.Now()
 		}
 	}
-	s.rec.Begin(s.measureFrom)
+	s.rec.Begin(at)
 }
 
 // dialPool opens the pool's connections, each its own HTTP/2 connection,
@@ -281,95 +317,4 @@ func (s *run) claim(now time.Time) (record, ok bool) {
 		return false, false
 	}
 	return true, true
-}
-
-// ticket is one call due in open loop.
-type ticket struct {
-	intended time.Time
-	record   bool
-	late     bool
-}
-
-// pace sends a ticket to a free worker whenever a call is due: during warm-up
-// at the schedule's starting rate, then along the schedule from the end of
-// warm-up. A call due while every worker is busy waits for one and is marked
-// late; its latency still counts from when it was due (no coordinated
-// omission). Due times are absolute, so a late wake-up never lowers the rate.
-func (s *run) pace(ctx context.Context, p pacer, tickets chan<- ticket) {
-	defer close(tickets)
-	defer s.stop()
-	warm := constantPacer(s.startRate())
-	if err := s.paceFrom(ctx, warm, time.Time{}, s.measureFrom, false, tickets); err != nil {
-		return
-	}
-	_ = s.paceFrom(ctx, p, s.measureFrom, s.measureTo, true, tickets)
-}
-
-func (s *run) startRate() float64 {
-	switch l := &s.opts.Load; l.Schedule.Kind {
-	case "step":
-		return l.Schedule.Start
-	case "ramp":
-		return l.Schedule.From
-	default:
-		return l.RPS
-	}
-}
-
-// paceFrom issues the calls of p from `from` (zero: now) until `to` (zero: no
-// end) or, when recording, until -n calls. It returns an error when the run
-// was stopped.
-func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record bool, tickets chan<- ticket) error {
-	if from.IsZero() {
-		from = time.Now()
-	}
-	if !to.IsZero() && !from.Before(to) {
-		return nil
-	}
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	total := s.opts.Load.Total
-	for i := int64(0); !record || total == 0 || i < total; i++ {
-		offset, ok := p.due(i)
-		if !ok {
-			return nil
-		}
-		due := from.Add(offset)
-		if !to.IsZero() && !due.Before(to) {
-			return nil
-		}
-		if wait := time.Until(due); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-s.stopCh:
-				return errors.New("stopped")
-			}
-		}
-		// A worker free now takes the call at once. If the timer woke the
-		// pacer after the due time (Go's timers can oversleep by up to about
-		// a millisecond), that delay is the tool's, not the server's: the
-		// call counts from now. A call that finds every worker busy waits,
-		// and counts from when it was due: that wait is the server's doing.
-		t := ticket{intended: due, record: record}
-		if now := time.Now(); now.After(due) {
-			t.intended = now
-		}
-		select {
-		case tickets <- t:
-			continue
-		default:
-		}
-		t.intended, t.late = due, true
-		select {
-		case tickets <- t:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.stopCh:
-			return errors.New("stopped")
-		}
-	}
-	return nil
 }

@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+// The kinds of schedule.
+const (
+	scheduleStep = "step"
+	scheduleRamp = "ramp"
+)
+
 // Schedule is a changing target rate for open loop. The zero value is no
 // schedule. It is set from a flag:
 //
@@ -27,9 +33,9 @@ type Schedule struct {
 // String is the flag form of the schedule.
 func (s *Schedule) String() string {
 	switch s.Kind {
-	case "step":
+	case scheduleStep:
 		return fmt.Sprintf("step:%g,%g,%s,%g", s.Start, s.Step, s.Every, s.Max)
-	case "ramp":
+	case scheduleRamp:
 		return fmt.Sprintf("ramp:%g,%g,%s", s.From, s.To, s.Over)
 	}
 	return ""
@@ -43,7 +49,7 @@ func (s *Schedule) Set(v string) error {
 	kind, rest, _ := strings.Cut(v, ":")
 	parts := strings.Split(rest, ",")
 	rate := func(i int) (float64, error) {
-		r, err := strconv.ParseFloat(strings.TrimSpace(parts[i]), 64)
+		r, err := strconv.ParseFloat(strings.TrimSpace(parts[i]), 64) // NaN and Inf are refused below
 		if err != nil || r < 0 || math.IsInf(r, 0) || math.IsNaN(r) {
 			return 0, fmt.Errorf("%q is not a rate (calls per second)", parts[i])
 		}
@@ -59,7 +65,7 @@ func (s *Schedule) Set(v string) error {
 	var n Schedule
 	var errs [4]error
 	switch kind {
-	case "step":
+	case scheduleStep:
 		if len(parts) != 4 {
 			return fmt.Errorf("want step:START,STEP,EVERY,MAX (e.g. step:100,50,10s,500), not %q", v)
 		}
@@ -68,7 +74,7 @@ func (s *Schedule) Set(v string) error {
 		n.Step, errs[1] = rate(1)
 		n.Every, errs[2] = dur(2)
 		n.Max, errs[3] = rate(3)
-	case "ramp":
+	case scheduleRamp:
 		if len(parts) != 3 {
 			return fmt.Errorf("want ramp:FROM,TO,OVER (e.g. ramp:10,1000,30s), not %q", v)
 		}
@@ -85,11 +91,11 @@ func (s *Schedule) Set(v string) error {
 		}
 	}
 	switch {
-	case kind == "step" && n.Max < n.Start:
+	case kind == scheduleStep && n.Max < n.Start:
 		return fmt.Errorf("step: MAX %g is below START %g", n.Max, n.Start)
-	case kind == "step" && n.Start == 0 && n.Step == 0:
+	case kind == scheduleStep && n.Start == 0 && n.Step == 0:
 		return fmt.Errorf("step: the rate never rises above 0")
-	case kind == "ramp" && n.From == 0 && n.To == 0:
+	case kind == scheduleRamp && n.From == 0 && n.To == 0:
 		return fmt.Errorf("ramp: the rate is 0 throughout")
 	}
 	*s = n
@@ -117,9 +123,9 @@ type pacer interface {
 // newPacer returns the pacer of a constant rate or a schedule.
 func newPacer(l *Load) pacer {
 	switch l.Schedule.Kind {
-	case "step":
+	case scheduleStep:
 		return stepPacer(l.Schedule)
-	case "ramp":
+	case scheduleRamp:
 		return rampPacer(l.Schedule)
 	}
 	return constantPacer(l.RPS)
@@ -131,7 +137,14 @@ func (r constantPacer) due(i int64) (time.Duration, bool) {
 	return seconds(float64(i) / float64(r)), r > 0
 }
 
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+// seconds converts to a Duration, saturating at the largest one (a rate of
+// 1e-12 calls per second is due in 1e12 seconds, past what a Duration holds).
+func seconds(s float64) time.Duration {
+	if s >= float64(math.MaxInt64)/float64(time.Second) {
+		return math.MaxInt64
+	}
+	return time.Duration(s * float64(time.Second))
+}
 
 type stepPacer Schedule
 

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,9 @@ func TestLoadValidate(t *testing.T) {
 		{"negative -n", Load{Concurrency: 1, Connections: 1, Total: -1}, "-n must not be negative"},
 		{"negative -z", Load{Concurrency: 1, Connections: 1, Duration: -1}, "must not be negative"},
 		{"negative rps", Load{Concurrency: 1, Connections: 1, RPS: -1}, "--rps must be positive"},
+		{"NaN rps", Load{Concurrency: 1, Connections: 1, RPS: math.NaN()}, "--rps must be positive, not NaN"},
+		{"infinite rps", Load{Concurrency: 1, Connections: 1, RPS: math.Inf(1)}, "--rps must be positive, not +Inf"},
+		{"huge -c", Load{Concurrency: 1_000_000, Connections: 1}, "-c and --max-inflight must be at most 100000"},
 		{"rps and schedule", Load{Concurrency: 1, Connections: 1, RPS: 5, Schedule: ramp}, "use one"},
 		{"-n and schedule", Load{Concurrency: 1, Connections: 1, Total: 5, Schedule: ramp}, "-n cannot be combined with --schedule"},
 		{"max-inflight closed", Load{Concurrency: 1, Connections: 1, MaxInflight: 5}, "applies to open loop"},
@@ -138,7 +142,8 @@ func TestCallValidate(t *testing.T) {
 		{"client messages", Call{Messages: 5}, ClientStream, ""},
 		{"messages on unary", Call{Messages: 5}, Unary, "apply to client- and bidi-streaming methods; this one is unary"},
 		{"interval on server stream", Call{Messages: 1, StreamInterval: time.Second}, ServerStream, "this one is server_stream"},
-		{"zero messages", Call{Messages: 0}, Bidi, "--messages must be at least 1"},
+		{"zero messages", Call{Messages: 0}, Bidi, "--messages must be from 1 to 1000000"},
+		{"too many messages", Call{Messages: 2_000_000}, Bidi, "--messages must be from 1 to 1000000"},
 		{"negative timeout", Call{Messages: 1, Timeout: -1}, Unary, "--timeout must not be negative"},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -24,8 +25,10 @@ type worker struct {
 	peer     peer.Peer
 	callOpts []grpc.CallOption
 	stats    CallStats
-	n        int64 // calls this worker made
-	begun    bool  // the worker has seen rec.Begin
+	n        int64           // calls this worker made
+	sawBegin bool            // the worker has seen rec.Begin
+	fifo     sendQueue       // bidi: send times no response has matched yet
+	sendTook []time.Duration // bidi: how long each SendMsg of the stream took
 	busy     atomic.Bool
 }
 
@@ -57,9 +60,9 @@ func (w *worker) openLoop(ctx context.Context, tickets <-chan ticket) {
 
 // do makes one call and records it when record is set.
 func (w *worker) do(ctx context.Context, intended, start time.Time, record, late bool) {
-	if record && !w.begun {
-		<-w.run.begun // Begin comes before the first recorded call
-		w.begun = true
+	if record && !w.sawBegin {
+		<-w.begun // Begin comes before the first recorded call
+		w.sawBegin = true
 	}
 	w.busy.Store(true)
 	seq := w.n
@@ -78,11 +81,20 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 	if record {
 		rec = w.rec
 	}
-	err := w.call(ctx, seq, rec, s)
+	frames, err := w.reqs.next(seq)
+	if err != nil {
+		w.busy.Store(false)
+		// The template broke, not the server: no call is made, the run stops.
+		w.fail(fmt.Errorf("--template: rendering request %d: %w", seq, err))
+		return
+	}
+	err = w.call(ctx, seq, frames, rec, s)
 	s.End = time.Now()
 	w.busy.Store(false)
 	if err != nil && w.abortCtx.Err() != nil {
-		w.aborted.Add(1) // cut short by the run itself, not the server's doing
+		if record {
+			w.aborted.Add(1) // cut short by the run itself, not the server's doing
+		}
 		return
 	}
 	if !record {
@@ -99,11 +111,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 }
 
 // call makes one call of the method's kind; rec is nil for warm-up calls.
-func (w *worker) call(ctx context.Context, seq int64, rec WorkerRecorder, s *CallStats) error {
-	frames, err := w.reqs.next(seq)
-	if err != nil {
-		return status.Errorf(codes.Internal, "rendering the request template: %v", err)
-	}
+func (w *worker) call(ctx context.Context, seq int64, frames []*frame, rec WorkerRecorder, s *CallStats) error {
 	switch w.kind {
 	case Unary:
 		s.Sent, s.Received = 1, 0

@@ -12,7 +12,7 @@
 //	x-pulse-status        end the call with this status code (name or number)
 //	x-pulse-status-message  the message that goes with x-pulse-status
 //	x-pulse-fail-after    send this many responses before failing (default 0: fail at once)
-//	x-pulse-messages      responses a server stream sends (default 3)
+//	x-pulse-messages      responses a server stream sends (default 3); in Bidi, responses per request (default 1)
 //	x-pulse-size          bytes of payload in each response
 //	x-pulse-fail-attempts fail the first N attempts of a call (retry tests; grpc-previous-rpc-attempts)
 //	x-pulse-echo-headers  "true": send the request metadata back as response headers

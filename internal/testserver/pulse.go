@@ -88,10 +88,13 @@ type behaviour struct {
 	failAfter int            // responses (or requests read) before failing
 	messages  int
 	size      int
+	// perRequest is how many responses Bidi sends per request: the
+	// x-pulse-messages value when given, else 1.
+	perRequest int
 }
 
 func parseBehaviour(ctx context.Context) (behaviour, error) {
-	b := behaviour{messages: DefaultStreamMessages}
+	b := behaviour{messages: DefaultStreamMessages, perRequest: 1}
 	md, _ := metadata.FromIncomingContext(ctx)
 	get := func(key string) string {
 		if v := md.Get(key); len(v) > 0 {
@@ -115,6 +118,9 @@ func parseBehaviour(ctx context.Context) (behaviour, error) {
 				return b, status.Errorf(codes.InvalidArgument, "%s: %q is not a count from 0 to %d", count.key, v, count.max)
 			}
 		}
+	}
+	if get(MDMessages) != "" {
+		b.perRequest = b.messages
 	}
 	if v := get(MDStatus); v != "" {
 		var c codes.Code
@@ -290,8 +296,10 @@ func (p *pulseService) Bidi(stream grpc.BidiStreamingServer[pulsepb.Request, pul
 		if err := b.wait(ctx); err != nil {
 			return err
 		}
-		if err := stream.Send(b.response(req, sent+1, sent+1)); err != nil {
-			return err
+		for range b.perRequest {
+			if err := stream.Send(b.response(req, sent+1, sent+1)); err != nil {
+				return err
+			}
 		}
 	}
 }

@@ -1,0 +1,136 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ticket is one call due in open loop.
+type ticket struct {
+	intended time.Time
+	record   bool
+	late     bool
+}
+
+// timerSlack is how much later than asked the pacer's timer may wake and
+// still have the call count from when it was handed out: Go's timers
+// oversleep by up to about a millisecond, and that delay is the tool's, not
+// the server's. A longer delay is not forgiven.
+const timerSlack = 2 * time.Millisecond
+
+// errStopped ends pacing when the run stops.
+var errStopped = errors.New("stopped")
+
+// pace sends a ticket to a free worker whenever a call is due: during warm-up
+// at the schedule's starting rate, then along the schedule from the end of
+// warm-up. Due times are absolute, so a late wake-up never lowers the rate.
+// A call that was due while every worker was busy, or while the pacer was
+// catching up on such calls, counts from when it was due (no coordinated
+// omission) and is a late start. The pacer's own delays (beyond a timer's
+// slack) are counted apart, as pacer-late.
+func (s *run) pace(ctx context.Context, p pacer, tickets chan<- ticket) {
+	defer close(tickets)
+	defer s.stop()
+	warm := constantPacer(s.startRate())
+	if err := s.paceFrom(ctx, warm, time.Time{}, s.measureFrom, false, tickets); err != nil {
+		return
+	}
+	_ = s.paceFrom(ctx, p, s.measureFrom, s.measureTo, true, tickets)
+}
+
+func (s *run) startRate() float64 {
+	switch l := &s.opts.Load; l.Schedule.Kind {
+	case scheduleStep:
+		return l.Schedule.Start
+	case scheduleRamp:
+		return l.Schedule.From
+	default:
+		return l.RPS
+	}
+}
+
+// paceFrom issues the calls of p from `from` (zero: now) until `to` (zero: no
+// end) or, when recording, until -n calls. It returns errStopped or ctx's
+// error when the run stopped first; the recorded calls that were due by
+// then but never handed out are counted as unstarted.
+func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record bool, tickets chan<- ticket) error {
+	if from.IsZero() {
+		from = time.Now()
+	}
+	if !to.IsZero() && !from.Before(to) {
+		return nil
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	total := s.opts.Load.Total
+	var i int64
+	stopped := func(err error) error {
+		if record {
+			s.unstarted.Add(unissued(p, i, from, to, total))
+		}
+		return err
+	}
+	behind := false // catching up on calls that waited for a free worker
+	for ; !record || total == 0 || i < total; i++ {
+		offset, ok := p.due(i)
+		if !ok {
+			return nil
+		}
+		due := from.Add(offset)
+		if !to.IsZero() && !due.Before(to) {
+			return nil
+		}
+		t := ticket{intended: due, record: record}
+		if wait := time.Until(due); wait > 0 {
+			behind = false
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return stopped(ctx.Err())
+			case <-s.stopCh:
+				return stopped(errStopped)
+			}
+			if now := time.Now(); now.Sub(due) < timerSlack {
+				t.intended = now // the timer's own slack: not the server's
+			} else if record {
+				s.pacerLate.Add(1) // the tool could not keep up; counted, not forgiven
+			}
+		} else if !behind && -wait > timerSlack && record {
+			s.pacerLate.Add(1) // behind schedule, and not for want of a worker
+		}
+		t.late = behind // issued from the backlog a stall left: it starts late
+		select {
+		case tickets <- t:
+			continue
+		default:
+		}
+		t.intended, t.late, behind = due, true, true
+		select {
+		case tickets <- t:
+		case <-ctx.Done():
+			return stopped(ctx.Err())
+		case <-s.stopCh:
+			return stopped(errStopped)
+		}
+	}
+	return nil
+}
+
+// unissued counts the calls of p from i on that were due before to (or,
+// without an end time, up to total) and were never handed out.
+func unissued(p pacer, i int64, from, to time.Time, total int64) int64 {
+	if to.IsZero() {
+		return max(total-i, 0)
+	}
+	var n int64
+	for ; total == 0 || i < total; i++ {
+		offset, ok := p.due(i)
+		if !ok || !from.Add(offset).Before(to) {
+			break
+		}
+		n++
+	}
+	return n
+}
