@@ -116,6 +116,15 @@ func (t Target) credentials() (credentials.TransportCredentials, error) {
 	if t.Plaintext {
 		return insecure.NewCredentials(), nil
 	}
+	cfg, err := t.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	return credentials.NewTLS(cfg), nil
+}
+
+// tlsConfig is the client TLS configuration t asks for.
+func (t Target) tlsConfig() (*tls.Config, error) {
 	cfg := &tls.Config{InsecureSkipVerify: t.Insecure, MinVersion: tls.VersionTLS12}
 	if t.CACert != "" {
 		pem, err := os.ReadFile(t.CACert)
@@ -134,7 +143,7 @@ func (t Target) credentials() (credentials.TransportCredentials, error) {
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 	}
-	return credentials.NewTLS(cfg), nil
+	return cfg, nil
 }
 
 // waitReady drives cc to READY. It returns the connection's last error at the

@@ -21,6 +21,7 @@ const (
 type config struct {
 	addr          string
 	reflection    Reflection
+	noHealth      bool
 	certs         *Certs
 	clientAuth    bool
 	serverOptions []grpc.ServerOption
@@ -35,6 +36,9 @@ func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
 
 // WithoutReflection registers no reflection service.
 func WithoutReflection() Option { return WithReflection(ReflectionNone) }
+
+// WithoutHealth registers no health service.
+func WithoutHealth() Option { return func(c *config) { c.noHealth = true } }
 
 // WithReflection chooses which reflection versions are registered.
 func WithReflection(r Reflection) Option { return func(c *config) { c.reflection = r } }

@@ -67,7 +67,9 @@ func New(opts ...Option) (*Server, error) {
 		done:     make(chan struct{}),
 	}
 	pulsepb.RegisterPulseServer(s.grpc, s.pulse)
-	healthpb.RegisterHealthServer(s.grpc, health.NewServer())
+	if !cfg.noHealth {
+		healthpb.RegisterHealthServer(s.grpc, health.NewServer())
+	}
 	switch cfg.reflection {
 	case ReflectionAll:
 		reflection.Register(s.grpc)

@@ -1,0 +1,260 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// The probe's connections, as numbered in its connection events.
+const (
+	// ProbeStream holds one open stream that carries no data, so the
+	// server's keepalive enforcement (and any age limit) can be seen.
+	ProbeStream = 0
+	// ProbeIdle makes no calls: it shows whether idle connections are
+	// closed, and is reconnected at once each time to time reconnects.
+	ProbeIdle = 1
+	// ProbeBusy makes a short call every BusyInterval: it shows age-based
+	// recycling and what busy connections go through.
+	ProbeBusy = 2
+)
+
+// ProbeOptions configures ProbeConnection.
+type ProbeOptions struct {
+	Target Target
+	// Metadata goes with the probe's calls (health, reflection).
+	Metadata metadata.MD
+	// Duration is how long the connections are watched.
+	Duration time.Duration
+	// BusyInterval is the pause between the busy connection's calls; 0 means 1s.
+	BusyInterval time.Duration
+}
+
+// ProbeResult is what the probe did and saw, beside the connection events
+// it reported.
+type ProbeResult struct {
+	Handshake HandshakeTimes `json:"handshake"`
+	// HandshakeErr says why the handshake could not be timed ("" if it was).
+	HandshakeErr string `json:"handshake_error,omitempty"`
+	// Stream is the method of the stream held open on ProbeStream, or ""
+	// when the server has neither health nor reflection (StreamErr says).
+	Stream    string `json:"stream,omitempty"`
+	StreamErr string `json:"stream_error,omitempty"`
+	// StreamEnds are the statuses the held stream ended with; it is opened
+	// again each time.
+	StreamEnds []string `json:"stream_ends,omitempty"`
+	// BusyCalls and BusyFailures count the busy connection's calls, and
+	// those that failed with UNAVAILABLE (a transport failure).
+	BusyCalls    int64     `json:"busy_calls"`
+	BusyFailures int64     `json:"busy_failures"`
+	Started      time.Time `json:"started_at"`
+	Ended        time.Time `json:"ended_at"`
+	// Interrupted reports that the probe was stopped before its time.
+	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+const (
+	healthWatch     = "/grpc.health.v1.Health/Watch"
+	reflectionInfo  = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+	reflectionAlpha = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+)
+
+// ProbeConnection watches three connections to opts.Target for
+// opts.Duration (see ProbeStream, ProbeIdle, ProbeBusy), reporting their
+// events to rec, after timing one handshake step by step. It needs no method
+// of the server's: it uses the health service, or else reflection. It
+// returns an error (a *DialError when it names a cause) only when no
+// connection can be made at all.
+func ProbeConnection(ctx context.Context, opts ProbeOptions, rec ConnRecorder) (ProbeResult, error) {
+	var res ProbeResult
+	creds, err := opts.Target.credentials()
+	if err != nil {
+		return res, err
+	}
+	res.Started = time.Now()
+	conns := make([]*grpc.ClientConn, 3)
+	for i := range conns {
+		cc, err := Dial(ctx, opts.Target, grpc.WithTransportCredentials(Tap(creds, i, rec.ConnEvent)))
+		if err != nil {
+			for _, c := range conns[:i] {
+				c.Close()
+			}
+			return res, err
+		}
+		conns[i] = cc
+	}
+	defer func() {
+		for _, cc := range conns {
+			cc.Close()
+		}
+	}()
+	if res.Handshake, err = Handshake(ctx, opts.Target); err != nil {
+		res.HandshakeErr = err.Error()
+	}
+
+	probeCtx, cancel := context.WithTimeout(ctx, opts.Duration)
+	defer cancel()
+	watchCtx, stopWatching := context.WithCancel(context.Background())
+	var watches []*stateWatch
+	for i, cc := range conns {
+		watches = append(watches, watchState(watchCtx, i, cc, rec.ConnEvent))
+	}
+	callCtx := metadata.NewOutgoingContext(probeCtx, opts.Metadata)
+	var wg sync.WaitGroup
+	var mu sync.Mutex // guards res.Stream* while the goroutines run
+	var busyCalls, busyFailures atomic.Int64
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		holdStream(callCtx, conns[ProbeStream], &res, &mu)
+	}()
+	go func() {
+		defer wg.Done()
+		keepConnected(probeCtx, conns[ProbeIdle])
+	}()
+	go func() {
+		defer wg.Done()
+		interval := opts.BusyInterval
+		if interval <= 0 {
+			interval = time.Second
+		}
+		keepBusy(callCtx, conns[ProbeBusy], interval, &busyCalls, &busyFailures)
+	}()
+	wg.Wait()
+	stopWatching()
+	for _, w := range watches {
+		w.Wait()
+	}
+	res.BusyCalls, res.BusyFailures = busyCalls.Load(), busyFailures.Load()
+	res.Ended = time.Now()
+	res.Interrupted = ctx.Err() != nil
+	return res, nil
+}
+
+// holdStream keeps one stream open that carries no data after it starts:
+// health Watch (the server answers once, then stays silent), or else a
+// reflection stream on which nothing is asked. When the stream ends it is
+// opened again, until ctx ends.
+func holdStream(ctx context.Context, cc *grpc.ClientConn, res *ProbeResult, mu *sync.Mutex) {
+	for ctx.Err() == nil {
+		method, stream, err := openIdleStream(ctx, cc)
+		mu.Lock()
+		if err != nil {
+			res.StreamErr = err.Error()
+			mu.Unlock()
+			return
+		}
+		res.Stream = method
+		mu.Unlock()
+		err = drain(stream)
+		if ctx.Err() != nil {
+			return
+		}
+		mu.Lock()
+		res.StreamEnds = append(res.StreamEnds, status.Convert(err).String())
+		mu.Unlock()
+	}
+}
+
+// openIdleStream opens health Watch, or a reflection stream when the
+// server has no health service.
+func openIdleStream(ctx context.Context, cc *grpc.ClientConn) (string, grpc.ClientStream, error) {
+	stream, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, healthWatch, grpc.WaitForReady(true))
+	if err == nil {
+		err = stream.SendMsg(&healthpb.HealthCheckRequest{})
+	}
+	if err == nil {
+		err = stream.CloseSend()
+	}
+	if err == nil {
+		var first healthpb.HealthCheckResponse
+		if err = stream.RecvMsg(&first); err == nil {
+			return healthWatch, stream, nil
+		}
+	}
+	if status.Code(err) != codes.Unimplemented {
+		return "", nil, fmt.Errorf("health Watch: %w", err)
+	}
+	for _, method := range []string{reflectionInfo, reflectionAlpha} {
+		stream, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}, method, grpc.WaitForReady(true))
+		if err != nil {
+			continue
+		}
+		// A stream is only known to exist once the server has answered
+		// something; ask one thing, then nothing more.
+		if err := stream.SendMsg(listServices); err == nil {
+			if err := stream.RecvMsg(new(emptypb.Empty)); err == nil {
+				return method, stream, nil
+			}
+		}
+	}
+	return "", nil, errors.New("the server has neither the health service nor reflection, so no idle stream can be held")
+}
+
+// listServices is a reflection request; v1 and v1alpha messages are the
+// same on the wire, so it serves both. (An empty message reads any answer,
+// keeping its fields as unknown ones.)
+var listServices = &reflectionv1.ServerReflectionRequest{
+	MessageRequest: &reflectionv1.ServerReflectionRequest_ListServices{ListServices: "*"}}
+
+// drain reads a stream until it ends and returns why it ended.
+func drain(stream grpc.ClientStream) error {
+	for {
+		err := stream.RecvMsg(new(emptypb.Empty))
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return status.Error(codes.OK, "the server ended the stream")
+			}
+			return err
+		}
+	}
+}
+
+// keepConnected keeps cc connected without calls: whenever it leaves READY
+// it is reconnected at once, so reconnects can be timed.
+func keepConnected(ctx context.Context, cc *grpc.ClientConn) {
+	for {
+		state := cc.GetState()
+		if state == connectivity.Idle {
+			cc.Connect()
+		}
+		if !cc.WaitForStateChange(ctx, state) {
+			return
+		}
+	}
+}
+
+// keepBusy makes a health check every interval until ctx ends, counting
+// the calls and those that failed for the transport's sake.
+func keepBusy(ctx context.Context, cc *grpc.ClientConn, interval time.Duration, calls, failures *atomic.Int64) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		err := cc.Invoke(ctx, healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}, new(emptypb.Empty))
+		if ctx.Err() != nil {
+			return
+		}
+		calls.Add(1)
+		if status.Code(err) == codes.Unavailable {
+			failures.Add(1)
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
