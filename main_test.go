@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jhump/protoreflect/desc"
 	"github.com/jhump/protoreflect/desc/protoprint"
@@ -24,6 +25,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/interop"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -66,6 +68,7 @@ func TestScripts(t *testing.T) {
 			"http1server":   cmdHTTP1Server,
 			"silentserver":  cmdSilentServer,
 			"deadaddr":      cmdDeadAddr,
+			"limitserver":   cmdLimitServer,
 			"exit":          cmdExit,
 		},
 	})
@@ -175,6 +178,23 @@ func cmdForeignServer(ts *testscript.TestScript, neg bool, args []string) {
 	go s.Serve(lis)
 	ts.Defer(s.Stop)
 	ts.Setenv(args[0], lis.Addr().String())
+}
+
+// limitserver NAME IDLE AGE starts the test server with MaxConnectionIdle
+// IDLE and MaxConnectionAge AGE (grace 1s).
+func cmdLimitServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: limitserver NAME IDLE AGE")
+	}
+	idle, err := time.ParseDuration(args[1])
+	ts.Check(err)
+	age, err := time.ParseDuration(args[2])
+	ts.Check(err)
+	srv, err := testserver.New(testserver.WithKeepaliveParams(keepalive.ServerParameters{
+		MaxConnectionIdle: idle, MaxConnectionAge: age, MaxConnectionAgeGrace: time.Second}))
+	ts.Check(err)
+	ts.Defer(srv.Stop)
+	ts.Setenv(args[0], srv.Addr())
 }
 
 // http1server NAME starts an HTTP/1.1 server.

@@ -139,7 +139,8 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	sum := report.Summarize(rec, report.Meta{
 		Target: opts.Conn.Target.Addr, Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
 		Options: r.Options(), Aborted: out.Aborted, Interrupted: out.Interrupted,
-		Tool: Version(), GRPCVersion: grpc.Version,
+		Unstarted: out.Unstarted, PacerLate: out.PacerLate, Attempts: out.Attempts,
+		Notes: opts.Conn.Target.Notes(), Tool: Version(), GRPCVersion: grpc.Version,
 	})
 	if err := writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
 		if opts.Format == "json" {

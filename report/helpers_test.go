@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -49,13 +50,22 @@ func syntheticRun(kind runner.Kind) (*Recorder, Meta) {
 		&net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 50051},
 		&net.TCPAddr{IP: net.IPv4(10, 0, 0, 2), Port: 50051},
 	}
+	events := syntheticEvents(kind)
+	for len(events) > 0 && events[0].Time.Before(t0) { // the initial connects
+		r.ConnEvent(events[0])
+		events = events[1:]
+	}
 	r.Begin(t0)
 	nextTick := t0.Add(time.Second)
 	for i := range calls {
 		c := syntheticCall(i)
 		for !c.End.Before(nextTick) {
-			r.tick(nextTick)
+			r.tick(nextTick, false)
 			nextTick = nextTick.Add(time.Second)
+		}
+		for len(events) > 0 && !events[0].Time.After(c.End) {
+			r.ConnEvent(events[0])
+			events = events[1:]
 		}
 		w := ws[i%workers]
 		c.Peer = peers[i%workers%conns]
@@ -72,6 +82,9 @@ func syntheticRun(kind runner.Kind) (*Recorder, Meta) {
 		}
 		w.Call(&c)
 	}
+	for _, e := range events {
+		r.ConnEvent(e)
+	}
 	r.End(t0.Add(2500 * time.Millisecond))
 	meta := Meta{
 		Target:      "10.0.0.1:50051",
@@ -83,7 +96,70 @@ func syntheticRun(kind runner.Kind) (*Recorder, Meta) {
 		Tool:        "v0.1.0-test",
 		GRPCVersion: "1.85.0",
 	}
+	meta.Notes = meta.Options.Target.Notes()
+	if kind == runner.Unary {
+		meta.Attempts = &runner.Attempts{Total: 229, Transparent: 2}
+	}
 	return r, meta
+}
+
+// ms is t0 plus n milliseconds.
+func ms(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Millisecond))) }
+
+// syntheticEvents are the connection events of a synthetic run, in time
+// order. Both kinds connect before measurement and ping every 400 ms. In
+// the unary run, the server recycles connection 0 by age twice
+// (MaxConnectionAge ≈ 1s) and rejects the pings of connection 1, which then
+// finds the server refusing for a backoff wait.
+func syntheticEvents(kind runner.Kind) []runner.ConnEvent {
+	open := func(conn, transport int, at time.Time) runner.ConnEvent {
+		return runner.ConnEvent{Conn: conn, Transport: transport, Time: at, Kind: runner.EventOpen,
+			Local: fmt.Sprintf("10.0.0.9:%d", 40000+conn*10+transport), Remote: fmt.Sprintf("10.0.0.%d:50051", conn+1)}
+	}
+	state := func(conn int, at time.Time, s string) runner.ConnEvent {
+		return runner.ConnEvent{Conn: conn, Time: at, Kind: runner.EventState, State: s}
+	}
+	goaway := func(conn, transport int, at time.Time, code, debug string, last uint32) runner.ConnEvent {
+		return runner.ConnEvent{Conn: conn, Transport: transport, Time: at, Kind: runner.EventGoAway, Code: code, Debug: debug, LastStreamID: last}
+	}
+	closed := func(conn, transport int, at time.Time, err string) runner.ConnEvent {
+		return runner.ConnEvent{Conn: conn, Transport: transport, Time: at, Kind: runner.EventClose, Err: err}
+	}
+	ev := []runner.ConnEvent{open(0, 1, ms(-20)), open(1, 1, ms(-18))}
+	transport := [2]int{1, 1}
+	for at := 400.0; at < 2500; at += 400 {
+		for conn := range 2 {
+			ev = append(ev,
+				runner.ConnEvent{Conn: conn, Transport: transport[conn], Time: ms(at + float64(conn)), Kind: runner.EventPing},
+				runner.ConnEvent{Conn: conn, Transport: transport[conn], Time: ms(at + float64(conn) + 0.3), Kind: runner.EventPingAck, RTT: 300 * time.Microsecond})
+		}
+	}
+	if kind == runner.Unary {
+		for _, at := range []float64{1000, 2000} {
+			n := int(at / 1000)
+			ev = append(ev,
+				goaway(0, n, ms(at), "NO_ERROR", "max_age", 1<<31-1),
+				state(0, ms(at+0.1), "IDLE"),
+				state(0, ms(at+0.2), "CONNECTING"),
+				goaway(0, n, ms(at+0.4), "NO_ERROR", "max_age", 99), // the drain's second GOAWAY
+				open(0, n+1, ms(at+1.5)),
+				state(0, ms(at+2.1), "READY"),
+				closed(0, n, ms(at+40), runner.ClosedByClient))
+		}
+		ev = append(ev,
+			goaway(1, 1, ms(600), "ENHANCE_YOUR_CALM", "too_many_pings", 7),
+			state(1, ms(600.1), "IDLE"),
+			closed(1, 1, ms(600.5), "EOF"),
+			state(1, ms(601), "CONNECTING"),
+			runner.ConnEvent{Conn: 1, Time: ms(601.4), Kind: runner.EventState, State: "TRANSIENT_FAILURE",
+				Err: `connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.2:50051: connect: connection refused"`},
+			state(1, ms(702), "IDLE"),
+			state(1, ms(702.1), "CONNECTING"),
+			open(1, 2, ms(703.2)),
+			state(1, ms(703.9), "READY"))
+	}
+	slices.SortStableFunc(ev, func(a, b runner.ConnEvent) int { return a.Time.Compare(b.Time) })
+	return ev
 }
 
 // syntheticCall is call i of a synthetic run: due every 12 ms, taking 1 to
@@ -116,7 +192,8 @@ func syntheticCall(i int) runner.CallStats {
 
 func testOptions(kind runner.Kind) runner.Options {
 	o := runner.Options{
-		Target: runner.Target{Addr: "10.0.0.1:50051", Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Target: runner.Target{Addr: "10.0.0.1:50051", Plaintext: true, ConnectTimeout: 10 * time.Second,
+			Keepalive: runner.Keepalive{Time: 5 * time.Second, Timeout: 500 * time.Millisecond}},
 		Metadata: runner.Metadata{Headers: []string{
 			"authorization: Bearer s3cr3t",
 			"x-api-key: abc123",
@@ -124,6 +201,9 @@ func testOptions(kind runner.Kind) runner.Options {
 		}},
 		Load: runner.Load{Concurrency: 4, Connections: 2, Total: 200},
 		Call: runner.Call{Timeout: 20 * time.Second, Messages: 1},
+	}
+	if kind == runner.Unary {
+		o.Target.Retry = runner.Retry{MaxAttempts: 3, Codes: []string{"UNAVAILABLE"}}
 	}
 	if kind == runner.Bidi {
 		o.Call.Messages = 3

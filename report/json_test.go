@@ -70,7 +70,8 @@ func TestJSONRoundTrip(t *testing.T) {
 			}
 			// Histograms: exactly the same counts, and the same figures.
 			hists := func(s *Summary) map[string]*Histogram {
-				m := map[string]*Histogram{"latency": s.Latency, "service_time": s.ServiceTime}
+				m := map[string]*Histogram{"latency": s.Latency, "service_time": s.ServiceTime,
+					"connectivity.reconnect_latency": s.Connectivity.ReconnectLatency}
 				for k, v := range s.Series {
 					m["series."+k] = v
 				}
@@ -99,6 +100,9 @@ func TestJSONRoundTrip(t *testing.T) {
 			strip := func(s *Summary) Summary {
 				c := *s
 				c.Latency, c.ServiceTime, c.Series = nil, nil, nil
+				cv := *s.Connectivity
+				cv.ReconnectLatency = nil
+				c.Connectivity = &cv
 				return c
 			}
 			if g, w := strip(got), strip(want); !reflect.DeepEqual(g, w) {

@@ -38,6 +38,10 @@ type Recorder struct {
 	tickMu   sync.Mutex              // serialises ticks
 	tickHist *hdrhistogram.Histogram // scratch of one tick, guarded by tickMu
 
+	// events are the connection events (ConnEvent). Their lock is never
+	// held while a shard's is taken, nor the other way round.
+	events eventLog
+
 	mu       sync.Mutex // guards the fields below
 	begun    bool
 	ended    bool
@@ -57,6 +61,7 @@ func NewRecorder(kind runner.Kind, workers int) *Recorder {
 	n := min(workers, runtime.GOMAXPROCS(0), maxShards)
 	n = max(n, 1)
 	r := &Recorder{kind: kind, shards: make([]*shard, n), now: time.Now, tickHist: newHDR()}
+	r.events.reconnect, r.events.backoff = newHDR(), newMedianSpread()
 	for i := range r.shards {
 		r.shards[i] = newShard(kind)
 	}
@@ -73,6 +78,7 @@ func (r *Recorder) Begin(start time.Time) {
 		return
 	}
 	r.begun, r.begin, r.lastTick = true, start, start
+	r.events.setBegin(start)
 	if r.manualTicks {
 		return
 	}
@@ -91,6 +97,7 @@ func (r *Recorder) End(end time.Time) {
 	}
 	if !r.begun {
 		r.begun, r.begin, r.lastTick = true, end, end
+		r.events.setBegin(end)
 	}
 	stop, done := r.stop, r.done
 	r.stop, r.done = nil, nil
@@ -127,14 +134,17 @@ type workerRecorder struct {
 	_ [64]byte // keeps workers' caches off each other's cache lines
 }
 
-// Call records a finished call. It does not allocate when the call succeeded.
+// Call records a finished call. It does not allocate when the call
+// succeeded; a failed call is also classified by transport cause (a few
+// substring tests, under the shard's lock).
 func (w *workerRecorder) Call(c *runner.CallStats) {
 	var key errorKey
+	var raw string
 	if c.Code != codes.OK {
-		key = errorKey{code: c.Code, msg: w.normalised(c.Err)}
+		raw, key = w.messages(c.Code, c.Err)
 	}
 	w.shard.mu.Lock()
-	w.shard.recordCall(c, w.conn, key)
+	w.shard.recordCall(c, w.conn, key, raw)
 	w.shard.mu.Unlock()
 }
 
@@ -152,14 +162,15 @@ func (w *workerRecorder) Message(series runner.Series, d time.Duration) {
 	s.mu.Unlock()
 }
 
-// normalised returns the normalised message of a failed call's error.
-func (w *workerRecorder) normalised(err error) string {
+// messages returns the raw status message of a failed call's error and its
+// key by code and normalised message.
+func (w *workerRecorder) messages(code codes.Code, err error) (string, errorKey) {
 	if err == nil {
-		return ""
+		return "", errorKey{code: code}
 	}
 	raw := status.Convert(err).Message()
 	if raw != w.lastRaw || w.lastNorm == "" {
 		w.lastRaw, w.lastNorm = raw, normalizeMessage(raw)
 	}
-	return w.lastNorm
+	return raw, errorKey{code: code, msg: w.lastNorm}
 }

@@ -37,7 +37,9 @@ type shard struct {
 	codes               [numCodes]int64
 	otherCodes          map[codes.Code]int64
 	errorsByKey         map[errorKey]int64
+	causes              [numCauses]int64
 	conns               []connStats // indexed by connection
+	peers               []peerCount // calls by remote address, at most maxPeers
 
 	// The interval since the last timeline tick.
 	interval                      *hdrhistogram.Histogram
@@ -55,6 +57,11 @@ type connStats struct {
 	calls, errors int64
 	peer          net.Addr
 	peerAt        time.Time // End of the call that saw peer
+	peerHint      int       // index in shard.peers of the last call's remote
+	causes        [numCauses]int64
+	// lastOK and lastFail are the End of the latest successful and failed
+	// calls; firstStall the End of the earliest deadline_while_ready failure.
+	lastOK, lastFail, firstStall time.Time
 }
 
 func newShard(kind runner.Kind) *shard {
@@ -78,9 +85,9 @@ func (s *shard) addConn(conn int) {
 	s.conns[conn].used = true
 }
 
-// recordCall is the per-call path; key is only read when the call failed.
-// The caller holds s.mu.
-func (s *shard) recordCall(c *runner.CallStats, conn int, key errorKey) {
+// recordCall is the per-call path; key and msg (the raw status message) are
+// only read when the call failed. The caller holds s.mu.
+func (s *shard) recordCall(c *runner.CallStats, conn int, key errorKey, msg string) {
 	latency := c.End.Sub(c.Intended)
 	record(s.latency, latency)
 	record(s.service, c.End.Sub(c.Start))
@@ -94,8 +101,16 @@ func (s *shard) recordCall(c *runner.CallStats, conn int, key errorKey) {
 	}
 	cs := &s.conns[conn]
 	cs.calls++
-	if c.Peer != nil && !c.End.Before(cs.peerAt) {
-		cs.peer, cs.peerAt = c.Peer, c.End
+	if c.Peer != nil {
+		if !c.End.Before(cs.peerAt) {
+			cs.peer, cs.peerAt = c.Peer, c.End
+		}
+		cs.peerHint = s.peerIndex(c.Peer, cs.peerHint)
+		p := &s.peers[cs.peerHint]
+		p.calls++
+		if c.Code != codes.OK {
+			p.errors++
+		}
 	}
 	if int(c.Code) < numCodes {
 		s.codes[c.Code]++
@@ -106,11 +121,19 @@ func (s *shard) recordCall(c *runner.CallStats, conn int, key errorKey) {
 		s.otherCodes[c.Code]++
 	}
 	if c.Code == codes.OK {
+		cs.lastOK = latest(cs.lastOK, c.End)
 		return
 	}
 	s.errors++
 	s.intervalErrors++
 	cs.errors++
+	cs.lastFail = latest(cs.lastFail, c.End)
+	why := classify(c.Code, msg, c.Ready)
+	s.causes[why]++
+	cs.causes[why]++
+	if why == causeDeadlineWhileReady && (cs.firstStall.IsZero() || c.End.Before(cs.firstStall)) {
+		cs.firstStall = c.End
+	}
 	if s.errorsByKey == nil {
 		s.errorsByKey = map[errorKey]int64{}
 	}

@@ -30,6 +30,14 @@ type Meta struct {
 	Interrupted bool
 	// Tool and GRPCVersion are the versions of grpcpulse and grpc-go.
 	Tool, GRPCVersion string
+	// Attempts counts call attempts (runner.Outcome.Attempts); nil when
+	// they were not counted (no retry policy).
+	Attempts *runner.Attempts
+	// Notes are the settings grpc-go changed or that look like mistakes
+	// (Options.Target.Notes()).
+	Notes []string
+	// Unstarted and PacerLate are runner.Outcome's counts (open loop).
+	Unstarted, PacerLate int64
 }
 
 // Summary is the outcome of a run as plain data: the only input of the
@@ -49,7 +57,8 @@ type Summary struct {
 	Count  int64 `json:"count"`
 	OK     int64 `json:"ok"`
 	Errors int64 `json:"errors"`
-	// RPS is Count per second of Duration.
+	// RPS is Count per second of the run's window: -z when given (calls
+	// finishing after it started within it), else Duration.
 	RPS         float64     `json:"rps"`
 	StatusCodes StatusCodes `json:"status_codes"`
 	// Latency is from each call's intended start to its end; ServiceTime
@@ -64,11 +73,24 @@ type Summary struct {
 	// LateStarts counts calls that started after they were due (open loop).
 	LateStarts int64 `json:"late_starts"`
 	// Aborted counts calls in flight when the run was stopped.
-	Aborted         int64        `json:"aborted"`
-	Interrupted     bool         `json:"interrupted"`
-	Timeline        []Point      `json:"timeline"`
-	Connections     []Connection `json:"connections"`
+	Aborted int64 `json:"aborted"`
+	// Unstarted counts calls due within the run that never started (open
+	// loop: every worker was held until the run ended).
+	Unstarted int64 `json:"unstarted"`
+	// PacerLate counts calls the tool itself handed out late (open loop:
+	// an overloaded client machine); their latency counts from when due.
+	PacerLate   int64        `json:"pacer_late"`
+	Interrupted bool         `json:"interrupted"`
+	Timeline    []Point      `json:"timeline"`
+	Connections []Connection `json:"connections"`
+	// Backends counts calls by remote address, most first.
+	Backends        []Backend    `json:"backends"`
 	ErrorsByMessage []ErrorCount `json:"errors_by_message"`
+	// Connectivity is what the pool connections went through; nil in
+	// reports written before it existed.
+	Connectivity *Connectivity `json:"connectivity,omitempty"`
+	// Findings is Diagnose's reading of the run, most severe first.
+	Findings []Finding `json:"findings"`
 }
 
 // Tool names the versions that made a report.
@@ -83,13 +105,49 @@ type Messages struct {
 	Received int64 `json:"received"`
 }
 
-// Connection is what the calls over one pooled connection saw.
+// Connection is what one pooled connection (a grpc.ClientConn) and the
+// calls over it went through.
 type Connection struct {
 	Index int `json:"index"`
 	// Remote is the last remote address seen; empty if none was.
 	Remote string `json:"remote"`
 	Calls  int64  `json:"calls"`
 	Errors int64  `json:"errors"`
+	// FailureCauses counts its failed calls by transport cause.
+	FailureCauses map[Cause]int64 `json:"failure_causes,omitempty"`
+	// StalledAt is set when calls on the connection missed their deadline
+	// while it was READY (deadline_while_ready) and, from the first of them
+	// on, no call succeeded and no transport was found dead: the connection
+	// went silent and nothing noticed. It is when that first call ended,
+	// relative to the start of measurement.
+	StalledAt *time.Duration `json:"stalled_at_ns,omitempty"`
+	// Transports counts the TCP connections it opened; Reconnects the times
+	// it became READY again after losing one.
+	Transports int64 `json:"transports"`
+	Reconnects int64 `json:"reconnects"`
+	// Lifetime is of its transports, open to close (those open at the end
+	// of the run count until then); nil when none opened.
+	Lifetime *Spread `json:"lifetime,omitempty"`
+	// ReconnectLatency is from losing a transport to READY again.
+	ReconnectLatency *Spread `json:"reconnect_latency,omitempty"`
+	// Unavailable is its time in CONNECTING or TRANSIENT_FAILURE after its
+	// first READY, within the measured run.
+	Unavailable time.Duration `json:"unavailable_ns"`
+	// KeepaliveTime is the keepalive interval grpc-go used at the end (see
+	// KeepaliveStats.Effective); omitted when keepalive was off.
+	KeepaliveTime time.Duration `json:"keepalive_time_ns,omitempty"`
+	// EventCounts counts all its events by kind, kept or not.
+	EventCounts map[runner.EventKind]int64 `json:"event_counts,omitempty"`
+	// GoAways, Closes and ConnectFailures are its parts of the
+	// Connectivity counts of the same names.
+	GoAways         map[string]int64 `json:"goaways,omitempty"`
+	Closes          map[string]int64 `json:"closes,omitempty"`
+	ConnectFailures map[Cause]int64  `json:"connect_failures,omitempty"`
+	// Events are its first 50 and last 50 events, in time order;
+	// DroppedEvents counts the ones between, which were counted but not
+	// kept.
+	Events        []Event `json:"events"`
+	DroppedEvents int64   `json:"dropped_events"`
 }
 
 // SeriesStreamDuration names the series of stream durations.
@@ -108,6 +166,7 @@ func Summarize(r *Recorder, meta Meta) *Summary {
 	kind := cmp.Or(meta.Kind, r.kind)
 
 	m := r.merge()
+	evs, cv := r.events.summarize(end, meta.Options.Target.Keepalive)
 	s := &Summary{
 		Schema:          Schema,
 		Tool:            Tool{Version: meta.Tool, GRPCGo: meta.GRPCVersion},
@@ -126,14 +185,28 @@ func Summarize(r *Recorder, meta Meta) *Summary {
 		Messages:        Messages{Sent: m.sent, Received: m.received},
 		Series:          map[string]*Histogram{},
 		LateStarts:      m.late,
+		Unstarted:       meta.Unstarted,
+		PacerLate:       meta.PacerLate,
 		Aborted:         meta.Aborted,
 		Interrupted:     meta.Interrupted,
 		Timeline:        timeline,
-		Connections:     m.connections(),
+		Connections:     m.connections(evs, begin),
+		Backends:        m.backends(),
 		ErrorsByMessage: m.errorCounts(),
+		Connectivity:    cv,
 	}
-	if s.Duration > 0 {
-		s.RPS = float64(s.Count) / s.Duration.Seconds()
+	for i, n := range m.causes {
+		if n > 0 {
+			cv.FailureCauses[causeNames[i]] = n
+		}
+	}
+	cv.Notes = append(cv.Notes, meta.Notes...)
+	if a := meta.Attempts; a != nil {
+		cv.Retries = &RetryStats{Calls: m.count, Attempts: a.Total, Transparent: a.Transparent,
+			Retries: max(a.Total-m.count-a.Transparent, 0), Exhausted: m.causes[causeRetriesExhausted]}
+	}
+	if window := rateWindow(s.Duration, meta.Options.Load.Duration); window > 0 {
+		s.RPS = float64(s.Count) / window.Seconds()
 	}
 	if s.Timeline == nil {
 		s.Timeline = []Point{}
@@ -148,6 +221,7 @@ func Summarize(r *Recorder, meta Meta) *Summary {
 		// values, so the merged histogram is shared rather than recorded twice.
 		s.Series[SeriesStreamDuration] = newHistogram(m.service.Clone())
 	}
+	s.Findings = Diagnose(s)
 	return s
 }
 
@@ -160,11 +234,14 @@ type merged struct {
 	codes               [numCodes]int64
 	otherCodes          map[codes.Code]int64
 	errorsByKey         map[errorKey]int64
+	causes              [numCauses]int64
 	conns               []connStats
+	peers               map[string]*peerCount
 }
 
 func (r *Recorder) merge() *merged {
-	m := &merged{latency: newHDR(), service: newHDR(), otherCodes: map[codes.Code]int64{}, errorsByKey: map[errorKey]int64{}}
+	m := &merged{latency: newHDR(), service: newHDR(), otherCodes: map[codes.Code]int64{},
+		errorsByKey: map[errorKey]int64{}, peers: map[string]*peerCount{}}
 	for i := range m.series {
 		if r.kind.Has(runner.Series(i)) {
 			m.series[i] = newHDR()
@@ -193,6 +270,18 @@ func (r *Recorder) merge() *merged {
 		for k, n := range s.errorsByKey {
 			m.errorsByKey[k] += n
 		}
+		for i, n := range s.causes {
+			m.causes[i] += n
+		}
+		for _, p := range s.peers {
+			mp := m.peers[p.name]
+			if mp == nil {
+				mp = &peerCount{name: p.name}
+				m.peers[p.name] = mp
+			}
+			mp.calls += p.calls
+			mp.errors += p.errors
+		}
 		for i, cs := range s.conns {
 			for len(m.conns) <= i {
 				m.conns = append(m.conns, connStats{})
@@ -203,6 +292,13 @@ func (r *Recorder) merge() *merged {
 			mc.errors += cs.errors
 			if cs.peer != nil && (mc.peer == nil || cs.peerAt.After(mc.peerAt)) {
 				mc.peer, mc.peerAt = cs.peer, cs.peerAt
+			}
+			for c, n := range cs.causes {
+				mc.causes[c] += n
+			}
+			mc.lastOK, mc.lastFail = latest(mc.lastOK, cs.lastOK), latest(mc.lastFail, cs.lastFail)
+			if !cs.firstStall.IsZero() && (mc.firstStall.IsZero() || cs.firstStall.Before(mc.firstStall)) {
+				mc.firstStall = cs.firstStall
 			}
 		}
 		s.mu.Unlock()
@@ -224,19 +320,64 @@ func (m *merged) statusCodes() StatusCodes {
 	return sc
 }
 
-func (m *merged) connections() []Connection {
+// connections joins what the calls and the events of each pool connection
+// saw; begin is the start of measurement.
+func (m *merged) connections(evs map[int]*connEvents, begin time.Time) []Connection {
 	out := []Connection{}
-	for i, cs := range m.conns {
-		if !cs.used && cs.calls == 0 {
+	n := len(m.conns)
+	for i := range evs {
+		n = max(n, i+1)
+	}
+	for i := range n {
+		var cs connStats
+		if i < len(m.conns) {
+			cs = m.conns[i]
+		}
+		ev := evs[i]
+		if !cs.used && cs.calls == 0 && ev == nil {
 			continue
 		}
-		c := Connection{Index: i, Calls: cs.calls, Errors: cs.errors}
+		c := Connection{Index: i, Calls: cs.calls, Errors: cs.errors, Events: []Event{}}
 		if cs.peer != nil {
 			c.Remote = cs.peer.String()
+		}
+		for why, k := range cs.causes {
+			if k > 0 {
+				if c.FailureCauses == nil {
+					c.FailureCauses = map[Cause]int64{}
+				}
+				c.FailureCauses[causeNames[why]] = k
+			}
+		}
+		if ev != nil {
+			c.Transports, c.Reconnects = ev.transports, ev.reconnects
+			c.Lifetime, c.ReconnectLatency = ev.lifetime, ev.reconnect
+			c.Unavailable, c.KeepaliveTime = ev.unavailable, ev.keepalive
+			c.EventCounts, c.GoAways, c.Closes, c.ConnectFailures = ev.kinds, ev.goaways, ev.closes, ev.connectFailures
+			c.Events, c.DroppedEvents = ev.events, ev.dropped
+			if c.Remote == "" {
+				c.Remote = lastRemote(ev.events)
+			}
+		}
+		if cs.causes[causeDeadlineWhileReady] > 0 && !cs.lastOK.After(cs.firstStall) &&
+			(ev == nil || !ev.detectedAt.After(cs.lastOK)) {
+			at := cs.firstStall.Sub(begin)
+			c.StalledAt = &at
 		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// lastRemote is the remote address of the last transport opened, for a
+// connection no call reported one for.
+func lastRemote(events []Event) string {
+	for i := len(events) - 1; i >= 0; i-- {
+		if e := events[i]; e.Kind == runner.EventOpen && e.Remote != "" {
+			return e.Remote
+		}
+	}
+	return ""
 }
 
 // errorCounts sorts errors by count, most first, then by message and code.
@@ -249,4 +390,14 @@ func (m *merged) errorCounts() []ErrorCount {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Message, b.Message), cmp.Compare(a.Code, b.Code))
 	})
 	return out
+}
+
+// rateWindow is what rps divides by: -z when it was given, so that a rate
+// run reports the rate it started calls at (the calls still finishing after
+// -z started within it), else the measured duration.
+func rateWindow(measured, z time.Duration) time.Duration {
+	if z > 0 && z < measured {
+		return z
+	}
+	return measured
 }

@@ -16,10 +16,11 @@ import (
 const DefaultWidth = 80
 
 const (
-	labelWidth = 15 // the first column of tables
-	maxErrors  = 5  // top errors shown
-	maxConns   = 20 // connections shown
-	distRows   = 12 // rows of the latency distribution
+	labelWidth = 15   // the first column of tables
+	maxErrors  = 5    // top errors shown
+	maxConns   = 20   // connections shown
+	allLines   = 1000 // wrapText without a cut: more lines than any text of the report
+	distRows   = 12   // rows of the latency distribution
 )
 
 // RenderText writes s for a person at a terminal, width columns wide
@@ -38,6 +39,7 @@ func RenderText(w io.Writer, s *Summary, st Styles, width int) error {
 	t.errors()
 	t.connections()
 	t.notes()
+	t.diagnosis()
 	_, err := io.WriteString(w, t.b.String())
 	if err != nil {
 		return fmt.Errorf("writing text report: %w", err)
@@ -271,32 +273,6 @@ func (t *textReport) errors() {
 	}
 }
 
-func (t *textReport) connections() {
-	conns := t.s.Connections
-	if len(conns) == 0 {
-		return
-	}
-	t.heading("Connections")
-	shown := conns[:min(len(conns), maxConns)]
-	remoteWidth, callsWidth := len("(unknown)"), 1
-	for _, c := range shown {
-		remoteWidth = max(remoteWidth, utf8.RuneCountInString(c.Remote))
-		callsWidth = max(callsWidth, len(fmt.Sprint(c.Calls)))
-	}
-	for _, c := range shown {
-		remote := cmpOr(c.Remote, "(unknown)")
-		errStyle := t.st.Faint
-		if c.Errors > 0 {
-			errStyle = t.st.Bad
-		}
-		t.line(t.st.Label.Render(padLeft(fmt.Sprintf("#%d", c.Index), 5)), "  ", pad(remote, remoteWidth),
-			fmt.Sprintf("  calls %*d  ", callsWidth, c.Calls), errStyle.Render(fmt.Sprintf("errors %d", c.Errors)))
-	}
-	if rest := len(conns) - len(shown); rest > 0 {
-		t.line(t.st.Faint.Render(fmt.Sprintf("  … and %d more connections (see the JSON report)", rest)))
-	}
-}
-
 func (t *textReport) notes() {
 	s := t.s
 	if s.LateStarts == 0 && s.Aborted == 0 && !s.Interrupted {
@@ -327,15 +303,16 @@ func padLeft(s string, n int) string {
 	return strings.Repeat(" ", max(n-lipgloss.Width(s), 0)) + s
 }
 
-// wrapText breaks s into at most maxLines lines of n columns, at spaces
-// where it can, marking a cut in the last line with an ellipsis.
+// wrapText breaks s into at most maxLines lines of n columns, at the last
+// space that fits (a word longer than a line is cut), marking a cut in the
+// last line with an ellipsis.
 func wrapText(s string, n, maxLines int) []string {
 	n = max(n, 20)
 	var lines []string
 	r := []rune(s)
 	for len(r) > n && len(lines) < maxLines-1 {
 		cut := n
-		for i := n; i > n/2; i-- {
+		for i := n; i > 0; i-- {
 			if r[i] == ' ' {
 				cut = i
 				break

@@ -42,7 +42,7 @@ func (r *Recorder) tickLoop(stop <-chan struct{}, done chan<- struct{}) {
 		case <-stop:
 			return
 		case now := <-t.C:
-			r.tick(now)
+			r.tick(now, false)
 		}
 	}
 }
@@ -50,7 +50,7 @@ func (r *Recorder) tickLoop(stop <-chan struct{}, done chan<- struct{}) {
 // tick moves the calls recorded since the last tick into a timeline point.
 // Memory per second of run is a Point, never a histogram: each shard's
 // interval histogram is merged into one scratch histogram and reset.
-func (r *Recorder) tick(now time.Time) {
+func (r *Recorder) tick(now time.Time, final bool) {
 	r.tickMu.Lock()
 	defer r.tickMu.Unlock()
 	h := r.tickHist
@@ -74,7 +74,17 @@ func (r *Recorder) tick(now time.Time) {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p.Second = len(r.timeline)
+	// The point's second comes from the clock, not from counting ticks: a
+	// ticker drops ticks when its reader is slow. A regular tick at ~n s
+	// closes second n-1; the final, partial one is the second it falls in.
+	second := int(now.Sub(r.begin) / time.Second)
+	if !final {
+		second--
+	}
+	if n := len(r.timeline); n > 0 && second <= r.timeline[n-1].Second {
+		second = r.timeline[n-1].Second + 1
+	}
+	p.Second = max(second, 0)
 	r.timeline = append(r.timeline, p)
 	if secs := now.Sub(r.lastTick).Seconds(); secs > 0 {
 		r.lastRPS = float64(count) / secs
@@ -96,7 +106,7 @@ func (r *Recorder) finalTick(end time.Time) {
 	empty := pending == 0 && end.Sub(r.begin) <= time.Duration(len(r.timeline))*time.Second
 	r.mu.Unlock()
 	if !empty {
-		r.tick(end)
+		r.tick(end, true)
 	}
 }
 

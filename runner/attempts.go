@@ -36,8 +36,8 @@ func (a *attemptCounter) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) contex
 	return ctx
 }
 
-func (a *attemptCounter) HandleRPC(_ context.Context, s stats.RPCStats) {
-	if b, ok := s.(*stats.Begin); ok && !b.BeginTime.Before(a.from) {
+func (a *attemptCounter) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	if b, ok := s.(*stats.Begin); ok && !b.BeginTime.Before(a.from) && ctx.Value(ownCallKey{}) == nil {
 		a.total.Add(1)
 		if b.IsTransparentRetryAttempt {
 			a.transparent.Add(1)

@@ -146,6 +146,10 @@ func (t Target) tlsConfig() (*tls.Config, error) {
 	return cfg, nil
 }
 
+// ownCallKey marks the context of a call grpcpulse makes for itself (to
+// read a connection's last error), so that attempt counting leaves it out.
+type ownCallKey struct{}
+
 // waitReady drives cc to READY. It returns the connection's last error at the
 // first TRANSIENT_FAILURE (retrying with backoff would only hide the cause)
 // and ctx's error when ctx ends first.
@@ -175,7 +179,7 @@ func waitReady(ctx context.Context, cc *grpc.ClientConn) error {
 // it at once, without reaching any server; nil means the channel left
 // TRANSIENT_FAILURE in the meantime.
 func lastError(ctx context.Context, cc *grpc.ClientConn) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	ctx, cancel := context.WithTimeout(context.WithValue(ctx, ownCallKey{}, true), time.Second)
 	defer cancel()
 	err := cc.Invoke(ctx, healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}, &healthpb.HealthCheckResponse{},
 		grpc.WaitForReady(false)) // fail fast even under --wait-for-ready: the picker holds the error

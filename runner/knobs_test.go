@@ -48,7 +48,9 @@ func TestKnobFlags(t *testing.T) {
 		{[]string{"--retry-initial-backoff", "0s"}, "must be positive"},
 		{[]string{"--retry-initial-backoff", "2s", "--retry-max-backoff", "1s"}, "below --retry-initial-backoff"},
 		{[]string{"--retry-max-attempts", "3", "--service-config", "{}"}, "use one"},
-		{[]string{"--service-config", "{not json"}, ""}, // refused at dial: TestServiceConfigErrors
+		{[]string{"--service-config", "{not json"}, "--service-config is not valid JSON"},
+		{[]string{"--service-config", `{"loadBalancingConfig": 5}`}, "--service-config"},
+		{[]string{"--service-config", `{"methodConfig":[{"name":[{}],"retryPolicy":{"maxAttempts":3,"initialBackoff":"0.1s","maxBackoff":"1s","backoffMultiplier":2,"retryableStatusCodes":["UNAVAILABLE"]}}]}`}, ""},
 		{[]string{"--backoff-base", "100ms", "--backoff-max", "1s", "--backoff-multiplier", "2", "--backoff-jitter", "0"}, ""},
 		{[]string{"--backoff-base", "2s", "--backoff-max", "1s"}, "below --backoff-base"},
 		{[]string{"--backoff-jitter", "1.5"}, "between 0 and 1"},

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 // DefaultConnectTimeout bounds how long Dial waits for a connection.
@@ -112,7 +114,22 @@ func (t *Target) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return t.validateServiceConfig()
+}
+
+// validateServiceConfig has grpc-go parse the service config the flags
+// build (nothing is dialled), so that a bad one is a usage error.
+func (t *Target) validateServiceConfig() error {
+	sc, err := serviceConfig(t.LBPolicy, &t.Retry)
+	if err != nil || sc == "" {
+		return err
+	}
+	cc, err := grpc.NewClient("passthrough:///service-config-check",
+		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithDefaultServiceConfig(sc))
+	if err != nil {
+		return fmt.Errorf("--service-config: %w", err)
+	}
+	return cc.Close()
 }
 
 // Notes are settings grpc-go will change, said plainly for reports.

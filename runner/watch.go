@@ -19,13 +19,14 @@ type stateWatch struct {
 	done  chan struct{}
 }
 
-// watchState reports every state change of cc to sink until ctx ends, and
-// keeps Ready current for the call path. A TRANSIENT_FAILURE carries the
+// watchState reports cc's state, then every change of it, to sink until ctx
+// ends, and keeps Ready current for the call path. A TRANSIENT_FAILURE carries the
 // failed attempt's error.
 func watchState(ctx context.Context, conn int, cc *grpc.ClientConn, sink func(ConnEvent)) *stateWatch {
 	w := &stateWatch{conn: conn, cc: cc, sink: sink, done: make(chan struct{})}
 	state := cc.GetState()
 	w.ready.Store(state == connectivity.Ready)
+	sink(ConnEvent{Conn: conn, Time: time.Now(), Kind: EventState, State: state.String()}) // where it starts
 	go w.loop(ctx, state)
 	return w
 }

@@ -1,0 +1,125 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+
+	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// DiagnoseOptions are the inputs of `grpcpulse diagnose`.
+type DiagnoseOptions struct {
+	IO       *IOStreams
+	Target   runner.Target
+	Metadata runner.Metadata
+	// Duration is how long the connections are watched.
+	Duration time.Duration
+	Format   string
+	Output   string
+}
+
+// maxProbeDuration bounds --duration.
+const maxProbeDuration = time.Hour
+
+// NewCmdDiagnose builds `diagnose`; runF replaces diagnoseRun in tests.
+func NewCmdDiagnose(f *Factory, runF func(context.Context, *Factory, *DiagnoseOptions) error) *cobra.Command {
+	opts := &DiagnoseOptions{IO: f.IO}
+	opts.Metadata.LookupEnv = f.LookupEnv
+	cmd := &cobra.Command{
+		Use:   "diagnose [flags] ADDR",
+		Short: "Probe a server's connection behaviour: keepalive, idle and age limits, reconnects",
+		Long: `Diagnose watches three connections to ADDR for --duration and says what the server (or
+anything in between) does to them, with the cause and the fix of any problem:
+
+  connection set-up, timed step by step (TCP, TLS, HTTP/2 preface);
+  one connection holds an open stream that carries no data and sends keepalive pings:
+    does the server accept them, or answer GOAWAY too_many_pings?
+  one stays idle (with --keepalive-permit-without-stream it pings too): is it closed, and after how long?
+  one makes a short call every second: is it recycled by age? how long do reconnects take?
+
+It needs no method: it uses the health service, or else reflection. Without
+--keepalive-time it pings every 10s, the most often grpc-go allows. Something not
+seen within --duration is reported as not seen, never as absent. Ctrl-C stops early
+and still reports what was seen.`,
+		Example: `  grpcpulse diagnose --plaintext 127.0.0.1:50051
+  grpcpulse diagnose --keepalive-time 30s --keepalive-permit-without-stream --duration 2m api.example.com:443
+  grpcpulse diagnose --plaintext --format json -o probe.json 127.0.0.1:50051`,
+		Args: argsBetween(1, 1, "ADDR"),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Target.Addr = args[0]
+			for _, err := range []error{opts.Target.Validate(), opts.Metadata.Validate()} {
+				if err != nil {
+					return &UsageError{Err: err}
+				}
+			}
+			switch {
+			case opts.Duration <= 0 || opts.Duration > maxProbeDuration:
+				return usageErrorf("--duration must be positive and at most %s", maxProbeDuration)
+			case opts.Format != "text" && opts.Format != "json":
+				return usageErrorf("--format must be text or json, not %q", opts.Format)
+			}
+			if runF != nil {
+				return runF(c.Context(), f, opts)
+			}
+			return diagnoseRun(c.Context(), f, opts)
+		},
+	}
+	fs := cmd.Flags()
+	opts.Target.AddFlags(fs)
+	opts.Metadata.AddFlags(fs)
+	// Probe keepalive unless told otherwise, at the most grpc-go allows.
+	opts.Target.Keepalive.Time = runner.MinKeepaliveTime
+	fs.Lookup("keepalive-time").DefValue = runner.MinKeepaliveTime.String()
+	fs.DurationVar(&opts.Duration, "duration", time.Minute, "how long to watch the connections")
+	fs.StringVar(&opts.Format, "format", "text", "report format: text or json")
+	fs.StringVarP(&opts.Output, "output", "o", "", "write the report to `file` (atomically) instead of stdout")
+	return cmd
+}
+
+func diagnoseRun(ctx context.Context, f *Factory, opts *DiagnoseOptions) error {
+	md, err := opts.Metadata.Call()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Probing %s for %s: timing a handshake; holding an open stream with keepalive pings %s; "+
+		"keeping one connection idle; making a call every second on a third. Ctrl-C stops early and reports what was seen.\n",
+		opts.Target.Addr, opts.Duration, keepaliveWords(opts.Target.Keepalive))
+	rec := report.NewRecorder(runner.Unary, 1)
+	rec.Begin(time.Now())
+	res, err := runner.ProbeConnection(ctx, runner.ProbeOptions{Target: opts.Target, Metadata: md, Duration: opts.Duration}, rec)
+	rec.End(time.Now())
+	if err != nil {
+		return err
+	}
+	p := report.SummarizeProbe(rec, report.ProbeMeta{Target: opts.Target.Addr, Options: opts.Target,
+		Duration: opts.Duration, Result: res, Tool: Version(), GRPCVersion: grpc.Version})
+	if err := writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
+		if opts.Format == "json" {
+			return report.WriteProbeJSON(w, p)
+		}
+		return report.RenderProbeText(w, p, textStyles(f.IO, opts.Output), textWidth(f.IO, opts.Output))
+	}); err != nil {
+		return err
+	}
+	if res.Interrupted {
+		return ctx.Err()
+	}
+	return nil
+}
+
+func keepaliveWords(k runner.Keepalive) string {
+	if k.Time == 0 {
+		return "off"
+	}
+	s := fmt.Sprintf("every %s", k.Effective())
+	if k.Time < runner.MinKeepaliveTime {
+		s += fmt.Sprintf(" (%s asked; grpc-go's minimum is %s)", k.Time, runner.MinKeepaliveTime)
+	}
+	return s
+}

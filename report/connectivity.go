@@ -1,0 +1,258 @@
+package report
+
+import (
+	"slices"
+	"time"
+
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// defaultKeepaliveTimeout is grpc-go's keepalive timeout when none is set.
+const defaultKeepaliveTimeout = 20 * time.Second
+
+// Event is a connection event as the report holds it: when it happened
+// relative to the start of measurement (negative for the initial connects
+// and warm-up), and the runner's event. Its Time and Conn are zero: At and
+// the enclosing Connection say them.
+type Event struct {
+	At time.Duration `json:"at_ns"`
+	runner.ConnEvent
+}
+
+// Connectivity is what the run's pool connections went through, added up
+// over all of them.
+type Connectivity struct {
+	// Connects counts transports opened (TCP and TLS done), first
+	// connections included.
+	Connects int64 `json:"connects"`
+	// Reconnects counts the times a pool connection became READY again
+	// after losing its transport.
+	Reconnects int64 `json:"reconnects"`
+	// ConnectFailures counts failed connection attempts (TRANSIENT_FAILURE)
+	// by cause.
+	ConnectFailures map[Cause]int64 `json:"connect_failures"`
+	// HandshakeFailures counts TLS handshakes that failed.
+	HandshakeFailures int64 `json:"handshake_failures"`
+	// Closes counts transport closes by reason (client,
+	// client_ping_unanswered, after_goaway, peer_eof, peer_reset, timed_out,
+	// other).
+	Closes map[string]int64 `json:"closes"`
+	// GoAways counts GOAWAYs by code and debug data ("NO_ERROR max_age"),
+	// once per transport: the two frames of a graceful drain count once.
+	GoAways map[string]int64 `json:"goaways"`
+	// GoAwayTiming says, per GOAWAY reason, when it first came and how old
+	// and how idle the transports were when it did.
+	GoAwayTiming map[string]GoAwayTiming `json:"goaway_timing"`
+	// RSTStreams counts streams the server reset, by HTTP/2 code.
+	RSTStreams map[string]int64 `json:"rst_streams"`
+	Keepalive  KeepaliveStats   `json:"keepalive"`
+	// ReconnectLatency is from a pool connection losing its transport
+	// (close, or leaving READY) to its next READY.
+	ReconnectLatency *Histogram `json:"reconnect_latency"`
+	// Backoff is the time pool connections spent in TRANSIENT_FAILURE
+	// before trying again: the connect backoff actually seen.
+	Backoff Spread `json:"backoff"`
+	// Unavailable is the time pool connections spent in CONNECTING or
+	// TRANSIENT_FAILURE after their first READY, within the measured run,
+	// summed over them.
+	Unavailable time.Duration `json:"unavailable_ns"`
+	// FailureCauses counts failed calls by transport cause.
+	FailureCauses map[Cause]int64 `json:"failure_causes"`
+	// Retries counts attempts when a retry policy was in force; nil when
+	// attempts were not counted.
+	Retries *RetryStats `json:"retries,omitempty"`
+	// Notes are settings grpc-go changed or that look like mistakes.
+	Notes []string `json:"notes"`
+	// DroppedEvents counts events counted but not kept (see
+	// Connection.Events).
+	DroppedEvents int64 `json:"dropped_events"`
+}
+
+// GoAwayTiming is what the run saw of one GOAWAY reason.
+type GoAwayTiming struct {
+	// FirstAt is when the first came, relative to the start of measurement.
+	FirstAt time.Duration `json:"first_at_ns"`
+	// Age is how long the transports had been open when it came.
+	Age Spread `json:"age"`
+	// Idle is how long the pool connection had been without a call ending
+	// (or, if shorter, the transport open) when it came.
+	Idle Spread `json:"idle"`
+}
+
+// KeepaliveStats is the client keepalive: as configured, as grpc-go ran it,
+// and its pings.
+type KeepaliveStats struct {
+	// Time is --keepalive-time as given; 0 means keepalive was off.
+	Time time.Duration `json:"time_ns"`
+	// Effective is the interval grpc-go used at the end: Time raised to its
+	// 10s minimum, doubled at each too_many_pings GOAWAY (the largest over
+	// the pool connections).
+	Effective time.Duration `json:"effective_time_ns"`
+	// Timeout is how long a ping may go unanswered (grpc-go's 20s when not
+	// set); 0 when keepalive is off.
+	Timeout             time.Duration `json:"timeout_ns"`
+	PermitWithoutStream bool          `json:"permit_without_stream"`
+	// Pings and Acks count keepalive pings sent and answered; RTTMean and
+	// RTTMax are of the answered ones.
+	Pings   int64         `json:"pings"`
+	Acks    int64         `json:"acks"`
+	RTTMean time.Duration `json:"rtt_mean_ns"`
+	RTTMax  time.Duration `json:"rtt_max_ns"`
+	// UnansweredCloses counts transports grpc-go closed while a ping was
+	// unanswered; UnansweredMax is the longest such wait. A wait as long as
+	// Timeout is a keepalive timeout.
+	UnansweredCloses int64         `json:"unanswered_closes"`
+	UnansweredMax    time.Duration `json:"unanswered_max_ns"`
+}
+
+// RetryStats counts call attempts under a retry policy.
+type RetryStats struct {
+	// Calls is the recorded calls, Attempts every attempt they made (first
+	// ones included).
+	Calls    int64 `json:"calls"`
+	Attempts int64 `json:"attempts"`
+	// Retries are the attempts grpc-go's retry policy made; Transparent the
+	// ones it made by itself for streams the server never saw.
+	Retries     int64 `json:"retries"`
+	Transparent int64 `json:"transparent"`
+	// Exhausted counts calls that failed after their last attempt
+	// (retries_exhausted).
+	Exhausted int64 `json:"exhausted"`
+}
+
+// connEvents is the event side of one Connection.
+type connEvents struct {
+	transports, reconnects int64
+	lifetime, reconnect    *Spread
+	unavailable            time.Duration
+	keepalive              time.Duration
+	kinds                  map[runner.EventKind]int64
+	goaways, closes        map[string]int64
+	connectFailures        map[Cause]int64
+	events                 []Event
+	dropped                int64
+	// detectedAt is the latest close that shows the transport was found
+	// dead (by the peer, the kernel or a keepalive timeout); zero for none.
+	detectedAt time.Time
+}
+
+// summarizeEvents reads the event log at the end of a run (end) into
+// per-connection parts and the run's Connectivity. ka is the run's
+// keepalive configuration.
+func (l *eventLog) summarize(end time.Time, ka runner.Keepalive) (map[int]*connEvents, *Connectivity) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	begin := l.begin
+	timeout := time.Duration(0)
+	if ka.Time > 0 {
+		timeout = ka.Timeout
+		if timeout <= 0 {
+			timeout = defaultKeepaliveTimeout
+		}
+	}
+	cv := &Connectivity{
+		ConnectFailures: map[Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
+		GoAwayTiming: map[string]GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[Cause]int64{},
+		ReconnectLatency: newHistogram(l.reconnect.Clone()),
+		Backoff:          l.backoff.spread().orZero(),
+		Notes:            []string{},
+		Keepalive: KeepaliveStats{
+			Time: ka.Time, Effective: ka.Effective(), Timeout: timeout, PermitWithoutStream: ka.PermitWithoutStream,
+			Pings: l.pings, Acks: l.acks, RTTMax: l.rttMax,
+			UnansweredCloses: l.unansweredCloses, UnansweredMax: l.unansweredMax,
+		},
+	}
+	if l.acks > 0 {
+		cv.Keepalive.RTTMean = l.rttSum / time.Duration(l.acks)
+	}
+	for reason, g := range l.goaways {
+		cv.GoAwayTiming[reason] = GoAwayTiming{FirstAt: g.first.Sub(begin), Age: g.age.spread().orZero(), Idle: g.idle.spread().orZero()}
+	}
+	out := map[int]*connEvents{}
+	for i, c := range l.conns {
+		if c == nil {
+			continue
+		}
+		ce := c.summarize(l, begin, end, ka)
+		ce.detectedAt = c.lastPeerClose
+		if timeout > 0 && c.lastPingUnanswered >= timeout {
+			ce.detectedAt = latest(ce.detectedAt, c.lastPingClose)
+		}
+		out[i] = ce
+		cv.Connects += ce.transports
+		cv.Reconnects += ce.reconnects
+		cv.Unavailable += ce.unavailable
+		cv.DroppedEvents += ce.dropped
+		cv.Keepalive.Effective = max(cv.Keepalive.Effective, ce.keepalive)
+		cv.HandshakeFailures += ce.kinds[runner.EventHandshakeFailed]
+		addCounts(cv.ConnectFailures, ce.connectFailures)
+		addCounts(cv.Closes, ce.closes)
+		addCounts(cv.GoAways, ce.goaways)
+		addCounts(cv.RSTStreams, c.rsts)
+	}
+	return out, cv
+}
+
+func (c *connLog) summarize(l *eventLog, begin, end time.Time, ka runner.Keepalive) *connEvents {
+	ce := &connEvents{
+		transports: c.opens, reconnects: c.reconnects, unavailable: c.unavailable,
+		kinds: cloneCounts(c.kinds), goaways: cloneCounts(c.goaways), closes: cloneCounts(c.closes),
+		connectFailures: cloneCounts(c.connectFailures), reconnect: c.reconnect.spread(), dropped: c.dropped(),
+	}
+	if c.everReady && (c.state == stateConnecting || c.state == stateTF) {
+		ce.unavailable += l.clip(c.stateAt, end) // still out at the end of the run
+	}
+	// Transports still open at the end live until it: the runner does not
+	// report its own closes at the end of the run.
+	life := c.lifetime
+	for _, ts := range c.live {
+		life.add(end.Sub(ts.openAt))
+	}
+	ce.lifetime = life.spread()
+	if ka.Time > 0 {
+		ce.keepalive = doubled(ka.Effective(), c.tooManyPings)
+	}
+	kept := c.events()
+	// Transport goroutines and state watchers race: show events in time
+	// order (stable, so simultaneous ones keep their arrival order).
+	slices.SortStableFunc(kept, func(a, b runner.ConnEvent) int { return a.Time.Compare(b.Time) })
+	ce.events = make([]Event, len(kept))
+	for i, e := range kept {
+		at := e.Time.Sub(begin)
+		e.Time, e.Conn = time.Time{}, 0
+		ce.events[i] = Event{At: at, ConnEvent: e}
+	}
+	return ce
+}
+
+// doubled is d doubled n times, as grpc-go does to a ClientConn's keepalive
+// time at each too_many_pings GOAWAY (saturating).
+func doubled(d time.Duration, n int) time.Duration {
+	for range n {
+		if d > time.Duration(1<<62) {
+			break
+		}
+		d *= 2
+	}
+	return d
+}
+
+func addCounts[K comparable](dst, src map[K]int64) {
+	for k, n := range src {
+		dst[k] += n
+	}
+}
+
+// cloneCounts copies m (the log keeps counting after a Summary is made);
+// nil when empty, so that per-connection JSON leaves it out (omitempty) and
+// a report read back compares equal to the one written.
+func cloneCounts[K comparable](m map[K]int64) map[K]int64 {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[K]int64, len(m))
+	for k, n := range m {
+		out[k] = n
+	}
+	return out
+}

@@ -1,0 +1,381 @@
+package report
+
+import (
+	"bytes"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// healthySummary is a unary run over two connections with keepalive on that
+// went well: connections opened, pings answered, no failures.
+func healthySummary() *Summary {
+	return &Summary{
+		Kind:  runner.Unary,
+		Count: 1000, OK: 1000,
+		Options: runner.Options{
+			Target: runner.Target{Addr: "10.0.0.1:50051", Keepalive: runner.Keepalive{Time: 30 * time.Second, Timeout: 5 * time.Second}},
+			Call:   runner.Call{Timeout: time.Second},
+		},
+		Connections: []Connection{
+			{Index: 0, Remote: "10.0.0.1:50051", Calls: 500, Transports: 1, Events: []Event{}},
+			{Index: 1, Remote: "10.0.0.1:50051", Calls: 500, Transports: 1, Events: []Event{}},
+		},
+		Backends: []Backend{{Remote: "10.0.0.1:50051", Calls: 1000}},
+		Connectivity: &Connectivity{
+			Connects:        2,
+			ConnectFailures: map[Cause]int64{},
+			Closes:          map[string]int64{closeClient: 2},
+			GoAways:         map[string]int64{},
+			GoAwayTiming:    map[string]GoAwayTiming{},
+			RSTStreams:      map[string]int64{},
+			FailureCauses:   map[Cause]int64{},
+			Keepalive: KeepaliveStats{Time: 30 * time.Second, Effective: 30 * time.Second, Timeout: 5 * time.Second,
+				Pings: 20, Acks: 20, RTTMean: time.Millisecond, RTTMax: 2 * time.Millisecond},
+			ReconnectLatency: newHistogram(newHDR()),
+			Notes:            []string{},
+		},
+	}
+}
+
+// reconnects gives s a reconnect latency histogram of the durations.
+func reconnects(s *Summary, ds ...time.Duration) {
+	h := newHDR()
+	for _, d := range ds {
+		record(h, d)
+	}
+	s.Connectivity.ReconnectLatency = newHistogram(h)
+	s.Connectivity.Reconnects = int64(len(ds))
+}
+
+func ageTiming(first time.Duration, ages ...time.Duration) GoAwayTiming {
+	r := newMedianSpread()
+	for _, a := range ages {
+		r.add(a)
+	}
+	return GoAwayTiming{FirstAt: first, Age: r.spread().orZero(), Idle: r.spread().orZero()}
+}
+
+type wantFinding struct {
+	id       string
+	severity Severity
+	says     []string // in the title, evidence, cause or fix
+}
+
+func TestDiagnose(t *testing.T) {
+	sec := time.Second
+	tests := []struct {
+		name   string
+		change func(s *Summary)
+		want   []wantFinding
+	}{
+		{"healthy", func(*Summary) {}, nil},
+		{"healthy with keepalive off", func(s *Summary) {
+			s.Options.Target.Keepalive = runner.Keepalive{}
+			s.Connectivity.Keepalive = KeepaliveStats{}
+		}, nil},
+		{"too_many_pings GOAWAY", func(s *Summary) {
+			s.Options.Target.Keepalive.Time = 5 * sec
+			k := &s.Connectivity.Keepalive
+			k.Time, k.Effective = 5*sec, 40*sec
+			s.Connectivity.GoAways[goAwayTooManyPings] = 2
+			s.Connectivity.GoAwayTiming[goAwayTooManyPings] = ageTiming(1500*time.Millisecond, 30*sec, 60*sec)
+		}, []wantFinding{{"too_many_pings", SeverityError, []string{"×2", "+1.5s", "keepalive time set: 5s",
+			"10s (grpc-go's minimum)", "40s (doubled", "permit without stream: no", "pinged every 10s", "6m or more", "MinTime 5s"}}}},
+		{"too_many_pings failures only, keepalive off", func(s *Summary) {
+			s.Options.Target.Keepalive = runner.Keepalive{}
+			s.Connectivity.Keepalive = KeepaliveStats{}
+			s.Connectivity.FailureCauses[CauseTooManyPings] = 3
+		}, []wantFinding{{"too_many_pings", SeverityError, []string{"3 calls failed", "client keepalive: off", "BDP"}}}},
+		{"too_many_pings with permit without stream", func(s *Summary) {
+			s.Connectivity.Keepalive.PermitWithoutStream = true
+			s.Connectivity.GoAways[goAwayTooManyPings] = 1
+		}, []wantFinding{{"too_many_pings", SeverityError, []string{"permit without stream: yes", "2h minimum"}}}},
+		{"max_age recycling, no failure", func(s *Summary) {
+			s.Connectivity.GoAways[goAwayMaxAge] = 9
+			s.Connectivity.GoAwayTiming[goAwayMaxAge] = ageTiming(0, 950*time.Millisecond, sec, sec, 1050*time.Millisecond)
+			reconnects(s, 2*time.Millisecond, 3*time.Millisecond)
+			s.Connectivity.Retries = &RetryStats{Calls: 1000, Attempts: 1004, Transparent: 4}
+		}, []wantFinding{{"max_age_recycling", SeverityInfo, []string{"every ~1s", "no call failed", "transparent retries: 4",
+			"±10%", "900ms to 1.1s", "Nothing to do"}}}},
+		{"max_age recycling with unary failures", func(s *Summary) {
+			s.Connectivity.GoAways[goAwayMaxAge] = 9
+			s.Connectivity.GoAwayTiming[goAwayMaxAge] = ageTiming(0, sec)
+			s.Connectivity.FailureCauses[CauseDrainMaxAge] = 2
+			s.Connectivity.FailureCauses[CauseDrain] = 1 // only max_age drains were seen: counts too
+		}, []wantFinding{{"max_age_recycling", SeverityWarn, []string{"3 calls failed at the hand-over", "MaxConnectionAgeGrace"}}}},
+		{"streams cut by age", func(s *Summary) {
+			s.Kind = runner.Bidi
+			s.Count = 100
+			s.Connectivity.GoAways[goAwayMaxAge] = 3
+			s.Connectivity.GoAwayTiming[goAwayMaxAge] = ageTiming(0, 300*time.Millisecond)
+			s.Connectivity.FailureCauses[CauseDrainMaxAge] = 5
+		}, []wantFinding{
+			{"streams_cut_by_age", SeverityWarn, []string{"5 of 100 streams", "300ms", "reopen them on UNAVAILABLE"}},
+			{"max_age_recycling", SeverityInfo, []string{"streams cut by age"}},
+		}},
+		{"most streams cut by age", func(s *Summary) {
+			s.Kind = runner.ServerStream
+			s.Count = 20
+			s.Connectivity.GoAways[goAwayMaxAge] = 3
+			s.Connectivity.FailureCauses[CauseDrainMaxAge] = 10
+		}, []wantFinding{
+			{"streams_cut_by_age", SeverityError, []string{"10 of 20", "50.00%"}},
+			{"max_age_recycling", SeverityInfo, nil},
+		}},
+		{"idle connections closed", func(s *Summary) {
+			s.Connectivity.GoAways[goAwayMaxIdle] = 4
+			s.Connectivity.GoAwayTiming[goAwayMaxIdle] = ageTiming(2*sec, 300*time.Millisecond, 300*time.Millisecond, 310*time.Millisecond)
+			reconnects(s, time.Millisecond)
+		}, []wantFinding{{"idle_closed", SeverityInfo, []string{"after ~300ms", "GOAWAYs max_idle: 4", "every 300ms"}}}},
+		{"server restart", func(s *Summary) {
+			c := s.Connectivity
+			c.GoAways[goAwayGracefulStop] = 2
+			c.ConnectFailures[CauseRefused] = 3
+			c.Backoff = Spread{Count: 3, Min: 100 * time.Millisecond, P50: 200 * time.Millisecond, Mean: 233 * time.Millisecond, Max: 400 * time.Millisecond}
+			c.Unavailable = 700 * time.Millisecond
+			reconnects(s, 750*time.Millisecond, 760*time.Millisecond)
+			s.Options.Target.Backoff = runner.ConnectBackoff{Base: 100 * time.Millisecond, Max: 800 * time.Millisecond, Multiplier: 2}
+		}, []wantFinding{
+			{"connection_refused", SeverityWarn, []string{"refused connection attempts: 3", "no call failed"}},
+			{"server_restart", SeverityWarn, []string{"graceful_stop ×2", "back after", "backoff seen: p50 200ms (min 100ms, max 400ms) over 3 waits",
+				"backoff configured: 100ms first, ×2 each, at most 800ms, ±0%", "time unavailable: 700ms", "preStop"}},
+		}},
+		{"connection refused with failed calls", func(s *Summary) {
+			s.Connectivity.ConnectFailures[CauseRefused] = 5
+			s.Connectivity.FailureCauses[CauseRefused] = 40
+			s.Connectivity.Backoff = Spread{Count: 1, Min: sec, P50: sec, Mean: sec, Max: sec}
+		}, []wantFinding{{"connection_refused", SeverityError, []string{"40 calls failed", "1s first, ×1.6 each, at most 2m0s, ±20%"}}}},
+		{"dead peer found by keepalive", func(s *Summary) {
+			k := &s.Connectivity.Keepalive
+			k.UnansweredCloses, k.UnansweredMax = 1, 5*sec
+			s.Connectivity.FailureCauses[CauseKeepaliveTimeout] = 12
+			reconnects(s, 20*time.Millisecond)
+		}, []wantFinding{{"keepalive_dead_peer", SeverityError, []string{"within ~35s", "longest wait 5s", "calls failed: keepalive timeout: 12"}}}},
+		{"dead peer by TCP user timeout", func(s *Summary) {
+			s.Connectivity.FailureCauses[CauseTCPUserTimeout] = 2
+			s.Connectivity.Closes[closeTimedOut] = 1
+		}, []wantFinding{{"keepalive_dead_peer", SeverityError, []string{"TCP_USER_TIMEOUT", "calls failed: TCP user timeout: 2"}}}},
+		{"short keepalive timeout", func(s *Summary) {
+			k := &s.Connectivity.Keepalive
+			k.Timeout, k.UnansweredCloses, k.UnansweredMax = 100*time.Millisecond, 3, 100*time.Millisecond
+		}, []wantFinding{{"keepalive_dead_peer", SeverityError, []string{"false alarm"}}}},
+		{"unanswered ping shorter than the timeout", func(s *Summary) {
+			k := &s.Connectivity.Keepalive
+			k.UnansweredCloses, k.UnansweredMax = 1, 3*time.Millisecond
+		}, nil},
+		{"silent blackhole, keepalive off", func(s *Summary) {
+			s.Options.Target.Keepalive = runner.Keepalive{}
+			s.Connectivity.Keepalive = KeepaliveStats{}
+			at := 12300 * time.Millisecond
+			s.Connections[1].StalledAt = &at
+			s.Connectivity.FailureCauses[CauseDeadlineWhileReady] = 250
+		}, []wantFinding{{"blackhole_undetected", SeverityError, []string{"#1 from +12.3s", "250", "call deadline: 1s",
+			"Turn keepalive on", "15 minutes"}}}},
+		{"silent blackhole, keepalive on", func(s *Summary) {
+			at := time.Second
+			s.Connections[0].StalledAt = &at
+			s.Connectivity.FailureCauses[CauseDeadlineWhileReady] = 3
+		}, []wantFinding{{"blackhole_undetected", SeverityError, []string{"up to 35s", "Lower --keepalive-time"}}}},
+		{"slow server: deadlines while READY, calls still succeed", func(s *Summary) {
+			s.Connectivity.FailureCauses[CauseDeadlineWhileReady] = 30
+		}, nil},
+		{"peer closed without GOAWAY", func(s *Summary) {
+			s.Connectivity.Closes[closePeerEOF] = 2
+			s.Connectivity.Closes[closePeerReset] = 1
+			s.Connectivity.FailureCauses[CausePeerClosed] = 7
+		}, []wantFinding{{"peer_closed_without_goaway", SeverityWarn, []string{"3 times", "7 calls failed", "GracefulStop"}}}},
+		{"connection reset failures only", func(s *Summary) {
+			s.Connectivity.FailureCauses[CauseConnectionReset] = 1
+		}, []wantFinding{{"peer_closed_without_goaway", SeverityWarn, []string{"calls failed: connection reset: 1"}}}},
+		{"TLS mismatch", func(s *Summary) {
+			s.Connectivity.HandshakeFailures = 2
+			s.Connectivity.ConnectFailures[CauseTLSHandshake] = 2
+		}, []wantFinding{{"tls_or_protocol_mismatch", SeverityError, []string{"TLS handshakes", "client: TLS", "--cacert"}}}},
+		{"not HTTP/2 with plaintext", func(s *Summary) {
+			s.Options.Target.Plaintext = true
+			s.Connectivity.FailureCauses[CauseNotHTTP2] = 1000
+		}, []wantFinding{{"tls_or_protocol_mismatch", SeverityError, []string{"not answer in HTTP/2", "drop --plaintext", "client: plaintext"}}}},
+		{"silent peer at connect", func(s *Summary) {
+			s.Connectivity.ConnectFailures[CauseSilentPeerAtConnect] = 4
+		}, []wantFinding{{"silent_peer_at_connect", SeverityError, []string{"no HTTP/2 server answered", "4"}}}},
+		{"pinned to one of several addresses", func(s *Summary) {
+			s.Options.Target.Addr = "10.0.0.1:50051,10.0.0.2:50051,10.0.0.3:50051"
+			s.Options.Target.LBPolicy = "round_robin"
+			s.Backends = []Backend{{Remote: "10.0.0.1:50051", Calls: 950}, {Remote: "10.0.0.2:50051", Calls: 50}}
+		}, []wantFinding{{"pinned_backend", SeverityWarn, []string{"95.00% of the calls", "10.0.0.1:50051", "of 3", "round_robin should spread"}}}},
+		{"pick_first with several addresses", func(s *Summary) {
+			s.Options.Target.Targets = []string{"10.0.0.2:50051"}
+		}, []wantFinding{{"pinned_backend", SeverityWarn, []string{"100.00% of the calls", "load-balancing policy: pick_first", "--lb-policy round_robin"}}}},
+		{"round_robin spread evenly", func(s *Summary) {
+			s.Options.Target.Targets = []string{"10.0.0.2:50051"}
+			s.Options.Target.LBPolicy = "round_robin"
+			s.Backends = []Backend{{Remote: "10.0.0.1:50051", Calls: 500}, {Remote: "10.0.0.2:50051", Calls: 500}}
+		}, nil},
+		{"retries amplifying load", func(s *Summary) {
+			s.Connectivity.Retries = &RetryStats{Calls: 1000, Attempts: 1800, Retries: 790, Transparent: 10}
+		}, []wantFinding{{"retry_amplification", SeverityWarn, []string{"by 1.80", "800 retries for 1000 calls", "1800 (1.80 per call)", "retryThrottling"}}}},
+		{"retries exhausted", func(s *Summary) {
+			s.Connectivity.FailureCauses[CauseRetriesExhausted] = 6
+		}, []wantFinding{{"retry_amplification", SeverityWarn, []string{"6 calls failed after exhausting", "did not hide"}}}},
+		{"a few retries", func(s *Summary) {
+			s.Connectivity.Retries = &RetryStats{Calls: 1000, Attempts: 1100, Retries: 100}
+		}, nil},
+		{"settings grpc-go changed", func(s *Summary) {
+			s.Connectivity.Notes = []string{"--keepalive-time 5s is below grpc-go's minimum: it pings every 10s", "another note"}
+		}, []wantFinding{
+			{"setting_changed", SeverityInfo, []string{"--keepalive-time 5s"}},
+			{"setting_changed", SeverityInfo, []string{"another note"}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := healthySummary()
+			tt.change(s)
+			before := cloneSummary(t, s)
+			got := Diagnose(s)
+			if !reflect.DeepEqual(cloneSummary(t, s), before) {
+				t.Errorf("Diagnose changed its Summary")
+			}
+			ids := func(fs []Finding) []string {
+				out := []string{}
+				for _, f := range fs {
+					out = append(out, f.ID+"/"+string(f.Severity))
+				}
+				return out
+			}
+			want := []string{}
+			for _, w := range tt.want {
+				want = append(want, w.id+"/"+string(w.severity))
+			}
+			if !slices.Equal(ids(got), want) {
+				t.Fatalf("findings %v, want %v\n%s", ids(got), want, describe(got))
+			}
+			for i, w := range tt.want {
+				text := describe(got[i : i+1])
+				for _, say := range w.says {
+					if !strings.Contains(text, say) {
+						t.Errorf("%s does not say %q:\n%s", w.id, say, text)
+					}
+				}
+				if f := got[i]; f.Title == "" || f.Cause == "" || f.Fix == "" || f.Evidence == nil {
+					t.Errorf("%s is incomplete: %+v", f.ID, f)
+				}
+			}
+		})
+	}
+}
+
+// describe writes findings as text, for messages and substring checks.
+func describe(fs []Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(f.Title + "\n")
+		for _, e := range f.Evidence {
+			b.WriteString("  " + e.Name + ": " + e.Value + "\n")
+		}
+		b.WriteString("  cause: " + f.Cause + "\n  fix: " + f.Fix + "\n")
+	}
+	return b.String()
+}
+
+// cloneSummary deep-copies s through its JSON form (enough to detect a
+// change).
+func cloneSummary(t *testing.T, s *Summary) string {
+	t.Helper()
+	var b bytes.Buffer
+	c := *s
+	if c.Latency == nil {
+		c.Latency, c.ServiceTime = newHistogram(newHDR()), newHistogram(newHDR())
+	}
+	if err := WriteJSON(&b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// Findings come most severe first, whatever the rule order.
+func TestDiagnoseOrdersBySeverity(t *testing.T) {
+	s := healthySummary()
+	s.Connectivity.Notes = []string{"a note"}
+	s.Connectivity.GoAways[goAwayMaxAge] = 1
+	s.Connectivity.Closes[closePeerEOF] = 1
+	s.Connectivity.GoAways[goAwayTooManyPings] = 1
+	var sev []Severity
+	for _, f := range Diagnose(s) {
+		sev = append(sev, f.Severity)
+	}
+	want := []Severity{SeverityError, SeverityWarn, SeverityInfo, SeverityInfo}
+	if !slices.Equal(sev, want) {
+		t.Errorf("severities %v, want %v", sev, want)
+	}
+}
+
+func TestDiagnoseWithoutConnectivity(t *testing.T) {
+	if got := Diagnose(nil); got == nil || len(got) != 0 {
+		t.Errorf("Diagnose(nil) = %v, want empty", got)
+	}
+	s := healthySummary()
+	s.Connectivity = nil // a report older than connection events
+	if got := Diagnose(s); len(got) != 0 {
+		t.Errorf("findings %v for a report without connectivity", got)
+	}
+}
+
+// A healthy run through the real Recorder: connects before measurement,
+// keepalive pings answered, the drain of a client-side idle close, no
+// failures. It has no warning, no error, and says so in the text report.
+func TestHealthyRunHasNoProblems(t *testing.T) {
+	r := newTestRecorder(runner.Unary, 2)
+	ws := []runner.WorkerRecorder{r.Worker(0, 0), r.Worker(1, 1)}
+	for conn := range 2 {
+		r.ConnEvent(runner.ConnEvent{Conn: conn, Transport: 1, Time: ms(-10), Kind: runner.EventOpen, Remote: "10.0.0.1:50051"})
+	}
+	r.Begin(t0)
+	for i := range 100 {
+		c := okCall()
+		c.Intended, c.Start, c.End = ms(float64(i*10)), ms(float64(i*10)), ms(float64(i*10+2))
+		ws[i%2].Call(c)
+		if i%20 == 0 {
+			r.ConnEvent(runner.ConnEvent{Conn: i % 2, Transport: 1, Time: ms(float64(i * 10)), Kind: runner.EventPing})
+			r.ConnEvent(runner.ConnEvent{Conn: i % 2, Transport: 1, Time: ms(float64(i*10) + 0.2), Kind: runner.EventPingAck, RTT: 200 * time.Microsecond})
+		}
+	}
+	r.End(ms(1000))
+	o := runner.Options{Target: runner.Target{Addr: "127.0.0.1:50051", Keepalive: runner.Keepalive{Time: time.Minute, Timeout: 10 * time.Second}}}
+	s := Summarize(r, Meta{Options: o, Notes: o.Target.Notes()})
+	if len(s.Findings) != 0 {
+		t.Errorf("healthy run has findings:\n%s", describe(s.Findings))
+	}
+	var b bytes.Buffer
+	if err := RenderText(&b, s, PlainStyles(), 80); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "\nDiagnosis    no connection problems seen\n") || strings.Contains(b.String(), "ERROR") {
+		t.Errorf("healthy text report:\n%s", b.String())
+	}
+}
+
+// Diagnose reads the same findings from a report read back from JSON.
+func TestDiagnoseAfterReadJSON(t *testing.T) {
+	r, meta := syntheticRun(runner.Unary)
+	s := Summarize(r, meta)
+	var b bytes.Buffer
+	if err := WriteJSON(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadJSON(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Diagnose(read); !reflect.DeepEqual(got, s.Findings) {
+		t.Errorf("findings of the read report differ:\n%s\n---\n%s", describe(got), describe(s.Findings))
+	}
+	if len(s.Findings) == 0 {
+		t.Errorf("the synthetic run has no findings")
+	}
+}

@@ -1,0 +1,258 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// ProbeSchema is the version of the diagnose report's JSON.
+const ProbeSchema = "grpcpulse.diagnose/v1"
+
+// ProbeMeta is what the diagnose command knows besides the recorder that
+// took the probe's connection events.
+type ProbeMeta struct {
+	Target            string
+	Options           runner.Target
+	Duration          time.Duration
+	Result            runner.ProbeResult
+	Tool, GRPCVersion string
+}
+
+// Probe is the outcome of `grpcpulse diagnose` as plain data: what each
+// check found, the connections' events and the findings.
+type Probe struct {
+	Schema       string             `json:"schema"`
+	Tool         Tool               `json:"tool"`
+	Target       string             `json:"target"`
+	StartedAt    Timestamp          `json:"started_at"`
+	Duration     time.Duration      `json:"duration_ns"`
+	Options      runner.Target      `json:"options"`
+	Result       runner.ProbeResult `json:"probe"`
+	Checks       []Check            `json:"checks"`
+	Connectivity *Connectivity      `json:"connectivity"`
+	Connections  []Connection       `json:"connections"`
+	Findings     []Finding          `json:"findings"`
+	summary      *Summary
+}
+
+// CheckResult is what a check of the probe found.
+type CheckResult string
+
+// The results of a check.
+const (
+	CheckPass    CheckResult = "pass"     // tested, and fine
+	CheckFail    CheckResult = "fail"     // tested, and a problem
+	CheckSeen    CheckResult = "seen"     // a behaviour of the server, observed (a limit and its value)
+	CheckNotSeen CheckResult = "not_seen" // not observed within the probe's time: not ruled out
+	CheckSkipped CheckResult = "skipped"  // could not be tested (Detail says why)
+)
+
+// Check is one question the probe answers.
+type Check struct {
+	ID     string      `json:"id"`
+	Result CheckResult `json:"result"`
+	Title  string      `json:"title"`
+	Detail string      `json:"detail"`
+}
+
+// probeRoles names what each probe connection does.
+var probeRoles = map[int]string{
+	runner.ProbeStream: "holds an open stream that carries no data",
+	runner.ProbeIdle:   "stays idle (reconnected at once when closed)",
+	runner.ProbeBusy:   "makes a short call every second",
+}
+
+// SummarizeProbe turns a finished probe into a Probe. rec is the recorder
+// the probe reported its events to (Begin and End called around it).
+func SummarizeProbe(rec *Recorder, meta ProbeMeta) *Probe {
+	s := Summarize(rec, Meta{Target: meta.Target, Kind: runner.Unary,
+		Options: runner.Options{Target: meta.Options}, Notes: meta.Options.Notes(),
+		Tool: meta.Tool, GRPCVersion: meta.GRPCVersion})
+	p := &Probe{Schema: ProbeSchema, Tool: s.Tool, Target: meta.Target, StartedAt: s.StartedAt,
+		Duration: s.Duration, Options: s.Options.Target, Result: meta.Result,
+		Connectivity: s.Connectivity, Connections: s.Connections, Findings: s.Findings, summary: s}
+	p.Checks = probeChecks(p, meta.Duration)
+	return p
+}
+
+// probeChecks answers the probe's questions from what it saw. It is a pure
+// function of the Probe.
+func probeChecks(p *Probe, asked time.Duration) []Check {
+	conn := func(i int) Connection {
+		for _, c := range p.Connections {
+			if c.Index == i {
+				return c
+			}
+		}
+		return Connection{Index: i}
+	}
+	d := formatDuration(p.Duration)
+	if p.Result.Interrupted {
+		d += " (interrupted; " + formatDuration(asked) + " were asked)"
+	}
+	var checks []Check
+
+	h := p.Result.Handshake
+	if p.Result.HandshakeErr != "" {
+		checks = append(checks, Check{"connect", CheckSkipped, "Connection set-up could not be timed step by step", p.Result.HandshakeErr})
+	} else {
+		steps := []string{"TCP " + formatDuration(h.TCP)}
+		if h.TLS > 0 {
+			steps = append(steps, "TLS "+formatDuration(h.TLS))
+		}
+		steps = append(steps, "HTTP/2 preface "+formatDuration(h.HTTP2))
+		checks = append(checks, Check{"connect", CheckPass, "Connection set-up: " + strings.Join(steps, " · "), ""})
+	}
+
+	kt := p.Options.Keepalive.Effective()
+	checks = append(checks, keepaliveCheck("keepalive_stream", "on an open stream", conn(runner.ProbeStream), kt, d,
+		p.Result.Stream == "", p.Result.StreamErr))
+	if p.Options.Keepalive.PermitWithoutStream {
+		checks = append(checks, keepaliveCheck("keepalive_idle", "on an idle connection", conn(runner.ProbeIdle), kt, d, false, ""))
+	} else {
+		checks = append(checks, Check{"keepalive_idle", CheckSkipped, "Keepalive pings on an idle connection",
+			"not tested: add --keepalive-permit-without-stream to ping connections without calls"})
+	}
+
+	idle := conn(runner.ProbeIdle)
+	switch {
+	case idle.GoAways["NO_ERROR max_idle"] > 0:
+		checks = append(checks, Check{"idle_close", CheckSeen,
+			"The server closes idle connections after ~" + goAwaySpread(p, "NO_ERROR max_idle", true) + " (MaxConnectionIdle, GOAWAY max_idle)", ""})
+	case idle.Closes["peer_eof"]+idle.Closes["peer_reset"]+idle.Closes["timed_out"] > 0:
+		life := "?"
+		if idle.Lifetime != nil {
+			life = formatDuration(idle.Lifetime.Min)
+		}
+		checks = append(checks, Check{"idle_close", CheckSeen,
+			"An idle connection was closed without GOAWAY after ~" + life,
+			"a middlebox idle timeout (an L4 load balancer, NAT or firewall) or a server dropping idle connections; keepalive pings below that time keep connections open"})
+	default:
+		checks = append(checks, Check{"idle_close", CheckNotSeen, "No idle connection was closed within " + d,
+			"a longer idle limit (AWS NLB: 350s, Azure LB: 4m) cannot be ruled out: run again with --duration above it"})
+	}
+
+	aged := false
+	for _, c := range p.Connections {
+		aged = aged || c.GoAways["NO_ERROR max_age"] > 0
+	}
+	if aged {
+		checks = append(checks, Check{"max_age", CheckSeen,
+			"The server recycles connections after ~" + goAwaySpread(p, "NO_ERROR max_age", false) + " (MaxConnectionAge, GOAWAY max_age)", ""})
+	} else {
+		checks = append(checks, Check{"max_age", CheckNotSeen, "No connection was recycled by age within " + d,
+			"a MaxConnectionAge longer than the probe cannot be ruled out"})
+	}
+
+	if rl := p.Connectivity.ReconnectLatency; rl != nil && rl.Count > 0 {
+		checks = append(checks, Check{"reconnect", CheckSeen,
+			fmt.Sprintf("Reconnects took p50 %s, max %s (%d)", formatDuration(rl.P50), formatDuration(rl.Max), rl.Count), ""})
+	} else {
+		checks = append(checks, Check{"reconnect", CheckNotSeen, "No connection was lost within " + d + ", so no reconnect was timed", ""})
+	}
+
+	busy := Check{"busy_calls", CheckPass, fmt.Sprintf("%d calls on the busy connection, none failed for the transport", p.Result.BusyCalls), ""}
+	if p.Result.BusyFailures > 0 {
+		busy = Check{"busy_calls", CheckFail, fmt.Sprintf("%d of %d calls on the busy connection failed with UNAVAILABLE",
+			p.Result.BusyFailures, p.Result.BusyCalls), "see the diagnosis below"}
+	}
+	return append(checks, busy)
+}
+
+// keepaliveCheck says whether the server accepted the keepalive pings of
+// one probe connection.
+func keepaliveCheck(id, where string, c Connection, every time.Duration, d string, skip bool, why string) Check {
+	title := "Keepalive pings " + where
+	switch {
+	case every == 0:
+		return Check{id, CheckSkipped, title, "keepalive is off"}
+	case skip:
+		return Check{id, CheckSkipped, title, why}
+	case c.GoAways["ENHANCE_YOUR_CALM too_many_pings"] > 0:
+		return Check{id, CheckFail, fmt.Sprintf("The server rejects keepalive pings every %s %s (GOAWAY too_many_pings)", formatDuration(every), where),
+			"see the diagnosis below for the safe setting"}
+	}
+	pings := c.EventCounts[runner.EventPing]
+	if pings >= 3 { // a grpc-go server strikes from the second early ping and ends the connection at the third
+		return Check{id, CheckPass, fmt.Sprintf("The server accepts keepalive pings every %s %s (%d pings in %s)", formatDuration(every), where, pings, d), ""}
+	}
+	return Check{id, CheckNotSeen, fmt.Sprintf("Too few keepalive pings %s to tell (%d in %s)", where, pings, d),
+		fmt.Sprintf("a server refuses early pings only at the third: run with --duration of at least %s", formatDuration(4*every))}
+}
+
+// goAwaySpread is the typical age (or idle time) at GOAWAYs of a reason.
+func goAwaySpread(p *Probe, reason string, idle bool) string {
+	t, ok := p.Connectivity.GoAwayTiming[reason]
+	if !ok {
+		return "?"
+	}
+	s := t.Age
+	if idle {
+		s = t.Idle
+	}
+	if s.P50 > 0 {
+		return formatDuration(s.P50)
+	}
+	return formatDuration(s.Mean)
+}
+
+// WriteProbeJSON writes p as indented JSON.
+func WriteProbeJSON(w io.Writer, p *Probe) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err == nil {
+		_, err = w.Write(append(b, '\n'))
+	}
+	if err != nil {
+		return fmt.Errorf("writing JSON report: %w", err)
+	}
+	return nil
+}
+
+// RenderProbeText writes p for a person at a terminal.
+func RenderProbeText(w io.Writer, p *Probe, st Styles, width int) error {
+	if width <= 0 {
+		width = DefaultWidth
+	}
+	t := &textReport{s: p.summary, st: st, width: width}
+	t.line(st.Title.Render("grpcpulse diagnose → " + p.Target))
+	t.line()
+	t.field("Probed", t.st.Value.UnsetBold(), " · ", formatDuration(p.Duration),
+		"keepalive "+keepaliveShape(p.Options.Keepalive))
+	t.heading("Checks")
+	for _, c := range p.Checks {
+		style := map[CheckResult]func(...string) string{CheckPass: st.Good.Render, CheckFail: st.Bad.Render,
+			CheckSeen: st.Warn.Render, CheckNotSeen: st.Faint.Render, CheckSkipped: st.Faint.Render}[c.Result]
+		t.line("  ", style(pad(strings.ToUpper(strings.ReplaceAll(string(c.Result), "_", " ")), 9)), c.Title)
+		if c.Detail != "" {
+			for _, l := range wrapText(c.Detail, t.width-13, allLines) {
+				t.line("           ", st.Faint.Render(l))
+			}
+		}
+	}
+	if p.summary != nil {
+		t.connections()
+		t.line(st.Faint.Render(fmt.Sprintf("  #%d %s · #%d %s · #%d %s", runner.ProbeStream, probeRoles[runner.ProbeStream],
+			runner.ProbeIdle, probeRoles[runner.ProbeIdle], runner.ProbeBusy, probeRoles[runner.ProbeBusy])))
+		t.diagnosis()
+	}
+	if _, err := io.WriteString(w, t.b.String()); err != nil {
+		return fmt.Errorf("writing text report: %w", err)
+	}
+	return nil
+}
+
+func keepaliveShape(k runner.Keepalive) string {
+	if k.Time == 0 {
+		return "off"
+	}
+	s := "every " + formatDuration(k.Effective()) + ", timeout " + formatDuration(k.Timeout)
+	if k.PermitWithoutStream {
+		s += ", also when idle"
+	}
+	return s
+}

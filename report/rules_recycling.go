@@ -1,0 +1,177 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/backoff"
+
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// The rules about connections the server ends on purpose: by age
+// (MaxConnectionAge), by idleness (MaxConnectionIdle), or because it stops
+// (GracefulStop).
+
+// serverRestart: the server stopped gracefully, and the client reconnected.
+func serverRestart(d *diagnosis) []Finding {
+	n := d.c.GoAways[goAwayGracefulStop]
+	if n == 0 {
+		return nil
+	}
+	ev := []Evidence{{"GOAWAYs graceful_stop", fmt.Sprint(n)}}
+	ev = addCount(ev, "refused connection attempts", d.c.ConnectFailures[CauseRefused])
+	ev = addCount(ev, "calls failed: refused", d.failed(CauseRefused))
+	ev = addCount(ev, "calls failed: draining", d.failed(CauseDrainGracefulStop))
+	if d.c.Unavailable > 0 {
+		ev = append(ev, Evidence{"time unavailable", formatDuration(d.c.Unavailable)})
+	}
+	ev = append(ev, d.reconnectEvidence()...)
+	ev = append(ev, d.backoffEvidence()...)
+	title := fmt.Sprintf("The server shut down gracefully (GOAWAY graceful_stop ×%d)", n)
+	if h := d.c.ReconnectLatency; h != nil && h.Count > 0 {
+		title += fmt.Sprintf("; connections were back after %s (longest %s)", formatDuration(h.P50), formatDuration(h.Max))
+	}
+	return []Finding{{ID: "server_restart", Severity: SeverityWarn, Title: title, Evidence: ev,
+		Cause: "The server called GracefulStop: a deploy, a restart or a scale-in. Calls in flight could finish; new " +
+			"connections were refused until a server listened again, and grpc-go then waited out its connect backoff " +
+			"before the next attempt, so reconnecting takes the outage plus up to one backoff wait.",
+		Fix: "For rolling deploys, take the instance out of rotation before stopping it (fail readiness, then a preStop " +
+			"sleep longer than endpoint propagation) and keep it serving until drained. On the client, let calls ride " +
+			"over the gap: a retry policy on UNAVAILABLE for idempotent methods, or --wait-for-ready. If reconnecting " +
+			"quickly matters, lower --backoff-max (or call ResetConnectBackoff when you know the server is back)."}}
+}
+
+// backoffEvidence compares the connect backoff seen with the one configured.
+func (d *diagnosis) backoffEvidence() []Evidence {
+	if d.c.Backoff.Count == 0 {
+		return nil
+	}
+	b := d.s.Options.Target.Backoff
+	def := backoff.DefaultConfig
+	if b == (runner.ConnectBackoff{}) {
+		b.Jitter = def.Jitter // not configured (a Target built in code): grpc-go's defaults throughout
+	}
+	base, mult := cmp.Or(b.Base, def.BaseDelay), cmp.Or(b.Multiplier, def.Multiplier)
+	maxDelay, jitter := cmp.Or(b.Max, max(def.MaxDelay, base)), b.Jitter
+	return []Evidence{
+		{"backoff seen", fmt.Sprintf("%s over %s", spreadText(d.c.Backoff), plural(int(d.c.Backoff.Count), "wait"))},
+		{"backoff configured", fmt.Sprintf("%s first, ×%g each, at most %s, ±%g%%",
+			formatDuration(base), mult, formatDuration(maxDelay), jitter*100)},
+	}
+}
+
+// streamsCutByAge: streams outlived the server's MaxConnectionAge + grace.
+func streamsCutByAge(d *diagnosis) []Finding {
+	failed := d.maxAgeFailures()
+	if !d.s.Kind.Streaming() || failed == 0 {
+		return nil
+	}
+	ev := []Evidence{{"streams cut", fmt.Sprintf("%d of %d (%s)", failed, d.s.Count, percent(failed, d.s.Count))}}
+	_, age, _ := d.firstGoAway(goAwayMaxAge)
+	if age.Count > 0 {
+		ev = append(ev, Evidence{"connection age at GOAWAY", spreadText(age)})
+	}
+	if h := d.s.Series[SeriesStreamDuration]; h != nil && h.Count > 0 {
+		ev = append(ev, Evidence{"longest stream", formatDuration(h.Max)})
+	}
+	f := Finding{ID: "streams_cut_by_age", Severity: SeverityWarn, Evidence: ev,
+		Title: fmt.Sprintf("%d of %d streams were cut when the server retired their connection (MaxConnectionAge + grace)", failed, d.s.Count),
+		Cause: fmt.Sprintf("A grpc-go server closes a connection MaxConnectionAge (about %s here, ±10%%) plus "+
+			"MaxConnectionAgeGrace after it opened, and up to a second later, whatever still runs on it. Streams open "+
+			"then end with UNAVAILABLE \"received prior goaway: code: NO_ERROR, debug data: \\\"max_age\\\"\": no stream "+
+			"outlives age + grace.", approx(typical(age))),
+		Fix: "Raise the server's MaxConnectionAgeGrace above the longest stream you expect, or have the server end " +
+			"streams cleanly before it. Clients of long-lived streams must reopen them on UNAVAILABLE: a retry policy " +
+			"does not resume a stream that has already received messages."}
+	if failed*10 >= d.s.Count {
+		f.Severity = SeverityError
+	}
+	return []Finding{f}
+}
+
+// maxAgeFailures counts calls that failed at a max_age drain: those citing
+// it, and those citing a drain without reason when max_age is the only
+// drain reason seen.
+func (d *diagnosis) maxAgeFailures() int64 {
+	n := d.failed(CauseDrainMaxAge)
+	drains := 0
+	for reason := range d.c.GoAways {
+		if strings.HasPrefix(reason, "NO_ERROR") {
+			drains++
+		}
+	}
+	if drains == 1 && d.c.GoAways[goAwayMaxAge] > 0 {
+		n += d.failed(CauseDrain)
+	}
+	return n
+}
+
+// maxAgeRecycling: the server recycles connections (MaxConnectionAge).
+func maxAgeRecycling(d *diagnosis) []Finding {
+	n := d.c.GoAways[goAwayMaxAge]
+	if n == 0 {
+		return nil
+	}
+	_, age, _ := d.firstGoAway(goAwayMaxAge)
+	x := typical(age)
+	failed := d.maxAgeFailures()
+	ev := []Evidence{{"GOAWAYs max_age", fmt.Sprint(n)}}
+	if age.Count > 0 {
+		ev = append(ev, Evidence{"connection age at GOAWAY", spreadText(age)})
+	}
+	ev = addCount(ev, "reconnects", d.c.Reconnects)
+	ev = append(ev, d.reconnectEvidence()...)
+	if r := d.c.Retries; r != nil {
+		ev = append(ev, Evidence{"transparent retries", fmt.Sprint(r.Transparent)})
+	}
+	ev = append(ev, Evidence{"calls failed by it", fmt.Sprint(failed)})
+	every := "regularly"
+	if x > 0 {
+		every = "every ~" + approx(x)
+	}
+	f := Finding{ID: "max_age_recycling", Severity: SeverityInfo, Evidence: ev,
+		Title: fmt.Sprintf("The server recycles connections %s (MaxConnectionAge); no call failed", every),
+		Cause: fmt.Sprintf("The server's keepalive.ServerParameters.MaxConnectionAge is about %s (grpc-go adds ±10%% "+
+			"jitter, so ages from %s to %s are one setting): at that age it sends GOAWAY NO_ERROR \"max_age\", lets calls "+
+			"in flight finish within MaxConnectionAgeGrace, and the client reconnects. This is normal: it is what lets "+
+			"clients rebalance onto new backends.", approx(x), approx(x*9/10), approx(x*11/10)),
+		Fix: "Nothing to do. If reconnecting costs too much latency, raise the server's MaxConnectionAge."}
+	switch {
+	case failed > 0 && d.s.Kind.Streaming():
+		f.Title = fmt.Sprintf("The server recycles connections %s (MaxConnectionAge)", every)
+		f.Fix = "See the finding on streams cut by age."
+	case failed > 0:
+		f.Severity = SeverityWarn
+		f.Title = fmt.Sprintf("The server recycles connections %s (MaxConnectionAge); %s failed at the hand-over", every, callsText(failed))
+		f.Cause += fmt.Sprintf(" Still, %s failed: they were in flight when the grace period ran out, or raced the "+
+			"GOAWAY where grpc-go could not retry them transparently.", callsText(failed))
+		f.Fix = "Give MaxConnectionAgeGrace more time than the longest call, and retry idempotent methods on UNAVAILABLE " +
+			"(--retry-max-attempts 3 --retry-codes UNAVAILABLE, or a retryPolicy in the service config)."
+	}
+	return []Finding{f}
+}
+
+// idleClosed: the server closes idle connections (MaxConnectionIdle).
+func idleClosed(d *diagnosis) []Finding {
+	n := d.c.GoAways[goAwayMaxIdle]
+	if n == 0 {
+		return nil
+	}
+	idle := d.c.GoAwayTiming[goAwayMaxIdle].Idle
+	x := typical(idle)
+	ev := []Evidence{{"GOAWAYs max_idle", fmt.Sprint(n)}}
+	if idle.Count > 0 {
+		ev = append(ev, Evidence{"idle before GOAWAY", spreadText(idle)})
+	}
+	ev = append(ev, d.reconnectEvidence()...)
+	ev = addCount(ev, "calls failed by it", d.failed(CauseDrainMaxIdle))
+	return []Finding{{ID: "idle_closed", Severity: SeverityInfo, Evidence: ev,
+		Title: fmt.Sprintf("The server closes idle connections after ~%s (MaxConnectionIdle)", approx(x)),
+		Cause: fmt.Sprintf("The server's keepalive.ServerParameters.MaxConnectionIdle is about %s: a connection with no "+
+			"call for that long gets GOAWAY NO_ERROR \"max_idle\" and is closed, and the next call waits for a new "+
+			"connection. Keepalive pings do not count as activity. This is benign.", approx(x)),
+		Fix: fmt.Sprintf("Nothing to do, unless the reconnect on the first call after a pause matters: then raise the "+
+			"server's MaxConnectionIdle, or keep a call on each connection more often than every %s.", approx(x))}}
+}
