@@ -26,7 +26,7 @@ const (
 // Proxy forwards connections from Addr to an upstream address.
 type Proxy struct {
 	listener net.Listener
-	upstream string
+	upstream atomic.Pointer[string]
 	mode     atomic.Int32
 	accepted atomic.Int64
 	mu       sync.Mutex
@@ -43,7 +43,8 @@ func New(upstream string) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{listener: lis, upstream: upstream, links: map[*link]struct{}{}}
+	p := &Proxy{listener: lis, links: map[*link]struct{}{}}
+	p.upstream.Store(&upstream)
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
@@ -54,6 +55,11 @@ func (p *Proxy) Addr() string { return p.listener.Addr().String() }
 
 // Accepted counts the connections the proxy has accepted.
 func (p *Proxy) Accepted() int64 { return p.accepted.Load() }
+
+// SetUpstream sends new connections to addr (current ones stay where they
+// are: Reset or Drop them to move everyone), as when a service's address
+// starts answering with another server.
+func (p *Proxy) SetUpstream(addr string) { p.upstream.Store(&addr) }
 
 // SetMode changes what happens to the bytes of every connection, existing
 // and new.
@@ -95,7 +101,7 @@ func (p *Proxy) accept() {
 			return
 		}
 		p.accepted.Add(1)
-		server, err := net.Dial("tcp", p.upstream)
+		server, err := net.Dial("tcp", *p.upstream.Load())
 		if err != nil {
 			setLinger0(client)
 			client.Close()
