@@ -14,7 +14,7 @@ type progress struct {
 	w        io.Writer
 	snapshot func() report.Progress
 	inFlight func() int
-	total    string // "/10s", "/20000 calls" or ""
+	total    string // "/10s", " (of 20000 calls)" or ""
 	stop     chan struct{}
 	done     chan struct{}
 }

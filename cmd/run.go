@@ -104,9 +104,6 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 		return s.explain(err)
 	}
 	kind := runner.KindOf(method)
-	if err := opts.Call.ValidateFor(kind); err != nil {
-		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
-	}
 	data, err := readData(opts.Data, f.IO.In)
 	if err != nil {
 		return err
@@ -116,9 +113,9 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 		return err
 	}
 	ropts := runner.Options{Target: opts.Conn.Target, Metadata: opts.Conn.Metadata, Load: opts.Load, Call: opts.Call}
-	r, err := runner.New(ropts, method, reqs)
+	r, err := runner.New(ropts, method, reqs) // checks the options against the method's kind
 	if err != nil {
-		return &UsageError{Err: err}
+		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
 	}
 	r.Dial = func(ctx context.Context, t runner.Target, o ...grpc.DialOption) (*grpc.ClientConn, error) {
 		return f.Dial(ctx, t, o...)
