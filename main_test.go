@@ -32,6 +32,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/cmd"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/report"
 )
 
 // TestMain lets the scripts run this test binary as the real grpcpulse
@@ -69,6 +70,7 @@ func TestScripts(t *testing.T) {
 			"silentserver":  cmdSilentServer,
 			"deadaddr":      cmdDeadAddr,
 			"limitserver":   cmdLimitServer,
+			"mergecheck":    cmdMergeCheck,
 			"exit":          cmdExit,
 		},
 	})
@@ -293,4 +295,41 @@ func writeProtos(dir string, fd protoreflect.FileDescriptor) error {
 		}
 	}
 	return nil
+}
+
+// mergecheck MERGED FILE... checks that the merged report's latency
+// percentiles are those of one histogram holding every call of the FILEs
+// (merged here independently, from their HdrHistogram encodings).
+func cmdMergeCheck(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: mergecheck MERGED FILE...")
+	}
+	read := func(name string) *report.Summary {
+		f, err := os.Open(ts.MkAbs(name))
+		ts.Check(err)
+		defer f.Close()
+		s, err := report.ReadJSON(f)
+		ts.Check(err)
+		return s
+	}
+	merged := read(args[0])
+	union := read(args[1]).Latency.HDR()
+	var count int64
+	for _, name := range args[1:] {
+		s := read(name)
+		count += s.Count
+		if name != args[1] {
+			union.Merge(s.Latency.HDR())
+		}
+	}
+	if merged.Count != count || merged.Latency.Count != union.TotalCount() {
+		ts.Fatalf("merged count %d (latency %d), want %d", merged.Count, merged.Latency.Count, count)
+	}
+	for _, p := range []float64{50, 90, 99, 99.9, 100} {
+		if got, want := merged.Latency.Percentile(p), time.Duration(union.ValueAtPercentile(p)); got != want {
+			ts.Fatalf("merged p%g = %s, the union's is %s", p, got, want)
+		}
+	}
+	ts.Logf("merged %d calls; p50 %s, p99 %s, max %s equal the union's", count,
+		merged.Latency.Percentile(50), merged.Latency.Percentile(99), merged.Latency.Percentile(100))
 }

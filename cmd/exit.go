@@ -34,6 +34,15 @@ func usageErrorf(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
+// GateError is a CI gate that failed: an assertion or a regression limit
+// (exit 3). Failed lists each failure with its measured value.
+type GateError struct{ Failed []string }
+
+func (e *GateError) Error() string {
+	return fmt.Sprintf("%d %s failed:\n  %s", len(e.Failed), map[bool]string{true: "gate", false: "gates"}[len(e.Failed) == 1],
+		strings.Join(e.Failed, "\n  "))
+}
+
 // CallError is a one-shot call that ended with a non-OK status.
 type CallError struct{ Status *status.Status }
 
@@ -45,11 +54,14 @@ func (e *CallError) Error() string {
 func ExitCode(err error) int {
 	var usage *UsageError
 	var call *CallError
+	var gate *GateError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &usage):
 		return ExitUsage
+	case errors.As(err, &gate):
+		return ExitGate
 	case errors.As(err, &call):
 		code := call.Status.Code()
 		if code > maxStatusCode {

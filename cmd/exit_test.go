@@ -28,6 +28,7 @@ func TestExitCode(t *testing.T) {
 		{"deadline", &CallError{Status: status.New(codes.DeadlineExceeded, "x")}, 68},
 		{"unauthenticated", &CallError{Status: status.New(codes.Unauthenticated, "x")}, 80},
 		{"code out of range", &CallError{Status: status.New(codes.Code(300), "x")}, 66},
+		{"gate", &GateError{Failed: []string{"p(99)<1ms: 3ms"}}, 3},
 		{"status outside a call", status.Error(codes.NotFound, "reflection"), 1},
 	}
 	for _, tt := range tests {

@@ -28,6 +28,11 @@ type RunOptions struct {
 	Format string
 	// Output is the report file; empty or "-" means standard output.
 	Output string
+	// Asserts are CI gates (k6 style: 'p(99)<250ms'); a failed one exits 3.
+	Asserts []string
+	// AbortOnFail also checks Asserts every second and stops the run at the
+	// first failure that more calls could not undo.
+	AbortOnFail bool
 }
 
 // NewCmdRun builds `run`; runF replaces runRun in tests.
@@ -71,6 +76,8 @@ once. A run in which no call succeeded exits 1.`,
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled)")
 	fs.StringVar(&opts.Format, "format", "text", "report format: text or json")
 	fs.StringVarP(&opts.Output, "output", "o", "", "write the report to `file` (atomically) instead of stdout")
+	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")
+	fs.BoolVar(&opts.AbortOnFail, "abort-on-fail", false, "check --assert every second and stop the run at the first failure")
 	return cmd
 }
 
@@ -90,6 +97,12 @@ func (o *RunOptions) validate() error {
 	if o.Format != "text" && o.Format != "json" {
 		return usageErrorf("--format must be text or json, not %q", o.Format)
 	}
+	if o.AbortOnFail && len(o.Asserts) == 0 {
+		return usageErrorf("--abort-on-fail needs --assert")
+	}
+	if _, err := report.ParseAssertions(o.Asserts, ""); err != nil {
+		return &UsageError{Err: err} // the syntax; the series are checked against the method
+	}
 	return nil
 }
 
@@ -104,6 +117,10 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 		return s.explain(err)
 	}
 	kind := runner.KindOf(method)
+	asserts, err := report.ParseAssertions(opts.Asserts, kind)
+	if err != nil {
+		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
+	}
 	data, err := readData(opts.Data, f.IO.In)
 	if err != nil {
 		return err
@@ -120,25 +137,38 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	r.Dial = func(ctx context.Context, t runner.Target, o ...grpc.DialOption) (*grpc.ClientConn, error) {
 		return f.Dial(ctx, t, o...)
 	}
+	meta := report.Meta{
+		Target: opts.Conn.Target.Addr, Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
+		Options: r.Options(), Notes: opts.Conn.Target.Notes(), DataSize: reqs.Size(),
+		DescriptorHash: reflect.DescriptorHash(method), Tool: Version(), GRPCVersion: grpc.Version,
+	}
 	load := r.Options().Load
 	rec := report.NewRecorder(kind, load.Workers())
 	var live *progress
 	if f.IO.ErrTTY {
 		live = startProgress(f.IO.ErrOut, rec.Snapshot, r.InFlight, progressTotal(load))
 	}
-	out, err := r.Run(ctx, rec)
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	var aborted *abortWatch
+	if opts.AbortOnFail {
+		aborted = watchAssertions(runCtx, rec, meta, asserts, stopRun)
+	}
+	out, err := r.Run(runCtx, rec)
+	if aborted != nil {
+		aborted.Stop()
+	}
 	if live != nil {
 		live.Stop()
 	}
 	if err != nil {
 		return err // nothing ran: the pool could not connect
 	}
-	sum := report.Summarize(rec, report.Meta{
-		Target: opts.Conn.Target.Addr, Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
-		Options: r.Options(), Aborted: out.Aborted, Interrupted: out.Interrupted,
-		Unstarted: out.Unstarted, PacerLate: out.PacerLate, Attempts: out.Attempts,
-		Notes: opts.Conn.Target.Notes(), Tool: Version(), GRPCVersion: grpc.Version,
-	})
+	interrupted := ctx.Err() != nil // Ctrl-C; an abort on a failed assertion is not an interrupt
+	meta.Aborted, meta.Interrupted = out.Aborted, interrupted
+	meta.Unstarted, meta.PacerLate, meta.Attempts = out.Unstarted, out.PacerLate, out.Attempts
+	sum := report.Summarize(rec, meta)
+	sum.Assertions = report.EvaluateAssertions(sum, asserts)
 	if err := writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
 		if opts.Format == "json" {
 			return report.WriteJSON(w, sum)
@@ -147,10 +177,31 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	}); err != nil {
 		return err
 	}
-	if out.Interrupted {
+	if interrupted {
 		return ctx.Err()
 	}
-	return outcomeError(sum)
+	if err := outcomeError(sum); err != nil {
+		return err
+	}
+	return gateError(sum, aborted)
+}
+
+// gateError fails a run whose assertions failed, naming each with what was
+// measured.
+func gateError(sum *report.Summary, aborted *abortWatch) error {
+	var failed []string
+	for _, a := range sum.Assertions {
+		if !a.Pass {
+			failed = append(failed, fmt.Sprintf("%s: measured %s", a.Expr, a.Value))
+		}
+	}
+	if aborted != nil && aborted.Expr() != "" {
+		failed = append(failed, fmt.Sprintf("(the run was stopped early at %s, when %s failed)", aborted.At(), aborted.Expr()))
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return &GateError{Failed: failed}
 }
 
 // outcomeError fails a run in which no call succeeded.

@@ -259,7 +259,7 @@ func TestDiagnosePinnedBackend(t *testing.T) {
 	})
 	finding(t, s, "pinned_backend")
 	rr := load(t, a.Addr(), "Unary", "", func(o *runner.Options) {
-		o.Load.Total = 100
+		o.Load.Total = 2000 // enough for the second backend's connection to come up and take its share
 		o.Target.Targets = []string{b.Addr()}
 		o.Target.LBPolicy = "round_robin"
 	})

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/grpcpulse/grpcpulse/runner"
@@ -10,29 +11,46 @@ import (
 const redacted = "REDACTED"
 
 // redactOptions returns o with the values of secret headers replaced, so a
-// report can be shared without the credentials the run used. o's slices are
-// not modified.
+// report can be shared without the credentials the run used: keys that
+// look secret (secretHeader) and the keys listed in o.Metadata.Redact, in
+// any case. o's slices are not modified.
 func redactOptions(o runner.Options) runner.Options {
-	o.Metadata.Headers = redactHeaders(o.Metadata.Headers)
-	o.Metadata.ReflectHeaders = redactHeaders(o.Metadata.ReflectHeaders)
+	listed := o.Metadata.Redact
+	o.Metadata.Headers = redactHeaders(o.Metadata.Headers, listed)
+	o.Metadata.ReflectHeaders = redactHeaders(o.Metadata.ReflectHeaders, listed)
+	o.Metadata.Redact = slices.Clone(listed)
 	o.Metadata.LookupEnv = nil
 	return o
 }
 
-// redactHeaders redacts "key: value" headers (runner.Metadata's form).
-func redactHeaders(headers []string) []string {
+// redactHeaders redacts "key: value" headers (runner.Metadata's form)
+// whose key looks secret or is one of listed.
+func redactHeaders(headers, listed []string) []string {
 	if headers == nil {
 		return nil
 	}
 	out := make([]string, len(headers))
 	for i, h := range headers {
 		key, _, ok := strings.Cut(h, ":")
-		if ok && secretHeader(key) {
+		if ok && (secretHeader(key) || listedHeader(key, listed)) {
 			h = key + ": " + redacted
 		}
 		out[i] = h
 	}
 	return out
+}
+
+// listedHeader reports whether key is one of listed, ignoring case and
+// surrounding spaces (a listed "X-Trace: " form is accepted too).
+func listedHeader(key string, listed []string) bool {
+	key = strings.TrimSpace(key)
+	for _, l := range listed {
+		l, _, _ = strings.Cut(l, ":")
+		if strings.EqualFold(key, strings.TrimSpace(l)) {
+			return true
+		}
+	}
+	return false
 }
 
 var (

@@ -38,18 +38,30 @@ type Meta struct {
 	Notes []string
 	// Unstarted and PacerLate are runner.Outcome's counts (open loop).
 	Unstarted, PacerLate int64
+	// DescriptorHash fingerprints the method's descriptors
+	// (reflect.DescriptorHash): reports with different hashes called
+	// different APIs.
+	DescriptorHash string
+	// DataSize is the size in bytes of the request message as marshalled
+	// (the first one, for templated data or a file of messages). Reports
+	// of different data sizes are not compared without --force.
+	DataSize int64
 }
 
 // Summary is the outcome of a run as plain data: the only input of the
 // renderers, and what the JSON report holds (see docs/report.md).
 type Summary struct {
-	Schema    string         `json:"schema"`
-	Tool      Tool           `json:"tool"`
-	Target    string         `json:"target"`
-	Method    string         `json:"method"`
-	Kind      runner.Kind    `json:"kind"`
-	Options   runner.Options `json:"options"`
-	StartedAt Timestamp      `json:"started_at"`
+	Schema  string         `json:"schema"`
+	Tool    Tool           `json:"tool"`
+	Target  string         `json:"target"`
+	Method  string         `json:"method"`
+	Kind    runner.Kind    `json:"kind"`
+	Options runner.Options `json:"options"`
+	// DataBytes is Meta.DataSize: the marshalled size of the request.
+	DataBytes int64 `json:"data_bytes"`
+	// DescriptorHash is Meta.DescriptorHash ("" when unknown).
+	DescriptorHash string    `json:"descriptor_hash,omitempty"`
+	StartedAt      Timestamp `json:"started_at"`
 	// Duration is from Begin to End.
 	Duration time.Duration `json:"duration_ns"`
 	// Count is the recorded calls (streams, for streaming kinds), all
@@ -91,6 +103,12 @@ type Summary struct {
 	Connectivity *Connectivity `json:"connectivity,omitempty"`
 	// Findings is Diagnose's reading of the run, most severe first.
 	Findings []Finding `json:"findings"`
+	// Assertions are the --assert gates evaluated at the end of the run
+	// (EvaluateAssertions); nil when none were given.
+	Assertions []AssertionResult `json:"assertions,omitempty"`
+	// Sources are the reports a merged report was made of (Merge), in the
+	// order given; nil for the report of a single run.
+	Sources []Source `json:"sources,omitempty"`
 }
 
 // Tool names the versions that made a report.
@@ -156,12 +174,32 @@ const SeriesStreamDuration = "stream_duration"
 // Summarize returns the Summary of a run recorded by r. Call it after
 // r.End; it does not change r.
 func Summarize(r *Recorder, meta Meta) *Summary {
+	s := r.summarize(meta)
+	s.Findings = Diagnose(s)
+	return s
+}
+
+// SummarizeSoFar returns the Summary of the run recorded so far, without
+// findings (Findings is empty): what assertions are checked against during
+// a run (--abort-on-fail). It is safe for concurrent use with recording:
+// the shards are merged under their locks into fresh histograms, and the
+// timeline holds the seconds completed so far. Before Begin it is the
+// Summary of an empty run; after End it is Summarize without Diagnose.
+func (r *Recorder) SummarizeSoFar(meta Meta) *Summary {
+	return r.summarize(meta)
+}
+
+// summarize is Summarize without the diagnosis.
+func (r *Recorder) summarize(meta Meta) *Summary {
 	r.mu.Lock()
-	begin, end, ended := r.begin, r.end, r.ended
+	begun, begin, end, ended := r.begun, r.begin, r.end, r.ended
 	timeline := slices.Clone(r.timeline)
 	r.mu.Unlock()
 	if !ended {
 		end = r.now()
+	}
+	if !begun {
+		begin = end
 	}
 	kind := cmp.Or(meta.Kind, r.kind)
 
@@ -174,6 +212,8 @@ func Summarize(r *Recorder, meta Meta) *Summary {
 		Method:          meta.Method,
 		Kind:            kind,
 		Options:         redactOptions(meta.Options),
+		DataBytes:       meta.DataSize,
+		DescriptorHash:  meta.DescriptorHash,
 		StartedAt:       Timestamp{begin.UTC()},
 		Duration:        end.Sub(begin),
 		Count:           m.count,
@@ -221,7 +261,7 @@ func Summarize(r *Recorder, meta Meta) *Summary {
 		// values, so the merged histogram is shared rather than recorded twice.
 		s.Series[SeriesStreamDuration] = newHistogram(m.service.Clone())
 	}
-	s.Findings = Diagnose(s)
+	s.Findings = []Finding{}
 	return s
 }
 

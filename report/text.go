@@ -39,6 +39,7 @@ func RenderText(w io.Writer, s *Summary, st Styles, width int) error {
 	t.errors()
 	t.connections()
 	t.notes()
+	t.assertions()
 	t.diagnosis()
 	_, err := io.WriteString(w, t.b.String())
 	if err != nil {
@@ -275,14 +276,28 @@ func (t *textReport) errors() {
 
 func (t *textReport) notes() {
 	s := t.s
-	if s.LateStarts == 0 && s.Aborted == 0 && !s.Interrupted {
+	if s.LateStarts == 0 && s.Aborted == 0 && s.Unstarted == 0 && s.PacerLate == 0 && !s.Interrupted && len(s.Sources) == 0 {
 		return
 	}
 	t.line()
+	if n := len(s.Sources); n > 0 {
+		t.field("Merged", t.st.Value.UnsetBold(), " ", strings.Fields(fmt.Sprintf(
+			"from %d reports; histograms exact, per-second p50/p99 approximate", n))...)
+	}
 	if s.LateStarts > 0 {
 		t.field("Late starts", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
-			"%s started after they were due, as no worker was free; their latency counts from when they were due",
+			"%s started late because workers were busy; their latency counts from when they were due",
 			plural(int(s.LateStarts), "call")))...)
+	}
+	if s.Unstarted > 0 {
+		t.field("Unstarted", t.st.Bad, " ", strings.Fields(fmt.Sprintf(
+			"%s due within the run never started: every worker was held until it ended",
+			plural(int(s.Unstarted), "call")))...)
+	}
+	if s.PacerLate > 0 {
+		t.field("Pacer late", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
+			"%s handed out late by grpcpulse itself (an overloaded client machine, not the server)",
+			plural(int(s.PacerLate), "call")))...)
 	}
 	if s.Aborted > 0 {
 		t.field("Aborted", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
@@ -291,6 +306,21 @@ func (t *textReport) notes() {
 	if s.Interrupted {
 		t.field("Interrupted", t.st.Warn, " ", strings.Fields(
 			"the run was stopped before its end; the figures cover the part that ran")...)
+	}
+}
+
+// assertions lists the CI gates and what was measured for each.
+func (t *textReport) assertions() {
+	if len(t.s.Assertions) == 0 {
+		return
+	}
+	t.heading("Assertions")
+	for _, a := range t.s.Assertions {
+		verdict := t.st.Good.Render("PASS")
+		if !a.Pass {
+			verdict = t.st.Bad.Render("FAIL")
+		}
+		t.line("  ", verdict, "  ", pad(a.Expr, 28), " ", t.st.Faint.Render("measured "+a.Value))
 	}
 }
 

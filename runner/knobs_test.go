@@ -175,7 +175,9 @@ func TestRetryPolicyRetries(t *testing.T) {
 	}
 }
 
-// round_robin over several addresses spreads calls over all of them.
+// round_robin over several addresses spreads calls over all of them. It
+// picks among READY subchannels, and Dial returns at the first, so the
+// second backend joins once its own connection is up: call until it has.
 func TestRoundRobinSpreads(t *testing.T) {
 	t.Parallel()
 	a, b := testserver.Start(t), testserver.Start(t)
@@ -189,12 +191,23 @@ func TestRoundRobinSpreads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cc.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Calls("Unary") == 0 || b.Calls("Unary") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s, calls spread %d/%d: round_robin never used both", a.Calls("Unary"), b.Calls("Unary"))
+		}
+		if _, err := Invoke(context.Background(), cc, pulseMethod("Unary"), requests(1), func(proto.Message) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Once both are up, calls alternate.
+	na, nb := a.Calls("Unary"), b.Calls("Unary")
 	for range 20 {
 		if _, err := Invoke(context.Background(), cc, pulseMethod("Unary"), requests(1), func(proto.Message) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if na, nb := a.Calls("Unary"), b.Calls("Unary"); na == 0 || nb == 0 || na+nb != 20 {
-		t.Errorf("calls spread %d/%d, want both used", na, nb)
+	if da, db := a.Calls("Unary")-na, b.Calls("Unary")-nb; da != 10 || db != 10 {
+		t.Errorf("20 calls with both backends up went %d/%d, want 10/10", da, db)
 	}
 }

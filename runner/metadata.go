@@ -18,6 +18,9 @@ type Metadata struct {
 	ReflectHeaders []string `json:"reflect_headers,omitempty"`
 	// Expand replaces ${NAME} in values with the environment variable NAME.
 	Expand bool `json:"expand_headers,omitempty"`
+	// Redact names header keys (any case) whose values reports must not
+	// show, besides the ones that look secret (--redact-header).
+	Redact []string `json:"redact_headers,omitempty"`
 	// LookupEnv resolves ${NAME}; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool) `json:"-"`
 }
@@ -27,6 +30,7 @@ func (m *Metadata) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&m.Headers, "header", "H", nil, "request metadata `'key: value'` for calls and reflection (repeatable)")
 	fs.StringArrayVar(&m.ReflectHeaders, "reflect-header", nil, "metadata `'key: value'` for reflection requests only (repeatable)")
 	fs.BoolVar(&m.Expand, "expand-headers", false, "replace ${NAME} in header values with environment variable NAME")
+	fs.StringArrayVar(&m.Redact, "redact-header", nil, "header `key` whose value reports must not show (repeatable; authorization, cookies and token/secret/key-like keys always are)")
 }
 
 // Validate checks the form of every header, so that a malformed one is a

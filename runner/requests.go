@@ -60,6 +60,20 @@ func NewRequests(md protoreflect.MessageDescriptor, data []byte, templated bool,
 	return reqs, nil
 }
 
+// Size is the marshalled size in bytes of the first request message (as
+// rendered for request 0 when templated): what reports compare as the
+// request size.
+func (q *Requests) Size() int64 {
+	frames := q.frames
+	if q.tmpl != nil {
+		frames, _ = q.render(q.tmpl, TemplateData{}) // NewRequests rendered it once already
+	}
+	if len(frames) == 0 {
+		return 0
+	}
+	return int64(frames[0].data.Len())
+}
+
 // Templated reports whether the requests are rendered per call.
 func (q *Requests) Templated() bool { return q.tmpl != nil }
 

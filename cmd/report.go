@@ -1,0 +1,269 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/grpcpulse/grpcpulse/report"
+)
+
+// NewCmdReport builds `report` and its subcommands.
+func NewCmdReport(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Re-render, merge and compare saved JSON reports",
+	}
+	cmd.AddCommand(NewCmdReportShow(f, nil), NewCmdReportMerge(f, nil), NewCmdReportCompare(f, nil))
+	return cmd
+}
+
+// showFormats are the renderings of a saved report.
+var showFormats = []string{"text", "json", "hgrm", "csv", "markdown", "html"}
+
+// ReportShowOptions are the inputs of `grpcpulse report show`.
+type ReportShowOptions struct {
+	IO     *IOStreams
+	Files  []string
+	Format string
+	Output string
+}
+
+// NewCmdReportShow builds `report show`; runF replaces reportShowRun in tests.
+func NewCmdReportShow(f *Factory, runF func(context.Context, *Factory, *ReportShowOptions) error) *cobra.Command {
+	opts := &ReportShowOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "show [flags] FILE...",
+		Short: "Render saved reports: text, json, hgrm, csv (timeline), markdown or html",
+		Long: `Show renders JSON reports written by run --format json:
+  text      the terminal report
+  json      the report itself (after reading and checking it)
+  hgrm      HdrHistogram's percentile distribution of the latency (for its plotter)
+  csv       the per-second timeline
+  markdown  a compact summary for CI job pages (e.g. GitHub's step summary)
+  html      one self-contained page with charts (no network fetches)
+Several files are rendered one after another (json and html take one).`,
+		Example: `  grpcpulse report show report.json
+  grpcpulse report show report.json --format html -o report.html
+  grpcpulse report show report.json --format markdown >> "$GITHUB_STEP_SUMMARY"`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Files = args
+			if err := checkFormat(opts.Format, showFormats); err != nil {
+				return err
+			}
+			if len(args) > 1 && (opts.Format == "json" || opts.Format == "html") {
+				return usageErrorf("--format %s renders one report; merge several with report merge", opts.Format)
+			}
+			if runF != nil {
+				return runF(c.Context(), f, opts)
+			}
+			return reportShowRun(f, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Format, "format", "text", "text, json, hgrm, csv, markdown or html")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to `file` (atomically) instead of stdout")
+	return cmd
+}
+
+func reportShowRun(f *Factory, opts *ReportShowOptions) error {
+	reports, err := readReports(opts.Files)
+	if err != nil {
+		return err
+	}
+	return writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
+		for i, s := range reports {
+			if i > 0 && opts.Format != "csv" {
+				if _, err := io.WriteString(w, "\n"); err != nil {
+					return err
+				}
+			}
+			if err := renderSummary(w, s, opts.Format, f.IO, opts.Output); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// renderSummary writes s in format.
+func renderSummary(w io.Writer, s *report.Summary, format string, streams *IOStreams, output string) error {
+	switch format {
+	case "json":
+		return report.WriteJSON(w, s)
+	case "hgrm":
+		return report.RenderHGRM(w, s)
+	case "csv":
+		return report.RenderCSV(w, s)
+	case "markdown":
+		return report.RenderMarkdown(w, s)
+	case "html":
+		return report.RenderHTML(w, s)
+	}
+	return report.RenderText(w, s, textStyles(streams, output), textWidth(streams, output))
+}
+
+// readReports reads JSON reports; an error names the file.
+func readReports(paths []string) ([]*report.Summary, error) {
+	var out []*report.Summary
+	for _, path := range paths {
+		file, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("report %s: %w", path, err)
+		}
+		s, err := report.ReadJSON(file)
+		file.Close()
+		if err != nil {
+			return nil, fmt.Errorf("report %s: %w", path, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func checkFormat(format string, allowed []string) error {
+	if !slices.Contains(allowed, format) {
+		return usageErrorf("--format must be one of %v, not %q", allowed, format)
+	}
+	return nil
+}
+
+// ReportMergeOptions are the inputs of `grpcpulse report merge`.
+type ReportMergeOptions struct {
+	IO     *IOStreams
+	Files  []string
+	Format string
+	Output string
+}
+
+// NewCmdReportMerge builds `report merge`; runF replaces reportMergeRun in tests.
+func NewCmdReportMerge(f *Factory, runF func(context.Context, *Factory, *ReportMergeOptions) error) *cobra.Command {
+	opts := &ReportMergeOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "merge [flags] FILE...",
+		Short: "Combine reports of one method from several machines into one, exactly",
+		Long: `Merge combines JSON reports of the same method (from several machines or processes run
+at the same time) into one: counts add up, histograms merge exactly (the percentiles are
+those of one run over every call), timelines align on wall-clock time. It refuses
+reports of different methods or schemas. See docs/distributed.md.`,
+		Example: `  grpcpulse report merge run-*.json
+  grpcpulse report merge /results/*.json --format json -o merged.json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Files = args
+			if err := checkFormat(opts.Format, showFormats); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(c.Context(), f, opts)
+			}
+			return reportMergeRun(f, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Format, "format", "text", "text, json, hgrm, csv, markdown or html")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to `file` (atomically) instead of stdout")
+	return cmd
+}
+
+func reportMergeRun(f *Factory, opts *ReportMergeOptions) error {
+	reports, err := readReports(opts.Files)
+	if err != nil {
+		return err
+	}
+	merged, err := report.Merge(reports)
+	if err != nil {
+		var names []string
+		for i, path := range opts.Files {
+			names = append(names, fmt.Sprintf("#%d is %s", i+1, path))
+		}
+		return fmt.Errorf("%w\n(report %s)", err, strings.Join(names, ", "))
+	}
+	return writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
+		return renderSummary(w, merged, opts.Format, f.IO, opts.Output)
+	})
+}
+
+// ReportCompareOptions are the inputs of `grpcpulse report compare`.
+type ReportCompareOptions struct {
+	IO            *IOStreams
+	Base, New     string
+	MaxRegression []string
+	Force         bool
+	Format        string
+	Output        string
+}
+
+// NewCmdReportCompare builds `report compare`; runF replaces reportCompareRun in tests.
+func NewCmdReportCompare(f *Factory, runF func(context.Context, *Factory, *ReportCompareOptions) error) *cobra.Command {
+	opts := &ReportCompareOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "compare [flags] BASE NEW",
+		Short: "Compare a report with a baseline; exit 3 when a regression limit is exceeded",
+		Long: `Compare puts the figures of two reports side by side with their differences. Each
+--max-regression limit (e.g. 'p(99)=10%', 'error_rate=0.5%', 'rps=5%',
+'msg_rtt.p(99)=20%') that NEW exceeds fails the comparison: exit 3. Runs with
+different load shapes (method, concurrency, connections, rate, messages, request size)
+are refused (exit 2) unless --force: such a comparison says nothing about the code.`,
+		Example: `  grpcpulse report compare baseline.json report.json --max-regression 'p(99)=10%'
+  grpcpulse report compare baseline.json report.json --format markdown >> "$GITHUB_STEP_SUMMARY"`,
+		Args: argsBetween(2, 2, "BASE", "NEW"),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Base, opts.New = args[0], args[1]
+			if err := checkFormat(opts.Format, []string{"text", "json", "markdown"}); err != nil {
+				return err
+			}
+			if _, err := report.ParseLimits(opts.MaxRegression); err != nil {
+				return &UsageError{Err: err}
+			}
+			if runF != nil {
+				return runF(c.Context(), f, opts)
+			}
+			return reportCompareRun(f, opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringArrayVar(&opts.MaxRegression, "max-regression", nil, "`METRIC=LIMIT` a run may regress by at most (repeatable)")
+	fs.BoolVar(&opts.Force, "force", false, "compare even when the load shapes differ")
+	fs.StringVar(&opts.Format, "format", "text", "text, json or markdown")
+	fs.StringVarP(&opts.Output, "output", "o", "", "write to `file` (atomically) instead of stdout")
+	return cmd
+}
+
+func reportCompareRun(f *Factory, opts *ReportCompareOptions) error {
+	reports, err := readReports([]string{opts.Base, opts.New})
+	if err != nil {
+		return err
+	}
+	limits, err := report.ParseLimits(opts.MaxRegression)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	c, err := report.Compare(reports[0], reports[1], limits, opts.Force)
+	if errors.Is(err, report.ErrShapeDiffers) {
+		return &UsageError{Err: fmt.Errorf("%w\n(add --force to compare anyway)", err)}
+	}
+	if err != nil {
+		return err
+	}
+	if err := writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
+		switch opts.Format {
+		case "json":
+			return report.WriteComparisonJSON(w, c)
+		case "markdown":
+			return report.RenderComparisonMarkdown(w, c)
+		}
+		return report.RenderComparisonText(w, c, textStyles(f.IO, opts.Output), textWidth(f.IO, opts.Output))
+	}); err != nil {
+		return err
+	}
+	if !c.Pass {
+		return &GateError{Failed: c.Regressions}
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+)
+
+// The columns of the comparison table: metric, base, new, diff, change,
+// limit, verdict.
+const (
+	cmpMetricCols = 20
+	cmpValueCols  = 10
+	cmpChangeCols = 9
+	cmpLimitCols  = 7
+)
+
+// RenderComparisonText writes c for a person at a terminal, width columns
+// wide (0 means DefaultWidth). The output depends only on its arguments.
+func RenderComparisonText(w io.Writer, c *Comparison, st Styles, width int) error {
+	if width <= 0 {
+		width = DefaultWidth
+	}
+	t := &textReport{st: st, width: width}
+	t.line(st.Title.Render(fmt.Sprintf("grpcpulse compare · %s %s", c.Kind, c.Method)))
+	t.line()
+	for _, side := range []struct {
+		label string
+		run   ComparedRun
+	}{{"Base", c.Base}, {"New", c.New}} {
+		t.field(side.label, st.Value.UnsetBold(), " · ", comparedRunParts(side.run)...)
+	}
+	t.line()
+	head := pad("Metric", cmpMetricCols) + padLeft("Base", cmpValueCols) + padLeft("New", cmpValueCols) +
+		padLeft("Diff", cmpValueCols) + padLeft("Change", cmpChangeCols) + padLeft("Limit", cmpLimitCols)
+	t.line(st.Heading.Render(strings.TrimRight(head, " ")))
+	for _, r := range c.Rows {
+		cells := padLeft(r.metric.format(r.Base), cmpValueCols) + padLeft(r.metric.format(r.New), cmpValueCols) +
+			padLeft(formatDiff(r.metric, r.Diff), cmpValueCols) + padLeft(rowChange(r), cmpChangeCols) +
+			padLeft(r.Limit, cmpLimitCols)
+		verdict := ""
+		switch {
+		case r.Exceeded:
+			verdict = "  " + st.Bad.Render("exceeded")
+		case r.Limit != "":
+			verdict = "  " + st.Good.Render("ok")
+		}
+		t.line(st.Label.Render(pad(r.Metric, cmpMetricCols)), cells, verdict)
+	}
+	t.comparisonList("Regressions", st.Bad, c.Regressions)
+	t.comparisonList("Load differences (compared anyway)", st.Warn, c.ShapeNotes)
+	t.comparisonList("Notes", st.Faint, c.Notes)
+	t.line()
+	if c.Pass {
+		t.line(st.Good.Render("PASS"), " ", comparisonVerdict(c))
+	} else {
+		t.line(st.Bad.Render("FAIL"), " ", comparisonVerdict(c))
+	}
+	if _, err := io.WriteString(w, t.b.String()); err != nil {
+		return fmt.Errorf("writing comparison: %w", err)
+	}
+	return nil
+}
+
+// list writes a headed list of wrapped lines; nothing when items is empty.
+func (t *textReport) comparisonList(title string, style lipgloss.Style, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	t.heading(title)
+	for _, item := range items {
+		for i, l := range wrapText(item, t.width-4, allLines) {
+			prefix := "  - "
+			if i > 0 {
+				prefix = "    "
+			}
+			t.line(prefix, style.Render(l))
+		}
+	}
+}
+
+func comparedRunParts(r ComparedRun) []string {
+	parts := []string{r.StartedAt.UTC().Format(time.RFC3339), formatDuration(r.Duration)}
+	if r.Load != "" {
+		parts = append(parts, strings.Split(r.Load, " · ")...)
+	}
+	if r.Sources > 1 {
+		parts = append(parts, fmt.Sprintf("merged from %d runs", r.Sources))
+	}
+	if r.Tool != "" {
+		parts = append(parts, "grpcpulse "+r.Tool)
+	}
+	return parts
+}
+
+// rowChange is the relative change of a row, or "" where it has none (a
+// base of 0, and rates, whose changes are in percentage points).
+func rowChange(r CompareRow) string {
+	if r.Relative == nil || r.metric.class == classRate {
+		return ""
+	}
+	return formatRelative(*r.Relative)
+}
+
+func comparisonVerdict(c *Comparison) string {
+	limits := 0
+	for _, r := range c.Rows {
+		if r.Limit != "" {
+			limits++
+		}
+	}
+	switch {
+	case !c.Pass:
+		return fmt.Sprintf("%s of %d over the limit", plural(len(c.Regressions), "metric"), limits)
+	case limits == 0:
+		return "no limits were set"
+	}
+	return fmt.Sprintf("%s within the limits", plural(limits, "metric"))
+}
+
+// RenderComparisonMarkdown writes c as GitHub-flavoured Markdown, for CI job
+// pages (e.g. $GITHUB_STEP_SUMMARY).
+func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
+	var b strings.Builder
+	mark := "✅ PASS"
+	if !c.Pass {
+		mark = "❌ FAIL"
+	}
+	fmt.Fprintf(&b, "### grpcpulse compare: %s\n\n", mark)
+	fmt.Fprintf(&b, "`%s` (%s): %s\n\n", strings.ReplaceAll(c.Method, "`", "'"), c.Kind, cmpMarkdownText(comparisonVerdict(c)))
+	for _, side := range []struct {
+		label string
+		run   ComparedRun
+	}{{"Base", c.Base}, {"New", c.New}} {
+		fmt.Fprintf(&b, "- **%s**: %s\n", side.label, cmpMarkdownText(strings.Join(comparedRunParts(side.run), " · ")))
+	}
+	b.WriteString("\n| metric | base | new | diff | change | limit | |\n|---|--:|--:|--:|--:|--:|:-:|\n")
+	for _, r := range c.Rows {
+		verdict := ""
+		switch {
+		case r.Exceeded:
+			verdict = "❌"
+		case r.Limit != "":
+			verdict = "✅"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", cmpMarkdownText(r.Metric),
+			r.metric.format(r.Base), r.metric.format(r.New), formatDiff(r.metric, r.Diff), rowChange(r),
+			cmpMarkdownText(r.Limit), verdict)
+	}
+	for _, sec := range []struct {
+		title string
+		items []string
+	}{{"Regressions", c.Regressions}, {"Load differences (compared anyway)", c.ShapeNotes}, {"Notes", c.Notes}} {
+		if len(sec.items) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n**%s**\n\n", sec.title)
+		for _, item := range sec.items {
+			fmt.Fprintf(&b, "- %s\n", cmpMarkdownText(item))
+		}
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("writing comparison: %w", err)
+	}
+	return nil
+}
+
+// cmpMarkdownText escapes what Markdown would read as markup or as a table
+// cell's end.
+var cmpMarkdownText = strings.NewReplacer(`\`, `\\`, "|", `\|`, "`", "'", "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;", "\n", " ").Replace
+
+// WriteComparisonJSON writes c as indented JSON (schema
+// grpcpulse.compare/v1, documented in docs/report.md).
+func WriteComparisonJSON(w io.Writer, c *Comparison) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
+		return fmt.Errorf("writing comparison JSON: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,267 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// markdownPercentiles are the columns of the Markdown percentile table.
+var markdownPercentiles = []float64{50, 90, 99, 99.9, 100}
+
+// RenderMarkdown writes s as a compact GitHub-flavoured Markdown summary,
+// for CI job pages such as GitHub's step summary: the key figures, the
+// percentiles, status codes, the top errors and the diagnosis's findings.
+// It writes no HTML.
+func RenderMarkdown(w io.Writer, s *Summary) error {
+	m := &mdReport{s: s}
+	m.header()
+	m.assertions()
+	m.percentiles()
+	m.statusCodes()
+	m.errors()
+	m.connections()
+	m.findings()
+	m.footer()
+	if _, err := io.WriteString(w, m.b.String()); err != nil {
+		return fmt.Errorf("writing markdown report: %w", err)
+	}
+	return nil
+}
+
+type mdReport struct {
+	s *Summary
+	b strings.Builder
+}
+
+// para writes a paragraph (or block) followed by a blank line.
+func (m *mdReport) para(lines ...string) {
+	for _, l := range lines {
+		m.b.WriteString(l)
+		m.b.WriteByte('\n')
+	}
+	m.b.WriteByte('\n')
+}
+
+// table writes a table; align holds one of "l" or "r" per column.
+func (m *mdReport) table(align string, head []string, rows [][]string) {
+	lines := []string{"| " + strings.Join(head, " | ") + " |"}
+	seps := make([]string, len(head))
+	for i := range seps {
+		seps[i] = "---"
+		if i < len(align) && align[i] == 'r' {
+			seps[i] = "--:"
+		}
+	}
+	lines = append(lines, "| "+strings.Join(seps, " | ")+" |")
+	for _, r := range rows {
+		lines = append(lines, "| "+strings.Join(r, " | ")+" |")
+	}
+	m.para(lines...)
+}
+
+func (m *mdReport) heading(title string) { m.para("#### " + title) }
+
+func (m *mdReport) header() {
+	s := m.s
+	m.para(fmt.Sprintf("### grpcpulse: %s → %s", mdCode(s.Method), mdCode(s.Target)))
+	shape := append([]string{string(s.Kind)}, loadShape(s.Options, s.Kind)...)
+	shape = append(shape, "started "+s.StartedAt.UTC().Format(time.RFC3339))
+	m.para(mdEscape(strings.Join(shape, " · ")))
+	m.table("rrrrrr", []string{"Calls", "OK", "Errors", "Error rate", "Throughput", "Duration"}, [][]string{{
+		fmt.Sprint(s.Count), fmt.Sprint(s.OK), fmt.Sprint(s.Errors), percent(s.Errors, s.Count),
+		formatRate(s.RPS) + "/s", formatDuration(s.Duration),
+	}})
+	var notes []string
+	if s.Kind.Streaming() {
+		notes = append(notes, fmt.Sprintf("Messages: sent %d, received %d.", s.Messages.Sent, s.Messages.Received))
+	}
+	if n := len(s.Sources); n > 0 {
+		notes = append(notes, fmt.Sprintf("Merged from %s.", plural(n, "report")))
+	}
+	if s.Interrupted {
+		notes = append(notes, "⚠️ **Interrupted**: the run was stopped before its end; the figures cover the part that ran.")
+	}
+	if s.Count > 0 && s.OK == 0 {
+		notes = append(notes, "❌ **No call succeeded.**")
+	}
+	if s.LateStarts > 0 {
+		notes = append(notes, fmt.Sprintf("Late starts: %s started after they were due (their latency counts from when they were due).",
+			plural(int(s.LateStarts), "call")))
+	}
+	if s.Unstarted > 0 {
+		notes = append(notes, fmt.Sprintf("Unstarted: %s due within the run never started (every worker was held).",
+			plural(int(s.Unstarted), "call")))
+	}
+	if s.PacerLate > 0 {
+		notes = append(notes, fmt.Sprintf("Pacer late: the client machine handed out %s late.", plural(int(s.PacerLate), "call")))
+	}
+	if s.Aborted > 0 {
+		notes = append(notes, fmt.Sprintf("Aborted: %s in flight when the run stopped (not recorded).", plural(int(s.Aborted), "call")))
+	}
+	if len(notes) > 0 {
+		// Lines of a block quote joined by hard breaks (two trailing spaces
+		// would be invisible in the source; a backslash is GFM's own).
+		for i := range notes[:len(notes)-1] {
+			notes[i] += `\`
+		}
+		for i, n := range notes {
+			notes[i] = "> " + n
+		}
+		m.para(notes...)
+	}
+}
+
+func (m *mdReport) assertions() {
+	as := m.s.Assertions
+	if len(as) == 0 {
+		return
+	}
+	failed := 0
+	rows := make([][]string, 0, len(as))
+	for _, a := range as {
+		result := "✅ pass"
+		if !a.Pass {
+			result = "❌ **fail**"
+			failed++
+		}
+		rows = append(rows, []string{result, mdCode(a.Expr), mdEscape(a.Value)})
+	}
+	if failed > 0 {
+		m.heading(fmt.Sprintf("Assertions: %d of %d failed", failed, len(as)))
+	} else {
+		m.heading(fmt.Sprintf("Assertions: all %d passed", len(as)))
+	}
+	m.table("llr", []string{"Result", "Assertion", "Measured"}, rows)
+}
+
+func (m *mdReport) percentiles() {
+	s := m.s
+	if s.Count == 0 {
+		return
+	}
+	head := []string{"Percentiles"}
+	for _, p := range markdownPercentiles {
+		head = append(head, percentileName(p))
+	}
+	var rows [][]string
+	row := func(label string, h *Histogram) {
+		if h == nil || h.Count == 0 {
+			return
+		}
+		r := []string{label}
+		for _, p := range markdownPercentiles {
+			r = append(r, formatDuration(h.Percentile(p)))
+		}
+		rows = append(rows, r)
+	}
+	row("latency", s.Latency)
+	row("service time", s.ServiceTime)
+	for _, name := range seriesOrder {
+		row(strings.ReplaceAll(name, "_", " "), s.Series[name])
+	}
+	m.table("lrrrrr", head, rows)
+}
+
+func (m *mdReport) statusCodes() {
+	if len(m.s.StatusCodes) == 0 {
+		return
+	}
+	m.heading("Status codes")
+	rows := make([][]string, 0, len(m.s.StatusCodes))
+	for _, c := range m.s.StatusCodes {
+		rows = append(rows, []string{CodeName(c.Code), fmt.Sprint(c.Count), percent(c.Count, m.s.Count)})
+	}
+	m.table("lrr", []string{"Code", "Calls", "Share"}, rows)
+}
+
+func (m *mdReport) errors() {
+	errs := m.s.ErrorsByMessage
+	if len(errs) == 0 {
+		return
+	}
+	title := "Errors"
+	if len(errs) > maxErrors {
+		title = fmt.Sprintf("Errors (top %d of %d)", maxErrors, len(errs))
+		errs = errs[:maxErrors]
+	}
+	m.heading(title)
+	rows := make([][]string, 0, len(errs))
+	for _, e := range errs {
+		rows = append(rows, []string{fmt.Sprint(e.Count), CodeName(e.Code), mdCode(e.Message)})
+	}
+	m.table("rll", []string{"Calls", "Code", "Message"}, rows)
+}
+
+func (m *mdReport) connections() {
+	if parts := connectivityParts(m.s.Connectivity); len(parts) > 0 {
+		m.para("**Connections**: " + mdEscape(strings.Join(parts, " · ")))
+	}
+}
+
+// severityBadges mark a finding's severity for a reader skimming a job page.
+var severityBadges = map[Severity]string{
+	SeverityError: "❌ error",
+	SeverityWarn:  "⚠️ warn",
+	SeverityInfo:  "ℹ️ info",
+}
+
+func (m *mdReport) findings() {
+	s := m.s
+	if s.Connectivity == nil && len(s.Findings) == 0 {
+		return
+	}
+	m.heading("Diagnosis")
+	if len(s.Findings) == 0 {
+		m.para("✅ No connection problems seen.")
+		return
+	}
+	rows := make([][]string, 0, len(s.Findings))
+	for _, f := range s.Findings {
+		rows = append(rows, []string{cmpOr(severityBadges[f.Severity], mdEscape(string(f.Severity))), mdEscape(f.Title)})
+	}
+	m.table("ll", []string{"Severity", "Finding"}, rows)
+}
+
+func (m *mdReport) footer() {
+	parts := []string{"grpcpulse " + cmpOr(m.s.Tool.Version, "(unknown version)")}
+	if m.s.Tool.GRPCGo != "" {
+		parts = append(parts, "grpc-go "+m.s.Tool.GRPCGo)
+	}
+	m.b.WriteString("_" + mdEscape(strings.Join(parts, " · ")) + "_\n")
+}
+
+// mdEscaper escapes what Markdown would read as markup, and the pipes that
+// would end a table cell.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"<", `\<`, ">", `\>`, "|", `\|`, "#", `\#`, "~", `\~`, "\r", " ", "\n", " ",
+)
+
+// mdEscape makes s literal text in a paragraph or a table cell.
+func mdEscape(s string) string { return mdEscaper.Replace(s) }
+
+// mdCode writes s as a code span that a table cell can hold: delimited by
+// more backticks than any run inside it, pipes escaped (GFM reads an
+// escaped pipe in a cell's code span as a pipe), on one line.
+func mdCode(s string) string {
+	s = strings.NewReplacer("|", `\|`, "\r", " ", "\n", " ").Replace(s)
+	if s == "" {
+		return `""`
+	}
+	run, longest := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}

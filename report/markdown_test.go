@@ -1,0 +1,94 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+func TestRenderMarkdownGolden(t *testing.T) {
+	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
+		t.Run(string(kind), func(t *testing.T) {
+			r, meta := syntheticRun(kind)
+			if kind == runner.Bidi {
+				meta.Interrupted = true
+			}
+			var b bytes.Buffer
+			if err := RenderMarkdown(&b, Summarize(r, meta)); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, string(kind)+".md.golden", b.Bytes())
+			if strings.Contains(b.String(), "<") {
+				t.Errorf("the Markdown holds HTML (or an unescaped <)")
+			}
+		})
+	}
+}
+
+func TestMarkdownEscaping(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":           "`plain`",
+		"a|b":             "`a\\|b`",
+		"uses `x` inside": "``uses `x` inside``",
+		"`edge":           "`` `edge ``",
+		"two\nlines":      "`two lines`",
+		"":                `""`,
+		"x``y":            "```x``y```",
+	} {
+		if got := mdCode(in); got != want {
+			t.Errorf("mdCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := mdEscape("a*b_c|d<e>[f](g) #1"); got != `a\*b\_c\|d\<e\>\[f\](g) \#1` {
+		t.Errorf("mdEscape: %q", got)
+	}
+}
+
+func TestRenderMarkdownEmptyRun(t *testing.T) {
+	r := newTestRecorder(runner.Unary, 1)
+	r.Begin(t0)
+	r.End(t0)
+	var b bytes.Buffer
+	if err := RenderMarkdown(&b, Summarize(r, Meta{Method: "a.B/C", Target: "x:1"})); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "Percentiles") || !strings.Contains(b.String(), "| 0 | 0 | 0 | 0% |") {
+		t.Errorf("empty run:\n%s", b.String())
+	}
+}
+
+func TestRenderMarkdownAssertions(t *testing.T) {
+	r, meta := syntheticRun(runner.Unary)
+	s := Summarize(r, meta)
+	s.Assertions = []AssertionResult{
+		{Expr: "p(99)<250ms", Pass: true, Value: "120ms"},
+		{Expr: "status=UNAVAILABLE count==0", Value: "8"},
+		{Expr: "error_rate<0.1%", Value: "6%"},
+	}
+	var b bytes.Buffer
+	if err := RenderMarkdown(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	want := "#### Assertions: 2 of 3 failed\n\n" +
+		"| Result | Assertion | Measured |\n" +
+		"| --- | --- | --: |\n" +
+		"| ✅ pass | `p(99)<250ms` | 120ms |\n" +
+		"| ❌ **fail** | `status=UNAVAILABLE count==0` | 8 |\n" +
+		"| ❌ **fail** | `error_rate<0.1%` | 6% |\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("no assertion table:\n%s", b.String())
+	}
+	if i, j := strings.Index(b.String(), "Assertions"), strings.Index(b.String(), "Percentiles"); i > j {
+		t.Errorf("the assertions come after the percentiles")
+	}
+	s.Assertions = s.Assertions[:1]
+	b.Reset()
+	if err := RenderMarkdown(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "#### Assertions: all 1 passed") {
+		t.Errorf("passing assertions:\n%s", b.String())
+	}
+}

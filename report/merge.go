@@ -1,0 +1,419 @@
+package report
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"google.golang.org/grpc/codes"
+)
+
+// Source is one of the single-run reports a merged report was made of.
+type Source struct {
+	Target    string    `json:"target"`
+	Tool      string    `json:"tool"`
+	StartedAt Timestamp `json:"started_at"`
+	// Duration is its measured time; Window what its rps is over (-z when
+	// given, else Duration).
+	Duration time.Duration `json:"duration_ns"`
+	Window   time.Duration `json:"window_ns"`
+	Count    int64         `json:"count"`
+	Errors   int64         `json:"errors"`
+	RPS      float64       `json:"rps"`
+	// Concurrency is its -c.
+	Concurrency int `json:"concurrency"`
+	// Its pool connections are the merged report's connections with
+	// indexes FirstConnection to FirstConnection+Connections-1.
+	FirstConnection int `json:"first_connection"`
+	Connections     int `json:"connections"`
+}
+
+// Merge combines reports of the same method, run at the same time on
+// several machines, into the report of one run over all their calls:
+//
+//   - counts add up, and every histogram merges exactly (its percentiles are
+//     those of one run that recorded every call);
+//   - started_at is the earliest start, duration_ns runs to the latest end,
+//     and rps is count over the union of the sources' rate windows (from
+//     the earliest start to the latest start + -z, or + duration without
+//     -z): sources that ran side by side with the same -z add their rates;
+//   - timelines align on wall-clock seconds: each source's point s is added
+//     to the merged second it overlaps most. Counts and errors add exactly;
+//     p99 and max of a second are the largest of the sources' (an upper
+//     bound), p50 their count-weighted mean (an approximation);
+//   - connections are kept per source and re-indexed one source after
+//     another (Sources says which are whose); event times are shifted onto
+//     the merged start;
+//   - the first report's options, target, tool and data size are kept, and
+//     Sources lists every single-run report (a merged report given to
+//     Merge contributes its own Sources);
+//   - findings are Diagnose's on the merged report; assertions are dropped.
+//
+// Merge refuses an empty list, reports of another schema, and reports of
+// different methods or kinds. The reports are not changed.
+func Merge(reports []*Summary) (*Summary, error) {
+	if len(reports) == 0 {
+		return nil, errors.New("merge: no reports")
+	}
+	for i, s := range reports {
+		if err := mergeable(reports[0], s, i); err != nil {
+			return nil, fmt.Errorf("merge: %w", err)
+		}
+	}
+	t0 := reports[0].StartedAt.Time
+	for _, s := range reports[1:] {
+		if s.StartedAt.Before(t0) {
+			t0 = s.StartedAt.Time
+		}
+	}
+	mg := newMerger(reports[0], t0)
+	for i, s := range reports {
+		if err := mg.add(s, i); err != nil {
+			return nil, err
+		}
+	}
+	return mg.summary(), nil
+}
+
+// merger accumulates the reports of a Merge.
+type merger struct {
+	m           *Summary
+	t0          time.Time
+	codes       map[codes.Code]int64
+	errors      map[errorKey]int64
+	backends    map[string]*Backend
+	latency     *hdrhistogram.Histogram
+	service     *hdrhistogram.Histogram
+	series      map[string]*hdrhistogram.Histogram
+	timeline    timelineMerge
+	end, window time.Time // the latest end and rate window end of a source
+	conns       int       // connection indexes taken so far
+}
+
+// newMerger starts a merge at t0 with first's identity and options.
+func newMerger(first *Summary, t0 time.Time) *merger {
+	return &merger{
+		m: &Summary{
+			Schema: Schema, Tool: first.Tool, Target: first.Target, Method: first.Method, Kind: first.Kind,
+			Options: redactOptions(first.Options), DataBytes: first.DataBytes, StartedAt: Timestamp{t0},
+			Series: map[string]*Histogram{}, Connections: []Connection{},
+		},
+		t0: t0, codes: map[codes.Code]int64{}, errors: map[errorKey]int64{}, backends: map[string]*Backend{},
+		latency: newHDR(), service: newHDR(), series: map[string]*hdrhistogram.Histogram{},
+	}
+}
+
+// add adds s, the i-th report.
+func (mg *merger) add(s *Summary, i int) error {
+	m, off := mg.m, s.StartedAt.Sub(mg.t0)
+	m.Count += s.Count
+	m.OK += s.OK
+	m.Errors += s.Errors
+	m.Messages.Sent += s.Messages.Sent
+	m.Messages.Received += s.Messages.Received
+	m.LateStarts += s.LateStarts
+	m.Aborted += s.Aborted
+	m.Unstarted += s.Unstarted
+	m.PacerLate += s.PacerLate
+	m.Interrupted = m.Interrupted || s.Interrupted
+	for _, c := range s.StatusCodes {
+		mg.codes[c.Code] += c.Count
+	}
+	for _, e := range s.ErrorsByMessage {
+		mg.errors[errorKey{code: e.Code, msg: e.Message}] += e.Count
+	}
+	for _, b := range s.Backends {
+		if mg.backends[b.Remote] == nil {
+			mg.backends[b.Remote] = &Backend{Remote: b.Remote}
+		}
+		mg.backends[b.Remote].Calls += b.Calls
+		mg.backends[b.Remote].Errors += b.Errors
+	}
+	if err := mg.addHistograms(s, i); err != nil {
+		return err
+	}
+	mg.timeline.add(s.Timeline, off)
+	for _, src := range sourcesOf(s) {
+		src.FirstConnection += mg.conns
+		m.Sources = append(m.Sources, src)
+		mg.end = latestTime(mg.end, src.StartedAt.Add(src.Duration))
+		mg.window = latestTime(mg.window, src.StartedAt.Add(src.Window))
+	}
+	for _, c := range s.Connections {
+		m.Connections = append(m.Connections, shiftConnection(c, mg.conns, off))
+	}
+	mg.conns += connWidth(s)
+	if s.Connectivity == nil {
+		return nil
+	}
+	if m.Connectivity == nil {
+		m.Connectivity = emptyConnectivity()
+	}
+	return m.Connectivity.add(s.Connectivity, off, i)
+}
+
+func (mg *merger) addHistograms(s *Summary, i int) error {
+	if err := mergeHDR(mg.latency, s.Latency, i, "latency"); err != nil {
+		return err
+	}
+	if err := mergeHDR(mg.service, s.ServiceTime, i, "service_time"); err != nil {
+		return err
+	}
+	for name, h := range s.Series {
+		if mg.series[name] == nil {
+			mg.series[name] = newHDR()
+		}
+		if err := mergeHDR(mg.series[name], h, i, "series "+name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// summary finishes the merged report.
+func (mg *merger) summary() *Summary {
+	m := mg.m
+	m.Duration = mg.end.Sub(mg.t0)
+	if w := mg.window.Sub(mg.t0); w > 0 {
+		m.RPS = float64(m.Count) / w.Seconds()
+	}
+	m.StatusCodes = StatusCodes{}
+	for c, n := range mg.codes {
+		m.StatusCodes = append(m.StatusCodes, CodeCount{Code: c, Count: n})
+	}
+	slices.SortFunc(m.StatusCodes, func(a, b CodeCount) int { return cmp.Compare(a.Code, b.Code) })
+	m.ErrorsByMessage = (&merged{errorsByKey: mg.errors}).errorCounts()
+	m.Backends = []Backend{}
+	for _, b := range mg.backends {
+		m.Backends = append(m.Backends, *b)
+	}
+	slices.SortFunc(m.Backends, func(a, b Backend) int {
+		return cmp.Or(cmp.Compare(b.Calls, a.Calls), strings.Compare(a.Remote, b.Remote))
+	})
+	m.Latency, m.ServiceTime = newHistogram(mg.latency), newHistogram(mg.service)
+	for name, h := range mg.series {
+		m.Series[name] = newHistogram(h)
+	}
+	m.Timeline = mg.timeline.points()
+	slices.SortStableFunc(m.Connections, func(a, b Connection) int { return cmp.Compare(a.Index, b.Index) })
+	m.Findings = Diagnose(m)
+	return m
+}
+
+// mergeable refuses to merge s (the i-th report) with first.
+func mergeable(first, s *Summary, i int) error {
+	switch {
+	case s == nil:
+		return fmt.Errorf("report #%d is missing", i+1)
+	case s.Schema != Schema:
+		return fmt.Errorf("report #%d: %w: %q (this grpcpulse merges %s)", i+1, ErrSchema, s.Schema, Schema)
+	case s.Method != first.Method:
+		return fmt.Errorf("report #%d is of method %s, report #1 of %s: only reports of the same method merge", i+1, s.Method, first.Method)
+	case s.Kind != first.Kind:
+		return fmt.Errorf("report #%d is of a %s method, report #1 of a %s one", i+1, s.Kind, first.Kind)
+	}
+	return nil
+}
+
+// mergeHDR adds h's histogram to dst, refusing values dst cannot hold (a
+// histogram of another geometry), which would make the merge inexact.
+func mergeHDR(dst *hdrhistogram.Histogram, h *Histogram, i int, what string) error {
+	if h == nil {
+		return nil
+	}
+	if dropped := dst.Merge(h.HDR()); dropped > 0 {
+		return fmt.Errorf("merge: report #%d: %s has %d values outside 1µs to 1h", i+1, what, dropped)
+	}
+	return nil
+}
+
+// sourcesOf is what s contributes to Sources: its own, for a merged report,
+// else itself.
+func sourcesOf(s *Summary) []Source {
+	if len(s.Sources) > 0 {
+		return slices.Clone(s.Sources)
+	}
+	return []Source{{
+		Target: s.Target, Tool: s.Tool.Version, StartedAt: s.StartedAt,
+		Duration: s.Duration, Window: rateWindow(s.Duration, s.Options.Load.Duration),
+		Count: s.Count, Errors: s.Errors, RPS: s.RPS, Concurrency: s.Options.Load.Concurrency,
+		Connections: connWidth(s),
+	}}
+}
+
+// connWidth is how many connection indexes s takes: its pool size, or more
+// if its connections say so.
+func connWidth(s *Summary) int {
+	n := s.Options.Load.Connections
+	if len(s.Sources) > 0 {
+		last := s.Sources[len(s.Sources)-1]
+		n = last.FirstConnection + last.Connections
+	}
+	for _, c := range s.Connections {
+		n = max(n, c.Index+1)
+	}
+	return n
+}
+
+func latestTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// shiftConnection re-indexes c by first and moves its times (relative to
+// its report's start) onto the merged start, off later.
+func shiftConnection(c Connection, first int, off time.Duration) Connection {
+	c.Index += first
+	if c.StalledAt != nil {
+		at := *c.StalledAt + off
+		c.StalledAt = &at
+	}
+	evs := make([]Event, len(c.Events))
+	for i, e := range c.Events {
+		e.At += off
+		evs[i] = e
+	}
+	c.Events = evs
+	return c
+}
+
+// timelineMerge adds the timelines of several reports on wall-clock
+// seconds.
+type timelineMerge struct {
+	seconds []mergedSecond
+}
+
+type mergedSecond struct {
+	count, errors int64
+	p50Sum        float64 // Σ count × p50
+	p99, max      time.Duration
+}
+
+// add adds the points of a timeline that started off after the merged
+// start: point s goes to the merged second it overlaps most.
+func (t *timelineMerge) add(points []Point, off time.Duration) {
+	shift := int(math.Round(off.Seconds()))
+	for _, p := range points {
+		k := max(p.Second+shift, 0)
+		for len(t.seconds) <= k {
+			t.seconds = append(t.seconds, mergedSecond{})
+		}
+		ms := &t.seconds[k]
+		ms.count += p.Count
+		ms.errors += p.Errors
+		ms.p50Sum += float64(p.Count) * float64(p.P50)
+		ms.p99 = max(ms.p99, p.P99)
+		ms.max = max(ms.max, p.Max)
+	}
+}
+
+func (t *timelineMerge) points() []Point {
+	out := make([]Point, len(t.seconds))
+	for k, ms := range t.seconds {
+		out[k] = Point{Second: k, Count: ms.count, Errors: ms.errors, P99: ms.p99, Max: ms.max}
+		if ms.count > 0 {
+			out[k].P50 = time.Duration(math.Round(ms.p50Sum / float64(ms.count)))
+		}
+	}
+	return out
+}
+
+func emptyConnectivity() *Connectivity {
+	return &Connectivity{
+		ConnectFailures: map[Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
+		GoAwayTiming: map[string]GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[Cause]int64{},
+		ReconnectLatency: newHistogram(newHDR()), Notes: []string{},
+	}
+}
+
+// add adds src (of a report that started off after the merged start, the
+// i-th) to c: counts add, the reconnect latency histogram merges exactly,
+// spreads combine (their medians approximately: a count-weighted mean).
+func (c *Connectivity) add(src *Connectivity, off time.Duration, i int) error {
+	c.Connects += src.Connects
+	c.Reconnects += src.Reconnects
+	c.HandshakeFailures += src.HandshakeFailures
+	c.Unavailable += src.Unavailable
+	c.DroppedEvents += src.DroppedEvents
+	addCounts(c.ConnectFailures, src.ConnectFailures)
+	addCounts(c.Closes, src.Closes)
+	addCounts(c.GoAways, src.GoAways)
+	addCounts(c.RSTStreams, src.RSTStreams)
+	addCounts(c.FailureCauses, src.FailureCauses)
+	for reason, g := range src.GoAwayTiming {
+		g.FirstAt += off
+		if have, ok := c.GoAwayTiming[reason]; ok {
+			g = GoAwayTiming{FirstAt: min(have.FirstAt, g.FirstAt), Age: mergeSpread(have.Age, g.Age), Idle: mergeSpread(have.Idle, g.Idle)}
+		}
+		c.GoAwayTiming[reason] = g
+	}
+	hdr := c.ReconnectLatency.HDR()
+	if err := mergeHDR(hdr, src.ReconnectLatency, i, "connectivity.reconnect_latency"); err != nil {
+		return err
+	}
+	c.ReconnectLatency = newHistogram(hdr)
+	c.Backoff = mergeSpread(c.Backoff, src.Backoff)
+	c.Keepalive = mergeKeepalive(c.Keepalive, src.Keepalive)
+	if r := src.Retries; r != nil {
+		if c.Retries == nil {
+			c.Retries = &RetryStats{}
+		}
+		c.Retries.Calls += r.Calls
+		c.Retries.Attempts += r.Attempts
+		c.Retries.Retries += r.Retries
+		c.Retries.Transparent += r.Transparent
+		c.Retries.Exhausted += r.Exhausted
+	}
+	for _, n := range src.Notes {
+		if !slices.Contains(c.Notes, n) {
+			c.Notes = append(c.Notes, n)
+		}
+	}
+	return nil
+}
+
+// mergeSpread combines two spreads: count, min, max and mean exactly, the
+// median as the count-weighted mean of the two (an approximation).
+func mergeSpread(a, b Spread) Spread {
+	switch {
+	case a.Count == 0:
+		return b
+	case b.Count == 0:
+		return a
+	}
+	n := a.Count + b.Count
+	wa, wb := float64(a.Count)/float64(n), float64(b.Count)/float64(n)
+	out := Spread{Count: n, Min: min(a.Min, b.Min), Max: max(a.Max, b.Max),
+		Mean: time.Duration(math.Round(float64(a.Mean)*wa + float64(b.Mean)*wb))}
+	if a.P50 > 0 && b.P50 > 0 {
+		out.P50 = time.Duration(math.Round(float64(a.P50)*wa + float64(b.P50)*wb))
+	}
+	return out
+}
+
+// mergeKeepalive keeps the first configuration seen, the largest effective
+// interval and waits, and adds the pings.
+func mergeKeepalive(a, b KeepaliveStats) KeepaliveStats {
+	out := a
+	if out.Time == 0 {
+		out.Time, out.Timeout, out.PermitWithoutStream = b.Time, b.Timeout, b.PermitWithoutStream
+	}
+	out.Effective = max(a.Effective, b.Effective)
+	out.Pings = a.Pings + b.Pings
+	out.Acks = a.Acks + b.Acks
+	if out.Acks > 0 {
+		mean := (float64(a.RTTMean)*float64(a.Acks) + float64(b.RTTMean)*float64(b.Acks)) / float64(out.Acks)
+		out.RTTMean = time.Duration(math.Round(mean))
+	}
+	out.RTTMax = max(a.RTTMax, b.RTTMax)
+	out.UnansweredCloses = a.UnansweredCloses + b.UnansweredCloses
+	out.UnansweredMax = max(a.UnansweredMax, b.UnansweredMax)
+	return out
+}
