@@ -77,15 +77,11 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 }
 
 func callRun(ctx context.Context, f *Factory, opts *CallOptions) error {
-	s, err := opts.Conn.open(ctx, f, true)
+	s, method, err := opts.Conn.openMethod(ctx, f, true, opts.Method)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	method, err := reflect.FindMethod(s.source, opts.Method)
-	if err != nil {
-		return s.explain(err)
-	}
 	resolver := reflect.TypeResolver(s.source)
 	reqs, err := requestMessages(opts.Data, f.IO.In, method, resolver)
 	if err != nil {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/runner"
@@ -109,6 +111,27 @@ func (o *ConnOptions) open(ctx context.Context, f *Factory, dial bool) (*session
 		s.source = reflect.NewServerSource(metadata.NewOutgoingContext(ctx, md), cc, o.Target.ConnectTimeout)
 	}
 	return s, nil
+}
+
+// openMethod opens a session (see open) and resolves the method named name.
+func (o *ConnOptions) openMethod(ctx context.Context, f *Factory, dial bool, name string) (*session, protoreflect.MethodDescriptor, error) {
+	s, err := o.open(ctx, f, dial)
+	if err != nil {
+		return nil, nil, err
+	}
+	method, err := reflect.FindMethod(s.source, name)
+	if err != nil {
+		s.Close()
+		return nil, nil, s.explain(err)
+	}
+	return s, method, nil
+}
+
+// addOutputFlags binds --format (one of formats, the first the default)
+// and -o, which every command that writes a report has.
+func addOutputFlags(fs *pflag.FlagSet, format *string, formats []string, output *string) {
+	fs.StringVar(format, "format", formats[0], "report format: "+strings.Join(formats, ", "))
+	fs.StringVarP(output, "output", "o", "", "write the report to `file` (atomically) instead of stdout")
 }
 
 // explain adds what to do to errors of the descriptor source.

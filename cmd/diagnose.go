@@ -77,8 +77,7 @@ and still reports what was seen.`,
 	opts.Target.Keepalive.Time = runner.MinKeepaliveTime
 	fs.Lookup("keepalive-time").DefValue = runner.MinKeepaliveTime.String()
 	fs.DurationVar(&opts.Duration, "duration", time.Minute, "how long to watch the connections")
-	fs.StringVar(&opts.Format, "format", "text", "report format: text or json")
-	fs.StringVarP(&opts.Output, "output", "o", "", "write the report to `file` (atomically) instead of stdout")
+	addOutputFlags(fs, &opts.Format, []string{"text", "json"}, &opts.Output)
 	return cmd
 }
 

@@ -24,8 +24,12 @@ func NewCmdReport(f *Factory) *cobra.Command {
 	return cmd
 }
 
-// showFormats are the renderings of a saved report.
-var showFormats = []string{"text", "json", "hgrm", "csv", "markdown", "html"}
+// showFormats are the renderings of a saved report; compareFormats those of
+// a comparison.
+var (
+	showFormats    = []string{"text", "json", "hgrm", "csv", "markdown", "html"}
+	compareFormats = []string{"text", "json", "markdown"}
+)
 
 // ReportShowOptions are the inputs of `grpcpulse report show`.
 type ReportShowOptions struct {
@@ -67,8 +71,7 @@ Several files are rendered one after another (json and html take one).`,
 			return reportShowRun(f, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Format, "format", "text", "text, json, hgrm, csv, markdown or html")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to `file` (atomically) instead of stdout")
+	addOutputFlags(cmd.Flags(), &opts.Format, showFormats, &opts.Output)
 	return cmd
 }
 
@@ -166,8 +169,7 @@ reports of different methods or schemas. See docs/distributed.md.`,
 			return reportMergeRun(f, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Format, "format", "text", "text, json, hgrm, csv, markdown or html")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to `file` (atomically) instead of stdout")
+	addOutputFlags(cmd.Flags(), &opts.Format, showFormats, &opts.Output)
 	return cmd
 }
 
@@ -215,7 +217,7 @@ are refused (exit 2) unless --force: such a comparison says nothing about the co
 		Args: argsBetween(2, 2, "BASE", "NEW"),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Base, opts.New = args[0], args[1]
-			if err := checkFormat(opts.Format, []string{"text", "json", "markdown"}); err != nil {
+			if err := checkFormat(opts.Format, compareFormats); err != nil {
 				return err
 			}
 			if _, err := report.ParseLimits(opts.MaxRegression); err != nil {
@@ -230,8 +232,7 @@ are refused (exit 2) unless --force: such a comparison says nothing about the co
 	fs := cmd.Flags()
 	fs.StringArrayVar(&opts.MaxRegression, "max-regression", nil, "`METRIC=LIMIT` a run may regress by at most (repeatable)")
 	fs.BoolVar(&opts.Force, "force", false, "compare even when the load shapes differ")
-	fs.StringVar(&opts.Format, "format", "text", "text, json or markdown")
-	fs.StringVarP(&opts.Output, "output", "o", "", "write to `file` (atomically) instead of stdout")
+	addOutputFlags(fs, &opts.Format, compareFormats, &opts.Output)
 	return cmd
 }
 

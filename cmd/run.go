@@ -74,8 +74,7 @@ once. A run in which no call succeeded exits 1.`,
 	opts.Load.AddFlags(fs)
 	opts.Call.AddFlags(fs)
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled)")
-	fs.StringVar(&opts.Format, "format", "text", "report format: text or json")
-	fs.StringVarP(&opts.Output, "output", "o", "", "write the report to `file` (atomically) instead of stdout")
+	addOutputFlags(fs, &opts.Format, []string{"text", "json"}, &opts.Output)
 	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")
 	fs.BoolVar(&opts.AbortOnFail, "abort-on-fail", false, "check --assert every second and stop the run at the first failure")
 	return cmd
@@ -107,15 +106,11 @@ func (o *RunOptions) validate() error {
 }
 
 func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
-	s, err := opts.Conn.open(ctx, f, false)
+	s, method, err := opts.Conn.openMethod(ctx, f, false, opts.Method)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	method, err := reflect.FindMethod(s.source, opts.Method)
-	if err != nil {
-		return s.explain(err)
-	}
 	kind := runner.KindOf(method)
 	asserts, err := report.ParseAssertions(opts.Asserts, kind)
 	if err != nil {
