@@ -84,10 +84,12 @@ func (t *tapConn) Read(p []byte) (int, error) {
 }
 
 func (t *tapConn) Write(p []byte) (int, error) {
+	// Scan before writing: once the bytes are out, the server's answer (a
+	// PING ACK) can be read before Write returns, and must find the ping's
+	// time already noted. A failed write ends the transport, so scanning
+	// bytes that did not go out does no harm.
+	t.out.feed(p, t.outbound)
 	n, err := t.Conn.Write(p)
-	if n > 0 {
-		t.out.feed(p[:n], t.outbound)
-	}
 	if err != nil {
 		t.closed(err.Error())
 	}

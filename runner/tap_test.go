@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"encoding/binary"
+	"io"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -259,4 +261,47 @@ func TestRunBlackholeWithoutKeepalive(t *testing.T) {
 	if failed == 0 || ready != failed {
 		t.Errorf("%d deadline failures, %d of them on a READY connection; want all", failed, ready)
 	}
+}
+
+// A PING ACK can be read before the Write that sent the ping returns (on
+// loopback it often is): every ping must still get its round trip, and no
+// round trip may pair an ACK with an older ping.
+func TestTapPingAckBeforeWriteReturns(t *testing.T) {
+	t.Parallel()
+	client, server := net.Pipe()
+	defer server.Close()
+	ev := newEvents()
+	tap := &tapConn{Conn: client, creds: &tapCreds{conn: 0, sink: ev.add, transports: new(atomic.Int64)}, transport: 1}
+	ping := h2Frame(framePing, 0, keepalivePing[:])
+	ack := h2Frame(framePing, flagAck, keepalivePing[:])
+	go func() { // the server: answer each ping at once
+		buf := make([]byte, len(ping))
+		for {
+			if _, err := io.ReadFull(server, buf); err != nil {
+				return
+			}
+			if _, err := server.Write(ack); err != nil {
+				return
+			}
+		}
+	}()
+	go func() { // grpc-go's reader
+		buf := make([]byte, 64)
+		for {
+			if _, err := tap.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	const pings = 50
+	for range pings {
+		if _, err := tap.Write(ping); err != nil {
+			t.Fatal(err)
+		}
+		e := ev.waitFor(t, func(e ConnEvent) bool { return e.Kind == EventPingAck })
+		if e.RTT > time.Second {
+			t.Fatalf("round trip %s: an ACK was paired with an older ping", e.RTT)
+		}
+	}
+	tap.Close()
 }
