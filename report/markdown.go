@@ -177,14 +177,9 @@ func (m *mdReport) statusCodes() {
 }
 
 func (m *mdReport) errors() {
-	errs := m.s.ErrorsByMessage
+	title, errs := topErrors(m.s)
 	if len(errs) == 0 {
 		return
-	}
-	title := "Errors"
-	if len(errs) > maxErrors {
-		title = fmt.Sprintf("Errors (top %d of %d)", maxErrors, len(errs))
-		errs = errs[:maxErrors]
 	}
 	m.heading(title)
 	rows := make([][]string, 0, len(errs))

@@ -246,15 +246,20 @@ func (t *textReport) statusCodes() {
 	}
 }
 
+// topErrors is the most common errors a report shows (at most maxErrors)
+// and the heading that says how many there were.
+func topErrors(s *Summary) (string, []ErrorCount) {
+	errs := s.ErrorsByMessage
+	if len(errs) > maxErrors {
+		return fmt.Sprintf("Errors (top %d of %d)", maxErrors, len(errs)), errs[:maxErrors]
+	}
+	return "Errors", errs
+}
+
 func (t *textReport) errors() {
-	errs := t.s.ErrorsByMessage
+	title, errs := topErrors(t.s)
 	if len(errs) == 0 {
 		return
-	}
-	title := "Errors"
-	if len(errs) > maxErrors {
-		title = fmt.Sprintf("Errors (top %d of %d)", maxErrors, len(errs))
-		errs = errs[:maxErrors]
 	}
 	t.heading(title)
 	codeWidth := 0
