@@ -108,9 +108,12 @@ func (s *serverSource) findSymbol(name string) (protoreflect.Descriptor, error) 
 	return nil, s.wrapErr(name, err)
 }
 
+// Close cancels the reflection stream, then releases it: Reset alone waits
+// for the stream's receive, which never ends when the server has stopped
+// answering.
 func (s *serverSource) Close() error {
-	s.client.Reset()
 	s.cancel()
+	s.client.Reset()
 	return nil
 }
 

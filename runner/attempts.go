@@ -21,8 +21,9 @@ type attemptCounter struct {
 
 // attemptCounter returns a counter when the run has a retry policy, else nil.
 func (r *Runner) attemptCounter() *attemptCounter {
-	retry := &r.opts.Target.Retry
-	if retry.MaxAttempts == 0 && !strings.Contains(retry.ServiceConfig, "retryPolicy") {
+	t := &r.opts.Target
+	sc, _ := serviceConfig(t.LBPolicy, &t.Retry) // the file of --service-config @file, read; Validate checked it
+	if t.Retry.MaxAttempts == 0 && !strings.Contains(sc, "retryPolicy") {
 		return nil
 	}
 	return &attemptCounter{} // Run sets from when it knows when measurement starts

@@ -87,7 +87,7 @@ func ProbeConnection(ctx context.Context, opts ProbeOptions, rec ConnRecorder) (
 	res.Started = time.Now()
 	conns := make([]*grpc.ClientConn, 3)
 	for i := range conns {
-		cc, err := Dial(ctx, opts.Target, grpc.WithTransportCredentials(Tap(creds, i, rec.ConnEvent)))
+		cc, err := Dial(ctx, opts.Target, grpc.WithTransportCredentials(Tap(creds, i, rec.ConnEvent, nil)))
 		if err != nil {
 			for _, c := range conns[:i] {
 				c.Close()

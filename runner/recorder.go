@@ -101,7 +101,9 @@ type CallStats struct {
 	// Conn is the pool connection the call used.
 	Conn int
 	// Ready reports, for a failed call, that its pool connection was READY
-	// when the call ended: a deadline missed on a READY connection with no
-	// transport event is what a silent blackhole looks like.
+	// when the call ended and nothing at all had come back from the server
+	// on it since the call started: a deadline missed that way is what a
+	// silent blackhole (or a stuck server) looks like. A slow server that
+	// still answers other calls does not count.
 	Ready bool
 }

@@ -138,7 +138,8 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	}
 	sink := eventSink(rec)
 	attempts := r.attemptCounter()
-	conns, err := r.dialPool(ctx, sink, attempts)
+	lastRead := make([]atomic.Int64, r.opts.Load.Connections) // per pool connection, from its tap
+	conns, err := r.dialPool(ctx, sink, attempts, lastRead)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -174,7 +175,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	workers := make([]*worker, r.opts.Load.Workers())
 	for i := range workers {
 		conn := i % len(conns)
-		workers[i] = newWorker(s, i, conn, conns[conn], watches[conn], rec.Worker(i, conn))
+		workers[i] = newWorker(s, i, conn, conns[conn], watches[conn], &lastRead[conn], rec.Worker(i, conn))
 	}
 	r.workers.Store(&workers)
 	go s.begin(ctx)
@@ -273,14 +274,14 @@ func (s *run) begin(ctx context.Context) {
 
 // dialPool opens the pool's connections, each its own HTTP/2 connection,
 // with their transports tapped for connection events.
-func (r *Runner) dialPool(ctx context.Context, sink *sink, attempts *attemptCounter) ([]*grpc.ClientConn, error) {
+func (r *Runner) dialPool(ctx context.Context, sink *sink, attempts *attemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, error) {
 	creds, err := r.opts.Target.credentials()
 	if err != nil {
 		return nil, err
 	}
 	conns := make([]*grpc.ClientConn, r.opts.Load.Connections)
 	for i := range conns {
-		opts := []grpc.DialOption{grpc.WithTransportCredentials(Tap(creds, i, sink.send))}
+		opts := []grpc.DialOption{grpc.WithTransportCredentials(Tap(creds, i, sink.send, &lastRead[i]))}
 		if attempts != nil {
 			opts = append(opts, grpc.WithStatsHandler(attempts))
 		}

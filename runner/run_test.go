@@ -273,12 +273,15 @@ func TestRunRateCount(t *testing.T) {
 		o.Load.RPS = 400
 		o.Load.Duration = 250 * time.Millisecond
 	})
-	if len(rec.calls) != 100 || out.Aborted != 0 {
-		t.Fatalf("recorded %d calls (aborted %d), want 100 (400/s for 250ms)", len(rec.calls), out.Aborted)
+	// On a loaded machine a call can still be due when -z ends with every
+	// worker busy: it is counted as unstarted. Every call due is one or the other.
+	if int64(len(rec.calls))+out.Unstarted != 100 || out.Aborted != 0 {
+		t.Fatalf("recorded %d calls, %d unstarted (aborted %d), want 100 in all (400/s for 250ms)",
+			len(rec.calls), out.Unstarted, out.Aborted)
 	}
 	// Each call counts from its place on the grid (begin + i × 2.5ms), or
 	// from at most a timer's slack after it when a worker took it at once.
-	intended := make([]time.Time, len(rec.calls))
+	intended := make([]time.Time, len(rec.calls)) // the unstarted are the last due: the grid holds for the rest
 	for i, c := range rec.calls {
 		intended[i] = c.Intended
 	}
@@ -375,14 +378,15 @@ func TestRunServerPauseShowsInP99(t *testing.T) {
 func TestRunScheduleRamp(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
 		if err := o.Load.Schedule.Set("ramp:0,400,500ms"); err != nil {
 			t.Fatal(err)
 		}
 	})
-	// The calls due over a ramp from 0 to 400/s in 0.5s: the area, 100.
-	if n := len(rec.calls); n < 99 || n > 101 {
-		t.Errorf("recorded %d calls, want 100", n)
+	// The calls due over a ramp from 0 to 400/s in 0.5s: the area, 100
+	// (recorded, or unstarted when a loaded machine left one due at the end).
+	if n := int64(len(rec.calls)) + out.Unstarted; n < 99 || n > 101 {
+		t.Errorf("recorded %d calls, %d unstarted, want 100 in all", len(rec.calls), out.Unstarted)
 	}
 }
 

@@ -17,15 +17,18 @@ import (
 // round trip, stream resets from the server, and close with what the read
 // side saw. It sits above TLS, after the handshake, so grpc-go still sets
 // TCP_USER_TIMEOUT and socket keepalive on the raw socket. conn is the pool
-// connection's index, passed through to the events.
-func Tap(inner credentials.TransportCredentials, conn int, sink func(ConnEvent)) credentials.TransportCredentials {
-	return &tapCreds{TransportCredentials: inner, conn: conn, sink: sink, transports: new(atomic.Int64)}
+// connection's index, passed through to the events. When lastRead is not
+// nil, every read that brings bytes stores its time there (unix
+// nanoseconds): whether anything at all came back from the server lately.
+func Tap(inner credentials.TransportCredentials, conn int, sink func(ConnEvent), lastRead *atomic.Int64) credentials.TransportCredentials {
+	return &tapCreds{TransportCredentials: inner, conn: conn, sink: sink, lastRead: lastRead, transports: new(atomic.Int64)}
 }
 
 type tapCreds struct {
 	credentials.TransportCredentials
 	conn       int
 	sink       func(ConnEvent)
+	lastRead   *atomic.Int64
 	transports *atomic.Int64 // shared by clones: numbers the pool connection's transports
 }
 
@@ -47,7 +50,8 @@ func (c *tapCreds) ClientHandshake(ctx context.Context, authority string, raw ne
 }
 
 func (c *tapCreds) Clone() credentials.TransportCredentials {
-	return &tapCreds{TransportCredentials: c.TransportCredentials.Clone(), conn: c.conn, sink: c.sink, transports: c.transports}
+	return &tapCreds{TransportCredentials: c.TransportCredentials.Clone(), conn: c.conn, sink: c.sink,
+		lastRead: c.lastRead, transports: c.transports}
 }
 
 // http2ClientPreface starts every client connection; it is not a frame.
@@ -75,6 +79,9 @@ func (t *tapConn) event(e ConnEvent) {
 func (t *tapConn) Read(p []byte) (int, error) {
 	n, err := t.Conn.Read(p)
 	if n > 0 {
+		if t.creds.lastRead != nil {
+			t.creds.lastRead.Store(time.Now().UnixNano())
+		}
 		t.in.feed(p[:n], t.inbound)
 	}
 	if err != nil {

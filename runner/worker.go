@@ -20,6 +20,7 @@ type worker struct {
 	conn     int
 	cc       *grpc.ClientConn
 	watch    *stateWatch
+	lastRead *atomic.Int64 // when bytes last came from the server on this pool connection
 	rec      WorkerRecorder
 	reqs     workerRequests
 	peer     peer.Peer
@@ -32,8 +33,8 @@ type worker struct {
 	busy     atomic.Bool
 }
 
-func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *stateWatch, rec WorkerRecorder) *worker {
-	w := &worker{run: s, id: id, conn: conn, cc: cc, watch: watch, rec: rec, reqs: s.reqs.forWorker(id)}
+func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *stateWatch, lastRead *atomic.Int64, rec WorkerRecorder) *worker {
+	w := &worker{run: s, id: id, conn: conn, cc: cc, watch: watch, lastRead: lastRead, rec: rec, reqs: s.reqs.forWorker(id)}
 	w.callOpts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{}), grpc.Peer(&w.peer)}
 	return w
 }
@@ -104,7 +105,9 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 	s.Code = codes.OK
 	if err != nil {
 		s.Code = status.Code(err)
-		s.Ready = w.watch.Ready()
+		// Silent and READY: nothing at all came back on the connection
+		// while the call waited (a slow but live server answers others).
+		s.Ready = w.watch.Ready() && w.lastRead.Load() < s.Start.UnixNano()
 	}
 	s.Peer = w.peer.Addr
 	w.rec.Call(s)
