@@ -50,7 +50,11 @@ type Connectivity struct {
 	// (close, or leaving READY) to its next READY.
 	ReconnectLatency *Histogram `json:"reconnect_latency"`
 	// Backoff is the time pool connections spent in TRANSIENT_FAILURE
-	// before trying again: the connect backoff actually seen.
+	// before their next state, one value per stay. grpc-go's pick_first
+	// stays in TRANSIENT_FAILURE for a whole outage (sticky TF), retrying
+	// with backoff meanwhile, so Count is the outages (connection failures
+	// seen), not the connect attempts, and the times are outages, not
+	// backoff waits.
 	Backoff Spread `json:"backoff"`
 	// Unavailable is the time pool connections spent in CONNECTING or
 	// TRANSIENT_FAILURE after their first READY, within the measured run,
@@ -99,8 +103,9 @@ type KeepaliveStats struct {
 	RTTMean time.Duration `json:"rtt_mean_ns"`
 	RTTMax  time.Duration `json:"rtt_max_ns"`
 	// UnansweredCloses counts transports grpc-go closed while a ping was
-	// unanswered; UnansweredMax is the longest such wait. A wait as long as
-	// Timeout is a keepalive timeout.
+	// unanswered; UnansweredMax is the longest such wait. A wait of at
+	// least 90% of Timeout is a keepalive timeout (grpc-go's timer starts a
+	// little before the ping is seen written).
 	UnansweredCloses int64         `json:"unanswered_closes"`
 	UnansweredMax    time.Duration `json:"unanswered_max_ns"`
 }
@@ -175,7 +180,7 @@ func (l *eventLog) summarize(end time.Time, ka runner.Keepalive) (map[int]*connE
 		}
 		ce := c.summarize(l, begin, end, ka)
 		ce.detectedAt = c.lastPeerClose
-		if timeout > 0 && c.lastPingUnanswered >= timeout {
+		if pingTimedOut(c.lastPingUnanswered, timeout) {
 			ce.detectedAt = latest(ce.detectedAt, c.lastPingClose)
 		}
 		out[i] = ce
@@ -223,6 +228,14 @@ func (c *connLog) summarize(l *eventLog, begin, end time.Time, ka runner.Keepali
 		ce.events[i] = Event{At: at, ConnEvent: e}
 	}
 	return ce
+}
+
+// pingTimedOut says whether a close with a keepalive ping unanswered for
+// wait was grpc-go's keepalive timeout (timeout; 0 when keepalive is off).
+// grpc-go starts its timer before the tap sees the ping written, so the
+// wait seen may fall a little short of the timeout: 90% of it counts.
+func pingTimedOut(wait, timeout time.Duration) bool {
+	return timeout > 0 && wait >= timeout-timeout/10
 }
 
 // doubled is d doubled n times, as grpc-go does to a ClientConn's keepalive

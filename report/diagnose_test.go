@@ -142,8 +142,16 @@ func TestDiagnose(t *testing.T) {
 			s.Options.Target.Backoff = runner.ConnectBackoff{Base: 100 * time.Millisecond, Max: 800 * time.Millisecond, Multiplier: 2}
 		}, []wantFinding{
 			{"connection_refused", SeverityWarn, []string{"refused connection attempts: 3", "no call failed"}},
-			{"server_restart", SeverityWarn, []string{"graceful_stop ×2", "back after", "backoff seen: p50 200ms (min 100ms, max 400ms) over 3 waits",
-				"backoff configured: 100ms first, ×2 each, at most 800ms, ±0%", "time unavailable: 700ms", "preStop"}},
+			{"server_restart", SeverityWarn, []string{"graceful_stop ×2", "back after", "time in TRANSIENT_FAILURE: p50 200ms (min 100ms, max 400ms)",
+				"outages (connection failures seen): 3", "backoff configured: 100ms first, ×2 each, at most 800ms, ±0%",
+				"time unavailable: 700ms", "were refused until", "plus up to one backoff wait", "preStop"}},
+		}},
+		{"server restart that cost nothing", func(s *Summary) {
+			s.Connectivity.GoAways[goAwayGracefulStop] = 1
+			s.Errors = 0
+			reconnects(s, 2*time.Millisecond)
+		}, []wantFinding{
+			{"server_restart", SeverityInfo, []string{"graceful_stop ×1", "no call failed", "other backends (round_robin)", "Nothing to do"}},
 		}},
 		{"connection refused with failed calls", func(s *Summary) {
 			s.Connectivity.ConnectFailures[CauseRefused] = 5
@@ -164,6 +172,14 @@ func TestDiagnose(t *testing.T) {
 			k := &s.Connectivity.Keepalive
 			k.Timeout, k.UnansweredCloses, k.UnansweredMax = 100*time.Millisecond, 3, 100*time.Millisecond
 		}, []wantFinding{{"keepalive_dead_peer", SeverityError, []string{"false alarm"}}}},
+		{"unanswered ping a little short of the timeout", func(s *Summary) {
+			k := &s.Connectivity.Keepalive
+			k.UnansweredCloses, k.UnansweredMax = 1, 4600*time.Millisecond // grpc-go's timer starts before the tap sees the ping
+		}, []wantFinding{{"keepalive_dead_peer", SeverityError, []string{"longest wait 4.6s"}}}},
+		{"unanswered ping well short of the timeout", func(s *Summary) {
+			k := &s.Connectivity.Keepalive
+			k.UnansweredCloses, k.UnansweredMax = 1, 4400*time.Millisecond
+		}, nil},
 		{"unanswered ping shorter than the timeout", func(s *Summary) {
 			k := &s.Connectivity.Keepalive
 			k.UnansweredCloses, k.UnansweredMax = 1, 3*time.Millisecond
@@ -180,7 +196,13 @@ func TestDiagnose(t *testing.T) {
 			at := time.Second
 			s.Connections[0].StalledAt = &at
 			s.Connectivity.FailureCauses[CauseDeadlineWhileReady] = 3
-		}, []wantFinding{{"blackhole_undetected", SeverityError, []string{"up to 35s", "Lower --keepalive-time"}}}},
+		}, []wantFinding{{"blackhole_undetected", SeverityError, []string{"nothing came back from the server",
+			"alive but stuck", "client keepalive would tell the two apart", "up to 35s", "Lower --keepalive-time"}}}},
+		{"one call on a silent connection is not enough", func(s *Summary) {
+			at := time.Second
+			s.Connections[0].StalledAt = &at
+			s.Connectivity.FailureCauses[CauseDeadlineWhileReady] = 1
+		}, nil},
 		{"slow server: deadlines while READY, calls still succeed", func(s *Summary) {
 			s.Connectivity.FailureCauses[CauseDeadlineWhileReady] = 30
 		}, nil},
@@ -378,4 +400,20 @@ func TestDiagnoseAfterReadJSON(t *testing.T) {
 	if len(s.Findings) == 0 {
 		t.Errorf("the synthetic run has no findings")
 	}
+}
+
+// A restart that refused nothing does not talk of refusals or backoff.
+func TestServerRestartCause(t *testing.T) {
+	s := healthySummary()
+	s.Connectivity.GoAways[goAwayGracefulStop] = 1
+	for _, f := range Diagnose(s) {
+		if f.ID != "server_restart" {
+			continue
+		}
+		if f.Severity != SeverityInfo || strings.Contains(f.Cause, "refused until") || strings.Contains(f.Cause, "backoff") {
+			t.Errorf("server_restart %s: %s", f.Severity, f.Cause)
+		}
+		return
+	}
+	t.Error("no server_restart finding")
 }

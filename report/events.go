@@ -65,7 +65,7 @@ type eventLog struct {
 
 	goaways   map[string]*goawayRec // by reason, once per transport
 	reconnect *hdrhistogram.Histogram
-	backoff   spreadRec // time in TRANSIENT_FAILURE before the next attempt
+	backoff   spreadRec // time in TRANSIENT_FAILURE, per stay (an outage under sticky TF)
 	pings     int64
 	acks      int64
 	rttSum    time.Duration
@@ -257,8 +257,8 @@ func (c *connLog) open(e runner.ConnEvent) {
 // latency (losing the READY transport, or starting to connect again after
 // a wait in IDLE, → READY again), time unavailable
 // (CONNECTING or TRANSIENT_FAILURE after the first READY, within the
-// measured run) and the connect backoff actually seen (time in
-// TRANSIENT_FAILURE).
+// measured run) and the time in TRANSIENT_FAILURE (one stay per outage:
+// pick_first's TRANSIENT_FAILURE is sticky).
 func (l *eventLog) state(c *connLog, e runner.ConnEvent) {
 	t := e.Time
 	if c.state == "" && c.opens > 0 && e.State != stateReady && e.State != stateTF {

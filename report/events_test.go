@@ -183,6 +183,7 @@ func TestStalledConnections(t *testing.T) {
 		{"recovered", true, nil, false},
 		{"peer reset", false, &runner.ConnEvent{Transport: 1, Time: ms(900), Kind: runner.EventClose, Err: "read: connection reset by peer"}, false},
 		{"keepalive timeout", false, &runner.ConnEvent{Transport: 1, Time: ms(900), Kind: runner.EventClose, Err: runner.ClosedByClient, Unanswered: 20 * time.Second}, false},
+		{"keepalive timeout seen a little short", false, &runner.ConnEvent{Transport: 1, Time: ms(900), Kind: runner.EventClose, Err: runner.ClosedByClient, Unanswered: 18500 * time.Millisecond}, false},
 		{"short unanswered ping", false, &runner.ConnEvent{Transport: 1, Time: ms(900), Kind: runner.EventClose, Err: runner.ClosedByClient, Unanswered: time.Millisecond}, true},
 		{"drained by the client", false, &runner.ConnEvent{Transport: 1, Time: ms(900), Kind: runner.EventClose, Err: runner.ClosedByClient}, true},
 	}

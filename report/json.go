@@ -58,7 +58,9 @@ func WriteJSON(w io.Writer, s *Summary) error {
 }
 
 // ReadJSON reads a report written by WriteJSON. It refuses input that is not
-// a report (ErrNotReport) and reports of another or newer schema (ErrSchema).
+// a report (ErrNotReport: not JSON, or without a schema, method, started_at
+// or latency histogram), reports of another or newer schema (ErrSchema), and
+// reports whose timeline runs past their duration.
 func ReadJSON(r io.Reader) (*Summary, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -71,7 +73,12 @@ func ReadJSON(r io.Reader) (*Summary, error) {
 		return nil, fmt.Errorf("%w: the input is not JSON", ErrNotReport)
 	}
 	var head struct {
-		Schema string `json:"schema"`
+		Schema    string `json:"schema"`
+		Method    string `json:"method"`
+		StartedAt string `json:"started_at"`
+		Latency   *struct {
+			HDR string `json:"hdr"`
+		} `json:"latency"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotReport, err)
@@ -79,9 +86,25 @@ func ReadJSON(r io.Reader) (*Summary, error) {
 	if err := checkSchema(head.Schema); err != nil {
 		return nil, err
 	}
+	var missing []string
+	if head.Method == "" {
+		missing = append(missing, `"method"`)
+	}
+	if head.StartedAt == "" {
+		missing = append(missing, `"started_at"`)
+	}
+	if head.Latency == nil || head.Latency.HDR == "" {
+		missing = append(missing, `"latency" histogram (with its "hdr")`)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w: it has no %s", ErrNotReport, strings.Join(missing, ", no "))
+	}
 	var s Summary
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("reading %s report: %w", Schema, err)
+	}
+	if err := checkTimeline(&s, "reading "+Schema+" report"); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }

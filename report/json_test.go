@@ -142,6 +142,12 @@ func TestReadJSONRefuses(t *testing.T) {
 		{"JSON array", `[{"schema": "grpcpulse.report/v1"}]`, ErrNotReport, ""},
 		{"bad histogram", strings.Replace(report, `"hdr": "`, `"hdr": "!!`, 1), nil, "decoding histogram"},
 		{"bad code", strings.Replace(report, `"UNAVAILABLE":`, `"NOPE":`, 1), nil, `"NOPE" is not a status code name`},
+		{"schema alone", `{"schema": "grpcpulse.report/v1"}`, ErrNotReport, `no "method", no "started_at", no "latency" histogram`},
+		{"latency without hdr", `{"schema": "grpcpulse.report/v1", "method": "m", "started_at": "2024-01-02T03:04:05Z", "latency": {"count": 0}}`,
+			ErrNotReport, `no "latency" histogram (with its "hdr")`},
+		{"no method", strings.Replace(report, `"method":`, `"methods":`, 1), ErrNotReport, `no "method"`},
+		{"timeline past the end", strings.Replace(report, `"second": 1,`, `"second": 3000000000,`, 1), nil, "point at second 3000000000, outside its duration"},
+		{"timeline before the start", strings.Replace(report, `"second": 1,`, `"second": -1,`, 1), nil, "point at second -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -54,8 +54,12 @@ type Source struct {
 //     Merge contributes its own Sources);
 //   - findings are Diagnose's on the merged report; assertions are dropped.
 //
-// Merge refuses an empty list, reports of another schema, and reports of
-// different methods or kinds. The reports are not changed.
+// Merge refuses an empty list, reports of another schema, reports of
+// different methods or kinds, reports whose runs did not overlap in time
+// (each run, from started_at to started_at + duration, must overlap
+// another's, and together they must make one span), timeline points
+// outside their report's duration, and the same run given twice. The
+// reports are not changed.
 func Merge(reports []*Summary) (*Summary, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("merge: no reports")
@@ -64,6 +68,12 @@ func Merge(reports []*Summary) (*Summary, error) {
 		if err := mergeable(reports[0], s, i); err != nil {
 			return nil, fmt.Errorf("merge: %w", err)
 		}
+	}
+	if err := sameRuns(reports); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	if err := overlapping(reports); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
 	}
 	t0 := reports[0].StartedAt.Time
 	for _, s := range reports[1:] {
@@ -216,6 +226,92 @@ func mergeable(first, s *Summary, i int) error {
 		return fmt.Errorf("report #%d is of method %s, report #1 of %s: only reports of the same method merge", i+1, s.Method, first.Method)
 	case s.Kind != first.Kind:
 		return fmt.Errorf("report #%d is of a %s method, report #1 of a %s one", i+1, s.Kind, first.Kind)
+	}
+	return checkTimeline(s, fmt.Sprintf("report #%d", i+1))
+}
+
+// checkTimeline refuses a timeline point before the start of s or after
+// its end (its duration in whole seconds + 1): a corrupt report, whose
+// merge would allocate a second for every second up to it.
+func checkTimeline(s *Summary, name string) error {
+	last := int(s.Duration/time.Second) + 1
+	for _, p := range s.Timeline {
+		if p.Second < 0 || p.Second > last {
+			return fmt.Errorf("%s: its timeline has a point at second %d, outside its duration of %s", name, p.Second, formatDuration(s.Duration))
+		}
+	}
+	return nil
+}
+
+// sameRuns refuses a run given twice: two sources (single-run reports, or
+// the sources of merged ones) with the same start, target and count.
+func sameRuns(reports []*Summary) error {
+	type run struct {
+		start  time.Time
+		target string
+		count  int64
+	}
+	seen := map[run]int{} // → the report it came from
+	for i, s := range reports {
+		mine := map[run]bool{}
+		for _, src := range sourcesOf(s) {
+			k := run{src.StartedAt.UTC(), src.Target, src.Count}
+			if j, ok := seen[k]; ok {
+				return fmt.Errorf("report #%d is the same run as report #%d (started at %s, %d calls): each run merges once",
+					i+1, j+1, src.StartedAt.UTC().Format(time.RFC3339Nano), src.Count)
+			}
+			mine[k] = true
+		}
+		for k := range mine {
+			seen[k] = i
+		}
+	}
+	return nil
+}
+
+// overlapping refuses reports whose runs were not made at the same time:
+// one whose run, from started_at to started_at + duration, overlaps no
+// other's, or groups of reports with a gap between them.
+func overlapping(reports []*Summary) error {
+	if len(reports) < 2 {
+		return nil
+	}
+	type span struct {
+		i          int
+		start, end time.Time
+	}
+	spans := make([]span, len(reports))
+	for i, s := range reports {
+		spans[i] = span{i, s.StartedAt.Time, s.StartedAt.Add(max(s.Duration, 0))}
+	}
+	overlap := func(a, b span) bool { return !a.start.After(b.end) && !b.start.After(a.end) }
+	when := func(sp span) string {
+		return fmt.Sprintf("%s to %s", sp.start.UTC().Format(time.RFC3339), sp.end.UTC().Format(time.RFC3339))
+	}
+	// Report #1 last: the first of two that do not overlap to name is the
+	// second.
+	for _, a := range append(spans[1:], spans[0]) {
+		alone := true
+		for _, b := range spans {
+			if a.i != b.i && overlap(a, b) {
+				alone = false
+				break
+			}
+		}
+		if alone {
+			return fmt.Errorf("report #%d ran from %s, at no time another report ran: only reports of runs made at the same time merge",
+				a.i+1, when(a))
+		}
+	}
+	// Each overlaps another, but they may still make separate groups.
+	slices.SortStableFunc(spans, func(a, b span) int { return a.start.Compare(b.start) })
+	end := spans[0].end
+	for k, b := range spans[1:] {
+		if b.start.After(end) {
+			return fmt.Errorf("report #%d ran from %s, after report #%d and those run with it had ended: only reports of runs made at the same time merge",
+				b.i+1, when(b), spans[k].i+1)
+		}
+		end = latestTime(end, b.end)
 	}
 	return nil
 }

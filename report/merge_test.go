@@ -214,7 +214,9 @@ func TestMergeRate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := Merge([]*Summary{a, startedLater(a, tt.skew)})
+			b := startedLater(a, tt.skew)
+			b.Target = "other" // another machine's run (the same one twice is refused)
+			m, err := Merge([]*Summary{a, b})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -234,7 +236,8 @@ func TestMergeRate(t *testing.T) {
 
 func TestMergeTimeline(t *testing.T) {
 	mk := func(start time.Duration, points ...Point) *Summary {
-		return &Summary{Schema: Schema, Method: "m", Kind: runner.Unary, StartedAt: Timestamp{t0.Add(start)}, Timeline: points}
+		return &Summary{Schema: Schema, Method: "m", Kind: runner.Unary, StartedAt: Timestamp{t0.Add(start)},
+			Duration: time.Duration(len(points)) * time.Second, Timeline: points}
 	}
 	a := mk(0,
 		Point{Second: 0, Count: 10, Errors: 1, P50: 1 * time.Millisecond, P99: 5 * time.Millisecond, Max: 6 * time.Millisecond},
@@ -257,6 +260,27 @@ func TestMergeTimeline(t *testing.T) {
 	}
 }
 
+// corruptTimeline is a copy of s whose last timeline point is at second.
+func corruptTimeline(s *Summary, second int) *Summary {
+	c := *s
+	c.Timeline = slices.Clone(s.Timeline)
+	c.Timeline[len(c.Timeline)-1].Second = second
+	return &c
+}
+
+// A merged report given again with one of its sources is the same run twice.
+func TestMergeRefusesMergedWithItsSource(t *testing.T) {
+	r, meta := syntheticRun(runner.Unary)
+	a := Summarize(r, meta)
+	ab, err := Merge([]*Summary{a, startedLater(a, time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Merge([]*Summary{ab, a}); err == nil || !strings.Contains(err.Error(), "report #2 is the same run as report #1") {
+		t.Errorf("Merge(merged, its source) = %v", err)
+	}
+}
+
 func TestMergeRefuses(t *testing.T) {
 	r, meta := syntheticRun(runner.Unary)
 	a := Summarize(r, meta)
@@ -276,6 +300,13 @@ func TestMergeRefuses(t *testing.T) {
 		{"method", []*Summary{a, &other}, "report #2 is of method grpcpulse.test.v1.Pulse/Other, report #1 of grpcpulse.test.v1.Pulse/Unary"},
 		{"kind", []*Summary{a, &kind}, "report #2 is of a bidi method"},
 		{"schema", []*Summary{a, &schema}, "grpcpulse.report/v2"},
+		{"same run twice", []*Summary{a, startedLater(a, time.Second), jsonRoundTrip(t, a)}, "report #3 is the same run as report #1"},
+		{"a year apart", []*Summary{a, startedLater(a, -365*24*time.Hour)}, "report #2 ran from"},
+		{"one run alone", []*Summary{a, startedLater(a, time.Second), startedLater(a, time.Hour)}, "report #3 ran from"},
+		{"two groups", []*Summary{a, startedLater(a, time.Second), startedLater(a, time.Hour), startedLater(a, time.Hour+time.Second)},
+			"report #3 ran from"},
+		{"timeline past the end", []*Summary{a, corruptTimeline(startedLater(a, time.Second), 3_000_000_000)},
+			"report #2: its timeline has a point at second 3000000000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

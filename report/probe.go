@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,10 +111,20 @@ func probeChecks(p *Probe, asked time.Duration) []Check {
 	}
 
 	kt := p.Options.Keepalive.Effective()
-	checks = append(checks, keepaliveCheck("keepalive_stream", "on an open stream", conn(runner.ProbeStream), kt, d,
-		p.Result.Stream == "", p.Result.StreamErr))
+	// A grpc-go server counts a strike for each ping sooner than it allows
+	// (the first ping never strikes) and ends the connection at the third.
+	// On an idle connection (no stream, and no PermitWithoutStream on the
+	// server: a 2h minimum) that is the 4th ping; on the open stream, 3
+	// answered pings are taken as enough.
+	streamWhy, idleWhy := "a server that refuses early pings ends the connection only at the third",
+		"a grpc-go server without PermitWithoutStream ends an idle connection at its 4th ping (the first never strikes)"
+	if p.Result.Stream == "" {
+		streamWhy = p.Result.StreamErr
+	}
+	checks = append(checks, keepaliveCheck("keepalive_stream", "on an open stream", conn(runner.ProbeStream), kt, d, 3,
+		p.Result.Stream == "", streamWhy))
 	if p.Options.Keepalive.PermitWithoutStream {
-		checks = append(checks, keepaliveCheck("keepalive_idle", "on an idle connection", conn(runner.ProbeIdle), kt, d, false, ""))
+		checks = append(checks, keepaliveCheck("keepalive_idle", "on an idle connection", conn(runner.ProbeIdle), kt, d, 4, false, idleWhy))
 	} else {
 		checks = append(checks, Check{"keepalive_idle", CheckSkipped, "Keepalive pings on an idle connection",
 			"not tested: add --keepalive-permit-without-stream to ping connections without calls"})
@@ -132,6 +143,10 @@ func probeChecks(p *Probe, asked time.Duration) []Check {
 		checks = append(checks, Check{"idle_close", CheckSeen,
 			"An idle connection was closed without GOAWAY after ~" + life,
 			"a middlebox idle timeout (an L4 load balancer, NAT or firewall) or a server dropping idle connections; keepalive pings below that time keep connections open"})
+	case len(otherCloses(idle)) > 0:
+		checks = append(checks, Check{"idle_close", CheckNotSeen,
+			"The idle connection was closed by something else (" + strings.Join(otherCloses(idle), ", ") + ") within " + d + ", so no idle limit was seen",
+			"see the diagnosis below for what closed it; an idle limit cannot be ruled out until the idle connection stays open longer than it"})
 	default:
 		checks = append(checks, Check{"idle_close", CheckNotSeen, "No idle connection was closed within " + d,
 			"a longer idle limit (AWS NLB: 350s, Azure LB: 4m) cannot be ruled out: run again with --duration above it"})
@@ -149,6 +164,8 @@ func probeChecks(p *Probe, asked time.Duration) []Check {
 			"a MaxConnectionAge longer than the probe cannot be ruled out"})
 	}
 
+	checks = append(checks, streamCutCheck(p, conn(runner.ProbeStream), d))
+
 	if rl := p.Connectivity.ReconnectLatency; rl != nil && rl.Count > 0 {
 		checks = append(checks, Check{"reconnect", CheckSeen,
 			fmt.Sprintf("Reconnects took p50 %s, max %s (%d)", formatDuration(rl.P50), formatDuration(rl.Max), rl.Count), ""})
@@ -165,8 +182,11 @@ func probeChecks(p *Probe, asked time.Duration) []Check {
 }
 
 // keepaliveCheck says whether the server accepted the keepalive pings of
-// one probe connection.
-func keepaliveCheck(id, where string, c Connection, every time.Duration, d string, skip bool, why string) Check {
+// one probe connection: it did if need pings were sent and answered, need
+// being the ping at which a server that refuses them would have ended the
+// connection (why says so, for the hint when fewer were seen; when skip,
+// why says why the check was skipped).
+func keepaliveCheck(id, where string, c Connection, every time.Duration, d string, need int64, skip bool, why string) Check {
 	title := "Keepalive pings " + where
 	switch {
 	case every == 0:
@@ -177,12 +197,81 @@ func keepaliveCheck(id, where string, c Connection, every time.Duration, d strin
 		return Check{id, CheckFail, fmt.Sprintf("The server rejects keepalive pings every %s %s (GOAWAY too_many_pings)", formatDuration(every), where),
 			"see the diagnosis below for the safe setting"}
 	}
-	pings := c.EventCounts[runner.EventPing]
-	if pings >= 3 { // a grpc-go server strikes from the second early ping and ends the connection at the third
-		return Check{id, CheckPass, fmt.Sprintf("The server accepts keepalive pings every %s %s (%d pings in %s)", formatDuration(every), where, pings, d), ""}
+	pings, acks := c.EventCounts[runner.EventPing], c.EventCounts[runner.EventPingAck]
+	if pings >= need && acks >= need {
+		return Check{id, CheckPass, fmt.Sprintf("The server accepts keepalive pings every %s %s (%d pings, %d answered, in %s)",
+			formatDuration(every), where, pings, acks, d), ""}
 	}
-	return Check{id, CheckNotSeen, fmt.Sprintf("Too few keepalive pings %s to tell (%d in %s)", where, pings, d),
-		fmt.Sprintf("a server refuses early pings only at the third: run with --duration of at least %s", formatDuration(4*every))}
+	return Check{id, CheckNotSeen, fmt.Sprintf("Too few keepalive pings %s to tell (%d sent, %d answered, in %s)", where, pings, acks, d),
+		fmt.Sprintf("%s: run with --duration of at least %s", why,
+			formatDuration(every*time.Duration(2*need+1)/2))}
+}
+
+// otherCloses names what closed c other than an idle limit: GOAWAYs of
+// other reasons, and closes by the client (a keepalive timeout) or the
+// kernel. Sorted; empty when nothing did.
+func otherCloses(c Connection) []string {
+	var out []string
+	for reason, n := range c.GoAways {
+		if reason != "NO_ERROR max_idle" && n > 0 {
+			out = append(out, "GOAWAY "+reason)
+		}
+	}
+	for reason, n := range c.Closes {
+		if label, ok := closeLabels[reason]; ok && n > 0 && reason != closePeerEOF && reason != closePeerReset && reason != closeTimedOut {
+			out = append(out, label)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// streamCutCheck says whether the server cut the held stream at
+// MaxConnectionAge + grace: a stream end citing max_age, or a GOAWAY
+// max_age on the stream connection with the stream ending.
+func streamCutCheck(p *Probe, c Connection, d string) Check {
+	cited := ""
+	for _, e := range p.Result.StreamEnds {
+		if strings.Contains(e, "max_age") {
+			cited = e
+			break
+		}
+	}
+	if cited == "" && (c.GoAways["NO_ERROR max_age"] == 0 || len(p.Result.StreamEnds) == 0) {
+		return Check{"stream_cut", CheckNotSeen, "No stream was cut within " + d,
+			"a MaxConnectionAge + grace longer than the probe cannot be ruled out"}
+	}
+	detail := "the held stream ended"
+	if cited != "" {
+		detail += ": " + cited
+	}
+	if life, ok := agedTransportLife(c); ok {
+		return Check{"stream_cut", CheckSeen, "The server cuts streams after ~" + formatDuration(life) + " (MaxConnectionAge + grace)", detail}
+	}
+	return Check{"stream_cut", CheckSeen, "The server cuts streams after ~" + goAwaySpread(p, "NO_ERROR max_age", false) +
+		" (MaxConnectionAge) plus its grace", detail + "; the GOAWAY came at that age, and the stream was cut when the grace that follows ran out"}
+}
+
+// agedTransportLife is how long the first transport of c that got GOAWAY
+// max_age lived, open to close: the held stream's lifetime, as the stream
+// is opened as soon as the transport is. ok is false when its open or its
+// close is not among the kept events.
+func agedTransportLife(c Connection) (time.Duration, bool) {
+	opened := map[int]time.Duration{}
+	aged := map[int]bool{}
+	for _, e := range c.Events {
+		switch {
+		case e.Kind == runner.EventOpen:
+			opened[e.Transport] = e.At
+		case e.Kind == runner.EventGoAway && e.Code == "NO_ERROR" && e.Debug == "max_age":
+			aged[e.Transport] = true
+		case e.Kind == runner.EventClose && aged[e.Transport]:
+			if at, ok := opened[e.Transport]; ok {
+				return e.At - at, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // goAwaySpread is the typical age (or idle time) at GOAWAYs of a reason.

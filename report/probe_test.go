@@ -28,7 +28,7 @@ func TestProbeChecks(t *testing.T) {
 			Result:       runner.ProbeResult{Stream: "/grpc.health.v1.Health/Watch", BusyCalls: 60, Handshake: runner.HandshakeTimes{TCP: time.Millisecond, HTTP2: time.Millisecond}},
 			Connectivity: &Connectivity{GoAwayTiming: map[string]GoAwayTiming{}},
 			Connections: []Connection{
-				{Index: runner.ProbeStream, EventCounts: map[runner.EventKind]int64{runner.EventPing: 6}},
+				{Index: runner.ProbeStream, EventCounts: map[runner.EventKind]int64{runner.EventPing: 6, runner.EventPingAck: 6}},
 				{Index: runner.ProbeIdle}, {Index: runner.ProbeBusy}},
 		}
 	}
@@ -39,7 +39,12 @@ func TestProbeChecks(t *testing.T) {
 		want   CheckResult
 		title  string
 	}{
-		{"healthy: pings accepted", nil, "keepalive_stream", CheckPass, "accepts keepalive pings every 10s on an open stream (6 pings"},
+		{"healthy: pings accepted", nil, "keepalive_stream", CheckPass, "accepts keepalive pings every 10s on an open stream (6 pings, 6 answered"},
+		{"three pings on the stream are enough", func(p *Probe) {
+			p.Connections[0].EventCounts = map[runner.EventKind]int64{runner.EventPing: 3, runner.EventPingAck: 3}
+		}, "keepalive_stream", CheckPass, "(3 pings, 3 answered"},
+		{"pings not answered", func(p *Probe) { p.Connections[0].EventCounts[runner.EventPingAck] = 2 }, "keepalive_stream", CheckNotSeen,
+			"Too few keepalive pings on an open stream to tell (6 sent, 2 answered"},
 		{"healthy: set-up timed", nil, "connect", CheckPass, "TCP 1ms · HTTP/2 preface 1ms"},
 		{"too few pings", func(p *Probe) { p.Connections[0].EventCounts[runner.EventPing] = 2 }, "keepalive_stream", CheckNotSeen, "Too few keepalive pings"},
 		{"pings rejected", func(p *Probe) {
@@ -50,8 +55,20 @@ func TestProbeChecks(t *testing.T) {
 		{"idle pings not asked", nil, "keepalive_idle", CheckSkipped, ""},
 		{"idle pings asked", func(p *Probe) {
 			p.Options.Keepalive.PermitWithoutStream = true
-			p.Connections[1].EventCounts = map[runner.EventKind]int64{runner.EventPing: 5}
+			p.Connections[1].EventCounts = map[runner.EventKind]int64{runner.EventPing: 5, runner.EventPingAck: 5}
 		}, "keepalive_idle", CheckPass, "on an idle connection"},
+		{"idle pings: 3 are not enough", func(p *Probe) {
+			p.Options.Keepalive.PermitWithoutStream = true
+			p.Connections[1].EventCounts = map[runner.EventKind]int64{runner.EventPing: 3, runner.EventPingAck: 3}
+		}, "keepalive_idle", CheckNotSeen, "Too few keepalive pings on an idle connection to tell (3 sent, 3 answered"},
+		{"idle pings: 4 without their acks are not enough", func(p *Probe) {
+			p.Options.Keepalive.PermitWithoutStream = true
+			p.Connections[1].EventCounts = map[runner.EventKind]int64{runner.EventPing: 4, runner.EventPingAck: 3}
+		}, "keepalive_idle", CheckNotSeen, "Too few keepalive pings"},
+		{"idle pings: 4 answered", func(p *Probe) {
+			p.Options.Keepalive.PermitWithoutStream = true
+			p.Connections[1].EventCounts = map[runner.EventKind]int64{runner.EventPing: 4, runner.EventPingAck: 4}
+		}, "keepalive_idle", CheckPass, "(4 pings, 4 answered"},
 		{"idle close not seen", nil, "idle_close", CheckNotSeen, "No idle connection was closed within 1m"},
 		{"idle close by GOAWAY", func(p *Probe) {
 			p.Connections[1].GoAways = map[string]int64{"NO_ERROR max_idle": 3}
@@ -61,6 +78,32 @@ func TestProbeChecks(t *testing.T) {
 			p.Connections[1].Closes = map[string]int64{"peer_reset": 1}
 			p.Connections[1].Lifetime = &Spread{Min: 350 * time.Second}
 		}, "idle_close", CheckSeen, "closed without GOAWAY after ~5m50s"},
+		{"idle connection closed by too_many_pings", func(p *Probe) {
+			p.Connections[1].GoAways = map[string]int64{"ENHANCE_YOUR_CALM too_many_pings": 1}
+			p.Connections[1].Closes = map[string]int64{"after_goaway": 1}
+		}, "idle_close", CheckNotSeen, "The idle connection was closed by something else (GOAWAY ENHANCE_YOUR_CALM too_many_pings) within 1m"},
+		{"idle connection closed by a keepalive timeout", func(p *Probe) {
+			p.Connections[1].Closes = map[string]int64{"client_ping_unanswered": 1}
+		}, "idle_close", CheckNotSeen, "closed by something else (ping unanswered)"},
+		{"stream not cut", nil, "stream_cut", CheckNotSeen, "No stream was cut within 1m"},
+		{"stream cut, lifetime from the events", func(p *Probe) {
+			p.Result.StreamEnds = []string{`rpc error: code = Unavailable desc = closing transport due to: connection error: desc = "error reading from server: EOF", received prior goaway: code: NO_ERROR, debug data: "max_age"`}
+			p.Connections[0].GoAways = map[string]int64{"NO_ERROR max_age": 1}
+			p.Connections[0].Events = []Event{
+				{At: -time.Millisecond, ConnEvent: runner.ConnEvent{Kind: runner.EventOpen, Transport: 1}},
+				{At: 30 * time.Second, ConnEvent: runner.ConnEvent{Kind: runner.EventGoAway, Transport: 1, Code: "NO_ERROR", Debug: "max_age"}},
+				{At: 40*time.Second - time.Millisecond, ConnEvent: runner.ConnEvent{Kind: runner.EventClose, Transport: 1}},
+			}
+			p.Connectivity.GoAwayTiming["NO_ERROR max_age"] = GoAwayTiming{Age: Spread{Mean: 30 * time.Second}}
+		}, "stream_cut", CheckSeen, "cuts streams after ~40s (MaxConnectionAge + grace)"},
+		{"stream cut, no close seen", func(p *Probe) {
+			p.Result.StreamEnds = []string{"rpc error: code = Unavailable desc = the connection is draining"}
+			p.Connections[0].GoAways = map[string]int64{"NO_ERROR max_age": 1}
+			p.Connectivity.GoAwayTiming["NO_ERROR max_age"] = GoAwayTiming{Age: Spread{Mean: 30 * time.Second}}
+		}, "stream_cut", CheckSeen, "cuts streams after ~30s (MaxConnectionAge) plus its grace"},
+		{"max_age on the stream connection, the stream lived on", func(p *Probe) {
+			p.Connections[0].GoAways = map[string]int64{"NO_ERROR max_age": 1}
+		}, "stream_cut", CheckNotSeen, ""},
 		{"age not seen", nil, "max_age", CheckNotSeen, ""},
 		{"age seen", func(p *Probe) {
 			p.Connections[2].GoAways = map[string]int64{"NO_ERROR max_age": 1}
@@ -85,6 +128,21 @@ func TestProbeChecks(t *testing.T) {
 }
 
 // The probe report renders and writes JSON a script can read.
+// The hint says how long a probe would have seen enough pings.
+func TestKeepaliveCheckHint(t *testing.T) {
+	t.Parallel()
+	few := Connection{EventCounts: map[runner.EventKind]int64{runner.EventPing: 1, runner.EventPingAck: 1}}
+	for _, tt := range []struct {
+		need int64
+		want string
+	}{{4, "at least 45s"}, {3, "at least 35s"}} {
+		c := keepaliveCheck("k", "here", few, 10*time.Second, "10s", tt.need, false, "why")
+		if c.Result != CheckNotSeen || !strings.Contains(c.Detail, tt.want) {
+			t.Errorf("need %d: %s %q, want not seen with %q", tt.need, c.Result, c.Detail, tt.want)
+		}
+	}
+}
+
 func TestProbeReport(t *testing.T) {
 	t.Parallel()
 	r := newTestRecorder(runner.Unary, 1)
@@ -111,7 +169,7 @@ func TestProbeReport(t *testing.T) {
 		Schema string  `json:"schema"`
 		Checks []Check `json:"checks"`
 	}
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Schema != ProbeSchema || len(back.Checks) != 7 {
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Schema != ProbeSchema || len(back.Checks) != 8 {
 		t.Errorf("JSON: schema %q, %d checks, %v", back.Schema, len(back.Checks), err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/grpcpulse/grpcpulse/runner"
 )
@@ -97,7 +98,7 @@ func TestNoSecretInReports(t *testing.T) {
 		Redact:         []string{"X-Custom"},
 	}
 	s := Summarize(r, meta)
-	m, err := Merge([]*Summary{s, jsonRoundTrip(t, s)})
+	m, err := Merge([]*Summary{s, startedLater(jsonRoundTrip(t, s), time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}

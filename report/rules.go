@@ -82,7 +82,7 @@ func tooManyPings(d *diagnosis) []Finding {
 // answering.
 func keepaliveDeadPeer(d *diagnosis) []Finding {
 	k := d.c.Keepalive
-	pingTimeouts := k.UnansweredCloses > 0 && k.Timeout > 0 && k.UnansweredMax >= k.Timeout
+	pingTimeouts := k.UnansweredCloses > 0 && pingTimedOut(k.UnansweredMax, k.Timeout)
 	fk, ft := d.failed(CauseKeepaliveTimeout), d.failed(CauseTCPUserTimeout)
 	timedOut := d.c.Closes[closeTimedOut]
 	if !pingTimeouts && fk == 0 && ft == 0 && timedOut == 0 {
@@ -124,8 +124,10 @@ func keepaliveDeadPeer(d *diagnosis) []Finding {
 	return []Finding{f}
 }
 
-// blackholeUndetected: calls timed out on READY connections that went
-// silent, and nothing noticed.
+// blackholeUndetected: calls timed out on READY connections on which
+// nothing at all came back from the server since they started (the runner
+// sets CallStats.Ready only then), and nothing noticed. It takes at least
+// two such calls.
 func blackholeUndetected(d *diagnosis) []Finding {
 	var stalled []string
 	first := time.Duration(-1)
@@ -141,22 +143,26 @@ func blackholeUndetected(d *diagnosis) []Finding {
 			first, firstConn = *c.StalledAt, c.Index
 		}
 	}
-	if len(stalled) == 0 {
+	calls := d.failed(CauseDeadlineWhileReady)
+	if len(stalled) == 0 || calls < 2 {
 		return nil
 	}
 	k := d.c.Keepalive
-	ev := addCount(nil, "calls that missed their deadline on a READY connection", d.failed(CauseDeadlineWhileReady))
+	ev := addCount(nil, "calls that missed their deadline on a READY connection with nothing back from the server", calls)
 	ev = append(ev, Evidence{"connections that went silent", strings.Join(stalled, ", ")})
 	if t := d.s.Options.Call.Timeout; t > 0 {
 		ev = append(ev, Evidence{"call deadline", formatDuration(t)})
 	}
 	ev = append(ev, d.keepaliveEvidence()...)
 	f := Finding{ID: "blackhole_undetected", Severity: SeverityError, Evidence: ev,
-		Title: "Calls timed out on READY connections and nothing noticed: probably a silent blackhole",
+		Title: "RPCs missed their deadline on a READY connection on which nothing came back from the server: a silent " +
+			"blackhole, or a server that is alive but stuck; client keepalive would tell the two apart",
 		Cause: fmt.Sprintf("From %s on, calls on connection #%d missed their deadline while grpc-go still showed the "+
-			"connection READY; none succeeded afterwards and no transport closed: packets stopped flowing with no FIN or "+
-			"RST. That is how a load balancer, NAT or firewall that silently dropped the flow behaves (GCP VPC conntrack "+
-			"after 10m idle, Cloud NAT 20m, Azure LB 4m), or a server that froze.", relTime(first), firstConn)}
+			"connection READY, and nothing at all (no frame for any call) came back from the server on it while they "+
+			"waited; none succeeded afterwards and no transport closed. Either packets stopped flowing with no FIN or "+
+			"RST, as when a load balancer, NAT or firewall silently drops the flow (GCP VPC conntrack after 10m idle, "+
+			"Cloud NAT 20m, Azure LB 4m), or the server is up but stuck and answers nothing. A keepalive ping tells "+
+			"them apart: a stuck server's HTTP/2 layer still answers it, a blackhole does not.", relTime(first), firstConn)}
 	if !d.keepaliveOn() {
 		f.Cause += " Without keepalive grpc-go notices only when the kernel gives up: about 15 minutes with " +
 			"unacknowledged data, never on an idle connection."

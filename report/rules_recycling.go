@@ -15,11 +15,15 @@ import (
 // (GracefulStop).
 
 // serverRestart: the server stopped gracefully, and the client reconnected.
+// A warning when calls failed or connections were refused; otherwise (the
+// client reconnected at once, or round_robin sent the calls elsewhere)
+// information.
 func serverRestart(d *diagnosis) []Finding {
 	n := d.c.GoAways[goAwayGracefulStop]
 	if n == 0 {
 		return nil
 	}
+	refused := d.c.ConnectFailures[CauseRefused] + d.failed(CauseRefused)
 	ev := []Evidence{{"GOAWAYs graceful_stop", fmt.Sprint(n)}}
 	ev = addCount(ev, "refused connection attempts", d.c.ConnectFailures[CauseRefused])
 	ev = addCount(ev, "calls failed: refused", d.failed(CauseRefused))
@@ -33,17 +37,34 @@ func serverRestart(d *diagnosis) []Finding {
 	if h := d.c.ReconnectLatency; h != nil && h.Count > 0 {
 		title += fmt.Sprintf("; connections were back after %s (longest %s)", formatDuration(h.P50), formatDuration(h.Max))
 	}
-	return []Finding{{ID: "server_restart", Severity: SeverityWarn, Title: title, Evidence: ev,
-		Cause: "The server called GracefulStop: a deploy, a restart or a scale-in. Calls in flight could finish; new " +
-			"connections were refused until a server listened again, and grpc-go then waited out its connect backoff " +
-			"before the next attempt, so reconnecting takes the outage plus up to one backoff wait.",
+	cause := "The server called GracefulStop: a deploy, a restart or a scale-in. Calls in flight could finish."
+	if refused > 0 {
+		cause += " New connections were refused until a server listened again."
+	}
+	if d.c.Backoff.Count > 0 {
+		cause += " While no connection could be made, the channel stayed in TRANSIENT_FAILURE and grpc-go retried " +
+			"with its connect backoff, so reconnecting takes the outage plus up to one backoff wait."
+	}
+	f := Finding{ID: "server_restart", Severity: SeverityWarn, Title: title, Evidence: ev, Cause: cause,
 		Fix: "For rolling deploys, take the instance out of rotation before stopping it (fail readiness, then a preStop " +
 			"sleep longer than endpoint propagation) and keep it serving until drained. On the client, let calls ride " +
 			"over the gap: a retry policy on UNAVAILABLE for idempotent methods, or --wait-for-ready. If reconnecting " +
-			"quickly matters, lower --backoff-max (or call ResetConnectBackoff when you know the server is back)."}}
+			"quickly matters, lower --backoff-max (or call ResetConnectBackoff when you know the server is back)."}
+	if refused == 0 && d.s.Errors == 0 {
+		f.Severity = SeverityInfo
+		f.Title += "; no call failed"
+		f.Cause += " No call failed and no connection attempt was refused: the client reconnected at once, or its " +
+			"calls went to other backends (round_robin) meanwhile."
+		f.Fix = "Nothing to do: the restart cost no call. For rolling deploys, keep taking instances out of rotation " +
+			"before stopping them (fail readiness, then a preStop sleep longer than endpoint propagation)."
+	}
+	return []Finding{f}
 }
 
-// backoffEvidence compares the connect backoff seen with the one configured.
+// backoffEvidence is the time pool connections spent in TRANSIENT_FAILURE
+// and the connect backoff configured, side by side but not compared: grpc-go's
+// pick_first stays in TRANSIENT_FAILURE for a whole outage (sticky TF), so
+// one stay is an outage, not one backoff wait.
 func (d *diagnosis) backoffEvidence() []Evidence {
 	if d.c.Backoff.Count == 0 {
 		return nil
@@ -56,7 +77,8 @@ func (d *diagnosis) backoffEvidence() []Evidence {
 	base, mult := cmp.Or(b.Base, def.BaseDelay), cmp.Or(b.Multiplier, def.Multiplier)
 	maxDelay, jitter := cmp.Or(b.Max, max(def.MaxDelay, base)), b.Jitter
 	return []Evidence{
-		{"backoff seen", fmt.Sprintf("%s over %s", spreadText(d.c.Backoff), plural(int(d.c.Backoff.Count), "wait"))},
+		{"time in TRANSIENT_FAILURE", spreadText(d.c.Backoff)},
+		{"outages (connection failures seen)", fmt.Sprint(d.c.Backoff.Count)},
 		{"backoff configured", fmt.Sprintf("%s first, ×%g each, at most %s, ±%g%%",
 			formatDuration(base), mult, formatDuration(maxDelay), jitter*100)},
 	}
