@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
@@ -64,12 +62,7 @@ func exitCode(t *testing.T, c *exec.Cmd) int {
 // startedServer is a test server that says when it has seen n Unary calls.
 func startedServer(t *testing.T, n int64) (*testserver.Server, <-chan struct{}) {
 	seen := make(chan struct{})
-	var calls atomic.Int64
-	srv := testserver.Start(t, testserver.WithCallHook(func(method string, _ metadata.MD) {
-		if method == "/grpcpulse.test.v1.Pulse/Unary" && calls.Add(1) == n {
-			close(seen)
-		}
-	}))
+	srv := testserver.Start(t, testserver.AfterCalls(n, func(*testserver.Server) { close(seen) }))
 	return srv, seen
 }
 

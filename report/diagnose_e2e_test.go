@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/keepalive"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/grpcpulse/grpcpulse/internal/faultproxy"
@@ -154,11 +153,7 @@ func TestDiagnoseIdleClosed(t *testing.T) {
 func TestDiagnoseKeepaliveDeadPeer(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	proxy, err := faultproxy.New(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
+	proxy := faultproxy.Start(t, srv.Addr())
 	time.AfterFunc(150*time.Millisecond, func() { proxy.SetMode(faultproxy.Blackhole) })
 	s := load(t, proxy.Addr(), "Bidi", "", func(o *runner.Options) {
 		o.Load.Duration = 900 * time.Millisecond
@@ -173,17 +168,8 @@ func TestDiagnoseKeepaliveDeadPeer(t *testing.T) {
 func TestDiagnoseBlackholeUndetected(t *testing.T) {
 	t.Parallel()
 	var proxy atomic.Pointer[faultproxy.Proxy]
-	var arrived atomic.Int64
-	srv := testserver.Start(t, testserver.WithCallHook(func(string, metadata.MD) {
-		if arrived.Add(1) == 20 {
-			proxy.Load().SetMode(faultproxy.Blackhole)
-		}
-	}))
-	p, err := faultproxy.New(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	srv := testserver.Start(t, testserver.AfterCalls(20, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
+	p := faultproxy.Start(t, srv.Addr())
 	proxy.Store(p)
 	s := load(t, p.Addr(), "Unary", "", func(o *runner.Options) {
 		o.Load.Duration = 500 * time.Millisecond
@@ -198,13 +184,8 @@ func TestDiagnoseBlackholeUndetected(t *testing.T) {
 
 func TestDiagnoseServerRestartAndRefused(t *testing.T) {
 	t.Parallel()
-	var srv *testserver.Server
-	var arrived atomic.Int64
-	srv = testserver.Start(t, testserver.WithCallHook(func(string, metadata.MD) {
-		if arrived.Add(1) == 50 {
-			go srv.GracefulStop() // and nothing comes back: reconnects are refused
-		}
-	}))
+	// Stopped gracefully at the 50th call, and nothing comes back: reconnects are refused.
+	srv := testserver.Start(t, testserver.AfterCalls(50, func(s *testserver.Server) { go s.GracefulStop() }))
 	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
 		o.Load.Duration = 500 * time.Millisecond
 		o.Target.Backoff = runner.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
@@ -218,11 +199,7 @@ func TestDiagnoseServerRestartAndRefused(t *testing.T) {
 func TestDiagnosePeerClosedWithoutGoAway(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	proxy, err := faultproxy.New(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
+	proxy := faultproxy.Start(t, srv.Addr())
 	time.AfterFunc(150*time.Millisecond, proxy.Reset)
 	s := load(t, proxy.Addr(), "Unary", "", func(o *runner.Options) {
 		o.Load.Duration = 400 * time.Millisecond
@@ -236,11 +213,7 @@ func TestDiagnoseProtocolMismatchOnReconnect(t *testing.T) {
 	srv := testserver.Start(t)
 	web := httptest.NewServer(http.NotFoundHandler())
 	defer web.Close()
-	proxy, err := faultproxy.New(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
+	proxy := faultproxy.Start(t, srv.Addr())
 	// Mid-run the address starts answering with an HTTP/1 server.
 	time.AfterFunc(150*time.Millisecond, func() { proxy.SetUpstream(web.Listener.Addr().String()); proxy.Reset() })
 	s := load(t, proxy.Addr(), "Unary", "", func(o *runner.Options) {

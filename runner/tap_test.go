@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/grpcpulse/grpcpulse/internal/faultproxy"
@@ -203,11 +202,7 @@ func TestWatchState(t *testing.T) {
 func TestTapKeepaliveDetectsBlackhole(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	proxy, err := faultproxy.New(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
+	proxy := faultproxy.Start(t, srv.Addr())
 	ev := newEvents()
 	cc := tappedConn(t, proxy.Addr(), ev.add, grpc.WithKeepaliveParams(keepalive.ClientParameters{
 		Time: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}))
@@ -233,17 +228,8 @@ func TestTapKeepaliveDetectsBlackhole(t *testing.T) {
 func TestRunBlackholeWithoutKeepalive(t *testing.T) {
 	t.Parallel()
 	var proxy atomic.Pointer[faultproxy.Proxy]
-	var arrived atomic.Int64
-	srv := testserver.Start(t, testserver.WithCallHook(func(string, metadata.MD) {
-		if arrived.Add(1) == 20 {
-			proxy.Load().SetMode(faultproxy.Blackhole)
-		}
-	}))
-	p, err := faultproxy.New(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	srv := testserver.Start(t, testserver.AfterCalls(20, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
+	p := faultproxy.Start(t, srv.Addr())
 	proxy.Store(p)
 	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
 		o.Target.Addr = p.Addr()

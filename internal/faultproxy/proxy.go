@@ -50,6 +50,25 @@ func New(upstream string) (*Proxy, error) {
 	return p, nil
 }
 
+// TB is the part of testing.TB that Start needs.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
+// Start is New for tests: it fails the test on error and closes the proxy
+// when the test ends.
+func Start(t TB, upstream string) *Proxy {
+	t.Helper()
+	p, err := New(upstream)
+	if err != nil {
+		t.Fatalf("start fault proxy: %v", err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
 // Addr is where clients connect.
 func (p *Proxy) Addr() string { return p.listener.Addr().String() }
 

@@ -25,7 +25,14 @@ type config struct {
 	certs         *Certs
 	clientAuth    bool
 	serverOptions []grpc.ServerOption
-	onCall        func(fullMethod string, md metadata.MD)
+	onCall        []func(fullMethod string, md metadata.MD)
+	after         []afterCalls
+}
+
+// afterCalls is an AfterCalls option: f, run at the nth Pulse call.
+type afterCalls struct {
+	n int64
+	f func(*Server)
 }
 
 // Option configures a Server.
@@ -72,7 +79,15 @@ func WithMaxConcurrentStreams(n uint32) Option {
 // before the handler runs. Tests use it to see what reached the server and
 // to act at a known point of a call.
 func WithCallHook(hook func(fullMethod string, md metadata.MD)) Option {
-	return func(c *config) { c.onCall = hook }
+	return func(c *config) { c.onCall = append(c.onCall, hook) }
+}
+
+// AfterCalls runs f once, when the nth call of the Pulse service arrives,
+// before that call's handler runs (so a Pause there holds that call too).
+// f runs on the call's goroutine: what must not wait for the call (Stop,
+// GracefulStop) belongs in a goroutine of its own.
+func AfterCalls(n int64, f func(s *Server)) Option {
+	return func(c *config) { c.after = append(c.after, afterCalls{n, f}) }
 }
 
 // WithServerOptions passes any other grpc.ServerOption through.

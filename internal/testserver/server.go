@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -35,16 +37,30 @@ func New(opts ...Option) (*Server, error) {
 		o(&cfg)
 	}
 	serverOpts := append([]grpc.ServerOption(nil), cfg.serverOptions...)
-	if hook := cfg.onCall; hook != nil {
+	var s *Server // the hooks below run only once it is set
+	hooks := cfg.onCall
+	for _, a := range cfg.after {
+		var count atomic.Int64
+		hooks = append(hooks, func(method string, _ metadata.MD) {
+			if strings.HasPrefix(method, "/"+pulsepb.Pulse_ServiceDesc.ServiceName+"/") && count.Add(1) == a.n {
+				a.f(s)
+			}
+		})
+	}
+	if len(hooks) > 0 {
+		run := func(method string, ctx context.Context) {
+			md, _ := metadata.FromIncomingContext(ctx)
+			for _, h := range hooks {
+				h(method, md)
+			}
+		}
 		serverOpts = append(serverOpts,
 			grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-				md, _ := metadata.FromIncomingContext(ctx)
-				hook(info.FullMethod, md)
+				run(info.FullMethod, ctx)
 				return h(ctx, req)
 			}),
 			grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-				md, _ := metadata.FromIncomingContext(ss.Context())
-				hook(info.FullMethod, md)
+				run(info.FullMethod, ss.Context())
 				return h(srv, ss)
 			}))
 	}
@@ -59,7 +75,7 @@ func New(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testserver: listen on %s: %w", cfg.addr, err)
 	}
-	s := &Server{
+	s = &Server{
 		grpc:     grpc.NewServer(serverOpts...),
 		listener: lis,
 		pulse:    &pulseService{},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,5 +152,39 @@ func TestCallHookAndEcho(t *testing.T) {
 	}
 	if v := header.Get(EchoUserAgent); len(v) != 1 || !strings.Contains(v[0], "grpc-go/") {
 		t.Errorf("echoed user agent = %v", v)
+	}
+}
+
+// AfterCalls runs once, at the nth Pulse call, before its handler: a Pause
+// there holds that very call. Health and reflection calls are not counted.
+func TestAfterCalls(t *testing.T) {
+	t.Parallel()
+	var ran atomic.Int64
+	srv := Start(t, AfterCalls(3, func(s *Server) { ran.Add(1); s.Pause() }))
+	c := dial(t, srv.Addr(), nil)
+	for range 2 {
+		if _, err := c.Unary(ctxWith(t), &pulsepb.Request{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cc, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	if _, err := healthpb.NewHealthClient(cc).Check(ctxWith(t), &healthpb.HealthCheckRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if ran.Load() != 0 {
+		t.Fatal("ran before the third Pulse call")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := c.Unary(ctx, &pulsepb.Request{}); status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("the third call = %v, want it held by the Pause until its deadline", err)
+	}
+	srv.Resume()
+	if _, err := c.Unary(ctxWith(t), &pulsepb.Request{}); err != nil || ran.Load() != 1 {
+		t.Errorf("fourth call: %v; AfterCalls ran %d times, want once", err, ran.Load())
 	}
 }
