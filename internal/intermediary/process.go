@@ -1,0 +1,157 @@
+package intermediary
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ReadyTimeout bounds how long a Start function waits for the proxy's port.
+const ReadyTimeout = 10 * time.Second
+
+// startAttempts is how often a Start function retries when the free port it
+// picked was taken before the proxy could bind it.
+const startAttempts = 4
+
+// requireBinary returns the path of name, or skips the test (fails it when
+// CI=true) because the binary is missing.
+func requireBinary(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	for _, dir := range []string{"/usr/sbin", "/usr/local/sbin", "/sbin"} {
+		if p := dir + "/" + name; isExecutable(p) {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("%s not installed: .ci/run installs it with apt-get", name)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
+}
+
+// freePort returns a 127.0.0.1 port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer lis.Close()
+	return lis.Addr().(*net.TCPAddr).Port
+}
+
+// process is a proxy running as a child in its own process group.
+type process struct {
+	cmd    *exec.Cmd
+	output *syncBuffer
+	done   chan struct{} // closed when the process has exited
+	err    error         // Wait's result, set before done closes
+}
+
+// syncBuffer is a bytes.Buffer safe for the writes of exec and our reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// start runs path args in a new process group, with stdout and stderr
+// collected.
+func start(path string, args ...string) (*process, error) {
+	p := &process{output: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(path, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// stop kills the whole process group (master and workers) and waits, bounded,
+// for the child to be reaped.
+func (p *process) stop() error {
+	pgid := p.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("process group %d still running 5s after SIGKILL", pgid)
+	}
+	// Workers of the group may outlive the master by a moment; SIGKILL
+	// again until the group is gone (ESRCH), bounded.
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(-pgid, syscall.SIGKILL) == nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process group %d still has members", pgid)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the kernel, not synchronising with our code
+	}
+	return nil
+}
+
+// errExited says the proxy exited before it accepted connections.
+var errExited = errors.New("proxy exited before accepting connections")
+
+// waitReady polls addr until it accepts a TCP connection, the process exits,
+// or ReadyTimeout passes.
+func (p *process) waitReady(addr string) error {
+	deadline := time.Now().Add(ReadyTimeout)
+	for {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%w (%v)", errExited, p.err)
+		default:
+		}
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not accept connections within %v: %w", addr, ReadyTimeout, err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a port owned by another process
+	}
+}
+
+// addrInUse reports whether a failed start's logs say the port was taken.
+func addrInUse(logs string) bool {
+	return strings.Contains(logs, "Address already in use") || strings.Contains(logs, "address already in use")
+}
+
+// ms formats d for nginx and haproxy configurations ("1500ms").
+func ms(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }
