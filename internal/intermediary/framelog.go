@@ -56,6 +56,8 @@ func (f Frame) String() string {
 		s += fmt.Sprintf(" flags=%#x [%s]", uint8(f.Flags), strings.Join(f.Headers, "; "))
 	case "CLOSE":
 		s += " err=" + f.Err
+	default:
+		s += fmt.Sprintf(" flags=%#x", uint8(f.Flags))
 	}
 	return s
 }

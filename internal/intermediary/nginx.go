@@ -20,6 +20,10 @@ type NginxConfig struct {
 	// stay idle before nginx closes it (since 1.19.7 it also replaces
 	// http2_idle_timeout). 0: nginx's default, 75s.
 	KeepaliveTimeout time.Duration
+	// ClientHeaderTimeout is client_header_timeout: on an HTTP/2 connection
+	// that has not sent a request yet, how long nginx waits for one (since
+	// 1.19.7 it replaces http2_recv_timeout). 0: nginx's default, 60s.
+	ClientHeaderTimeout time.Duration
 	// GRPCReadTimeout is grpc_read_timeout: the longest silence nginx waits
 	// for from the backend before it answers 504. 0: nginx's default, 60s.
 	GRPCReadTimeout time.Duration
@@ -128,6 +132,9 @@ func nginxConf(dir string, port int, backend string, cfg NginxConfig) string {
 	}
 	if cfg.KeepaliveTimeout > 0 {
 		p("    keepalive_timeout %s;", ms(cfg.KeepaliveTimeout))
+	}
+	if cfg.ClientHeaderTimeout > 0 {
+		p("    client_header_timeout %s;", ms(cfg.ClientHeaderTimeout))
 	}
 	p("    location / {")
 	p("      grpc_pass grpc://backend;")

@@ -101,22 +101,28 @@ func start(path string, args ...string) (*process, error) {
 	return p, nil
 }
 
-// stop kills the whole process group (master and workers) and waits, bounded,
-// for the child to be reaped.
+// stop ends the whole process group (master and workers): SIGTERM first, so
+// that the master reaps its own workers, then SIGKILL after 3 seconds. It
+// waits, bounded, until no member of the group is left.
 func (p *process) stop() error {
 	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(5 * time.Second):
-		return fmt.Errorf("process group %d still running 5s after SIGKILL", pgid)
+	case <-time.After(3 * time.Second):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			return fmt.Errorf("process group %d still running 5s after SIGKILL", pgid)
+		}
 	}
-	// Workers of the group may outlive the master by a moment; SIGKILL
-	// again until the group is gone (ESRCH), bounded.
+	// Signal 0 probes the group: ESRCH once every member is gone.
 	deadline := time.Now().Add(5 * time.Second)
-	for syscall.Kill(-pgid, syscall.SIGKILL) == nil {
+	for syscall.Kill(-pgid, 0) == nil {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("process group %d still has members", pgid)
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			return fmt.Errorf("process group %d still has members 5s after its leader exited", pgid)
 		}
 		time.Sleep(10 * time.Millisecond) // polling the kernel, not synchronising with our code
 	}
