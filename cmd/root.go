@@ -16,20 +16,21 @@ import (
 )
 
 // Main runs grpcpulse with the process's arguments and returns the exit code.
-// The first SIGINT or SIGTERM cancels the command's context: it stops
-// cleanly, writes what it has and exits 130. A second one exits 130 at once.
+// The first SIGINT, SIGTERM or SIGHUP cancels the command's context: it
+// stops cleanly, writes what it has and exits 128 + the signal's number (130
+// for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). A second one exits at once.
 func Main() int {
 	quietGRPCLogs()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	signals := make(chan os.Signal, 2) // room for both, so that neither is dropped
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
-		<-signals
-		cancel()
-		<-signals
+		sig := <-signals
+		cancel(&SignalError{Signal: sig})
+		sig = <-signals
 		fmt.Fprintln(os.Stderr, "interrupted again: exiting at once")
-		os.Exit(ExitInterrupted)
+		os.Exit(ExitCode(&SignalError{Signal: sig}))
 	}()
 	return Run(ctx, NewFactory(), os.Args[1:])
 }
@@ -50,6 +51,9 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(f.IO.ErrOut, "interrupted")
+		if cause := context.Cause(ctx); cause != ctx.Err() {
+			return ExitCode(cause)
+		}
 		return ExitInterrupted
 	}
 	var usage *UsageError
