@@ -19,8 +19,9 @@ type IOStreams struct {
 	// OutTTY and ErrTTY report whether Out and ErrOut are terminals: colour
 	// and live progress only go to a terminal.
 	OutTTY, ErrTTY bool
-	// Width is the terminal width of Out; 0 when not a terminal.
-	Width int
+	// Width and ErrWidth are the terminal widths of Out and ErrOut; 0 when
+	// not a terminal.
+	Width, ErrWidth int
 }
 
 // Factory holds what commands reach outside the process for, so that tests
@@ -37,6 +38,9 @@ func NewFactory() *Factory {
 		OutTTY: term.IsTerminal(int(os.Stdout.Fd())), ErrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
 	if io.OutTTY {
 		io.Width, _, _ = term.GetSize(int(os.Stdout.Fd()))
+	}
+	if io.ErrTTY {
+		io.ErrWidth, _, _ = term.GetSize(int(os.Stderr.Fd()))
 	}
 	return &Factory{
 		IO:        io,

@@ -141,7 +141,7 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	rec := report.NewRecorder(kind, load.Workers())
 	var live *progress
 	if f.IO.ErrTTY {
-		live = startProgress(f.IO.ErrOut, rec.Snapshot, r.InFlight, progressTotal(load))
+		live = startProgress(f.IO.ErrOut, f.IO.ErrWidth, rec.Snapshot, r.InFlight, load)
 	}
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -213,17 +213,6 @@ func outcomeError(sum *report.Summary) error {
 		return errors.New(msg)
 	}
 	return nil
-}
-
-// progressTotal is what the live line counts towards.
-func progressTotal(l runner.Load) string {
-	switch {
-	case l.Duration > 0:
-		return "/" + l.Duration.String()
-	case l.Total > 0:
-		return fmt.Sprintf(" (of %d calls)", l.Total)
-	}
-	return ""
 }
 
 // textStyles colours the report only when it goes to a terminal.
