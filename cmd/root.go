@@ -40,7 +40,10 @@ func Main() int {
 func Run(ctx context.Context, f *Factory, args []string) int {
 	started := false
 	root := NewCmdRoot(f)
-	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		started = true
+		return f.IO.checkColor()
+	}
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
@@ -78,6 +81,7 @@ protosets), calls any method, and loads it honestly.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().StringVar(&f.IO.Color, "color", colorAuto, "colour the report: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces it), always or never")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
 	root.AddCommand(
 		NewCmdList(f, nil),

@@ -215,9 +215,10 @@ func outcomeError(sum *report.Summary) error {
 	return nil
 }
 
-// textStyles colours the report only when it goes to a terminal.
+// textStyles colours the report as --color and the environment say
+// (IOStreams.colorOutput).
 func textStyles(io *IOStreams, output string) report.Styles {
-	if io.OutTTY && (output == "" || output == "-") {
+	if io.colorOutput(output) {
 		return report.ColorStyles()
 	}
 	return report.PlainStyles()
