@@ -66,35 +66,44 @@ func startedServer(t *testing.T, n int64) (*testserver.Server, <-chan struct{}) 
 	return srv, seen
 }
 
-// Ctrl-C during a run stops it, still writes the whole report, and exits 130.
+// A signal during a run stops it, still writes the whole report, and exits
+// 128 + the signal's number: Ctrl-C 130, SIGTERM 143, SIGHUP 129.
 func TestRunInterruptWritesReport(t *testing.T) {
 	t.Parallel()
-	srv, seen := startedServer(t, 200)
-	out := filepath.Join(t.TempDir(), "report.json")
-	c, stderr := grpcpulseProcess(t, "run", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary",
-		"-c", "4", "-H", "x-pulse-delay: 1ms", "--format", "json", "-o", out)
-	<-seen
-	if err := c.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	if code := exitCode(t, c); code != 130 {
-		t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatalf("no report after Ctrl-C: %v", err)
-	}
-	var rep struct {
-		Count       int64 `json:"count"`
-		Errors      int64 `json:"errors"`
-		Interrupted bool  `json:"interrupted"`
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatalf("report is not JSON: %v", err)
-	}
-	if rep.Count < 150 || rep.Errors != 0 || !rep.Interrupted {
-		t.Errorf("report: count %d, errors %d, interrupted %v; want the calls made before Ctrl-C, no errors, interrupted",
-			rep.Count, rep.Errors, rep.Interrupted)
+	for _, tt := range []struct {
+		sig  os.Signal
+		want int
+	}{{os.Interrupt, 130}, {syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}} {
+		t.Run(tt.sig.String(), func(t *testing.T) {
+			t.Parallel()
+			srv, seen := startedServer(t, 200)
+			out := filepath.Join(t.TempDir(), "report.json")
+			c, stderr := grpcpulseProcess(t, "run", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary",
+				"-c", "4", "-H", "x-pulse-delay: 1ms", "--format", "json", "-o", out)
+			<-seen
+			if err := c.Process.Signal(tt.sig); err != nil {
+				t.Fatal(err)
+			}
+			if code := exitCode(t, c); code != tt.want {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.want, stderr)
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatalf("no report after %s: %v", tt.sig, err)
+			}
+			var rep struct {
+				Count       int64 `json:"count"`
+				Errors      int64 `json:"errors"`
+				Interrupted bool  `json:"interrupted"`
+			}
+			if err := json.Unmarshal(b, &rep); err != nil {
+				t.Fatalf("report is not JSON: %v", err)
+			}
+			if rep.Count < 150 || rep.Errors != 0 || !rep.Interrupted {
+				t.Errorf("report: count %d, errors %d, interrupted %v; want the calls made before the signal, no errors, interrupted",
+					rep.Count, rep.Errors, rep.Interrupted)
+			}
+		})
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"syscall"
 
 	_ "google.golang.org/genproto/googleapis/rpc/errdetails" // registers the standard error detail types for printing
 	"google.golang.org/grpc/codes"
@@ -17,8 +19,8 @@ const (
 	ExitError       = 1
 	ExitUsage       = 2
 	ExitGate        = 3
-	ExitStatusBase  = 64 // a one-shot call that ended with status code C exits 64+C
-	ExitInterrupted = 130
+	ExitStatusBase  = 64  // a one-shot call that ended with status code C exits 64+C
+	ExitInterrupted = 130 // 128 + SIGINT; SIGTERM exits 143 and SIGHUP 129 (SignalError)
 )
 
 // maxStatusCode is the largest gRPC status code (Unauthenticated).
@@ -50,14 +52,26 @@ func (e *CallError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Status.Code(), e.Status.Message())
 }
 
+// SignalError is a run stopped by a signal: exit 128 + its number, the
+// shell's convention (130 for Ctrl-C, 143 for SIGTERM).
+type SignalError struct{ Signal os.Signal }
+
+func (e *SignalError) Error() string { return "interrupted by " + e.Signal.String() }
+
 // ExitCode maps an error returned by a command to the process exit code.
 func ExitCode(err error) int {
 	var usage *UsageError
 	var call *CallError
 	var gate *GateError
+	var sig *SignalError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &sig):
+		if n, ok := sig.Signal.(syscall.Signal); ok {
+			return 128 + int(n)
+		}
+		return ExitInterrupted
 	case errors.As(err, &usage):
 		return ExitUsage
 	case errors.As(err, &gate):

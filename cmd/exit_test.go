@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -30,6 +32,9 @@ func TestExitCode(t *testing.T) {
 		{"code out of range", &CallError{Status: status.New(codes.Code(300), "x")}, 66},
 		{"gate", &GateError{Failed: []string{"p(99)<1ms: 3ms"}}, 3},
 		{"status outside a call", status.Error(codes.NotFound, "reflection"), 1},
+		{"ctrl-c", &SignalError{Signal: os.Interrupt}, 130},
+		{"sigterm", fmt.Errorf("run: %w", &SignalError{Signal: syscall.SIGTERM}), 143},
+		{"sighup", &SignalError{Signal: syscall.SIGHUP}, 129},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

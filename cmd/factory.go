@@ -19,8 +19,14 @@ type IOStreams struct {
 	// OutTTY and ErrTTY report whether Out and ErrOut are terminals: colour
 	// and live progress only go to a terminal.
 	OutTTY, ErrTTY bool
-	// Width is the terminal width of Out; 0 when not a terminal.
-	Width int
+	// Color is --color: auto (the default), always or never; see
+	// colorOutput.
+	Color string
+	// Getenv reads the environment (NO_COLOR, CLICOLOR_FORCE, TERM).
+	Getenv func(string) string
+	// Width and ErrWidth are the terminal widths of Out and ErrOut; 0 when
+	// not a terminal.
+	Width, ErrWidth int
 }
 
 // Factory holds what commands reach outside the process for, so that tests
@@ -33,10 +39,13 @@ type Factory struct {
 
 // NewFactory is the Factory of the real process.
 func NewFactory() *Factory {
-	io := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+	io := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Getenv: os.Getenv,
 		OutTTY: term.IsTerminal(int(os.Stdout.Fd())), ErrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
 	if io.OutTTY {
 		io.Width, _, _ = term.GetSize(int(os.Stdout.Fd()))
+	}
+	if io.ErrTTY {
+		io.ErrWidth, _, _ = term.GetSize(int(os.Stderr.Fd()))
 	}
 	return &Factory{
 		IO:        io,

@@ -2,24 +2,96 @@ package cmd
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
 
 // writeOutput writes a report to path, or to out when path is empty or "-".
-// A file is written atomically: to a temporary file beside it, synced, then
-// renamed over path, so a reader never sees half a report and an earlier
-// report is only replaced by a complete one.
+//
+// A regular file (or a path that does not exist yet) is written atomically:
+// to a temporary file beside it, synced, then renamed over it, so a reader
+// never sees half a report and an earlier report is only replaced by a
+// complete one. A symbolic link is resolved first, so the link stays and its
+// target gets the report; an existing file keeps its permission bits.
+// Anything else (/dev/null, /dev/stdout, a FIFO, a terminal) is written
+// straight through: renaming over it would replace a device or a pipe with a
+// plain file.
 func writeOutput(out io.Writer, path string, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return write(out)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	target, info, err := resolveOutput(path)
 	if err != nil {
-		return fmt.Errorf("writing the report: %w", err)
+		return fmt.Errorf("writing the report to %s: %w", path, err)
+	}
+	if info != nil && !info.Mode().IsRegular() {
+		err = writeThrough(target, write)
+	} else {
+		mode := fs.FileMode(0o644)
+		if info != nil {
+			mode = info.Mode().Perm()
+		}
+		err = writeAtomic(target, mode, write)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the report to %s: %w", path, err)
+	}
+	return nil
+}
+
+// resolveOutput follows symbolic links from path to the file a report is to
+// replace, and returns what it found there (nil info when nothing exists
+// yet: a dangling link's target is created).
+func resolveOutput(path string) (string, fs.FileInfo, error) {
+	for range 40 { // the kernel's own limit on links in a path
+		info, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return path, nil, nil
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		if info.Mode()&fs.ModeSymlink == 0 {
+			return path, info, nil
+		}
+		link, err := os.Readlink(path)
+		if err != nil {
+			return "", nil, err
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(path), link)
+		}
+		path = link
+	}
+	return "", nil, errors.New("too many levels of symbolic links")
+}
+
+// writeThrough writes to an existing file that is not a regular one.
+func writeThrough(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	buf := bufio.NewWriter(f)
+	err = write(buf)
+	if err == nil {
+		err = buf.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeAtomic writes path through a temporary file renamed over it.
+func writeAtomic(path string, mode fs.FileMode, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
 	buf := bufio.NewWriter(tmp)
@@ -34,13 +106,10 @@ func writeOutput(out io.Writer, path string, write func(io.Writer) error) error 
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
+		err = os.Chmod(tmp.Name(), mode)
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
-	if err != nil {
-		return fmt.Errorf("writing the report to %s: %w", path, err)
-	}
-	return nil
+	return err
 }

@@ -17,8 +17,18 @@ import (
 // NewCmdReport builds `report` and its subcommands.
 func NewCmdReport(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "report",
-		Short: "Re-render, merge and compare saved JSON reports",
+		Use:                        "report",
+		Short:                      "Re-render, merge and compare saved JSON reports",
+		Args:                       cobra.ArbitraryArgs,
+		SuggestionsMinimumDistance: 2,
+		// A misspelt subcommand (report comapre) must fail a CI step, not
+		// print the help and exit 0.
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("missing subcommand: show, merge or compare")
+			}
+			return usageErrorf("unknown command %q for %q%s", args[0], c.CommandPath(), suggestion(c, args[0]))
+		},
 	}
 	cmd.AddCommand(NewCmdReportShow(f, nil), NewCmdReportMerge(f, nil), NewCmdReportCompare(f, nil))
 	return cmd
@@ -267,4 +277,12 @@ func reportCompareRun(f *Factory, opts *ReportCompareOptions) error {
 		return &GateError{Failed: c.Regressions}
 	}
 	return nil
+}
+
+// suggestion is cobra's "Did you mean" text for a mistyped subcommand of c.
+func suggestion(c *cobra.Command, typed string) string {
+	if s := c.SuggestionsFor(typed); len(s) > 0 {
+		return "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return ""
 }

@@ -16,20 +16,21 @@ import (
 )
 
 // Main runs grpcpulse with the process's arguments and returns the exit code.
-// The first SIGINT or SIGTERM cancels the command's context: it stops
-// cleanly, writes what it has and exits 130. A second one exits 130 at once.
+// The first SIGINT, SIGTERM or SIGHUP cancels the command's context: it
+// stops cleanly, writes what it has and exits 128 + the signal's number (130
+// for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). A second one exits at once.
 func Main() int {
 	quietGRPCLogs()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	signals := make(chan os.Signal, 2) // room for both, so that neither is dropped
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
-		<-signals
-		cancel()
-		<-signals
+		sig := <-signals
+		cancel(&SignalError{Signal: sig})
+		sig = <-signals
 		fmt.Fprintln(os.Stderr, "interrupted again: exiting at once")
-		os.Exit(ExitInterrupted)
+		os.Exit(ExitCode(&SignalError{Signal: sig}))
 	}()
 	return Run(ctx, NewFactory(), os.Args[1:])
 }
@@ -39,7 +40,10 @@ func Main() int {
 func Run(ctx context.Context, f *Factory, args []string) int {
 	started := false
 	root := NewCmdRoot(f)
-	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		started = true
+		return f.IO.checkColor()
+	}
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
@@ -50,6 +54,9 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(f.IO.ErrOut, "interrupted")
+		if cause := context.Cause(ctx); cause != ctx.Err() {
+			return ExitCode(cause)
+		}
 		return ExitInterrupted
 	}
 	var usage *UsageError
@@ -74,6 +81,7 @@ protosets), calls any method, and loads it honestly.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().StringVar(&f.IO.Color, "color", colorAuto, "colour the report: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces it), always or never")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
 	root.AddCommand(
 		NewCmdList(f, nil),

@@ -141,7 +141,7 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	rec := report.NewRecorder(kind, load.Workers())
 	var live *progress
 	if f.IO.ErrTTY {
-		live = startProgress(f.IO.ErrOut, rec.Snapshot, r.InFlight, progressTotal(load))
+		live = startProgress(f.IO.ErrOut, f.IO.ErrWidth, rec.Snapshot, r.InFlight, load)
 	}
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -215,20 +215,10 @@ func outcomeError(sum *report.Summary) error {
 	return nil
 }
 
-// progressTotal is what the live line counts towards.
-func progressTotal(l runner.Load) string {
-	switch {
-	case l.Duration > 0:
-		return "/" + l.Duration.String()
-	case l.Total > 0:
-		return fmt.Sprintf(" (of %d calls)", l.Total)
-	}
-	return ""
-}
-
-// textStyles colours the report only when it goes to a terminal.
+// textStyles colours the report as --color and the environment say
+// (IOStreams.colorOutput).
 func textStyles(io *IOStreams, output string) report.Styles {
-	if io.OutTTY && (output == "" || output == "-") {
+	if io.colorOutput(output) {
 		return report.ColorStyles()
 	}
 	return report.PlainStyles()

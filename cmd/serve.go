@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"time"
 
@@ -61,6 +62,9 @@ Each call can be steered with request metadata (-H on call):
 			case "all", "v1alpha", "none":
 			default:
 				return usageErrorf("--reflection must be all, v1alpha or none, not %q", opts.Reflection)
+			}
+			if _, _, err := net.SplitHostPort(opts.Listen); err != nil {
+				return usageErrorf("--listen must be HOST:PORT (port 0 picks a free one), not %q", opts.Listen)
 			}
 			if opts.MTLS && opts.TLSDir == "" {
 				return usageErrorf("--mtls needs --tls-dir")

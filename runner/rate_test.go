@@ -1,0 +1,34 @@
+package runner
+
+import (
+	"testing"
+	"time"
+)
+
+func TestRateAt(t *testing.T) {
+	t.Parallel()
+	step := Load{Schedule: Schedule{Kind: scheduleStep, Start: 100, Step: 50, Every: 10 * time.Second, Max: 180}}
+	ramp := Load{Schedule: Schedule{Kind: scheduleRamp, From: 10, To: 110, Over: 10 * time.Second}}
+	tests := []struct {
+		name string
+		load Load
+		at   time.Duration
+		want float64
+	}{
+		{"closed loop", Load{Concurrency: 5}, time.Second, 0},
+		{"constant", Load{RPS: 250}, time.Minute, 250},
+		{"step start", step, 0, 100},
+		{"step second", step, 10 * time.Second, 150},
+		{"step capped", step, 25 * time.Second, 180},
+		{"ramp start", ramp, 0, 10},
+		{"ramp middle", ramp, 5 * time.Second, 60},
+		{"ramp held", ramp, time.Hour, 110},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.load.RateAt(tt.at); got != tt.want {
+				t.Errorf("RateAt(%s) = %g, want %g", tt.at, got, tt.want)
+			}
+		})
+	}
+}
