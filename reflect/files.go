@@ -3,13 +3,10 @@ package reflect
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 
-	"github.com/jhump/protoreflect/desc"
-	"github.com/jhump/protoreflect/desc/protoparse"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -98,7 +95,7 @@ func NewProtosetSource(paths ...string) (Source, error) {
 
 // readProtoset reads and decodes one FileDescriptorSet file.
 func readProtoset(path string) (*descriptorpb.FileDescriptorSet, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFileLimited(path, maxProtosetSize, protosetFile)
 	if err != nil {
 		return nil, fmt.Errorf("protoset %s: %w", path, err)
 	}
@@ -187,24 +184,24 @@ func NewProtoSource(importPaths []string, files ...string) (Source, error) {
 		return nil, errors.New("proto: no files given")
 	}
 	names, roots := protoNames(importPaths, files)
-	p := protoparse.Parser{ImportPaths: roots, IncludeSourceCodeInfo: true}
-	fds, err := p.ParseFiles(names...)
+	fds, err := compileProtos(roots, names)
 	if err != nil {
 		return nil, fmt.Errorf("proto: %w", err)
 	}
 	reg := new(protoregistry.Files)
-	var register func(fd *desc.FileDescriptor) error
-	register = func(fd *desc.FileDescriptor) error {
-		if _, err := reg.FindFileByPath(fd.GetName()); err == nil {
+	var register func(fd protoreflect.FileDescriptor) error
+	register = func(fd protoreflect.FileDescriptor) error {
+		if _, err := reg.FindFileByPath(fd.Path()); err == nil {
 			return nil
 		}
-		for _, dep := range fd.GetDependencies() {
-			if err := register(dep); err != nil {
+		imports := fd.Imports()
+		for i := range imports.Len() {
+			if err := register(imports.Get(i).FileDescriptor); err != nil {
 				return err
 			}
 		}
-		if err := reg.RegisterFile(fd.UnwrapFile()); err != nil {
-			return fmt.Errorf("proto: %s: %w", fd.GetName(), err)
+		if err := reg.RegisterFile(fd); err != nil {
+			return fmt.Errorf("proto: %s: %w", fd.Path(), err)
 		}
 		return nil
 	}
