@@ -3,6 +3,7 @@ package reflect
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,15 +28,34 @@ const (
 
 // readLimited reads all of r, named path in errors, failing once it holds
 // more than limit bytes (what names the kind of file, as "a .proto file").
+// It reads into chunks of growing size and joins them at the end, so that
+// the bytes are copied once however large the input.
 func readLimited(r io.Reader, path string, limit int64, what string) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+	var chunks [][]byte
+	var total int64
+	for size := int64(64 << 10); ; size = min(2*size, 4<<20) {
+		if total > limit {
+			return nil, tooLarge(path, limit, what)
+		}
+		buf := make([]byte, min(size, limit+1-total))
+		n, err := io.ReadFull(r, buf)
+		chunks = append(chunks, buf[:n])
+		total += int64(n)
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
 	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d MiB, the limit for %s", path, limit>>20, what)
+	if total > limit {
+		return nil, tooLarge(path, limit, what)
 	}
-	return data, nil
+	return bytes.Join(chunks, nil), nil
+}
+
+func tooLarge(path string, limit int64, what string) error {
+	return fmt.Errorf("%s is larger than %d MiB, the limit for %s", path, limit>>20, what)
 }
 
 // readFileLimited opens and reads the file path, which must not be a
@@ -47,8 +67,13 @@ func readFileLimited(path string, limit int64, what string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, &dirError{path: path, want: what}
+	if fi, err := f.Stat(); err == nil {
+		switch {
+		case fi.IsDir():
+			return nil, &dirError{path: path, want: what}
+		case fi.Mode().IsRegular() && fi.Size() > limit:
+			return nil, tooLarge(path, limit, what)
+		}
 	}
 	return readLimited(f, path, limit, what)
 }
