@@ -66,7 +66,7 @@ func (s *fileSource) Close() error { return nil }
 // --include_imports, or buf build -o). The sets are merged; a file that
 // several of them hold is taken from the first. Imports of the well-known
 // google/protobuf files that no set holds resolve to the copies compiled
-// into the program.
+// into the program. A protoset may hold at most 64 MiB.
 func NewProtosetSource(paths ...string) (Source, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("protoset: no files given")
@@ -178,7 +178,8 @@ func linkProtoset(fdps []*descriptorpb.FileDescriptorProto, origin map[string]st
 // "testdata/proto/pulse/v1/pulse.proto", importing "pulse/v1/types.proto",
 // just works).
 //
-// Syntax and link errors name the file, line and column.
+// Syntax and link errors name the file, line and column. A .proto file may
+// hold at most 16 MiB; a directory given as a file is an error.
 func NewProtoSource(importPaths []string, files ...string) (Source, error) {
 	if len(files) == 0 {
 		return nil, errors.New("proto: no files given")
