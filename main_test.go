@@ -16,8 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jhump/protoreflect/desc"
-	"github.com/jhump/protoreflect/desc/protoprint"
+	"github.com/jhump/protoreflect/v2/protoprint"
 	"github.com/rogpeppe/go-internal/testscript"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -270,15 +269,15 @@ func cmdExit(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// writeProtos prints fd and its dependencies as .proto files under dir.
+// writeProtos prints fd and its direct imports as .proto files under dir.
 func writeProtos(dir string, fd protoreflect.FileDescriptor) error {
-	wrapped, err := desc.WrapFile(fd)
-	if err != nil {
-		return err
+	files := []protoreflect.FileDescriptor{fd}
+	for i := range fd.Imports().Len() {
+		files = append(files, fd.Imports().Get(i).FileDescriptor)
 	}
 	var printer protoprint.Printer
-	for _, f := range append([]*desc.FileDescriptor{wrapped}, wrapped.GetDependencies()...) {
-		path := filepath.Join(dir, f.GetName())
+	for _, f := range files {
+		path := filepath.Join(dir, f.Path())
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
 		}

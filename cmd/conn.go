@@ -25,9 +25,9 @@ type SourceOptions struct {
 
 // AddFlags binds --proto, --import-path and --protoset.
 func (o *SourceOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&o.Protos, "proto", nil, ".proto `file` describing the service (repeatable); no reflection needed")
+	fs.StringArrayVar(&o.Protos, "proto", nil, ".proto `file` describing the service (repeatable, at most 16 MiB each); no reflection needed")
 	fs.StringArrayVar(&o.ImportPaths, "import-path", nil, "`dir` to resolve .proto imports from (repeatable)")
-	fs.StringArrayVar(&o.Protosets, "protoset", nil, "compiled FileDescriptorSet `file` (repeatable); no reflection needed")
+	fs.StringArrayVar(&o.Protosets, "protoset", nil, "compiled FileDescriptorSet `file` (repeatable, at most 64 MiB each); no reflection needed")
 }
 
 // Validate rejects mixing the two kinds of descriptor files.

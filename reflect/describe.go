@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jhump/protoreflect/desc"
-	"github.com/jhump/protoreflect/desc/protoprint"
+	"github.com/jhump/protoreflect/v2/protoprint"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -21,16 +20,12 @@ func Describe(d protoreflect.Descriptor) (string, error) {
 	if d == nil {
 		return "", errors.New("describe: no descriptor")
 	}
-	w, err := desc.WrapDescriptor(d)
-	if err != nil {
-		return "", fmt.Errorf("describe %s: %w", d.FullName(), err)
-	}
 	p := protoprint.Printer{
 		Compact:                  true,
 		OmitComments:             protoprint.CommentsNonDoc,
 		ForceFullyQualifiedNames: true,
 	}
-	s, err := p.PrintProtoToString(w)
+	s, err := p.PrintProtoToString(d)
 	if err != nil {
 		return "", fmt.Errorf("describe %s: %w", d.FullName(), err)
 	}

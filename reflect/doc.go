@@ -5,8 +5,10 @@
 // A Source resolves fully-qualified names. NewServerSource asks a server
 // through grpc.reflection.v1 (falling back to v1alpha); NewProtosetSource and
 // NewProtoSource load files once, up front. All three speak the descriptors
-// of google.golang.org/protobuf/reflect/protoreflect; the jhump/protoreflect
-// types used to fetch, parse and print them stay inside this package.
+// of google.golang.org/protobuf/reflect/protoreflect; the types of
+// jhump/protoreflect/v2 (reflection client, printer) and bufbuild/protocompile
+// (.proto compiler) used to fetch, parse and print them stay inside this
+// package.
 //
 // On top of any Source:
 //

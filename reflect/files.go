@@ -3,13 +3,10 @@ package reflect
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 
-	"github.com/jhump/protoreflect/desc"
-	"github.com/jhump/protoreflect/desc/protoparse"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -69,7 +66,7 @@ func (s *fileSource) Close() error { return nil }
 // --include_imports, or buf build -o). The sets are merged; a file that
 // several of them hold is taken from the first. Imports of the well-known
 // google/protobuf files that no set holds resolve to the copies compiled
-// into the program.
+// into the program. A protoset may hold at most 64 MiB.
 func NewProtosetSource(paths ...string) (Source, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("protoset: no files given")
@@ -98,7 +95,7 @@ func NewProtosetSource(paths ...string) (Source, error) {
 
 // readProtoset reads and decodes one FileDescriptorSet file.
 func readProtoset(path string) (*descriptorpb.FileDescriptorSet, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFileLimited(path, maxProtosetSize, protosetFile)
 	if err != nil {
 		return nil, fmt.Errorf("protoset %s: %w", path, err)
 	}
@@ -181,30 +178,31 @@ func linkProtoset(fdps []*descriptorpb.FileDescriptorProto, origin map[string]st
 // "testdata/proto/pulse/v1/pulse.proto", importing "pulse/v1/types.proto",
 // just works).
 //
-// Syntax and link errors name the file, line and column.
+// Syntax and link errors name the file, line and column. A .proto file may
+// hold at most 16 MiB; a directory given as a file is an error.
 func NewProtoSource(importPaths []string, files ...string) (Source, error) {
 	if len(files) == 0 {
 		return nil, errors.New("proto: no files given")
 	}
 	names, roots := protoNames(importPaths, files)
-	p := protoparse.Parser{ImportPaths: roots, IncludeSourceCodeInfo: true}
-	fds, err := p.ParseFiles(names...)
+	fds, err := compileProtos(roots, names)
 	if err != nil {
 		return nil, fmt.Errorf("proto: %w", err)
 	}
 	reg := new(protoregistry.Files)
-	var register func(fd *desc.FileDescriptor) error
-	register = func(fd *desc.FileDescriptor) error {
-		if _, err := reg.FindFileByPath(fd.GetName()); err == nil {
+	var register func(fd protoreflect.FileDescriptor) error
+	register = func(fd protoreflect.FileDescriptor) error {
+		if _, err := reg.FindFileByPath(fd.Path()); err == nil {
 			return nil
 		}
-		for _, dep := range fd.GetDependencies() {
-			if err := register(dep); err != nil {
+		imports := fd.Imports()
+		for i := range imports.Len() {
+			if err := register(imports.Get(i).FileDescriptor); err != nil {
 				return err
 			}
 		}
-		if err := reg.RegisterFile(fd.UnwrapFile()); err != nil {
-			return fmt.Errorf("proto: %s: %w", fd.GetName(), err)
+		if err := reg.RegisterFile(fd); err != nil {
+			return fmt.Errorf("proto: %s: %w", fd.Path(), err)
 		}
 		return nil
 	}

@@ -1,16 +1,18 @@
 package reflect
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/jhump/protoreflect/desc/protoparse"
+	"github.com/bufbuild/protocompile/parser"
+	"github.com/bufbuild/protocompile/reporter"
 )
 
 // protoNames turns the files given to NewProtoSource into the names and
-// import paths protoparse wants. protoparse looks a file up only by joining
+// import paths the compiler wants. It looks a file up only by joining
 // it to each import path, so a path that already includes the import path
 // ("testdata/proto/a.proto" with -I testdata/proto) is made relative to it,
 // as protoc does. With no import paths, imports resolve from the current
@@ -38,11 +40,11 @@ func protoNames(importPaths, files []string) (names, roots []string) {
 		}
 	}
 	if len(roots) == 0 {
-		// Nothing to infer: keep protoparse's own behaviour without import
-		// paths (files opened as given, absolute paths included).
+		// Nothing to infer: keep the compiler's own behaviour without
+		// import paths (files opened as given, absolute paths included).
 		return names, nil
 	}
-	// With import paths, protoparse joins every name to them, so the files
+	// With import paths, the compiler joins every name to them, so the files
 	// left to the current directory must be relative to it.
 	for i, name := range names {
 		if filepath.IsAbs(name) {
@@ -94,12 +96,12 @@ func relativeToImportPath(importPaths []string, f string) string {
 // resolves: "." when it is the current directory or when nothing does (the
 // parser then reports the missing import), else the nearest ancestor of f.
 func inferRoot(f string) string {
-	fds, err := protoparse.Parser{}.ParseFilesButDoNotLink(f)
-	if err != nil || len(fds) != 1 {
+	imports, ok := importsOf(f)
+	if !ok {
 		return "."
 	}
 	var deps []string
-	for _, dep := range fds[0].GetDependency() {
+	for _, dep := range imports {
 		if !strings.HasPrefix(dep, "google/protobuf/") {
 			deps = append(deps, dep)
 		}
@@ -130,4 +132,23 @@ func inferRoot(f string) string {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// importsOf returns the imports of the .proto file f, or false when it
+// cannot be read or parsed (compiling it reports why).
+func importsOf(f string) ([]string, bool) {
+	data, err := readFileLimited(f, maxProtoSize, protoFile)
+	if err != nil {
+		return nil, false
+	}
+	h := reporter.NewHandler(nil)
+	ast, err := parser.Parse(f, bytes.NewReader(data), h)
+	if err != nil {
+		return nil, false
+	}
+	res, err := parser.ResultFromAST(ast, false, h)
+	if err != nil {
+		return nil, false
+	}
+	return res.FileDescriptorProto().GetDependency(), true
 }

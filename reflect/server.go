@@ -9,12 +9,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jhump/protoreflect/desc"
-	"github.com/jhump/protoreflect/grpcreflect"
+	"github.com/jhump/protoreflect/v2/grpcreflect"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // serverSource asks a server through its reflection service. The
@@ -69,11 +69,14 @@ func bounded[T any](s *serverSource, lookup func() (T, error)) (T, error) {
 }
 
 func (s *serverSource) ListServices() ([]string, error) {
-	names, err := bounded(s, s.client.ListServices)
+	fullNames, err := bounded(s, s.client.ListServices)
 	if err != nil {
 		return nil, s.wrapErr("", err)
 	}
-	names = slices.Clone(names)
+	names := make([]string, len(fullNames))
+	for i, n := range fullNames {
+		names[i] = string(n)
+	}
 	slices.Sort(names)
 	return names, nil
 }
@@ -87,7 +90,7 @@ func (s *serverSource) FindSymbol(name string) (protoreflect.Descriptor, error) 
 }
 
 func (s *serverSource) findSymbol(name string) (protoreflect.Descriptor, error) {
-	fd, err := s.client.FileContainingSymbol(name)
+	fd, err := s.client.FileContainingSymbol(protoreflect.FullName(name))
 	if err == nil {
 		if d := lookupIn(fd, name); d != nil {
 			return d, nil
@@ -98,7 +101,7 @@ func (s *serverSource) findSymbol(name string) (protoreflect.Descriptor, error) 
 	// field by its own name; the file declaring its parent holds it too.
 	if isNotFound(err) {
 		if i := strings.LastIndexByte(name, '.'); i > 0 {
-			if pfd, perr := s.client.FileContainingSymbol(name[:i]); perr == nil {
+			if pfd, perr := s.client.FileContainingSymbol(protoreflect.FullName(name[:i])); perr == nil {
 				if d := lookupIn(pfd, name); d != nil {
 					return d, nil
 				}
@@ -120,13 +123,13 @@ func (s *serverSource) Close() error {
 // findExtension resolves an extension of message by field number, for
 // TypeResolver.
 func (s *serverSource) findExtension(message protoreflect.FullName, number protoreflect.FieldNumber) (protoreflect.ExtensionDescriptor, error) {
-	fd, err := bounded(s, func() (*desc.FileDescriptor, error) {
-		return s.client.FileContainingExtension(string(message), int32(number))
+	fd, err := bounded(s, func() (protoreflect.FileDescriptor, error) {
+		return s.client.FileContainingExtension(message, number)
 	})
 	if err != nil {
 		return nil, s.wrapErr(fmt.Sprintf("%s extension %d", message, number), err)
 	}
-	if x := extensionIn(fd.UnwrapFile(), message, number); x != nil {
+	if x := extensionIn(fd, message, number); x != nil {
 		return x, nil
 	}
 	return nil, &NotFoundError{Kind: "symbol", Name: fmt.Sprintf("%s extension %d", message, number)}
@@ -162,20 +165,19 @@ func extensionIn(f protoreflect.FileDescriptor, message protoreflect.FullName, n
 	return inMessages(f.Messages())
 }
 
-// lookupIn finds name among the elements of fd, as a protoreflect
-// descriptor, or returns nil. jhump's index also knows enum values by
-// enum-scoped names (pkg.Enum.VALUE); protobuf scopes them beside their
-// enum (pkg.VALUE), as the file sources do, so only exact names count.
-func lookupIn(fd *desc.FileDescriptor, name string) protoreflect.Descriptor {
-	d := fd.FindSymbol(name)
-	if d == nil {
+// lookupIn finds the element of fd named name, by its exact protobuf
+// name (enum values scoped beside their enum: pkg.VALUE, not
+// pkg.Enum.VALUE, as the file sources do), or returns nil.
+func lookupIn(fd protoreflect.FileDescriptor, name string) protoreflect.Descriptor {
+	var files protoregistry.Files
+	if err := files.RegisterFile(fd); err != nil {
 		return nil
 	}
-	w, ok := d.(desc.DescriptorWrapper)
-	if !ok || string(w.Unwrap().FullName()) != name {
+	d, err := files.FindDescriptorByName(protoreflect.FullName(name))
+	if err != nil {
 		return nil
 	}
-	return w.Unwrap()
+	return d
 }
 
 func isNotFound(err error) bool {
