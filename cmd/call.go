@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -70,7 +68,7 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 	}
 	fs := cmd.Flags()
 	opts.Conn.AddFlags(fs)
-	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (streams: several objects)")
+	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (streams: several objects; at most 64 MiB)")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "deadline of the call (0: none)")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print response headers and trailers to stderr")
 	return cmd
@@ -83,7 +81,7 @@ func callRun(ctx context.Context, f *Factory, opts *CallOptions) error {
 	}
 	defer s.Close()
 	resolver := reflect.TypeResolver(s.source)
-	reqs, err := requestMessages(opts.Data, f.IO.In, method, resolver)
+	reqs, err := requestMessages(ctx, opts.Data, f.IO.In, method, resolver)
 	if err != nil {
 		return err
 	}
@@ -119,38 +117,18 @@ func callRun(ctx context.Context, f *Factory, opts *CallOptions) error {
 
 // requestMessages reads -d. Without -d, unary and server-streaming calls send
 // one empty message and client streams send none.
-func requestMessages(data string, stdin io.Reader, method protoreflect.MethodDescriptor, r runner.Resolver) ([]proto.Message, error) {
+func requestMessages(ctx context.Context, data string, stdin io.Reader, method protoreflect.MethodDescriptor, r runner.Resolver) ([]proto.Message, error) {
 	if data == "" {
 		if method.IsStreamingClient() {
 			return nil, nil
 		}
 		return []proto.Message{dynamicpb.NewMessage(method.Input())}, nil
 	}
-	raw, err := readData(data, stdin)
+	raw, err := readData(ctx, data, stdin)
 	if err != nil {
 		return nil, err
 	}
 	return runner.ParseMessages(method.Input(), raw, r)
-}
-
-// readData resolves -d: @- reads standard input, @file a file, anything else
-// is the data itself.
-func readData(spec string, stdin io.Reader) ([]byte, error) {
-	switch {
-	case spec == "@-":
-		b, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, fmt.Errorf("-d @-: reading standard input: %w", err)
-		}
-		return b, nil
-	case strings.HasPrefix(spec, "@"):
-		b, err := os.ReadFile(spec[1:])
-		if err != nil {
-			return nil, fmt.Errorf("-d: %w", err)
-		}
-		return b, nil
-	}
-	return []byte(spec), nil
 }
 
 func printMetadata(w io.Writer, title string, md metadata.MD) error {

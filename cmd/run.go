@@ -73,7 +73,7 @@ once. A run in which no call succeeded exits 1.`,
 	opts.Conn.AddFlags(fs)
 	opts.Load.AddFlags(fs)
 	opts.Call.AddFlags(fs)
-	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled)")
+	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled; at most 64 MiB)")
 	addOutputFlags(fs, &opts.Format, []string{"text", "json"}, &opts.Output)
 	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")
 	fs.BoolVar(&opts.AbortOnFail, "abort-on-fail", false, "check --assert every second and stop the run at the first failure")
@@ -116,7 +116,7 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	if err != nil {
 		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
 	}
-	data, err := readData(opts.Data, f.IO.In)
+	data, err := readData(ctx, opts.Data, f.IO.In)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,66 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Printable returns s with every control character written as an escape
+// (\x1b, \r, \x7f, \u009b) and every invalid UTF-8 byte as \xNN, so that
+// text a server controls (status messages, error details, header values)
+// cannot clear the screen, set the window title, move the cursor or hide
+// text with a bare carriage return when it is printed. Tabs stay as they
+// are; so do newlines, unless oneLine is set. s comes back unchanged, and
+// without allocating, when it has nothing to escape.
+func Printable(s string, oneLine bool) string {
+	i := 0
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if needsEscape(r, size, oneLine) {
+			break
+		}
+		i += size
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case !needsEscape(r, size, oneLine):
+			b.WriteString(s[i : i+size])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// needsEscape reports whether the rune r (size bytes of UTF-8) must not be
+// printed as it is: C0 controls but tab (and newline unless oneLine), DEL,
+// the C1 controls (U+0080–U+009F: a terminal may read U+009B as CSI), and
+// invalid UTF-8.
+func needsEscape(r rune, size int, oneLine bool) bool {
+	switch {
+	case r == utf8.RuneError && size == 1:
+		return true
+	case r == '\t':
+		return false
+	case r == '\n':
+		return oneLine
+	}
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f)
+}
