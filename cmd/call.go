@@ -2,10 +2,12 @@ package cmd
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/grpcpulse/grpcpulse/reflect"
+	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
 )
 
@@ -141,7 +144,10 @@ func printMetadata(w io.Writer, title string, md metadata.MD) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range md[k] {
-			p.printf("  %s: %s\n", k, v)
+			if strings.HasSuffix(k, "-bin") {
+				v = base64.StdEncoding.EncodeToString([]byte(v)) // grpc-go hands binary headers over decoded
+			}
+			p.printf("  %s: %s\n", report.Printable(k, true), report.Printable(v, true))
 		}
 	}
 	return p.err

@@ -11,6 +11,8 @@ import (
 	_ "google.golang.org/genproto/googleapis/rpc/errdetails" // registers the standard error detail types for printing
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/grpcpulse/grpcpulse/report"
 )
 
 // Exit codes. Only this file knows the numbers.
@@ -91,10 +93,10 @@ func ExitCode(err error) int {
 func PrintError(w io.Writer, err error) {
 	var call *CallError
 	if !errors.As(err, &call) {
-		fmt.Fprintf(w, "Error: %s\n", err)
+		fmt.Fprintf(w, "Error: %s\n", report.Printable(err.Error(), false))
 		return
 	}
-	fmt.Fprintf(w, "ERROR:\n  Code: %s\n  Message: %s\n", call.Status.Code(), call.Status.Message())
+	fmt.Fprintf(w, "ERROR:\n  Code: %s\n  Message: %s\n", call.Status.Code(), report.Printable(call.Status.Message(), true))
 	details := call.Status.Proto().GetDetails()
 	if len(details) == 0 {
 		return
@@ -105,6 +107,6 @@ func PrintError(w io.Writer, err error) {
 		if err != nil {
 			text = []byte(fmt.Sprintf("%s (%d bytes; cannot decode: %v)", d.GetTypeUrl(), len(d.GetValue()), err))
 		}
-		fmt.Fprintf(w, "  %d) %s\n", i+1, strings.TrimSpace(string(text)))
+		fmt.Fprintf(w, "  %d) %s\n", i+1, report.Printable(strings.TrimSpace(string(text)), false))
 	}
 }

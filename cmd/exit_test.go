@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -67,5 +68,35 @@ func TestPrintError(t *testing.T) {
 	PrintError(&buf, errors.New("plain"))
 	if got := buf.String(); !strings.HasPrefix(got, "Error: plain") {
 		t.Errorf("PrintError(plain) = %q", got)
+	}
+}
+
+// A status message, its details and plain errors are server-controlled
+// text: escape sequences in them are printed as text, never sent raw.
+func TestPrintErrorEscapesControls(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	PrintError(&b, &CallError{Status: status.New(codes.Internal, "boom\x1b[2J\x1b]0;title\x07\rhidden")})
+	PrintError(&b, fmt.Errorf("no call succeeded: %s", "x\x1b[31m"))
+	if strings.ContainsAny(b.String(), "\x1b\x07\r") {
+		t.Fatalf("control characters printed raw: %q", b.String())
+	}
+	for _, want := range []string{`Message: boom\x1b[2J\x1b]0;title\x07\rhidden`, `Error: no call succeeded: x\x1b[31m`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output %q lacks %q", b.String(), want)
+		}
+	}
+}
+
+func TestPrintMetadataEscapes(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	md := metadata.Pairs("x-evil", "a\x1b[2Jb", "trace-bin", "\x00\x01\xff")
+	if err := printMetadata(&b, "Response headers", md); err != nil {
+		t.Fatal(err)
+	}
+	want := "Response headers:\n  trace-bin: AAH/\n  x-evil: a\\x1b[2Jb\n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }
