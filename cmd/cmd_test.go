@@ -88,8 +88,8 @@ func TestUsageErrors(t *testing.T) {
 			if code := Run(context.Background(), f, args); code != ExitUsage {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, ExitUsage, errOut)
 			}
-			if !strings.Contains(errOut.String(), "Usage:") {
-				t.Errorf("no usage on stderr:\n%s", errOut)
+			if !strings.Contains(errOut.String(), "--help' for usage.") || strings.Contains(errOut.String(), "Flags:") {
+				t.Errorf("want one error line and a pointer to --help on stderr:\n%s", errOut)
 			}
 			if out.Len() != 0 {
 				t.Errorf("stdout not empty: %q", out)

@@ -65,14 +65,41 @@ func (o *ConnOptions) AddFlags(fs *pflag.FlagSet) {
 	o.Source.AddFlags(fs)
 }
 
-// Validate checks every part; its errors are usage errors.
+// Validate checks every part; its errors are usage errors. A command that
+// reads descriptor files and was given no address dials nothing, so the
+// target is not checked then.
 func (o *ConnOptions) Validate() error {
-	for _, err := range []error{o.Target.Validate(), o.Metadata.Validate(), o.Source.Validate()} {
+	var target error
+	if o.Target.Addr != "" || !o.Source.fromFiles() {
+		target = o.Target.Validate()
+	}
+	for _, err := range []error{target, o.Metadata.Validate(), o.Source.Validate()} {
 		if err != nil {
 			return &UsageError{Err: err}
 		}
 	}
 	return nil
+}
+
+// discoveryArgs reads the [ADDR] [NAME] arguments of list and describe into
+// o.Target.Addr and the returned name. ADDR is required unless --proto or
+// --protoset give the descriptors (nothing is dialled then); a lone argument
+// is the address when it looks like one (it has a colon, which no protobuf
+// name has), else the name.
+func (o *ConnOptions) discoveryArgs(args []string, name string) (string, error) {
+	switch {
+	case len(args) == 2:
+		o.Target.Addr = args[0]
+		return args[1], nil
+	case len(args) == 1 && (!o.Source.fromFiles() || strings.Contains(args[0], ":")):
+		o.Target.Addr = args[0]
+		return "", nil
+	case len(args) == 1:
+		return args[0], nil
+	case !o.Source.fromFiles():
+		return "", usageErrorf("missing ADDR (or give --proto or --protoset to read the %s from files)", strings.ToLower(name)+"s")
+	}
+	return "", nil
 }
 
 // session is an open connection (when one was needed) and a descriptor source.

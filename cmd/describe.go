@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -25,21 +24,22 @@ func NewCmdDescribe(f *Factory, runF func(context.Context, *Factory, *DescribeOp
 	opts := &DescribeOptions{IO: f.IO}
 	opts.Conn.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
-		Use:   "describe [flags] ADDR [SYMBOL]",
+		Use:   "describe [flags] [ADDR] [SYMBOL]",
 		Short: "Show a service, method, message or enum (messages with a JSON template)",
 		Long: `Describe prints the proto definition of SYMBOL: a service, a method (pkg.Service/Method
 or pkg.Service.Method), a message (with a JSON template to fill in for -d) or an enum.
-Without SYMBOL it describes every service.`,
+Without SYMBOL it describes every service. With --proto or --protoset no ADDR is needed.`,
 		Example: `  grpcpulse describe --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse
-  grpcpulse describe --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Request`,
-		Args: argsBetween(1, 2, "ADDR", "SYMBOL"),
+  grpcpulse describe --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Request
+  grpcpulse describe --protoset pulse.protoset grpcpulse.test.v1.Pulse`,
+		Args: argsBetween(0, 2, "ADDR", "SYMBOL"),
 		RunE: func(c *cobra.Command, args []string) error {
-			opts.Conn.Target.Addr = args[0]
-			if len(args) > 1 {
-				opts.Symbol = args[1]
-				if strings.Trim(opts.Symbol, "./") == "" {
-					return usageErrorf("SYMBOL %q names nothing", opts.Symbol)
-				}
+			var err error
+			if opts.Symbol, err = opts.Conn.discoveryArgs(args, "service"); err != nil {
+				return err
+			}
+			if len(args) > 0 && opts.Symbol != "" && strings.Trim(opts.Symbol, "./") == "" {
+				return usageErrorf("SYMBOL %q names nothing", opts.Symbol)
 			}
 			if err := opts.Conn.Validate(); err != nil {
 				return err
@@ -74,7 +74,7 @@ func describeRun(ctx context.Context, f *Factory, opts *DescribeOptions) error {
 			descs = append(descs, d)
 		}
 	} else {
-		d, err := findDescriptor(s.source, opts.Symbol)
+		d, err := reflect.FindDescriptor(s.source, opts.Symbol)
 		if err != nil {
 			return s.explain(err)
 		}
@@ -89,29 +89,6 @@ func describeRun(ctx context.Context, f *Factory, opts *DescribeOptions) error {
 		}
 	}
 	return nil
-}
-
-// findDescriptor resolves any symbol; a near miss of a service or method
-// name comes back with suggestions.
-func findDescriptor(src reflect.Source, name string) (protoreflect.Descriptor, error) {
-	name = strings.TrimPrefix(name, ".")
-	if strings.Contains(name, "/") {
-		return reflect.FindMethod(src, name)
-	}
-	d, err := src.FindSymbol(name)
-	if err == nil || !errors.Is(err, reflect.ErrNotFound) {
-		return d, err
-	}
-	var nf *reflect.NotFoundError
-	for _, find := range []func() error{
-		func() error { _, err := reflect.FindService(src, name); return err },
-		func() error { _, err := reflect.FindMethod(src, name); return err },
-	} {
-		if e := find(); errors.As(e, &nf) && len(nf.Suggestions) > 0 {
-			return nil, e
-		}
-	}
-	return nil, err
 }
 
 func describeOne(w io.Writer, d protoreflect.Descriptor) error {

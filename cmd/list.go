@@ -20,16 +20,17 @@ func NewCmdList(f *Factory, runF func(context.Context, *Factory, *ListOptions) e
 	opts := &ListOptions{IO: f.IO}
 	opts.Conn.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
-		Use:   "list [flags] ADDR [SERVICE]",
+		Use:   "list [flags] [ADDR] [SERVICE]",
 		Short: "List services, or the methods of one service",
 		Example: `  grpcpulse list --plaintext 127.0.0.1:50051
   grpcpulse list --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse
-  grpcpulse list --proto pulse.proto --import-path ./protos 127.0.0.1:50051`,
-		Args: argsBetween(1, 2, "ADDR", "SERVICE"),
+  grpcpulse list --proto pulse.proto --import-path ./protos
+  grpcpulse list --protoset pulse.protoset grpcpulse.test.v1.Pulse`,
+		Args: argsBetween(0, 2, "ADDR", "SERVICE"),
 		RunE: func(c *cobra.Command, args []string) error {
-			opts.Conn.Target.Addr = args[0]
-			if len(args) > 1 {
-				opts.Service = args[1]
+			var err error
+			if opts.Service, err = opts.Conn.discoveryArgs(args, "service"); err != nil {
+				return err
 			}
 			if err := opts.Conn.Validate(); err != nil {
 				return err

@@ -36,7 +36,7 @@ func Main() int {
 }
 
 // Run executes the command line args and returns the exit code. Errors are
-// printed to f.IO.ErrOut; usage errors with the command's usage.
+// printed to f.IO.ErrOut; usage errors with a pointer to the command's --help.
 func Run(ctx context.Context, f *Factory, args []string) int {
 	started := false
 	root := NewCmdRoot(f)
@@ -66,7 +66,9 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	PrintError(f.IO.ErrOut, err)
 	code := ExitCode(err)
 	if code == ExitUsage && cmd != nil {
-		fmt.Fprintf(f.IO.ErrOut, "\n%s", cmd.UsageString())
+		// One line of error and a pointer, not the whole flag list: the
+		// mistake stays on screen.
+		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
 }
