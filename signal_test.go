@@ -79,7 +79,7 @@ func TestRunInterruptWritesReport(t *testing.T) {
 			srv, seen := startedServer(t, 200)
 			out := filepath.Join(t.TempDir(), "report.json")
 			c, stderr := grpcpulseProcess(t, "run", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary",
-				"-c", "4", "-H", "x-pulse-delay: 1ms", "--format", "json", "-o", out)
+				"-c", "4", "-z", "5m", "-H", "x-pulse-delay: 1ms", "--format", "json", "-o", out)
 			<-seen
 			if err := c.Process.Signal(tt.sig); err != nil {
 				t.Fatal(err)

@@ -16,9 +16,10 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
-	// OutTTY and ErrTTY report whether Out and ErrOut are terminals: colour
-	// and live progress only go to a terminal.
-	OutTTY, ErrTTY bool
+	// InTTY, OutTTY and ErrTTY report whether In, Out and ErrOut are
+	// terminals: colour and live progress only go to a terminal, and a run
+	// without an end is refused off one.
+	InTTY, OutTTY, ErrTTY bool
 	// Color is --color: auto (the default), always or never; see
 	// colorOutput.
 	Color string
@@ -40,7 +41,7 @@ type Factory struct {
 // NewFactory is the Factory of the real process.
 func NewFactory() *Factory {
 	io := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Getenv: os.Getenv,
-		OutTTY: term.IsTerminal(int(os.Stdout.Fd())), ErrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
+		InTTY: term.IsTerminal(int(os.Stdin.Fd())), OutTTY: term.IsTerminal(int(os.Stdout.Fd())), ErrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
 	if io.OutTTY {
 		io.Width, _, _ = term.GetSize(int(os.Stdout.Fd()))
 	}

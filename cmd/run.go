@@ -102,6 +102,9 @@ func (o *RunOptions) validate() error {
 	if _, err := report.ParseAssertions(o.Asserts, ""); err != nil {
 		return &UsageError{Err: err} // the syntax; the series are checked against the method
 	}
+	if o.Load.Endless() && !(o.IO.InTTY && o.IO.OutTTY) {
+		return usageErrorf("give -n, -z or a ramp --schedule: without one the run goes on until interrupted, and standard input or output is not a terminal (a CI job would hang)")
+	}
 	return nil
 }
 
@@ -140,6 +143,9 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	load := r.Options().Load
 	rec := report.NewRecorder(kind, load.Workers())
 	var live *progress
+	if load.Endless() {
+		fmt.Fprintln(f.IO.ErrOut, "no -n or -z: running until Ctrl-C")
+	}
 	if f.IO.ErrTTY {
 		live = startProgress(f.IO.ErrOut, f.IO.ErrWidth, rec.Snapshot, r.InFlight, load)
 	}

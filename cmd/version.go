@@ -31,9 +31,13 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 		Short: "Print the version of grpcpulse, grpc-go and Go",
 		Args:  argsBetween(0, 0),
 		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintf(f.IO.Out, "grpcpulse %s (grpc-go %s, %s %s/%s)\n",
-				Version(), grpc.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := fmt.Fprintln(f.IO.Out, versionLine())
 			return err
 		},
 	}
+}
+
+// versionLine is what `grpcpulse version` and `grpcpulse --version` print.
+func versionLine() string {
+	return fmt.Sprintf("grpcpulse %s (grpc-go %s, %s %s/%s)", Version(), grpc.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -28,3 +28,9 @@ func (s *Schedule) RateAt(t time.Duration) float64 {
 	}
 	return 0
 }
+
+// Endless reports whether the load has no end of its own: no -n, no -z and
+// no ramp (whose end ends the run); only an interrupt stops it.
+func (l *Load) Endless() bool {
+	return l.Total == 0 && l.Duration == 0 && l.Schedule.Kind != scheduleRamp
+}
