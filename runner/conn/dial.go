@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"context"
@@ -50,7 +50,7 @@ func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientC
 		if errors.Is(err, context.DeadlineExceeded) {
 			de = classifyTimeout(ctx, t)
 		} else {
-			de = classify(ctx, t, err)
+			de = classifyDial(ctx, t, err)
 		}
 		if ctx.Err() != nil { // interrupted while probing
 			return nil, ctx.Err()
@@ -62,7 +62,7 @@ func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientC
 
 // DialOptions returns the grpc-go dial options that t stands for.
 func (t Target) DialOptions() ([]grpc.DialOption, error) {
-	creds, err := t.credentials()
+	creds, err := t.Credentials()
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (t Target) clientTarget() string {
 	return t.Addr
 }
 
-func (t Target) credentials() (credentials.TransportCredentials, error) {
+func (t Target) Credentials() (credentials.TransportCredentials, error) {
 	if t.Plaintext {
 		return insecure.NewCredentials(), nil
 	}

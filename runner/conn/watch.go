@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// stateWatch follows one pool connection's connectivity state.
-type stateWatch struct {
+// StateWatch follows one pool connection's connectivity state.
+type StateWatch struct {
 	conn  int
 	cc    *grpc.ClientConn
-	sink  func(ConnEvent)
+	sink  func(Event)
 	ready atomic.Bool
 	done  chan struct{}
 }
@@ -22,21 +22,21 @@ type stateWatch struct {
 // watchState reports cc's state, then every change of it, to sink until ctx
 // ends, and keeps Ready current for the call path. A TRANSIENT_FAILURE carries the
 // failed attempt's error.
-func watchState(ctx context.Context, conn int, cc *grpc.ClientConn, sink func(ConnEvent)) *stateWatch {
-	w := &stateWatch{conn: conn, cc: cc, sink: sink, done: make(chan struct{})}
+func WatchState(ctx context.Context, conn int, cc *grpc.ClientConn, sink func(Event)) *StateWatch {
+	w := &StateWatch{conn: conn, cc: cc, sink: sink, done: make(chan struct{})}
 	state := cc.GetState()
 	w.ready.Store(state == connectivity.Ready)
-	sink(ConnEvent{Conn: conn, Time: time.Now(), Kind: EventState, State: state.String()}) // where it starts
+	sink(Event{Conn: conn, Time: time.Now(), Kind: EventState, State: state.String()}) // where it starts
 	go w.loop(ctx, state)
 	return w
 }
 
-func (w *stateWatch) loop(ctx context.Context, state connectivity.State) {
+func (w *StateWatch) loop(ctx context.Context, state connectivity.State) {
 	defer close(w.done)
 	for cc := w.cc; cc.WaitForStateChange(ctx, state); {
 		state = cc.GetState()
 		w.ready.Store(state == connectivity.Ready)
-		e := ConnEvent{Conn: w.conn, Time: time.Now(), Kind: EventState, State: state.String()}
+		e := Event{Conn: w.conn, Time: time.Now(), Kind: EventState, State: state.String()}
 		if state == connectivity.TransientFailure {
 			if err := lastError(ctx, cc); err != nil {
 				e.Err = status.Convert(err).Message()
@@ -47,7 +47,7 @@ func (w *stateWatch) loop(ctx context.Context, state connectivity.State) {
 }
 
 // Ready reports whether the connection is READY now. Safe for concurrent use.
-func (w *stateWatch) Ready() bool { return w.ready.Load() }
+func (w *StateWatch) Ready() bool { return w.ready.Load() }
 
 // Wait returns once the watcher has stopped (after its ctx ended).
-func (w *stateWatch) Wait() { <-w.done }
+func (w *StateWatch) Wait() { <-w.done }
