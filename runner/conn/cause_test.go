@@ -111,3 +111,31 @@ func TestCauseTableNames(t *testing.T) {
 		}
 	}
 }
+
+// Dial reads the same table: its finer causes where the text is sure, and
+// a request to probe the address where it is not.
+func TestDialCause(t *testing.T) {
+	tests := []struct {
+		name, msg string
+		want      Cause
+		sniff     bool
+	}{
+		{"refused", `connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:1: connect: connection refused"`, CauseRefused, false},
+		{"dns", `connection error: desc = "transport: Error while dialing: dial tcp: lookup nosuch.example: no such host"`, CauseDNS, false},
+		{"no addresses", "name resolver error: produced zero addresses", CauseDNS, false},
+		{"certificate", `connection error: desc = "transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown authority"`, CauseCertificate, false},
+		{"client certificate", `connection error: desc = "transport: authentication handshake failed: remote error: tls: certificate required"`, CauseClientCert, false},
+		{"http/1.1", `connection error: desc = "error reading server preface: http2: frame too large, note that the frame header looked like an HTTP/1.1 header"`, CauseNotHTTP2, false},
+		{"tls handshake", `connection error: desc = "transport: authentication handshake failed: tls: first record does not look like a TLS handshake"`, CauseTLSHandshake, true},
+		{"preface", `connection error: desc = "error reading server preface: http2: frame too large"`, CauseOther, true},
+		{"eof", `connection error: desc = "error reading server preface: EOF"`, CauseOther, true},
+		{"i/o timeout", `connection error: desc = "transport: Error while dialing: dial tcp 10.1.2.3:50051: i/o timeout"`, CauseOther, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, sniff := dialCause(tt.msg); got != tt.want || sniff != tt.sniff {
+				t.Errorf("dialCause(%q) = %q, %v; want %q, %v", tt.msg, got, sniff, tt.want, tt.sniff)
+			}
+		})
+	}
+}

@@ -27,7 +27,7 @@ import (
 // When ctx is cancelled it returns ctx's error. opts are appended to the dial
 // options built from t.
 func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
-	dialOpts, err := t.DialOptions()
+	dialOpts, err := t.dialOptions()
 	if err != nil {
 		return nil, err
 	}
@@ -60,8 +60,8 @@ func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientC
 	return cc, nil
 }
 
-// DialOptions returns the grpc-go dial options that t stands for.
-func (t Target) DialOptions() ([]grpc.DialOption, error) {
+// dialOptions returns the grpc-go dial options that t stands for.
+func (t Target) dialOptions() ([]grpc.DialOption, error) {
 	creds, err := t.Credentials()
 	if err != nil {
 		return nil, err

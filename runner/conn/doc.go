@@ -22,7 +22,6 @@
 // the real reason (refused, DNS, TLS against plaintext and the reverse, an
 // HTTP/1 server, a certificate...), probing the address with a TLS and a
 // cleartext HTTP/2 sniff when grpc-go's error text alone cannot tell.
-// Handshake times TCP, TLS and the HTTP/2 preface of one connection.
 //
 // Cause is the one transport-cause vocabulary of the project, read from
 // grpc-go's error texts through one ordered table (causeTable): Classify
@@ -48,6 +47,7 @@
 // Probe (behind the `diagnose` command) holds three tapped connections to a
 // Target for a while (an open stream, an idle connection, a busy one:
 // ProbeStream, ProbeIdle, ProbeBusy) using only the health service or
-// reflection, times one handshake, and returns a ProbeResult: plain data
-// that reports embed beside the events it saw.
+// reflection, times the TCP, TLS and HTTP/2 steps of one handshake
+// (HandshakeTimes), and returns a ProbeResult: plain data that reports
+// embed beside the events it saw.
 package conn

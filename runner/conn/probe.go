@@ -106,7 +106,7 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 			cc.Close()
 		}
 	}()
-	if res.Handshake, err = Handshake(ctx, opts.Target); err != nil {
+	if res.Handshake, err = handshake(ctx, opts.Target); err != nil {
 		res.HandshakeErr = err.Error()
 	}
 
