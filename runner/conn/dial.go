@@ -112,6 +112,9 @@ func (t Target) clientTarget() string {
 	return t.Addr
 }
 
+// Credentials returns the transport credentials t asks for: plaintext, or
+// TLS with its certificates read from their files. Dial uses them; so does
+// a caller that wraps them (with Tap) before dialing.
 func (t Target) Credentials() (credentials.TransportCredentials, error) {
 	if t.Plaintext {
 		return insecure.NewCredentials(), nil

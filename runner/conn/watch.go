@@ -19,9 +19,11 @@ type StateWatch struct {
 	done  chan struct{}
 }
 
-// watchState reports cc's state, then every change of it, to sink until ctx
-// ends, and keeps Ready current for the call path. A TRANSIENT_FAILURE carries the
-// failed attempt's error.
+// WatchState reports cc's state, then every change of it, to sink until
+// ctx ends, and keeps Ready current for the call path. A TRANSIENT_FAILURE
+// carries the failed attempt's error. conn is the pool connection's index,
+// passed through to the events. Call Wait after ctx ends to know the
+// watcher has stopped.
 func WatchState(ctx context.Context, conn int, cc *grpc.ClientConn, sink func(Event)) *StateWatch {
 	w := &StateWatch{conn: conn, cc: cc, sink: sink, done: make(chan struct{})}
 	state := cc.GetState()
