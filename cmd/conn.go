@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/grpcpulse/grpcpulse/reflect"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // SourceOptions says where descriptors come from: files when any are given,
@@ -53,9 +53,9 @@ func (o *SourceOptions) openFiles() (reflect.Source, error) {
 
 // ConnOptions are the flags of every command that talks to a server.
 type ConnOptions struct {
-	Target   runner.Target   `json:"target"`
-	Metadata runner.Metadata `json:"metadata"`
-	Source   SourceOptions   `json:"source"`
+	Target   conn.Target   `json:"target"`
+	Metadata conn.Metadata `json:"metadata"`
+	Source   SourceOptions `json:"source"`
 }
 
 // AddFlags binds transport, metadata and descriptor source flags.

@@ -12,6 +12,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // DemoOptions are the inputs of `grpcpulse demo`.
@@ -70,7 +71,7 @@ func demoRun(ctx context.Context, f *Factory, opts *DemoOptions) error {
 	}
 	defer srv.Stop()
 	p.printf("started the built-in test server on %s\n", srv.Addr())
-	target := runner.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: runner.DefaultConnectTimeout}
+	target := conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: conn.DefaultConnectTimeout}
 	cc, err := f.Dial(ctx, target)
 	if err != nil {
 		return err
@@ -111,7 +112,7 @@ func demoRun(ctx context.Context, f *Factory, opts *DemoOptions) error {
 // demoTour discovers the server through reflection and calls each Pulse
 // method once, printing what happened.
 func demoTour(ctx context.Context, p *printer, cc *grpc.ClientConn) error {
-	src := reflect.NewServerSource(ctx, cc, runner.DefaultConnectTimeout)
+	src := reflect.NewServerSource(ctx, cc, conn.DefaultConnectTimeout)
 	defer src.Close()
 	services, err := src.ListServices()
 	if err != nil {

@@ -11,13 +11,14 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // DiagnoseOptions are the inputs of `grpcpulse diagnose`.
 type DiagnoseOptions struct {
 	IO       *IOStreams
-	Target   runner.Target
-	Metadata runner.Metadata
+	Target   conn.Target
+	Metadata conn.Metadata
 	// Duration is how long the connections are watched.
 	Duration time.Duration
 	Format   string
@@ -74,16 +75,17 @@ and still reports what was seen.`,
 	opts.Target.AddFlags(fs)
 	opts.Metadata.AddFlags(fs)
 	// Probe keepalive unless told otherwise, at the most grpc-go allows.
-	opts.Target.Keepalive.Time = runner.MinKeepaliveTime
-	fs.Lookup("keepalive-time").DefValue = runner.MinKeepaliveTime.String()
+	opts.Target.Keepalive.Time = conn.MinKeepaliveTime
+	fs.Lookup("keepalive-time").DefValue = conn.MinKeepaliveTime.String()
 	fs.DurationVar(&opts.Duration, "duration", time.Minute, "how long to watch the connections")
 	addOutputFlags(fs, &opts.Format, []string{"text", "json"}, &opts.Output)
 	return cmd
 }
 
 func diagnoseRun(ctx context.Context, f *Factory, opts *DiagnoseOptions) error {
-	md, err := opts.Metadata.Call()
-	if err != nil {
+	// Resolve the metadata before saying anything, as run does: an unset
+	// variable is reported alone. The probe resolves it again for its calls.
+	if _, err := opts.Metadata.Call(); err != nil {
 		return err
 	}
 	fmt.Fprintf(f.IO.ErrOut, "Probing %s for %s: timing a handshake; holding an open stream with keepalive pings %s; "+
@@ -91,7 +93,7 @@ func diagnoseRun(ctx context.Context, f *Factory, opts *DiagnoseOptions) error {
 		opts.Target.Addr, opts.Duration, keepaliveWords(opts.Target.Keepalive))
 	rec := report.NewRecorder(runner.Unary, 1)
 	rec.Begin(time.Now())
-	res, err := runner.ProbeConnection(ctx, runner.ProbeOptions{Target: opts.Target, Metadata: md, Duration: opts.Duration}, rec)
+	res, err := conn.Probe(ctx, conn.ProbeOptions{Target: opts.Target, Metadata: opts.Metadata, Duration: opts.Duration}, rec)
 	rec.End(time.Now())
 	if err != nil {
 		return err
@@ -112,13 +114,13 @@ func diagnoseRun(ctx context.Context, f *Factory, opts *DiagnoseOptions) error {
 	return nil
 }
 
-func keepaliveWords(k runner.Keepalive) string {
+func keepaliveWords(k conn.Keepalive) string {
 	if k.Time == 0 {
 		return "off"
 	}
 	s := fmt.Sprintf("every %s", k.Effective())
-	if k.Time < runner.MinKeepaliveTime {
-		s += fmt.Sprintf(" (%s asked; grpc-go's minimum is %s)", k.Time, runner.MinKeepaliveTime)
+	if k.Time < conn.MinKeepaliveTime {
+		s += fmt.Sprintf(" (%s asked; grpc-go's minimum is %s)", k.Time, conn.MinKeepaliveTime)
 	}
 	return s
 }

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/term"
 	"google.golang.org/grpc"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // IOStreams are the standard streams a command reads and writes.
@@ -35,7 +35,7 @@ type IOStreams struct {
 type Factory struct {
 	IO        *IOStreams
 	LookupEnv func(string) (string, bool)
-	Dial      func(ctx context.Context, t runner.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
+	Dial      func(ctx context.Context, t conn.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
 }
 
 // NewFactory is the Factory of the real process.
@@ -51,6 +51,6 @@ func NewFactory() *Factory {
 	return &Factory{
 		IO:        io,
 		LookupEnv: os.LookupEnv,
-		Dial:      runner.Dial,
+		Dial:      conn.Dial,
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // RunOptions are the inputs of `grpcpulse run`.
@@ -132,7 +133,7 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	if err != nil {
 		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
 	}
-	r.Dial = func(ctx context.Context, t runner.Target, o ...grpc.DialOption) (*grpc.ClientConn, error) {
+	r.Dial = func(ctx context.Context, t conn.Target, o ...grpc.DialOption) (*grpc.ClientConn, error) {
 		return f.Dial(ctx, t, o...)
 	}
 	meta := report.Meta{

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // Assertion is a parsed CI gate (`--assert`), k6-style: METRIC OP VALUE,
@@ -242,7 +243,7 @@ func parseStatusMetric(sel, rest string) (metricRef, error) {
 	if sel == "" {
 		return metricRef{}, errors.New("status= names no code (e.g. status=UNAVAILABLE count==0)")
 	}
-	c, err := runner.ParseCode(sel)
+	c, err := conn.ParseCode(sel)
 	if err != nil {
 		return metricRef{}, err
 	}

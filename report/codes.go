@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"google.golang.org/grpc/codes"
 )
 
 // CodeName is the name of c in reports: "OK", "UNAVAILABLE", and "CODE(n)"
 // for a code gRPC does not define.
-func CodeName(c codes.Code) string { return runner.CodeName(c) }
+func CodeName(c codes.Code) string { return conn.CodeName(c) }
 
 // CodeCount is how many calls ended with a status code.
 type CodeCount struct {
@@ -47,7 +47,7 @@ func (sc *StatusCodes) UnmarshalJSON(b []byte) error {
 	}
 	out := make(StatusCodes, 0, len(m))
 	for name, n := range m {
-		c, err := runner.ParseCode(name)
+		c, err := conn.ParseCode(name)
 		if err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func (e *ErrorCount) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	c, err := runner.ParseCode(w.Code)
+	c, err := conn.ParseCode(w.Code)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // defaultKeepaliveTimeout is grpc-go's keepalive timeout when none is set.
@@ -16,7 +16,7 @@ const defaultKeepaliveTimeout = 20 * time.Second
 // the enclosing Connection say them.
 type Event struct {
 	At time.Duration `json:"at_ns"`
-	runner.ConnEvent
+	conn.Event
 }
 
 // Connectivity is what the run's pool connections went through, added up
@@ -131,7 +131,7 @@ type connEvents struct {
 	lifetime, reconnect    *Spread
 	unavailable            time.Duration
 	keepalive              time.Duration
-	kinds                  map[runner.EventKind]int64
+	kinds                  map[conn.EventKind]int64
 	goaways, closes        map[string]int64
 	connectFailures        map[Cause]int64
 	events                 []Event
@@ -144,7 +144,7 @@ type connEvents struct {
 // summarizeEvents reads the event log at the end of a run (end) into
 // per-connection parts and the run's Connectivity. ka is the run's
 // keepalive configuration.
-func (l *eventLog) summarize(end time.Time, ka runner.Keepalive) (map[int]*connEvents, *Connectivity) {
+func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEvents, *Connectivity) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	begin := l.begin
@@ -189,7 +189,7 @@ func (l *eventLog) summarize(end time.Time, ka runner.Keepalive) (map[int]*connE
 		cv.Unavailable += ce.unavailable
 		cv.DroppedEvents += ce.dropped
 		cv.Keepalive.Effective = max(cv.Keepalive.Effective, ce.keepalive)
-		cv.HandshakeFailures += ce.kinds[runner.EventHandshakeFailed]
+		cv.HandshakeFailures += ce.kinds[conn.EventHandshakeFailed]
 		addCounts(cv.ConnectFailures, ce.connectFailures)
 		addCounts(cv.Closes, ce.closes)
 		addCounts(cv.GoAways, ce.goaways)
@@ -198,7 +198,7 @@ func (l *eventLog) summarize(end time.Time, ka runner.Keepalive) (map[int]*connE
 	return out, cv
 }
 
-func (c *connLog) summarize(l *eventLog, begin, end time.Time, ka runner.Keepalive) *connEvents {
+func (c *connLog) summarize(l *eventLog, begin, end time.Time, ka conn.Keepalive) *connEvents {
 	ce := &connEvents{
 		transports: c.opens, reconnects: c.reconnects, unavailable: c.unavailable,
 		kinds: cloneCounts(c.kinds), goaways: cloneCounts(c.goaways), closes: cloneCounts(c.closes),
@@ -220,12 +220,12 @@ func (c *connLog) summarize(l *eventLog, begin, end time.Time, ka runner.Keepali
 	kept := c.events()
 	// Transport goroutines and state watchers race: show events in time
 	// order (stable, so simultaneous ones keep their arrival order).
-	slices.SortStableFunc(kept, func(a, b runner.ConnEvent) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(kept, func(a, b conn.Event) int { return a.Time.Compare(b.Time) })
 	ce.events = make([]Event, len(kept))
 	for i, e := range kept {
 		at := e.Time.Sub(begin)
 		e.Time, e.Conn = time.Time{}, 0
-		ce.events[i] = Event{At: at, ConnEvent: e}
+		ce.events[i] = Event{At: at, Event: e}
 	}
 	return ce
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // These tests provoke each condition the diagnosis names with a real
@@ -28,7 +29,7 @@ import (
 func load(t *testing.T, addr, method, data string, set func(*runner.Options)) *report.Summary {
 	t.Helper()
 	opts := runner.Options{
-		Target: runner.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Target: conn.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load:   runner.Load{Concurrency: 4, Connections: 1},
 		Call:   runner.Call{Messages: 1},
 	}
@@ -85,7 +86,7 @@ func TestDiagnoseHealthyRun(t *testing.T) {
 	srv := testserver.Start(t)
 	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
 		o.Load.Duration = 300 * time.Millisecond
-		o.Target.Keepalive = runner.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
+		o.Target.Keepalive = conn.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
 	})
 	for _, f := range s.Findings {
 		if f.Severity != report.SeverityInfo {
@@ -102,7 +103,7 @@ func TestDiagnoseTooManyPings(t *testing.T) {
 	s := load(t, srv.Addr(), "Bidi", "", func(o *runner.Options) {
 		o.Load.Duration = 600 * time.Millisecond
 		o.Load.Concurrency = 1
-		o.Target.Keepalive = runner.Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}
+		o.Target.Keepalive = conn.Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}
 		o.Metadata.Headers = headers(testserver.MDDelay, "300ms")
 	})
 	f := finding(t, s, "too_many_pings")
@@ -160,7 +161,7 @@ func TestDiagnoseKeepaliveDeadPeer(t *testing.T) {
 		o.Load.Concurrency = 1
 		o.Call.Messages = 100
 		o.Call.StreamInterval = 20 * time.Millisecond
-		o.Target.Keepalive = runner.Keepalive{Time: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}
+		o.Target.Keepalive = conn.Keepalive{Time: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}
 	})
 	finding(t, s, "keepalive_dead_peer")
 }
@@ -188,7 +189,7 @@ func TestDiagnoseServerRestartAndRefused(t *testing.T) {
 	srv := testserver.Start(t, testserver.AfterCalls(50, func(s *testserver.Server) { go s.GracefulStop() }))
 	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
 		o.Load.Duration = 500 * time.Millisecond
-		o.Target.Backoff = runner.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
+		o.Target.Backoff = conn.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
 	})
 	finding(t, s, "server_restart")
 	if f := finding(t, s, "connection_refused"); f.Severity != report.SeverityError {
@@ -218,7 +219,7 @@ func TestDiagnoseProtocolMismatchOnReconnect(t *testing.T) {
 	time.AfterFunc(150*time.Millisecond, func() { proxy.SetUpstream(web.Listener.Addr().String()); proxy.Reset() })
 	s := load(t, proxy.Addr(), "Unary", "", func(o *runner.Options) {
 		o.Load.Duration = 500 * time.Millisecond
-		o.Target.Backoff = runner.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
+		o.Target.Backoff = conn.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
 	})
 	finding(t, s, "tls_or_protocol_mismatch")
 }
@@ -248,7 +249,7 @@ func TestDiagnoseRetryAmplification(t *testing.T) {
 	srv := testserver.Start(t)
 	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
 		o.Load.Total = 50
-		o.Target.Retry = runner.Retry{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+		o.Target.Retry = conn.Retry{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
 		o.Metadata.Headers = headers(testserver.MDFailAttempts, "2")
 	})
 	if s.OK != 50 {

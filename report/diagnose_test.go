@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // healthySummary is a unary run over two connections with keepalive on that
@@ -18,7 +19,7 @@ func healthySummary() *Summary {
 		Kind:  runner.Unary,
 		Count: 1000, OK: 1000,
 		Options: runner.Options{
-			Target: runner.Target{Addr: "10.0.0.1:50051", Keepalive: runner.Keepalive{Time: 30 * time.Second, Timeout: 5 * time.Second}},
+			Target: conn.Target{Addr: "10.0.0.1:50051", Keepalive: conn.Keepalive{Time: 30 * time.Second, Timeout: 5 * time.Second}},
 			Call:   runner.Call{Timeout: time.Second},
 		},
 		Connections: []Connection{
@@ -75,7 +76,7 @@ func TestDiagnose(t *testing.T) {
 	}{
 		{"healthy", func(*Summary) {}, nil},
 		{"healthy with keepalive off", func(s *Summary) {
-			s.Options.Target.Keepalive = runner.Keepalive{}
+			s.Options.Target.Keepalive = conn.Keepalive{}
 			s.Connectivity.Keepalive = KeepaliveStats{}
 		}, nil},
 		{"too_many_pings GOAWAY", func(s *Summary) {
@@ -87,7 +88,7 @@ func TestDiagnose(t *testing.T) {
 		}, []wantFinding{{"too_many_pings", SeverityError, []string{"×2", "+1.5s", "keepalive time set: 5s",
 			"10s (grpc-go's minimum)", "40s (doubled", "permit without stream: no", "pinged every 10s", "6m or more", "MinTime 5s"}}}},
 		{"too_many_pings failures only, keepalive off", func(s *Summary) {
-			s.Options.Target.Keepalive = runner.Keepalive{}
+			s.Options.Target.Keepalive = conn.Keepalive{}
 			s.Connectivity.Keepalive = KeepaliveStats{}
 			s.Connectivity.FailureCauses[CauseTooManyPings] = 3
 		}, []wantFinding{{"too_many_pings", SeverityError, []string{"3 calls failed", "client keepalive: off", "BDP"}}}},
@@ -139,7 +140,7 @@ func TestDiagnose(t *testing.T) {
 			c.Backoff = Spread{Count: 3, Min: 100 * time.Millisecond, P50: 200 * time.Millisecond, Mean: 233 * time.Millisecond, Max: 400 * time.Millisecond}
 			c.Unavailable = 700 * time.Millisecond
 			reconnects(s, 750*time.Millisecond, 760*time.Millisecond)
-			s.Options.Target.Backoff = runner.ConnectBackoff{Base: 100 * time.Millisecond, Max: 800 * time.Millisecond, Multiplier: 2}
+			s.Options.Target.Backoff = conn.ConnectBackoff{Base: 100 * time.Millisecond, Max: 800 * time.Millisecond, Multiplier: 2}
 		}, []wantFinding{
 			{"connection_refused", SeverityWarn, []string{"refused connection attempts: 3", "no call failed"}},
 			{"server_restart", SeverityWarn, []string{"graceful_stop ×2", "back after", "time in TRANSIENT_FAILURE: p50 200ms (min 100ms, max 400ms)",
@@ -185,7 +186,7 @@ func TestDiagnose(t *testing.T) {
 			k.UnansweredCloses, k.UnansweredMax = 1, 3*time.Millisecond
 		}, nil},
 		{"silent blackhole, keepalive off", func(s *Summary) {
-			s.Options.Target.Keepalive = runner.Keepalive{}
+			s.Options.Target.Keepalive = conn.Keepalive{}
 			s.Connectivity.Keepalive = KeepaliveStats{}
 			at := 12300 * time.Millisecond
 			s.Connections[1].StalledAt = &at
@@ -354,8 +355,8 @@ func TestDiagnoseWithoutConnectivity(t *testing.T) {
 func TestHealthyRunHasNoProblems(t *testing.T) {
 	r := newTestRecorder(runner.Unary, 2)
 	ws := []runner.WorkerRecorder{r.Worker(0, 0), r.Worker(1, 1)}
-	for conn := range 2 {
-		r.ConnEvent(runner.ConnEvent{Conn: conn, Transport: 1, Time: ms(-10), Kind: runner.EventOpen, Remote: "10.0.0.1:50051"})
+	for ci := range 2 {
+		r.ConnEvent(conn.Event{Conn: ci, Transport: 1, Time: ms(-10), Kind: conn.EventOpen, Remote: "10.0.0.1:50051"})
 	}
 	r.Begin(t0)
 	for i := range 100 {
@@ -363,12 +364,12 @@ func TestHealthyRunHasNoProblems(t *testing.T) {
 		c.Intended, c.Start, c.End = ms(float64(i*10)), ms(float64(i*10)), ms(float64(i*10+2))
 		ws[i%2].Call(c)
 		if i%20 == 0 {
-			r.ConnEvent(runner.ConnEvent{Conn: i % 2, Transport: 1, Time: ms(float64(i * 10)), Kind: runner.EventPing})
-			r.ConnEvent(runner.ConnEvent{Conn: i % 2, Transport: 1, Time: ms(float64(i*10) + 0.2), Kind: runner.EventPingAck, RTT: 200 * time.Microsecond})
+			r.ConnEvent(conn.Event{Conn: i % 2, Transport: 1, Time: ms(float64(i * 10)), Kind: conn.EventPing})
+			r.ConnEvent(conn.Event{Conn: i % 2, Transport: 1, Time: ms(float64(i*10) + 0.2), Kind: conn.EventPingAck, RTT: 200 * time.Microsecond})
 		}
 	}
 	r.End(ms(1000))
-	o := runner.Options{Target: runner.Target{Addr: "127.0.0.1:50051", Keepalive: runner.Keepalive{Time: time.Minute, Timeout: 10 * time.Second}}}
+	o := runner.Options{Target: conn.Target{Addr: "127.0.0.1:50051", Keepalive: conn.Keepalive{Time: time.Minute, Timeout: 10 * time.Second}}}
 	s := Summarize(r, Meta{Options: o, Notes: o.Target.Notes()})
 	if len(s.Findings) != 0 {
 		t.Errorf("healthy run has findings:\n%s", describe(s.Findings))

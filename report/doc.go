@@ -10,7 +10,7 @@
 // (Classify: too_many_pings, goaway_draining max_age, keepalive_timeout,
 // refused, deadline_while_ready...).
 //
-// The Recorder is also a runner.ConnRecorder: ConnEvent receives the pool
+// The Recorder is also a conn.EventRecorder: ConnEvent receives the pool
 // connections' events (opens, GOAWAYs, pings, state changes, closes) from
 // transport goroutines, keeps the first and last 50 of each connection with
 // exact counts, and measures reconnect latency, time unavailable and the

@@ -7,10 +7,10 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
-var _ runner.ConnRecorder = (*Recorder)(nil)
+var _ conn.EventRecorder = (*Recorder)(nil)
 
 // Bounds of what the Recorder keeps of connection events, whatever their
 // number: a reconnect storm for an hour costs the same memory as a minute.
@@ -86,12 +86,12 @@ type goawayRec struct {
 // counts, and the state needed to measure reconnects and outages as events
 // come.
 type connLog struct {
-	head             []runner.ConnEvent
-	tail             [tailEvents]runner.ConnEvent
+	head             []conn.Event
+	tail             [tailEvents]conn.Event
 	tailLen, tailPos int
 	total            int64
 
-	kinds           map[runner.EventKind]int64
+	kinds           map[conn.EventKind]int64
 	goaways         map[string]int64 // once per transport and reason
 	closes          map[string]int64
 	connectFailures map[Cause]int64
@@ -132,11 +132,11 @@ func (l *eventLog) setBegin(t time.Time) {
 	l.mu.Unlock()
 }
 
-// ConnEvent records an event of a pooled connection (runner.ConnRecorder).
+// ConnEvent records an event of a pooled connection (conn.EventRecorder).
 // It is safe for concurrent use, before Begin too (the initial connects),
 // and quick: a few counters and map updates under one mutex. Memory is
 // bounded per pool connection (see headEvents).
-func (r *Recorder) ConnEvent(e runner.ConnEvent) {
+func (r *Recorder) ConnEvent(e conn.Event) {
 	if e.Conn >= maxEventConns {
 		return
 	}
@@ -145,7 +145,7 @@ func (r *Recorder) ConnEvent(e runner.ConnEvent) {
 		e.Time = r.now()
 	}
 	var lastCall time.Time
-	if e.Kind == runner.EventGoAway {
+	if e.Kind == conn.EventGoAway {
 		lastCall = r.lastCallEnd(e.Conn) // before taking the event lock: no lock nesting
 	}
 	l := &r.events
@@ -181,38 +181,38 @@ func (l *eventLog) conn(i int) *connLog {
 		l.conns = append(l.conns, nil)
 	}
 	if l.conns[i] == nil {
-		l.conns[i] = &connLog{head: make([]runner.ConnEvent, 0, headEvents)}
+		l.conns[i] = &connLog{head: make([]conn.Event, 0, headEvents)}
 	}
 	return l.conns[i]
 }
 
-func (l *eventLog) add(e runner.ConnEvent, lastCall time.Time) {
+func (l *eventLog) add(e conn.Event, lastCall time.Time) {
 	c := l.conn(e.Conn)
 	c.keep(e)
 	bump(&c.kinds, e.Kind)
 	switch e.Kind {
-	case runner.EventState:
+	case conn.EventState:
 		l.state(c, e)
-	case runner.EventOpen:
+	case conn.EventOpen:
 		c.open(e)
-	case runner.EventGoAway:
+	case conn.EventGoAway:
 		l.goAway(c, e, lastCall)
-	case runner.EventPing:
+	case conn.EventPing:
 		l.pings++
-	case runner.EventPingAck:
+	case conn.EventPingAck:
 		l.acks++
 		l.rttSum += e.RTT
 		l.rttMax = max(l.rttMax, e.RTT)
-	case runner.EventRSTStream:
+	case conn.EventRSTStream:
 		bump(&c.rsts, cmpOr(e.Code, "unknown"))
-	case runner.EventClose:
+	case conn.EventClose:
 		l.close(c, e)
 	}
 }
 
 // keep stores e among the first headEvents or in the ring of the last
 // tailEvents.
-func (c *connLog) keep(e runner.ConnEvent) {
+func (c *connLog) keep(e conn.Event) {
 	c.total++
 	if len(c.head) < headEvents {
 		c.head = append(c.head, e)
@@ -224,8 +224,8 @@ func (c *connLog) keep(e runner.ConnEvent) {
 }
 
 // events returns the kept events in arrival order.
-func (c *connLog) events() []runner.ConnEvent {
-	out := make([]runner.ConnEvent, 0, len(c.head)+c.tailLen)
+func (c *connLog) events() []conn.Event {
+	out := make([]conn.Event, 0, len(c.head)+c.tailLen)
 	out = append(out, c.head...)
 	start := (c.tailPos - c.tailLen + tailEvents) % tailEvents
 	for i := range c.tailLen {
@@ -236,7 +236,7 @@ func (c *connLog) events() []runner.ConnEvent {
 
 func (c *connLog) dropped() int64 { return c.total - int64(len(c.head)+c.tailLen) }
 
-func (c *connLog) open(e runner.ConnEvent) {
+func (c *connLog) open(e conn.Event) {
 	c.opens++
 	c.latest = max(c.latest, e.Transport)
 	c.lastOpen = e.Time
@@ -259,7 +259,7 @@ func (c *connLog) open(e runner.ConnEvent) {
 // (CONNECTING or TRANSIENT_FAILURE after the first READY, within the
 // measured run) and the time in TRANSIENT_FAILURE (one stay per outage:
 // pick_first's TRANSIENT_FAILURE is sticky).
-func (l *eventLog) state(c *connLog, e runner.ConnEvent) {
+func (l *eventLog) state(c *connLog, e conn.Event) {
 	t := e.Time
 	if c.state == "" && c.opens > 0 && e.State != stateReady && e.State != stateTF {
 		// The runner dials each connection to READY before it watches its
@@ -317,7 +317,7 @@ func (l *eventLog) clip(from, to time.Time) time.Duration {
 	return max(to.Sub(from), 0)
 }
 
-func (l *eventLog) goAway(c *connLog, e runner.ConnEvent, lastCall time.Time) {
+func (l *eventLog) goAway(c *connLog, e conn.Event, lastCall time.Time) {
 	reason := goAwayReason(e.Code, e.Debug)
 	ts, known := c.live[e.Transport]
 	if known {
@@ -354,7 +354,7 @@ func (l *eventLog) goAway(c *connLog, e runner.ConnEvent, lastCall time.Time) {
 	}
 }
 
-func (l *eventLog) close(c *connLog, e runner.ConnEvent) {
+func (l *eventLog) close(c *connLog, e conn.Event) {
 	ts, known := c.live[e.Transport]
 	if known {
 		delete(c.live, e.Transport)
@@ -362,11 +362,11 @@ func (l *eventLog) close(c *connLog, e runner.ConnEvent) {
 	}
 	bump(&c.closes, closeReason(e, ts.goaway != ""))
 	switch {
-	case e.Err == runner.ClosedByClient && e.Unanswered > 0:
+	case e.Err == conn.ClosedByClient && e.Unanswered > 0:
 		l.unansweredCloses++
 		l.unansweredMax = max(l.unansweredMax, e.Unanswered)
 		c.lastPingClose, c.lastPingUnanswered = latest(c.lastPingClose, e.Time), e.Unanswered
-	case e.Err != runner.ClosedByClient:
+	case e.Err != conn.ClosedByClient:
 		c.lastPeerClose = latest(c.lastPeerClose, e.Time)
 	}
 	if c.everReady && e.Transport == c.readyTransport && c.downAt.IsZero() {
@@ -376,12 +376,12 @@ func (l *eventLog) close(c *connLog, e runner.ConnEvent) {
 
 // closeReason names why a transport closed, from what its read side saw
 // and whether a GOAWAY came before.
-func closeReason(e runner.ConnEvent, afterGoAway bool) string {
+func closeReason(e conn.Event, afterGoAway bool) string {
 	has := func(s string) bool { return strings.Contains(e.Err, s) }
 	switch {
-	case e.Err == runner.ClosedByClient && e.Unanswered > 0:
+	case e.Err == conn.ClosedByClient && e.Unanswered > 0:
 		return closePingUnanswered
-	case e.Err == runner.ClosedByClient:
+	case e.Err == conn.ClosedByClient:
 		return closeClient
 	case afterGoAway:
 		return closeAfterGoAway

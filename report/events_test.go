@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // A reconnect storm keeps the first and last events of each connection, and
@@ -21,9 +22,9 @@ func TestConnEventsAreBounded(t *testing.T) {
 	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Millisecond) }
 	for i := range storms {
 		n := i + 1
-		r.ConnEvent(runner.ConnEvent{Conn: 0, Transport: n, Time: at(2 * i), Kind: runner.EventOpen})
+		r.ConnEvent(conn.Event{Conn: 0, Transport: n, Time: at(2 * i), Kind: conn.EventOpen})
 		// Every GOAWAY a new debug text: counts by reason stay bounded too.
-		r.ConnEvent(runner.ConnEvent{Conn: 0, Transport: n, Time: at(2*i + 1), Kind: runner.EventGoAway,
+		r.ConnEvent(conn.Event{Conn: 0, Transport: n, Time: at(2*i + 1), Kind: conn.EventGoAway,
 			Code: "NO_ERROR", Debug: fmt.Sprintf("proxy %d", i)})
 	}
 	// Transports that never close stay bounded as well.
@@ -45,7 +46,7 @@ func TestConnEventsAreBounded(t *testing.T) {
 	if c.Events[headEvents-1].At != msAt(headEvents-1) || c.Events[headEvents].At != msAt(total-tailEvents) {
 		t.Errorf("events %v and %v around the gap, want %d and %d", c.Events[headEvents-1].At, c.Events[headEvents].At, headEvents-1, total-tailEvents)
 	}
-	if got := c.EventCounts; got[runner.EventOpen] != storms || got[runner.EventGoAway] != storms {
+	if got := c.EventCounts; got[conn.EventOpen] != storms || got[conn.EventGoAway] != storms {
 		t.Errorf("event counts %v, want %d of each", got, storms)
 	}
 	if c.Transports != storms || s.Connectivity.DroppedEvents != c.DroppedEvents {
@@ -60,12 +61,12 @@ func TestConnEventsAreBounded(t *testing.T) {
 }
 
 // event builds a connection event at ms milliseconds after t0.
-func event(conn, transport int, at float64, kind runner.EventKind) runner.ConnEvent {
-	return runner.ConnEvent{Conn: conn, Transport: transport, Time: ms(at), Kind: kind}
+func event(ci, transport int, at float64, kind conn.EventKind) conn.Event {
+	return conn.Event{Conn: ci, Transport: transport, Time: ms(at), Kind: kind}
 }
 
-func stateEvent(conn int, at float64, state, err string) runner.ConnEvent {
-	return runner.ConnEvent{Conn: conn, Time: ms(at), Kind: runner.EventState, State: state, Err: err}
+func stateEvent(ci int, at float64, state, err string) conn.Event {
+	return conn.Event{Conn: ci, Time: ms(at), Kind: conn.EventState, State: state, Err: err}
 }
 
 // A server restart seen by one connection: the drain, refused attempts with
@@ -73,23 +74,23 @@ func stateEvent(conn int, at float64, state, err string) runner.ConnEvent {
 func TestConnEventsMeasureReconnects(t *testing.T) {
 	r := newTestRecorder(runner.Unary, 1)
 	const refused = `connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:1: connect: connection refused"`
-	events := []runner.ConnEvent{
-		event(0, 1, -30, runner.EventOpen), // before Begin: the dial
-		{Conn: 0, Transport: 1, Time: ms(100), Kind: runner.EventGoAway, Code: "NO_ERROR", Debug: "graceful_stop", LastStreamID: 1<<31 - 1},
+	events := []conn.Event{
+		event(0, 1, -30, conn.EventOpen), // before Begin: the dial
+		{Conn: 0, Transport: 1, Time: ms(100), Kind: conn.EventGoAway, Code: "NO_ERROR", Debug: "graceful_stop", LastStreamID: 1<<31 - 1},
 		stateEvent(0, 100, "IDLE", ""), // the runner never reported the initial READY
-		{Conn: 0, Transport: 1, Time: ms(105), Kind: runner.EventGoAway, Code: "NO_ERROR", Debug: "graceful_stop", LastStreamID: 3},
-		{Conn: 0, Transport: 1, Time: ms(110), Kind: runner.EventClose, Err: runner.ClosedByClient},
+		{Conn: 0, Transport: 1, Time: ms(105), Kind: conn.EventGoAway, Code: "NO_ERROR", Debug: "graceful_stop", LastStreamID: 3},
+		{Conn: 0, Transport: 1, Time: ms(110), Kind: conn.EventClose, Err: conn.ClosedByClient},
 		stateEvent(0, 120, "CONNECTING", ""),
 		stateEvent(0, 121, "TRANSIENT_FAILURE", refused),
 		stateEvent(0, 221, "IDLE", ""),
 		stateEvent(0, 221, "CONNECTING", ""),
 		stateEvent(0, 222, "TRANSIENT_FAILURE", refused),
 		stateEvent(0, 422, "CONNECTING", ""),
-		event(0, 2, 423, runner.EventOpen),
+		event(0, 2, 423, conn.EventOpen),
 		stateEvent(0, 424, "READY", ""),
-		event(0, 2, 900, runner.EventPing),
-		{Conn: 0, Transport: 2, Time: ms(900.5), Kind: runner.EventPingAck, RTT: 500 * time.Microsecond},
-		{Conn: 0, Transport: 2, Time: ms(950), Kind: runner.EventRSTStream, Code: "CANCEL"},
+		event(0, 2, 900, conn.EventPing),
+		{Conn: 0, Transport: 2, Time: ms(900.5), Kind: conn.EventPingAck, RTT: 500 * time.Microsecond},
+		{Conn: 0, Transport: 2, Time: ms(950), Kind: conn.EventRSTStream, Code: "CANCEL"},
 	}
 	r.ConnEvent(events[0])
 	r.Begin(t0)
@@ -97,7 +98,7 @@ func TestConnEventsMeasureReconnects(t *testing.T) {
 		r.ConnEvent(e)
 	}
 	r.End(ms(1000))
-	s := Summarize(r, Meta{Options: runner.Options{Target: runner.Target{Keepalive: runner.Keepalive{Time: 30 * time.Second}}}})
+	s := Summarize(r, Meta{Options: runner.Options{Target: conn.Target{Keepalive: conn.Keepalive{Time: 30 * time.Second}}}})
 	c, cv := s.Connections[0], s.Connectivity
 
 	if c.Events[0].At != -30*time.Millisecond || c.Events[0].Time != (time.Time{}) || c.Events[0].Conn != 0 {
@@ -109,7 +110,7 @@ func TestConnEventsMeasureReconnects(t *testing.T) {
 	if got := cv.GoAways; len(got) != 1 || got[goAwayGracefulStop] != 1 {
 		t.Errorf("GOAWAYs %v, want the drain's two frames counted once", got)
 	}
-	if c.EventCounts[runner.EventGoAway] != 2 {
+	if c.EventCounts[conn.EventGoAway] != 2 {
 		t.Errorf("event counts %v, want both GOAWAY frames", c.EventCounts)
 	}
 	// Down at the GOAWAY (READY → IDLE at 100ms); the lazy wait in IDLE for
@@ -151,13 +152,13 @@ func TestConnEventsDoubleKeepalive(t *testing.T) {
 	r := newTestRecorder(runner.Unary, 1)
 	r.Begin(t0)
 	for n := 1; n <= 3; n++ {
-		r.ConnEvent(event(1, n, float64(n*100), runner.EventOpen))
-		r.ConnEvent(runner.ConnEvent{Conn: 1, Transport: n, Time: ms(float64(n*100 + 50)), Kind: runner.EventGoAway,
+		r.ConnEvent(event(1, n, float64(n*100), conn.EventOpen))
+		r.ConnEvent(conn.Event{Conn: 1, Transport: n, Time: ms(float64(n*100 + 50)), Kind: conn.EventGoAway,
 			Code: "ENHANCE_YOUR_CALM", Debug: "too_many_pings"})
 	}
-	r.ConnEvent(event(0, 1, 10, runner.EventOpen))
+	r.ConnEvent(event(0, 1, 10, conn.EventOpen))
 	r.End(ms(1000))
-	s := Summarize(r, Meta{Options: runner.Options{Target: runner.Target{Keepalive: runner.Keepalive{Time: 5 * time.Second}}}})
+	s := Summarize(r, Meta{Options: runner.Options{Target: conn.Target{Keepalive: conn.Keepalive{Time: 5 * time.Second}}}})
 	if got := s.Connections[1].KeepaliveTime; got != 80*time.Second {
 		t.Errorf("connection 1 keepalive %v, want 10s doubled 3 times", got)
 	}
@@ -176,22 +177,22 @@ func TestStalledConnections(t *testing.T) {
 	tests := []struct {
 		name    string
 		okAfter bool
-		event   *runner.ConnEvent
+		event   *conn.Event
 		want    bool
 	}{
 		{"silent", false, nil, true},
 		{"recovered", true, nil, false},
-		{"peer reset", false, &runner.ConnEvent{Transport: 1, Time: ms(900), Kind: runner.EventClose, Err: "read: connection reset by peer"}, false},
-		{"keepalive timeout", false, &runner.ConnEvent{Transport: 1, Time: ms(900), Kind: runner.EventClose, Err: runner.ClosedByClient, Unanswered: 20 * time.Second}, false},
-		{"keepalive timeout seen a little short", false, &runner.ConnEvent{Transport: 1, Time: ms(900), Kind: runner.EventClose, Err: runner.ClosedByClient, Unanswered: 18500 * time.Millisecond}, false},
-		{"short unanswered ping", false, &runner.ConnEvent{Transport: 1, Time: ms(900), Kind: runner.EventClose, Err: runner.ClosedByClient, Unanswered: time.Millisecond}, true},
-		{"drained by the client", false, &runner.ConnEvent{Transport: 1, Time: ms(900), Kind: runner.EventClose, Err: runner.ClosedByClient}, true},
+		{"peer reset", false, &conn.Event{Transport: 1, Time: ms(900), Kind: conn.EventClose, Err: "read: connection reset by peer"}, false},
+		{"keepalive timeout", false, &conn.Event{Transport: 1, Time: ms(900), Kind: conn.EventClose, Err: conn.ClosedByClient, Unanswered: 20 * time.Second}, false},
+		{"keepalive timeout seen a little short", false, &conn.Event{Transport: 1, Time: ms(900), Kind: conn.EventClose, Err: conn.ClosedByClient, Unanswered: 18500 * time.Millisecond}, false},
+		{"short unanswered ping", false, &conn.Event{Transport: 1, Time: ms(900), Kind: conn.EventClose, Err: conn.ClosedByClient, Unanswered: time.Millisecond}, true},
+		{"drained by the client", false, &conn.Event{Transport: 1, Time: ms(900), Kind: conn.EventClose, Err: conn.ClosedByClient}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newTestRecorder(runner.Unary, 1)
 			w := r.Worker(0, 0)
-			r.ConnEvent(event(0, 1, -5, runner.EventOpen))
+			r.ConnEvent(event(0, 1, -5, conn.EventOpen))
 			r.Begin(t0)
 			w.Call(&runner.CallStats{Intended: ms(0), Start: ms(0), End: ms(100), Code: codes.OK})
 			for i := range 3 {
@@ -206,7 +207,7 @@ func TestStalledConnections(t *testing.T) {
 				r.ConnEvent(*tt.event)
 			}
 			r.End(ms(1000))
-			s := Summarize(r, Meta{Options: runner.Options{Target: runner.Target{Keepalive: runner.Keepalive{Time: 10 * time.Second}}}})
+			s := Summarize(r, Meta{Options: runner.Options{Target: conn.Target{Keepalive: conn.Keepalive{Time: 10 * time.Second}}}})
 			got := s.Connections[0].StalledAt
 			if (got != nil) != tt.want {
 				t.Fatalf("stalled at %v, want stalled %v", got, tt.want)
@@ -226,16 +227,16 @@ func TestConnEventConcurrentWithCalls(t *testing.T) {
 	r.manualTicks = true
 	r.Begin(time.Now())
 	var wg sync.WaitGroup
-	for conn := range conns {
+	for ci := range conns {
 		for g := range 3 { // several goroutines per connection, as grpc-go has
 			wg.Go(func() {
 				for i := range perConn / 4 {
 					n := g*perConn + i + 1
 					now := time.Now()
-					r.ConnEvent(runner.ConnEvent{Conn: conn, Transport: n, Time: now, Kind: runner.EventOpen})
-					r.ConnEvent(runner.ConnEvent{Conn: conn, Transport: n, Time: now, Kind: runner.EventGoAway, Code: "NO_ERROR", Debug: "max_age"})
-					r.ConnEvent(runner.ConnEvent{Conn: conn, Time: now, Kind: runner.EventState, State: []string{"IDLE", "CONNECTING", "READY"}[i%3]})
-					r.ConnEvent(runner.ConnEvent{Conn: conn, Transport: n, Time: now, Kind: runner.EventClose, Err: "EOF"})
+					r.ConnEvent(conn.Event{Conn: ci, Transport: n, Time: now, Kind: conn.EventOpen})
+					r.ConnEvent(conn.Event{Conn: ci, Transport: n, Time: now, Kind: conn.EventGoAway, Code: "NO_ERROR", Debug: "max_age"})
+					r.ConnEvent(conn.Event{Conn: ci, Time: now, Kind: conn.EventState, State: []string{"IDLE", "CONNECTING", "READY"}[i%3]})
+					r.ConnEvent(conn.Event{Conn: ci, Transport: n, Time: now, Kind: conn.EventClose, Err: "EOF"})
 				}
 			})
 		}
@@ -285,11 +286,11 @@ func TestConnEventConcurrentWithCalls(t *testing.T) {
 func TestSummaryIsASnapshot(t *testing.T) {
 	r := newTestRecorder(runner.Unary, 1)
 	r.Begin(t0)
-	r.ConnEvent(event(0, 1, 1, runner.EventOpen))
+	r.ConnEvent(event(0, 1, 1, conn.EventOpen))
 	r.End(ms(10))
 	s := Summarize(r, Meta{})
-	r.ConnEvent(event(0, 2, 20, runner.EventOpen))
-	if s.Connections[0].EventCounts[runner.EventOpen] != 1 || len(s.Connections[0].Events) != 1 {
+	r.ConnEvent(event(0, 2, 20, conn.EventOpen))
+	if s.Connections[0].EventCounts[conn.EventOpen] != 1 || len(s.Connections[0].Events) != 1 {
 		t.Errorf("summary changed after the fact: %+v", s.Connections[0])
 	}
 }

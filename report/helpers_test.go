@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // TestMain checks that End stops every ticker goroutine Begin started.
@@ -98,7 +99,7 @@ func syntheticRun(kind runner.Kind) (*Recorder, Meta) {
 	}
 	meta.Notes = meta.Options.Target.Notes()
 	if kind == runner.Unary {
-		meta.Attempts = &runner.Attempts{Total: 229, Transparent: 2}
+		meta.Attempts = &conn.Attempts{Total: 229, Transparent: 2}
 	}
 	return r, meta
 }
@@ -111,27 +112,27 @@ func ms(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Mill
 // the unary run, the server recycles connection 0 by age twice
 // (MaxConnectionAge ≈ 1s) and rejects the pings of connection 1, which then
 // finds the server refusing for a backoff wait.
-func syntheticEvents(kind runner.Kind) []runner.ConnEvent {
-	open := func(conn, transport int, at time.Time) runner.ConnEvent {
-		return runner.ConnEvent{Conn: conn, Transport: transport, Time: at, Kind: runner.EventOpen,
-			Local: fmt.Sprintf("10.0.0.9:%d", 40000+conn*10+transport), Remote: fmt.Sprintf("10.0.0.%d:50051", conn+1)}
+func syntheticEvents(kind runner.Kind) []conn.Event {
+	open := func(ci, transport int, at time.Time) conn.Event {
+		return conn.Event{Conn: ci, Transport: transport, Time: at, Kind: conn.EventOpen,
+			Local: fmt.Sprintf("10.0.0.9:%d", 40000+ci*10+transport), Remote: fmt.Sprintf("10.0.0.%d:50051", ci+1)}
 	}
-	state := func(conn int, at time.Time, s string) runner.ConnEvent {
-		return runner.ConnEvent{Conn: conn, Time: at, Kind: runner.EventState, State: s}
+	state := func(ci int, at time.Time, s string) conn.Event {
+		return conn.Event{Conn: ci, Time: at, Kind: conn.EventState, State: s}
 	}
-	goaway := func(conn, transport int, at time.Time, code, debug string, last uint32) runner.ConnEvent {
-		return runner.ConnEvent{Conn: conn, Transport: transport, Time: at, Kind: runner.EventGoAway, Code: code, Debug: debug, LastStreamID: last}
+	goaway := func(ci, transport int, at time.Time, code, debug string, last uint32) conn.Event {
+		return conn.Event{Conn: ci, Transport: transport, Time: at, Kind: conn.EventGoAway, Code: code, Debug: debug, LastStreamID: last}
 	}
-	closed := func(conn, transport int, at time.Time, err string) runner.ConnEvent {
-		return runner.ConnEvent{Conn: conn, Transport: transport, Time: at, Kind: runner.EventClose, Err: err}
+	closed := func(ci, transport int, at time.Time, err string) conn.Event {
+		return conn.Event{Conn: ci, Transport: transport, Time: at, Kind: conn.EventClose, Err: err}
 	}
-	ev := []runner.ConnEvent{open(0, 1, ms(-20)), open(1, 1, ms(-18))}
+	ev := []conn.Event{open(0, 1, ms(-20)), open(1, 1, ms(-18))}
 	transport := [2]int{1, 1}
 	for at := 400.0; at < 2500; at += 400 {
-		for conn := range 2 {
+		for ci := range 2 {
 			ev = append(ev,
-				runner.ConnEvent{Conn: conn, Transport: transport[conn], Time: ms(at + float64(conn)), Kind: runner.EventPing},
-				runner.ConnEvent{Conn: conn, Transport: transport[conn], Time: ms(at + float64(conn) + 0.3), Kind: runner.EventPingAck, RTT: 300 * time.Microsecond})
+				conn.Event{Conn: ci, Transport: transport[ci], Time: ms(at + float64(ci)), Kind: conn.EventPing},
+				conn.Event{Conn: ci, Transport: transport[ci], Time: ms(at + float64(ci) + 0.3), Kind: conn.EventPingAck, RTT: 300 * time.Microsecond})
 		}
 	}
 	if kind == runner.Unary {
@@ -144,21 +145,21 @@ func syntheticEvents(kind runner.Kind) []runner.ConnEvent {
 				goaway(0, n, ms(at+0.4), "NO_ERROR", "max_age", 99), // the drain's second GOAWAY
 				open(0, n+1, ms(at+1.5)),
 				state(0, ms(at+2.1), "READY"),
-				closed(0, n, ms(at+40), runner.ClosedByClient))
+				closed(0, n, ms(at+40), conn.ClosedByClient))
 		}
 		ev = append(ev,
 			goaway(1, 1, ms(600), "ENHANCE_YOUR_CALM", "too_many_pings", 7),
 			state(1, ms(600.1), "IDLE"),
 			closed(1, 1, ms(600.5), "EOF"),
 			state(1, ms(601), "CONNECTING"),
-			runner.ConnEvent{Conn: 1, Time: ms(601.4), Kind: runner.EventState, State: "TRANSIENT_FAILURE",
+			conn.Event{Conn: 1, Time: ms(601.4), Kind: conn.EventState, State: "TRANSIENT_FAILURE",
 				Err: `connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.2:50051: connect: connection refused"`},
 			state(1, ms(702), "IDLE"),
 			state(1, ms(702.1), "CONNECTING"),
 			open(1, 2, ms(703.2)),
 			state(1, ms(703.9), "READY"))
 	}
-	slices.SortStableFunc(ev, func(a, b runner.ConnEvent) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(ev, func(a, b conn.Event) int { return a.Time.Compare(b.Time) })
 	return ev
 }
 
@@ -192,9 +193,9 @@ func syntheticCall(i int) runner.CallStats {
 
 func testOptions(kind runner.Kind) runner.Options {
 	o := runner.Options{
-		Target: runner.Target{Addr: "10.0.0.1:50051", Plaintext: true, ConnectTimeout: 10 * time.Second,
-			Keepalive: runner.Keepalive{Time: 5 * time.Second, Timeout: 500 * time.Millisecond}},
-		Metadata: runner.Metadata{Headers: []string{
+		Target: conn.Target{Addr: "10.0.0.1:50051", Plaintext: true, ConnectTimeout: 10 * time.Second,
+			Keepalive: conn.Keepalive{Time: 5 * time.Second, Timeout: 500 * time.Millisecond}},
+		Metadata: conn.Metadata{Headers: []string{
 			"authorization: Bearer s3cr3t",
 			"x-api-key: abc123",
 			"x-tenant: blue",
@@ -203,7 +204,7 @@ func testOptions(kind runner.Kind) runner.Options {
 		Call: runner.Call{Timeout: 20 * time.Second, Messages: 1},
 	}
 	if kind == runner.Unary {
-		o.Target.Retry = runner.Retry{MaxAttempts: 3, Codes: []string{"UNAVAILABLE"}}
+		o.Target.Retry = conn.Retry{MaxAttempts: 3, Codes: []string{"UNAVAILABLE"}}
 	}
 	if kind == runner.Bidi {
 		o.Call.Messages = 3

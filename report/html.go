@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 //go:embed html_template.html
@@ -849,10 +849,10 @@ func connectionRow(c *svgChart, cn Connection, y float64, at func(time.Duration)
 			state = ""
 		}
 		switch {
-		case e.Kind == runner.EventState:
+		case e.Kind == conn.EventState:
 			closeBand(e.At, lastErr)
 			state, since, lastErr = e.State, e.At, e.Err
-		case e.Kind == runner.EventOpen && state == "":
+		case e.Kind == conn.EventOpen && state == "":
 			// The runner dials each connection to READY before it watches
 			// it: the first READY is no event, the first open is. After
 			// a gap of dropped events, an open is as good a sign.
@@ -869,27 +869,27 @@ func connectionRow(c *svgChart, cn Connection, y float64, at func(time.Duration)
 			tr = fmt.Sprintf(" (transport %d)", e.Transport)
 		}
 		switch e.Kind {
-		case runner.EventPing:
+		case conn.EventPing:
 			title := "keepalive ping" + tr + when + ", no answer kept"
 			class := "ev-ping unanswered"
 			for _, f := range cn.Events[i+1:] {
-				if f.Kind == runner.EventPingAck && f.Transport == e.Transport {
+				if f.Kind == conn.EventPingAck && f.Transport == e.Transport {
 					title, class = fmt.Sprintf("keepalive ping%s%s, answered in %s", tr, when, formatDuration(f.RTT)), "ev-ping"
 					break
 				}
-				if f.Kind == runner.EventPing && f.Transport == e.Transport {
+				if f.Kind == conn.EventPing && f.Transport == e.Transport {
 					break
 				}
 			}
 			c.el("path", fmt.Sprintf(`d="M%s %sv5" class="%s"`, num(x), num(y-band/2-7), class), title)
-		case runner.EventOpen:
+		case conn.EventOpen:
 			c.circle(x, y, 4.5, "ev-open", fmt.Sprintf("transport opened%s%s: %s → %s", tr, when, cmpOr(e.Local, "?"), cmpOr(e.Remote, "?")))
-		case runner.EventGoAway:
+		case conn.EventGoAway:
 			title := fmt.Sprintf("GOAWAY %s %s%s%s, last stream %d", e.Code, e.Debug, tr, when, e.LastStreamID)
 			c.path(goawayShape(x, y-10), "ev-goaway", title)
-		case runner.EventClose:
+		case conn.EventClose:
 			class := "ev-close"
-			if e.Err == runner.ClosedByClient && e.Unanswered == 0 {
+			if e.Err == conn.ClosedByClient && e.Unanswered == 0 {
 				class = "ev-close client"
 			}
 			title := "transport closed" + tr + when + ": " + cmpOr(e.Err, "?")
@@ -897,9 +897,9 @@ func connectionRow(c *svgChart, cn Connection, y float64, at func(time.Duration)
 				title += fmt.Sprintf("; a keepalive ping had been unanswered for %s", formatDuration(e.Unanswered))
 			}
 			c.path(crossShape(x, y+10), class, title)
-		case runner.EventRSTStream:
+		case conn.EventRSTStream:
 			c.rect(x-3, y+band/2+8, 6, 6, "ev-rst", fmt.Sprintf("RST_STREAM %s%s%s", e.Code, tr, when))
-		case runner.EventHandshakeFailed:
+		case conn.EventHandshakeFailed:
 			c.path(fmt.Sprintf("M%s %sl5 9h-10Z", num(x), num(y-5)), "ev-fail", "TLS handshake failed"+tr+when+": "+e.Err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 func renderHTMLString(t *testing.T, s *Summary) string {
@@ -237,7 +238,7 @@ func TestRenderHTMLLongRun(t *testing.T) {
 		cn := Connection{Index: c, Remote: "10.0.0.1:50051", Calls: 7200, Transports: 200, DroppedEvents: 1000}
 		for k := range 100 {
 			at := time.Duration(k) * 36 * time.Second
-			cn.Events = append(cn.Events, Event{At: at, ConnEvent: runner.ConnEvent{Transport: k + 1, Kind: runner.EventOpen}})
+			cn.Events = append(cn.Events, Event{At: at, Event: conn.Event{Transport: k + 1, Kind: conn.EventOpen}})
 		}
 		s.Connections = append(s.Connections, cn)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // ProbeSchema is the version of the diagnose report's JSON.
@@ -18,26 +19,26 @@ const ProbeSchema = "grpcpulse.diagnose/v1"
 // took the probe's connection events.
 type ProbeMeta struct {
 	Target            string
-	Options           runner.Target
+	Options           conn.Target
 	Duration          time.Duration
-	Result            runner.ProbeResult
+	Result            conn.ProbeResult
 	Tool, GRPCVersion string
 }
 
 // Probe is the outcome of `grpcpulse diagnose` as plain data: what each
 // check found, the connections' events and the findings.
 type Probe struct {
-	Schema       string             `json:"schema"`
-	Tool         Tool               `json:"tool"`
-	Target       string             `json:"target"`
-	StartedAt    Timestamp          `json:"started_at"`
-	Duration     time.Duration      `json:"duration_ns"`
-	Options      runner.Target      `json:"options"`
-	Result       runner.ProbeResult `json:"probe"`
-	Checks       []Check            `json:"checks"`
-	Connectivity *Connectivity      `json:"connectivity"`
-	Connections  []Connection       `json:"connections"`
-	Findings     []Finding          `json:"findings"`
+	Schema       string           `json:"schema"`
+	Tool         Tool             `json:"tool"`
+	Target       string           `json:"target"`
+	StartedAt    Timestamp        `json:"started_at"`
+	Duration     time.Duration    `json:"duration_ns"`
+	Options      conn.Target      `json:"options"`
+	Result       conn.ProbeResult `json:"probe"`
+	Checks       []Check          `json:"checks"`
+	Connectivity *Connectivity    `json:"connectivity"`
+	Connections  []Connection     `json:"connections"`
+	Findings     []Finding        `json:"findings"`
 	summary      *Summary
 }
 
@@ -63,9 +64,9 @@ type Check struct {
 
 // probeRoles names what each probe connection does.
 var probeRoles = map[int]string{
-	runner.ProbeStream: "holds an open stream that carries no data",
-	runner.ProbeIdle:   "stays idle (reconnected at once when closed)",
-	runner.ProbeBusy:   "makes a short call every second",
+	conn.ProbeStream: "holds an open stream that carries no data",
+	conn.ProbeIdle:   "stays idle (reconnected at once when closed)",
+	conn.ProbeBusy:   "makes a short call every second",
 }
 
 // SummarizeProbe turns a finished probe into a Probe. rec is the recorder
@@ -84,7 +85,7 @@ func SummarizeProbe(rec *Recorder, meta ProbeMeta) *Probe {
 // probeChecks answers the probe's questions from what it saw. It is a pure
 // function of the Probe.
 func probeChecks(p *Probe, asked time.Duration) []Check {
-	conn := func(i int) Connection {
+	connection := func(i int) Connection {
 		for _, c := range p.Connections {
 			if c.Index == i {
 				return c
@@ -121,16 +122,16 @@ func probeChecks(p *Probe, asked time.Duration) []Check {
 	if p.Result.Stream == "" {
 		streamWhy = p.Result.StreamErr
 	}
-	checks = append(checks, keepaliveCheck("keepalive_stream", "on an open stream", conn(runner.ProbeStream), kt, d, 3,
+	checks = append(checks, keepaliveCheck("keepalive_stream", "on an open stream", connection(conn.ProbeStream), kt, d, 3,
 		p.Result.Stream == "", streamWhy))
 	if p.Options.Keepalive.PermitWithoutStream {
-		checks = append(checks, keepaliveCheck("keepalive_idle", "on an idle connection", conn(runner.ProbeIdle), kt, d, 4, false, idleWhy))
+		checks = append(checks, keepaliveCheck("keepalive_idle", "on an idle connection", connection(conn.ProbeIdle), kt, d, 4, false, idleWhy))
 	} else {
 		checks = append(checks, Check{"keepalive_idle", CheckSkipped, "Keepalive pings on an idle connection",
 			"not tested: add --keepalive-permit-without-stream to ping connections without calls"})
 	}
 
-	idle := conn(runner.ProbeIdle)
+	idle := connection(conn.ProbeIdle)
 	switch {
 	case idle.GoAways["NO_ERROR max_idle"] > 0:
 		checks = append(checks, Check{"idle_close", CheckSeen,
@@ -164,7 +165,7 @@ func probeChecks(p *Probe, asked time.Duration) []Check {
 			"a MaxConnectionAge longer than the probe cannot be ruled out"})
 	}
 
-	checks = append(checks, streamCutCheck(p, conn(runner.ProbeStream), d))
+	checks = append(checks, streamCutCheck(p, connection(conn.ProbeStream), d))
 
 	if rl := p.Connectivity.ReconnectLatency; rl != nil && rl.Count > 0 {
 		checks = append(checks, Check{"reconnect", CheckSeen,
@@ -197,7 +198,7 @@ func keepaliveCheck(id, where string, c Connection, every time.Duration, d strin
 		return Check{id, CheckFail, fmt.Sprintf("The server rejects keepalive pings every %s %s (GOAWAY too_many_pings)", formatDuration(every), where),
 			"see the diagnosis below for the safe setting"}
 	}
-	pings, acks := c.EventCounts[runner.EventPing], c.EventCounts[runner.EventPingAck]
+	pings, acks := c.EventCounts[conn.EventPing], c.EventCounts[conn.EventPingAck]
 	if pings >= need && acks >= need {
 		return Check{id, CheckPass, fmt.Sprintf("The server accepts keepalive pings every %s %s (%d pings, %d answered, in %s)",
 			formatDuration(every), where, pings, acks, d), ""}
@@ -261,11 +262,11 @@ func agedTransportLife(c Connection) (time.Duration, bool) {
 	aged := map[int]bool{}
 	for _, e := range c.Events {
 		switch {
-		case e.Kind == runner.EventOpen:
+		case e.Kind == conn.EventOpen:
 			opened[e.Transport] = e.At
-		case e.Kind == runner.EventGoAway && e.Code == "NO_ERROR" && e.Debug == "max_age":
+		case e.Kind == conn.EventGoAway && e.Code == "NO_ERROR" && e.Debug == "max_age":
 			aged[e.Transport] = true
-		case e.Kind == runner.EventClose && aged[e.Transport]:
+		case e.Kind == conn.EventClose && aged[e.Transport]:
 			if at, ok := opened[e.Transport]; ok {
 				return e.At - at, true
 			}
@@ -325,8 +326,8 @@ func RenderProbeText(w io.Writer, p *Probe, st Styles, width int) error {
 	}
 	if p.summary != nil {
 		t.connections()
-		t.line(st.Faint.Render(fmt.Sprintf("  #%d %s · #%d %s · #%d %s", runner.ProbeStream, probeRoles[runner.ProbeStream],
-			runner.ProbeIdle, probeRoles[runner.ProbeIdle], runner.ProbeBusy, probeRoles[runner.ProbeBusy])))
+		t.line(st.Faint.Render(fmt.Sprintf("  #%d %s · #%d %s · #%d %s", conn.ProbeStream, probeRoles[conn.ProbeStream],
+			conn.ProbeIdle, probeRoles[conn.ProbeIdle], conn.ProbeBusy, probeRoles[conn.ProbeBusy])))
 		t.diagnosis()
 	}
 	if _, err := io.WriteString(w, t.b.String()); err != nil {
@@ -335,7 +336,7 @@ func RenderProbeText(w io.Writer, p *Probe, st Styles, width int) error {
 	return nil
 }
 
-func keepaliveShape(k runner.Keepalive) string {
+func keepaliveShape(k conn.Keepalive) string {
 	if k.Time == 0 {
 		return "off"
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 func checkByID(checks []Check, id string) Check {
@@ -21,15 +22,15 @@ func checkByID(checks []Check, id string) Check {
 
 func TestProbeChecks(t *testing.T) {
 	t.Parallel()
-	ka := runner.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
+	ka := conn.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
 	base := func() *Probe {
 		return &Probe{
-			Duration: time.Minute, Options: runner.Target{Keepalive: ka},
-			Result:       runner.ProbeResult{Stream: "/grpc.health.v1.Health/Watch", BusyCalls: 60, Handshake: runner.HandshakeTimes{TCP: time.Millisecond, HTTP2: time.Millisecond}},
+			Duration: time.Minute, Options: conn.Target{Keepalive: ka},
+			Result:       conn.ProbeResult{Stream: "/grpc.health.v1.Health/Watch", BusyCalls: 60, Handshake: conn.HandshakeTimes{TCP: time.Millisecond, HTTP2: time.Millisecond}},
 			Connectivity: &Connectivity{GoAwayTiming: map[string]GoAwayTiming{}},
 			Connections: []Connection{
-				{Index: runner.ProbeStream, EventCounts: map[runner.EventKind]int64{runner.EventPing: 6, runner.EventPingAck: 6}},
-				{Index: runner.ProbeIdle}, {Index: runner.ProbeBusy}},
+				{Index: conn.ProbeStream, EventCounts: map[conn.EventKind]int64{conn.EventPing: 6, conn.EventPingAck: 6}},
+				{Index: conn.ProbeIdle}, {Index: conn.ProbeBusy}},
 		}
 	}
 	tests := []struct {
@@ -41,33 +42,33 @@ func TestProbeChecks(t *testing.T) {
 	}{
 		{"healthy: pings accepted", nil, "keepalive_stream", CheckPass, "accepts keepalive pings every 10s on an open stream (6 pings, 6 answered"},
 		{"three pings on the stream are enough", func(p *Probe) {
-			p.Connections[0].EventCounts = map[runner.EventKind]int64{runner.EventPing: 3, runner.EventPingAck: 3}
+			p.Connections[0].EventCounts = map[conn.EventKind]int64{conn.EventPing: 3, conn.EventPingAck: 3}
 		}, "keepalive_stream", CheckPass, "(3 pings, 3 answered"},
-		{"pings not answered", func(p *Probe) { p.Connections[0].EventCounts[runner.EventPingAck] = 2 }, "keepalive_stream", CheckNotSeen,
+		{"pings not answered", func(p *Probe) { p.Connections[0].EventCounts[conn.EventPingAck] = 2 }, "keepalive_stream", CheckNotSeen,
 			"Too few keepalive pings on an open stream to tell (6 sent, 2 answered"},
 		{"healthy: set-up timed", nil, "connect", CheckPass, "TCP 1ms · HTTP/2 preface 1ms"},
-		{"too few pings", func(p *Probe) { p.Connections[0].EventCounts[runner.EventPing] = 2 }, "keepalive_stream", CheckNotSeen, "Too few keepalive pings"},
+		{"too few pings", func(p *Probe) { p.Connections[0].EventCounts[conn.EventPing] = 2 }, "keepalive_stream", CheckNotSeen, "Too few keepalive pings"},
 		{"pings rejected", func(p *Probe) {
 			p.Connections[0].GoAways = map[string]int64{"ENHANCE_YOUR_CALM too_many_pings": 1}
 		}, "keepalive_stream", CheckFail, "rejects keepalive pings every 10s"},
 		{"no stream", func(p *Probe) { p.Result.Stream, p.Result.StreamErr = "", "no health, no reflection" }, "keepalive_stream", CheckSkipped, ""},
-		{"keepalive off", func(p *Probe) { p.Options.Keepalive = runner.Keepalive{} }, "keepalive_stream", CheckSkipped, ""},
+		{"keepalive off", func(p *Probe) { p.Options.Keepalive = conn.Keepalive{} }, "keepalive_stream", CheckSkipped, ""},
 		{"idle pings not asked", nil, "keepalive_idle", CheckSkipped, ""},
 		{"idle pings asked", func(p *Probe) {
 			p.Options.Keepalive.PermitWithoutStream = true
-			p.Connections[1].EventCounts = map[runner.EventKind]int64{runner.EventPing: 5, runner.EventPingAck: 5}
+			p.Connections[1].EventCounts = map[conn.EventKind]int64{conn.EventPing: 5, conn.EventPingAck: 5}
 		}, "keepalive_idle", CheckPass, "on an idle connection"},
 		{"idle pings: 3 are not enough", func(p *Probe) {
 			p.Options.Keepalive.PermitWithoutStream = true
-			p.Connections[1].EventCounts = map[runner.EventKind]int64{runner.EventPing: 3, runner.EventPingAck: 3}
+			p.Connections[1].EventCounts = map[conn.EventKind]int64{conn.EventPing: 3, conn.EventPingAck: 3}
 		}, "keepalive_idle", CheckNotSeen, "Too few keepalive pings on an idle connection to tell (3 sent, 3 answered"},
 		{"idle pings: 4 without their acks are not enough", func(p *Probe) {
 			p.Options.Keepalive.PermitWithoutStream = true
-			p.Connections[1].EventCounts = map[runner.EventKind]int64{runner.EventPing: 4, runner.EventPingAck: 3}
+			p.Connections[1].EventCounts = map[conn.EventKind]int64{conn.EventPing: 4, conn.EventPingAck: 3}
 		}, "keepalive_idle", CheckNotSeen, "Too few keepalive pings"},
 		{"idle pings: 4 answered", func(p *Probe) {
 			p.Options.Keepalive.PermitWithoutStream = true
-			p.Connections[1].EventCounts = map[runner.EventKind]int64{runner.EventPing: 4, runner.EventPingAck: 4}
+			p.Connections[1].EventCounts = map[conn.EventKind]int64{conn.EventPing: 4, conn.EventPingAck: 4}
 		}, "keepalive_idle", CheckPass, "(4 pings, 4 answered"},
 		{"idle close not seen", nil, "idle_close", CheckNotSeen, "No idle connection was closed within 1m"},
 		{"idle close by GOAWAY", func(p *Probe) {
@@ -90,9 +91,9 @@ func TestProbeChecks(t *testing.T) {
 			p.Result.StreamEnds = []string{`rpc error: code = Unavailable desc = closing transport due to: connection error: desc = "error reading from server: EOF", received prior goaway: code: NO_ERROR, debug data: "max_age"`}
 			p.Connections[0].GoAways = map[string]int64{"NO_ERROR max_age": 1}
 			p.Connections[0].Events = []Event{
-				{At: -time.Millisecond, ConnEvent: runner.ConnEvent{Kind: runner.EventOpen, Transport: 1}},
-				{At: 30 * time.Second, ConnEvent: runner.ConnEvent{Kind: runner.EventGoAway, Transport: 1, Code: "NO_ERROR", Debug: "max_age"}},
-				{At: 40*time.Second - time.Millisecond, ConnEvent: runner.ConnEvent{Kind: runner.EventClose, Transport: 1}},
+				{At: -time.Millisecond, Event: conn.Event{Kind: conn.EventOpen, Transport: 1}},
+				{At: 30 * time.Second, Event: conn.Event{Kind: conn.EventGoAway, Transport: 1, Code: "NO_ERROR", Debug: "max_age"}},
+				{At: 40*time.Second - time.Millisecond, Event: conn.Event{Kind: conn.EventClose, Transport: 1}},
 			}
 			p.Connectivity.GoAwayTiming["NO_ERROR max_age"] = GoAwayTiming{Age: Spread{Mean: 30 * time.Second}}
 		}, "stream_cut", CheckSeen, "cuts streams after ~40s (MaxConnectionAge + grace)"},
@@ -131,7 +132,7 @@ func TestProbeChecks(t *testing.T) {
 // The hint says how long a probe would have seen enough pings.
 func TestKeepaliveCheckHint(t *testing.T) {
 	t.Parallel()
-	few := Connection{EventCounts: map[runner.EventKind]int64{runner.EventPing: 1, runner.EventPingAck: 1}}
+	few := Connection{EventCounts: map[conn.EventKind]int64{conn.EventPing: 1, conn.EventPingAck: 1}}
 	for _, tt := range []struct {
 		need int64
 		want string
@@ -147,11 +148,11 @@ func TestProbeReport(t *testing.T) {
 	t.Parallel()
 	r := newTestRecorder(runner.Unary, 1)
 	r.Begin(t0)
-	r.ConnEvent(runner.ConnEvent{Conn: runner.ProbeIdle, Transport: 1, Time: ms(10), Kind: runner.EventOpen, Remote: "10.0.0.1:50051"})
-	r.ConnEvent(runner.ConnEvent{Conn: runner.ProbeIdle, Transport: 1, Time: ms(700), Kind: runner.EventGoAway, Code: "NO_ERROR", Debug: "max_idle"})
+	r.ConnEvent(conn.Event{Conn: conn.ProbeIdle, Transport: 1, Time: ms(10), Kind: conn.EventOpen, Remote: "10.0.0.1:50051"})
+	r.ConnEvent(conn.Event{Conn: conn.ProbeIdle, Transport: 1, Time: ms(700), Kind: conn.EventGoAway, Code: "NO_ERROR", Debug: "max_idle"})
 	r.End(ms(2000))
 	p := SummarizeProbe(r, ProbeMeta{Target: "10.0.0.1:50051", Duration: 2 * time.Second,
-		Options: runner.Target{Addr: "10.0.0.1:50051", Keepalive: runner.Keepalive{Time: 10 * time.Second, Timeout: time.Second}}})
+		Options: conn.Target{Addr: "10.0.0.1:50051", Keepalive: conn.Keepalive{Time: 10 * time.Second, Timeout: time.Second}}})
 	var text bytes.Buffer
 	if err := RenderProbeText(&text, p, PlainStyles(), 100); err != nil {
 		t.Fatal(err)

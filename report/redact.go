@@ -23,7 +23,7 @@ func redactOptions(o runner.Options) runner.Options {
 	return o
 }
 
-// redactHeaders redacts "key: value" headers (runner.Metadata's form)
+// redactHeaders redacts "key: value" headers (conn.Metadata's form)
 // whose key looks secret or is one of listed.
 func redactHeaders(headers, listed []string) []string {
 	if headers == nil {

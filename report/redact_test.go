@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 func TestSecretHeader(t *testing.T) {
@@ -45,7 +46,7 @@ func TestSecretHeader(t *testing.T) {
 }
 
 func TestRedactOptions(t *testing.T) {
-	in := runner.Options{Metadata: runner.Metadata{
+	in := runner.Options{Metadata: conn.Metadata{
 		Headers:        []string{"authorization: Bearer abc", "x-tenant: blue", "X-Api-Key:k", "malformed"},
 		ReflectHeaders: []string{"cookie: a=b"},
 	}}
@@ -67,7 +68,7 @@ func TestRedactOptions(t *testing.T) {
 }
 
 func TestRedactListedHeaders(t *testing.T) {
-	in := runner.Options{Metadata: runner.Metadata{
+	in := runner.Options{Metadata: conn.Metadata{
 		Headers:        []string{"x-tenant: blue", "X-Internal-Route: shard-7", "x-user: alice", "authorization: Bearer abc"},
 		ReflectHeaders: []string{"x-internal-route: shard-8", "x-other: ok"},
 		Redact:         []string{" x-INTERNAL-route ", "x-user:"},
@@ -89,7 +90,7 @@ func TestRedactListedHeaders(t *testing.T) {
 // reaches any report this package writes, merged or compared.
 func TestNoSecretInReports(t *testing.T) {
 	r, meta := syntheticRun(runner.Unary)
-	meta.Options.Metadata = runner.Metadata{
+	meta.Options.Metadata = conn.Metadata{
 		Headers: []string{
 			"authorization: Bearer SECRET-1", "Cookie: session=SECRET-2", "x-session-token: SECRET-3",
 			"x-api-key: SECRET-4", "x-custom: SECRET-5", "X-Plain: visible",

@@ -7,7 +7,7 @@ import (
 
 	"google.golang.org/grpc/backoff"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // The rules about connections the server ends on purpose: by age
@@ -71,7 +71,7 @@ func (d *diagnosis) backoffEvidence() []Evidence {
 	}
 	b := d.s.Options.Target.Backoff
 	def := backoff.DefaultConfig
-	if b == (runner.ConnectBackoff{}) {
+	if b == (conn.ConnectBackoff{}) {
 		b.Jitter = def.Jitter // not configured (a Target built in code): grpc-go's defaults throughout
 	}
 	base, mult := cmp.Or(b.Base, def.BaseDelay), cmp.Or(b.Multiplier, def.Multiplier)

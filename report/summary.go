@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // Schema names the JSON report format this package writes and reads.
@@ -32,7 +33,7 @@ type Meta struct {
 	Tool, GRPCVersion string
 	// Attempts counts call attempts (runner.Outcome.Attempts); nil when
 	// they were not counted (no retry policy).
-	Attempts *runner.Attempts
+	Attempts *conn.Attempts
 	// Notes are the settings grpc-go changed or that look like mistakes
 	// (Options.Target.Notes()).
 	Notes []string
@@ -155,7 +156,7 @@ type Connection struct {
 	// KeepaliveStats.Effective); omitted when keepalive was off.
 	KeepaliveTime time.Duration `json:"keepalive_time_ns,omitempty"`
 	// EventCounts counts all its events by kind, kept or not.
-	EventCounts map[runner.EventKind]int64 `json:"event_counts,omitempty"`
+	EventCounts map[conn.EventKind]int64 `json:"event_counts,omitempty"`
 	// GoAways, Closes and ConnectFailures are its parts of the
 	// Connectivity counts of the same names.
 	GoAways         map[string]int64 `json:"goaways,omitempty"`
@@ -413,7 +414,7 @@ func (m *merged) connections(evs map[int]*connEvents, begin time.Time) []Connect
 // connection no call reported one for.
 func lastRemote(events []Event) string {
 	for i := len(events) - 1; i >= 0; i-- {
-		if e := events[i]; e.Kind == runner.EventOpen && e.Remote != "" {
+		if e := events[i]; e.Kind == conn.EventOpen && e.Remote != "" {
 			return e.Remote
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // defaultConcurrency is run's default -c.
@@ -61,7 +62,7 @@ func pulse(tb testing.TB, addr string, n int64, c int) time.Duration {
 		tb.Fatal(err)
 	}
 	opts := runner.Options{
-		Target: runner.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Target: conn.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load:   runner.Load{Concurrency: c, Connections: 1, Total: n},
 		Call:   runner.Call{Messages: 1},
 	}

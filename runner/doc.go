@@ -1,8 +1,56 @@
-// Package runner drives gRPC calls: it dials a Target (naming the real cause
-// when that fails), builds request metadata and messages from user input, and
-// invokes a method of any RPC kind with dynamic messages.
+// Package runner is the load engine: it makes a method's calls, of any RPC
+// kind, with dynamic messages, over a pool of connections, at the rate and
+// for the time its Options say, and hands every measurement to a Recorder.
+// The connection layer it runs on (target, dial, TLS, frame tap, state,
+// keepalive and retry knobs, connection events, the probe) is package
+// runner/conn. The package never prints, exits or handles signals.
 //
-// Its option structs (Target, Metadata, Call) each own one concern, validate
-// themselves and bind their own flags with AddFlags; the command layer
-// composes them. The package never prints, exits or handles signals.
+// # How its types fit
+//
+// Options is what a run needs besides the method and its data, and the same
+// struct is echoed into the JSON report. It is composed of one struct per
+// concern, each with Validate and an AddFlags the command layer binds:
+// Target (conn.Target: address, TLS, keepalive, backoff, retry) and
+// Metadata (conn.Metadata: request headers) from the connection layer;
+// Load (workers, connections, total, duration, warm-up, constant RPS or a
+// Schedule of steps or a ramp) and Call (deadline, stream messages, data
+// templates) here.
+//
+// Requests holds the request messages, parsed from JSON by ParseMessages
+// (with a Resolver for Any and extension types) or rendered per call from a
+// Go template (TemplateData). Invoke makes one call of any Kind (Unary,
+// ServerStream, ClientStream, Bidi; KindOf tells a method's) and is what the
+// one-shot `call` command uses.
+//
+// New checks Options against the method and returns a Runner; Runner.Run
+// dials the pool (conn.Dial, each transport tapped with conn.Tap and
+// watched with conn.WatchState), starts the workers and, in open loop, the
+// pacer that hands out calls on the schedule. Each worker makes its calls
+// and reports a CallStats per finished call (and a Series value per stream
+// message) to its WorkerRecorder, on the hot path and without allocating
+// for a success; connection events go to the Recorder when it is also a
+// conn.EventRecorder. Run returns an Outcome: why the run ended, calls that
+// never started, pacer lateness and, with a retry policy, conn.Attempts.
+// Intended start times make latency count waiting for a free worker (no
+// coordinated omission).
+//
+// # Package map
+//
+// Arrows point one way: a package imports only the ones below it.
+//
+//	main.go                    os.Exit(cmd.Main())
+//	cmd                        Cobra commands: flags, IO streams, exit codes; composes the flow
+//	  report/record            the Recorder (implements runner.Recorder) → Summary
+//	  report/diagnose          pure rules: Summary → findings; the probe's checks
+//	  report/gate              --assert, `report compare` limits, the in-run watcher
+//	  report/html              the HTML page
+//	report                     plain data: Summary, Finding, JSON, Merge, text renderers
+//	runner                     this package: the load engine
+//	runner/conn                the connection layer; imports nothing of ours
+//	reflect                    descriptor sources: reflection, protosets, .proto files
+//	internal/testserver        the gRPC server behind the tests, `serve` and `demo`
+//	internal/faultproxy        a TCP proxy that blackholes or resets, for tests
+//
+// runner imports runner/conn, never the reverse; report imports both for
+// plain types; neither imports report or cmd.
 package runner

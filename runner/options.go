@@ -7,15 +7,17 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // Options is everything a run needs besides the method and its data. The
 // same struct is echoed into the report (with secrets redacted there).
 type Options struct {
-	Target   Target   `json:"target"`
-	Metadata Metadata `json:"metadata"`
-	Load     Load     `json:"load"`
-	Call     Call     `json:"call"`
+	Target   conn.Target   `json:"target"`
+	Metadata conn.Metadata `json:"metadata"`
+	Load     Load          `json:"load"`
+	Call     Call          `json:"call"`
 }
 
 // Load is the shape of the load.

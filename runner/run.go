@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // Runner makes one load run of one method. Build it with New, run it once
@@ -23,7 +25,7 @@ type Runner struct {
 	workers atomic.Pointer[[]*worker]
 
 	// Dial connects one pool connection; tests may replace it.
-	Dial func(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
+	Dial func(ctx context.Context, t conn.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
 }
 
 // Outcome is what Run reports besides the measurements it recorded.
@@ -34,7 +36,7 @@ type Outcome struct {
 	// Interrupted reports that ctx was cancelled before the run ended.
 	Interrupted bool
 	// Attempts counts call attempts; nil unless a retry policy was set.
-	Attempts *Attempts
+	Attempts *conn.Attempts
 	// Unstarted counts, in open loop, calls that were due within the run
 	// but never started: every worker was held (by a stalled server) until
 	// the run ended.
@@ -57,7 +59,7 @@ func New(opts Options, method protoreflect.MethodDescriptor, reqs *Requests) (*R
 	if opts.Load.Schedule.Kind == scheduleRamp && opts.Load.Duration == 0 {
 		opts.Load.Duration = opts.Load.Schedule.Over
 	}
-	return &Runner{opts: opts, method: method, kind: kind, path: FullMethod(method), reqs: reqs, Dial: Dial}, nil
+	return &Runner{opts: opts, method: method, kind: kind, path: FullMethod(method), reqs: reqs, Dial: conn.Dial}, nil
 }
 
 // Options returns the options the run uses (defaults filled in).
@@ -137,7 +139,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 		return Outcome{}, err
 	}
 	sink := eventSink(rec)
-	attempts := r.attemptCounter()
+	attempts := conn.NewAttemptCounter(&r.opts.Target)
 	lastRead := make([]atomic.Int64, r.opts.Load.Connections) // per pool connection, from its tap
 	conns, err := r.dialPool(ctx, sink, attempts, lastRead)
 	if err != nil {
@@ -158,7 +160,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 		s.measureTo = s.measureFrom.Add(d)
 	}
 	if attempts != nil {
-		attempts.from = s.measureFrom // before any goroutine can call the handler
+		attempts.From = s.measureFrom // before any goroutine can call the handler
 	}
 	if !s.measureTo.IsZero() {
 		// Time is up even when every worker is held by a stalled server and
@@ -167,9 +169,9 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 		defer timeUp.Stop()
 	}
 	watchCtx, stopWatching := context.WithCancel(ctx)
-	watches := make([]*stateWatch, len(conns))
+	watches := make([]*conn.StateWatch, len(conns))
 	for i, cc := range conns {
-		watches[i] = watchState(watchCtx, i, cc, sink.send)
+		watches[i] = conn.WatchState(watchCtx, i, cc, sink.send)
 	}
 	callCtx := metadata.NewOutgoingContext(abortCtx, md)
 	workers := make([]*worker, r.opts.Load.Workers())
@@ -230,25 +232,25 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	res.PacerLate = s.pacerLate.Load()
 	res.Interrupted = ctx.Err() != nil
 	if attempts != nil {
-		res.Attempts = attempts.result()
+		res.Attempts = attempts.Result()
 	}
 	return res, nil
 }
 
 // sink passes connection events to the recorder while the run is on.
 type sink struct {
-	rec    ConnRecorder
+	rec    conn.EventRecorder
 	active atomic.Bool
 }
 
 func eventSink(rec Recorder) *sink {
 	s := &sink{}
-	s.rec, _ = rec.(ConnRecorder)
+	s.rec, _ = rec.(conn.EventRecorder)
 	s.active.Store(true)
 	return s
 }
 
-func (s *sink) send(e ConnEvent) {
+func (s *sink) send(e conn.Event) {
 	if s.rec != nil && s.active.Load() {
 		s.rec.ConnEvent(e)
 	}
@@ -274,14 +276,14 @@ func (s *run) begin(ctx context.Context) {
 
 // dialPool opens the pool's connections, each its own HTTP/2 connection,
 // with their transports tapped for connection events.
-func (r *Runner) dialPool(ctx context.Context, sink *sink, attempts *attemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, error) {
-	creds, err := r.opts.Target.credentials()
+func (r *Runner) dialPool(ctx context.Context, sink *sink, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, error) {
+	creds, err := r.opts.Target.Credentials()
 	if err != nil {
 		return nil, err
 	}
 	conns := make([]*grpc.ClientConn, r.opts.Load.Connections)
 	for i := range conns {
-		opts := []grpc.DialOption{grpc.WithTransportCredentials(Tap(creds, i, sink.send, &lastRead[i]))}
+		opts := []grpc.DialOption{grpc.WithTransportCredentials(conn.Tap(creds, i, sink.send, &lastRead[i]))}
 		if attempts != nil {
 			opts = append(opts, grpc.WithStatsHandler(attempts))
 		}

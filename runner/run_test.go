@@ -17,6 +17,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -82,7 +83,7 @@ func (r *tally) sum(f func(CallStats) int64) int64 {
 func runLoad(t *testing.T, srv *testserver.Server, method string, data string, set func(*Options)) (*tally, Outcome) {
 	t.Helper()
 	opts := Options{
-		Target: Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load:   Load{Concurrency: 4, Connections: 1},
 		Call:   Call{Timeout: 10 * time.Second, Messages: 1},
 	}
@@ -402,8 +403,8 @@ func TestRunInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := Options{
-		Target:   Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Metadata: Metadata{Headers: headers(testserver.MDDelay, "1m")},
+		Target:   conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Metadata: conn.Metadata{Headers: headers(testserver.MDDelay, "1m")},
 		Load:     Load{Concurrency: 3, Connections: 1},
 		Call:     Call{Messages: 1},
 	}
@@ -517,8 +518,8 @@ func TestRunInterruptDuringWarmup(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithCallHook(func(string, metadata.MD) { cancel() }))
 	md := pulseMethod("Unary")
 	reqs, _ := NewRequests(md.Input(), nil, false, nil)
-	r, err := New(Options{Target: Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Metadata: Metadata{Headers: headers(testserver.MDDelay, "1m")},
+	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Metadata: conn.Metadata{Headers: headers(testserver.MDDelay, "1m")},
 		Load:     Load{Concurrency: 2, Connections: 1, Warmup: time.Minute}, Call: Call{Messages: 1}}, md, reqs)
 	if err != nil {
 		t.Fatal(err)
@@ -546,7 +547,7 @@ func TestRunTemplateError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err) // request 0 renders fine
 	}
-	r, err := New(Options{Target: Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load: Load{Concurrency: 1, Connections: 1, Total: 100}, Call: Call{Messages: 1, Template: true}}, md, reqs)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // worker makes calls one after another on one pool connection. Everything
@@ -19,7 +21,7 @@ type worker struct {
 	id       int
 	conn     int
 	cc       *grpc.ClientConn
-	watch    *stateWatch
+	watch    *conn.StateWatch
 	lastRead *atomic.Int64 // when bytes last came from the server on this pool connection
 	rec      WorkerRecorder
 	reqs     workerRequests
@@ -33,7 +35,7 @@ type worker struct {
 	busy     atomic.Bool
 }
 
-func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *stateWatch, lastRead *atomic.Int64, rec WorkerRecorder) *worker {
+func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *conn.StateWatch, lastRead *atomic.Int64, rec WorkerRecorder) *worker {
 	w := &worker{run: s, id: id, conn: conn, cc: cc, watch: watch, lastRead: lastRead, rec: rec, reqs: s.reqs.forWorker(id)}
 	w.callOpts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{}), grpc.Peer(&w.peer)}
 	return w

@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"encoding/json"
@@ -222,8 +222,8 @@ func (r *Retry) Notes() []string {
 	return nil
 }
 
-// LBPolicies are the load-balancing policies --lb-policy takes.
-var LBPolicies = []string{"pick_first", "round_robin"}
+// lbPolicies are the load-balancing policies --lb-policy takes.
+var lbPolicies = []string{"pick_first", "round_robin"}
 
 // serviceConfig builds the service config the flags stand for: the user's
 // own, or one with the LB policy and the retry policy; "" for none.

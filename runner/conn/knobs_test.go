@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 )
 
 // parseFlags binds a Target's flags and parses args, as the commands do.
@@ -162,11 +162,11 @@ func TestRetryPolicyRetries(t *testing.T) {
 	}
 	defer cc.Close()
 	ctx := metadata.AppendToOutgoingContext(context.Background(), testserver.MDFailAttempts, "2")
-	if _, err := Invoke(ctx, cc, pulseMethod("Unary"), requests(1), func(proto.Message) error { return nil }); err != nil {
+	if _, err := pulsepb.NewPulseClient(cc).Unary(ctx, &pulsepb.Request{Id: 1}); err != nil {
 		t.Errorf("with 3 attempts the call failed: %v", err)
 	}
 	ctx = metadata.AppendToOutgoingContext(context.Background(), testserver.MDFailAttempts, "3")
-	_, err = Invoke(ctx, cc, pulseMethod("Unary"), requests(1), func(proto.Message) error { return nil })
+	_, err = pulsepb.NewPulseClient(cc).Unary(ctx, &pulsepb.Request{Id: 1})
 	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "max retries exhausted") {
 		t.Errorf("err = %v, want Unavailable with max retries exhausted", err)
 	}
@@ -196,14 +196,14 @@ func TestRoundRobinSpreads(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after 10s, calls spread %d/%d: round_robin never used both", a.Calls("Unary"), b.Calls("Unary"))
 		}
-		if _, err := Invoke(context.Background(), cc, pulseMethod("Unary"), requests(1), func(proto.Message) error { return nil }); err != nil {
+		if _, err := pulsepb.NewPulseClient(cc).Unary(context.Background(), &pulsepb.Request{Id: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Once both are up, calls alternate.
 	na, nb := a.Calls("Unary"), b.Calls("Unary")
 	for range 20 {
-		if _, err := Invoke(context.Background(), cc, pulseMethod("Unary"), requests(1), func(proto.Message) error { return nil }); err != nil {
+		if _, err := pulsepb.NewPulseClient(cc).Unary(context.Background(), &pulsepb.Request{Id: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 )
 
-type eventFunc func(ConnEvent)
+type eventFunc func(Event)
 
-func (f eventFunc) ConnEvent(e ConnEvent) { f(e) }
+func (f eventFunc) ConnEvent(e Event) { f(e) }
 
 // The probe sees, on its own connections, each limit a server sets: pings
 // refused on the open stream, idle connections closed, busy ones recycled.
-func TestProbeConnection(t *testing.T) {
+func TestProbe(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t,
 		testserver.WithKeepalivePolicy(keepalive.EnforcementPolicy{MinTime: time.Second}),
@@ -30,7 +30,7 @@ func TestProbeConnection(t *testing.T) {
 			Keepalive: Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}},
 		Duration: 1500 * time.Millisecond, BusyInterval: 20 * time.Millisecond,
 	}
-	res, err := ProbeConnection(context.Background(), opts, eventFunc(ev.add))
+	res, err := Probe(context.Background(), opts, eventFunc(ev.add))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +71,10 @@ func TestProbeConnection(t *testing.T) {
 func TestProbeNoIdleStream(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t, testserver.WithoutReflection(), testserver.WithoutHealth())
-	res, err := ProbeConnection(context.Background(), ProbeOptions{
+	res, err := Probe(context.Background(), ProbeOptions{
 		Target:   Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Duration: 100 * time.Millisecond, BusyInterval: 10 * time.Millisecond,
-	}, eventFunc(func(ConnEvent) {}))
+	}, eventFunc(func(Event) {}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,9 +86,9 @@ func TestProbeNoIdleStream(t *testing.T) {
 // Nothing listening: the probe fails with the dial's named cause.
 func TestProbeRefused(t *testing.T) {
 	t.Parallel()
-	_, err := ProbeConnection(context.Background(), ProbeOptions{
+	_, err := Probe(context.Background(), ProbeOptions{
 		Target: Target{Addr: freeAddr(t), Plaintext: true, ConnectTimeout: 5 * time.Second}, Duration: time.Second,
-	}, eventFunc(func(ConnEvent) {}))
+	}, eventFunc(func(Event) {}))
 	var de *DialError
 	if !errors.As(err, &de) || de.Cause != CauseRefused {
 		t.Errorf("err = %v, want a refused DialError", err)

@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"context"
@@ -18,10 +18,10 @@ type HandshakeTimes struct {
 	HTTP2 time.Duration `json:"http2_ns"`
 }
 
-// Handshake times the steps of one connection to t over its own socket:
+// handshake times the steps of one connection to t over its own socket:
 // TCP connect, TLS handshake (offering h2), and the HTTP/2 preface answered
 // by the server's SETTINGS. It works on host:port targets only.
-func Handshake(ctx context.Context, t Target) (HandshakeTimes, error) {
+func handshake(ctx context.Context, t Target) (HandshakeTimes, error) {
 	var times HandshakeTimes
 	addr := t.Addr
 	if addrs := t.Addresses(); addrs != nil {

@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"bytes"
@@ -20,8 +20,8 @@ const (
 	protoHTTP1                  // answers the HTTP/2 preface with an HTTP/1.x response
 )
 
-// maxProbeTime bounds the probes that explain a failed dial.
-const maxProbeTime = 1500 * time.Millisecond
+// maxSniffTime bounds the probes that explain a failed dial.
+const maxSniffTime = 1500 * time.Millisecond
 
 // http2Preface is the client connection preface followed by an empty SETTINGS frame.
 var http2Preface = []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
@@ -29,16 +29,16 @@ var http2Preface = []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\
 // probe finds out which protocol the server at addr speaks, over fresh TCP
 // connections of its own, trying TLS and cleartext HTTP/2 at once. It is
 // only used to explain a failed dial, so it gives up after limit (at most
-// maxProbeTime) or when ctx ends, and answers protoUnknown for anything but
+// maxSniffTime) or when ctx ends, and answers protoUnknown for anything but
 // host:port.
-func probe(ctx context.Context, addr string, limit time.Duration) protocol {
+func sniff(ctx context.Context, addr string, limit time.Duration) protocol {
 	addr = strings.TrimPrefix(addr, "dns:///")
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil || strings.Contains(addr, "://") {
 		return protoUnknown
 	}
-	if limit <= 0 || limit > maxProbeTime {
-		limit = maxProbeTime
+	if limit <= 0 || limit > maxSniffTime {
+		limit = maxSniffTime
 	}
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
@@ -51,9 +51,9 @@ func probe(ctx context.Context, addr string, limit time.Duration) protocol {
 	return <-h2Result
 }
 
-// dialProbe opens a TCP connection for a probe; the connection gives up when
+// dialSniff opens a TCP connection for a probe; the connection gives up when
 // ctx ends.
-func dialProbe(ctx context.Context, addr string) (net.Conn, error) {
+func dialSniff(ctx context.Context, addr string) (net.Conn, error) {
 	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ func (c closeFunc) Close() error {
 }
 
 func probeTLS(ctx context.Context, addr, host string) protocol {
-	conn, err := dialProbe(ctx, addr)
+	conn, err := dialSniff(ctx, addr)
 	if err != nil {
 		return protoUnknown
 	}
@@ -97,7 +97,7 @@ func probeTLS(ctx context.Context, addr, host string) protocol {
 }
 
 func probeH2(ctx context.Context, addr string) protocol {
-	conn, err := dialProbe(ctx, addr)
+	conn, err := dialSniff(ctx, addr)
 	if err != nil {
 		return protoUnknown
 	}

@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import "time"
 
@@ -37,10 +37,10 @@ const (
 // ClosedByClient is the Err of a close that grpc-go made itself.
 const ClosedByClient = "closed by the client"
 
-// ConnEvent is one event of a pooled connection. Transport numbers the TCP
+// Event is one event of a pooled connection. Transport numbers the TCP
 // connections of one pool connection from 1 (0 for state events, which
 // belong to the pool connection).
-type ConnEvent struct {
+type Event struct {
 	Conn      int       `json:"-"`
 	Transport int       `json:"transport,omitempty"`
 	Time      time.Time `json:"-"`
@@ -58,19 +58,9 @@ type ConnEvent struct {
 	Unanswered   time.Duration `json:"unanswered_ping_ns,omitempty"`
 }
 
-// ConnRecorder is implemented by recorders that keep connection events.
+// EventRecorder is implemented by recorders that keep connection events.
 // ConnEvent is called from grpc-go's transport goroutines and from state
 // watchers: it must be safe for concurrent use, and quick.
-type ConnRecorder interface {
-	ConnEvent(e ConnEvent)
-}
-
-// Attempts counts call attempts when a retry policy is in force (counting
-// them costs a stats handler on every call, so it is only on then).
-type Attempts struct {
-	// Total is every attempt of recorded calls, first attempts included.
-	Total int64 `json:"total"`
-	// Transparent counts the retries grpc-go made by itself, for streams
-	// refused before the server saw them (GOAWAY races, REFUSED_STREAM).
-	Transparent int64 `json:"transparent"`
+type EventRecorder interface {
+	ConnEvent(e Event)
 }

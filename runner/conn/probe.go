@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"context"
@@ -32,11 +32,12 @@ const (
 	ProbeBusy = 2
 )
 
-// ProbeOptions configures ProbeConnection.
+// ProbeOptions configures Probe.
 type ProbeOptions struct {
 	Target Target
-	// Metadata goes with the probe's calls (health, reflection).
-	Metadata metadata.MD
+	// Metadata goes with the probe's calls (health, reflection), as
+	// Metadata.Call resolves it.
+	Metadata Metadata
 	// Duration is how long the connections are watched.
 	Duration time.Duration
 	// BusyInterval is the pause between the busy connection's calls; 0 means 1s.
@@ -72,15 +73,19 @@ const (
 	reflectionAlpha = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
 )
 
-// ProbeConnection watches three connections to opts.Target for
+// Probe watches three connections to opts.Target for
 // opts.Duration (see ProbeStream, ProbeIdle, ProbeBusy), reporting their
 // events to rec, after timing one handshake step by step. It needs no method
 // of the server's: it uses the health service, or else reflection. It
-// returns an error (a *DialError when it names a cause) only when no
-// connection can be made at all.
-func ProbeConnection(ctx context.Context, opts ProbeOptions, rec ConnRecorder) (ProbeResult, error) {
+// returns an error (a *DialError when it names a cause) only when the
+// metadata cannot be resolved or no connection can be made at all.
+func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResult, error) {
 	var res ProbeResult
-	creds, err := opts.Target.credentials()
+	md, err := opts.Metadata.Call()
+	if err != nil {
+		return res, err
+	}
+	creds, err := opts.Target.Credentials()
 	if err != nil {
 		return res, err
 	}
@@ -101,18 +106,18 @@ func ProbeConnection(ctx context.Context, opts ProbeOptions, rec ConnRecorder) (
 			cc.Close()
 		}
 	}()
-	if res.Handshake, err = Handshake(ctx, opts.Target); err != nil {
+	if res.Handshake, err = handshake(ctx, opts.Target); err != nil {
 		res.HandshakeErr = err.Error()
 	}
 
 	probeCtx, cancel := context.WithTimeout(ctx, opts.Duration)
 	defer cancel()
 	watchCtx, stopWatching := context.WithCancel(context.Background())
-	var watches []*stateWatch
+	var watches []*StateWatch
 	for i, cc := range conns {
-		watches = append(watches, watchState(watchCtx, i, cc, rec.ConnEvent))
+		watches = append(watches, WatchState(watchCtx, i, cc, rec.ConnEvent))
 	}
-	callCtx := metadata.NewOutgoingContext(probeCtx, opts.Metadata)
+	callCtx := metadata.NewOutgoingContext(probeCtx, md)
 	var wg sync.WaitGroup
 	var mu sync.Mutex // guards res.Stream* while the goroutines run
 	var busyCalls, busyFailures atomic.Int64

@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"context"
@@ -27,7 +27,7 @@ import (
 // When ctx is cancelled it returns ctx's error. opts are appended to the dial
 // options built from t.
 func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
-	dialOpts, err := t.DialOptions()
+	dialOpts, err := t.dialOptions()
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientC
 		if errors.Is(err, context.DeadlineExceeded) {
 			de = classifyTimeout(ctx, t)
 		} else {
-			de = classify(ctx, t, err)
+			de = classifyDial(ctx, t, err)
 		}
 		if ctx.Err() != nil { // interrupted while probing
 			return nil, ctx.Err()
@@ -60,9 +60,9 @@ func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientC
 	return cc, nil
 }
 
-// DialOptions returns the grpc-go dial options that t stands for.
-func (t Target) DialOptions() ([]grpc.DialOption, error) {
-	creds, err := t.credentials()
+// dialOptions returns the grpc-go dial options that t stands for.
+func (t Target) dialOptions() ([]grpc.DialOption, error) {
+	creds, err := t.Credentials()
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,10 @@ func (t Target) clientTarget() string {
 	return t.Addr
 }
 
-func (t Target) credentials() (credentials.TransportCredentials, error) {
+// Credentials returns the transport credentials t asks for: plaintext, or
+// TLS with its certificates read from their files. Dial uses them; so does
+// a caller that wraps them (with Tap) before dialing.
+func (t Target) Credentials() (credentials.TransportCredentials, error) {
 	if t.Plaintext {
 		return insecure.NewCredentials(), nil
 	}

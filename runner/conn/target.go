@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"errors"
@@ -91,8 +91,8 @@ func (t *Target) Validate() error {
 		return errors.New("no target address given")
 	case t.Addresses() == nil && !isURI(t.Addr) && !isHostPort(t.Addr):
 		return fmt.Errorf("target %q: want host:port (or a gRPC target URI such as dns:///host:port or unix:///path)", t.Addr)
-	case t.LBPolicy != "" && !slices.Contains(LBPolicies, t.LBPolicy):
-		return fmt.Errorf("--lb-policy %q: want one of %s", t.LBPolicy, strings.Join(LBPolicies, ", "))
+	case t.LBPolicy != "" && !slices.Contains(lbPolicies, t.LBPolicy):
+		return fmt.Errorf("--lb-policy %q: want one of %s", t.LBPolicy, strings.Join(lbPolicies, ", "))
 	case t.LBPolicy != "" && t.Retry.ServiceConfig != "":
 		return errors.New("--lb-policy and --service-config both set the LB policy; put loadBalancingConfig in the service config")
 	case t.Plaintext && (t.Insecure || t.CACert != "" || t.Cert != "" || t.Key != ""):

@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"bytes"
@@ -20,14 +20,14 @@ import (
 // connection's index, passed through to the events. When lastRead is not
 // nil, every read that brings bytes stores its time there (unix
 // nanoseconds): whether anything at all came back from the server lately.
-func Tap(inner credentials.TransportCredentials, conn int, sink func(ConnEvent), lastRead *atomic.Int64) credentials.TransportCredentials {
+func Tap(inner credentials.TransportCredentials, conn int, sink func(Event), lastRead *atomic.Int64) credentials.TransportCredentials {
 	return &tapCreds{TransportCredentials: inner, conn: conn, sink: sink, lastRead: lastRead, transports: new(atomic.Int64)}
 }
 
 type tapCreds struct {
 	credentials.TransportCredentials
 	conn       int
-	sink       func(ConnEvent)
+	sink       func(Event)
 	lastRead   *atomic.Int64
 	transports *atomic.Int64 // shared by clones: numbers the pool connection's transports
 }
@@ -35,7 +35,7 @@ type tapCreds struct {
 func (c *tapCreds) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
 	n := int(c.transports.Add(1))
-	ev := ConnEvent{Conn: c.conn, Transport: n, Time: time.Now(),
+	ev := Event{Conn: c.conn, Transport: n, Time: time.Now(),
 		Local: raw.LocalAddr().String(), Remote: raw.RemoteAddr().String()}
 	if err != nil {
 		ev.Kind, ev.Err = EventHandshakeFailed, err.Error()
@@ -68,7 +68,7 @@ type tapConn struct {
 	closeOnce sync.Once
 }
 
-func (t *tapConn) event(e ConnEvent) {
+func (t *tapConn) event(e Event) {
 	e.Conn, e.Transport = t.creds.conn, t.transport
 	if e.Time.IsZero() {
 		e.Time = time.Now()
@@ -112,7 +112,7 @@ func (t *tapConn) Close() error {
 func (t *tapConn) closed(reason string) {
 	t.closeOnce.Do(func() {
 		now := time.Now()
-		e := ConnEvent{Kind: EventClose, Time: now, Err: reason}
+		e := Event{Kind: EventClose, Time: now, Err: reason}
 		if sent := t.pingSent.Load(); sent != 0 {
 			e.Unanswered = now.Sub(time.Unix(0, sent))
 		}
@@ -125,18 +125,18 @@ func (t *tapConn) inbound(f h2frame) {
 	switch f.typ {
 	case frameGoAway:
 		if last, code, debug, ok := goAway(f.payload); ok {
-			t.event(ConnEvent{Kind: EventGoAway, LastStreamID: last, Code: h2CodeName(code), Debug: debug})
+			t.event(Event{Kind: EventGoAway, LastStreamID: last, Code: h2CodeName(code), Debug: debug})
 		}
 	case framePing:
 		if f.flags&flagAck != 0 && bytes.Equal(f.payload, keepalivePing[:]) {
 			if sent := t.pingSent.Swap(0); sent != 0 {
-				t.event(ConnEvent{Kind: EventPingAck, RTT: time.Since(time.Unix(0, sent))})
+				t.event(Event{Kind: EventPingAck, RTT: time.Since(time.Unix(0, sent))})
 			}
 		}
 	case frameRSTStream:
 		if len(f.payload) == 4 {
 			code := uint32(f.payload[0])<<24 | uint32(f.payload[1])<<16 | uint32(f.payload[2])<<8 | uint32(f.payload[3])
-			t.event(ConnEvent{Kind: EventRSTStream, Code: h2CodeName(code)})
+			t.event(Event{Kind: EventRSTStream, Code: h2CodeName(code)})
 		}
 	}
 }
@@ -146,6 +146,6 @@ func (t *tapConn) outbound(f h2frame) {
 	if f.typ == framePing && f.flags&flagAck == 0 && bytes.Equal(f.payload, keepalivePing[:]) {
 		now := time.Now()
 		t.pingSent.Store(now.UnixNano())
-		t.event(ConnEvent{Kind: EventPing, Time: now})
+		t.event(Event{Kind: EventPing, Time: now})
 	}
 }

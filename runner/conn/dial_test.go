@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"context"
@@ -92,9 +92,9 @@ func TestDial(t *testing.T) {
 		{"plaintext to tls", Target{Addr: tlsSrv.Addr(), Plaintext: true}, CauseServerIsTLS},
 		{"mtls without client cert", Target{Addr: mtlsSrv.Addr(), CACert: files.CA}, CauseClientCert},
 		{"refused", Target{Addr: freeAddr(t), Plaintext: true}, CauseRefused},
-		{"http1 plaintext", Target{Addr: http1.Listener.Addr().String(), Plaintext: true}, CauseHTTP1},
-		{"http1 tls", Target{Addr: http1.Listener.Addr().String()}, CauseHTTP1},
-		{"silent", Target{Addr: silentAddr(t), Plaintext: true, ConnectTimeout: 300 * time.Millisecond}, CauseTimeout},
+		{"http1 plaintext", Target{Addr: http1.Listener.Addr().String(), Plaintext: true}, CauseNotHTTP2},
+		{"http1 tls", Target{Addr: http1.Listener.Addr().String()}, CauseNotHTTP2},
+		{"silent", Target{Addr: silentAddr(t), Plaintext: true, ConnectTimeout: 300 * time.Millisecond}, CauseConnectTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package runner
+package conn
 
 import (
 	"context"
@@ -8,28 +8,14 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// Cause is why a connection could not be made.
-type Cause string
-
-// The causes Dial tells apart.
-const (
-	CauseBadTarget         Cause = "bad_target"
-	CauseRefused           Cause = "refused"
-	CauseDNS               Cause = "dns"
-	CauseTimeout           Cause = "timeout"
-	CauseServerIsPlaintext Cause = "tls_to_plaintext"
-	CauseServerIsTLS       Cause = "plaintext_to_tls"
-	CauseHTTP1             Cause = "http1"
-	CauseCertificate       Cause = "certificate"
-	CauseClientCert        Cause = "client_certificate"
-	CauseTLS               Cause = "tls_handshake"
-	CauseOther             Cause = "other"
-)
-
 // DialError is a failed connection with its cause, what it means and what to
 // do about it.
 type DialError struct {
-	Addr  string
+	Addr string
+	// Cause is one of CauseBadTarget, CauseRefused, CauseDNS,
+	// CauseConnectTimeout, CauseServerIsPlaintext, CauseServerIsTLS,
+	// CauseNotHTTP2 (an HTTP/1.x server), CauseCertificate,
+	// CauseClientCert, CauseTLSHandshake or CauseOther.
 	Cause Cause
 	// Err is what grpc-go reported (a status error, reachable by status.FromError).
 	Err error
@@ -58,19 +44,19 @@ func (e *DialError) explain() string {
 		return "connection refused: nothing is listening there"
 	case CauseDNS:
 		return "the host name does not resolve"
-	case CauseTimeout:
+	case CauseConnectTimeout:
 		return "no answer within the connect timeout"
 	case CauseServerIsPlaintext:
 		return "TLS/plaintext mismatch: the server speaks plaintext HTTP/2, but the connection used TLS"
 	case CauseServerIsTLS:
 		return "TLS/plaintext mismatch: the server expects TLS, but the connection was plaintext (--plaintext)"
-	case CauseHTTP1:
+	case CauseNotHTTP2:
 		return "the server answered with HTTP/1.x: it is not a gRPC (HTTP/2) server"
 	case CauseCertificate:
 		return "the server's TLS certificate was not accepted"
 	case CauseClientCert:
 		return "the server wants a client certificate (mutual TLS) it did not get or did not accept"
-	case CauseTLS:
+	case CauseTLSHandshake:
 		return "the TLS handshake failed"
 	}
 	return "the connection failed"
@@ -81,13 +67,13 @@ func (e *DialError) Hint() string {
 	switch e.Cause {
 	case CauseRefused, CauseDNS:
 		return "Check the address and that the server is running."
-	case CauseTimeout:
+	case CauseConnectTimeout:
 		return "Check the address, that the server is up and that nothing in between drops packets; raise --connect-timeout for a slow server."
 	case CauseServerIsPlaintext:
 		return "Add --plaintext."
 	case CauseServerIsTLS:
 		return "Drop --plaintext (with --cacert FILE, or --insecure for a self-signed certificate)."
-	case CauseHTTP1:
+	case CauseNotHTTP2:
 		return "Check the port; a proxy or load balancer in between must speak HTTP/2 to gRPC backends."
 	case CauseCertificate:
 		return "Pass --cacert FILE with the CA that signed it, --authority NAME if it was issued for another name, or --insecure to skip verification."
@@ -97,69 +83,49 @@ func (e *DialError) Hint() string {
 	return ""
 }
 
-// classify turns grpc-go's last connection error into a DialError, probing
-// the address when the error alone cannot tell a TLS/plaintext mismatch.
-func classify(ctx context.Context, t Target, err error) *DialError {
-	e := &DialError{Addr: t.Addr, Cause: CauseOther, Err: err, Detail: connDetail(err)}
-	msg := err.Error()
-	has := func(subs ...string) bool {
-		for _, s := range subs {
-			if strings.Contains(msg, s) {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case has("connection refused"):
-		e.Cause, e.Detail = CauseRefused, ""
-	case has("no such host", "produced zero addresses"):
-		e.Cause = CauseDNS
-	case has("x509:", "tls: failed to verify certificate"):
-		e.Cause = CauseCertificate
-	case has("tls: certificate required", "tls: bad certificate", "tls: unknown certificate authority"):
-		e.Cause = CauseClientCert
-	case has("looked like an HTTP/1.1 header"):
-		e.Cause, e.Detail = CauseHTTP1, ""
-	case has("authentication handshake failed", "server preface", "EOF", "connection reset", "broken pipe"):
-		switch probe(ctx, t.Addr, maxProbeTime) {
-		case protoH2C:
-			if !t.Plaintext {
-				e.Cause, e.Detail = CauseServerIsPlaintext, ""
-			}
-		case protoTLS:
-			if t.Plaintext {
-				e.Cause, e.Detail = CauseServerIsTLS, ""
-			}
-		case protoTLSClientCert:
-			e.Cause, e.Detail = CauseClientCert, ""
-			if t.Plaintext {
-				e.Cause = CauseServerIsTLS
-			}
-		case protoHTTP1:
-			e.Cause, e.Detail = CauseHTTP1, ""
-		}
-		if e.Cause == CauseOther && has("authentication handshake failed") {
-			e.Cause = CauseTLS
+// classifyDial turns grpc-go's last connection error into a DialError: the
+// dial side of causeTable names the cause, probing the address when the
+// text alone cannot tell a TLS/plaintext mismatch or an HTTP/1 server.
+func classifyDial(ctx context.Context, t Target, err error) *DialError {
+	e := &DialError{Addr: t.Addr, Err: err, Detail: connDetail(err)}
+	cause, ambiguous := dialCause(err.Error())
+	if ambiguous {
+		if c := mismatch(sniff(ctx, t.Addr, maxSniffTime), t.Plaintext); c != "" {
+			cause, e.Detail = c, ""
 		}
 	}
+	if cause == CauseRefused || cause == CauseNotHTTP2 {
+		e.Detail = "" // the explanation says it all
+	}
+	e.Cause = cause
 	return e
 }
 
 // classifyTimeout explains a connection that did not become ready in time;
 // a server of the other protocol can keep a connection waiting too.
 func classifyTimeout(ctx context.Context, t Target) *DialError {
-	e := &DialError{Addr: t.Addr, Cause: CauseTimeout,
+	e := &DialError{Addr: t.Addr, Cause: CauseConnectTimeout,
 		Detail: fmt.Sprintf("waited %s", t.ConnectTimeout)}
-	switch p := probe(ctx, t.Addr, t.ConnectTimeout); {
-	case p == protoH2C && !t.Plaintext:
-		e.Cause, e.Detail = CauseServerIsPlaintext, ""
-	case (p == protoTLS || p == protoTLSClientCert) && t.Plaintext:
-		e.Cause, e.Detail = CauseServerIsTLS, ""
-	case p == protoHTTP1:
-		e.Cause, e.Detail = CauseHTTP1, ""
+	if c := mismatch(sniff(ctx, t.Addr, t.ConnectTimeout), t.Plaintext); c != "" && c != CauseClientCert {
+		e.Cause, e.Detail = c, ""
 	}
 	return e
+}
+
+// mismatch is the cause a sniffed protocol p explains for a client that
+// connected with (plaintext) or without TLS; "" when it explains nothing.
+func mismatch(p protocol, plaintext bool) Cause {
+	switch {
+	case p == protoH2C && !plaintext:
+		return CauseServerIsPlaintext
+	case (p == protoTLS || p == protoTLSClientCert) && plaintext:
+		return CauseServerIsTLS
+	case p == protoTLSClientCert:
+		return CauseClientCert
+	case p == protoHTTP1:
+		return CauseNotHTTP2
+	}
+	return ""
 }
 
 // connDetail strips grpc-go's wrapping from a connection error, leaving the
