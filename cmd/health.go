@@ -50,7 +50,8 @@ Exit codes:
   6  SERVICE_UNKNOWN (the server does not know SERVICE)
   7  the server has no health service (grpc.health.v1.Health is unimplemented)
   1  no connection, or another error; 64+code when the call ends with another gRPC status
-With --watch the code is that of the last status seen.`,
+With --watch, when the server ends the stream the code is that of the last
+status seen; Ctrl-C exits 0 after SERVING and 130 otherwise.`,
 		Example: `  grpcpulse health --plaintext 127.0.0.1:50051
   grpcpulse health --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse
   grpcpulse health --watch my-service:443`,
