@@ -86,6 +86,7 @@ protosets), calls any method, and loads it honestly.`,
 		NewCmdServe(f, nil),
 		NewCmdDemo(f, nil),
 		NewCmdVersion(f),
+		NewCmdMan(f, nil),
 	)
 	return root
 }
