@@ -10,6 +10,7 @@ import (
 
 	_ "google.golang.org/genproto/googleapis/rpc/errdetails" // registers the standard error detail types for printing
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/grpcpulse/grpcpulse/report"
@@ -23,6 +24,14 @@ const (
 	ExitGate        = 3
 	ExitStatusBase  = 64  // a one-shot call that ended with status code C exits 64+C
 	ExitInterrupted = 130 // 128 + SIGINT; SIGTERM exits 143 and SIGHUP 129 (SignalError)
+)
+
+// Exit codes of `health`, by the status it saw (SERVING is ExitOK).
+const (
+	ExitNotServing     = 4 // NOT_SERVING
+	ExitHealthUnknown  = 5 // UNKNOWN, or a status this version does not know
+	ExitServiceUnknown = 6 // SERVICE_UNKNOWN, or NotFound from Check
+	ExitNoHealth       = 7 // the server has no grpc.health.v1.Health service
 )
 
 // maxStatusCode is the largest gRPC status code (Unauthenticated).
@@ -60,12 +69,38 @@ type SignalError struct{ Signal os.Signal }
 
 func (e *SignalError) Error() string { return "interrupted by " + e.Signal.String() }
 
+// HealthError is a health check that did not end SERVING: Status is the last
+// status seen; NoHealth means the server has no health service at all.
+type HealthError struct {
+	Status   healthpb.HealthCheckResponse_ServingStatus
+	NoHealth bool
+	Msg      string
+}
+
+func (e *HealthError) Error() string { return e.Msg }
+
+// healthExitCode is the exit code of a health check that ended with e.
+func healthExitCode(e *HealthError) int {
+	switch {
+	case e.NoHealth:
+		return ExitNoHealth
+	case e.Status == healthpb.HealthCheckResponse_SERVING:
+		return ExitOK
+	case e.Status == healthpb.HealthCheckResponse_NOT_SERVING:
+		return ExitNotServing
+	case e.Status == healthpb.HealthCheckResponse_SERVICE_UNKNOWN:
+		return ExitServiceUnknown
+	}
+	return ExitHealthUnknown
+}
+
 // ExitCode maps an error returned by a command to the process exit code.
 func ExitCode(err error) int {
 	var usage *UsageError
 	var call *CallError
 	var gate *GateError
 	var sig *SignalError
+	var health *HealthError
 	switch {
 	case err == nil:
 		return ExitOK
@@ -78,6 +113,8 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &gate):
 		return ExitGate
+	case errors.As(err, &health):
+		return healthExitCode(health)
 	case errors.As(err, &call):
 		code := call.Status.Code()
 		if code > maxStatusCode {

@@ -52,7 +52,7 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && !errors.As(err, new(*HealthError)) { // health --watch exits by the last status it saw
 		fmt.Fprintln(f.IO.ErrOut, "interrupted")
 		if cause := context.Cause(ctx); cause != ctx.Err() {
 			return ExitCode(cause)
@@ -93,10 +93,12 @@ protosets), calls any method, and loads it honestly.`,
 		NewCmdCall(f, nil),
 		NewCmdRun(f, nil),
 		NewCmdDiagnose(f, nil),
+		NewCmdHealth(f, nil),
 		NewCmdReport(f),
 		NewCmdServe(f, nil),
 		NewCmdDemo(f, nil),
 		NewCmdVersion(f),
+		NewCmdMan(f, nil),
 	)
 	return root
 }
