@@ -452,24 +452,24 @@ func statOf(h *Histogram, stat string, p float64) time.Duration {
 func (m metricRef) format(v float64) string {
 	switch m.class {
 	case classDuration:
-		return formatDuration(time.Duration(v))
+		return FormatDuration(time.Duration(v))
 	case classRate:
-		return formatFraction(v)
+		return FormatFraction(v)
 	case classRPS:
-		return formatRate(v) + "/s"
+		return FormatRate(v) + "/s"
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
-// formatFraction writes a fraction as a percentage with up to 3
+// FormatFraction writes a fraction as a percentage with up to 3
 // significant digits: 0.0025 is "0.25%", 0.00001 "0.001%".
-func formatFraction(f float64) string {
+func FormatFraction(f float64) string {
 	return strconv.FormatFloat(f*100, 'g', 3, 64) + "%"
 }
 
 // durationGeometry holds the shape every duration histogram shares, to
 // compare durations at the precision they were recorded with.
-var durationGeometry = sync.OnceValue(func() *hdrhistogram.Histogram { return newHDR() })
+var durationGeometry = sync.OnceValue(func() *hdrhistogram.Histogram { return NewHDR() })
 
 // sameValue reports whether a and b are equal at m's precision: for
 // durations, the same HdrHistogram bucket (values within 0.1% are one
@@ -484,7 +484,7 @@ func (m metricRef) sameValue(a, b float64) bool {
 }
 
 func clampNS(v float64) int64 {
-	return int64(min(max(v, 0), highestNS))
+	return int64(min(max(v, 0), HighestNS))
 }
 
 // compare applies op to measured and threshold, values that are the same

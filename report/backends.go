@@ -44,7 +44,7 @@ func (s *shard) peerIndex(a net.Addr, hint int) int {
 				return i
 			}
 		}
-		s.peers = append(s.peers, peerCount{name: otherReason})
+		s.peers = append(s.peers, peerCount{name: OtherReason})
 		return len(s.peers) - 1
 	}
 	s.peers = append(s.peers, peerCount{addr: a, name: a.String()})

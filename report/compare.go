@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -197,7 +198,7 @@ func Compare(base, cur *Summary, limits []Limit, force bool) (*Comparison, error
 		c.ShapeNotes = []string{}
 	}
 	names := append([]string(nil), defaultRows...)
-	for _, series := range seriesOrder {
+	for _, series := range SeriesOrder {
 		if base.Series[series] != nil && cur.Series[series] != nil {
 			names = append(names, series+".p(50)", series+".p(99)")
 		}
@@ -299,7 +300,7 @@ func regressionText(r *CompareRow, l Limit) string {
 	}
 	change := formatDiff(r.metric, r.Diff)
 	if r.Relative != nil && r.metric.class != classRate {
-		change = formatRelative(*r.Relative)
+		change = FormatRelative(*r.Relative)
 	}
 	limit := "at most " + l.text
 	if l.metric.class == classRate && strings.HasSuffix(l.text, "%") {
@@ -323,13 +324,13 @@ func formatDiff(m metricRef, d float64) string {
 	case classRate:
 		return sign + strconv.FormatFloat(d*100, 'g', 3, 64) + "pp"
 	case classDuration:
-		return sign + formatDuration(time.Duration(d))
+		return sign + FormatDuration(time.Duration(d))
 	}
 	return sign + m.format(d)
 }
 
-// formatRelative writes a relative change as a signed percentage.
-func formatRelative(r float64) string {
+// FormatRelative writes a relative change as a signed percentage.
+func FormatRelative(r float64) string {
 	if r == 0 {
 		return "0%"
 	}
@@ -339,7 +340,7 @@ func formatRelative(r float64) string {
 func comparedRun(s *Summary) ComparedRun {
 	return ComparedRun{
 		Target: s.Target, Tool: s.Tool.Version, StartedAt: s.StartedAt, Duration: s.Duration,
-		Load: strings.Join(loadShape(s.Options, s.Kind), " · "), Sources: max(len(s.Sources), 1),
+		Load: strings.Join(LoadShape(s.Options, s.Kind), " · "), Sources: max(len(s.Sources), 1),
 	}
 }
 
@@ -403,5 +404,5 @@ func differs(what string, b, n any) string {
 	if bs == ns {
 		return ""
 	}
-	return fmt.Sprintf("%s: base %s, new %s", what, cmpOr(bs, "(none)"), cmpOr(ns, "(none)"))
+	return fmt.Sprintf("%s: base %s, new %s", what, cmp.Or(bs, "(none)"), cmp.Or(ns, "(none)"))
 }

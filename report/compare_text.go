@@ -84,7 +84,7 @@ func (t *textReport) comparisonList(title string, style lipgloss.Style, items []
 }
 
 func comparedRunParts(r ComparedRun) []string {
-	parts := []string{r.StartedAt.UTC().Format(time.RFC3339), formatDuration(r.Duration)}
+	parts := []string{r.StartedAt.UTC().Format(time.RFC3339), FormatDuration(r.Duration)}
 	if r.Load != "" {
 		parts = append(parts, strings.Split(r.Load, " · ")...)
 	}
@@ -103,7 +103,7 @@ func rowChange(r CompareRow) string {
 	if r.Relative == nil || r.metric.class == classRate {
 		return ""
 	}
-	return formatRelative(*r.Relative)
+	return FormatRelative(*r.Relative)
 }
 
 func comparisonVerdict(c *Comparison) string {
@@ -115,11 +115,11 @@ func comparisonVerdict(c *Comparison) string {
 	}
 	switch {
 	case !c.Pass:
-		return fmt.Sprintf("%s of %d over the limit", plural(len(c.Regressions), "metric"), limits)
+		return fmt.Sprintf("%s of %d over the limit", Plural(len(c.Regressions), "metric"), limits)
 	case limits == 0:
 		return "no limits were set"
 	}
-	return fmt.Sprintf("%s within the limits", plural(limits, "metric"))
+	return fmt.Sprintf("%s within the limits", Plural(limits, "metric"))
 }
 
 // RenderComparisonMarkdown writes c as GitHub-flavoured Markdown, for CI job

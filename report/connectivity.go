@@ -7,8 +7,8 @@ import (
 	"github.com/grpcpulse/grpcpulse/runner"
 )
 
-// defaultKeepaliveTimeout is grpc-go's keepalive timeout when none is set.
-const defaultKeepaliveTimeout = 20 * time.Second
+// DefaultKeepaliveTimeout is grpc-go's keepalive timeout when none is set.
+const DefaultKeepaliveTimeout = 20 * time.Second
 
 // Event is a connection event as the report holds it: when it happened
 // relative to the start of measurement (negative for the initial connects
@@ -152,14 +152,14 @@ func (l *eventLog) summarize(end time.Time, ka runner.Keepalive) (map[int]*connE
 	if ka.Time > 0 {
 		timeout = ka.Timeout
 		if timeout <= 0 {
-			timeout = defaultKeepaliveTimeout
+			timeout = DefaultKeepaliveTimeout
 		}
 	}
 	cv := &Connectivity{
 		ConnectFailures: map[Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
 		GoAwayTiming: map[string]GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[Cause]int64{},
-		ReconnectLatency: newHistogram(l.reconnect.Clone()),
-		Backoff:          l.backoff.spread().orZero(),
+		ReconnectLatency: NewHistogram(l.reconnect.Clone()),
+		Backoff:          l.backoff.spread().OrZero(),
 		Notes:            []string{},
 		Keepalive: KeepaliveStats{
 			Time: ka.Time, Effective: ka.Effective(), Timeout: timeout, PermitWithoutStream: ka.PermitWithoutStream,
@@ -171,7 +171,7 @@ func (l *eventLog) summarize(end time.Time, ka runner.Keepalive) (map[int]*connE
 		cv.Keepalive.RTTMean = l.rttSum / time.Duration(l.acks)
 	}
 	for reason, g := range l.goaways {
-		cv.GoAwayTiming[reason] = GoAwayTiming{FirstAt: g.first.Sub(begin), Age: g.age.spread().orZero(), Idle: g.idle.spread().orZero()}
+		cv.GoAwayTiming[reason] = GoAwayTiming{FirstAt: g.first.Sub(begin), Age: g.age.spread().OrZero(), Idle: g.idle.spread().OrZero()}
 	}
 	out := map[int]*connEvents{}
 	for i, c := range l.conns {
@@ -180,7 +180,7 @@ func (l *eventLog) summarize(end time.Time, ka runner.Keepalive) (map[int]*connE
 		}
 		ce := c.summarize(l, begin, end, ka)
 		ce.detectedAt = c.lastPeerClose
-		if pingTimedOut(c.lastPingUnanswered, timeout) {
+		if PingTimedOut(c.lastPingUnanswered, timeout) {
 			ce.detectedAt = latest(ce.detectedAt, c.lastPingClose)
 		}
 		out[i] = ce
@@ -190,10 +190,10 @@ func (l *eventLog) summarize(end time.Time, ka runner.Keepalive) (map[int]*connE
 		cv.DroppedEvents += ce.dropped
 		cv.Keepalive.Effective = max(cv.Keepalive.Effective, ce.keepalive)
 		cv.HandshakeFailures += ce.kinds[runner.EventHandshakeFailed]
-		addCounts(cv.ConnectFailures, ce.connectFailures)
-		addCounts(cv.Closes, ce.closes)
-		addCounts(cv.GoAways, ce.goaways)
-		addCounts(cv.RSTStreams, c.rsts)
+		AddCounts(cv.ConnectFailures, ce.connectFailures)
+		AddCounts(cv.Closes, ce.closes)
+		AddCounts(cv.GoAways, ce.goaways)
+		AddCounts(cv.RSTStreams, c.rsts)
 	}
 	return out, cv
 }
@@ -230,11 +230,11 @@ func (c *connLog) summarize(l *eventLog, begin, end time.Time, ka runner.Keepali
 	return ce
 }
 
-// pingTimedOut says whether a close with a keepalive ping unanswered for
+// PingTimedOut says whether a close with a keepalive ping unanswered for
 // wait was grpc-go's keepalive timeout (timeout; 0 when keepalive is off).
 // grpc-go starts its timer before the tap sees the ping written, so the
 // wait seen may fall a little short of the timeout: 90% of it counts.
-func pingTimedOut(wait, timeout time.Duration) bool {
+func PingTimedOut(wait, timeout time.Duration) bool {
 	return timeout > 0 && wait >= timeout-timeout/10
 }
 
@@ -250,7 +250,7 @@ func doubled(d time.Duration, n int) time.Duration {
 	return d
 }
 
-func addCounts[K comparable](dst, src map[K]int64) {
+func AddCounts[K comparable](dst, src map[K]int64) {
 	for k, n := range src {
 		dst[k] += n
 	}

@@ -24,7 +24,7 @@ const (
 	SeverityInfo Severity = "info"
 )
 
-func (s Severity) rank() int {
+func (s Severity) Rank() int {
 	switch s {
 	case SeverityError:
 		return 0
@@ -76,7 +76,7 @@ func Diagnose(s *Summary) []Finding {
 			out = append(out, f)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(a.Severity.rank(), b.Severity.rank()) })
+	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(a.Severity.Rank(), b.Severity.Rank()) })
 	return out
 }
 
@@ -135,15 +135,15 @@ func (d *diagnosis) keepaliveEvidence() []Evidence {
 	if k.Time == 0 {
 		return []Evidence{{"client keepalive", "off"}}
 	}
-	out := []Evidence{{"keepalive time set", formatDuration(k.Time)}}
+	out := []Evidence{{"keepalive time set", FormatDuration(k.Time)}}
 	clamped := max(k.Time, 10*time.Second)
 	if clamped != k.Time {
-		out = append(out, Evidence{"keepalive time used", formatDuration(clamped) + " (grpc-go's minimum)"})
+		out = append(out, Evidence{"keepalive time used", FormatDuration(clamped) + " (grpc-go's minimum)"})
 	}
 	if k.Effective > clamped {
-		out = append(out, Evidence{"keepalive time at the end", fmt.Sprintf("%s (doubled by grpc-go after too_many_pings)", formatDuration(k.Effective))})
+		out = append(out, Evidence{"keepalive time at the end", fmt.Sprintf("%s (doubled by grpc-go after too_many_pings)", FormatDuration(k.Effective))})
 	}
-	out = append(out, Evidence{"keepalive timeout", formatDuration(k.Timeout)},
+	out = append(out, Evidence{"keepalive timeout", FormatDuration(k.Timeout)},
 		Evidence{"permit without stream", yesNo(k.PermitWithoutStream)})
 	return out
 }
@@ -155,7 +155,7 @@ func (d *diagnosis) reconnectEvidence() []Evidence {
 		return nil
 	}
 	return []Evidence{{"reconnect latency", fmt.Sprintf("p50 %s, p99 %s, max %s over %d",
-		formatDuration(h.P50), formatDuration(h.P99), formatDuration(h.Max), h.Count)}}
+		FormatDuration(h.P50), FormatDuration(h.P99), FormatDuration(h.Max), h.Count)}}
 }
 
 // add appends name: value when n is not zero.
@@ -172,11 +172,11 @@ func spreadText(s Spread) string {
 	case s.Count == 0:
 		return "none"
 	case s.Count == 1 || s.Min == s.Max:
-		return formatDuration(s.Max)
+		return FormatDuration(s.Max)
 	case s.P50 > 0:
-		return fmt.Sprintf("p50 %s (min %s, max %s)", formatDuration(s.P50), formatDuration(s.Min), formatDuration(s.Max))
+		return fmt.Sprintf("p50 %s (min %s, max %s)", FormatDuration(s.P50), FormatDuration(s.Min), FormatDuration(s.Max))
 	}
-	return fmt.Sprintf("mean %s (min %s, max %s)", formatDuration(s.Mean), formatDuration(s.Min), formatDuration(s.Max))
+	return fmt.Sprintf("mean %s (min %s, max %s)", FormatDuration(s.Mean), FormatDuration(s.Min), FormatDuration(s.Max))
 }
 
 // typical is a Spread's median, or its mean where no median was kept.
@@ -187,20 +187,20 @@ func typical(s Spread) time.Duration {
 	return s.Mean
 }
 
-// approx writes an estimate to two significant digits: "~300ms", "~1s".
-func approx(d time.Duration) string {
+// Approx writes an estimate to two significant digits: "~300ms", "~1s".
+func Approx(d time.Duration) string {
 	if d >= time.Minute {
-		return formatDuration(d.Round(time.Second))
+		return FormatDuration(d.Round(time.Second))
 	}
-	return formatDuration(time.Duration(roundSignificant(int64(d), 2)))
+	return FormatDuration(time.Duration(roundSignificant(int64(d), 2)))
 }
 
-// relTime writes a time relative to the start of measurement: "+1.2s".
-func relTime(d time.Duration) string {
+// RelTime writes a time relative to the start of measurement: "+1.2s".
+func RelTime(d time.Duration) string {
 	if d < 0 {
-		return formatDuration(d) + " (before measurement)"
+		return FormatDuration(d) + " (before measurement)"
 	}
-	return "+" + formatDuration(d)
+	return "+" + FormatDuration(d)
 }
 
 func yesNo(b bool) string {
@@ -210,7 +210,7 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func callsText(n int64) string { return plural(int(n), "call") }
+func callsText(n int64) string { return Plural(int(n), "call") }
 
 func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 	keys := make([]K, 0, len(m))

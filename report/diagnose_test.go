@@ -29,14 +29,14 @@ func healthySummary() *Summary {
 		Connectivity: &Connectivity{
 			Connects:        2,
 			ConnectFailures: map[Cause]int64{},
-			Closes:          map[string]int64{closeClient: 2},
+			Closes:          map[string]int64{CloseClient: 2},
 			GoAways:         map[string]int64{},
 			GoAwayTiming:    map[string]GoAwayTiming{},
 			RSTStreams:      map[string]int64{},
 			FailureCauses:   map[Cause]int64{},
 			Keepalive: KeepaliveStats{Time: 30 * time.Second, Effective: 30 * time.Second, Timeout: 5 * time.Second,
 				Pings: 20, Acks: 20, RTTMean: time.Millisecond, RTTMax: 2 * time.Millisecond},
-			ReconnectLatency: newHistogram(newHDR()),
+			ReconnectLatency: NewHistogram(NewHDR()),
 			Notes:            []string{},
 		},
 	}
@@ -44,11 +44,11 @@ func healthySummary() *Summary {
 
 // reconnects gives s a reconnect latency histogram of the durations.
 func reconnects(s *Summary, ds ...time.Duration) {
-	h := newHDR()
+	h := NewHDR()
 	for _, d := range ds {
 		record(h, d)
 	}
-	s.Connectivity.ReconnectLatency = newHistogram(h)
+	s.Connectivity.ReconnectLatency = NewHistogram(h)
 	s.Connectivity.Reconnects = int64(len(ds))
 }
 
@@ -57,7 +57,7 @@ func ageTiming(first time.Duration, ages ...time.Duration) GoAwayTiming {
 	for _, a := range ages {
 		r.add(a)
 	}
-	return GoAwayTiming{FirstAt: first, Age: r.spread().orZero(), Idle: r.spread().orZero()}
+	return GoAwayTiming{FirstAt: first, Age: r.spread().OrZero(), Idle: r.spread().OrZero()}
 }
 
 type wantFinding struct {
@@ -82,8 +82,8 @@ func TestDiagnose(t *testing.T) {
 			s.Options.Target.Keepalive.Time = 5 * sec
 			k := &s.Connectivity.Keepalive
 			k.Time, k.Effective = 5*sec, 40*sec
-			s.Connectivity.GoAways[goAwayTooManyPings] = 2
-			s.Connectivity.GoAwayTiming[goAwayTooManyPings] = ageTiming(1500*time.Millisecond, 30*sec, 60*sec)
+			s.Connectivity.GoAways[GoAwayTooManyPings] = 2
+			s.Connectivity.GoAwayTiming[GoAwayTooManyPings] = ageTiming(1500*time.Millisecond, 30*sec, 60*sec)
 		}, []wantFinding{{"too_many_pings", SeverityError, []string{"×2", "+1.5s", "keepalive time set: 5s",
 			"10s (grpc-go's minimum)", "40s (doubled", "permit without stream: no", "pinged every 10s", "6m or more", "MinTime 5s"}}}},
 		{"too_many_pings failures only, keepalive off", func(s *Summary) {
@@ -93,26 +93,26 @@ func TestDiagnose(t *testing.T) {
 		}, []wantFinding{{"too_many_pings", SeverityError, []string{"3 calls failed", "client keepalive: off", "BDP"}}}},
 		{"too_many_pings with permit without stream", func(s *Summary) {
 			s.Connectivity.Keepalive.PermitWithoutStream = true
-			s.Connectivity.GoAways[goAwayTooManyPings] = 1
+			s.Connectivity.GoAways[GoAwayTooManyPings] = 1
 		}, []wantFinding{{"too_many_pings", SeverityError, []string{"permit without stream: yes", "2h minimum"}}}},
 		{"max_age recycling, no failure", func(s *Summary) {
-			s.Connectivity.GoAways[goAwayMaxAge] = 9
-			s.Connectivity.GoAwayTiming[goAwayMaxAge] = ageTiming(0, 950*time.Millisecond, sec, sec, 1050*time.Millisecond)
+			s.Connectivity.GoAways[GoAwayMaxAge] = 9
+			s.Connectivity.GoAwayTiming[GoAwayMaxAge] = ageTiming(0, 950*time.Millisecond, sec, sec, 1050*time.Millisecond)
 			reconnects(s, 2*time.Millisecond, 3*time.Millisecond)
 			s.Connectivity.Retries = &RetryStats{Calls: 1000, Attempts: 1004, Transparent: 4}
 		}, []wantFinding{{"max_age_recycling", SeverityInfo, []string{"every ~1s", "no call failed", "transparent retries: 4",
 			"±10%", "900ms to 1.1s", "Nothing to do"}}}},
 		{"max_age recycling with unary failures", func(s *Summary) {
-			s.Connectivity.GoAways[goAwayMaxAge] = 9
-			s.Connectivity.GoAwayTiming[goAwayMaxAge] = ageTiming(0, sec)
+			s.Connectivity.GoAways[GoAwayMaxAge] = 9
+			s.Connectivity.GoAwayTiming[GoAwayMaxAge] = ageTiming(0, sec)
 			s.Connectivity.FailureCauses[CauseDrainMaxAge] = 2
 			s.Connectivity.FailureCauses[CauseDrain] = 1 // only max_age drains were seen: counts too
 		}, []wantFinding{{"max_age_recycling", SeverityWarn, []string{"3 calls failed at the hand-over", "MaxConnectionAgeGrace"}}}},
 		{"streams cut by age", func(s *Summary) {
 			s.Kind = runner.Bidi
 			s.Count = 100
-			s.Connectivity.GoAways[goAwayMaxAge] = 3
-			s.Connectivity.GoAwayTiming[goAwayMaxAge] = ageTiming(0, 300*time.Millisecond)
+			s.Connectivity.GoAways[GoAwayMaxAge] = 3
+			s.Connectivity.GoAwayTiming[GoAwayMaxAge] = ageTiming(0, 300*time.Millisecond)
 			s.Connectivity.FailureCauses[CauseDrainMaxAge] = 5
 		}, []wantFinding{
 			{"streams_cut_by_age", SeverityWarn, []string{"5 of 100 streams", "300ms", "reopen them on UNAVAILABLE"}},
@@ -121,20 +121,20 @@ func TestDiagnose(t *testing.T) {
 		{"most streams cut by age", func(s *Summary) {
 			s.Kind = runner.ServerStream
 			s.Count = 20
-			s.Connectivity.GoAways[goAwayMaxAge] = 3
+			s.Connectivity.GoAways[GoAwayMaxAge] = 3
 			s.Connectivity.FailureCauses[CauseDrainMaxAge] = 10
 		}, []wantFinding{
 			{"streams_cut_by_age", SeverityError, []string{"10 of 20", "50.00%"}},
 			{"max_age_recycling", SeverityInfo, nil},
 		}},
 		{"idle connections closed", func(s *Summary) {
-			s.Connectivity.GoAways[goAwayMaxIdle] = 4
-			s.Connectivity.GoAwayTiming[goAwayMaxIdle] = ageTiming(2*sec, 300*time.Millisecond, 300*time.Millisecond, 310*time.Millisecond)
+			s.Connectivity.GoAways[GoAwayMaxIdle] = 4
+			s.Connectivity.GoAwayTiming[GoAwayMaxIdle] = ageTiming(2*sec, 300*time.Millisecond, 300*time.Millisecond, 310*time.Millisecond)
 			reconnects(s, time.Millisecond)
 		}, []wantFinding{{"idle_closed", SeverityInfo, []string{"after ~300ms", "GOAWAYs max_idle: 4", "every 300ms"}}}},
 		{"server restart", func(s *Summary) {
 			c := s.Connectivity
-			c.GoAways[goAwayGracefulStop] = 2
+			c.GoAways[GoAwayGracefulStop] = 2
 			c.ConnectFailures[CauseRefused] = 3
 			c.Backoff = Spread{Count: 3, Min: 100 * time.Millisecond, P50: 200 * time.Millisecond, Mean: 233 * time.Millisecond, Max: 400 * time.Millisecond}
 			c.Unavailable = 700 * time.Millisecond
@@ -147,7 +147,7 @@ func TestDiagnose(t *testing.T) {
 				"time unavailable: 700ms", "were refused until", "plus up to one backoff wait", "preStop"}},
 		}},
 		{"server restart that cost nothing", func(s *Summary) {
-			s.Connectivity.GoAways[goAwayGracefulStop] = 1
+			s.Connectivity.GoAways[GoAwayGracefulStop] = 1
 			s.Errors = 0
 			reconnects(s, 2*time.Millisecond)
 		}, []wantFinding{
@@ -166,7 +166,7 @@ func TestDiagnose(t *testing.T) {
 		}, []wantFinding{{"keepalive_dead_peer", SeverityError, []string{"within ~35s", "longest wait 5s", "calls failed: keepalive timeout: 12"}}}},
 		{"dead peer by TCP user timeout", func(s *Summary) {
 			s.Connectivity.FailureCauses[CauseTCPUserTimeout] = 2
-			s.Connectivity.Closes[closeTimedOut] = 1
+			s.Connectivity.Closes[CloseTimedOut] = 1
 		}, []wantFinding{{"keepalive_dead_peer", SeverityError, []string{"TCP_USER_TIMEOUT", "calls failed: TCP user timeout: 2"}}}},
 		{"short keepalive timeout", func(s *Summary) {
 			k := &s.Connectivity.Keepalive
@@ -207,8 +207,8 @@ func TestDiagnose(t *testing.T) {
 			s.Connectivity.FailureCauses[CauseDeadlineWhileReady] = 30
 		}, nil},
 		{"peer closed without GOAWAY", func(s *Summary) {
-			s.Connectivity.Closes[closePeerEOF] = 2
-			s.Connectivity.Closes[closePeerReset] = 1
+			s.Connectivity.Closes[ClosePeerEOF] = 2
+			s.Connectivity.Closes[ClosePeerReset] = 1
 			s.Connectivity.FailureCauses[CausePeerClosed] = 7
 		}, []wantFinding{{"peer_closed_without_goaway", SeverityWarn, []string{"3 times", "7 calls failed", "GracefulStop"}}}},
 		{"connection reset failures only", func(s *Summary) {
@@ -312,7 +312,7 @@ func cloneSummary(t *testing.T, s *Summary) string {
 	var b bytes.Buffer
 	c := *s
 	if c.Latency == nil {
-		c.Latency, c.ServiceTime = newHistogram(newHDR()), newHistogram(newHDR())
+		c.Latency, c.ServiceTime = NewHistogram(NewHDR()), NewHistogram(NewHDR())
 	}
 	if err := WriteJSON(&b, &c); err != nil {
 		t.Fatal(err)
@@ -324,9 +324,9 @@ func cloneSummary(t *testing.T, s *Summary) string {
 func TestDiagnoseOrdersBySeverity(t *testing.T) {
 	s := healthySummary()
 	s.Connectivity.Notes = []string{"a note"}
-	s.Connectivity.GoAways[goAwayMaxAge] = 1
-	s.Connectivity.Closes[closePeerEOF] = 1
-	s.Connectivity.GoAways[goAwayTooManyPings] = 1
+	s.Connectivity.GoAways[GoAwayMaxAge] = 1
+	s.Connectivity.Closes[ClosePeerEOF] = 1
+	s.Connectivity.GoAways[GoAwayTooManyPings] = 1
 	var sev []Severity
 	for _, f := range Diagnose(s) {
 		sev = append(sev, f.Severity)
@@ -405,7 +405,7 @@ func TestDiagnoseAfterReadJSON(t *testing.T) {
 // A restart that refused nothing does not talk of refusals or backoff.
 func TestServerRestartCause(t *testing.T) {
 	s := healthySummary()
-	s.Connectivity.GoAways[goAwayGracefulStop] = 1
+	s.Connectivity.GoAways[GoAwayGracefulStop] = 1
 	for _, f := range Diagnose(s) {
 		if f.ID != "server_restart" {
 			continue

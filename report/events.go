@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"strings"
 	"sync"
 	"time"
@@ -15,10 +16,10 @@ var _ runner.ConnRecorder = (*Recorder)(nil)
 // Bounds of what the Recorder keeps of connection events, whatever their
 // number: a reconnect storm for an hour costs the same memory as a minute.
 const (
-	// headEvents and tailEvents are the first and last events kept per pool
+	// HeadEvents and tailEvents are the first and last events kept per pool
 	// connection; the ones between are counted, not kept.
-	headEvents = 50
-	tailEvents = 50
+	HeadEvents = 50
+	TailEvents = 50
 	// maxReasons bounds the distinct keys of each count by reason (GOAWAY
 	// code and debug data, RST_STREAM code, close reason, event kind); the
 	// rest count under otherReason.
@@ -32,8 +33,8 @@ const (
 	maxDebugChars = 64
 )
 
-// otherReason is the key counts by reason use once they hold maxReasons.
-const otherReason = "(other)"
+// OtherReason is the key counts by reason use once they hold maxReasons.
+const OtherReason = "(other)"
 
 // The connectivity states of grpc-go, as connectivity.State.String() writes
 // them.
@@ -47,13 +48,13 @@ const (
 // The reasons a transport closed, in Connection.Closes and
 // Connectivity.Closes.
 const (
-	closeClient         = "client"                 // grpc-go closed it (drained, idle, ...)
-	closePingUnanswered = "client_ping_unanswered" // grpc-go closed it with a keepalive ping pending
-	closeAfterGoAway    = "after_goaway"           // the peer closed it after a GOAWAY: the end of a drain
-	closePeerEOF        = "peer_eof"               // the peer closed it (FIN) with no GOAWAY
-	closePeerReset      = "peer_reset"             // reset (RST, broken pipe) with no GOAWAY
-	closeTimedOut       = "timed_out"              // the kernel gave up (TCP_USER_TIMEOUT)
-	closeOther          = "other"
+	CloseClient         = "client"                 // grpc-go closed it (drained, idle, ...)
+	ClosePingUnanswered = "client_ping_unanswered" // grpc-go closed it with a keepalive ping pending
+	CloseAfterGoAway    = "after_goaway"           // the peer closed it after a GOAWAY: the end of a drain
+	ClosePeerEOF        = "peer_eof"               // the peer closed it (FIN) with no GOAWAY
+	ClosePeerReset      = "peer_reset"             // reset (RST, broken pipe) with no GOAWAY
+	CloseTimedOut       = "timed_out"              // the kernel gave up (TCP_USER_TIMEOUT)
+	CloseOther          = "other"
 )
 
 // eventLog keeps the connection events of a run. All of it is guarded by mu.
@@ -87,7 +88,7 @@ type goawayRec struct {
 // come.
 type connLog struct {
 	head             []runner.ConnEvent
-	tail             [tailEvents]runner.ConnEvent
+	tail             [TailEvents]runner.ConnEvent
 	tailLen, tailPos int
 	total            int64
 
@@ -181,7 +182,7 @@ func (l *eventLog) conn(i int) *connLog {
 		l.conns = append(l.conns, nil)
 	}
 	if l.conns[i] == nil {
-		l.conns[i] = &connLog{head: make([]runner.ConnEvent, 0, headEvents)}
+		l.conns[i] = &connLog{head: make([]runner.ConnEvent, 0, HeadEvents)}
 	}
 	return l.conns[i]
 }
@@ -204,7 +205,7 @@ func (l *eventLog) add(e runner.ConnEvent, lastCall time.Time) {
 		l.rttSum += e.RTT
 		l.rttMax = max(l.rttMax, e.RTT)
 	case runner.EventRSTStream:
-		bump(&c.rsts, cmpOr(e.Code, "unknown"))
+		bump(&c.rsts, cmp.Or(e.Code, "unknown"))
 	case runner.EventClose:
 		l.close(c, e)
 	}
@@ -214,22 +215,22 @@ func (l *eventLog) add(e runner.ConnEvent, lastCall time.Time) {
 // tailEvents.
 func (c *connLog) keep(e runner.ConnEvent) {
 	c.total++
-	if len(c.head) < headEvents {
+	if len(c.head) < HeadEvents {
 		c.head = append(c.head, e)
 		return
 	}
 	c.tail[c.tailPos] = e
-	c.tailPos = (c.tailPos + 1) % tailEvents
-	c.tailLen = min(c.tailLen+1, tailEvents)
+	c.tailPos = (c.tailPos + 1) % TailEvents
+	c.tailLen = min(c.tailLen+1, TailEvents)
 }
 
 // events returns the kept events in arrival order.
 func (c *connLog) events() []runner.ConnEvent {
 	out := make([]runner.ConnEvent, 0, len(c.head)+c.tailLen)
 	out = append(out, c.head...)
-	start := (c.tailPos - c.tailLen + tailEvents) % tailEvents
+	start := (c.tailPos - c.tailLen + TailEvents) % TailEvents
 	for i := range c.tailLen {
-		out = append(out, c.tail[(start+i)%tailEvents])
+		out = append(out, c.tail[(start+i)%TailEvents])
 	}
 	return out
 }
@@ -328,7 +329,7 @@ func (l *eventLog) goAway(c *connLog, e runner.ConnEvent, lastCall time.Time) {
 		c.live[e.Transport] = ts
 	}
 	bump(&c.goaways, reason)
-	if reason == goAwayTooManyPings {
+	if reason == GoAwayTooManyPings {
 		c.tooManyPings++ // grpc-go doubles the keepalive time for this exact GOAWAY
 	}
 	if l.goaways == nil {
@@ -337,7 +338,7 @@ func (l *eventLog) goAway(c *connLog, e runner.ConnEvent, lastCall time.Time) {
 	rec := l.goaways[reason]
 	if rec == nil {
 		if len(l.goaways) >= maxReasons {
-			reason = otherReason
+			reason = OtherReason
 			rec = l.goaways[reason]
 		}
 		if rec == nil {
@@ -380,19 +381,19 @@ func closeReason(e runner.ConnEvent, afterGoAway bool) string {
 	has := func(s string) bool { return strings.Contains(e.Err, s) }
 	switch {
 	case e.Err == runner.ClosedByClient && e.Unanswered > 0:
-		return closePingUnanswered
+		return ClosePingUnanswered
 	case e.Err == runner.ClosedByClient:
-		return closeClient
+		return CloseClient
 	case afterGoAway:
-		return closeAfterGoAway
+		return CloseAfterGoAway
 	case has("connection reset"), has("broken pipe"):
-		return closePeerReset
+		return ClosePeerReset
 	case has("timed out"):
-		return closeTimedOut
+		return CloseTimedOut
 	case has("EOF"):
-		return closePeerEOF
+		return ClosePeerEOF
 	}
-	return closeOther
+	return CloseOther
 }
 
 // goAwayReason is the key of a GOAWAY in counts: its code and debug data,
@@ -407,16 +408,16 @@ func goAwayReason(code, debug string) string {
 	if r := []rune(debug); len(r) > maxDebugChars {
 		debug = string(r[:maxDebugChars-1]) + "…"
 	}
-	return strings.TrimSpace(cmpOr(code, "UNKNOWN") + " " + strings.TrimSpace(debug))
+	return strings.TrimSpace(cmp.Or(code, "UNKNOWN") + " " + strings.TrimSpace(debug))
 }
 
 // The GOAWAY reasons the diagnosis knows.
 const (
-	goAwayTooManyPings = "ENHANCE_YOUR_CALM too_many_pings"
-	goAwayMaxAge       = "NO_ERROR max_age"
-	goAwayMaxIdle      = "NO_ERROR max_idle"
-	goAwayGracefulStop = "NO_ERROR graceful_stop"
-	goAwayEnhanceCalm  = "ENHANCE_YOUR_CALM"
+	GoAwayTooManyPings = "ENHANCE_YOUR_CALM too_many_pings"
+	GoAwayMaxAge       = "NO_ERROR max_age"
+	GoAwayMaxIdle      = "NO_ERROR max_idle"
+	GoAwayGracefulStop = "NO_ERROR graceful_stop"
+	GoAwayEnhanceCalm  = "ENHANCE_YOUR_CALM"
 )
 
 // bump adds one to m[k], making m on first use; once m holds maxReasons
@@ -426,7 +427,7 @@ func bump[K ~string](m *map[K]int64, k K) {
 		*m = map[K]int64{}
 	}
 	if _, ok := (*m)[k]; !ok && len(*m) >= maxReasons {
-		k = otherReason
+		k = OtherReason
 	}
 	(*m)[k]++
 }

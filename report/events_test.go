@@ -28,22 +28,22 @@ func TestConnEventsAreBounded(t *testing.T) {
 	}
 	// Transports that never close stay bounded as well.
 	l := r.events.conns[0]
-	if len(l.live) > maxLiveTransports || len(l.head) != headEvents || cap(l.head) != headEvents || l.tailLen != tailEvents {
+	if len(l.live) > maxLiveTransports || len(l.head) != HeadEvents || cap(l.head) != HeadEvents || l.tailLen != TailEvents {
 		t.Errorf("live %d, head %d (cap %d), tail %d: not bounded", len(l.live), len(l.head), cap(l.head), l.tailLen)
 	}
 	r.End(at(2 * storms))
 	s := Summarize(r, Meta{})
 	c := s.Connections[0]
 	const total = 2 * storms
-	if len(c.Events) != headEvents+tailEvents || c.DroppedEvents != total-headEvents-tailEvents {
-		t.Fatalf("kept %d events, dropped %d; want %d and %d", len(c.Events), c.DroppedEvents, headEvents+tailEvents, total-headEvents-tailEvents)
+	if len(c.Events) != HeadEvents+TailEvents || c.DroppedEvents != total-HeadEvents-TailEvents {
+		t.Fatalf("kept %d events, dropped %d; want %d and %d", len(c.Events), c.DroppedEvents, HeadEvents+TailEvents, total-HeadEvents-TailEvents)
 	}
 	msAt := func(i int) time.Duration { return time.Duration(i) * time.Millisecond }
 	if first, last := c.Events[0], c.Events[len(c.Events)-1]; first.At != 0 || first.Transport != 1 || last.At != msAt(total-1) || last.Transport != storms {
 		t.Errorf("first event %+v, last %+v: want the run's first and last", first, last)
 	}
-	if c.Events[headEvents-1].At != msAt(headEvents-1) || c.Events[headEvents].At != msAt(total-tailEvents) {
-		t.Errorf("events %v and %v around the gap, want %d and %d", c.Events[headEvents-1].At, c.Events[headEvents].At, headEvents-1, total-tailEvents)
+	if c.Events[HeadEvents-1].At != msAt(HeadEvents-1) || c.Events[HeadEvents].At != msAt(total-TailEvents) {
+		t.Errorf("events %v and %v around the gap, want %d and %d", c.Events[HeadEvents-1].At, c.Events[HeadEvents].At, HeadEvents-1, total-TailEvents)
 	}
 	if got := c.EventCounts; got[runner.EventOpen] != storms || got[runner.EventGoAway] != storms {
 		t.Errorf("event counts %v, want %d of each", got, storms)
@@ -51,8 +51,8 @@ func TestConnEventsAreBounded(t *testing.T) {
 	if c.Transports != storms || s.Connectivity.DroppedEvents != c.DroppedEvents {
 		t.Errorf("transports %d (want %d), dropped %d/%d", c.Transports, storms, s.Connectivity.DroppedEvents, c.DroppedEvents)
 	}
-	if len(c.GoAways) != maxReasons+1 || c.GoAways[otherReason] != storms-maxReasons {
-		t.Errorf("%d GOAWAY reasons kept (other %d), want %d and the rest together", len(c.GoAways), c.GoAways[otherReason], maxReasons)
+	if len(c.GoAways) != maxReasons+1 || c.GoAways[OtherReason] != storms-maxReasons {
+		t.Errorf("%d GOAWAY reasons kept (other %d), want %d and the rest together", len(c.GoAways), c.GoAways[OtherReason], maxReasons)
 	}
 	if n := len(s.Connectivity.GoAwayTiming); n != maxReasons+1 {
 		t.Errorf("GOAWAY timing for %d reasons, want %d (and other)", n, maxReasons)
@@ -106,7 +106,7 @@ func TestConnEventsMeasureReconnects(t *testing.T) {
 	if c.Transports != 2 || c.Reconnects != 1 || cv.Connects != 2 || cv.Reconnects != 1 {
 		t.Errorf("transports %d reconnects %d (run: %d, %d), want 2 and 1", c.Transports, c.Reconnects, cv.Connects, cv.Reconnects)
 	}
-	if got := cv.GoAways; len(got) != 1 || got[goAwayGracefulStop] != 1 {
+	if got := cv.GoAways; len(got) != 1 || got[GoAwayGracefulStop] != 1 {
 		t.Errorf("GOAWAYs %v, want the drain's two frames counted once", got)
 	}
 	if c.EventCounts[runner.EventGoAway] != 2 {
@@ -134,13 +134,13 @@ func TestConnEventsMeasureReconnects(t *testing.T) {
 	if l := c.Lifetime; l == nil || l.Count != 2 || l.Min != 140*time.Millisecond || l.Max != 577*time.Millisecond {
 		t.Errorf("lifetime %+v, want 140ms (closed) and 577ms (open at the end)", l)
 	}
-	if g := cv.GoAwayTiming[goAwayGracefulStop]; g.FirstAt != 100*time.Millisecond || g.Age.Max != 130*time.Millisecond {
+	if g := cv.GoAwayTiming[GoAwayGracefulStop]; g.FirstAt != 100*time.Millisecond || g.Age.Max != 130*time.Millisecond {
 		t.Errorf("GOAWAY timing %+v, want first at 100ms, age 130ms", g)
 	}
-	if k := cv.Keepalive; k.Pings != 1 || k.Acks != 1 || k.RTTMax != 500*time.Microsecond || k.Effective != 30*time.Second || k.Timeout != defaultKeepaliveTimeout {
+	if k := cv.Keepalive; k.Pings != 1 || k.Acks != 1 || k.RTTMax != 500*time.Microsecond || k.Effective != 30*time.Second || k.Timeout != DefaultKeepaliveTimeout {
 		t.Errorf("keepalive %+v", k)
 	}
-	if cv.RSTStreams["CANCEL"] != 1 || cv.Closes[closeClient] != 1 {
+	if cv.RSTStreams["CANCEL"] != 1 || cv.Closes[CloseClient] != 1 {
 		t.Errorf("rst %v closes %v", cv.RSTStreams, cv.Closes)
 	}
 }
@@ -269,10 +269,10 @@ func TestConnEventConcurrentWithCalls(t *testing.T) {
 		for _, n := range c.EventCounts {
 			events += n
 		}
-		if c.Transports != each || c.GoAways[goAwayMaxAge] != each || c.Closes[closeAfterGoAway] != each {
+		if c.Transports != each || c.GoAways[GoAwayMaxAge] != each || c.Closes[CloseAfterGoAway] != each {
 			t.Errorf("connection %d: transports %d, GOAWAYs %v, closes %v, want %d each", c.Index, c.Transports, c.GoAways, c.Closes, each)
 		}
-		if len(c.Events) != headEvents+tailEvents {
+		if len(c.Events) != HeadEvents+TailEvents {
 			t.Errorf("connection %d kept %d events", c.Index, len(c.Events))
 		}
 	}

@@ -12,12 +12,12 @@ import (
 // The geometry of every histogram: nanoseconds from 1 µs to 1 h with 3
 // significant digits. Reports are only mergeable because all share it.
 const (
-	lowestNS  = 1_000
-	highestNS = 3_600_000_000_000
+	LowestNS  = 1_000
+	HighestNS = 3_600_000_000_000
 	sigDigits = 3
 )
 
-func newHDR() *hdrhistogram.Histogram { return hdrhistogram.New(lowestNS, highestNS, sigDigits) }
+func NewHDR() *hdrhistogram.Histogram { return hdrhistogram.New(LowestNS, HighestNS, sigDigits) }
 
 // record adds d to h, clamped into the histogram's range: RecordValue fails
 // above the highest trackable value, and a negative duration (a clock step)
@@ -26,8 +26,8 @@ func record(h *hdrhistogram.Histogram, d time.Duration) {
 	v := int64(d)
 	if v < 0 {
 		v = 0
-	} else if v > highestNS {
-		v = highestNS
+	} else if v > HighestNS {
+		v = HighestNS
 	}
 	_ = h.RecordValue(v) // cannot fail in range
 }
@@ -48,8 +48,8 @@ type Histogram struct {
 	hdr *hdrhistogram.Histogram
 }
 
-// newHistogram summarises h, which it keeps (callers hand over ownership).
-func newHistogram(h *hdrhistogram.Histogram) *Histogram {
+// NewHistogram summarises h, which it keeps (callers hand over ownership).
+func NewHistogram(h *hdrhistogram.Histogram) *Histogram {
 	if h.TotalCount() == 0 {
 		return &Histogram{hdr: h}
 	}
@@ -80,7 +80,7 @@ func (h *Histogram) Percentile(p float64) time.Duration {
 // copied: Clone it before changing it.
 func (h *Histogram) HDR() *hdrhistogram.Histogram {
 	if h == nil || h.hdr == nil {
-		return newHDR()
+		return NewHDR()
 	}
 	return h.hdr
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -111,9 +112,9 @@ func newHTMLPage(s *Summary) *htmlPage {
 		Method:  s.Method,
 		Target:  s.Target,
 		Kind:    string(s.Kind),
-		Load:    loadShape(s.Options, s.Kind),
+		Load:    LoadShape(s.Options, s.Kind),
 		Started: s.StartedAt.UTC().Format(time.RFC3339),
-		Tool:    "grpcpulse " + cmpOr(s.Tool.Version, "(unknown version)"),
+		Tool:    "grpcpulse " + cmp.Or(s.Tool.Version, "(unknown version)"),
 	}
 	if s.Tool.GRPCGo != "" {
 		p.Tool += " · grpc-go " + s.Tool.GRPCGo
@@ -124,13 +125,13 @@ func newHTMLPage(s *Summary) *htmlPage {
 	}
 	p.Figures = []htmlFigure{
 		{Label: "Calls", Value: fmt.Sprint(s.Count), Sub: "ok " + fmt.Sprint(s.OK)},
-		{Label: "Errors", Value: fmt.Sprint(s.Errors), Sub: percent(s.Errors, s.Count), Class: errClass},
-		{Label: "Throughput", Value: formatRate(s.RPS) + "/s", Sub: "over " + formatDuration(s.Duration)},
+		{Label: "Errors", Value: fmt.Sprint(s.Errors), Sub: Percent(s.Errors, s.Count), Class: errClass},
+		{Label: "Throughput", Value: FormatRate(s.RPS) + "/s", Sub: "over " + FormatDuration(s.Duration)},
 	}
 	if s.Count > 0 {
 		p.Figures = append(p.Figures,
-			htmlFigure{Label: "Latency p50", Value: formatDuration(s.Latency.Percentile(50))},
-			htmlFigure{Label: "Latency p99", Value: formatDuration(s.Latency.Percentile(99)), Sub: "max " + formatDuration(s.Latency.Percentile(100))})
+			htmlFigure{Label: "Latency p50", Value: FormatDuration(s.Latency.Percentile(50))},
+			htmlFigure{Label: "Latency p99", Value: FormatDuration(s.Latency.Percentile(99)), Sub: "max " + FormatDuration(s.Latency.Percentile(100))})
 	}
 	p.notes(s)
 	p.assertions(s)
@@ -160,7 +161,7 @@ func (p *htmlPage) notes(s *Summary) {
 		add("Messages", "", "sent %d, received %d", s.Messages.Sent, s.Messages.Received)
 	}
 	if n := len(s.Sources); n > 0 {
-		add("Merged", "", "from %s", plural(n, "report"))
+		add("Merged", "", "from %s", Plural(n, "report"))
 	}
 	if s.Count > 0 && s.OK == 0 {
 		add("No success", "bad", "every call failed")
@@ -170,16 +171,16 @@ func (p *htmlPage) notes(s *Summary) {
 	}
 	if s.LateStarts > 0 {
 		add("Late starts", "warn", "%s started after they were due, as no worker was free; their latency counts from when they were due",
-			plural(int(s.LateStarts), "call"))
+			Plural(int(s.LateStarts), "call"))
 	}
 	if s.Unstarted > 0 {
-		add("Unstarted", "warn", "%s due within the run never started: every worker was held until the run ended", plural(int(s.Unstarted), "call"))
+		add("Unstarted", "warn", "%s due within the run never started: every worker was held until the run ended", Plural(int(s.Unstarted), "call"))
 	}
 	if s.PacerLate > 0 {
-		add("Pacer late", "warn", "the client machine handed out %s late (an overloaded client, not the server)", plural(int(s.PacerLate), "call"))
+		add("Pacer late", "warn", "the client machine handed out %s late (an overloaded client, not the server)", Plural(int(s.PacerLate), "call"))
 	}
 	if s.Aborted > 0 {
-		add("Aborted", "warn", "%s in flight when the run stopped (not recorded)", plural(int(s.Aborted), "call"))
+		add("Aborted", "warn", "%s in flight when the run stopped (not recorded)", Plural(int(s.Aborted), "call"))
 	}
 }
 
@@ -197,7 +198,7 @@ func (p *htmlPage) percentiles(s *Summary) {
 		return
 	}
 	for _, q := range htmlPercentiles {
-		p.PercentileHead = append(p.PercentileHead, percentileName(q))
+		p.PercentileHead = append(p.PercentileHead, PercentileName(q))
 	}
 	row := func(label string, h *Histogram) {
 		if h == nil || h.Count == 0 {
@@ -205,19 +206,19 @@ func (p *htmlPage) percentiles(s *Summary) {
 		}
 		r := htmlRow{Label: label}
 		for _, q := range htmlPercentiles {
-			r.Cells = append(r.Cells, formatDuration(h.Percentile(q)))
+			r.Cells = append(r.Cells, FormatDuration(h.Percentile(q)))
 		}
 		p.PercentileRows = append(p.PercentileRows, r)
 	}
 	row("latency", s.Latency)
 	row("service time", s.ServiceTime)
-	for _, name := range seriesOrder {
+	for _, name := range SeriesOrder {
 		row(strings.ReplaceAll(name, "_", " "), s.Series[name])
 	}
 }
 
 func (p *htmlPage) connections(s *Summary) {
-	p.ConnSummary = strings.Join(connectivityParts(s.Connectivity), " · ")
+	p.ConnSummary = strings.Join(ConnectivityParts(s.Connectivity), " · ")
 	p.Connections = template.HTML(connectionsSVG(s))
 	p.ConnMore = max(len(s.Connections)-htmlMaxConns, 0)
 	if len(s.Backends) > 1 {
@@ -226,7 +227,7 @@ func (p *htmlPage) connections(s *Summary) {
 			total += b.Calls
 		}
 		for _, b := range s.Backends[:min(len(s.Backends), htmlMaxConns)] {
-			p.Backends = append(p.Backends, htmlBackend{Remote: b.Remote, Calls: b.Calls, Errors: b.Errors, Share: percent(b.Calls, total)})
+			p.Backends = append(p.Backends, htmlBackend{Remote: b.Remote, Calls: b.Calls, Errors: b.Errors, Share: Percent(b.Calls, total)})
 		}
 	}
 }
@@ -252,7 +253,7 @@ func (p *htmlPage) codes(s *Summary) {
 			width = float64(c.Count) * 100 / float64(s.Count)
 		}
 		p.StatusCodes = append(p.StatusCodes, htmlCode{Code: CodeName(c.Code), Count: c.Count,
-			Share: percent(c.Count, s.Count), Class: class, Width: num(width)})
+			Share: Percent(c.Count, s.Count), Class: class, Width: num(width)})
 	}
 	errs := s.ErrorsByMessage
 	p.ErrorsTitle = "Errors"
@@ -433,9 +434,9 @@ func roundUp(v, step float64) float64 {
 func shortCount(v float64) string {
 	switch {
 	case v >= 1e6:
-		return trimZeros(v/1e6) + "M"
+		return TrimZeros(v/1e6) + "M"
 	case v >= 1e4:
-		return trimZeros(v/1e3) + "k"
+		return TrimZeros(v/1e3) + "k"
 	}
 	return fmt.Sprint(int64(v + 0.5))
 }
@@ -479,7 +480,7 @@ func (c *svgChart) timeAxis(a plotArea, xs scale, gridTop float64) {
 // axisTime is formatDuration without the zero seconds and minutes of
 // round times: 10m, 1h, 1m30s.
 func axisTime(d time.Duration) string {
-	t := formatDuration(d)
+	t := FormatDuration(d)
 	if strings.HasSuffix(t, "m0s") {
 		t = strings.TrimSuffix(t, "0s")
 	}
@@ -492,7 +493,7 @@ func axisTime(d time.Duration) string {
 // distributionSVG draws the latency histogram as bars over log-spaced
 // buckets (the text report's, finer), marking the p50 and p99 buckets.
 func distributionSVG(h *Histogram) string {
-	buckets := logBuckets(h, htmlDistBars)
+	buckets := LogBuckets(h, htmlDistBars)
 	if len(buckets) == 0 {
 		return ""
 	}
@@ -517,10 +518,10 @@ func distributionSVG(h *Histogram) string {
 			y = min(ys.at(float64(b.count)), a.y0()-1.5) // a single call stays visible
 		}
 		c.rect(x+gap/2, y, bw-gap, a.y0()-y, "bar", fmt.Sprintf("%s – %s: %d calls (%s)",
-			formatDuration(lower), formatDuration(b.upper), b.count, percent(b.count, h.Count)))
+			FormatDuration(lower), FormatDuration(b.upper), b.count, Percent(b.count, h.Count)))
 		lower = b.upper
 		if i%every == 0 || i == len(buckets)-1 {
-			c.text(x+bw/2, a.y0()+16, "middle", "tick", formatDuration(b.upper))
+			c.text(x+bw/2, a.y0()+16, "middle", "tick", FormatDuration(b.upper))
 		}
 	}
 	c.line(a.x0(), a.y0(), a.x1(), a.y0(), "axisline")
@@ -533,7 +534,7 @@ func distributionSVG(h *Histogram) string {
 			if b.upper >= v || i == len(buckets)-1 {
 				x := a.x0() + (float64(i)+0.5)*bw
 				c.line(x, a.y1()-4, x, a.y0(), "marker")
-				c.text(x, a.y1()-8, "middle", "markerlabel", m.name+" "+formatDuration(v))
+				c.text(x, a.y1()-8, "middle", "markerlabel", m.name+" "+FormatDuration(v))
 				break
 			}
 		}
@@ -582,7 +583,7 @@ func percentileCurveSVG(s *Summary) string {
 	c := newSVG(a.w, a.h, "Latency by percentile")
 	step := niceStep(ymax, 4)
 	ys := scale{0, roundUp(ymax, step), a.y0(), a.y1()}
-	c.yAxis(a, ys, step, func(v float64) string { return formatDuration(time.Duration(v)) })
+	c.yAxis(a, ys, step, func(v float64) string { return FormatDuration(time.Duration(v)) })
 	xs := scale{0, xmax, a.x0(), a.x1()}
 	for k := 0.0; k <= xmax; k++ {
 		x := xs.at(k)
@@ -607,7 +608,7 @@ func percentileCurveSVG(s *Summary) string {
 		for _, pt := range sr.pts {
 			q := 100 * (1 - 1/math.Pow(10, pt[0]))
 			c.circle(xs.at(pt[0]), ys.at(pt[1]), 2.5, "dot "+sr.class,
-				fmt.Sprintf("%s %s: %s", sr.name, percentileText(q), formatDuration(time.Duration(pt[1]))))
+				fmt.Sprintf("%s %s: %s", sr.name, percentileText(q), FormatDuration(time.Duration(pt[1]))))
 		}
 	}
 	items := make([][2]string, 0, len(all))
@@ -655,7 +656,7 @@ func throughputSVG(s *Summary) string {
 	end := timelineEnd(s)
 	var most float64
 	for _, p := range s.Timeline {
-		most = max(most, pointRate(s, p))
+		most = max(most, PointRate(s, p))
 	}
 	step := niceStep(most, 4)
 	ys := scale{0, roundUp(most, step), a.y0(), a.y1()}
@@ -666,15 +667,15 @@ func throughputSVG(s *Summary) string {
 	var okPath, errPath strings.Builder
 	for _, p := range s.Timeline {
 		from := float64(p.Second)
-		x0, x1 := xs.at(from), xs.at(from+pointLength(s, p).Seconds())
+		x0, x1 := xs.at(from), xs.at(from+PointLength(s, p).Seconds())
 		if x1-x0 > 3 {
 			x0, x1 = x0+0.5, x1-0.5
 		}
-		secs := pointLength(s, p).Seconds()
+		secs := PointLength(s, p).Seconds()
 		okTop := ys.at(float64(p.Count-p.Errors) / secs)
 		errTop := ys.at(float64(p.Count) / secs)
 		if detail {
-			title := fmt.Sprintf("+%ds: %d calls (%s/s), %d errors", p.Second, p.Count, formatRate(pointRate(s, p)), p.Errors)
+			title := fmt.Sprintf("+%ds: %d calls (%s/s), %d errors", p.Second, p.Count, FormatRate(PointRate(s, p)), p.Errors)
 			c.rect(x0, okTop, x1-x0, a.y0()-okTop, "bar ok", title)
 			if p.Errors > 0 {
 				c.rect(x0, errTop, x1-x0, okTop-errTop, "bar err", title)
@@ -707,10 +708,10 @@ func latencyTimelineSVG(s *Summary) string {
 	step := niceStep(most, 4)
 	ys := scale{0, roundUp(most, step), a.y0(), a.y1()}
 	xs := scale{0, end, a.x0(), a.x1()}
-	c.yAxis(a, ys, step, func(v float64) string { return formatDuration(time.Duration(v)) })
+	c.yAxis(a, ys, step, func(v float64) string { return FormatDuration(time.Duration(v)) })
 	c.timeAxis(a, xs, a.y1())
 	c.line(a.x0(), a.y0(), a.x1(), a.y0(), "axisline")
-	mid := func(p Point) float64 { return xs.at(float64(p.Second) + pointLength(s, p).Seconds()/2) }
+	mid := func(p Point) float64 { return xs.at(float64(p.Second) + PointLength(s, p).Seconds()/2) }
 	lines := []struct {
 		name, class string
 		v           func(Point) time.Duration
@@ -737,7 +738,7 @@ func latencyTimelineSVG(s *Summary) string {
 		for _, p := range s.Timeline {
 			if p.Count > 0 && dots {
 				c.circle(mid(p), ys.at(float64(l.v(p))), 2.5, "dot "+l.class,
-					fmt.Sprintf("+%ds %s: %s (%d calls)", p.Second, l.name, formatDuration(l.v(p)), p.Count))
+					fmt.Sprintf("+%ds %s: %s (%d calls)", p.Second, l.name, FormatDuration(l.v(p)), p.Count))
 			}
 		}
 	}
@@ -752,7 +753,7 @@ func timelineEnd(s *Summary) float64 {
 	end := s.Duration.Seconds()
 	if n := len(s.Timeline); n > 0 {
 		p := s.Timeline[n-1]
-		end = max(end, float64(p.Second)+pointLength(s, p).Seconds())
+		end = max(end, float64(p.Second)+PointLength(s, p).Seconds())
 	}
 	return max(end, 0.001)
 }
@@ -806,14 +807,14 @@ func connectionsSVG(s *Summary) string {
 	c.timeAxis(a, xs, a.y1())
 	for i, cn := range conns {
 		y := a.y1() + float64(i)*rowH + rowH/2
-		remote := cmpOr(cn.Remote, "(unknown)")
+		remote := cmp.Or(cn.Remote, "(unknown)")
 		if r := []rune(remote); len(r) > 24 {
 			remote = string(r[:23]) + "…"
 		}
 		c.text(8, y-2, "start", "rowlabel", fmt.Sprintf("#%d %s", cn.Index, remote))
-		sub := fmt.Sprintf("%s · %d errors", plural(int(cn.Calls), "call"), cn.Errors)
+		sub := fmt.Sprintf("%s · %d errors", Plural(int(cn.Calls), "call"), cn.Errors)
 		if cn.Transports > 0 {
-			sub += " · " + plural(int(cn.Transports), "transport")
+			sub += " · " + Plural(int(cn.Transports), "transport")
 		}
 		c.text(8, y+12, "start", "rowsub", sub)
 		c.line(at(lo), y, at(hi), y, "baseline")
@@ -832,20 +833,20 @@ func connectionRow(c *svgChart, cn Connection, y float64, at func(time.Duration)
 		if state == "" || to < since {
 			return
 		}
-		title := fmt.Sprintf("%s from %s to %s (%s)", state, relTime(since), relTime(to), formatDuration(to-since))
+		title := fmt.Sprintf("%s from %s to %s (%s)", state, RelTime(since), RelTime(to), FormatDuration(to-since))
 		if err != "" {
 			title += ": " + err
 		}
-		c.rect(at(since), y-band/2, max(at(to)-at(since), 1), band, "band "+cmpOr(stateClasses[state], "st-other"), title)
+		c.rect(at(since), y-band/2, max(at(to)-at(since), 1), band, "band "+cmp.Or(stateClasses[state], "st-other"), title)
 	}
 	var lastErr string
-	gap := cn.DroppedEvents > 0 && len(cn.Events) > headEvents
+	gap := cn.DroppedEvents > 0 && len(cn.Events) > HeadEvents
 	for i, e := range cn.Events {
-		if gap && i == headEvents {
+		if gap && i == HeadEvents {
 			closeBand(cn.Events[i-1].At, lastErr)
 			from := at(cn.Events[i-1].At)
 			c.rect(from, y-band, max(at(e.At)-from, 2), 2*band, "gap",
-				fmt.Sprintf("%d events between %s and %s were counted but not kept", cn.DroppedEvents, relTime(cn.Events[i-1].At), relTime(e.At)))
+				fmt.Sprintf("%d events between %s and %s were counted but not kept", cn.DroppedEvents, RelTime(cn.Events[i-1].At), RelTime(e.At)))
 			state = ""
 		}
 		switch {
@@ -863,7 +864,7 @@ func connectionRow(c *svgChart, cn Connection, y float64, at func(time.Duration)
 
 	for i, e := range cn.Events {
 		x := at(e.At)
-		when := " at " + relTime(e.At)
+		when := " at " + RelTime(e.At)
 		tr := ""
 		if e.Transport > 0 {
 			tr = fmt.Sprintf(" (transport %d)", e.Transport)
@@ -874,7 +875,7 @@ func connectionRow(c *svgChart, cn Connection, y float64, at func(time.Duration)
 			class := "ev-ping unanswered"
 			for _, f := range cn.Events[i+1:] {
 				if f.Kind == runner.EventPingAck && f.Transport == e.Transport {
-					title, class = fmt.Sprintf("keepalive ping%s%s, answered in %s", tr, when, formatDuration(f.RTT)), "ev-ping"
+					title, class = fmt.Sprintf("keepalive ping%s%s, answered in %s", tr, when, FormatDuration(f.RTT)), "ev-ping"
 					break
 				}
 				if f.Kind == runner.EventPing && f.Transport == e.Transport {
@@ -883,7 +884,7 @@ func connectionRow(c *svgChart, cn Connection, y float64, at func(time.Duration)
 			}
 			c.el("path", fmt.Sprintf(`d="M%s %sv5" class="%s"`, num(x), num(y-band/2-7), class), title)
 		case runner.EventOpen:
-			c.circle(x, y, 4.5, "ev-open", fmt.Sprintf("transport opened%s%s: %s → %s", tr, when, cmpOr(e.Local, "?"), cmpOr(e.Remote, "?")))
+			c.circle(x, y, 4.5, "ev-open", fmt.Sprintf("transport opened%s%s: %s → %s", tr, when, cmp.Or(e.Local, "?"), cmp.Or(e.Remote, "?")))
 		case runner.EventGoAway:
 			title := fmt.Sprintf("GOAWAY %s %s%s%s, last stream %d", e.Code, e.Debug, tr, when, e.LastStreamID)
 			c.path(goawayShape(x, y-10), "ev-goaway", title)
@@ -892,9 +893,9 @@ func connectionRow(c *svgChart, cn Connection, y float64, at func(time.Duration)
 			if e.Err == runner.ClosedByClient && e.Unanswered == 0 {
 				class = "ev-close client"
 			}
-			title := "transport closed" + tr + when + ": " + cmpOr(e.Err, "?")
+			title := "transport closed" + tr + when + ": " + cmp.Or(e.Err, "?")
 			if e.Unanswered > 0 {
-				title += fmt.Sprintf("; a keepalive ping had been unanswered for %s", formatDuration(e.Unanswered))
+				title += fmt.Sprintf("; a keepalive ping had been unanswered for %s", FormatDuration(e.Unanswered))
 			}
 			c.path(crossShape(x, y+10), class, title)
 		case runner.EventRSTStream:
@@ -906,7 +907,7 @@ func connectionRow(c *svgChart, cn Connection, y float64, at func(time.Duration)
 	if cn.StalledAt != nil {
 		x := at(*cn.StalledAt)
 		c.el("path", fmt.Sprintf(`d="M%s %sv%s" class="stall"`, num(x), num(y-14), num(28)),
-			fmt.Sprintf("silent from %s: calls missed their deadline while the connection was READY, and none succeeded after", relTime(*cn.StalledAt)))
+			fmt.Sprintf("silent from %s: calls missed their deadline while the connection was READY, and none succeeded after", RelTime(*cn.StalledAt)))
 	}
 }
 

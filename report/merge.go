@@ -110,11 +110,11 @@ func newMerger(first *Summary, t0 time.Time) *merger {
 	return &merger{
 		m: &Summary{
 			Schema: Schema, Tool: first.Tool, Target: first.Target, Method: first.Method, Kind: first.Kind,
-			Options: redactOptions(first.Options), DataBytes: first.DataBytes, StartedAt: Timestamp{t0},
+			Options: RedactOptions(first.Options), DataBytes: first.DataBytes, StartedAt: Timestamp{t0},
 			Series: map[string]*Histogram{}, Connections: []Connection{},
 		},
 		t0: t0, codes: map[codes.Code]int64{}, errors: map[errorKey]int64{}, backends: map[string]*Backend{},
-		latency: newHDR(), service: newHDR(), series: map[string]*hdrhistogram.Histogram{},
+		latency: NewHDR(), service: NewHDR(), series: map[string]*hdrhistogram.Histogram{},
 	}
 }
 
@@ -176,7 +176,7 @@ func (mg *merger) addHistograms(s *Summary, i int) error {
 	}
 	for name, h := range s.Series {
 		if mg.series[name] == nil {
-			mg.series[name] = newHDR()
+			mg.series[name] = NewHDR()
 		}
 		if err := mergeHDR(mg.series[name], h, i, "series "+name); err != nil {
 			return err
@@ -205,9 +205,9 @@ func (mg *merger) summary() *Summary {
 	slices.SortFunc(m.Backends, func(a, b Backend) int {
 		return cmp.Or(cmp.Compare(b.Calls, a.Calls), strings.Compare(a.Remote, b.Remote))
 	})
-	m.Latency, m.ServiceTime = newHistogram(mg.latency), newHistogram(mg.service)
+	m.Latency, m.ServiceTime = NewHistogram(mg.latency), NewHistogram(mg.service)
 	for name, h := range mg.series {
-		m.Series[name] = newHistogram(h)
+		m.Series[name] = NewHistogram(h)
 	}
 	m.Timeline = mg.timeline.points()
 	slices.SortStableFunc(m.Connections, func(a, b Connection) int { return cmp.Compare(a.Index, b.Index) })
@@ -237,7 +237,7 @@ func checkTimeline(s *Summary, name string) error {
 	last := int(s.Duration/time.Second) + 1
 	for _, p := range s.Timeline {
 		if p.Second < 0 || p.Second > last {
-			return fmt.Errorf("%s: its timeline has a point at second %d, outside its duration of %s", name, p.Second, formatDuration(s.Duration))
+			return fmt.Errorf("%s: its timeline has a point at second %d, outside its duration of %s", name, p.Second, FormatDuration(s.Duration))
 		}
 	}
 	return nil
@@ -336,7 +336,7 @@ func sourcesOf(s *Summary) []Source {
 	}
 	return []Source{{
 		Target: s.Target, Tool: s.Tool.Version, StartedAt: s.StartedAt,
-		Duration: s.Duration, Window: rateWindow(s.Duration, s.Options.Load.Duration),
+		Duration: s.Duration, Window: RateWindow(s.Duration, s.Options.Load.Duration),
 		Count: s.Count, Errors: s.Errors, RPS: s.RPS, Concurrency: s.Options.Load.Concurrency,
 		Connections: connWidth(s),
 	}}
@@ -425,7 +425,7 @@ func emptyConnectivity() *Connectivity {
 	return &Connectivity{
 		ConnectFailures: map[Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
 		GoAwayTiming: map[string]GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[Cause]int64{},
-		ReconnectLatency: newHistogram(newHDR()), Notes: []string{},
+		ReconnectLatency: NewHistogram(NewHDR()), Notes: []string{},
 	}
 }
 
@@ -438,11 +438,11 @@ func (c *Connectivity) add(src *Connectivity, off time.Duration, i int) error {
 	c.HandshakeFailures += src.HandshakeFailures
 	c.Unavailable += src.Unavailable
 	c.DroppedEvents += src.DroppedEvents
-	addCounts(c.ConnectFailures, src.ConnectFailures)
-	addCounts(c.Closes, src.Closes)
-	addCounts(c.GoAways, src.GoAways)
-	addCounts(c.RSTStreams, src.RSTStreams)
-	addCounts(c.FailureCauses, src.FailureCauses)
+	AddCounts(c.ConnectFailures, src.ConnectFailures)
+	AddCounts(c.Closes, src.Closes)
+	AddCounts(c.GoAways, src.GoAways)
+	AddCounts(c.RSTStreams, src.RSTStreams)
+	AddCounts(c.FailureCauses, src.FailureCauses)
 	for reason, g := range src.GoAwayTiming {
 		g.FirstAt += off
 		if have, ok := c.GoAwayTiming[reason]; ok {
@@ -454,7 +454,7 @@ func (c *Connectivity) add(src *Connectivity, off time.Duration, i int) error {
 	if err := mergeHDR(hdr, src.ReconnectLatency, i, "connectivity.reconnect_latency"); err != nil {
 		return err
 	}
-	c.ReconnectLatency = newHistogram(hdr)
+	c.ReconnectLatency = NewHistogram(hdr)
 	c.Backoff = mergeSpread(c.Backoff, src.Backoff)
 	c.Keepalive = mergeKeepalive(c.Keepalive, src.Keepalive)
 	if r := src.Retries; r != nil {

@@ -92,9 +92,9 @@ func probeChecks(p *Probe, asked time.Duration) []Check {
 		}
 		return Connection{Index: i}
 	}
-	d := formatDuration(p.Duration)
+	d := FormatDuration(p.Duration)
 	if p.Result.Interrupted {
-		d += " (interrupted; " + formatDuration(asked) + " were asked)"
+		d += " (interrupted; " + FormatDuration(asked) + " were asked)"
 	}
 	var checks []Check
 
@@ -102,11 +102,11 @@ func probeChecks(p *Probe, asked time.Duration) []Check {
 	if p.Result.HandshakeErr != "" {
 		checks = append(checks, Check{"connect", CheckSkipped, "Connection set-up could not be timed step by step", p.Result.HandshakeErr})
 	} else {
-		steps := []string{"TCP " + formatDuration(h.TCP)}
+		steps := []string{"TCP " + FormatDuration(h.TCP)}
 		if h.TLS > 0 {
-			steps = append(steps, "TLS "+formatDuration(h.TLS))
+			steps = append(steps, "TLS "+FormatDuration(h.TLS))
 		}
-		steps = append(steps, "HTTP/2 preface "+formatDuration(h.HTTP2))
+		steps = append(steps, "HTTP/2 preface "+FormatDuration(h.HTTP2))
 		checks = append(checks, Check{"connect", CheckPass, "Connection set-up: " + strings.Join(steps, " · "), ""})
 	}
 
@@ -138,7 +138,7 @@ func probeChecks(p *Probe, asked time.Duration) []Check {
 	case idle.Closes["peer_eof"]+idle.Closes["peer_reset"]+idle.Closes["timed_out"] > 0:
 		life := "?"
 		if idle.Lifetime != nil {
-			life = formatDuration(idle.Lifetime.Min)
+			life = FormatDuration(idle.Lifetime.Min)
 		}
 		checks = append(checks, Check{"idle_close", CheckSeen,
 			"An idle connection was closed without GOAWAY after ~" + life,
@@ -168,7 +168,7 @@ func probeChecks(p *Probe, asked time.Duration) []Check {
 
 	if rl := p.Connectivity.ReconnectLatency; rl != nil && rl.Count > 0 {
 		checks = append(checks, Check{"reconnect", CheckSeen,
-			fmt.Sprintf("Reconnects took p50 %s, max %s (%d)", formatDuration(rl.P50), formatDuration(rl.Max), rl.Count), ""})
+			fmt.Sprintf("Reconnects took p50 %s, max %s (%d)", FormatDuration(rl.P50), FormatDuration(rl.Max), rl.Count), ""})
 	} else {
 		checks = append(checks, Check{"reconnect", CheckNotSeen, "No connection was lost within " + d + ", so no reconnect was timed", ""})
 	}
@@ -194,17 +194,17 @@ func keepaliveCheck(id, where string, c Connection, every time.Duration, d strin
 	case skip:
 		return Check{id, CheckSkipped, title, why}
 	case c.GoAways["ENHANCE_YOUR_CALM too_many_pings"] > 0:
-		return Check{id, CheckFail, fmt.Sprintf("The server rejects keepalive pings every %s %s (GOAWAY too_many_pings)", formatDuration(every), where),
+		return Check{id, CheckFail, fmt.Sprintf("The server rejects keepalive pings every %s %s (GOAWAY too_many_pings)", FormatDuration(every), where),
 			"see the diagnosis below for the safe setting"}
 	}
 	pings, acks := c.EventCounts[runner.EventPing], c.EventCounts[runner.EventPingAck]
 	if pings >= need && acks >= need {
 		return Check{id, CheckPass, fmt.Sprintf("The server accepts keepalive pings every %s %s (%d pings, %d answered, in %s)",
-			formatDuration(every), where, pings, acks, d), ""}
+			FormatDuration(every), where, pings, acks, d), ""}
 	}
 	return Check{id, CheckNotSeen, fmt.Sprintf("Too few keepalive pings %s to tell (%d sent, %d answered, in %s)", where, pings, acks, d),
 		fmt.Sprintf("%s: run with --duration of at least %s", why,
-			formatDuration(every*time.Duration(2*need+1)/2))}
+			FormatDuration(every*time.Duration(2*need+1)/2))}
 }
 
 // otherCloses names what closed c other than an idle limit: GOAWAYs of
@@ -218,7 +218,7 @@ func otherCloses(c Connection) []string {
 		}
 	}
 	for reason, n := range c.Closes {
-		if label, ok := closeLabels[reason]; ok && n > 0 && reason != closePeerEOF && reason != closePeerReset && reason != closeTimedOut {
+		if label, ok := CloseLabels[reason]; ok && n > 0 && reason != ClosePeerEOF && reason != ClosePeerReset && reason != CloseTimedOut {
 			out = append(out, label)
 		}
 	}
@@ -246,7 +246,7 @@ func streamCutCheck(p *Probe, c Connection, d string) Check {
 		detail += ": " + cited
 	}
 	if life, ok := agedTransportLife(c); ok {
-		return Check{"stream_cut", CheckSeen, "The server cuts streams after ~" + formatDuration(life) + " (MaxConnectionAge + grace)", detail}
+		return Check{"stream_cut", CheckSeen, "The server cuts streams after ~" + FormatDuration(life) + " (MaxConnectionAge + grace)", detail}
 	}
 	return Check{"stream_cut", CheckSeen, "The server cuts streams after ~" + goAwaySpread(p, "NO_ERROR max_age", false) +
 		" (MaxConnectionAge) plus its grace", detail + "; the GOAWAY came at that age, and the stream was cut when the grace that follows ran out"}
@@ -285,9 +285,9 @@ func goAwaySpread(p *Probe, reason string, idle bool) string {
 		s = t.Idle
 	}
 	if s.P50 > 0 {
-		return formatDuration(s.P50)
+		return FormatDuration(s.P50)
 	}
-	return formatDuration(s.Mean)
+	return FormatDuration(s.Mean)
 }
 
 // WriteProbeJSON writes p as indented JSON.
@@ -310,7 +310,7 @@ func RenderProbeText(w io.Writer, p *Probe, st Styles, width int) error {
 	t := &textReport{s: p.summary, st: st, width: width}
 	t.line(st.Title.Render("grpcpulse diagnose → " + p.Target))
 	t.line()
-	t.field("Probed", t.st.Value.UnsetBold(), " · ", formatDuration(p.Duration),
+	t.field("Probed", t.st.Value.UnsetBold(), " · ", FormatDuration(p.Duration),
 		"keepalive "+keepaliveShape(p.Options.Keepalive))
 	t.heading("Checks")
 	for _, c := range p.Checks {
@@ -339,7 +339,7 @@ func keepaliveShape(k runner.Keepalive) string {
 	if k.Time == 0 {
 		return "off"
 	}
-	s := "every " + formatDuration(k.Effective()) + ", timeout " + formatDuration(k.Timeout)
+	s := "every " + FormatDuration(k.Effective()) + ", timeout " + FormatDuration(k.Timeout)
 	if k.PermitWithoutStream {
 		s += ", also when idle"
 	}

@@ -60,8 +60,8 @@ type Recorder struct {
 func NewRecorder(kind runner.Kind, workers int) *Recorder {
 	n := min(workers, runtime.GOMAXPROCS(0), maxShards)
 	n = max(n, 1)
-	r := &Recorder{kind: kind, shards: make([]*shard, n), now: time.Now, tickHist: newHDR()}
-	r.events.reconnect, r.events.backoff = newHDR(), newMedianSpread()
+	r := &Recorder{kind: kind, shards: make([]*shard, n), now: time.Now, tickHist: NewHDR()}
+	r.events.reconnect, r.events.backoff = NewHDR(), newMedianSpread()
 	for i := range r.shards {
 		r.shards[i] = newShard(kind)
 	}

@@ -50,7 +50,7 @@ func TestRedactOptions(t *testing.T) {
 		ReflectHeaders: []string{"cookie: a=b"},
 	}}
 	orig := slices.Clone(in.Metadata.Headers)
-	got := redactOptions(in)
+	got := RedactOptions(in)
 	wantHeaders := []string{"authorization: REDACTED", "x-tenant: blue", "X-Api-Key: REDACTED", "malformed"}
 	if !slices.Equal(got.Metadata.Headers, wantHeaders) {
 		t.Errorf("headers = %q, want %q", got.Metadata.Headers, wantHeaders)
@@ -61,7 +61,7 @@ func TestRedactOptions(t *testing.T) {
 	if !slices.Equal(in.Metadata.Headers, orig) {
 		t.Errorf("the caller's headers were changed: %q", in.Metadata.Headers)
 	}
-	if got := redactOptions(runner.Options{}); got.Metadata.Headers != nil {
+	if got := RedactOptions(runner.Options{}); got.Metadata.Headers != nil {
 		t.Errorf("nil headers became %q", got.Metadata.Headers)
 	}
 }
@@ -72,7 +72,7 @@ func TestRedactListedHeaders(t *testing.T) {
 		ReflectHeaders: []string{"x-internal-route: shard-8", "x-other: ok"},
 		Redact:         []string{" x-INTERNAL-route ", "x-user:"},
 	}}
-	got := redactOptions(in)
+	got := RedactOptions(in)
 	want := []string{"x-tenant: blue", "X-Internal-Route: REDACTED", "x-user: REDACTED", "authorization: REDACTED"}
 	if !slices.Equal(got.Metadata.Headers, want) {
 		t.Errorf("headers = %q, want %q", got.Metadata.Headers, want)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -28,14 +29,14 @@ var rules = []func(*diagnosis) []Finding{
 
 // tooManyPings: the server rejected the client's pings.
 func tooManyPings(d *diagnosis) []Finding {
-	n, failed := d.goaways(goAwayEnhanceCalm), d.failed(CauseTooManyPings)
+	n, failed := d.goaways(GoAwayEnhanceCalm), d.failed(CauseTooManyPings)
 	if n == 0 && failed == 0 {
 		return nil
 	}
 	k := d.c.Keepalive
 	ev := addCount(nil, "GOAWAYs too_many_pings", n)
-	if first, age, ok := d.firstGoAway(goAwayEnhanceCalm); ok {
-		ev = append(ev, Evidence{"first at", relTime(first)})
+	if first, age, ok := d.firstGoAway(GoAwayEnhanceCalm); ok {
+		ev = append(ev, Evidence{"first at", RelTime(first)})
 		if age.Count > 0 {
 			ev = append(ev, Evidence{"connection age at GOAWAY", spreadText(age)})
 		}
@@ -55,7 +56,7 @@ func tooManyPings(d *diagnosis) []Finding {
 			"the third it sends GOAWAY ENHANCE_YOUR_CALM \"too_many_pings\" and closes the connection. The client pinged every %s, "+
 			"more often than this server permits. grpc-go then doubles the connection's keepalive time, silently and for good "+
 			"(%s at the end), so connections keep being killed, less and less often, and calls in flight on them fail.",
-			formatDuration(used), formatDuration(k.Effective))
+			FormatDuration(used), FormatDuration(k.Effective))
 		if k.PermitWithoutStream {
 			f.Cause += " With --keepalive-permit-without-stream the client also pings idle connections, which a server " +
 				"without PermitWithoutStream holds to the 2h minimum."
@@ -65,7 +66,7 @@ func tooManyPings(d *diagnosis) []Finding {
 			"server's EnforcementPolicy.MinTime below the client's interval (for pings every %s, MinTime %s). Keep "+
 			"PermitWithoutStream consistent: a client that pings idle connections needs EnforcementPolicy.PermitWithoutStream "+
 			"on the server. Non-Go servers: grpc.http2.min_recv_ping_interval_without_data_ms and "+
-			"grpc.keepalive_permit_without_calls.", formatDuration(used), formatDuration(used/2))
+			"grpc.keepalive_permit_without_calls.", FormatDuration(used), FormatDuration(used/2))
 	} else {
 		f.Cause = "The client has keepalive off, so the pings the server counted were others: grpc-go's BDP " +
 			"(bandwidth-probe) pings after it receives data, which Java and C++ servers may count as strikes, or an " +
@@ -82,16 +83,16 @@ func tooManyPings(d *diagnosis) []Finding {
 // answering.
 func keepaliveDeadPeer(d *diagnosis) []Finding {
 	k := d.c.Keepalive
-	pingTimeouts := k.UnansweredCloses > 0 && pingTimedOut(k.UnansweredMax, k.Timeout)
+	pingTimeouts := k.UnansweredCloses > 0 && PingTimedOut(k.UnansweredMax, k.Timeout)
 	fk, ft := d.failed(CauseKeepaliveTimeout), d.failed(CauseTCPUserTimeout)
-	timedOut := d.c.Closes[closeTimedOut]
+	timedOut := d.c.Closes[CloseTimedOut]
 	if !pingTimeouts && fk == 0 && ft == 0 && timedOut == 0 {
 		return nil
 	}
 	var ev []Evidence
 	if pingTimeouts {
 		ev = append(ev, Evidence{"closed after an unanswered ping", fmt.Sprintf("%d (longest wait %s)",
-			k.UnansweredCloses, formatDuration(k.UnansweredMax))})
+			k.UnansweredCloses, FormatDuration(k.UnansweredMax))})
 	}
 	ev = addCount(ev, "transports timed out by the kernel", timedOut)
 	ev = addCount(ev, "calls failed: keepalive timeout", fk)
@@ -101,16 +102,16 @@ func keepaliveDeadPeer(d *diagnosis) []Finding {
 	f := Finding{ID: "keepalive_dead_peer", Severity: SeverityError, Evidence: ev}
 	if d.keepaliveOn() {
 		detect := k.Effective + k.Timeout
-		f.Title = fmt.Sprintf("The peer stopped responding; keepalive detected it within ~%s", formatDuration(detect))
+		f.Title = fmt.Sprintf("The peer stopped responding; keepalive detected it within ~%s", FormatDuration(detect))
 		f.Cause = fmt.Sprintf("No PING ACK came back within the keepalive timeout (%s), or, with data in flight, the kernel's "+
 			"TCP_USER_TIMEOUT (grpc-go sets it to the same timeout) fired: packets stopped flowing. Either the path dropped "+
 			"the connection without a reset (a load balancer, NAT or firewall that lost its state) or the server stopped "+
 			"answering (a paused process, a long GC pause, CPU starvation). Keepalive did its job: the connection was "+
 			"replaced at most %s (time + timeout) after it went silent, instead of holding calls until their deadline.",
-			formatDuration(k.Timeout), formatDuration(detect))
+			FormatDuration(k.Timeout), FormatDuration(detect))
 		if k.Timeout < time.Second {
 			f.Cause += fmt.Sprintf(" With a timeout of %s, a GC pause or a busy CPU on either side is enough to look "+
-				"dead: this may be a false alarm.", formatDuration(k.Timeout))
+				"dead: this may be a false alarm.", FormatDuration(k.Timeout))
 		}
 	} else {
 		f.Title = "The peer stopped responding; the kernel timed the connection out"
@@ -137,7 +138,7 @@ func blackholeUndetected(d *diagnosis) []Finding {
 			continue
 		}
 		if len(stalled) < 5 {
-			stalled = append(stalled, fmt.Sprintf("#%d from %s", c.Index, relTime(*c.StalledAt)))
+			stalled = append(stalled, fmt.Sprintf("#%d from %s", c.Index, RelTime(*c.StalledAt)))
 		}
 		if first < 0 || *c.StalledAt < first {
 			first, firstConn = *c.StalledAt, c.Index
@@ -151,7 +152,7 @@ func blackholeUndetected(d *diagnosis) []Finding {
 	ev := addCount(nil, "calls that missed their deadline on a READY connection with nothing back from the server", calls)
 	ev = append(ev, Evidence{"connections that went silent", strings.Join(stalled, ", ")})
 	if t := d.s.Options.Call.Timeout; t > 0 {
-		ev = append(ev, Evidence{"call deadline", formatDuration(t)})
+		ev = append(ev, Evidence{"call deadline", FormatDuration(t)})
 	}
 	ev = append(ev, d.keepaliveEvidence()...)
 	f := Finding{ID: "blackhole_undetected", Severity: SeverityError, Evidence: ev,
@@ -162,7 +163,7 @@ func blackholeUndetected(d *diagnosis) []Finding {
 			"waited; none succeeded afterwards and no transport closed. Either packets stopped flowing with no FIN or "+
 			"RST, as when a load balancer, NAT or firewall silently drops the flow (GCP VPC conntrack after 10m idle, "+
 			"Cloud NAT 20m, Azure LB 4m), or the server is up but stuck and answers nothing. A keepalive ping tells "+
-			"them apart: a stuck server's HTTP/2 layer still answers it, a blackhole does not.", relTime(first), firstConn)}
+			"them apart: a stuck server's HTTP/2 layer still answers it, a blackhole does not.", RelTime(first), firstConn)}
 	if !d.keepaliveOn() {
 		f.Cause += " Without keepalive grpc-go notices only when the kernel gives up: about 15 minutes with " +
 			"unacknowledged data, never on an idle connection."
@@ -172,7 +173,7 @@ func blackholeUndetected(d *diagnosis) []Finding {
 			"to match)."
 	} else {
 		f.Cause += fmt.Sprintf(" Keepalive is on, but it takes up to %s (time + timeout) to detect a dead peer, "+
-			"longer than the calls waited, or the run ended first.", formatDuration(k.Effective+k.Timeout))
+			"longer than the calls waited, or the run ended first.", FormatDuration(k.Effective+k.Timeout))
 		f.Fix = "Lower --keepalive-time (keeping --keepalive-timeout at 5 to 20s) so that time + timeout is shorter than " +
 			"the calls' deadline, and check that the server accepts pings that often (EnforcementPolicy.MinTime)."
 	}
@@ -258,12 +259,12 @@ func connectionRefused(d *diagnosis) []Finding {
 	ev := addCount(nil, "refused connection attempts", refused)
 	ev = addCount(ev, "calls failed: refused", failed)
 	if d.c.Unavailable > 0 {
-		ev = append(ev, Evidence{"time unavailable", formatDuration(d.c.Unavailable)})
+		ev = append(ev, Evidence{"time unavailable", FormatDuration(d.c.Unavailable)})
 	}
 	ev = append(ev, d.reconnectEvidence()...)
 	ev = append(ev, d.backoffEvidence()...)
 	f := Finding{ID: "connection_refused", Severity: SeverityWarn, Evidence: ev,
-		Title: fmt.Sprintf("Connections were refused (%s), no call failed", plural(int(refused), "attempt")),
+		Title: fmt.Sprintf("Connections were refused (%s), no call failed", Plural(int(refused), "attempt")),
 		Cause: "Nothing accepted connections on the target address: the server was down or restarting, or the address " +
 			"or port is wrong. While a connection is in TRANSIENT_FAILURE grpc-go fails calls at once with UNAVAILABLE " +
 			"(unless they wait for ready) and retries the connection with exponential backoff.",
@@ -279,7 +280,7 @@ func connectionRefused(d *diagnosis) []Finding {
 
 // peerClosedWithoutGoAway: connections ended by EOF or RST, not by a drain.
 func peerClosedWithoutGoAway(d *diagnosis) []Finding {
-	eof, rst := d.c.Closes[closePeerEOF], d.c.Closes[closePeerReset]
+	eof, rst := d.c.Closes[ClosePeerEOF], d.c.Closes[ClosePeerReset]
 	fp, fr := d.failed(CausePeerClosed), d.failed(CauseConnectionReset)
 	if eof+rst+fp+fr == 0 {
 		return nil
@@ -289,7 +290,7 @@ func peerClosedWithoutGoAway(d *diagnosis) []Finding {
 	ev = addCount(ev, "calls failed: peer closed", fp)
 	ev = addCount(ev, "calls failed: connection reset", fr)
 	ev = append(ev, d.reconnectEvidence()...)
-	title := fmt.Sprintf("The peer closed connections without a GOAWAY (%s)", plural(int(eof+rst), "time"))
+	title := fmt.Sprintf("The peer closed connections without a GOAWAY (%s)", Plural(int(eof+rst), "time"))
 	if eof+rst == 0 {
 		title = "Calls failed on connections the peer closed without a GOAWAY"
 	}
@@ -315,7 +316,7 @@ func pinnedBackend(d *diagnosis) []Finding {
 	seen := 0
 	for _, b := range d.s.Backends {
 		total += b.Calls
-		if b.Remote != otherReason {
+		if b.Remote != OtherReason {
 			seen++
 		}
 	}
@@ -324,7 +325,7 @@ func pinnedBackend(d *diagnosis) []Finding {
 	}
 	top := d.s.Backends[0]
 	pinned := top.Calls*10 >= total*9
-	lb := cmpOr(t.LBPolicy, "pick_first")
+	lb := cmp.Or(t.LBPolicy, "pick_first")
 	if !pinned && !(addrs > 1 && lb == "pick_first") {
 		return nil
 	}
@@ -333,11 +334,11 @@ func pinnedBackend(d *diagnosis) []Finding {
 		ev = append(ev, Evidence{"addresses configured", fmt.Sprint(addrs)})
 	}
 	ev = append(ev, Evidence{"backends that got calls", fmt.Sprint(seen)},
-		Evidence{"calls to " + top.Remote, fmt.Sprintf("%d of %d (%s)", top.Calls, total, percent(top.Calls, total))},
+		Evidence{"calls to " + top.Remote, fmt.Sprintf("%d of %d (%s)", top.Calls, total, Percent(top.Calls, total))},
 		Evidence{"load-balancing policy", lb})
 	of := max(addrs, seen)
 	f := Finding{ID: "pinned_backend", Severity: SeverityWarn, Evidence: ev,
-		Title: fmt.Sprintf("%s of the calls went to one backend (%s) of %d", percent(top.Calls, total), top.Remote, of),
+		Title: fmt.Sprintf("%s of the calls went to one backend (%s) of %d", Percent(top.Calls, total), top.Remote, of),
 		Fix: "Use --lb-policy round_robin (or loadBalancingConfig in a service config) to spread calls over the " +
 			"addresses. Behind an L4 load balancer, more --connections and a server MaxConnectionAge let connections " +
 			"rebalance."}

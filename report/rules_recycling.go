@@ -19,7 +19,7 @@ import (
 // client reconnected at once, or round_robin sent the calls elsewhere)
 // information.
 func serverRestart(d *diagnosis) []Finding {
-	n := d.c.GoAways[goAwayGracefulStop]
+	n := d.c.GoAways[GoAwayGracefulStop]
 	if n == 0 {
 		return nil
 	}
@@ -29,13 +29,13 @@ func serverRestart(d *diagnosis) []Finding {
 	ev = addCount(ev, "calls failed: refused", d.failed(CauseRefused))
 	ev = addCount(ev, "calls failed: draining", d.failed(CauseDrainGracefulStop))
 	if d.c.Unavailable > 0 {
-		ev = append(ev, Evidence{"time unavailable", formatDuration(d.c.Unavailable)})
+		ev = append(ev, Evidence{"time unavailable", FormatDuration(d.c.Unavailable)})
 	}
 	ev = append(ev, d.reconnectEvidence()...)
 	ev = append(ev, d.backoffEvidence()...)
 	title := fmt.Sprintf("The server shut down gracefully (GOAWAY graceful_stop ×%d)", n)
 	if h := d.c.ReconnectLatency; h != nil && h.Count > 0 {
-		title += fmt.Sprintf("; connections were back after %s (longest %s)", formatDuration(h.P50), formatDuration(h.Max))
+		title += fmt.Sprintf("; connections were back after %s (longest %s)", FormatDuration(h.P50), FormatDuration(h.Max))
 	}
 	cause := "The server called GracefulStop: a deploy, a restart or a scale-in. Calls in flight could finish."
 	if refused > 0 {
@@ -80,7 +80,7 @@ func (d *diagnosis) backoffEvidence() []Evidence {
 		{"time in TRANSIENT_FAILURE", spreadText(d.c.Backoff)},
 		{"outages (connection failures seen)", fmt.Sprint(d.c.Backoff.Count)},
 		{"backoff configured", fmt.Sprintf("%s first, ×%g each, at most %s, ±%g%%",
-			formatDuration(base), mult, formatDuration(maxDelay), jitter*100)},
+			FormatDuration(base), mult, FormatDuration(maxDelay), jitter*100)},
 	}
 }
 
@@ -90,20 +90,20 @@ func streamsCutByAge(d *diagnosis) []Finding {
 	if !d.s.Kind.Streaming() || failed == 0 {
 		return nil
 	}
-	ev := []Evidence{{"streams cut", fmt.Sprintf("%d of %d (%s)", failed, d.s.Count, percent(failed, d.s.Count))}}
-	_, age, _ := d.firstGoAway(goAwayMaxAge)
+	ev := []Evidence{{"streams cut", fmt.Sprintf("%d of %d (%s)", failed, d.s.Count, Percent(failed, d.s.Count))}}
+	_, age, _ := d.firstGoAway(GoAwayMaxAge)
 	if age.Count > 0 {
 		ev = append(ev, Evidence{"connection age at GOAWAY", spreadText(age)})
 	}
 	if h := d.s.Series[SeriesStreamDuration]; h != nil && h.Count > 0 {
-		ev = append(ev, Evidence{"longest stream", formatDuration(h.Max)})
+		ev = append(ev, Evidence{"longest stream", FormatDuration(h.Max)})
 	}
 	f := Finding{ID: "streams_cut_by_age", Severity: SeverityWarn, Evidence: ev,
 		Title: fmt.Sprintf("%d of %d streams were cut when the server retired their connection (MaxConnectionAge + grace)", failed, d.s.Count),
 		Cause: fmt.Sprintf("A grpc-go server closes a connection MaxConnectionAge (about %s here, ±10%%) plus "+
 			"MaxConnectionAgeGrace after it opened, and up to a second later, whatever still runs on it. Streams open "+
 			"then end with UNAVAILABLE \"received prior goaway: code: NO_ERROR, debug data: \\\"max_age\\\"\": no stream "+
-			"outlives age + grace.", approx(typical(age))),
+			"outlives age + grace.", Approx(typical(age))),
 		Fix: "Raise the server's MaxConnectionAgeGrace above the longest stream you expect, or have the server end " +
 			"streams cleanly before it. Clients of long-lived streams must reopen them on UNAVAILABLE: a retry policy " +
 			"does not resume a stream that has already received messages."}
@@ -124,7 +124,7 @@ func (d *diagnosis) maxAgeFailures() int64 {
 			drains++
 		}
 	}
-	if drains == 1 && d.c.GoAways[goAwayMaxAge] > 0 {
+	if drains == 1 && d.c.GoAways[GoAwayMaxAge] > 0 {
 		n += d.failed(CauseDrain)
 	}
 	return n
@@ -132,11 +132,11 @@ func (d *diagnosis) maxAgeFailures() int64 {
 
 // maxAgeRecycling: the server recycles connections (MaxConnectionAge).
 func maxAgeRecycling(d *diagnosis) []Finding {
-	n := d.c.GoAways[goAwayMaxAge]
+	n := d.c.GoAways[GoAwayMaxAge]
 	if n == 0 {
 		return nil
 	}
-	_, age, _ := d.firstGoAway(goAwayMaxAge)
+	_, age, _ := d.firstGoAway(GoAwayMaxAge)
 	x := typical(age)
 	failed := d.maxAgeFailures()
 	ev := []Evidence{{"GOAWAYs max_age", fmt.Sprint(n)}}
@@ -151,14 +151,14 @@ func maxAgeRecycling(d *diagnosis) []Finding {
 	ev = append(ev, Evidence{"calls failed by it", fmt.Sprint(failed)})
 	every := "regularly"
 	if x > 0 {
-		every = "every ~" + approx(x)
+		every = "every ~" + Approx(x)
 	}
 	f := Finding{ID: "max_age_recycling", Severity: SeverityInfo, Evidence: ev,
 		Title: fmt.Sprintf("The server recycles connections %s (MaxConnectionAge); no call failed", every),
 		Cause: fmt.Sprintf("The server's keepalive.ServerParameters.MaxConnectionAge is about %s (grpc-go adds ±10%% "+
 			"jitter, so ages from %s to %s are one setting): at that age it sends GOAWAY NO_ERROR \"max_age\", lets calls "+
 			"in flight finish within MaxConnectionAgeGrace, and the client reconnects. This is normal: it is what lets "+
-			"clients rebalance onto new backends.", approx(x), approx(x*9/10), approx(x*11/10)),
+			"clients rebalance onto new backends.", Approx(x), Approx(x*9/10), Approx(x*11/10)),
 		Fix: "Nothing to do. If reconnecting costs too much latency, raise the server's MaxConnectionAge."}
 	switch {
 	case failed > 0 && d.s.Kind.Streaming():
@@ -177,11 +177,11 @@ func maxAgeRecycling(d *diagnosis) []Finding {
 
 // idleClosed: the server closes idle connections (MaxConnectionIdle).
 func idleClosed(d *diagnosis) []Finding {
-	n := d.c.GoAways[goAwayMaxIdle]
+	n := d.c.GoAways[GoAwayMaxIdle]
 	if n == 0 {
 		return nil
 	}
-	idle := d.c.GoAwayTiming[goAwayMaxIdle].Idle
+	idle := d.c.GoAwayTiming[GoAwayMaxIdle].Idle
 	x := typical(idle)
 	ev := []Evidence{{"GOAWAYs max_idle", fmt.Sprint(n)}}
 	if idle.Count > 0 {
@@ -190,10 +190,10 @@ func idleClosed(d *diagnosis) []Finding {
 	ev = append(ev, d.reconnectEvidence()...)
 	ev = addCount(ev, "calls failed by it", d.failed(CauseDrainMaxIdle))
 	return []Finding{{ID: "idle_closed", Severity: SeverityInfo, Evidence: ev,
-		Title: fmt.Sprintf("The server closes idle connections after ~%s (MaxConnectionIdle)", approx(x)),
+		Title: fmt.Sprintf("The server closes idle connections after ~%s (MaxConnectionIdle)", Approx(x)),
 		Cause: fmt.Sprintf("The server's keepalive.ServerParameters.MaxConnectionIdle is about %s: a connection with no "+
 			"call for that long gets GOAWAY NO_ERROR \"max_idle\" and is closed, and the next call waits for a new "+
-			"connection. Keepalive pings do not count as activity. This is benign.", approx(x)),
+			"connection. Keepalive pings do not count as activity. This is benign.", Approx(x)),
 		Fix: fmt.Sprintf("Nothing to do, unless the reconnect on the first call after a pause matters: then raise the "+
-			"server's MaxConnectionIdle, or keep a call on each connection more often than every %s.", approx(x))}}
+			"server's MaxConnectionIdle, or keep a call on each connection more often than every %s.", Approx(x))}}
 }

@@ -65,10 +65,10 @@ type connStats struct {
 }
 
 func newShard(kind runner.Kind) *shard {
-	s := &shard{latency: newHDR(), service: newHDR(), interval: newHDR()}
+	s := &shard{latency: NewHDR(), service: NewHDR(), interval: NewHDR()}
 	for i := range s.series {
 		if kind.Has(runner.Series(i)) {
-			s.series[i] = newHDR()
+			s.series[i] = NewHDR()
 		}
 	}
 	return s

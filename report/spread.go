@@ -29,7 +29,7 @@ type spreadRec struct {
 }
 
 func newMedianSpread() spreadRec {
-	return spreadRec{hdr: hdrhistogram.New(lowestNS, highestNS, 2)}
+	return spreadRec{hdr: hdrhistogram.New(LowestNS, HighestNS, 2)}
 }
 
 // add records d; a negative d (events out of order) counts as 0.
@@ -70,8 +70,8 @@ func median(h *hdrhistogram.Histogram) time.Duration {
 	return 0
 }
 
-// orZero is the Spread, or its zero value for nil.
-func (s *Spread) orZero() Spread {
+// OrZero is the Spread, or its zero value for nil.
+func (s *Spread) OrZero() Spread {
 	if s == nil {
 		return Spread{}
 	}

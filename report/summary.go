@@ -211,7 +211,7 @@ func (r *Recorder) summarize(meta Meta) *Summary {
 		Target:          meta.Target,
 		Method:          meta.Method,
 		Kind:            kind,
-		Options:         redactOptions(meta.Options),
+		Options:         RedactOptions(meta.Options),
 		DataBytes:       meta.DataSize,
 		DescriptorHash:  meta.DescriptorHash,
 		StartedAt:       Timestamp{begin.UTC()},
@@ -220,8 +220,8 @@ func (r *Recorder) summarize(meta Meta) *Summary {
 		OK:              m.count - m.errors,
 		Errors:          m.errors,
 		StatusCodes:     m.statusCodes(),
-		Latency:         newHistogram(m.latency),
-		ServiceTime:     newHistogram(m.service),
+		Latency:         NewHistogram(m.latency),
+		ServiceTime:     NewHistogram(m.service),
 		Messages:        Messages{Sent: m.sent, Received: m.received},
 		Series:          map[string]*Histogram{},
 		LateStarts:      m.late,
@@ -245,7 +245,7 @@ func (r *Recorder) summarize(meta Meta) *Summary {
 		cv.Retries = &RetryStats{Calls: m.count, Attempts: a.Total, Transparent: a.Transparent,
 			Retries: max(a.Total-m.count-a.Transparent, 0), Exhausted: m.causes[causeRetriesExhausted]}
 	}
-	if window := rateWindow(s.Duration, meta.Options.Load.Duration); window > 0 {
+	if window := RateWindow(s.Duration, meta.Options.Load.Duration); window > 0 {
 		s.RPS = float64(s.Count) / window.Seconds()
 	}
 	if s.Timeline == nil {
@@ -253,13 +253,13 @@ func (r *Recorder) summarize(meta Meta) *Summary {
 	}
 	for i, h := range m.series {
 		if h != nil {
-			s.Series[runner.Series(i).String()] = newHistogram(h)
+			s.Series[runner.Series(i).String()] = NewHistogram(h)
 		}
 	}
 	if kind.Streaming() {
 		// A stream's duration is its service time (End - Start): the same
 		// values, so the merged histogram is shared rather than recorded twice.
-		s.Series[SeriesStreamDuration] = newHistogram(m.service.Clone())
+		s.Series[SeriesStreamDuration] = NewHistogram(m.service.Clone())
 	}
 	s.Findings = []Finding{}
 	return s
@@ -280,11 +280,11 @@ type merged struct {
 }
 
 func (r *Recorder) merge() *merged {
-	m := &merged{latency: newHDR(), service: newHDR(), otherCodes: map[codes.Code]int64{},
+	m := &merged{latency: NewHDR(), service: NewHDR(), otherCodes: map[codes.Code]int64{},
 		errorsByKey: map[errorKey]int64{}, peers: map[string]*peerCount{}}
 	for i := range m.series {
 		if r.kind.Has(runner.Series(i)) {
-			m.series[i] = newHDR()
+			m.series[i] = NewHDR()
 		}
 	}
 	for _, s := range r.shards {
@@ -432,10 +432,10 @@ func (m *merged) errorCounts() []ErrorCount {
 	return out
 }
 
-// rateWindow is what rps divides by: -z when it was given, so that a rate
+// RateWindow is what rps divides by: -z when it was given, so that a rate
 // run reports the rate it started calls at (the calls still finishing after
 // -z started within it), else the measured duration.
-func rateWindow(measured, z time.Duration) time.Duration {
+func RateWindow(measured, z time.Duration) time.Duration {
 	if z > 0 && z < measured {
 		return z
 	}
