@@ -39,8 +39,8 @@ func RenderComparisonText(w io.Writer, c *Comparison, st Styles, width int) erro
 		padLeft("Diff", cmpValueCols) + padLeft("Change", cmpChangeCols) + padLeft("Limit", cmpLimitCols)
 	t.line(st.Heading.Render(strings.TrimRight(head, " ")))
 	for _, r := range c.Rows {
-		cells := padLeft(r.metric.format(r.Base), cmpValueCols) + padLeft(r.metric.format(r.New), cmpValueCols) +
-			padLeft(formatDiff(r.metric, r.Diff), cmpValueCols) + padLeft(rowChange(r), cmpChangeCols) +
+		cells := padLeft(FormatValue(r.Unit, r.Base), cmpValueCols) + padLeft(FormatValue(r.Unit, r.New), cmpValueCols) +
+			padLeft(FormatDiff(r.Unit, r.Diff), cmpValueCols) + padLeft(rowChange(r), cmpChangeCols) +
 			padLeft(r.Limit, cmpLimitCols)
 		verdict := ""
 		switch {
@@ -100,7 +100,7 @@ func comparedRunParts(r ComparedRun) []string {
 // rowChange is the relative change of a row, or "" where it has none (a
 // base of 0, and rates, whose changes are in percentage points).
 func rowChange(r CompareRow) string {
-	if r.Relative == nil || r.metric.class == classRate {
+	if r.Relative == nil || r.Unit == UnitFraction {
 		return ""
 	}
 	return FormatRelative(*r.Relative)
@@ -148,7 +148,7 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 			verdict = "✅"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", cmpMarkdownText(r.Metric),
-			r.metric.format(r.Base), r.metric.format(r.New), formatDiff(r.metric, r.Diff), rowChange(r),
+			FormatValue(r.Unit, r.Base), FormatValue(r.Unit, r.New), FormatDiff(r.Unit, r.Diff), rowChange(r),
 			cmpMarkdownText(r.Limit), verdict)
 	}
 	for _, sec := range []struct {

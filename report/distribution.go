@@ -8,10 +8,10 @@ import (
 )
 
 // Bucket is one row of a latency distribution: the values above the
-// previous bucket's upper bound, up to and including upper.
+// previous bucket's upper bound, up to and including Upper.
 type Bucket struct {
-	upper time.Duration
-	count int64
+	Upper time.Duration
+	Count int64
 }
 
 // LogBuckets splits h's range, min to max, into n log-spaced buckets, so that
@@ -30,7 +30,7 @@ func LogBuckets(h *Histogram, n int) []Bucket {
 	if len(bars) <= n {
 		out := make([]Bucket, len(bars))
 		for i, bar := range bars {
-			out[i] = Bucket{upper: time.Duration(bar.To), count: bar.Count}
+			out[i] = Bucket{Upper: time.Duration(bar.To), Count: bar.Count}
 		}
 		return out
 	}
@@ -38,15 +38,15 @@ func LogBuckets(h *Histogram, n int) []Bucket {
 	hi := float64(bars[len(bars)-1].To)
 	out := make([]Bucket, n)
 	for i := range out {
-		out[i].upper = time.Duration(lo * math.Pow(hi/lo, float64(i+1)/float64(n)))
+		out[i].Upper = time.Duration(lo * math.Pow(hi/lo, float64(i+1)/float64(n)))
 	}
-	out[n-1].upper = time.Duration(hi)
+	out[n-1].Upper = time.Duration(hi)
 	i := 0
 	for _, bar := range bars {
-		for i < n-1 && time.Duration(bar.To) > out[i].upper {
+		for i < n-1 && time.Duration(bar.To) > out[i].Upper {
 			i++
 		}
-		out[i].count += bar.Count
+		out[i].Count += bar.Count
 	}
 	return out
 }

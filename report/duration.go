@@ -56,3 +56,19 @@ func TrimZeros(v float64) string {
 	}
 	return s
 }
+
+// Approx writes an estimate to two significant digits: "~300ms", "~1s".
+func Approx(d time.Duration) string {
+	if d >= time.Minute {
+		return FormatDuration(d.Round(time.Second))
+	}
+	return FormatDuration(time.Duration(roundSignificant(int64(d), 2)))
+}
+
+// RelTime writes a time relative to the start of measurement: "+1.2s".
+func RelTime(d time.Duration) string {
+	if d < 0 {
+		return FormatDuration(d) + " (before measurement)"
+	}
+	return "+" + FormatDuration(d)
+}

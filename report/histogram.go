@@ -19,19 +19,6 @@ const (
 
 func NewHDR() *hdrhistogram.Histogram { return hdrhistogram.New(LowestNS, HighestNS, sigDigits) }
 
-// record adds d to h, clamped into the histogram's range: RecordValue fails
-// above the highest trackable value, and a negative duration (a clock step)
-// is better counted as 0 than lost.
-func record(h *hdrhistogram.Histogram, d time.Duration) {
-	v := int64(d)
-	if v < 0 {
-		v = 0
-	} else if v > HighestNS {
-		v = HighestNS
-	}
-	_ = h.RecordValue(v) // cannot fail in range
-}
-
 // Histogram is a distribution of durations: the figures most readers want,
 // and the HdrHistogram they came from (kept so that other percentiles can be
 // read and reports merged exactly). The zero value is an empty histogram.
@@ -84,6 +71,10 @@ func (h *Histogram) HDR() *hdrhistogram.Histogram {
 	}
 	return h.hdr
 }
+
+// HasHDR reports whether h holds its HdrHistogram (every histogram this
+// package reads or makes does; a hand-made one may hold only figures).
+func (h *Histogram) HasHDR() bool { return h != nil && h.hdr != nil }
 
 // histogramJSON is the wire form of a Histogram.
 type histogramJSON struct {

@@ -152,18 +152,18 @@ func TestLogBuckets(t *testing.T) {
 	wantCounts := []int64{95, 9, 0, 2} // ≤ 3.16ms, ≤ 10ms, ≤ 31.6ms, ≤ 100ms
 	var total int64
 	for i, b := range buckets {
-		if b.count != wantCounts[i] {
-			t.Errorf("bucket %d (≤ %v) has %d, want %d", i, b.upper, b.count, wantCounts[i])
+		if b.Count != wantCounts[i] {
+			t.Errorf("bucket %d (≤ %v) has %d, want %d", i, b.Upper, b.Count, wantCounts[i])
 		}
-		if i > 0 && b.upper <= buckets[i-1].upper {
-			t.Errorf("bucket %d upper %v not above %v", i, b.upper, buckets[i-1].upper)
+		if i > 0 && b.Upper <= buckets[i-1].Upper {
+			t.Errorf("bucket %d upper %v not above %v", i, b.Upper, buckets[i-1].Upper)
 		}
-		total += b.count
+		total += b.Count
 	}
 	if total != 106 {
 		t.Errorf("buckets hold %d values, want 106", total)
 	}
-	if got := buckets[3].upper; !within(got, 100*time.Millisecond) {
+	if got := buckets[3].Upper; !within(got, 100*time.Millisecond) {
 		t.Errorf("last bucket upper = %v, want the max", got)
 	}
 
@@ -171,7 +171,7 @@ func TestLogBuckets(t *testing.T) {
 	record(one, time.Millisecond)
 	record(one, time.Millisecond)
 	record(one, 3*time.Millisecond)
-	if got := LogBuckets(NewHistogram(one), 4); len(got) != 2 || got[0].count != 2 || got[1].count != 1 {
+	if got := LogBuckets(NewHistogram(one), 4); len(got) != 2 || got[0].Count != 2 || got[1].Count != 1 {
 		t.Errorf("2 distinct values gave %v, want a bucket of 2 and one of 1", got)
 	}
 	if got := LogBuckets(NewHistogram(NewHDR()), 4); got != nil {

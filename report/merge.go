@@ -52,7 +52,8 @@ type Source struct {
 //   - the first report's options, target, tool and data size are kept, and
 //     Sources lists every single-run report (a merged report given to
 //     Merge contributes its own Sources);
-//   - findings are Diagnose's on the merged report; assertions are dropped.
+//   - findings are left empty for the caller to diagnose (the diagnose
+//     package) on the merged report; assertions are dropped.
 //
 // Merge refuses an empty list, reports of another schema, reports of
 // different methods or kinds, reports whose runs did not overlap in time
@@ -88,6 +89,12 @@ func Merge(reports []*Summary) (*Summary, error) {
 		}
 	}
 	return mg.summary(), nil
+}
+
+// errorKey is an ErrorCount's identity.
+type errorKey struct {
+	code codes.Code
+	msg  string
 }
 
 // merger accumulates the reports of a Merge.
@@ -197,7 +204,11 @@ func (mg *merger) summary() *Summary {
 		m.StatusCodes = append(m.StatusCodes, CodeCount{Code: c, Count: n})
 	}
 	slices.SortFunc(m.StatusCodes, func(a, b CodeCount) int { return cmp.Compare(a.Code, b.Code) })
-	m.ErrorsByMessage = (&merged{errorsByKey: mg.errors}).errorCounts()
+	m.ErrorsByMessage = []ErrorCount{}
+	for k, n := range mg.errors {
+		m.ErrorsByMessage = append(m.ErrorsByMessage, ErrorCount{Code: k.code, Message: k.msg, Count: n})
+	}
+	SortErrorCounts(m.ErrorsByMessage)
 	m.Backends = []Backend{}
 	for _, b := range mg.backends {
 		m.Backends = append(m.Backends, *b)
@@ -211,7 +222,7 @@ func (mg *merger) summary() *Summary {
 	}
 	m.Timeline = mg.timeline.points()
 	slices.SortStableFunc(m.Connections, func(a, b Connection) int { return cmp.Compare(a.Index, b.Index) })
-	m.Findings = Diagnose(m)
+	m.Findings = []Finding{}
 	return m
 }
 

@@ -213,21 +213,21 @@ func (t *textReport) distribution() {
 	t.heading("Latency distribution")
 	var most int64
 	for _, b := range buckets {
-		most = max(most, b.count)
+		most = max(most, b.Count)
 	}
 	// "  ≤ 1.23ms  " + bar + "  1234567  100.0%"
 	const labelCols, countCols, pctCols = 12, 9, 8
 	barWidth := max(t.width-labelCols-countCols-pctCols-2, 10)
 	for _, b := range buckets {
 		n := 0
-		if b.count > 0 {
-			n = max(int(float64(b.count)/float64(most)*float64(barWidth)+0.5), 1)
+		if b.Count > 0 {
+			n = max(int(float64(b.Count)/float64(most)*float64(barWidth)+0.5), 1)
 		}
 		bar := strings.Repeat(t.st.BarChar, n) + strings.Repeat(" ", barWidth-n)
-		t.line(t.st.Label.Render(pad("  ≤ "+FormatDuration(b.upper), labelCols)),
+		t.line(t.st.Label.Render(pad("  ≤ "+FormatDuration(b.Upper), labelCols)),
 			t.st.Bar.Render(bar),
-			padLeft(fmt.Sprintf("%d", b.count), countCols+2),
-			t.st.Faint.Render(padLeft(Percent(b.count, t.s.Latency.Count), pctCols)))
+			padLeft(fmt.Sprintf("%d", b.Count), countCols+2),
+			t.st.Faint.Render(padLeft(Percent(b.Count, t.s.Latency.Count), pctCols)))
 	}
 }
 
