@@ -122,7 +122,7 @@ func (t *textReport) connParts(c Connection) []string {
 		parts = append(parts, fmt.Sprintf("GOAWAY %s ×%d", cmp.Or(debug, code), r.n))
 	}
 	for _, r := range byCount(c.Closes) {
-		if label := CloseLabels[r.key]; label != "" {
+		if label := CloseLabel(r.key); label != "" {
 			parts = append(parts, fmt.Sprintf("%s ×%d", label, r.n))
 		}
 	}
@@ -144,9 +144,11 @@ func (t *textReport) connParts(c Connection) []string {
 	return parts
 }
 
-// CloseLabels name the closes worth a mention on a connection's line (the
-// client's own and the ends of drains are not).
-var CloseLabels = map[string]string{
+// CloseLabel names a close reason worth a mention on a connection's line,
+// or is "" for one that is not (the client's own, the end of a drain).
+func CloseLabel(reason string) string { return closeLabels[reason] }
+
+var closeLabels = map[string]string{
 	ClosePingUnanswered: "ping unanswered",
 	ClosePeerEOF:        "EOF",
 	ClosePeerReset:      "reset",

@@ -148,7 +148,7 @@ func otherCloses(c report.Connection) []string {
 		}
 	}
 	for reason, n := range c.Closes {
-		if label, ok := report.CloseLabels[reason]; ok && n > 0 && reason != report.ClosePeerEOF && reason != report.ClosePeerReset && reason != report.CloseTimedOut {
+		if label := report.CloseLabel(reason); label != "" && n > 0 && reason != report.ClosePeerEOF && reason != report.ClosePeerReset && reason != report.CloseTimedOut {
 			out = append(out, label)
 		}
 	}
