@@ -6,7 +6,7 @@ package report
 // status code.
 type Cause string
 
-// The causes Classify tells apart.
+// The causes record.Classify tells apart.
 const (
 	// CauseTooManyPings: the server sent GOAWAY ENHANCE_YOUR_CALM
 	// "too_many_pings" (it rejected the client's keepalive pings).

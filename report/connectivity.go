@@ -132,6 +132,7 @@ func PingTimedOut(wait, timeout time.Duration) bool {
 	return timeout > 0 && wait >= timeout-timeout/10
 }
 
+// AddCounts adds the counts of src into dst.
 func AddCounts[K comparable](dst, src map[K]int64) {
 	for k, n := range src {
 		dst[k] += n

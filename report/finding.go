@@ -15,6 +15,7 @@ const (
 	SeverityInfo Severity = "info"
 )
 
+// Rank orders severities, most severe (error) first: 0, 1, 2.
 func (s Severity) Rank() int {
 	switch s {
 	case SeverityError:

@@ -17,6 +17,8 @@ const (
 	sigDigits = 3
 )
 
+// NewHDR returns an empty HdrHistogram of the geometry every histogram of
+// a report shares.
 func NewHDR() *hdrhistogram.Histogram { return hdrhistogram.New(LowestNS, HighestNS, sigDigits) }
 
 // Histogram is a distribution of durations: the figures most readers want,

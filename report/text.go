@@ -198,6 +198,7 @@ func (t *textReport) percentiles() {
 // SeriesOrder is the order of the per-message series in the text report.
 var SeriesOrder = []string{"first_message", "msg_gap", "msg_rtt", "send_time", SeriesStreamDuration}
 
+// PercentileName names percentile p as the reports do: "p99", "p99.9", "max".
 func PercentileName(p float64) string {
 	if p == 100 {
 		return "max"
@@ -362,6 +363,7 @@ func wrapText(s string, n, maxLines int) []string {
 	return append(lines, string(r))
 }
 
+// Plural writes n and noun, with an s unless n is 1: "1 call", "3 calls".
 func Plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
@@ -369,6 +371,8 @@ func Plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
+// Percent writes n as a percentage of of, with two decimals ("0%" when of
+// is 0).
 func Percent(n, of int64) string {
 	if of == 0 {
 		return "0%"
