@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/diagnose"
+	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
@@ -91,15 +93,18 @@ func diagnoseRun(ctx context.Context, f *Factory, opts *DiagnoseOptions) error {
 	fmt.Fprintf(f.IO.ErrOut, "Probing %s for %s: timing a handshake; holding an open stream with keepalive pings %s; "+
 		"keeping one connection idle; making a call every second on a third. Ctrl-C stops early and reports what was seen.\n",
 		opts.Target.Addr, opts.Duration, keepaliveWords(opts.Target.Keepalive))
-	rec := report.NewRecorder(runner.Unary, 1)
+	rec := record.New(runner.Unary, 1)
 	rec.Begin(time.Now())
 	res, err := conn.Probe(ctx, conn.ProbeOptions{Target: opts.Target, Metadata: opts.Metadata, Duration: opts.Duration}, rec)
 	rec.End(time.Now())
 	if err != nil {
 		return err
 	}
-	p := report.SummarizeProbe(rec, report.ProbeMeta{Target: opts.Target.Addr, Options: opts.Target,
-		Duration: opts.Duration, Result: res, Tool: Version(), GRPCVersion: grpc.Version})
+	sum := rec.Summary(record.Meta{Kind: runner.Unary, Options: runner.Options{Target: opts.Target},
+		Notes: opts.Target.Notes(), Tool: Version(), GRPCVersion: grpc.Version})
+	sum.Findings = diagnose.Findings(sum)
+	p := report.NewProbe(sum, res)
+	p.Checks = diagnose.ProbeChecks(p, opts.Duration)
 	if err := writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
 		if opts.Format == "json" {
 			return report.WriteProbeJSON(w, p)

@@ -12,6 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/diagnose"
+	"github.com/grpcpulse/grpcpulse/report/gate"
+	"github.com/grpcpulse/grpcpulse/report/html"
 )
 
 // NewCmdReport builds `report` and its subcommands.
@@ -117,7 +120,7 @@ func renderSummary(w io.Writer, s *report.Summary, format string, streams *IOStr
 	case "markdown":
 		return report.RenderMarkdown(w, s)
 	case "html":
-		return report.RenderHTML(w, s)
+		return html.RenderHTML(w, s)
 	}
 	return report.RenderText(w, s, textStyles(streams, output), textWidth(streams, output))
 }
@@ -189,6 +192,9 @@ func reportMergeRun(f *Factory, opts *ReportMergeOptions) error {
 		return err
 	}
 	merged, err := report.Merge(reports)
+	if err == nil {
+		merged.Findings = diagnose.Findings(merged)
+	}
 	if err != nil {
 		var names []string
 		for i, path := range opts.Files {
@@ -230,7 +236,7 @@ are refused (exit 2) unless --force: such a comparison says nothing about the co
 			if err := checkFormat(opts.Format, compareFormats); err != nil {
 				return err
 			}
-			if _, err := report.ParseLimits(opts.MaxRegression); err != nil {
+			if _, err := gate.ParseLimits(opts.MaxRegression); err != nil {
 				return &UsageError{Err: err}
 			}
 			if runF != nil {
@@ -251,12 +257,12 @@ func reportCompareRun(f *Factory, opts *ReportCompareOptions) error {
 	if err != nil {
 		return err
 	}
-	limits, err := report.ParseLimits(opts.MaxRegression)
+	limits, err := gate.ParseLimits(opts.MaxRegression)
 	if err != nil {
 		return &UsageError{Err: err}
 	}
-	c, err := report.Compare(reports[0], reports[1], limits, opts.Force)
-	if errors.Is(err, report.ErrShapeDiffers) {
+	c, err := gate.Compare(reports[0], reports[1], limits, opts.Force)
+	if errors.Is(err, gate.ErrShapeDiffers) {
 		return &UsageError{Err: fmt.Errorf("%w\n(add --force to compare anyway)", err)}
 	}
 	if err != nil {

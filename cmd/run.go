@@ -12,6 +12,9 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/diagnose"
+	"github.com/grpcpulse/grpcpulse/report/gate"
+	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
@@ -34,6 +37,9 @@ type RunOptions struct {
 	// AbortOnFail also checks Asserts every second and stops the run at the
 	// first failure that more calls could not undo.
 	AbortOnFail bool
+
+	// assertions are Asserts parsed (by validate), kept for the run.
+	assertions []gate.Assertion
 }
 
 // NewCmdRun builds `run`; runF replaces runRun in tests.
@@ -100,9 +106,11 @@ func (o *RunOptions) validate() error {
 	if o.AbortOnFail && len(o.Asserts) == 0 {
 		return usageErrorf("--abort-on-fail needs --assert")
 	}
-	if _, err := report.ParseAssertions(o.Asserts, ""); err != nil {
+	as, err := gate.ParseAssertions(o.Asserts)
+	if err != nil {
 		return &UsageError{Err: err} // the syntax; the series are checked against the method
 	}
+	o.assertions = as
 	if o.Load.Endless() && !(o.IO.InTTY && o.IO.OutTTY) {
 		return usageErrorf("give -n, -z or a ramp --schedule: without one the run goes on until interrupted, and standard input or output is not a terminal (a CI job would hang)")
 	}
@@ -116,8 +124,7 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	}
 	defer s.Close()
 	kind := runner.KindOf(method)
-	asserts, err := report.ParseAssertions(opts.Asserts, kind)
-	if err != nil {
+	if err := gate.CheckKind(opts.assertions, kind); err != nil {
 		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
 	}
 	data, err := readData(ctx, opts.Data, f.IO.In)
@@ -136,13 +143,13 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	r.Dial = func(ctx context.Context, t conn.Target, o ...grpc.DialOption) (*grpc.ClientConn, error) {
 		return f.Dial(ctx, t, o...)
 	}
-	meta := report.Meta{
-		Target: opts.Conn.Target.Addr, Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
+	meta := record.Meta{
+		Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
 		Options: r.Options(), Notes: opts.Conn.Target.Notes(), DataSize: reqs.Size(),
 		DescriptorHash: reflect.DescriptorHash(method), Tool: Version(), GRPCVersion: grpc.Version,
 	}
 	load := r.Options().Load
-	rec := report.NewRecorder(kind, load.Workers())
+	rec := record.New(kind, load.Workers())
 	var live *progress
 	if load.Endless() {
 		fmt.Fprintln(f.IO.ErrOut, "no -n or -z: running until Ctrl-C")
@@ -152,9 +159,10 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	}
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
-	var aborted *abortWatch
+	var aborted *gate.Watcher
 	if opts.AbortOnFail {
-		aborted = watchAssertions(runCtx, rec, meta, asserts, stopRun)
+		soFar := func() *report.Summary { return rec.Summary(meta) }
+		aborted = gate.Watch(runCtx, rec.Begun(), soFar, opts.assertions, load.Duration, stopRun)
 	}
 	out, err := r.Run(runCtx, rec)
 	if aborted != nil {
@@ -167,10 +175,11 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 		return err // nothing ran: the pool could not connect
 	}
 	interrupted := ctx.Err() != nil // Ctrl-C; an abort on a failed assertion is not an interrupt
-	meta.Aborted, meta.Interrupted = out.Aborted, interrupted
-	meta.Unstarted, meta.PacerLate, meta.Attempts = out.Unstarted, out.PacerLate, out.Attempts
-	sum := report.Summarize(rec, meta)
-	sum.Assertions = report.EvaluateAssertions(sum, asserts)
+	out.Interrupted = interrupted
+	meta.Outcome = out
+	sum := rec.Summary(meta)
+	sum.Findings = diagnose.Findings(sum)
+	sum.Assertions = gate.EvaluateAssertions(sum, opts.assertions)
 	if err := writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
 		if opts.Format == "json" {
 			return report.WriteJSON(w, sum)
@@ -190,7 +199,7 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 
 // gateError fails a run whose assertions failed, naming each with what was
 // measured.
-func gateError(sum *report.Summary, aborted *abortWatch) error {
+func gateError(sum *report.Summary, aborted *gate.Watcher) error {
 	var failed []string
 	for _, a := range sum.Assertions {
 		if !a.Pass {

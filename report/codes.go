@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"google.golang.org/grpc/codes"
@@ -88,4 +89,12 @@ func (e *ErrorCount) UnmarshalJSON(b []byte) error {
 	}
 	*e = ErrorCount{Code: c, Message: w.Message, Count: w.Count}
 	return nil
+}
+
+// SortErrorCounts sorts errors by count, most first, then by message and
+// code: the order of Summary.ErrorsByMessage.
+func SortErrorCounts(es []ErrorCount) {
+	slices.SortFunc(es, func(a, b ErrorCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Message, b.Message), cmp.Compare(a.Code, b.Code))
+	})
 }

@@ -39,8 +39,8 @@ func RenderComparisonText(w io.Writer, c *Comparison, st Styles, width int) erro
 		padLeft("Diff", cmpValueCols) + padLeft("Change", cmpChangeCols) + padLeft("Limit", cmpLimitCols)
 	t.line(st.Heading.Render(strings.TrimRight(head, " ")))
 	for _, r := range c.Rows {
-		cells := padLeft(r.metric.format(r.Base), cmpValueCols) + padLeft(r.metric.format(r.New), cmpValueCols) +
-			padLeft(formatDiff(r.metric, r.Diff), cmpValueCols) + padLeft(rowChange(r), cmpChangeCols) +
+		cells := padLeft(FormatValue(r.Unit, r.Base), cmpValueCols) + padLeft(FormatValue(r.Unit, r.New), cmpValueCols) +
+			padLeft(FormatDiff(r.Unit, r.Diff), cmpValueCols) + padLeft(rowChange(r), cmpChangeCols) +
 			padLeft(r.Limit, cmpLimitCols)
 		verdict := ""
 		switch {
@@ -84,7 +84,7 @@ func (t *textReport) comparisonList(title string, style lipgloss.Style, items []
 }
 
 func comparedRunParts(r ComparedRun) []string {
-	parts := []string{r.StartedAt.UTC().Format(time.RFC3339), formatDuration(r.Duration)}
+	parts := []string{r.StartedAt.UTC().Format(time.RFC3339), FormatDuration(r.Duration)}
 	if r.Load != "" {
 		parts = append(parts, strings.Split(r.Load, " · ")...)
 	}
@@ -100,10 +100,10 @@ func comparedRunParts(r ComparedRun) []string {
 // rowChange is the relative change of a row, or "" where it has none (a
 // base of 0, and rates, whose changes are in percentage points).
 func rowChange(r CompareRow) string {
-	if r.Relative == nil || r.metric.class == classRate {
+	if r.Relative == nil || r.Unit == UnitFraction {
 		return ""
 	}
-	return formatRelative(*r.Relative)
+	return FormatRelative(*r.Relative)
 }
 
 func comparisonVerdict(c *Comparison) string {
@@ -115,11 +115,11 @@ func comparisonVerdict(c *Comparison) string {
 	}
 	switch {
 	case !c.Pass:
-		return fmt.Sprintf("%s of %d over the limit", plural(len(c.Regressions), "metric"), limits)
+		return fmt.Sprintf("%s of %d over the limit", Plural(len(c.Regressions), "metric"), limits)
 	case limits == 0:
 		return "no limits were set"
 	}
-	return fmt.Sprintf("%s within the limits", plural(limits, "metric"))
+	return fmt.Sprintf("%s within the limits", Plural(limits, "metric"))
 }
 
 // RenderComparisonMarkdown writes c as GitHub-flavoured Markdown, for CI job
@@ -148,7 +148,7 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 			verdict = "✅"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", cmpMarkdownText(r.Metric),
-			r.metric.format(r.Base), r.metric.format(r.New), formatDiff(r.metric, r.Diff), rowChange(r),
+			FormatValue(r.Unit, r.Base), FormatValue(r.Unit, r.New), FormatDiff(r.Unit, r.Diff), rowChange(r),
 			cmpMarkdownText(r.Limit), verdict)
 	}
 	for _, sec := range []struct {

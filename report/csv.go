@@ -29,7 +29,7 @@ func RenderCSV(w io.Writer, s *Summary) error {
 			s.StartedAt.Add(time.Duration(p.Second) * time.Second).UTC().Format(csvTimeLayout),
 			strconv.FormatInt(p.Count, 10),
 			strconv.FormatInt(p.Errors, 10),
-			strconv.FormatFloat(pointRate(s, p), 'f', 2, 64),
+			strconv.FormatFloat(PointRate(s, p), 'f', 2, 64),
 			msText(p.P50),
 			msText(p.P99),
 			msText(p.Max),
@@ -50,15 +50,15 @@ func msText(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
 }
 
-// pointLength is how much of the run timeline point p covers: a second,
+// PointLength is how much of the run timeline point p covers: a second,
 // or what remains of the run for the last point (at least a millisecond,
 // so a rate over it stays finite).
-func pointLength(s *Summary, p Point) time.Duration {
+func PointLength(s *Summary, p Point) time.Duration {
 	rest := s.Duration - time.Duration(p.Second)*time.Second
 	return min(max(rest, time.Millisecond), time.Second)
 }
 
-// pointRate is the calls per second that ended in point p.
-func pointRate(s *Summary, p Point) float64 {
-	return float64(p.Count) / pointLength(s, p).Seconds()
+// PointRate is the calls per second that ended in point p.
+func PointRate(s *Summary, p Point) float64 {
+	return float64(p.Count) / PointLength(s, p).Seconds()
 }

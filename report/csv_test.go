@@ -13,8 +13,7 @@ import (
 func TestRenderCSVGolden(t *testing.T) {
 	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
 		t.Run(string(kind), func(t *testing.T) {
-			r, meta := syntheticRun(kind)
-			s := Summarize(r, meta)
+			s := syntheticSummary(t, kind)
 			var b bytes.Buffer
 			if err := RenderCSV(&b, s); err != nil {
 				t.Fatal(err)

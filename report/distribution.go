@@ -7,17 +7,17 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// bucket is one row of a latency distribution: the values above the
-// previous bucket's upper bound, up to and including upper.
-type bucket struct {
-	upper time.Duration
-	count int64
+// Bucket is one row of a latency distribution: the values above the
+// previous bucket's upper bound, up to and including Upper.
+type Bucket struct {
+	Upper time.Duration
+	Count int64
 }
 
-// logBuckets splits h's range, min to max, into n log-spaced buckets, so that
+// LogBuckets splits h's range, min to max, into n log-spaced buckets, so that
 // a long tail gets rows of its own instead of one bar. When h holds n or
 // fewer distinct values (at its precision), each gets its own bucket.
-func logBuckets(h *Histogram, n int) []bucket {
+func LogBuckets(h *Histogram, n int) []Bucket {
 	if h == nil || h.Count == 0 || h.hdr == nil || n < 1 {
 		return nil
 	}
@@ -28,25 +28,25 @@ func logBuckets(h *Histogram, n int) []bucket {
 		}
 	}
 	if len(bars) <= n {
-		out := make([]bucket, len(bars))
+		out := make([]Bucket, len(bars))
 		for i, bar := range bars {
-			out[i] = bucket{upper: time.Duration(bar.To), count: bar.Count}
+			out[i] = Bucket{Upper: time.Duration(bar.To), Count: bar.Count}
 		}
 		return out
 	}
 	lo := float64(max(bars[0].To, 1))
 	hi := float64(bars[len(bars)-1].To)
-	out := make([]bucket, n)
+	out := make([]Bucket, n)
 	for i := range out {
-		out[i].upper = time.Duration(lo * math.Pow(hi/lo, float64(i+1)/float64(n)))
+		out[i].Upper = time.Duration(lo * math.Pow(hi/lo, float64(i+1)/float64(n)))
 	}
-	out[n-1].upper = time.Duration(hi)
+	out[n-1].Upper = time.Duration(hi)
 	i := 0
 	for _, bar := range bars {
-		for i < n-1 && time.Duration(bar.To) > out[i].upper {
+		for i < n-1 && time.Duration(bar.To) > out[i].Upper {
 			i++
 		}
-		out[i].count += bar.Count
+		out[i].Count += bar.Count
 	}
 	return out
 }

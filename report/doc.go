@@ -1,34 +1,35 @@
-// Package report measures a load test and renders its outcome.
+// Package report is the plain-data hub of a run's outcome: the Summary and
+// its parts (Histogram, Spread, Point, Connection, Connectivity, Event,
+// Backend, codes and errors), the Finding of a diagnosis, the names of
+// failure causes (Cause), transport closes and GOAWAY reasons, the results
+// of gates as data (AssertionResult, Comparison) and the Probe of
+// `grpcpulse diagnose`.
 //
-// A Recorder (runner.Recorder) receives every finished call and
-// per-message measurement of a run and keeps them in HdrHistograms of
-// nanoseconds (1 µs to 1 h, 3 significant digits) and counters, in memory
-// that does not grow with the number of calls: workers share a few shards,
-// each with one set of histograms behind a mutex, and a ticker folds each
-// second into a timeline Point. Snapshot reads the progress while the run
-// goes on. Each failed call is also classified by transport cause
-// (Classify: too_many_pings, goaway_draining max_age, keepalive_timeout,
-// refused, deadline_while_ready...).
+// It reads and writes those as JSON: WriteJSON writes the
+// "grpcpulse.report/v1" report (docs/report.md), which embeds every
+// histogram in HdrHistogram's compressed encoding; ReadJSON reads one back,
+// validated, so that reports can be re-rendered and merged exactly (Merge).
+// Secret header values are redacted (RedactOptions) before any report
+// holds them. The renderers take an io.Writer and a *Summary: RenderText
+// (for a person at a terminal, in PlainStyles or ColorStyles), RenderMarkdown,
+// RenderCSV, RenderHGRM, and those of comparisons and probes. The wording
+// they share (FormatDuration, FormatRate, Plural, LoadShape...) is exported
+// here once for the sub-packages.
 //
-// The Recorder is also a conn.EventRecorder: ConnEvent receives the pool
-// connections' events (opens, GOAWAYs, pings, state changes, closes) from
-// transport goroutines, keeps the first and last 50 of each connection with
-// exact counts, and measures reconnect latency, time unavailable and the
-// connect backoff as they come.
+// The sub-packages each own one step and meet only here:
 //
-// After the run, Summarize turns the Recorder and the Meta only the caller
-// knows (target, options, versions, interruption, attempts, notes) into a
-// Summary: plain data and the only input of the renderers. Its Connectivity
-// adds up what the connections went through, and its Findings are
-// Diagnose's reading of it: a pure function of the Summary that names what
-// happened, the likely cause and the fix. WriteJSON writes it as the
-// "grpcpulse.report/v1" JSON report (documented in docs/report.md), which
-// embeds every histogram in HdrHistogram's compressed encoding so reports
-// can be read back (ReadJSON), re-rendered and merged exactly. RenderText
-// writes it for a person at a terminal, in PlainStyles or ColorStyles.
+//	report/record    the Recorder (runner.Recorder) → Summary
+//	report/diagnose  Summary → Findings; a Probe → its Checks (pure rules)
+//	report/gate      --assert and compare limits → AssertionResult, Comparison; the in-run watcher
+//	report/html      Summary → a self-contained HTML page
 //
-//	rec := report.NewRecorder(kind, opts.Load.Workers())
-//	outcome, err := runner.Run(ctx, ..., rec)   // Begin, Worker, Call/Message, End
-//	sum := report.Summarize(rec, report.Meta{..., Attempts: outcome.Attempts, Notes: opts.Target.Notes()})
+// cmd composes them; none imports another, and this package imports only
+// runner's plain types:
+//
+//	rec := record.New(kind, opts.Load.Workers())
+//	out, err := r.Run(ctx, rec)                       // Begin, Worker, Call/Message, End
+//	sum := rec.Summary(record.Meta{Options: r.Options(), Outcome: out, ...})
+//	sum.Findings = diagnose.Findings(sum)
+//	sum.Assertions = gate.EvaluateAssertions(sum, asserts)
 //	report.RenderText(os.Stdout, sum, report.PlainStyles(), 80)
 package report

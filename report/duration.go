@@ -6,12 +6,12 @@ import (
 	"time"
 )
 
-// formatDuration writes d for people: three significant digits in the
+// FormatDuration writes d for people: three significant digits in the
 // largest unit that keeps it at least 1 (850µs, 1.23ms, 2.5s), and Go's
 // h/m/s form from a minute up.
-func formatDuration(d time.Duration) string {
+func FormatDuration(d time.Duration) string {
 	if d < 0 {
-		return "-" + formatDuration(-d)
+		return "-" + FormatDuration(-d)
 	}
 	if d >= time.Minute {
 		return d.Round(100 * time.Millisecond).String()
@@ -23,11 +23,11 @@ func formatDuration(d time.Duration) string {
 	case n < 1e3:
 		return strconv.FormatInt(n, 10) + "ns"
 	case n < 1e6:
-		return trimZeros(float64(n)/1e3) + "µs"
+		return TrimZeros(float64(n)/1e3) + "µs"
 	case n < 1e9:
-		return trimZeros(float64(n)/1e6) + "ms"
+		return TrimZeros(float64(n)/1e6) + "ms"
 	}
-	return trimZeros(float64(n)/1e9) + "s"
+	return TrimZeros(float64(n)/1e9) + "s"
 }
 
 // roundSignificant rounds n (non-negative) to digits significant digits.
@@ -41,9 +41,9 @@ func roundSignificant(n int64, digits int) int64 {
 	return (n + p/2) / p * p
 }
 
-// trimZeros formats a value of 1 to 999.x with at most 3 significant
+// TrimZeros formats a value of 1 to 999.x with at most 3 significant
 // digits and no trailing zeros.
-func trimZeros(v float64) string {
+func TrimZeros(v float64) string {
 	prec := 2
 	if v >= 100 {
 		prec = 0
@@ -55,4 +55,20 @@ func trimZeros(v float64) string {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	}
 	return s
+}
+
+// Approx writes an estimate to two significant digits: "~300ms", "~1s".
+func Approx(d time.Duration) string {
+	if d >= time.Minute {
+		return FormatDuration(d.Round(time.Second))
+	}
+	return FormatDuration(time.Duration(roundSignificant(int64(d), 2)))
+}
+
+// RelTime writes a time relative to the start of measurement: "+1.2s".
+func RelTime(d time.Duration) string {
+	if d < 0 {
+		return FormatDuration(d) + " (before measurement)"
+	}
+	return "+" + FormatDuration(d)
 }

@@ -22,9 +22,9 @@ func (renderFailWriter) Write([]byte) (int, error) { return 0, errRenderWrite }
 func TestRenderHGRMGolden(t *testing.T) {
 	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
 		t.Run(string(kind), func(t *testing.T) {
-			r, meta := syntheticRun(kind)
+			sum := syntheticSummary(t, kind)
 			var b bytes.Buffer
-			if err := RenderHGRM(&b, Summarize(r, meta)); err != nil {
+			if err := RenderHGRM(&b, sum); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, string(kind)+".hgrm.golden", b.Bytes())
@@ -36,8 +36,7 @@ func TestRenderHGRMGolden(t *testing.T) {
 // hdrhistogram-go's own PercentilesPrint, which iterates the same way but
 // lays the columns out differently.
 func TestRenderHGRMMatchesLibrary(t *testing.T) {
-	r, meta := syntheticRun(runner.Unary)
-	s := Summarize(r, meta)
+	s := syntheticSummary(t, runner.Unary)
 	var ours, lib bytes.Buffer
 	if err := RenderHGRM(&ours, s); err != nil {
 		t.Fatal(err)
@@ -94,13 +93,11 @@ func TestRenderHGRMEmpty(t *testing.T) {
 }
 
 func TestExportRenderersReturnWriteErrors(t *testing.T) {
-	r, meta := syntheticRun(runner.Unary)
-	s := Summarize(r, meta)
+	s := syntheticSummary(t, runner.Unary)
 	for name, render := range map[string]func(*Summary) error{
 		"hgrm":     func(s *Summary) error { return RenderHGRM(renderFailWriter{}, s) },
 		"csv":      func(s *Summary) error { return RenderCSV(renderFailWriter{}, s) },
 		"markdown": func(s *Summary) error { return RenderMarkdown(renderFailWriter{}, s) },
-		"html":     func(s *Summary) error { return RenderHTML(renderFailWriter{}, s) },
 	} {
 		if err := render(s); !errors.Is(err, errRenderWrite) {
 			t.Errorf("%s: got %v, want the write error", name, err)

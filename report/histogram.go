@@ -12,25 +12,14 @@ import (
 // The geometry of every histogram: nanoseconds from 1 µs to 1 h with 3
 // significant digits. Reports are only mergeable because all share it.
 const (
-	lowestNS  = 1_000
-	highestNS = 3_600_000_000_000
+	LowestNS  = 1_000
+	HighestNS = 3_600_000_000_000
 	sigDigits = 3
 )
 
-func newHDR() *hdrhistogram.Histogram { return hdrhistogram.New(lowestNS, highestNS, sigDigits) }
-
-// record adds d to h, clamped into the histogram's range: RecordValue fails
-// above the highest trackable value, and a negative duration (a clock step)
-// is better counted as 0 than lost.
-func record(h *hdrhistogram.Histogram, d time.Duration) {
-	v := int64(d)
-	if v < 0 {
-		v = 0
-	} else if v > highestNS {
-		v = highestNS
-	}
-	_ = h.RecordValue(v) // cannot fail in range
-}
+// NewHDR returns an empty HdrHistogram of the geometry every histogram of
+// a report shares.
+func NewHDR() *hdrhistogram.Histogram { return hdrhistogram.New(LowestNS, HighestNS, sigDigits) }
 
 // Histogram is a distribution of durations: the figures most readers want,
 // and the HdrHistogram they came from (kept so that other percentiles can be
@@ -48,8 +37,8 @@ type Histogram struct {
 	hdr *hdrhistogram.Histogram
 }
 
-// newHistogram summarises h, which it keeps (callers hand over ownership).
-func newHistogram(h *hdrhistogram.Histogram) *Histogram {
+// NewHistogram summarises h, which it keeps (callers hand over ownership).
+func NewHistogram(h *hdrhistogram.Histogram) *Histogram {
 	if h.TotalCount() == 0 {
 		return &Histogram{hdr: h}
 	}
@@ -80,10 +69,14 @@ func (h *Histogram) Percentile(p float64) time.Duration {
 // copied: Clone it before changing it.
 func (h *Histogram) HDR() *hdrhistogram.Histogram {
 	if h == nil || h.hdr == nil {
-		return newHDR()
+		return NewHDR()
 	}
 	return h.hdr
 }
+
+// HasHDR reports whether h holds its HdrHistogram (every histogram this
+// package reads or makes does; a hand-made one may hold only figures).
+func (h *Histogram) HasHDR() bool { return h != nil && h.hdr != nil }
 
 // histogramJSON is the wire form of a Histogram.
 type histogramJSON struct {

@@ -9,7 +9,7 @@ import (
 // within reports whether got is within HdrHistogram's precision (3
 // significant digits: 0.1%) of want.
 func within(got, want time.Duration) bool {
-	return math.Abs(float64(got-want)) <= math.Max(float64(want)/1000, lowestNS)
+	return math.Abs(float64(got-want)) <= math.Max(float64(want)/1000, LowestNS)
 }
 
 func TestHistogramFigures(t *testing.T) {
@@ -70,9 +70,9 @@ func TestHistogramFigures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHDR()
+			h := NewHDR()
 			tt.values(func(d time.Duration) { record(h, d) })
-			got := newHistogram(h)
+			got := NewHistogram(h)
 			if got.Count != tt.want.Count {
 				t.Errorf("count = %d, want %d", got.Count, tt.want.Count)
 			}
@@ -125,7 +125,7 @@ func TestFormatDuration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			if got := formatDuration(tt.in); got != tt.want {
+			if got := FormatDuration(tt.in); got != tt.want {
 				t.Errorf("formatDuration(%d) = %q, want %q", int64(tt.in), got, tt.want)
 			}
 		})
@@ -133,7 +133,7 @@ func TestFormatDuration(t *testing.T) {
 }
 
 func TestLogBuckets(t *testing.T) {
-	h := newHDR()
+	h := NewHDR()
 	for range 90 {
 		record(h, time.Millisecond)
 	}
@@ -145,36 +145,36 @@ func TestLogBuckets(t *testing.T) {
 	}
 	record(h, 50*time.Millisecond)
 	record(h, 100*time.Millisecond)
-	buckets := logBuckets(newHistogram(h), 4)
+	buckets := LogBuckets(NewHistogram(h), 4)
 	if len(buckets) != 4 {
 		t.Fatalf("got %d buckets, want 4", len(buckets))
 	}
 	wantCounts := []int64{95, 9, 0, 2} // ≤ 3.16ms, ≤ 10ms, ≤ 31.6ms, ≤ 100ms
 	var total int64
 	for i, b := range buckets {
-		if b.count != wantCounts[i] {
-			t.Errorf("bucket %d (≤ %v) has %d, want %d", i, b.upper, b.count, wantCounts[i])
+		if b.Count != wantCounts[i] {
+			t.Errorf("bucket %d (≤ %v) has %d, want %d", i, b.Upper, b.Count, wantCounts[i])
 		}
-		if i > 0 && b.upper <= buckets[i-1].upper {
-			t.Errorf("bucket %d upper %v not above %v", i, b.upper, buckets[i-1].upper)
+		if i > 0 && b.Upper <= buckets[i-1].Upper {
+			t.Errorf("bucket %d upper %v not above %v", i, b.Upper, buckets[i-1].Upper)
 		}
-		total += b.count
+		total += b.Count
 	}
 	if total != 106 {
 		t.Errorf("buckets hold %d values, want 106", total)
 	}
-	if got := buckets[3].upper; !within(got, 100*time.Millisecond) {
+	if got := buckets[3].Upper; !within(got, 100*time.Millisecond) {
 		t.Errorf("last bucket upper = %v, want the max", got)
 	}
 
-	one := newHDR()
+	one := NewHDR()
 	record(one, time.Millisecond)
 	record(one, time.Millisecond)
 	record(one, 3*time.Millisecond)
-	if got := logBuckets(newHistogram(one), 4); len(got) != 2 || got[0].count != 2 || got[1].count != 1 {
+	if got := LogBuckets(NewHistogram(one), 4); len(got) != 2 || got[0].Count != 2 || got[1].Count != 1 {
 		t.Errorf("2 distinct values gave %v, want a bucket of 2 and one of 1", got)
 	}
-	if got := logBuckets(newHistogram(newHDR()), 4); got != nil {
+	if got := LogBuckets(NewHistogram(NewHDR()), 4); got != nil {
 		t.Errorf("empty histogram gave %v", got)
 	}
 }

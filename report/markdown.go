@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -66,19 +67,19 @@ func (m *mdReport) heading(title string) { m.para("#### " + title) }
 func (m *mdReport) header() {
 	s := m.s
 	m.para(fmt.Sprintf("### grpcpulse: %s → %s", mdCode(s.Method), mdCode(s.Target)))
-	shape := append([]string{string(s.Kind)}, loadShape(s.Options, s.Kind)...)
+	shape := append([]string{string(s.Kind)}, LoadShape(s.Options, s.Kind)...)
 	shape = append(shape, "started "+s.StartedAt.UTC().Format(time.RFC3339))
 	m.para(mdEscape(strings.Join(shape, " · ")))
 	m.table("rrrrrr", []string{"Calls", "OK", "Errors", "Error rate", "Throughput", "Duration"}, [][]string{{
-		fmt.Sprint(s.Count), fmt.Sprint(s.OK), fmt.Sprint(s.Errors), percent(s.Errors, s.Count),
-		formatRate(s.RPS) + "/s", formatDuration(s.Duration),
+		fmt.Sprint(s.Count), fmt.Sprint(s.OK), fmt.Sprint(s.Errors), Percent(s.Errors, s.Count),
+		FormatRate(s.RPS) + "/s", FormatDuration(s.Duration),
 	}})
 	var notes []string
 	if s.Kind.Streaming() {
 		notes = append(notes, fmt.Sprintf("Messages: sent %d, received %d.", s.Messages.Sent, s.Messages.Received))
 	}
 	if n := len(s.Sources); n > 0 {
-		notes = append(notes, fmt.Sprintf("Merged from %s.", plural(n, "report")))
+		notes = append(notes, fmt.Sprintf("Merged from %s.", Plural(n, "report")))
 	}
 	if s.Interrupted {
 		notes = append(notes, "⚠️ **Interrupted**: the run was stopped before its end; the figures cover the part that ran.")
@@ -88,17 +89,17 @@ func (m *mdReport) header() {
 	}
 	if s.LateStarts > 0 {
 		notes = append(notes, fmt.Sprintf("Late starts: %s started after they were due (their latency counts from when they were due).",
-			plural(int(s.LateStarts), "call")))
+			Plural(int(s.LateStarts), "call")))
 	}
 	if s.Unstarted > 0 {
 		notes = append(notes, fmt.Sprintf("Unstarted: %s due within the run never started (every worker was held).",
-			plural(int(s.Unstarted), "call")))
+			Plural(int(s.Unstarted), "call")))
 	}
 	if s.PacerLate > 0 {
-		notes = append(notes, fmt.Sprintf("Pacer late: the client machine handed out %s late.", plural(int(s.PacerLate), "call")))
+		notes = append(notes, fmt.Sprintf("Pacer late: the client machine handed out %s late.", Plural(int(s.PacerLate), "call")))
 	}
 	if s.Aborted > 0 {
-		notes = append(notes, fmt.Sprintf("Aborted: %s in flight when the run stopped (not recorded).", plural(int(s.Aborted), "call")))
+		notes = append(notes, fmt.Sprintf("Aborted: %s in flight when the run stopped (not recorded).", Plural(int(s.Aborted), "call")))
 	}
 	if len(notes) > 0 {
 		// Lines of a block quote joined by hard breaks (two trailing spaces
@@ -143,7 +144,7 @@ func (m *mdReport) percentiles() {
 	}
 	head := []string{"Percentiles"}
 	for _, p := range markdownPercentiles {
-		head = append(head, percentileName(p))
+		head = append(head, PercentileName(p))
 	}
 	var rows [][]string
 	row := func(label string, h *Histogram) {
@@ -152,13 +153,13 @@ func (m *mdReport) percentiles() {
 		}
 		r := []string{label}
 		for _, p := range markdownPercentiles {
-			r = append(r, formatDuration(h.Percentile(p)))
+			r = append(r, FormatDuration(h.Percentile(p)))
 		}
 		rows = append(rows, r)
 	}
 	row("latency", s.Latency)
 	row("service time", s.ServiceTime)
-	for _, name := range seriesOrder {
+	for _, name := range SeriesOrder {
 		row(strings.ReplaceAll(name, "_", " "), s.Series[name])
 	}
 	m.table("lrrrrr", head, rows)
@@ -171,7 +172,7 @@ func (m *mdReport) statusCodes() {
 	m.heading("Status codes")
 	rows := make([][]string, 0, len(m.s.StatusCodes))
 	for _, c := range m.s.StatusCodes {
-		rows = append(rows, []string{CodeName(c.Code), fmt.Sprint(c.Count), percent(c.Count, m.s.Count)})
+		rows = append(rows, []string{CodeName(c.Code), fmt.Sprint(c.Count), Percent(c.Count, m.s.Count)})
 	}
 	m.table("lrr", []string{"Code", "Calls", "Share"}, rows)
 }
@@ -190,7 +191,7 @@ func (m *mdReport) errors() {
 }
 
 func (m *mdReport) connections() {
-	if parts := connectivityParts(m.s.Connectivity); len(parts) > 0 {
+	if parts := ConnectivityParts(m.s.Connectivity); len(parts) > 0 {
 		m.para("**Connections**: " + mdEscape(strings.Join(parts, " · ")))
 	}
 }
@@ -214,13 +215,13 @@ func (m *mdReport) findings() {
 	}
 	rows := make([][]string, 0, len(s.Findings))
 	for _, f := range s.Findings {
-		rows = append(rows, []string{cmpOr(severityBadges[f.Severity], mdEscape(string(f.Severity))), mdEscape(f.Title)})
+		rows = append(rows, []string{cmp.Or(severityBadges[f.Severity], mdEscape(string(f.Severity))), mdEscape(f.Title)})
 	}
 	m.table("ll", []string{"Severity", "Finding"}, rows)
 }
 
 func (m *mdReport) footer() {
-	parts := []string{"grpcpulse " + cmpOr(m.s.Tool.Version, "(unknown version)")}
+	parts := []string{"grpcpulse " + cmp.Or(m.s.Tool.Version, "(unknown version)")}
 	if m.s.Tool.GRPCGo != "" {
 		parts = append(parts, "grpc-go "+m.s.Tool.GRPCGo)
 	}

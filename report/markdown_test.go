@@ -11,12 +11,12 @@ import (
 func TestRenderMarkdownGolden(t *testing.T) {
 	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
 		t.Run(string(kind), func(t *testing.T) {
-			r, meta := syntheticRun(kind)
+			sum := syntheticSummary(t, kind)
 			if kind == runner.Bidi {
-				meta.Interrupted = true
+				sum.Interrupted = true
 			}
 			var b bytes.Buffer
-			if err := RenderMarkdown(&b, Summarize(r, meta)); err != nil {
+			if err := RenderMarkdown(&b, sum); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, string(kind)+".md.golden", b.Bytes())
@@ -46,22 +46,8 @@ func TestMarkdownEscaping(t *testing.T) {
 	}
 }
 
-func TestRenderMarkdownEmptyRun(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
-	r.Begin(t0)
-	r.End(t0)
-	var b bytes.Buffer
-	if err := RenderMarkdown(&b, Summarize(r, Meta{Method: "a.B/C", Target: "x:1"})); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(b.String(), "Percentiles") || !strings.Contains(b.String(), "| 0 | 0 | 0 | 0% |") {
-		t.Errorf("empty run:\n%s", b.String())
-	}
-}
-
 func TestRenderMarkdownAssertions(t *testing.T) {
-	r, meta := syntheticRun(runner.Unary)
-	s := Summarize(r, meta)
+	s := syntheticSummary(t, runner.Unary)
 	s.Assertions = []AssertionResult{
 		{Expr: "p(99)<250ms", Pass: true, Value: "120ms"},
 		{Expr: "status=UNAVAILABLE count==0", Value: "8"},

@@ -52,7 +52,8 @@ type Source struct {
 //   - the first report's options, target, tool and data size are kept, and
 //     Sources lists every single-run report (a merged report given to
 //     Merge contributes its own Sources);
-//   - findings are Diagnose's on the merged report; assertions are dropped.
+//   - findings are left empty for the caller to diagnose (the diagnose
+//     package) on the merged report; assertions are dropped.
 //
 // Merge refuses an empty list, reports of another schema, reports of
 // different methods or kinds, reports whose runs did not overlap in time
@@ -90,6 +91,12 @@ func Merge(reports []*Summary) (*Summary, error) {
 	return mg.summary(), nil
 }
 
+// errorKey is an ErrorCount's identity.
+type errorKey struct {
+	code codes.Code
+	msg  string
+}
+
 // merger accumulates the reports of a Merge.
 type merger struct {
 	m           *Summary
@@ -110,11 +117,11 @@ func newMerger(first *Summary, t0 time.Time) *merger {
 	return &merger{
 		m: &Summary{
 			Schema: Schema, Tool: first.Tool, Target: first.Target, Method: first.Method, Kind: first.Kind,
-			Options: redactOptions(first.Options), DataBytes: first.DataBytes, StartedAt: Timestamp{t0},
+			Options: RedactOptions(first.Options), DataBytes: first.DataBytes, StartedAt: Timestamp{t0},
 			Series: map[string]*Histogram{}, Connections: []Connection{},
 		},
 		t0: t0, codes: map[codes.Code]int64{}, errors: map[errorKey]int64{}, backends: map[string]*Backend{},
-		latency: newHDR(), service: newHDR(), series: map[string]*hdrhistogram.Histogram{},
+		latency: NewHDR(), service: NewHDR(), series: map[string]*hdrhistogram.Histogram{},
 	}
 }
 
@@ -176,7 +183,7 @@ func (mg *merger) addHistograms(s *Summary, i int) error {
 	}
 	for name, h := range s.Series {
 		if mg.series[name] == nil {
-			mg.series[name] = newHDR()
+			mg.series[name] = NewHDR()
 		}
 		if err := mergeHDR(mg.series[name], h, i, "series "+name); err != nil {
 			return err
@@ -197,7 +204,11 @@ func (mg *merger) summary() *Summary {
 		m.StatusCodes = append(m.StatusCodes, CodeCount{Code: c, Count: n})
 	}
 	slices.SortFunc(m.StatusCodes, func(a, b CodeCount) int { return cmp.Compare(a.Code, b.Code) })
-	m.ErrorsByMessage = (&merged{errorsByKey: mg.errors}).errorCounts()
+	m.ErrorsByMessage = []ErrorCount{}
+	for k, n := range mg.errors {
+		m.ErrorsByMessage = append(m.ErrorsByMessage, ErrorCount{Code: k.code, Message: k.msg, Count: n})
+	}
+	SortErrorCounts(m.ErrorsByMessage)
 	m.Backends = []Backend{}
 	for _, b := range mg.backends {
 		m.Backends = append(m.Backends, *b)
@@ -205,13 +216,13 @@ func (mg *merger) summary() *Summary {
 	slices.SortFunc(m.Backends, func(a, b Backend) int {
 		return cmp.Or(cmp.Compare(b.Calls, a.Calls), strings.Compare(a.Remote, b.Remote))
 	})
-	m.Latency, m.ServiceTime = newHistogram(mg.latency), newHistogram(mg.service)
+	m.Latency, m.ServiceTime = NewHistogram(mg.latency), NewHistogram(mg.service)
 	for name, h := range mg.series {
-		m.Series[name] = newHistogram(h)
+		m.Series[name] = NewHistogram(h)
 	}
 	m.Timeline = mg.timeline.points()
 	slices.SortStableFunc(m.Connections, func(a, b Connection) int { return cmp.Compare(a.Index, b.Index) })
-	m.Findings = Diagnose(m)
+	m.Findings = []Finding{}
 	return m
 }
 
@@ -228,19 +239,6 @@ func mergeable(first, s *Summary, i int) error {
 		return fmt.Errorf("report #%d is of a %s method, report #1 of a %s one", i+1, s.Kind, first.Kind)
 	}
 	return checkTimeline(s, fmt.Sprintf("report #%d", i+1))
-}
-
-// checkTimeline refuses a timeline point before the start of s or after
-// its end (its duration in whole seconds + 1): a corrupt report, whose
-// merge would allocate a second for every second up to it.
-func checkTimeline(s *Summary, name string) error {
-	last := int(s.Duration/time.Second) + 1
-	for _, p := range s.Timeline {
-		if p.Second < 0 || p.Second > last {
-			return fmt.Errorf("%s: its timeline has a point at second %d, outside its duration of %s", name, p.Second, formatDuration(s.Duration))
-		}
-	}
-	return nil
 }
 
 // sameRuns refuses a run given twice: two sources (single-run reports, or
@@ -336,7 +334,7 @@ func sourcesOf(s *Summary) []Source {
 	}
 	return []Source{{
 		Target: s.Target, Tool: s.Tool.Version, StartedAt: s.StartedAt,
-		Duration: s.Duration, Window: rateWindow(s.Duration, s.Options.Load.Duration),
+		Duration: s.Duration, Window: RateWindow(s.Duration, s.Options.Load.Duration),
 		Count: s.Count, Errors: s.Errors, RPS: s.RPS, Concurrency: s.Options.Load.Concurrency,
 		Connections: connWidth(s),
 	}}
@@ -361,23 +359,6 @@ func latestTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// shiftConnection re-indexes c by first and moves its times (relative to
-// its report's start) onto the merged start, off later.
-func shiftConnection(c Connection, first int, off time.Duration) Connection {
-	c.Index += first
-	if c.StalledAt != nil {
-		at := *c.StalledAt + off
-		c.StalledAt = &at
-	}
-	evs := make([]Event, len(c.Events))
-	for i, e := range c.Events {
-		e.At += off
-		evs[i] = e
-	}
-	c.Events = evs
-	return c
 }
 
 // timelineMerge adds the timelines of several reports on wall-clock
@@ -418,98 +399,5 @@ func (t *timelineMerge) points() []Point {
 			out[k].P50 = time.Duration(math.Round(ms.p50Sum / float64(ms.count)))
 		}
 	}
-	return out
-}
-
-func emptyConnectivity() *Connectivity {
-	return &Connectivity{
-		ConnectFailures: map[Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
-		GoAwayTiming: map[string]GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[Cause]int64{},
-		ReconnectLatency: newHistogram(newHDR()), Notes: []string{},
-	}
-}
-
-// add adds src (of a report that started off after the merged start, the
-// i-th) to c: counts add, the reconnect latency histogram merges exactly,
-// spreads combine (their medians approximately: a count-weighted mean).
-func (c *Connectivity) add(src *Connectivity, off time.Duration, i int) error {
-	c.Connects += src.Connects
-	c.Reconnects += src.Reconnects
-	c.HandshakeFailures += src.HandshakeFailures
-	c.Unavailable += src.Unavailable
-	c.DroppedEvents += src.DroppedEvents
-	addCounts(c.ConnectFailures, src.ConnectFailures)
-	addCounts(c.Closes, src.Closes)
-	addCounts(c.GoAways, src.GoAways)
-	addCounts(c.RSTStreams, src.RSTStreams)
-	addCounts(c.FailureCauses, src.FailureCauses)
-	for reason, g := range src.GoAwayTiming {
-		g.FirstAt += off
-		if have, ok := c.GoAwayTiming[reason]; ok {
-			g = GoAwayTiming{FirstAt: min(have.FirstAt, g.FirstAt), Age: mergeSpread(have.Age, g.Age), Idle: mergeSpread(have.Idle, g.Idle)}
-		}
-		c.GoAwayTiming[reason] = g
-	}
-	hdr := c.ReconnectLatency.HDR()
-	if err := mergeHDR(hdr, src.ReconnectLatency, i, "connectivity.reconnect_latency"); err != nil {
-		return err
-	}
-	c.ReconnectLatency = newHistogram(hdr)
-	c.Backoff = mergeSpread(c.Backoff, src.Backoff)
-	c.Keepalive = mergeKeepalive(c.Keepalive, src.Keepalive)
-	if r := src.Retries; r != nil {
-		if c.Retries == nil {
-			c.Retries = &RetryStats{}
-		}
-		c.Retries.Calls += r.Calls
-		c.Retries.Attempts += r.Attempts
-		c.Retries.Retries += r.Retries
-		c.Retries.Transparent += r.Transparent
-		c.Retries.Exhausted += r.Exhausted
-	}
-	for _, n := range src.Notes {
-		if !slices.Contains(c.Notes, n) {
-			c.Notes = append(c.Notes, n)
-		}
-	}
-	return nil
-}
-
-// mergeSpread combines two spreads: count, min, max and mean exactly, the
-// median as the count-weighted mean of the two (an approximation).
-func mergeSpread(a, b Spread) Spread {
-	switch {
-	case a.Count == 0:
-		return b
-	case b.Count == 0:
-		return a
-	}
-	n := a.Count + b.Count
-	wa, wb := float64(a.Count)/float64(n), float64(b.Count)/float64(n)
-	out := Spread{Count: n, Min: min(a.Min, b.Min), Max: max(a.Max, b.Max),
-		Mean: time.Duration(math.Round(float64(a.Mean)*wa + float64(b.Mean)*wb))}
-	if a.P50 > 0 && b.P50 > 0 {
-		out.P50 = time.Duration(math.Round(float64(a.P50)*wa + float64(b.P50)*wb))
-	}
-	return out
-}
-
-// mergeKeepalive keeps the first configuration seen, the largest effective
-// interval and waits, and adds the pings.
-func mergeKeepalive(a, b KeepaliveStats) KeepaliveStats {
-	out := a
-	if out.Time == 0 {
-		out.Time, out.Timeout, out.PermitWithoutStream = b.Time, b.Timeout, b.PermitWithoutStream
-	}
-	out.Effective = max(a.Effective, b.Effective)
-	out.Pings = a.Pings + b.Pings
-	out.Acks = a.Acks + b.Acks
-	if out.Acks > 0 {
-		mean := (float64(a.RTTMean)*float64(a.Acks) + float64(b.RTTMean)*float64(b.Acks)) / float64(out.Acks)
-		out.RTTMean = time.Duration(math.Round(mean))
-	}
-	out.RTTMax = max(a.RTTMax, b.RTTMax)
-	out.UnansweredCloses = a.UnansweredCloses + b.UnansweredCloses
-	out.UnansweredMax = max(a.UnansweredMax, b.UnansweredMax)
 	return out
 }

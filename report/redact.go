@@ -10,11 +10,11 @@ import (
 // redacted replaces the value of a secret header in reports.
 const redacted = "REDACTED"
 
-// redactOptions returns o with the values of secret headers replaced, so a
+// RedactOptions returns o with the values of secret headers replaced, so a
 // report can be shared without the credentials the run used: keys that
 // look secret (secretHeader) and the keys listed in o.Metadata.Redact, in
 // any case. o's slices are not modified.
-func redactOptions(o runner.Options) runner.Options {
+func RedactOptions(o runner.Options) runner.Options {
 	listed := o.Metadata.Redact
 	o.Metadata.Headers = redactHeaders(o.Metadata.Headers, listed)
 	o.Metadata.ReflectHeaders = redactHeaders(o.Metadata.ReflectHeaders, listed)

@@ -1,13 +1,7 @@
 package report
 
 import (
-	"cmp"
-	"slices"
-	"strings"
 	"time"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-	"google.golang.org/grpc/codes"
 
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
@@ -15,39 +9,6 @@ import (
 
 // Schema names the JSON report format this package writes and reads.
 const Schema = "grpcpulse.report/v1"
-
-// Meta is what a Summary needs that the Recorder cannot know.
-type Meta struct {
-	Target string
-	Method string
-	// Kind is the method's kind; empty means the Recorder's.
-	Kind runner.Kind
-	// Options are echoed into the report with secret header values redacted.
-	Options runner.Options
-	// Aborted counts the calls in flight when the run was stopped (not
-	// recorded).
-	Aborted int64
-	// Interrupted reports that the run was stopped by an interrupt (Ctrl-C).
-	Interrupted bool
-	// Tool and GRPCVersion are the versions of grpcpulse and grpc-go.
-	Tool, GRPCVersion string
-	// Attempts counts call attempts (runner.Outcome.Attempts); nil when
-	// they were not counted (no retry policy).
-	Attempts *conn.Attempts
-	// Notes are the settings grpc-go changed or that look like mistakes
-	// (Options.Target.Notes()).
-	Notes []string
-	// Unstarted and PacerLate are runner.Outcome's counts (open loop).
-	Unstarted, PacerLate int64
-	// DescriptorHash fingerprints the method's descriptors
-	// (reflect.DescriptorHash): reports with different hashes called
-	// different APIs.
-	DescriptorHash string
-	// DataSize is the size in bytes of the request message as marshalled
-	// (the first one, for templated data or a file of messages). Reports
-	// of different data sizes are not compared without --force.
-	DataSize int64
-}
 
 // Summary is the outcome of a run as plain data: the only input of the
 // renderers, and what the JSON report holds (see docs/report.md).
@@ -102,7 +63,8 @@ type Summary struct {
 	// Connectivity is what the pool connections went through; nil in
 	// reports written before it existed.
 	Connectivity *Connectivity `json:"connectivity,omitempty"`
-	// Findings is Diagnose's reading of the run, most severe first.
+	// Findings is the diagnosis of the run (diagnose.Findings), most
+	// severe first; empty until the caller diagnoses it.
 	Findings []Finding `json:"findings"`
 	// Assertions are the --assert gates evaluated at the end of the run
 	// (EvaluateAssertions); nil when none were given.
@@ -172,273 +134,27 @@ type Connection struct {
 // SeriesStreamDuration names the series of stream durations.
 const SeriesStreamDuration = "stream_duration"
 
-// Summarize returns the Summary of a run recorded by r. Call it after
-// r.End; it does not change r.
-func Summarize(r *Recorder, meta Meta) *Summary {
-	s := r.summarize(meta)
-	s.Findings = Diagnose(s)
-	return s
-}
-
-// SummarizeSoFar returns the Summary of the run recorded so far, without
-// findings (Findings is empty): what assertions are checked against during
-// a run (--abort-on-fail). It is safe for concurrent use with recording:
-// the shards are merged under their locks into fresh histograms, and the
-// timeline holds the seconds completed so far. Before Begin it is the
-// Summary of an empty run; after End it is Summarize without Diagnose.
-func (r *Recorder) SummarizeSoFar(meta Meta) *Summary {
-	return r.summarize(meta)
-}
-
-// summarize is Summarize without the diagnosis.
-func (r *Recorder) summarize(meta Meta) *Summary {
-	r.mu.Lock()
-	begun, begin, end, ended := r.begun, r.begin, r.end, r.ended
-	timeline := slices.Clone(r.timeline)
-	r.mu.Unlock()
-	if !ended {
-		end = r.now()
-	}
-	if !begun {
-		begin = end
-	}
-	kind := cmp.Or(meta.Kind, r.kind)
-
-	m := r.merge()
-	evs, cv := r.events.summarize(end, meta.Options.Target.Keepalive)
-	s := &Summary{
-		Schema:          Schema,
-		Tool:            Tool{Version: meta.Tool, GRPCGo: meta.GRPCVersion},
-		Target:          meta.Target,
-		Method:          meta.Method,
-		Kind:            kind,
-		Options:         redactOptions(meta.Options),
-		DataBytes:       meta.DataSize,
-		DescriptorHash:  meta.DescriptorHash,
-		StartedAt:       Timestamp{begin.UTC()},
-		Duration:        end.Sub(begin),
-		Count:           m.count,
-		OK:              m.count - m.errors,
-		Errors:          m.errors,
-		StatusCodes:     m.statusCodes(),
-		Latency:         newHistogram(m.latency),
-		ServiceTime:     newHistogram(m.service),
-		Messages:        Messages{Sent: m.sent, Received: m.received},
-		Series:          map[string]*Histogram{},
-		LateStarts:      m.late,
-		Unstarted:       meta.Unstarted,
-		PacerLate:       meta.PacerLate,
-		Aborted:         meta.Aborted,
-		Interrupted:     meta.Interrupted,
-		Timeline:        timeline,
-		Connections:     m.connections(evs, begin),
-		Backends:        m.backends(),
-		ErrorsByMessage: m.errorCounts(),
-		Connectivity:    cv,
-	}
-	for i, n := range m.causes {
-		if n > 0 {
-			cv.FailureCauses[causeNames[i]] = n
-		}
-	}
-	cv.Notes = append(cv.Notes, meta.Notes...)
-	if a := meta.Attempts; a != nil {
-		cv.Retries = &RetryStats{Calls: m.count, Attempts: a.Total, Transparent: a.Transparent,
-			Retries: max(a.Total-m.count-a.Transparent, 0), Exhausted: m.causes[causeRetriesExhausted]}
-	}
-	if window := rateWindow(s.Duration, meta.Options.Load.Duration); window > 0 {
-		s.RPS = float64(s.Count) / window.Seconds()
-	}
-	if s.Timeline == nil {
-		s.Timeline = []Point{}
-	}
-	for i, h := range m.series {
-		if h != nil {
-			s.Series[runner.Series(i).String()] = newHistogram(h)
-		}
-	}
-	if kind.Streaming() {
-		// A stream's duration is its service time (End - Start): the same
-		// values, so the merged histogram is shared rather than recorded twice.
-		s.Series[SeriesStreamDuration] = newHistogram(m.service.Clone())
-	}
-	s.Findings = []Finding{}
-	return s
-}
-
-// merged is every shard of a Recorder added together.
-type merged struct {
-	latency, service    *hdrhistogram.Histogram
-	series              [runner.NumSeries]*hdrhistogram.Histogram
-	count, errors, late int64
-	sent, received      int64
-	codes               [numCodes]int64
-	otherCodes          map[codes.Code]int64
-	errorsByKey         map[errorKey]int64
-	causes              [numCauses]int64
-	conns               []connStats
-	peers               map[string]*peerCount
-}
-
-func (r *Recorder) merge() *merged {
-	m := &merged{latency: newHDR(), service: newHDR(), otherCodes: map[codes.Code]int64{},
-		errorsByKey: map[errorKey]int64{}, peers: map[string]*peerCount{}}
-	for i := range m.series {
-		if r.kind.Has(runner.Series(i)) {
-			m.series[i] = newHDR()
-		}
-	}
-	for _, s := range r.shards {
-		s.mu.Lock()
-		m.latency.Merge(s.latency)
-		m.service.Merge(s.service)
-		for i, h := range s.series {
-			if h != nil {
-				m.series[i].Merge(h)
-			}
-		}
-		m.count += s.count
-		m.errors += s.errors
-		m.late += s.late
-		m.sent += s.sent
-		m.received += s.received
-		for c, n := range s.codes {
-			m.codes[c] += n
-		}
-		for c, n := range s.otherCodes {
-			m.otherCodes[c] += n
-		}
-		for k, n := range s.errorsByKey {
-			m.errorsByKey[k] += n
-		}
-		for i, n := range s.causes {
-			m.causes[i] += n
-		}
-		for _, p := range s.peers {
-			mp := m.peers[p.name]
-			if mp == nil {
-				mp = &peerCount{name: p.name}
-				m.peers[p.name] = mp
-			}
-			mp.calls += p.calls
-			mp.errors += p.errors
-		}
-		for i, cs := range s.conns {
-			for len(m.conns) <= i {
-				m.conns = append(m.conns, connStats{})
-			}
-			mc := &m.conns[i]
-			mc.used = mc.used || cs.used
-			mc.calls += cs.calls
-			mc.errors += cs.errors
-			if cs.peer != nil && (mc.peer == nil || cs.peerAt.After(mc.peerAt)) {
-				mc.peer, mc.peerAt = cs.peer, cs.peerAt
-			}
-			for c, n := range cs.causes {
-				mc.causes[c] += n
-			}
-			mc.lastOK, mc.lastFail = latest(mc.lastOK, cs.lastOK), latest(mc.lastFail, cs.lastFail)
-			if !cs.firstStall.IsZero() && (mc.firstStall.IsZero() || cs.firstStall.Before(mc.firstStall)) {
-				mc.firstStall = cs.firstStall
-			}
-		}
-		s.mu.Unlock()
-	}
-	return m
-}
-
-func (m *merged) statusCodes() StatusCodes {
-	sc := StatusCodes{}
-	for c, n := range m.codes {
-		if n > 0 {
-			sc = append(sc, CodeCount{Code: codes.Code(c), Count: n})
-		}
-	}
-	for c, n := range m.otherCodes {
-		sc = append(sc, CodeCount{Code: c, Count: n})
-	}
-	slices.SortFunc(sc, func(a, b CodeCount) int { return cmp.Compare(a.Code, b.Code) })
-	return sc
-}
-
-// connections joins what the calls and the events of each pool connection
-// saw; begin is the start of measurement.
-func (m *merged) connections(evs map[int]*connEvents, begin time.Time) []Connection {
-	out := []Connection{}
-	n := len(m.conns)
-	for i := range evs {
-		n = max(n, i+1)
-	}
-	for i := range n {
-		var cs connStats
-		if i < len(m.conns) {
-			cs = m.conns[i]
-		}
-		ev := evs[i]
-		if !cs.used && cs.calls == 0 && ev == nil {
-			continue
-		}
-		c := Connection{Index: i, Calls: cs.calls, Errors: cs.errors, Events: []Event{}}
-		if cs.peer != nil {
-			c.Remote = cs.peer.String()
-		}
-		for why, k := range cs.causes {
-			if k > 0 {
-				if c.FailureCauses == nil {
-					c.FailureCauses = map[Cause]int64{}
-				}
-				c.FailureCauses[causeNames[why]] = k
-			}
-		}
-		if ev != nil {
-			c.Transports, c.Reconnects = ev.transports, ev.reconnects
-			c.Lifetime, c.ReconnectLatency = ev.lifetime, ev.reconnect
-			c.Unavailable, c.KeepaliveTime = ev.unavailable, ev.keepalive
-			c.EventCounts, c.GoAways, c.Closes, c.ConnectFailures = ev.kinds, ev.goaways, ev.closes, ev.connectFailures
-			c.Events, c.DroppedEvents = ev.events, ev.dropped
-			if c.Remote == "" {
-				c.Remote = lastRemote(ev.events)
-			}
-		}
-		if cs.causes[causeDeadlineWhileReady] > 0 && !cs.lastOK.After(cs.firstStall) &&
-			(ev == nil || !ev.detectedAt.After(cs.lastOK)) {
-			at := cs.firstStall.Sub(begin)
-			c.StalledAt = &at
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-// lastRemote is the remote address of the last transport opened, for a
-// connection no call reported one for.
-func lastRemote(events []Event) string {
-	for i := len(events) - 1; i >= 0; i-- {
-		if e := events[i]; e.Kind == conn.EventOpen && e.Remote != "" {
-			return e.Remote
-		}
-	}
-	return ""
-}
-
-// errorCounts sorts errors by count, most first, then by message and code.
-func (m *merged) errorCounts() []ErrorCount {
-	out := []ErrorCount{}
-	for k, n := range m.errorsByKey {
-		out = append(out, ErrorCount{Code: k.code, Message: k.msg, Count: n})
-	}
-	slices.SortFunc(out, func(a, b ErrorCount) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Message, b.Message), cmp.Compare(a.Code, b.Code))
-	})
-	return out
-}
-
-// rateWindow is what rps divides by: -z when it was given, so that a rate
+// RateWindow is what rps divides by: -z when it was given, so that a rate
 // run reports the rate it started calls at (the calls still finishing after
 // -z started within it), else the measured duration.
-func rateWindow(measured, z time.Duration) time.Duration {
+func RateWindow(measured, z time.Duration) time.Duration {
 	if z > 0 && z < measured {
 		return z
 	}
 	return measured
+}
+
+// Point is one second of the timeline: the calls that ended in it. The last
+// point covers the rest of the run after the last full second, so it may be
+// shorter.
+type Point struct {
+	// Second counts from Begin: point n covers [n s, n+1 s).
+	Second int   `json:"second"`
+	Count  int64 `json:"count"`
+	Errors int64 `json:"errors"`
+	// P50, P99 and Max are of the latency of the calls in the second; 0 when
+	// there were none.
+	P50 time.Duration `json:"p50_ns"`
+	P99 time.Duration `json:"p99_ns"`
+	Max time.Duration `json:"max_ns"`
 }

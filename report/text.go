@@ -99,57 +99,57 @@ func (t *textReport) header() {
 	s := t.s
 	t.line(t.st.Title.Render(fmt.Sprintf("grpcpulse · %s %s → %s", s.Kind, s.Method, s.Target)))
 	t.line()
-	t.field("Load", t.st.Value.UnsetBold(), " · ", loadShape(s.Options, s.Kind)...)
+	t.field("Load", t.st.Value.UnsetBold(), " · ", LoadShape(s.Options, s.Kind)...)
 	errStyle := t.st.Good
 	if s.Errors > 0 {
 		errStyle = t.st.Bad
 	}
 	t.line(t.st.Label.Render(pad("Calls", fieldWidth)), t.st.Value.Render(fmt.Sprintf("%d", s.Count)), " · ",
 		t.st.Good.Render(fmt.Sprintf("ok %d", s.OK)), " · ",
-		errStyle.Render(fmt.Sprintf("errors %d (%s)", s.Errors, percent(s.Errors, s.Count))))
-	t.line(t.st.Label.Render(pad("Throughput", fieldWidth)), t.st.Value.Render(formatRate(s.RPS)+"/s"),
-		fmt.Sprintf(" over %s", formatDuration(s.Duration)))
+		errStyle.Render(fmt.Sprintf("errors %d (%s)", s.Errors, Percent(s.Errors, s.Count))))
+	t.line(t.st.Label.Render(pad("Throughput", fieldWidth)), t.st.Value.Render(FormatRate(s.RPS)+"/s"),
+		fmt.Sprintf(" over %s", FormatDuration(s.Duration)))
 	if s.Kind.Streaming() {
 		t.field("Messages", lipgloss.NewStyle(), " · ", fmt.Sprintf("sent %d", s.Messages.Sent), fmt.Sprintf("received %d", s.Messages.Received))
 	}
 	t.field("Started", t.st.Faint, " ", s.StartedAt.UTC().Format(time.RFC3339))
 }
 
-// loadShape says how the load was made, in the flags' vocabulary.
-func loadShape(o runner.Options, kind runner.Kind) []string {
+// LoadShape says how the load was made, in the flags' vocabulary.
+func LoadShape(o runner.Options, kind runner.Kind) []string {
 	l := o.Load
 	var parts []string
 	switch {
 	case l.Schedule.Kind != "":
 		parts = append(parts, "open loop "+l.Schedule.String())
 	case l.RPS > 0:
-		parts = append(parts, fmt.Sprintf("open loop %s/s", formatRate(l.RPS)))
+		parts = append(parts, fmt.Sprintf("open loop %s/s", FormatRate(l.RPS)))
 	default:
 		parts = append(parts, "closed loop")
 	}
 	if n := l.Workers(); n > 0 {
-		parts = append(parts, plural(n, "worker"))
+		parts = append(parts, Plural(n, "worker"))
 	}
 	if l.Connections > 0 {
-		parts = append(parts, plural(l.Connections, "connection"))
+		parts = append(parts, Plural(l.Connections, "connection"))
 	}
 	switch {
 	case l.Total > 0 && l.Duration > 0:
-		parts = append(parts, fmt.Sprintf("-n %d", l.Total), "-z "+formatDuration(l.Duration))
+		parts = append(parts, fmt.Sprintf("-n %d", l.Total), "-z "+FormatDuration(l.Duration))
 	case l.Total > 0:
 		parts = append(parts, fmt.Sprintf("-n %d", l.Total))
 	case l.Duration > 0:
-		parts = append(parts, "-z "+formatDuration(l.Duration))
+		parts = append(parts, "-z "+FormatDuration(l.Duration))
 	case l.Schedule.Kind == "":
 		parts = append(parts, "until interrupted")
 	}
 	if l.Warmup > 0 {
-		parts = append(parts, "warm-up "+formatDuration(l.Warmup))
+		parts = append(parts, "warm-up "+FormatDuration(l.Warmup))
 	}
 	if kind == runner.ClientStream || kind == runner.Bidi {
-		parts = append(parts, plural(o.Call.Messages, "message")+"/stream")
+		parts = append(parts, Plural(o.Call.Messages, "message")+"/stream")
 		if o.Call.StreamInterval > 0 {
-			parts = append(parts, "every "+formatDuration(o.Call.StreamInterval))
+			parts = append(parts, "every "+FormatDuration(o.Call.StreamInterval))
 		}
 	}
 	return parts
@@ -175,7 +175,7 @@ func (t *textReport) percentiles() {
 	t.line()
 	head := pad("Percentiles", labelWidth)
 	for _, p := range cols {
-		head += padLeft(percentileName(p), cellWidth)
+		head += padLeft(PercentileName(p), cellWidth)
 	}
 	t.line(t.st.Heading.Render(strings.TrimRight(head, " ")))
 	row := func(label string, h *Histogram) {
@@ -184,21 +184,22 @@ func (t *textReport) percentiles() {
 		}
 		cells := ""
 		for _, p := range cols {
-			cells += padLeft(formatDuration(h.Percentile(p)), cellWidth)
+			cells += padLeft(FormatDuration(h.Percentile(p)), cellWidth)
 		}
 		t.line(t.st.Label.Render(pad(label, labelWidth)), t.st.Value.Render(cells))
 	}
 	row("latency", t.s.Latency)
 	row("service time", t.s.ServiceTime)
-	for _, name := range seriesOrder {
+	for _, name := range SeriesOrder {
 		row(strings.ReplaceAll(name, "_", " "), t.s.Series[name])
 	}
 }
 
-// seriesOrder is the order of the per-message series in the text report.
-var seriesOrder = []string{"first_message", "msg_gap", "msg_rtt", "send_time", SeriesStreamDuration}
+// SeriesOrder is the order of the per-message series in the text report.
+var SeriesOrder = []string{"first_message", "msg_gap", "msg_rtt", "send_time", SeriesStreamDuration}
 
-func percentileName(p float64) string {
+// PercentileName names percentile p as the reports do: "p99", "p99.9", "max".
+func PercentileName(p float64) string {
 	if p == 100 {
 		return "max"
 	}
@@ -206,28 +207,28 @@ func percentileName(p float64) string {
 }
 
 func (t *textReport) distribution() {
-	buckets := logBuckets(t.s.Latency, distRows)
+	buckets := LogBuckets(t.s.Latency, distRows)
 	if len(buckets) == 0 {
 		return
 	}
 	t.heading("Latency distribution")
 	var most int64
 	for _, b := range buckets {
-		most = max(most, b.count)
+		most = max(most, b.Count)
 	}
 	// "  ≤ 1.23ms  " + bar + "  1234567  100.0%"
 	const labelCols, countCols, pctCols = 12, 9, 8
 	barWidth := max(t.width-labelCols-countCols-pctCols-2, 10)
 	for _, b := range buckets {
 		n := 0
-		if b.count > 0 {
-			n = max(int(float64(b.count)/float64(most)*float64(barWidth)+0.5), 1)
+		if b.Count > 0 {
+			n = max(int(float64(b.Count)/float64(most)*float64(barWidth)+0.5), 1)
 		}
 		bar := strings.Repeat(t.st.BarChar, n) + strings.Repeat(" ", barWidth-n)
-		t.line(t.st.Label.Render(pad("  ≤ "+formatDuration(b.upper), labelCols)),
+		t.line(t.st.Label.Render(pad("  ≤ "+FormatDuration(b.Upper), labelCols)),
 			t.st.Bar.Render(bar),
-			padLeft(fmt.Sprintf("%d", b.count), countCols+2),
-			t.st.Faint.Render(padLeft(percent(b.count, t.s.Latency.Count), pctCols)))
+			padLeft(fmt.Sprintf("%d", b.Count), countCols+2),
+			t.st.Faint.Render(padLeft(Percent(b.Count, t.s.Latency.Count), pctCols)))
 	}
 }
 
@@ -242,7 +243,7 @@ func (t *textReport) statusCodes() {
 			style = t.st.Bad
 		}
 		t.line("  ", style.Render(pad(CodeName(c.Code), 20)), padLeft(fmt.Sprintf("%d", c.Count), 10),
-			t.st.Faint.Render(padLeft(percent(c.Count, t.s.Count), 9)))
+			t.st.Faint.Render(padLeft(Percent(c.Count, t.s.Count), 9)))
 	}
 }
 
@@ -292,21 +293,21 @@ func (t *textReport) notes() {
 	if s.LateStarts > 0 {
 		t.field("Late starts", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
 			"%s started late because workers were busy; their latency counts from when they were due",
-			plural(int(s.LateStarts), "call")))...)
+			Plural(int(s.LateStarts), "call")))...)
 	}
 	if s.Unstarted > 0 {
 		t.field("Unstarted", t.st.Bad, " ", strings.Fields(fmt.Sprintf(
 			"%s due within the run never started: every worker was held until it ended",
-			plural(int(s.Unstarted), "call")))...)
+			Plural(int(s.Unstarted), "call")))...)
 	}
 	if s.PacerLate > 0 {
 		t.field("Pacer late", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
 			"%s handed out late by grpcpulse itself (an overloaded client machine, not the server)",
-			plural(int(s.PacerLate), "call")))...)
+			Plural(int(s.PacerLate), "call")))...)
 	}
 	if s.Aborted > 0 {
 		t.field("Aborted", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
-			"%s in flight when the run stopped (not recorded)", plural(int(s.Aborted), "call")))...)
+			"%s in flight when the run stopped (not recorded)", Plural(int(s.Aborted), "call")))...)
 	}
 	if s.Interrupted {
 		t.field("Interrupted", t.st.Warn, " ", strings.Fields(
@@ -362,31 +363,27 @@ func wrapText(s string, n, maxLines int) []string {
 	return append(lines, string(r))
 }
 
-func cmpOr(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
-}
-
-func plural(n int, noun string) string {
+// Plural writes n and noun, with an s unless n is 1: "1 call", "3 calls".
+func Plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func percent(n, of int64) string {
+// Percent writes n as a percentage of of, with two decimals ("0%" when of
+// is 0).
+func Percent(n, of int64) string {
 	if of == 0 {
 		return "0%"
 	}
 	return fmt.Sprintf("%.2f%%", float64(n)*100/float64(of))
 }
 
-// formatRate writes a rate with one decimal below 100/s and none above.
-func formatRate(r float64) string {
+// FormatRate writes a rate with one decimal below 100/s and none above.
+func FormatRate(r float64) string {
 	if r >= 100 {
 		return fmt.Sprintf("%.0f", r)
 	}
-	return trimZeros(r)
+	return TrimZeros(r)
 }

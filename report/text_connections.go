@@ -22,7 +22,7 @@ func (t *textReport) connections() {
 		return
 	}
 	t.heading("Connections")
-	if parts := connectivityParts(t.s.Connectivity); len(parts) > 0 {
+	if parts := ConnectivityParts(t.s.Connectivity); len(parts) > 0 {
 		t.wrapped("  ", strings.Join(parts, " · "), t.st.Faint)
 	}
 	shown := conns[:min(len(conns), maxConns)]
@@ -33,7 +33,7 @@ func (t *textReport) connections() {
 		transports = transports || c.Transports > 0
 	}
 	for _, c := range shown {
-		remote := cmpOr(c.Remote, "(unknown)")
+		remote := cmp.Or(c.Remote, "(unknown)")
 		errStyle := t.st.Faint
 		if c.Errors > 0 {
 			errStyle = t.st.Bad
@@ -77,35 +77,35 @@ func (t *textReport) wrapped(prefix, text string, style lipgloss.Style) {
 	}
 }
 
-// connectivityParts says in a few words what the pool went through; none
+// ConnectivityParts says in a few words what the pool went through; none
 // for a report without connection events.
-func connectivityParts(c *Connectivity) []string {
+func ConnectivityParts(c *Connectivity) []string {
 	if c == nil || c.Connects == 0 && len(c.GoAways) == 0 && len(c.ConnectFailures) == 0 && c.Keepalive.Pings == 0 {
 		return nil
 	}
-	parts := []string{plural(int(c.Connects), "transport") + " opened"}
+	parts := []string{Plural(int(c.Connects), "transport") + " opened"}
 	if c.Reconnects > 0 {
-		p := plural(int(c.Reconnects), "reconnect")
+		p := Plural(int(c.Reconnects), "reconnect")
 		if h := c.ReconnectLatency; h != nil && h.Count > 0 {
-			p += fmt.Sprintf(" (p50 %s, max %s)", formatDuration(h.P50), formatDuration(h.Max))
+			p += fmt.Sprintf(" (p50 %s, max %s)", FormatDuration(h.P50), FormatDuration(h.Max))
 		}
 		parts = append(parts, p)
 	}
 	if n := sum(c.GoAways); n > 0 {
-		parts = append(parts, plural(int(n), "GOAWAY"))
+		parts = append(parts, Plural(int(n), "GOAWAY"))
 	}
 	if n := sum(c.ConnectFailures); n > 0 {
-		parts = append(parts, plural(int(n), "failed connection attempt"))
+		parts = append(parts, Plural(int(n), "failed connection attempt"))
 	}
 	if k := c.Keepalive; k.Pings > 0 {
-		p := fmt.Sprintf("%s, %d answered", plural(int(k.Pings), "keepalive ping"), k.Acks)
+		p := fmt.Sprintf("%s, %d answered", Plural(int(k.Pings), "keepalive ping"), k.Acks)
 		if k.Acks > 0 {
-			p += " (RTT max " + formatDuration(k.RTTMax) + ")"
+			p += " (RTT max " + FormatDuration(k.RTTMax) + ")"
 		}
 		parts = append(parts, p)
 	}
 	if c.Unavailable > 0 {
-		parts = append(parts, "unavailable "+formatDuration(c.Unavailable))
+		parts = append(parts, "unavailable "+FormatDuration(c.Unavailable))
 	}
 	if c.DroppedEvents > 0 {
 		parts = append(parts, fmt.Sprintf("%d events counted, not kept", c.DroppedEvents))
@@ -119,10 +119,10 @@ func (t *textReport) connParts(c Connection) []string {
 	var parts []string
 	for _, r := range byCount(c.GoAways) {
 		code, debug, _ := strings.Cut(r.key, " ")
-		parts = append(parts, fmt.Sprintf("GOAWAY %s ×%d", cmpOr(debug, code), r.n))
+		parts = append(parts, fmt.Sprintf("GOAWAY %s ×%d", cmp.Or(debug, code), r.n))
 	}
 	for _, r := range byCount(c.Closes) {
-		if label := closeLabels[r.key]; label != "" {
+		if label := CloseLabel(r.key); label != "" {
 			parts = append(parts, fmt.Sprintf("%s ×%d", label, r.n))
 		}
 	}
@@ -130,36 +130,38 @@ func (t *textReport) connParts(c Connection) []string {
 		parts = append(parts, fmt.Sprintf("connect %s ×%d", strings.ReplaceAll(r.key, "_", " "), r.n))
 	}
 	if r := c.ReconnectLatency; r != nil {
-		parts = append(parts, "reconnect "+formatDuration(r.Mean))
+		parts = append(parts, "reconnect "+FormatDuration(r.Mean))
 	}
 	if c.Unavailable > 0 {
-		parts = append(parts, "unavailable "+formatDuration(c.Unavailable))
+		parts = append(parts, "unavailable "+FormatDuration(c.Unavailable))
 	}
 	if c.StalledAt != nil {
-		parts = append(parts, "silent from "+relTime(*c.StalledAt))
+		parts = append(parts, "silent from "+RelTime(*c.StalledAt))
 	}
 	if ka := t.s.Options.Target.Keepalive; c.KeepaliveTime > ka.Effective() && ka.Time > 0 {
-		parts = append(parts, "keepalive now "+formatDuration(c.KeepaliveTime))
+		parts = append(parts, "keepalive now "+FormatDuration(c.KeepaliveTime))
 	}
 	return parts
 }
 
-// closeLabels name the closes worth a mention on a connection's line (the
-// client's own and the ends of drains are not).
+// CloseLabel names a close reason worth a mention on a connection's line,
+// or is "" for one that is not (the client's own, the end of a drain).
+func CloseLabel(reason string) string { return closeLabels[reason] }
+
 var closeLabels = map[string]string{
-	closePingUnanswered: "ping unanswered",
-	closePeerEOF:        "EOF",
-	closePeerReset:      "reset",
-	closeTimedOut:       "timed out",
-	closeOther:          "closed",
+	ClosePingUnanswered: "ping unanswered",
+	ClosePeerEOF:        "EOF",
+	ClosePeerReset:      "reset",
+	CloseTimedOut:       "timed out",
+	CloseOther:          "closed",
 }
 
 // lifetimeText is "1.2s" for one transport, "48ms–52ms" for several.
 func lifetimeText(s Spread) string {
 	if s.Count == 1 || s.Min == s.Max {
-		return formatDuration(s.Max)
+		return FormatDuration(s.Max)
 	}
-	return formatDuration(s.Min) + "–" + formatDuration(s.Max)
+	return FormatDuration(s.Min) + "–" + FormatDuration(s.Max)
 }
 
 func (t *textReport) backends() {
@@ -173,7 +175,7 @@ func (t *textReport) backends() {
 	}
 	parts := make([]string, 0, len(bs))
 	for _, b := range bs[:min(len(bs), maxConns)] {
-		parts = append(parts, fmt.Sprintf("%s %d (%s)", b.Remote, b.Calls, percent(b.Calls, total)))
+		parts = append(parts, fmt.Sprintf("%s %d (%s)", b.Remote, b.Calls, Percent(b.Calls, total)))
 	}
 	t.wrapped("  backends ", strings.Join(parts, " · "), t.st.Faint)
 }

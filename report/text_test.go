@@ -11,12 +11,12 @@ import (
 func TestRenderTextGolden(t *testing.T) {
 	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
 		t.Run(string(kind), func(t *testing.T) {
-			r, meta := syntheticRun(kind)
+			sum := syntheticSummary(t, kind)
 			if kind == runner.Bidi {
-				meta.Interrupted = true
+				sum.Interrupted = true
 			}
 			var b bytes.Buffer
-			if err := RenderText(&b, Summarize(r, meta), PlainStyles(), 80); err != nil {
+			if err := RenderText(&b, sum, PlainStyles(), 80); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, string(kind)+".txt.golden", b.Bytes())
@@ -34,8 +34,7 @@ func TestRenderTextGolden(t *testing.T) {
 
 func TestRenderTextFromReadJSON(t *testing.T) {
 	// A report read back renders exactly as the original (report show).
-	r, meta := syntheticRun(runner.Bidi)
-	s := Summarize(r, meta)
+	s := syntheticSummary(t, runner.Bidi)
 	var j, direct, again bytes.Buffer
 	if err := WriteJSON(&j, s); err != nil {
 		t.Fatal(err)
@@ -56,8 +55,7 @@ func TestRenderTextFromReadJSON(t *testing.T) {
 }
 
 func TestRenderTextNarrowAndColor(t *testing.T) {
-	r, meta := syntheticRun(runner.Unary)
-	s := Summarize(r, meta)
+	s := syntheticSummary(t, runner.Unary)
 	var narrow bytes.Buffer
 	if err := RenderText(&narrow, s, PlainStyles(), 50); err != nil {
 		t.Fatal(err)
@@ -71,18 +69,5 @@ func TestRenderTextNarrowAndColor(t *testing.T) {
 	}
 	if !strings.Contains(color.String(), "\x1b[") {
 		t.Errorf("colour styles wrote no escape codes")
-	}
-}
-
-func TestRenderTextEmptyRun(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
-	r.Begin(t0)
-	r.End(t0)
-	var b bytes.Buffer
-	if err := RenderText(&b, Summarize(r, Meta{Method: "a.B/C", Target: "x:1"}), PlainStyles(), 0); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(b.String(), "Calls        0 · ok 0 · errors 0 (0%)") {
-		t.Errorf("empty run:\n%s", b.String())
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
-	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
@@ -70,11 +70,11 @@ func pulse(tb testing.TB, addr string, n int64, c int) time.Duration {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rec := &timedRecorder{Recorder: report.NewRecorder(runner.Unary, c)}
+	rec := &timedRecorder{Recorder: record.New(runner.Unary, c)}
 	if _, err := r.Run(context.Background(), rec); err != nil {
 		tb.Fatal(err)
 	}
-	if sum := report.Summarize(rec.Recorder, report.Meta{Kind: runner.Unary}); sum.OK != n {
+	if sum := rec.Recorder.Summary(record.Meta{Kind: runner.Unary}); sum.OK != n {
 		tb.Fatalf("%d calls succeeded, want %d", sum.OK, n)
 	}
 	return rec.end.Sub(rec.begin)
@@ -82,7 +82,7 @@ func pulse(tb testing.TB, addr string, n int64, c int) time.Duration {
 
 // timedRecorder notes when measurement began and ended, leaving out dialling.
 type timedRecorder struct {
-	*report.Recorder
+	*record.Recorder
 	begin, end time.Time
 }
 

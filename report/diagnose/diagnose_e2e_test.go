@@ -1,0 +1,266 @@
+package diagnose_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/grpcpulse/grpcpulse/internal/faultproxy"
+	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/diagnose"
+	"github.com/grpcpulse/grpcpulse/report/record"
+	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
+)
+
+// These tests provoke each condition the diagnosis names with a real
+// grpc-go server (limits in milliseconds) or the fault proxy, run the real
+// runner against it, and check the finding that comes out of Summarize.
+
+// load runs method against addr with options adjusted by set and returns
+// the summary.
+func load(t *testing.T, addr, method, data string, set func(*runner.Options)) *report.Summary {
+	t.Helper()
+	opts := runner.Options{
+		Target: conn.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load:   runner.Load{Concurrency: 4, Connections: 1},
+		Call:   runner.Call{Messages: 1},
+	}
+	if set != nil {
+		set(&opts)
+	}
+	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName(protoreflect.Name(method))
+	reqs, err := runner.NewRequests(md.Input(), []byte(data), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := runner.New(opts, md, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := record.New(runner.KindOf(md), opts.Load.Workers())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := r.Run(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rec.Summary(record.Meta{Method: method, Kind: runner.KindOf(md),
+		Options: r.Options(), Outcome: runner.Outcome{Aborted: out.Aborted, Attempts: out.Attempts}, Notes: opts.Target.Notes()})
+	s.Findings = diagnose.Findings(s)
+	return s
+}
+
+// finding returns the finding with id, failing the test (with all the
+// findings) when there is none.
+func finding(t *testing.T, s *report.Summary, id string) report.Finding {
+	t.Helper()
+	for _, f := range s.Findings {
+		if f.ID == id {
+			return f
+		}
+	}
+	var ids []string
+	for _, f := range s.Findings {
+		ids = append(ids, f.ID+"("+string(f.Severity)+")")
+	}
+	t.Fatalf("no %s finding; findings: %v; connectivity: %+v", id, ids, s.Connectivity)
+	return report.Finding{}
+}
+
+func headers(kv ...string) []string {
+	var h []string
+	for i := 0; i+1 < len(kv); i += 2 {
+		h = append(h, kv[i]+": "+kv[i+1])
+	}
+	return h
+}
+
+func TestDiagnoseHealthyRun(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Duration = 300 * time.Millisecond
+		o.Target.Keepalive = conn.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
+	})
+	for _, f := range s.Findings {
+		if f.Severity != report.SeverityInfo {
+			t.Errorf("a healthy run has a %s finding: %s", f.Severity, f.Title)
+		}
+	}
+}
+
+func TestDiagnoseTooManyPings(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.WithKeepalivePolicy(keepalive.EnforcementPolicy{MinTime: time.Second}))
+	// Streams that stay open without data (the server delays its answers),
+	// pinged every 20ms: the server's third strike ends the connection.
+	s := load(t, srv.Addr(), "Bidi", "", func(o *runner.Options) {
+		o.Load.Duration = 600 * time.Millisecond
+		o.Load.Concurrency = 1
+		o.Target.Keepalive = conn.Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}
+		o.Metadata.Headers = headers(testserver.MDDelay, "300ms")
+	})
+	f := finding(t, s, "too_many_pings")
+	if f.Severity != report.SeverityError || !strings.Contains(f.Fix, "MinTime") {
+		t.Errorf("finding %+v", f)
+	}
+}
+
+func TestDiagnoseMaxAgeRecycling(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{
+		MaxConnectionAge: 100 * time.Millisecond, MaxConnectionAgeGrace: time.Second}))
+	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) { o.Load.Duration = 500 * time.Millisecond })
+	if f := finding(t, s, "max_age_recycling"); f.Severity != report.SeverityInfo {
+		t.Errorf("recycling without failures is %s, want info", f.Severity)
+	}
+	if s.Errors != 0 {
+		t.Errorf("%d calls failed under graceful recycling", s.Errors)
+	}
+}
+
+func TestDiagnoseStreamsCutByAge(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{
+		MaxConnectionAge: 100 * time.Millisecond, MaxConnectionAgeGrace: 50 * time.Millisecond}))
+	// Streams of 2s: longer than age + grace (+ grpc-go's up to 1s).
+	s := load(t, srv.Addr(), "Bidi", "", func(o *runner.Options) {
+		o.Load.Total = 2
+		o.Load.Concurrency = 2
+		o.Call.Messages = 10
+		o.Call.StreamInterval = 200 * time.Millisecond
+	})
+	finding(t, s, "streams_cut_by_age")
+}
+
+func TestDiagnoseIdleClosed(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 100 * time.Millisecond}))
+	// One call every 300ms: the connection is idle in between.
+	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.RPS = 3
+		o.Load.Duration = 900 * time.Millisecond
+		o.Load.Concurrency = 1
+	})
+	finding(t, s, "idle_closed")
+}
+
+func TestDiagnoseKeepaliveDeadPeer(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	proxy := faultproxy.Start(t, srv.Addr())
+	time.AfterFunc(150*time.Millisecond, func() { proxy.SetMode(faultproxy.Blackhole) })
+	s := load(t, proxy.Addr(), "Bidi", "", func(o *runner.Options) {
+		o.Load.Duration = 900 * time.Millisecond
+		o.Load.Concurrency = 1
+		o.Call.Messages = 100
+		o.Call.StreamInterval = 20 * time.Millisecond
+		o.Target.Keepalive = conn.Keepalive{Time: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}
+	})
+	finding(t, s, "keepalive_dead_peer")
+}
+
+func TestDiagnoseBlackholeUndetected(t *testing.T) {
+	t.Parallel()
+	var proxy atomic.Pointer[faultproxy.Proxy]
+	srv := testserver.Start(t, testserver.AfterCalls(20, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
+	p := faultproxy.Start(t, srv.Addr())
+	proxy.Store(p)
+	s := load(t, p.Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Duration = 500 * time.Millisecond
+		o.Load.Concurrency = 2
+		o.Call.Timeout = 100 * time.Millisecond
+	})
+	f := finding(t, s, "blackhole_undetected")
+	if !strings.Contains(f.Fix, "keepalive") {
+		t.Errorf("fix %q does not recommend keepalive", f.Fix)
+	}
+}
+
+func TestDiagnoseServerRestartAndRefused(t *testing.T) {
+	t.Parallel()
+	// Stopped gracefully at the 50th call, and nothing comes back: reconnects are refused.
+	srv := testserver.Start(t, testserver.AfterCalls(50, func(s *testserver.Server) { go s.GracefulStop() }))
+	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Duration = 500 * time.Millisecond
+		o.Target.Backoff = conn.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
+	})
+	finding(t, s, "server_restart")
+	if f := finding(t, s, "connection_refused"); f.Severity != report.SeverityError {
+		t.Errorf("refused with failed calls is %s, want error", f.Severity)
+	}
+}
+
+func TestDiagnosePeerClosedWithoutGoAway(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	proxy := faultproxy.Start(t, srv.Addr())
+	time.AfterFunc(150*time.Millisecond, proxy.Reset)
+	s := load(t, proxy.Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Duration = 400 * time.Millisecond
+		o.Metadata.Headers = headers(testserver.MDDelay, "20ms") // calls in flight when the reset comes
+	})
+	finding(t, s, "peer_closed_without_goaway")
+}
+
+func TestDiagnoseProtocolMismatchOnReconnect(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	web := httptest.NewServer(http.NotFoundHandler())
+	defer web.Close()
+	proxy := faultproxy.Start(t, srv.Addr())
+	// Mid-run the address starts answering with an HTTP/1 server.
+	time.AfterFunc(150*time.Millisecond, func() { proxy.SetUpstream(web.Listener.Addr().String()); proxy.Reset() })
+	s := load(t, proxy.Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Duration = 500 * time.Millisecond
+		o.Target.Backoff = conn.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
+	})
+	finding(t, s, "tls_or_protocol_mismatch")
+}
+
+func TestDiagnosePinnedBackend(t *testing.T) {
+	t.Parallel()
+	a, b := testserver.Start(t), testserver.Start(t)
+	s := load(t, a.Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Total = 100
+		o.Target.Targets = []string{b.Addr()} // two addresses, pick_first: one gets everything
+	})
+	finding(t, s, "pinned_backend")
+	rr := load(t, a.Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Total = 2000 // enough for the second backend's connection to come up and take its share
+		o.Target.Targets = []string{b.Addr()}
+		o.Target.LBPolicy = "round_robin"
+	})
+	for _, f := range rr.Findings {
+		if f.ID == "pinned_backend" {
+			t.Errorf("round_robin over two backends is reported pinned: %s", f.Title)
+		}
+	}
+}
+
+func TestDiagnoseRetryAmplification(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Total = 50
+		o.Target.Retry = conn.Retry{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+		o.Metadata.Headers = headers(testserver.MDFailAttempts, "2")
+	})
+	if s.OK != 50 {
+		t.Errorf("%d of 50 calls succeeded; each should on its third attempt", s.OK)
+	}
+	finding(t, s, "retry_amplification")
+	if r := s.Connectivity.Retries; r == nil || r.Attempts != 150 {
+		t.Errorf("retries %+v, want 150 attempts for 50 calls", r)
+	}
+}

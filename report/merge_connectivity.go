@@ -1,0 +1,117 @@
+package report
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// shiftConnection re-indexes c by first and moves its times (relative to
+// its report's start) onto the merged start, off later.
+func shiftConnection(c Connection, first int, off time.Duration) Connection {
+	c.Index += first
+	if c.StalledAt != nil {
+		at := *c.StalledAt + off
+		c.StalledAt = &at
+	}
+	evs := make([]Event, len(c.Events))
+	for i, e := range c.Events {
+		e.At += off
+		evs[i] = e
+	}
+	c.Events = evs
+	return c
+}
+
+func emptyConnectivity() *Connectivity {
+	return &Connectivity{
+		ConnectFailures: map[Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
+		GoAwayTiming: map[string]GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[Cause]int64{},
+		ReconnectLatency: NewHistogram(NewHDR()), Notes: []string{},
+	}
+}
+
+// add adds src (of a report that started off after the merged start, the
+// i-th) to c: counts add, the reconnect latency histogram merges exactly,
+// spreads combine (their medians approximately: a count-weighted mean).
+func (c *Connectivity) add(src *Connectivity, off time.Duration, i int) error {
+	c.Connects += src.Connects
+	c.Reconnects += src.Reconnects
+	c.HandshakeFailures += src.HandshakeFailures
+	c.Unavailable += src.Unavailable
+	c.DroppedEvents += src.DroppedEvents
+	AddCounts(c.ConnectFailures, src.ConnectFailures)
+	AddCounts(c.Closes, src.Closes)
+	AddCounts(c.GoAways, src.GoAways)
+	AddCounts(c.RSTStreams, src.RSTStreams)
+	AddCounts(c.FailureCauses, src.FailureCauses)
+	for reason, g := range src.GoAwayTiming {
+		g.FirstAt += off
+		if have, ok := c.GoAwayTiming[reason]; ok {
+			g = GoAwayTiming{FirstAt: min(have.FirstAt, g.FirstAt), Age: mergeSpread(have.Age, g.Age), Idle: mergeSpread(have.Idle, g.Idle)}
+		}
+		c.GoAwayTiming[reason] = g
+	}
+	hdr := c.ReconnectLatency.HDR()
+	if err := mergeHDR(hdr, src.ReconnectLatency, i, "connectivity.reconnect_latency"); err != nil {
+		return err
+	}
+	c.ReconnectLatency = NewHistogram(hdr)
+	c.Backoff = mergeSpread(c.Backoff, src.Backoff)
+	c.Keepalive = mergeKeepalive(c.Keepalive, src.Keepalive)
+	if r := src.Retries; r != nil {
+		if c.Retries == nil {
+			c.Retries = &RetryStats{}
+		}
+		c.Retries.Calls += r.Calls
+		c.Retries.Attempts += r.Attempts
+		c.Retries.Retries += r.Retries
+		c.Retries.Transparent += r.Transparent
+		c.Retries.Exhausted += r.Exhausted
+	}
+	for _, n := range src.Notes {
+		if !slices.Contains(c.Notes, n) {
+			c.Notes = append(c.Notes, n)
+		}
+	}
+	return nil
+}
+
+// mergeSpread combines two spreads: count, min, max and mean exactly, the
+// median as the count-weighted mean of the two (an approximation).
+func mergeSpread(a, b Spread) Spread {
+	switch {
+	case a.Count == 0:
+		return b
+	case b.Count == 0:
+		return a
+	}
+	n := a.Count + b.Count
+	wa, wb := float64(a.Count)/float64(n), float64(b.Count)/float64(n)
+	out := Spread{Count: n, Min: min(a.Min, b.Min), Max: max(a.Max, b.Max),
+		Mean: time.Duration(math.Round(float64(a.Mean)*wa + float64(b.Mean)*wb))}
+	if a.P50 > 0 && b.P50 > 0 {
+		out.P50 = time.Duration(math.Round(float64(a.P50)*wa + float64(b.P50)*wb))
+	}
+	return out
+}
+
+// mergeKeepalive keeps the first configuration seen, the largest effective
+// interval and waits, and adds the pings.
+func mergeKeepalive(a, b KeepaliveStats) KeepaliveStats {
+	out := a
+	if out.Time == 0 {
+		out.Time, out.Timeout, out.PermitWithoutStream = b.Time, b.Timeout, b.PermitWithoutStream
+	}
+	out.Effective = max(a.Effective, b.Effective)
+	out.Pings = a.Pings + b.Pings
+	out.Acks = a.Acks + b.Acks
+	if out.Acks > 0 {
+		mean := (float64(a.RTTMean)*float64(a.Acks) + float64(b.RTTMean)*float64(b.Acks)) / float64(out.Acks)
+		out.RTTMean = time.Duration(math.Round(mean))
+	}
+	out.RTTMax = max(a.RTTMax, b.RTTMax)
+	out.UnansweredCloses = a.UnansweredCloses + b.UnansweredCloses
+	out.UnansweredMax = max(a.UnansweredMax, b.UnansweredMax)
+	return out
+}

@@ -1,0 +1,146 @@
+package record
+
+import (
+	"net"
+	"sync"
+	"time"
+
+	"github.com/grpcpulse/grpcpulse/report"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"google.golang.org/grpc/codes"
+
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// numCodes is the number of status codes gRPC defines (OK to Unauthenticated).
+const numCodes = int(codes.Unauthenticated) + 1
+
+// maxErrorKeys bounds the distinct normalised errors one shard keeps, so a
+// server that puts a unique id in every message cannot grow memory with the
+// number of calls; the rest are counted under otherMessages.
+const maxErrorKeys = 100
+
+// otherMessages is the message under which errors beyond maxErrorKeys count.
+const otherMessages = "(other messages)"
+
+// shard holds the measurements of the workers mapped to it. A dense
+// histogram is about 188 KB, so workers share shards rather than each owning
+// a set; the mutex is taken once per call or message and is uncontended in
+// practice (few workers per shard, each between network round trips).
+type shard struct {
+	mu sync.Mutex
+
+	latency, service *hdrhistogram.Histogram
+	series           [runner.NumSeries]*hdrhistogram.Histogram // nil for series the kind lacks
+
+	count, errors, late int64
+	sent, received      int64
+	codes               [numCodes]int64
+	otherCodes          map[codes.Code]int64
+	errorsByKey         map[errorKey]int64
+	causes              [numCauses]int64
+	conns               []connStats // indexed by connection
+	peers               []peerCount // calls by remote address, at most maxPeers
+
+	// The interval since the last timeline tick.
+	interval                      *hdrhistogram.Histogram
+	intervalCount, intervalErrors int64
+}
+
+type errorKey struct {
+	code codes.Code
+	msg  string
+}
+
+// connStats is what one shard saw of one pooled connection.
+type connStats struct {
+	used          bool // a worker of this connection maps to the shard
+	calls, errors int64
+	peer          net.Addr
+	peerAt        time.Time // End of the call that saw peer
+	peerHint      int       // index in shard.peers of the last call's remote
+	causes        [numCauses]int64
+	// lastOK and lastFail are the End of the latest successful and failed
+	// calls; firstStall the End of the earliest deadline_while_ready failure.
+	lastOK, lastFail, firstStall time.Time
+}
+
+func newShard(kind runner.Kind) *shard {
+	s := &shard{latency: report.NewHDR(), service: report.NewHDR(), interval: report.NewHDR()}
+	for i := range s.series {
+		if kind.Has(runner.Series(i)) {
+			s.series[i] = report.NewHDR()
+		}
+	}
+	return s
+}
+
+// addConn makes room for connection conn, so that recording never grows
+// the slice.
+func (s *shard) addConn(conn int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.conns) <= conn {
+		s.conns = append(s.conns, connStats{})
+	}
+	s.conns[conn].used = true
+}
+
+// recordCall is the per-call path; key and msg (the raw status message) are
+// only read when the call failed. The caller holds s.mu.
+func (s *shard) recordCall(c *runner.CallStats, conn int, key errorKey, msg string) {
+	latency := c.End.Sub(c.Intended)
+	record(s.latency, latency)
+	record(s.service, c.End.Sub(c.Start))
+	record(s.interval, latency)
+	s.count++
+	s.intervalCount++
+	s.sent += c.Sent
+	s.received += c.Received
+	if c.Late {
+		s.late++
+	}
+	cs := &s.conns[conn]
+	cs.calls++
+	if c.Peer != nil {
+		if !c.End.Before(cs.peerAt) {
+			cs.peer, cs.peerAt = c.Peer, c.End
+		}
+		cs.peerHint = s.peerIndex(c.Peer, cs.peerHint)
+		p := &s.peers[cs.peerHint]
+		p.calls++
+		if c.Code != codes.OK {
+			p.errors++
+		}
+	}
+	if int(c.Code) < numCodes {
+		s.codes[c.Code]++
+	} else {
+		if s.otherCodes == nil {
+			s.otherCodes = map[codes.Code]int64{}
+		}
+		s.otherCodes[c.Code]++
+	}
+	if c.Code == codes.OK {
+		cs.lastOK = latest(cs.lastOK, c.End)
+		return
+	}
+	s.errors++
+	s.intervalErrors++
+	cs.errors++
+	cs.lastFail = latest(cs.lastFail, c.End)
+	why := classify(c.Code, msg, c.Ready)
+	s.causes[why]++
+	cs.causes[why]++
+	if why == causeDeadlineWhileReady && (cs.firstStall.IsZero() || c.End.Before(cs.firstStall)) {
+		cs.firstStall = c.End
+	}
+	if s.errorsByKey == nil {
+		s.errorsByKey = map[errorKey]int64{}
+	}
+	if _, ok := s.errorsByKey[key]; !ok && len(s.errorsByKey) >= maxErrorKeys {
+		key.msg = otherMessages
+	}
+	s.errorsByKey[key]++
+}

@@ -1,0 +1,288 @@
+package record
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"google.golang.org/grpc/codes"
+
+	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
+)
+
+// Meta is what a Summary needs that the Recorder cannot know.
+type Meta struct {
+	Method string
+	// Kind is the method's kind; empty means the Recorder's.
+	Kind runner.Kind
+	// Options are echoed into the report with secret header values
+	// redacted; the report's target is Options.Target.Addr.
+	Options runner.Options
+	// Outcome is what runner.Run returned about the run as a whole (calls
+	// aborted or never started, attempts, interruption). Its Interrupted is
+	// the report's: the caller sets it for an interrupt by the user only.
+	Outcome runner.Outcome
+	// Tool and GRPCVersion are the versions of grpcpulse and grpc-go.
+	Tool, GRPCVersion string
+	// Notes are the settings grpc-go changed or that look like mistakes
+	// (Options.Target.Notes()).
+	Notes []string
+	// DescriptorHash fingerprints the method's descriptors
+	// (reflect.DescriptorHash): reports with different hashes called
+	// different APIs.
+	DescriptorHash string
+	// DataSize is the size in bytes of the request message as marshalled
+	// (the first one, for templated data or a file of messages). Reports
+	// of different data sizes are not compared without --force.
+	DataSize int64
+}
+
+// Summary returns the Summary of the run recorded by r, without findings
+// (Findings is empty: diagnose.Findings reads them from it). After End it
+// is the run's; before, it is the run so far, which is what assertions are
+// checked against during a run (--abort-on-fail). It is safe for
+// concurrent use with recording: the shards are merged under their locks
+// into fresh histograms, and the timeline holds the seconds completed so
+// far. Before Begin it is the Summary of an empty run. It does not change r.
+func (r *Recorder) Summary(meta Meta) *report.Summary {
+	r.mu.Lock()
+	begun, begin, end, ended := r.begun, r.begin, r.end, r.ended
+	timeline := slices.Clone(r.timeline)
+	r.mu.Unlock()
+	if !ended {
+		end = r.now()
+	}
+	if !begun {
+		begin = end
+	}
+	kind := cmp.Or(meta.Kind, r.kind)
+
+	m := r.merge()
+	evs, cv := r.events.summarize(end, meta.Options.Target.Keepalive)
+	s := &report.Summary{
+		Schema:          report.Schema,
+		Tool:            report.Tool{Version: meta.Tool, GRPCGo: meta.GRPCVersion},
+		Target:          meta.Options.Target.Addr,
+		Method:          meta.Method,
+		Kind:            kind,
+		Options:         report.RedactOptions(meta.Options),
+		DataBytes:       meta.DataSize,
+		DescriptorHash:  meta.DescriptorHash,
+		StartedAt:       report.Timestamp{Time: begin.UTC()},
+		Duration:        end.Sub(begin),
+		Count:           m.count,
+		OK:              m.count - m.errors,
+		Errors:          m.errors,
+		StatusCodes:     m.statusCodes(),
+		Latency:         report.NewHistogram(m.latency),
+		ServiceTime:     report.NewHistogram(m.service),
+		Messages:        report.Messages{Sent: m.sent, Received: m.received},
+		Series:          map[string]*report.Histogram{},
+		LateStarts:      m.late,
+		Unstarted:       meta.Outcome.Unstarted,
+		PacerLate:       meta.Outcome.PacerLate,
+		Aborted:         meta.Outcome.Aborted,
+		Interrupted:     meta.Outcome.Interrupted,
+		Timeline:        timeline,
+		Connections:     m.connections(evs, begin),
+		Backends:        m.backends(),
+		ErrorsByMessage: m.errorCounts(),
+		Connectivity:    cv,
+	}
+	for i, n := range m.causes {
+		if n > 0 {
+			cv.FailureCauses[causeNames[i]] = n
+		}
+	}
+	cv.Notes = append(cv.Notes, meta.Notes...)
+	if a := meta.Outcome.Attempts; a != nil {
+		cv.Retries = &report.RetryStats{Calls: m.count, Attempts: a.Total, Transparent: a.Transparent,
+			Retries: max(a.Total-m.count-a.Transparent, 0), Exhausted: m.causes[causeRetriesExhausted]}
+	}
+	if window := report.RateWindow(s.Duration, meta.Options.Load.Duration); window > 0 {
+		s.RPS = float64(s.Count) / window.Seconds()
+	}
+	if s.Timeline == nil {
+		s.Timeline = []report.Point{}
+	}
+	for i, h := range m.series {
+		if h != nil {
+			s.Series[runner.Series(i).String()] = report.NewHistogram(h)
+		}
+	}
+	if kind.Streaming() {
+		// A stream's duration is its service time (End - Start): the same
+		// values, so the merged histogram is shared rather than recorded twice.
+		s.Series[report.SeriesStreamDuration] = report.NewHistogram(m.service.Clone())
+	}
+	s.Findings = []report.Finding{}
+	return s
+}
+
+// merged is every shard of a Recorder added together.
+type merged struct {
+	latency, service    *hdrhistogram.Histogram
+	series              [runner.NumSeries]*hdrhistogram.Histogram
+	count, errors, late int64
+	sent, received      int64
+	codes               [numCodes]int64
+	otherCodes          map[codes.Code]int64
+	errorsByKey         map[errorKey]int64
+	causes              [numCauses]int64
+	conns               []connStats
+	peers               map[string]*peerCount
+}
+
+func (r *Recorder) merge() *merged {
+	m := &merged{latency: report.NewHDR(), service: report.NewHDR(), otherCodes: map[codes.Code]int64{},
+		errorsByKey: map[errorKey]int64{}, peers: map[string]*peerCount{}}
+	for i := range m.series {
+		if r.kind.Has(runner.Series(i)) {
+			m.series[i] = report.NewHDR()
+		}
+	}
+	for _, s := range r.shards {
+		s.mu.Lock()
+		m.latency.Merge(s.latency)
+		m.service.Merge(s.service)
+		for i, h := range s.series {
+			if h != nil {
+				m.series[i].Merge(h)
+			}
+		}
+		m.count += s.count
+		m.errors += s.errors
+		m.late += s.late
+		m.sent += s.sent
+		m.received += s.received
+		for c, n := range s.codes {
+			m.codes[c] += n
+		}
+		for c, n := range s.otherCodes {
+			m.otherCodes[c] += n
+		}
+		for k, n := range s.errorsByKey {
+			m.errorsByKey[k] += n
+		}
+		for i, n := range s.causes {
+			m.causes[i] += n
+		}
+		for _, p := range s.peers {
+			mp := m.peers[p.name]
+			if mp == nil {
+				mp = &peerCount{name: p.name}
+				m.peers[p.name] = mp
+			}
+			mp.calls += p.calls
+			mp.errors += p.errors
+		}
+		for i, cs := range s.conns {
+			for len(m.conns) <= i {
+				m.conns = append(m.conns, connStats{})
+			}
+			mc := &m.conns[i]
+			mc.used = mc.used || cs.used
+			mc.calls += cs.calls
+			mc.errors += cs.errors
+			if cs.peer != nil && (mc.peer == nil || cs.peerAt.After(mc.peerAt)) {
+				mc.peer, mc.peerAt = cs.peer, cs.peerAt
+			}
+			for c, n := range cs.causes {
+				mc.causes[c] += n
+			}
+			mc.lastOK, mc.lastFail = latest(mc.lastOK, cs.lastOK), latest(mc.lastFail, cs.lastFail)
+			if !cs.firstStall.IsZero() && (mc.firstStall.IsZero() || cs.firstStall.Before(mc.firstStall)) {
+				mc.firstStall = cs.firstStall
+			}
+		}
+		s.mu.Unlock()
+	}
+	return m
+}
+
+func (m *merged) statusCodes() report.StatusCodes {
+	sc := report.StatusCodes{}
+	for c, n := range m.codes {
+		if n > 0 {
+			sc = append(sc, report.CodeCount{Code: codes.Code(c), Count: n})
+		}
+	}
+	for c, n := range m.otherCodes {
+		sc = append(sc, report.CodeCount{Code: c, Count: n})
+	}
+	slices.SortFunc(sc, func(a, b report.CodeCount) int { return cmp.Compare(a.Code, b.Code) })
+	return sc
+}
+
+// connections joins what the calls and the events of each pool connection
+// saw; begin is the start of measurement.
+func (m *merged) connections(evs map[int]*connEvents, begin time.Time) []report.Connection {
+	out := []report.Connection{}
+	n := len(m.conns)
+	for i := range evs {
+		n = max(n, i+1)
+	}
+	for i := range n {
+		var cs connStats
+		if i < len(m.conns) {
+			cs = m.conns[i]
+		}
+		ev := evs[i]
+		if !cs.used && cs.calls == 0 && ev == nil {
+			continue
+		}
+		c := report.Connection{Index: i, Calls: cs.calls, Errors: cs.errors, Events: []report.Event{}}
+		if cs.peer != nil {
+			c.Remote = cs.peer.String()
+		}
+		for why, k := range cs.causes {
+			if k > 0 {
+				if c.FailureCauses == nil {
+					c.FailureCauses = map[report.Cause]int64{}
+				}
+				c.FailureCauses[causeNames[why]] = k
+			}
+		}
+		if ev != nil {
+			c.Transports, c.Reconnects = ev.transports, ev.reconnects
+			c.Lifetime, c.ReconnectLatency = ev.lifetime, ev.reconnect
+			c.Unavailable, c.KeepaliveTime = ev.unavailable, ev.keepalive
+			c.EventCounts, c.GoAways, c.Closes, c.ConnectFailures = ev.kinds, ev.goaways, ev.closes, ev.connectFailures
+			c.Events, c.DroppedEvents = ev.events, ev.dropped
+			if c.Remote == "" {
+				c.Remote = lastRemote(ev.events)
+			}
+		}
+		if cs.causes[causeDeadlineWhileReady] > 0 && !cs.lastOK.After(cs.firstStall) &&
+			(ev == nil || !ev.detectedAt.After(cs.lastOK)) {
+			at := cs.firstStall.Sub(begin)
+			c.StalledAt = &at
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// lastRemote is the remote address of the last transport opened, for a
+// connection no call reported one for.
+func lastRemote(events []report.Event) string {
+	for i := len(events) - 1; i >= 0; i-- {
+		if e := events[i]; e.Kind == conn.EventOpen && e.Remote != "" {
+			return e.Remote
+		}
+	}
+	return ""
+}
+
+// errorCounts sorts errors by count, most first, then by message and code.
+func (m *merged) errorCounts() []report.ErrorCount {
+	out := []report.ErrorCount{}
+	for k, n := range m.errorsByKey {
+		out = append(out, report.ErrorCount{Code: k.code, Message: k.msg, Count: n})
+	}
+	report.SortErrorCounts(out)
+	return out
+}
