@@ -25,10 +25,10 @@ var errStopped = errors.New("stopped")
 // pace sends a ticket to a free worker whenever a call is due: during warm-up
 // at the schedule's starting rate, then along the schedule from the end of
 // warm-up. Due times are absolute, so a late wake-up never lowers the rate.
-// A call that was due while every worker was busy, or while the pacer was
-// catching up on such calls, counts from when it was due (no coordinated
-// omission) and is a late start. The pacer's own delays (beyond a timer's
-// slack) are counted apart, as pacer-late.
+// A call that was due while every worker was busy counts from when it was
+// due (no coordinated omission) and is a late start. The pacer's own delays
+// (beyond a timer's slack) count from when the call was due too, but are
+// counted apart, as pacer-late.
 func (s *run) pace(ctx context.Context, p pacer, tickets chan<- ticket) {
 	defer close(tickets)
 	defer s.stop()
@@ -54,9 +54,16 @@ func (s *run) startRate() float64 {
 // end) or, when recording, until -n calls. It returns errStopped or ctx's
 // error when the run stopped first; the recorded calls that were due by
 // then but never handed out are counted as unstarted.
+//
+// Who is to blame for a call handed out late: the workers, when it was due
+// while the pacer was waiting for a free worker (a late start); the client
+// itself, when the pacer reached it late for any other reason, such as a
+// timer that overslept or a machine that stalled (pacer-late: the catch-up
+// burst after a client stall is the client's doing, even when it then finds
+// the workers busy).
 func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record bool, tickets chan<- ticket) error {
 	if from.IsZero() {
-		from = time.Now()
+		from = s.now()
 	}
 	if !to.IsZero() && !from.Before(to) {
 		return nil
@@ -71,7 +78,7 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 		}
 		return err
 	}
-	behind := false // catching up on calls that waited for a free worker
+	var waitedSince time.Time // when the pacer began to wait for a free worker; zero: it has not since it was last on time
 	for ; !record || total == 0 || i < total; i++ {
 		offset, ok := p.due(i)
 		if !ok {
@@ -82,8 +89,8 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 			return nil
 		}
 		t := ticket{intended: due, record: record}
-		if wait := time.Until(due); wait > 0 {
-			behind = false
+		if wait := due.Sub(s.now()); wait > 0 {
+			waitedSince = time.Time{}
 			timer.Reset(wait)
 			select {
 			case <-timer.C:
@@ -92,21 +99,32 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 			case <-s.stopCh:
 				return stopped(errStopped)
 			}
-			if now := time.Now(); now.Sub(due) < timerSlack {
+			if now := s.now(); now.Sub(due) < timerSlack {
 				t.intended = now // the timer's own slack: not the server's
 			} else if record {
 				s.pacerLate.Add(1) // the tool could not keep up; counted, not forgiven
 			}
-		} else if !behind && -wait > timerSlack && record {
-			s.pacerLate.Add(1) // behind schedule, and not for want of a worker
+		} else if !waitedSince.IsZero() && !due.Before(waitedSince) {
+			t.late = true // due while the pacer waited for a worker
+		} else if -wait >= timerSlack {
+			if record {
+				s.pacerLate.Add(1) // behind schedule, and not for want of a worker
+			}
+		} else {
+			waitedSince = time.Time{} // caught up
 		}
-		t.late = behind // issued from the backlog a stall left: it starts late
 		select {
 		case tickets <- t:
 			continue
 		default:
 		}
-		t.intended, t.late, behind = due, true, true
+		if waitedSince.IsZero() {
+			waitedSince = s.now()
+			// A call the pacer reached on time but found no worker for is
+			// the workers' doing; one it reached late was already the client's.
+			t.late = waitedSince.Sub(due) < timerSlack
+		}
+		t.intended = due
 		select {
 		case tickets <- t:
 		case <-ctx.Done():
@@ -116,6 +134,14 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 		}
 	}
 	return nil
+}
+
+// now is the pacer's clock: time.Now, unless a test set clock.
+func (s *run) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
 }
 
 // unissued counts the calls of p from i on that were due before to (or,

@@ -92,9 +92,11 @@ type CallStats struct {
 	// Sent and Received count stream messages (1 and 1 for unary).
 	Sent, Received int64
 	// Late reports, in open loop, that the call started late because
-	// workers were busy: it found none free, or was due while the pacer was
-	// catching up on calls that had found none. Its latency counts from
-	// when it was due.
+	// workers were busy: the pacer reached it on time and found none free,
+	// or it was due while the pacer waited for a free worker. Its latency
+	// counts from when it was due. Calls the pacer itself reached late (a
+	// stalled client, and the catch-up burst after it) are not late starts
+	// but pacer-late (Outcome.PacerLate).
 	Late bool
 	// Peer is the remote address the call went to, when known.
 	Peer net.Addr

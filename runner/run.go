@@ -40,8 +40,10 @@ type Outcome struct {
 	// the run ended.
 	Unstarted int64
 	// PacerLate counts, in open loop, calls the tool itself handed out more
-	// than a timer's slack after they were due (an overloaded client
-	// machine). Their latency still counts from when they were due.
+	// than a timer's slack after they were due, for a reason other than
+	// waiting for a free worker (an overloaded or stalled client machine,
+	// including the catch-up burst after a stall). Their latency still
+	// counts from when they were due.
 	PacerLate int64
 }
 
@@ -108,6 +110,7 @@ type run struct {
 	pacerLate   atomic.Int64 // open loop: calls the pacer itself handed out late
 	failure     atomic.Pointer[error]
 	abortCtx    context.Context
+	clock       func() time.Time // the pacer's clock; nil: time.Now (tests make it jump)
 }
 
 // fail stops the run because of a fault of the tool's own (not the
