@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -88,5 +89,102 @@ func TestPacerBlamesClientStall(t *testing.T) {
 	// few of the first eleven whose timer overslept).
 	if n := s.pacerLate.Load(); n < 49 || n > 60 {
 		t.Errorf("pacer-late %d, want the 49 calls due during the client's freeze", n)
+	}
+}
+
+// walkDue is the old count, one step per call: the oracle for dueBefore.
+func walkDue(p pacer, i int64, from, until time.Time, total int64) int64 {
+	for ; total == 0 || i < total; i++ {
+		offset, ok := p.due(i)
+		if !ok || !from.Add(offset).Before(until) {
+			break
+		}
+	}
+	return i
+}
+
+// Counting the calls due by a time takes O(log n) steps, agrees with a walk
+// of every call, and copes with absurd rates.
+func TestDueBefore(t *testing.T) {
+	t.Parallel()
+	from := time.Unix(1000, 0)
+	var step, ramp Schedule
+	if err := step.Set("step:10,20,1s,200"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ramp.Set("ramp:500,5,3s"); err != nil {
+		t.Fatal(err)
+	}
+	pacers := map[string]pacer{"const": constantPacer(333), "slow": constantPacer(0.5), "none": constantPacer(0),
+		"step": stepPacer(step), "ramp": rampPacer(ramp)}
+	for name, p := range pacers {
+		for _, i := range []int64{0, 1, 7, 500} {
+			for _, total := range []int64{0, 3, 600} {
+				for _, until := range []time.Duration{0, time.Millisecond, 999 * time.Millisecond, 4 * time.Second, 10 * time.Second} {
+					want := walkDue(p, i, from, from.Add(until), total)
+					if got := dueBefore(p, i, from, from.Add(until), total); got != want {
+						t.Errorf("%s: dueBefore(i=%d, until=%s, total=%d) = %d, want %d", name, i, until, total, got, want)
+					}
+				}
+			}
+		}
+	}
+	// 1e12 calls per second for a second: counted at once, not in hours.
+	start := time.Now()
+	if n := unissued(constantPacer(1e12), 5, from, from.Add(time.Second), 0); n < 1e12-6 || n > 1e12 {
+		t.Errorf("unissued at 1e12/s over 1s from call 5 = %d", n)
+	}
+	if n := unissued(constantPacer(1e12), 0, from, from.Add(time.Second), 1e6); n != 1e6 {
+		t.Errorf("unissued with -n 1e6 = %d", n)
+	}
+	if n := unissued(constantPacer(1e300), 0, from, from.Add(time.Second), 0); n != math.MaxInt64 {
+		t.Errorf("unissued at 1e300/s = %d, want it saturated", n)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("counting took %s", took)
+	}
+}
+
+// An absurd rate ends within -z and the drain limit, and Ctrl-C ends it at once.
+func TestRunAbsurdRate(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	start := time.Now()
+	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+		o.Load.RPS = 1e12
+		o.Load.Duration = 200 * time.Millisecond
+	})
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("a 200ms run at 1e12/s took %s", took)
+	}
+	if n := int64(len(rec.calls)) + out.Unstarted + out.Aborted; n < 2e11-1e3 || n > 2e11 {
+		t.Errorf("%d recorded + %d unstarted + %d aborted, want the 2e11 calls due in 200ms", len(rec.calls), out.Unstarted, out.Aborted)
+	}
+
+	// Without -z, only Ctrl-C ends it: promptly.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var cancelled time.Time
+	srv2 := testserver.Start(t, testserver.AfterCalls(10, func(*testserver.Server) {
+		cancelled = time.Now()
+		cancel()
+	}))
+	md := pulseMethod("Unary")
+	reqs, err := NewRequests(md.Input(), nil, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Options{Target: Target{Addr: srv2.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load: Load{Concurrency: 4, Connections: 1, RPS: 1e12}, Call: Call{Messages: 1}}, md, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := &tally{}
+	out, err = r.Run(ctx, tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(cancelled); !out.Interrupted || took > time.Second {
+		t.Errorf("interrupted %v; the run took %s to end after Ctrl-C", out.Interrupted, took)
 	}
 }
