@@ -188,3 +188,26 @@ func TestRunAbsurdRate(t *testing.T) {
 		t.Errorf("interrupted %v; the run took %s to end after Ctrl-C", out.Interrupted, took)
 	}
 }
+
+// A rate run that was not interrupted ran for -z, even when its last call
+// was due (and ended) well before: at 2 calls/s for 1s the calls are due at
+// 0 and 0.5s. Its end is begin + 1s, so that its rate is 2/s, not 4/s; and
+// the run does not wait in wall time for that end.
+func TestRunRateEndsAtDuration(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+		o.Load.RPS = 2
+		o.Load.Duration = time.Second
+	})
+	returned := time.Now()
+	if len(rec.calls) != 2 || out.Unstarted != 0 {
+		t.Fatalf("%d calls recorded, %d unstarted; want 2 and none", len(rec.calls), out.Unstarted)
+	}
+	if d := rec.end.Sub(rec.begin); d != time.Second {
+		t.Errorf("the run's duration is %s, want the 1s of -z", d)
+	}
+	if !returned.Before(rec.end) {
+		t.Errorf("the run returned %s after its end: it waited for -z to pass", returned.Sub(rec.end))
+	}
+}

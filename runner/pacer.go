@@ -82,11 +82,11 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 	var waitedSince time.Time // when the pacer began to wait for a free worker; zero: it has not since it was last on time
 	for ; !record || total == 0 || i < total; i++ {
 		offset, ok := p.due(i)
-		if !ok {
-			return nil
-		}
 		due := from.Add(offset)
-		if !to.IsZero() && !due.Before(to) {
+		if !ok || !to.IsZero() && !due.Before(to) {
+			if record {
+				s.ranOut.Store(true) // no more calls are due within the run
+			}
 			return nil
 		}
 		t := ticket{intended: due, record: record}

@@ -10,7 +10,10 @@ import (
 // Recorder receives what a run measures. Run calls Begin once when
 // measurement starts (after any warm-up), Worker once per worker before its
 // first call, and End once after the last recorded call has finished. Calls
-// made during warm-up are not recorded.
+// made during warm-up are not recorded. End's time is when the run ended: for
+// a rate run that was not interrupted and had no more calls due before -z,
+// that is Begin's time plus -z (which may be later than the moment End is
+// called), so that the run's duration and rate are over -z.
 type Recorder interface {
 	Begin(start time.Time)
 	// Worker returns the recorder of worker id (0-based), which sends its

@@ -108,6 +108,7 @@ type run struct {
 	aborted     atomic.Int64
 	unstarted   atomic.Int64 // open loop: calls due within the run that never started
 	pacerLate   atomic.Int64 // open loop: calls the pacer itself handed out late
+	ranOut      atomic.Bool  // open loop: the schedule had no more calls due before the run's end
 	failure     atomic.Pointer[error]
 	abortCtx    context.Context
 	clock       func() time.Time // the pacer's clock; nil: time.Now (tests make it jump)
@@ -224,7 +225,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	for _, w := range watches {
 		w.Wait()
 	}
-	rec.End(time.Now())
+	rec.End(s.end(ctx))
 	if err := s.failure.Load(); err != nil {
 		return res, *err
 	}
@@ -236,6 +237,19 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 		res.Attempts = attempts.result()
 	}
 	return res, nil
+}
+
+// end is when the run ended, as the recorder is told. A rate run whose
+// schedule had no more calls due before -z ran for -z, even though its last
+// call ended earlier (at 1 call/s for 10s the last is due at 9s): its end is
+// the end of -z, so that its duration and rate are over -z. The run does not
+// wait for that time to come: no call would start in it.
+func (s *run) end(ctx context.Context) time.Time {
+	now := time.Now()
+	if s.ranOut.Load() && ctx.Err() == nil && s.failure.Load() == nil && now.Before(s.measureTo) {
+		return s.measureTo
+	}
+	return now
 }
 
 // sink passes connection events to the recorder while the run is on.
