@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"math"
+	"slices"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -209,5 +210,122 @@ func TestRunRateEndsAtDuration(t *testing.T) {
 	}
 	if !returned.Before(rec.end) {
 		t.Errorf("the run returned %s after its end: it waited for -z to pass", returned.Sub(rec.end))
+	}
+}
+
+// cutTally is a tally that also takes the calls a run cut.
+type cutTally struct {
+	tally
+	cuts []cutBatch
+}
+
+type cutBatch struct {
+	first      time.Time
+	every      time.Duration
+	n          int64
+	end        time.Time
+	afterCalls bool // Cut came after the last recorded call, before End
+}
+
+func (r *cutTally) Cut(first time.Time, every time.Duration, n int64, end time.Time) {
+	r.mu.Lock()
+	r.cuts = append(r.cuts, cutBatch{first, every, n, end, r.ended == 0})
+	r.mu.Unlock()
+}
+
+// A stall that outlasts a rate run: the server freezes at the 40th of 60
+// calls (100/s for 600ms, 3 workers) until after the run. The 3 calls held
+// are cut at the 1s drain limit; the 18 calls due after them never start.
+// All 21 go to the recorder, each with the time it was due and a lower
+// bound on its latency that reaches past the drain limit.
+func TestRunCutsStallPastEnd(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.AfterCalls(40, (*testserver.Server).Pause))
+	defer srv.Resume()
+	md := pulseMethod("Unary")
+	reqs, err := NewRequests(md.Input(), nil, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Options{Target: Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load: Load{Concurrency: 3, Connections: 1, RPS: 100, Duration: 600 * time.Millisecond}, Call: Call{Messages: 1}}, md, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &cutTally{}
+	out, err := r.Run(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.calls) != 39 || out.Aborted != 3 || out.Unstarted != 18 {
+		t.Fatalf("%d recorded, %d aborted, %d unstarted; want 39, 3, 18", len(rec.calls), out.Aborted, out.Unstarted)
+	}
+	grid := func(k int64) time.Time { return rec.begin.Add(time.Duration(k) * 10 * time.Millisecond) }
+	drained := rec.begin.Add(600*time.Millisecond + time.Second) // -z, then the drain limit
+	var held []time.Time
+	var n int64
+	for _, c := range rec.cuts {
+		n += c.n
+		if !c.afterCalls {
+			t.Errorf("Cut %+v came after End", c)
+		}
+		if c.end.Before(drained) {
+			t.Errorf("Cut %+v ends before the drain limit %s", c, drained.Sub(rec.begin))
+		}
+		if c.n == 1 && c.every == 0 {
+			held = append(held, c.first)
+			continue
+		}
+		// The unstarted: calls 42 to 59, due every 10ms from 420ms.
+		if !c.first.Equal(grid(42)) || c.every != 10*time.Millisecond || c.n != 18 {
+			t.Errorf("unstarted cut: first due at %s, every %s, %d calls; want 420ms, 10ms, 18",
+				c.first.Sub(rec.begin), c.every, c.n)
+		}
+	}
+	if n != 21 || len(held) != 3 {
+		t.Fatalf("cuts %+v: %d calls, %d held; want 21 and 3", rec.cuts, n, len(held))
+	}
+	// Calls 0 to 41 were handed out: 39 recorded, 3 held (which three
+	// depends on the order in which the workers' calls reached the server).
+	// Each counts from its due time, or a timer's slack after it.
+	for _, c := range rec.calls {
+		held = append(held, c.Intended)
+	}
+	slices.SortFunc(held, time.Time.Compare)
+	for i, at := range held {
+		if off := at.Sub(grid(int64(i))); off < 0 || off >= timerSlack {
+			t.Errorf("call %d counts from %s after its due time", i, off)
+		}
+	}
+}
+
+// Batches of unstarted calls never give a call an earlier due time than its
+// true one (their latency bounds stay lower bounds), cover every call once,
+// and number at most maxCutBatches.
+func TestUnstartedBatches(t *testing.T) {
+	t.Parallel()
+	from := time.Unix(1000, 0)
+	var up, down, step Schedule
+	for s, v := range map[*Schedule]string{&up: "ramp:10,5000,3s", &down: "ramp:5000,10,3s", &step: "step:10,500,1s,3000"} {
+		if err := s.Set(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, p := range map[string]pacer{"const": constantPacer(333), "up": rampPacer(up), "down": rampPacer(down), "step": stepPacer(step)} {
+		u := unstartedCalls{p: p, from: from, first: 17, end: 7000}
+		next, batches := u.first, 0
+		u.batches(func(first time.Time, every time.Duration, n int64) {
+			batches++
+			for k := range n {
+				d, _ := p.due(next)
+				if got, want := first.Add(time.Duration(k)*every), from.Add(d); got.Before(want) {
+					t.Fatalf("%s: call %d given due time %s, before its true %s", name, next, got.Sub(from), want.Sub(from))
+				}
+				next++
+			}
+		})
+		if next != u.end || batches > maxCutBatches {
+			t.Errorf("%s: batches covered calls up to %d in %d batches, want %d in at most %d", name, next, batches, u.end, maxCutBatches)
+		}
 	}
 }

@@ -76,6 +76,11 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 	stopped := func(err error) error {
 		if record {
 			s.unstarted.Add(unissued(p, i, from, to, total))
+			until := s.now() // of those, the calls due by now were cut
+			if !to.IsZero() && to.Before(until) {
+				until = to
+			}
+			s.unstartedCuts = unstartedCalls{p: p, from: from, first: i, end: dueBefore(p, i, from, until, total)}
 		}
 		return err
 	}

@@ -112,3 +112,26 @@ type CallStats struct {
 	// still answers other calls does not count.
 	Ready bool
 }
+
+// CutRecorder is a Recorder that also takes the recorded calls a run cut
+// before they finished, so that their latency is not lost (a stall that
+// outlasts the run would otherwise vanish from the figures). It is
+// optional: Run checks for it with a type assertion.
+//
+// Run calls Cut from its own goroutine, after the last recorded call and
+// before End, for two kinds of call: calls in flight that were cut short
+// (at the drain limit, by the stall watchdog, or by Ctrl-C: Outcome.Aborted),
+// one Cut each; and, in open loop, calls that were due but never handed to a
+// worker (Outcome.Unstarted, only those due by the time the run stopped
+// starting calls), in batches of evenly spaced due times. The calls of all
+// Cuts together number at most Aborted plus Unstarted.
+type CutRecorder interface {
+	// Cut records n calls, the k-th (from 0) due at first + k×every, none of
+	// which had finished (or, unstarted, been able to start) at end: the
+	// latency of each was at least end minus its due time (none when that
+	// is negative). The due times given are never earlier than the true
+	// ones, so these are true lower bounds: exact for a constant rate (to
+	// the nanosecond), and for a step or ramp schedule at most
+	// 1/1024 of the cut calls' span later.
+	Cut(first time.Time, every time.Duration, n int64, end time.Time)
+}

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,9 +110,12 @@ type run struct {
 	unstarted   atomic.Int64 // open loop: calls due within the run that never started
 	pacerLate   atomic.Int64 // open loop: calls the pacer itself handed out late
 	ranOut      atomic.Bool  // open loop: the schedule had no more calls due before the run's end
-	failure     atomic.Pointer[error]
-	abortCtx    context.Context
-	clock       func() time.Time // the pacer's clock; nil: time.Now (tests make it jump)
+	// unstartedCuts are the pacer's unstarted calls that were due when it
+	// stopped; written by the pacer before it closes the tickets.
+	unstartedCuts unstartedCalls
+	failure       atomic.Pointer[error]
+	abortCtx      context.Context
+	clock         func() time.Time // the pacer's clock; nil: time.Now (tests make it jump)
 }
 
 // fail stops the run because of a fault of the tool's own (not the
@@ -190,7 +194,8 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 		tickets = make(chan ticket)
 		go s.pace(ctx, newPacer(&r.opts.Load), tickets)
 	}
-	for _, w := range workers {
+	exits := make([]time.Time, len(workers)) // when each worker went idle for good
+	for i, w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -199,6 +204,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 			} else {
 				w.closedLoop(callCtx)
 			}
+			exits[i] = time.Now()
 		}()
 	}
 	done := make(chan struct{})
@@ -224,6 +230,9 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	stopWatching()
 	for _, w := range watches {
 		w.Wait()
+	}
+	if cr, ok := rec.(CutRecorder); ok {
+		s.reportCuts(cr, workers, slices.MinFunc(exits, time.Time.Compare))
 	}
 	rec.End(s.end(ctx))
 	if err := s.failure.Load(); err != nil {

@@ -31,6 +31,7 @@ type worker struct {
 	fifo     sendQueue       // bidi: send times no response has matched yet
 	sendTook []time.Duration // bidi: how long each SendMsg of the stream took
 	busy     atomic.Bool
+	cut      cutCall // the recorded call the run cut short, if any (once: the run is over then)
 }
 
 func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *stateWatch, lastRead *atomic.Int64, rec WorkerRecorder) *worker {
@@ -103,6 +104,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 	if err != nil && w.abortCtx.Err() != nil {
 		if record {
 			w.aborted.Add(1) // cut short by the run itself, not the server's doing
+			w.cut = cutCall{intended: s.Intended, end: s.End}
 		}
 		return
 	}
