@@ -40,6 +40,11 @@ type Outcome struct {
 	// but never started: every worker was held (by a stalled server) until
 	// the run ended.
 	Unstarted int64
+	// Stalled is, when the stall watchdog ended the run, how long calls had
+	// been in flight with none starting or ending and no stream message
+	// moving (at least Load.StallTimeout); 0 otherwise. The calls in flight
+	// then were cut short and count as Aborted.
+	Stalled time.Duration
 	// PacerLate counts, in open loop, calls the tool itself handed out more
 	// than a timer's slack after they were due, for a reason other than
 	// waiting for a free worker (an overloaded or stalled client machine,
@@ -110,6 +115,7 @@ type run struct {
 	unstarted   atomic.Int64 // open loop: calls due within the run that never started
 	pacerLate   atomic.Int64 // open loop: calls the pacer itself handed out late
 	ranOut      atomic.Bool  // open loop: the schedule had no more calls due before the run's end
+	stalled     atomic.Int64 // how long the run had made no progress when the stall watchdog ended it
 	// unstartedCuts are the pacer's unstarted calls that were due when it
 	// stopped; written by the pacer before it closes the tickets.
 	unstartedCuts unstartedCalls
@@ -209,16 +215,20 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
+	stalled := make(chan struct{})
+	go s.watchStalls(workers, done, stalled)
 
 	res := Outcome{}
 	select {
 	case <-done:
 	case <-ctx.Done():
+	case <-stalled:
 	case <-s.stopCh:
 		drain := time.NewTimer(r.drainLimit())
 		select {
 		case <-done:
 		case <-ctx.Done():
+		case <-stalled:
 		case <-drain.C:
 		}
 		drain.Stop()
@@ -241,6 +251,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	res.Aborted = s.aborted.Load()
 	res.Unstarted = s.unstarted.Load()
 	res.PacerLate = s.pacerLate.Load()
+	res.Stalled = time.Duration(s.stalled.Load())
 	res.Interrupted = ctx.Err() != nil
 	if attempts != nil {
 		res.Attempts = attempts.result()
@@ -255,7 +266,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 // wait for that time to come: no call would start in it.
 func (s *run) end(ctx context.Context) time.Time {
 	now := time.Now()
-	if s.ranOut.Load() && ctx.Err() == nil && s.failure.Load() == nil && now.Before(s.measureTo) {
+	if s.ranOut.Load() && ctx.Err() == nil && s.failure.Load() == nil && s.stalled.Load() == 0 && now.Before(s.measureTo) {
 		return s.measureTo
 	}
 	return now

@@ -31,7 +31,8 @@ type worker struct {
 	fifo     sendQueue       // bidi: send times no response has matched yet
 	sendTook []time.Duration // bidi: how long each SendMsg of the stream took
 	busy     atomic.Bool
-	cut      cutCall // the recorded call the run cut short, if any (once: the run is over then)
+	progress atomic.Uint64 // calls started and ended, stream messages sent and received (for the stall watchdog)
+	cut      cutCall       // the recorded call the run cut short, if any (once: the run is over then)
 }
 
 func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *stateWatch, lastRead *atomic.Int64, rec WorkerRecorder) *worker {
@@ -86,6 +87,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 		intended = start
 	}
 	w.busy.Store(true)
+	progressed(&w.progress)
 	w.n++
 	if t := w.opts.Call.Timeout; t > 0 {
 		var cancel context.CancelFunc
@@ -100,6 +102,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 	}
 	err := w.call(ctx, seq, frames, rec, s)
 	s.End = time.Now()
+	progressed(&w.progress)
 	w.busy.Store(false)
 	if err != nil && w.abortCtx.Err() != nil {
 		if record {
