@@ -75,6 +75,8 @@ func TestUsageErrors(t *testing.T) {
 		{"serve", "--mtls"},
 		{"serve", "extra"},
 		{"demo", "-c", "0"},
+		{"demo", "-z", "1ns"},
+		{"demo", "-z", "9ms"},
 		{"version", "extra"},
 		{"call", "127.0.0.1:1", "Unary"},
 		{"call", "127.0.0.1", "a.B/C"},
