@@ -56,12 +56,14 @@ func (s *run) startRate() float64 {
 // error when the run stopped first; the recorded calls that were due by
 // then but never handed out are counted as unstarted.
 //
-// Who is to blame for a call handed out late: the workers, when it was due
-// while the pacer was waiting for a free worker (a late start); the client
-// itself, when the pacer reached it late for any other reason, such as a
-// timer that overslept or a machine that stalled (pacer-late: the catch-up
-// burst after a client stall is the client's doing, even when it then finds
-// the workers busy).
+// Who is to blame for a call handed out late is what the pacer was doing
+// when the call was due (pacerHistory): waiting for a free worker makes it a
+// late start (ticket.late, as is a call reached on time that finds no worker
+// free); being held itself (a timer that overslept, a stalled client
+// machine) makes it pacer-late, even when the catch-up burst then finds the
+// workers busy; handing out a backlog passes on the blame of the call
+// before. So a client stall is the client's, and a rate far above what the
+// workers can take (every call due at once) is the workers'.
 func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record bool, tickets chan<- ticket) error {
 	if from.IsZero() {
 		from = s.now()
@@ -84,7 +86,9 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 		}
 		return err
 	}
-	var waitedSince time.Time // when the pacer began to wait for a free worker; zero: it has not since it was last on time
+	var hist pacerHistory
+	var prev blame     // the blame of the call handed out before
+	lastOut := s.now() // when the pacer last handed out a call
 	for ; !record || total == 0 || i < total; i++ {
 		offset, ok := p.due(i)
 		due := from.Add(offset)
@@ -95,9 +99,9 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 			return nil
 		}
 		t := ticket{intended: due, record: record}
-		if wait := due.Sub(s.now()); wait > 0 {
-			waitedSince = time.Time{}
-			timer.Reset(wait)
+		b := blameNone
+		if now := s.now(); now.Before(due) {
+			timer.Reset(due.Sub(now))
 			select {
 			case <-timer.C:
 			case <-ctx.Done():
@@ -107,30 +111,36 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 			}
 			if now := s.now(); now.Sub(due) < timerSlack {
 				t.intended = now // the timer's own slack: not the server's
-			} else if record {
-				s.pacerLate.Add(1) // the tool could not keep up; counted, not forgiven
+			} else {
+				hist.add(due, now, blameClient) // the timer overslept, or the machine stalled
+				b = blameClient
 			}
-		} else if !waitedSince.IsZero() && !due.Before(waitedSince) {
-			t.late = true // due while the pacer waited for a worker
-		} else if -wait >= timerSlack {
-			if record {
-				s.pacerLate.Add(1) // behind schedule, and not for want of a worker
+		} else if now.Sub(due) >= timerSlack {
+			if now.Sub(lastOut) >= timerSlack {
+				hist.add(lastOut, now, blameClient) // held between two calls: the machine stalled
 			}
-		} else {
-			waitedSince = time.Time{} // caught up
+			if b = hist.at(due); b == blameNone {
+				// Due while the pacer was handing out a backlog: the backlog's
+				// cause, or the pacer's own slowness when there was none.
+				b = blameClient
+				if prev == blameWorkers {
+					b = blameWorkers
+				}
+			}
 		}
+		t.late = b == blameWorkers
 		select {
 		case tickets <- t:
+			s.countLate(b, record)
+			lastOut, prev = s.now(), b
 			continue
 		default:
 		}
-		if waitedSince.IsZero() {
-			waitedSince = s.now()
-			// A call the pacer reached on time but found no worker for is
-			// the workers' doing; one it reached late was already the client's.
-			t.late = waitedSince.Sub(due) < timerSlack
+		waitFrom := s.now()
+		if b == blameNone {
+			b = blameWorkers // reached on time, and no worker was free
 		}
-		t.intended = due
+		t.intended, t.late = due, b == blameWorkers
 		select {
 		case tickets <- t:
 		case <-ctx.Done():
@@ -138,8 +148,18 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 		case <-s.stopCh:
 			return stopped(errStopped)
 		}
+		lastOut, prev = s.now(), b
+		hist.add(waitFrom, lastOut, blameWorkers)
+		s.countLate(b, record)
 	}
 	return nil
+}
+
+// countLate counts a recorded call the pacer itself made late.
+func (s *run) countLate(b blame, record bool) {
+	if b == blameClient && record {
+		s.pacerLate.Add(1)
+	}
 }
 
 // now is the pacer's clock: time.Now, unless a test set clock.
