@@ -329,3 +329,32 @@ func TestUnstartedBatches(t *testing.T) {
 		}
 	}
 }
+
+// The pacer's history answers what it was doing at a due time, merges
+// spans of one kind, and stays bounded.
+func TestPacerHistory(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1000, 0)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	var h pacerHistory
+	h.add(ms(10), ms(20), blameWorkers)
+	h.add(ms(21), ms(30), blameWorkers) // within a timer's slack: merged
+	h.add(ms(40), ms(50), blameClient)
+	if len(h.spans) != 2 {
+		t.Fatalf("spans %+v, want the two waits merged", h.spans)
+	}
+	for _, c := range []struct {
+		at   int
+		want blame
+	}{{5, blameNone}, {10, blameWorkers}, {25, blameWorkers}, {35, blameNone}, {45, blameClient}, {50, blameNone}} {
+		if got := h.at(ms(c.at)); got != c.want {
+			t.Errorf("at %dms: %d, want %d", c.at, got, c.want)
+		}
+	}
+	for i := range 10 * maxPacerHistory { // alternating kinds, never merged
+		h.add(ms(100+10*i), ms(101+10*i), blame(1+i%2))
+	}
+	if n := len(h.spans) - h.head; n > maxPacerHistory || cap(h.spans) > 4*maxPacerHistory {
+		t.Errorf("%d spans kept (capacity %d), want at most %d", n, cap(h.spans), maxPacerHistory)
+	}
+}

@@ -86,9 +86,7 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 		}
 		return err
 	}
-	var hist pacerHistory
-	var prev blame     // the blame of the call handed out before
-	lastOut := s.now() // when the pacer last handed out a call
+	pc := pacing{timer: timer, lastOut: s.now()}
 	for ; !record || total == 0 || i < total; i++ {
 		offset, ok := p.due(i)
 		due := from.Add(offset)
@@ -99,40 +97,15 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 			return nil
 		}
 		t := ticket{intended: due, record: record}
-		b := blameNone
-		if now := s.now(); now.Before(due) {
-			timer.Reset(due.Sub(now))
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				return stopped(ctx.Err())
-			case <-s.stopCh:
-				return stopped(errStopped)
-			}
-			if now := s.now(); now.Sub(due) < timerSlack {
-				t.intended = now // the timer's own slack: not the server's
-			} else {
-				hist.add(due, now, blameClient) // the timer overslept, or the machine stalled
-				b = blameClient
-			}
-		} else if now.Sub(due) >= timerSlack {
-			if now.Sub(lastOut) >= timerSlack {
-				hist.add(lastOut, now, blameClient) // held between two calls: the machine stalled
-			}
-			if b = hist.at(due); b == blameNone {
-				// Due while the pacer was handing out a backlog: the backlog's
-				// cause, or the pacer's own slowness when there was none.
-				b = blameClient
-				if prev == blameWorkers {
-					b = blameWorkers
-				}
-			}
+		b, err := s.reach(ctx, &pc, due, &t)
+		if err != nil {
+			return stopped(err)
 		}
 		t.late = b == blameWorkers
 		select {
 		case tickets <- t:
 			s.countLate(b, record)
-			lastOut, prev = s.now(), b
+			pc.lastOut, pc.prev = s.now(), b
 			continue
 		default:
 		}
@@ -148,11 +121,59 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 		case <-s.stopCh:
 			return stopped(errStopped)
 		}
-		lastOut, prev = s.now(), b
-		hist.add(waitFrom, lastOut, blameWorkers)
+		pc.lastOut, pc.prev = s.now(), b
+		pc.hist.add(waitFrom, pc.lastOut, blameWorkers)
 		s.countLate(b, record)
 	}
 	return nil
+}
+
+// pacing is the pacer's state from call to call.
+type pacing struct {
+	timer   *time.Timer
+	hist    pacerHistory
+	prev    blame     // the blame of the call handed out before
+	lastOut time.Time // when the pacer last handed out a call
+}
+
+// reach waits until the call due at due is due, and says who is to blame
+// if the pacer reached it later than a timer's slack. A call reached on
+// time by the timer counts from when the timer fired (t.intended). It
+// returns errStopped or ctx's error when the run stopped first.
+func (s *run) reach(ctx context.Context, pc *pacing, due time.Time, t *ticket) (blame, error) {
+	now := s.now()
+	if now.Before(due) {
+		pc.timer.Reset(due.Sub(now))
+		select {
+		case <-pc.timer.C:
+		case <-ctx.Done():
+			return blameNone, ctx.Err()
+		case <-s.stopCh:
+			return blameNone, errStopped
+		}
+		if now = s.now(); now.Sub(due) < timerSlack {
+			t.intended = now // the timer's own slack: not the server's
+			return blameNone, nil
+		}
+		pc.hist.add(due, now, blameClient) // the timer overslept, or the machine stalled
+		return blameClient, nil
+	}
+	if now.Sub(due) < timerSlack {
+		return blameNone, nil
+	}
+	if now.Sub(pc.lastOut) >= timerSlack {
+		pc.hist.add(pc.lastOut, now, blameClient) // held between two calls: the machine stalled
+	}
+	b := pc.hist.at(due)
+	if b == blameNone {
+		// Due while the pacer was handing out a backlog: the backlog's
+		// cause, or the pacer's own slowness when there was none.
+		b = blameClient
+		if pc.prev == blameWorkers {
+			b = blameWorkers
+		}
+	}
+	return b, nil
 }
 
 // countLate counts a recorded call the pacer itself made late.
