@@ -88,6 +88,9 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 	}
 	pc := pacing{timer: timer, lastOut: s.now()}
 	for ; !record || total == 0 || i < total; i++ {
+		if err := s.halted(ctx); err != nil { // a pacer that never waits for a worker still stops at once
+			return stopped(err)
+		}
 		offset, ok := p.due(i)
 		due := from.Add(offset)
 		if !ok || !to.IsZero() && !due.Before(to) {
@@ -174,6 +177,18 @@ func (s *run) reach(ctx context.Context, pc *pacing, due time.Time, t *ticket) (
 		}
 	}
 	return b, nil
+}
+
+// halted returns ctx's error or errStopped once the run has stopped.
+func (s *run) halted(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.stopCh:
+		return errStopped
+	default:
+		return nil
+	}
 }
 
 // countLate counts a recorded call the pacer itself made late.
