@@ -37,6 +37,9 @@ would: unary calls, then bidi streams, each for half of -z with -c workers, and
 prints both reports.`,
 		Args: argsBetween(0, 0),
 		RunE: func(c *cobra.Command, args []string) error {
+			if opts.Duration <= 0 {
+				return usageErrorf("-z must be positive")
+			}
 			if opts.Duration < minDemoDuration {
 				// Each load test runs for half of -z, and a -z of 0 is no limit.
 				return usageErrorf("-z must be at least %s (each of the two load tests runs for half of it), not %s", minDemoDuration, opts.Duration)
