@@ -43,7 +43,7 @@ type Load struct {
 	MaxInflight int `json:"max_inflight,omitempty"`
 	// StallTimeout ends the run when calls are in flight and none has
 	// started or ended, and no stream message has gone or come, for this
-	// long (Outcome.Stalled); 0 means never.
+	// long, plus Call.StreamInterval (Outcome.Stalled); 0 means never.
 	StallTimeout time.Duration `json:"stall_timeout_ns,omitempty"`
 }
 

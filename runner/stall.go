@@ -20,6 +20,7 @@ func (s *run) watchStalls(workers []*worker, done <-chan struct{}, stalled chan<
 	if limit <= 0 {
 		return
 	}
+	limit += s.opts.Call.StreamInterval // a stream pausing between sends by design is not stalled
 	tick := time.NewTicker(max(min(limit/4, time.Second), time.Millisecond))
 	defer tick.Stop()
 	var last uint64
