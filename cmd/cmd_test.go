@@ -75,6 +75,8 @@ func TestUsageErrors(t *testing.T) {
 		{"serve", "--mtls"},
 		{"serve", "extra"},
 		{"demo", "-c", "0"},
+		{"demo", "-z", "1ns"},
+		{"demo", "-z", "9ms"},
 		{"version", "extra"},
 		{"call", "127.0.0.1:1", "Unary"},
 		{"call", "127.0.0.1", "a.B/C"},
@@ -229,5 +231,22 @@ func TestDemoRun(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), "errors 0 (0.00%)"); n != 2 {
 		t.Errorf("%d clean reports, want 2:\n%s", n, out)
+	}
+}
+
+// run -n against a server that never answers ends at --stall-timeout,
+// writes its report and exits 1 saying the run stalled.
+func TestRunStallExits1(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.AfterCalls(1, (*testserver.Server).Pause))
+	defer srv.Resume()
+	f, out, errOut := testFactory("")
+	code := Run(context.Background(), f, []string{"run", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary",
+		"-n", "10", "-c", "2", "--stall-timeout", "300ms", "--format", "json"})
+	if code != ExitError || !strings.Contains(errOut.String(), "the run stalled") {
+		t.Fatalf("exit %d, want 1 saying the run stalled; stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(out.String(), `"aborted": 2`) {
+		t.Errorf("the report was not written, or lacks the 2 aborted calls:\n%s", out)
 	}
 }

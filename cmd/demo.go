@@ -41,6 +41,10 @@ prints both reports.`,
 			if opts.Duration <= 0 {
 				return usageErrorf("-z must be positive")
 			}
+			if opts.Duration < minDemoDuration {
+				// Each load test runs for half of -z, and a -z of 0 is no limit.
+				return usageErrorf("-z must be at least %s (each of the two load tests runs for half of it), not %s", minDemoDuration, opts.Duration)
+			}
 			if opts.Concurrency < 1 {
 				return usageErrorf("-c must be at least 1")
 			}
@@ -54,6 +58,10 @@ prints both reports.`,
 	cmd.Flags().IntVarP(&opts.Concurrency, "concurrency", "c", 8, "workers of each load test")
 	return cmd
 }
+
+// minDemoDuration is the shortest -z demo takes: half of a shorter one
+// could round to 0, which a run takes as no time limit.
+const minDemoDuration = 10 * time.Millisecond
 
 // demoData is one sample request (or stream of requests) per method.
 var demoData = map[string]string{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -59,7 +60,8 @@ when a call was due, so a stalled server shows in the tail; calls that found no 
 worker (--max-inflight) are counted as late starts.
 
 Ctrl-C stops the run and still writes the report (exit 130); a second Ctrl-C exits at
-once. A run in which no call succeeded exits 1.`,
+once. A run in which no call succeeded exits 1, and so does a run that stalled: calls in
+flight and nothing moving for --stall-timeout (the report is written first).`,
 		Example: `  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary -d '{"message":"hi"}' -n 20000
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --rps 1000 -z 30s -o report.json --format json
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi --messages 10 -c 20 --connections 4 -z 10s
@@ -190,6 +192,10 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	}
 	if interrupted {
 		return ctx.Err()
+	}
+	if out.Stalled > 0 {
+		return fmt.Errorf("the run stalled: calls were in flight and nothing moved for %s (--stall-timeout); %d calls in flight were cut short",
+			out.Stalled.Round(time.Millisecond), out.Aborted)
 	}
 	if err := outcomeError(sum); err != nil {
 		return err

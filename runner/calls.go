@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -24,8 +25,9 @@ func message(rec WorkerRecorder, series Series, d time.Duration) {
 }
 
 // receive reads responses until the stream ends, recording the time to the
-// first and the gaps between the rest; each arrival is passed to onMsg.
-func receive(stream grpc.ClientStream, rec WorkerRecorder, s *CallStats, onMsg func(time.Time)) error {
+// first and the gaps between the rest; each arrival is noted in progress and
+// passed to onMsg.
+func receive(stream grpc.ClientStream, rec WorkerRecorder, s *CallStats, progress *atomic.Uint64, onMsg func(time.Time)) error {
 	last := s.Start
 	for {
 		if err := stream.RecvMsg(&discard{}); err != nil {
@@ -35,6 +37,7 @@ func receive(stream grpc.ClientStream, rec WorkerRecorder, s *CallStats, onMsg f
 			return err
 		}
 		now := time.Now()
+		progressed(progress)
 		if s.Received == 0 {
 			message(rec, SeriesFirstMessage, now.Sub(s.Start))
 		} else {
@@ -62,7 +65,7 @@ func (w *worker) serverStream(ctx context.Context, req *frame, rec WorkerRecorde
 	if err := stream.CloseSend(); err != nil {
 		return err
 	}
-	return receive(stream, rec, s, nil)
+	return receive(stream, rec, s, &w.progress, nil)
 }
 
 // pause waits d between the sends of a stream, or until ctx ends.
@@ -101,6 +104,7 @@ func (w *worker) clientStream(ctx context.Context, frames []*frame, rec WorkerRe
 			return err
 		}
 		message(rec, SeriesSendTime, time.Since(t0))
+		progressed(&w.progress)
 		s.Sent++
 	}
 	if err := stream.CloseSend(); err != nil {
@@ -167,7 +171,7 @@ func (w *worker) bidi(ctx context.Context, frames []*frame, rec WorkerRecorder, 
 	w.sendTook = w.sendTook[:0]
 	sendErr := make(chan error, 1)
 	go func() { sendErr <- w.sendAll(ctx, stream, frames) }()
-	err = receive(stream, rec, s, func(now time.Time) {
+	err = receive(stream, rec, s, &w.progress, func(now time.Time) {
 		if at, ok := w.fifo.pop(); ok && !now.Before(at) {
 			message(rec, SeriesMsgRTT, now.Sub(at))
 		}
@@ -204,6 +208,7 @@ func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames [
 			return err
 		}
 		w.sendTook = append(w.sendTook, time.Since(t0))
+		progressed(&w.progress)
 	}
 	return stream.CloseSend()
 }

@@ -43,6 +43,10 @@ type Load struct {
 	Schedule Schedule `json:"schedule"`
 	// MaxInflight caps calls in flight in open loop; 0 means Concurrency.
 	MaxInflight int `json:"max_inflight,omitempty"`
+	// StallTimeout ends the run when calls are in flight and none has
+	// started or ended, and no stream message has gone or come, for this
+	// long, plus Call.StreamInterval (Outcome.Stalled); 0 means never.
+	StallTimeout time.Duration `json:"stall_timeout_ns,omitempty"`
 }
 
 // Call is how each call is made.
@@ -70,6 +74,7 @@ func (l *Load) AddFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&l.RPS, "rps", 0, "open loop: start calls at this constant rate per second")
 	fs.Var(&l.Schedule, "schedule", "open loop with a changing rate: step:START,STEP,EVERY,MAX or ramp:FROM,TO,OVER")
 	fs.IntVar(&l.MaxInflight, "max-inflight", 0, "open loop: most calls in flight (default -c)")
+	fs.DurationVar(&l.StallTimeout, "stall-timeout", DefaultStallTimeout, "end the run when, with calls in flight, no call ends and no stream message moves for this long (0: never)")
 }
 
 // AddFlags binds the per-call flags of a run.
@@ -120,6 +125,8 @@ func (l *Load) Validate() error {
 		return errors.New("--rps and --schedule both set the rate; use one")
 	case l.Total > 0 && l.Schedule.Kind != "":
 		return errors.New("-n cannot be combined with --schedule: a schedule's shape is in time; use -z")
+	case l.StallTimeout < 0:
+		return errors.New("--stall-timeout must not be negative")
 	case l.MaxInflight < 0:
 		return errors.New("--max-inflight must not be negative")
 	case l.MaxInflight > 0 && !l.OpenLoop():

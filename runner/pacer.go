@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 )
 
@@ -25,10 +26,10 @@ var errStopped = errors.New("stopped")
 // pace sends a ticket to a free worker whenever a call is due: during warm-up
 // at the schedule's starting rate, then along the schedule from the end of
 // warm-up. Due times are absolute, so a late wake-up never lowers the rate.
-// A call that was due while every worker was busy, or while the pacer was
-// catching up on such calls, counts from when it was due (no coordinated
-// omission) and is a late start. The pacer's own delays (beyond a timer's
-// slack) are counted apart, as pacer-late.
+// A call that was due while every worker was busy counts from when it was
+// due (no coordinated omission) and is a late start. The pacer's own delays
+// (beyond a timer's slack) count from when the call was due too, but are
+// counted apart, as pacer-late.
 func (s *run) pace(ctx context.Context, p pacer, tickets chan<- ticket) {
 	defer close(tickets)
 	defer s.stop()
@@ -54,9 +55,18 @@ func (s *run) startRate() float64 {
 // end) or, when recording, until -n calls. It returns errStopped or ctx's
 // error when the run stopped first; the recorded calls that were due by
 // then but never handed out are counted as unstarted.
+//
+// Who is to blame for a call handed out late is what the pacer was doing
+// when the call was due (pacerHistory): waiting for a free worker makes it a
+// late start (ticket.late, as is a call reached on time that finds no worker
+// free); being held itself (a timer that overslept, a stalled client
+// machine) makes it pacer-late, even when the catch-up burst then finds the
+// workers busy; handing out a backlog passes on the blame of the call
+// before. So a client stall is the client's, and a rate far above what the
+// workers can take (every call due at once) is the workers'.
 func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record bool, tickets chan<- ticket) error {
 	if from.IsZero() {
-		from = time.Now()
+		from = s.now()
 	}
 	if !to.IsZero() && !from.Before(to) {
 		return nil
@@ -68,45 +78,45 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 	stopped := func(err error) error {
 		if record {
 			s.unstarted.Add(unissued(p, i, from, to, total))
+			until := s.now() // of those, the calls due by now were cut
+			if !to.IsZero() && to.Before(until) {
+				until = to
+			}
+			s.unstartedCuts = unstartedCalls{p: p, from: from, first: i, end: dueBefore(p, i, from, until, total)}
 		}
 		return err
 	}
-	behind := false // catching up on calls that waited for a free worker
+	pc := pacing{timer: timer, lastOut: s.now()}
 	for ; !record || total == 0 || i < total; i++ {
-		offset, ok := p.due(i)
-		if !ok {
-			return nil
+		if err := s.halted(ctx); err != nil { // a pacer that never waits for a worker still stops at once
+			return stopped(err)
 		}
+		offset, ok := p.due(i)
 		due := from.Add(offset)
-		if !to.IsZero() && !due.Before(to) {
+		if !ok || !to.IsZero() && !due.Before(to) {
+			if record {
+				s.ranOut.Store(true) // no more calls are due within the run
+			}
 			return nil
 		}
 		t := ticket{intended: due, record: record}
-		if wait := time.Until(due); wait > 0 {
-			behind = false
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				return stopped(ctx.Err())
-			case <-s.stopCh:
-				return stopped(errStopped)
-			}
-			if now := time.Now(); now.Sub(due) < timerSlack {
-				t.intended = now // the timer's own slack: not the server's
-			} else if record {
-				s.pacerLate.Add(1) // the tool could not keep up; counted, not forgiven
-			}
-		} else if !behind && -wait > timerSlack && record {
-			s.pacerLate.Add(1) // behind schedule, and not for want of a worker
+		b, err := s.reach(ctx, &pc, due, &t)
+		if err != nil {
+			return stopped(err)
 		}
-		t.late = behind // issued from the backlog a stall left: it starts late
+		t.late = b == blameWorkers
 		select {
 		case tickets <- t:
+			s.countLate(b, record)
+			pc.lastOut, pc.prev = s.now(), b
 			continue
 		default:
 		}
-		t.intended, t.late, behind = due, true, true
+		waitFrom := s.now()
+		if b == blameNone {
+			b = blameWorkers // reached on time, and no worker was free
+		}
+		t.intended, t.late = due, b == blameWorkers
 		select {
 		case tickets <- t:
 		case <-ctx.Done():
@@ -114,8 +124,86 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 		case <-s.stopCh:
 			return stopped(errStopped)
 		}
+		pc.lastOut, pc.prev = s.now(), b
+		pc.hist.add(waitFrom, pc.lastOut, blameWorkers)
+		s.countLate(b, record)
 	}
 	return nil
+}
+
+// pacing is the pacer's state from call to call.
+type pacing struct {
+	timer   *time.Timer
+	hist    pacerHistory
+	prev    blame     // the blame of the call handed out before
+	lastOut time.Time // when the pacer last handed out a call
+}
+
+// reach waits until the call due at due is due, and says who is to blame
+// if the pacer reached it later than a timer's slack. A call reached on
+// time by the timer counts from when the timer fired (t.intended). It
+// returns errStopped or ctx's error when the run stopped first.
+func (s *run) reach(ctx context.Context, pc *pacing, due time.Time, t *ticket) (blame, error) {
+	now := s.now()
+	if now.Before(due) {
+		pc.timer.Reset(due.Sub(now))
+		select {
+		case <-pc.timer.C:
+		case <-ctx.Done():
+			return blameNone, ctx.Err()
+		case <-s.stopCh:
+			return blameNone, errStopped
+		}
+		if now = s.now(); now.Sub(due) < timerSlack {
+			t.intended = now // the timer's own slack: not the server's
+			return blameNone, nil
+		}
+		pc.hist.add(due, now, blameClient) // the timer overslept, or the machine stalled
+		return blameClient, nil
+	}
+	if now.Sub(due) < timerSlack {
+		return blameNone, nil
+	}
+	if now.Sub(pc.lastOut) >= timerSlack {
+		pc.hist.add(pc.lastOut, now, blameClient) // held between two calls: the machine stalled
+	}
+	b := pc.hist.at(due)
+	if b == blameNone {
+		// Due while the pacer was handing out a backlog: the backlog's
+		// cause, or the pacer's own slowness when there was none.
+		b = blameClient
+		if pc.prev == blameWorkers {
+			b = blameWorkers
+		}
+	}
+	return b, nil
+}
+
+// halted returns ctx's error or errStopped once the run has stopped.
+func (s *run) halted(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.stopCh:
+		return errStopped
+	default:
+		return nil
+	}
+}
+
+// countLate counts a recorded call the pacer itself made late.
+func (s *run) countLate(b blame, record bool) {
+	if b == blameClient && record {
+		s.pacerLate.Add(1)
+	}
+}
+
+// now is the pacer's clock: time.Now, unless a test set clock.
+func (s *run) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
 }
 
 // unissued counts the calls of p from i on that were due before to (or,
@@ -124,13 +212,45 @@ func unissued(p pacer, i int64, from, to time.Time, total int64) int64 {
 	if to.IsZero() {
 		return max(total-i, 0)
 	}
-	var n int64
-	for ; total == 0 || i < total; i++ {
-		offset, ok := p.due(i)
-		if !ok || !from.Add(offset).Before(to) {
+	return dueBefore(p, i, from, to, total) - i
+}
+
+// dueBefore returns the first call number j >= i that is not due before
+// until (from the schedule's start from), or that never comes (-n reached,
+// total > 0; or a pacer with no call j): calls i to j-1 are the ones due
+// before until. Due times never decrease with the call number, so it
+// searches, in O(log j) steps of p.due, not one step per call: a rate of
+// 1e12 calls per second must not take 1e12 steps to count.
+func dueBefore(p pacer, i int64, from, until time.Time, total int64) int64 {
+	past := func(j int64) bool { // call j is not due before until
+		if total > 0 && j >= total {
+			return true
+		}
+		offset, ok := p.due(j)
+		return !ok || !from.Add(offset).Before(until)
+	}
+	if past(i) {
+		return i
+	}
+	lo, hi := i, i+1 // past(lo) is false; find hi with past(hi) true
+	for !past(hi) {
+		lo = hi
+		if hi > math.MaxInt64/2 {
+			hi = math.MaxInt64
+			if !past(hi) {
+				return hi // more calls than an int64 counts: saturate
+			}
 			break
 		}
-		n++
+		hi = i + 2*(hi-i) + 1
 	}
-	return n
+	for hi-lo > 1 { // past(lo) false, past(hi) true
+		mid := lo + (hi-lo)/2
+		if past(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
 }

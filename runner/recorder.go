@@ -10,7 +10,10 @@ import (
 // Recorder receives what a run measures. Run calls Begin once when
 // measurement starts (after any warm-up), Worker once per worker before its
 // first call, and End once after the last recorded call has finished. Calls
-// made during warm-up are not recorded.
+// made during warm-up are not recorded. End's time is when the run ended: for
+// a rate run that was not interrupted and had no more calls due before -z,
+// that is Begin's time plus -z (which may be later than the moment End is
+// called), so that the run's duration and rate are over -z.
 type Recorder interface {
 	Begin(start time.Time)
 	// Worker returns the recorder of worker id (0-based), which sends its
@@ -92,9 +95,11 @@ type CallStats struct {
 	// Sent and Received count stream messages (1 and 1 for unary).
 	Sent, Received int64
 	// Late reports, in open loop, that the call started late because
-	// workers were busy: it found none free, or was due while the pacer was
-	// catching up on calls that had found none. Its latency counts from
-	// when it was due.
+	// workers were busy: the pacer reached it on time and found none free,
+	// or it was due while the pacer waited for a free worker. Its latency
+	// counts from when it was due. Calls the pacer itself reached late (a
+	// stalled client, and the catch-up burst after it) are not late starts
+	// but pacer-late (Outcome.PacerLate).
 	Late bool
 	// Peer is the remote address the call went to, when known.
 	Peer net.Addr
@@ -106,4 +111,27 @@ type CallStats struct {
 	// silent blackhole (or a stuck server) looks like. A slow server that
 	// still answers other calls does not count.
 	Ready bool
+}
+
+// CutRecorder is a Recorder that also takes the recorded calls a run cut
+// before they finished, so that their latency is not lost (a stall that
+// outlasts the run would otherwise vanish from the figures). It is
+// optional: Run checks for it with a type assertion.
+//
+// Run calls Cut from its own goroutine, after the last recorded call and
+// before End, for two kinds of call: calls in flight that were cut short
+// (at the drain limit, by the stall watchdog, or by Ctrl-C: Outcome.Aborted),
+// one Cut each; and, in open loop, calls that were due but never handed to a
+// worker (Outcome.Unstarted, only those due by the time the run stopped
+// starting calls), in batches of evenly spaced due times. The calls of all
+// Cuts together number at most Aborted plus Unstarted.
+type CutRecorder interface {
+	// Cut records n calls, the k-th (from 0) due at first + k×every, none of
+	// which had finished (or, unstarted, been able to start) at end: the
+	// latency of each was at least end minus its due time (none when that
+	// is negative). The due times given are never earlier than the true
+	// ones, so these are true lower bounds: exact for a constant rate (to
+	// the nanosecond), and for a step or ramp schedule at most
+	// 1/1024 of the cut calls' span later.
+	Cut(first time.Time, every time.Duration, n int64, end time.Time)
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,9 +42,16 @@ type Outcome struct {
 	// but never started: every worker was held (by a stalled server) until
 	// the run ended.
 	Unstarted int64
+	// Stalled is, when the stall watchdog ended the run, how long calls had
+	// been in flight with none starting or ending and no stream message
+	// moving (at least Load.StallTimeout); 0 otherwise. The calls in flight
+	// then were cut short and count as Aborted.
+	Stalled time.Duration
 	// PacerLate counts, in open loop, calls the tool itself handed out more
-	// than a timer's slack after they were due (an overloaded client
-	// machine). Their latency still counts from when they were due.
+	// than a timer's slack after they were due, for a reason other than
+	// waiting for a free worker (an overloaded or stalled client machine,
+	// including the catch-up burst after a stall). Their latency still
+	// counts from when they were due.
 	PacerLate int64
 }
 
@@ -108,8 +116,14 @@ type run struct {
 	aborted     atomic.Int64
 	unstarted   atomic.Int64 // open loop: calls due within the run that never started
 	pacerLate   atomic.Int64 // open loop: calls the pacer itself handed out late
-	failure     atomic.Pointer[error]
-	abortCtx    context.Context
+	ranOut      atomic.Bool  // open loop: the schedule had no more calls due before the run's end
+	stalled     atomic.Int64 // how long the run had made no progress when the stall watchdog ended it
+	// unstartedCuts are the pacer's unstarted calls that were due when it
+	// stopped; written by the pacer before it closes the tickets.
+	unstartedCuts unstartedCalls
+	failure       atomic.Pointer[error]
+	abortCtx      context.Context
+	clock         func() time.Time // the pacer's clock; nil: time.Now (tests make it jump)
 }
 
 // fail stops the run because of a fault of the tool's own (not the
@@ -188,7 +202,8 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 		tickets = make(chan ticket)
 		go s.pace(ctx, newPacer(&r.opts.Load), tickets)
 	}
-	for _, w := range workers {
+	exits := make([]time.Time, len(workers)) // when each worker went idle for good
+	for i, w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -197,20 +212,25 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 			} else {
 				w.closedLoop(callCtx)
 			}
+			exits[i] = time.Now()
 		}()
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
+	stalled := make(chan struct{})
+	go s.watchStalls(workers, done, stalled)
 
 	res := Outcome{}
 	select {
 	case <-done:
 	case <-ctx.Done():
+	case <-stalled:
 	case <-s.stopCh:
 		drain := time.NewTimer(r.drainLimit())
 		select {
 		case <-done:
 		case <-ctx.Done():
+		case <-stalled:
 		case <-drain.C:
 		}
 		drain.Stop()
@@ -223,18 +243,35 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	for _, w := range watches {
 		w.Wait()
 	}
-	rec.End(time.Now())
+	if cr, ok := rec.(CutRecorder); ok {
+		s.reportCuts(cr, workers, slices.MinFunc(exits, time.Time.Compare))
+	}
+	rec.End(s.end(ctx))
 	if err := s.failure.Load(); err != nil {
 		return res, *err
 	}
 	res.Aborted = s.aborted.Load()
 	res.Unstarted = s.unstarted.Load()
 	res.PacerLate = s.pacerLate.Load()
+	res.Stalled = time.Duration(s.stalled.Load())
 	res.Interrupted = ctx.Err() != nil
 	if attempts != nil {
 		res.Attempts = attempts.Result()
 	}
 	return res, nil
+}
+
+// end is when the run ended, as the recorder is told. A rate run whose
+// schedule had no more calls due before -z ran for -z, even though its last
+// call ended earlier (at 1 call/s for 10s the last is due at 9s): its end is
+// the end of -z, so that its duration and rate are over -z. The run does not
+// wait for that time to come: no call would start in it.
+func (s *run) end(ctx context.Context) time.Time {
+	now := time.Now()
+	if s.ranOut.Load() && ctx.Err() == nil && s.failure.Load() == nil && s.stalled.Load() == 0 && now.Before(s.measureTo) {
+		return s.measureTo
+	}
+	return now
 }
 
 // sink passes connection events to the recorder while the run is on.

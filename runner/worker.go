@@ -33,6 +33,8 @@ type worker struct {
 	fifo     sendQueue       // bidi: send times no response has matched yet
 	sendTook []time.Duration // bidi: how long each SendMsg of the stream took
 	busy     atomic.Bool
+	progress atomic.Uint64 // calls started and ended, stream messages sent and received (for the stall watchdog)
+	cut      cutCall       // the recorded call the run cut short, if any (once: the run is over then)
 }
 
 func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *conn.StateWatch, lastRead *atomic.Int64, rec WorkerRecorder) *worker {
@@ -48,7 +50,7 @@ func (w *worker) closedLoop(ctx context.Context) {
 		if !ok {
 			return
 		}
-		w.do(ctx, start, start, record, false)
+		w.do(ctx, time.Time{}, start, record, false)
 	}
 }
 
@@ -61,17 +63,33 @@ func (w *worker) openLoop(ctx context.Context, tickets <-chan ticket) {
 	}
 }
 
-// do makes one call and records it when record is set.
+// do makes one call and records it when record is set. intended is when the
+// call was due (zero in closed loop: it counts from its start). A templated
+// request is rendered before the call's start is taken: rendering is the
+// tool's work, not the server's (in open loop latency still counts from
+// intended, so a slow template shows there, as it would delay any client).
 func (w *worker) do(ctx context.Context, intended, start time.Time, record, late bool) {
 	if record && !w.sawBegin {
 		<-w.begun // Begin comes before the first recorded call
 		w.sawBegin = true
 	}
-	w.busy.Store(true)
 	seq := w.n
+	frames := w.reqs.frames
 	if w.reqs.tmpl != nil {
 		seq = w.seq.Add(1) - 1
+		var err error
+		if frames, err = w.reqs.next(seq); err != nil {
+			// The template broke, not the server: no call is made, the run stops.
+			w.fail(fmt.Errorf("--template: rendering request %d: %w", seq, err))
+			return
+		}
+		start = time.Now()
 	}
+	if intended.IsZero() {
+		intended = start
+	}
+	w.busy.Store(true)
+	progressed(&w.progress)
 	w.n++
 	if t := w.opts.Call.Timeout; t > 0 {
 		var cancel context.CancelFunc
@@ -84,19 +102,14 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 	if record {
 		rec = w.rec
 	}
-	frames, err := w.reqs.next(seq)
-	if err != nil {
-		w.busy.Store(false)
-		// The template broke, not the server: no call is made, the run stops.
-		w.fail(fmt.Errorf("--template: rendering request %d: %w", seq, err))
-		return
-	}
-	err = w.call(ctx, seq, frames, rec, s)
+	err := w.call(ctx, seq, frames, rec, s)
 	s.End = time.Now()
+	progressed(&w.progress)
 	w.busy.Store(false)
 	if err != nil && w.abortCtx.Err() != nil {
 		if record {
 			w.aborted.Add(1) // cut short by the run itself, not the server's doing
+			w.cut = cutCall{intended: s.Intended, end: s.End}
 		}
 		return
 	}

@@ -1,0 +1,73 @@
+package runner
+
+import (
+	"math"
+	"time"
+)
+
+// unstartedCalls are the recorded calls first to end-1 of pacer p (counted
+// from from) that were due by the time the run stopped starting calls but
+// were never handed to a worker.
+type unstartedCalls struct {
+	p          pacer
+	from       time.Time
+	first, end int64
+}
+
+// cutCall is a recorded call of a worker that the run cut short.
+type cutCall struct {
+	intended, end time.Time
+}
+
+// maxCutBatches bounds the batches a schedule's unstarted calls are
+// reported in, whatever their number.
+const maxCutBatches = 1024
+
+// reportCuts passes rec the calls the run cut: each worker's aborted call,
+// and the unstarted calls as cut when the first worker came free after the
+// pacer stopped (free is that time; before it no call could have started).
+func (s *run) reportCuts(rec CutRecorder, workers []*worker, free time.Time) {
+	for _, w := range workers {
+		if c := w.cut; !c.end.IsZero() {
+			rec.Cut(c.intended, 0, 1, c.end)
+		}
+	}
+	u := s.unstartedCuts
+	if u.end <= u.first {
+		return
+	}
+	u.batches(func(first time.Time, every time.Duration, n int64) {
+		rec.Cut(first, every, n, free)
+	})
+}
+
+// batches splits the unstarted calls into at most maxCutBatches runs of
+// evenly spaced due times, none earlier than the true ones: one run at a
+// constant rate; otherwise equal runs, each spaced by the larger of the
+// spacings at its two ends (a step or ramp schedule's spacing only grows or
+// only shrinks within a run, so no call is given an earlier due time).
+func (u unstartedCalls) batches(emit func(first time.Time, every time.Duration, n int64)) {
+	total := u.end - u.first
+	at := func(i int64) time.Duration { d, _ := u.p.due(i); return d }
+	if r, ok := u.p.(constantPacer); ok {
+		every := time.Duration(math.Ceil(float64(time.Second) / float64(r)))
+		emit(u.from.Add(at(u.first)), every, total)
+		return
+	}
+	chunks := min(total, maxCutBatches)
+	size, extra := total/chunks, total%chunks
+	a := u.first
+	for c := range chunks {
+		n := size
+		if c < extra {
+			n++
+		}
+		b := a + n
+		var every time.Duration
+		if n >= 2 {
+			every = max(at(a+1)-at(a), at(b-1)-at(b-2)) + 1 // +1ns: due times are truncated to the nanosecond
+		}
+		emit(u.from.Add(at(a)), every, n)
+		a = b
+	}
+}

@@ -1,0 +1,360 @@
+package runner
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver"
+)
+
+// A templated request is rendered before the call's clock starts: the
+// rendering is the tool's work, not the server's latency.
+func TestRunTemplateRenderedBeforeStart(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	md := pulseMethod("Unary")
+	var mu sync.Mutex
+	var rendered []time.Time // when each request finished rendering (one worker: in call order)
+	mark := func() string {
+		mu.Lock()
+		rendered = append(rendered, time.Now())
+		mu.Unlock()
+		return "x"
+	}
+	tmpl := template.Must(template.New("data").Funcs(templateFuncs(rand.New(rand.NewPCG(1, 2)))).
+		Funcs(template.FuncMap{"mark": mark}).Parse(`{"id": {{.RequestNumber}}, "message": "{{mark}}"}`))
+	reqs := &Requests{md: md.Input(), tmpl: tmpl}
+	r, err := New(Options{Target: Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load: Load{Concurrency: 1, Connections: 1, Total: 5}, Call: Call{Messages: 1, Template: true}}, md, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &tally{}
+	if _, err := r.Run(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.calls) != 5 || len(rendered) != 5 {
+		t.Fatalf("%d calls recorded, %d rendered; want 5 each", len(rec.calls), len(rendered))
+	}
+	for i, c := range rec.calls {
+		if c.Start.Before(rendered[i]) || !c.Intended.Equal(c.Start) {
+			t.Errorf("call %d: rendered at %s, intended %s, started %s: the rendering is timed",
+				i, rendered[i].Format(time.StampNano), c.Intended.Format(time.StampNano), c.Start.Format(time.StampNano))
+		}
+	}
+}
+
+// When the client itself stalls (the pacer's clock jumps a second), the
+// burst of calls that were due meanwhile is the client's doing: pacer-late,
+// not late starts blamed on busy workers, and still counted from when each
+// was due.
+func TestPacerBlamesClientStall(t *testing.T) {
+	t.Parallel()
+	var jump atomic.Int64
+	s := &run{Runner: &Runner{opts: Options{Load: Load{Total: 60}}}, stopCh: make(chan struct{}),
+		clock: func() time.Time { return time.Now().Add(time.Duration(jump.Load())) }}
+	tickets := make(chan ticket)
+	from := time.Now()
+	go func() {
+		defer close(tickets)
+		if err := s.paceFrom(context.Background(), constantPacer(100), from, time.Time{}, true, tickets); err != nil {
+			t.Error(err)
+		}
+	}()
+	var got []ticket
+	for tk := range tickets {
+		got = append(got, tk)
+		if len(got) == 11 {
+			jump.Store(int64(time.Second)) // the client froze for a second after handing out call 10
+		}
+	}
+	if len(got) != 60 {
+		t.Fatalf("%d tickets, want 60", len(got))
+	}
+	for i, tk := range got {
+		if tk.late {
+			t.Errorf("call %d marked late: busy workers blamed for the client's stall", i)
+		}
+		if i > 10 && !tk.intended.Equal(from.Add(time.Duration(i)*10*time.Millisecond)) {
+			t.Errorf("call %d counts from %s, not from when it was due", i, tk.intended.Sub(from))
+		}
+	}
+	// Calls 11 to 59 were due during the freeze (a loaded machine may add a
+	// few of the first eleven whose timer overslept).
+	if n := s.pacerLate.Load(); n < 49 || n > 60 {
+		t.Errorf("pacer-late %d, want the 49 calls due during the client's freeze", n)
+	}
+}
+
+// walkDue is the old count, one step per call: the oracle for dueBefore.
+func walkDue(p pacer, i int64, from, until time.Time, total int64) int64 {
+	for ; total == 0 || i < total; i++ {
+		offset, ok := p.due(i)
+		if !ok || !from.Add(offset).Before(until) {
+			break
+		}
+	}
+	return i
+}
+
+// Counting the calls due by a time takes O(log n) steps, agrees with a walk
+// of every call, and copes with absurd rates.
+func TestDueBefore(t *testing.T) {
+	t.Parallel()
+	from := time.Unix(1000, 0)
+	var step, ramp Schedule
+	if err := step.Set("step:10,20,1s,200"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ramp.Set("ramp:500,5,3s"); err != nil {
+		t.Fatal(err)
+	}
+	pacers := map[string]pacer{"const": constantPacer(333), "slow": constantPacer(0.5), "none": constantPacer(0),
+		"step": stepPacer(step), "ramp": rampPacer(ramp)}
+	for name, p := range pacers {
+		for _, i := range []int64{0, 1, 7, 500} {
+			for _, total := range []int64{0, 3, 600} {
+				for _, until := range []time.Duration{0, time.Millisecond, 999 * time.Millisecond, 4 * time.Second, 10 * time.Second} {
+					want := walkDue(p, i, from, from.Add(until), total)
+					if got := dueBefore(p, i, from, from.Add(until), total); got != want {
+						t.Errorf("%s: dueBefore(i=%d, until=%s, total=%d) = %d, want %d", name, i, until, total, got, want)
+					}
+				}
+			}
+		}
+	}
+	// 1e12 calls per second for a second: counted at once, not in hours.
+	start := time.Now()
+	if n := unissued(constantPacer(1e12), 5, from, from.Add(time.Second), 0); n < 1e12-6 || n > 1e12 {
+		t.Errorf("unissued at 1e12/s over 1s from call 5 = %d", n)
+	}
+	if n := unissued(constantPacer(1e12), 0, from, from.Add(time.Second), 1e6); n != 1e6 {
+		t.Errorf("unissued with -n 1e6 = %d", n)
+	}
+	if n := unissued(constantPacer(1e300), 0, from, from.Add(time.Second), 0); n != math.MaxInt64 {
+		t.Errorf("unissued at 1e300/s = %d, want it saturated", n)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("counting took %s", took)
+	}
+}
+
+// An absurd rate ends within -z and the drain limit, and Ctrl-C ends it at once.
+func TestRunAbsurdRate(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	start := time.Now()
+	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+		o.Load.RPS = 1e12
+		o.Load.Duration = 200 * time.Millisecond
+	})
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("a 200ms run at 1e12/s took %s", took)
+	}
+	if n := int64(len(rec.calls)) + out.Unstarted + out.Aborted; n < 2e11-1e3 || n > 2e11 {
+		t.Errorf("%d recorded + %d unstarted + %d aborted, want the 2e11 calls due in 200ms", len(rec.calls), out.Unstarted, out.Aborted)
+	}
+
+	// Without -z, only Ctrl-C ends it: promptly.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var cancelled time.Time
+	srv2 := testserver.Start(t, testserver.AfterCalls(10, func(*testserver.Server) {
+		cancelled = time.Now()
+		cancel()
+	}))
+	md := pulseMethod("Unary")
+	reqs, err := NewRequests(md.Input(), nil, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Options{Target: Target{Addr: srv2.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load: Load{Concurrency: 4, Connections: 1, RPS: 1e12}, Call: Call{Messages: 1}}, md, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := &tally{}
+	out, err = r.Run(ctx, tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(cancelled); !out.Interrupted || took > time.Second {
+		t.Errorf("interrupted %v; the run took %s to end after Ctrl-C", out.Interrupted, took)
+	}
+}
+
+// A rate run that was not interrupted ran for -z, even when its last call
+// was due (and ended) well before: at 2 calls/s for 1s the calls are due at
+// 0 and 0.5s. Its end is begin + 1s, so that its rate is 2/s, not 4/s; and
+// the run does not wait in wall time for that end.
+func TestRunRateEndsAtDuration(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+		o.Load.RPS = 2
+		o.Load.Duration = time.Second
+	})
+	returned := time.Now()
+	if len(rec.calls) != 2 || out.Unstarted != 0 {
+		t.Fatalf("%d calls recorded, %d unstarted; want 2 and none", len(rec.calls), out.Unstarted)
+	}
+	if d := rec.end.Sub(rec.begin); d != time.Second {
+		t.Errorf("the run's duration is %s, want the 1s of -z", d)
+	}
+	if !returned.Before(rec.end) {
+		t.Errorf("the run returned %s after its end: it waited for -z to pass", returned.Sub(rec.end))
+	}
+}
+
+// cutTally is a tally that also takes the calls a run cut.
+type cutTally struct {
+	tally
+	cuts []cutBatch
+}
+
+type cutBatch struct {
+	first      time.Time
+	every      time.Duration
+	n          int64
+	end        time.Time
+	afterCalls bool // Cut came after the last recorded call, before End
+}
+
+func (r *cutTally) Cut(first time.Time, every time.Duration, n int64, end time.Time) {
+	r.mu.Lock()
+	r.cuts = append(r.cuts, cutBatch{first, every, n, end, r.ended == 0})
+	r.mu.Unlock()
+}
+
+// A stall that outlasts a rate run: the server freezes at the 40th of 60
+// calls (100/s for 600ms, 3 workers) until after the run. The 3 calls held
+// are cut at the 1s drain limit; the 18 calls due after them never start.
+// All 21 go to the recorder, each with the time it was due and a lower
+// bound on its latency that reaches past the drain limit.
+func TestRunCutsStallPastEnd(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.AfterCalls(40, (*testserver.Server).Pause))
+	defer srv.Resume()
+	md := pulseMethod("Unary")
+	reqs, err := NewRequests(md.Input(), nil, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Options{Target: Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load: Load{Concurrency: 3, Connections: 1, RPS: 100, Duration: 600 * time.Millisecond}, Call: Call{Messages: 1}}, md, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &cutTally{}
+	out, err := r.Run(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.calls) != 39 || out.Aborted != 3 || out.Unstarted != 18 {
+		t.Fatalf("%d recorded, %d aborted, %d unstarted; want 39, 3, 18", len(rec.calls), out.Aborted, out.Unstarted)
+	}
+	grid := func(k int64) time.Time { return rec.begin.Add(time.Duration(k) * 10 * time.Millisecond) }
+	drained := rec.begin.Add(600*time.Millisecond + time.Second) // -z, then the drain limit
+	var held []time.Time
+	var n int64
+	for _, c := range rec.cuts {
+		n += c.n
+		if !c.afterCalls {
+			t.Errorf("Cut %+v came after End", c)
+		}
+		if c.end.Before(drained) {
+			t.Errorf("Cut %+v ends before the drain limit %s", c, drained.Sub(rec.begin))
+		}
+		if c.n == 1 && c.every == 0 {
+			held = append(held, c.first)
+			continue
+		}
+		// The unstarted: calls 42 to 59, due every 10ms from 420ms.
+		if !c.first.Equal(grid(42)) || c.every != 10*time.Millisecond || c.n != 18 {
+			t.Errorf("unstarted cut: first due at %s, every %s, %d calls; want 420ms, 10ms, 18",
+				c.first.Sub(rec.begin), c.every, c.n)
+		}
+	}
+	if n != 21 || len(held) != 3 {
+		t.Fatalf("cuts %+v: %d calls, %d held; want 21 and 3", rec.cuts, n, len(held))
+	}
+	// Calls 0 to 41 were handed out: 39 recorded, 3 held (which three
+	// depends on the order in which the workers' calls reached the server).
+	// Each counts from its due time, or a timer's slack after it.
+	for _, c := range rec.calls {
+		held = append(held, c.Intended)
+	}
+	slices.SortFunc(held, time.Time.Compare)
+	for i, at := range held {
+		if off := at.Sub(grid(int64(i))); off < 0 || off >= timerSlack {
+			t.Errorf("call %d counts from %s after its due time", i, off)
+		}
+	}
+}
+
+// Batches of unstarted calls never give a call an earlier due time than its
+// true one (their latency bounds stay lower bounds), cover every call once,
+// and number at most maxCutBatches.
+func TestUnstartedBatches(t *testing.T) {
+	t.Parallel()
+	from := time.Unix(1000, 0)
+	var up, down, step Schedule
+	for s, v := range map[*Schedule]string{&up: "ramp:10,5000,3s", &down: "ramp:5000,10,3s", &step: "step:10,500,1s,3000"} {
+		if err := s.Set(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, p := range map[string]pacer{"const": constantPacer(333), "up": rampPacer(up), "down": rampPacer(down), "step": stepPacer(step)} {
+		u := unstartedCalls{p: p, from: from, first: 17, end: 7000}
+		next, batches := u.first, 0
+		u.batches(func(first time.Time, every time.Duration, n int64) {
+			batches++
+			for k := range n {
+				d, _ := p.due(next)
+				if got, want := first.Add(time.Duration(k)*every), from.Add(d); got.Before(want) {
+					t.Fatalf("%s: call %d given due time %s, before its true %s", name, next, got.Sub(from), want.Sub(from))
+				}
+				next++
+			}
+		})
+		if next != u.end || batches > maxCutBatches {
+			t.Errorf("%s: batches covered calls up to %d in %d batches, want %d in at most %d", name, next, batches, u.end, maxCutBatches)
+		}
+	}
+}
+
+// The pacer's history answers what it was doing at a due time, merges
+// spans of one kind, and stays bounded.
+func TestPacerHistory(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1000, 0)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	var h pacerHistory
+	h.add(ms(10), ms(20), blameWorkers)
+	h.add(ms(21), ms(30), blameWorkers) // within a timer's slack: merged
+	h.add(ms(40), ms(50), blameClient)
+	if len(h.spans) != 2 {
+		t.Fatalf("spans %+v, want the two waits merged", h.spans)
+	}
+	for _, c := range []struct {
+		at   int
+		want blame
+	}{{5, blameNone}, {10, blameWorkers}, {25, blameWorkers}, {35, blameNone}, {45, blameClient}, {50, blameNone}} {
+		if got := h.at(ms(c.at)); got != c.want {
+			t.Errorf("at %dms: %d, want %d", c.at, got, c.want)
+		}
+	}
+	for i := range 10 * maxPacerHistory { // alternating kinds, never merged
+		h.add(ms(100+10*i), ms(101+10*i), blame(1+i%2))
+	}
+	if n := len(h.spans) - h.head; n > maxPacerHistory || cap(h.spans) > 4*maxPacerHistory {
+		t.Errorf("%d spans kept (capacity %d), want at most %d", n, cap(h.spans), maxPacerHistory)
+	}
+}
