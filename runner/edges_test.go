@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // A templated request is rendered before the call's clock starts: the
@@ -31,7 +32,7 @@ func TestRunTemplateRenderedBeforeStart(t *testing.T) {
 	tmpl := template.Must(template.New("data").Funcs(templateFuncs(rand.New(rand.NewPCG(1, 2)))).
 		Funcs(template.FuncMap{"mark": mark}).Parse(`{"id": {{.RequestNumber}}, "message": "{{mark}}"}`))
 	reqs := &Requests{md: md.Input(), tmpl: tmpl}
-	r, err := New(Options{Target: Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load: Load{Concurrency: 1, Connections: 1, Total: 5}, Call: Call{Messages: 1, Template: true}}, md, reqs)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +176,7 @@ func TestRunAbsurdRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(Options{Target: Target{Addr: srv2.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+	r, err := New(Options{Target: conn.Target{Addr: srv2.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load: Load{Concurrency: 4, Connections: 1, RPS: 1e12}, Call: Call{Messages: 1}}, md, reqs)
 	if err != nil {
 		t.Fatal(err)
@@ -247,7 +248,7 @@ func TestRunCutsStallPastEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(Options{Target: Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load: Load{Concurrency: 3, Connections: 1, RPS: 100, Duration: 600 * time.Millisecond}, Call: Call{Messages: 1}}, md, reqs)
 	if err != nil {
 		t.Fatal(err)
