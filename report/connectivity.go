@@ -29,7 +29,7 @@ type Connectivity struct {
 	Reconnects int64 `json:"reconnects"`
 	// ConnectFailures counts failed connection attempts (TRANSIENT_FAILURE)
 	// by cause.
-	ConnectFailures map[Cause]int64 `json:"connect_failures"`
+	ConnectFailures map[conn.Cause]int64 `json:"connect_failures"`
 	// HandshakeFailures counts TLS handshakes that failed.
 	HandshakeFailures int64 `json:"handshake_failures"`
 	// Closes counts transport closes by reason (client,
@@ -60,7 +60,7 @@ type Connectivity struct {
 	// summed over them.
 	Unavailable time.Duration `json:"unavailable_ns"`
 	// FailureCauses counts failed calls by transport cause.
-	FailureCauses map[Cause]int64 `json:"failure_causes"`
+	FailureCauses map[conn.Cause]int64 `json:"failure_causes"`
 	// Retries counts attempts when a retry policy was in force; nil when
 	// attempts were not counted.
 	Retries *RetryStats `json:"retries,omitempty"`

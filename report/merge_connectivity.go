@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // shiftConnection re-indexes c by first and moves its times (relative to
@@ -25,8 +27,8 @@ func shiftConnection(c Connection, first int, off time.Duration) Connection {
 
 func emptyConnectivity() *Connectivity {
 	return &Connectivity{
-		ConnectFailures: map[Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
-		GoAwayTiming: map[string]GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[Cause]int64{},
+		ConnectFailures: map[conn.Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
+		GoAwayTiming: map[string]GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[conn.Cause]int64{},
 		ReconnectLatency: NewHistogram(NewHDR()), Notes: []string{},
 	}
 }

@@ -95,7 +95,7 @@ type Connection struct {
 	Calls  int64  `json:"calls"`
 	Errors int64  `json:"errors"`
 	// FailureCauses counts its failed calls by transport cause.
-	FailureCauses map[Cause]int64 `json:"failure_causes,omitempty"`
+	FailureCauses map[conn.Cause]int64 `json:"failure_causes,omitempty"`
 	// StalledAt is set when calls on the connection missed their deadline
 	// while it was READY (deadline_while_ready) and, from the first of them
 	// on, no call succeeded and no transport was found dead: the connection
@@ -121,9 +121,9 @@ type Connection struct {
 	EventCounts map[conn.EventKind]int64 `json:"event_counts,omitempty"`
 	// GoAways, Closes and ConnectFailures are its parts of the
 	// Connectivity counts of the same names.
-	GoAways         map[string]int64 `json:"goaways,omitempty"`
-	Closes          map[string]int64 `json:"closes,omitempty"`
-	ConnectFailures map[Cause]int64  `json:"connect_failures,omitempty"`
+	GoAways         map[string]int64     `json:"goaways,omitempty"`
+	Closes          map[string]int64     `json:"closes,omitempty"`
+	ConnectFailures map[conn.Cause]int64 `json:"connect_failures,omitempty"`
 	// Events are its first 50 and last 50 events, in time order;
 	// DroppedEvents counts the ones between, which were counted but not
 	// kept.

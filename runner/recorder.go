@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // Recorder receives what a run measures. Run calls Begin once when
@@ -92,6 +94,9 @@ type CallStats struct {
 	// Code is the call's status code; Err its error (nil when Code is OK).
 	Code codes.Code
 	Err  error
+	// Cause is the transport cause of a failed call (conn.Classify), set by
+	// the worker; "" when the call succeeded.
+	Cause conn.Cause
 	// Sent and Received count stream messages (1 and 1 for unary).
 	Sent, Received int64
 	// Late reports, in open loop, that the call started late because

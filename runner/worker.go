@@ -117,12 +117,13 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 		return
 	}
 	s.Err = err
-	s.Code = codes.OK
+	s.Code, s.Cause = codes.OK, ""
 	if err != nil {
 		s.Code = status.Code(err)
 		// Silent and READY: nothing at all came back on the connection
 		// while the call waited (a slow but live server answers others).
 		s.Ready = w.watch.Ready() && w.lastRead.Load() < s.Start.UnixNano()
+		s.Cause = conn.Classify(err, s.Ready)
 	}
 	s.Peer = w.peer.Addr
 	w.rec.Call(s)

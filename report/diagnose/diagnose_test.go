@@ -35,12 +35,12 @@ func healthySummary() *report.Summary {
 		Backends: []report.Backend{{Remote: "10.0.0.1:50051", Calls: 1000}},
 		Connectivity: &report.Connectivity{
 			Connects:        2,
-			ConnectFailures: map[report.Cause]int64{},
+			ConnectFailures: map[conn.Cause]int64{},
 			Closes:          map[string]int64{report.CloseClient: 2},
 			GoAways:         map[string]int64{},
 			GoAwayTiming:    map[string]report.GoAwayTiming{},
 			RSTStreams:      map[string]int64{},
-			FailureCauses:   map[report.Cause]int64{},
+			FailureCauses:   map[conn.Cause]int64{},
 			Keepalive: report.KeepaliveStats{Time: 30 * time.Second, Effective: 30 * time.Second, Timeout: 5 * time.Second,
 				Pings: 20, Acks: 20, RTTMean: time.Millisecond, RTTMax: 2 * time.Millisecond},
 			ReconnectLatency: report.NewHistogram(report.NewHDR()),
@@ -107,7 +107,7 @@ func TestDiagnose(t *testing.T) {
 		{"too_many_pings failures only, keepalive off", func(s *report.Summary) {
 			s.Options.Target.Keepalive = conn.Keepalive{}
 			s.Connectivity.Keepalive = report.KeepaliveStats{}
-			s.Connectivity.FailureCauses[report.CauseTooManyPings] = 3
+			s.Connectivity.FailureCauses[conn.CauseTooManyPings] = 3
 		}, []wantFinding{{"too_many_pings", report.SeverityError, []string{"3 calls failed", "client keepalive: off", "BDP"}}}},
 		{"too_many_pings with permit without stream", func(s *report.Summary) {
 			s.Connectivity.Keepalive.PermitWithoutStream = true
@@ -123,15 +123,15 @@ func TestDiagnose(t *testing.T) {
 		{"max_age recycling with unary failures", func(s *report.Summary) {
 			s.Connectivity.GoAways[report.GoAwayMaxAge] = 9
 			s.Connectivity.GoAwayTiming[report.GoAwayMaxAge] = ageTiming(0, sec)
-			s.Connectivity.FailureCauses[report.CauseDrainMaxAge] = 2
-			s.Connectivity.FailureCauses[report.CauseDrain] = 1 // only max_age drains were seen: counts too
+			s.Connectivity.FailureCauses[conn.CauseDrainMaxAge] = 2
+			s.Connectivity.FailureCauses[conn.CauseDrain] = 1 // only max_age drains were seen: counts too
 		}, []wantFinding{{"max_age_recycling", report.SeverityWarn, []string{"3 calls failed at the hand-over", "MaxConnectionAgeGrace"}}}},
 		{"streams cut by age", func(s *report.Summary) {
 			s.Kind = runner.Bidi
 			s.Count = 100
 			s.Connectivity.GoAways[report.GoAwayMaxAge] = 3
 			s.Connectivity.GoAwayTiming[report.GoAwayMaxAge] = ageTiming(0, 300*time.Millisecond)
-			s.Connectivity.FailureCauses[report.CauseDrainMaxAge] = 5
+			s.Connectivity.FailureCauses[conn.CauseDrainMaxAge] = 5
 		}, []wantFinding{
 			{"streams_cut_by_age", report.SeverityWarn, []string{"5 of 100 streams", "300ms", "reopen them on UNAVAILABLE"}},
 			{"max_age_recycling", report.SeverityInfo, []string{"streams cut by age"}},
@@ -140,7 +140,7 @@ func TestDiagnose(t *testing.T) {
 			s.Kind = runner.ServerStream
 			s.Count = 20
 			s.Connectivity.GoAways[report.GoAwayMaxAge] = 3
-			s.Connectivity.FailureCauses[report.CauseDrainMaxAge] = 10
+			s.Connectivity.FailureCauses[conn.CauseDrainMaxAge] = 10
 		}, []wantFinding{
 			{"streams_cut_by_age", report.SeverityError, []string{"10 of 20", "50.00%"}},
 			{"max_age_recycling", report.SeverityInfo, nil},
@@ -153,7 +153,7 @@ func TestDiagnose(t *testing.T) {
 		{"server restart", func(s *report.Summary) {
 			c := s.Connectivity
 			c.GoAways[report.GoAwayGracefulStop] = 2
-			c.ConnectFailures[report.CauseRefused] = 3
+			c.ConnectFailures[conn.CauseRefused] = 3
 			c.Backoff = report.Spread{Count: 3, Min: 100 * time.Millisecond, P50: 200 * time.Millisecond, Mean: 233 * time.Millisecond, Max: 400 * time.Millisecond}
 			c.Unavailable = 700 * time.Millisecond
 			reconnects(s, 750*time.Millisecond, 760*time.Millisecond)
@@ -172,18 +172,18 @@ func TestDiagnose(t *testing.T) {
 			{"server_restart", report.SeverityInfo, []string{"graceful_stop ×1", "no call failed", "other backends (round_robin)", "Nothing to do"}},
 		}},
 		{"connection refused with failed calls", func(s *report.Summary) {
-			s.Connectivity.ConnectFailures[report.CauseRefused] = 5
-			s.Connectivity.FailureCauses[report.CauseRefused] = 40
+			s.Connectivity.ConnectFailures[conn.CauseRefused] = 5
+			s.Connectivity.FailureCauses[conn.CauseRefused] = 40
 			s.Connectivity.Backoff = report.Spread{Count: 1, Min: sec, P50: sec, Mean: sec, Max: sec}
 		}, []wantFinding{{"connection_refused", report.SeverityError, []string{"40 calls failed", "1s first, ×1.6 each, at most 2m0s, ±20%"}}}},
 		{"dead peer found by keepalive", func(s *report.Summary) {
 			k := &s.Connectivity.Keepalive
 			k.UnansweredCloses, k.UnansweredMax = 1, 5*sec
-			s.Connectivity.FailureCauses[report.CauseKeepaliveTimeout] = 12
+			s.Connectivity.FailureCauses[conn.CauseKeepaliveTimeout] = 12
 			reconnects(s, 20*time.Millisecond)
 		}, []wantFinding{{"keepalive_dead_peer", report.SeverityError, []string{"within ~35s", "longest wait 5s", "calls failed: keepalive timeout: 12"}}}},
 		{"dead peer by TCP user timeout", func(s *report.Summary) {
-			s.Connectivity.FailureCauses[report.CauseTCPUserTimeout] = 2
+			s.Connectivity.FailureCauses[conn.CauseTCPUserTimeout] = 2
 			s.Connectivity.Closes[report.CloseTimedOut] = 1
 		}, []wantFinding{{"keepalive_dead_peer", report.SeverityError, []string{"TCP_USER_TIMEOUT", "calls failed: TCP user timeout: 2"}}}},
 		{"short keepalive timeout", func(s *report.Summary) {
@@ -207,41 +207,41 @@ func TestDiagnose(t *testing.T) {
 			s.Connectivity.Keepalive = report.KeepaliveStats{}
 			at := 12300 * time.Millisecond
 			s.Connections[1].StalledAt = &at
-			s.Connectivity.FailureCauses[report.CauseDeadlineWhileReady] = 250
+			s.Connectivity.FailureCauses[conn.CauseDeadlineWhileReady] = 250
 		}, []wantFinding{{"blackhole_undetected", report.SeverityError, []string{"#1 from +12.3s", "250", "call deadline: 1s",
 			"Turn keepalive on", "15 minutes"}}}},
 		{"silent blackhole, keepalive on", func(s *report.Summary) {
 			at := time.Second
 			s.Connections[0].StalledAt = &at
-			s.Connectivity.FailureCauses[report.CauseDeadlineWhileReady] = 3
+			s.Connectivity.FailureCauses[conn.CauseDeadlineWhileReady] = 3
 		}, []wantFinding{{"blackhole_undetected", report.SeverityError, []string{"nothing came back from the server",
 			"alive but stuck", "client keepalive would tell the two apart", "up to 35s", "Lower --keepalive-time"}}}},
 		{"one call on a silent connection is not enough", func(s *report.Summary) {
 			at := time.Second
 			s.Connections[0].StalledAt = &at
-			s.Connectivity.FailureCauses[report.CauseDeadlineWhileReady] = 1
+			s.Connectivity.FailureCauses[conn.CauseDeadlineWhileReady] = 1
 		}, nil},
 		{"slow server: deadlines while READY, calls still succeed", func(s *report.Summary) {
-			s.Connectivity.FailureCauses[report.CauseDeadlineWhileReady] = 30
+			s.Connectivity.FailureCauses[conn.CauseDeadlineWhileReady] = 30
 		}, nil},
 		{"peer closed without GOAWAY", func(s *report.Summary) {
 			s.Connectivity.Closes[report.ClosePeerEOF] = 2
 			s.Connectivity.Closes[report.ClosePeerReset] = 1
-			s.Connectivity.FailureCauses[report.CausePeerClosed] = 7
+			s.Connectivity.FailureCauses[conn.CausePeerClosed] = 7
 		}, []wantFinding{{"peer_closed_without_goaway", report.SeverityWarn, []string{"3 times", "7 calls failed", "GracefulStop"}}}},
 		{"connection reset failures only", func(s *report.Summary) {
-			s.Connectivity.FailureCauses[report.CauseConnectionReset] = 1
+			s.Connectivity.FailureCauses[conn.CauseConnectionReset] = 1
 		}, []wantFinding{{"peer_closed_without_goaway", report.SeverityWarn, []string{"calls failed: connection reset: 1"}}}},
 		{"TLS mismatch", func(s *report.Summary) {
 			s.Connectivity.HandshakeFailures = 2
-			s.Connectivity.ConnectFailures[report.CauseTLSHandshake] = 2
+			s.Connectivity.ConnectFailures[conn.CauseTLSHandshake] = 2
 		}, []wantFinding{{"tls_or_protocol_mismatch", report.SeverityError, []string{"TLS handshakes", "client: TLS", "--cacert"}}}},
 		{"not HTTP/2 with plaintext", func(s *report.Summary) {
 			s.Options.Target.Plaintext = true
-			s.Connectivity.FailureCauses[report.CauseNotHTTP2] = 1000
+			s.Connectivity.FailureCauses[conn.CauseNotHTTP2] = 1000
 		}, []wantFinding{{"tls_or_protocol_mismatch", report.SeverityError, []string{"not answer in HTTP/2", "drop --plaintext", "client: plaintext"}}}},
 		{"silent peer at connect", func(s *report.Summary) {
-			s.Connectivity.ConnectFailures[report.CauseSilentPeerAtConnect] = 4
+			s.Connectivity.ConnectFailures[conn.CauseSilentPeerAtConnect] = 4
 		}, []wantFinding{{"silent_peer_at_connect", report.SeverityError, []string{"no HTTP/2 server answered", "4"}}}},
 		{"pinned to one of several addresses", func(s *report.Summary) {
 			s.Options.Target.Addr = "10.0.0.1:50051,10.0.0.2:50051,10.0.0.3:50051"
@@ -260,7 +260,7 @@ func TestDiagnose(t *testing.T) {
 			s.Connectivity.Retries = &report.RetryStats{Calls: 1000, Attempts: 1800, Retries: 790, Transparent: 10}
 		}, []wantFinding{{"retry_amplification", report.SeverityWarn, []string{"by 1.80", "800 retries for 1000 calls", "1800 (1.80 per call)", "retryThrottling"}}}},
 		{"retries exhausted", func(s *report.Summary) {
-			s.Connectivity.FailureCauses[report.CauseRetriesExhausted] = 6
+			s.Connectivity.FailureCauses[conn.CauseRetriesExhausted] = 6
 		}, []wantFinding{{"retry_amplification", report.SeverityWarn, []string{"6 calls failed after exhausting", "did not hide"}}}},
 		{"a few retries", func(s *report.Summary) {
 			s.Connectivity.Retries = &report.RetryStats{Calls: 1000, Attempts: 1100, Retries: 100}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // rules are Findings' rules, in the order their findings are listed within
@@ -31,7 +32,7 @@ var rules = []func(*diagnosis) []report.Finding{
 
 // tooManyPings: the server rejected the client's pings.
 func tooManyPings(d *diagnosis) []report.Finding {
-	n, failed := d.goaways(report.GoAwayEnhanceCalm), d.failed(report.CauseTooManyPings)
+	n, failed := d.goaways(report.GoAwayEnhanceCalm), d.failed(conn.CauseTooManyPings)
 	if n == 0 && failed == 0 {
 		return nil
 	}
@@ -86,7 +87,7 @@ func tooManyPings(d *diagnosis) []report.Finding {
 func keepaliveDeadPeer(d *diagnosis) []report.Finding {
 	k := d.c.Keepalive
 	pingTimeouts := k.UnansweredCloses > 0 && report.PingTimedOut(k.UnansweredMax, k.Timeout)
-	fk, ft := d.failed(report.CauseKeepaliveTimeout), d.failed(report.CauseTCPUserTimeout)
+	fk, ft := d.failed(conn.CauseKeepaliveTimeout), d.failed(conn.CauseTCPUserTimeout)
 	timedOut := d.c.Closes[report.CloseTimedOut]
 	if !pingTimeouts && fk == 0 && ft == 0 && timedOut == 0 {
 		return nil
@@ -146,7 +147,7 @@ func blackholeUndetected(d *diagnosis) []report.Finding {
 			first, firstConn = *c.StalledAt, c.Index
 		}
 	}
-	calls := d.failed(report.CauseDeadlineWhileReady)
+	calls := d.failed(conn.CauseDeadlineWhileReady)
 	if len(stalled) == 0 || calls < 2 {
 		return nil
 	}
@@ -185,15 +186,15 @@ func blackholeUndetected(d *diagnosis) []report.Finding {
 // tlsOrProtocolMismatch: the client and the peer did not agree on TLS or
 // on HTTP/2.
 func tlsOrProtocolMismatch(d *diagnosis) []report.Finding {
-	tlsConnects := d.c.HandshakeFailures + d.c.ConnectFailures[report.CauseTLSHandshake]
-	tlsCalls := d.failed(report.CauseTLSHandshake)
-	h2Connects, h2Calls := d.c.ConnectFailures[report.CauseNotHTTP2], d.failed(report.CauseNotHTTP2)
+	tlsConnects := d.c.HandshakeFailures + d.c.ConnectFailures[conn.CauseTLSHandshake]
+	tlsCalls := d.failed(conn.CauseTLSHandshake)
+	h2Connects, h2Calls := d.c.ConnectFailures[conn.CauseNotHTTP2], d.failed(conn.CauseNotHTTP2)
 	tls, h2 := tlsConnects+tlsCalls > 0, h2Connects+h2Calls > 0
 	if !tls && !h2 {
 		return nil
 	}
 	ev := addCount(nil, "TLS handshakes failed", d.c.HandshakeFailures)
-	ev = addCount(ev, "connection attempts failed: TLS", d.c.ConnectFailures[report.CauseTLSHandshake])
+	ev = addCount(ev, "connection attempts failed: TLS", d.c.ConnectFailures[conn.CauseTLSHandshake])
 	ev = addCount(ev, "connection attempts failed: not HTTP/2", h2Connects)
 	ev = addCount(ev, "calls failed: TLS", tlsCalls)
 	ev = addCount(ev, "calls failed: not HTTP/2", h2Calls)
@@ -237,7 +238,7 @@ func tlsOrProtocolMismatch(d *diagnosis) []report.Finding {
 
 // silentPeerAtConnect: TCP connected, but no HTTP/2 server answered.
 func silentPeerAtConnect(d *diagnosis) []report.Finding {
-	connects, calls := d.c.ConnectFailures[report.CauseSilentPeerAtConnect], d.failed(report.CauseSilentPeerAtConnect)
+	connects, calls := d.c.ConnectFailures[conn.CauseSilentPeerAtConnect], d.failed(conn.CauseSilentPeerAtConnect)
 	if connects+calls == 0 {
 		return nil
 	}
@@ -254,7 +255,7 @@ func silentPeerAtConnect(d *diagnosis) []report.Finding {
 
 // connectionRefused: nothing listened on the target.
 func connectionRefused(d *diagnosis) []report.Finding {
-	refused, failed := d.c.ConnectFailures[report.CauseRefused], d.failed(report.CauseRefused)
+	refused, failed := d.c.ConnectFailures[conn.CauseRefused], d.failed(conn.CauseRefused)
 	if refused+failed == 0 {
 		return nil
 	}
@@ -283,7 +284,7 @@ func connectionRefused(d *diagnosis) []report.Finding {
 // peerClosedWithoutGoAway: connections ended by EOF or RST, not by a drain.
 func peerClosedWithoutGoAway(d *diagnosis) []report.Finding {
 	eof, rst := d.c.Closes[report.ClosePeerEOF], d.c.Closes[report.ClosePeerReset]
-	fp, fr := d.failed(report.CausePeerClosed), d.failed(report.CauseConnectionReset)
+	fp, fr := d.failed(conn.CausePeerClosed), d.failed(conn.CauseConnectionReset)
 	if eof+rst+fp+fr == 0 {
 		return nil
 	}
@@ -359,7 +360,7 @@ func pinnedBackend(d *diagnosis) []report.Finding {
 
 // retryAmplification: retries multiplied the load.
 func retryAmplification(d *diagnosis) []report.Finding {
-	r, exhausted := d.c.Retries, d.failed(report.CauseRetriesExhausted)
+	r, exhausted := d.c.Retries, d.failed(conn.CauseRetriesExhausted)
 	amplified := r != nil && r.Calls > 0 && float64(r.Attempts) > 1.2*float64(r.Calls)
 	if !amplified && exhausted == 0 {
 		return nil

@@ -25,11 +25,11 @@ func serverRestart(d *diagnosis) []report.Finding {
 	if n == 0 {
 		return nil
 	}
-	refused := d.c.ConnectFailures[report.CauseRefused] + d.failed(report.CauseRefused)
+	refused := d.c.ConnectFailures[conn.CauseRefused] + d.failed(conn.CauseRefused)
 	ev := []report.Evidence{{Name: "GOAWAYs graceful_stop", Value: fmt.Sprint(n)}}
-	ev = addCount(ev, "refused connection attempts", d.c.ConnectFailures[report.CauseRefused])
-	ev = addCount(ev, "calls failed: refused", d.failed(report.CauseRefused))
-	ev = addCount(ev, "calls failed: draining", d.failed(report.CauseDrainGracefulStop))
+	ev = addCount(ev, "refused connection attempts", d.c.ConnectFailures[conn.CauseRefused])
+	ev = addCount(ev, "calls failed: refused", d.failed(conn.CauseRefused))
+	ev = addCount(ev, "calls failed: draining", d.failed(conn.CauseDrainGracefulStop))
 	if d.c.Unavailable > 0 {
 		ev = append(ev, report.Evidence{Name: "time unavailable", Value: report.FormatDuration(d.c.Unavailable)})
 	}
@@ -119,7 +119,7 @@ func streamsCutByAge(d *diagnosis) []report.Finding {
 // it, and those citing a drain without reason when max_age is the only
 // drain reason seen.
 func (d *diagnosis) maxAgeFailures() int64 {
-	n := d.failed(report.CauseDrainMaxAge)
+	n := d.failed(conn.CauseDrainMaxAge)
 	drains := 0
 	for reason := range d.c.GoAways {
 		if strings.HasPrefix(reason, "NO_ERROR") {
@@ -127,7 +127,7 @@ func (d *diagnosis) maxAgeFailures() int64 {
 		}
 	}
 	if drains == 1 && d.c.GoAways[report.GoAwayMaxAge] > 0 {
-		n += d.failed(report.CauseDrain)
+		n += d.failed(conn.CauseDrain)
 	}
 	return n
 }
@@ -190,7 +190,7 @@ func idleClosed(d *diagnosis) []report.Finding {
 		ev = append(ev, report.Evidence{Name: "idle before GOAWAY", Value: spreadText(idle)})
 	}
 	ev = append(ev, d.reconnectEvidence()...)
-	ev = addCount(ev, "calls failed by it", d.failed(report.CauseDrainMaxIdle))
+	ev = addCount(ev, "calls failed by it", d.failed(conn.CauseDrainMaxIdle))
 	return []report.Finding{{ID: "idle_closed", Severity: report.SeverityInfo, Evidence: ev,
 		Title: fmt.Sprintf("The server closes idle connections after ~%s (MaxConnectionIdle)", report.Approx(x)),
 		Cause: fmt.Sprintf("The server's keepalive.ServerParameters.MaxConnectionIdle is about %s: a connection with no "+

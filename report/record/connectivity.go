@@ -16,7 +16,7 @@ type connEvents struct {
 	keepalive              time.Duration
 	kinds                  map[conn.EventKind]int64
 	goaways, closes        map[string]int64
-	connectFailures        map[report.Cause]int64
+	connectFailures        map[conn.Cause]int64
 	events                 []report.Event
 	dropped                int64
 	// detectedAt is the latest close that shows the transport was found
@@ -39,8 +39,8 @@ func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEve
 		}
 	}
 	cv := &report.Connectivity{
-		ConnectFailures: map[report.Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
-		GoAwayTiming: map[string]report.GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[report.Cause]int64{},
+		ConnectFailures: map[conn.Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
+		GoAwayTiming: map[string]report.GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[conn.Cause]int64{},
 		ReconnectLatency: report.NewHistogram(l.reconnect.Clone()),
 		Backoff:          l.backoff.spread().OrZero(),
 		Notes:            []string{},
@@ -107,7 +107,7 @@ func (c *connLog) summarize(l *eventLog, begin, end time.Time, ka conn.Keepalive
 	ce.events = make([]report.Event, len(kept))
 	for i, e := range kept {
 		at := e.Time.Sub(begin)
-		e.Time, e.Conn = time.Time{}, 0
+		e.Time, e.Conn, e.Cause = time.Time{}, 0, "" // what JSON does not carry
 		ce.events[i] = report.Event{At: at, Event: e}
 	}
 	return ce

@@ -7,8 +7,9 @@
 // significant digits) and counters, in memory that does not grow with the
 // number of calls: workers share a few shards, each with one set of
 // histograms behind a mutex, and a ticker folds each second of measurement
-// into a timeline Point. Each failed call is classified by transport cause
-// (Classify) and counted. Connection events (opens, GOAWAYs, pings, state
+// into a timeline Point. Each failed call is counted by the transport cause
+// the worker stamped on it (conn.Classify: one table of grpc-go's error
+// texts, in runner/conn); the recorder only counts. Connection events (opens, GOAWAYs, pings, state
 // changes, closes) go to an event log that keeps the first and last 50 of
 // each pool connection with exact counts, and measures reconnect latency,
 // time unavailable and the connect backoff as they come.

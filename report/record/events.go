@@ -79,7 +79,7 @@ type connLog struct {
 	kinds           map[conn.EventKind]int64
 	goaways         map[string]int64 // once per transport and reason
 	closes          map[string]int64
-	connectFailures map[report.Cause]int64
+	connectFailures map[conn.Cause]int64
 	rsts            map[string]int64
 	tooManyPings    int // GOAWAYs too_many_pings: grpc-go doubles keepalive time at each
 
@@ -253,7 +253,7 @@ func (l *eventLog) state(c *connLog, e conn.Event) {
 		c.state, c.stateAt, c.everReady, c.readyTransport = stateReady, c.lastOpen, true, c.latest
 	}
 	if e.State == stateTF {
-		bump(&c.connectFailures, causeNames[connectCause(e.Err)])
+		bump(&c.connectFailures, e.Cause)
 	}
 	prev, since := c.state, c.stateAt
 	if prev == e.State {

@@ -68,7 +68,11 @@ func event(ci, transport int, at float64, kind conn.EventKind) conn.Event {
 }
 
 func stateEvent(ci int, at float64, state, err string) conn.Event {
-	return conn.Event{Conn: ci, Time: ms(at), Kind: conn.EventState, State: state, Err: err}
+	e := conn.Event{Conn: ci, Time: ms(at), Kind: conn.EventState, State: state, Err: err}
+	if err != "" {
+		e.Cause = conn.ClassifyMessage(codes.Unavailable, err, false) // as the state watcher stamps it
+	}
+	return e
 }
 
 // A server restart seen by one connection: the drain, refused attempts with
@@ -131,7 +135,7 @@ func TestConnEventsMeasureReconnects(t *testing.T) {
 	if b := cv.Backoff; b.Count != 2 || b.Min != 100*time.Millisecond || b.Max != 200*time.Millisecond {
 		t.Errorf("backoff %+v, want 100ms and 200ms", b)
 	}
-	if got := cv.ConnectFailures; len(got) != 1 || got[report.CauseRefused] != 2 {
+	if got := cv.ConnectFailures; len(got) != 1 || got[conn.CauseRefused] != 2 {
 		t.Errorf("connect failures %v, want 2 refused", got)
 	}
 	if l := c.Lifetime; l == nil || l.Count != 2 || l.Min != 140*time.Millisecond || l.Max != 577*time.Millisecond {
@@ -200,7 +204,7 @@ func TestStalledConnections(t *testing.T) {
 			for i := range 3 {
 				end := ms(float64(600 + 100*i))
 				w.Call(&runner.CallStats{Intended: end.Add(-500 * time.Millisecond), Start: end.Add(-500 * time.Millisecond), End: end,
-					Code: codes.DeadlineExceeded, Err: deadline, Ready: true})
+					Code: codes.DeadlineExceeded, Err: deadline, Ready: true, Cause: conn.Classify(deadline, true)})
 			}
 			if tt.okAfter {
 				w.Call(&runner.CallStats{Intended: ms(850), Start: ms(850), End: ms(860), Code: codes.OK})
@@ -251,6 +255,7 @@ func TestConnEventConcurrentWithCalls(t *testing.T) {
 				c.Code, c.Err = codes.OK, nil
 				if n%5 == 0 {
 					c.Code, c.Err = codes.Unavailable, status.Error(codes.Unavailable, "error reading from server: EOF")
+					c.Cause = conn.Classify(c.Err, false)
 				}
 				c.End = time.Now()
 				w.Call(c)
@@ -263,8 +268,8 @@ func TestConnEventConcurrentWithCalls(t *testing.T) {
 	wg.Wait()
 	r.End(time.Now())
 	s := summarize(r, Meta{})
-	if s.Count != workers*calls || s.Connectivity.FailureCauses[report.CausePeerClosed] != workers*calls/5 {
-		t.Errorf("count %d, peer_closed %d", s.Count, s.Connectivity.FailureCauses[report.CausePeerClosed])
+	if s.Count != workers*calls || s.Connectivity.FailureCauses[conn.CausePeerClosed] != workers*calls/5 {
+		t.Errorf("count %d, peer_closed %d", s.Count, s.Connectivity.FailureCauses[conn.CausePeerClosed])
 	}
 	const each = 3 * perConn / 4
 	var events int64

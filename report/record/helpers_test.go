@@ -152,7 +152,8 @@ func syntheticEvents(kind runner.Kind) []conn.Event {
 			closed(1, 1, ms(600.5), "EOF"),
 			state(1, ms(601), "CONNECTING"),
 			conn.Event{Conn: 1, Time: ms(601.4), Kind: conn.EventState, State: "TRANSIENT_FAILURE",
-				Err: `connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.2:50051: connect: connection refused"`},
+				Err:   `connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.2:50051: connect: connection refused"`,
+				Cause: conn.CauseRefused},
 			state(1, ms(702), "IDLE"),
 			state(1, ms(702.1), "CONNECTING"),
 			open(1, 2, ms(703.2)),
@@ -187,6 +188,7 @@ func syntheticCall(i int) runner.CallStats {
 		c.Code = codes.Code(42)
 		c.Err = errors.New("server sent status 42 after 1.25s")
 	}
+	c.Cause = conn.Classify(c.Err, c.Ready) // as the worker stamps it
 	return c
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 
 	"google.golang.org/grpc/codes"
 
@@ -172,7 +173,7 @@ func TestMergeAddsUp(t *testing.T) {
 	}
 	cv, ca := m.Connectivity, a.Connectivity
 	if cv.Connects != 2*ca.Connects || cv.Reconnects != 2*ca.Reconnects || cv.GoAways["NO_ERROR max_age"] != 2*ca.GoAways["NO_ERROR max_age"] ||
-		cv.FailureCauses[report.CauseRefused] != 2*ca.FailureCauses[report.CauseRefused] || cv.Keepalive.Pings != 2*ca.Keepalive.Pings ||
+		cv.FailureCauses[conn.CauseRefused] != 2*ca.FailureCauses[conn.CauseRefused] || cv.Keepalive.Pings != 2*ca.Keepalive.Pings ||
 		cv.Retries.Attempts != 2*ca.Retries.Attempts || cv.Unavailable != 2*ca.Unavailable {
 		t.Errorf("connectivity does not add up: %+v", cv)
 	}

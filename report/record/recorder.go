@@ -156,8 +156,8 @@ type workerRecorder struct {
 }
 
 // Call records a finished call. It does not allocate when the call
-// succeeded; a failed call is also classified by transport cause (a few
-// substring tests, under the shard's lock).
+// succeeded; a failed call is also counted by the transport cause the
+// worker stamped on it (CallStats.Cause, from runner/conn's one table).
 func (w *workerRecorder) Call(c *runner.CallStats) {
 	var key errorKey
 	var raw string

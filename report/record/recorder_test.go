@@ -10,6 +10,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/gate"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 
 	"google.golang.org/grpc/codes"
 
@@ -97,6 +98,7 @@ func TestConcurrentRecording(t *testing.T) {
 				if n%10 == 0 {
 					c.Code, c.Err = codes.Unavailable, fmt.Errorf("dial tcp 10.0.0.%d:%d: refused", i, 30000+n)
 				}
+				c.Cause = conn.Classify(c.Err, false)
 				w.Call(c)
 			}
 		})

@@ -1,11 +1,13 @@
 package record
 
 import (
+	"cmp"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"google.golang.org/grpc/codes"
@@ -39,7 +41,7 @@ type shard struct {
 	codes               [numCodes]int64
 	otherCodes          map[codes.Code]int64
 	errorsByKey         map[errorKey]int64
-	causes              [numCauses]int64
+	causes              map[conn.Cause]int64
 	conns               []connStats // indexed by connection
 	peers               []peerCount // calls by remote address, at most maxPeers
 
@@ -60,7 +62,7 @@ type connStats struct {
 	peer          net.Addr
 	peerAt        time.Time // End of the call that saw peer
 	peerHint      int       // index in shard.peers of the last call's remote
-	causes        [numCauses]int64
+	causes        map[conn.Cause]int64
 	// lastOK and lastFail are the End of the latest successful and failed
 	// calls; firstStall the End of the earliest deadline_while_ready failure.
 	lastOK, lastFail, firstStall time.Time
@@ -76,20 +78,20 @@ func newShard(kind runner.Kind) *shard {
 	return s
 }
 
-// addConn makes room for connection conn, so that recording never grows
+// addConn makes room for connection ci, so that recording never grows
 // the slice.
-func (s *shard) addConn(conn int) {
+func (s *shard) addConn(ci int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for len(s.conns) <= conn {
+	for len(s.conns) <= ci {
 		s.conns = append(s.conns, connStats{})
 	}
-	s.conns[conn].used = true
+	s.conns[ci].used = true
 }
 
 // recordCall is the per-call path; key and msg (the raw status message) are
 // only read when the call failed. The caller holds s.mu.
-func (s *shard) recordCall(c *runner.CallStats, conn int, key errorKey, msg string) {
+func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string) {
 	latency := c.End.Sub(c.Intended)
 	record(s.latency, latency)
 	record(s.service, c.End.Sub(c.Start))
@@ -101,7 +103,7 @@ func (s *shard) recordCall(c *runner.CallStats, conn int, key errorKey, msg stri
 	if c.Late {
 		s.late++
 	}
-	cs := &s.conns[conn]
+	cs := &s.conns[ci]
 	cs.calls++
 	if c.Peer != nil {
 		if !c.End.Before(cs.peerAt) {
@@ -130,10 +132,12 @@ func (s *shard) recordCall(c *runner.CallStats, conn int, key errorKey, msg stri
 	s.intervalErrors++
 	cs.errors++
 	cs.lastFail = latest(cs.lastFail, c.End)
-	why := classify(c.Code, msg, c.Ready)
-	s.causes[why]++
-	cs.causes[why]++
-	if why == causeDeadlineWhileReady && (cs.firstStall.IsZero() || c.End.Before(cs.firstStall)) {
+	// The worker stamped the cause (runner/conn's one table); a
+	// recorder fed by something else still counts the failure.
+	why := cmp.Or(c.Cause, conn.CauseOther)
+	bump(&s.causes, why)
+	bump(&cs.causes, why)
+	if why == conn.CauseDeadlineWhileReady && (cs.firstStall.IsZero() || c.End.Before(cs.firstStall)) {
 		cs.firstStall = c.End
 	}
 	if s.errorsByKey == nil {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/grpcpulse/grpcpulse/report"
 )
 

@@ -2,6 +2,7 @@ package record
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"time"
 
@@ -92,15 +93,13 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 		ErrorsByMessage: m.errorCounts(),
 		Connectivity:    cv,
 	}
-	for i, n := range m.causes {
-		if n > 0 {
-			cv.FailureCauses[causeNames[i]] = n
-		}
+	for why, n := range m.causes {
+		cv.FailureCauses[why] = n
 	}
 	cv.Notes = append(cv.Notes, meta.Notes...)
 	if a := meta.Outcome.Attempts; a != nil {
 		cv.Retries = &report.RetryStats{Calls: m.count, Attempts: a.Total, Transparent: a.Transparent,
-			Retries: max(a.Total-m.count-a.Transparent, 0), Exhausted: m.causes[causeRetriesExhausted]}
+			Retries: max(a.Total-m.count-a.Transparent, 0), Exhausted: m.causes[conn.CauseRetriesExhausted]}
 	}
 	if window := report.RateWindow(s.Duration, meta.Options.Load.Duration); window > 0 {
 		s.RPS = float64(s.Count) / window.Seconds()
@@ -131,14 +130,14 @@ type merged struct {
 	codes               [numCodes]int64
 	otherCodes          map[codes.Code]int64
 	errorsByKey         map[errorKey]int64
-	causes              [numCauses]int64
+	causes              map[conn.Cause]int64
 	conns               []connStats
 	peers               map[string]*peerCount
 }
 
 func (r *Recorder) merge() *merged {
 	m := &merged{latency: report.NewHDR(), service: report.NewHDR(), otherCodes: map[codes.Code]int64{},
-		errorsByKey: map[errorKey]int64{}, peers: map[string]*peerCount{}}
+		errorsByKey: map[errorKey]int64{}, peers: map[string]*peerCount{}, causes: map[conn.Cause]int64{}}
 	for i := range m.series {
 		if r.kind.Has(runner.Series(i)) {
 			m.series[i] = report.NewHDR()
@@ -167,8 +166,8 @@ func (r *Recorder) merge() *merged {
 		for k, n := range s.errorsByKey {
 			m.errorsByKey[k] += n
 		}
-		for i, n := range s.causes {
-			m.causes[i] += n
+		for why, n := range s.causes {
+			m.causes[why] += n
 		}
 		for _, p := range s.peers {
 			mp := m.peers[p.name]
@@ -190,8 +189,11 @@ func (r *Recorder) merge() *merged {
 			if cs.peer != nil && (mc.peer == nil || cs.peerAt.After(mc.peerAt)) {
 				mc.peer, mc.peerAt = cs.peer, cs.peerAt
 			}
-			for c, n := range cs.causes {
-				mc.causes[c] += n
+			for why, n := range cs.causes {
+				if mc.causes == nil {
+					mc.causes = map[conn.Cause]int64{}
+				}
+				mc.causes[why] += n
 			}
 			mc.lastOK, mc.lastFail = latest(mc.lastOK, cs.lastOK), latest(mc.lastFail, cs.lastFail)
 			if !cs.firstStall.IsZero() && (mc.firstStall.IsZero() || cs.firstStall.Before(mc.firstStall)) {
@@ -238,13 +240,8 @@ func (m *merged) connections(evs map[int]*connEvents, begin time.Time) []report.
 		if cs.peer != nil {
 			c.Remote = cs.peer.String()
 		}
-		for why, k := range cs.causes {
-			if k > 0 {
-				if c.FailureCauses == nil {
-					c.FailureCauses = map[report.Cause]int64{}
-				}
-				c.FailureCauses[causeNames[why]] = k
-			}
+		if len(cs.causes) > 0 {
+			c.FailureCauses = maps.Clone(cs.causes)
 		}
 		if ev != nil {
 			c.Transports, c.Reconnects = ev.transports, ev.reconnects
@@ -256,7 +253,7 @@ func (m *merged) connections(evs map[int]*connEvents, begin time.Time) []report.
 				c.Remote = lastRemote(ev.events)
 			}
 		}
-		if cs.causes[causeDeadlineWhileReady] > 0 && !cs.lastOK.After(cs.firstStall) &&
+		if cs.causes[conn.CauseDeadlineWhileReady] > 0 && !cs.lastOK.After(cs.firstStall) &&
 			(ev == nil || !ev.detectedAt.After(cs.lastOK)) {
 			at := cs.firstStall.Sub(begin)
 			c.StalledAt = &at

@@ -159,11 +159,11 @@ func Classify(err error, ready bool) Cause {
 		return ""
 	}
 	s := status.Convert(err)
-	return classify(s.Code(), s.Message(), ready)
+	return ClassifyMessage(s.Code(), s.Message(), ready)
 }
 
-// classify is Classify on a status code and message.
-func classify(code codes.Code, msg string, ready bool) Cause {
+// ClassifyMessage is Classify on a status code and message.
+func ClassifyMessage(code codes.Code, msg string, ready bool) Cause {
 	if code == codes.OK {
 		return ""
 	}

@@ -56,6 +56,9 @@ type Event struct {
 	Err          string        `json:"error,omitempty"`
 	RTT          time.Duration `json:"rtt_ns,omitempty"`
 	Unanswered   time.Duration `json:"unanswered_ping_ns,omitempty"`
+	// Cause is why a connection attempt failed (a TRANSIENT_FAILURE state
+	// event), from the one table of causes; reports count it by cause.
+	Cause Cause `json:"-"`
 }
 
 // EventRecorder is implemented by recorders that keep connection events.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 )
@@ -42,6 +43,7 @@ func (w *StateWatch) loop(ctx context.Context, state connectivity.State) {
 		if state == connectivity.TransientFailure {
 			if err := lastError(ctx, cc); err != nil {
 				e.Err = status.Convert(err).Message()
+				e.Cause = ClassifyMessage(codes.Unavailable, e.Err, false)
 			}
 		}
 		w.sink(e)
