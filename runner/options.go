@@ -71,7 +71,7 @@ func (l *Load) AddFlags(fs *pflag.FlagSet) {
 	fs.Int64VarP(&l.Total, "total", "n", 0, "recorded calls (streams) to make; 0: no limit")
 	fs.DurationVarP(&l.Duration, "duration", "z", 0, "how long to start calls; 0: until -n or interrupted")
 	fs.DurationVar(&l.Warmup, "warmup", 0, "run this long before recording")
-	fs.Float64Var(&l.RPS, "rps", 0, "open loop: start calls at this constant rate per second")
+	conn.FiniteFloat64Var(fs, &l.RPS, "rps", 0, "open loop: start calls at this constant rate per second")
 	fs.Var(&l.Schedule, "schedule", "open loop with a changing rate: step:START,STEP,EVERY,MAX or ramp:FROM,TO,OVER")
 	fs.IntVar(&l.MaxInflight, "max-inflight", 0, "open loop: most calls in flight (default -c)")
 	fs.DurationVar(&l.StallTimeout, "stall-timeout", DefaultStallTimeout, "end the run when, with calls in flight, no call ends and no stream message moves for this long (0: never)")

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -130,9 +129,9 @@ func (t Target) Credentials() (credentials.TransportCredentials, error) {
 func (t Target) tlsConfig() (*tls.Config, error) {
 	cfg := &tls.Config{InsecureSkipVerify: t.Insecure, MinVersion: tls.VersionTLS12}
 	if t.CACert != "" {
-		pem, err := os.ReadFile(t.CACert)
+		pem, err := readSmallFile("--cacert", t.CACert, maxPEMBytes)
 		if err != nil {
-			return nil, fmt.Errorf("--cacert: %w", err)
+			return nil, err
 		}
 		cfg.RootCAs = x509.NewCertPool()
 		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
@@ -140,7 +139,15 @@ func (t Target) tlsConfig() (*tls.Config, error) {
 		}
 	}
 	if t.Cert != "" {
-		pair, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		certPEM, err := readSmallFile("--cert", t.Cert, maxPEMBytes)
+		if err != nil {
+			return nil, err
+		}
+		keyPEM, err := readSmallFile("--key", t.Key, maxPEMBytes)
+		if err != nil {
+			return nil, err
+		}
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			return nil, fmt.Errorf("--cert/--key: %w", err)
 		}

@@ -2,6 +2,9 @@ package conn
 
 import (
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -38,3 +41,45 @@ func (p positiveDuration) Set(s string) error {
 }
 
 func (positiveDuration) Type() string { return "duration" }
+
+// FiniteFloat64Var binds a float flag that refuses NaN and ±Inf, which
+// strconv.ParseFloat (and so pflag's Float64Var) accepts: a backoff
+// multiplier of NaN makes every wait zero, a reconnect storm.
+func FiniteFloat64Var(fs *pflag.FlagSet, p *float64, name string, value float64, usage string) {
+	*p = value
+	fs.Var(finiteFloat{p}, name, usage)
+}
+
+type finiteFloat struct{ f *float64 }
+
+func (v finiteFloat) String() string {
+	if v.f == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*v.f, 'g', -1, 64)
+}
+
+func (v finiteFloat) Set(s string) error {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number", s)
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("must be a finite number, not %s", s)
+	}
+	*v.f = f
+	return nil
+}
+
+func (finiteFloat) Type() string { return "float" }
+
+// finite reports whether every value is a number (not NaN or ±Inf):
+// options can come from elsewhere than flags (files, code).
+func finite(vs ...float64) bool {
+	for _, v := range vs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -96,8 +95,8 @@ func (b *ConnectBackoff) AddFlags(fs *pflag.FlagSet) {
 	d := backoff.DefaultConfig
 	positiveDurationVar(fs, &b.Base, "backoff-base", d.BaseDelay, "wait after the first failed connection attempt")
 	positiveDurationVar(fs, &b.Max, "backoff-max", d.MaxDelay, "longest wait between connection attempts")
-	fs.Float64Var(&b.Multiplier, "backoff-multiplier", d.Multiplier, "growth of the wait after each failed attempt")
-	fs.Float64Var(&b.Jitter, "backoff-jitter", d.Jitter, "random spread of each wait, as a fraction (0 to 1)")
+	FiniteFloat64Var(fs, &b.Multiplier, "backoff-multiplier", d.Multiplier, "growth of the wait after each failed attempt")
+	FiniteFloat64Var(fs, &b.Jitter, "backoff-jitter", d.Jitter, "random spread of each wait, as a fraction (0 to 1)")
 	positiveDurationVar(fs, &b.MinConnectTimeout, "min-connect-timeout", 20*time.Second, "least time one connection attempt is given")
 }
 
@@ -122,6 +121,9 @@ func (b ConnectBackoff) withDefaults() ConnectBackoff {
 // Validate reports impossible backoff settings; zero fields mean grpc-go's
 // defaults.
 func (b *ConnectBackoff) Validate() error {
+	if !finite(b.Multiplier, b.Jitter) {
+		return fmt.Errorf("--backoff-multiplier and --backoff-jitter must be numbers, not %g and %g", b.Multiplier, b.Jitter)
+	}
 	if b.Jitter < 0 || b.Jitter > 1 {
 		return fmt.Errorf("--backoff-jitter must be between 0 and 1, not %g", b.Jitter)
 	}
@@ -169,9 +171,9 @@ func (r *Retry) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&r.MaxAttempts, "retry-max-attempts", 0, "retry failed calls: at most this many attempts (2-5; 0: no retries)")
 	positiveDurationVar(fs, &r.InitialBackoff, "retry-initial-backoff", 100*time.Millisecond, "retry: wait before the first retry")
 	positiveDurationVar(fs, &r.MaxBackoff, "retry-max-backoff", time.Second, "retry: longest wait between attempts")
-	fs.Float64Var(&r.Multiplier, "retry-backoff-multiplier", 2, "retry: growth of the wait after each attempt")
+	FiniteFloat64Var(fs, &r.Multiplier, "retry-backoff-multiplier", 2, "retry: growth of the wait after each attempt")
 	fs.StringSliceVar(&r.Codes, "retry-codes", []string{"UNAVAILABLE"}, "retry: status codes to retry, comma separated")
-	fs.StringVar(&r.ServiceConfig, "service-config", "", "service config `JSON` or @file (instead of the --retry-* and --lb-policy flags)")
+	fs.StringVar(&r.ServiceConfig, "service-config", "", "service config `JSON` or @file (at most 1 MiB; instead of the --retry-* and --lb-policy flags)")
 	fs.BoolVar(&r.WaitForReady, "wait-for-ready", false, "calls wait for a connection instead of failing at once while there is none")
 }
 
@@ -186,7 +188,7 @@ func (r *Retry) Validate() error {
 		return errors.New("--retry-initial-backoff and --retry-max-backoff must be positive")
 	case r.MaxBackoff > 0 && r.MaxBackoff < r.InitialBackoff:
 		return fmt.Errorf("--retry-max-backoff %s is below --retry-initial-backoff %s", r.MaxBackoff, r.InitialBackoff)
-	case r.Multiplier < 0:
+	case r.Multiplier < 0 || !finite(r.Multiplier):
 		return fmt.Errorf("--retry-backoff-multiplier must be positive, not %g", r.Multiplier)
 	}
 	for _, name := range r.Codes {
@@ -231,9 +233,9 @@ func serviceConfig(lb string, r *Retry) (string, error) {
 	if r.ServiceConfig != "" {
 		sc := r.ServiceConfig
 		if path, ok := strings.CutPrefix(sc, "@"); ok {
-			b, err := os.ReadFile(path)
+			b, err := readSmallFile("--service-config", path, maxServiceConfigBytes)
 			if err != nil {
-				return "", fmt.Errorf("--service-config: %w", err)
+				return "", err
 			}
 			sc = string(b)
 		}

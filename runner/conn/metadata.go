@@ -71,6 +71,19 @@ func checkValue(key, value string) error {
 	return nil
 }
 
+// cutHeader splits 'key: value' at the colon after the key, so that a
+// pseudo-header such as ':authority: x' keeps its leading colon (and is
+// refused as reserved, not as malformed). The key comes back lower case.
+func cutHeader(h string) (key, value string, ok bool) {
+	t := strings.TrimSpace(h)
+	lead := ""
+	if strings.HasPrefix(t, ":") {
+		lead, t = ":", t[1:]
+	}
+	key, value, ok = strings.Cut(t, ":")
+	return lead + strings.ToLower(strings.TrimSpace(key)), value, ok
+}
+
 func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
 	md := metadata.MD{}
 	lookup := m.LookupEnv
@@ -78,13 +91,12 @@ func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
 		lookup = os.LookupEnv
 	}
 	for _, h := range headers {
-		key, value, ok := strings.Cut(h, ":")
-		key = strings.ToLower(strings.TrimSpace(key))
+		key, value, ok := cutHeader(h)
 		if !ok || key == "" {
 			return nil, fmt.Errorf("header %q: want 'key: value'", h)
 		}
 		if strings.HasPrefix(key, ":") || strings.HasPrefix(key, "grpc-") {
-			return nil, fmt.Errorf("header %q: %q is reserved by gRPC", h, key)
+			return nil, fmt.Errorf("header %q: %q is reserved by gRPC%s", h, key, reservedHint(key))
 		}
 		if !validKey.MatchString(key) {
 			return nil, fmt.Errorf("header %q: a key may only have letters, digits, '-', '_' and '.'", h)
@@ -110,4 +122,17 @@ func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
 		md.Append(key, value)
 	}
 	return md, nil
+}
+
+// reservedHint points to the flag that sets what a reserved key would.
+func reservedHint(key string) string {
+	switch key {
+	case ":authority", "host":
+		return "; use --authority"
+	case "grpc-timeout":
+		return "; use --timeout"
+	case "user-agent":
+		return "; use --user-agent"
+	}
+	return ""
 }

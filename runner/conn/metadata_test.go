@@ -35,6 +35,7 @@ func TestMetadata(t *testing.T) {
 		{name: "no colon", m: Metadata{Headers: []string{"novalue"}}, wantErr: "want 'key: value'"},
 		{name: "empty key", m: Metadata{Headers: []string{": v"}}, wantErr: "want 'key: value'"},
 		{name: "reserved", m: Metadata{Headers: []string{"grpc-timeout: 1S"}}, wantErr: "reserved"},
+		{name: "pseudo-header", m: Metadata{Headers: []string{":authority: x"}}, wantErr: `":authority" is reserved by gRPC; use --authority`},
 		{name: "space in key", m: Metadata{Headers: []string{"Bad Key: v"}}, wantErr: "a key may only have"},
 		{name: "control byte in value", m: Metadata{Headers: []string{"k: a\x01b"}}, wantErr: "only printable ASCII"},
 		{name: "non-ASCII value", m: Metadata{Headers: []string{"k: é"}}, wantErr: "only printable ASCII"},

@@ -54,9 +54,9 @@ type Target struct {
 func (t *Target) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&t.Plaintext, "plaintext", false, "connect without TLS")
 	fs.BoolVar(&t.Insecure, "insecure", false, "use TLS but skip verification of the server's certificate")
-	fs.StringVar(&t.CACert, "cacert", "", "PEM `file` of CA certificates that verify the server")
-	fs.StringVar(&t.Cert, "cert", "", "PEM client certificate `file` (mutual TLS; needs --key)")
-	fs.StringVar(&t.Key, "key", "", "PEM client key `file` (mutual TLS; needs --cert)")
+	fs.StringVar(&t.CACert, "cacert", "", "PEM `file` of CA certificates that verify the server (at most 4 MiB)")
+	fs.StringVar(&t.Cert, "cert", "", "PEM client certificate `file` (mutual TLS; needs --key; at most 4 MiB)")
+	fs.StringVar(&t.Key, "key", "", "PEM client key `file` (mutual TLS; needs --cert; at most 4 MiB)")
 	fs.StringVar(&t.Authority, "authority", "", "value of the :authority header, also the TLS server name")
 	fs.DurationVar(&t.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, "how long to wait for a connection, and for each reflection answer (0: no limit)")
 	fs.IntVar(&t.MaxMsgSize, "max-msg-size", 0, "largest response message in `bytes` (default 4 MiB)")
