@@ -93,10 +93,8 @@ func diagnoseRun(ctx context.Context, f *Factory, opts *DiagnoseOptions) error {
 	fmt.Fprintf(f.IO.ErrOut, "Probing %s for %s: timing a handshake; holding an open stream with keepalive pings %s; "+
 		"keeping one connection idle; making a call every second on a third. Ctrl-C stops early and reports what was seen.\n",
 		opts.Target.Addr, opts.Duration, keepaliveWords(opts.Target.Keepalive))
-	rec := record.New(runner.Unary, 1)
-	rec.Begin(time.Now())
+	rec := record.New(runner.Unary, 1) // conn.Probe begins and ends the recording
 	res, err := conn.Probe(ctx, conn.ProbeOptions{Target: opts.Target, Metadata: opts.Metadata, Duration: opts.Duration}, rec)
-	rec.End(time.Now())
 	if err != nil {
 		return err
 	}
