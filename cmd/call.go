@@ -25,6 +25,7 @@ import (
 // CallOptions are the inputs of `grpcpulse call`.
 type CallOptions struct {
 	IO     *IOStreams
+	Dial   DialFunc
 	Conn   ConnOptions
 	Method string
 	// Data is JSON request messages, @file, or @- for standard input.
@@ -36,8 +37,8 @@ type CallOptions struct {
 }
 
 // NewCmdCall builds `call`; runF replaces callRun in tests.
-func NewCmdCall(f *Factory, runF func(context.Context, *Factory, *CallOptions) error) *cobra.Command {
-	opts := &CallOptions{IO: f.IO}
+func NewCmdCall(f *Factory, runF func(*CallOptions) error) *cobra.Command {
+	opts := &CallOptions{IO: f.IO, Dial: f.Dial}
 	opts.Conn.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
 		Use:   "call [flags] ADDR METHOD",
@@ -64,9 +65,9 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 				return &UsageError{Err: err}
 			}
 			if runF != nil {
-				return runF(c.Context(), f, opts)
+				return runF(opts)
 			}
-			return callRun(c.Context(), f, opts)
+			return callRun(c.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
@@ -77,14 +78,14 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 	return cmd
 }
 
-func callRun(ctx context.Context, f *Factory, opts *CallOptions) error {
-	s, method, err := opts.Conn.openMethod(ctx, f, true, opts.Method)
+func callRun(ctx context.Context, opts *CallOptions) error {
+	s, method, err := opts.Conn.openMethod(ctx, opts.Dial, true, opts.Method)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	resolver := reflect.TypeResolver(s.source)
-	reqs, err := requestMessages(ctx, opts.Data, f.IO.In, method, resolver)
+	reqs, err := requestMessages(ctx, opts.Data, opts.IO.In, method, resolver)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func TestCallFlags(t *testing.T) {
 	t.Parallel()
 	f, _, _ := testFactory("")
 	var got *CallOptions
-	cmd := NewCmdCall(f, func(_ context.Context, _ *Factory, o *CallOptions) error { got = o; return nil })
+	cmd := NewCmdCall(f, func(o *CallOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--plaintext", "-d", `{"id":1}`, "--timeout", "2s", "-H", "a: b", "-H", "c: d",
 		"--connect-timeout", "3s", "--proto", "x.proto", "--import-path", "dir", "-v", "host:1", "pkg.S/M"})
 	if err := cmd.Execute(); err != nil {
@@ -54,7 +54,7 @@ func TestCallFlagsDefaults(t *testing.T) {
 	t.Parallel()
 	f, _, _ := testFactory("")
 	var got *CallOptions
-	cmd := NewCmdCall(f, func(_ context.Context, _ *Factory, o *CallOptions) error { got = o; return nil })
+	cmd := NewCmdCall(f, func(o *CallOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"host:1", "pkg.S/M"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)

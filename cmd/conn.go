@@ -51,7 +51,8 @@ func (o *SourceOptions) openFiles() (reflect.Source, error) {
 	return reflect.NewProtoSource(o.ImportPaths, o.Protos...)
 }
 
-// ConnOptions are the flags of every command that talks to a server.
+// ConnOptions are the flags of every command that talks to a server (run
+// binds the same flags into its runner.Options instead).
 type ConnOptions struct {
 	Target   conn.Target   `json:"target"`
 	Metadata conn.Metadata `json:"metadata"`
@@ -60,20 +61,30 @@ type ConnOptions struct {
 
 // AddFlags binds transport, metadata and descriptor source flags.
 func (o *ConnOptions) AddFlags(fs *pflag.FlagSet) {
-	o.Target.AddFlags(fs)
-	o.Metadata.AddFlags(fs)
-	o.Source.AddFlags(fs)
+	addConnFlags(fs, &o.Target, &o.Metadata, &o.Source)
 }
 
-// Validate checks every part; its errors are usage errors. A command that
-// reads descriptor files and was given no address dials nothing, so the
-// target is not checked then.
+// Validate checks every part (see validateConn).
 func (o *ConnOptions) Validate() error {
+	return validateConn(&o.Target, &o.Metadata, &o.Source)
+}
+
+// addConnFlags binds transport, metadata and descriptor source flags.
+func addConnFlags(fs *pflag.FlagSet, t *conn.Target, md *conn.Metadata, src *SourceOptions) {
+	t.AddFlags(fs)
+	md.AddFlags(fs)
+	src.AddFlags(fs)
+}
+
+// validateConn checks every part; its errors are usage errors. A command
+// that reads descriptor files and was given no address dials nothing, so
+// the target is not checked then.
+func validateConn(t *conn.Target, md *conn.Metadata, src *SourceOptions) error {
 	var target error
-	if o.Target.Addr != "" || !o.Source.fromFiles() {
-		target = o.Target.Validate()
+	if t.Addr != "" || !src.fromFiles() {
+		target = t.Validate()
 	}
-	for _, err := range []error{target, o.Metadata.Validate(), o.Source.Validate()} {
+	for _, err := range []error{target, md.Validate(), src.Validate()} {
 		if err != nil {
 			return &UsageError{Err: err}
 		}
@@ -111,38 +122,50 @@ type session struct {
 
 // open builds the descriptor source, dialling the target when reflection is
 // needed or dial is true.
-func (o *ConnOptions) open(ctx context.Context, f *Factory, dial bool) (*session, error) {
-	s := &session{addr: o.Target.Addr}
-	if o.Source.fromFiles() {
-		src, err := o.Source.openFiles()
+func (o *ConnOptions) open(ctx context.Context, d DialFunc, dial bool) (*session, error) {
+	return openSession(ctx, d, o.Target, o.Metadata, o.Source, dial)
+}
+
+// openMethod opens a session (see open) and resolves the method named name.
+func (o *ConnOptions) openMethod(ctx context.Context, d DialFunc, dial bool, name string) (*session, protoreflect.MethodDescriptor, error) {
+	return openSessionMethod(ctx, d, o.Target, o.Metadata, o.Source, dial, name)
+}
+
+// openSession builds the descriptor source of src, dialling t with d when
+// reflection is needed or dial is true.
+func openSession(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadata, src SourceOptions, dial bool) (*session, error) {
+	s := &session{addr: t.Addr}
+	if src.fromFiles() {
+		files, err := src.openFiles()
 		if err != nil {
 			return nil, err
 		}
-		s.source = src
+		s.source = files
 		if !dial {
 			return s, nil
 		}
 	}
-	cc, err := f.Dial(ctx, o.Target)
+	cc, err := d(ctx, t)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	s.cc = cc
 	if s.source == nil {
-		md, err := o.Metadata.Reflection()
+		h, err := md.Reflection()
 		if err != nil {
 			s.Close()
 			return nil, err
 		}
-		s.source = reflect.NewServerSource(metadata.NewOutgoingContext(ctx, md), cc, o.Target.ConnectTimeout)
+		s.source = reflect.NewServerSource(metadata.NewOutgoingContext(ctx, h), cc, t.ConnectTimeout)
 	}
 	return s, nil
 }
 
-// openMethod opens a session (see open) and resolves the method named name.
-func (o *ConnOptions) openMethod(ctx context.Context, f *Factory, dial bool, name string) (*session, protoreflect.MethodDescriptor, error) {
-	s, err := o.open(ctx, f, dial)
+// openSessionMethod opens a session (see openSession) and resolves the
+// method named name.
+func openSessionMethod(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadata, src SourceOptions, dial bool, name string) (*session, protoreflect.MethodDescriptor, error) {
+	s, err := openSession(ctx, d, t, md, src, dial)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,8 @@ import (
 
 // DemoOptions are the inputs of `grpcpulse demo`.
 type DemoOptions struct {
-	IO *IOStreams
+	IO   *IOStreams
+	Dial DialFunc
 	// Duration is how long the two load tests take together.
 	Duration time.Duration
 	// Concurrency is the number of workers of each load test.
@@ -27,8 +29,8 @@ type DemoOptions struct {
 const demoService = "grpcpulse.test.v1.Pulse"
 
 // NewCmdDemo builds `demo`; runF replaces demoRun in tests.
-func NewCmdDemo(f *Factory, runF func(context.Context, *Factory, *DemoOptions) error) *cobra.Command {
-	opts := &DemoOptions{IO: f.IO}
+func NewCmdDemo(f *Factory, runF func(*DemoOptions) error) *cobra.Command {
+	opts := &DemoOptions{IO: f.IO, Dial: f.Dial}
 	cmd := &cobra.Command{
 		Use:   "demo [-z DURATION]",
 		Short: "Start the built-in server in-process and exercise it",
@@ -49,9 +51,9 @@ prints both reports.`,
 				return usageErrorf("-c must be at least 1")
 			}
 			if runF != nil {
-				return runF(c.Context(), f, opts)
+				return runF(opts)
 			}
-			return demoRun(c.Context(), f, opts)
+			return demoRun(c.Context(), opts)
 		},
 	}
 	cmd.Flags().DurationVarP(&opts.Duration, "duration", "z", 4*time.Second, "how long the two load tests take together")
@@ -71,7 +73,7 @@ var demoData = map[string]string{
 	"Bidi":         `{"id": 1} {"id": 2} {"id": 3}`,
 }
 
-func demoRun(ctx context.Context, f *Factory, opts *DemoOptions) error {
+func demoRun(ctx context.Context, opts *DemoOptions) error {
 	p := &printer{w: opts.IO.Out}
 	srv, err := testserver.New()
 	if err != nil {
@@ -80,7 +82,7 @@ func demoRun(ctx context.Context, f *Factory, opts *DemoOptions) error {
 	defer srv.Stop()
 	p.printf("started the built-in test server on %s\n", srv.Addr())
 	target := conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: conn.DefaultConnectTimeout}
-	cc, err := f.Dial(ctx, target)
+	cc, err := opts.Dial(ctx, target)
 	if err != nil {
 		return err
 	}
@@ -98,10 +100,13 @@ func demoRun(ctx context.Context, f *Factory, opts *DemoOptions) error {
 		{demoService + "/Unary", demoData["Unary"], 1},
 		{demoService + "/Bidi", demoData["Bidi"], 5},
 	} {
-		run := &RunOptions{IO: opts.IO, Method: load.method, Data: load.data, Format: "text",
-			Load: runner.Load{Concurrency: opts.Concurrency, Connections: 1, Duration: opts.Duration / 2},
-			Call: runner.Call{Messages: load.messages}}
-		run.Conn.Target = target
+		run := &RunOptions{IO: opts.IO, Dial: opts.Dial, Method: load.method, Data: load.data, Format: "text",
+			Options: runner.Options{Target: target,
+				Load: runner.Load{Concurrency: opts.Concurrency, Connections: 1, Duration: opts.Duration / 2},
+				Call: runner.Call{Messages: load.messages}}}
+		if err := run.Load.Validate(); err != nil { // runner.New trusts validated options
+			return &UsageError{Err: fmt.Errorf("%s: %w", strings.Replace(load.method, "/", ".", 1), err)}
+		}
 		p.printf("\n$ grpcpulse run --plaintext %s %s -c %d -z %s", srv.Addr(), load.method, opts.Concurrency, opts.Duration/2)
 		if load.messages > 1 {
 			p.printf(" --messages %d", load.messages)
@@ -110,7 +115,7 @@ func demoRun(ctx context.Context, f *Factory, opts *DemoOptions) error {
 		if p.err != nil {
 			return p.err
 		}
-		if err := runRun(ctx, f, run); err != nil {
+		if err := runRun(ctx, run); err != nil {
 			return err
 		}
 	}

@@ -15,13 +15,14 @@ import (
 // DescribeOptions are the inputs of `grpcpulse describe`.
 type DescribeOptions struct {
 	IO     *IOStreams
+	Dial   DialFunc
 	Conn   ConnOptions
 	Symbol string
 }
 
 // NewCmdDescribe builds `describe`; runF replaces describeRun in tests.
-func NewCmdDescribe(f *Factory, runF func(context.Context, *Factory, *DescribeOptions) error) *cobra.Command {
-	opts := &DescribeOptions{IO: f.IO}
+func NewCmdDescribe(f *Factory, runF func(*DescribeOptions) error) *cobra.Command {
+	opts := &DescribeOptions{IO: f.IO, Dial: f.Dial}
 	opts.Conn.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
 		Use:   "describe [flags] [ADDR] [SYMBOL]",
@@ -45,17 +46,17 @@ Without SYMBOL it describes every service. With --proto or --protoset no ADDR is
 				return err
 			}
 			if runF != nil {
-				return runF(c.Context(), f, opts)
+				return runF(opts)
 			}
-			return describeRun(c.Context(), f, opts)
+			return describeRun(c.Context(), opts)
 		},
 	}
 	opts.Conn.AddFlags(cmd.Flags())
 	return cmd
 }
 
-func describeRun(ctx context.Context, f *Factory, opts *DescribeOptions) error {
-	s, err := opts.Conn.open(ctx, f, false)
+func describeRun(ctx context.Context, opts *DescribeOptions) error {
+	s, err := opts.Conn.open(ctx, opts.Dial, false)
 	if err != nil {
 		return err
 	}

@@ -18,20 +18,19 @@ import (
 
 // DiagnoseOptions are the inputs of `grpcpulse diagnose`.
 type DiagnoseOptions struct {
-	IO       *IOStreams
-	Target   conn.Target
-	Metadata conn.Metadata
-	// Duration is how long the connections are watched.
-	Duration time.Duration
-	Format   string
-	Output   string
+	IO *IOStreams
+	// ProbeOptions are the probe's target, metadata and duration: the
+	// flags bind straight into them, and they go to conn.Probe as they are.
+	conn.ProbeOptions
+	Format string
+	Output string
 }
 
 // maxProbeDuration bounds --duration.
 const maxProbeDuration = time.Hour
 
 // NewCmdDiagnose builds `diagnose`; runF replaces diagnoseRun in tests.
-func NewCmdDiagnose(f *Factory, runF func(context.Context, *Factory, *DiagnoseOptions) error) *cobra.Command {
+func NewCmdDiagnose(f *Factory, runF func(*DiagnoseOptions) error) *cobra.Command {
 	opts := &DiagnoseOptions{IO: f.IO}
 	opts.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
@@ -68,9 +67,9 @@ and still reports what was seen.`,
 				return usageErrorf("--format must be text or json, not %q", opts.Format)
 			}
 			if runF != nil {
-				return runF(c.Context(), f, opts)
+				return runF(opts)
 			}
-			return diagnoseRun(c.Context(), f, opts)
+			return diagnoseRun(c.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
@@ -84,19 +83,17 @@ and still reports what was seen.`,
 	return cmd
 }
 
-func diagnoseRun(ctx context.Context, f *Factory, opts *DiagnoseOptions) error {
+func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	// Resolve the metadata before saying anything, as run does: an unset
 	// variable is reported alone. The probe resolves it again for its calls.
 	if _, err := opts.Metadata.Call(); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Probing %s for %s: timing a handshake; holding an open stream with keepalive pings %s; "+
+	fmt.Fprintf(opts.IO.ErrOut, "Probing %s for %s: timing a handshake; holding an open stream with keepalive pings %s; "+
 		"keeping one connection idle; making a call every second on a third. Ctrl-C stops early and reports what was seen.\n",
 		opts.Target.Addr, opts.Duration, keepaliveWords(opts.Target.Keepalive))
-	rec := record.New(runner.Unary, 1)
-	rec.Begin(time.Now())
-	res, err := conn.Probe(ctx, conn.ProbeOptions{Target: opts.Target, Metadata: opts.Metadata, Duration: opts.Duration}, rec)
-	rec.End(time.Now())
+	rec := record.New(runner.Unary, 1) // conn.Probe begins and ends the recording
+	res, err := conn.Probe(ctx, opts.ProbeOptions, rec)
 	if err != nil {
 		return err
 	}
@@ -105,11 +102,11 @@ func diagnoseRun(ctx context.Context, f *Factory, opts *DiagnoseOptions) error {
 	sum.Findings = diagnose.Findings(sum)
 	p := report.NewProbe(sum, res)
 	p.Checks = diagnose.ProbeChecks(p, opts.Duration)
-	if err := writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
+	if err := writeOutput(opts.IO.Out, opts.Output, func(w io.Writer) error {
 		if opts.Format == "json" {
 			return report.WriteProbeJSON(w, p)
 		}
-		return report.RenderProbeText(w, p, textStyles(f.IO, opts.Output), textWidth(f.IO, opts.Output))
+		return report.RenderProbeText(w, p, textStyles(opts.IO, opts.Output), textWidth(opts.IO, opts.Output))
 	}); err != nil {
 		return err
 	}

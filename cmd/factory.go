@@ -30,12 +30,17 @@ type IOStreams struct {
 	Width, ErrWidth int
 }
 
+// DialFunc dials a target (conn.Dial in the real process).
+type DialFunc func(ctx context.Context, t conn.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
+
 // Factory holds what commands reach outside the process for, so that tests
-// can replace it.
+// can replace it. Each NewCmdX copies what its command needs into its
+// options (IO, Dial, the metadata's LookupEnv): run functions never reach
+// for the Factory.
 type Factory struct {
 	IO        *IOStreams
 	LookupEnv func(string) (string, bool)
-	Dial      func(ctx context.Context, t conn.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
+	Dial      DialFunc
 }
 
 // NewFactory is the Factory of the real process.

@@ -17,6 +17,7 @@ import (
 // HealthOptions are the inputs of `grpcpulse health`.
 type HealthOptions struct {
 	IO   *IOStreams
+	Dial DialFunc
 	Conn ConnOptions
 	// Service is the service to ask about; "" asks about the server overall.
 	Service string
@@ -30,8 +31,8 @@ type HealthOptions struct {
 }
 
 // NewCmdHealth builds `health`; runF replaces healthRun in tests.
-func NewCmdHealth(f *Factory, runF func(context.Context, *Factory, *HealthOptions) error) *cobra.Command {
-	opts := &HealthOptions{IO: f.IO}
+func NewCmdHealth(f *Factory, runF func(*HealthOptions) error) *cobra.Command {
+	opts := &HealthOptions{IO: f.IO, Dial: f.Dial}
 	opts.Conn.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
 		Use:   "health [flags] ADDR [SERVICE]",
@@ -68,9 +69,9 @@ the stream or Ctrl-C did.`,
 				return usageErrorf("--timeout must not be negative")
 			}
 			if runF != nil {
-				return runF(c.Context(), f, opts)
+				return runF(opts)
 			}
-			return healthRun(c.Context(), f, opts)
+			return healthRun(c.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
@@ -82,12 +83,12 @@ the stream or Ctrl-C did.`,
 	return cmd
 }
 
-func healthRun(ctx context.Context, f *Factory, opts *HealthOptions) error {
+func healthRun(ctx context.Context, opts *HealthOptions) error {
 	md, err := opts.Conn.Metadata.Call()
 	if err != nil {
 		return err
 	}
-	cc, err := f.Dial(ctx, opts.Conn.Target)
+	cc, err := opts.Dial(ctx, opts.Conn.Target)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func TestHealthFlags(t *testing.T) {
 	t.Parallel()
 	f, _, _ := testFactory("")
 	var got *HealthOptions
-	cmd := NewCmdHealth(f, func(_ context.Context, _ *Factory, o *HealthOptions) error { got = o; return nil })
+	cmd := NewCmdHealth(f, func(o *HealthOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--plaintext", "--watch", "-H", "a: b", "--timeout", "2s", "host:1", "my.Svc"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
@@ -128,13 +128,13 @@ func TestHealthWatch(t *testing.T) {
 		t.Run(final.String(), func(t *testing.T) {
 			pr, pw := io.Pipe()
 			f, _, _ := testFactory("")
-			opts := &HealthOptions{IO: &IOStreams{Out: pw, ErrOut: io.Discard}, Service: "svc", Watch: true,
+			opts := &HealthOptions{IO: &IOStreams{Out: pw, ErrOut: io.Discard}, Dial: f.Dial, Service: "svc", Watch: true,
 				Now: func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC) }}
 			opts.Conn.Target.Addr, opts.Conn.Target.Plaintext, opts.Conn.Target.ConnectTimeout = addr, true, 10*time.Second
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan error, 1)
-			go func() { done <- healthRun(ctx, f, opts); pw.Close() }()
+			go func() { done <- healthRun(ctx, opts); pw.Close() }()
 			lines := bufio.NewScanner(pr)
 			expect := func(want string) {
 				t.Helper()

@@ -11,13 +11,14 @@ import (
 // ListOptions are the inputs of `grpcpulse list`.
 type ListOptions struct {
 	IO      *IOStreams
+	Dial    DialFunc
 	Conn    ConnOptions
 	Service string
 }
 
 // NewCmdList builds `list`; runF replaces listRun in tests.
-func NewCmdList(f *Factory, runF func(context.Context, *Factory, *ListOptions) error) *cobra.Command {
-	opts := &ListOptions{IO: f.IO}
+func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
+	opts := &ListOptions{IO: f.IO, Dial: f.Dial}
 	opts.Conn.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
 		Use:   "list [flags] [ADDR] [SERVICE]",
@@ -36,17 +37,17 @@ func NewCmdList(f *Factory, runF func(context.Context, *Factory, *ListOptions) e
 				return err
 			}
 			if runF != nil {
-				return runF(c.Context(), f, opts)
+				return runF(opts)
 			}
-			return listRun(c.Context(), f, opts)
+			return listRun(c.Context(), opts)
 		},
 	}
 	opts.Conn.AddFlags(cmd.Flags())
 	return cmd
 }
 
-func listRun(ctx context.Context, f *Factory, opts *ListOptions) error {
-	s, err := opts.Conn.open(ctx, f, false)
+func listRun(ctx context.Context, opts *ListOptions) error {
+	s, err := opts.Conn.open(ctx, opts.Dial, false)
 	if err != nil {
 		return err
 	}

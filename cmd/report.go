@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -53,7 +52,7 @@ type ReportShowOptions struct {
 }
 
 // NewCmdReportShow builds `report show`; runF replaces reportShowRun in tests.
-func NewCmdReportShow(f *Factory, runF func(context.Context, *Factory, *ReportShowOptions) error) *cobra.Command {
+func NewCmdReportShow(f *Factory, runF func(*ReportShowOptions) error) *cobra.Command {
 	opts := &ReportShowOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "show [flags] FILE...",
@@ -79,28 +78,28 @@ Several files are rendered one after another (json and html take one).`,
 				return usageErrorf("--format %s renders one report; merge several with report merge", opts.Format)
 			}
 			if runF != nil {
-				return runF(c.Context(), f, opts)
+				return runF(opts)
 			}
-			return reportShowRun(f, opts)
+			return reportShowRun(opts)
 		},
 	}
 	addOutputFlags(cmd.Flags(), &opts.Format, showFormats, &opts.Output)
 	return cmd
 }
 
-func reportShowRun(f *Factory, opts *ReportShowOptions) error {
+func reportShowRun(opts *ReportShowOptions) error {
 	reports, err := readReports(opts.Files)
 	if err != nil {
 		return err
 	}
-	return writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
+	return writeOutput(opts.IO.Out, opts.Output, func(w io.Writer) error {
 		for i, s := range reports {
 			if i > 0 && opts.Format != "csv" {
 				if _, err := io.WriteString(w, "\n"); err != nil {
 					return err
 				}
 			}
-			if err := renderSummary(w, s, opts.Format, f.IO, opts.Output); err != nil {
+			if err := renderSummary(w, s, opts.Format, opts.IO, opts.Output); err != nil {
 				return err
 			}
 		}
@@ -159,7 +158,7 @@ type ReportMergeOptions struct {
 }
 
 // NewCmdReportMerge builds `report merge`; runF replaces reportMergeRun in tests.
-func NewCmdReportMerge(f *Factory, runF func(context.Context, *Factory, *ReportMergeOptions) error) *cobra.Command {
+func NewCmdReportMerge(f *Factory, runF func(*ReportMergeOptions) error) *cobra.Command {
 	opts := &ReportMergeOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "merge [flags] FILE...",
@@ -177,16 +176,16 @@ reports of different methods or schemas. See docs/distributed.md.`,
 				return err
 			}
 			if runF != nil {
-				return runF(c.Context(), f, opts)
+				return runF(opts)
 			}
-			return reportMergeRun(f, opts)
+			return reportMergeRun(opts)
 		},
 	}
 	addOutputFlags(cmd.Flags(), &opts.Format, showFormats, &opts.Output)
 	return cmd
 }
 
-func reportMergeRun(f *Factory, opts *ReportMergeOptions) error {
+func reportMergeRun(opts *ReportMergeOptions) error {
 	reports, err := readReports(opts.Files)
 	if err != nil {
 		return err
@@ -202,8 +201,8 @@ func reportMergeRun(f *Factory, opts *ReportMergeOptions) error {
 		}
 		return fmt.Errorf("%w\n(report %s)", err, strings.Join(names, ", "))
 	}
-	return writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
-		return renderSummary(w, merged, opts.Format, f.IO, opts.Output)
+	return writeOutput(opts.IO.Out, opts.Output, func(w io.Writer) error {
+		return renderSummary(w, merged, opts.Format, opts.IO, opts.Output)
 	})
 }
 
@@ -218,7 +217,7 @@ type ReportCompareOptions struct {
 }
 
 // NewCmdReportCompare builds `report compare`; runF replaces reportCompareRun in tests.
-func NewCmdReportCompare(f *Factory, runF func(context.Context, *Factory, *ReportCompareOptions) error) *cobra.Command {
+func NewCmdReportCompare(f *Factory, runF func(*ReportCompareOptions) error) *cobra.Command {
 	opts := &ReportCompareOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "compare [flags] BASE NEW",
@@ -240,9 +239,9 @@ are refused (exit 2) unless --force: such a comparison says nothing about the co
 				return &UsageError{Err: err}
 			}
 			if runF != nil {
-				return runF(c.Context(), f, opts)
+				return runF(opts)
 			}
-			return reportCompareRun(f, opts)
+			return reportCompareRun(opts)
 		},
 	}
 	fs := cmd.Flags()
@@ -252,7 +251,7 @@ are refused (exit 2) unless --force: such a comparison says nothing about the co
 	return cmd
 }
 
-func reportCompareRun(f *Factory, opts *ReportCompareOptions) error {
+func reportCompareRun(opts *ReportCompareOptions) error {
 	reports, err := readReports([]string{opts.Base, opts.New})
 	if err != nil {
 		return err
@@ -268,14 +267,14 @@ func reportCompareRun(f *Factory, opts *ReportCompareOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
+	if err := writeOutput(opts.IO.Out, opts.Output, func(w io.Writer) error {
 		switch opts.Format {
 		case "json":
 			return report.WriteComparisonJSON(w, c)
 		case "markdown":
 			return report.RenderComparisonMarkdown(w, c)
 		}
-		return report.RenderComparisonText(w, c, textStyles(f.IO, opts.Output), textWidth(f.IO, opts.Output))
+		return report.RenderComparisonText(w, c, textStyles(opts.IO, opts.Output), textWidth(opts.IO, opts.Output))
 	}); err != nil {
 		return err
 	}

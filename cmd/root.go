@@ -97,7 +97,7 @@ protosets), calls any method, and loads it honestly.`,
 		NewCmdReport(f),
 		NewCmdServe(f, nil),
 		NewCmdDemo(f, nil),
-		NewCmdVersion(f),
+		NewCmdVersion(f, nil),
 		NewCmdMan(f, nil),
 	)
 	return root

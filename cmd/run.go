@@ -17,18 +17,20 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/gate"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // RunOptions are the inputs of `grpcpulse run`.
 type RunOptions struct {
-	IO     *IOStreams
-	Conn   ConnOptions
+	IO   *IOStreams
+	Dial DialFunc
+	// Options are the run's target, metadata, load and call settings: the
+	// flags bind straight into them, and they go to runner.New as they are.
+	runner.Options
+	// Source says where descriptors come from.
+	Source SourceOptions
 	Method string
 	// Data is JSON request messages, @file, or @- for standard input.
 	Data string
-	Load runner.Load
-	Call runner.Call
 	// Format is text or json.
 	Format string
 	// Output is the report file; empty or "-" means standard output.
@@ -44,9 +46,9 @@ type RunOptions struct {
 }
 
 // NewCmdRun builds `run`; runF replaces runRun in tests.
-func NewCmdRun(f *Factory, runF func(context.Context, *Factory, *RunOptions) error) *cobra.Command {
-	opts := &RunOptions{IO: f.IO}
-	opts.Conn.Metadata.LookupEnv = f.LookupEnv
+func NewCmdRun(f *Factory, runF func(*RunOptions) error) *cobra.Command {
+	opts := &RunOptions{IO: f.IO, Dial: f.Dial}
+	opts.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
 		Use:   "run [flags] ADDR METHOD",
 		Short: "Load-test a method: every RPC kind, closed loop or at a rate; report in text or JSON",
@@ -68,18 +70,18 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --schedule ramp:100,2000,30s`,
 		Args: argsBetween(2, 2, "ADDR", "METHOD"),
 		RunE: func(c *cobra.Command, args []string) error {
-			opts.Conn.Target.Addr, opts.Method = args[0], args[1]
+			opts.Target.Addr, opts.Method = args[0], args[1]
 			if err := opts.validate(); err != nil {
 				return err
 			}
 			if runF != nil {
-				return runF(c.Context(), f, opts)
+				return runF(opts)
 			}
-			return runRun(c.Context(), f, opts)
+			return runRun(c.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
-	opts.Conn.AddFlags(fs)
+	addConnFlags(fs, &opts.Target, &opts.Metadata, &opts.Source)
 	opts.Load.AddFlags(fs)
 	opts.Call.AddFlags(fs)
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled; at most 64 MiB)")
@@ -89,8 +91,11 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	return cmd
 }
 
+// validate is the one check of the run's options, before anything is
+// dialled: runner.New trusts what passed it (and checks only the method's
+// kind).
 func (o *RunOptions) validate() error {
-	if err := o.Conn.Validate(); err != nil {
+	if err := validateConn(&o.Target, &o.Metadata, &o.Source); err != nil {
 		return err
 	}
 	if err := reflect.CheckMethodName(o.Method); err != nil {
@@ -119,8 +124,8 @@ func (o *RunOptions) validate() error {
 	return nil
 }
 
-func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
-	s, method, err := opts.Conn.openMethod(ctx, f, false, opts.Method)
+func runRun(ctx context.Context, opts *RunOptions) error {
+	s, method, err := openSessionMethod(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false, opts.Method)
 	if err != nil {
 		return err
 	}
@@ -129,7 +134,7 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	if err := gate.CheckKind(opts.assertions, kind); err != nil {
 		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
 	}
-	data, err := readData(ctx, opts.Data, f.IO.In)
+	data, err := readData(ctx, opts.Data, opts.IO.In)
 	if err != nil {
 		return err
 	}
@@ -137,27 +142,24 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	if err != nil {
 		return err
 	}
-	ropts := runner.Options{Target: opts.Conn.Target, Metadata: opts.Conn.Metadata, Load: opts.Load, Call: opts.Call}
-	r, err := runner.New(ropts, method, reqs) // checks the options against the method's kind
+	r, err := runner.New(opts.Options, method, reqs) // checks the options against the method's kind
 	if err != nil {
 		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
 	}
-	r.Dial = func(ctx context.Context, t conn.Target, o ...grpc.DialOption) (*grpc.ClientConn, error) {
-		return f.Dial(ctx, t, o...)
-	}
+	r.Dial = opts.Dial
 	meta := record.Meta{
 		Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
-		Options: r.Options(), Notes: opts.Conn.Target.Notes(), DataSize: reqs.Size(),
+		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: reqs.Size(),
 		DescriptorHash: reflect.DescriptorHash(method), Tool: Version(), GRPCVersion: grpc.Version,
 	}
 	load := r.Options().Load
 	rec := record.New(kind, load.Workers())
 	var live *progress
 	if load.Endless() {
-		fmt.Fprintln(f.IO.ErrOut, "no -n or -z: running until Ctrl-C")
+		fmt.Fprintln(opts.IO.ErrOut, "no -n or -z: running until Ctrl-C")
 	}
-	if f.IO.ErrTTY {
-		live = startProgress(f.IO.ErrOut, f.IO.ErrWidth, rec.Snapshot, r.InFlight, load)
+	if opts.IO.ErrTTY {
+		live = startProgress(opts.IO.ErrOut, opts.IO.ErrWidth, rec.Snapshot, r.InFlight, load)
 	}
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -182,11 +184,11 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	sum := rec.Summary(meta)
 	sum.Findings = diagnose.Findings(sum)
 	sum.Assertions = gate.EvaluateAssertions(sum, opts.assertions)
-	if err := writeOutput(f.IO.Out, opts.Output, func(w io.Writer) error {
+	if err := writeOutput(opts.IO.Out, opts.Output, func(w io.Writer) error {
 		if opts.Format == "json" {
 			return report.WriteJSON(w, sum)
 		}
-		return report.RenderText(w, sum, textStyles(f.IO, opts.Output), textWidth(f.IO, opts.Output))
+		return report.RenderText(w, sum, textStyles(opts.IO, opts.Output), textWidth(opts.IO, opts.Output))
 	}); err != nil {
 		return err
 	}

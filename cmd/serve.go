@@ -35,7 +35,7 @@ type ServeOptions struct {
 const shutdownGrace = 5 * time.Second
 
 // NewCmdServe builds `serve`; runF replaces serveRun in tests.
-func NewCmdServe(f *Factory, runF func(context.Context, *Factory, *ServeOptions) error) *cobra.Command {
+func NewCmdServe(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
 	opts := &ServeOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "serve [flags]",
@@ -75,9 +75,9 @@ Each call can be steered with request metadata (-H on call):
 				}
 			}
 			if runF != nil {
-				return runF(c.Context(), f, opts)
+				return runF(opts)
 			}
-			return serveRun(c.Context(), f, opts)
+			return serveRun(c.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
@@ -128,7 +128,7 @@ func (o *ServeOptions) serverOptions() ([]testserver.Option, error) {
 	return opts, nil
 }
 
-func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
+func serveRun(ctx context.Context, opts *ServeOptions) error {
 	serverOpts, err := opts.serverOptions()
 	if err != nil {
 		return err

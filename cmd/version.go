@@ -24,17 +24,30 @@ func Version() string {
 	return "dev"
 }
 
-// NewCmdVersion builds `version`.
-func NewCmdVersion(f *Factory) *cobra.Command {
+// VersionOptions are the inputs of `grpcpulse version`.
+type VersionOptions struct {
+	IO *IOStreams
+}
+
+// NewCmdVersion builds `version`; runF replaces versionRun in tests.
+func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command {
+	opts := &VersionOptions{IO: f.IO}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of grpcpulse, grpc-go and Go",
 		Args:  argsBetween(0, 0),
 		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintln(f.IO.Out, versionLine())
-			return err
+			if runF != nil {
+				return runF(opts)
+			}
+			return versionRun(opts)
 		},
 	}
+}
+
+func versionRun(opts *VersionOptions) error {
+	_, err := fmt.Fprintln(opts.IO.Out, versionLine())
+	return err
 }
 
 // versionLine is what `grpcpulse version` and `grpcpulse --version` print.

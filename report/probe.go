@@ -14,7 +14,9 @@ import (
 const ProbeSchema = "grpcpulse.diagnose/v1"
 
 // Probe is the outcome of `grpcpulse diagnose` as plain data: what each
-// check found, the connections' events and the findings.
+// check found, the connections' events and the findings. Everything it
+// renders from is in its exported fields, so a Probe read back with
+// ReadProbeJSON renders as the original did.
 type Probe struct {
 	Schema       string           `json:"schema"`
 	Tool         Tool             `json:"tool"`
@@ -27,7 +29,6 @@ type Probe struct {
 	Connectivity *Connectivity    `json:"connectivity"`
 	Connections  []Connection     `json:"connections"`
 	Findings     []Finding        `json:"findings"`
-	summary      *Summary
 }
 
 // CheckResult is what a check of the probe found.
@@ -63,7 +64,7 @@ var probeRoles = map[int]string{
 func NewProbe(s *Summary, res conn.ProbeResult) *Probe {
 	return &Probe{Schema: ProbeSchema, Tool: s.Tool, Target: s.Target, StartedAt: s.StartedAt,
 		Duration: s.Duration, Options: s.Options.Target, Result: res,
-		Connectivity: s.Connectivity, Connections: s.Connections, Findings: s.Findings, summary: s}
+		Connectivity: s.Connectivity, Connections: s.Connections, Findings: s.Findings}
 }
 
 // WriteProbeJSON writes p as indented JSON.
@@ -83,7 +84,7 @@ func RenderProbeText(w io.Writer, p *Probe, st Styles, width int) error {
 	if width <= 0 {
 		width = DefaultWidth
 	}
-	t := &textReport{s: p.summary, st: st, width: width}
+	t := &textReport{s: p.view(), st: st, width: width}
 	t.line(st.Title.Render("grpcpulse diagnose → " + p.Target))
 	t.line()
 	t.field("Probed", t.st.Value.UnsetBold(), " · ", FormatDuration(p.Duration),
@@ -99,7 +100,7 @@ func RenderProbeText(w io.Writer, p *Probe, st Styles, width int) error {
 			}
 		}
 	}
-	if p.summary != nil {
+	if p.Connectivity != nil { // a recorded probe has it; a hand-made one may not
 		t.connections()
 		t.line(st.Faint.Render(fmt.Sprintf("  #%d %s · #%d %s · #%d %s", conn.ProbeStream, probeRoles[conn.ProbeStream],
 			conn.ProbeIdle, probeRoles[conn.ProbeIdle], conn.ProbeBusy, probeRoles[conn.ProbeBusy])))
@@ -109,6 +110,14 @@ func RenderProbeText(w io.Writer, p *Probe, st Styles, width int) error {
 		return fmt.Errorf("writing text report: %w", err)
 	}
 	return nil
+}
+
+// view is the part of a Summary the shared text sections (connections,
+// diagnosis) read, made from p's own fields.
+func (p *Probe) view() *Summary {
+	s := &Summary{Connectivity: p.Connectivity, Connections: p.Connections, Findings: p.Findings}
+	s.Options.Target = p.Options
+	return s
 }
 
 func keepaliveShape(k conn.Keepalive) string {

@@ -22,7 +22,8 @@
 // ServerStream, ClientStream, Bidi; KindOf tells a method's) and is what the
 // one-shot `call` command uses.
 //
-// New checks Options against the method and returns a Runner; Runner.Run
+// New checks Options against the method's kind (the rest of Options is
+// validated once, by the command layer) and returns a Runner; Runner.Run
 // dials the pool (conn.Dial, each transport tapped with conn.Tap and
 // watched with conn.WatchState), starts the workers and, in open loop, the
 // pacer that hands out calls on the schedule. Each worker makes its calls
@@ -50,6 +51,7 @@
 //	reflect                    descriptor sources: reflection, protosets, .proto files
 //	internal/testserver        the gRPC server behind the tests, `serve` and `demo`
 //	internal/faultproxy        a TCP proxy that blackholes or resets, for tests
+//	internal/intermediary      nginx and haproxy in front of a grpc-go server, for tests
 //
 // runner imports runner/conn, never the reverse; report imports both for
 // plain types; neither imports report or cmd.

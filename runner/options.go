@@ -154,6 +154,12 @@ func (c *Call) ValidateFor(kind Kind) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	return c.CheckKind(kind)
+}
+
+// CheckKind rejects the settings that only some kinds take when kind (the
+// method's) is not one of them; the rest of Validate is not repeated.
+func (c *Call) CheckKind(kind Kind) error {
 	if (c.Messages != 1 || c.StreamInterval != 0) && kind != ClientStream && kind != Bidi {
 		return fmt.Errorf("--messages and --stream-interval apply to client- and bidi-streaming methods; this one is %s", kind)
 	}

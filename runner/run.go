@@ -55,13 +55,12 @@ type Outcome struct {
 	PacerLate int64
 }
 
-// New checks opts against method and prepares a run with reqs.
+// New prepares a run of method with reqs. It trusts opts to have passed
+// Load.Validate and Call.Validate (the command layer checks them once, before
+// it dials) and checks only what needs the method: Call.CheckKind.
 func New(opts Options, method protoreflect.MethodDescriptor, reqs *Requests) (*Runner, error) {
 	kind := KindOf(method)
-	if err := opts.Load.Validate(); err != nil {
-		return nil, err
-	}
-	if err := opts.Call.ValidateFor(kind); err != nil {
+	if err := opts.Call.CheckKind(kind); err != nil {
 		return nil, err
 	}
 	if opts.Load.Schedule.Kind == scheduleRamp && opts.Load.Duration == 0 {

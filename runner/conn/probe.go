@@ -73,12 +73,23 @@ const (
 	reflectionAlpha = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
 )
 
+// Spanned is a recorder that is told when a recording begins and ends, as
+// the report's recorder is (it times the recording by them).
+type Spanned interface {
+	Begin(start time.Time)
+	End(end time.Time)
+}
+
 // Probe watches three connections to opts.Target for
 // opts.Duration (see ProbeStream, ProbeIdle, ProbeBusy), reporting their
 // events to rec, after timing one handshake step by step. It needs no method
 // of the server's: it uses the health service, or else reflection. It
 // returns an error (a *DialError when it names a cause) only when the
 // metadata cannot be resolved or no connection can be made at all.
+//
+// Probe owns the recording's lifecycle: when rec is also Spanned, Probe
+// calls Begin before it dials and End once every connection is closed, so
+// the caller only makes the recorder and reads it afterwards.
 func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResult, error) {
 	var res ProbeResult
 	md, err := opts.Metadata.Call()
@@ -90,6 +101,10 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 		return res, err
 	}
 	res.Started = time.Now()
+	if span, ok := rec.(Spanned); ok {
+		span.Begin(res.Started)
+		defer func() { span.End(time.Now()) }() // after the connections close (deferred below)
+	}
 	conns := make([]*grpc.ClientConn, 3)
 	for i := range conns {
 		cc, err := Dial(ctx, opts.Target, grpc.WithTransportCredentials(Tap(creds, i, rec.ConnEvent, nil)))
