@@ -171,6 +171,9 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 func holdStream(ctx context.Context, cc *grpc.ClientConn, res *ProbeResult, mu *sync.Mutex) {
 	for ctx.Err() == nil {
 		method, stream, err := openIdleStream(ctx, cc)
+		if err != nil && ctx.Err() != nil {
+			return // the probe ended while the stream was being opened again
+		}
 		mu.Lock()
 		if err != nil {
 			res.StreamErr = err.Error()
