@@ -52,6 +52,7 @@ Without SYMBOL it describes every service. With --proto or --protoset no ADDR is
 		},
 	}
 	opts.Conn.AddFlags(cmd.Flags())
+	hideGroup(cmd.Flags(), tuningGroup) // one reflection exchange: keepalive, backoff and retries do not apply
 	return cmd
 }
 

@@ -78,6 +78,7 @@ the stream or Ctrl-C did.`,
 	// Descriptor files mean nothing here: the health service is well known.
 	opts.Conn.Target.AddFlags(fs)
 	opts.Conn.Metadata.AddFlags(fs)
+	hideGroup(fs, tuningGroup) // one short exchange (or one stream): nothing to tune
 	fs.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "deadline of the Check call (0: none; not applied with --watch)")
 	fs.BoolVarP(&opts.Watch, "watch", "w", false, "follow status changes until Ctrl-C or the end of the stream")
 	return cmd

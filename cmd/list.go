@@ -43,6 +43,7 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 		},
 	}
 	opts.Conn.AddFlags(cmd.Flags())
+	hideGroup(cmd.Flags(), tuningGroup) // one reflection exchange: keepalive, backoff and retries do not apply
 	return cmd
 }
 

@@ -100,6 +100,7 @@ protosets), calls any method, and loads it honestly.`,
 		NewCmdVersion(f, nil),
 		NewCmdMan(f, nil),
 	)
+	useGroupedHelp(root)
 	return root
 }
 
