@@ -53,6 +53,14 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
   grpcpulse call --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse.ServerStream -H 'x-pulse-messages: 5'
   echo '{"id":1} {"id":2}' | grpcpulse call --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi -d @-`,
 		Args: argsBetween(2, 2, "ADDR", "METHOD"),
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) != 1 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			opts.Conn.Target.Addr = args[0]
+			return completeNames(c.Context(), opts.Dial, opts.Conn.Target, opts.Conn.Metadata, opts.Conn.Source, true, toComplete),
+				cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Conn.Target.Addr, opts.Method = args[0], args[1]
 			if err := opts.Conn.Validate(); err != nil {

@@ -181,6 +181,7 @@ func openSessionMethod(ctx context.Context, d DialFunc, t conn.Target, md conn.M
 // and -o, which every command that writes a report has.
 func addOutputFlags(fs *pflag.FlagSet, format *string, formats []string, output *string) {
 	fs.StringVar(format, "format", formats[0], "report format: "+strings.Join(formats, ", "))
+	setValues(fs, "format", formats...)
 	fs.StringVarP(output, "output", "o", "", "write the report to `file` (atomically) instead of stdout")
 }
 

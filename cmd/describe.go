@@ -34,6 +34,9 @@ Without SYMBOL it describes every service. With --proto or --protoset no ADDR is
   grpcpulse describe --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Request
   grpcpulse describe --protoset pulse.protoset grpcpulse.test.v1.Pulse`,
 		Args: argsBetween(0, 2, "ADDR", "SYMBOL"),
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			return opts.Conn.completeAfterAddr(c.Context(), opts.Dial, args, true, toComplete)
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			var err error
 			if opts.Symbol, err = opts.Conn.discoveryArgs(args, "service"); err != nil {

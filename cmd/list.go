@@ -28,6 +28,9 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
   grpcpulse list --proto pulse.proto --import-path ./protos
   grpcpulse list --protoset pulse.protoset grpcpulse.test.v1.Pulse`,
 		Args: argsBetween(0, 2, "ADDR", "SERVICE"),
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			return opts.Conn.completeAfterAddr(c.Context(), opts.Dial, args, false, toComplete)
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			var err error
 			if opts.Service, err = opts.Conn.discoveryArgs(args, "service"); err != nil {

@@ -101,6 +101,7 @@ protosets), calls any method, and loads it honestly.`,
 		NewCmdMan(f, nil),
 	)
 	useGroupedHelp(root)
+	registerValueCompletions(root)
 	return root
 }
 

@@ -69,6 +69,14 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi --messages 10 -c 20 --connections 4 -z 10s
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --schedule ramp:100,2000,30s`,
 		Args: argsBetween(2, 2, "ADDR", "METHOD"),
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) != 1 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			opts.Target.Addr = args[0]
+			return completeNames(c.Context(), opts.Dial, opts.Target, opts.Metadata, opts.Source, true, toComplete),
+				cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Target.Addr, opts.Method = args[0], args[1]
 			if err := opts.validate(); err != nil {

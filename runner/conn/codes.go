@@ -2,6 +2,7 @@ package conn
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,3 +48,7 @@ func ParseCode(name string) (codes.Code, error) {
 	}
 	return 0, fmt.Errorf("%q is not a status code name (e.g. UNAVAILABLE, DEADLINE_EXCEEDED)", name)
 }
+
+// CodeNames lists the status codes' names (OK to UNAUTHENTICATED), as
+// --retry-codes takes them.
+func CodeNames() []string { return slices.Clone(codeNames[:]) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -275,3 +276,6 @@ func serviceConfig(lb string, r *Retry) (string, error) {
 
 // scDuration is a duration in service-config form ("0.1s").
 func scDuration(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s" }
+
+// LBPolicies lists the policies --lb-policy takes.
+func LBPolicies() []string { return slices.Clone(lbPolicies) }
