@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -20,6 +20,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // CallOptions are the inputs of `grpcpulse call`.
@@ -32,8 +33,14 @@ type CallOptions struct {
 	Data string
 	// Timeout bounds the call; 0 means no deadline.
 	Timeout time.Duration
-	// Verbose prints response headers and trailers to stderr.
-	Verbose bool
+	// Format is how responses are printed: json, or text (protobuf text
+	// format).
+	Format string
+	// EmitDefaults prints fields that hold their default value too (JSON).
+	EmitDefaults bool
+	// Verbose prints request metadata, response headers and trailers to
+	// stderr; 2 (-vv) adds timings.
+	Verbose int
 }
 
 // NewCmdCall builds `call`; runF replaces callRun in tests.
@@ -69,6 +76,9 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 			if opts.Timeout < 0 {
 				return usageErrorf("--timeout must not be negative")
 			}
+			if opts.Format != "json" && opts.Format != "text" {
+				return usageErrorf("--format must be json or text, not %q", opts.Format)
+			}
 			if err := reflect.CheckMethodName(opts.Method); err != nil {
 				return &UsageError{Err: err}
 			}
@@ -82,16 +92,27 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 	opts.Conn.AddFlags(fs)
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (streams: several objects; at most 64 MiB)")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "deadline of the call (0: none)")
-	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print response headers and trailers to stderr")
+	fs.CountVarP(&opts.Verbose, "verbose", "v", "print request metadata, response headers and trailers to stderr; -vv adds timings")
+	fs.StringVar(&opts.Format, "format", "json", "how responses are printed: json, or text (protobuf text format)")
+	setValues(fs, "format", "json", "text")
+	fs.BoolVar(&opts.EmitDefaults, "emit-defaults", false, "print fields that hold their default value too (JSON)")
 	return cmd
 }
 
 func callRun(ctx context.Context, opts *CallOptions) error {
-	s, method, err := opts.Conn.openMethod(ctx, opts.Dial, true, opts.Method)
+	var t callTimes
+	t.start = time.Now()
+	dial := func(ctx context.Context, target conn.Target, o ...grpc.DialOption) (*grpc.ClientConn, error) {
+		t.dialStart = time.Now()
+		defer func() { t.dialEnd = time.Now() }()
+		return opts.Dial(ctx, target, o...)
+	}
+	s, method, err := opts.Conn.openMethod(ctx, dial, true, opts.Method)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	t.described = time.Now()
 	resolver := reflect.TypeResolver(s.source)
 	reqs, err := requestMessages(ctx, opts.Data, opts.IO.In, method, resolver)
 	if err != nil {
@@ -101,30 +122,63 @@ func callRun(ctx context.Context, opts *CallOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.Verbose > 0 {
+		if err := printMetadata(opts.IO.ErrOut, "Request metadata", report.RedactMetadata(md, opts.Conn.Metadata.Redact)); err != nil {
+			return err
+		}
+	}
 	ctx = metadata.NewOutgoingContext(ctx, md)
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	res, err := runner.Invoke(ctx, s.cc, method, reqs, func(m proto.Message) error {
-		js, err := marshalJSON(m, resolver, false)
-		if err != nil {
-			return fmt.Errorf("cannot print response: %w", err)
+	p := &responsePrinter{out: opts.IO.Out, errOut: opts.IO.ErrOut, resolver: resolver, text: opts.Format == "text",
+		emitDefaults: opts.EmitDefaults, typeName: method.Output().FullName()}
+	t.call = time.Now()
+	res, err := runner.InvokeRaw(ctx, s.cc, method, reqs, resolver, func(r runner.Response) error {
+		if t.first.IsZero() {
+			t.first = time.Now()
 		}
-		_, err = opts.IO.Out.Write(js)
-		return err
+		return p.print(r)
 	})
-	if opts.Verbose {
-		if werr := errors.Join(printMetadata(opts.IO.ErrOut, "Response headers", res.Header),
-			printMetadata(opts.IO.ErrOut, "Response trailers", res.Trailer)); werr != nil && err == nil {
+	t.end = time.Now()
+	if opts.Verbose > 0 {
+		werr := errors.Join(printMetadata(opts.IO.ErrOut, "Response headers", res.Header),
+			printMetadata(opts.IO.ErrOut, "Response trailers", res.Trailer))
+		if opts.Verbose > 1 && werr == nil {
+			werr = t.print(opts.IO.ErrOut)
+		}
+		if werr != nil && err == nil {
 			return werr
 		}
 	}
 	if st, ok := status.FromError(err); ok && err != nil {
 		return &CallError{Status: st}
 	}
+	if err == nil {
+		err = p.undecoded
+	}
 	return err
+}
+
+// callTimes are the moments of a call that -vv shows.
+type callTimes struct {
+	start, dialStart, dialEnd, described, call, first, end time.Time
+}
+
+func (t *callTimes) print(w io.Writer) error {
+	pr := &printer{w: w}
+	pr.printf("Timings:\n")
+	if !t.dialStart.IsZero() {
+		pr.printf("  connect (TCP, TLS, HTTP/2): %s\n", t.dialEnd.Sub(t.dialStart).Round(time.Microsecond))
+	}
+	pr.printf("  descriptors: %s\n", t.described.Sub(t.start).Round(time.Microsecond))
+	if !t.first.IsZero() {
+		pr.printf("  first response: %s after the call started\n", t.first.Sub(t.call).Round(time.Microsecond))
+	}
+	pr.printf("  call: %s\n  total: %s\n", t.end.Sub(t.call).Round(time.Microsecond), t.end.Sub(t.start).Round(time.Microsecond))
+	return pr.err
 }
 
 // requestMessages reads -d. Without -d, unary and server-streaming calls send
@@ -151,6 +205,9 @@ func printMetadata(w io.Writer, title string, md metadata.MD) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	if len(keys) == 0 {
+		p.printf("  (none)\n")
+	}
 	for _, k := range keys {
 		for _, v := range md[k] {
 			if strings.HasSuffix(k, "-bin") {

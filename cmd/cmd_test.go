@@ -41,7 +41,7 @@ func TestCallFlags(t *testing.T) {
 		t.Errorf("positional args: %q %q", got.Conn.Target.Addr, got.Method)
 	case !got.Conn.Target.Plaintext || got.Conn.Target.ConnectTimeout != 3*time.Second:
 		t.Errorf("target = %+v", got.Conn.Target)
-	case got.Data != `{"id":1}` || got.Timeout != 2*time.Second || !got.Verbose:
+	case got.Data != `{"id":1}` || got.Timeout != 2*time.Second || got.Verbose != 1:
 		t.Errorf("call options = %+v", got)
 	case strings.Join(got.Conn.Metadata.Headers, "|") != "a: b|c: d":
 		t.Errorf("headers = %q", got.Conn.Metadata.Headers)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
 )
 
 // frame is a request already in its wire format. The load path marshals each
@@ -40,3 +41,34 @@ func (rawCodec) Unmarshal(_ mem.BufferSlice, v any) error {
 
 // Name is "proto": the bytes are protobuf, and the content type says so.
 func (rawCodec) Name() string { return "proto" }
+
+// rawResponse receives a response's bytes as they arrived, so that a
+// response the client cannot decode is still there to show.
+type rawResponse struct{ b []byte }
+
+// invokeCodec marshals requests as protobuf and keeps responses raw: a
+// one-shot call decodes them itself (see InvokeRaw).
+type invokeCodec struct{}
+
+func (invokeCodec) Marshal(v any) (mem.BufferSlice, error) {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return nil, fmt.Errorf("invokeCodec: cannot marshal %T", v)
+	}
+	b, err := proto.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+}
+
+func (invokeCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	r, ok := v.(*rawResponse)
+	if !ok {
+		return fmt.Errorf("invokeCodec: cannot unmarshal into %T", v)
+	}
+	r.b = data.Materialize()
+	return nil
+}
+
+func (invokeCodec) Name() string { return "proto" }

@@ -48,25 +48,78 @@ type Result struct {
 	Trailer metadata.MD
 }
 
-// Invoke makes one call of md on cc, of whatever kind md is. Unary and
-// server-streaming methods take exactly one request; streaming requests are
-// sent in order, then the send side is closed. Each response is passed to
-// onResponse in order (an error from it cancels the call and is returned).
-// The call's own failure is returned as a gRPC status error.
+// Response is one response message as it arrived: its wire bytes, and the
+// message decoded from them with the method's output descriptor. When
+// DecodeErr is set the client could not decode it (invalid UTF-8 in a
+// string, a malformed field): Message holds what was decoded before that,
+// and the call itself did not fail on the server's side.
+type Response struct {
+	Raw       []byte
+	Message   *dynamicpb.Message
+	DecodeErr error
+}
+
+// DecodeError is a response the client could not decode.
+type DecodeError struct {
+	Index int // 1-based, in the order the responses arrived
+	Type  protoreflect.FullName
+	Err   error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("response %d could not be decoded as %s: %v (the server sent it; the call did not fail)", e.Index, e.Type, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Invoke makes one call of md on cc, of whatever kind md is (see
+// InvokeRaw), passing each decoded response to onResponse. A response the
+// client cannot decode ends it with a *DecodeError.
 func Invoke(ctx context.Context, cc grpc.ClientConnInterface, md protoreflect.MethodDescriptor,
 	reqs []proto.Message, onResponse func(proto.Message) error) (Result, error) {
+	n := 0
+	return InvokeRaw(ctx, cc, md, reqs, nil, func(r Response) error {
+		n++
+		if r.DecodeErr != nil {
+			return &DecodeError{Index: n, Type: md.Output().FullName(), Err: r.DecodeErr}
+		}
+		if onResponse == nil {
+			return nil
+		}
+		return onResponse(r.Message)
+	})
+}
+
+// InvokeRaw makes one call of md on cc, of whatever kind md is. Unary and
+// server-streaming methods take exactly one request; streaming requests are
+// sent in order, then the send side is closed. Each response is passed to
+// onResponse in order as it arrived, decoded with resolver (for extensions;
+// nil for none) keeping unknown fields (an error from onResponse cancels
+// the call and is returned). The call's own failure is returned as a gRPC
+// status error.
+func InvokeRaw(ctx context.Context, cc grpc.ClientConnInterface, md protoreflect.MethodDescriptor,
+	reqs []proto.Message, resolver Resolver, onResponse func(Response) error) (Result, error) {
 	kind := KindOf(md)
 	if (kind == Unary || kind == ServerStream) && len(reqs) != 1 {
 		return Result{}, fmt.Errorf("%s is a %s method and takes exactly one request message, not %d", md.FullName(), kind, len(reqs))
 	}
 	var res Result
-	opts := []grpc.CallOption{grpc.Header(&res.Header), grpc.Trailer(&res.Trailer)}
+	opts := []grpc.CallOption{grpc.Header(&res.Header), grpc.Trailer(&res.Trailer), grpc.ForceCodecV2(invokeCodec{})}
+	decode := func(raw *rawResponse) Response {
+		r := Response{Raw: raw.b, Message: dynamicpb.NewMessage(md.Output())}
+		uo := proto.UnmarshalOptions{AllowPartial: true}
+		if resolver != nil {
+			uo.Resolver = resolver
+		}
+		r.DecodeErr = uo.Unmarshal(raw.b, r.Message)
+		return r
+	}
 	if kind == Unary {
-		resp := dynamicpb.NewMessage(md.Output())
-		if err := cc.Invoke(ctx, FullMethod(md), reqs[0], resp, opts...); err != nil {
+		var raw rawResponse
+		if err := cc.Invoke(ctx, FullMethod(md), reqs[0], &raw, opts...); err != nil {
 			return res, err
 		}
-		return res, onResponse(resp)
+		return res, onResponse(decode(&raw))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -84,15 +137,15 @@ func Invoke(ctx context.Context, cc grpc.ClientConnInterface, md protoreflect.Me
 		}
 	}
 	for {
-		resp := dynamicpb.NewMessage(md.Output())
-		err := stream.RecvMsg(resp)
+		var raw rawResponse
+		err := stream.RecvMsg(&raw)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return res, err
 		}
-		if err := onResponse(resp); err != nil {
+		if err := onResponse(decode(&raw)); err != nil {
 			return res, err
 		}
 	}
