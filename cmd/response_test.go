@@ -83,7 +83,9 @@ func TestCallFidelity(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	field := func(b []byte, num protowire.Number, typ protowire.Type) []byte { return protowire.AppendTag(b, num, typ) }
+	field := func(b []byte, num protowire.Number, typ protowire.Type) []byte {
+		return protowire.AppendTag(b, num, typ)
+	}
 	var unknown, ext, badAny, badUTF8 []byte
 	unknown = protowire.AppendString(field(nil, 1, protowire.BytesType), "hello")
 	unknown = protowire.AppendVarint(field(unknown, 99, protowire.VarintType), 42)
