@@ -35,7 +35,8 @@ type Requests struct {
 
 // NewRequests prepares data (JSON messages of type md; none means one empty
 // message) for a run. With templated, data is a text/template rendered per
-// call; it is tried once here so that a broken template fails before the run.
+// call; each of its messages is tried once here so that a broken template
+// fails before the run.
 func NewRequests(md protoreflect.MessageDescriptor, data []byte, templated bool, r Resolver) (*Requests, error) {
 	reqs := &Requests{md: md, resolver: r}
 	if templated {
@@ -43,8 +44,10 @@ func NewRequests(md protoreflect.MessageDescriptor, data []byte, templated bool,
 			return nil, fmt.Errorf("--template: %w", err)
 		}
 		w := reqs.forWorker(0, &templateRun{})
-		if _, err := w.render(0, 0, 0); err != nil {
-			return nil, fmt.Errorf("--template: rendered for request 0: %w", err)
+		for i := range max(int64(len(reqs.msgs)), 1) { // each message once
+			if _, err := w.render(i, 0, i); err != nil {
+				return nil, fmt.Errorf("--template: rendered for request %d: %w", i, err)
+			}
 		}
 		return reqs, nil
 	}
