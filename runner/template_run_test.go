@@ -180,3 +180,28 @@ func TestNewPicksSeed(t *testing.T) {
 		t.Errorf("broken header template: err = %v", err)
 	}
 }
+
+// A header that renders as something HTTP/2 cannot carry stops the run
+// before the call is made.
+func TestRunTemplatedHeaderInvalid(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	md := pulseMethod("Unary")
+	reqs, err := NewRequests(md.Input(), nil, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Metadata: conn.Metadata{Headers: []string{`x-a: {{"\u00e9"}}`}},
+		Load:     Load{Concurrency: 1, Connections: 1, Total: 3}, Call: Call{Messages: 1, Template: true}}, md, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Run(context.Background(), &tally{})
+	if err == nil || !strings.Contains(err.Error(), `--template: rendering request 0: header "x-a" rendered as "é": only printable ASCII`) {
+		t.Errorf("err = %v", err)
+	}
+	if n := srv.Calls("Unary"); n != 0 {
+		t.Errorf("server saw %d calls, want none", n)
+	}
+}
