@@ -219,3 +219,30 @@ func TestRequestsTemplateErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSplitMessages checks that, on text without template actions, the cut
+// agrees with ParseMessages: as many messages, each parsing alone.
+func FuzzSplitMessages(f *testing.F) {
+	for _, s := range []string{`{"id":1}`, "{\"id\":1}\n{\"id\":2}", `[{"id":1},{"message":"}{"}]`, `[{"tags":["a","b"]}] {"id":3}`, `{"message":"\"{"}`, `[1]`, `{`} {
+		f.Add(s)
+	}
+	md := pulseMethod("Unary").Input()
+	f.Fuzz(func(t *testing.T, text string) {
+		parts, ok := splitMessages(text, true)
+		if !ok || strings.Contains(text, "{{") {
+			return
+		}
+		msgs, err := ParseMessages(md, []byte(text), nil)
+		if err != nil {
+			return
+		}
+		if len(msgs) != len(parts) {
+			t.Fatalf("cut into %d parts %q, ParseMessages read %d messages", len(parts), parts, len(msgs))
+		}
+		for _, p := range parts {
+			if m, err := ParseMessages(md, []byte(p), nil); err != nil || len(m) != 1 {
+				t.Fatalf("part %q: %d messages, %v", p, len(m), err)
+			}
+		}
+	})
+}
