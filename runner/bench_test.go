@@ -56,15 +56,27 @@ func bare(tb testing.TB, addr string, n int64, c int) time.Duration {
 // (-c 50, one connection, no deadline), recording into the real recorder.
 // It returns the time from the first call to the last, as bare does.
 func pulse(tb testing.TB, addr string, n int64, c int) time.Duration {
+	return pulseData(tb, addr, n, c, `{"message":"hello"}`, false)
+}
+
+// pulseTemplated is pulse with a ghz-style templated message and header.
+func pulseTemplated(tb testing.TB, addr string, n int64, c int) time.Duration {
+	return pulseData(tb, addr, n, c, `[{"id": {{.RequestNumber}}, "message": "{{randomString 8}}"}]`, true)
+}
+
+func pulseData(tb testing.TB, addr string, n int64, c int, data string, templated bool) time.Duration {
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName("Unary")
-	reqs, err := runner.NewRequests(md.Input(), []byte(`{"message":"hello"}`), false, nil)
+	reqs, err := runner.NewRequests(md.Input(), []byte(data), templated, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	opts := runner.Options{
 		Target: conn.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load:   runner.Load{Concurrency: c, Connections: 1, Total: n},
-		Call:   runner.Call{Messages: 1},
+		Call:   runner.Call{Messages: 1, Template: templated, Seed: 1},
+	}
+	if templated {
+		opts.Metadata.Headers = []string{"x-request-id: {{.UUID}}"}
 	}
 	r, err := runner.New(opts, md, reqs)
 	if err != nil {
@@ -90,14 +102,14 @@ func (t *timedRecorder) Begin(at time.Time) { t.begin = at; t.Recorder.Begin(at)
 func (t *timedRecorder) End(at time.Time)   { t.end = at; t.Recorder.End(at) }
 
 // BenchmarkUnary drives the same server at the same concurrency with a bare
-// loop of generated stubs and with the runner; ns/op and allocs/op are per
-// call. Compare the two lines, or see BenchmarkRunnerVsBare for the ratio.
+// loop of generated stubs and with the runner (static data, and a templated
+// message and header); ns/op and allocs/op are per call. Compare the two lines, or see BenchmarkRunnerVsBare for the ratio.
 func BenchmarkUnary(b *testing.B) {
 	srv := testserver.Start(b)
 	for _, side := range []struct {
 		name string
 		run  func(testing.TB, string, int64, int) time.Duration
-	}{{"bare", bare}, {"grpcpulse", pulse}} {
+	}{{"bare", bare}, {"grpcpulse", pulse}, {"grpcpulse-templated", pulseTemplated}} {
 		b.Run(side.name, func(b *testing.B) {
 			b.ReportAllocs()
 			d := side.run(b, srv.Addr(), int64(b.N), defaultConcurrency)

@@ -96,8 +96,13 @@ func (w *worker) clientStream(ctx context.Context, frames []*frame, rec WorkerRe
 				return err
 			}
 		}
+		f, err := w.reqs.message(frames, k)
+		if err != nil {
+			w.fail(err) // the tool's fault: the run stops
+			return err
+		}
 		t0 := time.Now()
-		if err := stream.SendMsg(frames[k%len(frames)]); err != nil {
+		if err := stream.SendMsg(f); err != nil {
 			if errors.Is(err, io.EOF) {
 				break // the server ended the call; RecvMsg has its status
 			}
@@ -199,9 +204,14 @@ func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames [
 				return nil // the call is over; its status comes from the receiving side
 			}
 		}
+		f, err := w.reqs.message(frames, k) // rendered before its send time is taken
+		if err != nil {
+			w.fail(err) // the tool's fault: the run stops
+			return err
+		}
 		t0 := time.Now()
 		w.fifo.push(t0) // before SendMsg: on loopback the response can beat its return
-		if err := stream.SendMsg(frames[k%len(frames)]); err != nil {
+		if err := stream.SendMsg(f); err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil // the server ended the call; RecvMsg has its status
 			}

@@ -46,31 +46,92 @@ func (e *DataError) Error() string {
 
 func (e *DataError) Unwrap() error { return e.Err }
 
-// ParseMessages reads data as zero or more JSON objects one after another
-// (separated by white space) and returns one message of type md for each.
-// An error is a *DataError saying which message is wrong, where and why.
-// r may be nil when no google.protobuf.Any field needs resolving.
+// ParseMessages reads data as zero or more JSON values one after another
+// (separated by white space, so newline-delimited JSON is read too) and
+// returns one message of type md for each. A top-level JSON array is a list
+// of messages (ghz's data file format): each element is one message. The
+// exception is an input type whose own JSON form is an array
+// (google.protobuf.ListValue and google.protobuf.Value): there each top-level
+// value is one message. An error is a *DataError saying which message is
+// wrong, where and why. r may be nil when no google.protobuf.Any field needs
+// resolving.
 func ParseMessages(md protoreflect.MessageDescriptor, data []byte, r Resolver) ([]proto.Message, error) {
-	opts := protojson.UnmarshalOptions{Resolver: r}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var msgs []proto.Message
-	for n := 1; ; n++ {
-		start := dec.InputOffset()
+	p := messageParser{md: md, data: data, opts: protojson.UnmarshalOptions{Resolver: r},
+		dec: json.NewDecoder(bytes.NewReader(data)), lists: !arrayIsMessage(md)}
+	for {
+		start := p.dec.InputOffset()
 		start += leadingSpace(data[start:])
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if errors.Is(err, io.EOF) {
-			return msgs, nil
+		if start == int64(len(data)) {
+			return p.msgs, nil
 		}
-		if err != nil {
-			return nil, jsonError(data, n, start, err)
+		if p.lists && data[start] == '[' {
+			if err := p.array(); err != nil {
+				return nil, err
+			}
+			continue
 		}
-		msg := dynamicpb.NewMessage(md)
-		if err := opts.Unmarshal(raw, msg); err != nil {
-			return nil, protoError(data, n, start, md.FullName(), err)
+		if err := p.value(start); err != nil {
+			return nil, err
 		}
-		msgs = append(msgs, msg)
 	}
+}
+
+// arrayIsMessage reports whether a JSON array is one message of type md.
+func arrayIsMessage(md protoreflect.MessageDescriptor) bool {
+	switch md.FullName() {
+	case "google.protobuf.ListValue", "google.protobuf.Value":
+		return true
+	}
+	return false
+}
+
+// messageParser reads the messages of ParseMessages.
+type messageParser struct {
+	md    protoreflect.MessageDescriptor
+	data  []byte
+	opts  protojson.UnmarshalOptions
+	dec   *json.Decoder
+	lists bool // a top-level array is a list of messages
+	msgs  []proto.Message
+}
+
+// value reads the message starting at offset start.
+func (p *messageParser) value(start int64) error {
+	n := len(p.msgs) + 1
+	var raw json.RawMessage
+	if err := p.dec.Decode(&raw); err != nil {
+		if errors.Is(err, io.EOF) { // only white space (and commas) were left inside an array
+			err = io.ErrUnexpectedEOF
+		}
+		return jsonError(p.data, n, start, err)
+	}
+	msg := dynamicpb.NewMessage(p.md)
+	if err := p.opts.Unmarshal(raw, msg); err != nil {
+		return protoError(p.data, n, start, p.md.FullName(), err)
+	}
+	p.msgs = append(p.msgs, msg)
+	return nil
+}
+
+// array reads a top-level array of messages.
+func (p *messageParser) array() error {
+	if _, err := p.dec.Token(); err != nil { // [
+		return jsonError(p.data, len(p.msgs)+1, p.dec.InputOffset(), err)
+	}
+	for p.dec.More() {
+		start := p.dec.InputOffset()
+		start += int64(len(p.data[start:]) - len(bytes.TrimLeft(p.data[start:], " \t\r\n,")))
+		if err := p.value(start); err != nil {
+			return err
+		}
+	}
+	if _, err := p.dec.Token(); err != nil { // ]
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return jsonError(p.data, len(p.msgs)+1, p.dec.InputOffset(), err)
+	}
+	return nil
 }
 
 func leadingSpace(b []byte) int64 { return int64(len(b) - len(bytes.TrimLeft(b, " \t\r\n"))) }
@@ -88,9 +149,13 @@ func jsonError(data []byte, n int, start int64, err error) *DataError {
 	var syn *json.SyntaxError
 	switch {
 	case errors.As(err, &syn):
-		e.Line, e.Column = position(data, syn.Offset-1) // Offset counts the offending byte
+		at := syn.Offset - 1 // Offset counts the offending byte
+		if strings.HasPrefix(syn.Error(), "expected comma") {
+			at = syn.Offset // a decoder's own error, offset at the byte
+		}
+		e.Line, e.Column = position(data, at)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		e.Reason = "unexpected end of input (an object is not closed)"
+		e.Reason = "unexpected end of input (an object or array is not closed)"
 		e.Line, e.Column = position(data, int64(len(data)))
 	}
 	return e

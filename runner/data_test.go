@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 )
@@ -37,6 +40,16 @@ func TestParseMessages(t *testing.T) {
 		{name: "syntax", data: "{\"id\":1}\n{\"id\" 2}", wantErr: "request message 2: not valid JSON at line 2, column 7: invalid character '2' after object key"},
 		{name: "unclosed", data: "{\"id\":1", wantErr: "request message 1: not valid JSON at line 1, column 8: unexpected end of input"},
 		{name: "not an object", data: `[1]`, wantErr: "request message 1 is not a valid grpcpulse.test.v1.Request"},
+		{name: "array (ghz)", data: "[\n {\"id\":1},\n {\"id\":2}\n]\n", want: []*pulsepb.Request{{Id: 1}, {Id: 2}}},
+		{name: "empty array", data: "[]", want: nil},
+		{name: "ndjson", data: "{\"id\":1}\n{\"id\":2}\n", want: []*pulsepb.Request{{Id: 1}, {Id: 2}}},
+		{name: "array then object", data: `[{"id":1},{"id":2}] {"id":3}`, want: []*pulsepb.Request{{Id: 1}, {Id: 2}, {Id: 3}}},
+		{name: "bad element in array", data: "[\n {\"id\":1},\n  {\"nope\":1}\n]",
+			wantErr: `request message 2 is not a valid grpcpulse.test.v1.Request: unknown field "nope" (line 3, column 4)`},
+		{name: "missing comma in array", data: "[{\"id\":1}\n {\"id\":2}]",
+			wantErr: "request message 2: not valid JSON at line 2, column 2: expected comma after array element"},
+		{name: "unclosed array", data: "[{\"id\":1},\n", wantErr: "request message 2: not valid JSON at line 2, column 1: unexpected end of input"},
+		{name: "nested array", data: `[[{"id":1}]]`, wantErr: "request message 1 is not a valid grpcpulse.test.v1.Request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,5 +87,30 @@ func TestDataErrorUnwraps(t *testing.T) {
 	var de *DataError
 	if !errors.As(err, &de) || !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("err = %v, want a *DataError wrapping io.ErrUnexpectedEOF", err)
+	}
+}
+
+func TestParseMessagesArrayTypes(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		md   protoreflect.MessageDescriptor
+		data string
+		want int
+	}{
+		{"ListValue: an array is one message", (&structpb.ListValue{}).ProtoReflect().Descriptor(), `[1,2] [3]`, 2},
+		{"Value: an array is one message", (&structpb.Value{}).ProtoReflect().Descriptor(), `[1,2]`, 1},
+		{"Struct: an array is a list", (&structpb.Struct{}).ProtoReflect().Descriptor(), `[{"a":1},{"b":2}]`, 2},
+		{"StringValue: an array of strings is a list", (&wrapperspb.StringValue{}).ProtoReflect().Descriptor(), `["a","b","c"]`, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseMessages(tt.md, []byte(tt.data), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tt.want {
+				t.Errorf("got %d messages, want %d", len(got), tt.want)
+			}
+		})
 	}
 }

@@ -17,8 +17,12 @@
 // templates) here.
 //
 // Requests holds the request messages, parsed from JSON by ParseMessages
-// (with a Resolver for Any and extension types) or rendered per call from a
-// Go template (TemplateData). Invoke makes one call of any Kind (Unary,
+// (objects, newline-delimited JSON or an array of messages, with a Resolver
+// for Any and extension types) or rendered per call, and per stream message,
+// from a Go template (TemplateData: ghz's call data and functions plus
+// sprig's, drawing from a random stream per worker seeded by Call.Seed).
+// With Call.Template, New also compiles the metadata values that hold
+// templates; they are rendered per call with the call's TemplateData. Invoke makes one call of any Kind (Unary,
 // ServerStream, ClientStream, Bidi; KindOf tells a method's) and is what the
 // one-shot `call` command uses.
 //

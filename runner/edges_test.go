@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -29,7 +28,7 @@ func TestRunTemplateRenderedBeforeStart(t *testing.T) {
 		mu.Unlock()
 		return "x"
 	}
-	tmpl := template.Must(template.New("data").Funcs(templateFuncs(rand.New(rand.NewPCG(1, 2)))).
+	tmpl := template.Must(template.New("data").Funcs(baseFuncs()).
 		Funcs(template.FuncMap{"mark": mark}).Parse(`{"id": {{.RequestNumber}}, "message": "{{mark}}"}`))
 	reqs := &Requests{md: md.Input(), tmpl: tmpl}
 	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},

@@ -60,8 +60,14 @@ type Call struct {
 	Messages int `json:"messages"`
 	// StreamInterval is the pause between the sends of one stream.
 	StreamInterval time.Duration `json:"stream_interval_ns,omitempty"`
-	// Template makes the data a Go text/template, rendered for every call.
+	// Template makes the data a Go text/template, rendered for every call
+	// (every message of a client or bidi stream), and the metadata values
+	// that hold "{{" templates rendered for every call.
 	Template bool `json:"template,omitempty"`
+	// Seed seeds the templates' random functions; each worker draws from a
+	// stream of its own (seed and worker number), so the same seed repeats a
+	// run's data. 0 means pick one at random; New records the one picked.
+	Seed int64 `json:"seed,omitempty"`
 }
 
 // AddFlags binds the load flags.
@@ -82,7 +88,8 @@ func (c *Call) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.Timeout, "timeout", 0, "deadline of each call (0: none; a deadline costs client and server a timer per call)")
 	fs.IntVar(&c.Messages, "messages", 1, "messages each client or bidi stream sends")
 	fs.DurationVar(&c.StreamInterval, "stream-interval", 0, "pause between the sends of a stream")
-	fs.BoolVar(&c.Template, "template", false, "treat -d as a Go template rendered per call ({{.RequestNumber}}, {{.WorkerID}}, {{randInt 1 100}}, {{randString 8}})")
+	fs.BoolVar(&c.Template, "template", false, "treat -d and -H values as Go templates rendered per call and per stream message (ghz's {{.RequestNumber}}, {{.WorkerID}}, {{newUUID}}, {{randomInt 1 100}}, {{randomString 8}}, {{.MessageNumber}}, sprig functions)")
+	fs.Int64Var(&c.Seed, "seed", 0, "seed of the templates' random functions; the same seed repeats a run's data (0: pick one, shown in the report)")
 }
 
 // maxMessages bounds --messages: a bidi stream keeps the send time of each

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"strings"
+	"strconv"
 	"text/template"
+	"time"
 
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -18,34 +19,35 @@ import (
 // call. A unary or server-streaming call sends message n mod len (n is the
 // call's request number); a client or bidi stream sends messages 0, 1, ... in
 // turn, cycling when it sends more than there are.
+//
+// Templated data made of separate messages (objects one after another, or a
+// JSON array of them) is cut into one template per message, so that a call
+// renders only the message it sends; a stream renders each message as it
+// sends it. Other templated text (a {{range}} writing several messages, say)
+// is rendered whole and the message picked from the result.
 type Requests struct {
 	frames   []*frame
-	tmpl     *template.Template
+	tmpl     *template.Template // the whole text; nil for static data
+	msgs     []string           // the names of the per-message templates in tmpl; nil: render tmpl whole
 	md       protoreflect.MessageDescriptor
 	resolver Resolver
 }
 
-// TemplateData is what a request template sees.
-type TemplateData struct {
-	// RequestNumber counts the run's calls from 0 (warm-up calls included).
-	RequestNumber int64
-	// WorkerID is the worker making the call, from 0.
-	WorkerID int
-}
-
 // NewRequests prepares data (JSON messages of type md; none means one empty
 // message) for a run. With templated, data is a text/template rendered per
-// call; it is tried once here so that a broken template fails before the run.
+// call; each of its messages is tried once here so that a broken template
+// fails before the run.
 func NewRequests(md protoreflect.MessageDescriptor, data []byte, templated bool, r Resolver) (*Requests, error) {
 	reqs := &Requests{md: md, resolver: r}
 	if templated {
-		t, err := template.New("data").Funcs(templateFuncs(rand.New(rand.NewPCG(1, 2)))).Parse(string(data))
-		if err != nil {
+		if err := reqs.compile(string(data)); err != nil {
 			return nil, fmt.Errorf("--template: %w", err)
 		}
-		reqs.tmpl = t
-		if _, err := reqs.render(t, TemplateData{}); err != nil {
-			return nil, fmt.Errorf("--template: rendered for request 0: %w", err)
+		w := reqs.forWorker(0, &templateRun{})
+		for i := range max(int64(len(reqs.msgs)), 1) { // each message once
+			if _, err := w.render(i, 0, i); err != nil {
+				return nil, fmt.Errorf("--template: rendered for request %d: %w", i, err)
+			}
 		}
 		return reqs, nil
 	}
@@ -60,18 +62,52 @@ func NewRequests(md protoreflect.MessageDescriptor, data []byte, templated bool,
 	return reqs, nil
 }
 
+// compile parses text as a whole (so that errors name the line in the whole
+// text) and, when it splits into messages that each parse alone, as one
+// template per message.
+func (q *Requests) compile(text string) error {
+	root, err := template.New("data").Funcs(baseFuncs()).Parse(text)
+	if err != nil {
+		return err
+	}
+	q.tmpl = root
+	parts, ok := splitMessages(text, !arrayIsMessage(q.md))
+	if !ok || len(parts) == 0 {
+		return nil
+	}
+	set := template.Must(root.Clone())
+	names := make([]string, len(parts))
+	for i, p := range parts {
+		names[i] = "message " + strconv.Itoa(i+1)
+		if _, err := set.New(names[i]).Parse(p); err != nil {
+			return nil // an action spans messages: render the text whole
+		}
+	}
+	q.tmpl, q.msgs = set, names
+	return nil
+}
+
 // Size is the marshalled size in bytes of the first request message (as
 // rendered for request 0 when templated): what reports compare as the
 // request size.
 func (q *Requests) Size() int64 {
-	frames := q.frames
-	if q.tmpl != nil {
-		frames, _ = q.render(q.tmpl, TemplateData{}) // NewRequests rendered it once already
-	}
-	if len(frames) == 0 {
+	f := q.firstFrame()
+	if f == nil {
 		return 0
 	}
-	return int64(frames[0].data.Len())
+	return int64(f.data.Len())
+}
+
+func (q *Requests) firstFrame() *frame {
+	if q.tmpl == nil {
+		if len(q.frames) == 0 {
+			return nil
+		}
+		return q.frames[0]
+	}
+	w := q.forWorker(0, &templateRun{})
+	f, _ := w.render(0, 0, 0) // NewRequests rendered it once already
+	return f
 }
 
 // Templated reports whether the requests are rendered per call.
@@ -96,59 +132,128 @@ func (q *Requests) parse(data []byte) ([]*frame, error) {
 	return frames, nil
 }
 
-func (q *Requests) render(t *template.Template, d TemplateData) ([]*frame, error) {
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, d); err != nil {
-		return nil, err
-	}
-	return q.parse(buf.Bytes())
+// templateRun is what the templates of one run share besides the data.
+type templateRun struct {
+	seed    int64
+	method  TemplateData     // the method's fields
+	stream  bool             // the method is client or bidi streaming: calls start at message 0
+	headers *headerTemplates // nil: no templated header
 }
 
-// forWorker returns what one worker sends: the static frames, or a template
-// with the worker's own random source (so that workers share no lock).
-func (q *Requests) forWorker(id int) workerRequests {
-	w := workerRequests{frames: q.frames, q: q, id: id}
+// forWorker returns what one worker sends: the static frames, or templates
+// with the worker's own random source (so that workers share no lock and
+// each draws the same sequence in every run with the same seed).
+func (q *Requests) forWorker(id int, tr *templateRun) workerRequests {
+	w := workerRequests{frames: q.frames, q: q}
+	if q.tmpl == nil && tr.headers == nil {
+		return w
+	}
+	rng := workerRand(tr.seed, id)
+	w.data = tr.method
+	w.data.WorkerID, w.data.rng = id, rng
+	w.stream = tr.stream
+	funcs := seededFuncs(rng)
 	if q.tmpl != nil {
-		w.tmpl = template.Must(q.tmpl.Clone()).Funcs(templateFuncs(rand.New(rand.NewPCG(uint64(id), 0x9e3779b97f4a7c15))))
+		w.tmpl = template.Must(q.tmpl.Clone()).Funcs(funcs)
+		for _, name := range q.msgs {
+			w.msgs = append(w.msgs, w.tmpl.Lookup(name))
+		}
+	}
+	if tr.headers != nil {
+		w.headers = tr.headers.forWorker(funcs)
 	}
 	return w
 }
 
-// workerRequests is one worker's view of the requests; used by one goroutine.
+// workerRequests is one worker's view of the requests; used by one
+// goroutine at a time (a bidi stream's sender renders while the worker
+// waits for the stream to end).
 type workerRequests struct {
-	frames []*frame
-	tmpl   *template.Template
-	q      *Requests
-	id     int
+	frames  []*frame
+	q       *Requests
+	tmpl    *template.Template   // the worker's clone; nil: static data
+	msgs    []*template.Template // per-message templates of tmpl; nil: render tmpl whole
+	headers *workerHeaders       // nil: static metadata
+	stream  bool
+	data    TemplateData
+	buf     bytes.Buffer
+	one     [1]*frame
 }
 
-// next returns the messages of call n: the static ones, or those rendered
-// for n.
-func (w *workerRequests) next(n int64) ([]*frame, error) {
-	if w.tmpl == nil {
-		return w.frames, nil
+// next returns the messages of call n: the static ones, or the one rendered
+// for n (message 0 of a stream), and, when headers are templated, the
+// call's metadata (nil otherwise).
+func (w *workerRequests) next(n int64) ([]*frame, metadata.MD, error) {
+	if w.tmpl == nil && w.headers == nil {
+		return w.frames, nil, nil
 	}
-	return w.q.render(w.tmpl, TemplateData{RequestNumber: n, WorkerID: w.id})
+	frames := w.frames
+	if w.tmpl != nil {
+		index := n
+		if w.stream {
+			index = 0
+		}
+		f, err := w.render(n, 0, index)
+		if err != nil {
+			return nil, nil, err
+		}
+		w.one[0] = f
+		frames = w.one[:]
+	} else {
+		w.data.at(n, 0, time.Now())
+	}
+	if w.headers == nil {
+		return frames, nil, nil
+	}
+	md, err := w.headers.render(&w.buf, &w.data) // the same call data as the message: one UUID per call
+	return frames, md, err
 }
 
-const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-
-func templateFuncs(rng *rand.Rand) template.FuncMap {
-	return template.FuncMap{
-		// randInt returns a random integer in [min, max].
-		"randInt": func(lo, hi int) (int, error) {
-			if hi < lo {
-				return 0, errors.New("randInt: max is below min")
-			}
-			return lo + rng.IntN(hi-lo+1), nil
-		},
-		// randString returns n random letters and digits.
-		"randString": func(n int) string {
-			var b strings.Builder
-			for range n {
-				b.WriteByte(letters[rng.IntN(len(letters))])
-			}
-			return b.String()
-		},
+// message returns message k of a client or bidi stream whose first
+// messages are frames: static, or rendered now for k.
+func (w *workerRequests) message(frames []*frame, k int) (*frame, error) {
+	if w.tmpl == nil || k == 0 {
+		return frames[k%len(frames)], nil
 	}
+	f, err := w.render(w.data.RequestNumber, int64(k), int64(k))
+	if err != nil {
+		return nil, fmt.Errorf("--template: rendering request %d, stream message %d: %w", w.data.RequestNumber, k, err)
+	}
+	return f, nil
+}
+
+// render renders message index of request req (message msg of its stream).
+func (w *workerRequests) render(req, msg, index int64) (*frame, error) {
+	w.data.at(req, msg, time.Now())
+	w.buf.Reset()
+	if w.msgs == nil {
+		if err := w.tmpl.Execute(&w.buf, &w.data); err != nil {
+			return nil, err
+		}
+		frames, err := w.q.parse(w.buf.Bytes())
+		if err != nil {
+			return nil, err
+		}
+		return frames[index%int64(len(frames))], nil
+	}
+	i := index % int64(len(w.msgs))
+	if err := w.msgs[i].Execute(&w.buf, &w.data); err != nil {
+		return nil, err
+	}
+	msgs, err := ParseMessages(w.q.md, w.buf.Bytes(), w.q.resolver)
+	if err != nil {
+		var de *DataError
+		if errors.As(err, &de) {
+			de.Message = int(i) + 1 // its place in the data, not in the rendered text
+		}
+		return nil, err
+	}
+	if len(msgs) != 1 {
+		return nil, fmt.Errorf("request message %d rendered as %d messages, want 1", i+1, len(msgs))
+	}
+	b, err := proto.Marshal(msgs[0])
+	if err != nil {
+		return nil, fmt.Errorf("request message %d: %w", i+1, err)
+	}
+	return newFrame(b), nil
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,7 @@ type Runner struct {
 	kind    Kind
 	path    string
 	reqs    *Requests
+	tmpl    templateRun
 	workers atomic.Pointer[[]*worker]
 
 	// Dial connects one pool connection; tests may replace it.
@@ -66,7 +68,20 @@ func New(opts Options, method protoreflect.MethodDescriptor, reqs *Requests) (*R
 	if opts.Load.Schedule.Kind == scheduleRamp && opts.Load.Duration == 0 {
 		opts.Load.Duration = opts.Load.Schedule.Over
 	}
-	return &Runner{opts: opts, method: method, kind: kind, path: FullMethod(method), reqs: reqs, Dial: conn.Dial}, nil
+	for opts.Call.Seed == 0 {
+		opts.Call.Seed = rand.Int64()
+	}
+	tr := templateRun{seed: opts.Call.Seed, method: methodData(method), stream: kind == ClientStream || kind == Bidi}
+	if opts.Call.Template {
+		md, err := opts.Metadata.Call()
+		if err != nil {
+			return nil, err
+		}
+		if tr.headers, err = compileHeaders(md); err != nil {
+			return nil, err
+		}
+	}
+	return &Runner{opts: opts, method: method, kind: kind, path: FullMethod(method), reqs: reqs, tmpl: tr, Dial: conn.Dial}, nil
 }
 
 // Options returns the options the run uses (defaults filled in).

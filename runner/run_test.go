@@ -570,9 +570,9 @@ func TestRequestsRenderPerCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := reqs.forWorker(7)
+	w := reqs.forWorker(7, &templateRun{})
 	for n := range int64(5) {
-		frames, err := w.next(n)
+		frames, _, err := w.next(n)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
@@ -38,7 +39,7 @@ type worker struct {
 }
 
 func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *conn.StateWatch, lastRead *atomic.Int64, rec WorkerRecorder) *worker {
-	w := &worker{run: s, id: id, conn: conn, cc: cc, watch: watch, lastRead: lastRead, rec: rec, reqs: s.reqs.forWorker(id)}
+	w := &worker{run: s, id: id, conn: conn, cc: cc, watch: watch, lastRead: lastRead, rec: rec, reqs: s.reqs.forWorker(id, &s.tmpl)}
 	w.callOpts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{}), grpc.Peer(&w.peer)}
 	return w
 }
@@ -75,13 +76,16 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 	}
 	seq := w.n
 	frames := w.reqs.frames
-	if w.reqs.tmpl != nil {
+	if w.reqs.tmpl != nil || w.reqs.headers != nil {
 		seq = w.seq.Add(1) - 1
-		var err error
-		if frames, err = w.reqs.next(seq); err != nil {
+		frames2, md, err := w.reqs.next(seq)
+		if err != nil {
 			// The template broke, not the server: no call is made, the run stops.
 			w.fail(fmt.Errorf("--template: rendering request %d: %w", seq, err))
 			return
+		}
+		if frames = frames2; md != nil {
+			ctx = metadata.NewOutgoingContext(ctx, md)
 		}
 		start = time.Now()
 	}
