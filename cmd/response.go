@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -49,6 +50,7 @@ func (p *responsePrinter) print(r runner.Response) error {
 		// An Any whose type the descriptors lack cannot be JSON; protobuf
 		// text shows it as its type URL and bytes.
 		text, terr := prototext.MarshalOptions{Multiline: true, Resolver: p.resolver, EmitUnknown: true}.Marshal(r.Message)
+		text = stableText(text)
 		if terr != nil {
 			return fmt.Errorf("cannot print response %d: %w", p.n, err)
 		}
@@ -69,10 +71,7 @@ func (p *responsePrinter) print(r runner.Response) error {
 func (p *responsePrinter) marshal(m proto.Message) ([]byte, error) {
 	if p.text {
 		b, err := prototext.MarshalOptions{Multiline: true, Resolver: p.resolver, EmitUnknown: true}.Marshal(m)
-		if err == nil && (len(b) == 0 || b[len(b)-1] != '\n') {
-			b = append(b, '\n')
-		}
-		return b, err
+		return stableText(b), err
 	}
 	raw, err := protojson.MarshalOptions{Resolver: p.resolver, EmitUnpopulated: p.emitDefaults}.Marshal(m)
 	if err != nil {
@@ -170,4 +169,25 @@ func quoteBytes(b []byte) string {
 		return strconv.Quote(string(b))
 	}
 	return fmt.Sprintf("%x (%d bytes, not UTF-8)", b, len(b))
+}
+
+// textField is the start of a protobuf text line: indentation, a field name
+// (or [extension] / [type URL]) and the space prototext varies after it.
+var textField = regexp.MustCompile(`(?m)^(\s*(?:[\w.]+|\[[^\]\n]*\]))(:\s+|\s+\{)`)
+
+// stableText makes prototext's output byte-stable: like protojson, it adds
+// a random extra space after field names from build to build, on purpose.
+// Only the space after a line's field name changes; values keep theirs.
+func stableText(b []byte) []byte {
+	b = textField.ReplaceAllFunc(b, func(m []byte) []byte {
+		sub := textField.FindSubmatch(m)
+		if bytes.HasSuffix(sub[2], []byte("{")) {
+			return append(sub[1], " {"...)
+		}
+		return append(sub[1], ": "...)
+	})
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		b = append(b, '\n')
+	}
+	return b
 }
