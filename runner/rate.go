@@ -55,3 +55,24 @@ func (l *Load) Endless() bool {
 	return l.Total == 0 && l.Duration == 0 && l.Schedule.Kind != scheduleRamp &&
 		len(l.Stages) == 0 && len(l.ConcurrencyStages) == 0
 }
+
+// TargetCalls is how many calls the load's rate has due from `from` to `to`
+// after the start of measurement (for a timeline's target beside the calls
+// achieved): exact, counted on the same pacer the run uses, in O(log n)
+// steps; 0 in closed loop. With Duration set, no call is due after it.
+func (l *Load) TargetCalls(from, to time.Duration) int64 {
+	if !l.OpenLoop() || to <= from {
+		return 0
+	}
+	if d := l.Duration; d == 0 && len(l.Stages) > 0 {
+		to = min(to, l.Stages.Total())
+	} else if d > 0 {
+		to = min(to, d)
+	}
+	if to <= from {
+		return 0
+	}
+	p := newPacer(l)
+	origin := time.Unix(0, 0)
+	return dueBefore(p, 0, origin, origin.Add(to), l.Total) - dueBefore(p, 0, origin, origin.Add(from), l.Total)
+}
