@@ -206,3 +206,20 @@ func (s Stages) check() error {
 	}
 	return nil
 }
+
+// widestAtBounds is the widest spacing between consecutive calls of a to
+// b-1 around the stage boundaries that fall among them.
+func (p *stagesPacer) widestAtBounds(a, b int64) time.Duration {
+	var w time.Duration
+	for _, s := range p.segs {
+		j := int64(math.Ceil(s.done)) // the first call of the stage
+		for _, k := range []int64{j - 1, j, j + 1} {
+			if k > a && k < b {
+				d1, _ := p.due(k)
+				d0, _ := p.due(k - 1)
+				w = max(w, d1-d0)
+			}
+		}
+	}
+	return w
+}
