@@ -120,6 +120,12 @@ func LoadShape(o runner.Options, kind runner.Kind) []string {
 	l := o.Load
 	var parts []string
 	switch {
+	case len(l.Stages) > 0 && l.RPS > 0:
+		parts = append(parts, fmt.Sprintf("open loop from %s/s, stages %s", FormatRate(l.RPS), l.Stages.String()))
+	case len(l.Stages) > 0:
+		parts = append(parts, "open loop stages "+l.Stages.String())
+	case len(l.ConcurrencyStages) > 0:
+		parts = append(parts, "closed loop concurrency stages "+l.ConcurrencyStages.String())
 	case l.Schedule.Kind != "":
 		parts = append(parts, "open loop "+l.Schedule.String())
 	case l.RPS > 0:
@@ -140,16 +146,24 @@ func LoadShape(o runner.Options, kind runner.Kind) []string {
 		parts = append(parts, fmt.Sprintf("-n %d", l.Total))
 	case l.Duration > 0:
 		parts = append(parts, "-z "+FormatDuration(l.Duration))
-	case l.Schedule.Kind == "":
+	case l.Schedule.Kind == "" && len(l.Stages) == 0 && len(l.ConcurrencyStages) == 0:
 		parts = append(parts, "until interrupted")
 	}
 	if l.Warmup > 0 {
 		parts = append(parts, "warm-up "+FormatDuration(l.Warmup))
 	}
 	if kind == runner.ClientStream || kind == runner.Bidi {
-		parts = append(parts, Plural(o.Call.Messages, "message")+"/stream")
+		if o.Call.Messages > 0 {
+			parts = append(parts, Plural(o.Call.Messages, "message")+"/stream")
+		}
 		if o.Call.StreamInterval > 0 {
 			parts = append(parts, "every "+FormatDuration(o.Call.StreamInterval))
+		}
+		if o.Call.StreamDuration > 0 {
+			parts = append(parts, "streams of "+FormatDuration(o.Call.StreamDuration))
+		}
+		if o.Call.StreamPacing == runner.PacingPingPong {
+			parts = append(parts, "ping-pong")
 		}
 	}
 	return parts

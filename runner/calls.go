@@ -25,10 +25,9 @@ func message(rec WorkerRecorder, series Series, d time.Duration) {
 }
 
 // receive reads responses until the stream ends, recording the time to the
-// first and the gaps between the rest; each arrival is noted in progress and
-// passed to onMsg.
-func receive(stream grpc.ClientStream, rec WorkerRecorder, s *CallStats, progress *atomic.Uint64, onMsg func(time.Time)) error {
-	last := s.Start
+// first and the gaps between the rest (last is when the response before
+// came, if any did); each arrival is noted in progress and passed to onMsg.
+func receive(stream grpc.ClientStream, rec WorkerRecorder, s *CallStats, progress *atomic.Uint64, last time.Time, onMsg func(time.Time)) error {
 	for {
 		if err := stream.RecvMsg(&discard{}); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -38,17 +37,41 @@ func receive(stream grpc.ClientStream, rec WorkerRecorder, s *CallStats, progres
 		}
 		now := time.Now()
 		progressed(progress)
-		if s.Received == 0 {
-			message(rec, SeriesFirstMessage, now.Sub(s.Start))
-		} else {
-			message(rec, SeriesMsgGap, now.Sub(last))
-		}
+		received(rec, s, last, now)
 		last = now
-		s.Received++
 		if onMsg != nil {
 			onMsg(now)
 		}
 	}
+}
+
+// received records a response that came at now, the one before at last.
+func received(rec WorkerRecorder, s *CallStats, last, now time.Time) {
+	if s.Received == 0 {
+		message(rec, SeriesFirstMessage, now.Sub(s.Start))
+	} else {
+		message(rec, SeriesMsgGap, now.Sub(last))
+	}
+	s.Received++
+}
+
+// sendMore reports whether a client or bidi stream sends message k: within
+// --messages (0: no count limit) and before until (zero: no time limit,
+// else the stream's start plus --stream-duration).
+func (w *worker) sendMore(k int, until time.Time) bool {
+	if n := w.opts.Call.Messages; n > 0 && k >= n {
+		return false
+	}
+	return until.IsZero() || time.Now().Before(until)
+}
+
+// sendUntil is when a stream that started at start stops sending, by
+// --stream-duration; zero without one.
+func (w *worker) sendUntil(start time.Time) time.Time {
+	if d := w.opts.Call.StreamDuration; d > 0 {
+		return start.Add(d)
+	}
+	return time.Time{}
 }
 
 func (w *worker) serverStream(ctx context.Context, req *frame, rec WorkerRecorder, s *CallStats) error {
@@ -65,7 +88,7 @@ func (w *worker) serverStream(ctx context.Context, req *frame, rec WorkerRecorde
 	if err := stream.CloseSend(); err != nil {
 		return err
 	}
-	return receive(stream, rec, s, &w.progress, nil)
+	return receive(stream, rec, s, &w.progress, s.Start, nil)
 }
 
 // pause waits d between the sends of a stream, or until ctx ends.
@@ -90,7 +113,8 @@ func (w *worker) clientStream(ctx context.Context, frames []*frame, rec WorkerRe
 	if err != nil {
 		return err
 	}
-	for k := range w.opts.Call.Messages {
+	until := w.sendUntil(s.Start)
+	for k := 0; w.sendMore(k, until); k++ {
 		if k > 0 {
 			if err := pause(ctx, w.opts.Call.StreamInterval); err != nil {
 				return err
@@ -172,11 +196,15 @@ func (w *worker) bidi(ctx context.Context, frames []*frame, rec WorkerRecorder, 
 	if err != nil {
 		return err
 	}
+	if w.opts.Call.StreamPacing == PacingPingPong {
+		return w.pingPong(ctx, stream, frames, rec, s)
+	}
 	w.fifo.reset()
 	w.sendTook = w.sendTook[:0]
 	sendErr := make(chan error, 1)
-	go func() { sendErr <- w.sendAll(ctx, stream, frames) }()
-	err = receive(stream, rec, s, &w.progress, func(now time.Time) {
+	until := w.sendUntil(s.Start)
+	go func() { sendErr <- w.sendAll(ctx, stream, frames, until) }()
+	err = receive(stream, rec, s, &w.progress, s.Start, func(now time.Time) {
 		if at, ok := w.fifo.pop(); ok && !now.Before(at) {
 			message(rec, SeriesMsgRTT, now.Sub(at))
 		}
@@ -197,8 +225,8 @@ func (w *worker) bidi(ctx context.Context, frames []*frame, rec WorkerRecorder, 
 // sendAll sends the stream's messages and closes the send side. It runs on
 // its own goroutine and touches only w.fifo (locked) and w.sendTook (read by
 // the worker once sendAll has returned).
-func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames []*frame) error {
-	for k := range w.opts.Call.Messages {
+func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames []*frame, until time.Time) error {
+	for k := 0; w.sendMore(k, until); k++ {
 		if k > 0 {
 			if err := pause(ctx, w.opts.Call.StreamInterval); err != nil {
 				return nil // the call is over; its status comes from the receiving side
@@ -221,4 +249,46 @@ func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames [
 		progressed(&w.progress)
 	}
 	return stream.CloseSend()
+}
+
+// pingPong sends each message of a bidi stream once the answer to the one
+// before has come, on this one goroutine, so each round trip is timed
+// without queueing behind the others. Answers beyond the first to a
+// message (a server may send several) are read once the send side is
+// closed, as gaps.
+func (w *worker) pingPong(ctx context.Context, stream grpc.ClientStream, frames []*frame, rec WorkerRecorder, s *CallStats) error {
+	until := w.sendUntil(s.Start)
+	last := s.Start
+	for k := 0; w.sendMore(k, until); k++ {
+		if k > 0 {
+			if err := pause(ctx, w.opts.Call.StreamInterval); err != nil {
+				return err
+			}
+		}
+		t0 := time.Now()
+		if err := stream.SendMsg(frames[k%len(frames)]); err != nil {
+			if errors.Is(err, io.EOF) {
+				break // the server ended the call; RecvMsg has its status
+			}
+			return err
+		}
+		message(rec, SeriesSendTime, time.Since(t0))
+		progressed(&w.progress)
+		s.Sent++
+		if err := stream.RecvMsg(&discard{}); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil // the server ended the call without answering, and OK
+			}
+			return err
+		}
+		now := time.Now()
+		progressed(&w.progress)
+		received(rec, s, last, now)
+		message(rec, SeriesMsgRTT, now.Sub(t0))
+		last = now
+	}
+	if err := stream.CloseSend(); err != nil {
+		return err
+	}
+	return receive(stream, rec, s, &w.progress, last, nil)
 }

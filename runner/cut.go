@@ -45,7 +45,9 @@ func (s *run) reportCuts(rec CutRecorder, workers []*worker, free time.Time) {
 // evenly spaced due times, none earlier than the true ones: one run at a
 // constant rate; otherwise equal runs, each spaced by the larger of the
 // spacings at its two ends (a step or ramp schedule's spacing only grows or
-// only shrinks within a run, so no call is given an earlier due time).
+// only shrinks within a run, so no call is given an earlier due time) and,
+// for stages, at the stage boundaries within it (within a stage the spacing
+// is monotonic; across a boundary, or a pause, it may peak).
 func (u unstartedCalls) batches(emit func(first time.Time, every time.Duration, n int64)) {
 	total := u.end - u.first
 	at := func(i int64) time.Duration { d, _ := u.p.due(i); return d }
@@ -65,7 +67,11 @@ func (u unstartedCalls) batches(emit func(first time.Time, every time.Duration, 
 		b := a + n
 		var every time.Duration
 		if n >= 2 {
-			every = max(at(a+1)-at(a), at(b-1)-at(b-2)) + 1 // +1ns: due times are truncated to the nanosecond
+			every = max(at(a+1)-at(a), at(b-1)-at(b-2))
+			if sp, ok := u.p.(*stagesPacer); ok {
+				every = max(every, sp.widestAtBounds(a, b))
+			}
+			every++ // +1ns: due times are truncated to the nanosecond
 		}
 		emit(u.from.Add(at(a)), every, n)
 		a = b

@@ -321,7 +321,14 @@ func TestUnstartedBatches(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for name, p := range map[string]pacer{"const": constantPacer(333), "up": rampPacer(up), "down": rampPacer(down), "step": stepPacer(step)} {
+	var valley, pause Stages
+	for s, v := range map[*Stages]string{&valley: "1s:5000,1s:10,1s:5000", &pause: "1s:8000,1s:0,1s:0,1s:8000"} {
+		if err := s.Set(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, p := range map[string]pacer{"const": constantPacer(333), "up": rampPacer(up), "down": rampPacer(down), "step": stepPacer(step),
+		"stages valley": newStagesPacer(0, valley), "stages pause": newStagesPacer(0, pause)} {
 		u := unstartedCalls{p: p, from: from, first: 17, end: 7000}
 		next, batches := u.first, 0
 		u.batches(func(first time.Time, every time.Duration, n int64) {

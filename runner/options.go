@@ -32,7 +32,7 @@ type Load struct {
 	// 0 means no limit.
 	Total int64 `json:"total,omitempty"`
 	// Duration is how long calls are started after warm-up; 0 means until
-	// Total, the end of a ramp, or an interrupt.
+	// Total, the end of a ramp or of the stages, or an interrupt.
 	Duration time.Duration `json:"duration_ns,omitempty"`
 	// Warmup runs calls that are not recorded before measurement starts.
 	Warmup time.Duration `json:"warmup_ns,omitempty"`
@@ -41,6 +41,13 @@ type Load struct {
 	RPS float64 `json:"rps,omitempty"`
 	// Schedule is a changing target rate (step or ramp).
 	Schedule Schedule `json:"schedule"`
+	// Stages is open loop with a rate moving linearly from stage to stage,
+	// starting from RPS (0 when unset); the run ends with the last stage.
+	Stages Stages `json:"stages,omitempty"`
+	// ConcurrencyStages is closed loop with a number of workers moving
+	// linearly from stage to stage, starting from 0; the run ends with the
+	// last stage. A worker retired between stages finishes its call first.
+	ConcurrencyStages Stages `json:"concurrency_stages,omitempty"`
 	// MaxInflight caps calls in flight in open loop; 0 means Concurrency.
 	MaxInflight int `json:"max_inflight,omitempty"`
 	// StallTimeout ends the run when calls are in flight and none has
@@ -68,7 +75,21 @@ type Call struct {
 	// stream of its own (seed and worker number), so the same seed repeats a
 	// run's data. 0 means pick one at random; New records the one picked.
 	Seed int64 `json:"seed,omitempty"`
+	// StreamPacing is how a bidi stream sends: PacingPipeline ("" too)
+	// sends without waiting for answers; PacingPingPong sends each message
+	// only once the answer to the one before has come.
+	StreamPacing string `json:"stream_pacing,omitempty"`
+	// StreamDuration ends each client or bidi stream's sending this long
+	// after the stream started (whichever comes first with Messages); 0
+	// means no time limit.
+	StreamDuration time.Duration `json:"stream_duration_ns,omitempty"`
 }
+
+// The stream pacings of bidi streams.
+const (
+	PacingPipeline = "pipeline"
+	PacingPingPong = "pingpong"
+)
 
 // AddFlags binds the load flags.
 func (l *Load) AddFlags(fs *pflag.FlagSet) {
@@ -79,6 +100,8 @@ func (l *Load) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&l.Warmup, "warmup", 0, "run this long before recording")
 	conn.FiniteFloat64Var(fs, &l.RPS, "rps", 0, "open loop: start calls at this constant rate per second")
 	fs.Var(&l.Schedule, "schedule", "open loop with a changing rate: step:START,STEP,EVERY,MAX or ramp:FROM,TO,OVER")
+	fs.Var(&l.Stages, "stages", "open loop in stages DUR:RATE,...: the rate moves linearly to each RATE over its DUR, from --rps (or 0); the run ends with the last stage")
+	fs.Var(&l.ConcurrencyStages, "concurrency-stages", "closed loop in stages DUR:N,...: the workers in use move linearly to each N over its DUR, from 0; the run ends with the last stage")
 	fs.IntVar(&l.MaxInflight, "max-inflight", 0, "open loop: most calls in flight (default -c)")
 	fs.DurationVar(&l.StallTimeout, "stall-timeout", DefaultStallTimeout, "end the run when, with calls in flight, no call ends and no stream message moves for this long (0: never)")
 }
@@ -86,8 +109,10 @@ func (l *Load) AddFlags(fs *pflag.FlagSet) {
 // AddFlags binds the per-call flags of a run.
 func (c *Call) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.Timeout, "timeout", 0, "deadline of each call (0: none; a deadline costs client and server a timer per call)")
-	fs.IntVar(&c.Messages, "messages", 1, "messages each client or bidi stream sends")
+	fs.IntVar(&c.Messages, "messages", 1, "messages each client or bidi stream sends (0 with --stream-duration: no count limit)")
 	fs.DurationVar(&c.StreamInterval, "stream-interval", 0, "pause between the sends of a stream")
+	fs.StringVar(&c.StreamPacing, "stream-pacing", PacingPipeline, "bidi: pipeline (send without waiting for answers) or pingpong (send each message once the answer to the one before came)")
+	fs.DurationVar(&c.StreamDuration, "stream-duration", 0, "end each client or bidi stream's sending after this long (or --messages, whichever comes first)")
 	fs.BoolVar(&c.Template, "template", false, "treat -d and -H values as Go templates rendered per call and per stream message (ghz's {{.RequestNumber}}, {{.WorkerID}}, {{newUUID}}, {{randomInt 1 100}}, {{randomString 8}}, {{.MessageNumber}}, sprig functions)")
 	fs.Int64Var(&c.Seed, "seed", 0, "seed of the templates' random functions; the same seed repeats a run's data (0: pick one, shown in the report)")
 }
@@ -100,11 +125,14 @@ const maxMessages = 1_000_000
 const maxWorkers = 100_000
 
 // OpenLoop reports whether calls follow a rate rather than each other.
-func (l *Load) OpenLoop() bool { return l.RPS > 0 || l.Schedule.Kind != "" }
+func (l *Load) OpenLoop() bool { return l.RPS > 0 || l.Schedule.Kind != "" || len(l.Stages) > 0 }
 
 // Workers is the number of worker goroutines: Concurrency, or MaxInflight
-// in open loop when it is set.
+// in open loop when it is set, or the most that ConcurrencyStages asks for.
 func (l *Load) Workers() int {
+	if len(l.ConcurrencyStages) > 0 {
+		return int(math.Ceil(l.ConcurrencyStages.Max(0)))
+	}
 	if l.OpenLoop() && l.MaxInflight > 0 {
 		return l.MaxInflight
 	}
@@ -113,6 +141,9 @@ func (l *Load) Workers() int {
 
 // Validate reports impossible or contradictory load settings.
 func (l *Load) Validate() error {
+	if err := l.validateStages(); err != nil {
+		return err
+	}
 	switch {
 	case l.Concurrency < 1:
 		return fmt.Errorf("-c must be at least 1, not %d", l.Concurrency)
@@ -142,15 +173,60 @@ func (l *Load) Validate() error {
 	return nil
 }
 
+// validateStages reports --stages and --concurrency-stages set wrongly, or
+// combined with what they cannot be.
+func (l *Load) validateStages() error {
+	for _, s := range []struct {
+		name   string
+		stages Stages
+	}{{"--stages", l.Stages}, {"--concurrency-stages", l.ConcurrencyStages}} {
+		if len(s.stages) == 0 {
+			continue
+		}
+		if err := s.stages.check(); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		switch total := s.stages.Total(); {
+		case l.Duration > 0 && l.Duration != total:
+			return fmt.Errorf("%s last %s and end the run; leave out -z", s.name, total)
+		case l.Total > 0:
+			return fmt.Errorf("-n cannot be combined with %s: stages are shaped in time", s.name)
+		case l.Schedule.Kind != "":
+			return fmt.Errorf("--schedule and %s both shape the load; use one", s.name)
+		}
+	}
+	switch {
+	case len(l.Stages) > 0 && len(l.ConcurrencyStages) > 0:
+		return errors.New("--stages (open loop, a rate) and --concurrency-stages (closed loop, workers) cannot be combined; use one")
+	case len(l.ConcurrencyStages) > 0 && l.OpenLoop():
+		return errors.New("--concurrency-stages is closed loop; it cannot be combined with --rps")
+	case len(l.ConcurrencyStages) > 0 && l.ConcurrencyStages.Max(0) < 1:
+		return errors.New("--concurrency-stages: no stage asks for a worker")
+	case len(l.ConcurrencyStages) > 0 && l.ConcurrencyStages.Max(0) > maxWorkers:
+		return fmt.Errorf("--concurrency-stages: at most %d workers", maxWorkers)
+	case len(l.Stages) > 0 && l.Stages.Max(l.RPS) <= 0:
+		return errors.New("--stages: the rate is 0 throughout")
+	}
+	return nil
+}
+
 // Validate reports impossible per-call settings.
 func (c *Call) Validate() error {
 	switch {
 	case c.Timeout < 0:
 		return errors.New("--timeout must not be negative")
-	case c.Messages < 1 || c.Messages > maxMessages:
+	case c.Messages == 0 && c.StreamDuration == 0:
+		return errors.New("--messages 0 (no count limit) needs --stream-duration to end the streams")
+	case c.Messages < 0 || c.Messages > maxMessages:
 		return fmt.Errorf("--messages must be from 1 to %d, not %d", maxMessages, c.Messages)
 	case c.StreamInterval < 0:
 		return errors.New("--stream-interval must not be negative")
+	case c.StreamPacing != "" && c.StreamPacing != PacingPipeline && c.StreamPacing != PacingPingPong:
+		return fmt.Errorf("--stream-pacing must be pipeline or pingpong, not %q", c.StreamPacing)
+	case c.StreamDuration < 0:
+		return errors.New("--stream-duration must not be negative")
+	case c.StreamDuration > 0 && c.Messages == 1:
+		return errors.New("--stream-duration ends streams by time, but --messages 1 ends them after one message: give --messages 0 (no count limit) or a count above 1 (whichever comes first)")
 	}
 	return nil
 }
@@ -167,8 +243,11 @@ func (c *Call) ValidateFor(kind Kind) error {
 // CheckKind rejects the settings that only some kinds take when kind (the
 // method's) is not one of them; the rest of Validate is not repeated.
 func (c *Call) CheckKind(kind Kind) error {
-	if (c.Messages != 1 || c.StreamInterval != 0) && kind != ClientStream && kind != Bidi {
-		return fmt.Errorf("--messages and --stream-interval apply to client- and bidi-streaming methods; this one is %s", kind)
+	if (c.Messages != 1 || c.StreamInterval != 0 || c.StreamDuration != 0) && kind != ClientStream && kind != Bidi {
+		return fmt.Errorf("--messages, --stream-interval and --stream-duration apply to client- and bidi-streaming methods; this one is %s", kind)
+	}
+	if c.StreamPacing == PacingPingPong && kind != Bidi {
+		return fmt.Errorf("--stream-pacing pingpong applies to bidi-streaming methods; this one is %s", kind)
 	}
 	return nil
 }

@@ -6,8 +6,15 @@ import (
 )
 
 // RateAt is the target rate, in calls per second, at t after the start of
-// measurement: RPS, or the schedule's rate then; 0 in closed loop.
+// measurement: RPS, or the schedule's or the stages' rate then; 0 in closed
+// loop. Past the last stage it is 0: the run is over.
 func (l *Load) RateAt(t time.Duration) float64 {
+	if len(l.Stages) > 0 {
+		if t >= l.Stages.Total() {
+			return 0
+		}
+		return l.Stages.At(l.RPS, t)
+	}
 	if l.Schedule.Kind == "" {
 		return l.RPS
 	}
@@ -29,8 +36,43 @@ func (s *Schedule) RateAt(t time.Duration) float64 {
 	return 0
 }
 
-// Endless reports whether the load has no end of its own: no -n, no -z and
-// no ramp (whose end ends the run); only an interrupt stops it.
+// ConcurrencyAt is the number of workers ConcurrencyStages asks for at t
+// after the start of measurement (a worker is in use while the stages'
+// level is above its number); Concurrency without concurrency stages.
+func (l *Load) ConcurrencyAt(t time.Duration) int {
+	if len(l.ConcurrencyStages) == 0 {
+		return l.Concurrency
+	}
+	if t >= l.ConcurrencyStages.Total() {
+		return 0
+	}
+	return int(math.Ceil(l.ConcurrencyStages.At(0, t)))
+}
+
+// Endless reports whether the load has no end of its own: no -n, no -z, no
+// ramp and no stages (whose end ends the run); only an interrupt stops it.
 func (l *Load) Endless() bool {
-	return l.Total == 0 && l.Duration == 0 && l.Schedule.Kind != scheduleRamp
+	return l.Total == 0 && l.Duration == 0 && l.Schedule.Kind != scheduleRamp &&
+		len(l.Stages) == 0 && len(l.ConcurrencyStages) == 0
+}
+
+// TargetCalls is how many calls the load's rate has due from `from` to `to`
+// after the start of measurement (for a timeline's target beside the calls
+// achieved): exact, counted on the same pacer the run uses, in O(log n)
+// steps; 0 in closed loop. With Duration set, no call is due after it.
+func (l *Load) TargetCalls(from, to time.Duration) int64 {
+	if !l.OpenLoop() || to <= from {
+		return 0
+	}
+	if d := l.Duration; d == 0 && len(l.Stages) > 0 {
+		to = min(to, l.Stages.Total())
+	} else if d > 0 {
+		to = min(to, d)
+	}
+	if to <= from {
+		return 0
+	}
+	p := newPacer(l)
+	origin := time.Unix(0, 0)
+	return dueBefore(p, 0, origin, origin.Add(to), l.Total) - dueBefore(p, 0, origin, origin.Add(from), l.Total)
 }

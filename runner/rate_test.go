@@ -32,3 +32,30 @@ func TestRateAt(t *testing.T) {
 		})
 	}
 }
+
+func TestTargetCalls(t *testing.T) {
+	t.Parallel()
+	s := time.Second
+	tests := []struct {
+		name     string
+		load     Load
+		from, to time.Duration
+		want     int64
+	}{
+		{"closed", Load{Concurrency: 5}, 0, s, 0},
+		{"constant", Load{RPS: 100, Duration: 10 * s}, 2 * s, 3 * s, 100},
+		{"constant past -z", Load{RPS: 100, Duration: 10 * s}, 9 * s, 11 * s, 100},
+		{"stages up", Load{Stages: Stages{{s, 100}, {2 * s, 100}, {s, 0}}}, 0, s, 50},
+		{"stages hold", Load{Stages: Stages{{s, 100}, {2 * s, 100}, {s, 0}}}, s, 2 * s, 100},
+		{"stages down", Load{Stages: Stages{{s, 100}, {2 * s, 100}, {s, 0}}}, 3 * s, 5 * s, 50},
+		{"ramp", Load{Schedule: Schedule{Kind: "ramp", From: 0, To: 100, Over: 2 * s}}, 0, s, 25},
+		{"-n", Load{RPS: 100, Total: 150}, s, 2 * s, 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.load.TargetCalls(tt.from, tt.to); got != tt.want {
+				t.Errorf("TargetCalls(%s, %s) = %d, want %d", tt.from, tt.to, got, tt.want)
+			}
+		})
+	}
+}

@@ -136,7 +136,7 @@ type CutRecorder interface {
 	// latency of each was at least end minus its due time (none when that
 	// is negative). The due times given are never earlier than the true
 	// ones, so these are true lower bounds: exact for a constant rate (to
-	// the nanosecond), and for a step or ramp schedule at most
+	// the nanosecond), and for a step or ramp schedule or stages at most
 	// 1/1024 of the cut calls' span later.
 	Cut(first time.Time, every time.Duration, n int64, end time.Time)
 }

@@ -68,6 +68,11 @@ func New(opts Options, method protoreflect.MethodDescriptor, reqs *Requests) (*R
 	if opts.Load.Schedule.Kind == scheduleRamp && opts.Load.Duration == 0 {
 		opts.Load.Duration = opts.Load.Schedule.Over
 	}
+	for _, s := range []Stages{opts.Load.Stages, opts.Load.ConcurrencyStages} {
+		if len(s) > 0 {
+			opts.Load.Duration = s.Total() // the run ends with the last stage
+		}
+	}
 	for opts.Call.Seed == 0 {
 		opts.Call.Seed = rand.Int64()
 	}

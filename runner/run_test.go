@@ -30,6 +30,7 @@ type tally struct {
 	began    int
 	ended    int
 	calls    []CallStats
+	callers  []int // the worker of each call
 	messages [NumSeries][]time.Duration
 	workers  map[int]int // worker → conn
 }
@@ -43,10 +44,13 @@ func (r *tally) Worker(id, conn int) WorkerRecorder {
 		r.workers = map[int]int{}
 	}
 	r.workers[id] = conn
-	return tallyWorker{r}
+	return tallyWorker{r, id}
 }
 
-type tallyWorker struct{ r *tally }
+type tallyWorker struct {
+	r  *tally
+	id int
+}
 
 func (w tallyWorker) Message(s Series, d time.Duration) {
 	w.r.mu.Lock()
@@ -60,6 +64,7 @@ func (w tallyWorker) Call(c *CallStats) {
 		panic("a call before Begin was recorded")
 	}
 	w.r.calls = append(w.r.calls, *c)
+	w.r.callers = append(w.r.callers, w.id)
 	w.r.mu.Unlock()
 }
 

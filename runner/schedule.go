@@ -120,8 +120,11 @@ type pacer interface {
 	due(i int64) (time.Duration, bool)
 }
 
-// newPacer returns the pacer of a constant rate or a schedule.
+// newPacer returns the pacer of a constant rate, a schedule or stages.
 func newPacer(l *Load) pacer {
+	if len(l.Stages) > 0 {
+		return newStagesPacer(l.RPS, l.Stages)
+	}
 	switch l.Schedule.Kind {
 	case scheduleStep:
 		return stepPacer(l.Schedule)

@@ -142,7 +142,8 @@ func TestCallValidate(t *testing.T) {
 		{"client messages", Call{Messages: 5}, ClientStream, ""},
 		{"messages on unary", Call{Messages: 5}, Unary, "apply to client- and bidi-streaming methods; this one is unary"},
 		{"interval on server stream", Call{Messages: 1, StreamInterval: time.Second}, ServerStream, "this one is server_stream"},
-		{"zero messages", Call{Messages: 0}, Bidi, "--messages must be from 1 to 1000000"},
+		{"zero messages", Call{Messages: 0}, Bidi, "--messages 0 (no count limit) needs --stream-duration"},
+		{"negative messages", Call{Messages: -1}, Bidi, "--messages must be from 1 to 1000000"},
 		{"too many messages", Call{Messages: 2_000_000}, Bidi, "--messages must be from 1 to 1000000"},
 		{"negative timeout", Call{Messages: 1, Timeout: -1}, Unary, "--timeout must not be negative"},
 	}

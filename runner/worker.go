@@ -45,13 +45,47 @@ func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *conn.StateWatch
 }
 
 func (w *worker) closedLoop(ctx context.Context) {
+	staged := len(w.opts.Load.ConcurrencyStages) > 0
 	for ctx.Err() == nil {
+		if staged && !w.inUse(ctx) {
+			return
+		}
 		start := time.Now()
 		record, ok := w.claim(start)
 		if !ok {
 			return
 		}
 		w.do(ctx, time.Time{}, start, record, false)
+	}
+}
+
+// inUse waits, under --concurrency-stages, until the stages' level is above
+// this worker's number (worker k is in use while the level is above k), so
+// that workers are added and retired as the level moves; a worker retired
+// mid-call has finished that call first. It reports false when the worker
+// is not needed again before the stages end, or the run stopped.
+func (w *worker) inUse(ctx context.Context) bool {
+	stages := w.opts.Load.ConcurrencyStages
+	for {
+		now := time.Now()
+		at, ok := stages.above(0, float64(w.id), max(now.Sub(w.measureFrom), 0))
+		if !ok {
+			return false
+		}
+		wait := w.measureFrom.Add(at).Sub(now)
+		if wait <= 0 {
+			return true
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-w.stopCh:
+			t.Stop()
+			return false
+		}
 	}
 }
 

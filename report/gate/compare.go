@@ -284,6 +284,10 @@ func shapeDiffs(base, cur *report.Summary) []string {
 
 func rateText(l runner.Load) string {
 	switch {
+	case len(l.Stages) > 0:
+		return "--rps " + strconv.FormatFloat(l.RPS, 'g', -1, 64) + " --stages " + l.Stages.String()
+	case len(l.ConcurrencyStages) > 0:
+		return "--concurrency-stages " + l.ConcurrencyStages.String()
 	case l.Schedule.Kind != "":
 		return "--schedule " + l.Schedule.String()
 	case l.RPS > 0:
