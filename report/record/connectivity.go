@@ -50,6 +50,7 @@ func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEve
 			UnansweredCloses: l.unansweredCloses, UnansweredMax: l.unansweredMax,
 		},
 	}
+	cv.Dials, cv.DeadPeerDetection = l.dials.summary(begin), l.dials.detection.spread()
 	if l.acks > 0 {
 		cv.Keepalive.RTTMean = l.rttSum / time.Duration(l.acks)
 	}

@@ -1,0 +1,64 @@
+package diagnose_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
+)
+
+// A hard restart (Stop, no GOAWAY), the port refusing for a while, then a
+// server on the same address again: the dialer's attempts tell it as one
+// story.
+func TestDiagnoseHardRestartMeasured(t *testing.T) {
+	t.Parallel()
+	const down = 300 * time.Millisecond
+	restarted := make(chan *testserver.Server, 1)
+	srv := testserver.Start(t, testserver.AfterCalls(30, func(s *testserver.Server) {
+		addr := s.Addr()
+		go func() {
+			s.Stop()
+			time.AfterFunc(down, func() { // the outage the test measures, not a synchronisation
+				s2, err := testserver.New(testserver.WithAddr(addr))
+				if err != nil {
+					t.Errorf("restart on %s: %v", addr, err)
+				}
+				restarted <- s2
+			})
+		}()
+	}))
+	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Duration = 1500 * time.Millisecond
+		o.Load.Concurrency = 2
+		o.Metadata.Headers = headers(testserver.MDDelay, "5ms")
+		o.Target.Backoff = conn.ConnectBackoff{Base: 20 * time.Millisecond, Max: 60 * time.Millisecond, Multiplier: 1.5}
+	})
+	select {
+	case s2 := <-restarted:
+		if s2 != nil {
+			s2.Stop()
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server was never restarted")
+	}
+	ds := s.Connectivity.Dials
+	if ds == nil || ds.Failed[report.CauseRefused] == 0 || ds.Attempts < 3 || len(ds.Outages) == 0 {
+		t.Fatalf("dials %+v, want refused attempts and an outage", ds)
+	}
+	o := ds.Outages[0]
+	if o.Lost != report.ClosePeerEOF || o.Cause != report.CauseRefused || o.Failed != ds.Failed[report.CauseRefused] {
+		t.Errorf("outage %+v, want peer_eof then %d refused attempts", o, ds.Failed[report.CauseRefused])
+	}
+	if o.BackAfter < down || o.BackAfter > down+5*time.Second || o.Waited > 2*time.Second || o.Failing > o.BackAfter {
+		t.Errorf("outage %+v: back after should be over %s, the wait at most a backoff", o, down)
+	}
+	if ds.BackoffWaited == nil || ds.BackoffWaited.Count != 1 {
+		t.Errorf("backoff waited %+v, want one", ds.BackoffWaited)
+	}
+	f := finding(t, s, "peer_closed_without_goaway")
+	checkSays(t, f, "down and back", "closed peer_eof", "refused", "back after")
+	t.Logf("%s\n%v", f.Title, f.Evidence)
+}

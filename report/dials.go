@@ -1,0 +1,51 @@
+package report
+
+import "time"
+
+// MaxOutages bounds the outages a report tells one by one (the first ones);
+// DialStats.OutageCount counts them all.
+const MaxOutages = 8
+
+// DialStats is what the dialer saw: every TCP connection attempt grpc-go
+// made, measured rather than inferred from connectivity states.
+type DialStats struct {
+	// Attempts counts connection attempts (TCP connects), first ones
+	// included; Failed counts the failed ones by cause (refused,
+	// dial_failed...).
+	Attempts int64           `json:"attempts"`
+	Failed   map[Cause]int64 `json:"failed,omitempty"`
+	// BackoffWaited is, for each connection that got through after failed
+	// attempts, from the end of its last failed attempt to the start of the
+	// one that succeeded: the backoff actually waited. The server came back
+	// at some point in that wait, so it is also the most a lower backoff
+	// could have saved.
+	BackoffWaited *Spread `json:"backoff_waited,omitempty"`
+	// Outages are the first MaxOutages times a pool connection lost its
+	// transport (or could not connect) and failed connection attempts
+	// followed, each told as one story; OutageCount counts them all.
+	Outages     []Outage `json:"outages,omitempty"`
+	OutageCount int64    `json:"outage_count,omitempty"`
+}
+
+// Outage is one pool connection's time without a server: how it was lost,
+// the failed connection attempts, and when it was back.
+type Outage struct {
+	Conn int `json:"conn"`
+	// At is when the transport closed (or the first attempt failed),
+	// relative to the start of measurement.
+	At time.Duration `json:"at_ns"`
+	// Lost is how the transport ended (a Connectivity.Closes reason:
+	// peer_eof, after_goaway, peer_reset...); "" when the connection had
+	// none (it could not connect from the start, or was idle).
+	Lost string `json:"lost,omitempty"`
+	// Failed counts the failed attempts, over Failing: from the start of
+	// the first to the end of the last. Cause is the last one's.
+	Failed  int64         `json:"failed_attempts"`
+	Failing time.Duration `json:"failing_ns"`
+	Cause   Cause         `json:"cause,omitempty"`
+	// BackAfter is from At to the end of the attempt that succeeded; 0 when
+	// the run ended first. Waited is the backoff before that attempt (see
+	// DialStats.BackoffWaited).
+	BackAfter time.Duration `json:"back_after_ns,omitempty"`
+	Waited    time.Duration `json:"waited_ns,omitempty"`
+}
