@@ -49,3 +49,30 @@ type Outage struct {
 	BackAfter time.Duration `json:"back_after_ns,omitempty"`
 	Waited    time.Duration `json:"waited_ns,omitempty"`
 }
+
+// What ended a SilentWindow besides a transport close (whose reasons are
+// the Connectivity.Closes keys).
+const (
+	// SilenceRecovered: a call succeeded again on the connection.
+	SilenceRecovered = "recovered"
+	// SilenceRunEnd: the run ended first.
+	SilenceRunEnd = "run_end"
+)
+
+// SilentWindow is a time a READY connection answered nothing: calls missed
+// their deadline with nothing back from the server, with no success
+// between them.
+type SilentWindow struct {
+	// From is the start of the earliest of those calls, Until the end of
+	// the latest, relative to the start of measurement.
+	From  time.Duration `json:"from_ns"`
+	Until time.Duration `json:"until_ns"`
+	Calls int64         `json:"calls"`
+	// EndedBy is what ended it: a close reason (client_ping_unanswered for
+	// a keepalive timeout, timed_out for the kernel's TCP_USER_TIMEOUT,
+	// peer_reset, peer_eof, after_goaway, client...), SilenceRecovered or
+	// SilenceRunEnd; EndedAt is when. Silence is EndedAt - From.
+	EndedBy string        `json:"ended_by"`
+	EndedAt time.Duration `json:"ended_at_ns"`
+	Silence time.Duration `json:"silence_ns"`
+}

@@ -102,6 +102,11 @@ type Connection struct {
 	// went silent and nothing noticed. It is when that first call ended,
 	// relative to the start of measurement.
 	StalledAt *time.Duration `json:"stalled_at_ns,omitempty"`
+	// SilentWindows are the times calls missed their deadline on the
+	// connection while it was READY and nothing came back from the server
+	// (deadline_while_ready), with no success between them, whatever ended
+	// them; nil when there were none.
+	SilentWindows []SilentWindow `json:"silent_windows,omitempty"`
 	// Transports counts the TCP connections it opened; Reconnects the times
 	// it became READY again after losing one.
 	Transports int64 `json:"transports"`

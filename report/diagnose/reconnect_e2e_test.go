@@ -1,6 +1,8 @@
 package diagnose_test
 
 import (
+	"github.com/grpcpulse/grpcpulse/internal/faultproxy"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,4 +63,39 @@ func TestDiagnoseHardRestartMeasured(t *testing.T) {
 	f := finding(t, s, "peer_closed_without_goaway")
 	checkSays(t, f, "down and back", "closed peer_eof", "refused", "back after")
 	t.Logf("%s\n%v", f.Title, f.Evidence)
+}
+
+// A blackhole of about a second that the connection survives (no
+// keepalive): calls time out on the READY connection, then the traffic
+// flows again. The silence and what ended it are named.
+func TestDiagnoseBlackholeSurvived(t *testing.T) {
+	t.Parallel()
+	const hole = time.Second
+	var proxy atomic.Pointer[faultproxy.Proxy]
+	srv := testserver.Start(t, testserver.AfterCalls(20, func(*testserver.Server) {
+		p := proxy.Load()
+		p.SetMode(faultproxy.Blackhole)
+		time.AfterFunc(hole, func() { p.SetMode(faultproxy.Pass) }) // the blackhole's length, not a synchronisation
+	}))
+	p := faultproxy.Start(t, srv.Addr())
+	proxy.Store(p)
+	s := load(t, p.Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Duration = 2500 * time.Millisecond
+		o.Load.Concurrency = 2
+		o.Call.Timeout = 200 * time.Millisecond
+	})
+	f := finding(t, s, "blackhole_survived")
+	var w report.SilentWindow
+	for _, c := range s.Connections {
+		for _, x := range c.SilentWindows {
+			if x.Silence > w.Silence {
+				w = x
+			}
+		}
+	}
+	if w.EndedBy == report.SilenceRunEnd || w.Silence < hole/2 || w.Silence > hole+3*time.Second || w.Calls < 2 {
+		t.Errorf("silent window %+v, want about %s ended before the run", w, hole)
+	}
+	checkSays(t, f, "went silent", "keepalive", "--timeout")
+	t.Logf("%s\n%v\nwindow %+v", f.Title, f.Evidence, w)
 }

@@ -16,6 +16,7 @@ var rules = []func(*diagnosis) []report.Finding{
 	tooManyPings,
 	keepaliveDeadPeer,
 	blackholeUndetected,
+	blackholeSurvived,
 	tlsOrProtocolMismatch,
 	silentPeerAtConnect,
 	connectionRefused,

@@ -64,6 +64,7 @@ type connStats struct {
 	// lastOK and lastFail are the End of the latest successful and failed
 	// calls; firstStall the End of the earliest deadline_while_ready failure.
 	lastOK, lastFail, firstStall time.Time
+	windows                      []silentWin // runs of deadline_while_ready failures
 }
 
 func newShard(kind runner.Kind) *shard {
@@ -124,6 +125,7 @@ func (s *shard) recordCall(c *runner.CallStats, conn int, key errorKey, msg stri
 	}
 	if c.Code == codes.OK {
 		cs.lastOK = latest(cs.lastOK, c.End)
+		cs.ok(c.End)
 		return
 	}
 	s.errors++
@@ -135,6 +137,9 @@ func (s *shard) recordCall(c *runner.CallStats, conn int, key errorKey, msg stri
 	cs.causes[why]++
 	if why == causeDeadlineWhileReady && (cs.firstStall.IsZero() || c.End.Before(cs.firstStall)) {
 		cs.firstStall = c.End
+	}
+	if why == causeDeadlineWhileReady {
+		cs.stall(c.Start, c.End)
 	}
 	if s.errorsByKey == nil {
 		s.errorsByKey = map[errorKey]int64{}

@@ -87,7 +87,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 		Aborted:         meta.Outcome.Aborted,
 		Interrupted:     meta.Outcome.Interrupted,
 		Timeline:        timeline,
-		Connections:     m.connections(evs, begin),
+		Connections:     m.connections(evs, begin, end),
 		Backends:        m.backends(),
 		ErrorsByMessage: m.errorCounts(),
 		Connectivity:    cv,
@@ -197,6 +197,7 @@ func (r *Recorder) merge() *merged {
 			if !cs.firstStall.IsZero() && (mc.firstStall.IsZero() || cs.firstStall.Before(mc.firstStall)) {
 				mc.firstStall = cs.firstStall
 			}
+			mc.windows = append(mc.windows, cs.windows...)
 		}
 		s.mu.Unlock()
 	}
@@ -218,8 +219,8 @@ func (m *merged) statusCodes() report.StatusCodes {
 }
 
 // connections joins what the calls and the events of each pool connection
-// saw; begin is the start of measurement.
-func (m *merged) connections(evs map[int]*connEvents, begin time.Time) []report.Connection {
+// saw; begin is the start of measurement, end the end of the run.
+func (m *merged) connections(evs map[int]*connEvents, begin, end time.Time) []report.Connection {
 	out := []report.Connection{}
 	n := len(m.conns)
 	for i := range evs {
@@ -255,6 +256,13 @@ func (m *merged) connections(evs map[int]*connEvents, begin time.Time) []report.
 			if c.Remote == "" {
 				c.Remote = lastRemote(ev.events)
 			}
+		}
+		if len(cs.windows) > 0 {
+			var events []report.Event
+			if ev != nil {
+				events = ev.events
+			}
+			c.SilentWindows = silentWindows(cs.windows, events, begin, end)
 		}
 		if cs.causes[causeDeadlineWhileReady] > 0 && !cs.lastOK.After(cs.firstStall) &&
 			(ev == nil || !ev.detectedAt.After(cs.lastOK)) {
