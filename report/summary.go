@@ -129,6 +129,8 @@ type Connection struct {
 	GoAways         map[string]int64 `json:"goaways,omitempty"`
 	Closes          map[string]int64 `json:"closes,omitempty"`
 	ConnectFailures map[Cause]int64  `json:"connect_failures,omitempty"`
+	// RSTStreams counts the streams the server reset on it, by HTTP/2 code.
+	RSTStreams map[string]int64 `json:"rst_streams,omitempty"`
 	// Events are its first 50 and last 50 events, in time order;
 	// DroppedEvents counts the ones between, which were counted but not
 	// kept.

@@ -252,7 +252,7 @@ func (m *merged) connections(evs map[int]*connEvents, begin, end time.Time) []re
 			c.Lifetime, c.ReconnectLatency = ev.lifetime, ev.reconnect
 			c.Unavailable, c.KeepaliveTime = ev.unavailable, ev.keepalive
 			c.EventCounts, c.GoAways, c.Closes, c.ConnectFailures = ev.kinds, ev.goaways, ev.closes, ev.connectFailures
-			c.Events, c.DroppedEvents = ev.events, ev.dropped
+			c.Events, c.DroppedEvents, c.RSTStreams = ev.events, ev.dropped, ev.rsts
 			if c.Remote == "" {
 				c.Remote = lastRemote(ev.events)
 			}
