@@ -306,8 +306,13 @@ func peerClosedWithoutGoAway(d *diagnosis) []report.Finding {
 	if o, ok := d.restart(); ok {
 		title += fmt.Sprintf("; the server was down and back: %s", OutageStory(o))
 	}
+	cause := ""
+	if d.closeEndedSilence() {
+		cause = "Here a close came at the end of a silence on the connection (see blackhole_survived): the " +
+			"path or the server dropped traffic first, and the close is how it ended, not a separate crash. "
+	}
 	return []report.Finding{{ID: "peer_closed_without_goaway", Severity: report.SeverityWarn, Title: title, Evidence: ev,
-		Cause: "A connection ended without the GOAWAY a gRPC server sends when it stops gracefully: the server crashed or " +
+		Cause: cause + "A connection ended without the GOAWAY a gRPC server sends when it stops gracefully: the server crashed or " +
 			"was stopped hard (Stop(), SIGKILL, an OOM kill), or something in between did it: a proxy restarting, or a " +
 			"middlebox resetting a flow it thought idle (AWS NLB after 350s, Azure LB with TCP reset). Calls in flight " +
 			"fail with UNAVAILABLE, and grpc-go does not retry them by itself, as the server may have seen them.",

@@ -92,3 +92,16 @@ func blackholeSurvived(d *diagnosis) []report.Finding {
 	f.Fix = strings.Join(fix, " ")
 	return []report.Finding{f}
 }
+
+// closeEndedSilence reports whether a peer's close (EOF or reset) ended a
+// silent window.
+func (d *diagnosis) closeEndedSilence() bool {
+	for _, c := range d.s.Connections {
+		for _, w := range c.SilentWindows {
+			if (w.EndedBy == report.ClosePeerEOF || w.EndedBy == report.ClosePeerReset) && w.Calls >= 2 {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -22,6 +22,11 @@ func TestBlackholeSurvived(t *testing.T) {
 			s.Connections[1].SilentWindows = []report.SilentWindow{window(report.ClosePeerReset, 9)}
 		}, []wantFinding{{"blackhole_survived", report.SeverityError, []string{"Connection #1 went silent for 1.2s",
 			"9 calls missed", "the connection was reset", "ended by peer_reset", "up to 35s (time + timeout)", "--timeout"}}}},
+		{"ended by the peer's close: not a crash", func(s *report.Summary) {
+			s.Connections[0].SilentWindows = []report.SilentWindow{window(report.ClosePeerEOF, 4)}
+			s.Connectivity.Closes[report.ClosePeerEOF] = 1
+		}, []wantFinding{{"blackhole_survived", report.SeverityError, []string{"the peer closed the connection"}},
+			{"peer_closed_without_goaway", report.SeverityWarn, []string{"end of a silence", "not a separate crash"}}}},
 		{"ended by keepalive", func(s *report.Summary) {
 			s.Connections[0].SilentWindows = []report.SilentWindow{window(report.ClosePingUnanswered, 3)}
 		}, []wantFinding{{"blackhole_survived", report.SeverityError, []string{"a keepalive timeout closed the connection"}}}},
