@@ -16,7 +16,7 @@ func TestMergeDialsAndSilences(t *testing.T) {
 	got := mergeDials(mergeDials(nil, a, 0, 0), b, 10*s, 2)
 	want := &DialStats{Attempts: 5, Failed: map[Cause]int64{CauseRefused: 3}, OutageCount: 2,
 		BackoffWaited: &Spread{Count: 1, Min: s, Mean: s, Max: s},
-		Outages: []Outage{a.Outages[0], {Conn: 3, At: 11 * s, Failed: 1, Cause: CauseRefused}}}
+		Outages:       []Outage{a.Outages[0], {Conn: 3, At: 11 * s, Failed: 1, Cause: CauseRefused}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("merged\n%+v\nwant\n%+v", got, want)
 	}
