@@ -99,3 +99,26 @@ func TestDiagnoseBlackholeSurvived(t *testing.T) {
 	checkSays(t, f, "went silent", "keepalive", "--timeout")
 	t.Logf("%s\n%v\nwindow %+v", f.Title, f.Evidence, w)
 }
+
+// The same silence with keepalive on (timers shortened for the test):
+// keepalive ends it, and the finding says so.
+func TestDiagnoseBlackholeEndedByKeepalive(t *testing.T) {
+	t.Parallel()
+	var proxy atomic.Pointer[faultproxy.Proxy]
+	srv := testserver.Start(t, testserver.AfterCalls(20, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
+	p := faultproxy.Start(t, srv.Addr())
+	proxy.Store(p)
+	s := load(t, p.Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Duration = 1200 * time.Millisecond
+		o.Load.Concurrency = 2
+		o.Call.Timeout = 100 * time.Millisecond
+		o.Target.Keepalive = conn.Keepalive{Time: 100 * time.Millisecond, Timeout: 300 * time.Millisecond}
+	})
+	f := finding(t, s, "blackhole_survived")
+	checkSays(t, f, "ended by client_ping_unanswered", "a keepalive timeout closed the connection")
+	if d := s.Connectivity.DeadPeerDetection; d == nil || d.Min < 200*time.Millisecond || d.Max > 5*time.Second {
+		t.Errorf("dead peer detection %+v, want about time + timeout (400ms)", d)
+	}
+	finding(t, s, "keepalive_dead_peer")
+	t.Logf("%s\n%v", f.Title, f.Evidence)
+}
