@@ -64,6 +64,15 @@ type Connectivity struct {
 	// Retries counts attempts when a retry policy was in force; nil when
 	// attempts were not counted.
 	Retries *RetryStats `json:"retries,omitempty"`
+	// Dials is every connection attempt, as the dialer saw it; nil when
+	// attempts were not watched (an HTTPS proxy in the environment, or a
+	// report older than it).
+	Dials *DialStats `json:"dials,omitempty"`
+	// DeadPeerDetection is, for transports closed by a keepalive timeout
+	// or the kernel's (TCP_USER_TIMEOUT), how long nothing had come from
+	// the server before the close: how long a dead peer took to be found.
+	// Nil when there were none.
+	DeadPeerDetection *Spread `json:"dead_peer_detection,omitempty"`
 	// Notes are settings grpc-go changed or that look like mistakes.
 	Notes []string `json:"notes"`
 	// DroppedEvents counts events counted but not kept (see

@@ -161,8 +161,9 @@ func (mg *merger) add(s *Summary, i int) error {
 		mg.end = latestTime(mg.end, src.StartedAt.Add(src.Duration))
 		mg.window = latestTime(mg.window, src.StartedAt.Add(src.Window))
 	}
+	first := mg.conns
 	for _, c := range s.Connections {
-		m.Connections = append(m.Connections, shiftConnection(c, mg.conns, off))
+		m.Connections = append(m.Connections, shiftConnection(c, first, off))
 	}
 	mg.conns += connWidth(s)
 	if s.Connectivity == nil {
@@ -171,7 +172,7 @@ func (mg *merger) add(s *Summary, i int) error {
 	if m.Connectivity == nil {
 		m.Connectivity = emptyConnectivity()
 	}
-	return m.Connectivity.add(s.Connectivity, off, i)
+	return m.Connectivity.add(s.Connectivity, off, i, first)
 }
 
 func (mg *merger) addHistograms(s *Summary, i int) error {

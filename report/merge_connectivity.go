@@ -22,6 +22,15 @@ func shiftConnection(c Connection, first int, off time.Duration) Connection {
 		evs[i] = e
 	}
 	c.Events = evs
+	if c.SilentWindows != nil {
+		ws := slices.Clone(c.SilentWindows)
+		for i := range ws {
+			ws[i].From += off
+			ws[i].Until += off
+			ws[i].EndedAt += off
+		}
+		c.SilentWindows = ws
+	}
 	return c
 }
 
@@ -34,9 +43,9 @@ func emptyConnectivity() *Connectivity {
 }
 
 // add adds src (of a report that started off after the merged start, the
-// i-th) to c: counts add, the reconnect latency histogram merges exactly,
+// i-th, whose pool connections are numbered from first on) to c: counts add, the reconnect latency histogram merges exactly,
 // spreads combine (their medians approximately: a count-weighted mean).
-func (c *Connectivity) add(src *Connectivity, off time.Duration, i int) error {
+func (c *Connectivity) add(src *Connectivity, off time.Duration, i, first int) error {
 	c.Connects += src.Connects
 	c.Reconnects += src.Reconnects
 	c.HandshakeFailures += src.HandshakeFailures
@@ -70,6 +79,11 @@ func (c *Connectivity) add(src *Connectivity, off time.Duration, i int) error {
 		c.Retries.Retries += r.Retries
 		c.Retries.Transparent += r.Transparent
 		c.Retries.Exhausted += r.Exhausted
+	}
+	c.Dials = mergeDials(c.Dials, src.Dials, off, first)
+	if d := src.DeadPeerDetection; d != nil {
+		m := mergeSpread(c.DeadPeerDetection.OrZero(), *d)
+		c.DeadPeerDetection = &m
 	}
 	for _, n := range src.Notes {
 		if !slices.Contains(c.Notes, n) {
@@ -116,4 +130,36 @@ func mergeKeepalive(a, b KeepaliveStats) KeepaliveStats {
 	out.UnansweredCloses = a.UnansweredCloses + b.UnansweredCloses
 	out.UnansweredMax = max(a.UnansweredMax, b.UnansweredMax)
 	return out
+}
+
+// mergeDials adds src (of a report off later, its pool connections
+// numbered from first on) to dst: counts add, outages are kept up to
+// MaxOutages in report order.
+func mergeDials(dst, src *DialStats, off time.Duration, first int) *DialStats {
+	if src == nil {
+		return dst
+	}
+	if dst == nil {
+		dst = &DialStats{}
+	}
+	dst.Attempts += src.Attempts
+	if len(src.Failed) > 0 {
+		if dst.Failed == nil {
+			dst.Failed = map[conn.Cause]int64{}
+		}
+		AddCounts(dst.Failed, src.Failed)
+	}
+	if w := src.BackoffWaited; w != nil {
+		m := mergeSpread(dst.BackoffWaited.OrZero(), *w)
+		dst.BackoffWaited = &m
+	}
+	for _, o := range src.Outages {
+		if len(dst.Outages) < MaxOutages {
+			o.At += off
+			o.Conn += first
+			dst.Outages = append(dst.Outages, o)
+		}
+	}
+	dst.OutageCount += src.OutageCount
+	return dst
 }

@@ -102,6 +102,11 @@ type Connection struct {
 	// went silent and nothing noticed. It is when that first call ended,
 	// relative to the start of measurement.
 	StalledAt *time.Duration `json:"stalled_at_ns,omitempty"`
+	// SilentWindows are the times calls missed their deadline on the
+	// connection while it was READY and nothing came back from the server
+	// (deadline_while_ready), with no success between them, whatever ended
+	// them; nil when there were none.
+	SilentWindows []SilentWindow `json:"silent_windows,omitempty"`
 	// Transports counts the TCP connections it opened; Reconnects the times
 	// it became READY again after losing one.
 	Transports int64 `json:"transports"`
@@ -124,6 +129,8 @@ type Connection struct {
 	GoAways         map[string]int64     `json:"goaways,omitempty"`
 	Closes          map[string]int64     `json:"closes,omitempty"`
 	ConnectFailures map[conn.Cause]int64 `json:"connect_failures,omitempty"`
+	// RSTStreams counts the streams the server reset on it, by HTTP/2 code.
+	RSTStreams map[string]int64 `json:"rst_streams,omitempty"`
 	// Events are its first 50 and last 50 events, in time order;
 	// DroppedEvents counts the ones between, which were counted but not
 	// kept.

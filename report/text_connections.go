@@ -32,6 +32,7 @@ func (t *textReport) connections() {
 		callsWidth = max(callsWidth, len(fmt.Sprint(c.Calls)))
 		transports = transports || c.Transports > 0
 	}
+	timelines := 0
 	for _, c := range shown {
 		remote := cmp.Or(c.Remote, "(unknown)")
 		errStyle := t.st.Faint
@@ -51,11 +52,15 @@ func (t *textReport) connections() {
 		events := strings.Join(t.connParts(c), " · ")
 		if events != "" && utf8.RuneCountInString(plain)+2+utf8.RuneCountInString(events) <= t.width {
 			t.line(append(head, "  ", t.st.Label.Render(events))...)
-			continue
+		} else {
+			t.line(head...)
+			if events != "" {
+				t.wrapped(strings.Repeat(" ", connIndent), events, t.st.Label)
+			}
 		}
-		t.line(head...)
-		if events != "" {
-			t.wrapped(strings.Repeat(" ", connIndent), events, t.st.Label)
+		if timelines < timelineConns && len(c.Events) > 0 {
+			timelines++
+			t.timeline(c)
 		}
 	}
 	if rest := len(conns) - len(shown); rest > 0 {
@@ -104,6 +109,12 @@ func ConnectivityParts(c *Connectivity) []string {
 		}
 		parts = append(parts, p)
 	}
+	if n := sum(c.RSTStreams); n > 0 {
+		parts = append(parts, Plural(int(n), "RST_STREAM"))
+	}
+	if d := c.Dials; d != nil && sum(d.Failed) > 0 {
+		parts = append(parts, fmt.Sprintf("%s, %d failed", Plural(int(d.Attempts), "connection attempt"), sum(d.Failed)))
+	}
 	if c.Unavailable > 0 {
 		parts = append(parts, "unavailable "+FormatDuration(c.Unavailable))
 	}
@@ -134,6 +145,14 @@ func (t *textReport) connParts(c Connection) []string {
 	}
 	if c.Unavailable > 0 {
 		parts = append(parts, "unavailable "+FormatDuration(c.Unavailable))
+	}
+	for _, r := range byCount(c.RSTStreams) {
+		parts = append(parts, fmt.Sprintf("RST_STREAM %s ×%d", r.key, r.n))
+	}
+	for _, w := range c.SilentWindows {
+		if w.EndedBy != SilenceRunEnd {
+			parts = append(parts, fmt.Sprintf("silent %s from %s (%s)", FormatDuration(w.Silence), RelTime(w.From), w.EndedBy))
+		}
 	}
 	if c.StalledAt != nil {
 		parts = append(parts, "silent from "+RelTime(*c.StalledAt))

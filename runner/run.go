@@ -340,6 +340,9 @@ func (r *Runner) dialPool(ctx context.Context, sink *sink, attempts *conn.Attemp
 	conns := make([]*grpc.ClientConn, r.opts.Load.Connections)
 	for i := range conns {
 		opts := []grpc.DialOption{grpc.WithTransportCredentials(conn.Tap(creds, i, sink.send, &lastRead[i]))}
+		if d := conn.WatchDials(i, sink.send); d != nil {
+			opts = append(opts, d)
+		}
 		if attempts != nil {
 			opts = append(opts, grpc.WithStatsHandler(attempts))
 		}

@@ -433,7 +433,7 @@ func TestRunServerDisappears(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t, testserver.AfterCalls(20, func(s *testserver.Server) { go s.Stop() }))
 	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
-		o.Load.Duration = 300 * time.Millisecond
+		o.Load.Total = 100 // a number of calls, not a time a busy machine could end before the 20th
 		o.Load.Concurrency = 2
 	})
 	c := rec.codes()

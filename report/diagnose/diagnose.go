@@ -25,11 +25,12 @@ func Findings(s *report.Summary) []report.Finding {
 	}
 	d := &diagnosis{s: s, c: s.Connectivity}
 	for _, rule := range rules {
-		for _, f := range rule(d) {
-			if f.Evidence == nil {
-				f.Evidence = []report.Evidence{}
-			}
-			out = append(out, f)
+		out = append(out, rule(d)...)
+	}
+	out = append(out, callsFailed(d, out)...) // last: it speaks only when no rule named an error
+	for i := range out {
+		if out[i].Evidence == nil {
+			out[i].Evidence = []report.Evidence{}
 		}
 	}
 	slices.SortStableFunc(out, func(a, b report.Finding) int { return cmp.Compare(a.Severity.Rank(), b.Severity.Rank()) })

@@ -189,8 +189,11 @@ func TestDiagnoseBlackholeUndetected(t *testing.T) {
 
 func TestDiagnoseServerRestartAndRefused(t *testing.T) {
 	t.Parallel()
-	// Stopped gracefully at the 50th call, and nothing comes back: reconnects are refused.
-	srv := testserver.Start(t, testserver.AfterCalls(50, func(s *testserver.Server) { go s.GracefulStop() }))
+	// Stopped gracefully at the 5th call (early even on a busy machine), and
+	// nothing comes back: reconnects are refused for the rest of the run.
+	// The first reconnect may still reach the closing listener (accepted,
+	// never served): the run lasts long enough for refused attempts after.
+	srv := testserver.Start(t, testserver.AfterCalls(5, func(s *testserver.Server) { go s.GracefulStop() }))
 	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
 		o.Load.Duration = 500 * time.Millisecond
 		o.Target.Backoff = conn.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
@@ -203,11 +206,13 @@ func TestDiagnoseServerRestartAndRefused(t *testing.T) {
 
 func TestDiagnosePeerClosedWithoutGoAway(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	proxy := faultproxy.Start(t, srv.Addr())
-	time.AfterFunc(150*time.Millisecond, proxy.Reset)
-	s := load(t, proxy.Addr(), "Unary", "", func(o *runner.Options) {
-		o.Load.Duration = 400 * time.Millisecond
+	// Reset at the 10th call, with calls in flight; the run is a number of
+	// calls, not a time, so that a busy machine cannot end it first.
+	var proxy atomic.Pointer[faultproxy.Proxy]
+	srv := testserver.Start(t, testserver.AfterCalls(10, func(*testserver.Server) { proxy.Load().Reset() }))
+	proxy.Store(faultproxy.Start(t, srv.Addr()))
+	s := load(t, proxy.Load().Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Total = 40
 		o.Metadata.Headers = headers(testserver.MDDelay, "20ms") // calls in flight when the reset comes
 	})
 	finding(t, s, "peer_closed_without_goaway")
@@ -215,14 +220,19 @@ func TestDiagnosePeerClosedWithoutGoAway(t *testing.T) {
 
 func TestDiagnoseProtocolMismatchOnReconnect(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
 	web := httptest.NewServer(http.NotFoundHandler())
 	defer web.Close()
-	proxy := faultproxy.Start(t, srv.Addr())
-	// Mid-run the address starts answering with an HTTP/1 server.
-	time.AfterFunc(150*time.Millisecond, func() { proxy.SetUpstream(web.Listener.Addr().String()); proxy.Reset() })
-	s := load(t, proxy.Addr(), "Unary", "", func(o *runner.Options) {
-		o.Load.Duration = 500 * time.Millisecond
+	// At the 20th call the address starts answering with an HTTP/1 server
+	// (on a call, not a timer: under load a timer may fire before the first).
+	var proxy atomic.Pointer[faultproxy.Proxy]
+	srv := testserver.Start(t, testserver.AfterCalls(10, func(*testserver.Server) {
+		p := proxy.Load()
+		p.SetUpstream(web.Listener.Addr().String())
+		p.Reset()
+	}))
+	proxy.Store(faultproxy.Start(t, srv.Addr()))
+	s := load(t, proxy.Load().Addr(), "Unary", "", func(o *runner.Options) {
+		o.Load.Total = 100 // calls after the switch reconnect: a number of calls, not a time a busy machine may end first
 		o.Target.Backoff = conn.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
 	})
 	finding(t, s, "tls_or_protocol_mismatch")

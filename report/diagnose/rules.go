@@ -17,6 +17,7 @@ var rules = []func(*diagnosis) []report.Finding{
 	tooManyPings,
 	keepaliveDeadPeer,
 	blackholeUndetected,
+	blackholeSurvived,
 	tlsOrProtocolMismatch,
 	silentPeerAtConnect,
 	connectionRefused,
@@ -100,6 +101,7 @@ func keepaliveDeadPeer(d *diagnosis) []report.Finding {
 	ev = addCount(ev, "transports timed out by the kernel", timedOut)
 	ev = addCount(ev, "calls failed: keepalive timeout", fk)
 	ev = addCount(ev, "calls failed: TCP user timeout", ft)
+	ev = append(ev, d.detectionEvidence()...)
 	ev = append(ev, d.keepaliveEvidence()...)
 	ev = append(ev, d.reconnectEvidence()...)
 	f := report.Finding{ID: "keepalive_dead_peer", Severity: report.SeverityError, Evidence: ev}
@@ -266,6 +268,7 @@ func connectionRefused(d *diagnosis) []report.Finding {
 	}
 	ev = append(ev, d.reconnectEvidence()...)
 	ev = append(ev, d.backoffEvidence()...)
+	ev = append(ev, d.dialEvidence()...)
 	f := report.Finding{ID: "connection_refused", Severity: report.SeverityWarn, Evidence: ev,
 		Title: fmt.Sprintf("Connections were refused (%s), no call failed", report.Plural(int(refused), "attempt")),
 		Cause: "Nothing accepted connections on the target address: the server was down or restarting, or the address " +
@@ -293,6 +296,7 @@ func peerClosedWithoutGoAway(d *diagnosis) []report.Finding {
 	ev = addCount(ev, "calls failed: peer closed", fp)
 	ev = addCount(ev, "calls failed: connection reset", fr)
 	ev = append(ev, d.reconnectEvidence()...)
+	ev = append(ev, d.dialEvidence()...)
 	title := fmt.Sprintf("The peer closed connections without a GOAWAY (%s)", report.Plural(int(eof+rst), "time"))
 	if eof+rst == 0 {
 		title = "Calls failed on connections the peer closed without a GOAWAY"
@@ -300,8 +304,16 @@ func peerClosedWithoutGoAway(d *diagnosis) []report.Finding {
 	if fp+fr > 0 {
 		title += fmt.Sprintf("; %s failed", callsText(fp+fr))
 	}
+	if o, ok := d.restart(); ok {
+		title += fmt.Sprintf("; the server was down and back: %s", OutageStory(o))
+	}
+	cause := ""
+	if d.closeEndedSilence() {
+		cause = "Here a close came at the end of a silence on the connection (see blackhole_survived): the " +
+			"path or the server dropped traffic first, and the close is how it ended, not a separate crash. "
+	}
 	return []report.Finding{{ID: "peer_closed_without_goaway", Severity: report.SeverityWarn, Title: title, Evidence: ev,
-		Cause: "A connection ended without the GOAWAY a gRPC server sends when it stops gracefully: the server crashed or " +
+		Cause: cause + "A connection ended without the GOAWAY a gRPC server sends when it stops gracefully: the server crashed or " +
 			"was stopped hard (Stop(), SIGKILL, an OOM kill), or something in between did it: a proxy restarting, or a " +
 			"middlebox resetting a flow it thought idle (AWS NLB after 350s, Azure LB with TCP reset). Calls in flight " +
 			"fail with UNAVAILABLE, and grpc-go does not retry them by itself, as the server may have seen them.",

@@ -35,6 +35,7 @@ func serverRestart(d *diagnosis) []report.Finding {
 	}
 	ev = append(ev, d.reconnectEvidence()...)
 	ev = append(ev, d.backoffEvidence()...)
+	ev = append(ev, d.dialEvidence()...)
 	title := fmt.Sprintf("The server shut down gracefully (GOAWAY graceful_stop ×%d)", n)
 	if h := d.c.ReconnectLatency; h != nil && h.Count > 0 {
 		title += fmt.Sprintf("; connections were back after %s (longest %s)", report.FormatDuration(h.P50), report.FormatDuration(h.Max))

@@ -17,6 +17,7 @@ type connEvents struct {
 	kinds                  map[conn.EventKind]int64
 	goaways, closes        map[string]int64
 	connectFailures        map[conn.Cause]int64
+	rsts                   map[string]int64
 	events                 []report.Event
 	dropped                int64
 	// detectedAt is the latest close that shows the transport was found
@@ -50,6 +51,7 @@ func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEve
 			UnansweredCloses: l.unansweredCloses, UnansweredMax: l.unansweredMax,
 		},
 	}
+	cv.Dials, cv.DeadPeerDetection = l.dials.summary(begin), l.dials.detection.spread()
 	if l.acks > 0 {
 		cv.Keepalive.RTTMean = l.rttSum / time.Duration(l.acks)
 	}
@@ -85,7 +87,7 @@ func (c *connLog) summarize(l *eventLog, begin, end time.Time, ka conn.Keepalive
 	ce := &connEvents{
 		transports: c.opens, reconnects: c.reconnects, unavailable: c.unavailable,
 		kinds: cloneCounts(c.kinds), goaways: cloneCounts(c.goaways), closes: cloneCounts(c.closes),
-		connectFailures: cloneCounts(c.connectFailures), reconnect: c.reconnect.spread(), dropped: c.dropped(),
+		connectFailures: cloneCounts(c.connectFailures), rsts: cloneCounts(c.rsts), reconnect: c.reconnect.spread(), dropped: c.dropped(),
 	}
 	if c.everReady && (c.state == stateConnecting || c.state == stateTF) {
 		ce.unavailable += l.clip(c.stateAt, end) // still out at the end of the run

@@ -58,6 +58,7 @@ type eventLog struct {
 	// Closes grpc-go made while a keepalive ping was unanswered.
 	unansweredCloses int64
 	unansweredMax    time.Duration
+	dials            dialLog
 }
 
 // goawayRec is what the run saw of one GOAWAY reason.
@@ -102,6 +103,10 @@ type connLog struct {
 	lastPeerClose      time.Time     // latest close the client did not make
 	lastPingClose      time.Time     // latest client close with a keepalive ping pending
 	lastPingUnanswered time.Duration // how long that ping was pending
+
+	outage     *outage   // the outage under way: failed connection attempts since lostAt
+	lostAt     time.Time // when the READY transport closed; zero after the next connect
+	lostReason string    // its close reason
 }
 
 type transportState struct {
@@ -192,6 +197,8 @@ func (l *eventLog) add(e conn.Event, lastCall time.Time) {
 		bump(&c.rsts, cmp.Or(e.Code, "unknown"))
 	case conn.EventClose:
 		l.close(c, e)
+	case conn.EventDial:
+		l.dial(c, e)
 	}
 }
 
@@ -345,7 +352,14 @@ func (l *eventLog) close(c *connLog, e conn.Event) {
 		delete(c.live, e.Transport)
 		c.lifetime.add(e.Time.Sub(ts.openAt))
 	}
-	bump(&c.closes, closeReason(e, ts.goaway != ""))
+	reason := closeReason(e, ts.goaway != "")
+	bump(&c.closes, reason)
+	if reason == report.ClosePingUnanswered || reason == report.CloseTimedOut {
+		l.dials.detection.add(e.Silence)
+	}
+	if c.everReady && e.Transport == c.readyTransport {
+		c.lostAt, c.lostReason = e.Time, reason
+	}
 	switch {
 	case e.Err == conn.ClosedByClient && e.Unanswered > 0:
 		l.unansweredCloses++

@@ -66,6 +66,7 @@ type connStats struct {
 	// lastOK and lastFail are the End of the latest successful and failed
 	// calls; firstStall the End of the earliest deadline_while_ready failure.
 	lastOK, lastFail, firstStall time.Time
+	windows                      []silentWin // runs of deadline_while_ready failures
 }
 
 func newShard(kind runner.Kind) *shard {
@@ -126,6 +127,7 @@ func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string
 	}
 	if c.Code == codes.OK {
 		cs.lastOK = latest(cs.lastOK, c.End)
+		cs.ok(c.End)
 		return
 	}
 	s.errors++
@@ -139,6 +141,9 @@ func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string
 	bump(&cs.causes, why)
 	if why == conn.CauseDeadlineWhileReady && (cs.firstStall.IsZero() || c.End.Before(cs.firstStall)) {
 		cs.firstStall = c.End
+	}
+	if why == conn.CauseDeadlineWhileReady {
+		cs.stall(c.Start, c.End)
 	}
 	if s.errorsByKey == nil {
 		s.errorsByKey = map[errorKey]int64{}

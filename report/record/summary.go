@@ -88,7 +88,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 		Aborted:         meta.Outcome.Aborted,
 		Interrupted:     meta.Outcome.Interrupted,
 		Timeline:        timeline,
-		Connections:     m.connections(evs, begin),
+		Connections:     m.connections(evs, begin, end),
 		Backends:        m.backends(),
 		ErrorsByMessage: m.errorCounts(),
 		Connectivity:    cv,
@@ -199,6 +199,7 @@ func (r *Recorder) merge() *merged {
 			if !cs.firstStall.IsZero() && (mc.firstStall.IsZero() || cs.firstStall.Before(mc.firstStall)) {
 				mc.firstStall = cs.firstStall
 			}
+			mc.windows = append(mc.windows, cs.windows...)
 		}
 		s.mu.Unlock()
 	}
@@ -220,8 +221,8 @@ func (m *merged) statusCodes() report.StatusCodes {
 }
 
 // connections joins what the calls and the events of each pool connection
-// saw; begin is the start of measurement.
-func (m *merged) connections(evs map[int]*connEvents, begin time.Time) []report.Connection {
+// saw; begin is the start of measurement, end the end of the run.
+func (m *merged) connections(evs map[int]*connEvents, begin, end time.Time) []report.Connection {
 	out := []report.Connection{}
 	n := len(m.conns)
 	for i := range evs {
@@ -248,10 +249,17 @@ func (m *merged) connections(evs map[int]*connEvents, begin time.Time) []report.
 			c.Lifetime, c.ReconnectLatency = ev.lifetime, ev.reconnect
 			c.Unavailable, c.KeepaliveTime = ev.unavailable, ev.keepalive
 			c.EventCounts, c.GoAways, c.Closes, c.ConnectFailures = ev.kinds, ev.goaways, ev.closes, ev.connectFailures
-			c.Events, c.DroppedEvents = ev.events, ev.dropped
+			c.Events, c.DroppedEvents, c.RSTStreams = ev.events, ev.dropped, ev.rsts
 			if c.Remote == "" {
 				c.Remote = lastRemote(ev.events)
 			}
+		}
+		if len(cs.windows) > 0 {
+			var events []report.Event
+			if ev != nil {
+				events = ev.events
+			}
+			c.SilentWindows = silentWindows(cs.windows, events, begin, end)
 		}
 		if cs.causes[conn.CauseDeadlineWhileReady] > 0 && !cs.lastOK.After(cs.firstStall) &&
 			(ev == nil || !ev.detectedAt.After(cs.lastOK)) {

@@ -32,6 +32,9 @@ const (
 	// pending): a client close with a long unanswered ping is a keepalive
 	// timeout.
 	EventClose EventKind = "close"
+	// EventDial: one TCP connection attempt ended (Took, Remote; Err when
+	// it failed: refused, timed out...). Reported by WatchDials.
+	EventDial EventKind = "dial"
 )
 
 // ClosedByClient is the Err of a close that grpc-go made itself.
@@ -56,6 +59,8 @@ type Event struct {
 	Err          string        `json:"error,omitempty"`
 	RTT          time.Duration `json:"rtt_ns,omitempty"`
 	Unanswered   time.Duration `json:"unanswered_ping_ns,omitempty"`
+	Silence      time.Duration `json:"silence_ns,omitempty"`
+	Took         time.Duration `json:"took_ns,omitempty"` // a dial attempt's duration
 	// Cause is why a connection attempt failed (a TRANSIENT_FAILURE state
 	// event), from the one table of causes; reports count it by cause.
 	Cause Cause `json:"-"`

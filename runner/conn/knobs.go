@@ -145,6 +145,12 @@ func (b *ConnectBackoff) dialOptions() []grpc.DialOption {
 	if *b == (ConnectBackoff{}) {
 		return nil // not configured (a Target built in code): grpc-go's defaults
 	}
+	// Fields left zero take grpc-go's defaults: above all MinConnectTimeout,
+	// which grpc-go would otherwise take as 0, giving each connection
+	// attempt no more than the current backoff (20ms with a 20ms base) to
+	// finish TCP, TLS and the HTTP/2 preface.
+	v := b.withDefaults()
+	b = &v
 	return []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
 		Backoff:           backoff.Config{BaseDelay: b.Base, Multiplier: b.Multiplier, Jitter: b.Jitter, MaxDelay: b.Max},
 		MinConnectTimeout: b.MinConnectTimeout})}

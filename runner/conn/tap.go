@@ -45,6 +45,7 @@ func (c *tapCreds) ClientHandshake(ctx context.Context, authority string, raw ne
 	ev.Kind = EventOpen
 	c.sink(ev)
 	t := &tapConn{Conn: conn, creds: c, transport: n}
+	t.lastRead.Store(ev.Time.UnixNano())
 	t.out.skip = len(http2ClientPreface)
 	return t, info, nil
 }
@@ -65,6 +66,7 @@ type tapConn struct {
 	transport int
 	in, out   frameScanner
 	pingSent  atomic.Int64 // unix nanoseconds of the unanswered keepalive ping, 0 for none
+	lastRead  atomic.Int64 // unix nanoseconds of the last read that brought bytes (or of the open)
 	closeOnce sync.Once
 }
 
@@ -79,8 +81,10 @@ func (t *tapConn) event(e Event) {
 func (t *tapConn) Read(p []byte) (int, error) {
 	n, err := t.Conn.Read(p)
 	if n > 0 {
+		now := time.Now().UnixNano()
+		t.lastRead.Store(now)
 		if t.creds.lastRead != nil {
-			t.creds.lastRead.Store(time.Now().UnixNano())
+			t.creds.lastRead.Store(now)
 		}
 		t.in.feed(p[:n], t.inbound)
 	}
@@ -112,7 +116,7 @@ func (t *tapConn) Close() error {
 func (t *tapConn) closed(reason string) {
 	t.closeOnce.Do(func() {
 		now := time.Now()
-		e := Event{Kind: EventClose, Time: now, Err: reason}
+		e := Event{Kind: EventClose, Time: now, Err: reason, Silence: max(now.Sub(time.Unix(0, t.lastRead.Load())), 0)}
 		if sent := t.pingSent.Load(); sent != 0 {
 			e.Unanswered = now.Sub(time.Unix(0, sent))
 		}

@@ -1,0 +1,86 @@
+package diagnose
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
+)
+
+// checkFindings compares got with want: the same ids and severities in
+// order, and each saying what it should.
+func checkFindings(t *testing.T, got []report.Finding, want []wantFinding) {
+	t.Helper()
+	var ids, wantIDs []string
+	for _, f := range got {
+		ids = append(ids, f.ID+"/"+string(f.Severity))
+	}
+	for _, w := range want {
+		wantIDs = append(wantIDs, w.id+"/"+string(w.severity))
+	}
+	if !slices.Equal(ids, wantIDs) {
+		t.Fatalf("findings %v, want %v\n%s", ids, wantIDs, describe(got))
+	}
+	for i, w := range want {
+		text := describe(got[i : i+1])
+		for _, say := range w.says {
+			if !strings.Contains(text, say) {
+				t.Errorf("%s does not say %q:\n%s", w.id, say, text)
+			}
+		}
+		if f := got[i]; f.Title == "" || f.Cause == "" || f.Fix == "" {
+			t.Errorf("%s is incomplete: %+v", f.ID, f)
+		}
+	}
+}
+
+// failing makes s a run where n of its calls failed with code and msg
+// (cause other).
+func failing(s *report.Summary, n int64, code codes.Code, msg string) {
+	s.OK, s.Errors = s.Count-n, n
+	s.StatusCodes = report.StatusCodes{{Code: codes.OK, Count: s.Count - n}, {Code: code, Count: n}}
+	s.ErrorsByMessage = []report.ErrorCount{{Code: code, Message: msg, Count: n}}
+	s.Connectivity.FailureCauses[conn.CauseOther] = n
+}
+
+func TestCallsFailed(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(s *report.Summary)
+		want   []wantFinding
+	}{
+		{"every call failed with a server status", func(s *report.Summary) {
+			failing(s, 1000, codes.Internal, "boom\n  from the server")
+		}, []wantFinding{{"calls_failed", report.SeverityError, []string{"100.00% of the calls failed (1000 of 1000)",
+			`INTERNAL "boom from the server" ×1000`, "most frequent cause: other ×1000", "status INTERNAL: 1000"}}}},
+		{"5% failed", func(s *report.Summary) {
+			failing(s, 50, codes.Unavailable, "unexpected HTTP status code received from server: 504")
+		},
+			[]wantFinding{{"calls_failed", report.SeverityError, []string{"50 of 1000", "504"}}}},
+		{"1% with 10 calls", func(s *report.Summary) { failing(s, 10, codes.Unknown, "x") },
+			[]wantFinding{{"calls_failed", report.SeverityError, []string{"10 of 1000"}}}},
+		{"below the threshold", func(s *report.Summary) { failing(s, 9, codes.Unknown, "x") }, nil},
+		{"one of three", func(s *report.Summary) { s.Count = 3; failing(s, 1, codes.Unknown, "x") },
+			[]wantFinding{{"calls_failed", report.SeverityError, []string{"1 of 3"}}}},
+		{"another rule already names an error", func(s *report.Summary) {
+			failing(s, 100, codes.Unavailable, "connection refused")
+			s.Connectivity.FailureCauses = map[conn.Cause]int64{conn.CauseRefused: 100}
+		}, []wantFinding{{"connection_refused", report.SeverityError, []string{"100 calls failed"}}}},
+		{"a warning is not enough", func(s *report.Summary) {
+			failing(s, 1000, codes.Unavailable, "error reading from server: EOF")
+			s.Connectivity.Closes[report.ClosePeerEOF] = 3
+		}, []wantFinding{{"calls_failed", report.SeverityError, []string{"EOF"}},
+			{"peer_closed_without_goaway", report.SeverityWarn, nil}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := healthySummary()
+			tt.change(s)
+			checkFindings(t, Findings(s), tt.want)
+		})
+	}
+}

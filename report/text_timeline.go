@@ -1,0 +1,107 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/grpcpulse/grpcpulse/runner/conn"
+)
+
+// Bounds of the per-connection timelines in the text report: the JSON
+// report has every kept event.
+const (
+	timelineConns = 4 // connections with a timeline
+	timelineHead  = 4 // first notable events shown
+	timelineTail  = 4 // last notable events shown
+)
+
+// notable reports whether e is worth a line of a timeline: keepalive pings
+// and their answers, and successful dials (each transport's open says it),
+// are not.
+func notable(e Event) bool {
+	switch e.Kind {
+	case conn.EventPing, conn.EventPingAck:
+		return false
+	case conn.EventDial:
+		return e.Err != ""
+	}
+	return true
+}
+
+// timeline writes a connection's notable events, the first and last few,
+// as "+1.2s  goaway  NO_ERROR max_age, last stream 7"; nothing for a
+// connection that only opened.
+func (t *textReport) timeline(c Connection) {
+	var evs []Event
+	for _, e := range c.Events {
+		if notable(e) {
+			evs = append(evs, e)
+		}
+	}
+	if len(evs) == 0 || (len(evs) == 1 && evs[0].Kind == conn.EventOpen) {
+		return
+	}
+	indent := strings.Repeat(" ", connIndent)
+	skipped := 0
+	if len(evs) > timelineHead+timelineTail {
+		skipped = len(evs) - timelineHead - timelineTail
+	}
+	for i, e := range evs {
+		if skipped > 0 && i == timelineHead {
+			t.line(indent, t.st.Faint.Render(fmt.Sprintf("… %d more events (see the JSON report)", skipped)))
+		}
+		if skipped > 0 && i >= timelineHead && i < timelineHead+skipped {
+			continue
+		}
+		at := "+" + FormatDuration(e.At)
+		if e.At < 0 {
+			at = "-" + FormatDuration(-e.At) // before measurement: the initial connects, warm-up
+		}
+		at = padLeft(at, 8)
+		head := fmt.Sprintf("%s  %-10s ", at, string(e.Kind))
+		detail := cutText(EventDetail(e), t.width-connIndent-len(head))
+		t.line(indent, t.st.Faint.Render(head), detail)
+	}
+}
+
+// EventDetail says what an event carried, in a few words.
+func EventDetail(e Event) string {
+	var parts []string
+	add := func(s string) {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	switch e.Kind {
+	case conn.EventState:
+		add(e.State)
+	case conn.EventOpen:
+		add(e.Local + " → " + e.Remote)
+	case conn.EventGoAway:
+		add(strings.TrimSpace(e.Code + " " + e.Debug))
+		add(fmt.Sprintf("last stream %d", e.LastStreamID))
+	case conn.EventRSTStream:
+		add(e.Code)
+	case conn.EventDial:
+		add("took " + FormatDuration(e.Took))
+	case conn.EventClose:
+		if e.Unanswered > 0 {
+			add("ping unanswered " + FormatDuration(e.Unanswered))
+		}
+		if e.Silence > 0 {
+			add("silent " + FormatDuration(e.Silence))
+		}
+	}
+	if e.Err != "" {
+		add(strings.Join(strings.Fields(e.Err), " "))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// cutText shortens s to n runes, with an ellipsis.
+func cutText(s string, n int) string {
+	if r := []rune(s); n > 1 && len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

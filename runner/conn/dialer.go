@@ -1,0 +1,60 @@
+package conn
+
+import (
+	"context"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+)
+
+// WatchDials returns a dial option that makes grpc-go's TCP connections
+// itself and reports every connection attempt to sink as an EventDial (Took,
+// Remote, and Err when it failed), so that a report can count attempts and
+// their outcomes instead of inferring them from connectivity states. It
+// dials as grpc-go does (socket keepalive on with the system's timings) and
+// hands grpc-go the *net.TCPConn itself, so grpc-go still sets
+// TCP_USER_TIMEOUT on it. It returns nil (dial as grpc-go does, unwatched)
+// when an HTTPS proxy is configured in the environment: grpc-go's proxy
+// support works only with its own dialer. conn is the pool connection's
+// index, passed through to the events. Attempts are per connection, never
+// per call: the call path is untouched.
+func WatchDials(conn int, sink func(Event)) grpc.DialOption {
+	for _, v := range []string{"HTTPS_PROXY", "https_proxy", "GRPC_PROXY_EXP"} {
+		if os.Getenv(v) != "" {
+			return nil
+		}
+	}
+	d := &net.Dialer{KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}}
+	return grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+		network, address := dialTarget(addr)
+		start := time.Now()
+		c, err := d.DialContext(ctx, network, address)
+		end := time.Now()
+		e := Event{Conn: conn, Time: end, Kind: EventDial, Remote: address, Took: end.Sub(start)}
+		if err != nil {
+			e.Err = err.Error()
+			e.Cause = ClassifyMessage(codes.Unavailable, e.Err, false)
+		}
+		sink(e)
+		return c, err
+	})
+}
+
+// dialTarget is the network and address of what grpc-go hands a custom
+// dialer: host:port, or a unix socket as "unix://path", "unix:path" or an
+// abstract name starting with a NUL byte.
+func dialTarget(addr string) (network, address string) {
+	switch {
+	case strings.HasPrefix(addr, "unix://"):
+		return "unix", strings.TrimPrefix(addr, "unix://")
+	case strings.HasPrefix(addr, "unix:"):
+		return "unix", strings.TrimPrefix(addr, "unix:")
+	case strings.HasPrefix(addr, "\x00"):
+		return "unix", "@" + addr[1:]
+	}
+	return "tcp", addr
+}

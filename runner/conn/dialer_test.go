@@ -1,0 +1,65 @@
+package conn
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+func TestDialTarget(t *testing.T) {
+	for _, tt := range []struct{ in, network, addr string }{
+		{"127.0.0.1:80", "tcp", "127.0.0.1:80"},
+		{"[::1]:80", "tcp", "[::1]:80"},
+		{"unix:///tmp/s", "unix", "/tmp/s"},
+		{"unix:rel/s", "unix", "rel/s"},
+		{"\x00abstract", "unix", "@abstract"},
+	} {
+		if n, a := dialTarget(tt.in); n != tt.network || a != tt.addr {
+			t.Errorf("dialTarget(%q) = %s %s, want %s %s", tt.in, n, a, tt.network, tt.addr)
+		}
+	}
+}
+
+// Every attempt is an event: refused ones with their error and duration.
+func TestWatchDialsReportsAttempts(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close() // nothing listens: every attempt is refused
+	var mu sync.Mutex
+	var events []Event
+	opt := WatchDials(3, func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() })
+	if opt == nil {
+		t.Skip("an HTTPS proxy is set in the environment: dials are not watched")
+	}
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
+	if err == nil {
+		t.Fatal("a call to a closed port succeeded")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) == 0 {
+		t.Fatal("no dial event")
+	}
+	e := events[0]
+	if e.Kind != EventDial || e.Conn != 3 || e.Remote != addr || !strings.Contains(e.Err, "connection refused") ||
+		e.Took <= 0 || e.Took > 5*time.Second || e.Time.IsZero() {
+		t.Errorf("event %+v, want a refused dial of conn 3 to %s", e, addr)
+	}
+}
