@@ -50,6 +50,27 @@ const (
 	// was READY, with no transport error: what a silent blackhole looks like
 	// (or a slow server).
 	CauseDeadlineWhileReady Cause = "deadline_while_ready"
+	// CauseHTTP502, CauseHTTP503 and CauseHTTP504: an HTTP/2 intermediary
+	// (nginx, haproxy, Envoy, a cloud load balancer) answered the call
+	// itself with that HTTP status instead of the server's gRPC response:
+	// 502 it could not reach the backend, 503 no backend was available, 504
+	// the backend did not answer within its timeout.
+	CauseHTTP502 Cause = "http_502"
+	CauseHTTP503 Cause = "http_503"
+	CauseHTTP504 Cause = "http_504"
+	// CauseHTTPStatus: another unexpected HTTP status in place of a gRPC
+	// response (a proxy's 4xx or 500, an HTTP server on the path).
+	CauseHTTPStatus Cause = "http_status"
+	// CauseRSTStreamInternal and CauseRSTStreamCancel: the stream was reset
+	// with RST_STREAM INTERNAL_ERROR or CANCEL (nginx cuts a stream silent
+	// for grpc_read_timeout with INTERNAL_ERROR); CauseRSTStream another
+	// code.
+	CauseRSTStreamInternal Cause = "rst_stream_internal"
+	CauseRSTStreamCancel   Cause = "rst_stream_cancel"
+	CauseRSTStream         Cause = "rst_stream"
+	// CauseNoTrailers: the stream ended without gRPC trailers (haproxy ends
+	// a stream silent for "timeout server" so).
+	CauseNoTrailers Cause = "no_trailers"
 	// CauseOther: none of the above.
 	CauseOther Cause = "other"
 )

@@ -29,6 +29,14 @@ const (
 	causeSilentPeerAtConnect
 	causeRetriesExhausted
 	causeDeadlineWhileReady
+	causeHTTP502
+	causeHTTP503
+	causeHTTP504
+	causeHTTPStatus
+	causeRSTStreamInternal
+	causeRSTStreamCancel
+	causeRSTStream
+	causeNoTrailers
 	numCauses
 )
 
@@ -36,7 +44,8 @@ var causeNames = [numCauses]report.Cause{
 	report.CauseOther, report.CauseTooManyPings, report.CauseDrainMaxAge, report.CauseDrainMaxIdle, report.CauseDrainGracefulStop, report.CauseDrain,
 	report.CauseKeepaliveTimeout, report.CauseTCPUserTimeout, report.CauseConnectionReset, report.CausePeerClosed, report.CauseRefused,
 	report.CauseDialFailed, report.CauseTLSHandshake, report.CauseNotHTTP2, report.CauseSilentPeerAtConnect, report.CauseRetriesExhausted,
-	report.CauseDeadlineWhileReady,
+	report.CauseDeadlineWhileReady, report.CauseHTTP502, report.CauseHTTP503, report.CauseHTTP504, report.CauseHTTPStatus,
+	report.CauseRSTStreamInternal, report.CauseRSTStreamCancel, report.CauseRSTStream, report.CauseNoTrailers,
 }
 
 // Classify returns the transport cause of a call that ended with code and
@@ -93,6 +102,18 @@ func classify(code codes.Code, msg string, ready bool) cause {
 		return causeConnectionReset
 	case has("error reading from server: EOF"):
 		return causePeerClosed
+	case has("unexpected HTTP status code received from server:"):
+		return httpStatusCause(msg)
+	case has("stream terminated by RST_STREAM with error code:"):
+		switch {
+		case has("code: INTERNAL_ERROR"):
+			return causeRSTStreamInternal
+		case has("code: CANCEL"):
+			return causeRSTStreamCancel
+		}
+		return causeRSTStream
+	case has("server closed the stream without sending trailers"):
+		return causeNoTrailers
 	case code == codes.DeadlineExceeded && ready:
 		return causeDeadlineWhileReady
 	}
@@ -103,4 +124,18 @@ func classify(code codes.Code, msg string, ready bool) cause {
 // TRANSIENT_FAILURE state).
 func connectCause(err string) cause {
 	return classify(codes.Unavailable, err, false)
+}
+
+// httpStatusCause is the cause of an "unexpected HTTP status code" message:
+// an intermediary answered in place of the server.
+func httpStatusCause(msg string) cause {
+	for _, c := range []struct {
+		text string
+		why  cause
+	}{{"server: 502", causeHTTP502}, {"server: 503", causeHTTP503}, {"server: 504", causeHTTP504}} {
+		if strings.Contains(msg, c.text) {
+			return c.why
+		}
+	}
+	return causeHTTPStatus
 }

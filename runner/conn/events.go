@@ -32,6 +32,9 @@ const (
 	// pending): a client close with a long unanswered ping is a keepalive
 	// timeout.
 	EventClose EventKind = "close"
+	// EventSettings: the server's first SETTINGS frame on a transport
+	// (Settings): a fingerprint of what answers, grpc-go or a proxy.
+	EventSettings EventKind = "settings"
 )
 
 // ClosedByClient is the Err of a close that grpc-go made itself.
@@ -56,6 +59,14 @@ type Event struct {
 	Err          string        `json:"error,omitempty"`
 	RTT          time.Duration `json:"rtt_ns,omitempty"`
 	Unanswered   time.Duration `json:"unanswered_ping_ns,omitempty"`
+	// Silence, on GOAWAY and close events, is how long the transport had
+	// been without a frame in either direction before it (PINGs do not
+	// count: proxies answer them themselves and do not count them as
+	// activity): the idle time a proxy's or middlebox's timer measures.
+	Silence time.Duration `json:"silence_ns,omitempty"`
+	// Settings is the server's SETTINGS ("MAX_CONCURRENT_STREAMS=128
+	// INITIAL_WINDOW_SIZE=65536"), on settings events.
+	Settings string `json:"settings,omitempty"`
 }
 
 // EventRecorder is implemented by recorders that keep connection events.
