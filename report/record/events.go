@@ -55,6 +55,10 @@ type eventLog struct {
 	acks      int64
 	rttSum    time.Duration
 	rttMax    time.Duration
+	// closeSilence is the silence before closes the client did not make,
+	// by close reason; settings counts transports by the server's SETTINGS.
+	closeSilence map[string]*spreadRec
+	settings     map[string]int64
 	// Closes grpc-go made while a keepalive ping was unanswered.
 	unansweredCloses int64
 	unansweredMax    time.Duration
@@ -65,6 +69,10 @@ type goawayRec struct {
 	first time.Time
 	age   spreadRec // transport open → GOAWAY
 	idle  spreadRec // last call end (or open) → GOAWAY
+	// silence is the transport's last frame → GOAWAY; lastMin and lastMax
+	// the range of last_stream_id.
+	silence          spreadRec
+	lastMin, lastMax uint32
 }
 
 // connLog is one pool connection's events: the first and last ones, exact
@@ -192,6 +200,8 @@ func (l *eventLog) add(e conn.Event, lastCall time.Time) {
 		bump(&c.rsts, cmp.Or(e.Code, "unknown"))
 	case conn.EventClose:
 		l.close(c, e)
+	case conn.EventSettings:
+		bump(&l.settings, e.Settings)
 	}
 }
 
@@ -326,7 +336,7 @@ func (l *eventLog) goAway(c *connLog, e conn.Event, lastCall time.Time) {
 			rec = l.goaways[reason]
 		}
 		if rec == nil {
-			rec = &goawayRec{first: e.Time, age: newMedianSpread(), idle: newMedianSpread()}
+			rec = &goawayRec{first: e.Time, age: newMedianSpread(), idle: newMedianSpread(), silence: newMedianSpread()}
 			l.goaways[reason] = rec
 		}
 	}
@@ -336,7 +346,12 @@ func (l *eventLog) goAway(c *connLog, e conn.Event, lastCall time.Time) {
 	if known {
 		rec.age.add(e.Time.Sub(ts.openAt))
 		rec.idle.add(e.Time.Sub(latest(ts.openAt, lastCall)))
+		rec.silence.add(e.Silence)
 	}
+	if rec.lastMin == 0 || e.LastStreamID < rec.lastMin {
+		rec.lastMin = e.LastStreamID
+	}
+	rec.lastMax = max(rec.lastMax, e.LastStreamID)
 }
 
 func (l *eventLog) close(c *connLog, e conn.Event) {
@@ -345,7 +360,20 @@ func (l *eventLog) close(c *connLog, e conn.Event) {
 		delete(c.live, e.Transport)
 		c.lifetime.add(e.Time.Sub(ts.openAt))
 	}
-	bump(&c.closes, closeReason(e, ts.goaway != ""))
+	reason := closeReason(e, ts.goaway != "")
+	bump(&c.closes, reason)
+	if known && e.Err != conn.ClosedByClient && reason != report.CloseAfterGoAway {
+		if l.closeSilence == nil {
+			l.closeSilence = map[string]*spreadRec{}
+		}
+		sr := l.closeSilence[reason]
+		if sr == nil {
+			sr = &spreadRec{}
+			*sr = newMedianSpread()
+			l.closeSilence[reason] = sr
+		}
+		sr.add(e.Silence)
+	}
 	switch {
 	case e.Err == conn.ClosedByClient && e.Unanswered > 0:
 		l.unansweredCloses++
