@@ -65,7 +65,9 @@ var answerKinds = []answerKind{
 			"quiet streams more often than it."},
 }
 
-func contains(s string) func(string) bool { return func(m string) bool { return strings.Contains(m, s) } }
+func contains(s string) func(string) bool {
+	return func(m string) bool { return strings.Contains(m, s) }
+}
 
 // proxyAnswered: an intermediary ended calls in place of the server (an
 // HTTP error status, a stream reset, a stream cut without trailers).
