@@ -121,7 +121,11 @@ func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
 	f := report.Finding{ID: k.id, Evidence: ev, Cause: k.cause, Fix: k.fix,
 		Title: fmt.Sprintf("%s ended %s with %s instead of the server", who, callsText(n), k.what)}
 	if hi > 0 {
-		f.Evidence = append(f.Evidence, report.Evidence{Name: "duration of these calls", Value: spreadText(report.Spread{Count: 2, Min: lo, Max: hi})})
+		v := report.FormatDuration(lo)
+		if hi != lo {
+			v = fmt.Sprintf("from %s to %s", report.FormatDuration(lo), report.FormatDuration(hi))
+		}
+		f.Evidence = append(f.Evidence, report.Evidence{Name: "duration of these calls", Value: v})
 	}
 	if hi >= idleFloor && clustered(lo, hi) {
 		x := (lo + hi) / 2
