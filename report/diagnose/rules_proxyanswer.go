@@ -131,6 +131,9 @@ func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
 		x := (lo + hi) / 2
 		f.Title += fmt.Sprintf(", each after ~%s: a timeout of ~%s", report.Approx(x), report.Approx(x))
 		f.Cause += fmt.Sprintf(" These calls all lasted ~%s: the intermediary's timer is about that.", report.Approx(x))
+		if d.s.Kind.Streaming() {
+			f.Cause += " For streams the timer runs from the last message, so it may be somewhat shorter than the streams lasted."
+		}
 		if t := d.s.Options.Call.Timeout; t > 0 && clustered(min(t, x), max(t, x)) {
 			f.Cause += fmt.Sprintf(" That is also the client's deadline (%s), which grpc-go sends along "+
 				"(grpc-timeout): the proxy may have applied the client's own deadline.", report.FormatDuration(t))
