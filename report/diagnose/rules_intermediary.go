@@ -27,10 +27,10 @@ const idleFloor = 100 * time.Millisecond
 const keepaliveFloor = 10 * time.Second
 
 // clustered reports whether durations from lo to hi are one timer seen
-// several times: within 100ms (scheduling on a busy client) or 10% of each
-// other.
+// several times: within 150ms (scheduling on a busy client) or 12.5% of
+// each other.
 func clustered(lo, hi time.Duration) bool {
-	return hi-lo <= max(100*time.Millisecond, lo/10)
+	return hi-lo <= max(150*time.Millisecond, lo/8)
 }
 
 // proxyName names the intermediary that answered, from the HTTP/2
