@@ -258,7 +258,7 @@ func idleCloseSilences(c report.Connection) (out []time.Duration, l7 bool) {
 func silenceText(ds []time.Duration) string {
 	lo, hi := slices.Min(ds), slices.Max(ds)
 	mid := report.Approx((lo + hi) / 2)
-	if len(ds) == 1 || clustered(lo, hi) && lo == hi {
+	if len(ds) == 1 || report.FormatDuration(lo) == report.FormatDuration(hi) {
 		return mid
 	}
 	return fmt.Sprintf("%s (%s to %s over %d closes)", mid, report.FormatDuration(lo), report.FormatDuration(hi), len(ds))
