@@ -246,3 +246,17 @@ func idleFindingOf(t *testing.T, s *report.Summary) report.Finding {
 	t.Fatalf("no intermediary_idle_timeout finding; silences %+v; goaways %v; closes %v", closeSpreads(s), s.Connectivity.GoAways, s.Connectivity.Closes)
 	return report.Finding{}
 }
+
+// nginx in front of a backend that is down answers 502 at once.
+func TestIntermediaryNginx502(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	addr := intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{})
+	srv.Stop()
+	s := load(t, addr, "Unary", "", func(o *runner.Options) { o.Load.Total, o.Load.Concurrency = 3, 1 })
+	f := finding(t, s, "proxy_bad_gateway_502")
+	wants(t, f, "nginx/1.", "upstream", "HTTP 502")
+	if f.Severity != report.SeverityError || s.Connectivity.FailureCauses[report.CauseHTTP502] != 3 {
+		t.Errorf("severity %s, causes %v", f.Severity, s.Connectivity.FailureCauses)
+	}
+}
