@@ -118,8 +118,8 @@ func requestCap(d *diagnosis) []report.Finding {
 			"does this with keepalive_requests (default 1000), Envoy with max_requests_per_connection, other proxies and "+
 			"load balancers with similar settings.", reqs),
 		Fix: "Raise the limit (nginx: keepalive_requests 100000; in the server block; Envoy: " +
-			"common_http_protocol_options.max_requests_per_connection; haproxy and cloud load balancers: their " +
-			"per-connection request limit), or accept a reconnect every " + fmt.Sprint(reqs) + " calls."}
+			"common_http_protocol_options.max_requests_per_connection; haproxy 2.8+: tune.h2.fe.max-total-streams; a " +
+			"cloud load balancer: its per-connection request limit), or accept a reconnect every " + fmt.Sprint(reqs) + " calls."}
 	d.byFailures(&f, failed)
 	if failed == 0 {
 		f.Title += "; no call failed"
