@@ -1,6 +1,8 @@
 package report
 
 import (
+	"time"
+
 	"bytes"
 	"cmp"
 	"encoding/json"
@@ -64,17 +66,41 @@ type ErrorCount struct {
 	Code    codes.Code
 	Message string
 	Count   int64
+	// MinDuration and MaxDuration are the shortest and longest of these
+	// calls, from their actual start to their end (0 when unknown): failures
+	// that all take the same time point at a timer (a proxy's timeout).
+	MinDuration time.Duration
+	MaxDuration time.Duration
 }
 
 type errorCountJSON struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Count   int64  `json:"count"`
+	Code        string        `json:"code"`
+	Message     string        `json:"message"`
+	Count       int64         `json:"count"`
+	MinDuration time.Duration `json:"min_duration_ns,omitempty"`
+	MaxDuration time.Duration `json:"max_duration_ns,omitempty"`
+}
+
+// AddDuration widens the duration range by one more call of d.
+func (e *ErrorCount) AddDuration(d time.Duration) {
+	if e.MaxDuration == 0 || d < e.MinDuration {
+		e.MinDuration = d
+	}
+	e.MaxDuration = max(e.MaxDuration, d)
+}
+
+// Absorb adds o's count and duration range to e (same code and message).
+func (e *ErrorCount) Absorb(o ErrorCount) {
+	e.Count += o.Count
+	if o.MaxDuration > 0 {
+		e.AddDuration(o.MinDuration)
+		e.AddDuration(o.MaxDuration)
+	}
 }
 
 // MarshalJSON writes the code by name.
 func (e ErrorCount) MarshalJSON() ([]byte, error) {
-	return json.Marshal(errorCountJSON{CodeName(e.Code), e.Message, e.Count})
+	return json.Marshal(errorCountJSON{CodeName(e.Code), e.Message, e.Count, e.MinDuration, e.MaxDuration})
 }
 
 // UnmarshalJSON reads the code by name.
@@ -87,7 +113,7 @@ func (e *ErrorCount) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	*e = ErrorCount{Code: c, Message: w.Message, Count: w.Count}
+	*e = ErrorCount{Code: c, Message: w.Message, Count: w.Count, MinDuration: w.MinDuration, MaxDuration: w.MaxDuration}
 	return nil
 }
 

@@ -42,6 +42,15 @@ type Connectivity struct {
 	// GoAwayTiming says, per GOAWAY reason, when it first came and how old
 	// and how idle the transports were when it did.
 	GoAwayTiming map[string]GoAwayTiming `json:"goaway_timing"`
+	// CloseSilence is, per close reason the client did not cause (peer_eof,
+	// peer_reset, timed_out, other), how long the transports had been
+	// without a frame (PINGs aside) when they closed: a constant silence is
+	// an idle timer on the path. Omitted when there were none.
+	CloseSilence map[string]Spread `json:"close_silence,omitempty"`
+	// PeerSettings counts transports by the server's first SETTINGS frame
+	// ("MAX_CONCURRENT_STREAMS=128 INITIAL_WINDOW_SIZE=65536 ..."): a
+	// fingerprint of what answered (grpc-go, nginx, haproxy).
+	PeerSettings map[string]int64 `json:"peer_settings,omitempty"`
 	// RSTStreams counts streams the server reset, by HTTP/2 code.
 	RSTStreams map[string]int64 `json:"rst_streams"`
 	Keepalive  KeepaliveStats   `json:"keepalive"`
@@ -89,6 +98,14 @@ type GoAwayTiming struct {
 	// Idle is how long the pool connection had been without a call ending
 	// (or, if shorter, the transport open) when it came.
 	Idle Spread `json:"idle"`
+	// Silence is how long the transports had been without a frame (PINGs
+	// aside) when it came: the idle time a proxy's timer measures. Nil in
+	// older reports.
+	Silence *Spread `json:"silence,omitempty"`
+	// LastStreamMin and LastStreamMax are the range of its last_stream_id:
+	// a constant 2N−1 is a cap of N requests per connection.
+	LastStreamMin uint32 `json:"last_stream_min,omitempty"`
+	LastStreamMax uint32 `json:"last_stream_max,omitempty"`
 }
 
 // KeepaliveStats is the client keepalive: as configured, as grpc-go ran it,

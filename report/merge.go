@@ -102,7 +102,7 @@ type merger struct {
 	m           *Summary
 	t0          time.Time
 	codes       map[codes.Code]int64
-	errors      map[errorKey]int64
+	errors      map[errorKey]*ErrorCount
 	backends    map[string]*Backend
 	latency     *hdrhistogram.Histogram
 	service     *hdrhistogram.Histogram
@@ -120,7 +120,7 @@ func newMerger(first *Summary, t0 time.Time) *merger {
 			Options: RedactOptions(first.Options), DataBytes: first.DataBytes, StartedAt: Timestamp{t0},
 			Series: map[string]*Histogram{}, Connections: []Connection{},
 		},
-		t0: t0, codes: map[codes.Code]int64{}, errors: map[errorKey]int64{}, backends: map[string]*Backend{},
+		t0: t0, codes: map[codes.Code]int64{}, errors: map[errorKey]*ErrorCount{}, backends: map[string]*Backend{},
 		latency: NewHDR(), service: NewHDR(), series: map[string]*hdrhistogram.Histogram{},
 	}
 }
@@ -142,7 +142,11 @@ func (mg *merger) add(s *Summary, i int) error {
 		mg.codes[c.Code] += c.Count
 	}
 	for _, e := range s.ErrorsByMessage {
-		mg.errors[errorKey{code: e.Code, msg: e.Message}] += e.Count
+		k := errorKey{code: e.Code, msg: e.Message}
+		if mg.errors[k] == nil {
+			mg.errors[k] = &ErrorCount{Code: e.Code, Message: e.Message}
+		}
+		mg.errors[k].Absorb(e)
 	}
 	for _, b := range s.Backends {
 		if mg.backends[b.Remote] == nil {
@@ -206,8 +210,8 @@ func (mg *merger) summary() *Summary {
 	}
 	slices.SortFunc(m.StatusCodes, func(a, b CodeCount) int { return cmp.Compare(a.Code, b.Code) })
 	m.ErrorsByMessage = []ErrorCount{}
-	for k, n := range mg.errors {
-		m.ErrorsByMessage = append(m.ErrorsByMessage, ErrorCount{Code: k.code, Message: k.msg, Count: n})
+	for _, e := range mg.errors {
+		m.ErrorsByMessage = append(m.ErrorsByMessage, *e)
 	}
 	SortErrorCounts(m.ErrorsByMessage)
 	m.Backends = []Backend{}

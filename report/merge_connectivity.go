@@ -59,7 +59,13 @@ func (c *Connectivity) add(src *Connectivity, off time.Duration, i, first int) e
 	for reason, g := range src.GoAwayTiming {
 		g.FirstAt += off
 		if have, ok := c.GoAwayTiming[reason]; ok {
-			g = GoAwayTiming{FirstAt: min(have.FirstAt, g.FirstAt), Age: mergeSpread(have.Age, g.Age), Idle: mergeSpread(have.Idle, g.Idle)}
+			merged := GoAwayTiming{FirstAt: min(have.FirstAt, g.FirstAt), Age: mergeSpread(have.Age, g.Age), Idle: mergeSpread(have.Idle, g.Idle),
+				LastStreamMin: minNonZero(have.LastStreamMin, g.LastStreamMin), LastStreamMax: max(have.LastStreamMax, g.LastStreamMax)}
+			if have.Silence != nil || g.Silence != nil {
+				sp := mergeSpread(have.Silence.OrZero(), g.Silence.OrZero())
+				merged.Silence = &sp
+			}
+			g = merged
 		}
 		c.GoAwayTiming[reason] = g
 	}
@@ -69,6 +75,18 @@ func (c *Connectivity) add(src *Connectivity, off time.Duration, i, first int) e
 	}
 	c.ReconnectLatency = NewHistogram(hdr)
 	c.Backoff = mergeSpread(c.Backoff, src.Backoff)
+	for reason, sp := range src.CloseSilence {
+		if c.CloseSilence == nil {
+			c.CloseSilence = map[string]Spread{}
+		}
+		c.CloseSilence[reason] = mergeSpread(c.CloseSilence[reason], sp)
+	}
+	for fp, n := range src.PeerSettings {
+		if c.PeerSettings == nil {
+			c.PeerSettings = map[string]int64{}
+		}
+		c.PeerSettings[fp] += n
+	}
 	c.Keepalive = mergeKeepalive(c.Keepalive, src.Keepalive)
 	if r := src.Retries; r != nil {
 		if c.Retries == nil {
@@ -162,4 +180,16 @@ func mergeDials(dst, src *DialStats, off time.Duration, first int) *DialStats {
 	}
 	dst.OutageCount += src.OutageCount
 	return dst
+
+}
+
+// minNonZero is the smaller of a and b, ignoring zeros (unset).
+func minNonZero(a, b uint32) uint32 {
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	}
+	return min(a, b)
 }

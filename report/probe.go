@@ -54,7 +54,7 @@ type Check struct {
 // probeRoles names what each probe connection does.
 var probeRoles = map[int]string{
 	conn.ProbeStream: "holds an open stream that carries no data",
-	conn.ProbeIdle:   "stays idle (reconnected at once when closed)",
+	conn.ProbeIdle:   "makes one call, then stays idle (reconnected at once when closed)",
 	conn.ProbeBusy:   "makes a short call every second",
 }
 

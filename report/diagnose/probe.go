@@ -60,18 +60,20 @@ func ProbeChecks(p *report.Probe, asked time.Duration) []report.Check {
 	}
 
 	idle := probeConn(conn.ProbeIdle)
+	silences, l7 := idleCloseSilences(idle)
 	switch {
 	case idle.GoAways["NO_ERROR max_idle"] > 0:
 		checks = append(checks, report.Check{ID: "idle_close", Result: report.CheckSeen,
 			Title: "The server closes idle connections after ~" + goAwaySpread(p, "NO_ERROR max_idle", true) + " (MaxConnectionIdle, GOAWAY max_idle)", Detail: ""})
-	case idle.Closes["peer_eof"]+idle.Closes["peer_reset"]+idle.Closes["timed_out"] > 0:
-		life := "?"
-		if idle.Lifetime != nil {
-			life = report.FormatDuration(idle.Lifetime.Min)
-		}
+	case len(silences) > 0 && l7:
 		checks = append(checks, report.Check{ID: "idle_close", Result: report.CheckSeen,
-			Title:  "An idle connection was closed without GOAWAY after ~" + life,
-			Detail: "a middlebox idle timeout (an L4 load balancer, NAT or firewall) or a server dropping idle connections; keepalive pings below that time keep connections open"})
+			Title: "A proxy closes idle connections after ~" + silenceText(silences) + " of silence (GOAWAY without debug data: not grpc-go)",
+			Detail: "an HTTP/2 proxy's idle timer (nginx keepalive_timeout, haproxy timeout http-keep-alive, Envoy idle_timeout); " +
+				"it counts requests, not keepalive pings: raise it, or accept the reconnect after a pause"})
+	case len(silences) > 0:
+		checks = append(checks, report.Check{ID: "idle_close", Result: report.CheckSeen,
+			Title:  "An idle connection was closed without GOAWAY after ~" + silenceText(silences) + " of silence",
+			Detail: bareIdleDetail(silences)})
 	case len(otherCloses(idle)) > 0:
 		checks = append(checks, report.Check{ID: "idle_close", Result: report.CheckNotSeen,
 			Title:  "The idle connection was closed by something else (" + strings.Join(otherCloses(idle), ", ") + ") within " + d + ", so no idle limit was seen",
@@ -94,6 +96,9 @@ func ProbeChecks(p *report.Probe, asked time.Duration) []report.Check {
 	}
 
 	checks = append(checks, streamCutCheck(p, probeConn(conn.ProbeStream), d))
+	if c, ok := proxyCheck(p); ok {
+		checks = append([]report.Check{c}, checks...)
+	}
 
 	if rl := p.Connectivity.ReconnectLatency; rl != nil && rl.Count > 0 {
 		checks = append(checks, report.Check{ID: "reconnect", Result: report.CheckSeen,
@@ -142,7 +147,7 @@ func keepaliveCheck(id, where string, c report.Connection, every time.Duration, 
 func otherCloses(c report.Connection) []string {
 	var out []string
 	for reason, n := range c.GoAways {
-		if reason != "NO_ERROR max_idle" && n > 0 {
+		if reason != "NO_ERROR max_idle" && reason != goAwayNoDebug && n > 0 {
 			out = append(out, "GOAWAY "+reason)
 		}
 	}
@@ -167,6 +172,11 @@ func streamCutCheck(p *report.Probe, c report.Connection, d string) report.Check
 		}
 	}
 	if cited == "" && (c.GoAways["NO_ERROR max_age"] == 0 || len(p.Result.StreamEnds) == 0) {
+		if ends := streamEndKinds(p.Result.StreamEnds); len(ends) > 0 {
+			return report.Check{ID: "stream_cut", Result: report.CheckSeen,
+				Title:  fmt.Sprintf("The held stream was ended %s by the other side: %s", report.Plural(len(p.Result.StreamEnds), "time"), strings.Join(ends, "; ")),
+				Detail: "a stream that carries no data for a while was ended; see the diagnosis below (a proxy's read timeout, a connection closed under it)"}
+		}
 		return report.Check{ID: "stream_cut", Result: report.CheckNotSeen, Title: "No stream was cut within " + d,
 			Detail: "a MaxConnectionAge + grace longer than the probe cannot be ruled out"}
 	}
@@ -217,4 +227,134 @@ func goAwaySpread(p *report.Probe, reason string, idle bool) string {
 		return report.FormatDuration(s.P50)
 	}
 	return report.FormatDuration(s.Mean)
+}
+
+// idleCloseSilences are the silences before the idle connection's closes
+// that an idle limit made: GOAWAYs without debug data or max_idle, and
+// closes by the peer without GOAWAY. Closes by our own end (the probe
+// ending, a keepalive timeout) and transports still open are left out: they
+// say nothing of the limit. l7 reports a GOAWAY without debug data (an
+// HTTP/2 proxy).
+func idleCloseSilences(c report.Connection) (out []time.Duration, l7 bool) {
+	goaway := map[int]bool{}
+	for _, e := range c.Events {
+		switch {
+		case e.Kind == conn.EventGoAway && e.Code == "NO_ERROR" && (e.Debug == "" || e.Debug == "max_idle"):
+			if !goaway[e.Transport] {
+				out = append(out, e.Silence)
+				l7 = l7 || e.Debug == ""
+			}
+			goaway[e.Transport] = true
+		case e.Kind == conn.EventGoAway:
+			goaway[e.Transport] = true
+		case e.Kind == conn.EventClose && !goaway[e.Transport] && e.Err != conn.ClosedByClient:
+			out = append(out, e.Silence)
+		}
+	}
+	return out, l7
+}
+
+// silenceText writes silences as "1s" or "1s (980ms to 1.02s)".
+func silenceText(ds []time.Duration) string {
+	lo, hi := slices.Min(ds), slices.Max(ds)
+	mid := report.Approx((lo + hi) / 2)
+	if len(ds) == 1 || report.FormatDuration(lo) == report.FormatDuration(hi) {
+		return mid
+	}
+	return fmt.Sprintf("%s (%s to %s over %d closes)", mid, report.FormatDuration(lo), report.FormatDuration(hi), len(ds))
+}
+
+// bareIdleDetail says what a bare close after a silence means, and whether
+// keepalive can beat it.
+func bareIdleDetail(ds []time.Duration) string {
+	x := slices.Min(ds)
+	out := "an idle timer in a TCP proxy or load balancer (haproxy mode tcp timeout client/server/tunnel, AWS NLB 350s, " +
+		"Azure LB 4m) or a server dropping idle connections; "
+	if x <= keepaliveFloor+keepaliveFloor/5 {
+		return out + "keepalive cannot beat it (grpc-go pings at most every 10s): raise the timer"
+	}
+	return out + "keepalive pings more often than that (--keepalive-time, --keepalive-permit-without-stream) keep connections open"
+}
+
+// proxyCheck says that the peer answering is a proxy, when its HTTP/2
+// SETTINGS or a GOAWAY without debug data shows it: then the checks saw the
+// proxy, not the backend.
+func proxyCheck(p *report.Probe) (report.Check, bool) {
+	var why []string
+	name := ""
+	if p.Connectivity != nil {
+		for _, fp := range sortedKeys(p.Connectivity.PeerSettings) {
+			if n := settingsProxy(fp); n != "" {
+				name = n
+				why = append(why, "its HTTP/2 SETTINGS ("+fp+") are "+n+"'s")
+				break
+			}
+		}
+		if p.Connectivity.GoAways[goAwayNoDebug] > 0 {
+			why = append(why, "it sent GOAWAY NO_ERROR without debug data, which grpc-go never does")
+		}
+	}
+	if len(why) == 0 {
+		return report.Check{}, false
+	}
+	title := "The peer answering is a proxy"
+	if name != "" {
+		title += " (" + name + ")"
+	}
+	return report.Check{ID: "peer", Result: report.CheckSeen, Title: title + ", not the gRPC server",
+		Detail: strings.Join(why, "; ") + ". The checks below saw the proxy: it answers keepalive pings itself and " +
+			"applies its own idle and request limits; the backend's settings are not tested (probe it directly to see them)."}, true
+}
+
+// streamEndKinds names the distinct ways the held stream ended (RST_STREAM,
+// EOF, GOAWAY, too_many_pings, a proxy's status), with how often, in the
+// order first seen; a stream the server ended with OK does not count.
+func streamEndKinds(ends []string) []string {
+	var kinds []string
+	counts := map[string]int{}
+	for _, e := range ends {
+		if strings.Contains(e, "the server ended the stream") {
+			continue
+		}
+		k := streamEndKind(e)
+		if counts[k] == 0 {
+			kinds = append(kinds, k)
+		}
+		counts[k]++
+	}
+	for i, k := range kinds {
+		if counts[k] > 1 {
+			kinds[i] = fmt.Sprintf("%s ×%d", k, counts[k])
+		}
+	}
+	return kinds
+}
+
+// streamEndKind is a short name for one stream end's status text.
+func streamEndKind(e string) string {
+	for _, k := range []struct{ text, name string }{
+		{"too_many_pings", "GOAWAY too_many_pings"},
+		{"RST_STREAM with error code: ", ""},
+		{"received prior goaway", "GOAWAY"},
+		{"the connection is draining", "GOAWAY"},
+		{"without sending trailers", "ended without trailers"},
+		{"unexpected HTTP status code received from server: ", ""},
+		{"EOF", "connection closed (EOF)"},
+		{"connection reset", "connection reset"},
+	} {
+		i := strings.Index(e, k.text)
+		switch {
+		case i < 0:
+			continue
+		case k.name != "":
+			return k.name
+		case strings.HasPrefix(k.text, "RST"):
+			code, _, _ := strings.Cut(e[i+len(k.text):], " ")
+			return "RST_STREAM " + code
+		default:
+			status, _, _ := strings.Cut(e[i+len(k.text):], ")")
+			return "HTTP " + status + ")"
+		}
+	}
+	return report.Printable(e, true)
 }

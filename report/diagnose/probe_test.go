@@ -79,9 +79,30 @@ func TestProbeChecks(t *testing.T) {
 			p.Connectivity.GoAwayTiming["NO_ERROR max_idle"] = report.GoAwayTiming{Idle: report.Spread{P50: 30 * time.Second}}
 		}, "idle_close", report.CheckSeen, "closes idle connections after ~30s"},
 		{"idle close by a middlebox", func(p *report.Probe) {
-			p.Connections[1].Closes = map[string]int64{"peer_reset": 1}
-			p.Connections[1].Lifetime = &report.Spread{Min: 350 * time.Second}
+			p.Connections[1].Closes = map[string]int64{"peer_reset": 1, "client": 1}
+			p.Connections[1].Lifetime = &report.Spread{Min: 20 * time.Second}
+			p.Connections[1].Events = []report.Event{
+				{At: 0, Event: conn.Event{Kind: conn.EventOpen, Transport: 1}},
+				{At: 351 * time.Second, Event: conn.Event{Kind: conn.EventClose, Transport: 1, Err: "connection reset by peer", Silence: 350 * time.Second}},
+				{At: 352 * time.Second, Event: conn.Event{Kind: conn.EventOpen, Transport: 2}},
+				{At: 372 * time.Second, Event: conn.Event{Kind: conn.EventClose, Transport: 2, Err: conn.ClosedByClient, Silence: 20 * time.Second}},
+			}
 		}, "idle_close", report.CheckSeen, "closed without GOAWAY after ~5m50s"},
+		{"idle close by a proxy", func(p *report.Probe) {
+			p.Connections[1].GoAways = map[string]int64{"NO_ERROR": 2}
+			p.Connections[1].Events = []report.Event{
+				{At: 2 * time.Second, Event: conn.Event{Kind: conn.EventGoAway, Transport: 1, Code: "NO_ERROR", LastStreamID: 1, Silence: 1000 * time.Millisecond}},
+				{At: 4 * time.Second, Event: conn.Event{Kind: conn.EventGoAway, Transport: 2, Code: "NO_ERROR", LastStreamID: 1, Silence: 1010 * time.Millisecond}},
+			}
+		}, "idle_close", report.CheckSeen, "A proxy closes idle connections after ~1s"},
+		{"peer is nginx", func(p *report.Probe) {
+			p.Connectivity.PeerSettings = map[string]int64{"MAX_CONCURRENT_STREAMS=128 INITIAL_WINDOW_SIZE=65536 MAX_FRAME_SIZE=16777215": 3}
+		}, "peer", report.CheckSeen, "The peer answering is a proxy (nginx), not the gRPC server"},
+		{"stream reset by a proxy", func(p *report.Probe) {
+			p.Result.StreamEnds = []string{"rpc error: code = Internal desc = stream terminated by RST_STREAM with error code: INTERNAL_ERROR",
+				"rpc error: code = Internal desc = stream terminated by RST_STREAM with error code: INTERNAL_ERROR",
+				`rpc error: code = Unavailable desc = error reading from server: EOF`}
+		}, "stream_cut", report.CheckSeen, "ended 3 times by the other side: RST_STREAM INTERNAL_ERROR ×2; connection closed (EOF)"},
 		{"idle connection closed by too_many_pings", func(p *report.Probe) {
 			p.Connections[1].GoAways = map[string]int64{"ENHANCE_YOUR_CALM too_many_pings": 1}
 			p.Connections[1].Closes = map[string]int64{"after_goaway": 1}

@@ -23,6 +23,9 @@ var rules = []func(*diagnosis) []report.Finding{
 	connectionRefused,
 	serverRestart,
 	streamsCutByAge,
+	proxyAnswered,
+	intermediaryIdle,
+	requestCap,
 	peerClosedWithoutGoAway,
 	maxAgeRecycling,
 	idleClosed,
@@ -288,7 +291,7 @@ func connectionRefused(d *diagnosis) []report.Finding {
 func peerClosedWithoutGoAway(d *diagnosis) []report.Finding {
 	eof, rst := d.c.Closes[report.ClosePeerEOF], d.c.Closes[report.ClosePeerReset]
 	fp, fr := d.failed(conn.CausePeerClosed), d.failed(conn.CauseConnectionReset)
-	if eof+rst+fp+fr == 0 {
+	if eof+rst+fp+fr == 0 || d.explainsBareCloses() {
 		return nil
 	}
 	ev := addCount(nil, "closed by the peer (EOF)", eof)

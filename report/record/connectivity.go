@@ -56,8 +56,16 @@ func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEve
 		cv.Keepalive.RTTMean = l.rttSum / time.Duration(l.acks)
 	}
 	for reason, g := range l.goaways {
-		cv.GoAwayTiming[reason] = report.GoAwayTiming{FirstAt: g.first.Sub(begin), Age: g.age.spread().OrZero(), Idle: g.idle.spread().OrZero()}
+		cv.GoAwayTiming[reason] = report.GoAwayTiming{FirstAt: g.first.Sub(begin), Age: g.age.spread().OrZero(), Idle: g.idle.spread().OrZero(),
+			Silence: g.silence.spread(), LastStreamMin: g.lastMin, LastStreamMax: g.lastMax}
 	}
+	for reason, sr := range l.closeSilence {
+		if cv.CloseSilence == nil {
+			cv.CloseSilence = map[string]report.Spread{}
+		}
+		cv.CloseSilence[reason] = sr.spread().OrZero()
+	}
+	cv.PeerSettings = cloneCounts(l.settings)
 	out := map[int]*connEvents{}
 	for i, c := range l.conns {
 		if c == nil {

@@ -21,7 +21,7 @@ func TestDialsTellAnOutage(t *testing.T) {
 		{Kind: conn.EventDial, Time: at(1), Took: ms(1)},
 		{Kind: conn.EventOpen, Transport: 1, Time: at(2)},
 		{Kind: conn.EventState, Time: at(2), State: "READY"},
-		{Kind: conn.EventClose, Transport: 1, Time: at(100), Err: "EOF", Silence: ms(5)},
+		{Kind: conn.EventClose, Transport: 1, Time: at(100), Err: "EOF", SinceRead: ms(5)},
 		{Kind: conn.EventState, Time: at(100), State: "IDLE"},
 		{Kind: conn.EventDial, Time: at(101), Took: ms(1), Err: refused, Cause: conn.CauseRefused},
 		{Kind: conn.EventDial, Time: at(201), Took: ms(1), Err: refused, Cause: conn.CauseRefused},
@@ -30,7 +30,7 @@ func TestDialsTellAnOutage(t *testing.T) {
 		{Kind: conn.EventOpen, Transport: 2, Time: at(802)},
 		{Kind: conn.EventState, Time: at(802), State: "READY"},
 		// A keepalive timeout later: 250ms of silence before the close.
-		{Kind: conn.EventClose, Transport: 2, Time: at(1500), Err: conn.ClosedByClient, Unanswered: ms(200), Silence: ms(250)},
+		{Kind: conn.EventClose, Transport: 2, Time: at(1500), Err: conn.ClosedByClient, Unanswered: ms(200), SinceRead: ms(250)},
 		{Kind: conn.EventDial, Time: at(1600), Took: ms(1), Err: refused, Cause: conn.CauseRefused},
 	} {
 		r.ConnEvent(e)

@@ -3,7 +3,10 @@ package record
 import (
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
+
+	"github.com/grpcpulse/grpcpulse/report"
 )
 
 // Error messages are grouped by code and normalised message: the parts that
@@ -29,11 +32,19 @@ var normalizers = []struct {
 	// Long hex runs with a digit in them: trace ids, hashes.
 	{regexp.MustCompile(`\b[0-9a-fA-F]{12,}\b`), hexRun},
 	// Decimal fractions (times, sizes, ratios) and numbers of 4 or more
-	// digits; short numbers (HTTP status 503, code 14) stay.
-	{regexp.MustCompile(`\b\d+\.\d+|\b\d{4,}\b`), constant("N")},
+	// digits; short numbers (HTTP status 503, code 14) stay, and so do
+	// versions ("nginx/1.22.1", "HTTP/2.0", "v1.85.0"), which name software.
+	{regexp.MustCompile(`(?:/|\bv)\d+(?:\.\d+)+|\b\d+\.\d+|\b\d{4,}\b`), number},
 }
 
 func constant(s string) func(string) string { return func(string) string { return s } }
+
+func number(m string) string {
+	if m[0] == '/' || m[0] == 'v' {
+		return m
+	}
+	return "N"
+}
 
 func ipv6(m string) string {
 	ip, _, _ := strings.Cut(m, "%")
@@ -58,8 +69,30 @@ func hexRun(m string) string {
 // "dial tcp 127.0.0.1:43211: connect: connection refused" becomes
 // "dial tcp ADDR: connect: connection refused".
 func normalizeMessage(msg string) string {
+	msg = oneLine(msg)
 	for _, n := range normalizers {
 		msg = n.re.ReplaceAllStringFunc(msg, n.with)
 	}
 	return strings.TrimSpace(msg)
+}
+
+var (
+	htmlTag    = regexp.MustCompile(`<[^>]*>`)
+	whitespace = regexp.MustCompile(`\s+`)
+)
+
+// oneLine writes a status message on one clean line: grpc-go appends the
+// body of a non-gRPC answer (a proxy's HTML error page) after "\ndata: ",
+// quoted. The body is unquoted and stripped of its HTML tags, whitespace
+// runs become one space, and what control characters remain are escaped.
+func oneLine(msg string) string {
+	if i := strings.Index(msg, "data: \""); i >= 0 {
+		if body, err := strconv.Unquote(msg[i+len("data: "):]); err == nil {
+			if strings.Contains(body, "</") {
+				body = htmlTag.ReplaceAllString(body, " ")
+			}
+			msg = msg[:i] + "data: \"" + strings.TrimSpace(whitespace.ReplaceAllString(body, " ")) + "\""
+		}
+	}
+	return report.Printable(whitespace.ReplaceAllString(msg, " "), true)
 }

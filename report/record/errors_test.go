@@ -26,6 +26,14 @@ func TestNormalizeMessage(t *testing.T) {
 		{"colon text stays", "transport: http2: frame too large", "transport: http2: frame too large"},
 		{"dns", "dial tcp: lookup nosuch.example on 127.0.0.53:53: no such host", "dial tcp: lookup nosuch.example on ADDR: no such host"},
 		{"empty", "", ""},
+		{"versions stay", "server nginx/1.22.1 over HTTP/2.0, grpc-go v1.85.0 after 1.5s", "server nginx/1.22.1 over HTTP/2.0, grpc-go v1.85.0 after Ns"},
+		{"nginx 504 body on one line",
+			"unexpected HTTP status code received from server: 504 (Gateway Timeout); transport: received unexpected content-type \"text/html\"\ndata: \"<html>\\r\\n<head><title>504 Gateway Time-out</title></head>\\r\\n<body>\\r\\n<center><h1>504 Gateway Time-out</h1></center>\\r\\n<hr><center>nginx/1.22.1</center>\\r\\n</body>\\r\\n</html>\\r\\n\"",
+			`unexpected HTTP status code received from server: 504 (Gateway Timeout); transport: received unexpected content-type "text/html" data: "504 Gateway Time-out 504 Gateway Time-out nginx/1.22.1"`},
+		{"haproxy 504 body on one line",
+			"unexpected HTTP status code received from server: 504 (Gateway Timeout); transport: received unexpected content-type \"text/html\"\ndata: \"<html><body><h1>504 Gateway Time-out</h1>\\nThe server didn't respond in time.\\n</body></html>\\n\"",
+			`unexpected HTTP status code received from server: 504 (Gateway Timeout); transport: received unexpected content-type "text/html" data: "504 Gateway Time-out The server didn't respond in time."`},
+		{"control characters escaped", "bad\x1b[2Jthing\r\nnext", `bad\x1b[2Jthing next`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,6 +55,10 @@ type eventLog struct {
 	acks      int64
 	rttSum    time.Duration
 	rttMax    time.Duration
+	// closeSilence is the silence before closes the client did not make,
+	// by close reason; settings counts transports by the server's SETTINGS.
+	closeSilence map[string]*spreadRec
+	settings     map[string]int64
 	// Closes grpc-go made while a keepalive ping was unanswered.
 	unansweredCloses int64
 	unansweredMax    time.Duration
@@ -66,6 +70,10 @@ type goawayRec struct {
 	first time.Time
 	age   spreadRec // transport open → GOAWAY
 	idle  spreadRec // last call end (or open) → GOAWAY
+	// silence is the transport's last frame → GOAWAY; lastMin and lastMax
+	// the range of last_stream_id.
+	silence          spreadRec
+	lastMin, lastMax uint32
 }
 
 // connLog is one pool connection's events: the first and last ones, exact
@@ -199,6 +207,8 @@ func (l *eventLog) add(e conn.Event, lastCall time.Time) {
 		l.close(c, e)
 	case conn.EventDial:
 		l.dial(c, e)
+	case conn.EventSettings:
+		bump(&l.settings, e.Settings)
 	}
 }
 
@@ -333,7 +343,7 @@ func (l *eventLog) goAway(c *connLog, e conn.Event, lastCall time.Time) {
 			rec = l.goaways[reason]
 		}
 		if rec == nil {
-			rec = &goawayRec{first: e.Time, age: newMedianSpread(), idle: newMedianSpread()}
+			rec = &goawayRec{first: e.Time, age: newMedianSpread(), idle: newMedianSpread(), silence: newMedianSpread()}
 			l.goaways[reason] = rec
 		}
 	}
@@ -343,7 +353,12 @@ func (l *eventLog) goAway(c *connLog, e conn.Event, lastCall time.Time) {
 	if known {
 		rec.age.add(e.Time.Sub(ts.openAt))
 		rec.idle.add(e.Time.Sub(latest(ts.openAt, lastCall)))
+		rec.silence.add(e.Silence)
 	}
+	if rec.lastMin == 0 || e.LastStreamID < rec.lastMin {
+		rec.lastMin = e.LastStreamID
+	}
+	rec.lastMax = max(rec.lastMax, e.LastStreamID)
 }
 
 func (l *eventLog) close(c *connLog, e conn.Event) {
@@ -355,10 +370,22 @@ func (l *eventLog) close(c *connLog, e conn.Event) {
 	reason := closeReason(e, ts.goaway != "")
 	bump(&c.closes, reason)
 	if reason == report.ClosePingUnanswered || reason == report.CloseTimedOut {
-		l.dials.detection.add(e.Silence)
+		l.dials.detection.add(e.SinceRead)
 	}
 	if c.everReady && e.Transport == c.readyTransport {
 		c.lostAt, c.lostReason = e.Time, reason
+	}
+	if known && e.Err != conn.ClosedByClient && reason != report.CloseAfterGoAway {
+		if l.closeSilence == nil {
+			l.closeSilence = map[string]*spreadRec{}
+		}
+		sr := l.closeSilence[reason]
+		if sr == nil {
+			sr = &spreadRec{}
+			*sr = newMedianSpread()
+			l.closeSilence[reason] = sr
+		}
+		sr.add(e.Silence)
 	}
 	switch {
 	case e.Err == conn.ClosedByClient && e.Unanswered > 0:

@@ -2,6 +2,7 @@ package record
 
 import (
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -299,5 +300,40 @@ func TestSummaryIsASnapshot(t *testing.T) {
 	r.ConnEvent(event(0, 2, 20, conn.EventOpen))
 	if s.Connections[0].EventCounts[conn.EventOpen] != 1 || len(s.Connections[0].Events) != 1 {
 		t.Errorf("summary changed after the fact: %+v", s.Connections[0])
+	}
+}
+
+// The silence before GOAWAYs and peer closes, the last_stream_id range and
+// the server's SETTINGS reach the Connectivity; client closes and closes
+// after a GOAWAY add no close silence.
+func TestConnEventsSilenceAndSettings(t *testing.T) {
+	r := newTestRecorder(runner.Unary, 1)
+	r.Begin(t0)
+	for n := 1; n <= 2; n++ {
+		r.ConnEvent(event(0, n, float64(n*1000), conn.EventOpen))
+		r.ConnEvent(conn.Event{Conn: 0, Transport: n, Time: ms(float64(n*1000 + 1)), Kind: conn.EventSettings, Settings: "MAX_FRAME_SIZE=16384"})
+		r.ConnEvent(conn.Event{Conn: 0, Transport: n, Time: ms(float64(n*1000 + 500)), Kind: conn.EventGoAway, Code: "NO_ERROR",
+			LastStreamID: 9, Silence: time.Duration(400+n*10) * time.Millisecond})
+		r.ConnEvent(conn.Event{Conn: 0, Transport: n, Time: ms(float64(n*1000 + 501)), Kind: conn.EventClose, Err: "EOF", Silence: time.Millisecond})
+	}
+	r.ConnEvent(event(0, 3, 3000, conn.EventOpen))
+	r.ConnEvent(conn.Event{Conn: 0, Transport: 3, Time: ms(3300), Kind: conn.EventClose, Err: "EOF", Silence: 300 * time.Millisecond})
+	r.ConnEvent(event(0, 4, 3400, conn.EventOpen))
+	r.ConnEvent(conn.Event{Conn: 0, Transport: 4, Time: ms(3500), Kind: conn.EventClose, Err: conn.ClosedByClient, Silence: 50 * time.Millisecond})
+	r.End(ms(4000))
+	c := summarize(r, Meta{}).Connectivity
+	g := c.GoAwayTiming["NO_ERROR"]
+	if g.Silence == nil || g.Silence.Count != 2 || g.Silence.Min != 410*time.Millisecond || g.Silence.Max != 420*time.Millisecond {
+		t.Errorf("GOAWAY silence %+v, want 2 from 410ms to 420ms", g.Silence)
+	}
+	if g.LastStreamMin != 9 || g.LastStreamMax != 9 {
+		t.Errorf("last stream %d..%d, want 9", g.LastStreamMin, g.LastStreamMax)
+	}
+	if want := map[string]report.Spread{report.ClosePeerEOF: {Count: 1, Min: 300 * time.Millisecond, P50: 300 * time.Millisecond,
+		Mean: 300 * time.Millisecond, Max: 300 * time.Millisecond}}; !reflect.DeepEqual(c.CloseSilence, want) {
+		t.Errorf("close silence %+v, want %+v", c.CloseSilence, want)
+	}
+	if c.PeerSettings["MAX_FRAME_SIZE=16384"] != 2 {
+		t.Errorf("peer settings %v", c.PeerSettings)
 	}
 }

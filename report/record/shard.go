@@ -40,7 +40,7 @@ type shard struct {
 	sent, received      int64
 	codes               [numCodes]int64
 	otherCodes          map[codes.Code]int64
-	errorsByKey         map[errorKey]int64
+	errorsByKey         map[errorKey]*report.ErrorCount
 	causes              map[conn.Cause]int64
 	conns               []connStats // indexed by connection
 	peers               []peerCount // calls by remote address, at most maxPeers
@@ -146,10 +146,17 @@ func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string
 		cs.stall(c.Start, c.End)
 	}
 	if s.errorsByKey == nil {
-		s.errorsByKey = map[errorKey]int64{}
+		s.errorsByKey = map[errorKey]*report.ErrorCount{}
 	}
-	if _, ok := s.errorsByKey[key]; !ok && len(s.errorsByKey) >= maxErrorKeys {
+	e := s.errorsByKey[key]
+	if e == nil && len(s.errorsByKey) >= maxErrorKeys {
 		key.msg = otherMessages
+		e = s.errorsByKey[key]
 	}
-	s.errorsByKey[key]++
+	if e == nil {
+		e = &report.ErrorCount{Code: key.code, Message: key.msg}
+		s.errorsByKey[key] = e
+	}
+	e.Count++
+	e.AddDuration(c.End.Sub(c.Start))
 }

@@ -129,7 +129,7 @@ type merged struct {
 	sent, received      int64
 	codes               [numCodes]int64
 	otherCodes          map[codes.Code]int64
-	errorsByKey         map[errorKey]int64
+	errorsByKey         map[errorKey]*report.ErrorCount
 	causes              map[conn.Cause]int64
 	conns               []connStats
 	peers               map[string]*peerCount
@@ -137,7 +137,7 @@ type merged struct {
 
 func (r *Recorder) merge() *merged {
 	m := &merged{latency: report.NewHDR(), service: report.NewHDR(), otherCodes: map[codes.Code]int64{},
-		errorsByKey: map[errorKey]int64{}, peers: map[string]*peerCount{}, causes: map[conn.Cause]int64{}}
+		errorsByKey: map[errorKey]*report.ErrorCount{}, peers: map[string]*peerCount{}, causes: map[conn.Cause]int64{}}
 	for i := range m.series {
 		if r.kind.Has(runner.Series(i)) {
 			m.series[i] = report.NewHDR()
@@ -163,8 +163,11 @@ func (r *Recorder) merge() *merged {
 		for c, n := range s.otherCodes {
 			m.otherCodes[c] += n
 		}
-		for k, n := range s.errorsByKey {
-			m.errorsByKey[k] += n
+		for k, e := range s.errorsByKey {
+			if m.errorsByKey[k] == nil {
+				m.errorsByKey[k] = &report.ErrorCount{Code: k.code, Message: k.msg}
+			}
+			m.errorsByKey[k].Absorb(*e)
 		}
 		for why, n := range s.causes {
 			m.causes[why] += n
@@ -285,8 +288,8 @@ func lastRemote(events []report.Event) string {
 // errorCounts sorts errors by count, most first, then by message and code.
 func (m *merged) errorCounts() []report.ErrorCount {
 	out := []report.ErrorCount{}
-	for k, n := range m.errorsByKey {
-		out = append(out, report.ErrorCount{Code: k.code, Message: k.msg, Count: n})
+	for _, e := range m.errorsByKey {
+		out = append(out, *e)
 	}
 	report.SortErrorCounts(out)
 	return out

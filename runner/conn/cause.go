@@ -58,6 +58,27 @@ const (
 	// was READY, with no transport error: what a silent blackhole looks like
 	// (or a slow server).
 	CauseDeadlineWhileReady Cause = "deadline_while_ready"
+	// CauseHTTP502, CauseHTTP503 and CauseHTTP504: an HTTP/2 intermediary
+	// (nginx, haproxy, Envoy, a cloud load balancer) answered the call
+	// itself with that HTTP status instead of the server's gRPC response:
+	// 502 it could not reach the backend, 503 no backend was available, 504
+	// the backend did not answer within its timeout.
+	CauseHTTP502 Cause = "http_502"
+	CauseHTTP503 Cause = "http_503"
+	CauseHTTP504 Cause = "http_504"
+	// CauseHTTPStatus: another unexpected HTTP status in place of a gRPC
+	// response (a proxy's 4xx or 500, an HTTP server on the path).
+	CauseHTTPStatus Cause = "http_status"
+	// CauseRSTStreamInternal and CauseRSTStreamCancel: the stream was reset
+	// with RST_STREAM INTERNAL_ERROR or CANCEL (nginx cuts a stream silent
+	// for grpc_read_timeout with INTERNAL_ERROR); CauseRSTStream another
+	// code.
+	CauseRSTStreamInternal Cause = "rst_stream_internal"
+	CauseRSTStreamCancel   Cause = "rst_stream_cancel"
+	CauseRSTStream         Cause = "rst_stream"
+	// CauseNoTrailers: the stream ended without gRPC trailers (haproxy ends
+	// a stream silent for "timeout server" so).
+	CauseNoTrailers Cause = "no_trailers"
 	// CauseOther: none of the above.
 	CauseOther Cause = "other"
 )
@@ -135,6 +156,16 @@ var causeTable = []causeRule{
 	{texts: []string{"connection timed out"}, call: CauseTCPUserTimeout},
 	{texts: []string{"connection reset by peer"}, call: CauseConnectionReset},
 	{texts: []string{"error reading from server: EOF"}, call: CausePeerClosed},
+	// An intermediary's answer in place of the server's (after the
+	// transport rows: a proxy's status never says EOF or reset).
+	{texts: []string{"unexpected HTTP status code received from server: 502"}, call: CauseHTTP502},
+	{texts: []string{"unexpected HTTP status code received from server: 503"}, call: CauseHTTP503},
+	{texts: []string{"unexpected HTTP status code received from server: 504"}, call: CauseHTTP504},
+	{texts: []string{"unexpected HTTP status code received from server:"}, call: CauseHTTPStatus},
+	{texts: []string{"stream terminated by RST_STREAM with error code: INTERNAL_ERROR"}, call: CauseRSTStreamInternal},
+	{texts: []string{"stream terminated by RST_STREAM with error code: CANCEL"}, call: CauseRSTStreamCancel},
+	{texts: []string{"stream terminated by RST_STREAM with error code:"}, call: CauseRSTStream},
+	{texts: []string{"server closed the stream without sending trailers"}, call: CauseNoTrailers},
 	{texts: []string{"EOF"}, dial: CauseOther, sniff: true},
 	{texts: []string{"connection reset"}, dial: CauseOther, sniff: true},
 	{texts: []string{"broken pipe"}, dial: CauseOther, sniff: true},

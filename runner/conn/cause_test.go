@@ -57,7 +57,14 @@ func TestClassify(t *testing.T) {
 		{"deadline while ready", deadline, "context deadline exceeded", true, CauseDeadlineWhileReady},
 		{"deadline not ready", deadline, "context deadline exceeded", false, CauseOther},
 		{"wait for ready timeout", deadline, "context deadline exceeded while waiting for connections to become ready", false, CauseOther},
-		{"rst_stream", codes.Internal, "stream terminated by RST_STREAM with error code: PROTOCOL_ERROR", true, CauseOther},
+		{"rst_stream", codes.Internal, "stream terminated by RST_STREAM with error code: PROTOCOL_ERROR", true, CauseRSTStream},
+		{"nginx 504", unavailable, "unexpected HTTP status code received from server: 504 (Gateway Timeout); transport: received unexpected content-type \"text/html\"\ndata: \"<html>\\r\\n<center>nginx/1.22.1</center>\"", false, CauseHTTP504},
+		{"nginx 502", unavailable, "unexpected HTTP status code received from server: 502 (Bad Gateway); transport: received unexpected content-type \"text/html\"", false, CauseHTTP502},
+		{"503", unavailable, "unexpected HTTP status code received from server: 503 (Service Unavailable)", false, CauseHTTP503},
+		{"http 403", codes.PermissionDenied, "unexpected HTTP status code received from server: 403 (Forbidden)", false, CauseHTTPStatus},
+		{"rst internal", codes.Internal, "stream terminated by RST_STREAM with error code: INTERNAL_ERROR", true, CauseRSTStreamInternal},
+		{"rst cancel", codes.Canceled, "stream terminated by RST_STREAM with error code: CANCEL", true, CauseRSTStreamCancel},
+		{"no trailers", codes.Internal, "server closed the stream without sending trailers", true, CauseNoTrailers},
 		{"client closing", codes.Canceled, "grpc: the client connection is closing", true, CauseOther},
 		{"application error", codes.NotFound, "no such user", true, CauseOther},
 	}
@@ -93,7 +100,8 @@ func TestCauseTableNames(t *testing.T) {
 	for _, c := range []Cause{CauseTooManyPings, CauseDrainMaxAge, CauseDrainMaxIdle, CauseDrainGracefulStop, CauseDrain,
 		CauseKeepaliveTimeout, CauseTCPUserTimeout, CauseConnectionReset, CausePeerClosed, CauseRefused, CauseDialFailed,
 		CauseTLSHandshake, CauseNotHTTP2, CauseSilentPeerAtConnect, CauseRetriesExhausted, CauseDeadlineWhileReady,
-		CauseOther} {
+		CauseHTTP502, CauseHTTP503, CauseHTTP504, CauseHTTPStatus, CauseRSTStreamInternal, CauseRSTStreamCancel, CauseRSTStream,
+		CauseNoTrailers, CauseOther} {
 		known[c] = true
 	}
 	for _, c := range []Cause{CauseBadTarget, CauseDNS, CauseConnectTimeout, CauseServerIsPlaintext, CauseServerIsTLS,

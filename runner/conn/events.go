@@ -35,6 +35,9 @@ const (
 	// EventDial: one TCP connection attempt ended (Took, Remote; Err when
 	// it failed: refused, timed out...). Reported by WatchDials.
 	EventDial EventKind = "dial"
+	// EventSettings: the server's first SETTINGS frame on a transport
+	// (Settings): a fingerprint of what answers, grpc-go or a proxy.
+	EventSettings EventKind = "settings"
 )
 
 // ClosedByClient is the Err of a close that grpc-go made itself.
@@ -59,10 +62,22 @@ type Event struct {
 	Err          string        `json:"error,omitempty"`
 	RTT          time.Duration `json:"rtt_ns,omitempty"`
 	Unanswered   time.Duration `json:"unanswered_ping_ns,omitempty"`
-	Silence      time.Duration `json:"silence_ns,omitempty"`
-	Took         time.Duration `json:"took_ns,omitempty"` // a dial attempt's duration
+	// Silence, on GOAWAY and close events, is how long the transport had
+	// been without a frame in either direction before it (PINGs do not
+	// count: proxies answer them themselves and do not count them as
+	// activity): the idle time a proxy's or middlebox's timer measures.
+	Silence time.Duration `json:"silence_ns,omitempty"`
+	// Settings is the server's SETTINGS ("MAX_CONCURRENT_STREAMS=128
+	// INITIAL_WINDOW_SIZE=65536"), on settings events.
+	Settings string `json:"settings,omitempty"`
+	// SinceRead, on close events, is how long nothing at all had been read
+	// from the peer before the close (PING ACKs count): how long a dead
+	// peer took to be found.
+	SinceRead time.Duration `json:"since_read_ns,omitempty"`
+	Took      time.Duration `json:"took_ns,omitempty"` // a dial attempt's duration
 	// Cause is why a connection attempt failed (a TRANSIENT_FAILURE state
-	// event), from the one table of causes; reports count it by cause.
+	// event, a failed dial), from the one table of causes; reports count it
+	// by cause.
 	Cause Cause `json:"-"`
 }
 

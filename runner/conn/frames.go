@@ -3,11 +3,13 @@ package conn
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 )
 
 // HTTP/2 frame types and flags the tap looks at (RFC 9113 §6).
 const (
 	frameRSTStream = 0x3
+	frameSettings  = 0x4
 	framePing      = 0x6
 	frameGoAway    = 0x7
 	flagAck        = 0x1
@@ -41,7 +43,8 @@ type h2frame struct {
 	payload    []byte
 }
 
-// feed scans p and calls on for each complete frame of interest.
+// feed scans p and calls on for each complete frame; the payload is kept
+// only for the frames of interest (empty for the others).
 func (s *frameScanner) feed(p []byte, on func(h2frame)) {
 	for len(p) > 0 {
 		switch {
@@ -81,6 +84,8 @@ func (s *frameScanner) begin(on func(h2frame)) {
 		s.keep = 4
 	case frameGoAway:
 		s.keep = 8 + maxDebugData
+	case frameSettings:
+		s.keep = 6 * 16 // more settings than RFC 9113 defines
 	default:
 		s.keep = 0
 	}
@@ -91,9 +96,7 @@ func (s *frameScanner) begin(on func(h2frame)) {
 }
 
 func (s *frameScanner) end(on func(h2frame)) {
-	if s.keep > 0 {
-		on(h2frame{typ: s.typ, flags: s.flags, payload: s.payload})
-	}
+	on(h2frame{typ: s.typ, flags: s.flags, payload: s.payload})
 	s.hdrN, s.keep = 0, 0
 }
 
@@ -115,4 +118,23 @@ func h2CodeName(c uint32) string {
 		return h2Codes[c]
 	}
 	return fmt.Sprintf("ERROR_0x%x", c)
+}
+
+// settingNames names HTTP/2 settings (RFC 9113 §6.5.2, RFC 8441).
+var settingNames = map[uint16]string{1: "HEADER_TABLE_SIZE", 2: "ENABLE_PUSH", 3: "MAX_CONCURRENT_STREAMS",
+	4: "INITIAL_WINDOW_SIZE", 5: "MAX_FRAME_SIZE", 6: "MAX_HEADER_LIST_SIZE", 8: "ENABLE_CONNECT_PROTOCOL"}
+
+// settingsText writes a SETTINGS payload as "NAME=value NAME=value", in
+// frame order: a fingerprint of the HTTP/2 implementation that sent it.
+func settingsText(p []byte) string {
+	var parts []string
+	for ; len(p) >= 6; p = p[6:] {
+		id, v := binary.BigEndian.Uint16(p), binary.BigEndian.Uint32(p[2:])
+		name := settingNames[id]
+		if name == "" {
+			name = fmt.Sprintf("0x%x", id)
+		}
+		parts = append(parts, fmt.Sprintf("%s=%d", name, v))
+	}
+	return strings.Join(parts, " ")
 }

@@ -24,8 +24,10 @@ const (
 	// ProbeStream holds one open stream that carries no data, so the
 	// server's keepalive enforcement (and any age limit) can be seen.
 	ProbeStream = 0
-	// ProbeIdle makes no calls: it shows whether idle connections are
-	// closed, and is reconnected at once each time to time reconnects.
+	// ProbeIdle makes one call on each transport, then none: it shows
+	// whether idle connections are closed (a proxy's idle timer, nginx's
+	// keepalive_timeout, starts only after a request), and is reconnected
+	// at once each time to time reconnects.
 	ProbeIdle = 1
 	// ProbeBusy makes a short call every BusyInterval: it shows age-based
 	// recycling and what busy connections go through.
@@ -143,7 +145,7 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 	}()
 	go func() {
 		defer wg.Done()
-		keepConnected(probeCtx, conns[ProbeIdle])
+		keepConnected(probeCtx, callCtx, conns[ProbeIdle])
 	}()
 	go func() {
 		defer wg.Done()
@@ -246,13 +248,20 @@ func drain(stream grpc.ClientStream) error {
 	}
 }
 
-// keepConnected keeps cc connected without calls: whenever it leaves READY
-// it is reconnected at once, so reconnects can be timed.
-func keepConnected(ctx context.Context, cc *grpc.ClientConn) {
+// keepConnected keeps cc connected with one call per transport: whenever it
+// leaves READY it is reconnected at once, so reconnects can be timed, and
+// each time it is READY it makes one health check (whatever its answer,
+// even Unimplemented, it is a request) and then stays idle.
+func keepConnected(ctx, callCtx context.Context, cc *grpc.ClientConn) {
 	for {
 		state := cc.GetState()
-		if state == connectivity.Idle {
+		switch state {
+		case connectivity.Idle:
 			cc.Connect()
+		case connectivity.Ready:
+			one, cancel := context.WithTimeout(callCtx, 5*time.Second)
+			_ = cc.Invoke(one, healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}, new(emptypb.Empty))
+			cancel()
 		}
 		if !cc.WaitForStateChange(ctx, state) {
 			return

@@ -46,6 +46,7 @@ func (c *tapCreds) ClientHandshake(ctx context.Context, authority string, raw ne
 	c.sink(ev)
 	t := &tapConn{Conn: conn, creds: c, transport: n}
 	t.lastRead.Store(ev.Time.UnixNano())
+	t.lastFrame.Store(ev.Time.UnixNano())
 	t.out.skip = len(http2ClientPreface)
 	return t, info, nil
 }
@@ -67,7 +68,15 @@ type tapConn struct {
 	in, out   frameScanner
 	pingSent  atomic.Int64 // unix nanoseconds of the unanswered keepalive ping, 0 for none
 	lastRead  atomic.Int64 // unix nanoseconds of the last read that brought bytes (or of the open)
+	lastFrame atomic.Int64 // unix nanoseconds of the last frame other than PING, either direction
+	settings  atomic.Bool  // the server's first SETTINGS was reported
 	closeOnce sync.Once
+}
+
+// silence is how long the transport has been without a (non-PING) frame at
+// now.
+func (t *tapConn) silence(now time.Time) time.Duration {
+	return max(now.Sub(time.Unix(0, t.lastFrame.Load())), 0)
 }
 
 func (t *tapConn) event(e Event) {
@@ -116,7 +125,7 @@ func (t *tapConn) Close() error {
 func (t *tapConn) closed(reason string) {
 	t.closeOnce.Do(func() {
 		now := time.Now()
-		e := Event{Kind: EventClose, Time: now, Err: reason, Silence: max(now.Sub(time.Unix(0, t.lastRead.Load())), 0)}
+		e := Event{Kind: EventClose, Time: now, Err: reason, Silence: t.silence(now), SinceRead: max(now.Sub(time.Unix(0, t.lastRead.Load())), 0)}
 		if sent := t.pingSent.Load(); sent != 0 {
 			e.Unanswered = now.Sub(time.Unix(0, sent))
 		}
@@ -126,10 +135,18 @@ func (t *tapConn) closed(reason string) {
 
 // inbound handles the server's frames.
 func (t *tapConn) inbound(f h2frame) {
+	if f.typ != framePing {
+		defer t.lastFrame.Store(time.Now().UnixNano())
+	}
 	switch f.typ {
 	case frameGoAway:
 		if last, code, debug, ok := goAway(f.payload); ok {
-			t.event(Event{Kind: EventGoAway, LastStreamID: last, Code: h2CodeName(code), Debug: debug})
+			now := time.Now()
+			t.event(Event{Kind: EventGoAway, Time: now, LastStreamID: last, Code: h2CodeName(code), Debug: debug, Silence: t.silence(now)})
+		}
+	case frameSettings:
+		if f.flags&flagAck == 0 && !t.settings.Swap(true) {
+			t.event(Event{Kind: EventSettings, Settings: settingsText(f.payload)})
 		}
 	case framePing:
 		if f.flags&flagAck != 0 && bytes.Equal(f.payload, keepalivePing[:]) {
@@ -145,8 +162,12 @@ func (t *tapConn) inbound(f h2frame) {
 	}
 }
 
-// outbound notes the client's keepalive pings.
+// outbound notes the client's keepalive pings, and its other frames as
+// activity.
 func (t *tapConn) outbound(f h2frame) {
+	if f.typ != framePing {
+		t.lastFrame.Store(time.Now().UnixNano())
+	}
 	if f.typ == framePing && f.flags&flagAck == 0 && bytes.Equal(f.payload, keepalivePing[:]) {
 		now := time.Now()
 		t.pingSent.Store(now.UnixNano())

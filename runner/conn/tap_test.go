@@ -263,3 +263,31 @@ func TestTapPingAckBeforeWriteReturns(t *testing.T) {
 	}
 	tap.Close()
 }
+
+// The tap reports the server's first SETTINGS (grpc-go's fingerprint), and
+// the silence before a GOAWAY: the server's MaxConnectionIdle counts from
+// the last call, and so does the silence.
+func TestTapSettingsAndSilence(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 200 * time.Millisecond}))
+	ev := newEvents()
+	cc := tappedConn(t, srv.Addr(), ev.add)
+	if _, err := pulsepb.NewPulseClient(cc).Unary(context.Background(), &pulsepb.Request{Id: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s := ev.waitFor(t, func(e Event) bool { return e.Kind == EventSettings })
+	if s.Settings != "MAX_FRAME_SIZE=16384" || s.Transport != 1 {
+		t.Errorf("settings event %+v, want grpc-go's MAX_FRAME_SIZE=16384 on transport 1", s)
+	}
+	g := ev.waitFor(t, func(e Event) bool { return e.Kind == EventGoAway })
+	if g.Silence < 150*time.Millisecond || g.Silence > time.Second {
+		t.Errorf("silence before the max_idle GOAWAY %v, want ~200ms", g.Silence)
+	}
+}
+
+func TestSettingsText(t *testing.T) {
+	p := []byte{0, 3, 0, 0, 0, 128, 0, 4, 0, 1, 0, 0, 0, 5, 0, 255, 255, 255, 0, 0x99, 0, 0, 0, 1, 0xff}
+	if got, want := settingsText(p), "MAX_CONCURRENT_STREAMS=128 INITIAL_WINDOW_SIZE=65536 MAX_FRAME_SIZE=16777215 0x99=1"; got != want {
+		t.Errorf("settingsText = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,177 @@
+package diagnose
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
+)
+
+// answerKind is one way an intermediary ends a call in place of the server.
+type answerKind struct {
+	id, what string
+	causes   []conn.Cause
+	match    func(msg string) bool
+	cause    string
+	fix      string
+}
+
+// answerKinds are the intermediaries' answers, most specific first.
+var answerKinds = []answerKind{
+	{id: "proxy_timeout_504", what: "HTTP 504 (Gateway Timeout)", causes: []conn.Cause{conn.CauseHTTP504},
+		match: contains("received from server: 504"),
+		cause: "An intermediary answered the call itself with HTTP 504: it gave up waiting for the server's response " +
+			"(nginx grpc_read_timeout, 60s by default; haproxy timeout server; Envoy's route timeout, 15s by default). " +
+			"grpc-go turns it into UNAVAILABLE \"unexpected HTTP status code\". The server may still have done the work.",
+		fix: "Raise the intermediary's upstream timeout above the server's slowest response (nginx: grpc_read_timeout " +
+			"and grpc_send_timeout in the location; haproxy: timeout server; Envoy: the route's timeout, or " +
+			"grpc_timeout_header_max so the client's deadline governs), or make the server answer sooner. Give calls a " +
+			"deadline (--timeout) below the proxy's timeout so that the client decides, not the proxy."},
+	{id: "proxy_bad_gateway_502", what: "HTTP 502 (Bad Gateway)", causes: []conn.Cause{conn.CauseHTTP502},
+		match: contains("received from server: 502"),
+		cause: "An intermediary answered with HTTP 502: it could not reach the server, or the server closed or reset the " +
+			"upstream connection (down, refusing, crashed, or a deadline that cancelled the upstream stream).",
+		fix: "Check that the backend is up and the proxy's upstream address is right (nginx: the upstream/grpc_pass " +
+			"address, its error.log says why; haproxy: the server line and its health checks), and that the proxy " +
+			"talks HTTP/2 to it (grpc_pass grpc://, proto h2)."},
+	{id: "proxy_unavailable_503", what: "HTTP 503 (Service Unavailable)", causes: []conn.Cause{conn.CauseHTTP503},
+		match: contains("received from server: 503"),
+		cause: "An intermediary answered with HTTP 503: it had no healthy backend for the call (all down or ejected by " +
+			"health checks), or a limit of its own (connections, rate, circuit breaker) turned the call away.",
+		fix: "Check the backends' health as the proxy sees it and its limits (haproxy maxconn, Envoy circuit breakers, " +
+			"nginx limit_req/limit_conn); retry idempotent methods on UNAVAILABLE with backoff."},
+	{id: "proxy_http_status", what: "an HTTP status instead of a gRPC response", causes: []conn.Cause{conn.CauseHTTPStatus},
+		match: contains("unexpected HTTP status code received from server:"),
+		cause: "Something on the path answered with a plain HTTP status instead of a gRPC response: a proxy's own " +
+			"error (403, 404, 500...), or a route that does not lead to a gRPC server.",
+		fix: "Check the proxy's route for this method (path /package.Service/Method) and that it forwards gRPC " +
+			"(nginx grpc_pass, haproxy proto h2)."},
+	{id: "stream_reset_internal", what: "RST_STREAM INTERNAL_ERROR", causes: []conn.Cause{conn.CauseRSTStreamInternal},
+		match: contains("RST_STREAM with error code: INTERNAL_ERROR"),
+		cause: "Streams were reset with RST_STREAM INTERNAL_ERROR. A grpc-go server ends calls with a status instead; " +
+			"nginx resets a stream this way when the server was silent on it for grpc_read_timeout (60s by default).",
+		fix: "Raise the proxy's read timeout above the longest silence of a stream (nginx: grpc_read_timeout 1h; for " +
+			"long streams), and have the server send heartbeat messages on long, quiet streams more often than it."},
+	{id: "stream_cut_no_trailers", what: "streams ended without trailers", causes: []conn.Cause{conn.CauseNoTrailers, conn.CauseRSTStreamCancel},
+		match: func(m string) bool {
+			return strings.Contains(m, "without sending trailers") || strings.Contains(m, "RST_STREAM with error code: CANCEL")
+		},
+		cause: "Streams ended without gRPC trailers, or with RST_STREAM CANCEL: an intermediary cut them. haproxy " +
+			"(mode http) ends a stream silent for timeout server this way (empty DATA with END_STREAM, then RST_STREAM " +
+			"CANCEL).",
+		fix: "Raise the proxy's timeout above the longest silence of a stream (haproxy: timeout server, and timeout " +
+			"tunnel for long streams; Envoy: stream_idle_timeout), and have the server send heartbeat messages on long, " +
+			"quiet streams more often than it."},
+}
+
+func contains(s string) func(string) bool {
+	return func(m string) bool { return strings.Contains(m, s) }
+}
+
+// proxyAnswered: an intermediary ended calls in place of the server (an
+// HTTP error status, a stream reset, a stream cut without trailers).
+func proxyAnswered(d *diagnosis) []report.Finding {
+	var out []report.Finding
+	for _, k := range answerKinds {
+		if f, ok := d.answerFinding(k); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
+	var n int64
+	var lo, hi time.Duration
+	var texts []string
+	var sample string
+	for _, e := range d.s.ErrorsByMessage {
+		if !k.match(e.Message) || d.claimedEarlier(k, e.Message) {
+			continue
+		}
+		if n == 0 {
+			sample = e.Message
+		}
+		n += e.Count
+		texts = append(texts, e.Message)
+		if e.MaxDuration > 0 {
+			if lo == 0 || e.MinDuration < lo {
+				lo = e.MinDuration
+			}
+			hi = max(hi, e.MaxDuration)
+		}
+	}
+	n = max(n, d.failed(k.causes...))
+	if n == 0 {
+		return report.Finding{}, false
+	}
+	proxy := d.proxyName(texts...)
+	ev := []report.Evidence{{Name: "calls ended by it", Value: fmt.Sprintf("%d of %d (%s)", n, d.s.Count, report.Percent(n, d.s.Count))}}
+	if sample != "" {
+		ev = append(ev, report.Evidence{Name: "message", Value: report.Printable(sample, true)})
+	}
+	if proxy != "" {
+		ev = append(ev, report.Evidence{Name: "intermediary", Value: proxy})
+	}
+	who := "An intermediary"
+	if proxy != "" {
+		who = "The intermediary (" + proxy + ")"
+	}
+	f := report.Finding{ID: k.id, Evidence: ev, Cause: k.cause, Fix: k.fix,
+		Title: fmt.Sprintf("%s ended %s with %s instead of the server", who, callsText(n), k.what)}
+	if hi > 0 {
+		v := report.FormatDuration(lo)
+		if hi != lo {
+			v = fmt.Sprintf("from %s to %s", report.FormatDuration(lo), report.FormatDuration(hi))
+		}
+		f.Evidence = append(f.Evidence, report.Evidence{Name: "duration of these calls", Value: v})
+	}
+	if hi >= idleFloor && clustered(lo, hi) {
+		x := (lo + hi) / 2
+		f.Title += fmt.Sprintf(", each after ~%s: a timeout of ~%s", report.Approx(x), report.Approx(x))
+		f.Cause += fmt.Sprintf(" These calls all lasted ~%s: the intermediary's timer is about that.", report.Approx(x))
+		if d.s.Kind.Streaming() {
+			f.Cause += " For streams the timer runs from the last message, so it may be somewhat shorter than the streams lasted."
+		}
+		if t := d.s.Options.Call.Timeout; t > 0 && clustered(min(t, x), max(t, x)) {
+			f.Cause += fmt.Sprintf(" That is also the client's deadline (%s), which grpc-go sends along "+
+				"(grpc-timeout): the proxy may have applied the client's own deadline.", report.FormatDuration(t))
+		}
+	}
+	f.Evidence = append(f.Evidence, d.serverLatencyEvidence(n)...)
+	d.byFailures(&f, n)
+	if f.Severity == report.SeverityInfo {
+		f.Severity = report.SeverityWarn
+	}
+	return f, true
+}
+
+// claimedEarlier reports whether msg belongs to a kind listed before k (a
+// 504 message also says "unexpected HTTP status code").
+func (d *diagnosis) claimedEarlier(k answerKind, msg string) bool {
+	for _, o := range answerKinds {
+		if o.id == k.id {
+			return false
+		}
+		if o.match(msg) {
+			return true
+		}
+	}
+	return false
+}
+
+// serverLatencyEvidence compares with the server's own latency where the
+// run knows it: the calls that got through.
+func (d *diagnosis) serverLatencyEvidence(failed int64) []report.Evidence {
+	if d.s.OK == 0 {
+		return []report.Evidence{{Name: "server's own latency", Value: "unknown: no call got through (run against the " +
+			"server's own address to measure it)"}}
+	}
+	if h := d.s.Latency; h != nil && h.Count > 0 && d.s.OK*2 > d.s.Count {
+		return []report.Evidence{{Name: "latency of all calls", Value: fmt.Sprintf("p50 %s, p99 %s (%d of %d succeeded)",
+			report.FormatDuration(h.P50), report.FormatDuration(h.P99), d.s.OK, d.s.Count)}}
+	}
+	return []report.Evidence{{Name: "calls that succeeded", Value: fmt.Sprintf("%d of %d", d.s.OK, d.s.Count)}}
+}
