@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 
 	"github.com/grpcpulse/grpcpulse/reflect"
@@ -31,10 +32,10 @@ type RunOptions struct {
 	Method string
 	// Data is JSON request messages, @file, or @- for standard input.
 	Data string
-	// Format is text or json.
-	Format string
-	// Output is the report file; empty or "-" means standard output.
-	Output string
+	// Output is --format and -o: the renderings of the report and where
+	// they go. The text summary goes to standard output as well when every
+	// rendering goes to a file.
+	Output OutputFlags
 	// Asserts are CI gates (k6 style: 'p(99)<250ms'); a failed one exits 3.
 	Asserts []string
 	// AbortOnFail also checks Asserts every second and stops the run at the
@@ -43,6 +44,8 @@ type RunOptions struct {
 
 	// assertions are Asserts parsed (by validate), kept for the run.
 	assertions []gate.Assertion
+	// targets are Output resolved (by validate).
+	targets []outputTarget
 }
 
 // NewCmdRun builds `run`; runF replaces runRun in tests.
@@ -71,7 +74,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 		Args: argsBetween(2, 2, "ADDR", "METHOD"),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Target.Addr, opts.Method = args[0], args[1]
-			if err := opts.validate(); err != nil {
+			if err := opts.validate(c.Flags()); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -85,7 +88,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	opts.Load.AddFlags(fs)
 	opts.Call.AddFlags(fs)
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled; at most 64 MiB)")
-	addOutputFlags(fs, &opts.Format, []string{"text", "json"}, &opts.Output)
+	addOutputFlags(fs, &opts.Output, showFormats)
 	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")
 	fs.BoolVar(&opts.AbortOnFail, "abort-on-fail", false, "check --assert every second and stop the run at the first failure")
 	return cmd
@@ -94,7 +97,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 // validate is the one check of the run's options, before anything is
 // dialled: runner.New trusts what passed it (and checks only the method's
 // kind).
-func (o *RunOptions) validate() error {
+func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 	if err := validateConn(&o.Target, &o.Metadata, &o.Source); err != nil {
 		return err
 	}
@@ -107,9 +110,14 @@ func (o *RunOptions) validate() error {
 	if err := o.Call.Validate(); err != nil {
 		return &UsageError{Err: err}
 	}
-	if o.Format != "text" && o.Format != "json" {
-		return usageErrorf("--format must be text or json, not %q", o.Format)
+	targets, err := o.Output.plan(fs)
+	if err != nil {
+		return err
 	}
+	if !toStdout(targets) {
+		targets = append(targets, outputTarget{Format: "text"})
+	}
+	o.targets = targets
 	if o.AbortOnFail && len(o.Asserts) == 0 {
 		return usageErrorf("--abort-on-fail needs --assert")
 	}
@@ -184,11 +192,12 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	sum := rec.Summary(meta)
 	sum.Findings = diagnose.Findings(sum)
 	sum.Assertions = gate.EvaluateAssertions(sum, opts.assertions)
-	if err := writeOutput(opts.IO.Out, opts.Output, func(w io.Writer) error {
-		if opts.Format == "json" {
-			return report.WriteJSON(w, sum)
-		}
-		return report.RenderText(w, sum, textStyles(opts.IO, opts.Output), textWidth(opts.IO, opts.Output))
+	targets := opts.targets
+	if len(targets) == 0 { // not validated: a caller inside the package (demo)
+		targets = []outputTarget{{Format: "text"}}
+	}
+	if err := writeOutputs(opts.IO.Out, targets, func(w io.Writer, t outputTarget) error {
+		return renderSummary(w, sum, t.Format, opts.IO, t.Path)
 	}); err != nil {
 		return err
 	}
