@@ -42,6 +42,13 @@ type RunOptions struct {
 	// first failure that more calls could not undo.
 	AbortOnFail bool
 
+	// Name and Tags (KEY=VALUE) label the report: echoed in every
+	// rendering and kept through report merge and compare.
+	Name string
+	Tags []string
+
+	// tags are Tags parsed (by validate).
+	tags map[string]string
 	// assertions are Asserts parsed (by validate), kept for the run.
 	assertions []gate.Assertion
 	// targets are Output resolved (by validate).
@@ -90,6 +97,8 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled; at most 64 MiB)")
 	addOutputFlags(fs, &opts.Output, showFormats)
 	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")
+	fs.StringVar(&opts.Name, "name", "", "a `name` for the run, shown in the report's title")
+	fs.StringArrayVar(&opts.Tags, "tag", nil, "a `KEY=VALUE` label echoed in the report (repeatable)")
 	fs.BoolVar(&opts.AbortOnFail, "abort-on-fail", false, "check --assert every second and stop the run at the first failure")
 	return cmd
 }
@@ -110,6 +119,11 @@ func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 	if err := o.Call.Validate(); err != nil {
 		return &UsageError{Err: err}
 	}
+	tags, err := parseTags(o.Tags)
+	if err != nil {
+		return err
+	}
+	o.tags = tags
 	targets, err := o.Output.plan(fs)
 	if err != nil {
 		return err
@@ -190,6 +204,10 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	out.Interrupted = interrupted
 	meta.Outcome = out
 	sum := rec.Summary(meta)
+	sum.Name, sum.Tags = opts.Name, opts.tags
+	if aborted != nil && aborted.Expr() != "" {
+		sum.StoppedBy = &report.Stop{Assertion: aborted.Expr(), At: aborted.At()}
+	}
 	sum.Findings = diagnose.Findings(sum)
 	sum.Assertions = gate.EvaluateAssertions(sum, opts.assertions)
 	targets := opts.targets
@@ -208,28 +226,57 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		return fmt.Errorf("the run stalled: calls were in flight and nothing moved for %s (--stall-timeout); %d calls in flight were cut short",
 			out.Stalled.Round(time.Millisecond), out.Aborted)
 	}
-	if err := outcomeError(sum); err != nil {
+	// A failed gate wins over a run in which no call succeeded: the gate is
+	// what CI asked about, and exit 3 says so.
+	if err := gateError(sum, outcomeError(sum)); err != nil {
 		return err
 	}
-	return gateError(sum, aborted)
+	return outcomeError(sum)
 }
 
+// parseTags reads --tag KEY=VALUE labels; a key given twice is refused.
+func parseTags(args []string) (map[string]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	tags := make(map[string]string, len(args))
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		k = strings.TrimSpace(k)
+		switch {
+		case !ok || k == "":
+			return nil, usageErrorf("--tag %q: want KEY=VALUE", a)
+		}
+		if _, dup := tags[k]; dup {
+			return nil, usageErrorf("--tag %s is given twice", k)
+		}
+		tags[k] = v
+	}
+	return tags, nil
+}
+
+
 // gateError fails a run whose assertions failed, naming each with what was
-// measured.
-func gateError(sum *report.Summary, aborted *gate.Watcher) error {
+// measured, then why the run stopped early and what else went wrong
+// (outcome: no call succeeded).
+func gateError(sum *report.Summary, outcome error) error {
 	var failed []string
 	for _, a := range sum.Assertions {
 		if !a.Pass {
 			failed = append(failed, fmt.Sprintf("%s: measured %s", a.Expr, a.Value))
 		}
 	}
-	if aborted != nil && aborted.Expr() != "" {
-		failed = append(failed, fmt.Sprintf("(the run was stopped early at %s, when %s failed)", aborted.At(), aborted.Expr()))
-	}
 	if len(failed) == 0 {
 		return nil
 	}
-	return &GateError{Failed: failed}
+	var notes []string
+	if st := sum.StoppedBy; st != nil {
+		notes = append(notes, fmt.Sprintf("the run was stopped early at %s by --abort-on-fail, when %s failed", report.FormatDuration(st.At), st.Assertion))
+	}
+	if outcome != nil {
+		notes = append(notes, outcome.Error())
+	}
+	return &GateError{Failed: failed, Notes: notes}
 }
 
 // outcomeError fails a run in which no call succeeded.
