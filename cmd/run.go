@@ -255,7 +255,6 @@ func parseTags(args []string) (map[string]string, error) {
 	return tags, nil
 }
 
-
 // gateError fails a run whose assertions failed, naming each with what was
 // measured, then why the run stopped early and what else went wrong
 // (outcome: no call succeeded).
