@@ -106,6 +106,9 @@ func TestRunFlags(t *testing.T) {
 		{name: "bad assertion", argv: []string{"-n", "1", "--assert", "p(99)<<1", "host:1", "pkg.S/M"}, code: ExitUsage, wantErr: "p(99)<<1"},
 		{name: "proto and protoset", argv: []string{"-n", "1", "--proto", "a.proto", "--protoset", "b.pb", "host:1", "pkg.S/M"}, wantErr: "use either --proto or --protoset", code: ExitUsage},
 		{name: "bad method name", argv: []string{"-n", "1", "host:1", "nomethod"}, wantErr: "nomethod", code: ExitUsage},
+		{name: "start-at not a time", argv: []string{"-n", "1", "--start-at", "soon", "host:1", "pkg.S/M"}, wantErr: "want an RFC 3339 time", code: ExitUsage},
+		{name: "start-at long past", argv: []string{"-n", "1", "--start-at", "2020-01-01T00:00:00Z", "host:1", "pkg.S/M"}, wantErr: "--start-at 2020-01-01T00:00:00Z was ", code: ExitUsage},
+		{name: "bad tag", argv: []string{"-n", "1", "--tag", "=x", "host:1", "pkg.S/M"}, wantErr: `--tag "=x": want KEY=VALUE`, code: ExitUsage},
 	}, NewCmdRun)
 }
 

@@ -42,6 +42,12 @@ type RunOptions struct {
 	// first failure that more calls could not undo.
 	AbortOnFail bool
 
+	// StartAt is the wall-clock time the load starts at (--start-at): the
+	// pool connects first, then waits. Zero means at once.
+	StartAt time.Time
+	// Now is the clock --start-at is checked against (time.Now when nil).
+	Now func() time.Time
+
 	// Name and Tags (KEY=VALUE) label the report: echoed in every
 	// rendering and kept through report merge and compare.
 	Name string
@@ -97,6 +103,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled; at most 64 MiB)")
 	addOutputFlags(fs, &opts.Output, showFormats)
 	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")
+	fs.Var(timeValue{&opts.StartAt}, "start-at", "start the load at this RFC 3339 `time` (connect first, then wait): distributed runs start together")
 	fs.StringVar(&opts.Name, "name", "", "a `name` for the run, shown in the report's title")
 	fs.StringArrayVar(&opts.Tags, "tag", nil, "a `KEY=VALUE` label echoed in the report (repeatable)")
 	fs.BoolVar(&opts.AbortOnFail, "abort-on-fail", false, "check --assert every second and stop the run at the first failure")
@@ -118,6 +125,9 @@ func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 	}
 	if err := o.Call.Validate(); err != nil {
 		return &UsageError{Err: err}
+	}
+	if err := checkStartAt(o.StartAt, o.clock()()); err != nil {
+		return err
 	}
 	tags, err := parseTags(o.Tags)
 	if err != nil {
@@ -169,6 +179,9 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
 	}
 	r.Dial = opts.Dial
+	if !opts.StartAt.IsZero() {
+		r.Dial = dialThenWait(opts.Dial, r.Options().Load.Connections, opts.StartAt, opts.clock(), opts.IO.ErrOut)
+	}
 	meta := record.Meta{
 		Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
 		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: reqs.Size(),
@@ -198,6 +211,10 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		live.Stop()
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(opts.IO.ErrOut, "interrupted before the load started: no report")
+			return ctx.Err()
+		}
 		return err // nothing ran: the pool could not connect
 	}
 	interrupted := ctx.Err() != nil // Ctrl-C; an abort on a failed assertion is not an interrupt
@@ -308,4 +325,11 @@ func textWidth(io *IOStreams, output string) int {
 		return min(io.Width, 120)
 	}
 	return 100
+}
+
+func (o *RunOptions) clock() func() time.Time {
+	if o.Now != nil {
+		return o.Now
+	}
+	return time.Now
 }
