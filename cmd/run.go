@@ -16,6 +16,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/gate"
+	"github.com/grpcpulse/grpcpulse/report/metrics"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
 )
@@ -42,6 +43,9 @@ type RunOptions struct {
 	// first failure that more calls could not undo.
 	AbortOnFail bool
 
+	// MetricsAddr is where to serve Prometheus metrics during the run
+	// (HOST:PORT, port 0 for any); empty means not at all.
+	MetricsAddr string
 	// StartAt is the wall-clock time the load starts at (--start-at): the
 	// pool connects first, then waits. Zero means at once.
 	StartAt time.Time
@@ -103,6 +107,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled; at most 64 MiB)")
 	addOutputFlags(fs, &opts.Output, showFormats)
 	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")
+	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://`HOST:PORT`/metrics (port 0: any free port)")
 	fs.Var(timeValue{&opts.StartAt}, "start-at", "start the load at this RFC 3339 `time` (connect first, then wait): distributed runs start together")
 	fs.StringVar(&opts.Name, "name", "", "a `name` for the run, shown in the report's title")
 	fs.StringArrayVar(&opts.Tags, "tag", nil, "a `KEY=VALUE` label echoed in the report (repeatable)")
@@ -195,6 +200,15 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	}
 	if opts.IO.ErrTTY {
 		live = startProgress(opts.IO.ErrOut, opts.IO.ErrWidth, rec.Snapshot, r.InFlight, load)
+	}
+	if opts.MetricsAddr != "" {
+		live := meta // a copy: meta gains the outcome while scrapes may still read
+		m, err := serveMetrics(opts.MetricsAddr, &metrics.Collector{Method: meta.Method, InFlight: r.InFlight,
+			Summary: soFar(rec.Begun(), func() *report.Summary { return rec.Summary(live) })}, opts.IO.ErrOut)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
 	}
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
