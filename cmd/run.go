@@ -85,7 +85,8 @@ Ctrl-C stops the run and still writes the report (exit 130); a second Ctrl-C exi
 once. A run in which no call succeeded exits 1, and so does a run that stalled: calls in
 flight and nothing moving for --stall-timeout (the report is written first).`,
 		Example: `  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary -d '{"message":"hi"}' -n 20000
-  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --rps 1000 -z 30s -o report.json --format json
+  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --rps 1000 -z 30s -o report.json -o report.html
+  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary -z 10m --name soak --tag env=staging --metrics-addr 127.0.0.1:9464
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi --messages 10 -c 20 --connections 4 -z 10s
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --schedule ramp:100,2000,30s`,
 		Args: argsBetween(2, 2, "ADDR", "METHOD"),
