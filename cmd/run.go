@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/report"
@@ -163,38 +164,13 @@ func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 }
 
 func runRun(ctx context.Context, opts *RunOptions) error {
-	s, method, err := openSessionMethod(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false, opts.Method)
+	s, r, meta, err := prepareRun(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	kind := runner.KindOf(method)
-	if err := gate.CheckKind(opts.assertions, kind); err != nil {
-		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
-	}
-	data, err := readData(ctx, opts.Data, opts.IO.In)
-	if err != nil {
-		return err
-	}
-	reqs, err := runner.NewRequests(method.Input(), data, opts.Call.Template, reflect.TypeResolver(s.source))
-	if err != nil {
-		return err
-	}
-	r, err := runner.New(opts.Options, method, reqs) // checks the options against the method's kind
-	if err != nil {
-		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
-	}
-	r.Dial = opts.Dial
-	if !opts.StartAt.IsZero() {
-		r.Dial = dialThenWait(opts.Dial, r.Options().Load.Connections, opts.StartAt, opts.clock(), opts.IO.ErrOut)
-	}
-	meta := record.Meta{
-		Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
-		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: reqs.Size(),
-		DescriptorHash: reflect.DescriptorHash(method), Tool: Version(), GRPCVersion: grpc.Version,
-	}
 	load := r.Options().Load
-	rec := record.New(kind, load.Workers())
+	rec := record.New(meta.Kind, load.Workers())
 	var live *progress
 	if load.Endless() {
 		fmt.Fprintln(opts.IO.ErrOut, "no -n or -z: running until Ctrl-C")
@@ -203,9 +179,9 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		live = startProgress(opts.IO.ErrOut, opts.IO.ErrWidth, rec.Snapshot, r.InFlight, load)
 	}
 	if opts.MetricsAddr != "" {
-		live := meta // a copy: meta gains the outcome while scrapes may still read
+		scraped := meta // a copy: meta gains the outcome while scrapes may still read
 		m, err := serveMetrics(opts.MetricsAddr, &metrics.Collector{Method: meta.Method, InFlight: r.InFlight,
-			Summary: soFar(rec.Begun(), func() *report.Summary { return rec.Summary(live) })}, opts.IO.ErrOut)
+			Summary: soFar(rec.Begun(), func() *report.Summary { return rec.Summary(scraped) })}, opts.IO.ErrOut)
 		if err != nil {
 			return err
 		}
@@ -232,14 +208,64 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		}
 		return err // nothing ran: the pool could not connect
 	}
-	interrupted := ctx.Err() != nil // Ctrl-C; an abort on a failed assertion is not an interrupt
-	out.Interrupted = interrupted
+	out.Interrupted = ctx.Err() != nil // Ctrl-C; an abort on a failed assertion is not an interrupt
 	meta.Outcome = out
 	sum := rec.Summary(meta)
-	sum.Name, sum.Tags = opts.Name, opts.tags
 	if aborted != nil && aborted.Expr() != "" {
 		sum.StoppedBy = &report.Stop{Assertion: aborted.Expr(), At: aborted.At()}
 	}
+	return reportRun(ctx, opts, sum, out)
+}
+
+// prepareRun resolves the method and its request data and builds the
+// runner (with --start-at's wait in its dial) and the recording's Meta. The
+// caller closes the session.
+func prepareRun(ctx context.Context, opts *RunOptions) (*session, *runner.Runner, record.Meta, error) {
+	s, method, err := openSessionMethod(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false, opts.Method)
+	if err != nil {
+		return nil, nil, record.Meta{}, err
+	}
+	r, meta, err := newRunner(ctx, opts, s, method)
+	if err != nil {
+		s.Close()
+		return nil, nil, record.Meta{}, err
+	}
+	return s, r, meta, nil
+}
+
+func newRunner(ctx context.Context, opts *RunOptions, s *session, method protoreflect.MethodDescriptor) (*runner.Runner, record.Meta, error) {
+	kind := runner.KindOf(method)
+	if err := gate.CheckKind(opts.assertions, kind); err != nil {
+		return nil, record.Meta{}, &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
+	}
+	data, err := readData(ctx, opts.Data, opts.IO.In)
+	if err != nil {
+		return nil, record.Meta{}, err
+	}
+	reqs, err := runner.NewRequests(method.Input(), data, opts.Call.Template, reflect.TypeResolver(s.source))
+	if err != nil {
+		return nil, record.Meta{}, err
+	}
+	r, err := runner.New(opts.Options, method, reqs) // checks the options against the method's kind
+	if err != nil {
+		return nil, record.Meta{}, &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
+	}
+	r.Dial = opts.Dial
+	if !opts.StartAt.IsZero() {
+		r.Dial = dialThenWait(opts.Dial, r.Options().Load.Connections, opts.StartAt, opts.clock(), opts.IO.ErrOut)
+	}
+	meta := record.Meta{
+		Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
+		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: reqs.Size(),
+		DescriptorHash: reflect.DescriptorHash(method), Tool: Version(), GRPCVersion: grpc.Version,
+	}
+	return r, meta, nil
+}
+
+// reportRun labels, diagnoses and gates the run's Summary, writes each
+// rendering, and says how the run ended.
+func reportRun(ctx context.Context, opts *RunOptions, sum *report.Summary, out runner.Outcome) error {
+	sum.Name, sum.Tags = opts.Name, opts.tags
 	sum.Findings = diagnose.Findings(sum)
 	sum.Assertions = gate.EvaluateAssertions(sum, opts.assertions)
 	targets := opts.targets
@@ -251,7 +277,7 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	}); err != nil {
 		return err
 	}
-	if interrupted {
+	if out.Interrupted {
 		return ctx.Err()
 	}
 	if out.Stalled > 0 {
