@@ -39,7 +39,7 @@ var extFormats = map[string]string{
 // and the repeatable -o into o.
 func addOutputFlags(fs *pflag.FlagSet, o *OutputFlags, formats []string) {
 	o.formats = formats
-	fs.StringVar(&o.Format, "format", formats[0], "report format: "+strings.Join(formats, ", ")+" (default: from the -o file's extension)")
+	fs.StringVar(&o.Format, "format", formats[0], "report format: "+strings.Join(formats, ", ")+"; without it, an -o file's extension picks")
 	fs.StringArrayVarP(&o.Outputs, "output", "o", nil, "write the report to `file` (atomically; repeatable; .json .html .md .csv .hgrm .txt pick the format)")
 }
 
