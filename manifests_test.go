@@ -170,8 +170,8 @@ func checkRunArgs(t *testing.T, file string, job k8sJob, args []string) {
 	if v, _ := fs.GetString("format"); v != "json" {
 		t.Errorf("%s: run --format %q, want json (report merge reads JSON)", file, v)
 	}
-	if out := fs.Lookup("output"); out == nil || !strings.HasPrefix(out.Value.String(), "/results/") {
-		t.Errorf("%s: run -o %v, want a file under /results", file, out)
+	if out, _ := fs.GetStringArray("output"); len(out) != 1 || !strings.HasPrefix(out[0], "/results/") {
+		t.Errorf("%s: run -o %q, want one file under /results", file, out)
 	}
 	if at := fs.Lookup("start-at"); at != nil {
 		if _, err := time.Parse(time.RFC3339, strings.Trim(at.Value.String(), `"`)); err != nil || !at.Changed {

@@ -177,14 +177,6 @@ func openSessionMethod(ctx context.Context, d DialFunc, t conn.Target, md conn.M
 	return s, method, nil
 }
 
-// addOutputFlags binds --format (one of formats, the first the default)
-// and -o, which every command that writes a report has.
-func addOutputFlags(fs *pflag.FlagSet, format *string, formats []string, output *string) {
-	fs.StringVar(format, "format", formats[0], "report format: "+strings.Join(formats, ", "))
-	setValues(fs, "format", formats...)
-	fs.StringVarP(output, "output", "o", "", "write the report to `file` (atomically) instead of stdout")
-}
-
 // explain adds what to do to errors of the descriptor source.
 func (s *session) explain(err error) error {
 	switch {

@@ -100,7 +100,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		{demoService + "/Unary", demoData["Unary"], 1},
 		{demoService + "/Bidi", demoData["Bidi"], 5},
 	} {
-		run := &RunOptions{IO: opts.IO, Dial: opts.Dial, Method: load.method, Data: load.data, Format: "text",
+		run := &RunOptions{IO: opts.IO, Dial: opts.Dial, Method: load.method, Data: load.data,
 			Options: runner.Options{Target: target,
 				Load: runner.Load{Concurrency: opts.Concurrency, Connections: 1, Duration: opts.Duration / 2},
 				Call: runner.Call{Messages: load.messages}}}

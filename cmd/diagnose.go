@@ -22,8 +22,11 @@ type DiagnoseOptions struct {
 	// ProbeOptions are the probe's target, metadata and duration: the
 	// flags bind straight into them, and they go to conn.Probe as they are.
 	conn.ProbeOptions
-	Format string
-	Output string
+	// Output is --format (text or json) and -o. The text goes to standard
+	// output as well when every rendering goes to a file.
+	Output OutputFlags
+
+	targets []outputTarget
 }
 
 // maxProbeDuration bounds --duration.
@@ -63,9 +66,15 @@ and still reports what was seen.`,
 			switch {
 			case opts.Duration <= 0 || opts.Duration > maxProbeDuration:
 				return usageErrorf("--duration must be positive and at most %s", maxProbeDuration)
-			case opts.Format != "text" && opts.Format != "json":
-				return usageErrorf("--format must be text or json, not %q", opts.Format)
 			}
+			targets, err := opts.Output.plan(c.Flags())
+			if err != nil {
+				return err
+			}
+			if !toStdout(targets) {
+				targets = append(targets, outputTarget{Format: "text"})
+			}
+			opts.targets = targets
 			if runF != nil {
 				return runF(opts)
 			}
@@ -79,7 +88,7 @@ and still reports what was seen.`,
 	opts.Target.Keepalive.Time = conn.MinKeepaliveTime
 	fs.Lookup("keepalive-time").DefValue = conn.MinKeepaliveTime.String()
 	fs.DurationVar(&opts.Duration, "duration", time.Minute, "how long to watch the connections")
-	addOutputFlags(fs, &opts.Format, []string{"text", "json"}, &opts.Output)
+	addOutputFlags(fs, &opts.Output, []string{"text", "json"})
 	return cmd
 }
 
@@ -102,11 +111,8 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	sum.Findings = diagnose.Findings(sum)
 	p := report.NewProbe(sum, res)
 	p.Checks = diagnose.ProbeChecks(p, opts.Duration)
-	if err := writeOutput(opts.IO.Out, opts.Output, func(w io.Writer) error {
-		if opts.Format == "json" {
-			return report.WriteProbeJSON(w, p)
-		}
-		return report.RenderProbeText(w, p, textStyles(opts.IO, opts.Output), textWidth(opts.IO, opts.Output))
+	if err := writeOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t outputTarget) error {
+		return renderProbe(w, p, t.Format, opts.IO, t.Path)
 	}); err != nil {
 		return err
 	}
@@ -125,4 +131,12 @@ func keepaliveWords(k conn.Keepalive) string {
 		s += fmt.Sprintf(" (%s asked; grpc-go's minimum is %s)", k.Time, conn.MinKeepaliveTime)
 	}
 	return s
+}
+
+// renderProbe writes p in format: json, or else text.
+func renderProbe(w io.Writer, p *report.Probe, format string, streams *IOStreams, output string) error {
+	if format == "json" {
+		return report.WriteProbeJSON(w, p)
+	}
+	return report.RenderProbeText(w, p, textStyles(streams, output), textWidth(streams, output))
 }

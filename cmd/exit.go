@@ -49,11 +49,17 @@ func usageErrorf(format string, args ...any) error {
 
 // GateError is a CI gate that failed: an assertion or a regression limit
 // (exit 3). Failed lists each failure with its measured value.
-type GateError struct{ Failed []string }
+// Notes say what else the run went through (stopped early, no call
+// succeeded), one line each.
+type GateError struct{ Failed, Notes []string }
 
 func (e *GateError) Error() string {
-	return fmt.Sprintf("%d %s failed:\n  %s", len(e.Failed), map[bool]string{true: "gate", false: "gates"}[len(e.Failed) == 1],
+	msg := fmt.Sprintf("%d %s failed:\n  %s", len(e.Failed), map[bool]string{true: "gate", false: "gates"}[len(e.Failed) == 1],
 		strings.Join(e.Failed, "\n  "))
+	for _, n := range e.Notes {
+		msg += "\n(" + n + ")"
+	}
+	return msg
 }
 
 // CallError is a one-shot call that ended with a non-OK status.

@@ -81,8 +81,8 @@ func TestRunFlags(t *testing.T) {
 					t.Errorf("load %+v", o.Load)
 				case o.Call.Timeout != 2*time.Second || o.Call.Messages != 3:
 					t.Errorf("call %+v", o.Call)
-				case o.Data != `{"id":1}` || o.Source.Protosets[0] != "x.pb" || o.Format != "json" || o.Output != "r.json":
-					t.Errorf("data %q, source %+v, format %q, output %q", o.Data, o.Source, o.Format, o.Output)
+				case o.Data != `{"id":1}` || o.Source.Protosets[0] != "x.pb" || o.Output.Format != "json" || strings.Join(o.Output.Outputs, ",") != "r.json":
+					t.Errorf("data %q, source %+v, format %q, output %q", o.Data, o.Source, o.Output.Format, o.Output.Outputs)
 				case !o.AbortOnFail || len(o.assertions) != 1 || o.assertions[0].Expr != "p(99)<250ms":
 					t.Errorf("assertions %+v (abort %v)", o.assertions, o.AbortOnFail)
 				case o.IO == nil || o.Dial == nil || o.Metadata.LookupEnv == nil:
@@ -91,8 +91,8 @@ func TestRunFlags(t *testing.T) {
 			}},
 		{name: "defaults", argv: []string{"-n", "1", "host:1", "pkg.S/M"},
 			check: func(t *testing.T, o *RunOptions) {
-				if o.Load.Concurrency != 50 || o.Load.Connections != 1 || o.Call.Messages != 1 || o.Format != "text" || o.Output != "" {
-					t.Errorf("defaults: %+v %+v %q %q", o.Load, o.Call, o.Format, o.Output)
+				if o.Load.Concurrency != 50 || o.Load.Connections != 1 || o.Call.Messages != 1 || o.Output.Format != "text" || strings.Join(o.Output.Outputs, ",") != "" {
+					t.Errorf("defaults: %+v %+v %q %q", o.Load, o.Call, o.Output.Format, o.Output.Outputs)
 				}
 			}},
 		{name: "missing method", argv: []string{"host:1"}, wantErr: "missing METHOD", code: ExitUsage},
@@ -102,11 +102,14 @@ func TestRunFlags(t *testing.T) {
 		{name: "bad concurrency", argv: []string{"-n", "1", "-c", "0", "host:1", "pkg.S/M"}, wantErr: "-c must be at least 1, not 0", code: ExitUsage},
 		{name: "bad messages", argv: []string{"-n", "1", "--messages", "-1", "host:1", "pkg.S/M"}, wantErr: "--messages must be", code: ExitUsage},
 		{name: "messages 0 needs a duration", argv: []string{"-n", "1", "--messages", "0", "host:1", "pkg.S/M"}, wantErr: "needs --stream-duration", code: ExitUsage},
-		{name: "bad format", argv: []string{"-n", "1", "--format", "xml", "host:1", "pkg.S/M"}, wantErr: `--format must be text or json, not "xml"`, code: ExitUsage},
+		{name: "bad format", argv: []string{"-n", "1", "--format", "xml", "host:1", "pkg.S/M"}, wantErr: `--format must be text, json, hgrm, csv, markdown or html, not "xml"`, code: ExitUsage},
 		{name: "abort without assert", argv: []string{"-n", "1", "--abort-on-fail", "host:1", "pkg.S/M"}, wantErr: "--abort-on-fail needs --assert", code: ExitUsage},
 		{name: "bad assertion", argv: []string{"-n", "1", "--assert", "p(99)<<1", "host:1", "pkg.S/M"}, code: ExitUsage, wantErr: "p(99)<<1"},
 		{name: "proto and protoset", argv: []string{"-n", "1", "--proto", "a.proto", "--protoset", "b.pb", "host:1", "pkg.S/M"}, wantErr: "use either --proto or --protoset", code: ExitUsage},
 		{name: "bad method name", argv: []string{"-n", "1", "host:1", "nomethod"}, wantErr: "nomethod", code: ExitUsage},
+		{name: "start-at not a time", argv: []string{"-n", "1", "--start-at", "soon", "host:1", "pkg.S/M"}, wantErr: "want an RFC 3339 time", code: ExitUsage},
+		{name: "start-at long past", argv: []string{"-n", "1", "--start-at", "2020-01-01T00:00:00Z", "host:1", "pkg.S/M"}, wantErr: "--start-at 2020-01-01T00:00:00Z was ", code: ExitUsage},
+		{name: "bad tag", argv: []string{"-n", "1", "--tag", "=x", "host:1", "pkg.S/M"}, wantErr: `--tag "=x": want KEY=VALUE`, code: ExitUsage},
 	}, NewCmdRun)
 }
 
@@ -132,14 +135,14 @@ func TestDiagnoseFlags(t *testing.T) {
 					t.Errorf("duration %s", o.Duration)
 				case len(o.Metadata.Headers) != 1 || o.Metadata.LookupEnv == nil || o.IO == nil:
 					t.Errorf("metadata %+v", o.Metadata)
-				case o.Format != "json" || o.Output != "p.json":
-					t.Errorf("format %q, output %q", o.Format, o.Output)
+				case o.Output.Format != "json" || strings.Join(o.Output.Outputs, ",") != "p.json":
+					t.Errorf("format %q, output %q", o.Output.Format, o.Output.Outputs)
 				}
 			}},
 		{name: "defaults", argv: []string{"host:1"},
 			check: func(t *testing.T, o *DiagnoseOptions) {
-				if o.Duration != time.Minute || o.Target.Keepalive.Time != 10*time.Second || o.Format != "text" {
-					t.Errorf("defaults: duration %s, keepalive %s, format %q", o.Duration, o.Target.Keepalive.Time, o.Format)
+				if o.Duration != time.Minute || o.Target.Keepalive.Time != 10*time.Second || o.Output.Format != "text" {
+					t.Errorf("defaults: duration %s, keepalive %s, format %q", o.Duration, o.Target.Keepalive.Time, o.Output.Format)
 				}
 			}},
 		{name: "no address", argv: nil, wantErr: "missing ADDR", code: ExitUsage},
@@ -155,14 +158,14 @@ func TestReportShowFlags(t *testing.T) {
 	runFlagCases(t, []flagCase[ReportShowOptions]{
 		{name: "files and format", argv: []string{"--format", "markdown", "-o", "r.md", "a.json", "b.json"},
 			check: func(t *testing.T, o *ReportShowOptions) {
-				if strings.Join(o.Files, ",") != "a.json,b.json" || o.Format != "markdown" || o.Output != "r.md" || o.IO == nil {
+				if strings.Join(o.Files, ",") != "a.json,b.json" || o.Output.Format != "markdown" || strings.Join(o.Output.Outputs, ",") != "r.md" || o.IO == nil {
 					t.Errorf("options %+v", o)
 				}
 			}},
 		{name: "defaults", argv: []string{"a.json"},
 			check: func(t *testing.T, o *ReportShowOptions) {
-				if o.Format != "text" || o.Output != "" {
-					t.Errorf("format %q, output %q", o.Format, o.Output)
+				if o.Output.Format != "text" || strings.Join(o.Output.Outputs, ",") != "" {
+					t.Errorf("format %q, output %q", o.Output.Format, o.Output.Outputs)
 				}
 			}},
 		{name: "no file", argv: nil, wantErr: "requires at least 1 arg(s)", code: ExitUsage},
@@ -176,7 +179,7 @@ func TestReportMergeFlags(t *testing.T) {
 	runFlagCases(t, []flagCase[ReportMergeOptions]{
 		{name: "files", argv: []string{"--format", "json", "-o", "m.json", "a.json", "b.json"},
 			check: func(t *testing.T, o *ReportMergeOptions) {
-				if strings.Join(o.Files, ",") != "a.json,b.json" || o.Format != "json" || o.Output != "m.json" || o.IO == nil {
+				if strings.Join(o.Files, ",") != "a.json,b.json" || o.Output.Format != "json" || strings.Join(o.Output.Outputs, ",") != "m.json" || o.IO == nil {
 					t.Errorf("options %+v", o)
 				}
 			}},
@@ -190,13 +193,13 @@ func TestReportCompareFlags(t *testing.T) {
 	runFlagCases(t, []flagCase[ReportCompareOptions]{
 		{name: "limits", argv: []string{"--max-regression", "p(99)=10%", "--max-regression", "rps=5%", "--force", "--format", "json", "base.json", "new.json"},
 			check: func(t *testing.T, o *ReportCompareOptions) {
-				if o.Base != "base.json" || o.New != "new.json" || strings.Join(o.MaxRegression, ",") != "p(99)=10%,rps=5%" || !o.Force || o.Format != "json" {
+				if o.Base != "base.json" || o.New != "new.json" || strings.Join(o.MaxRegression, ",") != "p(99)=10%,rps=5%" || !o.Force || o.Output.Format != "json" {
 					t.Errorf("options %+v", o)
 				}
 			}},
 		{name: "defaults", argv: []string{"base.json", "new.json"},
 			check: func(t *testing.T, o *ReportCompareOptions) {
-				if o.Format != "text" || o.Force || o.Output != "" {
+				if o.Output.Format != "text" || o.Force || strings.Join(o.Output.Outputs, ",") != "" {
 					t.Errorf("options %+v", o)
 				}
 			}},

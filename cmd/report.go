@@ -47,8 +47,9 @@ var (
 type ReportShowOptions struct {
 	IO     *IOStreams
 	Files  []string
-	Format string
-	Output string
+	Output OutputFlags
+
+	targets []outputTarget
 }
 
 // NewCmdReportShow builds `report show`; runF replaces reportShowRun in tests.
@@ -64,42 +65,56 @@ func NewCmdReportShow(f *Factory, runF func(*ReportShowOptions) error) *cobra.Co
   csv       the per-second timeline
   markdown  a compact summary for CI job pages (e.g. GitHub's step summary)
   html      one self-contained page with charts (no network fetches)
-Several files are rendered one after another (json and html take one).`,
+Several files are rendered one after another (json and html take one). -o FILE picks
+the format from its extension (.json .html .md .csv .hgrm .txt) unless --format is
+given, and may be repeated to write several renderings at once.
+A saved diagnose probe (diagnose --format json) renders as text or json.`,
 		Example: `  grpcpulse report show report.json
-  grpcpulse report show report.json --format html -o report.html
+  grpcpulse report show report.json -o report.html -o report.md
   grpcpulse report show report.json --format markdown >> "$GITHUB_STEP_SUMMARY"`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Files = args
-			if err := checkFormat(opts.Format, showFormats); err != nil {
+			targets, err := opts.Output.plan(c.Flags())
+			if err != nil {
 				return err
 			}
-			if len(args) > 1 && (opts.Format == "json" || opts.Format == "html") {
-				return usageErrorf("--format %s renders one report; merge several with report merge", opts.Format)
+			for _, t := range targets {
+				if len(args) > 1 && (t.Format == "json" || t.Format == "html") {
+					return usageErrorf("%s renders one report; merge several with report merge", t.Format)
+				}
 			}
+			opts.targets = targets
 			if runF != nil {
 				return runF(opts)
 			}
 			return reportShowRun(opts)
 		},
 	}
-	addOutputFlags(cmd.Flags(), &opts.Format, showFormats, &opts.Output)
+	addOutputFlags(cmd.Flags(), &opts.Output, showFormats)
 	return cmd
 }
 
 func reportShowRun(opts *ReportShowOptions) error {
-	reports, err := readReports(opts.Files)
+	docs, err := readShown(opts.Files)
 	if err != nil {
 		return err
 	}
-	return writeOutput(opts.IO.Out, opts.Output, func(w io.Writer) error {
-		for i, s := range reports {
-			if i > 0 && opts.Format != "csv" {
+	for _, d := range docs {
+		for _, t := range opts.targets {
+			if err := d.check(t); err != nil {
+				return err
+			}
+		}
+	}
+	return writeOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t outputTarget) error {
+		for i, d := range docs {
+			if i > 0 && t.Format != "csv" {
 				if _, err := io.WriteString(w, "\n"); err != nil {
 					return err
 				}
 			}
-			if err := renderSummary(w, s, opts.Format, opts.IO, opts.Output); err != nil {
+			if err := d.render(w, t, opts.IO); err != nil {
 				return err
 			}
 		}
@@ -144,7 +159,7 @@ func readReports(paths []string) ([]*report.Summary, error) {
 
 func checkFormat(format string, allowed []string) error {
 	if !slices.Contains(allowed, format) {
-		return usageErrorf("--format must be one of %v, not %q", allowed, format)
+		return usageErrorf("--format must be %s, not %q", orList(allowed), format)
 	}
 	return nil
 }
@@ -153,8 +168,9 @@ func checkFormat(format string, allowed []string) error {
 type ReportMergeOptions struct {
 	IO     *IOStreams
 	Files  []string
-	Format string
-	Output string
+	Output OutputFlags
+
+	targets []outputTarget
 }
 
 // NewCmdReportMerge builds `report merge`; runF replaces reportMergeRun in tests.
@@ -172,16 +188,18 @@ reports of different methods or schemas. See docs/distributed.md.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Files = args
-			if err := checkFormat(opts.Format, showFormats); err != nil {
+			targets, err := opts.Output.plan(c.Flags())
+			if err != nil {
 				return err
 			}
+			opts.targets = targets
 			if runF != nil {
 				return runF(opts)
 			}
 			return reportMergeRun(opts)
 		},
 	}
-	addOutputFlags(cmd.Flags(), &opts.Format, showFormats, &opts.Output)
+	addOutputFlags(cmd.Flags(), &opts.Output, showFormats)
 	return cmd
 }
 
@@ -201,8 +219,8 @@ func reportMergeRun(opts *ReportMergeOptions) error {
 		}
 		return fmt.Errorf("%w\n(report %s)", err, strings.Join(names, ", "))
 	}
-	return writeOutput(opts.IO.Out, opts.Output, func(w io.Writer) error {
-		return renderSummary(w, merged, opts.Format, opts.IO, opts.Output)
+	return writeOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t outputTarget) error {
+		return renderSummary(w, merged, t.Format, opts.IO, t.Path)
 	})
 }
 
@@ -212,8 +230,9 @@ type ReportCompareOptions struct {
 	Base, New     string
 	MaxRegression []string
 	Force         bool
-	Format        string
-	Output        string
+	Output        OutputFlags
+
+	targets []outputTarget
 }
 
 // NewCmdReportCompare builds `report compare`; runF replaces reportCompareRun in tests.
@@ -232,9 +251,11 @@ are refused (exit 2) unless --force: such a comparison says nothing about the co
 		Args: argsBetween(2, 2, "BASE", "NEW"),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Base, opts.New = args[0], args[1]
-			if err := checkFormat(opts.Format, compareFormats); err != nil {
+			targets, err := opts.Output.plan(c.Flags())
+			if err != nil {
 				return err
 			}
+			opts.targets = targets
 			if _, err := gate.ParseLimits(opts.MaxRegression); err != nil {
 				return &UsageError{Err: err}
 			}
@@ -247,7 +268,7 @@ are refused (exit 2) unless --force: such a comparison says nothing about the co
 	fs := cmd.Flags()
 	fs.StringArrayVar(&opts.MaxRegression, "max-regression", nil, "`METRIC=LIMIT` a run may regress by at most (repeatable)")
 	fs.BoolVar(&opts.Force, "force", false, "compare even when the load shapes differ")
-	addOutputFlags(fs, &opts.Format, compareFormats, &opts.Output)
+	addOutputFlags(fs, &opts.Output, compareFormats)
 	return cmd
 }
 
@@ -267,14 +288,14 @@ func reportCompareRun(opts *ReportCompareOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := writeOutput(opts.IO.Out, opts.Output, func(w io.Writer) error {
-		switch opts.Format {
+	if err := writeOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t outputTarget) error {
+		switch t.Format {
 		case "json":
 			return report.WriteComparisonJSON(w, c)
 		case "markdown":
 			return report.RenderComparisonMarkdown(w, c)
 		}
-		return report.RenderComparisonText(w, c, textStyles(opts.IO, opts.Output), textWidth(opts.IO, opts.Output))
+		return report.RenderComparisonText(w, c, textStyles(opts.IO, t.Path), textWidth(opts.IO, t.Path))
 	}); err != nil {
 		return err
 	}
@@ -290,4 +311,12 @@ func suggestion(c *cobra.Command, typed string) string {
 		return "; did you mean " + strings.Join(s, " or ") + "?"
 	}
 	return ""
+}
+
+// orList joins words as "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }

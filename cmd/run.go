@@ -9,12 +9,15 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/gate"
+	"github.com/grpcpulse/grpcpulse/report/metrics"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
 )
@@ -31,18 +34,36 @@ type RunOptions struct {
 	Method string
 	// Data is JSON request messages, @file, or @- for standard input.
 	Data string
-	// Format is text or json.
-	Format string
-	// Output is the report file; empty or "-" means standard output.
-	Output string
+	// Output is --format and -o: the renderings of the report and where
+	// they go. The text summary goes to standard output as well when every
+	// rendering goes to a file.
+	Output OutputFlags
 	// Asserts are CI gates (k6 style: 'p(99)<250ms'); a failed one exits 3.
 	Asserts []string
 	// AbortOnFail also checks Asserts every second and stops the run at the
 	// first failure that more calls could not undo.
 	AbortOnFail bool
 
+	// MetricsAddr is where to serve Prometheus metrics during the run
+	// (HOST:PORT, port 0 for any); empty means not at all.
+	MetricsAddr string
+	// StartAt is the wall-clock time the load starts at (--start-at): the
+	// pool connects first, then waits. Zero means at once.
+	StartAt time.Time
+	// Now is the clock --start-at is checked against (time.Now when nil).
+	Now func() time.Time
+
+	// Name and Tags (KEY=VALUE) label the report: echoed in every
+	// rendering and kept through report merge and compare.
+	Name string
+	Tags []string
+
+	// tags are Tags parsed (by validate).
+	tags map[string]string
 	// assertions are Asserts parsed (by validate), kept for the run.
 	assertions []gate.Assertion
+	// targets are Output resolved (by validate).
+	targets []outputTarget
 }
 
 // NewCmdRun builds `run`; runF replaces runRun in tests.
@@ -65,7 +86,8 @@ Ctrl-C stops the run and still writes the report (exit 130); a second Ctrl-C exi
 once. A run in which no call succeeded exits 1, and so does a run that stalled: calls in
 flight and nothing moving for --stall-timeout (the report is written first).`,
 		Example: `  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary -d '{"message":"hi"}' -n 20000
-  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --rps 1000 -z 30s -o report.json --format json
+  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --rps 1000 -z 30s -o report.json -o report.html
+  grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary -z 10m --name soak --tag env=staging --metrics-addr 127.0.0.1:9464
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi --messages 10 -c 20 --connections 4 -z 10s
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --schedule ramp:100,2000,30s`,
 		Args: argsBetween(2, 2, "ADDR", "METHOD"),
@@ -79,7 +101,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Target.Addr, opts.Method = args[0], args[1]
-			if err := opts.validate(); err != nil {
+			if err := opts.validate(c.Flags()); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -93,8 +115,12 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	opts.Load.AddFlags(fs)
 	opts.Call.AddFlags(fs)
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled; at most 64 MiB)")
-	addOutputFlags(fs, &opts.Format, []string{"text", "json"}, &opts.Output)
+	addOutputFlags(fs, &opts.Output, showFormats)
 	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")
+	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://`HOST:PORT`/metrics (port 0: any free port)")
+	fs.Var(timeValue{&opts.StartAt}, "start-at", "start the load at this RFC 3339 `time` (connect first, then wait): distributed runs start together")
+	fs.StringVar(&opts.Name, "name", "", "a `name` for the run, shown in the report's title")
+	fs.StringArrayVar(&opts.Tags, "tag", nil, "a `KEY=VALUE` label echoed in the report (repeatable)")
 	fs.BoolVar(&opts.AbortOnFail, "abort-on-fail", false, "check --assert every second and stop the run at the first failure")
 	return cmd
 }
@@ -102,7 +128,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 // validate is the one check of the run's options, before anything is
 // dialled: runner.New trusts what passed it (and checks only the method's
 // kind).
-func (o *RunOptions) validate() error {
+func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 	if err := validateConn(&o.Target, &o.Metadata, &o.Source); err != nil {
 		return err
 	}
@@ -115,9 +141,22 @@ func (o *RunOptions) validate() error {
 	if err := o.Call.Validate(); err != nil {
 		return &UsageError{Err: err}
 	}
-	if o.Format != "text" && o.Format != "json" {
-		return usageErrorf("--format must be text or json, not %q", o.Format)
+	if err := checkStartAt(o.StartAt, o.clock()()); err != nil {
+		return err
 	}
+	tags, err := parseTags(o.Tags)
+	if err != nil {
+		return err
+	}
+	o.tags = tags
+	targets, err := o.Output.plan(fs)
+	if err != nil {
+		return err
+	}
+	if !toStdout(targets) {
+		targets = append(targets, outputTarget{Format: "text"})
+	}
+	o.targets = targets
 	if o.AbortOnFail && len(o.Asserts) == 0 {
 		return usageErrorf("--abort-on-fail needs --assert")
 	}
@@ -133,41 +172,28 @@ func (o *RunOptions) validate() error {
 }
 
 func runRun(ctx context.Context, opts *RunOptions) error {
-	s, method, err := openSessionMethod(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false, opts.Method)
+	s, r, meta, err := prepareRun(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	kind := runner.KindOf(method)
-	if err := gate.CheckKind(opts.assertions, kind); err != nil {
-		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
-	}
-	data, err := readData(ctx, opts.Data, opts.IO.In)
-	if err != nil {
-		return err
-	}
-	reqs, err := runner.NewRequests(method.Input(), data, opts.Call.Template, reflect.TypeResolver(s.source))
-	if err != nil {
-		return err
-	}
-	r, err := runner.New(opts.Options, method, reqs) // checks the options against the method's kind
-	if err != nil {
-		return &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
-	}
-	r.Dial = opts.Dial
-	meta := record.Meta{
-		Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
-		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: reqs.Size(),
-		DescriptorHash: reflect.DescriptorHash(method), Tool: Version(), GRPCVersion: grpc.Version,
-	}
 	load := r.Options().Load
-	rec := record.New(kind, load.Workers())
+	rec := record.New(meta.Kind, load.Workers())
 	var live *progress
 	if load.Endless() {
 		fmt.Fprintln(opts.IO.ErrOut, "no -n or -z: running until Ctrl-C")
 	}
 	if opts.IO.ErrTTY {
 		live = startProgress(opts.IO.ErrOut, opts.IO.ErrWidth, rec.Snapshot, r.InFlight, load)
+	}
+	if opts.MetricsAddr != "" {
+		scraped := meta // a copy: meta gains the outcome while scrapes may still read
+		m, err := serveMetrics(opts.MetricsAddr, &metrics.Collector{Method: meta.Method, InFlight: r.InFlight,
+			Summary: soFar(rec.Begun(), func() *report.Summary { return rec.Summary(scraped) })}, opts.IO.ErrOut)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
 	}
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -184,51 +210,138 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		live.Stop()
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(opts.IO.ErrOut, "interrupted before the load started: no report")
+			return ctx.Err()
+		}
 		return err // nothing ran: the pool could not connect
 	}
-	interrupted := ctx.Err() != nil // Ctrl-C; an abort on a failed assertion is not an interrupt
-	out.Interrupted = interrupted
+	out.Interrupted = ctx.Err() != nil // Ctrl-C; an abort on a failed assertion is not an interrupt
 	meta.Outcome = out
 	sum := rec.Summary(meta)
+	if aborted != nil && aborted.Expr() != "" {
+		sum.StoppedBy = &report.Stop{Assertion: aborted.Expr(), At: aborted.At()}
+	}
+	return reportRun(ctx, opts, sum, out)
+}
+
+// prepareRun resolves the method and its request data and builds the
+// runner (with --start-at's wait in its dial) and the recording's Meta. The
+// caller closes the session.
+func prepareRun(ctx context.Context, opts *RunOptions) (*session, *runner.Runner, record.Meta, error) {
+	s, method, err := openSessionMethod(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false, opts.Method)
+	if err != nil {
+		return nil, nil, record.Meta{}, err
+	}
+	r, meta, err := newRunner(ctx, opts, s, method)
+	if err != nil {
+		s.Close()
+		return nil, nil, record.Meta{}, err
+	}
+	return s, r, meta, nil
+}
+
+func newRunner(ctx context.Context, opts *RunOptions, s *session, method protoreflect.MethodDescriptor) (*runner.Runner, record.Meta, error) {
+	kind := runner.KindOf(method)
+	if err := gate.CheckKind(opts.assertions, kind); err != nil {
+		return nil, record.Meta{}, &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
+	}
+	data, err := readData(ctx, opts.Data, opts.IO.In)
+	if err != nil {
+		return nil, record.Meta{}, err
+	}
+	reqs, err := runner.NewRequests(method.Input(), data, opts.Call.Template, reflect.TypeResolver(s.source))
+	if err != nil {
+		return nil, record.Meta{}, err
+	}
+	r, err := runner.New(opts.Options, method, reqs) // checks the options against the method's kind
+	if err != nil {
+		return nil, record.Meta{}, &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
+	}
+	r.Dial = opts.Dial
+	if !opts.StartAt.IsZero() {
+		r.Dial = dialThenWait(opts.Dial, r.Options().Load.Connections, opts.StartAt, opts.clock(), opts.IO.ErrOut)
+	}
+	meta := record.Meta{
+		Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
+		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: reqs.Size(),
+		DescriptorHash: reflect.DescriptorHash(method), Tool: Version(), GRPCVersion: grpc.Version,
+	}
+	return r, meta, nil
+}
+
+// reportRun labels, diagnoses and gates the run's Summary, writes each
+// rendering, and says how the run ended.
+func reportRun(ctx context.Context, opts *RunOptions, sum *report.Summary, out runner.Outcome) error {
+	sum.Name, sum.Tags = opts.Name, opts.tags
 	sum.Findings = diagnose.Findings(sum)
 	sum.Assertions = gate.EvaluateAssertions(sum, opts.assertions)
-	if err := writeOutput(opts.IO.Out, opts.Output, func(w io.Writer) error {
-		if opts.Format == "json" {
-			return report.WriteJSON(w, sum)
-		}
-		return report.RenderText(w, sum, textStyles(opts.IO, opts.Output), textWidth(opts.IO, opts.Output))
+	targets := opts.targets
+	if len(targets) == 0 { // not validated: a caller inside the package (demo)
+		targets = []outputTarget{{Format: "text"}}
+	}
+	if err := writeOutputs(opts.IO.Out, targets, func(w io.Writer, t outputTarget) error {
+		return renderSummary(w, sum, t.Format, opts.IO, t.Path)
 	}); err != nil {
 		return err
 	}
-	if interrupted {
+	if out.Interrupted {
 		return ctx.Err()
 	}
 	if out.Stalled > 0 {
 		return fmt.Errorf("the run stalled: calls were in flight and nothing moved for %s (--stall-timeout); %d calls in flight were cut short",
 			out.Stalled.Round(time.Millisecond), out.Aborted)
 	}
-	if err := outcomeError(sum); err != nil {
+	// A failed gate wins over a run in which no call succeeded: the gate is
+	// what CI asked about, and exit 3 says so.
+	if err := gateError(sum, outcomeError(sum)); err != nil {
 		return err
 	}
-	return gateError(sum, aborted)
+	return outcomeError(sum)
+}
+
+// parseTags reads --tag KEY=VALUE labels; a key given twice is refused.
+func parseTags(args []string) (map[string]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	tags := make(map[string]string, len(args))
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		k = strings.TrimSpace(k)
+		switch {
+		case !ok || k == "":
+			return nil, usageErrorf("--tag %q: want KEY=VALUE", a)
+		}
+		if _, dup := tags[k]; dup {
+			return nil, usageErrorf("--tag %s is given twice", k)
+		}
+		tags[k] = v
+	}
+	return tags, nil
 }
 
 // gateError fails a run whose assertions failed, naming each with what was
-// measured.
-func gateError(sum *report.Summary, aborted *gate.Watcher) error {
+// measured, then why the run stopped early and what else went wrong
+// (outcome: no call succeeded).
+func gateError(sum *report.Summary, outcome error) error {
 	var failed []string
 	for _, a := range sum.Assertions {
 		if !a.Pass {
 			failed = append(failed, fmt.Sprintf("%s: measured %s", a.Expr, a.Value))
 		}
 	}
-	if aborted != nil && aborted.Expr() != "" {
-		failed = append(failed, fmt.Sprintf("(the run was stopped early at %s, when %s failed)", aborted.At(), aborted.Expr()))
-	}
 	if len(failed) == 0 {
 		return nil
 	}
-	return &GateError{Failed: failed}
+	var notes []string
+	if st := sum.StoppedBy; st != nil {
+		notes = append(notes, fmt.Sprintf("the run was stopped early at %s by --abort-on-fail, when %s failed", report.FormatDuration(st.At), st.Assertion))
+	}
+	if outcome != nil {
+		notes = append(notes, outcome.Error())
+	}
+	return &GateError{Failed: failed, Notes: notes}
 }
 
 // outcomeError fails a run in which no call succeeded.
@@ -261,4 +374,11 @@ func textWidth(io *IOStreams, output string) int {
 		return min(io.Width, 120)
 	}
 	return 100
+}
+
+func (o *RunOptions) clock() func() time.Time {
+	if o.Now != nil {
+		return o.Now
+	}
+	return time.Now
 }

@@ -85,6 +85,9 @@ func (t *textReport) comparisonList(title string, style lipgloss.Style, items []
 
 func comparedRunParts(r ComparedRun) []string {
 	parts := []string{r.StartedAt.UTC().Format(time.RFC3339), FormatDuration(r.Duration)}
+	if r.Label != "" {
+		parts = append([]string{Printable(r.Label, true)}, parts...)
+	}
 	if r.Load != "" {
 		parts = append(parts, strings.Split(r.Load, " · ")...)
 	}

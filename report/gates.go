@@ -95,6 +95,9 @@ type Comparison struct {
 
 // ComparedRun identifies one of the compared reports.
 type ComparedRun struct {
+	// Label is its --name and --tag labels in one line (Label); "" when
+	// it has none.
+	Label     string        `json:"label,omitempty"`
 	Target    string        `json:"target"`
 	Tool      string        `json:"tool"`
 	StartedAt Timestamp     `json:"started_at"`

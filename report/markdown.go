@@ -66,7 +66,18 @@ func (m *mdReport) heading(title string) { m.para("#### " + title) }
 
 func (m *mdReport) header() {
 	s := m.s
-	m.para(fmt.Sprintf("### grpcpulse: %s → %s", mdCode(s.Method), mdCode(s.Target)))
+	name := ""
+	if s.Name != "" {
+		name = mdEscape(s.Name) + ": "
+	}
+	m.para(fmt.Sprintf("### grpcpulse: %s%s → %s", name, mdCode(s.Method), mdCode(s.Target)))
+	if len(s.Tags) > 0 {
+		var tags []string
+		for _, t := range TagList(s.Tags) {
+			tags = append(tags, mdCode(t))
+		}
+		m.para("Tags: " + strings.Join(tags, " · "))
+	}
 	shape := append([]string{string(s.Kind)}, LoadShape(s.Options, s.Kind)...)
 	shape = append(shape, "started "+s.StartedAt.UTC().Format(time.RFC3339))
 	m.para(mdEscape(strings.Join(shape, " · ")))
@@ -80,6 +91,10 @@ func (m *mdReport) header() {
 	}
 	if n := len(s.Sources); n > 0 {
 		notes = append(notes, fmt.Sprintf("Merged from %s.", Plural(n, "report")))
+	}
+	if s.StoppedBy != nil {
+		notes = append(notes, fmt.Sprintf("❌ **Stopped early** at %s by `--abort-on-fail`, when %s failed.",
+			FormatDuration(s.StoppedBy.At), mdCode(s.StoppedBy.Assertion)))
 	}
 	if s.Interrupted {
 		notes = append(notes, "⚠️ **Interrupted**: the run was stopped before its end; the figures cover the part that ran.")

@@ -15,6 +15,9 @@ import (
 
 // Source is one of the single-run reports a merged report was made of.
 type Source struct {
+	// Label is the source's own --name and --tag labels in one line
+	// (Label), kept whole so that Source stays comparable.
+	Label     string    `json:"label,omitempty"`
 	Target    string    `json:"target"`
 	Tool      string    `json:"tool"`
 	StartedAt Timestamp `json:"started_at"`
@@ -88,7 +91,9 @@ func Merge(reports []*Summary) (*Summary, error) {
 			return nil, err
 		}
 	}
-	return mg.summary(), nil
+	m := mg.summary()
+	m.Name, m.Tags = commonLabels(reports)
+	return m, nil
 }
 
 // errorKey is an ErrorCount's identity.
@@ -338,7 +343,7 @@ func sourcesOf(s *Summary) []Source {
 		return slices.Clone(s.Sources)
 	}
 	return []Source{{
-		Target: s.Target, Tool: s.Tool.Version, StartedAt: s.StartedAt,
+		Label: Label(s.Name, s.Tags), Target: s.Target, Tool: s.Tool.Version, StartedAt: s.StartedAt,
 		Duration: s.Duration, Window: RateWindow(s.Duration, s.Options.Load.Duration),
 		Count: s.Count, Errors: s.Errors, RPS: s.RPS, Concurrency: s.Options.Load.Concurrency,
 		Connections: connWidth(s),

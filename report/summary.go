@@ -13,12 +13,16 @@ const Schema = "grpcpulse.report/v1"
 // Summary is the outcome of a run as plain data: the only input of the
 // renderers, and what the JSON report holds (see docs/report.md).
 type Summary struct {
-	Schema  string         `json:"schema"`
-	Tool    Tool           `json:"tool"`
-	Target  string         `json:"target"`
-	Method  string         `json:"method"`
-	Kind    runner.Kind    `json:"kind"`
-	Options runner.Options `json:"options"`
+	Schema string `json:"schema"`
+	Tool   Tool   `json:"tool"`
+	// Name and Tags are the run's --name and --tag KEY=VALUE labels, echoed
+	// as given; a merged report keeps those all its sources share.
+	Name    string            `json:"name,omitempty"`
+	Tags    map[string]string `json:"tags,omitempty"`
+	Target  string            `json:"target"`
+	Method  string            `json:"method"`
+	Kind    runner.Kind       `json:"kind"`
+	Options runner.Options    `json:"options"`
 	// DataBytes is Meta.DataSize: the marshalled size of the request.
 	DataBytes int64 `json:"data_bytes"`
 	// DescriptorHash is Meta.DescriptorHash ("" when unknown).
@@ -53,8 +57,11 @@ type Summary struct {
 	Unstarted int64 `json:"unstarted"`
 	// PacerLate counts calls the tool itself handed out late (open loop:
 	// an overloaded client machine); their latency counts from when due.
-	PacerLate   int64        `json:"pacer_late"`
-	Interrupted bool         `json:"interrupted"`
+	PacerLate   int64 `json:"pacer_late"`
+	Interrupted bool  `json:"interrupted"`
+	// StoppedBy is the --abort-on-fail gate that ended the run early; nil
+	// when the run was not stopped by one.
+	StoppedBy   *Stop        `json:"stopped_by,omitempty"`
 	Timeline    []Point      `json:"timeline"`
 	Connections []Connection `json:"connections"`
 	// Backends counts calls by remote address, most first.

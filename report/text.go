@@ -97,8 +97,19 @@ func (t *textReport) field(label string, style lipgloss.Style, sep string, parts
 
 func (t *textReport) header() {
 	s := t.s
-	t.line(t.st.Title.Render(fmt.Sprintf("grpcpulse · %s %s → %s", s.Kind, s.Method, s.Target)))
+	name := ""
+	if s.Name != "" {
+		name = Printable(s.Name, true) + " · "
+	}
+	t.line(t.st.Title.Render(fmt.Sprintf("grpcpulse · %s%s %s → %s", name, s.Kind, s.Method, s.Target)))
 	t.line()
+	if len(s.Tags) > 0 {
+		tags := TagList(s.Tags)
+		for i, tag := range tags {
+			tags[i] = Printable(tag, true)
+		}
+		t.field("Tags", t.st.Value.UnsetBold(), " · ", tags...)
+	}
 	t.field("Load", t.st.Value.UnsetBold(), " · ", LoadShape(s.Options, s.Kind)...)
 	errStyle := t.st.Good
 	if s.Errors > 0 {
@@ -296,10 +307,14 @@ func (t *textReport) errors() {
 
 func (t *textReport) notes() {
 	s := t.s
-	if s.LateStarts == 0 && s.Aborted == 0 && s.Unstarted == 0 && s.PacerLate == 0 && !s.Interrupted && len(s.Sources) == 0 {
+	if s.LateStarts == 0 && s.Aborted == 0 && s.Unstarted == 0 && s.PacerLate == 0 && !s.Interrupted && len(s.Sources) == 0 && s.StoppedBy == nil {
 		return
 	}
 	t.line()
+	if s.StoppedBy != nil {
+		t.field("Stopped", t.st.Bad, " ", strings.Fields(fmt.Sprintf(
+			"early at %s by --abort-on-fail, when %s failed", FormatDuration(s.StoppedBy.At), Printable(s.StoppedBy.Assertion, true)))...)
+	}
 	if n := len(s.Sources); n > 0 {
 		t.field("Merged", t.st.Value.UnsetBold(), " ", strings.Fields(fmt.Sprintf(
 			"from %d reports; histograms exact, per-second p50/p99 approximate", n))...)

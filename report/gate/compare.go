@@ -256,6 +256,7 @@ func regressionText(m metricRef, r *report.CompareRow, l Limit) string {
 
 func comparedRun(s *report.Summary) report.ComparedRun {
 	return report.ComparedRun{
+		Label:  report.Label(s.Name, s.Tags),
 		Target: s.Target, Tool: s.Tool.Version, StartedAt: s.StartedAt, Duration: s.Duration,
 		Load: strings.Join(report.LoadShape(s.Options, s.Kind), " · "), Sources: max(len(s.Sources), 1),
 	}

@@ -45,6 +45,9 @@ func RenderHTML(w io.Writer, s *report.Summary) error {
 // and charts (SVG built by this file, its text escaped here).
 type htmlPage struct {
 	Title, Method, Target, Kind string
+	// Name and Tags are the run's labels (--name, --tag).
+	Name                        string
+	Tags                        []string
 	Load                        []string
 	Started, Tool               string
 	Figures                     []htmlFigure
@@ -106,7 +109,9 @@ type htmlError struct {
 
 func newHTMLPage(s *report.Summary) *htmlPage {
 	p := &htmlPage{
-		Title:   fmt.Sprintf("grpcpulse · %s → %s", s.Method, s.Target),
+		Title:   fmt.Sprintf("grpcpulse · %s%s → %s", namePrefix(s.Name), s.Method, s.Target),
+		Name:    s.Name,
+		Tags:    report.TagList(s.Tags),
 		Method:  s.Method,
 		Target:  s.Target,
 		Kind:    string(s.Kind),
@@ -163,6 +168,9 @@ func (p *htmlPage) notes(s *report.Summary) {
 	}
 	if s.Count > 0 && s.OK == 0 {
 		add("No success", "bad", "every call failed")
+	}
+	if s.StoppedBy != nil {
+		add("Stopped", "bad", "early at %s by --abort-on-fail, when %s failed", report.FormatDuration(s.StoppedBy.At), s.StoppedBy.Assertion)
 	}
 	if s.Interrupted {
 		add("Interrupted", "warn", "the run was stopped before its end; the figures cover the part that ran")
@@ -262,4 +270,11 @@ func (p *htmlPage) codes(s *report.Summary) {
 	for _, e := range errs {
 		p.Errors = append(p.Errors, htmlError{Count: e.Count, Code: report.CodeName(e.Code), Message: e.Message})
 	}
+}
+
+func namePrefix(name string) string {
+	if name == "" {
+		return ""
+	}
+	return name + " · "
 }

@@ -1,0 +1,67 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/metrics"
+)
+
+// metricsServer serves a run's Prometheus metrics at /metrics.
+type metricsServer struct {
+	srv  *http.Server
+	done chan error
+}
+
+// serveMetrics listens on addr (--metrics-addr) and serves c there,
+// saying where on errOut. Close stops it.
+func serveMetrics(addr string, c *metrics.Collector, errOut io.Writer) (*metricsServer, error) {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	m := &metricsServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, done: make(chan error, 1)}
+	go func() { m.done <- m.srv.Serve(ln) }()
+	fmt.Fprintf(errOut, "metrics on http://%s/metrics\n", ln.Addr())
+	return m, nil
+}
+
+// Close stops serving, letting scrapes under way finish for a moment.
+func (m *metricsServer) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := m.srv.Shutdown(ctx); err != nil {
+		m.srv.Close()
+	}
+	if err := <-m.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		_ = err // the run's outcome matters more than the metrics endpoint's
+	}
+}
+
+// soFar returns the run's Summary so far once measurement has begun, nil
+// before.
+func soFar(begun <-chan struct{}, summary func() *report.Summary) func() *report.Summary {
+	return func() *report.Summary {
+		select {
+		case <-begun:
+			return summary()
+		default:
+			return nil
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package cmd
+
+import (
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// OutputFlags are --format and the repeatable -o of every command that
+// writes a report.
+type OutputFlags struct {
+	// Format is the rendering when no -o names one by its extension.
+	Format string
+	// Outputs are the -o files; empty, or "-", means standard output.
+	Outputs []string
+
+	// formats are the renderings the command has, the first the default.
+	formats []string
+	// formatSet records that --format was given (set by plan's caller).
+	formatSet bool
+}
+
+// outputTarget is one rendering of a report: Format written to Path ("" is
+// standard output).
+type outputTarget struct {
+	Path, Format string
+}
+
+// extFormats maps a file's extension to the format -o picks for it.
+var extFormats = map[string]string{
+	".json": "json", ".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown",
+	".csv": "csv", ".hgrm": "hgrm", ".txt": "text",
+}
+
+// addOutputFlags binds --format (one of formats, the first the default)
+// and the repeatable -o into o.
+func addOutputFlags(fs *pflag.FlagSet, o *OutputFlags, formats []string) {
+	o.formats = formats
+	fs.StringVar(&o.Format, "format", formats[0], "report format: "+strings.Join(formats, ", ")+"; without it, an -o file's extension picks")
+	setValues(fs, "format", formats...)
+	fs.StringArrayVarP(&o.Outputs, "output", "o", nil, "write the report to `file` (atomically; repeatable; .json .html .md .csv .hgrm .txt pick the format)")
+}
+
+// plan resolves the flags into the renderings to write. One -o (or none)
+// takes --format when given, else the format its extension names (text for
+// another extension). Several -o each take their extension's format, and
+// --format is then refused: it could only apply to one of them.
+func (o *OutputFlags) plan(fs *pflag.FlagSet) ([]outputTarget, error) {
+	o.formatSet = fs.Changed("format")
+	if err := checkFormat(o.Format, o.formats); err != nil {
+		return nil, err
+	}
+	if len(o.Outputs) == 0 {
+		return []outputTarget{{Format: o.Format}}, nil
+	}
+	if len(o.Outputs) > 1 && o.formatSet {
+		return nil, usageErrorf("--format applies to one -o; with several, each file's extension names its format (%s)", extList())
+	}
+	var out []outputTarget
+	for _, path := range o.Outputs {
+		t := outputTarget{Path: path, Format: o.Format}
+		if path == "-" {
+			t.Path = ""
+		}
+		ext, known := extFormats[strings.ToLower(filepath.Ext(path))]
+		switch {
+		case o.formatSet || t.Path == "":
+		case known:
+			t.Format = ext
+		case len(o.Outputs) > 1:
+			return nil, usageErrorf("-o %s: the extension names no format; use one of %s", path, extList())
+		}
+		if !slices.Contains(o.formats, t.Format) {
+			return nil, usageErrorf("-o %s: this command writes %s, not %s", path, strings.Join(o.formats, ", "), t.Format)
+		}
+		if slices.ContainsFunc(out, func(p outputTarget) bool { return p.Path == t.Path }) {
+			return nil, usageErrorf("-o %s is given twice", orStdout(path))
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func orStdout(path string) string {
+	if path == "" {
+		return "-"
+	}
+	return path
+}
+
+func extList() string {
+	return ".json .html .md .csv .hgrm .txt"
+}
+
+// toStdout says whether one of targets is standard output.
+func toStdout(targets []outputTarget) bool {
+	return slices.ContainsFunc(targets, func(t outputTarget) bool { return t.Path == "" })
+}
+
+// writeOutputs writes each target through writeOutput (atomically for a
+// file), rendering with render; the first error stops it.
+func writeOutputs(out io.Writer, targets []outputTarget, render func(w io.Writer, t outputTarget) error) error {
+	for _, t := range targets {
+		if err := writeOutput(out, t.Path, func(w io.Writer) error { return render(w, t) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}

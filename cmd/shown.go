@@ -1,0 +1,79 @@
+package cmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/grpcpulse/grpcpulse/report"
+)
+
+// maxShownFile bounds a file report show reads: reports are kilobytes, a
+// long run's timeline at most a few megabytes.
+const maxShownFile = 256 << 20
+
+// shown is one file report show renders: a run's report or a diagnose probe.
+type shown struct {
+	path  string
+	sum   *report.Summary
+	probe *report.Probe
+}
+
+// readShown reads run reports and diagnose probes, telling them apart by
+// their schema; an error names the file.
+func readShown(paths []string) ([]shown, error) {
+	var out []shown
+	for _, path := range paths {
+		data, err := readReportFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("report %s: %w", path, err)
+		}
+		d := shown{path: path}
+		var head struct {
+			Schema string `json:"schema"`
+		}
+		if json.Unmarshal(data, &head) == nil && strings.HasPrefix(head.Schema, strings.TrimSuffix(report.ProbeSchema, "v1")) {
+			d.probe, err = report.ReadProbeJSON(bytes.NewReader(data))
+		} else {
+			d.sum, err = report.ReadJSON(bytes.NewReader(data))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("report %s: %w", path, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func readReportFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxShownFile+1))
+	if err == nil && len(data) > maxShownFile {
+		err = fmt.Errorf("larger than %d MiB", maxShownFile>>20)
+	}
+	return data, err
+}
+
+// check refuses a rendering d does not have: a probe has only text and
+// json.
+func (d shown) check(t outputTarget) error {
+	if d.probe != nil && t.Format != "text" && t.Format != "json" {
+		return usageErrorf("%s is a diagnose probe: it renders as text or json, not %s", d.path, t.Format)
+	}
+	return nil
+}
+
+// render writes d as t says (check first).
+func (d shown) render(w io.Writer, t outputTarget, streams *IOStreams) error {
+	if d.probe == nil {
+		return renderSummary(w, d.sum, t.Format, streams, t.Path)
+	}
+	return renderProbe(w, d.probe, t.Format, streams, t.Path)
+}

@@ -1,0 +1,83 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/grpcpulse/grpcpulse/runner/conn"
+)
+
+// startAtGrace is how far in the past --start-at may be and still start the
+// load (at once): a pod scheduled a moment late joins its peers rather than
+// failing. Further back is an error: the other pods are long under way.
+const startAtGrace = 5 * time.Second
+
+// timeValue is a pflag.Value of an RFC 3339 time; the zero time is unset.
+type timeValue struct{ t *time.Time }
+
+func (v timeValue) String() string {
+	if v.t == nil || v.t.IsZero() {
+		return ""
+	}
+	return v.t.Format(time.RFC3339Nano)
+}
+
+func (v timeValue) Set(s string) error {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("want an RFC 3339 time such as 2026-05-01T12:00:00Z")
+	}
+	*v.t = t
+	return nil
+}
+
+func (timeValue) Type() string { return "time" }
+
+// checkStartAt refuses a --start-at more than startAtGrace before now.
+func checkStartAt(at, now time.Time) error {
+	if at.IsZero() {
+		return nil
+	}
+	if late := now.Sub(at); late > startAtGrace {
+		return usageErrorf("--start-at %s was %s ago: give a time in the future (or at most %s past)",
+			at.Format(time.RFC3339), late.Round(time.Second), startAtGrace)
+	}
+	return nil
+}
+
+// dialThenWait wraps dial so that the last of n pool connections, once
+// dialled, waits until at before it returns: the pool is connected first and
+// the load starts at the given wall-clock moment. Cancelling ctx during the
+// wait closes that connection and returns ctx's error (runner.Run then
+// closes the others), so Ctrl-C stops cleanly before any call.
+func dialThenWait(dial DialFunc, n int, at time.Time, now func() time.Time, errOut io.Writer) DialFunc {
+	dialled := 0 // the runner dials its pool one connection after another
+	return func(ctx context.Context, t conn.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+		cc, err := dial(ctx, t, opts...)
+		if err != nil {
+			return nil, err
+		}
+		if dialled++; dialled < n {
+			return cc, nil
+		}
+		wait := at.Sub(now())
+		if wait <= 0 {
+			fmt.Fprintf(errOut, "--start-at %s passed %s ago: starting now\n", at.Format(time.RFC3339), (-wait).Round(time.Millisecond))
+			return cc, nil
+		}
+		fmt.Fprintf(errOut, "connected; the load starts at %s (in %s)\n", at.Format(time.RFC3339), wait.Round(time.Millisecond))
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+			return cc, nil
+		case <-ctx.Done():
+			cc.Close()
+			return nil, ctx.Err()
+		}
+	}
+}
