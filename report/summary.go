@@ -36,7 +36,8 @@ type Summary struct {
 	RPS         float64     `json:"rps"`
 	StatusCodes StatusCodes `json:"status_codes"`
 	// Latency is from each call's intended start to its end; ServiceTime
-	// from its actual start. Both count every outcome.
+	// from its actual start. Both count every outcome. Latency also holds
+	// the Cut calls, at a lower bound, so its count is Count plus Cut.
 	Latency     *Histogram `json:"latency"`
 	ServiceTime *Histogram `json:"service_time"`
 	Messages    Messages   `json:"messages"`
@@ -53,10 +54,24 @@ type Summary struct {
 	Unstarted int64 `json:"unstarted"`
 	// PacerLate counts calls the tool itself handed out late (open loop:
 	// an overloaded client machine); their latency counts from when due.
-	PacerLate   int64        `json:"pacer_late"`
-	Interrupted bool         `json:"interrupted"`
-	Timeline    []Point      `json:"timeline"`
-	Connections []Connection `json:"connections"`
+	PacerLate int64 `json:"pacer_late"`
+	// Cut counts the calls the run cut before they ended, Aborted ones
+	// and Unstarted ones that were due, that Latency holds at a lower bound
+	// of their latency: the end of the run minus when each was due. When
+	// it is not 0, Latency's figures are lower bounds too (a stall outlasted
+	// the run). Omitted when 0, and in reports written before it existed.
+	Cut int64 `json:"cut,omitempty"`
+	// CutFor is the longest of those lower bounds: at the end of the run,
+	// the oldest cut call had waited this long, so the stall lasted at
+	// least this long. Omitted when Cut is 0.
+	CutFor time.Duration `json:"cut_for_ns,omitempty"`
+	// Stalled is, when the stall watchdog ended the run
+	// (runner.Outcome.Stalled), how long nothing had moved; omitted
+	// otherwise.
+	Stalled     time.Duration `json:"stalled_ns,omitempty"`
+	Interrupted bool          `json:"interrupted"`
+	Timeline    []Point       `json:"timeline"`
+	Connections []Connection  `json:"connections"`
 	// Backends counts calls by remote address, most first.
 	Backends        []Backend    `json:"backends"`
 	ErrorsByMessage []ErrorCount `json:"errors_by_message"`
@@ -157,4 +172,8 @@ type Point struct {
 	P50 time.Duration `json:"p50_ns"`
 	P99 time.Duration `json:"p99_ns"`
 	Max time.Duration `json:"max_ns"`
+	// Width is, for the last point when the run ended within its second,
+	// how much of that second the run covered (from Second to the end);
+	// omitted for a full second. Rates over the point divide by it.
+	Width time.Duration `json:"width_ns,omitempty"`
 }
