@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/runner"
@@ -176,4 +177,22 @@ type Point struct {
 	// how much of that second the run covered (from Second to the end);
 	// omitted for a full second. Rates over the point divide by it.
 	Width time.Duration `json:"width_ns,omitempty"`
+}
+
+// AbortedNote is how the renderers say where the Aborted calls went: into
+// Latency at a lower bound when the recorder took them (Cut), else nowhere.
+func AbortedNote(s *Summary) string {
+	if s.Cut > 0 {
+		return "in the latency at a lower bound"
+	}
+	return "not recorded"
+}
+
+// CutNote is the renderers' sentence about the Cut calls ("" when none).
+func CutNote(s *Summary) string {
+	if s.Cut <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s cut at the end (in flight or due and unstarted) count in the latency at end minus due: "+
+		"the latency figures are lower bounds (a stall outlasted the run by at least %s)", Plural(int(s.Cut), "call"), FormatDuration(s.CutFor))
 }

@@ -282,7 +282,7 @@ func (t *textReport) errors() {
 
 func (t *textReport) notes() {
 	s := t.s
-	if s.LateStarts == 0 && s.Aborted == 0 && s.Unstarted == 0 && s.PacerLate == 0 && !s.Interrupted && len(s.Sources) == 0 {
+	if s.LateStarts == 0 && s.Aborted == 0 && s.Unstarted == 0 && s.PacerLate == 0 && !s.Interrupted && len(s.Sources) == 0 && s.Cut == 0 {
 		return
 	}
 	t.line()
@@ -307,7 +307,10 @@ func (t *textReport) notes() {
 	}
 	if s.Aborted > 0 {
 		t.field("Aborted", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
-			"%s in flight when the run stopped (not recorded)", Plural(int(s.Aborted), "call")))...)
+			"%s in flight when the run stopped (%s)", Plural(int(s.Aborted), "call"), AbortedNote(s)))...)
+	}
+	if note := CutNote(s); note != "" {
+		t.field("Cut", t.st.Bad, " ", strings.Fields(note)...)
 	}
 	if s.Interrupted {
 		t.field("Interrupted", t.st.Warn, " ", strings.Fields(
