@@ -2,9 +2,11 @@ package record
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
 )
 
@@ -120,5 +122,53 @@ func TestTimelineFinalTickNoRace(t *testing.T) {
 		if len(tl) != 2 || tl[0].Second != 0 || tl[0].Count != 1 || tl[1].Second != 1 || tl[1].Width != 500*time.Millisecond {
 			t.Fatalf("timeline %+v, want second 0 with the call and a half second after", tl)
 		}
+	}
+}
+
+// cutRun is a 2s run of two calls (1ms and 3ms), n calls cut at the end,
+// that the stall watchdog ended after stalled.
+func cutRun(start time.Time, n int64, stalled time.Duration) *report.Summary {
+	r := NewManual(runner.Unary, 1, func() time.Time { return start })
+	w := r.Worker(0, 0)
+	r.Begin(start)
+	for _, d := range []time.Duration{time.Millisecond, 3 * time.Millisecond} {
+		w.Call(&runner.CallStats{Intended: start.Add(time.Second - d), Start: start.Add(time.Second - d), End: start.Add(time.Second), Sent: 1, Received: 1})
+	}
+	end := start.Add(2 * time.Second)
+	r.Cut(start.Add(time.Second), 0, n, end)
+	r.End(end)
+	meta := gateMeta(runner.Unary)
+	meta.Outcome = runner.Outcome{Aborted: n, Stalled: stalled}
+	return r.Summary(meta)
+}
+
+// Outcome.Stalled, Cut and exact sums survive JSON and Merge; a report
+// older than sum_ns (mean from the histogram) still merges.
+func TestStalledCutAndSumsThroughJSONAndMerge(t *testing.T) {
+	a := cutRun(t0, 3, 61*time.Second)
+	if a.Stalled != 61*time.Second || a.Cut != 3 || a.CutFor != time.Second || a.Latency.Mean != (4*time.Millisecond+3*time.Second)/5 {
+		t.Fatalf("stalled %s cut %d cut_for %s mean %s", a.Stalled, a.Cut, a.CutFor, a.Latency.Mean)
+	}
+	back := jsonRoundTrip(t, a)
+	if back.Stalled != a.Stalled || back.Cut != a.Cut || back.CutFor != a.CutFor || back.Latency.Sum() != a.Latency.Sum() {
+		t.Errorf("after JSON: stalled %s cut %d cut_for %s sum %v", back.Stalled, back.Cut, back.CutFor, back.Latency.Sum())
+	}
+	b := jsonRoundTrip(t, cutRun(t0.Add(500*time.Millisecond), 1, 0))
+	m, err := report.Merge([]*report.Summary{back, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Cut != 4 || m.CutFor != time.Second || m.Stalled != 61*time.Second || m.Latency.Count != 8 ||
+		m.Latency.Mean != (8*time.Millisecond+4*time.Second)/8 {
+		t.Errorf("merged: cut %d cut_for %s stalled %s latency count %d mean %s", m.Cut, m.CutFor, m.Stalled, m.Latency.Count, m.Latency.Mean)
+	}
+	// A report written before sum_ns: its mean_ns times count stands in.
+	old := strings.ReplaceAll(reportJSON(t, b), `"sum_ns"`, `"unknown_sum"`)
+	ob, err := report.ReadJSON(strings.NewReader(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := report.Merge([]*report.Summary{back, ob}); err != nil {
+		t.Errorf("merging a report without sum_ns: %v", err)
 	}
 }

@@ -121,3 +121,18 @@ func TestClosedLoopStallFinding(t *testing.T) {
 	}
 	t.Logf("timeline %+v: %s", s.Timeline, f.Title)
 }
+
+// Issue 10's items 2 and 3: a rate run whose last call ends before -z ran
+// for -z: its rps is over -z, and its timeline covers -z, each call in the
+// second it ended in.
+func TestRateRunCoversDuration(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	s := runUnary(t, srv.Addr(), runner.Load{Concurrency: 2, Connections: 1, RPS: 2, Duration: 2 * time.Second})
+	if s.Count != 4 || s.Duration != 2*time.Second || s.RPS != 2 {
+		t.Errorf("count %d duration %s rps %v, want 4 calls over exactly 2s, 2/s", s.Count, s.Duration, s.RPS)
+	}
+	if len(s.Timeline) != 2 || s.Timeline[0].Count != 2 || s.Timeline[1].Count != 2 || s.Timeline[1].Width != 0 {
+		t.Errorf("timeline %+v, want 2 full seconds of 2 calls", s.Timeline)
+	}
+}
