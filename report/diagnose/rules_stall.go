@@ -48,6 +48,9 @@ func stallPastEnd(d *diagnosis) []report.Finding {
 	if s.Latency != nil && s.Latency.Count > 0 {
 		ev = append(ev, report.Evidence{Name: "latency p99 (lower bound)", Value: report.FormatDuration(s.Latency.P99)})
 	}
+	if s.Aborted == 0 && s.CutFor < time.Second {
+		return []report.Finding{behindAtEnd(s, ev)}
+	}
 	return []report.Finding{{ID: "stall_past_end", Severity: report.SeverityError,
 		Title: fmt.Sprintf("%s cut by a stall that lasted past the end of the run, at least %s",
 			callsText(s.Cut), report.FormatDuration(s.CutFor)),
@@ -57,6 +60,24 @@ func stallPastEnd(d *diagnosis) []report.Finding {
 			"were due: the latency figures count them at that lower bound (the true values are larger).",
 		Fix: "Find what froze the server. To measure the whole stall, run longer than it lasts, or raise the " +
 			"drain limit; give calls a deadline (--timeout) so that a stuck server fails them."}}
+}
+
+// behindAtEnd is stallPastEnd's finding when no call was held through the
+// drain limit and the oldest cut call had waited under a second: the calls
+// cut were due but not started because the client fell behind (busy
+// workers, an overloaded pacer), not because the server stalled.
+func behindAtEnd(s *report.Summary, ev []report.Evidence) report.Finding {
+	ev = addCount(ev, "late starts", s.LateStarts)
+	ev = addCount(ev, "pacer late", s.PacerLate)
+	return report.Finding{ID: "stall_past_end", Severity: report.SeverityWarn,
+		Title: fmt.Sprintf("%s due before the end never started: the run was %s behind its schedule when it ended",
+			callsText(s.Cut), report.FormatDuration(s.CutFor)),
+		Evidence: ev,
+		Cause: "When -z came, calls that were due had not been handed to a worker yet: every worker was busy, " +
+			"or the client machine could not keep the rate (see late starts and pacer late). Their latency is " +
+			"counted at its lower bound, the end of the run minus when they were due.",
+		Fix: "Give the run more workers (-c) if they were all busy, or a less loaded client machine (or a lower " +
+			"rate) if the pacer was late."}
 }
 
 // closedLoopStall: in a closed-loop run, throughput fell to zero for a

@@ -38,6 +38,9 @@ func TestStallRules(t *testing.T) {
 			"run_stalled", report.SeverityError, "nothing moved for 1m1s"},
 		{"cut", func(s *report.Summary) { s.Cut, s.CutFor, s.Aborted, s.Unstarted = 101, 4*time.Second, 50, 51 },
 			"stall_past_end", report.SeverityError, "101 calls cut by a stall that lasted past the end of the run, at least 4s"},
+		{"behind at the end", func(s *report.Summary) {
+			s.Cut, s.CutFor, s.Unstarted, s.Options.Load.RPS = 52, 35*time.Millisecond, 52, 3000
+		}, "stall_past_end", report.SeverityWarn, "52 calls due before the end never started: the run was 35ms behind"},
 		{"closed loop gap", func(s *report.Summary) { s.Timeline = points(500, 120, 0, 0, 300) },
 			"closed_loop_stall", report.SeverityWarn, "at least 2s from second 2"},
 		{"closed loop stall at the end", func(s *report.Summary) { s.Timeline, s.Aborted = points(500, 0, 0, 0), 4 },
