@@ -51,11 +51,16 @@ func msText(d time.Duration) string {
 }
 
 // PointLength is how much of the run timeline point p covers: a second,
-// or what remains of the run for the last point (at least a millisecond,
-// so a rate over it stays finite).
+// or, for the last point when the run ended within its second, its Width.
+// A point without Width (a report written before it existed) is taken to
+// cover what remains of the run after its second, up to a second. Either
+// way at least a microsecond, so a rate over it stays finite.
 func PointLength(s *Summary, p Point) time.Duration {
+	if p.Width > 0 {
+		return max(min(p.Width, time.Second), time.Microsecond)
+	}
 	rest := s.Duration - time.Duration(p.Second)*time.Second
-	return min(max(rest, time.Millisecond), time.Second)
+	return min(max(rest, time.Microsecond), time.Second)
 }
 
 // PointRate is the calls per second that ended in point p.

@@ -63,3 +63,24 @@ func TestRenderCSVPartialLastPoint(t *testing.T) {
 		t.Errorf("empty timeline: %q, %v", empty.String(), err)
 	}
 }
+
+// The last point's rate is over its width_ns; full and zero points are
+// over a second (a stalled second is 0, not skipped).
+func TestRenderCSVWidth(t *testing.T) {
+	s := &Summary{
+		StartedAt: Timestamp{t0},
+		Duration:  2250 * time.Millisecond,
+		Timeline:  []Point{{Second: 0, Count: 100}, {Second: 1}, {Second: 2, Count: 25, Width: 250 * time.Millisecond}},
+	}
+	var b bytes.Buffer
+	if err := RenderCSV(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	want := "second,time,count,errors,rps,p50_ms,p99_ms,max_ms\n" +
+		"0,2025-03-04T05:06:07.123Z,100,0,100.00,0.000,0.000,0.000\n" +
+		"1,2025-03-04T05:06:08.123Z,0,0,0.00,0.000,0.000,0.000\n" +
+		"2,2025-03-04T05:06:09.123Z,25,0,100.00,0.000,0.000,0.000\n"
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

@@ -35,6 +35,11 @@ type Histogram struct {
 	Max   time.Duration
 
 	hdr *hdrhistogram.Histogram
+	// sum is the sum of the values, when known (NewHistogramSum, or read
+	// from a report that has sum_ns): Mean is then exact, and stays so in a
+	// merge.
+	sum    float64
+	hasSum bool
 }
 
 // NewHistogram summarises h, which it keeps (callers hand over ownership).
@@ -54,6 +59,31 @@ func NewHistogram(h *hdrhistogram.Histogram) *Histogram {
 		Max:   time.Duration(h.Max()),
 		hdr:   h,
 	}
+}
+
+// NewHistogramSum is NewHistogram with the exact mean: sum is the sum of
+// the values recorded in h (in nanoseconds), which the histogram's own
+// mean only approximates (each value counts as the middle of its bucket).
+func NewHistogramSum(h *hdrhistogram.Histogram, sum float64) *Histogram {
+	out := NewHistogram(h)
+	out.sum, out.hasSum = sum, true
+	if out.Count > 0 {
+		out.Mean = time.Duration(math.Round(sum / float64(out.Count)))
+	}
+	return out
+}
+
+// Sum is the sum of the histogram's values in nanoseconds: as recorded,
+// or, for a histogram read from a report older than sum_ns, Mean times
+// Count. Merging adds sums, so that a merged mean stays exact.
+func (h *Histogram) Sum() float64 {
+	switch {
+	case h == nil:
+		return 0
+	case h.hasSum:
+		return h.sum
+	}
+	return float64(h.Mean) * float64(h.Count)
 }
 
 // Percentile returns the value below or at which p percent (0-100) of the
@@ -88,6 +118,9 @@ type histogramJSON struct {
 	P99   time.Duration `json:"p99_ns"`
 	P999  time.Duration `json:"p999_ns"`
 	Max   time.Duration `json:"max_ns"`
+	// Sum is the sum of the values (ns), which makes the mean of a merge
+	// exact; absent in reports written before it existed.
+	Sum *float64 `json:"sum_ns,omitempty"`
 	// HDR is the V2 compressed encoding, which hdrhistogram-go already
 	// returns in base64.
 	HDR string `json:"hdr"`
@@ -100,10 +133,14 @@ func (h *Histogram) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding histogram: %w", err)
 	}
-	return json.Marshal(histogramJSON{
+	w := histogramJSON{
 		Count: h.Count, Min: h.Min, Mean: h.Mean, P50: h.P50, P90: h.P90,
 		P99: h.P99, P999: h.P999, Max: h.Max, HDR: string(enc),
-	})
+	}
+	if h.hasSum {
+		w.Sum = &h.sum
+	}
+	return json.Marshal(w)
 }
 
 // UnmarshalJSON reads the figures as written and decodes the histogram.
@@ -122,6 +159,9 @@ func (h *Histogram) UnmarshalJSON(b []byte) error {
 	*h = Histogram{
 		Count: w.Count, Min: w.Min, Mean: w.Mean, P50: w.P50, P90: w.P90,
 		P99: w.P99, P999: w.P999, Max: w.Max, hdr: hdr,
+	}
+	if w.Sum != nil {
+		h.sum, h.hasSum = *w.Sum, true
 	}
 	return nil
 }

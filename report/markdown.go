@@ -114,7 +114,10 @@ func (m *mdReport) header() {
 		notes = append(notes, fmt.Sprintf("Pacer late: the client machine handed out %s late.", Plural(int(s.PacerLate), "call")))
 	}
 	if s.Aborted > 0 {
-		notes = append(notes, fmt.Sprintf("Aborted: %s in flight when the run stopped (not recorded).", Plural(int(s.Aborted), "call")))
+		notes = append(notes, fmt.Sprintf("Aborted: %s in flight when the run stopped (%s).", Plural(int(s.Aborted), "call"), AbortedNote(s)))
+	}
+	if note := CutNote(s); note != "" {
+		notes = append(notes, "Cut: "+note+".")
 	}
 	if len(notes) > 0 {
 		// Lines of a block quote joined by hard breaks (two trailing spaces

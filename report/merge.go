@@ -104,14 +104,17 @@ type errorKey struct {
 
 // merger accumulates the reports of a Merge.
 type merger struct {
-	m           *Summary
-	t0          time.Time
-	codes       map[codes.Code]int64
-	errors      map[errorKey]*ErrorCount
-	backends    map[string]*Backend
-	latency     *hdrhistogram.Histogram
-	service     *hdrhistogram.Histogram
-	series      map[string]*hdrhistogram.Histogram
+	m        *Summary
+	t0       time.Time
+	codes    map[codes.Code]int64
+	errors   map[errorKey]*ErrorCount
+	backends map[string]*Backend
+	latency  *hdrhistogram.Histogram
+	service  *hdrhistogram.Histogram
+	series   map[string]*hdrhistogram.Histogram
+	// sums are the histograms' value sums by name (latency, service_time,
+	// series names), from the sources' exact means.
+	sums        map[string]float64
 	timeline    timelineMerge
 	end, window time.Time // the latest end and rate window end of a source
 	conns       int       // connection indexes taken so far
@@ -127,6 +130,7 @@ func newMerger(first *Summary, t0 time.Time) *merger {
 		},
 		t0: t0, codes: map[codes.Code]int64{}, errors: map[errorKey]*ErrorCount{}, backends: map[string]*Backend{},
 		latency: NewHDR(), service: NewHDR(), series: map[string]*hdrhistogram.Histogram{},
+		sums: map[string]float64{},
 	}
 }
 
@@ -142,6 +146,9 @@ func (mg *merger) add(s *Summary, i int) error {
 	m.Aborted += s.Aborted
 	m.Unstarted += s.Unstarted
 	m.PacerLate += s.PacerLate
+	m.Cut += s.Cut
+	m.CutFor = max(m.CutFor, s.CutFor)
+	m.Stalled = max(m.Stalled, s.Stalled)
 	m.Interrupted = m.Interrupted || s.Interrupted
 	for _, c := range s.StatusCodes {
 		mg.codes[c.Code] += c.Count
@@ -191,6 +198,8 @@ func (mg *merger) addHistograms(s *Summary, i int) error {
 	if err := mergeHDR(mg.service, s.ServiceTime, i, "service_time"); err != nil {
 		return err
 	}
+	mg.sums["latency"] += s.Latency.Sum()
+	mg.sums["service_time"] += s.ServiceTime.Sum()
 	for name, h := range s.Series {
 		if mg.series[name] == nil {
 			mg.series[name] = NewHDR()
@@ -198,6 +207,7 @@ func (mg *merger) addHistograms(s *Summary, i int) error {
 		if err := mergeHDR(mg.series[name], h, i, "series "+name); err != nil {
 			return err
 		}
+		mg.sums["series "+name] += h.Sum()
 	}
 	return nil
 }
@@ -226,9 +236,10 @@ func (mg *merger) summary() *Summary {
 	slices.SortFunc(m.Backends, func(a, b Backend) int {
 		return cmp.Or(cmp.Compare(b.Calls, a.Calls), strings.Compare(a.Remote, b.Remote))
 	})
-	m.Latency, m.ServiceTime = NewHistogram(mg.latency), NewHistogram(mg.service)
+	m.Latency = NewHistogramSum(mg.latency, mg.sums["latency"])
+	m.ServiceTime = NewHistogramSum(mg.service, mg.sums["service_time"])
 	for name, h := range mg.series {
-		m.Series[name] = NewHistogram(h)
+		m.Series[name] = NewHistogramSum(h, mg.sums["series "+name])
 	}
 	m.Timeline = mg.timeline.points()
 	slices.SortStableFunc(m.Connections, func(a, b Connection) int { return cmp.Compare(a.Index, b.Index) })

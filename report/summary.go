@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/runner"
@@ -40,7 +41,8 @@ type Summary struct {
 	RPS         float64     `json:"rps"`
 	StatusCodes StatusCodes `json:"status_codes"`
 	// Latency is from each call's intended start to its end; ServiceTime
-	// from its actual start. Both count every outcome.
+	// from its actual start. Both count every outcome. Latency also holds
+	// the Cut calls, at a lower bound, so its count is Count plus Cut.
 	Latency     *Histogram `json:"latency"`
 	ServiceTime *Histogram `json:"service_time"`
 	Messages    Messages   `json:"messages"`
@@ -57,8 +59,22 @@ type Summary struct {
 	Unstarted int64 `json:"unstarted"`
 	// PacerLate counts calls the tool itself handed out late (open loop:
 	// an overloaded client machine); their latency counts from when due.
-	PacerLate   int64 `json:"pacer_late"`
-	Interrupted bool  `json:"interrupted"`
+	PacerLate int64 `json:"pacer_late"`
+	// Cut counts the calls the run cut before they ended, Aborted ones
+	// and Unstarted ones that were due, that Latency holds at a lower bound
+	// of their latency: the end of the run minus when each was due. When
+	// it is not 0, Latency's figures are lower bounds too (a stall outlasted
+	// the run). Omitted when 0, and in reports written before it existed.
+	Cut int64 `json:"cut,omitempty"`
+	// CutFor is the longest of those lower bounds: at the end of the run,
+	// the oldest cut call had waited this long, so the stall lasted at
+	// least this long. Omitted when Cut is 0.
+	CutFor time.Duration `json:"cut_for_ns,omitempty"`
+	// Stalled is, when the stall watchdog ended the run
+	// (runner.Outcome.Stalled), how long nothing had moved; omitted
+	// otherwise.
+	Stalled     time.Duration `json:"stalled_ns,omitempty"`
+	Interrupted bool          `json:"interrupted"`
 	// StoppedBy is the --abort-on-fail gate that ended the run early; nil
 	// when the run was not stopped by one.
 	StoppedBy   *Stop        `json:"stopped_by,omitempty"`
@@ -171,4 +187,26 @@ type Point struct {
 	P50 time.Duration `json:"p50_ns"`
 	P99 time.Duration `json:"p99_ns"`
 	Max time.Duration `json:"max_ns"`
+	// Width is, for the last point when the run ended within its second,
+	// how much of that second the run covered (from Second to the end);
+	// omitted for a full second. Rates over the point divide by it.
+	Width time.Duration `json:"width_ns,omitempty"`
+}
+
+// AbortedNote is how the renderers say where the Aborted calls went: into
+// Latency at a lower bound when the recorder took them (Cut), else nowhere.
+func AbortedNote(s *Summary) string {
+	if s.Cut > 0 {
+		return "in the latency at a lower bound"
+	}
+	return "not recorded"
+}
+
+// CutNote is the renderers' sentence about the Cut calls ("" when none).
+func CutNote(s *Summary) string {
+	if s.Cut <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s cut at the end (in flight or due and unstarted) count in the latency at end minus due: "+
+		"the latency figures are lower bounds (a stall outlasted the run by at least %s)", Plural(int(s.Cut), "call"), FormatDuration(s.CutFor))
 }

@@ -307,7 +307,7 @@ func (t *textReport) errors() {
 
 func (t *textReport) notes() {
 	s := t.s
-	if s.LateStarts == 0 && s.Aborted == 0 && s.Unstarted == 0 && s.PacerLate == 0 && !s.Interrupted && len(s.Sources) == 0 && s.StoppedBy == nil {
+	if s.LateStarts == 0 && s.Aborted == 0 && s.Unstarted == 0 && s.PacerLate == 0 && !s.Interrupted && len(s.Sources) == 0 && s.StoppedBy == nil && s.Cut == 0 {
 		return
 	}
 	t.line()
@@ -336,7 +336,10 @@ func (t *textReport) notes() {
 	}
 	if s.Aborted > 0 {
 		t.field("Aborted", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
-			"%s in flight when the run stopped (not recorded)", Plural(int(s.Aborted), "call")))...)
+			"%s in flight when the run stopped (%s)", Plural(int(s.Aborted), "call"), AbortedNote(s)))...)
+	}
+	if note := CutNote(s); note != "" {
+		t.field("Cut", t.st.Bad, " ", strings.Fields(note)...)
 	}
 	if s.Interrupted {
 		t.field("Interrupted", t.st.Warn, " ", strings.Fields(

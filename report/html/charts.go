@@ -167,16 +167,36 @@ func percentileText(q float64) string {
 	return "p" + strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", q), "0"), ".")
 }
 
+// minScaleWidth is the shortest point whose rate sets the throughput
+// chart's scale: the last point of a run can be a sliver of a second (the
+// calls in flight at -z ending a millisecond later), whose true rate over
+// that sliver would flatten every full second.
+const minScaleWidth = 100 * time.Millisecond
+
+// rateScale is the highest calls per second of the points at least
+// minScaleWidth long (of all points when none is).
+func rateScale(s *report.Summary) float64 {
+	var most, any float64
+	for _, p := range s.Timeline {
+		r := report.PointRate(s, p)
+		any = max(any, r)
+		if report.PointLength(s, p) >= minScaleWidth {
+			most = max(most, r)
+		}
+	}
+	if most == 0 {
+		return any
+	}
+	return most
+}
+
 // throughputSVG draws calls per second over the run, errors stacked on
 // successes; the last point, shorter than a second, is as narrow as it is.
 func throughputSVG(s *report.Summary) string {
 	a := plotArea{w: chartWidth, h: 230, left: 64, right: 16, top: 30, bottom: 30}
 	c := newSVG(a.w, a.h, "Calls per second")
 	end := timelineEnd(s)
-	var most float64
-	for _, p := range s.Timeline {
-		most = max(most, report.PointRate(s, p))
-	}
+	most := rateScale(s)
 	step := niceStep(most, 4)
 	ys := scale{0, roundUp(most, step), a.y0(), a.y1()}
 	xs := scale{0, end, a.x0(), a.x1()}
@@ -191,8 +211,9 @@ func throughputSVG(s *report.Summary) string {
 			x0, x1 = x0+0.5, x1-0.5
 		}
 		secs := report.PointLength(s, p).Seconds()
-		okTop := ys.at(float64(p.Count-p.Errors) / secs)
-		errTop := ys.at(float64(p.Count) / secs)
+		// A sliver's rate may be above the scale: its bar stops at the top.
+		okTop := max(ys.at(float64(p.Count-p.Errors)/secs), a.y1())
+		errTop := max(ys.at(float64(p.Count)/secs), a.y1())
 		if detail {
 			title := fmt.Sprintf("+%ds: %d calls (%s/s), %d errors", p.Second, p.Count, report.FormatRate(report.PointRate(s, p)), p.Errors)
 			c.rect(x0, okTop, x1-x0, a.y0()-okTop, "bar ok", title)

@@ -269,3 +269,16 @@ func TestRenderHTMLReturnsWriteErrors(t *testing.T) {
 		t.Errorf("got %v, want the write error", err)
 	}
 }
+
+// A last point that is a sliver of a second (the calls in flight at -z
+// ending a moment later) does not set the throughput chart's scale.
+func TestRateScaleIgnoresSliver(t *testing.T) {
+	s := &report.Summary{Duration: 2*time.Second + 100*time.Microsecond, Timeline: []report.Point{
+		{Second: 0, Count: 6000}, {Second: 1, Count: 6000}, {Second: 2, Count: 4, Width: 100 * time.Microsecond}}}
+	if got := rateScale(s); got != 6000 {
+		t.Errorf("scale %v, want 6000 (not the sliver's 40000/s)", got)
+	}
+	if got := rateScale(&report.Summary{Duration: time.Millisecond, Timeline: []report.Point{{Count: 4, Width: time.Millisecond}}}); got != 4000 {
+		t.Errorf("scale of a 1ms run %v, want 4000", got)
+	}
+}

@@ -186,7 +186,10 @@ func (p *htmlPage) notes(s *report.Summary) {
 		add("Pacer late", "warn", "the client machine handed out %s late (an overloaded client, not the server)", report.Plural(int(s.PacerLate), "call"))
 	}
 	if s.Aborted > 0 {
-		add("Aborted", "warn", "%s in flight when the run stopped (not recorded)", report.Plural(int(s.Aborted), "call"))
+		add("Aborted", "warn", "%s in flight when the run stopped (%s)", report.Plural(int(s.Aborted), "call"), report.AbortedNote(s))
+	}
+	if note := report.CutNote(s); note != "" {
+		add("Cut", "warn", "%s", note)
 	}
 }
 

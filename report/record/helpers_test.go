@@ -62,7 +62,7 @@ func syntheticRun(kind runner.Kind) (*Recorder, Meta) {
 	for i := range calls {
 		c := syntheticCall(i)
 		for !c.End.Before(nextTick) {
-			r.tick(nextTick, false)
+			r.Tick(nextTick)
 			nextTick = nextTick.Add(time.Second)
 		}
 		for len(events) > 0 && !events[0].Time.After(c.End) {
@@ -253,8 +253,9 @@ type gateCall struct {
 	messages map[runner.Series][]time.Duration
 }
 
-// recordGateCalls records calls through a Recorder of kind, all due and
-// started at t0, and ends the run at t0+length.
+// recordGateCalls records calls through a Recorder of kind, all ending at
+// t0 (due and started their latency before it), and ends the run at
+// t0+length.
 func recordGateCalls(kind runner.Kind, calls []gateCall, length time.Duration) *Recorder {
 	r := newTestRecorder(kind, 1)
 	w := r.Worker(0, 0)
@@ -265,7 +266,7 @@ func recordGateCalls(kind runner.Kind, calls []gateCall, length time.Duration) *
 				w.Message(s, d)
 			}
 		}
-		w.Call(&runner.CallStats{Intended: t0, Start: t0, End: t0.Add(c.latency), Code: c.code, Sent: 1, Received: 1})
+		w.Call(&runner.CallStats{Intended: t0.Add(-c.latency), Start: t0.Add(-c.latency), End: t0, Code: c.code, Sent: 1, Received: 1})
 	}
 	r.End(t0.Add(length))
 	return r

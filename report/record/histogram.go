@@ -11,7 +11,8 @@ import (
 // record adds d to h, clamped into the histogram's range: RecordValue fails
 // above the highest trackable value, and a negative duration (a clock step)
 // is better counted as 0 than lost.
-func record(h *hdrhistogram.Histogram, d time.Duration) {
+// It returns the value recorded, for the exact sums of means.
+func record(h *hdrhistogram.Histogram, d time.Duration) float64 {
 	v := int64(d)
 	if v < 0 {
 		v = 0
@@ -19,4 +20,5 @@ func record(h *hdrhistogram.Histogram, d time.Duration) {
 		v = report.HighestNS
 	}
 	_ = h.RecordValue(v) // cannot fail in range
+	return float64(v)
 }

@@ -14,7 +14,10 @@ import (
 	"github.com/grpcpulse/grpcpulse/runner"
 )
 
-var _ runner.Recorder = (*Recorder)(nil)
+var (
+	_ runner.Recorder    = (*Recorder)(nil)
+	_ runner.CutRecorder = (*Recorder)(nil)
+)
 
 // maxShards caps the shards of a Recorder. Recording holds a shard's lock for
 // well under a microsecond per call, so a few shards serve any call rate a
@@ -36,8 +39,9 @@ type Recorder struct {
 	manualTicks bool
 	now         func() time.Time
 
-	tickMu   sync.Mutex              // serialises ticks
-	tickHist *hdrhistogram.Histogram // scratch of one tick, guarded by tickMu
+	tickMu   sync.Mutex              // serialises folding seconds into the timeline
+	tickHist *hdrhistogram.Histogram // scratch of one fold, guarded by tickMu
+	next     int                     // the first second not folded, guarded by tickMu
 
 	// events are the connection events (ConnEvent). Their lock is never
 	// held while a shard's is taken, nor the other way round.
@@ -48,7 +52,6 @@ type Recorder struct {
 	ended    bool
 	begin    time.Time
 	end      time.Time
-	lastTick time.Time
 	timeline []report.Point
 	lastRPS  float64
 	lastP99  time.Duration
@@ -79,9 +82,16 @@ func NewManual(kind runner.Kind, workers int, now func() time.Time) *Recorder {
 	return r
 }
 
-// Tick closes the timeline's seconds up to now, as the ticker Begin starts
-// does once a second. Only a Recorder made by NewManual needs it.
-func (r *Recorder) Tick(now time.Time) { r.tick(now, false) }
+// Tick folds the timeline's seconds that ended by now, as the ticker Begin
+// starts does once a second. Only a Recorder made by NewManual needs it.
+func (r *Recorder) Tick(now time.Time) {
+	r.mu.Lock()
+	begin, begun := r.begin, r.begun
+	r.mu.Unlock()
+	if begun {
+		r.foldBefore(int(now.Sub(begin)/time.Second), 0)
+	}
+}
 
 // Begun is closed when measurement begins (Begin, or End without Begin):
 // what runs timed from the start of measurement wait for.
@@ -96,14 +106,15 @@ func (r *Recorder) Begin(start time.Time) {
 	if r.begun {
 		return
 	}
-	r.begun, r.begin, r.lastTick = true, start, start
+	r.begun, r.begin = true, start
 	r.events.setBegin(start)
+	r.beginShards(start)
 	close(r.begunCh)
-	if r.manualTicks {
+	if r.manualTicks || !nearNow(start) {
 		return
 	}
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
-	go r.tickLoop(r.stop, r.done)
+	go r.tickLoop(start, r.stop, r.done)
 }
 
 // End marks the end of measurement: it stops the ticker and takes the last,
@@ -116,21 +127,40 @@ func (r *Recorder) End(end time.Time) {
 		return
 	}
 	if !r.begun {
-		r.begun, r.begin, r.lastTick = true, end, end
+		r.begun, r.begin = true, end
 		r.events.setBegin(end)
+		r.beginShards(end)
 		close(r.begunCh)
 	}
-	stop, done := r.stop, r.done
+	stop, done, begin := r.stop, r.done, r.begin
 	r.stop, r.done = nil, nil
 	r.mu.Unlock()
 	if stop != nil {
 		close(stop)
 		<-done
 	}
-	r.finalTick(end)
+	r.foldAll(begin, end)
 	r.mu.Lock()
 	r.ended, r.end = true, end
 	r.mu.Unlock()
+}
+
+// nearNow reports whether t is within a minute of the clock: a start of
+// measurement the ticker can follow. A replayed run's start is not; its
+// timeline is folded by End (and by workers whose calls need the room).
+func nearNow(t time.Time) bool {
+	d := time.Since(t)
+	return d > -time.Minute && d < time.Minute
+}
+
+// beginShards tells the shards when measurement began, for the timeline
+// seconds of their calls. The caller holds r.mu.
+func (r *Recorder) beginShards(begin time.Time) {
+	for _, s := range r.shards {
+		s.mu.Lock()
+		s.begun, s.begin = true, begin
+		s.mu.Unlock()
+	}
 }
 
 // Worker returns the recorder of worker id, which calls over pool
@@ -139,12 +169,13 @@ func (r *Recorder) Worker(id, conn int) runner.WorkerRecorder {
 	id, conn = max(id, 0), max(conn, 0)
 	s := r.shards[id%len(r.shards)]
 	s.addConn(conn)
-	return &workerRecorder{shard: s, conn: conn}
+	return &workerRecorder{r: r, shard: s, conn: conn}
 }
 
 // workerRecorder records one worker's calls into its shard. Its error cache
 // is touched only by the worker's goroutine.
 type workerRecorder struct {
+	r     *Recorder
 	shard *shard
 	conn  int
 
@@ -164,9 +195,19 @@ func (w *workerRecorder) Call(c *runner.CallStats) {
 	if c.Code != codes.OK {
 		raw, key = w.messages(c.Code, c.Err)
 	}
-	w.shard.mu.Lock()
-	w.shard.recordCall(c, w.conn, key, raw)
-	w.shard.mu.Unlock()
+	s := w.shard
+	for {
+		s.mu.Lock()
+		ok := s.recordCall(c, w.conn, key, raw)
+		sec := s.secondOf(c.End)
+		s.mu.Unlock()
+		if ok {
+			return
+		}
+		// The ticker is late (a paused client): fold the seconds that
+		// hold the call's slot, as the ticker would have.
+		w.r.foldBefore(sec-numSlots+1, 0)
+	}
 }
 
 // Message records one per-message measurement of the stream in progress;
@@ -178,7 +219,7 @@ func (w *workerRecorder) Message(series runner.Series, d time.Duration) {
 	s := w.shard
 	s.mu.Lock()
 	if h := s.series[series]; h != nil {
-		record(h, d)
+		s.seriesSum[series] += record(h, d)
 	}
 	s.mu.Unlock()
 }

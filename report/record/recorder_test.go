@@ -126,7 +126,7 @@ func TestConcurrentRecording(t *testing.T) {
 				return
 			default:
 			}
-			r.tick(time.Now(), false)
+			r.Tick(time.Now())
 		}
 	})
 	wg.Wait()
@@ -197,9 +197,9 @@ func TestTimeline(t *testing.T) {
 	for i := range 100 {
 		call(time.Duration(i)*5*time.Millisecond, time.Duration(i+1)*time.Millisecond, codes.OK)
 	}
-	r.tick(t0.Add(time.Second), false)
+	r.Tick(t0.Add(time.Second))
 	// Second 1: nothing (a stalled server). Second 2: two calls, one failed.
-	r.tick(t0.Add(2*time.Second), false)
+	r.Tick(t0.Add(2 * time.Second))
 	call(2100*time.Millisecond, 1500*time.Millisecond, codes.OK)
 	call(2200*time.Millisecond, 10*time.Millisecond, codes.Internal)
 	r.now = func() time.Time { return t0.Add(2300 * time.Millisecond) }
@@ -240,7 +240,7 @@ func TestTimelineSkipsEmptyFinalPoint(t *testing.T) {
 	w := r.Worker(0, 0)
 	r.Begin(t0)
 	w.Call(&runner.CallStats{Intended: t0, Start: t0, End: t0.Add(time.Millisecond)})
-	r.tick(t0.Add(time.Second), false)
+	r.Tick(t0.Add(time.Second))
 	r.End(t0.Add(time.Second))
 	if got := len(summarize(r, Meta{}).Timeline); got != 1 {
 		t.Errorf("timeline has %d points, want 1 (no empty point at the end)", got)

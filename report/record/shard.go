@@ -38,16 +38,28 @@ type shard struct {
 
 	count, errors, late int64
 	sent, received      int64
-	codes               [numCodes]int64
-	otherCodes          map[codes.Code]int64
-	errorsByKey         map[errorKey]*report.ErrorCount
-	causes              map[conn.Cause]int64
-	conns               []connStats // indexed by connection
-	peers               []peerCount // calls by remote address, at most maxPeers
+	// cut counts the calls in latency at a lower bound (Recorder.Cut).
+	cut int64
+	// cutFor is the longest of the cut calls' lower bounds.
+	cutFor time.Duration
+	// The sums of the values in latency, service and series, for exact
+	// means (a float64 does not overflow where an int64 of nanoseconds
+	// would, and keeps 15 digits).
+	latencySum, serviceSum float64
+	seriesSum              [runner.NumSeries]float64
+	codes                  [numCodes]int64
+	otherCodes             map[codes.Code]int64
+	errorsByKey            map[errorKey]*report.ErrorCount
+	causes                 map[conn.Cause]int64
+	conns                  []connStats // indexed by connection
+	peers                  []peerCount // calls by remote address, at most maxPeers
 
-	// The interval since the last timeline tick.
-	interval                      *hdrhistogram.Histogram
-	intervalCount, intervalErrors int64
+	// The timeline's open seconds (timeline.go): begin is the start of
+	// measurement (once begun), next the first second not folded yet.
+	begun bool
+	begin time.Time
+	next  int
+	slots [numSlots]slot
 }
 
 type errorKey struct {
@@ -70,7 +82,10 @@ type connStats struct {
 }
 
 func newShard(kind runner.Kind) *shard {
-	s := &shard{latency: report.NewHDR(), service: report.NewHDR(), interval: report.NewHDR()}
+	s := &shard{latency: report.NewHDR(), service: report.NewHDR()}
+	for i := range s.slots {
+		s.slots[i].hist = report.NewHDR()
+	}
 	for i := range s.series {
 		if kind.Has(runner.Series(i)) {
 			s.series[i] = report.NewHDR()
@@ -91,14 +106,21 @@ func (s *shard) addConn(ci int) {
 }
 
 // recordCall is the per-call path; key and msg (the raw status message) are
-// only read when the call failed. The caller holds s.mu.
-func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string) {
+// only read when the call failed. The caller holds s.mu. It returns false,
+// recording nothing, when the second the call ended in has no free slot:
+// the caller must fold the seconds before it (Recorder.foldBefore) and
+// try again.
+func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string) bool {
+	sl := s.slotFor(s.secondOf(c.End))
+	if sl == nil {
+		return false
+	}
 	latency := c.End.Sub(c.Intended)
-	record(s.latency, latency)
-	record(s.service, c.End.Sub(c.Start))
-	record(s.interval, latency)
+	s.latencySum += record(s.latency, latency)
+	s.serviceSum += record(s.service, c.End.Sub(c.Start))
+	record(sl.hist, latency)
 	s.count++
-	s.intervalCount++
+	sl.count++
 	s.sent += c.Sent
 	s.received += c.Received
 	if c.Late {
@@ -128,10 +150,10 @@ func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string
 	if c.Code == codes.OK {
 		cs.lastOK = latest(cs.lastOK, c.End)
 		cs.ok(c.End)
-		return
+		return true
 	}
 	s.errors++
-	s.intervalErrors++
+	sl.errors++
 	cs.errors++
 	cs.lastFail = latest(cs.lastFail, c.End)
 	// The worker stamped the cause (runner/conn's one table); a
@@ -159,4 +181,5 @@ func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string
 	}
 	e.Count++
 	e.AddDuration(c.End.Sub(c.Start))
+	return true
 }

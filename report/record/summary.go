@@ -78,8 +78,10 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 		OK:              m.count - m.errors,
 		Errors:          m.errors,
 		StatusCodes:     m.statusCodes(),
-		Latency:         report.NewHistogram(m.latency),
-		ServiceTime:     report.NewHistogram(m.service),
+		Latency:         report.NewHistogramSum(m.latency, m.latencySum),
+		ServiceTime:     report.NewHistogramSum(m.service, m.serviceSum),
+		Cut:             m.cut,
+		CutFor:          m.cutFor,
 		Messages:        report.Messages{Sent: m.sent, Received: m.received},
 		Series:          map[string]*report.Histogram{},
 		LateStarts:      m.late,
@@ -87,6 +89,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 		PacerLate:       meta.Outcome.PacerLate,
 		Aborted:         meta.Outcome.Aborted,
 		Interrupted:     meta.Outcome.Interrupted,
+		Stalled:         meta.Outcome.Stalled,
 		Timeline:        timeline,
 		Connections:     m.connections(evs, begin, end),
 		Backends:        m.backends(),
@@ -109,13 +112,13 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 	}
 	for i, h := range m.series {
 		if h != nil {
-			s.Series[runner.Series(i).String()] = report.NewHistogram(h)
+			s.Series[runner.Series(i).String()] = report.NewHistogramSum(h, m.seriesSum[i])
 		}
 	}
 	if kind.Streaming() {
 		// A stream's duration is its service time (End - Start): the same
 		// values, so the merged histogram is shared rather than recorded twice.
-		s.Series[report.SeriesStreamDuration] = report.NewHistogram(m.service.Clone())
+		s.Series[report.SeriesStreamDuration] = report.NewHistogramSum(m.service.Clone(), m.serviceSum)
 	}
 	s.Findings = []report.Finding{}
 	return s
@@ -126,7 +129,11 @@ type merged struct {
 	latency, service    *hdrhistogram.Histogram
 	series              [runner.NumSeries]*hdrhistogram.Histogram
 	count, errors, late int64
-	sent, received      int64
+	sent, received, cut int64
+	cutFor              time.Duration
+	latencySum          float64
+	serviceSum          float64
+	seriesSum           [runner.NumSeries]float64
 	codes               [numCodes]int64
 	otherCodes          map[codes.Code]int64
 	errorsByKey         map[errorKey]*report.ErrorCount
@@ -153,6 +160,13 @@ func (r *Recorder) merge() *merged {
 			}
 		}
 		m.count += s.count
+		m.cut += s.cut
+		m.cutFor = max(m.cutFor, s.cutFor)
+		m.latencySum += s.latencySum
+		m.serviceSum += s.serviceSum
+		for i, v := range s.seriesSum {
+			m.seriesSum[i] += v
+		}
 		m.errors += s.errors
 		m.late += s.late
 		m.sent += s.sent

@@ -3,6 +3,8 @@ package record
 import (
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/grpcpulse/grpcpulse/report"
 )
 
@@ -19,82 +21,156 @@ type Progress struct {
 	P99LastSecond time.Duration
 }
 
-// tickLoop takes a timeline point every second until stop is closed.
-func (r *Recorder) tickLoop(stop <-chan struct{}, done chan<- struct{}) {
+// numSlots is how many seconds of the timeline a shard holds before they
+// are folded into Points. Calls go to the second their end falls in; the
+// ticker folds second n at n+1 s plus tickGrace, so two seconds are open at
+// a time, and the third slot lets the ticker run late by most of a second
+// before a worker has to fold the oldest second itself.
+const numSlots = 3
+
+// tickGrace is how long after a second ends the ticker waits before it
+// folds it: calls that ended in it are recorded a moment later.
+const tickGrace = 250 * time.Millisecond
+
+// slot is one second of the timeline not yet folded into a Point.
+type slot struct {
+	used          bool
+	second        int
+	hist          *hdrhistogram.Histogram
+	count, errors int64
+}
+
+// secondOf is the timeline second of a call that ended at end: the second
+// its end falls in, or, for a call recorded after its second was folded,
+// the first second still open. The caller holds s.mu.
+func (s *shard) secondOf(end time.Time) int {
+	if !s.begun {
+		return s.next
+	}
+	sec := int(max(end.Sub(s.begin), 0) / time.Second)
+	return max(sec, s.next)
+}
+
+// slotFor returns the slot of second sec, or nil when it still holds an
+// older second, which must be folded first. The caller holds s.mu.
+func (s *shard) slotFor(sec int) *slot {
+	sl := &s.slots[sec%numSlots]
+	switch {
+	case !sl.used:
+		sl.used, sl.second = true, sec
+	case sl.second < sec:
+		return nil
+	}
+	return sl
+}
+
+// tickLoop folds each second into the timeline tickGrace after it ends,
+// until stop is closed. It reads the clock rather than counting ticks, so a
+// late wake-up (a paused client) loses no second: every second up to now
+// is folded, empty ones as zero points.
+func (r *Recorder) tickLoop(begin time.Time, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	t := time.NewTicker(time.Second)
+	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
+		r.tickMu.Lock()
+		next := r.next
+		r.tickMu.Unlock()
+		t.Reset(time.Until(begin.Add(time.Duration(next+1)*time.Second + tickGrace)))
 		select {
 		case <-stop:
 			return
-		case now := <-t.C:
-			r.tick(now, false)
+		case <-t.C:
+			r.foldBefore(int((time.Since(begin)-tickGrace)/time.Second), 0)
 		}
 	}
 }
 
-// tick moves the calls recorded since the last tick into a timeline point.
-// Memory per second of run is a Point, never a histogram: each shard's
-// interval histogram is merged into one scratch histogram and reset.
-func (r *Recorder) tick(now time.Time, final bool) {
+// foldBefore folds the seconds before limit into timeline Points (zero
+// points for seconds without calls). When width is positive, second
+// limit-1 is the last: it takes every call of later seconds too, and is
+// width long when that is under a second. Memory per second of run is a
+// Point, never a histogram: the shards' slots are merged into one scratch
+// histogram and reset.
+func (r *Recorder) foldBefore(limit int, width time.Duration) {
 	r.tickMu.Lock()
 	defer r.tickMu.Unlock()
+	for sec := r.next; sec < limit; sec++ {
+		last := width > 0 && sec == limit-1
+		p := r.fold(sec, last)
+		if last && width < time.Second {
+			p.Width = width
+		}
+		r.mu.Lock()
+		r.timeline = append(r.timeline, p)
+		length := time.Second
+		if p.Width > 0 {
+			length = max(p.Width, time.Microsecond)
+		}
+		r.lastRPS, r.lastP99 = float64(p.Count)/length.Seconds(), p.P99
+		r.mu.Unlock()
+		r.next = sec + 1
+	}
+}
+
+// fold takes second sec (and, when last, every later one) out of the
+// shards' slots. The caller holds r.tickMu.
+func (r *Recorder) fold(sec int, last bool) report.Point {
 	h := r.tickHist
 	h.Reset()
-	var count, errors int64
+	p := report.Point{Second: sec}
 	for _, s := range r.shards {
 		s.mu.Lock()
-		h.Merge(s.interval)
-		s.interval.Reset()
-		count += s.intervalCount
-		errors += s.intervalErrors
-		s.intervalCount, s.intervalErrors = 0, 0
+		for i := range s.slots {
+			sl := &s.slots[i]
+			if !sl.used || sl.second < sec || (sl.second > sec && !last) {
+				continue
+			}
+			h.Merge(sl.hist)
+			p.Count += sl.count
+			p.Errors += sl.errors
+			sl.hist.Reset()
+			sl.used, sl.count, sl.errors = false, 0, 0
+		}
+		s.next = sec + 1
 		s.mu.Unlock()
 	}
-	p := report.Point{Count: count, Errors: errors}
-	if count > 0 {
+	if p.Count > 0 {
 		p.P50 = time.Duration(h.ValueAtPercentile(50))
 		p.P99 = time.Duration(h.ValueAtPercentile(99))
 		p.Max = time.Duration(h.Max())
 	}
-
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	// The point's second comes from the clock, not from counting ticks: a
-	// ticker drops ticks when its reader is slow. A regular tick at ~n s
-	// closes second n-1; the final, partial one is the second it falls in.
-	second := int(now.Sub(r.begin) / time.Second)
-	if !final {
-		second--
-	}
-	if n := len(r.timeline); n > 0 && second <= r.timeline[n-1].Second {
-		second = r.timeline[n-1].Second + 1
-	}
-	p.Second = max(second, 0)
-	r.timeline = append(r.timeline, p)
-	if secs := now.Sub(r.lastTick).Seconds(); secs > 0 {
-		r.lastRPS = float64(count) / secs
-	}
-	r.lastP99 = p.P99
-	r.lastTick = now
+	return p
 }
 
-// finalTick takes the last, partial, point at the end of the run, unless it
-// would be empty and the full seconds already cover the run.
-func (r *Recorder) finalTick(end time.Time) {
-	var pending int64
+// foldAll folds the rest of the run, which ended at end: every second up
+// to the one end falls in, the last one end-begin's fraction of a second
+// wide. A run whose length is whole seconds has no partial point.
+func (r *Recorder) foldAll(begin, end time.Time) {
+	d := max(end.Sub(begin), 0)
+	n := int((d + time.Second - 1) / time.Second)
+	width := d - time.Duration(n-1)*time.Second
+	if n == 0 && r.pending() {
+		n, width = 1, time.Millisecond // calls, and a run of no length
+	}
+	if n > 0 {
+		r.foldBefore(n, width)
+	}
+}
+
+// pending reports whether any shard holds calls not yet folded.
+func (r *Recorder) pending() bool {
 	for _, s := range r.shards {
 		s.mu.Lock()
-		pending += s.intervalCount
+		for _, sl := range s.slots {
+			if sl.used && sl.count > 0 {
+				s.mu.Unlock()
+				return true
+			}
+		}
 		s.mu.Unlock()
 	}
-	r.mu.Lock()
-	empty := pending == 0 && end.Sub(r.begin) <= time.Duration(len(r.timeline))*time.Second
-	r.mu.Unlock()
-	if !empty {
-		r.tick(end, true)
-	}
+	return false
 }
 
 // Snapshot returns the progress of the run so far. It is safe for

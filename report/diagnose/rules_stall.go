@@ -1,0 +1,137 @@
+package diagnose
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/grpcpulse/grpcpulse/report"
+)
+
+// The rules about stalls: calls that stopped ending, whether the run
+// outlasted them or not.
+
+// The stall rules are registered here rather than in rules.go's list, after
+// the connection rules (findings are sorted by severity anyway).
+func init() { rules = append(rules, runStalled, stallPastEnd, closedLoopStall) }
+
+// runStalled: the stall watchdog (--stall-timeout) ended the run.
+func runStalled(d *diagnosis) []report.Finding {
+	if d.s.Stalled <= 0 {
+		return nil
+	}
+	ev := []report.Evidence{{Name: "nothing moved for", Value: report.FormatDuration(d.s.Stalled)}}
+	ev = addCount(ev, "calls in flight cut", d.s.Aborted)
+	if t := d.s.Options.Load.StallTimeout; t > 0 {
+		ev = append(ev, report.Evidence{Name: "--stall-timeout", Value: report.FormatDuration(t)})
+	}
+	return []report.Finding{{ID: "run_stalled", Severity: report.SeverityError,
+		Title:    "The run stalled: nothing moved for " + report.FormatDuration(d.s.Stalled) + ", and the stall watchdog ended it",
+		Evidence: ev,
+		Cause: "Calls were in flight, yet no call ended, none started and no stream message moved for --stall-timeout: " +
+			"the server (or something between) stopped answering without failing the calls or the connection. " +
+			"The figures cover the run until then.",
+		Fix: "Find what froze the server: a deadlock, a full thread pool, a GC pause, a dependency it waits for. " +
+			"Give calls a deadline (--timeout) so that a silent server fails them, and client keepalive so that a " +
+			"dead peer is detected."}}
+}
+
+// stallPastEnd: calls were cut at the end of the run (in flight past the
+// drain limit, or due and never started), so the stall lasted past the end;
+// Latency holds them at a lower bound.
+func stallPastEnd(d *diagnosis) []report.Finding {
+	s := d.s
+	if s.Cut <= 0 {
+		return nil
+	}
+	ev := []report.Evidence{{Name: "calls cut", Value: fmt.Sprintf("%d (%d in flight, %d never started)", s.Cut, s.Aborted, s.Unstarted)},
+		{Name: "longest wait at the end", Value: report.FormatDuration(s.CutFor)}}
+	if s.Latency != nil && s.Latency.Count > 0 {
+		ev = append(ev, report.Evidence{Name: "latency p99 (lower bound)", Value: report.FormatDuration(s.Latency.P99)})
+	}
+	if s.Aborted == 0 && s.CutFor < time.Second {
+		return []report.Finding{behindAtEnd(s, ev)}
+	}
+	return []report.Finding{{ID: "stall_past_end", Severity: report.SeverityError,
+		Title: fmt.Sprintf("%s cut by a stall that lasted past the end of the run, at least %s",
+			callsText(s.Cut), report.FormatDuration(s.CutFor)),
+		Evidence: ev,
+		Cause: "When the run ended, calls were still waiting for the server, and calls that were due could not " +
+			"start because every worker was held. Their latency is at least the end of the run minus when they " +
+			"were due: the latency figures count them at that lower bound (the true values are larger).",
+		Fix: "Find what froze the server. To measure the whole stall, run longer than it lasts, or raise the " +
+			"drain limit; give calls a deadline (--timeout) so that a stuck server fails them."}}
+}
+
+// behindAtEnd is stallPastEnd's finding when no call was held through the
+// drain limit and the oldest cut call had waited under a second: the calls
+// cut were due but not started because the client fell behind (busy
+// workers, an overloaded pacer), not because the server stalled.
+func behindAtEnd(s *report.Summary, ev []report.Evidence) report.Finding {
+	ev = addCount(ev, "late starts", s.LateStarts)
+	ev = addCount(ev, "pacer late", s.PacerLate)
+	return report.Finding{ID: "stall_past_end", Severity: report.SeverityWarn,
+		Title: fmt.Sprintf("%s due before the end never started: the run was %s behind its schedule when it ended",
+			callsText(s.Cut), report.FormatDuration(s.CutFor)),
+		Evidence: ev,
+		Cause: "When -z came, calls that were due had not been handed to a worker yet: every worker was busy, " +
+			"or the client machine could not keep the rate (see late starts and pacer late). Their latency is " +
+			"counted at its lower bound, the end of the run minus when they were due.",
+		Fix: "Give the run more workers (-c) if they were all busy, or a less loaded client machine (or a lower " +
+			"rate) if the pacer was late."}
+}
+
+// closedLoopStall: in a closed-loop run, throughput fell to zero for a
+// second or more while calls were in flight (every worker always has one),
+// and recovered or the run ended with calls cut.
+func closedLoopStall(d *diagnosis) []report.Finding {
+	s := d.s
+	if s.Options.Load.OpenLoop() {
+		return nil
+	}
+	from, n := longestZeroRun(s)
+	if n == 0 {
+		return nil
+	}
+	ev := []report.Evidence{{Name: "seconds with no call ending", Value: fmt.Sprintf("%d, from second %d", n, from)},
+		{Name: "concurrency", Value: fmt.Sprint(s.Options.Load.Concurrency)}}
+	ev = addCount(ev, "calls in flight cut at the end", s.Aborted)
+	if s.Latency != nil && s.Latency.Count > 0 {
+		ev = append(ev, report.Evidence{Name: "latency p99, max", Value: report.FormatDuration(s.Latency.P99) + ", " + report.FormatDuration(s.Latency.Max)})
+	}
+	return []report.Finding{{ID: "closed_loop_stall", Severity: report.SeverityWarn,
+		Title: fmt.Sprintf("Throughput fell to zero for at least %s from second %d with calls in flight: a stall",
+			report.FormatDuration(time.Duration(n)*time.Second), from),
+		Evidence: ev,
+		Cause: "No call ended for whole seconds while every worker had a call in flight: the server (or something " +
+			"between) stopped answering. In closed loop each worker waits for its call before the next, so a stall " +
+			"delays only the calls in flight: the percentiles hide it by nature, the timeline shows it.",
+		Fix: "Find what froze the server (a GC pause, a lock, CPU throttling, a dependency). To see what a stall " +
+			"costs callers arriving at a steady rate, run in open loop (--rps), where calls due during it count " +
+			"from when they were due."}}
+}
+
+// longestZeroRun finds the longest run of full timeline seconds in which no
+// call ended, that calls ending came before and that calls ending (or calls
+// cut at the end) came after: where it starts and how many seconds.
+func longestZeroRun(s *report.Summary) (from, n int) {
+	seen := false
+	start := -1
+	for i, p := range s.Timeline {
+		full := p.Width == 0 || p.Width >= time.Second
+		switch {
+		case p.Count == 0 && full && seen:
+			if start < 0 {
+				start = i
+			}
+		case p.Count > 0:
+			if start >= 0 && i-start > n {
+				from, n = s.Timeline[start].Second, i-start
+			}
+			start, seen = -1, true
+		}
+	}
+	if start >= 0 && s.Aborted > 0 && len(s.Timeline)-start > n {
+		from, n = s.Timeline[start].Second, len(s.Timeline)-start
+	}
+	return from, n
+}
