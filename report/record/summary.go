@@ -118,6 +118,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 		s.Series[report.SeriesStreamDuration] = report.NewHistogram(m.service.Clone())
 	}
 	s.Findings = []report.Finding{}
+	report.NewScrubber(meta.Options).Summary(s)
 	return s
 }
 

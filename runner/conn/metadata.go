@@ -71,6 +71,26 @@ func checkValue(key, value string) error {
 	return nil
 }
 
+// keyPart is what an error may show of a header: its first word, up to a
+// ':' or a space, and "..." for the rest. A malformed header may hold a
+// credential ("authorization Bearer TOKEN"); errors must not echo it.
+func keyPart(h string) string {
+	h = strings.TrimSpace(h)
+	i := strings.IndexAny(h, ": \t")
+	if i < 0 {
+		return h
+	}
+	if i == 0 && h[0] == ':' {
+		// A pseudo-header (":authority: x"): its name is the key.
+		if j := strings.IndexAny(h[1:], ": \t"); j >= 0 {
+			i = j + 1
+		} else {
+			return h
+		}
+	}
+	return h[:i] + " ..."
+}
+
 func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
 	md := metadata.MD{}
 	lookup := m.LookupEnv
@@ -81,13 +101,13 @@ func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
 		key, value, ok := strings.Cut(h, ":")
 		key = strings.ToLower(strings.TrimSpace(key))
 		if !ok || key == "" {
-			return nil, fmt.Errorf("header %q: want 'key: value'", h)
+			return nil, fmt.Errorf("header %q is not 'key: value'", keyPart(h))
 		}
 		if strings.HasPrefix(key, ":") || strings.HasPrefix(key, "grpc-") {
-			return nil, fmt.Errorf("header %q: %q is reserved by gRPC", h, key)
+			return nil, fmt.Errorf("header %q: %q is reserved by gRPC", keyPart(h), key)
 		}
 		if !validKey.MatchString(key) {
-			return nil, fmt.Errorf("header %q: a key may only have letters, digits, '-', '_' and '.'", h)
+			return nil, fmt.Errorf("header %q: a key may only have letters, digits, '-', '_' and '.'", keyPart(h))
 		}
 		value = strings.TrimSpace(value)
 		if expand {
