@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // minSecretLen is the shortest secret value a Scrubber removes from text:
@@ -146,32 +147,10 @@ func scrubMap(v reflect.Value, f func(string) string) {
 	}
 }
 
-// targetUserinfo returns the user information of a target address
-// (scheme://user:password@host, or user:password@host:port without a
-// scheme): what comes before the last '@' of its authority.
-func targetUserinfo(addr string) (string, bool) {
-	rest := addr
-	if _, after, ok := strings.Cut(addr, "://"); ok {
-		rest = after
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	at := strings.LastIndexByte(rest, '@')
-	if at <= 0 {
-		return "", false
-	}
-	return rest[:at], true
-}
+// targetUserinfo is conn.TargetUserinfo.
+func targetUserinfo(addr string) (string, bool) { return conn.TargetUserinfo(addr) }
 
 // RedactTarget returns addr with its user information (user:password@)
-// replaced by REDACTED@, so that no report or message shows the
+// replaced by REDACTED@ (conn.RedactTarget), so that no report shows the
 // credentials of a target; other addresses come back as they are.
-func RedactTarget(addr string) string {
-	userinfo, ok := targetUserinfo(addr)
-	if !ok {
-		return addr
-	}
-	i := strings.Index(addr, userinfo+"@")
-	return addr[:i] + redacted + addr[i+len(userinfo):]
-}
+func RedactTarget(addr string) string { return conn.RedactTarget(addr) }
