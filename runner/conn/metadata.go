@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc/metadata"
@@ -76,17 +77,18 @@ func checkValue(key, value string) error {
 // credential ("authorization Bearer TOKEN"); errors must not echo it.
 func keyPart(h string) string {
 	h = strings.TrimSpace(h)
-	i := strings.IndexAny(h, ": \t")
+	sep := func(r rune) bool { return r == ':' || unicode.IsSpace(r) }
+	i := strings.IndexFunc(h, sep)
 	if i < 0 {
 		return h
 	}
-	if i == 0 && h[0] == ':' {
+	if i == 0 {
 		// A pseudo-header (":authority: x"): its name is the key.
-		if j := strings.IndexAny(h[1:], ": \t"); j >= 0 {
-			i = j + 1
-		} else {
+		j := strings.IndexFunc(h[1:], sep)
+		if j < 0 {
 			return h
 		}
+		i = j + 1
 	}
 	return h[:i] + " ..."
 }
