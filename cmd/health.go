@@ -12,6 +12,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // HealthOptions are the inputs of `grpcpulse health`.
@@ -162,13 +164,13 @@ func healthVerdict(opts *HealthOptions, st healthpb.HealthCheckResponse_ServingS
 	if st == healthpb.HealthCheckResponse_SERVING {
 		return nil
 	}
-	what := "server " + opts.Conn.Target.Addr
+	what := "server " + conn.RedactTarget(opts.Conn.Target.Addr)
 	if opts.Service != "" {
-		what = fmt.Sprintf("service %q at %s", opts.Service, opts.Conn.Target.Addr)
+		what = fmt.Sprintf("service %q at %s", opts.Service, conn.RedactTarget(opts.Conn.Target.Addr))
 	}
 	msg := fmt.Sprintf("%s is %s", what, statusName(st))
 	if st == healthpb.HealthCheckResponse_SERVICE_UNKNOWN {
-		msg = fmt.Sprintf("%s does not know service %q (SERVICE_UNKNOWN)", opts.Conn.Target.Addr, opts.Service)
+		msg = fmt.Sprintf("%s does not know service %q (SERVICE_UNKNOWN)", conn.RedactTarget(opts.Conn.Target.Addr), opts.Service)
 	}
 	return &HealthError{Status: st, Msg: msg}
 }
@@ -182,7 +184,7 @@ func healthCallError(opts *HealthOptions, err error) error {
 	case st.Code() == codes.Unimplemented:
 		return &HealthError{NoHealth: true, Msg: fmt.Sprintf(
 			"%s has no health service (grpc.health.v1.Health is unimplemented), so its health cannot be checked\n"+
-				"Try grpcpulse diagnose %s, or call one of its methods", opts.Conn.Target.Addr, opts.Conn.Target.Addr)}
+				"Try grpcpulse diagnose %s, or call one of its methods", conn.RedactTarget(opts.Conn.Target.Addr), conn.RedactTarget(opts.Conn.Target.Addr))}
 	}
 	return &CallError{Status: st}
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +12,8 @@ import (
 // h/m/s form from a minute up.
 func FormatDuration(d time.Duration) string {
 	if d < 0 {
-		return "-" + FormatDuration(-d)
+		// -MinInt64 is MinInt64 again: round it to its neighbour first.
+		return "-" + FormatDuration(-max(d, -math.MaxInt64))
 	}
 	if d >= time.Minute {
 		return d.Round(100 * time.Millisecond).String()

@@ -35,12 +35,14 @@ func syntheticSummary(t *testing.T, kind runner.Kind) *Summary {
 
 func readGolden(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := readGoldenFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
+
+func readGoldenFile(name string) ([]byte, error) { return os.ReadFile(filepath.Join("testdata", name)) }
 
 // record adds d to h clamped into its range, as the Recorder does.
 func record(h *hdrhistogram.Histogram, d time.Duration) {

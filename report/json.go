@@ -60,7 +60,9 @@ func WriteJSON(w io.Writer, s *Summary) error {
 // ReadJSON reads a report written by WriteJSON. It refuses input that is not
 // a report (ErrNotReport: not JSON, or without a schema, method, started_at
 // or latency histogram), reports of another or newer schema (ErrSchema), and
-// reports whose timeline runs past their duration.
+// reports whose fields hold values no run produces (ErrCorrupt, see
+// Validate). What it returns is sanitized (Sanitize): its text holds no
+// control characters and its target no credentials, whoever wrote it.
 func ReadJSON(r io.Reader) (*Summary, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -79,6 +81,7 @@ func ReadJSON(r io.Reader) (*Summary, error) {
 		Latency   *struct {
 			HDR string `json:"hdr"`
 		} `json:"latency"`
+		Series map[string]json.RawMessage `json:"series"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotReport, err)
@@ -99,13 +102,18 @@ func ReadJSON(r io.Reader) (*Summary, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w: it has no %s", ErrNotReport, strings.Join(missing, ", no "))
 	}
+	if len(head.Series) > maxSeries {
+		// Before decoding: each series decodes into a histogram.
+		return nil, fmt.Errorf("reading %s report: %w: field series has %d entries (want at most %d)", Schema, ErrCorrupt, len(head.Series), maxSeries)
+	}
 	var s Summary
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("reading %s report: %w", Schema, err)
 	}
-	if err := checkTimeline(&s, "reading "+Schema+" report"); err != nil {
-		return nil, err
+	if err := Validate(&s); err != nil {
+		return nil, fmt.Errorf("reading %s report: %w", Schema, err)
 	}
+	Sanitize(&s)
 	return &s, nil
 }
 

@@ -62,8 +62,9 @@ type Source struct {
 // different methods or kinds, reports whose runs did not overlap in time
 // (each run, from started_at to started_at + duration, must overlap
 // another's, and together they must make one span), timeline points
-// outside their report's duration, and the same run given twice. The
-// reports are not changed.
+// outside their report's duration, reports that do not Validate, runs
+// spanning more than MaxMergeWindow together, and the same run given twice.
+// The reports are not changed.
 func Merge(reports []*Summary) (*Summary, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("merge: no reports")
@@ -85,6 +86,9 @@ func Merge(reports []*Summary) (*Summary, error) {
 			t0 = s.StartedAt.Time
 		}
 	}
+	if err := mergedWindow(reports, t0); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
 	mg := newMerger(reports[0], t0)
 	for i, s := range reports {
 		if err := mg.add(s, i); err != nil {
@@ -94,6 +98,26 @@ func Merge(reports []*Summary) (*Summary, error) {
 	m := mg.summary()
 	m.Name, m.Tags = commonLabels(reports)
 	return m, nil
+}
+
+// MaxMergeWindow bounds a merged report's span, from the earliest start to
+// the latest end of its sources: its timeline has a point for every second
+// of it.
+const MaxMergeWindow = 31 * 24 * time.Hour
+
+// mergedWindow refuses reports whose runs, from the earliest start t0 to
+// the latest end (of their sources, for merged reports), span more than
+// MaxMergeWindow.
+func mergedWindow(reports []*Summary, t0 time.Time) error {
+	for i, s := range reports {
+		for _, src := range append(sourcesOf(s), Source{StartedAt: s.StartedAt, Duration: s.Duration}) {
+			if src.StartedAt.Before(t0) || src.StartedAt.Sub(t0) > MaxMergeWindow || src.Duration > MaxMergeWindow-src.StartedAt.Sub(t0) {
+				return fmt.Errorf("report #%d runs until %s, more than %s after the earliest start (%s): a merged report spans at most that",
+					i+1, src.StartedAt.Add(max(src.Duration, 0)).UTC().Format(time.RFC3339), FormatDuration(MaxMergeWindow), t0.UTC().Format(time.RFC3339))
+			}
+		}
+	}
+	return nil
 }
 
 // errorKey is an ErrorCount's identity.
@@ -259,7 +283,13 @@ func mergeable(first, s *Summary, i int) error {
 	case s.Kind != first.Kind:
 		return fmt.Errorf("report #%d is of a %s method, report #1 of a %s one", i+1, s.Kind, first.Kind)
 	}
-	return checkTimeline(s, fmt.Sprintf("report #%d", i+1))
+	if err := checkTimeline(s, fmt.Sprintf("report #%d", i+1)); err != nil {
+		return err
+	}
+	if err := Validate(s); err != nil {
+		return fmt.Errorf("report #%d: %w", i+1, err)
+	}
+	return nil
 }
 
 // sameRuns refuses a run given twice: two sources (single-run reports, or

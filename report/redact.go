@@ -13,8 +13,10 @@ const redacted = "REDACTED"
 // RedactOptions returns o with the values of secret headers replaced, so a
 // report can be shared without the credentials the run used: keys that
 // look secret (secretHeader) and the keys listed in o.Metadata.Redact, in
-// any case. o's slices are not modified.
+// any case; and the target's user information (RedactTarget). o's slices
+// are not modified.
 func RedactOptions(o runner.Options) runner.Options {
+	o.Target.Addr = RedactTarget(o.Target.Addr)
 	listed := o.Metadata.Redact
 	o.Metadata.Headers = redactHeaders(o.Metadata.Headers, listed)
 	o.Metadata.ReflectHeaders = redactHeaders(o.Metadata.ReflectHeaders, listed)
@@ -34,6 +36,8 @@ func redactHeaders(headers, listed []string) []string {
 		key, _, ok := strings.Cut(h, ":")
 		if ok && (secretHeader(key) || listedHeader(key, listed)) {
 			h = key + ": " + redacted
+		} else if word, _, spaced := strings.Cut(strings.TrimSpace(h), " "); !ok && spaced && (secretHeader(word) || listedHeader(word, listed)) {
+			h = word + " " + redacted // malformed, but maybe a credential
 		}
 		out[i] = h
 	}
@@ -53,28 +57,25 @@ func listedHeader(key string, listed []string) bool {
 	return false
 }
 
-var (
-	secretKeys  = []string{"authorization", "cookie", "set-cookie", "proxy-authorization"}
-	secretParts = []string{"token", "secret", "password", "apikey", "api-key", "api_key"}
-)
+// secretParts are the parts of a key that make it a credential's, when
+// the key contains them (x-auth-token, authorization-bin, x-session-id).
+var secretParts = []string{"auth", "token", "secret", "password", "passwd", "session", "credential",
+	"cookie", "apikey", "api-key", "api_key", "private"}
 
-// secretHeader reports whether a header key names a credential: a known
-// credential header, a key containing token, secret, password or apikey, or
-// one with "key" as a word of its own (x-api-key, key, signing.key).
+// secretHeader reports whether a header key names a credential: a key
+// containing auth, token, secret, password, passwd, session, credential,
+// cookie, apikey or private, or one with "key" (or "pass", "pwd", "sid",
+// "jwt") as a word of its own (x-api-key, key, signing.key, x-key-bin).
 func secretHeader(key string) bool {
 	key = strings.ToLower(strings.TrimSpace(key))
-	for _, k := range secretKeys {
-		if key == k {
-			return true
-		}
-	}
 	for _, p := range secretParts {
 		if strings.Contains(key, p) {
 			return true
 		}
 	}
 	for _, word := range strings.FieldsFunc(key, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
-		if word == "key" {
+		switch word {
+		case "key", "pass", "pwd", "sid", "jwt":
 			return true
 		}
 	}

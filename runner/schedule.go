@@ -41,6 +41,10 @@ func (s *Schedule) String() string {
 	return ""
 }
 
+// maxScheduleSteps bounds the steps of a step schedule: the pacer walks
+// them for every call (a STEP of 1e-300 would never reach MAX).
+const maxScheduleSteps = 10_000
+
 // Type names the flag's value in help.
 func (s *Schedule) Type() string { return "schedule" }
 
@@ -95,6 +99,8 @@ func (s *Schedule) Set(v string) error {
 		return fmt.Errorf("step: MAX %g is below START %g", n.Max, n.Start)
 	case kind == scheduleStep && n.Start == 0 && n.Step == 0:
 		return fmt.Errorf("step: the rate never rises above 0")
+	case kind == scheduleStep && n.Step > 0 && n.Max < math.Inf(1) && (n.Max+n.Step == n.Max || (n.Max-n.Start)/n.Step > maxScheduleSteps):
+		return fmt.Errorf("step: from START %g to MAX %g by %g takes more than %d steps", n.Start, n.Max, n.Step, maxScheduleSteps)
 	case kind == scheduleRamp && n.From == 0 && n.To == 0:
 		return fmt.Errorf("ramp: the rate is 0 throughout")
 	}

@@ -23,6 +23,8 @@ func TestScheduleSet(t *testing.T) {
 		{in: "ramp:1,2,-1s", wantErr: "not a positive duration"},
 		{in: "step:-1,5,1s,10", wantErr: `"-1" is not a rate`},
 		{in: "step:100,5,1s,50", wantErr: "MAX 50 is below START 100"},
+		{in: "step:0,1e-300,1s,1000", wantErr: "takes more than 10000 steps"},
+		{in: "step:1e20,1,1s,1.0000000000001e20", wantErr: "takes more than 10000 steps"},
 		{in: "ramp:0,0,1s", wantErr: "the rate is 0 throughout"},
 		{in: "sine:1,2,3", wantErr: "unknown schedule"},
 		{in: "", wantErr: "unknown schedule"},

@@ -72,8 +72,8 @@ func parseLimit(spec string) (Limit, error) {
 	l.metric, l.text = m, v
 	if p, ok := strings.CutSuffix(v, "%"); ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || f < 0 || math.IsInf(f, 0) {
-			return l, fmt.Errorf("bad percentage %q", v)
+		if err != nil || !(f >= 0) || math.IsInf(f, 0) {
+			return l, fmt.Errorf("bad percentage %q: want a number from 0 up, e.g. 10%%", v)
 		}
 		// For rates a percentage is absolute: percentage points.
 		l.relative, l.value = m.class != classRate, f/100

@@ -70,6 +70,16 @@ func TestParseLimitsRefuses(t *testing.T) {
 		{"bogus.p(99)=10%", "unknown series"},
 		{"error_rate=2", "bad rate"},
 		{"rps=lots", "bad number"},
+		{"p(99)=NaN%", "bad percentage"},
+		{"p(99)=nan %", "bad percentage"},
+		{"p(99)=Inf%", "bad percentage"},
+		{"p(99)=1e400%", "bad percentage"},
+		{"p(NaN)=10%", "bad percentile"},
+		{"rps=NaN", "bad number"},
+		{"rps=+Inf", "bad number"},
+		{"error_rate=NaN", "bad rate"},
+		{"error_rate=NaN%", "bad percentage"},
+		{"count=NaN%", "bad percentage"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {

@@ -121,6 +121,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 		s.Series[report.SeriesStreamDuration] = report.NewHistogramSum(m.service.Clone(), m.serviceSum)
 	}
 	s.Findings = []report.Finding{}
+	report.NewScrubber(meta.Options).Summary(s)
 	return s
 }
 

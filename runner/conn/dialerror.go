@@ -24,12 +24,15 @@ type DialError struct {
 }
 
 func (e *DialError) Error() string {
-	msg := fmt.Sprintf("cannot connect to %s: %s", e.Addr, e.explain())
+	msg := fmt.Sprintf("cannot connect to %s: %s", RedactTarget(e.Addr), e.explain())
 	if e.Detail != "" {
 		msg += " (" + e.Detail + ")"
 	}
 	if hint := e.Hint(); hint != "" {
 		msg += "\n" + hint
+	}
+	if userinfo, ok := TargetUserinfo(e.Addr); ok {
+		msg = strings.ReplaceAll(msg, userinfo, "REDACTED") // grpc-go's detail may quote the target
 	}
 	return msg
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc/metadata"
@@ -84,6 +85,27 @@ func cutHeader(h string) (key, value string, ok bool) {
 	return lead + strings.ToLower(strings.TrimSpace(key)), value, ok
 }
 
+// keyPart is what an error may show of a header: its first word, up to a
+// ':' or a space, and "..." for the rest. A malformed header may hold a
+// credential ("authorization Bearer TOKEN"); errors must not echo it.
+func keyPart(h string) string {
+	h = strings.TrimSpace(h)
+	sep := func(r rune) bool { return r == ':' || unicode.IsSpace(r) }
+	i := strings.IndexFunc(h, sep)
+	if i < 0 {
+		return h
+	}
+	if i == 0 {
+		// A pseudo-header (":authority: x"): its name is the key.
+		j := strings.IndexFunc(h[1:], sep)
+		if j < 0 {
+			return h
+		}
+		i = j + 1
+	}
+	return h[:i] + " ..."
+}
+
 func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
 	md := metadata.MD{}
 	lookup := m.LookupEnv
@@ -93,13 +115,13 @@ func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
 	for _, h := range headers {
 		key, value, ok := cutHeader(h)
 		if !ok || key == "" {
-			return nil, fmt.Errorf("header %q: want 'key: value'", h)
+			return nil, fmt.Errorf("header %q is not 'key: value'", keyPart(h))
 		}
 		if strings.HasPrefix(key, ":") || strings.HasPrefix(key, "grpc-") {
-			return nil, fmt.Errorf("header %q: %q is reserved by gRPC%s", h, key, reservedHint(key))
+			return nil, fmt.Errorf("header %q: %q is reserved by gRPC%s", keyPart(h), key, reservedHint(key))
 		}
 		if !validKey.MatchString(key) {
-			return nil, fmt.Errorf("header %q: a key may only have letters, digits, '-', '_' and '.'", h)
+			return nil, fmt.Errorf("header %q: a key may only have letters, digits, '-', '_' and '.'", keyPart(h))
 		}
 		value = strings.TrimSpace(value)
 		if expand {

@@ -32,8 +32,8 @@ func TestMetadata(t *testing.T) {
 		{name: "expanded", m: Metadata{Headers: []string{"authorization: Bearer ${TOKEN}${EMPTY}"}, Expand: true},
 			call: metadata.MD{"authorization": {"Bearer s3cret"}}, reflect: metadata.MD{"authorization": {"Bearer s3cret"}}},
 		{name: "unset variable", m: Metadata{Headers: []string{"a: ${NOPE}"}, Expand: true}, wantErr: "NOPE is not set"},
-		{name: "no colon", m: Metadata{Headers: []string{"novalue"}}, wantErr: "want 'key: value'"},
-		{name: "empty key", m: Metadata{Headers: []string{": v"}}, wantErr: "want 'key: value'"},
+		{name: "no colon", m: Metadata{Headers: []string{"novalue"}}, wantErr: "is not 'key: value'"},
+		{name: "empty key", m: Metadata{Headers: []string{": v"}}, wantErr: "is not 'key: value'"},
 		{name: "reserved", m: Metadata{Headers: []string{"grpc-timeout: 1S"}}, wantErr: "reserved"},
 		{name: "pseudo-header", m: Metadata{Headers: []string{":authority: x"}}, wantErr: `":authority" is reserved by gRPC; use --authority`},
 		{name: "space in key", m: Metadata{Headers: []string{"Bad Key: v"}}, wantErr: "a key may only have"},
@@ -41,7 +41,11 @@ func TestMetadata(t *testing.T) {
 		{name: "non-ASCII value", m: Metadata{Headers: []string{"k: é"}}, wantErr: "only printable ASCII"},
 		{name: "binary key takes anything", m: Metadata{Headers: []string{"k-bin: é"}},
 			call: metadata.MD{"k-bin": {"é"}}, reflect: metadata.MD{"k-bin": {"é"}}},
-		{name: "bad reflect header", m: Metadata{ReflectHeaders: []string{"x"}}, wantErr: "want 'key: value'"},
+		{name: "credential with no colon", m: Metadata{Headers: []string{"authorization Bearer tok-SECRET"}},
+			wantErr: `header "authorization ..." is not 'key: value'`},
+		{name: "credential in a bad key", m: Metadata{Headers: []string{"authorization Bearer tok-SECRET: x"}},
+			wantErr: `header "authorization ...": a key may only have`},
+		{name: "bad reflect header", m: Metadata{ReflectHeaders: []string{"x"}}, wantErr: "is not 'key: value'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +57,9 @@ func TestMetadata(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Validate() = %v, want error containing %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "SECRET") {
+					t.Errorf("the error echoes the header's value: %v", err)
 				}
 				return
 			}

@@ -90,7 +90,7 @@ func (t *Target) Validate() error {
 	case t.Addr == "":
 		return errors.New("no target address given")
 	case t.Addresses() == nil && !isURI(t.Addr) && !isHostPort(t.Addr):
-		return fmt.Errorf("target %q: want host:port (or a gRPC target URI such as dns:///host:port or unix:///path)", t.Addr)
+		return fmt.Errorf("target %q: want host:port (or a gRPC target URI such as dns:///host:port or unix:///path)", RedactTarget(t.Addr))
 	case t.LBPolicy != "" && !slices.Contains(lbPolicies, t.LBPolicy):
 		return fmt.Errorf("--lb-policy %q: want one of %s", t.LBPolicy, strings.Join(lbPolicies, ", "))
 	case t.LBPolicy != "" && t.Retry.ServiceConfig != "":

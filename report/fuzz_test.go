@@ -1,0 +1,65 @@
+package report
+
+import (
+	"bytes"
+	"testing"
+	"time"
+)
+
+// FuzzReadJSON reads any input as a report; what ReadJSON accepts must
+// render in every format without panicking, with no control characters
+// in plain text and Markdown, write back to JSON that reads again, and
+// merge with a copy of itself started a second later.
+func FuzzReadJSON(f *testing.F) {
+	for _, name := range []string{"unary.json.golden", "bidi.json.golden"} {
+		b, err := readGoldenFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"schema":"grpcpulse.report/v1","method":"m","started_at":"2025-01-01T00:00:00Z","latency":{"hdr":"x"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ReadJSON(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		renderEverything(t, s)
+		var js bytes.Buffer
+		if err := WriteJSON(&js, s); err != nil {
+			t.Fatal(err)
+		}
+		later, err := ReadJSON(bytes.NewReader(js.Bytes()))
+		if err != nil {
+			t.Fatalf("a report ReadJSON accepted does not read back: %v", err)
+		}
+		later.StartedAt = Timestamp{later.StartedAt.Add(time.Second)}
+		later.Sources = nil
+		if m, err := Merge([]*Summary{s, later}); err == nil {
+			renderEverything(t, m)
+		}
+	})
+}
+
+// renderEverything renders s in every format of this package.
+func renderEverything(t *testing.T, s *Summary) {
+	t.Helper()
+	var plain, styled bytes.Buffer
+	for _, render := range []func() error{
+		func() error { return RenderText(&plain, s, PlainStyles(), 100) },
+		func() error { return RenderMarkdown(&plain, s) },
+		func() error { return RenderText(&styled, s, ColorStyles(), 60) },
+		func() error { return RenderCSV(&styled, s) },
+		func() error { return RenderHGRM(&styled, s) },
+		func() error { return WriteJSON(&styled, s) },
+	} {
+		if err := render(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, b := range plain.Bytes() {
+		if (b < 0x20 && b != '\n' && b != '\t') || b == 0x7f {
+			t.Fatalf("plain text or Markdown holds control byte %#x", b)
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
+)
+
+// A crafted report's server text cannot reach a terminal or a Markdown
+// page as control characters: ReadJSON escapes them.
+func TestReadJSONEscapesControlCharacters(t *testing.T) {
+	s := syntheticSummary(t, runner.Unary)
+	const evil = "boom\x1b[2J\x1b]0;pwned\x07\rhidden\u009b"
+	s.ErrorsByMessage = []ErrorCount{{Message: evil, Count: 1}}
+	s.Backends = []Backend{{Remote: evil, Calls: 1}}
+	s.Findings = []Finding{{ID: "x", Severity: "warning", Title: evil, Cause: evil, Fix: evil, Evidence: []Evidence{{Name: evil, Value: evil}}}}
+	s.Connections = []Connection{{Index: 0, Remote: evil, GoAways: map[string]int64{"NO_ERROR " + evil: 1},
+		Events: []Event{{Event: conn.Event{Kind: "goaway", Debug: evil, Err: evil}}}}}
+	var js bytes.Buffer
+	if err := WriteJSON(&js, s); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSON(&js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := RenderText(&out, back, PlainStyles(), 120); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderMarkdown(&out, back); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"\x1b", "\x07", "\r", "\u009b"} {
+		if strings.Contains(out.String(), bad) {
+			t.Errorf("rendered report holds %q", bad)
+		}
+	}
+	if !strings.Contains(out.String(), `boom\x1b[2J`) {
+		t.Errorf("the escaped message is missing:\n%s", out.String())
+	}
+	if back.Connections[0].GoAways[`NO_ERROR boom\x1b[2J\x1b]0;pwned\x07\rhidden\u009b`] != 1 {
+		t.Errorf("GOAWAY keys not escaped: %v", back.Connections[0].GoAways)
+	}
+}

@@ -1,0 +1,63 @@
+package runner
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+)
+
+// FuzzScheduleSet: any flag value parses or is refused; a schedule that
+// parses writes back to the same schedule and paces calls at due times that
+// never go back, quickly.
+func FuzzScheduleSet(f *testing.F) {
+	for _, seed := range []string{"step:100,50,10s,500", "ramp:10,1000,30s", "step:0,1,1s,10", "ramp:0,0,1s",
+		"step:1,NaN,1s,2", "ramp:1e308,1e308,1ns", "step:0,1e-300,1s,1000", "step:1e20,1,1s,1.0000000000001e20"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		var s Schedule
+		if err := s.Set(v); err != nil {
+			return
+		}
+		var again Schedule
+		if err := again.Set(s.String()); err != nil || again != s {
+			t.Fatalf("%q: String %q reads back as %+v, %v", v, s.String(), again, err)
+		}
+		p := newPacer(&Load{Schedule: s})
+		last := time.Duration(math.MinInt64)
+		for _, i := range []int64{0, 1, 2, 10, 1000, 1e6, 1e9, math.MaxInt64 / 2} {
+			d, ok := p.due(i)
+			if !ok {
+				break
+			}
+			if d < 0 || d < last {
+				t.Fatalf("%q: call %d due at %v, after %v", v, i, d, last)
+			}
+			last = d
+		}
+	})
+}
+
+// FuzzParseMessages: any request data parses into messages of the
+// descriptor or is refused, without panicking.
+func FuzzParseMessages(f *testing.F) {
+	for _, seed := range []string{"", `{"message":"hi","id":"7"}`, "{\"id\":1}\n {\"id\":2}{\"id\":3}\n",
+		`{"options":{"priority":"PRIORITY_HIGH","budget":"1.5s","labels":{"a":"b"}},"tags":["x","y"]}`,
+		`{"id":"x"}`, "{\"id\":1", `[1]`, `{"options":{"budget":"-315576000001s"}}`, "\xff"} {
+		f.Add([]byte(seed))
+	}
+	md := (&pulsepb.Request{}).ProtoReflect().Descriptor()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		msgs, err := ParseMessages(md, data, nil)
+		if err != nil {
+			return
+		}
+		for _, m := range msgs {
+			if m.ProtoReflect().Descriptor() != md {
+				t.Fatalf("message of %s", m.ProtoReflect().Descriptor().FullName())
+			}
+		}
+	})
+}
