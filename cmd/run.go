@@ -40,6 +40,10 @@ type RunOptions struct {
 	// AbortOnFail also checks Asserts every second and stops the run at the
 	// first failure that more calls could not undo.
 	AbortOnFail bool
+	// ScenarioFile is -f: a YAML or JSON file of flag values and calls.
+	ScenarioFile string
+	// Calls is the weighted method mix of the scenario file; empty: Method.
+	Calls []CallSpec
 
 	// assertions are Asserts parsed (by validate), kept for the run.
 	assertions []gate.Assertion
@@ -50,7 +54,7 @@ func NewCmdRun(f *Factory, runF func(*RunOptions) error) *cobra.Command {
 	opts := &RunOptions{IO: f.IO, Dial: f.Dial}
 	opts.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
-		Use:   "run [flags] ADDR METHOD",
+		Use:   "run [flags] ADDR METHOD | run -f SCENARIO [ADDR [METHOD]]",
 		Short: "Load-test a method: every RPC kind, closed loop or at a rate; report in text or JSON",
 		Long: `Run calls METHOD from -c workers over --connections HTTP/2 connections until -n calls,
 -z time, or Ctrl-C, and reports latency percentiles (HdrHistogram), throughput, status
@@ -68,9 +72,11 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --rps 1000 -z 30s -o report.json --format json
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi --messages 10 -c 20 --connections 4 -z 10s
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --schedule ramp:100,2000,30s`,
-		Args: argsBetween(2, 2, "ADDR", "METHOD"),
+		Args: argsBetween(0, 2, "ADDR", "METHOD"),
 		RunE: func(c *cobra.Command, args []string) error {
-			opts.Target.Addr, opts.Method = args[0], args[1]
+			if err := opts.resolveArgs(c.Flags(), args); err != nil {
+				return err
+			}
 			if err := opts.validate(); err != nil {
 				return err
 			}
@@ -87,6 +93,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled; at most 64 MiB)")
 	addOutputFlags(fs, &opts.Format, []string{"text", "json"}, &opts.Output)
 	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")
+	fs.StringVarP(&opts.ScenarioFile, "file", "f", "", "a scenario `FILE` (YAML or JSON): flag values by long name, target, method, calls (flags given here win)")
 	fs.BoolVar(&opts.AbortOnFail, "abort-on-fail", false, "check --assert every second and stop the run at the first failure")
 	return cmd
 }

@@ -1,0 +1,63 @@
+package report
+
+import (
+	"strings"
+
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// MethodSummary is one method of a weighted mix (run -f with calls:): its
+// calls counted and measured apart, as exactly as the run's totals (which
+// add up every method's).
+type MethodSummary struct {
+	Method string      `json:"method"`
+	Kind   runner.Kind `json:"kind"`
+	// Weight is the method's weight in the mix.
+	Weight int   `json:"weight"`
+	Count  int64 `json:"count"`
+	OK     int64 `json:"ok"`
+	Errors int64 `json:"errors"`
+	// RPS is Count over the run's rate window (as the totals').
+	RPS         float64     `json:"rps"`
+	StatusCodes StatusCodes `json:"status_codes"`
+	Latency     *Histogram  `json:"latency"`
+	ServiceTime *Histogram  `json:"service_time"`
+	Messages    Messages    `json:"messages"`
+	// Series holds the per-message series of a streaming method, as
+	// Summary.Series.
+	Series          map[string]*Histogram `json:"series"`
+	ErrorsByMessage []ErrorCount          `json:"errors_by_message"`
+}
+
+// FindMethod returns the method of s.Methods that name designates: its full
+// name ("pkg.Service/Method"), or a suffix of it after a '/' or '.'
+// ("Service/Method", "Method") when only one method ends so.
+func (s *Summary) FindMethod(name string) (*MethodSummary, bool) {
+	var found *MethodSummary
+	for i := range s.Methods {
+		m := &s.Methods[i]
+		switch {
+		case m.Method == name:
+			return m, true
+		case strings.HasSuffix(m.Method, "/"+name) || strings.HasSuffix(m.Method, "."+name):
+			if found != nil {
+				return nil, false // ambiguous
+			}
+			found = m
+		}
+	}
+	return found, found != nil
+}
+
+// ForMethod returns a copy of s whose totals are those of method m (its
+// counts, codes, histograms, series and errors), for what measures a
+// Summary's totals to measure one method. Other fields are s's.
+func (s *Summary) ForMethod(m *MethodSummary) *Summary {
+	c := *s
+	c.Method, c.Kind = m.Method, m.Kind
+	c.Count, c.OK, c.Errors, c.RPS = m.Count, m.OK, m.Errors, m.RPS
+	c.StatusCodes, c.Latency, c.ServiceTime = m.StatusCodes, m.Latency, m.ServiceTime
+	c.Messages, c.Series, c.ErrorsByMessage = m.Messages, m.Series, m.ErrorsByMessage
+	c.Methods = nil
+	return &c
+}
