@@ -105,8 +105,8 @@ func (o *RunOptions) validate() error {
 	if err := validateConn(&o.Target, &o.Metadata, &o.Source); err != nil {
 		return err
 	}
-	if err := reflect.CheckMethodName(o.Method); err != nil {
-		return &UsageError{Err: err}
+	if err := o.checkMethods(); err != nil {
+		return err
 	}
 	if err := o.Load.Validate(); err != nil {
 		return &UsageError{Err: err}
@@ -132,6 +132,9 @@ func (o *RunOptions) validate() error {
 }
 
 func runRun(ctx context.Context, opts *RunOptions) error {
+	if len(opts.Calls) > 0 {
+		return runMix(ctx, opts)
+	}
 	s, method, err := openSessionMethod(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false, opts.Method)
 	if err != nil {
 		return err
@@ -161,6 +164,12 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	}
 	load := r.Options().Load
 	rec := record.New(kind, load.Workers())
+	return execRun(ctx, opts, r, meta, rec)
+}
+
+// execRun makes the run r and reports it.
+func execRun(ctx context.Context, opts *RunOptions, r *runner.Runner, meta record.Meta, rec *record.Recorder) error {
+	load := r.Options().Load
 	var live *progress
 	if load.Endless() {
 		fmt.Fprintln(opts.IO.ErrOut, "no -n or -z: running until Ctrl-C")

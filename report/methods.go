@@ -61,3 +61,9 @@ func (s *Summary) ForMethod(m *MethodSummary) *Summary {
 	c.Methods = nil
 	return &c
 }
+
+// MatchMethod reports whether name designates the method full
+// ("pkg.Service/Method"): the same, or a suffix of it after '/' or '.'.
+func MatchMethod(full, name string) bool {
+	return full == name || strings.HasSuffix(full, "/"+name) || strings.HasSuffix(full, "."+name)
+}
