@@ -88,7 +88,15 @@ func Merge(reports []*Summary) (*Summary, error) {
 			return nil, err
 		}
 	}
-	return mg.summary(), nil
+	m := mg.summary()
+	if len(reports[0].Methods) > 0 {
+		methods, err := mergeMethods(reports, m)
+		if err != nil {
+			return nil, err
+		}
+		m.Methods = methods
+	}
+	return m, nil
 }
 
 // errorKey is an ErrorCount's identity.

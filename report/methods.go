@@ -1,7 +1,9 @@
 package report
 
 import (
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/grpcpulse/grpcpulse/runner"
 )
@@ -66,4 +68,51 @@ func (s *Summary) ForMethod(m *MethodSummary) *Summary {
 // ("pkg.Service/Method"): the same, or a suffix of it after '/' or '.'.
 func MatchMethod(full, name string) bool {
 	return full == name || strings.HasSuffix(full, "/"+name) || strings.HasSuffix(full, "."+name)
+}
+
+// MethodTableHead heads the per-method table of the renderers (MethodRows).
+var MethodTableHead = []string{"Method", "Kind", "Weight", "Calls", "Share", "OK", "Errors", "Rate", "p50", "p99", "Max", "Per message p99"}
+
+// MethodTableAlign says which columns of MethodTableHead are right-aligned.
+const MethodTableAlign = "llrrrrrrrrrl"
+
+// MethodRows are the rows of the per-method table, one per method of a mix
+// (none for a run of one method): counts, share of the calls, rate, latency
+// percentiles, and for streams the p99 of each per-message series.
+func MethodRows(s *Summary) [][]string {
+	if len(s.Methods) < 2 {
+		return nil
+	}
+	rows := make([][]string, 0, len(s.Methods))
+	for _, m := range s.Methods {
+		var p50, p99, top time.Duration
+		if m.Latency != nil && m.Latency.Count > 0 {
+			p50, p99, top = m.Latency.Percentile(50), m.Latency.Percentile(99), m.Latency.Percentile(100)
+		}
+		var series []string
+		for _, name := range SeriesOrder {
+			if h := m.Series[name]; h != nil && h.Count > 0 && name != SeriesStreamDuration {
+				series = append(series, name+" "+FormatDuration(h.Percentile(99)))
+			}
+		}
+		rows = append(rows, []string{m.Method, string(m.Kind), strconv.Itoa(m.Weight), strconv.FormatInt(m.Count, 10),
+			Percent(m.Count, s.Count), strconv.FormatInt(m.OK, 10), strconv.FormatInt(m.Errors, 10),
+			FormatRate(m.RPS) + "/s", FormatDuration(p50), FormatDuration(p99), FormatDuration(top), strings.Join(series, " · ")})
+	}
+	return rows
+}
+
+// mdCells escapes the per-method rows for a Markdown table (method names in
+// code spans).
+func mdCells(rows [][]string) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		c := make([]string, len(r))
+		for j, v := range r {
+			c[j] = mdEscape(v)
+		}
+		c[0] = mdCode(r[0])
+		out[i] = c
+	}
+	return out
 }

@@ -15,7 +15,7 @@ import (
 // mixSummary records a mix of a fast unary method (10 calls of 5ms) and a
 // slow bidi one (4 streams of 50ms, one failed, 3 round trips each).
 func mixSummary() *report.Summary {
-	r := record.NewMix([]runner.Kind{runner.Unary, runner.Bidi}, 1)
+	r := record.NewMixManual([]runner.Kind{runner.Unary, runner.Bidi}, 1, func() time.Time { return t0 })
 	fast, slow := r.MethodWorker(0, 0, 0), r.MethodWorker(0, 0, 1)
 	r.Begin(t0)
 	for range 10 {

@@ -1,6 +1,8 @@
 package record
 
 import (
+	"time"
+
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
 )
@@ -31,6 +33,14 @@ func NewMix(kinds []runner.Kind, workers int) *Recorder {
 		}
 	}
 	r.kinds = kinds
+	return r
+}
+
+// NewMixManual is NewMix with the timeline ticked by Tick and the time
+// read from now (as NewManual).
+func NewMixManual(kinds []runner.Kind, workers int, now func() time.Time) *Recorder {
+	r := NewMix(kinds, workers)
+	r.manualTicks, r.now = true, now
 	return r
 }
 
