@@ -14,7 +14,10 @@ import (
 
 // mixSummary records a mix of a fast unary method (10 calls of 5ms) and a
 // slow bidi one (4 streams of 50ms, one failed, 3 round trips each).
-func mixSummary() *report.Summary {
+func mixSummary() *report.Summary { return mixSummaryOf(50 * time.Millisecond) }
+
+// mixSummaryOf is mixSummary with bidi streams of slow.
+func mixSummaryOf(took time.Duration) *report.Summary {
 	r := record.NewMixManual([]runner.Kind{runner.Unary, runner.Bidi}, 1, func() time.Time { return t0 })
 	fast, slow := r.MethodWorker(0, 0, 0), r.MethodWorker(0, 0, 1)
 	r.Begin(t0)
@@ -29,7 +32,7 @@ func mixSummary() *report.Summary {
 		if i == 0 {
 			code = codes.Unavailable
 		}
-		slow.Call(&runner.CallStats{Intended: t0, Start: t0, End: t0.Add(50 * time.Millisecond), Code: code, Method: 1, Sent: 3, Received: 3})
+		slow.Call(&runner.CallStats{Intended: t0, Start: t0, End: t0.Add(took), Code: code, Method: 1, Sent: 3, Received: 3})
 	}
 	r.End(t0.Add(time.Second))
 	return r.Summary(record.Meta{Method: "p.S/Fast,p.S/Slow", Mix: []record.MixMethod{{Method: "p.S/Fast", Weight: 5}, {Method: "p.S/Slow", Weight: 2}}})
@@ -87,5 +90,34 @@ func TestCheckMix(t *testing.T) {
 				t.Errorf("got %v, want %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestCompareMethods(t *testing.T) {
+	base, cur := mixSummaryOf(50*time.Millisecond), mixSummaryOf(80*time.Millisecond)
+	limits, err := ParseLimits([]string{"p(99)=100%", "max=20%"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compare(base, cur, limits, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Pass || len(c.Methods) != 2 || !c.Methods[0].Pass || c.Methods[1].Pass {
+		t.Fatalf("pass %v methods %+v; want the slow method (only) to fail", c.Pass, c.Methods)
+	}
+	found := false
+	for _, r := range c.Regressions {
+		found = found || strings.HasPrefix(r, "p.S/Slow: max")
+	}
+	if !found {
+		t.Errorf("regressions %q name no p.S/Slow max", c.Regressions)
+	}
+	var b strings.Builder
+	if err := report.RenderComparisonText(&b, c, report.PlainStyles(), 100); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Method p.S/Slow") {
+		t.Errorf("no per-method section in\n%s", b.String())
 	}
 }
