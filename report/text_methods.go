@@ -22,7 +22,7 @@ func (t *textReport) methods() {
 			widths[c] = max(widths[c], ansi.StringWidth(r[c]))
 		}
 	}
-	widths[0] = min(widths[0], max(t.width-60, 20))
+	widths[0] = min(widths[0], max(t.width-56, 20))
 	line := func(r []string, style func(...string) string) {
 		var b strings.Builder
 		b.WriteString("  ")
