@@ -119,7 +119,7 @@ func (sc *scenario) apply(fs *pflag.FlagSet, key string, v *yaml.Node, dir strin
 		return err
 	}
 	f := fs.Lookup(key)
-	if f == nil || key == "file" {
+	if f == nil || key == "file" || key == "help" {
 		return fmt.Errorf("unknown key %q (the keys are the long flag names of run, and target, method, calls)", key)
 	}
 	if f.Changed {
