@@ -94,3 +94,14 @@ calls:
 		{name: "no target without a file", argv: []string{}, wantErr: "missing ADDR", code: ExitUsage},
 	}, NewCmdRun)
 }
+
+// TestScenarioExample keeps the README's example file working.
+func TestScenarioExample(t *testing.T) {
+	runFlagCases(t, []flagCase[RunOptions]{
+		{name: "docs/scenarios/mix.yaml", argv: []string{"-f", filepath.Join("..", "docs", "scenarios", "mix.yaml")}, check: func(t *testing.T, o *RunOptions) {
+			if o.Target.Addr != "127.0.0.1:50051" || len(o.Calls) != 3 || o.Calls[2].Messages != 4 || len(o.Asserts) != 4 || o.Load.Total != 3000 {
+				t.Errorf("target %q calls %+v asserts %q -n %d", o.Target.Addr, o.Calls, o.Asserts, o.Load.Total)
+			}
+		}},
+	}, NewCmdRun)
+}
