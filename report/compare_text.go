@@ -148,18 +148,10 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 	}{{"Base", c.Base}, {"New", c.New}} {
 		fmt.Fprintf(&b, "- **%s**: %s\n", side.label, cmpMarkdownText(strings.Join(comparedRunParts(side.run), " · ")))
 	}
-	b.WriteString("\n| metric | base | new | diff | change | limit | |\n|---|--:|--:|--:|--:|--:|:-:|\n")
-	for _, r := range c.Rows {
-		verdict := ""
-		switch {
-		case r.Exceeded:
-			verdict = "❌"
-		case r.Limit != "":
-			verdict = "✅"
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", cmpMarkdownText(r.Metric),
-			FormatValue(r.Unit, r.Base), FormatValue(r.Unit, r.New), FormatDiff(r.Unit, r.Diff), rowChange(r),
-			cmpMarkdownText(r.Limit), verdict)
+	cmpMarkdownRows(&b, c.Rows)
+	for _, m := range c.Methods {
+		fmt.Fprintf(&b, "\n**Method %s**\n", cmpMarkdownText(m.Method))
+		cmpMarkdownRows(&b, m.Rows)
 	}
 	for _, sec := range []struct {
 		title string
@@ -177,6 +169,23 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 		return fmt.Errorf("writing comparison: %w", err)
 	}
 	return nil
+}
+
+// cmpMarkdownRows writes the table of a comparison's rows.
+func cmpMarkdownRows(b *strings.Builder, rows []CompareRow) {
+	b.WriteString("\n| metric | base | new | diff | change | limit | |\n|---|--:|--:|--:|--:|--:|:-:|\n")
+	for _, r := range rows {
+		verdict := ""
+		switch {
+		case r.Exceeded:
+			verdict = "❌"
+		case r.Limit != "":
+			verdict = "✅"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", cmpMarkdownText(r.Metric),
+			FormatValue(r.Unit, r.Base), FormatValue(r.Unit, r.New), FormatDiff(r.Unit, r.Diff), rowChange(r),
+			cmpMarkdownText(r.Limit), verdict)
+	}
 }
 
 // cmpMarkdownText escapes what Markdown would read as markup or as a table

@@ -120,4 +120,11 @@ func TestCompareMethods(t *testing.T) {
 	if !strings.Contains(b.String(), "Method p.S/Slow") {
 		t.Errorf("no per-method section in\n%s", b.String())
 	}
+	b.Reset()
+	if err := report.RenderComparisonMarkdown(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "**Method p.S/Slow**\n\n| metric |") {
+		t.Errorf("no per-method table in\n%s", b.String())
+	}
 }
