@@ -45,7 +45,9 @@ type scenario struct {
 // YAML too) and sets every flag of fs the file names that the command line
 // did not (flag.Changed): the file's keys are the long flag names. A list
 // sets a repeatable flag once per item; a map sets KEY=VALUE per entry
-// ("key: value" for header flags). target, method and calls are returned.
+// ("key: value" for header flags); a plural key names the flag in the
+// singular when only that exists (tags: for --tag, headers: for --header).
+// target, method and calls are returned.
 // An unknown key is an error naming it and its line; a relative @file in
 // data is relative to the scenario file.
 func applyScenario(path string, fs *pflag.FlagSet) (*scenario, error) {
@@ -119,6 +121,12 @@ func (sc *scenario) apply(fs *pflag.FlagSet, key string, v *yaml.Node, dir strin
 		return err
 	}
 	f := fs.Lookup(key)
+	if f == nil && strings.HasSuffix(key, "s") {
+		// A plural names a repeatable flag: tags for --tag, headers for -H.
+		if f = fs.Lookup(strings.TrimSuffix(key, "s")); f != nil {
+			key = f.Name
+		}
+	}
 	if f == nil || key == "file" || key == "help" {
 		return fmt.Errorf("unknown key %q (the keys are the long flag names of run, and target, method, calls)", key)
 	}

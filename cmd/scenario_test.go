@@ -25,7 +25,7 @@ target: 127.0.0.1:9
 plaintext: true
 concurrency: 7
 duration: 3s
-header:
+headers:
   x-a: one
 assert: [error_rate<1%, "method=Unary,p(99)<20ms"]
 calls:
