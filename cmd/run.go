@@ -43,6 +43,10 @@ type RunOptions struct {
 	// AbortOnFail also checks Asserts every second and stops the run at the
 	// first failure that more calls could not undo.
 	AbortOnFail bool
+	// ScenarioFile is -f: a YAML or JSON file of flag values and calls.
+	ScenarioFile string
+	// Calls is the weighted method mix of the scenario file; empty: Method.
+	Calls []CallSpec
 
 	// MetricsAddr is where to serve Prometheus metrics during the run
 	// (HOST:PORT, port 0 for any); empty means not at all.
@@ -71,7 +75,7 @@ func NewCmdRun(f *Factory, runF func(*RunOptions) error) *cobra.Command {
 	opts := &RunOptions{IO: f.IO, Dial: f.Dial}
 	opts.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
-		Use:   "run [flags] ADDR METHOD",
+		Use:   "run [flags] ADDR METHOD | run -f SCENARIO [ADDR [METHOD]]",
 		Short: "Load-test a method: every RPC kind, closed loop or at a rate; report in text or JSON",
 		Long: `Run calls METHOD from -c workers over --connections HTTP/2 connections until -n calls,
 -z time, or Ctrl-C, and reports latency percentiles (HdrHistogram), throughput, status
@@ -90,7 +94,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary -z 10m --name soak --tag env=staging --metrics-addr 127.0.0.1:9464
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi --messages 10 -c 20 --connections 4 -z 10s
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --schedule ramp:100,2000,30s`,
-		Args: argsBetween(2, 2, "ADDR", "METHOD"),
+		Args: argsBetween(0, 2, "ADDR", "METHOD"),
 		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			if len(args) != 1 {
 				return nil, cobra.ShellCompDirectiveNoFileComp
@@ -100,7 +104,9 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 				cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			opts.Target.Addr, opts.Method = args[0], args[1]
+			if err := opts.resolveArgs(c.Flags(), args); err != nil {
+				return err
+			}
 			if err := opts.validate(c.Flags()); err != nil {
 				return err
 			}
@@ -121,6 +127,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	fs.Var(timeValue{&opts.StartAt}, "start-at", "start the load at this RFC 3339 `time` (connect first, then wait): distributed runs start together")
 	fs.StringVar(&opts.Name, "name", "", "a `name` for the run, shown in the report's title")
 	fs.StringArrayVar(&opts.Tags, "tag", nil, "a `KEY=VALUE` label echoed in the report (repeatable)")
+	fs.StringVarP(&opts.ScenarioFile, "file", "f", "", "a scenario `FILE` (YAML or JSON): flag values by long name, target, method, calls (flags given here win)")
 	fs.BoolVar(&opts.AbortOnFail, "abort-on-fail", false, "check --assert every second and stop the run at the first failure")
 	return cmd
 }
@@ -132,8 +139,8 @@ func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 	if err := validateConn(&o.Target, &o.Metadata, &o.Source); err != nil {
 		return err
 	}
-	if err := reflect.CheckMethodName(o.Method); err != nil {
-		return &UsageError{Err: err}
+	if err := o.checkMethods(); err != nil {
+		return err
 	}
 	if err := o.Load.Validate(); err != nil {
 		return &UsageError{Err: err}
@@ -172,13 +179,21 @@ func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 }
 
 func runRun(ctx context.Context, opts *RunOptions) error {
+	if len(opts.Calls) > 0 {
+		return runMix(ctx, opts)
+	}
 	s, r, meta, err := prepareRun(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	load := r.Options().Load
-	rec := record.New(meta.Kind, load.Workers())
+	return execRun(ctx, opts, r, meta, record.New(meta.Kind, load.Workers()))
+}
+
+// execRun makes the run r, recording into rec, and reports it.
+func execRun(ctx context.Context, opts *RunOptions, r *runner.Runner, meta record.Meta, rec *record.Recorder) error {
+	load := r.Options().Load
 	var live *progress
 	if load.Endless() {
 		fmt.Fprintln(opts.IO.ErrOut, "no -n or -z: running until Ctrl-C")
@@ -258,16 +273,22 @@ func newRunner(ctx context.Context, opts *RunOptions, s *session, method protore
 	if err != nil {
 		return nil, record.Meta{}, &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
 	}
-	r.Dial = opts.Dial
-	if !opts.StartAt.IsZero() {
-		r.Dial = dialThenWait(opts.Dial, r.Options().Load.Connections, opts.StartAt, opts.clock(), opts.IO.ErrOut)
-	}
+	opts.setDial(r)
 	meta := record.Meta{
 		Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
 		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: reqs.Size(),
 		DescriptorHash: reflect.DescriptorHash(method), Tool: Version(), GRPCVersion: grpc.Version,
 	}
 	return r, meta, nil
+}
+
+// setDial gives r the dial function: the Factory's, waiting for --start-at
+// once the pool is connected.
+func (o *RunOptions) setDial(r *runner.Runner) {
+	r.Dial = o.Dial
+	if !o.StartAt.IsZero() {
+		r.Dial = dialThenWait(o.Dial, r.Options().Load.Connections, o.StartAt, o.clock(), o.IO.ErrOut)
+	}
 }
 
 // reportRun labels, diagnoses and gates the run's Summary, writes each

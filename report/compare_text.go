@@ -38,18 +38,11 @@ func RenderComparisonText(w io.Writer, c *Comparison, st Styles, width int) erro
 	head := pad("Metric", cmpMetricCols) + padLeft("Base", cmpValueCols) + padLeft("New", cmpValueCols) +
 		padLeft("Diff", cmpValueCols) + padLeft("Change", cmpChangeCols) + padLeft("Limit", cmpLimitCols)
 	t.line(st.Heading.Render(strings.TrimRight(head, " ")))
-	for _, r := range c.Rows {
-		cells := padLeft(FormatValue(r.Unit, r.Base), cmpValueCols) + padLeft(FormatValue(r.Unit, r.New), cmpValueCols) +
-			padLeft(FormatDiff(r.Unit, r.Diff), cmpValueCols) + padLeft(rowChange(r), cmpChangeCols) +
-			padLeft(r.Limit, cmpLimitCols)
-		verdict := ""
-		switch {
-		case r.Exceeded:
-			verdict = "  " + st.Bad.Render("exceeded")
-		case r.Limit != "":
-			verdict = "  " + st.Good.Render("ok")
-		}
-		t.line(st.Label.Render(pad(r.Metric, cmpMetricCols)), cells, verdict)
+	t.compareRows(c.Rows)
+	for _, m := range c.Methods {
+		t.line()
+		t.line(st.Heading.Render("Method " + m.Method))
+		t.compareRows(m.Rows)
 	}
 	t.comparisonList("Regressions", st.Bad, c.Regressions)
 	t.comparisonList("Load differences (compared anyway)", st.Warn, c.ShapeNotes)
@@ -64,6 +57,23 @@ func RenderComparisonText(w io.Writer, c *Comparison, st Styles, width int) erro
 		return fmt.Errorf("writing comparison: %w", err)
 	}
 	return nil
+}
+
+// compareRows writes the rows of a comparison.
+func (t *textReport) compareRows(rows []CompareRow) {
+	for _, r := range rows {
+		cells := padLeft(FormatValue(r.Unit, r.Base), cmpValueCols) + padLeft(FormatValue(r.Unit, r.New), cmpValueCols) +
+			padLeft(FormatDiff(r.Unit, r.Diff), cmpValueCols) + padLeft(rowChange(r), cmpChangeCols) +
+			padLeft(r.Limit, cmpLimitCols)
+		verdict := ""
+		switch {
+		case r.Exceeded:
+			verdict = "  " + t.st.Bad.Render("exceeded")
+		case r.Limit != "":
+			verdict = "  " + t.st.Good.Render("ok")
+		}
+		t.line(t.st.Label.Render(pad(r.Metric, cmpMetricCols)), cells, verdict)
+	}
 }
 
 // list writes a headed list of wrapped lines; nothing when items is empty.
@@ -141,18 +151,10 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 	}{{"Base", c.Base}, {"New", c.New}} {
 		fmt.Fprintf(&b, "- **%s**: %s\n", side.label, cmpMarkdownText(strings.Join(comparedRunParts(side.run), " · ")))
 	}
-	b.WriteString("\n| metric | base | new | diff | change | limit | |\n|---|--:|--:|--:|--:|--:|:-:|\n")
-	for _, r := range c.Rows {
-		verdict := ""
-		switch {
-		case r.Exceeded:
-			verdict = "❌"
-		case r.Limit != "":
-			verdict = "✅"
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", cmpMarkdownText(r.Metric),
-			FormatValue(r.Unit, r.Base), FormatValue(r.Unit, r.New), FormatDiff(r.Unit, r.Diff), rowChange(r),
-			cmpMarkdownText(r.Limit), verdict)
+	cmpMarkdownRows(&b, c.Rows)
+	for _, m := range c.Methods {
+		fmt.Fprintf(&b, "\n**Method %s**\n", cmpMarkdownText(m.Method))
+		cmpMarkdownRows(&b, m.Rows)
 	}
 	for _, sec := range []struct {
 		title string
@@ -170,6 +172,23 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 		return fmt.Errorf("writing comparison: %w", err)
 	}
 	return nil
+}
+
+// cmpMarkdownRows writes the table of a comparison's rows.
+func cmpMarkdownRows(b *strings.Builder, rows []CompareRow) {
+	b.WriteString("\n| metric | base | new | diff | change | limit | |\n|---|--:|--:|--:|--:|--:|:-:|\n")
+	for _, r := range rows {
+		verdict := ""
+		switch {
+		case r.Exceeded:
+			verdict = "❌"
+		case r.Limit != "":
+			verdict = "✅"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", cmpMarkdownText(r.Metric),
+			FormatValue(r.Unit, r.Base), FormatValue(r.Unit, r.New), FormatDiff(r.Unit, r.Diff), rowChange(r),
+			cmpMarkdownText(r.Limit), verdict)
+	}
 }
 
 // cmpMarkdownText escapes what Markdown would read as markup or as a table

@@ -91,6 +91,17 @@ type Comparison struct {
 	Notes []string `json:"notes"`
 	// Pass is false when any row exceeded its limit.
 	Pass bool `json:"pass"`
+	// Methods compare each method of a mix that both reports ran, with
+	// the same rows and limits as the totals; nil unless the new report
+	// is of a mix.
+	Methods []MethodComparison `json:"methods,omitempty"`
+}
+
+// MethodComparison is one method's part of a Comparison.
+type MethodComparison struct {
+	Method string       `json:"method"`
+	Rows   []CompareRow `json:"rows"`
+	Pass   bool         `json:"pass"`
 }
 
 // ComparedRun identifies one of the compared reports.

@@ -20,6 +20,10 @@ func RenderMarkdown(w io.Writer, s *Summary) error {
 	m.header()
 	m.assertions()
 	m.percentiles()
+	if rows := MethodRows(m.s); rows != nil {
+		m.heading("Methods")
+		m.table(MethodTableAlign, MethodTableHead, mdCells(rows))
+	}
 	m.statusCodes()
 	m.errors()
 	m.connections()

@@ -97,6 +97,13 @@ func Merge(reports []*Summary) (*Summary, error) {
 	}
 	m := mg.summary()
 	m.Name, m.Tags = commonLabels(reports)
+	if len(reports[0].Methods) > 0 {
+		methods, err := mergeMethods(reports, m)
+		if err != nil {
+			return nil, err
+		}
+		m.Methods = methods
+	}
 	return m, nil
 }
 

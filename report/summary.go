@@ -50,6 +50,9 @@ type Summary struct {
 	// (first_message, msg_gap, msg_rtt, send_time), and stream_duration
 	// for streaming kinds.
 	Series map[string]*Histogram `json:"series"`
+	// Methods are the methods of a weighted mix, each measured apart, in
+	// the order of the scenario's calls; nil for a run of one method.
+	Methods []MethodSummary `json:"methods,omitempty"`
 	// LateStarts counts calls that started after they were due (open loop).
 	LateStarts int64 `json:"late_starts"`
 	// Aborted counts calls in flight when the run was stopped.

@@ -35,6 +35,7 @@ func RenderText(w io.Writer, s *Summary, st Styles, width int) error {
 		t.percentiles()
 		t.distribution()
 	}
+	t.methods()
 	t.statusCodes()
 	t.errors()
 	t.connections()

@@ -110,6 +110,9 @@ type CallStats struct {
 	Peer net.Addr
 	// Conn is the pool connection the call used.
 	Conn int
+	// Method is the index of the call's method in the mix (NewMix); 0
+	// for a run of one method.
+	Method int
 	// Ready reports, for a failed call, that its pool connection was READY
 	// when the call ended and nothing at all had come back from the server
 	// on it since the call started: a deadline missed that way is what a

@@ -25,7 +25,12 @@ type Runner struct {
 	path    string
 	reqs    *Requests
 	tmpl    templateRun
+	mix     []mixEntry // NewMix's methods; nil for one method
 	workers atomic.Pointer[[]*worker]
+
+	// Seed seeds the workers' picks of a mix's methods (with their ids), so
+	// that a run's sequence of methods per worker is repeatable.
+	Seed uint64
 
 	// Dial connects one pool connection; tests may replace it.
 	Dial func(ctx context.Context, t conn.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
@@ -211,6 +216,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	for i := range workers {
 		conn := i % len(conns)
 		workers[i] = newWorker(s, i, conn, conns[conn], watches[conn], &lastRead[conn], rec.Worker(i, conn))
+		workers[i].setMix(callCtx, rec)
 	}
 	r.workers.Store(&workers)
 	go s.begin(ctx)

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -36,10 +37,21 @@ type worker struct {
 	busy     atomic.Bool
 	progress atomic.Uint64 // calls started and ended, stream messages sent and received (for the stall watchdog)
 	cut      cutCall       // the recorded call the run cut short, if any (once: the run is over then)
+
+	// kind, path and opts are the method of the worker's current call and
+	// the options it is made with; they shadow the Runner's, which they
+	// are unless the run is a mix (then pick sets them per call).
+	kind  Kind
+	path  string
+	opts  *Options
+	entry int           // the index of the current method in the mix
+	mix   []workerEntry // nil unless the run is a mix
+	rng   *rand.Rand    // picks a mix's methods
 }
 
 func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *conn.StateWatch, lastRead *atomic.Int64, rec WorkerRecorder) *worker {
 	w := &worker{run: s, id: id, conn: conn, cc: cc, watch: watch, lastRead: lastRead, rec: rec, reqs: s.reqs.forWorker(id, &s.tmpl)}
+	w.kind, w.path, w.opts = s.kind, s.path, &s.Runner.opts
 	w.callOpts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{}), grpc.Peer(&w.peer)}
 	return w
 }
@@ -104,6 +116,9 @@ func (w *worker) openLoop(ctx context.Context, tickets <-chan ticket) {
 // tool's work, not the server's (in open loop latency still counts from
 // intended, so a slow template shows there, as it would delay any client).
 func (w *worker) do(ctx context.Context, intended, start time.Time, record, late bool) {
+	if w.mix != nil {
+		ctx = w.pick()
+	}
 	if record && !w.sawBegin {
 		<-w.begun // Begin comes before the first recorded call
 		w.sawBegin = true
@@ -135,7 +150,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 		defer cancel()
 	}
 	s := &w.stats
-	*s = CallStats{Intended: intended, Start: start, Late: late, Conn: w.conn}
+	*s = CallStats{Intended: intended, Start: start, Late: late, Conn: w.conn, Method: w.entry}
 	var rec WorkerRecorder
 	if record {
 		rec = w.rec

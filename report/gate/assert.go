@@ -27,6 +27,7 @@ type Assertion struct {
 	metric    metricRef
 	op        string
 	threshold float64 // ns for durations, a fraction for rates, plain otherwise
+	method    string  // the method= selector; "" for the run's totals
 }
 
 // ParseAssertions parses expressions, every series name accepted that
@@ -65,8 +66,8 @@ func CheckKind(as []Assertion, kind runner.Kind) error {
 	return errors.Join(errs...)
 }
 
-func parseAssertion(expr string) (Assertion, error) {
-	expr = strings.TrimSpace(expr)
+// parseBody parses an expression without its method selector.
+func parseBody(expr string) (Assertion, error) {
 	a := Assertion{Expr: expr}
 	// A status selector holds '=' of its own: look for the operator after it.
 	from := 0
@@ -123,7 +124,7 @@ func EvaluateAssertions(s *report.Summary, as []Assertion) []report.AssertionRes
 	out := make([]report.AssertionResult, 0, len(as))
 	for _, a := range as {
 		r := report.AssertionResult{Expr: a.Expr, Threshold: a.threshold, Value: "no data"}
-		if v, ok := a.metric.measure(s); ok {
+		if v, ok := a.metric.measure(a.scope(s)); ok {
 			r.Measured, r.Value = v, a.metric.format(v)
 			r.Pass = a.metric.compare(v, a.op, a.threshold)
 		}

@@ -173,6 +173,9 @@ func Compare(base, cur *report.Summary, limits []Limit, force bool) (*report.Com
 			c.Regressions = append(c.Regressions, regressionText(l.metric, r, l))
 		}
 	}
+	if len(cur.Methods) > 0 && len(base.Methods) > 0 {
+		compareMethods(c, base, cur, limits)
+	}
 	return c, nil
 }
 

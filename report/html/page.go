@@ -68,6 +68,9 @@ type htmlPage struct {
 	StatusCodes                 []htmlCode
 	ErrorsTitle                 string
 	Errors                      []htmlError
+	// MethodHead and Methods are the per-method table of a mix.
+	MethodHead []string
+	Methods    [][]string
 }
 
 type htmlFigure struct{ Label, Value, Sub, Class string }
@@ -153,6 +156,9 @@ func newHTMLPage(s *report.Summary) *htmlPage {
 	p.connections(s)
 	p.diagnosis(s)
 	p.codes(s)
+	if p.Methods = report.MethodRows(s); p.Methods != nil {
+		p.MethodHead = report.MethodTableHead
+	}
 	return p
 }
 

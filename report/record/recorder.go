@@ -33,7 +33,12 @@ const maxShards = 16
 // time. Snapshot and Summary are safe for concurrent use during the run.
 type Recorder struct {
 	kind   runner.Kind
-	shards []*shard
+	shards []*shard // every shard: the totals add them all up
+
+	// methods are the shards of each method of a mix (NewMix), and kinds
+	// their kinds; nil for a run of one method.
+	methods [][]*shard
+	kinds   []runner.Kind
 
 	// manualTicks keeps Begin from starting the ticker; tests call tick.
 	manualTicks bool
@@ -166,6 +171,9 @@ func (r *Recorder) beginShards(begin time.Time) {
 // Worker returns the recorder of worker id, which calls over pool
 // connection conn. It may be called concurrently, before or after Begin.
 func (r *Recorder) Worker(id, conn int) runner.WorkerRecorder {
+	if r.methods != nil {
+		return r.MethodWorker(id, conn, 0)
+	}
 	id, conn = max(id, 0), max(conn, 0)
 	s := r.shards[id%len(r.shards)]
 	s.addConn(conn)

@@ -39,6 +39,9 @@ type Meta struct {
 	// (the first one, for templated data or a file of messages). Reports
 	// of different data sizes are not compared without --force.
 	DataSize int64
+	// Mix names the methods of a mix and their weights, in the order of
+	// NewMix's kinds; nil for a run of one method.
+	Mix []MixMethod
 }
 
 // Summary returns the Summary of the run recorded by r, without findings
@@ -61,7 +64,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 	}
 	kind := cmp.Or(meta.Kind, r.kind)
 
-	m := r.merge()
+	m := mergeShards(r.shards)
 	evs, cv := r.events.summarize(end, meta.Options.Target.Keepalive)
 	s := &report.Summary{
 		Schema:          report.Schema,
@@ -115,7 +118,10 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 			s.Series[runner.Series(i).String()] = report.NewHistogramSum(h, m.seriesSum[i])
 		}
 	}
-	if kind.Streaming() {
+	if r.methods != nil {
+		s.Methods = r.methodSummaries(meta, report.RateWindow(s.Duration, meta.Options.Load.Duration).Seconds())
+	}
+	if kind.Streaming() && kind != runner.Mixed {
 		// A stream's duration is its service time (End - Start): the same
 		// values, so the merged histogram is shared rather than recorded twice.
 		s.Series[report.SeriesStreamDuration] = report.NewHistogramSum(m.service.Clone(), m.serviceSum)
@@ -143,20 +149,18 @@ type merged struct {
 	peers               map[string]*peerCount
 }
 
-func (r *Recorder) merge() *merged {
+func mergeShards(shards []*shard) *merged {
 	m := &merged{latency: report.NewHDR(), service: report.NewHDR(), otherCodes: map[codes.Code]int64{},
 		errorsByKey: map[errorKey]*report.ErrorCount{}, peers: map[string]*peerCount{}, causes: map[conn.Cause]int64{}}
-	for i := range m.series {
-		if r.kind.Has(runner.Series(i)) {
-			m.series[i] = report.NewHDR()
-		}
-	}
-	for _, s := range r.shards {
+	for _, s := range shards {
 		s.mu.Lock()
 		m.latency.Merge(s.latency)
 		m.service.Merge(s.service)
 		for i, h := range s.series {
 			if h != nil {
+				if m.series[i] == nil {
+					m.series[i] = report.NewHDR()
+				}
 				m.series[i].Merge(h)
 			}
 		}

@@ -1,0 +1,91 @@
+package cmd
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc"
+
+	"github.com/grpcpulse/grpcpulse/reflect"
+	"github.com/grpcpulse/grpcpulse/report/gate"
+	"github.com/grpcpulse/grpcpulse/report/record"
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// checkMethods checks the method name, or each of the scenario's calls.
+func (o *RunOptions) checkMethods() error {
+	if len(o.Calls) == 0 {
+		if err := reflect.CheckMethodName(o.Method); err != nil {
+			return &UsageError{Err: err}
+		}
+		return nil
+	}
+	total := 0
+	for _, c := range o.Calls {
+		if err := reflect.CheckMethodName(c.Method); err != nil {
+			return &UsageError{Err: fmt.Errorf("calls: %w", err)}
+		}
+		total += c.Weight
+	}
+	if total == 0 {
+		return usageErrorf("calls: every weight is 0: no method would be called")
+	}
+	return nil
+}
+
+// runMix runs the scenario's calls as one weighted mix.
+func runMix(ctx context.Context, opts *RunOptions) error {
+	s, err := openSession(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	entries := make([]runner.Entry, 0, len(opts.Calls))
+	kinds := make([]runner.Kind, 0, len(opts.Calls))
+	names := make([]string, 0, len(opts.Calls))
+	mix := make([]record.MixMethod, 0, len(opts.Calls))
+	hash := sha256.New()
+	var size int64
+	for i, c := range opts.Calls {
+		method, err := reflect.FindMethod(s.source, c.Method)
+		if err != nil {
+			return s.explain(err)
+		}
+		data, err := readData(ctx, cmp.Or(c.Data, opts.Data), opts.IO.In)
+		if err != nil {
+			return fmt.Errorf("calls: %s: %w", c.Method, err)
+		}
+		reqs, err := runner.NewRequests(method.Input(), data, opts.Call.Template, reflect.TypeResolver(s.source))
+		if err != nil {
+			return fmt.Errorf("calls: %s: %w", c.Method, err)
+		}
+		if i == 0 {
+			size = reqs.Size()
+		}
+		name := strings.TrimPrefix(runner.FullMethod(method), "/")
+		entries = append(entries, runner.Entry{Method: method, Requests: reqs, Headers: c.Headers, Weight: c.Weight, Messages: c.Messages})
+		kinds = append(kinds, runner.KindOf(method))
+		names = append(names, name)
+		mix = append(mix, record.MixMethod{Method: name, Weight: c.Weight})
+		hash.Write([]byte(reflect.DescriptorHash(method)))
+	}
+	if err := gate.CheckMix(opts.assertions, names, kinds); err != nil {
+		return &UsageError{Err: err}
+	}
+	r, err := runner.NewMix(opts.Options, entries)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	opts.setDial(r)
+	meta := record.Meta{
+		Method: strings.Join(names, ","), Kind: runner.MixKind(kinds), Mix: mix,
+		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: size,
+		DescriptorHash: hex.EncodeToString(hash.Sum(nil))[:16], Tool: Version(), GRPCVersion: grpc.Version,
+	}
+	load := r.Options().Load
+	return execRun(ctx, opts, r, meta, record.NewMix(kinds, load.Workers()))
+}

@@ -1,0 +1,326 @@
+package cmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+)
+
+// maxScenarioBytes bounds a scenario file (it is read whole).
+const maxScenarioBytes = 4 << 20
+
+// CallSpec is one entry of a scenario's calls: list, a method of the
+// weighted mix `run` makes over one pool of connections and workers.
+type CallSpec struct {
+	// Method is "package.Service/Method".
+	Method string
+	// Data is JSON request messages or @file ("" means the run's -d).
+	Data string
+	// Headers are "key: value" metadata sent with this method's calls, on
+	// top of the run's -H.
+	Headers []string
+	// Weight is the method's share of the calls relative to the others'
+	// (1 when not given).
+	Weight int
+	// Messages is how many messages a client or bidi stream of this method
+	// sends (0: the run's --messages).
+	Messages int
+}
+
+// scenario is what a scenario file held besides flag values.
+type scenario struct {
+	target, method string
+	calls          []CallSpec
+}
+
+// applyScenario reads the scenario file at path (YAML, or JSON, which is
+// YAML too) and sets every flag of fs the file names that the command line
+// did not (flag.Changed): the file's keys are the long flag names. A list
+// sets a repeatable flag once per item; a map sets KEY=VALUE per entry
+// ("key: value" for header flags); a plural key names the flag in the
+// singular when only that exists (tags: for --tag, headers: for --header).
+// target, method and calls are returned.
+// An unknown key is an error naming it and its line; a relative @file in
+// data is relative to the scenario file.
+func applyScenario(path string, fs *pflag.FlagSet) (*scenario, error) {
+	b, err := readScenarioFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s: the file is empty", path)
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s:%d: want a map of flag names to values", path, root.Line)
+	}
+	sc := &scenario{}
+	dir := filepath.Dir(path)
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		at := fmt.Sprintf("%s:%d", path, k.Line)
+		if seen[k.Value] {
+			return nil, fmt.Errorf("%s: %q is given twice", at, k.Value)
+		}
+		seen[k.Value] = true
+		if err := sc.apply(fs, k.Value, v, dir); err != nil {
+			var le *lineError
+			if errors.As(err, &le) {
+				at = fmt.Sprintf("%s:%d", path, le.line)
+			}
+			return nil, fmt.Errorf("%s: %w", at, err)
+		}
+	}
+	return sc, nil
+}
+
+func readScenarioFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("-f: %w", err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(f, maxScenarioBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("-f %s: %w", path, err)
+	}
+	if n > maxScenarioBytes {
+		return nil, fmt.Errorf("-f %s: more than %d MiB", path, maxScenarioBytes>>20)
+	}
+	return buf.Bytes(), nil
+}
+
+// apply sets one key of the file.
+func (sc *scenario) apply(fs *pflag.FlagSet, key string, v *yaml.Node, dir string) error {
+	switch key {
+	case "target", "method":
+		s, err := scalar(v, key)
+		if err == nil && key == "target" {
+			sc.target = s
+		} else if err == nil {
+			sc.method = s
+		}
+		return err
+	case "calls":
+		calls, err := parseCalls(v, dir)
+		sc.calls = calls
+		return err
+	}
+	f := fs.Lookup(key)
+	if f == nil && strings.HasSuffix(key, "s") {
+		// A plural names a repeatable flag: tags for --tag, headers for -H.
+		if f = fs.Lookup(strings.TrimSuffix(key, "s")); f != nil {
+			key = f.Name
+		}
+	}
+	if f == nil || key == "file" || key == "help" {
+		return fmt.Errorf("unknown key %q (the keys are the long flag names of run, and target, method, calls)", key)
+	}
+	if f.Changed {
+		return nil // the command line wins
+	}
+	if key == "data" {
+		s, err := dataValue(v, dir)
+		if err != nil {
+			return err
+		}
+		return fs.Set(key, s)
+	}
+	values, err := flagValues(v, key, strings.Contains(key, "header"))
+	if err != nil {
+		return err
+	}
+	for _, s := range values {
+		if err := fs.Set(key, s); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// flagValues are the strings a flag is Set to for v: a scalar's value,
+// each item of a list, KEY=VALUE (or "KEY: VALUE" for headers) per entry
+// of a map.
+func flagValues(v *yaml.Node, key string, header bool) ([]string, error) {
+	switch v.Kind {
+	case yaml.ScalarNode:
+		return []string{v.Value}, nil
+	case yaml.SequenceNode:
+		out := make([]string, 0, len(v.Content))
+		for _, item := range v.Content {
+			s, err := scalar(item, key)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	case yaml.MappingNode:
+		out := make([]string, 0, len(v.Content)/2)
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			val, err := scalar(v.Content[i+1], key)
+			if err != nil {
+				return nil, err
+			}
+			if header {
+				out = append(out, v.Content[i].Value+": "+val)
+			} else {
+				out = append(out, v.Content[i].Value+"="+val)
+			}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%s: want a value, a list or a map", key)
+}
+
+func scalar(v *yaml.Node, key string) (string, error) {
+	if v.Kind != yaml.ScalarNode {
+		return "", atLine(v.Line, fmt.Errorf("%s: want a single value", key))
+	}
+	return v.Value, nil
+}
+
+// dataValue is request data as -d takes it: a YAML/JSON object or list is
+// turned into JSON; a string is JSON or @file (relative to dir).
+func dataValue(v *yaml.Node, dir string) (string, error) {
+	if v.Kind == yaml.ScalarNode {
+		s := v.Value
+		if strings.HasPrefix(s, "@") && s != "@-" && !filepath.IsAbs(s[1:]) {
+			s = "@" + filepath.Join(dir, s[1:])
+		}
+		return s, nil
+	}
+	var x any
+	if err := v.Decode(&x); err != nil {
+		return "", fmt.Errorf("data: %w", err)
+	}
+	if v.Kind == yaml.SequenceNode {
+		// A list of messages: concatenated objects, as -d takes several.
+		var buf bytes.Buffer
+		for _, m := range x.([]any) {
+			b, err := json.Marshal(m)
+			if err != nil {
+				return "", fmt.Errorf("data: %w", err)
+			}
+			buf.Write(b)
+			buf.WriteByte('\n')
+		}
+		return buf.String(), nil
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return "", fmt.Errorf("data: %w", err)
+	}
+	return string(b), nil
+}
+
+// parseCalls reads the calls: list.
+func parseCalls(v *yaml.Node, dir string) ([]CallSpec, error) {
+	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+		return nil, errors.New("calls: want a list of {method, data, header, weight, messages}")
+	}
+	out := make([]CallSpec, 0, len(v.Content))
+	for _, item := range v.Content {
+		c, err := parseCall(item, dir)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func parseCall(item *yaml.Node, dir string) (CallSpec, error) {
+	c := CallSpec{Weight: 1}
+	if item.Kind != yaml.MappingNode {
+		return c, atLine(item.Line, errors.New("calls: want {method, data, header, weight, messages}"))
+	}
+	for i := 0; i+1 < len(item.Content); i += 2 {
+		k, v := item.Content[i], item.Content[i+1]
+		var err error
+		switch k.Value {
+		case "method":
+			c.Method, err = scalar(v, "method")
+		case "data":
+			c.Data, err = dataValue(v, dir)
+		case "header", "headers":
+			c.Headers, err = flagValues(v, k.Value, true)
+		case "weight":
+			err = v.Decode(&c.Weight)
+			if err == nil && c.Weight < 0 {
+				err = errors.New("weight: want 0 or more")
+			}
+		case "messages":
+			err = v.Decode(&c.Messages)
+			if err == nil && c.Messages < 1 {
+				err = errors.New("messages: want 1 or more")
+			}
+		default:
+			err = fmt.Errorf("unknown key %q in calls (want method, data, header, weight, messages)", k.Value)
+		}
+		var le *lineError
+		if err != nil && !errors.As(err, &le) {
+			err = atLine(k.Line, fmt.Errorf("calls: %w", err))
+		}
+		if err != nil {
+			return c, err
+		}
+	}
+	if c.Method == "" {
+		return c, atLine(item.Line, errors.New("calls: an entry has no method"))
+	}
+	return c, nil
+}
+
+// lineError is an error at a line of the file other than its key's.
+type lineError struct {
+	line int
+	err  error
+}
+
+func (e *lineError) Error() string { return e.err.Error() }
+func (e *lineError) Unwrap() error { return e.err }
+
+func atLine(line int, err error) error { return &lineError{line: line, err: err} }
+
+// resolveArgs fills the target and method from the positional arguments
+// and, with -f, from the scenario file (whose other keys set flags the
+// command line did not). The arguments win over the file.
+func (o *RunOptions) resolveArgs(fs *pflag.FlagSet, args []string) error {
+	if o.ScenarioFile != "" {
+		sc, err := applyScenario(o.ScenarioFile, fs)
+		if err != nil {
+			return &UsageError{Err: err}
+		}
+		o.Target.Addr, o.Method, o.Calls = sc.target, sc.method, sc.calls
+	}
+	if len(args) > 0 {
+		o.Target.Addr = args[0]
+	}
+	if len(args) > 1 {
+		o.Method = args[1]
+	}
+	switch {
+	case o.Target.Addr == "":
+		return usageErrorf("missing ADDR (give it, or target: in the -f file)")
+	case o.Method == "" && len(o.Calls) == 0:
+		return usageErrorf("missing METHOD (give it, or method: or calls: in the -f file)")
+	case o.Method != "" && len(o.Calls) > 0:
+		return usageErrorf("give either METHOD or calls: in the -f file, not both")
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package gate
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/record"
+	"github.com/grpcpulse/grpcpulse/runner"
+)
+
+// mixSummary records a mix of a fast unary method (10 calls of 5ms) and a
+// slow bidi one (4 streams of 50ms, one failed, 3 round trips each).
+func mixSummary() *report.Summary { return mixSummaryOf(50 * time.Millisecond) }
+
+// mixSummaryOf is mixSummary with bidi streams of slow.
+func mixSummaryOf(took time.Duration) *report.Summary {
+	r := record.NewMixManual([]runner.Kind{runner.Unary, runner.Bidi}, 1, func() time.Time { return t0 })
+	fast, slow := r.MethodWorker(0, 0, 0), r.MethodWorker(0, 0, 1)
+	r.Begin(t0)
+	for range 10 {
+		fast.Call(&runner.CallStats{Intended: t0, Start: t0, End: t0.Add(5 * time.Millisecond), Sent: 1, Received: 1})
+	}
+	for i := range 4 {
+		for range 3 {
+			slow.Message(runner.SeriesMsgRTT, 30*time.Millisecond)
+		}
+		code := codes.OK
+		if i == 0 {
+			code = codes.Unavailable
+		}
+		slow.Call(&runner.CallStats{Intended: t0, Start: t0, End: t0.Add(took), Code: code, Method: 1, Sent: 3, Received: 3})
+	}
+	r.End(t0.Add(time.Second))
+	return r.Summary(record.Meta{Method: "p.S/Fast,p.S/Slow", Mix: []record.MixMethod{{Method: "p.S/Fast", Weight: 5}, {Method: "p.S/Slow", Weight: 2}}})
+}
+
+func TestMethodAssertions(t *testing.T) {
+	s := mixSummary()
+	tests := []struct {
+		expr  string
+		value string
+		pass  bool
+	}{
+		{"method=Fast,p(99)<20ms", "5ms", true},
+		{"method=p.S/Slow,p(99)<20ms", "50ms", false},
+		{"method=S/Slow,msg_rtt.p(99)<40ms", "30ms", true},
+		{"method=Slow,error_rate<10%", "25%", false},
+		{"method=Slow code=UNAVAILABLE count==1", "1", true},
+		{"method=Fast,count==10", "10", true},
+		{"count==14", "14", true},
+		{"method=Nope,count>0", "no data", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			as, err := ParseAssertions([]string{tt.expr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := EvaluateAssertions(s, as)[0]
+			if got.Pass != tt.pass || !strings.HasPrefix(got.Value, strings.TrimSuffix(tt.value, "ms")) {
+				t.Errorf("pass %v value %q; want %v %q", got.Pass, got.Value, tt.pass, tt.value)
+			}
+		})
+	}
+}
+
+func TestCheckMix(t *testing.T) {
+	names := []string{"p.S/Fast", "p.S/Slow", "q.S/Slow"}
+	kinds := []runner.Kind{runner.Unary, runner.Bidi, runner.Bidi}
+	tests := []struct{ expr, wantErr string }{
+		{"method=Fast,p(99)<1s", ""},
+		{"method=p.S/Slow,msg_rtt.p(99)<1s", ""},
+		{"method=Fast,msg_rtt.p(99)<1s", "p.S/Fast: assertion"},
+		{"method=Slow,p(99)<1s", "names more than one method"},
+		{"method=Other,p(99)<1s", "the run calls no method Other"},
+		{"msg_rtt.p(99)<1s", "a mixed method has no msg_rtt series"},
+		{"method=,p(99)<1s", "method= names no method"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			as, err := ParseAssertions([]string{tt.expr})
+			if err == nil {
+				err = CheckMix(as, names, kinds)
+			}
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("got %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestCompareMethods(t *testing.T) {
+	base, cur := mixSummaryOf(50*time.Millisecond), mixSummaryOf(80*time.Millisecond)
+	limits, err := ParseLimits([]string{"p(99)=100%", "max=20%"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compare(base, cur, limits, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Pass || len(c.Methods) != 2 || !c.Methods[0].Pass || c.Methods[1].Pass {
+		t.Fatalf("pass %v methods %+v; want the slow method (only) to fail", c.Pass, c.Methods)
+	}
+	found := false
+	for _, r := range c.Regressions {
+		found = found || strings.HasPrefix(r, "p.S/Slow: max")
+	}
+	if !found {
+		t.Errorf("regressions %q name no p.S/Slow max", c.Regressions)
+	}
+	var b strings.Builder
+	if err := report.RenderComparisonText(&b, c, report.PlainStyles(), 100); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Method p.S/Slow") {
+		t.Errorf("no per-method section in\n%s", b.String())
+	}
+	b.Reset()
+	if err := report.RenderComparisonMarkdown(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "**Method p.S/Slow**\n\n| metric |") {
+		t.Errorf("no per-method table in\n%s", b.String())
+	}
+}

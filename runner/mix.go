@@ -1,0 +1,160 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/grpcpulse/grpcpulse/runner/conn"
+)
+
+// Entry is one method of a weighted mix (NewMix).
+type Entry struct {
+	Method   protoreflect.MethodDescriptor
+	Requests *Requests
+	// Headers ("key: value") go with this method's calls, after the run's
+	// Options.Metadata.Headers.
+	Headers []string
+	// Weight is the method's share of the calls, relative to the other
+	// entries' weights; 0 means the method is never called.
+	Weight int
+	// Messages is how many messages a client or bidi stream of this method
+	// sends; 0 means Options.Call.Messages.
+	Messages int
+}
+
+// MixRecorder is a Recorder that keeps the methods of a mix apart: a worker
+// records each call, and its messages, into the WorkerRecorder of the
+// method it called. A Recorder that is not one records every method as one.
+type MixRecorder interface {
+	MethodWorker(id, conn, method int) WorkerRecorder
+}
+
+// mixEntry is an Entry as the run uses it.
+type mixEntry struct {
+	kind Kind
+	path string
+	reqs *Requests
+	md   metadata.MD
+	opts *Options // the run's, with the entry's Messages
+	cum  uint64   // the weights of this entry and those before it
+	tmpl templateRun
+}
+
+// NewMix prepares a run in which each call picks one of entries, at random
+// in proportion to their weights, over the same connections and workers.
+// Each worker draws from its own random source (seeded by Seed and its id),
+// so a pick costs no lock and no allocation. Like New it trusts opts to
+// have been validated; it checks each entry against its method's kind.
+func NewMix(opts Options, entries []Entry) (*Runner, error) {
+	if len(entries) == 0 {
+		return nil, errors.New("a mix needs at least one method")
+	}
+	first := opts
+	if k := KindOf(entries[0].Method); k != ClientStream && k != Bidi {
+		first.Call.Messages, first.Call.StreamInterval = 1, 0
+	}
+	r, err := New(first, entries[0].Method, entries[0].Requests)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", entries[0].Method.FullName(), err)
+	}
+	opts.Load = r.opts.Load // with New's defaults
+	r.Seed = uint64(r.opts.Call.Seed) // --seed repeats the picks too (with -c 1)
+	var cum uint64
+	for _, e := range entries {
+		kind := KindOf(e.Method)
+		o := opts // each entry's own copy
+		if kind != ClientStream && kind != Bidi {
+			o.Call.Messages, o.Call.StreamInterval = 1, 0 // the run's --messages is for its streams
+		}
+		if e.Messages > 0 {
+			o.Call.Messages = e.Messages
+		}
+		if err := o.Call.CheckKind(kind); err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Method.FullName(), err)
+		}
+		if e.Weight < 0 {
+			return nil, fmt.Errorf("%s: the weight must be 0 or more", e.Method.FullName())
+		}
+		md, err := (&conn.Metadata{Headers: e.Headers, LookupEnv: opts.Metadata.LookupEnv, Expand: opts.Metadata.Expand}).Call()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Method.FullName(), err)
+		}
+		cum += uint64(e.Weight)
+		tr := templateRun{seed: r.opts.Call.Seed, method: methodData(e.Method), stream: kind == ClientStream || kind == Bidi, headers: r.tmpl.headers}
+		r.mix = append(r.mix, mixEntry{kind: kind, path: FullMethod(e.Method), reqs: e.Requests, md: md, opts: &o, cum: cum, tmpl: tr})
+	}
+	if cum == 0 {
+		return nil, errors.New("every method of the mix has weight 0")
+	}
+	return r, nil
+}
+
+// Methods is how many methods the run calls (1 unless built by NewMix).
+func (r *Runner) Methods() int { return max(len(r.mix), 1) }
+
+// workerEntry is one worker's view of a mix entry.
+type workerEntry struct {
+	*mixEntry
+	reqs workerRequests
+	rec  WorkerRecorder
+	ctx  context.Context
+}
+
+// setMix gives w its view of the run's mix (nothing when there is none).
+// ctx is the context of the run's calls, carrying its metadata.
+func (w *worker) setMix(ctx context.Context, rec Recorder) {
+	if len(w.Runner.mix) == 0 {
+		return
+	}
+	md, _ := metadata.FromOutgoingContext(ctx)
+	mr, _ := rec.(MixRecorder)
+	w.mix = make([]workerEntry, len(w.Runner.mix))
+	for i := range w.Runner.mix {
+		e := &w.Runner.mix[i]
+		we := workerEntry{mixEntry: e, reqs: e.reqs.forWorker(w.id, &e.tmpl), rec: w.rec, ctx: ctx}
+		if mr != nil {
+			we.rec = mr.MethodWorker(w.id, w.conn, i)
+		}
+		if len(e.md) > 0 {
+			we.ctx = metadata.NewOutgoingContext(ctx, metadata.Join(md, e.md))
+		}
+		w.mix[i] = we
+	}
+	w.rng = rand.New(rand.NewPCG(w.Seed, uint64(w.id)))
+	w.pick()
+}
+
+// pick chooses the method of the worker's next call by weight and makes
+// it the worker's; it returns the context to call it with.
+func (w *worker) pick() context.Context {
+	i := 0
+	if len(w.mix) > 1 {
+		x := w.rng.Uint64N(w.mix[len(w.mix)-1].cum)
+		for x >= w.mix[i].cum {
+			i++
+		}
+	}
+	e := &w.mix[i]
+	w.entry, w.kind, w.path, w.opts, w.reqs, w.rec = i, e.kind, e.path, e.opts, e.reqs, e.rec
+	return e.ctx
+}
+
+// Mixed is the kind a mix of methods of different kinds reports for its
+// totals (each method keeps its own kind).
+const Mixed Kind = "mixed"
+
+// MixKind is the kind of a mix's totals: the kind its methods share, or
+// Mixed.
+func MixKind(kinds []Kind) Kind {
+	for _, k := range kinds[1:] {
+		if k != kinds[0] {
+			return Mixed
+		}
+	}
+	return kinds[0]
+}
