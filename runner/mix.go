@@ -62,7 +62,7 @@ func NewMix(opts Options, entries []Entry) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", entries[0].Method.FullName(), err)
 	}
-	opts.Load = r.opts.Load // with New's defaults
+	opts.Load = r.opts.Load           // with New's defaults
 	r.Seed = uint64(r.opts.Call.Seed) // --seed repeats the picks too (with -c 1)
 	var cum uint64
 	for _, e := range entries {
