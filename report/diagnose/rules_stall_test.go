@@ -47,6 +47,10 @@ func TestStallRules(t *testing.T) {
 			"closed_loop_stall", report.SeverityWarn, "at least 3s from second 1"},
 		{"closed loop idle end, nothing in flight", func(s *report.Summary) { s.Timeline = points(500, 0) }, "", "", ""},
 		{"closed loop before the first call", func(s *report.Summary) { s.Timeline = points(0, 0, 500) }, "", "", ""},
+		{"closed loop of calls that take 2s each", func(s *report.Summary) {
+			s.Timeline = points(2, 0, 2, 0, 2)
+			s.Latency = &report.Histogram{Count: 5, P50: 2 * time.Second}
+		}, "", "", ""},
 		{"open loop gap", func(s *report.Summary) { s.Timeline, s.Options.Load.RPS = points(100, 0, 100), 100 }, "", "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
