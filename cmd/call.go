@@ -21,6 +21,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // CallOptions are the inputs of `grpcpulse call`.
@@ -183,18 +184,18 @@ func (t *callTimes) print(w io.Writer) error {
 
 // requestMessages reads -d. Without -d, unary and server-streaming calls send
 // one empty message and client streams send none.
-func requestMessages(ctx context.Context, data string, stdin io.Reader, method protoreflect.MethodDescriptor, r runner.Resolver) ([]proto.Message, error) {
-	if data == "" {
+func requestMessages(ctx context.Context, arg string, stdin io.Reader, method protoreflect.MethodDescriptor, r data.Resolver) ([]proto.Message, error) {
+	if arg == "" {
 		if method.IsStreamingClient() {
 			return nil, nil
 		}
 		return []proto.Message{dynamicpb.NewMessage(method.Input())}, nil
 	}
-	raw, err := readData(ctx, data, stdin)
+	raw, err := readData(ctx, arg, stdin)
 	if err != nil {
 		return nil, err
 	}
-	return runner.ParseMessages(method.Input(), raw, r)
+	return data.ParseMessages(method.Input(), raw, r)
 }
 
 func printMetadata(w io.Writer, title string, md metadata.MD) error {

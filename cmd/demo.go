@@ -14,6 +14,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // DemoOptions are the inputs of `grpcpulse demo`.
@@ -139,7 +140,7 @@ func demoTour(ctx context.Context, p *printer, cc *grpc.ClientConn) error {
 	methods := sd.Methods()
 	for i := range methods.Len() {
 		md := methods.Get(i)
-		reqs, err := runner.ParseMessages(md.Input(), []byte(demoData[string(md.Name())]), nil)
+		reqs, err := data.ParseMessages(md.Input(), []byte(demoData[string(md.Name())]), nil)
 		if err != nil {
 			return err
 		}

@@ -7,13 +7,13 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // marshalJSON renders m as indented JSON with a trailing newline, or on one
 // line when compact. protojson varies its spacing on purpose from build to
 // build; re-indenting makes the output byte-stable.
-func marshalJSON(m proto.Message, r runner.Resolver, compact bool) ([]byte, error) {
+func marshalJSON(m proto.Message, r data.Resolver, compact bool) ([]byte, error) {
 	raw, err := protojson.MarshalOptions{Resolver: r}.Marshal(m)
 	if err != nil {
 		return nil, err

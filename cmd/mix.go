@@ -14,6 +14,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/gate"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // checkMethods checks the method name, or each of the scenario's calls.
@@ -55,11 +56,11 @@ func runMix(ctx context.Context, opts *RunOptions) error {
 		if err != nil {
 			return s.explain(err)
 		}
-		data, err := readData(ctx, cmp.Or(c.Data, opts.Data), opts.IO.In)
+		raw, err := readData(ctx, cmp.Or(c.Data, opts.Data), opts.IO.In)
 		if err != nil {
 			return fmt.Errorf("calls: %s: %w", c.Method, err)
 		}
-		reqs, err := runner.NewRequests(method.Input(), data, opts.Call.Template, reflect.TypeResolver(s.source))
+		reqs, err := data.NewRequests(method.Input(), raw, opts.Call.Template, reflect.TypeResolver(s.source))
 		if err != nil {
 			return fmt.Errorf("calls: %s: %w", c.Method, err)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // responsePrinter prints the responses of a call as they arrived: JSON (or
@@ -25,7 +26,7 @@ import (
 // response the client cannot decode shown field by field from its bytes.
 type responsePrinter struct {
 	out, errOut  io.Writer
-	resolver     runner.Resolver
+	resolver     data.Resolver
 	text         bool // protobuf text format instead of JSON
 	emitDefaults bool
 	typeName     protoreflect.FullName

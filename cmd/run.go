@@ -20,6 +20,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/metrics"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // RunOptions are the inputs of `grpcpulse run`.
@@ -261,11 +262,11 @@ func newRunner(ctx context.Context, opts *RunOptions, s *session, method protore
 	if err := gate.CheckKind(opts.assertions, kind); err != nil {
 		return nil, record.Meta{}, &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
 	}
-	data, err := readData(ctx, opts.Data, opts.IO.In)
+	raw, err := readData(ctx, opts.Data, opts.IO.In)
 	if err != nil {
 		return nil, record.Meta{}, err
 	}
-	reqs, err := runner.NewRequests(method.Input(), data, opts.Call.Template, reflect.TypeResolver(s.source))
+	reqs, err := data.NewRequests(method.Input(), raw, opts.Call.Template, reflect.TypeResolver(s.source))
 	if err != nil {
 		return nil, record.Meta{}, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // defaultConcurrency is run's default -c.
@@ -64,9 +65,9 @@ func pulseTemplated(tb testing.TB, addr string, n int64, c int) time.Duration {
 	return pulseData(tb, addr, n, c, `[{"id": {{.RequestNumber}}, "message": "{{randomString 8}}"}]`, true)
 }
 
-func pulseData(tb testing.TB, addr string, n int64, c int, data string, templated bool) time.Duration {
+func pulseData(tb testing.TB, addr string, n int64, c int, body string, templated bool) time.Duration {
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName("Unary")
-	reqs, err := runner.NewRequests(md.Input(), []byte(data), templated, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(body), templated, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

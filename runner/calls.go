@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 var (
@@ -74,7 +76,7 @@ func (w *worker) sendUntil(start time.Time) time.Time {
 	return time.Time{}
 }
 
-func (w *worker) serverStream(ctx context.Context, req *frame, rec WorkerRecorder, s *CallStats) error {
+func (w *worker) serverStream(ctx context.Context, req *data.Frame, rec WorkerRecorder, s *CallStats) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := w.cc.NewStream(ctx, serverStreamDesc, w.path, w.callOpts...)
@@ -106,7 +108,7 @@ func pause(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (w *worker) clientStream(ctx context.Context, frames []*frame, rec WorkerRecorder, s *CallStats) error {
+func (w *worker) clientStream(ctx context.Context, frames []*data.Frame, rec WorkerRecorder, s *CallStats) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := w.cc.NewStream(ctx, clientStreamDesc, w.path, w.callOpts...)
@@ -120,7 +122,7 @@ func (w *worker) clientStream(ctx context.Context, frames []*frame, rec WorkerRe
 				return err
 			}
 		}
-		f, err := w.reqs.message(frames, k)
+		f, err := w.reqs.Message(frames, k)
 		if err != nil {
 			w.fail(err) // the tool's fault: the run stops
 			return err
@@ -189,7 +191,7 @@ func (q *sendQueue) pop() (time.Time, bool) {
 // each response to the oldest unmatched send for its round trip. A response
 // with no unmatched send has no round trip. All recording happens here:
 // the sender only keeps its send times and durations.
-func (w *worker) bidi(ctx context.Context, frames []*frame, rec WorkerRecorder, s *CallStats) error {
+func (w *worker) bidi(ctx context.Context, frames []*data.Frame, rec WorkerRecorder, s *CallStats) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := w.cc.NewStream(ctx, bidiDesc, w.path, w.callOpts...)
@@ -225,14 +227,14 @@ func (w *worker) bidi(ctx context.Context, frames []*frame, rec WorkerRecorder, 
 // sendAll sends the stream's messages and closes the send side. It runs on
 // its own goroutine and touches only w.fifo (locked) and w.sendTook (read by
 // the worker once sendAll has returned).
-func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames []*frame, until time.Time) error {
+func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames []*data.Frame, until time.Time) error {
 	for k := 0; w.sendMore(k, until); k++ {
 		if k > 0 {
 			if err := pause(ctx, w.opts.Call.StreamInterval); err != nil {
 				return nil // the call is over; its status comes from the receiving side
 			}
 		}
-		f, err := w.reqs.message(frames, k) // rendered before its send time is taken
+		f, err := w.reqs.Message(frames, k) // rendered before its send time is taken
 		if err != nil {
 			w.fail(err) // the tool's fault: the run stops
 			return err
@@ -256,7 +258,7 @@ func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames [
 // without queueing behind the others. Answers beyond the first to a
 // message (a server may send several) are read once the send side is
 // closed, as gaps.
-func (w *worker) pingPong(ctx context.Context, stream grpc.ClientStream, frames []*frame, rec WorkerRecorder, s *CallStats) error {
+func (w *worker) pingPong(ctx context.Context, stream grpc.ClientStream, frames []*data.Frame, rec WorkerRecorder, s *CallStats) error {
 	until := w.sendUntil(s.Start)
 	last := s.Start
 	for k := 0; w.sendMore(k, until); k++ {

@@ -5,15 +5,9 @@ import (
 
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
-
-// frame is a request already in its wire format. The load path marshals each
-// static request once; every call then sends the same bytes.
-type frame struct {
-	data mem.BufferSlice
-}
-
-func newFrame(b []byte) *frame { return &frame{data: mem.BufferSlice{mem.SliceBuffer(b)}} }
 
 // discard stands for a response the run does not need to read.
 type discard struct{}
@@ -25,11 +19,11 @@ type discard struct{}
 type rawCodec struct{}
 
 func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
-	f, ok := v.(*frame)
+	f, ok := v.(*data.Frame)
 	if !ok {
 		return nil, fmt.Errorf("rawCodec: cannot marshal %T", v)
 	}
-	return f.data, nil
+	return f.Buffers(), nil
 }
 
 func (rawCodec) Unmarshal(_ mem.BufferSlice, v any) error {

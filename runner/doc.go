@@ -16,15 +16,18 @@
 // Schedule of steps or a ramp) and Call (deadline, stream messages, data
 // templates) here.
 //
-// Requests holds the request messages, parsed from JSON by ParseMessages
-// (objects, newline-delimited JSON or an array of messages, with a Resolver
-// for Any and extension types) or rendered per call, and per stream message,
-// from a Go template (TemplateData: ghz's call data and functions plus
+// The request data is package runner/data: a data.Requests holds the
+// request messages, parsed from JSON by data.ParseMessages (objects,
+// newline-delimited JSON or an array of messages, with a data.Resolver for
+// Any and extension types) or rendered per call, and per stream message,
+// from a Go template (data.TemplateData: ghz's call data and functions plus
 // sprig's, drawing from a random stream per worker seeded by Call.Seed).
 // With Call.Template, New also compiles the metadata values that hold
-// templates; they are rendered per call with the call's TemplateData. Invoke makes one call of any Kind (Unary,
-// ServerStream, ClientStream, Bidi; KindOf tells a method's) and is what the
-// one-shot `call` command uses.
+// templates (data.CompileHeaders); they are rendered per call with the
+// call's TemplateData. Each worker sends through its own data.Worker.
+// Invoke makes one call of any Kind (Unary, ServerStream, ClientStream,
+// Bidi; KindOf tells a method's) and is what the one-shot `call` command
+// uses.
 //
 // New checks Options against the method's kind (the rest of Options is
 // validated once, by the command layer) and returns a Runner; Runner.Run
@@ -51,12 +54,14 @@
 //	  report/html              the HTML page
 //	report                     plain data: Summary, Finding, JSON, Merge, text renderers
 //	runner                     this package: the load engine
+//	runner/data                request data: JSON, templates, rendering; imports nothing of ours
 //	runner/conn                the connection layer; imports nothing of ours
 //	reflect                    descriptor sources: reflection, protosets, .proto files
 //	internal/testserver        the gRPC server behind the tests, `serve` and `demo`
 //	internal/faultproxy        a TCP proxy that blackholes or resets, for tests
 //	internal/intermediary      nginx and haproxy in front of a grpc-go server, for tests
 //
-// runner imports runner/conn, never the reverse; report imports both for
-// plain types; neither imports report or cmd.
+// runner imports runner/data and runner/conn, never the reverse; report
+// imports runner and runner/conn for plain types; none of them imports
+// report or cmd.
 package runner

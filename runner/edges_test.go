@@ -4,33 +4,29 @@ import (
 	"context"
 	"math"
 	"slices"
-	"sync"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
-	"text/template"
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // A templated request is rendered before the call's clock starts: the
-// rendering is the tool's work, not the server's latency.
+// rendering is the tool's work, not the server's latency. Each message
+// carries when its rendering began; the call must start after it.
 func TestRunTemplateRenderedBeforeStart(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
+	s := &seen{}
+	srv := watchedServer(t, s)
 	md := pulseMethod("Unary")
-	var mu sync.Mutex
-	var rendered []time.Time // when each request finished rendering (one worker: in call order)
-	mark := func() string {
-		mu.Lock()
-		rendered = append(rendered, time.Now())
-		mu.Unlock()
-		return "x"
+	reqs, err := data.NewRequests(md.Input(), []byte(`{"id": {{.RequestNumber}}, "message": "{{.TimestampUnixNano}}"}`), true, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tmpl := template.Must(template.New("data").Funcs(baseFuncs()).
-		Funcs(template.FuncMap{"mark": mark}).Parse(`{"id": {{.RequestNumber}}, "message": "{{mark}}"}`))
-	reqs := &Requests{md: md.Input(), tmpl: tmpl}
 	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load: Load{Concurrency: 1, Connections: 1, Total: 5}, Call: Call{Messages: 1, Template: true}}, md, reqs)
 	if err != nil {
@@ -40,13 +36,18 @@ func TestRunTemplateRenderedBeforeStart(t *testing.T) {
 	if _, err := r.Run(context.Background(), rec); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.calls) != 5 || len(rendered) != 5 {
-		t.Fatalf("%d calls recorded, %d rendered; want 5 each", len(rec.calls), len(rendered))
+	if len(rec.calls) != 5 || len(s.messages) != 5 {
+		t.Fatalf("%d calls recorded, %d messages seen; want 5 each", len(rec.calls), len(s.messages))
 	}
-	for i, c := range rec.calls {
-		if c.Start.Before(rendered[i]) || !c.Intended.Equal(c.Start) {
-			t.Errorf("call %d: rendered at %s, intended %s, started %s: the rendering is timed",
-				i, rendered[i].Format(time.StampNano), c.Intended.Format(time.StampNano), c.Start.Format(time.StampNano))
+	for i, c := range rec.calls { // one worker: in call order
+		id, text, _ := strings.Cut(s.messages[i], "/")
+		rendering, err := strconv.ParseInt(text, 10, 64)
+		if id != strconv.Itoa(i) || err != nil {
+			t.Fatalf("call %d: server saw %q", i, s.messages[i])
+		}
+		if c.Start.UnixNano() <= rendering || !c.Intended.Equal(c.Start) {
+			t.Errorf("call %d: rendering began at %s, intended %s, started %s: the rendering is timed", i,
+				time.Unix(0, rendering).Format(time.StampNano), c.Intended.Format(time.StampNano), c.Start.Format(time.StampNano))
 		}
 	}
 }
@@ -171,7 +172,7 @@ func TestRunAbsurdRate(t *testing.T) {
 		cancel()
 	}))
 	md := pulseMethod("Unary")
-	reqs, err := NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +244,7 @@ func TestRunCutsStallPastEnd(t *testing.T) {
 	srv := testserver.Start(t, testserver.AfterCalls(40, (*testserver.Server).Pause))
 	defer srv.Resume()
 	md := pulseMethod("Unary")
-	reqs, err := NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

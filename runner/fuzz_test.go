@@ -4,8 +4,6 @@ import (
 	"math"
 	"testing"
 	"time"
-
-	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 )
 
 // FuzzScheduleSet: any flag value parses or is refused; a schedule that
@@ -36,28 +34,6 @@ func FuzzScheduleSet(f *testing.F) {
 				t.Fatalf("%q: call %d due at %v, after %v", v, i, d, last)
 			}
 			last = d
-		}
-	})
-}
-
-// FuzzParseMessages: any request data parses into messages of the
-// descriptor or is refused, without panicking.
-func FuzzParseMessages(f *testing.F) {
-	for _, seed := range []string{"", `{"message":"hi","id":"7"}`, "{\"id\":1}\n {\"id\":2}{\"id\":3}\n",
-		`{"options":{"priority":"PRIORITY_HIGH","budget":"1.5s","labels":{"a":"b"}},"tags":["x","y"]}`,
-		`{"id":"x"}`, "{\"id\":1", `[1]`, `{"options":{"budget":"-315576000001s"}}`, "\xff"} {
-		f.Add([]byte(seed))
-	}
-	md := (&pulsepb.Request{}).ProtoReflect().Descriptor()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		msgs, err := ParseMessages(md, data, nil)
-		if err != nil {
-			return
-		}
-		for _, m := range msgs {
-			if m.ProtoReflect().Descriptor() != md {
-				t.Fatalf("message of %s", m.ProtoReflect().Descriptor().FullName())
-			}
 		}
 	})
 }

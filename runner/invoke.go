@@ -11,6 +11,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // Kind is the RPC kind of a method.
@@ -98,7 +100,7 @@ func Invoke(ctx context.Context, cc grpc.ClientConnInterface, md protoreflect.Me
 // the call and is returned). The call's own failure is returned as a gRPC
 // status error.
 func InvokeRaw(ctx context.Context, cc grpc.ClientConnInterface, md protoreflect.MethodDescriptor,
-	reqs []proto.Message, resolver Resolver, onResponse func(Response) error) (Result, error) {
+	reqs []proto.Message, resolver data.Resolver, onResponse func(Response) error) (Result, error) {
 	kind := KindOf(md)
 	if (kind == Unary || kind == ServerStream) && len(reqs) != 1 {
 		return Result{}, fmt.Errorf("%s is a %s method and takes exactly one request message, not %d", md.FullName(), kind, len(reqs))

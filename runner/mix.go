@@ -10,12 +10,13 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // Entry is one method of a weighted mix (NewMix).
 type Entry struct {
 	Method   protoreflect.MethodDescriptor
-	Requests *Requests
+	Requests *data.Requests
 	// Headers ("key: value") go with this method's calls, after the run's
 	// Options.Metadata.Headers.
 	Headers []string
@@ -38,11 +39,11 @@ type MixRecorder interface {
 type mixEntry struct {
 	kind Kind
 	path string
-	reqs *Requests
+	reqs *data.Requests
 	md   metadata.MD
 	opts *Options // the run's, with the entry's Messages
 	cum  uint64   // the weights of this entry and those before it
-	tmpl templateRun
+	tmpl data.RunTemplates
 }
 
 // NewMix prepares a run in which each call picks one of entries, at random
@@ -85,7 +86,7 @@ func NewMix(opts Options, entries []Entry) (*Runner, error) {
 			return nil, fmt.Errorf("%s: %w", e.Method.FullName(), err)
 		}
 		cum += uint64(e.Weight)
-		tr := templateRun{seed: r.opts.Call.Seed, method: methodData(e.Method), stream: kind == ClientStream || kind == Bidi, headers: r.tmpl.headers}
+		tr := data.RunTemplates{Seed: r.opts.Call.Seed, Method: data.MethodData(e.Method), Stream: kind == ClientStream || kind == Bidi, Headers: r.tmpl.Headers}
 		r.mix = append(r.mix, mixEntry{kind: kind, path: FullMethod(e.Method), reqs: e.Requests, md: md, opts: &o, cum: cum, tmpl: tr})
 	}
 	if cum == 0 {
@@ -100,7 +101,7 @@ func (r *Runner) Methods() int { return max(len(r.mix), 1) }
 // workerEntry is one worker's view of a mix entry.
 type workerEntry struct {
 	*mixEntry
-	reqs workerRequests
+	reqs data.Worker
 	rec  WorkerRecorder
 	ctx  context.Context
 }
@@ -116,7 +117,7 @@ func (w *worker) setMix(ctx context.Context, rec Recorder) {
 	w.mix = make([]workerEntry, len(w.Runner.mix))
 	for i := range w.Runner.mix {
 		e := &w.Runner.mix[i]
-		we := workerEntry{mixEntry: e, reqs: e.reqs.forWorker(w.id, &e.tmpl), rec: w.rec, ctx: ctx}
+		we := workerEntry{mixEntry: e, reqs: e.reqs.ForWorker(w.id, &e.tmpl), rec: w.rec, ctx: ctx}
 		if mr != nil {
 			we.rec = mr.MethodWorker(w.id, w.conn, i)
 		}

@@ -13,11 +13,12 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 func pulseMethodDesc(name string) runner.Entry {
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName(protoreflect.Name(name))
-	reqs, err := runner.NewRequests(md.Input(), []byte(`{"message":"hello"}`), false, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(`{"message":"hello"}`), false, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // Runner makes one load run of one method. Build it with New, run it once
@@ -23,8 +24,8 @@ type Runner struct {
 	method  protoreflect.MethodDescriptor
 	kind    Kind
 	path    string
-	reqs    *Requests
-	tmpl    templateRun
+	reqs    *data.Requests
+	tmpl    data.RunTemplates
 	mix     []mixEntry // NewMix's methods; nil for one method
 	workers atomic.Pointer[[]*worker]
 
@@ -65,7 +66,7 @@ type Outcome struct {
 // New prepares a run of method with reqs. It trusts opts to have passed
 // Load.Validate and Call.Validate (the command layer checks them once, before
 // it dials) and checks only what needs the method: Call.CheckKind.
-func New(opts Options, method protoreflect.MethodDescriptor, reqs *Requests) (*Runner, error) {
+func New(opts Options, method protoreflect.MethodDescriptor, reqs *data.Requests) (*Runner, error) {
 	kind := KindOf(method)
 	if err := opts.Call.CheckKind(kind); err != nil {
 		return nil, err
@@ -81,13 +82,13 @@ func New(opts Options, method protoreflect.MethodDescriptor, reqs *Requests) (*R
 	for opts.Call.Seed == 0 {
 		opts.Call.Seed = rand.Int64()
 	}
-	tr := templateRun{seed: opts.Call.Seed, method: methodData(method), stream: kind == ClientStream || kind == Bidi}
+	tr := data.RunTemplates{Seed: opts.Call.Seed, Method: data.MethodData(method), Stream: kind == ClientStream || kind == Bidi}
 	if opts.Call.Template {
 		md, err := opts.Metadata.Call()
 		if err != nil {
 			return nil, err
 		}
-		if tr.headers, err = compileHeaders(md); err != nil {
+		if tr.Headers, err = data.CompileHeaders(md); err != nil {
 			return nil, err
 		}
 	}

@@ -16,9 +16,8 @@ import (
 	"google.golang.org/grpc/stats"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
-	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
-	"google.golang.org/protobuf/proto"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // tally is a test Recorder that keeps everything it is told (fine for the
@@ -85,7 +84,7 @@ func (r *tally) sum(f func(CallStats) int64) int64 {
 }
 
 // runLoad runs method against srv with opts adjusted by set.
-func runLoad(t *testing.T, srv *testserver.Server, method string, data string, set func(*Options)) (*tally, Outcome) {
+func runLoad(t *testing.T, srv *testserver.Server, method string, body string, set func(*Options)) (*tally, Outcome) {
 	t.Helper()
 	opts := Options{
 		Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
@@ -96,7 +95,7 @@ func runLoad(t *testing.T, srv *testserver.Server, method string, data string, s
 		set(&opts)
 	}
 	md := pulseMethod(method)
-	reqs, err := NewRequests(md.Input(), []byte(data), opts.Call.Template, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(body), opts.Call.Template, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +402,7 @@ func TestRunInterrupt(t *testing.T) {
 	srv := testserver.Start(t, testserver.AfterCalls(3, func(*testserver.Server) { cancel() }))
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	md := pulseMethod("Unary")
-	reqs, err := NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -522,7 +521,7 @@ func TestRunInterruptDuringWarmup(t *testing.T) {
 	defer cancel()
 	srv := testserver.Start(t, testserver.WithCallHook(func(string, metadata.MD) { cancel() }))
 	md := pulseMethod("Unary")
-	reqs, _ := NewRequests(md.Input(), nil, false, nil)
+	reqs, _ := data.NewRequests(md.Input(), nil, false, nil)
 	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Metadata: conn.Metadata{Headers: headers(testserver.MDDelay, "1m")},
 		Load:     Load{Concurrency: 2, Connections: 1, Warmup: time.Minute}, Call: Call{Messages: 1}}, md, reqs)
@@ -548,7 +547,7 @@ func TestRunTemplateError(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
 	md := pulseMethod("Unary")
-	reqs, err := NewRequests(md.Input(), []byte(`{"id": {{.RequestNumber}}{{if ge .RequestNumber 3}}, "bogus": 1{{end}}}`), true, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(`{"id": {{.RequestNumber}}{{if ge .RequestNumber 3}}, "bogus": 1{{end}}}`), true, nil)
 	if err != nil {
 		t.Fatal(err) // request 0 renders fine
 	}
@@ -563,30 +562,5 @@ func TestRunTemplateError(t *testing.T) {
 	}
 	if got := srv.Calls("Unary"); got != 3 {
 		t.Errorf("server saw %d calls, want the 3 before the template broke", got)
-	}
-}
-
-// Templated requests are rendered per call, each worker with its own
-// number and random source.
-func TestRequestsRenderPerCall(t *testing.T) {
-	t.Parallel()
-	md := pulseMethod("Unary")
-	reqs, err := NewRequests(md.Input(), []byte(`{"id": {{.RequestNumber}}, "message": "w{{.WorkerID}}"}`), true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := reqs.forWorker(7, &templateRun{})
-	for n := range int64(5) {
-		frames, _, err := w.next(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var req pulsepb.Request
-		if err := proto.Unmarshal(frames[0].data.Materialize(), &req); err != nil {
-			t.Fatal(err)
-		}
-		if req.GetId() != n || req.GetMessage() != "w7" {
-			t.Errorf("request %d rendered as %v", n, &req)
-		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 func TestStagesSet(t *testing.T) {
@@ -230,7 +231,7 @@ func TestRunConcurrencyStages(t *testing.T) {
 	srv = testserver.Start(t, testserver.AfterCalls(1, func(s *testserver.Server) { s.Pause() }),
 		testserver.AfterCalls(3, func(*testserver.Server) { close(third) }))
 	md := pulseMethod("Unary")
-	reqs, err := NewRequests(md.Input(), []byte(`{}`), false, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(`{}`), false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

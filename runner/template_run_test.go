@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // seen is what a test server received: each request message (as
@@ -65,6 +67,8 @@ func watchedServer(t *testing.T, s *seen) *testserver.Server {
 			})))
 }
 
+var uuidForm = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
 // ghzFile is a data file as ghz users write them: a JSON array of templated
 // messages, with ghz's call data and functions.
 const ghzFile = `[
@@ -74,7 +78,7 @@ const ghzFile = `[
 
 // runTemplated runs method with data and templated headers at seed and
 // returns what the server saw.
-func runTemplated(t *testing.T, method, data string, seed int64, set func(*Options)) *seen {
+func runTemplated(t *testing.T, method, body string, seed int64, set func(*Options)) *seen {
 	t.Helper()
 	s := &seen{}
 	srv := watchedServer(t, s)
@@ -88,7 +92,7 @@ func runTemplated(t *testing.T, method, data string, seed int64, set func(*Optio
 		set(&opts)
 	}
 	md := pulseMethod(method)
-	reqs, err := NewRequests(md.Input(), []byte(data), true, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(body), true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +162,7 @@ func TestRunTemplatedStreamMessages(t *testing.T) {
 func TestNewPicksSeed(t *testing.T) {
 	t.Parallel()
 	md := pulseMethod("Unary")
-	reqs, err := NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +191,7 @@ func TestRunTemplatedHeaderInvalid(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
 	md := pulseMethod("Unary")
-	reqs, err := NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

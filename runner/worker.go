@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // worker makes calls one after another on one pool connection. Everything
@@ -26,7 +27,7 @@ type worker struct {
 	watch    *conn.StateWatch
 	lastRead *atomic.Int64 // when bytes last came from the server on this pool connection
 	rec      WorkerRecorder
-	reqs     workerRequests
+	reqs     data.Worker
 	peer     peer.Peer
 	callOpts []grpc.CallOption
 	stats    CallStats
@@ -50,7 +51,7 @@ type worker struct {
 }
 
 func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *conn.StateWatch, lastRead *atomic.Int64, rec WorkerRecorder) *worker {
-	w := &worker{run: s, id: id, conn: conn, cc: cc, watch: watch, lastRead: lastRead, rec: rec, reqs: s.reqs.forWorker(id, &s.tmpl)}
+	w := &worker{run: s, id: id, conn: conn, cc: cc, watch: watch, lastRead: lastRead, rec: rec, reqs: s.reqs.ForWorker(id, &s.tmpl)}
 	w.kind, w.path, w.opts = s.kind, s.path, &s.Runner.opts
 	w.callOpts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{}), grpc.Peer(&w.peer)}
 	return w
@@ -124,10 +125,10 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 		w.sawBegin = true
 	}
 	seq := w.n
-	frames := w.reqs.frames
-	if w.reqs.tmpl != nil || w.reqs.headers != nil {
+	frames := w.reqs.Frames()
+	if w.reqs.PerCall() {
 		seq = w.seq.Add(1) - 1
-		frames2, md, err := w.reqs.next(seq)
+		frames2, md, err := w.reqs.Next(seq)
 		if err != nil {
 			// The template broke, not the server: no call is made, the run stops.
 			w.fail(fmt.Errorf("--template: rendering request %d: %w", seq, err))
@@ -183,7 +184,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 }
 
 // call makes one call of the method's kind; rec is nil for warm-up calls.
-func (w *worker) call(ctx context.Context, seq int64, frames []*frame, rec WorkerRecorder, s *CallStats) error {
+func (w *worker) call(ctx context.Context, seq int64, frames []*data.Frame, rec WorkerRecorder, s *CallStats) error {
 	switch w.kind {
 	case Unary:
 		s.Sent, s.Received = 1, 0

@@ -20,6 +20,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // These tests provoke each condition the diagnosis names with a real
@@ -28,7 +29,7 @@ import (
 
 // load runs method against addr with options adjusted by set and returns
 // the summary.
-func load(t *testing.T, addr, method, data string, set func(*runner.Options)) *report.Summary {
+func load(t *testing.T, addr, method, body string, set func(*runner.Options)) *report.Summary {
 	t.Helper()
 	opts := runner.Options{
 		Target: conn.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
@@ -39,7 +40,7 @@ func load(t *testing.T, addr, method, data string, set func(*runner.Options)) *r
 		set(&opts)
 	}
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName(protoreflect.Name(method))
-	reqs, err := runner.NewRequests(md.Input(), []byte(data), false, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(body), false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

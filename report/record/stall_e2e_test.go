@@ -14,6 +14,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/gate"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // runUnary runs Pulse/Unary against addr with load through a real Recorder
@@ -21,7 +22,7 @@ import (
 func runUnary(t *testing.T, addr string, load runner.Load) *report.Summary {
 	t.Helper()
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName(protoreflect.Name("Unary"))
-	reqs, err := runner.NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package runner
+package data
 
 import (
 	"bytes"
@@ -84,7 +84,7 @@ func TestTemplateFuncs(t *testing.T) {
 
 func TestTemplateDataFields(t *testing.T) {
 	t.Parallel()
-	d := methodData(pulseMethod("Bidi"))
+	d := MethodData(pulseMethod("Bidi"))
 	d.WorkerID = 3
 	now := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC)
 	d.at(41, 2, now)
@@ -145,10 +145,10 @@ func TestSplitMessages(t *testing.T) {
 // text.
 func renderAll(t *testing.T, reqs *Requests, seed int64, id, n int) []string {
 	t.Helper()
-	w := reqs.forWorker(id, &templateRun{seed: seed})
+	w := reqs.ForWorker(id, &RunTemplates{Seed: seed})
 	var out []string
 	for i := range int64(n) {
-		frames, _, err := w.next(i)
+		frames, _, err := w.Next(i)
 		if err != nil {
 			t.Fatal(err)
 		}

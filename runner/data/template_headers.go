@@ -1,4 +1,4 @@
-package runner
+package data
 
 import (
 	"bytes"
@@ -9,9 +9,9 @@ import (
 	"google.golang.org/grpc/metadata"
 )
 
-// headerTemplates are the request metadata values that hold template
+// Headers are the request metadata values that hold template
 // actions (with --template), compiled once for a run.
-type headerTemplates struct {
+type Headers struct {
 	static metadata.MD
 	values []headerValue
 	set    *template.Template
@@ -24,10 +24,10 @@ type headerValue struct {
 	name  string // of its template in set
 }
 
-// compileHeaders compiles the values of md that hold "{{". It returns nil
+// CompileHeaders compiles the values of md that hold "{{". It returns nil
 // when none does.
-func compileHeaders(md metadata.MD) (*headerTemplates, error) {
-	h := &headerTemplates{static: md, set: template.New("headers").Funcs(baseFuncs())}
+func CompileHeaders(md metadata.MD) (*Headers, error) {
+	h := &Headers{static: md, set: template.New("headers").Funcs(baseFuncs())}
 	for key, vals := range md {
 		for i, v := range vals {
 			if !strings.Contains(v, "{{") {
@@ -47,7 +47,7 @@ func compileHeaders(md metadata.MD) (*headerTemplates, error) {
 }
 
 // forWorker returns the worker's own copy, drawing from funcs.
-func (h *headerTemplates) forWorker(funcs template.FuncMap) *workerHeaders {
+func (h *Headers) forWorker(funcs template.FuncMap) *workerHeaders {
 	set := template.Must(h.set.Clone()).Funcs(funcs)
 	w := &workerHeaders{h: h, tmpls: make([]*template.Template, len(h.values))}
 	for i, v := range h.values {
@@ -58,7 +58,7 @@ func (h *headerTemplates) forWorker(funcs template.FuncMap) *workerHeaders {
 
 // workerHeaders is one worker's header templates.
 type workerHeaders struct {
-	h     *headerTemplates
+	h     *Headers
 	tmpls []*template.Template
 }
 

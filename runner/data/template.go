@@ -1,4 +1,4 @@
-package runner
+package data
 
 import (
 	"encoding/base64"
@@ -46,8 +46,8 @@ type TemplateData struct {
 	rng  *rand.Rand
 }
 
-// methodData is the part of TemplateData that comes from the method.
-func methodData(m protoreflect.MethodDescriptor) TemplateData {
+// MethodData is the part of TemplateData that comes from the method.
+func MethodData(m protoreflect.MethodDescriptor) TemplateData {
 	return TemplateData{
 		FullyQualifiedName: string(m.FullName()),
 		MethodName:         string(m.Name()),

@@ -1,4 +1,4 @@
-package runner
+package data
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ import (
 // sends it. Other templated text (a {{range}} writing several messages, say)
 // is rendered whole and the message picked from the result.
 type Requests struct {
-	frames   []*frame
+	frames   []*Frame
 	tmpl     *template.Template // the whole text; nil for static data
 	msgs     []string           // the names of the per-message templates in tmpl; nil: render tmpl whole
 	md       protoreflect.MessageDescriptor
@@ -43,7 +43,7 @@ func NewRequests(md protoreflect.MessageDescriptor, data []byte, templated bool,
 		if err := reqs.compile(string(data)); err != nil {
 			return nil, fmt.Errorf("--template: %w", err)
 		}
-		w := reqs.forWorker(0, &templateRun{})
+		w := reqs.ForWorker(0, &RunTemplates{})
 		for i := range max(int64(len(reqs.msgs)), 1) { // each message once
 			if _, err := w.render(i, 0, i); err != nil {
 				return nil, fmt.Errorf("--template: rendered for request %d: %w", i, err)
@@ -98,14 +98,14 @@ func (q *Requests) Size() int64 {
 	return int64(f.data.Len())
 }
 
-func (q *Requests) firstFrame() *frame {
+func (q *Requests) firstFrame() *Frame {
 	if q.tmpl == nil {
 		if len(q.frames) == 0 {
 			return nil
 		}
 		return q.frames[0]
 	}
-	w := q.forWorker(0, &templateRun{})
+	w := q.ForWorker(0, &RunTemplates{})
 	f, _ := w.render(0, 0, 0) // NewRequests rendered it once already
 	return f
 }
@@ -113,7 +113,7 @@ func (q *Requests) firstFrame() *frame {
 // Templated reports whether the requests are rendered per call.
 func (q *Requests) Templated() bool { return q.tmpl != nil }
 
-func (q *Requests) parse(data []byte) ([]*frame, error) {
+func (q *Requests) parse(data []byte) ([]*Frame, error) {
 	msgs, err := ParseMessages(q.md, data, q.resolver)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (q *Requests) parse(data []byte) ([]*frame, error) {
 	if len(msgs) == 0 {
 		msgs = append(msgs, dynamicpb.NewMessage(q.md))
 	}
-	frames := make([]*frame, len(msgs))
+	frames := make([]*Frame, len(msgs))
 	for i, m := range msgs {
 		b, err := proto.Marshal(m)
 		if err != nil {
@@ -132,26 +132,31 @@ func (q *Requests) parse(data []byte) ([]*frame, error) {
 	return frames, nil
 }
 
-// templateRun is what the templates of one run share besides the data.
-type templateRun struct {
-	seed    int64
-	method  TemplateData     // the method's fields
-	stream  bool             // the method is client or bidi streaming: calls start at message 0
-	headers *headerTemplates // nil: no templated header
+// RunTemplates is what the templates of one run share besides the data.
+type RunTemplates struct {
+	// Seed seeds each worker's random source (with the worker's id).
+	Seed int64
+	// Method is the method's fields (MethodData).
+	Method TemplateData
+	// Stream is set when the method is client or bidi streaming: calls
+	// start at message 0.
+	Stream bool
+	// Headers are the run's templated metadata values; nil when none is.
+	Headers *Headers
 }
 
-// forWorker returns what one worker sends: the static frames, or templates
+// ForWorker returns what one worker sends: the static frames, or templates
 // with the worker's own random source (so that workers share no lock and
 // each draws the same sequence in every run with the same seed).
-func (q *Requests) forWorker(id int, tr *templateRun) workerRequests {
-	w := workerRequests{frames: q.frames, q: q}
-	if q.tmpl == nil && tr.headers == nil {
+func (q *Requests) ForWorker(id int, tr *RunTemplates) Worker {
+	w := Worker{frames: q.frames, q: q}
+	if q.tmpl == nil && tr.Headers == nil {
 		return w
 	}
-	rng := workerRand(tr.seed, id)
-	w.data = tr.method
+	rng := workerRand(tr.Seed, id)
+	w.data = tr.Method
 	w.data.WorkerID, w.data.rng = id, rng
-	w.stream = tr.stream
+	w.stream = tr.Stream
 	funcs := seededFuncs(rng)
 	if q.tmpl != nil {
 		w.tmpl = template.Must(q.tmpl.Clone()).Funcs(funcs)
@@ -159,17 +164,17 @@ func (q *Requests) forWorker(id int, tr *templateRun) workerRequests {
 			w.msgs = append(w.msgs, w.tmpl.Lookup(name))
 		}
 	}
-	if tr.headers != nil {
-		w.headers = tr.headers.forWorker(funcs)
+	if tr.Headers != nil {
+		w.headers = tr.Headers.forWorker(funcs)
 	}
 	return w
 }
 
-// workerRequests is one worker's view of the requests; used by one
+// Worker is one worker's view of the requests; used by one
 // goroutine at a time (a bidi stream's sender renders while the worker
 // waits for the stream to end).
-type workerRequests struct {
-	frames  []*frame
+type Worker struct {
+	frames  []*Frame
 	q       *Requests
 	tmpl    *template.Template   // the worker's clone; nil: static data
 	msgs    []*template.Template // per-message templates of tmpl; nil: render tmpl whole
@@ -177,13 +182,20 @@ type workerRequests struct {
 	stream  bool
 	data    TemplateData
 	buf     bytes.Buffer
-	one     [1]*frame
+	one     [1]*Frame
 }
 
-// next returns the messages of call n: the static ones, or the one rendered
+// Frames returns the static frames (nil when the data is templated).
+func (w *Worker) Frames() []*Frame { return w.frames }
+
+// PerCall reports whether each call renders its message or its metadata
+// (then Next gives them); otherwise every call sends Frames.
+func (w *Worker) PerCall() bool { return w.tmpl != nil || w.headers != nil }
+
+// Next returns the messages of call n: the static ones, or the one rendered
 // for n (message 0 of a stream), and, when headers are templated, the
 // call's metadata (nil otherwise).
-func (w *workerRequests) next(n int64) ([]*frame, metadata.MD, error) {
+func (w *Worker) Next(n int64) ([]*Frame, metadata.MD, error) {
 	if w.tmpl == nil && w.headers == nil {
 		return w.frames, nil, nil
 	}
@@ -209,9 +221,9 @@ func (w *workerRequests) next(n int64) ([]*frame, metadata.MD, error) {
 	return frames, md, err
 }
 
-// message returns message k of a client or bidi stream whose first
+// Message returns message k of a client or bidi stream whose first
 // messages are frames: static, or rendered now for k.
-func (w *workerRequests) message(frames []*frame, k int) (*frame, error) {
+func (w *Worker) Message(frames []*Frame, k int) (*Frame, error) {
 	if w.tmpl == nil || k == 0 {
 		return frames[k%len(frames)], nil
 	}
@@ -223,7 +235,7 @@ func (w *workerRequests) message(frames []*frame, k int) (*frame, error) {
 }
 
 // render renders message index of request req (message msg of its stream).
-func (w *workerRequests) render(req, msg, index int64) (*frame, error) {
+func (w *Worker) render(req, msg, index int64) (*Frame, error) {
 	w.data.at(req, msg, time.Now())
 	w.buf.Reset()
 	if w.msgs == nil {
