@@ -56,7 +56,14 @@ func (e *DataError) Unwrap() error { return e.Err }
 // wrong, where and why. r may be nil when no google.protobuf.Any field needs
 // resolving.
 func ParseMessages(md protoreflect.MessageDescriptor, data []byte, r Resolver) ([]proto.Message, error) {
-	p := messageParser{md: md, data: data, opts: protojson.UnmarshalOptions{Resolver: r},
+	return ParseMessagesAllowUnknown(md, data, r, false)
+}
+
+// ParseMessagesAllowUnknown is ParseMessages that, when allowUnknown is set,
+// skips JSON fields the message type does not have instead of refusing
+// them (grpcurl's --allow-unknown-fields: data written for a newer API).
+func ParseMessagesAllowUnknown(md protoreflect.MessageDescriptor, data []byte, r Resolver, allowUnknown bool) ([]proto.Message, error) {
+	p := messageParser{md: md, data: data, opts: protojson.UnmarshalOptions{Resolver: r, DiscardUnknown: allowUnknown},
 		dec: json.NewDecoder(bytes.NewReader(data)), lists: !arrayIsMessage(md)}
 	for {
 		start := p.dec.InputOffset()
