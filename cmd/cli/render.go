@@ -46,6 +46,8 @@ func TextStyles(io *IOStreams, output string) report.Styles {
 	return report.PlainStyles()
 }
 
+// TextWidth is the width of a text report written to output: the terminal's
+// (at most 120) on standard output, else 100.
 func TextWidth(io *IOStreams, output string) int {
 	if io.Width > 0 && (output == "" || output == "-") {
 		return min(io.Width, 120)
