@@ -19,7 +19,7 @@ type OutputFlags struct {
 
 	// formats are the renderings the command has, the first the default.
 	formats []string
-	// formatSet records that --format was given (set by plan's caller).
+	// formatSet records that --format was given (set by Plan's caller).
 	formatSet bool
 }
 
