@@ -13,7 +13,7 @@ COPY . .
 # Empty: `grpcpulse version` falls back to the module version.
 ARG VERSION=
 RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -X github.com/grpcpulse/grpcpulse/cmd.version=${VERSION}" \
+      -ldflags "-s -w -X github.com/grpcpulse/grpcpulse/cmd/cli.version=${VERSION}" \
       -o /out/grpcpulse .
 
 # distroless/static has CA certificates (for TLS targets), /etc/passwd and

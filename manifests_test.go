@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/grpcpulse/grpcpulse/cmd"
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 )
 
 // k8sJob is the part of a Kubernetes Job that the examples must get right.
@@ -155,7 +156,7 @@ func checkRunArgs(t *testing.T, file string, job k8sJob, args []string) {
 		t.Errorf("%s: completionMode %q, %d completions, parallelism %d; want Indexed, all pods at once",
 			file, job.Spec.CompletionMode, job.Spec.Completions, job.Spec.Parallelism)
 	}
-	if c, _, err := cmd.NewCmdRoot(cmd.NewFactory()).Find(args); err == nil && c.Flags().Lookup("start-at") == nil {
+	if c, _, err := cmd.NewCmdRoot(cli.NewFactory()).Find(args); err == nil && c.Flags().Lookup("start-at") == nil {
 		// --start-at comes with another change to run; until then, check the rest.
 		t.Logf("%s: run has no --start-at yet; checking the other arguments", file)
 		args = slices.DeleteFunc(args, func(a string) bool { return strings.HasPrefix(a, "--start-at") })
@@ -185,7 +186,7 @@ func checkRunArgs(t *testing.T, file string, job k8sJob, args []string) {
 // returns the command, its flags parsed, or nil.
 func checkArgs(t *testing.T, file string, args []string) *cobra.Command {
 	t.Helper()
-	c, rest, err := cmd.NewCmdRoot(cmd.NewFactory()).Find(args)
+	c, rest, err := cmd.NewCmdRoot(cli.NewFactory()).Find(args)
 	if err != nil {
 		t.Errorf("%s: %q: %v", file, args, err)
 		return nil

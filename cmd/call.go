@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
@@ -26,9 +27,9 @@ import (
 
 // CallOptions are the inputs of `grpcpulse call`.
 type CallOptions struct {
-	IO     *IOStreams
-	Dial   DialFunc
-	Conn   ConnOptions
+	IO     *cli.IOStreams
+	Dial   cli.DialFunc
+	Conn   cli.ConnOptions
 	Method string
 	// Data is JSON request messages, @file, or @- for standard input.
 	Data string
@@ -45,7 +46,7 @@ type CallOptions struct {
 }
 
 // NewCmdCall builds `call`; runF replaces callRun in tests.
-func NewCmdCall(f *Factory, runF func(*CallOptions) error) *cobra.Command {
+func NewCmdCall(f *cli.Factory, runF func(*CallOptions) error) *cobra.Command {
 	opts := &CallOptions{IO: f.IO, Dial: f.Dial}
 	opts.Conn.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
@@ -60,13 +61,13 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 		Example: `  grpcpulse call --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary -d '{"message":"hi"}'
   grpcpulse call --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse.ServerStream -H 'x-pulse-messages: 5'
   echo '{"id":1} {"id":2}' | grpcpulse call --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi -d @-`,
-		Args: argsBetween(2, 2, "ADDR", "METHOD"),
+		Args: cli.ArgsBetween(2, 2, "ADDR", "METHOD"),
 		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			if len(args) != 1 {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
 			opts.Conn.Target.Addr = args[0]
-			return completeNames(c.Context(), opts.Dial, opts.Conn.Target, opts.Conn.Metadata, opts.Conn.Source, true, toComplete),
+			return cli.CompleteNames(c.Context(), opts.Dial, opts.Conn.Target, opts.Conn.Metadata, opts.Conn.Source, true, toComplete),
 				cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(c *cobra.Command, args []string) error {
@@ -75,13 +76,13 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 				return err
 			}
 			if opts.Timeout < 0 {
-				return usageErrorf("--timeout must not be negative")
+				return cli.UsageErrorf("--timeout must not be negative")
 			}
 			if opts.Format != "json" && opts.Format != "text" {
-				return usageErrorf("--format must be json or text, not %q", opts.Format)
+				return cli.UsageErrorf("--format must be json or text, not %q", opts.Format)
 			}
 			if err := reflect.CheckMethodName(opts.Method); err != nil {
-				return &UsageError{Err: err}
+				return &cli.UsageError{Err: err}
 			}
 			if runF != nil {
 				return runF(opts)
@@ -95,7 +96,7 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "deadline of the call (0: none)")
 	fs.CountVarP(&opts.Verbose, "verbose", "v", "print request metadata, response headers and trailers to stderr; -vv adds timings")
 	fs.StringVar(&opts.Format, "format", "json", "how responses are printed: json, or text (protobuf text format)")
-	setValues(fs, "format", "json", "text")
+	cli.SetValues(fs, "format", "json", "text")
 	fs.BoolVar(&opts.EmitDefaults, "emit-defaults", false, "print fields that hold their default value too (JSON)")
 	return cmd
 }
@@ -108,13 +109,13 @@ func callRun(ctx context.Context, opts *CallOptions) error {
 		defer func() { t.dialEnd = time.Now() }()
 		return opts.Dial(ctx, target, o...)
 	}
-	s, method, err := opts.Conn.openMethod(ctx, dial, true, opts.Method)
+	s, method, err := opts.Conn.OpenMethod(ctx, dial, true, opts.Method)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	t.described = time.Now()
-	resolver := reflect.TypeResolver(s.source)
+	resolver := reflect.TypeResolver(s.Source)
 	reqs, err := requestMessages(ctx, opts.Data, opts.IO.In, method, resolver)
 	if err != nil {
 		return err
@@ -137,7 +138,7 @@ func callRun(ctx context.Context, opts *CallOptions) error {
 	p := &responsePrinter{out: opts.IO.Out, errOut: opts.IO.ErrOut, resolver: resolver, text: opts.Format == "text",
 		emitDefaults: opts.EmitDefaults, typeName: method.Output().FullName()}
 	t.call = time.Now()
-	res, err := runner.InvokeRaw(ctx, s.cc, method, reqs, resolver, func(r runner.Response) error {
+	res, err := runner.InvokeRaw(ctx, s.Conn, method, reqs, resolver, func(r runner.Response) error {
 		if t.first.IsZero() {
 			t.first = time.Now()
 		}
@@ -155,7 +156,7 @@ func callRun(ctx context.Context, opts *CallOptions) error {
 		}
 	}
 	if st, ok := status.FromError(err); ok && err != nil {
-		return &CallError{Status: st}
+		return &cli.CallError{Status: st}
 	}
 	if err == nil {
 		err = p.undecoded
@@ -191,7 +192,7 @@ func requestMessages(ctx context.Context, arg string, stdin io.Reader, method pr
 		}
 		return []proto.Message{dynamicpb.NewMessage(method.Input())}, nil
 	}
-	raw, err := readData(ctx, arg, stdin)
+	raw, err := cli.ReadData(ctx, arg, stdin)
 	if err != nil {
 		return nil, err
 	}

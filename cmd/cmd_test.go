@@ -9,14 +9,15 @@ import (
 
 	"google.golang.org/grpc/metadata"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 )
 
 // testFactory returns a Factory with buffers for IO and a fixed environment.
-func testFactory(stdin string) (*Factory, *bytes.Buffer, *bytes.Buffer) {
+func testFactory(stdin string) (*cli.Factory, *bytes.Buffer, *bytes.Buffer) {
 	var out, errOut bytes.Buffer
-	f := NewFactory()
-	f.IO = &IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
+	f := cli.NewFactory()
+	f.IO = &cli.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
 	f.LookupEnv = func(k string) (string, bool) {
 		if k == "TOKEN" {
 			return "t0k3n", true
@@ -87,8 +88,8 @@ func TestUsageErrors(t *testing.T) {
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			f, out, errOut := testFactory("")
-			if code := Run(context.Background(), f, args); code != ExitUsage {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, ExitUsage, errOut)
+			if code := Run(context.Background(), f, args); code != cli.ExitUsage {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, cli.ExitUsage, errOut)
 			}
 			if !strings.Contains(errOut.String(), "--help' for usage.") || strings.Contains(errOut.String(), "Flags:") {
 				t.Errorf("want one error line and a pointer to --help on stderr:\n%s", errOut)
@@ -106,7 +107,7 @@ func TestCallRun(t *testing.T) {
 	f, out, errOut := testFactory(`{"id": 1} {"id": 2}`)
 	code := Run(context.Background(), f, []string{"call", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/ClientStream",
 		"-d", "@-", "-H", "x-pulse-echo-headers: true", "-H", "x-token: ${TOKEN}", "--expand-headers", "-v"})
-	if code != ExitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
 	}
 	if want := "{\n  \"id\": \"2\",\n  \"seq\": \"1\",\n  \"received\": \"2\"\n}\n"; out.String() != want {
@@ -126,7 +127,7 @@ func TestCallRunStatus(t *testing.T) {
 	f, _, errOut := testFactory("")
 	code := Run(context.Background(), f, []string{"call", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse.Unary",
 		"-H", "x-pulse-status: RESOURCE_EXHAUSTED"})
-	if code != ExitStatusBase+8 {
+	if code != cli.ExitStatusBase+8 {
 		t.Fatalf("exit %d, want 72; stderr:\n%s", code, errOut)
 	}
 	if !strings.Contains(errOut.String(), "Code: ResourceExhausted") {
@@ -147,7 +148,7 @@ func TestInterruptExits130(t *testing.T) {
 	}))
 	f, _, errOut := testFactory("")
 	code := Run(ctx, f, []string{"call", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary", "-H", "x-pulse-delay: 1m"})
-	if code != ExitInterrupted {
+	if code != cli.ExitInterrupted {
 		t.Fatalf("exit %d, want 130; stderr:\n%s", code, errOut)
 	}
 	if !strings.Contains(errOut.String(), "interrupted") {
@@ -180,7 +181,7 @@ func TestServeRun(t *testing.T) {
 		t.Errorf("call output %q", out)
 	}
 	cancel()
-	if code := <-done; code != ExitOK {
+	if code := <-done; code != cli.ExitOK {
 		t.Errorf("serve exit %d after stop, want 0", code)
 	}
 }
@@ -243,7 +244,7 @@ func TestRunStallExits1(t *testing.T) {
 	f, out, errOut := testFactory("")
 	code := Run(context.Background(), f, []string{"run", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary",
 		"-n", "10", "-c", "2", "--stall-timeout", "300ms", "--format", "json"})
-	if code != ExitError || !strings.Contains(errOut.String(), "the run stalled") {
+	if code != cli.ExitError || !strings.Contains(errOut.String(), "the run stalled") {
 		t.Fatalf("exit %d, want 1 saying the run stalled; stderr:\n%s", code, errOut)
 	}
 	if !strings.Contains(out.String(), `"aborted": 2`) {

@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
+	"github.com/grpcpulse/grpcpulse/cmd/run"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/runner"
@@ -19,8 +21,8 @@ import (
 
 // DemoOptions are the inputs of `grpcpulse demo`.
 type DemoOptions struct {
-	IO   *IOStreams
-	Dial DialFunc
+	IO   *cli.IOStreams
+	Dial cli.DialFunc
 	// Duration is how long the two load tests take together.
 	Duration time.Duration
 	// Concurrency is the number of workers of each load test.
@@ -30,7 +32,7 @@ type DemoOptions struct {
 const demoService = "grpcpulse.test.v1.Pulse"
 
 // NewCmdDemo builds `demo`; runF replaces demoRun in tests.
-func NewCmdDemo(f *Factory, runF func(*DemoOptions) error) *cobra.Command {
+func NewCmdDemo(f *cli.Factory, runF func(*DemoOptions) error) *cobra.Command {
 	opts := &DemoOptions{IO: f.IO, Dial: f.Dial}
 	cmd := &cobra.Command{
 		Use:   "demo [-z DURATION]",
@@ -39,17 +41,17 @@ func NewCmdDemo(f *Factory, runF func(*DemoOptions) error) *cobra.Command {
 reflection, calls one method of each RPC kind, then load-tests it as grpcpulse run
 would: unary calls, then bidi streams, each for half of -z with -c workers, and
 prints both reports.`,
-		Args: argsBetween(0, 0),
+		Args: cli.ArgsBetween(0, 0),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Duration <= 0 {
-				return usageErrorf("-z must be positive")
+				return cli.UsageErrorf("-z must be positive")
 			}
 			if opts.Duration < minDemoDuration {
 				// Each load test runs for half of -z, and a -z of 0 is no limit.
-				return usageErrorf("-z must be at least %s (each of the two load tests runs for half of it), not %s", minDemoDuration, opts.Duration)
+				return cli.UsageErrorf("-z must be at least %s (each of the two load tests runs for half of it), not %s", minDemoDuration, opts.Duration)
 			}
 			if opts.Concurrency < 1 {
-				return usageErrorf("-c must be at least 1")
+				return cli.UsageErrorf("-c must be at least 1")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -101,12 +103,12 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		{demoService + "/Unary", demoData["Unary"], 1},
 		{demoService + "/Bidi", demoData["Bidi"], 5},
 	} {
-		run := &RunOptions{IO: opts.IO, Dial: opts.Dial, Method: load.method, Data: load.data,
+		runOpts := &run.RunOptions{IO: opts.IO, Dial: opts.Dial, Method: load.method, Data: load.data,
 			Options: runner.Options{Target: target,
 				Load: runner.Load{Concurrency: opts.Concurrency, Connections: 1, Duration: opts.Duration / 2},
 				Call: runner.Call{Messages: load.messages}}}
-		if err := run.Load.Validate(); err != nil { // runner.New trusts validated options
-			return &UsageError{Err: fmt.Errorf("%s: %w", strings.Replace(load.method, "/", ".", 1), err)}
+		if err := runOpts.Load.Validate(); err != nil { // runner.New trusts validated options
+			return &cli.UsageError{Err: fmt.Errorf("%s: %w", strings.Replace(load.method, "/", ".", 1), err)}
 		}
 		p.printf("\n$ grpcpulse run --plaintext %s %s -c %d -z %s", srv.Addr(), load.method, opts.Concurrency, opts.Duration/2)
 		if load.messages > 1 {
@@ -116,7 +118,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		if p.err != nil {
 			return p.err
 		}
-		if err := runRun(ctx, run); err != nil {
+		if err := run.Run(ctx, runOpts); err != nil {
 			return err
 		}
 	}

@@ -9,19 +9,20 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/reflect"
 )
 
 // DescribeOptions are the inputs of `grpcpulse describe`.
 type DescribeOptions struct {
-	IO     *IOStreams
-	Dial   DialFunc
-	Conn   ConnOptions
+	IO     *cli.IOStreams
+	Dial   cli.DialFunc
+	Conn   cli.ConnOptions
 	Symbol string
 }
 
 // NewCmdDescribe builds `describe`; runF replaces describeRun in tests.
-func NewCmdDescribe(f *Factory, runF func(*DescribeOptions) error) *cobra.Command {
+func NewCmdDescribe(f *cli.Factory, runF func(*DescribeOptions) error) *cobra.Command {
 	opts := &DescribeOptions{IO: f.IO, Dial: f.Dial}
 	opts.Conn.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
@@ -33,17 +34,17 @@ Without SYMBOL it describes every service. With --proto or --protoset no ADDR is
 		Example: `  grpcpulse describe --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse
   grpcpulse describe --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Request
   grpcpulse describe --protoset pulse.protoset grpcpulse.test.v1.Pulse`,
-		Args: argsBetween(0, 2, "ADDR", "SYMBOL"),
+		Args: cli.ArgsBetween(0, 2, "ADDR", "SYMBOL"),
 		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			return opts.Conn.completeAfterAddr(c.Context(), opts.Dial, args, true, toComplete)
+			return opts.Conn.CompleteAfterAddr(c.Context(), opts.Dial, args, true, toComplete)
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			var err error
-			if opts.Symbol, err = opts.Conn.discoveryArgs(args, "service"); err != nil {
+			if opts.Symbol, err = opts.Conn.DiscoveryArgs(args, "service"); err != nil {
 				return err
 			}
 			if len(args) > 0 && opts.Symbol != "" && strings.Trim(opts.Symbol, "./") == "" {
-				return usageErrorf("SYMBOL %q names nothing", opts.Symbol)
+				return cli.UsageErrorf("SYMBOL %q names nothing", opts.Symbol)
 			}
 			if err := opts.Conn.Validate(); err != nil {
 				return err
@@ -60,28 +61,28 @@ Without SYMBOL it describes every service. With --proto or --protoset no ADDR is
 }
 
 func describeRun(ctx context.Context, opts *DescribeOptions) error {
-	s, err := opts.Conn.open(ctx, opts.Dial, false)
+	s, err := opts.Conn.Open(ctx, opts.Dial, false)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	var descs []protoreflect.Descriptor
 	if opts.Symbol == "" {
-		names, err := s.source.ListServices()
+		names, err := s.Source.ListServices()
 		if err != nil {
-			return s.explain(err)
+			return s.Explain(err)
 		}
 		for _, name := range names {
-			d, err := s.source.FindSymbol(name)
+			d, err := s.Source.FindSymbol(name)
 			if err != nil {
-				return s.explain(err)
+				return s.Explain(err)
 			}
 			descs = append(descs, d)
 		}
 	} else {
-		d, err := reflect.FindDescriptor(s.source, opts.Symbol)
+		d, err := reflect.FindDescriptor(s.Source, opts.Symbol)
 		if err != nil {
-			return s.explain(err)
+			return s.Explain(err)
 		}
 		descs = append(descs, d)
 	}

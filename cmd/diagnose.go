@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/record"
@@ -18,22 +19,22 @@ import (
 
 // DiagnoseOptions are the inputs of `grpcpulse diagnose`.
 type DiagnoseOptions struct {
-	IO *IOStreams
+	IO *cli.IOStreams
 	// ProbeOptions are the probe's target, metadata and duration: the
 	// flags bind straight into them, and they go to conn.Probe as they are.
 	conn.ProbeOptions
 	// Output is --format (text or json) and -o. The text goes to standard
 	// output as well when every rendering goes to a file.
-	Output OutputFlags
+	Output cli.OutputFlags
 
-	targets []outputTarget
+	targets []cli.OutputTarget
 }
 
 // maxProbeDuration bounds --duration.
 const maxProbeDuration = time.Hour
 
 // NewCmdDiagnose builds `diagnose`; runF replaces diagnoseRun in tests.
-func NewCmdDiagnose(f *Factory, runF func(*DiagnoseOptions) error) *cobra.Command {
+func NewCmdDiagnose(f *cli.Factory, runF func(*DiagnoseOptions) error) *cobra.Command {
 	opts := &DiagnoseOptions{IO: f.IO}
 	opts.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
@@ -55,24 +56,24 @@ and still reports what was seen.`,
 		Example: `  grpcpulse diagnose --plaintext 127.0.0.1:50051
   grpcpulse diagnose --keepalive-time 30s --keepalive-permit-without-stream --duration 2m api.example.com:443
   grpcpulse diagnose --plaintext --format json -o probe.json 127.0.0.1:50051`,
-		Args: argsBetween(1, 1, "ADDR"),
+		Args: cli.ArgsBetween(1, 1, "ADDR"),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Target.Addr = args[0]
 			for _, err := range []error{opts.Target.Validate(), opts.Metadata.Validate()} {
 				if err != nil {
-					return &UsageError{Err: err}
+					return &cli.UsageError{Err: err}
 				}
 			}
 			switch {
 			case opts.Duration <= 0 || opts.Duration > maxProbeDuration:
-				return usageErrorf("--duration must be positive and at most %s", maxProbeDuration)
+				return cli.UsageErrorf("--duration must be positive and at most %s", maxProbeDuration)
 			}
-			targets, err := opts.Output.plan(c.Flags())
+			targets, err := opts.Output.Plan(c.Flags())
 			if err != nil {
 				return err
 			}
-			if !toStdout(targets) {
-				targets = append(targets, outputTarget{Format: "text"})
+			if !cli.ToStdout(targets) {
+				targets = append(targets, cli.OutputTarget{Format: "text"})
 			}
 			opts.targets = targets
 			if runF != nil {
@@ -88,7 +89,7 @@ and still reports what was seen.`,
 	opts.Target.Keepalive.Time = conn.MinKeepaliveTime
 	fs.Lookup("keepalive-time").DefValue = conn.MinKeepaliveTime.String()
 	fs.DurationVar(&opts.Duration, "duration", time.Minute, "how long to watch the connections")
-	addOutputFlags(fs, &opts.Output, []string{"text", "json"})
+	cli.AddOutputFlags(fs, &opts.Output, []string{"text", "json"})
 	return cmd
 }
 
@@ -107,12 +108,12 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 		return err
 	}
 	sum := rec.Summary(record.Meta{Kind: runner.Unary, Options: runner.Options{Target: opts.Target},
-		Notes: opts.Target.Notes(), Tool: Version(), GRPCVersion: grpc.Version})
+		Notes: opts.Target.Notes(), Tool: cli.Version(), GRPCVersion: grpc.Version})
 	sum.Findings = diagnose.Findings(sum)
 	p := report.NewProbe(sum, res)
 	p.Checks = diagnose.ProbeChecks(p, opts.Duration)
-	if err := writeOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t outputTarget) error {
-		return renderProbe(w, p, t.Format, opts.IO, t.Path)
+	if err := cli.WriteOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t cli.OutputTarget) error {
+		return cli.RenderProbe(w, p, t.Format, opts.IO, t.Path)
 	}); err != nil {
 		return err
 	}
@@ -131,12 +132,4 @@ func keepaliveWords(k conn.Keepalive) string {
 		s += fmt.Sprintf(" (%s asked; grpc-go's minimum is %s)", k.Time, conn.MinKeepaliveTime)
 	}
 	return s
-}
-
-// renderProbe writes p in format: json, or else text.
-func renderProbe(w io.Writer, p *report.Probe, format string, streams *IOStreams, output string) error {
-	if format == "json" {
-		return report.WriteProbeJSON(w, p)
-	}
-	return report.RenderProbeText(w, p, textStyles(streams, output), textWidth(streams, output))
 }

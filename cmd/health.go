@@ -13,14 +13,15 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // HealthOptions are the inputs of `grpcpulse health`.
 type HealthOptions struct {
-	IO   *IOStreams
-	Dial DialFunc
-	Conn ConnOptions
+	IO   *cli.IOStreams
+	Dial cli.DialFunc
+	Conn cli.ConnOptions
 	// Service is the service to ask about; "" asks about the server overall.
 	Service string
 	// Timeout bounds the Check call; 0 means no deadline. Not applied to Watch.
@@ -33,7 +34,7 @@ type HealthOptions struct {
 }
 
 // NewCmdHealth builds `health`; runF replaces healthRun in tests.
-func NewCmdHealth(f *Factory, runF func(*HealthOptions) error) *cobra.Command {
+func NewCmdHealth(f *cli.Factory, runF func(*HealthOptions) error) *cobra.Command {
 	opts := &HealthOptions{IO: f.IO, Dial: f.Dial}
 	opts.Conn.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
@@ -58,7 +59,7 @@ the stream or Ctrl-C did.`,
 		Example: `  grpcpulse health --plaintext 127.0.0.1:50051
   grpcpulse health --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse
   grpcpulse health --watch my-service:443`,
-		Args: argsBetween(1, 2, "ADDR", "SERVICE"),
+		Args: cli.ArgsBetween(1, 2, "ADDR", "SERVICE"),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Conn.Target.Addr = args[0]
 			if len(args) > 1 {
@@ -68,7 +69,7 @@ the stream or Ctrl-C did.`,
 				return err
 			}
 			if opts.Timeout < 0 {
-				return usageErrorf("--timeout must not be negative")
+				return cli.UsageErrorf("--timeout must not be negative")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -172,7 +173,7 @@ func healthVerdict(opts *HealthOptions, st healthpb.HealthCheckResponse_ServingS
 	if st == healthpb.HealthCheckResponse_SERVICE_UNKNOWN {
 		msg = fmt.Sprintf("%s does not know service %q (SERVICE_UNKNOWN)", conn.RedactTarget(opts.Conn.Target.Addr), opts.Service)
 	}
-	return &HealthError{Status: st, Msg: msg}
+	return &cli.HealthError{Status: st, Msg: msg}
 }
 
 // healthCallError explains an error of the Check or Watch call.
@@ -182,11 +183,11 @@ func healthCallError(opts *HealthOptions, err error) error {
 	case !ok:
 		return err
 	case st.Code() == codes.Unimplemented:
-		return &HealthError{NoHealth: true, Msg: fmt.Sprintf(
+		return &cli.HealthError{NoHealth: true, Msg: fmt.Sprintf(
 			"%s has no health service (grpc.health.v1.Health is unimplemented), so its health cannot be checked\n"+
 				"Try grpcpulse diagnose %s, or call one of its methods", conn.RedactTarget(opts.Conn.Target.Addr), conn.RedactTarget(opts.Conn.Target.Addr))}
 	}
-	return &CallError{Status: st}
+	return &cli.CallError{Status: st}
 }
 
 // statusName is the status's name in the health protocol; a number the

@@ -13,44 +13,9 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 )
-
-func TestHealthExitCode(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		err  *HealthError
-		want int
-	}{
-		{"serving", &HealthError{Status: healthpb.HealthCheckResponse_SERVING}, ExitOK},
-		{"not serving", &HealthError{Status: healthpb.HealthCheckResponse_NOT_SERVING}, 4},
-		{"unknown", &HealthError{Status: healthpb.HealthCheckResponse_UNKNOWN}, 5},
-		{"service unknown", &HealthError{Status: healthpb.HealthCheckResponse_SERVICE_UNKNOWN}, 6},
-		{"undefined status", &HealthError{Status: 42}, 5},
-		{"no health service", &HealthError{NoHealth: true}, 7},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := ExitCode(tt.err); got != tt.want {
-				t.Errorf("ExitCode(%+v) = %d, want %d", tt.err, got, tt.want)
-			}
-		})
-	}
-	// The health codes must not collide with the others.
-	seen := map[int]string{}
-	for name, code := range map[string]int{"ok": ExitOK, "error": ExitError, "usage": ExitUsage, "gate": ExitGate,
-		"not serving": ExitNotServing, "unknown": ExitHealthUnknown, "service unknown": ExitServiceUnknown,
-		"no health": ExitNoHealth, "interrupted": ExitInterrupted} {
-		if other, ok := seen[code]; ok {
-			t.Errorf("exit code %d is both %s and %s", code, name, other)
-		}
-		seen[code] = name
-		if code >= ExitStatusBase && code <= ExitStatusBase+int(maxStatusCode) {
-			t.Errorf("exit code %d (%s) is in the range of call statuses", code, name)
-		}
-	}
-}
 
 func TestHealthFlags(t *testing.T) {
 	t.Parallel()
@@ -99,11 +64,11 @@ func TestHealthRun(t *testing.T) {
 		out, diag string
 	}{
 		{"server", []string{addr}, 0, "SERVING\n", ""},
-		{"not serving", []string{addr, "down"}, ExitNotServing, "NOT_SERVING\n", `service "down" at ` + addr + " is NOT_SERVING"},
-		{"unknown", []string{addr, "unsure"}, ExitHealthUnknown, "UNKNOWN\n", "is UNKNOWN"},
-		{"service unknown", []string{addr, "nope"}, ExitServiceUnknown, "SERVICE_UNKNOWN\n", `does not know service "nope"`},
-		{"no health service", []string{bare.Addr()}, ExitNoHealth, "", "has no health service"},
-		{"no health service, watch", []string{"--watch", bare.Addr()}, ExitNoHealth, "", "has no health service"},
+		{"not serving", []string{addr, "down"}, cli.ExitNotServing, "NOT_SERVING\n", `service "down" at ` + addr + " is NOT_SERVING"},
+		{"unknown", []string{addr, "unsure"}, cli.ExitHealthUnknown, "UNKNOWN\n", "is UNKNOWN"},
+		{"service unknown", []string{addr, "nope"}, cli.ExitServiceUnknown, "SERVICE_UNKNOWN\n", `does not know service "nope"`},
+		{"no health service", []string{bare.Addr()}, cli.ExitNoHealth, "", "has no health service"},
+		{"no health service, watch", []string{"--watch", bare.Addr()}, cli.ExitNoHealth, "", "has no health service"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,7 +93,7 @@ func TestHealthWatch(t *testing.T) {
 		t.Run(final.String(), func(t *testing.T) {
 			pr, pw := io.Pipe()
 			f, _, _ := testFactory("")
-			opts := &HealthOptions{IO: &IOStreams{Out: pw, ErrOut: io.Discard}, Dial: f.Dial, Service: "svc", Watch: true,
+			opts := &HealthOptions{IO: &cli.IOStreams{Out: pw, ErrOut: io.Discard}, Dial: f.Dial, Service: "svc", Watch: true,
 				Now: func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC) }}
 			opts.Conn.Target.Addr, opts.Conn.Target.Plaintext, opts.Conn.Target.ConnectTimeout = addr, true, 10*time.Second
 			ctx, cancel := context.WithCancel(context.Background())
@@ -155,7 +120,7 @@ func TestHealthWatch(t *testing.T) {
 			cancel() // Ctrl-C
 			go io.Copy(io.Discard, pr)
 			err := <-done
-			if got, want := ExitCode(err), healthExitCode(&HealthError{Status: final}); got != want {
+			if got, want := cli.ExitCode(err), cli.ExitCode(&cli.HealthError{Status: final}); got != want {
 				t.Errorf("watch ended with %v: exit %d, want %d", err, got, want)
 			}
 			// Leave the service as the next subtest expects it.
@@ -196,7 +161,7 @@ func TestHealthWatchStreamEnds(t *testing.T) {
 	f, out, errOut := testFactory("")
 	code := Run(context.Background(), f, []string{"health", "--plaintext", "--watch", lis.Addr().String()})
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	if code != ExitNotServing || len(lines) != 2 || !strings.HasSuffix(lines[0], " SERVING") || !strings.HasSuffix(lines[1], " NOT_SERVING") {
-		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit %d after SERVING and NOT_SERVING", code, out, errOut, ExitNotServing)
+	if code != cli.ExitNotServing || len(lines) != 2 || !strings.HasSuffix(lines[0], " SERVING") || !strings.HasSuffix(lines[1], " NOT_SERVING") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit %d after SERVING and NOT_SERVING", code, out, errOut, cli.ExitNotServing)
 	}
 }

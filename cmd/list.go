@@ -5,19 +5,20 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/reflect"
 )
 
 // ListOptions are the inputs of `grpcpulse list`.
 type ListOptions struct {
-	IO      *IOStreams
-	Dial    DialFunc
-	Conn    ConnOptions
+	IO      *cli.IOStreams
+	Dial    cli.DialFunc
+	Conn    cli.ConnOptions
 	Service string
 }
 
 // NewCmdList builds `list`; runF replaces listRun in tests.
-func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
+func NewCmdList(f *cli.Factory, runF func(*ListOptions) error) *cobra.Command {
 	opts := &ListOptions{IO: f.IO, Dial: f.Dial}
 	opts.Conn.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
@@ -27,13 +28,13 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
   grpcpulse list --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse
   grpcpulse list --proto pulse.proto --import-path ./protos
   grpcpulse list --protoset pulse.protoset grpcpulse.test.v1.Pulse`,
-		Args: argsBetween(0, 2, "ADDR", "SERVICE"),
+		Args: cli.ArgsBetween(0, 2, "ADDR", "SERVICE"),
 		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			return opts.Conn.completeAfterAddr(c.Context(), opts.Dial, args, false, toComplete)
+			return opts.Conn.CompleteAfterAddr(c.Context(), opts.Dial, args, false, toComplete)
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			var err error
-			if opts.Service, err = opts.Conn.discoveryArgs(args, "service"); err != nil {
+			if opts.Service, err = opts.Conn.DiscoveryArgs(args, "service"); err != nil {
 				return err
 			}
 			if err := opts.Conn.Validate(); err != nil {
@@ -51,25 +52,25 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 }
 
 func listRun(ctx context.Context, opts *ListOptions) error {
-	s, err := opts.Conn.open(ctx, opts.Dial, false)
+	s, err := opts.Conn.Open(ctx, opts.Dial, false)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	p := &printer{w: opts.IO.Out}
 	if opts.Service == "" {
-		names, err := s.source.ListServices()
+		names, err := s.Source.ListServices()
 		if err != nil {
-			return s.explain(err)
+			return s.Explain(err)
 		}
 		for _, name := range names {
 			p.printf("%s\n", name)
 		}
 		return p.err
 	}
-	sd, err := reflect.FindService(s.source, opts.Service)
+	sd, err := reflect.FindService(s.Source, opts.Service)
 	if err != nil {
-		return s.explain(err)
+		return s.Explain(err)
 	}
 	methods := sd.Methods()
 	for i := range methods.Len() {

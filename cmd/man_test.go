@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 )
 
 func TestMan(t *testing.T) {
 	t.Parallel()
 	f, out, errOut := testFactory("")
-	if code := Run(context.Background(), f, []string{"man"}); code != ExitOK {
+	if code := Run(context.Background(), f, []string{"man"}); code != cli.ExitOK {
 		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
 	}
 	page := out.String()
@@ -26,7 +28,7 @@ func TestMan(t *testing.T) {
 
 	dir := filepath.Join(t.TempDir(), "manpages")
 	f, _, errOut = testFactory("")
-	if code := Run(context.Background(), f, []string{"man", "--dir", dir}); code != ExitOK {
+	if code := Run(context.Background(), f, []string{"man", "--dir", dir}); code != cli.ExitOK {
 		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
 	}
 	for _, name := range []string{"grpcpulse.1", "grpcpulse-run.1", "grpcpulse-health.1", "grpcpulse-report-merge.1"} {
@@ -42,7 +44,7 @@ func TestMan(t *testing.T) {
 func TestManIsHidden(t *testing.T) {
 	t.Parallel()
 	f, out, _ := testFactory("")
-	if code := Run(context.Background(), f, []string{"--help"}); code != ExitOK {
+	if code := Run(context.Background(), f, []string{"--help"}); code != cli.ExitOK {
 		t.Fatalf("exit %d", code)
 	}
 	if strings.Contains(out.String(), "  man ") {

@@ -1,5 +1,6 @@
-// Package cmd is the grpcpulse command line: Cobra wiring, flags, IO streams
-// and exit codes around the runner, reflect and report packages.
+// Package cmd is the grpcpulse command line: the root command and the
+// commands that are not load tests or saved reports (cmd/run, cmd/report);
+// what they all share lives in cmd/cli.
 package cmd
 
 import (
@@ -13,6 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/grpclog"
+
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
+	"github.com/grpcpulse/grpcpulse/cmd/report"
+	"github.com/grpcpulse/grpcpulse/cmd/run"
 )
 
 // Main runs grpcpulse with the process's arguments and returns the exit code.
@@ -27,22 +32,22 @@ func Main() int {
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		sig := <-signals
-		cancel(&SignalError{Signal: sig})
+		cancel(&cli.SignalError{Signal: sig})
 		sig = <-signals
 		fmt.Fprintln(os.Stderr, "interrupted again: exiting at once")
-		os.Exit(ExitCode(&SignalError{Signal: sig}))
+		os.Exit(cli.ExitCode(&cli.SignalError{Signal: sig}))
 	}()
-	return Run(ctx, NewFactory(), os.Args[1:])
+	return Run(ctx, cli.NewFactory(), os.Args[1:])
 }
 
 // Run executes the command line args and returns the exit code. Errors are
 // printed to f.IO.ErrOut; usage errors with a pointer to the command's --help.
-func Run(ctx context.Context, f *Factory, args []string) int {
+func Run(ctx context.Context, f *cli.Factory, args []string) int {
 	started := false
 	root := NewCmdRoot(f)
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		started = true
-		return f.IO.checkColor()
+		return f.IO.CheckColor()
 	}
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
@@ -50,22 +55,22 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	root.SetErr(f.IO.ErrOut)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
-		return ExitOK
+		return cli.ExitOK
 	}
-	if ctx.Err() != nil && !errors.As(err, new(*HealthError)) { // health --watch exits by the last status it saw
+	if ctx.Err() != nil && !errors.As(err, new(*cli.HealthError)) { // health --watch exits by the last status it saw
 		fmt.Fprintln(f.IO.ErrOut, "interrupted")
 		if cause := context.Cause(ctx); cause != ctx.Err() {
-			return ExitCode(cause)
+			return cli.ExitCode(cause)
 		}
-		return ExitInterrupted
+		return cli.ExitInterrupted
 	}
-	var usage *UsageError
+	var usage *cli.UsageError
 	if !started && !errors.As(err, &usage) {
-		err = &UsageError{Err: err} // cobra refused the command line (unknown command, bad args)
+		err = &cli.UsageError{Err: err} // cobra refused the command line (unknown command, bad args)
 	}
-	PrintError(f.IO.ErrOut, err)
-	code := ExitCode(err)
-	if code == ExitUsage && cmd != nil {
+	cli.PrintError(f.IO.ErrOut, err)
+	code := cli.ExitCode(err)
+	if code == cli.ExitUsage && cmd != nil {
 		// One line of error and a pointer, not the whole flag list: the
 		// mistake stays on screen.
 		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
@@ -74,7 +79,7 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 }
 
 // NewCmdRoot builds the grpcpulse command tree.
-func NewCmdRoot(f *Factory) *cobra.Command {
+func NewCmdRoot(f *cli.Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "grpcpulse",
 		Short: "gRPC discovery, calls, load tests and connection diagnostics",
@@ -82,41 +87,27 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 protosets), calls any method, and loads it honestly.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       Version(),
+		Version:       cli.Version(),
 	}
 	root.SetVersionTemplate(versionLine() + "\n")
-	root.PersistentFlags().StringVar(&f.IO.Color, "color", colorAuto, "colour the report: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces it), always or never")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.PersistentFlags().StringVar(&f.IO.Color, "color", cli.ColorAuto, "colour the report: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces it), always or never")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cli.UsageError{Err: err} })
 	root.AddCommand(
 		NewCmdList(f, nil),
 		NewCmdDescribe(f, nil),
 		NewCmdCall(f, nil),
-		NewCmdRun(f, nil),
+		run.NewCmdRun(f, nil),
 		NewCmdDiagnose(f, nil),
 		NewCmdHealth(f, nil),
-		NewCmdReport(f),
+		report.NewCmdReport(f),
 		NewCmdServe(f, nil),
 		NewCmdDemo(f, nil),
 		NewCmdVersion(f, nil),
 		NewCmdMan(f, nil),
 	)
 	useGroupedHelp(root)
-	registerValueCompletions(root)
+	cli.RegisterValueCompletions(root)
 	return root
-}
-
-// argsBetween is a cobra.PositionalArgs that names the missing or surplus
-// arguments as a usage error.
-func argsBetween(min, max int, names ...string) cobra.PositionalArgs {
-	return func(_ *cobra.Command, args []string) error {
-		switch {
-		case len(args) < min:
-			return usageErrorf("missing %s", names[len(args)])
-		case len(args) > max:
-			return usageErrorf("too many arguments: %q", args[max:])
-		}
-		return nil
-	}
 }
 
 // quietGRPCLogs silences grpc-go's own log (an ERROR line for every

@@ -10,12 +10,13 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 )
 
 // ServeOptions are the inputs of `grpcpulse serve`.
 type ServeOptions struct {
-	IO     *IOStreams
+	IO     *cli.IOStreams
 	Listen string
 	// Reflection is "all" (v1 and v1alpha), "v1alpha" or "none".
 	Reflection string
@@ -35,7 +36,7 @@ type ServeOptions struct {
 const shutdownGrace = 5 * time.Second
 
 // NewCmdServe builds `serve`; runF replaces serveRun in tests.
-func NewCmdServe(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
+func NewCmdServe(f *cli.Factory, runF func(*ServeOptions) error) *cobra.Command {
 	opts := &ServeOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "serve [flags]",
@@ -56,22 +57,22 @@ Each call can be steered with request metadata (-H on call):
 		Example: `  grpcpulse serve
   grpcpulse serve --listen 127.0.0.1:0 --tls-dir /tmp/certs
   grpcpulse serve --keepalive-min-time 1m --max-connection-age 30s`,
-		Args: argsBetween(0, 0),
+		Args: cli.ArgsBetween(0, 0),
 		RunE: func(c *cobra.Command, args []string) error {
 			switch opts.Reflection {
 			case "all", "v1alpha", "none":
 			default:
-				return usageErrorf("--reflection must be all, v1alpha or none, not %q", opts.Reflection)
+				return cli.UsageErrorf("--reflection must be all, v1alpha or none, not %q", opts.Reflection)
 			}
 			if _, _, err := net.SplitHostPort(opts.Listen); err != nil {
-				return usageErrorf("--listen must be HOST:PORT (port 0 picks a free one), not %q", opts.Listen)
+				return cli.UsageErrorf("--listen must be HOST:PORT (port 0 picks a free one), not %q", opts.Listen)
 			}
 			if opts.MTLS && opts.TLSDir == "" {
-				return usageErrorf("--mtls needs --tls-dir")
+				return cli.UsageErrorf("--mtls needs --tls-dir")
 			}
 			for _, d := range []time.Duration{opts.KeepaliveMinTime, opts.MaxConnectionIdle, opts.MaxConnectionAge, opts.MaxConnectionAgeGrace} {
 				if d < 0 {
-					return usageErrorf("durations must not be negative")
+					return cli.UsageErrorf("durations must not be negative")
 				}
 			}
 			if runF != nil {

@@ -47,7 +47,10 @@
 // Arrows point one way: a package imports only the ones below it.
 //
 //	main.go                    os.Exit(cmd.Main())
-//	cmd                        Cobra commands: flags, IO streams, exit codes; composes the flow
+//	cmd                        the root command and the other commands; composes the flow
+//	  cmd/run                  `run`: scenario files, method mixes, progress, metrics
+//	  cmd/report               `report show|merge|compare`
+//	  cmd/cli                  what commands share: Factory, IO streams, exit codes, output
 //	  report/record            the Recorder (implements runner.Recorder) → Summary
 //	  report/diagnose          pure rules: Summary → findings; the probe's checks
 //	  report/gate              --assert, `report compare` limits, the in-run watcher

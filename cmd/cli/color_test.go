@@ -1,4 +1,4 @@
-package cmd
+package cli
 
 import "testing"
 
@@ -32,7 +32,7 @@ func TestColorOutput(t *testing.T) {
 			}
 		})
 	}
-	if err := (&IOStreams{Color: "sometimes"}).checkColor(); err == nil || ExitCode(err) != ExitUsage {
+	if err := (&IOStreams{Color: "sometimes"}).CheckColor(); err == nil || ExitCode(err) != ExitUsage {
 		t.Errorf("--color sometimes: %v, want a usage error", err)
 	}
 }

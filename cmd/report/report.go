@@ -1,23 +1,24 @@
-package cmd
+// Package report is `grpcpulse report`: show, merge and compare saved
+// JSON reports.
+package report
 
 import (
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/gate"
-	"github.com/grpcpulse/grpcpulse/report/html"
 )
 
 // NewCmdReport builds `report` and its subcommands.
-func NewCmdReport(f *Factory) *cobra.Command {
+func NewCmdReport(f *cli.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:                        "report",
 		Short:                      "Re-render, merge and compare saved JSON reports",
@@ -27,33 +28,29 @@ func NewCmdReport(f *Factory) *cobra.Command {
 		// print the help and exit 0.
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErrorf("missing subcommand: show, merge or compare")
+				return cli.UsageErrorf("missing subcommand: show, merge or compare")
 			}
-			return usageErrorf("unknown command %q for %q%s", args[0], c.CommandPath(), suggestion(c, args[0]))
+			return cli.UsageErrorf("unknown command %q for %q%s", args[0], c.CommandPath(), suggestion(c, args[0]))
 		},
 	}
 	cmd.AddCommand(NewCmdReportShow(f, nil), NewCmdReportMerge(f, nil), NewCmdReportCompare(f, nil))
 	return cmd
 }
 
-// showFormats are the renderings of a saved report; compareFormats those of
-// a comparison.
-var (
-	showFormats    = []string{"text", "json", "hgrm", "csv", "markdown", "html"}
-	compareFormats = []string{"text", "json", "markdown"}
-)
+// compareFormats are the renderings of a comparison.
+var compareFormats = []string{"text", "json", "markdown"}
 
 // ReportShowOptions are the inputs of `grpcpulse report show`.
 type ReportShowOptions struct {
-	IO     *IOStreams
+	IO     *cli.IOStreams
 	Files  []string
-	Output OutputFlags
+	Output cli.OutputFlags
 
-	targets []outputTarget
+	targets []cli.OutputTarget
 }
 
 // NewCmdReportShow builds `report show`; runF replaces reportShowRun in tests.
-func NewCmdReportShow(f *Factory, runF func(*ReportShowOptions) error) *cobra.Command {
+func NewCmdReportShow(f *cli.Factory, runF func(*ReportShowOptions) error) *cobra.Command {
 	opts := &ReportShowOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "show [flags] FILE...",
@@ -75,13 +72,13 @@ A saved diagnose probe (diagnose --format json) renders as text or json.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Files = args
-			targets, err := opts.Output.plan(c.Flags())
+			targets, err := opts.Output.Plan(c.Flags())
 			if err != nil {
 				return err
 			}
 			for _, t := range targets {
 				if len(args) > 1 && (t.Format == "json" || t.Format == "html") {
-					return usageErrorf("%s renders one report; merge several with report merge", t.Format)
+					return cli.UsageErrorf("%s renders one report; merge several with report merge", t.Format)
 				}
 			}
 			opts.targets = targets
@@ -91,7 +88,7 @@ A saved diagnose probe (diagnose --format json) renders as text or json.`,
 			return reportShowRun(opts)
 		},
 	}
-	addOutputFlags(cmd.Flags(), &opts.Output, showFormats)
+	cli.AddOutputFlags(cmd.Flags(), &opts.Output, cli.ShowFormats)
 	return cmd
 }
 
@@ -107,7 +104,7 @@ func reportShowRun(opts *ReportShowOptions) error {
 			}
 		}
 	}
-	return writeOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t outputTarget) error {
+	return cli.WriteOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t cli.OutputTarget) error {
 		for i, d := range docs {
 			if i > 0 && t.Format != "csv" {
 				if _, err := io.WriteString(w, "\n"); err != nil {
@@ -120,23 +117,6 @@ func reportShowRun(opts *ReportShowOptions) error {
 		}
 		return nil
 	})
-}
-
-// renderSummary writes s in format.
-func renderSummary(w io.Writer, s *report.Summary, format string, streams *IOStreams, output string) error {
-	switch format {
-	case "json":
-		return report.WriteJSON(w, s)
-	case "hgrm":
-		return report.RenderHGRM(w, s)
-	case "csv":
-		return report.RenderCSV(w, s)
-	case "markdown":
-		return report.RenderMarkdown(w, s)
-	case "html":
-		return html.RenderHTML(w, s)
-	}
-	return report.RenderText(w, s, textStyles(streams, output), textWidth(streams, output))
 }
 
 // readReports reads JSON reports; an error names the file.
@@ -157,24 +137,17 @@ func readReports(paths []string) ([]*report.Summary, error) {
 	return out, nil
 }
 
-func checkFormat(format string, allowed []string) error {
-	if !slices.Contains(allowed, format) {
-		return usageErrorf("--format must be %s, not %q", orList(allowed), format)
-	}
-	return nil
-}
-
 // ReportMergeOptions are the inputs of `grpcpulse report merge`.
 type ReportMergeOptions struct {
-	IO     *IOStreams
+	IO     *cli.IOStreams
 	Files  []string
-	Output OutputFlags
+	Output cli.OutputFlags
 
-	targets []outputTarget
+	targets []cli.OutputTarget
 }
 
 // NewCmdReportMerge builds `report merge`; runF replaces reportMergeRun in tests.
-func NewCmdReportMerge(f *Factory, runF func(*ReportMergeOptions) error) *cobra.Command {
+func NewCmdReportMerge(f *cli.Factory, runF func(*ReportMergeOptions) error) *cobra.Command {
 	opts := &ReportMergeOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "merge [flags] FILE...",
@@ -188,7 +161,7 @@ reports of different methods or schemas. See docs/distributed.md.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Files = args
-			targets, err := opts.Output.plan(c.Flags())
+			targets, err := opts.Output.Plan(c.Flags())
 			if err != nil {
 				return err
 			}
@@ -199,7 +172,7 @@ reports of different methods or schemas. See docs/distributed.md.`,
 			return reportMergeRun(opts)
 		},
 	}
-	addOutputFlags(cmd.Flags(), &opts.Output, showFormats)
+	cli.AddOutputFlags(cmd.Flags(), &opts.Output, cli.ShowFormats)
 	return cmd
 }
 
@@ -219,24 +192,24 @@ func reportMergeRun(opts *ReportMergeOptions) error {
 		}
 		return fmt.Errorf("%w\n(report %s)", err, strings.Join(names, ", "))
 	}
-	return writeOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t outputTarget) error {
-		return renderSummary(w, merged, t.Format, opts.IO, t.Path)
+	return cli.WriteOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t cli.OutputTarget) error {
+		return cli.RenderSummary(w, merged, t.Format, opts.IO, t.Path)
 	})
 }
 
 // ReportCompareOptions are the inputs of `grpcpulse report compare`.
 type ReportCompareOptions struct {
-	IO            *IOStreams
+	IO            *cli.IOStreams
 	Base, New     string
 	MaxRegression []string
 	Force         bool
-	Output        OutputFlags
+	Output        cli.OutputFlags
 
-	targets []outputTarget
+	targets []cli.OutputTarget
 }
 
 // NewCmdReportCompare builds `report compare`; runF replaces reportCompareRun in tests.
-func NewCmdReportCompare(f *Factory, runF func(*ReportCompareOptions) error) *cobra.Command {
+func NewCmdReportCompare(f *cli.Factory, runF func(*ReportCompareOptions) error) *cobra.Command {
 	opts := &ReportCompareOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "compare [flags] BASE NEW",
@@ -248,16 +221,16 @@ different load shapes (method, concurrency, connections, rate, messages, request
 are refused (exit 2) unless --force: such a comparison says nothing about the code.`,
 		Example: `  grpcpulse report compare baseline.json report.json --max-regression 'p(99)=10%'
   grpcpulse report compare baseline.json report.json --format markdown >> "$GITHUB_STEP_SUMMARY"`,
-		Args: argsBetween(2, 2, "BASE", "NEW"),
+		Args: cli.ArgsBetween(2, 2, "BASE", "NEW"),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Base, opts.New = args[0], args[1]
-			targets, err := opts.Output.plan(c.Flags())
+			targets, err := opts.Output.Plan(c.Flags())
 			if err != nil {
 				return err
 			}
 			opts.targets = targets
 			if _, err := gate.ParseLimits(opts.MaxRegression); err != nil {
-				return &UsageError{Err: err}
+				return &cli.UsageError{Err: err}
 			}
 			if runF != nil {
 				return runF(opts)
@@ -268,7 +241,7 @@ are refused (exit 2) unless --force: such a comparison says nothing about the co
 	fs := cmd.Flags()
 	fs.StringArrayVar(&opts.MaxRegression, "max-regression", nil, "`METRIC=LIMIT` a run may regress by at most (repeatable)")
 	fs.BoolVar(&opts.Force, "force", false, "compare even when the load shapes differ")
-	addOutputFlags(fs, &opts.Output, compareFormats)
+	cli.AddOutputFlags(fs, &opts.Output, compareFormats)
 	return cmd
 }
 
@@ -279,28 +252,28 @@ func reportCompareRun(opts *ReportCompareOptions) error {
 	}
 	limits, err := gate.ParseLimits(opts.MaxRegression)
 	if err != nil {
-		return &UsageError{Err: err}
+		return &cli.UsageError{Err: err}
 	}
 	c, err := gate.Compare(reports[0], reports[1], limits, opts.Force)
 	if errors.Is(err, gate.ErrShapeDiffers) {
-		return &UsageError{Err: fmt.Errorf("%w\n(add --force to compare anyway)", err)}
+		return &cli.UsageError{Err: fmt.Errorf("%w\n(add --force to compare anyway)", err)}
 	}
 	if err != nil {
 		return err
 	}
-	if err := writeOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t outputTarget) error {
+	if err := cli.WriteOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t cli.OutputTarget) error {
 		switch t.Format {
 		case "json":
 			return report.WriteComparisonJSON(w, c)
 		case "markdown":
 			return report.RenderComparisonMarkdown(w, c)
 		}
-		return report.RenderComparisonText(w, c, textStyles(opts.IO, t.Path), textWidth(opts.IO, t.Path))
+		return report.RenderComparisonText(w, c, cli.TextStyles(opts.IO, t.Path), cli.TextWidth(opts.IO, t.Path))
 	}); err != nil {
 		return err
 	}
 	if !c.Pass {
-		return &GateError{Failed: c.Regressions}
+		return &cli.GateError{Failed: c.Regressions}
 	}
 	return nil
 }
@@ -311,12 +284,4 @@ func suggestion(c *cobra.Command, typed string) string {
 		return "; did you mean " + strings.Join(s, " or ") + "?"
 	}
 	return ""
-}
-
-// orList joins words as "a, b or c".
-func orList(words []string) string {
-	if len(words) < 2 {
-		return strings.Join(words, "")
-	}
-	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }

@@ -1,4 +1,6 @@
-package cmd
+// Package run is `grpcpulse run`: flags and scenario files into
+// runner.Options, the load test, its progress line, metrics and report.
+package run
 
 import (
 	"context"
@@ -13,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
@@ -25,20 +28,20 @@ import (
 
 // RunOptions are the inputs of `grpcpulse run`.
 type RunOptions struct {
-	IO   *IOStreams
-	Dial DialFunc
+	IO   *cli.IOStreams
+	Dial cli.DialFunc
 	// Options are the run's target, metadata, load and call settings: the
 	// flags bind straight into them, and they go to runner.New as they are.
 	runner.Options
 	// Source says where descriptors come from.
-	Source SourceOptions
+	Source cli.SourceOptions
 	Method string
 	// Data is JSON request messages, @file, or @- for standard input.
 	Data string
 	// Output is --format and -o: the renderings of the report and where
 	// they go. The text summary goes to standard output as well when every
 	// rendering goes to a file.
-	Output OutputFlags
+	Output cli.OutputFlags
 	// Asserts are CI gates (k6 style: 'p(99)<250ms'); a failed one exits 3.
 	Asserts []string
 	// AbortOnFail also checks Asserts every second and stops the run at the
@@ -68,11 +71,11 @@ type RunOptions struct {
 	// assertions are Asserts parsed (by validate), kept for the run.
 	assertions []gate.Assertion
 	// targets are Output resolved (by validate).
-	targets []outputTarget
+	targets []cli.OutputTarget
 }
 
-// NewCmdRun builds `run`; runF replaces runRun in tests.
-func NewCmdRun(f *Factory, runF func(*RunOptions) error) *cobra.Command {
+// NewCmdRun builds `run`; runF replaces Run in tests.
+func NewCmdRun(f *cli.Factory, runF func(*RunOptions) error) *cobra.Command {
 	opts := &RunOptions{IO: f.IO, Dial: f.Dial}
 	opts.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
@@ -95,13 +98,13 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary -z 10m --name soak --tag env=staging --metrics-addr 127.0.0.1:9464
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi --messages 10 -c 20 --connections 4 -z 10s
   grpcpulse run --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary --schedule ramp:100,2000,30s`,
-		Args: argsBetween(0, 2, "ADDR", "METHOD"),
+		Args: cli.ArgsBetween(0, 2, "ADDR", "METHOD"),
 		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			if len(args) != 1 {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
 			opts.Target.Addr = args[0]
-			return completeNames(c.Context(), opts.Dial, opts.Target, opts.Metadata, opts.Source, true, toComplete),
+			return cli.CompleteNames(c.Context(), opts.Dial, opts.Target, opts.Metadata, opts.Source, true, toComplete),
 				cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(c *cobra.Command, args []string) error {
@@ -114,15 +117,15 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return runRun(c.Context(), opts)
+			return Run(c.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
-	addConnFlags(fs, &opts.Target, &opts.Metadata, &opts.Source)
+	cli.AddConnFlags(fs, &opts.Target, &opts.Metadata, &opts.Source)
 	opts.Load.AddFlags(fs)
 	opts.Call.AddFlags(fs)
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled; at most 64 MiB)")
-	addOutputFlags(fs, &opts.Output, showFormats)
+	cli.AddOutputFlags(fs, &opts.Output, cli.ShowFormats)
 	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")
 	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://`HOST:PORT`/metrics (port 0: any free port)")
 	fs.Var(timeValue{&opts.StartAt}, "start-at", "start the load at this RFC 3339 `time` (connect first, then wait): distributed runs start together")
@@ -137,17 +140,17 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 // dialled: runner.New trusts what passed it (and checks only the method's
 // kind).
 func (o *RunOptions) validate(fs *pflag.FlagSet) error {
-	if err := validateConn(&o.Target, &o.Metadata, &o.Source); err != nil {
+	if err := cli.ValidateConn(&o.Target, &o.Metadata, &o.Source); err != nil {
 		return err
 	}
 	if err := o.checkMethods(); err != nil {
 		return err
 	}
 	if err := o.Load.Validate(); err != nil {
-		return &UsageError{Err: err}
+		return &cli.UsageError{Err: err}
 	}
 	if err := o.Call.Validate(); err != nil {
-		return &UsageError{Err: err}
+		return &cli.UsageError{Err: err}
 	}
 	if err := checkStartAt(o.StartAt, o.clock()()); err != nil {
 		return err
@@ -157,29 +160,31 @@ func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 		return err
 	}
 	o.tags = tags
-	targets, err := o.Output.plan(fs)
+	targets, err := o.Output.Plan(fs)
 	if err != nil {
 		return err
 	}
-	if !toStdout(targets) {
-		targets = append(targets, outputTarget{Format: "text"})
+	if !cli.ToStdout(targets) {
+		targets = append(targets, cli.OutputTarget{Format: "text"})
 	}
 	o.targets = targets
 	if o.AbortOnFail && len(o.Asserts) == 0 {
-		return usageErrorf("--abort-on-fail needs --assert")
+		return cli.UsageErrorf("--abort-on-fail needs --assert")
 	}
 	as, err := gate.ParseAssertions(o.Asserts)
 	if err != nil {
-		return &UsageError{Err: err} // the syntax; the series are checked against the method
+		return &cli.UsageError{Err: err} // the syntax; the series are checked against the method
 	}
 	o.assertions = as
 	if o.Load.Endless() && !(o.IO.InTTY && o.IO.OutTTY) {
-		return usageErrorf("give -n, -z or a ramp --schedule: without one the run goes on until interrupted, and standard input or output is not a terminal (a CI job would hang)")
+		return cli.UsageErrorf("give -n, -z or a ramp --schedule: without one the run goes on until interrupted, and standard input or output is not a terminal (a CI job would hang)")
 	}
 	return nil
 }
 
-func runRun(ctx context.Context, opts *RunOptions) error {
+// Run runs the load test opts describe and writes its report; the returned
+// error decides the exit code (cli.ExitCode).
+func Run(ctx context.Context, opts *RunOptions) error {
 	if len(opts.Calls) > 0 {
 		return runMix(ctx, opts)
 	}
@@ -243,9 +248,9 @@ func execRun(ctx context.Context, opts *RunOptions, r *runner.Runner, meta recor
 
 // prepareRun resolves the method and its request data and builds the
 // runner (with --start-at's wait in its dial) and the recording's Meta. The
-// caller closes the session.
-func prepareRun(ctx context.Context, opts *RunOptions) (*session, *runner.Runner, record.Meta, error) {
-	s, method, err := openSessionMethod(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false, opts.Method)
+// caller closes the Session.
+func prepareRun(ctx context.Context, opts *RunOptions) (*cli.Session, *runner.Runner, record.Meta, error) {
+	s, method, err := cli.OpenSessionMethod(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false, opts.Method)
 	if err != nil {
 		return nil, nil, record.Meta{}, err
 	}
@@ -257,28 +262,28 @@ func prepareRun(ctx context.Context, opts *RunOptions) (*session, *runner.Runner
 	return s, r, meta, nil
 }
 
-func newRunner(ctx context.Context, opts *RunOptions, s *session, method protoreflect.MethodDescriptor) (*runner.Runner, record.Meta, error) {
+func newRunner(ctx context.Context, opts *RunOptions, s *cli.Session, method protoreflect.MethodDescriptor) (*runner.Runner, record.Meta, error) {
 	kind := runner.KindOf(method)
 	if err := gate.CheckKind(opts.assertions, kind); err != nil {
-		return nil, record.Meta{}, &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
+		return nil, record.Meta{}, &cli.UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
 	}
-	raw, err := readData(ctx, opts.Data, opts.IO.In)
+	raw, err := cli.ReadData(ctx, opts.Data, opts.IO.In)
 	if err != nil {
 		return nil, record.Meta{}, err
 	}
-	reqs, err := data.NewRequests(method.Input(), raw, opts.Call.Template, reflect.TypeResolver(s.source))
+	reqs, err := data.NewRequests(method.Input(), raw, opts.Call.Template, reflect.TypeResolver(s.Source))
 	if err != nil {
 		return nil, record.Meta{}, err
 	}
 	r, err := runner.New(opts.Options, method, reqs) // checks the options against the method's kind
 	if err != nil {
-		return nil, record.Meta{}, &UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
+		return nil, record.Meta{}, &cli.UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
 	}
 	opts.setDial(r)
 	meta := record.Meta{
 		Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
 		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: reqs.Size(),
-		DescriptorHash: reflect.DescriptorHash(method), Tool: Version(), GRPCVersion: grpc.Version,
+		DescriptorHash: reflect.DescriptorHash(method), Tool: cli.Version(), GRPCVersion: grpc.Version,
 	}
 	return r, meta, nil
 }
@@ -300,10 +305,10 @@ func reportRun(ctx context.Context, opts *RunOptions, sum *report.Summary, out r
 	sum.Assertions = gate.EvaluateAssertions(sum, opts.assertions)
 	targets := opts.targets
 	if len(targets) == 0 { // not validated: a caller inside the package (demo)
-		targets = []outputTarget{{Format: "text"}}
+		targets = []cli.OutputTarget{{Format: "text"}}
 	}
-	if err := writeOutputs(opts.IO.Out, targets, func(w io.Writer, t outputTarget) error {
-		return renderSummary(w, sum, t.Format, opts.IO, t.Path)
+	if err := cli.WriteOutputs(opts.IO.Out, targets, func(w io.Writer, t cli.OutputTarget) error {
+		return cli.RenderSummary(w, sum, t.Format, opts.IO, t.Path)
 	}); err != nil {
 		return err
 	}
@@ -333,10 +338,10 @@ func parseTags(args []string) (map[string]string, error) {
 		k = strings.TrimSpace(k)
 		switch {
 		case !ok || k == "":
-			return nil, usageErrorf("--tag %q: want KEY=VALUE", a)
+			return nil, cli.UsageErrorf("--tag %q: want KEY=VALUE", a)
 		}
 		if _, dup := tags[k]; dup {
-			return nil, usageErrorf("--tag %s is given twice", k)
+			return nil, cli.UsageErrorf("--tag %s is given twice", k)
 		}
 		tags[k] = v
 	}
@@ -363,7 +368,7 @@ func gateError(sum *report.Summary, outcome error) error {
 	if outcome != nil {
 		notes = append(notes, outcome.Error())
 	}
-	return &GateError{Failed: failed, Notes: notes}
+	return &cli.GateError{Failed: failed, Notes: notes}
 }
 
 // outcomeError fails a run in which no call succeeded.
@@ -380,22 +385,6 @@ func outcomeError(sum *report.Summary) error {
 		return errors.New(msg)
 	}
 	return nil
-}
-
-// textStyles colours the report as --color and the environment say
-// (IOStreams.colorOutput).
-func textStyles(io *IOStreams, output string) report.Styles {
-	if io.colorOutput(output) {
-		return report.ColorStyles()
-	}
-	return report.PlainStyles()
-}
-
-func textWidth(io *IOStreams, output string) int {
-	if io.Width > 0 && (output == "" || output == "-") {
-		return min(io.Width, 120)
-	}
-	return 100
 }
 
 func (o *RunOptions) clock() func() time.Time {

@@ -1,4 +1,4 @@
-package cmd
+package run
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
@@ -43,7 +44,7 @@ func checkStartAt(at, now time.Time) error {
 		return nil
 	}
 	if late := now.Sub(at); late > startAtGrace {
-		return usageErrorf("--start-at %s was %s ago: give a time in the future (or at most %s past)",
+		return cli.UsageErrorf("--start-at %s was %s ago: give a time in the future (or at most %s past)",
 			at.Format(time.RFC3339), late.Round(time.Second), startAtGrace)
 	}
 	return nil
@@ -54,7 +55,7 @@ func checkStartAt(at, now time.Time) error {
 // the load starts at the given wall-clock moment. Cancelling ctx during the
 // wait closes that connection and returns ctx's error (runner.Run then
 // closes the others), so Ctrl-C stops cleanly before any call.
-func dialThenWait(dial DialFunc, n int, at time.Time, now func() time.Time, errOut io.Writer) DialFunc {
+func dialThenWait(dial cli.DialFunc, n int, at time.Time, now func() time.Time, errOut io.Writer) cli.DialFunc {
 	dialled := 0 // the runner dials its pool one connection after another
 	return func(ctx context.Context, t conn.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 		cc, err := dial(ctx, t, opts...)

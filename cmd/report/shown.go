@@ -1,4 +1,4 @@
-package cmd
+package report
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/report"
 )
 
@@ -63,17 +64,17 @@ func readReportFile(path string) ([]byte, error) {
 
 // check refuses a rendering d does not have: a probe has only text and
 // json.
-func (d shown) check(t outputTarget) error {
+func (d shown) check(t cli.OutputTarget) error {
 	if d.probe != nil && t.Format != "text" && t.Format != "json" {
-		return usageErrorf("%s is a diagnose probe: it renders as text or json, not %s", d.path, t.Format)
+		return cli.UsageErrorf("%s is a diagnose probe: it renders as text or json, not %s", d.path, t.Format)
 	}
 	return nil
 }
 
 // render writes d as t says (check first).
-func (d shown) render(w io.Writer, t outputTarget, streams *IOStreams) error {
+func (d shown) render(w io.Writer, t cli.OutputTarget, streams *cli.IOStreams) error {
 	if d.probe == nil {
-		return renderSummary(w, d.sum, t.Format, streams, t.Path)
+		return cli.RenderSummary(w, d.sum, t.Format, streams, t.Path)
 	}
-	return renderProbe(w, d.probe, t.Format, streams, t.Path)
+	return cli.RenderProbe(w, d.probe, t.Format, streams, t.Path)
 }

@@ -1,4 +1,4 @@
-package cmd
+package cli
 
 import (
 	"context"
@@ -15,11 +15,11 @@ func TestReadDataLimit(t *testing.T) {
 	if _, err := os.Stat("/dev/zero"); err != nil {
 		t.Skip("no /dev/zero")
 	}
-	_, err := readData(context.Background(), "@/dev/zero", nil)
+	_, err := ReadData(context.Background(), "@/dev/zero", nil)
 	if err == nil || !strings.Contains(err.Error(), "more than 64 MiB") || !strings.Contains(err.Error(), "/dev/zero") {
 		t.Fatalf("err = %v, want the limit named with the file", err)
 	}
-	b, err := readData(context.Background(), "@-", strings.NewReader(`{"a":1}`))
+	b, err := ReadData(context.Background(), "@-", strings.NewReader(`{"a":1}`))
 	if err != nil || string(b) != `{"a":1}` {
 		t.Errorf("stdin: %q, %v", b, err)
 	}
@@ -34,7 +34,7 @@ func TestReadDataCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := readData(ctx, "@-", r)
+		_, err := ReadData(ctx, "@-", r)
 		done <- err
 	}()
 	cancel()

@@ -1,4 +1,4 @@
-package cmd
+package cli
 
 import (
 	"context"
@@ -61,25 +61,25 @@ type ConnOptions struct {
 
 // AddFlags binds transport, metadata and descriptor source flags.
 func (o *ConnOptions) AddFlags(fs *pflag.FlagSet) {
-	addConnFlags(fs, &o.Target, &o.Metadata, &o.Source)
+	AddConnFlags(fs, &o.Target, &o.Metadata, &o.Source)
 }
 
-// Validate checks every part (see validateConn).
+// Validate checks every part (see ValidateConn).
 func (o *ConnOptions) Validate() error {
-	return validateConn(&o.Target, &o.Metadata, &o.Source)
+	return ValidateConn(&o.Target, &o.Metadata, &o.Source)
 }
 
-// addConnFlags binds transport, metadata and descriptor source flags.
-func addConnFlags(fs *pflag.FlagSet, t *conn.Target, md *conn.Metadata, src *SourceOptions) {
+// AddConnFlags binds transport, metadata and descriptor source flags.
+func AddConnFlags(fs *pflag.FlagSet, t *conn.Target, md *conn.Metadata, src *SourceOptions) {
 	t.AddFlags(fs)
 	md.AddFlags(fs)
 	src.AddFlags(fs)
 }
 
-// validateConn checks every part; its errors are usage errors. A command
+// ValidateConn checks every part; its errors are usage errors. A command
 // that reads descriptor files and was given no address dials nothing, so
 // the target is not checked then.
-func validateConn(t *conn.Target, md *conn.Metadata, src *SourceOptions) error {
+func ValidateConn(t *conn.Target, md *conn.Metadata, src *SourceOptions) error {
 	var target error
 	if t.Addr != "" || !src.fromFiles() {
 		target = t.Validate()
@@ -92,12 +92,12 @@ func validateConn(t *conn.Target, md *conn.Metadata, src *SourceOptions) error {
 	return nil
 }
 
-// discoveryArgs reads the [ADDR] [NAME] arguments of list and describe into
+// DiscoveryArgs reads the [ADDR] [NAME] arguments of list and describe into
 // o.Target.Addr and the returned name. ADDR is required unless --proto or
 // --protoset give the descriptors (nothing is dialled then); a lone argument
 // is the address when it looks like one (it has a colon, which no protobuf
 // name has), else the name.
-func (o *ConnOptions) discoveryArgs(args []string, name string) (string, error) {
+func (o *ConnOptions) DiscoveryArgs(args []string, name string) (string, error) {
 	switch {
 	case len(args) == 2:
 		o.Target.Addr = args[0]
@@ -108,39 +108,39 @@ func (o *ConnOptions) discoveryArgs(args []string, name string) (string, error) 
 	case len(args) == 1:
 		return args[0], nil
 	case !o.Source.fromFiles():
-		return "", usageErrorf("missing ADDR (or give --proto or --protoset to read the %s from files)", strings.ToLower(name)+"s")
+		return "", UsageErrorf("missing ADDR (or give --proto or --protoset to read the %s from files)", strings.ToLower(name)+"s")
 	}
 	return "", nil
 }
 
-// session is an open connection (when one was needed) and a descriptor source.
-type session struct {
-	cc     *grpc.ClientConn
-	source reflect.Source
-	addr   string
+// Session is an open connection (when one was needed) and a descriptor source.
+type Session struct {
+	Conn   *grpc.ClientConn
+	Source reflect.Source
+	Addr   string
 }
 
-// open builds the descriptor source, dialling the target when reflection is
+// Open builds the descriptor source, dialling the target when reflection is
 // needed or dial is true.
-func (o *ConnOptions) open(ctx context.Context, d DialFunc, dial bool) (*session, error) {
-	return openSession(ctx, d, o.Target, o.Metadata, o.Source, dial)
+func (o *ConnOptions) Open(ctx context.Context, d DialFunc, dial bool) (*Session, error) {
+	return OpenSession(ctx, d, o.Target, o.Metadata, o.Source, dial)
 }
 
-// openMethod opens a session (see open) and resolves the method named name.
-func (o *ConnOptions) openMethod(ctx context.Context, d DialFunc, dial bool, name string) (*session, protoreflect.MethodDescriptor, error) {
-	return openSessionMethod(ctx, d, o.Target, o.Metadata, o.Source, dial, name)
+// OpenMethod opens a Session (see Open) and resolves the method named name.
+func (o *ConnOptions) OpenMethod(ctx context.Context, d DialFunc, dial bool, name string) (*Session, protoreflect.MethodDescriptor, error) {
+	return OpenSessionMethod(ctx, d, o.Target, o.Metadata, o.Source, dial, name)
 }
 
-// openSession builds the descriptor source of src, dialling t with d when
+// OpenSession builds the descriptor source of src, dialling t with d when
 // reflection is needed or dial is true.
-func openSession(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadata, src SourceOptions, dial bool) (*session, error) {
-	s := &session{addr: t.Addr}
+func OpenSession(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadata, src SourceOptions, dial bool) (*Session, error) {
+	s := &Session{Addr: t.Addr}
 	if src.fromFiles() {
 		files, err := src.openFiles()
 		if err != nil {
 			return nil, err
 		}
-		s.source = files
+		s.Source = files
 		if !dial {
 			return s, nil
 		}
@@ -150,52 +150,52 @@ func openSession(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadat
 		s.Close()
 		return nil, err
 	}
-	s.cc = cc
-	if s.source == nil {
+	s.Conn = cc
+	if s.Source == nil {
 		h, err := md.Reflection()
 		if err != nil {
 			s.Close()
 			return nil, err
 		}
-		s.source = reflect.NewServerSource(metadata.NewOutgoingContext(ctx, h), cc, t.ConnectTimeout)
+		s.Source = reflect.NewServerSource(metadata.NewOutgoingContext(ctx, h), cc, t.ConnectTimeout)
 	}
 	return s, nil
 }
 
-// openSessionMethod opens a session (see openSession) and resolves the
+// OpenSessionMethod opens a Session (see OpenSession) and resolves the
 // method named name.
-func openSessionMethod(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadata, src SourceOptions, dial bool, name string) (*session, protoreflect.MethodDescriptor, error) {
-	s, err := openSession(ctx, d, t, md, src, dial)
+func OpenSessionMethod(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadata, src SourceOptions, dial bool, name string) (*Session, protoreflect.MethodDescriptor, error) {
+	s, err := OpenSession(ctx, d, t, md, src, dial)
 	if err != nil {
 		return nil, nil, err
 	}
-	method, err := reflect.FindMethod(s.source, name)
+	method, err := reflect.FindMethod(s.Source, name)
 	if err != nil {
 		s.Close()
-		return nil, nil, s.explain(err)
+		return nil, nil, s.Explain(err)
 	}
 	return s, method, nil
 }
 
-// explain adds what to do to errors of the descriptor source.
-func (s *session) explain(err error) error {
+// Explain adds what to do to errors of the descriptor source.
+func (s *Session) Explain(err error) error {
 	switch {
 	case errors.Is(err, reflect.ErrReflectionNotSupported):
 		return fmt.Errorf("%s does not support server reflection, so its services cannot be discovered\n"+
-			"Pass the service's descriptors instead: --proto FILE (with --import-path DIR) or --protoset FILE", s.addr)
+			"Pass the service's descriptors instead: --proto FILE (with --import-path DIR) or --protoset FILE", s.Addr)
 	case errors.Is(err, reflect.ErrReflectionTimeout):
 		return fmt.Errorf("%s accepted the connection but %w\n"+
-			"Raise --connect-timeout for a slow server, or pass --proto FILE or --protoset FILE to skip reflection", s.addr, err)
+			"Raise --connect-timeout for a slow server, or pass --proto FILE or --protoset FILE to skip reflection", s.Addr, err)
 	}
 	return err
 }
 
 // Close releases the source and the connection.
-func (s *session) Close() {
-	if s.source != nil {
-		s.source.Close()
+func (s *Session) Close() {
+	if s.Source != nil {
+		s.Source.Close()
 	}
-	if s.cc != nil {
-		s.cc.Close()
+	if s.Conn != nil {
+		s.Conn.Close()
 	}
 }

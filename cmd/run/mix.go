@@ -1,4 +1,4 @@
-package cmd
+package run
 
 import (
 	"cmp"
@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/report/gate"
 	"github.com/grpcpulse/grpcpulse/report/record"
@@ -21,26 +22,26 @@ import (
 func (o *RunOptions) checkMethods() error {
 	if len(o.Calls) == 0 {
 		if err := reflect.CheckMethodName(o.Method); err != nil {
-			return &UsageError{Err: err}
+			return &cli.UsageError{Err: err}
 		}
 		return nil
 	}
 	total := 0
 	for _, c := range o.Calls {
 		if err := reflect.CheckMethodName(c.Method); err != nil {
-			return &UsageError{Err: fmt.Errorf("calls: %w", err)}
+			return &cli.UsageError{Err: fmt.Errorf("calls: %w", err)}
 		}
 		total += c.Weight
 	}
 	if total == 0 {
-		return usageErrorf("calls: every weight is 0: no method would be called")
+		return cli.UsageErrorf("calls: every weight is 0: no method would be called")
 	}
 	return nil
 }
 
 // runMix runs the scenario's calls as one weighted mix.
 func runMix(ctx context.Context, opts *RunOptions) error {
-	s, err := openSession(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false)
+	s, err := cli.OpenSession(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false)
 	if err != nil {
 		return err
 	}
@@ -52,15 +53,15 @@ func runMix(ctx context.Context, opts *RunOptions) error {
 	hash := sha256.New()
 	var size int64
 	for i, c := range opts.Calls {
-		method, err := reflect.FindMethod(s.source, c.Method)
+		method, err := reflect.FindMethod(s.Source, c.Method)
 		if err != nil {
-			return s.explain(err)
+			return s.Explain(err)
 		}
-		raw, err := readData(ctx, cmp.Or(c.Data, opts.Data), opts.IO.In)
+		raw, err := cli.ReadData(ctx, cmp.Or(c.Data, opts.Data), opts.IO.In)
 		if err != nil {
 			return fmt.Errorf("calls: %s: %w", c.Method, err)
 		}
-		reqs, err := data.NewRequests(method.Input(), raw, opts.Call.Template, reflect.TypeResolver(s.source))
+		reqs, err := data.NewRequests(method.Input(), raw, opts.Call.Template, reflect.TypeResolver(s.Source))
 		if err != nil {
 			return fmt.Errorf("calls: %s: %w", c.Method, err)
 		}
@@ -75,17 +76,17 @@ func runMix(ctx context.Context, opts *RunOptions) error {
 		hash.Write([]byte(reflect.DescriptorHash(method)))
 	}
 	if err := gate.CheckMix(opts.assertions, names, kinds); err != nil {
-		return &UsageError{Err: err}
+		return &cli.UsageError{Err: err}
 	}
 	r, err := runner.NewMix(opts.Options, entries)
 	if err != nil {
-		return &UsageError{Err: err}
+		return &cli.UsageError{Err: err}
 	}
 	opts.setDial(r)
 	meta := record.Meta{
 		Method: strings.Join(names, ","), Kind: runner.MixKind(kinds), Mix: mix,
 		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: size,
-		DescriptorHash: hex.EncodeToString(hash.Sum(nil))[:16], Tool: Version(), GRPCVersion: grpc.Version,
+		DescriptorHash: hex.EncodeToString(hash.Sum(nil))[:16], Tool: cli.Version(), GRPCVersion: grpc.Version,
 	}
 	load := r.Options().Load
 	return execRun(ctx, opts, r, meta, record.NewMix(kinds, load.Workers()))

@@ -1,8 +1,8 @@
-package cmd
+package cli
 
 // The values of --color.
 const (
-	colorAuto   = "auto"
+	ColorAuto   = "auto"
 	colorAlways = "always"
 	colorNever  = "never"
 )
@@ -40,11 +40,11 @@ func (s *IOStreams) colorOutput(output string) bool {
 	return s.OutTTY
 }
 
-// checkColor refuses a --color value other than auto, always or never.
-func (s *IOStreams) checkColor() error {
+// CheckColor refuses a --color value other than auto, always or never.
+func (s *IOStreams) CheckColor() error {
 	switch s.Color {
-	case "", colorAuto, colorAlways, colorNever:
+	case "", ColorAuto, colorAlways, colorNever:
 		return nil
 	}
-	return usageErrorf("--color must be auto, always or never, not %q", s.Color)
+	return UsageErrorf("--color must be auto, always or never, not %q", s.Color)
 }

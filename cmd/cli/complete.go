@@ -1,4 +1,4 @@
-package cmd
+package cli
 
 import (
 	"context"
@@ -19,19 +19,19 @@ const valuesAnnotation = "grpcpulse_values"
 // for it at every Tab.
 const completionTimeout = 3 * time.Second
 
-// setValues records the values flag name takes, for completion.
-func setValues(fs *pflag.FlagSet, name string, values ...string) {
+// SetValues records the values flag name takes, for completion.
+func SetValues(fs *pflag.FlagSet, name string, values ...string) {
 	_ = fs.SetAnnotation(name, valuesAnnotation, values)
 }
 
-// registerValueCompletions completes, in every command under root, the
-// flags whose values were recorded with setValues, and the fixed ones
+// RegisterValueCompletions completes, in every command under root, the
+// flags whose values were recorded with SetValues, and the fixed ones
 // grpcpulse knows (--lb-policy, --retry-codes, --color).
-func registerValueCompletions(root *cobra.Command) {
+func RegisterValueCompletions(root *cobra.Command) {
 	known := map[string][]string{
 		"lb-policy":   conn.LBPolicies(),
 		"retry-codes": conn.CodeNames(),
-		"color":       {colorAuto, colorAlways, colorNever},
+		"color":       {ColorAuto, colorAlways, colorNever},
 	}
 	var walk func(*cobra.Command)
 	walk = func(c *cobra.Command) {
@@ -58,21 +58,21 @@ func registerValueCompletions(root *cobra.Command) {
 	walk(root)
 }
 
-// completeNames completes the argument after ADDR: services (methods false)
+// CompleteNames completes the argument after ADDR: services (methods false)
 // or "pkg.Service/Method" names, found through reflection on ADDR or in the
 // descriptor files the flags name. A failure completes nothing.
-func completeNames(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadata, src SourceOptions, methods bool, toComplete string) []string {
+func CompleteNames(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadata, src SourceOptions, methods bool, toComplete string) []string {
 	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
 	defer cancel()
 	if t.ConnectTimeout == 0 || t.ConnectTimeout > completionTimeout {
 		t.ConnectTimeout = completionTimeout
 	}
-	s, err := openSession(ctx, d, t, md, src, false)
+	s, err := OpenSession(ctx, d, t, md, src, false)
 	if err != nil {
 		return nil
 	}
 	defer s.Close()
-	services, err := s.source.ListServices()
+	services, err := s.Source.ListServices()
 	if err != nil {
 		return nil
 	}
@@ -82,7 +82,7 @@ func completeNames(ctx context.Context, d DialFunc, t conn.Target, md conn.Metad
 			out = append(out, name)
 			continue
 		}
-		sd, err := reflect.FindService(s.source, name)
+		sd, err := reflect.FindService(s.Source, name)
 		if err != nil {
 			continue
 		}
@@ -103,19 +103,19 @@ func filterPrefix(names []string, prefix string) []string {
 	return out
 }
 
-// completeAfterAddr completes the name that follows ADDR in list and
+// CompleteAfterAddr completes the name that follows ADDR in list and
 // describe (with descriptor files, ADDR is optional and the name may come
 // first).
-func (o *ConnOptions) completeAfterAddr(ctx context.Context, d DialFunc, args []string, methods bool, toComplete string) ([]string, cobra.ShellCompDirective) {
+func (o *ConnOptions) CompleteAfterAddr(ctx context.Context, d DialFunc, args []string, methods bool, toComplete string) ([]string, cobra.ShellCompDirective) {
 	switch {
 	case len(args) == 1:
 		o.Target.Addr = args[0]
 	case len(args) > 1 || !o.Source.fromFiles():
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	names := completeNames(ctx, d, o.Target, o.Metadata, o.Source, false, toComplete)
+	names := CompleteNames(ctx, d, o.Target, o.Metadata, o.Source, false, toComplete)
 	if methods {
-		names = append(names, completeNames(ctx, d, o.Target, o.Metadata, o.Source, true, toComplete)...)
+		names = append(names, CompleteNames(ctx, d, o.Target, o.Metadata, o.Source, true, toComplete)...)
 	}
 	return names, cobra.ShellCompDirectiveNoFileComp
 }

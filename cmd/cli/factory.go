@@ -1,4 +1,7 @@
-package cmd
+// Package cli is what every grpcpulse command shares: the Factory and IO
+// streams, the exit codes and error types, the connection and descriptor
+// source flags, -d input, and the -o/--format output plan and writing.
+package cli
 
 import (
 	"context"

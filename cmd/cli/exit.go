@@ -1,4 +1,4 @@
-package cmd
+package cli
 
 import (
 	"errors"
@@ -34,8 +34,8 @@ const (
 	ExitNoHealth       = 7 // the server has no grpc.health.v1.Health service
 )
 
-// maxStatusCode is the largest gRPC status code (Unauthenticated).
-const maxStatusCode = codes.Unauthenticated
+// MaxStatusCode is the largest gRPC status code (Unauthenticated).
+const MaxStatusCode = codes.Unauthenticated
 
 // UsageError is a mistake in the command line: exit 2, with the usage.
 type UsageError struct{ Err error }
@@ -43,7 +43,8 @@ type UsageError struct{ Err error }
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 
-func usageErrorf(format string, args ...any) error {
+// UsageErrorf formats a UsageError.
+func UsageErrorf(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
@@ -123,7 +124,7 @@ func ExitCode(err error) int {
 		return healthExitCode(health)
 	case errors.As(err, &call):
 		code := call.Status.Code()
-		if code > maxStatusCode {
+		if code > MaxStatusCode {
 			code = codes.Unknown // a server may send any number; keep the exit code in range
 		}
 		return ExitStatusBase + int(code)

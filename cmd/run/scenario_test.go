@@ -1,4 +1,4 @@
-package cmd
+package run
 
 import (
 	"os"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 )
 
 // writeScenario writes text to a scenario file named name in a temporary
@@ -86,19 +88,19 @@ calls:
 				t.Errorf("method %q target %q", o.Method, o.Target.Addr)
 			}
 		}},
-		{name: "unknown key with its line", argv: []string{"-f", unknown}, wantErr: unknown + `:4: unknown key "concurency"`, code: ExitUsage},
-		{name: "unknown call key with its line", argv: []string{"-f", badCall}, wantErr: badCall + `:4: calls: unknown key "wieght"`, code: ExitUsage},
-		{name: "bad value with its line", argv: []string{"-f", badValue}, wantErr: badValue + `:3: concurrency:`, code: ExitUsage},
-		{name: "no method", argv: []string{"-f", noMethod}, wantErr: "missing METHOD", code: ExitUsage},
-		{name: "no file", argv: []string{"-f", filepath.Join(t.TempDir(), "none.yaml")}, wantErr: "no such file", code: ExitUsage},
-		{name: "no target without a file", argv: []string{}, wantErr: "missing ADDR", code: ExitUsage},
+		{name: "unknown key with its line", argv: []string{"-f", unknown}, wantErr: unknown + `:4: unknown key "concurency"`, code: cli.ExitUsage},
+		{name: "unknown call key with its line", argv: []string{"-f", badCall}, wantErr: badCall + `:4: calls: unknown key "wieght"`, code: cli.ExitUsage},
+		{name: "bad value with its line", argv: []string{"-f", badValue}, wantErr: badValue + `:3: concurrency:`, code: cli.ExitUsage},
+		{name: "no method", argv: []string{"-f", noMethod}, wantErr: "missing METHOD", code: cli.ExitUsage},
+		{name: "no file", argv: []string{"-f", filepath.Join(t.TempDir(), "none.yaml")}, wantErr: "no such file", code: cli.ExitUsage},
+		{name: "no target without a file", argv: []string{}, wantErr: "missing ADDR", code: cli.ExitUsage},
 	}, NewCmdRun)
 }
 
 // TestScenarioExample keeps the README's example file working.
 func TestScenarioExample(t *testing.T) {
 	runFlagCases(t, []flagCase[RunOptions]{
-		{name: "docs/scenarios/mix.yaml", argv: []string{"-f", filepath.Join("..", "docs", "scenarios", "mix.yaml")}, check: func(t *testing.T, o *RunOptions) {
+		{name: "docs/scenarios/mix.yaml", argv: []string{"-f", filepath.Join("..", "..", "docs", "scenarios", "mix.yaml")}, check: func(t *testing.T, o *RunOptions) {
 			if o.Target.Addr != "127.0.0.1:50051" || len(o.Calls) != 3 || o.Calls[2].Messages != 4 || len(o.Asserts) != 4 || o.Load.Total != 3000 {
 				t.Errorf("target %q calls %+v asserts %q -n %d", o.Target.Addr, o.Calls, o.Asserts, o.Load.Total)
 			}

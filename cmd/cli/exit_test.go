@@ -1,4 +1,4 @@
-package cmd
+package cli
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 )
 
@@ -24,8 +24,8 @@ func TestExitCode(t *testing.T) {
 	}{
 		{"nil", nil, 0},
 		{"plain", errors.New("boom"), 1},
-		{"usage", usageErrorf("missing ADDR"), 2},
-		{"wrapped usage", fmt.Errorf("x: %w", usageErrorf("bad")), 2},
+		{"usage", UsageErrorf("missing ADDR"), 2},
+		{"wrapped usage", fmt.Errorf("x: %w", UsageErrorf("bad")), 2},
 		{"not found", &CallError{Status: status.New(codes.NotFound, "x")}, 69},
 		{"unavailable", &CallError{Status: status.New(codes.Unavailable, "x")}, 78},
 		{"deadline", &CallError{Status: status.New(codes.DeadlineExceeded, "x")}, 68},
@@ -88,15 +88,38 @@ func TestPrintErrorEscapesControls(t *testing.T) {
 	}
 }
 
-func TestPrintMetadataEscapes(t *testing.T) {
+func TestHealthExitCode(t *testing.T) {
 	t.Parallel()
-	var b strings.Builder
-	md := metadata.Pairs("x-evil", "a\x1b[2Jb", "trace-bin", "\x00\x01\xff")
-	if err := printMetadata(&b, "Response headers", md); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		err  *HealthError
+		want int
+	}{
+		{"serving", &HealthError{Status: healthpb.HealthCheckResponse_SERVING}, ExitOK},
+		{"not serving", &HealthError{Status: healthpb.HealthCheckResponse_NOT_SERVING}, 4},
+		{"unknown", &HealthError{Status: healthpb.HealthCheckResponse_UNKNOWN}, 5},
+		{"service unknown", &HealthError{Status: healthpb.HealthCheckResponse_SERVICE_UNKNOWN}, 6},
+		{"undefined status", &HealthError{Status: 42}, 5},
+		{"no health service", &HealthError{NoHealth: true}, 7},
 	}
-	want := "Response headers:\n  trace-bin: AAH/\n  x-evil: a\\x1b[2Jb\n"
-	if b.String() != want {
-		t.Errorf("got %q, want %q", b.String(), want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ExitCode(tt.err); got != tt.want {
+				t.Errorf("ExitCode(%+v) = %d, want %d", tt.err, got, tt.want)
+			}
+		})
+	}
+	// The health codes must not collide with the others.
+	seen := map[int]string{}
+	for name, code := range map[string]int{"ok": ExitOK, "error": ExitError, "usage": ExitUsage, "gate": ExitGate,
+		"not serving": ExitNotServing, "unknown": ExitHealthUnknown, "service unknown": ExitServiceUnknown,
+		"no health": ExitNoHealth, "interrupted": ExitInterrupted} {
+		if other, ok := seen[code]; ok {
+			t.Errorf("exit code %d is both %s and %s", code, name, other)
+		}
+		seen[code] = name
+		if code >= ExitStatusBase && code <= ExitStatusBase+int(MaxStatusCode) {
+			t.Errorf("exit code %d (%s) is in the range of call statuses", code, name)
+		}
 	}
 }

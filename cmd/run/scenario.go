@@ -1,4 +1,4 @@
-package cmd
+package run
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 )
 
 // maxScenarioBytes bounds a scenario file (it is read whole).
@@ -304,7 +306,7 @@ func (o *RunOptions) resolveArgs(fs *pflag.FlagSet, args []string) error {
 	if o.ScenarioFile != "" {
 		sc, err := applyScenario(o.ScenarioFile, fs)
 		if err != nil {
-			return &UsageError{Err: err}
+			return &cli.UsageError{Err: err}
 		}
 		o.Target.Addr, o.Method, o.Calls = sc.target, sc.method, sc.calls
 	}
@@ -316,11 +318,11 @@ func (o *RunOptions) resolveArgs(fs *pflag.FlagSet, args []string) error {
 	}
 	switch {
 	case o.Target.Addr == "":
-		return usageErrorf("missing ADDR (give it, or target: in the -f file)")
+		return cli.UsageErrorf("missing ADDR (give it, or target: in the -f file)")
 	case o.Method == "" && len(o.Calls) == 0:
-		return usageErrorf("missing METHOD (give it, or method: or calls: in the -f file)")
+		return cli.UsageErrorf("missing METHOD (give it, or method: or calls: in the -f file)")
 	case o.Method != "" && len(o.Calls) > 0:
-		return usageErrorf("give either METHOD or calls: in the -f file, not both")
+		return cli.UsageErrorf("give either METHOD or calls: in the -f file, not both")
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package cmd
+package cli
 
 import (
 	"context"
@@ -12,10 +12,10 @@ import (
 // /dev/zero would otherwise grow without end.
 const maxDataBytes = 64 << 20
 
-// readData resolves -d: @- reads standard input, @file a file, anything else
+// ReadData resolves -d: @- reads standard input, @file a file, anything else
 // is the data itself. Reading stops at maxDataBytes, and when ctx is
 // cancelled (Ctrl-C while a terminal's standard input is still open).
-func readData(ctx context.Context, spec string, stdin io.Reader) ([]byte, error) {
+func ReadData(ctx context.Context, spec string, stdin io.Reader) ([]byte, error) {
 	switch {
 	case spec == "@-":
 		b, err := readLimited(ctx, stdin, maxDataBytes)

@@ -1,4 +1,4 @@
-package cmd
+package cli
 
 import (
 	"io"
@@ -19,13 +19,13 @@ type OutputFlags struct {
 
 	// formats are the renderings the command has, the first the default.
 	formats []string
-	// formatSet records that --format was given (set by plan's caller).
+	// formatSet records that --format was given (set by Plan's caller).
 	formatSet bool
 }
 
-// outputTarget is one rendering of a report: Format written to Path ("" is
+// OutputTarget is one rendering of a report: Format written to Path ("" is
 // standard output).
-type outputTarget struct {
+type OutputTarget struct {
 	Path, Format string
 }
 
@@ -35,33 +35,33 @@ var extFormats = map[string]string{
 	".csv": "csv", ".hgrm": "hgrm", ".txt": "text",
 }
 
-// addOutputFlags binds --format (one of formats, the first the default)
+// AddOutputFlags binds --format (one of formats, the first the default)
 // and the repeatable -o into o.
-func addOutputFlags(fs *pflag.FlagSet, o *OutputFlags, formats []string) {
+func AddOutputFlags(fs *pflag.FlagSet, o *OutputFlags, formats []string) {
 	o.formats = formats
 	fs.StringVar(&o.Format, "format", formats[0], "report format: "+strings.Join(formats, ", ")+"; without it, an -o file's extension picks")
-	setValues(fs, "format", formats...)
+	SetValues(fs, "format", formats...)
 	fs.StringArrayVarP(&o.Outputs, "output", "o", nil, "write the report to `file` (atomically; repeatable; .json .html .md .csv .hgrm .txt pick the format)")
 }
 
-// plan resolves the flags into the renderings to write. One -o (or none)
+// Plan resolves the flags into the renderings to write. One -o (or none)
 // takes --format when given, else the format its extension names (text for
 // another extension). Several -o each take their extension's format, and
 // --format is then refused: it could only apply to one of them.
-func (o *OutputFlags) plan(fs *pflag.FlagSet) ([]outputTarget, error) {
+func (o *OutputFlags) Plan(fs *pflag.FlagSet) ([]OutputTarget, error) {
 	o.formatSet = fs.Changed("format")
 	if err := checkFormat(o.Format, o.formats); err != nil {
 		return nil, err
 	}
 	if len(o.Outputs) == 0 {
-		return []outputTarget{{Format: o.Format}}, nil
+		return []OutputTarget{{Format: o.Format}}, nil
 	}
 	if len(o.Outputs) > 1 && o.formatSet {
-		return nil, usageErrorf("--format applies to one -o; with several, each file's extension names its format (%s)", extList())
+		return nil, UsageErrorf("--format applies to one -o; with several, each file's extension names its format (%s)", extList())
 	}
-	var out []outputTarget
+	var out []OutputTarget
 	for _, path := range o.Outputs {
-		t := outputTarget{Path: path, Format: o.Format}
+		t := OutputTarget{Path: path, Format: o.Format}
 		if path == "-" {
 			t.Path = ""
 		}
@@ -71,13 +71,13 @@ func (o *OutputFlags) plan(fs *pflag.FlagSet) ([]outputTarget, error) {
 		case known:
 			t.Format = ext
 		case len(o.Outputs) > 1:
-			return nil, usageErrorf("-o %s: the extension names no format; use one of %s", path, extList())
+			return nil, UsageErrorf("-o %s: the extension names no format; use one of %s", path, extList())
 		}
 		if !slices.Contains(o.formats, t.Format) {
-			return nil, usageErrorf("-o %s: this command writes %s, not %s", path, strings.Join(o.formats, ", "), t.Format)
+			return nil, UsageErrorf("-o %s: this command writes %s, not %s", path, strings.Join(o.formats, ", "), t.Format)
 		}
-		if slices.ContainsFunc(out, func(p outputTarget) bool { return p.Path == t.Path }) {
-			return nil, usageErrorf("-o %s is given twice", orStdout(path))
+		if slices.ContainsFunc(out, func(p OutputTarget) bool { return p.Path == t.Path }) {
+			return nil, UsageErrorf("-o %s is given twice", orStdout(path))
 		}
 		out = append(out, t)
 	}
@@ -95,14 +95,14 @@ func extList() string {
 	return ".json .html .md .csv .hgrm .txt"
 }
 
-// toStdout says whether one of targets is standard output.
-func toStdout(targets []outputTarget) bool {
-	return slices.ContainsFunc(targets, func(t outputTarget) bool { return t.Path == "" })
+// ToStdout says whether one of targets is standard output.
+func ToStdout(targets []OutputTarget) bool {
+	return slices.ContainsFunc(targets, func(t OutputTarget) bool { return t.Path == "" })
 }
 
-// writeOutputs writes each target through writeOutput (atomically for a
+// WriteOutputs writes each target through writeOutput (atomically for a
 // file), rendering with render; the first error stops it.
-func writeOutputs(out io.Writer, targets []outputTarget, render func(w io.Writer, t outputTarget) error) error {
+func WriteOutputs(out io.Writer, targets []OutputTarget, render func(w io.Writer, t OutputTarget) error) error {
 	for _, t := range targets {
 		if err := writeOutput(out, t.Path, func(w io.Writer) error { return render(w, t) }); err != nil {
 			return err
