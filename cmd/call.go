@@ -40,6 +40,9 @@ type CallOptions struct {
 	Format string
 	// EmitDefaults prints fields that hold their default value too (JSON).
 	EmitDefaults bool
+	// AllowUnknownFields skips fields of -d that the request type lacks
+	// instead of refusing the data.
+	AllowUnknownFields bool
 	// Verbose prints request metadata, response headers and trailers to
 	// stderr; 2 (-vv) adds timings.
 	Verbose int
@@ -98,6 +101,7 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 	fs.StringVar(&opts.Format, "format", "json", "how responses are printed: json, or text (protobuf text format)")
 	cli.SetValues(fs, "format", "json", "text")
 	fs.BoolVar(&opts.EmitDefaults, "emit-defaults", false, "print fields that hold their default value too (JSON)")
+	fs.BoolVar(&opts.AllowUnknownFields, "allow-unknown-fields", false, "skip fields of -d that the request type does not have, instead of refusing the data")
 	return cmd
 }
 
@@ -116,7 +120,7 @@ func callRun(ctx context.Context, opts *CallOptions) error {
 	defer s.Close()
 	t.described = time.Now()
 	resolver := reflect.TypeResolver(s.Source)
-	reqs, err := requestMessages(ctx, opts.Data, opts.IO.In, method, resolver)
+	reqs, err := requestMessages(ctx, opts.Data, opts.IO.In, method, resolver, opts.AllowUnknownFields)
 	if err != nil {
 		return err
 	}
@@ -185,7 +189,7 @@ func (t *callTimes) print(w io.Writer) error {
 
 // requestMessages reads -d. Without -d, unary and server-streaming calls send
 // one empty message and client streams send none.
-func requestMessages(ctx context.Context, arg string, stdin io.Reader, method protoreflect.MethodDescriptor, r data.Resolver) ([]proto.Message, error) {
+func requestMessages(ctx context.Context, arg string, stdin io.Reader, method protoreflect.MethodDescriptor, r data.Resolver, allowUnknown bool) ([]proto.Message, error) {
 	if arg == "" {
 		if method.IsStreamingClient() {
 			return nil, nil
@@ -196,7 +200,7 @@ func requestMessages(ctx context.Context, arg string, stdin io.Reader, method pr
 	if err != nil {
 		return nil, err
 	}
-	return data.ParseMessages(method.Input(), raw, r)
+	return data.ParseMessagesAllowUnknown(method.Input(), raw, r, allowUnknown)
 }
 
 func printMetadata(w io.Writer, title string, md metadata.MD) error {
