@@ -194,6 +194,10 @@ type Point struct {
 	// how much of that second the run covered (from Second to the end);
 	// omitted for a full second. Rates over the point divide by it.
 	Width time.Duration `json:"width_ns,omitempty"`
+	// Target is, in open loop, the rate in calls per second the load's
+	// schedule asked for over the point (--rps, --schedule, --stages):
+	// beside Count, what the run was meant to do. Omitted in closed loop.
+	Target float64 `json:"target_rps,omitempty"`
 }
 
 // AbortedNote is how the renderers say where the Aborted calls went: into

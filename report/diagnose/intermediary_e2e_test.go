@@ -143,7 +143,10 @@ func estimate(t *testing.T, s *report.Summary, f report.Finding, want time.Durat
 	for _, e := range f.Evidence {
 		if e.Name == "silence before the close" {
 			for _, sp := range append([]report.Spread{}, closeSpreads(s)...) {
-				if sp.Max > 0 && (sp.Min < want*8/10 || sp.Max > want*13/10) {
+				// The estimate is the median; a timer never fires early, but
+				// on a busy machine one may fire late, so the slowest close
+				// is not held to the median's bound.
+				if sp.Max > 0 && (sp.Min < want*8/10 || sp.P50 > want*13/10) {
 					t.Errorf("silence %s, want ~%s", e.Value, want)
 				}
 			}

@@ -184,6 +184,9 @@ func rateScale(s *report.Summary) float64 {
 			most = max(most, r)
 		}
 	}
+	for _, p := range s.Timeline {
+		most = max(most, p.Target)
+	}
 	if most == 0 {
 		return any
 	}
@@ -230,7 +233,12 @@ func throughputSVG(s *report.Summary) string {
 	c.path(okPath.String(), "bar ok", "")
 	c.path(errPath.String(), "bar err", "")
 	c.line(a.x0(), a.y0(), a.x1(), a.y0(), "axisline")
-	c.legend(a.x1(), 12, [2]string{"ok", "sw ok"}, [2]string{"errors", "sw err"})
+	if target := targetPath(s, xs, ys); target != "" {
+		c.path(target, "target", "the rate the load asked for")
+		c.legend(a.x1(), 12, [2]string{"ok", "sw ok"}, [2]string{"errors", "sw err"}, [2]string{"target", "sw target"})
+	} else {
+		c.legend(a.x1(), 12, [2]string{"ok", "sw ok"}, [2]string{"errors", "sw err"})
+	}
 	c.text(a.x0()-6, a.y1()-14, "end", "axis", "calls/s")
 	return c.String()
 }
@@ -296,4 +304,19 @@ func timelineEnd(s *report.Summary) float64 {
 		end = max(end, float64(p.Second)+report.PointLength(s, p).Seconds())
 	}
 	return max(end, 0.001)
+}
+
+// targetPath is the open-loop target rate of each second, as steps beside
+// the achieved rate's bars; "" when the run had no target (closed loop).
+func targetPath(s *report.Summary, xs, ys scale) string {
+	var b strings.Builder
+	for _, p := range s.Timeline {
+		if p.Target <= 0 {
+			continue
+		}
+		from := float64(p.Second)
+		x0, x1 := xs.at(from), xs.at(from+report.PointLength(s, p).Seconds())
+		fmt.Fprintf(&b, "M%s %sH%s", num(x0), num(ys.at(p.Target)), num(x1))
+	}
+	return b.String()
 }

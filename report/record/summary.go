@@ -56,6 +56,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 	begun, begin, end, ended := r.begun, r.begin, r.end, r.ended
 	timeline := slices.Clone(r.timeline)
 	r.mu.Unlock()
+	targets(timeline, &meta.Options.Load)
 	if !ended {
 		end = r.now()
 	}
@@ -312,4 +313,18 @@ func (m *merged) errorCounts() []report.ErrorCount {
 	}
 	report.SortErrorCounts(out)
 	return out
+}
+
+// targets sets each point's open-loop target rate: the calls the load's
+// schedule had due over the point, per second of it.
+func targets(timeline []report.Point, load *runner.Load) {
+	if !load.OpenLoop() {
+		return
+	}
+	for i := range timeline {
+		p := &timeline[i]
+		width := cmp.Or(p.Width, time.Second)
+		from := time.Duration(p.Second) * time.Second
+		p.Target = float64(load.TargetCalls(from, from+width)) / width.Seconds()
+	}
 }
