@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -176,11 +177,23 @@ func TestDiagnoseBlackholeUndetected(t *testing.T) {
 	srv := testserver.Start(t, testserver.AfterCalls(20, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
 	p := faultproxy.Start(t, srv.Addr())
 	proxy.Store(p)
+	// A number of calls, not a duration: a busy machine may reach the 20th
+	// call late in any fixed time, leaving too few calls after it to tell.
+	// Calls 20 to 26 go into the blackhole.
 	s := load(t, p.Addr(), "Unary", "", func(o *runner.Options) {
-		o.Load.Duration = 500 * time.Millisecond
+		o.Load.Total = 26
 		o.Load.Concurrency = 2
 		o.Call.Timeout = 100 * time.Millisecond
 	})
+	var missed int64
+	for _, c := range s.StatusCodes {
+		if c.Code == codes.DeadlineExceeded {
+			missed = c.Count
+		}
+	}
+	if missed < 7 {
+		t.Errorf("%d calls missed their deadline, want the 7 sent into the blackhole", missed)
+	}
 	f := finding(t, s, "blackhole_undetected")
 	if !strings.Contains(f.Fix, "keepalive") {
 		t.Errorf("fix %q does not recommend keepalive", f.Fix)
