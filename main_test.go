@@ -238,15 +238,16 @@ func cmdSilentServer(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], lis.Addr().String())
 }
 
-// deadaddr NAME sets $NAME to a loopback address nothing listens on.
+// deadaddr NAME sets $NAME to a loopback address nothing listens on, for the
+// whole script.
 func cmdDeadAddr(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: deadaddr NAME")
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, release, err := testserver.ReserveClosedAddr() // held: no server started meanwhile takes the port
 	ts.Check(err)
-	ts.Setenv(args[0], lis.Addr().String())
-	lis.Close()
+	ts.Defer(release)
+	ts.Setenv(args[0], addr)
 }
 
 // exit CODE PROGRAM ARGS... runs PROGRAM and asserts its exit code; its
