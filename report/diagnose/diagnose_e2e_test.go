@@ -158,13 +158,17 @@ func TestDiagnoseIdleClosed(t *testing.T) {
 
 func TestDiagnoseKeepaliveDeadPeer(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	proxy := faultproxy.Start(t, srv.Addr())
-	time.AfterFunc(150*time.Millisecond, func() { proxy.SetMode(faultproxy.Blackhole) })
-	s := load(t, proxy.Addr(), "Bidi", "", func(o *runner.Options) {
-		o.Load.Duration = 900 * time.Millisecond
+	// The path goes silent when the third stream starts (on a call, not a
+	// timer: under load a timer may fire before the connection is up), after
+	// two streams with traffic; keepalive then finds the dead peer and the
+	// third stream fails, which ends the run.
+	var proxy atomic.Pointer[faultproxy.Proxy]
+	srv := testserver.Start(t, testserver.AfterCalls(3, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
+	proxy.Store(faultproxy.Start(t, srv.Addr()))
+	s := load(t, proxy.Load().Addr(), "Bidi", "", func(o *runner.Options) {
+		o.Load.Total = 3
 		o.Load.Concurrency = 1
-		o.Call.Messages = 100
+		o.Call.Messages = 5
 		o.Call.StreamInterval = 20 * time.Millisecond
 		o.Target.Keepalive = conn.Keepalive{Time: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}
 	})
