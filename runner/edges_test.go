@@ -389,3 +389,22 @@ func TestPacerHistory(t *testing.T) {
 		t.Errorf("%d spans kept (capacity %d), want at most %d", n, cap(h.spans), maxPacerHistory)
 	}
 }
+
+// A response read before a send was pushed (the sender ran between the
+// receiver's clock reading and its pop) does not take that send: the send
+// keeps its round trip for the response that answers it.
+func TestSendQueueMatchesOnlyEarlierSends(t *testing.T) {
+	t.Parallel()
+	var q sendQueue
+	t0 := time.Unix(1000, 0)
+	q.push(t0.Add(time.Millisecond))
+	if _, ok := q.popBy(t0); ok {
+		t.Fatal("a response read before the send took it")
+	}
+	if at, ok := q.popBy(t0.Add(2 * time.Millisecond)); !ok || !at.Equal(t0.Add(time.Millisecond)) {
+		t.Errorf("popBy = %s, %v; want the send, kept for its response", at, ok)
+	}
+	if _, ok := q.popBy(t0.Add(3 * time.Millisecond)); ok {
+		t.Error("a send was matched twice")
+	}
+}
