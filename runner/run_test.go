@@ -513,11 +513,22 @@ func TestRunDurationWithStalledServer(t *testing.T) {
 			if took := time.Since(start); took > 5*time.Second {
 				t.Errorf("the run took %s", took)
 			}
-			if out.Aborted != 3 || len(rec.calls) < 5 {
-				t.Errorf("%d recorded, %d aborted; want the calls before the stall and 3 aborted", len(rec.calls), out.Aborted)
+			recorded := int64(len(rec.calls))
+			if srv.Calls("Unary") < 10 {
+				t.Skipf("the machine was too busy for 10 calls within -z (%d recorded)", recorded)
 			}
-			if open && out.Unstarted == 0 {
-				t.Error("no unstarted calls counted, though the pacer could not hand any out during the stall")
+			// Idle, the three workers are all held by the server; a busy
+			// machine may pause it so late that -z ends before some worker
+			// starts another call. Every call the server holds is aborted.
+			held := srv.Calls("Unary") - recorded
+			if held < 1 || out.Aborted < held || out.Aborted > 3 || recorded < 5 {
+				t.Errorf("%d recorded, %d held by the server, %d aborted; want the calls before the stall, and those held aborted (3 idle)",
+					recorded, held, out.Aborted)
+			}
+			// 100/s for 300ms: the calls due after those handed out are
+			// unstarted, as the pacer could not hand any out during the stall.
+			if open && recorded+out.Aborted+out.Unstarted != 30 {
+				t.Errorf("%d recorded, %d aborted, %d unstarted; want 30 in all", recorded, out.Aborted, out.Unstarted)
 			}
 		})
 	}
