@@ -70,6 +70,7 @@ func TestScripts(t *testing.T) {
 			"deadaddr":      cmdDeadAddr,
 			"limitserver":   cmdLimitServer,
 			"mergecheck":    cmdMergeCheck,
+			"due":           cmdDue,
 			"exit":          cmdExit,
 		},
 	})
@@ -237,15 +238,16 @@ func cmdSilentServer(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], lis.Addr().String())
 }
 
-// deadaddr NAME sets $NAME to a loopback address nothing listens on.
+// deadaddr NAME sets $NAME to a loopback address nothing listens on, for the
+// whole script.
 func cmdDeadAddr(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: deadaddr NAME")
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, release, err := testserver.ReserveClosedAddr() // held: no server started meanwhile takes the port
 	ts.Check(err)
-	ts.Setenv(args[0], lis.Addr().String())
-	lis.Close()
+	ts.Defer(release)
+	ts.Setenv(args[0], addr)
 }
 
 // exit CODE PROGRAM ARGS... runs PROGRAM and asserts its exit code; its
@@ -331,4 +333,38 @@ func cmdMergeCheck(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Logf("merged %d calls; p50 %s, p99 %s, max %s equal the union's", count,
 		merged.Latency.Percentile(50), merged.Latency.Percentile(99), merged.Latency.Percentile(100))
+}
+
+// due N[..M] [PER] checks the JSON report on stdout of an open-loop run:
+// the N calls due within it (N to M when rounding may add one) are all
+// accounted for, recorded (each OK) or, when a loaded machine left them due
+// at the end with every worker busy, aborted or unstarted; with PER, each
+// recorded call received PER messages. An exact "count" holds only on an
+// idle machine.
+func cmdDue(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: due N[..M] [PER]")
+	}
+	lo, hi, ranged := strings.Cut(args[0], "..")
+	if !ranged {
+		hi = lo
+	}
+	least, err := strconv.ParseInt(lo, 10, 64)
+	ts.Check(err)
+	most, err := strconv.ParseInt(hi, 10, 64)
+	ts.Check(err)
+	s, err := report.ReadJSON(strings.NewReader(ts.ReadFile("stdout")))
+	ts.Check(err)
+	if got := s.Count + s.Aborted + s.Unstarted; got < least || got > most || s.OK != s.Count {
+		ts.Fatalf("%d recorded (%d OK), %d aborted, %d unstarted; want %s due in all, every recorded call OK",
+			s.Count, s.OK, s.Aborted, s.Unstarted, args[0])
+	}
+	if len(args) == 2 {
+		per, err := strconv.ParseInt(args[1], 10, 64)
+		ts.Check(err)
+		if s.Messages.Received != per*s.Count {
+			ts.Fatalf("received %d messages in %d calls, want %d each", s.Messages.Received, s.Count, per)
+		}
+	}
+	ts.Logf("%d recorded, %d aborted, %d unstarted", s.Count, s.Aborted, s.Unstarted)
 }

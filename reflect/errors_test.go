@@ -44,9 +44,7 @@ func TestServerWithoutReflection(t *testing.T) {
 
 func TestServerUnreachable(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	addr := srv.Addr()
-	srv.Stop() // nothing listens on addr any more
+	addr := testserver.ClosedAddr(t) // nothing listens there, for the whole test
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatalf("dial: %v", err)

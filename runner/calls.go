@@ -176,10 +176,14 @@ func (q *sendQueue) push(t time.Time) {
 	q.mu.Unlock()
 }
 
-func (q *sendQueue) pop() (time.Time, bool) {
+// popBy pops the oldest unmatched send if it was made by now, when a
+// response came: a response cannot answer a send made after it arrived.
+// (The sender may push between the receiver's reading the clock and its
+// pop; taking that send would lose its round trip.)
+func (q *sendQueue) popBy(now time.Time) (time.Time, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.head == len(q.at) {
+	if q.head == len(q.at) || now.Before(q.at[q.head]) {
 		return time.Time{}, false
 	}
 	t := q.at[q.head]
@@ -207,7 +211,7 @@ func (w *worker) bidi(ctx context.Context, frames []*data.Frame, rec WorkerRecor
 	until := w.sendUntil(s.Start)
 	go func() { sendErr <- w.sendAll(ctx, stream, frames, until) }()
 	err = receive(stream, rec, s, &w.progress, s.Start, func(now time.Time) {
-		if at, ok := w.fifo.pop(); ok && !now.Before(at) {
+		if at, ok := w.fifo.popBy(now); ok {
 			message(rec, SeriesMsgRTT, now.Sub(at))
 		}
 	})

@@ -177,15 +177,17 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	sink := eventSink(rec)
+	evRec, _ := rec.(conn.EventRecorder)
+	sink := conn.NewGate(evRec) // connection events reach the recorder while the run is on
 	attempts := conn.NewAttemptCounter(&r.opts.Target)
 	lastRead := make([]atomic.Int64, r.opts.Load.Connections) // per pool connection, from its tap
 	conns, err := r.dialPool(ctx, sink, attempts, lastRead)
 	if err != nil {
+		sink.Close()
 		return Outcome{}, err
 	}
 	defer func() {
-		sink.active.Store(false) // the run's own closes are not events of the run
+		sink.Close() // the run's own closes are not events of the run, and nothing comes after it returns
 		for _, cc := range conns {
 			cc.Close()
 		}
@@ -210,7 +212,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	watches := make([]*conn.StateWatch, len(conns))
 	for i, cc := range conns {
-		watches[i] = conn.WatchState(watchCtx, i, cc, sink.send)
+		watches[i] = conn.WatchState(watchCtx, i, cc, sink.Send)
 	}
 	callCtx := metadata.NewOutgoingContext(abortCtx, md)
 	workers := make([]*worker, r.opts.Load.Workers())
@@ -300,25 +302,6 @@ func (s *run) end(ctx context.Context) time.Time {
 	return now
 }
 
-// sink passes connection events to the recorder while the run is on.
-type sink struct {
-	rec    conn.EventRecorder
-	active atomic.Bool
-}
-
-func eventSink(rec Recorder) *sink {
-	s := &sink{}
-	s.rec, _ = rec.(conn.EventRecorder)
-	s.active.Store(true)
-	return s
-}
-
-func (s *sink) send(e conn.Event) {
-	if s.rec != nil && s.active.Load() {
-		s.rec.ConnEvent(e)
-	}
-}
-
 // begin calls rec.Begin when warm-up ends (at once without warm-up; at the
 // interrupt when Ctrl-C comes during warm-up, so the report's duration is
 // never negative).
@@ -339,15 +322,15 @@ func (s *run) begin(ctx context.Context) {
 
 // dialPool opens the pool's connections, each its own HTTP/2 connection,
 // with their transports tapped for connection events.
-func (r *Runner) dialPool(ctx context.Context, sink *sink, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, error) {
+func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, error) {
 	creds, err := r.opts.Target.Credentials()
 	if err != nil {
 		return nil, err
 	}
 	conns := make([]*grpc.ClientConn, r.opts.Load.Connections)
 	for i := range conns {
-		opts := []grpc.DialOption{grpc.WithTransportCredentials(conn.Tap(creds, i, sink.send, &lastRead[i]))}
-		if d := conn.WatchDials(i, sink.send); d != nil {
+		opts := []grpc.DialOption{grpc.WithTransportCredentials(conn.Tap(creds, i, sink.Send, &lastRead[i]))}
+		if d := conn.WatchDials(i, sink.Send); d != nil {
 			opts = append(opts, d)
 		}
 		if attempts != nil {

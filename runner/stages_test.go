@@ -193,7 +193,10 @@ func TestStagesValidate(t *testing.T) {
 }
 
 // TestRunStages runs a ramp up, a hold and a ramp down and finds exactly the
-// calls the stages hold started, and the run ended with the last stage.
+// calls the stages hold handed out, and the run ended with the last stage.
+// A busy machine may leave calls due at the end unstarted (counted, not
+// lost), and its last call may end after the stages: the run then ends with
+// that call, never earlier.
 func TestRunStages(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
@@ -201,14 +204,29 @@ func TestRunStages(t *testing.T) {
 	rec, out := runLoad(t, srv, "Unary", `{}`, func(o *Options) {
 		o.Load.Stages = Stages{{200 * ms, 200}, {200 * ms, 200}, {200 * ms, 0}} // 20 + 40 + 20
 	})
-	if got := len(rec.calls); got != 80 || srv.Calls("Unary") != 80 {
-		t.Errorf("%d calls recorded, %d reached the server; want 80 (the stages' integral)", got, srv.Calls("Unary"))
+	recorded := int64(len(rec.calls))
+	if n := srv.Calls("Unary"); recorded+out.Aborted+out.Unstarted != 80 || n < recorded || n > recorded+out.Aborted {
+		t.Errorf("%d calls recorded, %d aborted, %d unstarted, %d reached the server; want 80 (the stages' integral) in all, each recorded one at the server",
+			recorded, out.Aborted, out.Unstarted, srv.Calls("Unary"))
 	}
-	if out.Unstarted != 0 || out.Aborted != 0 {
-		t.Errorf("outcome %+v", out)
+	var last time.Time // when the last call ended
+	for _, c := range rec.calls {
+		if c.End.After(last) {
+			last = c.End
+		}
 	}
-	if d := rec.end.Sub(rec.begin); d != 600*ms {
-		t.Errorf("the run lasted %s, want the stages' 600ms", d)
+	stagesEnd := rec.begin.Add(600 * ms)
+	switch d := rec.end.Sub(rec.begin); {
+	case out.Unstarted == 0 && out.Aborted == 0 && last.Before(stagesEnd):
+		if d != 600*ms {
+			t.Errorf("the run lasted %s, want the stages' 600ms", d)
+		}
+	case d < 600*ms || rec.end.Before(last) || d > 600*ms+time.Second+time.Second:
+		t.Errorf("the run lasted %s, its last call ended at %s; want the stages' 600ms, or until that call ended within the drain limit",
+			d, last.Sub(rec.begin))
+	}
+	if out.Aborted != 0 {
+		return // a call missing in the middle: the due times below no longer line up
 	}
 	// Latency counts from each call's place on the stages.
 	p := newStagesPacer(0, Stages{{200 * ms, 200}, {200 * ms, 200}, {200 * ms, 0}})

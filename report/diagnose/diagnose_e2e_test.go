@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -158,13 +159,17 @@ func TestDiagnoseIdleClosed(t *testing.T) {
 
 func TestDiagnoseKeepaliveDeadPeer(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	proxy := faultproxy.Start(t, srv.Addr())
-	time.AfterFunc(150*time.Millisecond, func() { proxy.SetMode(faultproxy.Blackhole) })
-	s := load(t, proxy.Addr(), "Bidi", "", func(o *runner.Options) {
-		o.Load.Duration = 900 * time.Millisecond
+	// The path goes silent when the third stream starts (on a call, not a
+	// timer: under load a timer may fire before the connection is up), after
+	// two streams with traffic; keepalive then finds the dead peer and the
+	// third stream fails, which ends the run.
+	var proxy atomic.Pointer[faultproxy.Proxy]
+	srv := testserver.Start(t, testserver.AfterCalls(3, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
+	proxy.Store(faultproxy.Start(t, srv.Addr()))
+	s := load(t, proxy.Load().Addr(), "Bidi", "", func(o *runner.Options) {
+		o.Load.Total = 3
 		o.Load.Concurrency = 1
-		o.Call.Messages = 100
+		o.Call.Messages = 5
 		o.Call.StreamInterval = 20 * time.Millisecond
 		o.Target.Keepalive = conn.Keepalive{Time: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}
 	})
@@ -173,15 +178,29 @@ func TestDiagnoseKeepaliveDeadPeer(t *testing.T) {
 
 func TestDiagnoseBlackholeUndetected(t *testing.T) {
 	t.Parallel()
+	// The path goes silent at the first call and stays so: no call ever
+	// succeeds. (With successes before it, a busy machine can make an early
+	// call miss its 100ms deadline and a later one succeed: a silence that
+	// ended, blackhole_survived, which is then what happened.) A number of
+	// calls, not a duration, so that all 8 go into the blackhole.
 	var proxy atomic.Pointer[faultproxy.Proxy]
-	srv := testserver.Start(t, testserver.AfterCalls(20, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
+	srv := testserver.Start(t, testserver.AfterCalls(1, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
 	p := faultproxy.Start(t, srv.Addr())
 	proxy.Store(p)
 	s := load(t, p.Addr(), "Unary", "", func(o *runner.Options) {
-		o.Load.Duration = 500 * time.Millisecond
+		o.Load.Total = 8
 		o.Load.Concurrency = 2
 		o.Call.Timeout = 100 * time.Millisecond
 	})
+	var missed int64
+	for _, c := range s.StatusCodes {
+		if c.Code == codes.DeadlineExceeded {
+			missed = c.Count
+		}
+	}
+	if missed != 8 {
+		t.Errorf("%d calls missed their deadline, want the 8 sent into the blackhole", missed)
+	}
 	f := finding(t, s, "blackhole_undetected")
 	if !strings.Contains(f.Fix, "keepalive") {
 		t.Errorf("fix %q does not recommend keepalive", f.Fix)

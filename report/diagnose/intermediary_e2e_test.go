@@ -137,16 +137,18 @@ func TestIntermediaryHAProxyTCPCutsCalls(t *testing.T) {
 	}
 }
 
-// estimate checks that the finding's title gives the timer within -20%/+30%.
+// estimate checks the silences before the closes against the proxy's
+// timer. A busy machine (the proxy's or the client's process waiting for a
+// CPU) only ever makes a close come or be seen later, never earlier: the
+// shortest silence is within -20%/+50% of the timer, and every one is
+// below twice it, before anything else in these runs (the next call at
+// 1s, the server's answer at 1s) could end it.
 func estimate(t *testing.T, s *report.Summary, f report.Finding, want time.Duration) {
 	t.Helper()
 	for _, e := range f.Evidence {
 		if e.Name == "silence before the close" {
 			for _, sp := range append([]report.Spread{}, closeSpreads(s)...) {
-				// The estimate is the median; a timer never fires early, but
-				// on a busy machine one may fire late, so the slowest close
-				// is not held to the median's bound.
-				if sp.Max > 0 && (sp.Min < want*8/10 || sp.P50 > want*13/10) {
+				if sp.Max > 0 && (sp.Min < want*8/10 || sp.Min > want*3/2 || sp.Max >= want*2) {
 					t.Errorf("silence %s, want ~%s", e.Value, want)
 				}
 			}
@@ -222,17 +224,19 @@ func TestIntermediaryStreamCut(t *testing.T) {
 	})
 }
 
-// failedAfter checks that every failure took the proxy's timer, within -20%/+30%
-// (the estimate the findings give is their middle); streams may take up to
-// 50% more, their first exchange included.
+// failedAfter checks that the failures took the proxy's timer: the
+// shortest within -20%/+50% (+75% for streams, their first exchange
+// included), and every one below 1.9 times it, before the server's answer
+// (1s) or the stream's next message (2s) would have come. A busy machine
+// only makes a failure come or be seen later, never earlier.
 func failedAfter(t *testing.T, s *report.Summary, want time.Duration, stream bool) {
 	t.Helper()
-	hi := want * 13 / 10
+	hi := want * 3 / 2
 	if stream {
-		hi = want * 3 / 2
+		hi = want * 7 / 4
 	}
 	for _, e := range s.ErrorsByMessage {
-		if e.MinDuration < want*8/10 || e.MaxDuration > hi {
+		if e.MinDuration < want*8/10 || e.MinDuration > hi || e.MaxDuration >= want*19/10 {
 			t.Errorf("%q took %s to %s, want ~%s", e.Message, e.MinDuration, e.MaxDuration, want)
 		}
 	}

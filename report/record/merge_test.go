@@ -74,9 +74,13 @@ func checkMergedHistogram(t *testing.T, name string, got, want *report.Histogram
 	}
 }
 
+// TestMergeIsExact runs in parallel: its histogram walks are slow under the
+// race detector (seconds each), and nothing else waits for them.
 func TestMergeIsExact(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi, runner.ServerStream} {
 		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
 			a, b, all := exactSplit(kind, rand.New(rand.NewPCG(7, uint64(len(kind)))))
 			for _, via := range []string{"memory", "json"} {
 				ra, rb := a, b

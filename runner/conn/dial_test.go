@@ -25,16 +25,11 @@ func certFiles(t *testing.T) (*testserver.Certs, testserver.CertFiles) {
 	return certs, files
 }
 
-// freeAddr returns an address on which nothing listens.
+// freeAddr returns an address on which nothing listens, held for the test
+// so that no server started meanwhile takes its port.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close()
-	return addr
+	return testserver.ClosedAddr(t)
 }
 
 // silentAddr accepts connections and never says a word.

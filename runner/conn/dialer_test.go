@@ -2,7 +2,6 @@ package conn
 
 import (
 	"context"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -29,12 +28,7 @@ func TestDialTarget(t *testing.T) {
 
 // Every attempt is an event: refused ones with their error and duration.
 func TestWatchDialsReportsAttempts(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close() // nothing listens: every attempt is refused
+	addr := freeAddr(t) // nothing listens: every attempt is refused
 	var mu sync.Mutex
 	var events []Event
 	opt := WatchDials(3, func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() })

@@ -107,10 +107,12 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 		span.Begin(res.Started)
 		defer func() { span.End(time.Now()) }() // after the connections close (deferred below)
 	}
+	gate := NewGate(rec)
 	conns := make([]*grpc.ClientConn, 3)
 	for i := range conns {
-		cc, err := Dial(ctx, opts.Target, grpc.WithTransportCredentials(Tap(creds, i, rec.ConnEvent, nil)))
+		cc, err := Dial(ctx, opts.Target, grpc.WithTransportCredentials(Tap(creds, i, gate.Send, nil)))
 		if err != nil {
+			gate.Close()
 			for _, c := range conns[:i] {
 				c.Close()
 			}
@@ -119,6 +121,7 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 		conns[i] = cc
 	}
 	defer func() {
+		gate.Close() // the probe's own closes are not events of the probe, and nothing comes after it returns
 		for _, cc := range conns {
 			cc.Close()
 		}
@@ -132,7 +135,7 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 	watchCtx, stopWatching := context.WithCancel(context.Background())
 	var watches []*StateWatch
 	for i, cc := range conns {
-		watches = append(watches, WatchState(watchCtx, i, cc, rec.ConnEvent))
+		watches = append(watches, WatchState(watchCtx, i, cc, gate.Send))
 	}
 	callCtx := metadata.NewOutgoingContext(probeCtx, md)
 	var wg sync.WaitGroup

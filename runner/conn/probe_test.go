@@ -72,8 +72,10 @@ func TestProbeNoIdleStream(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t, testserver.WithoutReflection(), testserver.WithoutHealth())
 	res, err := Probe(context.Background(), ProbeOptions{
-		Target:   Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Duration: 100 * time.Millisecond, BusyInterval: 10 * time.Millisecond,
+		Target: Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		// Long enough for a busy machine to try the stream: one the
+		// probe's end cuts short leaves no reason.
+		Duration: time.Second, BusyInterval: 10 * time.Millisecond,
 	}, eventFunc(func(Event) {}))
 	if err != nil {
 		t.Fatal(err)
