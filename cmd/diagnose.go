@@ -12,6 +12,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/record"
+	"github.com/grpcpulse/grpcpulse/report/text"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
@@ -138,5 +139,5 @@ func renderProbe(w io.Writer, p *report.Probe, format string, streams *IOStreams
 	if format == "json" {
 		return report.WriteProbeJSON(w, p)
 	}
-	return report.RenderProbeText(w, p, textStyles(streams, output), textWidth(streams, output))
+	return text.RenderProbe(w, p, textStyles(streams, output), textWidth(streams, output))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/gate"
 	"github.com/grpcpulse/grpcpulse/report/html"
+	"github.com/grpcpulse/grpcpulse/report/text"
 )
 
 // NewCmdReport builds `report` and its subcommands.
@@ -132,11 +133,11 @@ func renderSummary(w io.Writer, s *report.Summary, format string, streams *IOStr
 	case "csv":
 		return report.RenderCSV(w, s)
 	case "markdown":
-		return report.RenderMarkdown(w, s)
+		return text.RenderMarkdown(w, s)
 	case "html":
 		return html.RenderHTML(w, s)
 	}
-	return report.RenderText(w, s, textStyles(streams, output), textWidth(streams, output))
+	return text.Render(w, s, textStyles(streams, output), textWidth(streams, output))
 }
 
 // readReports reads JSON reports; an error names the file.
@@ -293,9 +294,9 @@ func reportCompareRun(opts *ReportCompareOptions) error {
 		case "json":
 			return report.WriteComparisonJSON(w, c)
 		case "markdown":
-			return report.RenderComparisonMarkdown(w, c)
+			return text.RenderComparisonMarkdown(w, c)
 		}
-		return report.RenderComparisonText(w, c, textStyles(opts.IO, t.Path), textWidth(opts.IO, t.Path))
+		return text.RenderComparison(w, c, textStyles(opts.IO, t.Path), textWidth(opts.IO, t.Path))
 	}); err != nil {
 		return err
 	}

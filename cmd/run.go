@@ -19,6 +19,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/gate"
 	"github.com/grpcpulse/grpcpulse/report/metrics"
 	"github.com/grpcpulse/grpcpulse/report/record"
+	"github.com/grpcpulse/grpcpulse/report/text"
 	"github.com/grpcpulse/grpcpulse/runner"
 )
 
@@ -383,11 +384,11 @@ func outcomeError(sum *report.Summary) error {
 
 // textStyles colours the report as --color and the environment say
 // (IOStreams.colorOutput).
-func textStyles(io *IOStreams, output string) report.Styles {
+func textStyles(io *IOStreams, output string) text.Styles {
 	if io.colorOutput(output) {
-		return report.ColorStyles()
+		return text.ColorStyles()
 	}
-	return report.PlainStyles()
+	return text.PlainStyles()
 }
 
 func textWidth(io *IOStreams, output string) int {
