@@ -14,6 +14,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/gate"
 	"github.com/grpcpulse/grpcpulse/report/html"
+	"github.com/grpcpulse/grpcpulse/report/merge"
 	"github.com/grpcpulse/grpcpulse/report/text"
 )
 
@@ -209,7 +210,7 @@ func reportMergeRun(opts *ReportMergeOptions) error {
 	if err != nil {
 		return err
 	}
-	merged, err := report.Merge(reports)
+	merged, err := merge.Reports(reports)
 	if err == nil {
 		merged.Findings = diagnose.Findings(merged)
 	}

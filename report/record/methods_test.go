@@ -11,6 +11,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/html"
+	"github.com/grpcpulse/grpcpulse/report/merge"
 	"github.com/grpcpulse/grpcpulse/report/text"
 	"github.com/grpcpulse/grpcpulse/runner"
 )
@@ -71,7 +72,7 @@ func TestMixMethodsMergeExactly(t *testing.T) {
 	}
 	// Through JSON, as report merge reads them.
 	a, b = roundTrip(t, a), roundTrip(t, b)
-	merged, err := report.Merge([]*report.Summary{a, b})
+	merged, err := merge.Reports([]*report.Summary{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestMixMethodsMergeExactly(t *testing.T) {
 	}
 	other := recordMix(parts[1], t0.Add(time.Second))
 	other.Methods[1].Method = "p.S/Other"
-	if _, err := report.Merge([]*report.Summary{a, other}); err == nil || !strings.Contains(err.Error(), "methods differ") {
+	if _, err := merge.Reports([]*report.Summary{a, other}); err == nil || !strings.Contains(err.Error(), "methods differ") {
 		t.Errorf("merging different mixes: %v", err)
 	}
 }

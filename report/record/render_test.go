@@ -8,6 +8,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/gate"
+	"github.com/grpcpulse/grpcpulse/report/merge"
 	"github.com/grpcpulse/grpcpulse/report/text"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
@@ -52,7 +53,7 @@ func TestNoSecretInReports(t *testing.T) {
 		Redact:         []string{"X-Custom"},
 	}
 	s := summarize(r, meta)
-	m, err := report.Merge([]*report.Summary{s, startedLater(jsonRoundTrip(t, s), time.Second)})
+	m, err := merge.Reports([]*report.Summary{s, startedLater(jsonRoundTrip(t, s), time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}

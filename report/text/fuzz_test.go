@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/merge"
 )
 
 // FuzzReadJSON reads any input as a report; what ReadJSON accepts must
@@ -37,7 +38,7 @@ func FuzzReadJSON(f *testing.F) {
 		}
 		later.StartedAt = report.Timestamp{Time: later.StartedAt.Add(time.Second)}
 		later.Sources = nil
-		if m, err := report.Merge([]*report.Summary{s, later}); err == nil {
+		if m, err := merge.Reports([]*report.Summary{s, later}); err == nil {
 			renderEverything(t, m)
 		}
 	})
