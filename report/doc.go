@@ -8,13 +8,13 @@
 // It reads and writes those as JSON: WriteJSON writes the
 // "grpcpulse.report/v1" report (docs/report.md), which embeds every
 // histogram in HdrHistogram's compressed encoding; ReadJSON reads one back,
-// validated, so that reports can be re-rendered and merged exactly (Merge).
-// Secret header values are redacted (RedactOptions) before any report
-// holds them. The renderers take an io.Writer and a *Summary: RenderText
-// (for a person at a terminal, in PlainStyles or ColorStyles), RenderMarkdown,
-// RenderCSV, RenderHGRM, and those of comparisons and probes. The wording
-// they share (FormatDuration, FormatRate, Plural, LoadShape...) is exported
-// here once for the sub-packages.
+// validated, so that reports can be re-rendered and merged exactly
+// (report/merge). Secret header values are redacted (RedactOptions) before
+// any report holds them. The machine-readable renderers take an io.Writer
+// and a *Summary: RenderCSV, RenderHGRM, WriteComparisonJSON and
+// WriteProbeJSON; the ones for people are in report/text and report/html.
+// The wording they share (FormatDuration, FormatRate, Plural, LoadShape...)
+// is exported here once for the sub-packages.
 //
 // The sub-packages each own one step and meet only here:
 //
@@ -22,6 +22,8 @@
 //	report/diagnose  Summary → Findings; a Probe → its Checks (pure rules)
 //	report/gate      --assert and compare limits → AssertionResult, Comparison; the in-run watcher
 //	report/html      Summary → a self-contained HTML page
+//	report/text      Summary, Comparison, Probe → terminal text (lipgloss styles) and Markdown
+//	report/merge     reports of runs made at the same time → one Summary
 //
 // cmd composes them; none imports another, and this package imports only
 // runner's plain types:
@@ -31,5 +33,5 @@
 //	sum := rec.Summary(record.Meta{Options: r.Options(), Outcome: out, ...})
 //	sum.Findings = diagnose.Findings(sum)
 //	sum.Assertions = gate.EvaluateAssertions(sum, asserts)
-//	report.RenderText(os.Stdout, sum, report.PlainStyles(), 80)
+//	text.Render(os.Stdout, sum, text.PlainStyles(), 80)
 package report

@@ -1,7 +1,9 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -145,4 +147,16 @@ func FormatRelative(r float64) string {
 		return "0%"
 	}
 	return fmt.Sprintf("%+.1f%%", r*100)
+}
+
+// WriteComparisonJSON writes c as indented JSON (schema
+// grpcpulse.compare/v1, documented in docs/report.md).
+func WriteComparisonJSON(w io.Writer, c *Comparison) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
+		return fmt.Errorf("writing comparison JSON: %w", err)
+	}
+	return nil
 }

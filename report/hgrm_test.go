@@ -95,9 +95,8 @@ func TestRenderHGRMEmpty(t *testing.T) {
 func TestExportRenderersReturnWriteErrors(t *testing.T) {
 	s := syntheticSummary(t, runner.Unary)
 	for name, render := range map[string]func(*Summary) error{
-		"hgrm":     func(s *Summary) error { return RenderHGRM(renderFailWriter{}, s) },
-		"csv":      func(s *Summary) error { return RenderCSV(renderFailWriter{}, s) },
-		"markdown": func(s *Summary) error { return RenderMarkdown(renderFailWriter{}, s) },
+		"hgrm": func(s *Summary) error { return RenderHGRM(renderFailWriter{}, s) },
+		"csv":  func(s *Summary) error { return RenderCSV(renderFailWriter{}, s) },
 	} {
 		if err := render(s); !errors.Is(err, errRenderWrite) {
 			t.Errorf("%s: got %v, want the write error", name, err)

@@ -131,16 +131,3 @@ func checkSchema(schema string) error {
 	}
 	return fmt.Errorf("%w: %q (this grpcpulse reads %s)", ErrSchema, schema, Schema)
 }
-
-// checkTimeline refuses a timeline point before the start of s or after
-// its end (its duration in whole seconds + 1): a corrupt report, whose
-// merge would allocate a second for every second up to it.
-func checkTimeline(s *Summary, name string) error {
-	last := int(s.Duration/time.Second) + 1
-	for _, p := range s.Timeline {
-		if p.Second < 0 || p.Second > last {
-			return fmt.Errorf("%s: its timeline has a point at second %d, outside its duration of %s", name, p.Second, FormatDuration(s.Duration))
-		}
-	}
-	return nil
-}

@@ -59,7 +59,4 @@ func TestRenderersReturnWriteErrors(t *testing.T) {
 	if err := WriteJSON(failingWriter{}, s); !errors.Is(err, errDiskFull) {
 		t.Errorf("WriteJSON error = %v, want %v", err, errDiskFull)
 	}
-	if err := RenderText(failingWriter{}, s, PlainStyles(), 80); !errors.Is(err, errDiskFull) {
-		t.Errorf("RenderText error = %v, want %v", err, errDiskFull)
-	}
 }

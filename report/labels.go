@@ -36,25 +36,3 @@ func Label(name string, tags map[string]string) string {
 	}
 	return strings.Join(parts, " · ")
 }
-
-// commonLabels is what a merge keeps of its reports' labels: the name when
-// every report has the same one, and the tags every report has with the
-// same value. Each report's own labels stay in its Source.
-func commonLabels(reports []*Summary) (string, map[string]string) {
-	name := reports[0].Name
-	tags := maps.Clone(reports[0].Tags)
-	for _, s := range reports[1:] {
-		if s.Name != name {
-			name = ""
-		}
-		for k, v := range tags {
-			if w, ok := s.Tags[k]; !ok || w != v {
-				delete(tags, k)
-			}
-		}
-	}
-	if len(tags) == 0 {
-		tags = nil
-	}
-	return name, tags
-}

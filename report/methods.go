@@ -101,18 +101,3 @@ func MethodRows(s *Summary) [][]string {
 	}
 	return rows
 }
-
-// mdCells escapes the per-method rows for a Markdown table (method names in
-// code spans).
-func mdCells(rows [][]string) [][]string {
-	out := make([][]string, len(rows))
-	for i, r := range rows {
-		c := make([]string, len(r))
-		for j, v := range r {
-			c[j] = mdEscape(v)
-		}
-		c[0] = mdCode(r[0])
-		out[i] = c
-	}
-	return out
-}

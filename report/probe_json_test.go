@@ -14,6 +14,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/record"
+	"github.com/grpcpulse/grpcpulse/report/text"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
@@ -40,7 +41,7 @@ func realProbe(t *testing.T) *report.Probe {
 func renderProbe(t *testing.T, p *report.Probe) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := report.RenderProbeText(&b, p, report.PlainStyles(), 100); err != nil {
+	if err := text.RenderProbe(&b, p, text.PlainStyles(), 100); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()

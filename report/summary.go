@@ -217,3 +217,26 @@ func CutNote(s *Summary) string {
 	return fmt.Sprintf("%s cut at the end (in flight or due and unstarted) count in the latency at end minus due: "+
 		"the latency figures are lower bounds (a stall outlasted the run by at least %s)", Plural(int(s.Cut), "call"), FormatDuration(s.CutFor))
 }
+
+// Source is one of the single-run reports a merged report was made of.
+type Source struct {
+	// Label is the source's own --name and --tag labels in one line
+	// (Label), kept whole so that Source stays comparable.
+	Label     string    `json:"label,omitempty"`
+	Target    string    `json:"target"`
+	Tool      string    `json:"tool"`
+	StartedAt Timestamp `json:"started_at"`
+	// Duration is its measured time; Window what its rps is over (-z when
+	// given, else Duration).
+	Duration time.Duration `json:"duration_ns"`
+	Window   time.Duration `json:"window_ns"`
+	Count    int64         `json:"count"`
+	Errors   int64         `json:"errors"`
+	RPS      float64       `json:"rps"`
+	// Concurrency is its -c.
+	Concurrency int `json:"concurrency"`
+	// Its pool connections are the merged report's connections with
+	// indexes FirstConnection to FirstConnection+Connections-1.
+	FirstConnection int `json:"first_connection"`
+	Connections     int `json:"connections"`
+}

@@ -55,7 +55,10 @@
 //	  report/diagnose          pure rules: Summary → findings; the probe's checks
 //	  report/gate              --assert, `report compare` limits, the in-run watcher
 //	  report/html              the HTML page
-//	report                     plain data: Summary, Finding, JSON, Merge, text renderers
+//	  report/text              the terminal and Markdown renderers (lipgloss lives only here)
+//	  report/merge             merging reports of runs made at the same time
+//	  report/metrics           the Prometheus collector of --metrics-addr
+//	report                     plain data: Summary, Finding, Probe, JSON, CSV, HGRM, shared wording
 //	runner                     this package: the load engine
 //	runner/data                request data: JSON, templates, rendering; imports nothing of ours
 //	runner/conn                the connection layer; imports nothing of ours

@@ -7,6 +7,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/html"
+	"github.com/grpcpulse/grpcpulse/report/text"
 )
 
 // ShowFormats are the renderings of a saved report.
@@ -22,11 +23,11 @@ func RenderSummary(w io.Writer, s *report.Summary, format string, streams *IOStr
 	case "csv":
 		return report.RenderCSV(w, s)
 	case "markdown":
-		return report.RenderMarkdown(w, s)
+		return text.RenderMarkdown(w, s)
 	case "html":
 		return html.RenderHTML(w, s)
 	}
-	return report.RenderText(w, s, TextStyles(streams, output), TextWidth(streams, output))
+	return text.Render(w, s, TextStyles(streams, output), TextWidth(streams, output))
 }
 
 // RenderProbe writes p in format: json, or else text.
@@ -34,16 +35,16 @@ func RenderProbe(w io.Writer, p *report.Probe, format string, streams *IOStreams
 	if format == "json" {
 		return report.WriteProbeJSON(w, p)
 	}
-	return report.RenderProbeText(w, p, TextStyles(streams, output), TextWidth(streams, output))
+	return text.RenderProbe(w, p, TextStyles(streams, output), TextWidth(streams, output))
 }
 
 // TextStyles colours the report as --color and the environment say
 // (IOStreams.colorOutput).
-func TextStyles(io *IOStreams, output string) report.Styles {
+func TextStyles(io *IOStreams, output string) text.Styles {
 	if io.colorOutput(output) {
-		return report.ColorStyles()
+		return text.ColorStyles()
 	}
-	return report.PlainStyles()
+	return text.PlainStyles()
 }
 
 // TextWidth is the width of a text report written to output: the terminal's

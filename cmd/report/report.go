@@ -15,6 +15,8 @@ import (
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/gate"
+	"github.com/grpcpulse/grpcpulse/report/merge"
+	"github.com/grpcpulse/grpcpulse/report/text"
 )
 
 // NewCmdReport builds `report` and its subcommands.
@@ -181,7 +183,7 @@ func reportMergeRun(opts *ReportMergeOptions) error {
 	if err != nil {
 		return err
 	}
-	merged, err := report.Merge(reports)
+	merged, err := merge.Reports(reports)
 	if err == nil {
 		merged.Findings = diagnose.Findings(merged)
 	}
@@ -266,9 +268,9 @@ func reportCompareRun(opts *ReportCompareOptions) error {
 		case "json":
 			return report.WriteComparisonJSON(w, c)
 		case "markdown":
-			return report.RenderComparisonMarkdown(w, c)
+			return text.RenderComparisonMarkdown(w, c)
 		}
-		return report.RenderComparisonText(w, c, cli.TextStyles(opts.IO, t.Path), cli.TextWidth(opts.IO, t.Path))
+		return text.RenderComparison(w, c, cli.TextStyles(opts.IO, t.Path), cli.TextWidth(opts.IO, t.Path))
 	}); err != nil {
 		return err
 	}

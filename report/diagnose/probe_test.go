@@ -9,6 +9,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/record"
+	"github.com/grpcpulse/grpcpulse/report/text"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 
 	"github.com/grpcpulse/grpcpulse/runner"
@@ -182,13 +183,13 @@ func TestProbeReport(t *testing.T) {
 	s.Findings = Findings(s)
 	p := report.NewProbe(s, conn.ProbeResult{})
 	p.Checks = ProbeChecks(p, 2*time.Second)
-	var text bytes.Buffer
-	if err := report.RenderProbeText(&text, p, report.PlainStyles(), 100); err != nil {
+	var txt bytes.Buffer
+	if err := text.RenderProbe(&txt, p, text.PlainStyles(), 100); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"grpcpulse diagnose → 10.0.0.1:50051", "SEEN     The server closes idle connections after", "NOT SEEN"} {
-		if !strings.Contains(text.String(), want) {
-			t.Errorf("text lacks %q:\n%s", want, text.String())
+		if !strings.Contains(txt.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, txt.String())
 		}
 	}
 	var js bytes.Buffer

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/text"
 
 	"github.com/grpcpulse/grpcpulse/runner"
 )
@@ -277,17 +278,17 @@ func comparisonForRendering(t *testing.T) *report.Comparison {
 
 func TestRenderComparisonGolden(t *testing.T) {
 	c := comparisonForRendering(t)
-	var text, md, js bytes.Buffer
-	if err := report.RenderComparisonText(&text, c, report.PlainStyles(), 80); err != nil {
+	var txt, md, js bytes.Buffer
+	if err := text.RenderComparison(&txt, c, text.PlainStyles(), 80); err != nil {
 		t.Fatal(err)
 	}
-	if err := report.RenderComparisonMarkdown(&md, c); err != nil {
+	if err := text.RenderComparisonMarkdown(&md, c); err != nil {
 		t.Fatal(err)
 	}
 	if err := report.WriteComparisonJSON(&js, c); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "compare.txt.golden", text.Bytes())
+	golden(t, "compare.txt.golden", txt.Bytes())
 	golden(t, "compare.md.golden", md.Bytes())
 	golden(t, "compare.json.golden", js.Bytes())
 
@@ -307,11 +308,11 @@ func TestRenderComparisonGolden(t *testing.T) {
 			t.Errorf("row has no %q: %v", key, back.Rows[0])
 		}
 	}
-	if !strings.Contains(text.String(), "FAIL") || !strings.Contains(md.String(), "❌ FAIL") {
-		t.Errorf("no verdict in\n%s\n%s", text.String(), md.String())
+	if !strings.Contains(txt.String(), "FAIL") || !strings.Contains(md.String(), "❌ FAIL") {
+		t.Errorf("no verdict in\n%s\n%s", txt.String(), md.String())
 	}
 	color := &bytes.Buffer{}
-	if err := report.RenderComparisonText(color, c, report.ColorStyles(), 40); err != nil || !strings.Contains(color.String(), "\x1b[") {
+	if err := text.RenderComparison(color, c, text.ColorStyles(), 40); err != nil || !strings.Contains(color.String(), "\x1b[") {
 		t.Errorf("colour rendering: %v", err)
 	}
 }
@@ -322,23 +323,23 @@ func TestRenderComparisonPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var text, md bytes.Buffer
-	if err := report.RenderComparisonText(&text, c, report.PlainStyles(), 0); err != nil {
+	var txt, md bytes.Buffer
+	if err := text.RenderComparison(&txt, c, text.PlainStyles(), 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := report.RenderComparisonMarkdown(&md, c); err != nil {
+	if err := text.RenderComparisonMarkdown(&md, c); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(text.String(), "PASS 1 metric within the limits") || !strings.Contains(md.String(), "✅ PASS") {
-		t.Errorf("text:\n%s\nmarkdown:\n%s", text.String(), md.String())
+	if !strings.Contains(txt.String(), "PASS 1 metric within the limits") || !strings.Contains(md.String(), "✅ PASS") {
+		t.Errorf("text:\n%s\nmarkdown:\n%s", txt.String(), md.String())
 	}
 }
 
 func TestComparisonRenderersReturnWriteErrors(t *testing.T) {
 	c := comparisonForRendering(t)
 	for name, err := range map[string]error{
-		"text":     report.RenderComparisonText(failingWriter{}, c, report.PlainStyles(), 80),
-		"markdown": report.RenderComparisonMarkdown(failingWriter{}, c),
+		"text":     text.RenderComparison(failingWriter{}, c, text.PlainStyles(), 80),
+		"markdown": text.RenderComparisonMarkdown(failingWriter{}, c),
 		"json":     report.WriteComparisonJSON(failingWriter{}, c),
 	} {
 		if !errors.Is(err, errDiskFull) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/text"
 )
 
 func goldenReport(t testing.TB, name string) []byte {
@@ -100,8 +101,8 @@ func FuzzCompare(f *testing.F) {
 			}
 			var out bytes.Buffer
 			for _, render := range []func() error{
-				func() error { return report.RenderComparisonText(&out, c, report.PlainStyles(), 100) },
-				func() error { return report.RenderComparisonMarkdown(&out, c) },
+				func() error { return text.RenderComparison(&out, c, text.PlainStyles(), 100) },
+				func() error { return text.RenderComparisonMarkdown(&out, c) },
 				func() error { return report.WriteComparisonJSON(&out, c) },
 			} {
 				if err := render(); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/record"
+	"github.com/grpcpulse/grpcpulse/report/text"
 	"github.com/grpcpulse/grpcpulse/runner"
 )
 
@@ -114,14 +115,14 @@ func TestCompareMethods(t *testing.T) {
 		t.Errorf("regressions %q name no p.S/Slow max", c.Regressions)
 	}
 	var b strings.Builder
-	if err := report.RenderComparisonText(&b, c, report.PlainStyles(), 100); err != nil {
+	if err := text.RenderComparison(&b, c, text.PlainStyles(), 100); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "Method p.S/Slow") {
 		t.Errorf("no per-method section in\n%s", b.String())
 	}
 	b.Reset()
-	if err := report.RenderComparisonMarkdown(&b, c); err != nil {
+	if err := text.RenderComparisonMarkdown(&b, c); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "**Method p.S/Slow**\n\n| metric |") {

@@ -3,7 +3,6 @@ package html
 import (
 	"bytes"
 	"errors"
-	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -186,9 +185,6 @@ func TestRenderHTMLEmptyAndOld(t *testing.T) {
 		t.Errorf("an empty run has charts")
 	}
 	renderHTMLString(t, &report.Summary{}) // the zero Summary renders too
-	if err := report.RenderMarkdown(io.Discard, &report.Summary{}); err != nil {
-		t.Fatal(err)
-	}
 	old := &report.Summary{Method: "a.B/C", Target: "x:1", Count: 1, OK: 1, Duration: time.Second,
 		Latency: &report.Histogram{}, Timeline: []report.Point{{Second: 0, Count: 1, P50: time.Millisecond, P99: time.Millisecond, Max: time.Millisecond}},
 		Connections: []report.Connection{{Index: 0, Calls: 1, Events: []report.Event{}}}}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/text"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
@@ -38,7 +38,7 @@ func TestHealthyRunHasNoProblems(t *testing.T) {
 		t.Errorf("healthy run has findings:\n%s", fmt.Sprint(s.Findings))
 	}
 	var b bytes.Buffer
-	if err := report.RenderText(&b, s, report.PlainStyles(), 80); err != nil {
+	if err := text.Render(&b, s, text.PlainStyles(), 80); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "\nDiagnosis    no connection problems seen\n") || strings.Contains(b.String(), "ERROR") {

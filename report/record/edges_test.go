@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/merge"
 	"github.com/grpcpulse/grpcpulse/runner"
 )
 
@@ -154,7 +155,7 @@ func TestStalledCutAndSumsThroughJSONAndMerge(t *testing.T) {
 		t.Errorf("after JSON: stalled %s cut %d cut_for %s sum %v", back.Stalled, back.Cut, back.CutFor, back.Latency.Sum())
 	}
 	b := jsonRoundTrip(t, cutRun(t0.Add(500*time.Millisecond), 1, 0))
-	m, err := report.Merge([]*report.Summary{back, b})
+	m, err := merge.Reports([]*report.Summary{back, b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func TestStalledCutAndSumsThroughJSONAndMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := report.Merge([]*report.Summary{back, ob}); err != nil {
+	if _, err := merge.Reports([]*report.Summary{back, ob}); err != nil {
 		t.Errorf("merging a report without sum_ns: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
+	"github.com/grpcpulse/grpcpulse/report/merge"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 
 	"google.golang.org/grpc/codes"
@@ -87,7 +88,7 @@ func TestMergeIsExact(t *testing.T) {
 				if via == "json" {
 					ra, rb = jsonRoundTrip(t, a), jsonRoundTrip(t, b)
 				}
-				m, err := report.Merge([]*report.Summary{ra, rb})
+				m, err := merge.Reports([]*report.Summary{ra, rb})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -123,7 +124,7 @@ func TestMergeAddsUp(t *testing.T) {
 	r, meta := syntheticRun(runner.Unary)
 	a := summarize(r, meta)
 	b := startedLater(jsonRoundTrip(t, a), 1500*time.Millisecond)
-	m, err := report.Merge([]*report.Summary{a, b})
+	m, err := merge.Reports([]*report.Summary{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func TestMergeRate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := startedLater(a, tt.skew)
 			b.Target = "other" // another machine's run (the same one twice is refused)
-			m, err := report.Merge([]*report.Summary{a, b})
+			m, err := merge.Reports([]*report.Summary{a, b})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,7 +237,7 @@ func TestMergeRate(t *testing.T) {
 			}
 		})
 	}
-	one, err := report.Merge([]*report.Summary{a})
+	one, err := merge.Reports([]*report.Summary{a})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +257,7 @@ func TestMergeTimeline(t *testing.T) {
 	b := mk(1200*time.Millisecond, // rounds to second 1
 		report.Point{Second: 0, Count: 10, Errors: 2, P50: 6 * time.Millisecond, P99: 8 * time.Millisecond, Max: 8 * time.Millisecond},
 		report.Point{Second: 2, Count: 5, P50: time.Millisecond, P99: time.Millisecond, Max: time.Millisecond})
-	m, err := report.Merge([]*report.Summary{a, b})
+	m, err := merge.Reports([]*report.Summary{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,11 +284,11 @@ func corruptTimeline(s *report.Summary, second int) *report.Summary {
 func TestMergeRefusesMergedWithItsSource(t *testing.T) {
 	r, meta := syntheticRun(runner.Unary)
 	a := summarize(r, meta)
-	ab, err := report.Merge([]*report.Summary{a, startedLater(a, time.Second)})
+	ab, err := merge.Reports([]*report.Summary{a, startedLater(a, time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := report.Merge([]*report.Summary{ab, a}); err == nil || !strings.Contains(err.Error(), "report #2 is the same run as report #1") {
+	if _, err := merge.Reports([]*report.Summary{ab, a}); err == nil || !strings.Contains(err.Error(), "report #2 is the same run as report #1") {
 		t.Errorf("Merge(merged, its source) = %v", err)
 	}
 }
@@ -321,7 +322,7 @@ func TestMergeRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := report.Merge(tt.reports)
+			m, err := merge.Reports(tt.reports)
 			if err == nil || m != nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Merge = %v, %v; want an error saying %q", m, err, tt.want)
 			}
@@ -335,15 +336,15 @@ func TestMergeOfMerged(t *testing.T) {
 	r, meta := syntheticRun(runner.Bidi)
 	a := summarize(r, meta)
 	b, c := startedLater(a, time.Second), startedLater(a, 3*time.Second)
-	ab, err := report.Merge([]*report.Summary{a, b})
+	ab, err := merge.Reports([]*report.Summary{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}
-	nested, err := report.Merge([]*report.Summary{jsonRoundTrip(t, ab), c})
+	nested, err := merge.Reports([]*report.Summary{jsonRoundTrip(t, ab), c})
 	if err != nil {
 		t.Fatal(err)
 	}
-	flat, err := report.Merge([]*report.Summary{a, b, c})
+	flat, err := merge.Reports([]*report.Summary{a, b, c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +371,7 @@ func TestSourcesAndDataBytesRoundTrip(t *testing.T) {
 	if strings.Contains(reportJSON(t, a), `"sources"`) {
 		t.Errorf("a single run's report has sources")
 	}
-	m, err := report.Merge([]*report.Summary{a, startedLater(a, time.Second)})
+	m, err := merge.Reports([]*report.Summary{a, startedLater(a, time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}

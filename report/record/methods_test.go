@@ -11,6 +11,8 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/html"
+	"github.com/grpcpulse/grpcpulse/report/merge"
+	"github.com/grpcpulse/grpcpulse/report/text"
 	"github.com/grpcpulse/grpcpulse/runner"
 )
 
@@ -70,7 +72,7 @@ func TestMixMethodsMergeExactly(t *testing.T) {
 	}
 	// Through JSON, as report merge reads them.
 	a, b = roundTrip(t, a), roundTrip(t, b)
-	merged, err := report.Merge([]*report.Summary{a, b})
+	merged, err := merge.Reports([]*report.Summary{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func TestMixMethodsMergeExactly(t *testing.T) {
 	}
 	other := recordMix(parts[1], t0.Add(time.Second))
 	other.Methods[1].Method = "p.S/Other"
-	if _, err := report.Merge([]*report.Summary{a, other}); err == nil || !strings.Contains(err.Error(), "methods differ") {
+	if _, err := merge.Reports([]*report.Summary{a, other}); err == nil || !strings.Contains(err.Error(), "methods differ") {
 		t.Errorf("merging different mixes: %v", err)
 	}
 }
@@ -112,17 +114,17 @@ func roundTrip(t *testing.T, s *report.Summary) *report.Summary {
 
 func TestMixRenderers(t *testing.T) {
 	s := recordMix([]mixCall{{0, time.Millisecond, 0}, {0, 2 * time.Millisecond, 0}, {1, 4 * time.Millisecond, codes.Unavailable}, {2, 3 * time.Millisecond, 0}}, t0)
-	var text, md, page bytes.Buffer
-	if err := report.RenderText(&text, s, report.PlainStyles(), 100); err != nil {
+	var txt, md, page bytes.Buffer
+	if err := text.Render(&txt, s, text.PlainStyles(), 100); err != nil {
 		t.Fatal(err)
 	}
-	if err := report.RenderMarkdown(&md, s); err != nil {
+	if err := text.RenderMarkdown(&md, s); err != nil {
 		t.Fatal(err)
 	}
 	if err := html.RenderHTML(&page, s); err != nil {
 		t.Fatal(err)
 	}
-	for name, out := range map[string]string{"text": text.String(), "markdown": md.String(), "html": page.String()} {
+	for name, out := range map[string]string{"text": txt.String(), "markdown": md.String(), "html": page.String()} {
 		for _, want := range []string{"Methods", "p.S/A", "p.S/B", "p.S/C", "50.00%", "rtt 2ms"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s: no %q in\n%s", name, want, out)
@@ -130,11 +132,11 @@ func TestMixRenderers(t *testing.T) {
 		}
 	}
 	single := summarize(recordGateCalls(runner.Unary, []gateCall{{latency: time.Millisecond}}, time.Second), gateMeta(runner.Unary))
-	text.Reset()
-	if err := report.RenderText(&text, single, report.PlainStyles(), 100); err != nil {
+	txt.Reset()
+	if err := text.Render(&txt, single, text.PlainStyles(), 100); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(text.String(), "Methods") {
+	if strings.Contains(txt.String(), "Methods") {
 		t.Error("a run of one method shows a per-method table")
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/gate"
+	"github.com/grpcpulse/grpcpulse/report/merge"
+	"github.com/grpcpulse/grpcpulse/report/text"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
@@ -17,7 +19,7 @@ func TestRenderMarkdownEmptyRun(t *testing.T) {
 	r.Begin(t0)
 	r.End(t0)
 	var b bytes.Buffer
-	if err := report.RenderMarkdown(&b, summarize(r, Meta{Method: "a.B/C", Options: runner.Options{Target: conn.Target{Addr: "x:1"}}})); err != nil {
+	if err := text.RenderMarkdown(&b, summarize(r, Meta{Method: "a.B/C", Options: runner.Options{Target: conn.Target{Addr: "x:1"}}})); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(b.String(), "Percentiles") || !strings.Contains(b.String(), "| 0 | 0 | 0 | 0% |") {
@@ -30,7 +32,7 @@ func TestRenderTextEmptyRun(t *testing.T) {
 	r.Begin(t0)
 	r.End(t0)
 	var b bytes.Buffer
-	if err := report.RenderText(&b, summarize(r, Meta{Method: "a.B/C", Options: runner.Options{Target: conn.Target{Addr: "x:1"}}}), report.PlainStyles(), 0); err != nil {
+	if err := text.Render(&b, summarize(r, Meta{Method: "a.B/C", Options: runner.Options{Target: conn.Target{Addr: "x:1"}}}), text.PlainStyles(), 0); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "Calls        0 · ok 0 · errors 0 (0%)") {
@@ -51,7 +53,7 @@ func TestNoSecretInReports(t *testing.T) {
 		Redact:         []string{"X-Custom"},
 	}
 	s := summarize(r, meta)
-	m, err := report.Merge([]*report.Summary{s, startedLater(jsonRoundTrip(t, s), time.Second)})
+	m, err := merge.Reports([]*report.Summary{s, startedLater(jsonRoundTrip(t, s), time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,14 +66,14 @@ func TestNoSecretInReports(t *testing.T) {
 		if err := report.WriteJSON(&out, sum); err != nil {
 			t.Fatal(err)
 		}
-		if err := report.RenderText(&out, sum, report.PlainStyles(), 200); err != nil {
+		if err := text.Render(&out, sum, text.PlainStyles(), 200); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := report.RenderComparisonText(&out, c, report.PlainStyles(), 200); err != nil {
+	if err := text.RenderComparison(&out, c, text.PlainStyles(), 200); err != nil {
 		t.Fatal(err)
 	}
-	if err := report.RenderComparisonMarkdown(&out, c); err != nil {
+	if err := text.RenderComparisonMarkdown(&out, c); err != nil {
 		t.Fatal(err)
 	}
 	if err := report.WriteComparisonJSON(&out, c); err != nil {

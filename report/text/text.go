@@ -1,4 +1,4 @@
-package report
+package text
 
 import (
 	"fmt"
@@ -8,11 +8,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
-
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/report"
 )
 
-// DefaultWidth is the width RenderText lays out for when given none.
+// DefaultWidth is the width Render lays out for when given none.
 const DefaultWidth = 80
 
 const (
@@ -23,9 +22,9 @@ const (
 	distRows   = 12   // rows of the latency distribution
 )
 
-// RenderText writes s for a person at a terminal, width columns wide
+// Render writes s for a person at a terminal, width columns wide
 // (0 means DefaultWidth). The output depends only on its arguments.
-func RenderText(w io.Writer, s *Summary, st Styles, width int) error {
+func Render(w io.Writer, s *report.Summary, st Styles, width int) error {
 	if width <= 0 {
 		width = DefaultWidth
 	}
@@ -51,7 +50,7 @@ func RenderText(w io.Writer, s *Summary, st Styles, width int) error {
 
 // textReport builds the report in memory, so a write error is returned once.
 type textReport struct {
-	s     *Summary
+	s     *report.Summary
 	st    Styles
 	width int
 	b     strings.Builder
@@ -100,85 +99,31 @@ func (t *textReport) header() {
 	s := t.s
 	name := ""
 	if s.Name != "" {
-		name = Printable(s.Name, true) + " · "
+		name = report.Printable(s.Name, true) + " · "
 	}
 	t.line(t.st.Title.Render(fmt.Sprintf("grpcpulse · %s%s %s → %s", name, s.Kind, s.Method, s.Target)))
 	t.line()
 	if len(s.Tags) > 0 {
-		tags := TagList(s.Tags)
+		tags := report.TagList(s.Tags)
 		for i, tag := range tags {
-			tags[i] = Printable(tag, true)
+			tags[i] = report.Printable(tag, true)
 		}
 		t.field("Tags", t.st.Value.UnsetBold(), " · ", tags...)
 	}
-	t.field("Load", t.st.Value.UnsetBold(), " · ", LoadShape(s.Options, s.Kind)...)
+	t.field("Load", t.st.Value.UnsetBold(), " · ", report.LoadShape(s.Options, s.Kind)...)
 	errStyle := t.st.Good
 	if s.Errors > 0 {
 		errStyle = t.st.Bad
 	}
 	t.line(t.st.Label.Render(pad("Calls", fieldWidth)), t.st.Value.Render(fmt.Sprintf("%d", s.Count)), " · ",
 		t.st.Good.Render(fmt.Sprintf("ok %d", s.OK)), " · ",
-		errStyle.Render(fmt.Sprintf("errors %d (%s)", s.Errors, Percent(s.Errors, s.Count))))
-	t.line(t.st.Label.Render(pad("Throughput", fieldWidth)), t.st.Value.Render(FormatRate(s.RPS)+"/s"),
-		fmt.Sprintf(" over %s", FormatDuration(s.Duration)))
+		errStyle.Render(fmt.Sprintf("errors %d (%s)", s.Errors, report.Percent(s.Errors, s.Count))))
+	t.line(t.st.Label.Render(pad("Throughput", fieldWidth)), t.st.Value.Render(report.FormatRate(s.RPS)+"/s"),
+		fmt.Sprintf(" over %s", report.FormatDuration(s.Duration)))
 	if s.Kind.Streaming() {
 		t.field("Messages", lipgloss.NewStyle(), " · ", fmt.Sprintf("sent %d", s.Messages.Sent), fmt.Sprintf("received %d", s.Messages.Received))
 	}
 	t.field("Started", t.st.Faint, " ", s.StartedAt.UTC().Format(time.RFC3339))
-}
-
-// LoadShape says how the load was made, in the flags' vocabulary.
-func LoadShape(o runner.Options, kind runner.Kind) []string {
-	l := o.Load
-	var parts []string
-	switch {
-	case len(l.Stages) > 0 && l.RPS > 0:
-		parts = append(parts, fmt.Sprintf("open loop from %s/s, stages %s", FormatRate(l.RPS), l.Stages.String()))
-	case len(l.Stages) > 0:
-		parts = append(parts, "open loop stages "+l.Stages.String())
-	case len(l.ConcurrencyStages) > 0:
-		parts = append(parts, "closed loop concurrency stages "+l.ConcurrencyStages.String())
-	case l.Schedule.Kind != "":
-		parts = append(parts, "open loop "+l.Schedule.String())
-	case l.RPS > 0:
-		parts = append(parts, fmt.Sprintf("open loop %s/s", FormatRate(l.RPS)))
-	default:
-		parts = append(parts, "closed loop")
-	}
-	if n := l.Workers(); n > 0 {
-		parts = append(parts, Plural(n, "worker"))
-	}
-	if l.Connections > 0 {
-		parts = append(parts, Plural(l.Connections, "connection"))
-	}
-	switch {
-	case l.Total > 0 && l.Duration > 0:
-		parts = append(parts, fmt.Sprintf("-n %d", l.Total), "-z "+FormatDuration(l.Duration))
-	case l.Total > 0:
-		parts = append(parts, fmt.Sprintf("-n %d", l.Total))
-	case l.Duration > 0:
-		parts = append(parts, "-z "+FormatDuration(l.Duration))
-	case l.Schedule.Kind == "" && len(l.Stages) == 0 && len(l.ConcurrencyStages) == 0:
-		parts = append(parts, "until interrupted")
-	}
-	if l.Warmup > 0 {
-		parts = append(parts, "warm-up "+FormatDuration(l.Warmup))
-	}
-	if kind == runner.ClientStream || kind == runner.Bidi {
-		if o.Call.Messages > 0 {
-			parts = append(parts, Plural(o.Call.Messages, "message")+"/stream")
-		}
-		if o.Call.StreamInterval > 0 {
-			parts = append(parts, "every "+FormatDuration(o.Call.StreamInterval))
-		}
-		if o.Call.StreamDuration > 0 {
-			parts = append(parts, "streams of "+FormatDuration(o.Call.StreamDuration))
-		}
-		if o.Call.StreamPacing == runner.PacingPingPong {
-			parts = append(parts, "ping-pong")
-		}
-	}
-	return parts
 }
 
 // percentileColumns are the columns of the percentile table, widest set first.
@@ -201,39 +146,28 @@ func (t *textReport) percentiles() {
 	t.line()
 	head := pad("Percentiles", labelWidth)
 	for _, p := range cols {
-		head += padLeft(PercentileName(p), cellWidth)
+		head += padLeft(report.PercentileName(p), cellWidth)
 	}
 	t.line(t.st.Heading.Render(strings.TrimRight(head, " ")))
-	row := func(label string, h *Histogram) {
+	row := func(label string, h *report.Histogram) {
 		if h == nil {
 			return
 		}
 		cells := ""
 		for _, p := range cols {
-			cells += padLeft(FormatDuration(h.Percentile(p)), cellWidth)
+			cells += padLeft(report.FormatDuration(h.Percentile(p)), cellWidth)
 		}
 		t.line(t.st.Label.Render(pad(label, labelWidth)), t.st.Value.Render(cells))
 	}
 	row("latency", t.s.Latency)
 	row("service time", t.s.ServiceTime)
-	for _, name := range SeriesOrder {
+	for _, name := range report.SeriesOrder {
 		row(strings.ReplaceAll(name, "_", " "), t.s.Series[name])
 	}
 }
 
-// SeriesOrder is the order of the per-message series in the text report.
-var SeriesOrder = []string{"first_message", "msg_gap", "msg_rtt", "send_time", SeriesStreamDuration}
-
-// PercentileName names percentile p as the reports do: "p99", "p99.9", "max".
-func PercentileName(p float64) string {
-	if p == 100 {
-		return "max"
-	}
-	return "p" + strings.TrimPrefix(fmt.Sprintf("%g", p), "0")
-}
-
 func (t *textReport) distribution() {
-	buckets := LogBuckets(t.s.Latency, distRows)
+	buckets := report.LogBuckets(t.s.Latency, distRows)
 	if len(buckets) == 0 {
 		return
 	}
@@ -251,10 +185,10 @@ func (t *textReport) distribution() {
 			n = max(int(float64(b.Count)/float64(most)*float64(barWidth)+0.5), 1)
 		}
 		bar := strings.Repeat(t.st.BarChar, n) + strings.Repeat(" ", barWidth-n)
-		t.line(t.st.Label.Render(pad("  ≤ "+FormatDuration(b.Upper), labelCols)),
+		t.line(t.st.Label.Render(pad("  ≤ "+report.FormatDuration(b.Upper), labelCols)),
 			t.st.Bar.Render(bar),
 			padLeft(fmt.Sprintf("%d", b.Count), countCols+2),
-			t.st.Faint.Render(padLeft(Percent(b.Count, t.s.Latency.Count), pctCols)))
+			t.st.Faint.Render(padLeft(report.Percent(b.Count, t.s.Latency.Count), pctCols)))
 	}
 }
 
@@ -268,14 +202,14 @@ func (t *textReport) statusCodes() {
 		if c.Code != 0 {
 			style = t.st.Bad
 		}
-		t.line("  ", style.Render(pad(CodeName(c.Code), 20)), padLeft(fmt.Sprintf("%d", c.Count), 10),
-			t.st.Faint.Render(padLeft(Percent(c.Count, t.s.Count), 9)))
+		t.line("  ", style.Render(pad(report.CodeName(c.Code), 20)), padLeft(fmt.Sprintf("%d", c.Count), 10),
+			t.st.Faint.Render(padLeft(report.Percent(c.Count, t.s.Count), 9)))
 	}
 }
 
 // topErrors is the most common errors a report shows (at most maxErrors)
 // and the heading that says how many there were.
-func topErrors(s *Summary) (string, []ErrorCount) {
+func topErrors(s *report.Summary) (string, []report.ErrorCount) {
 	errs := s.ErrorsByMessage
 	if len(errs) > maxErrors {
 		return fmt.Sprintf("Errors (top %d of %d)", maxErrors, len(errs)), errs[:maxErrors]
@@ -291,10 +225,10 @@ func (t *textReport) errors() {
 	t.heading(title)
 	codeWidth := 0
 	for _, e := range errs {
-		codeWidth = max(codeWidth, len(CodeName(e.Code)))
+		codeWidth = max(codeWidth, len(report.CodeName(e.Code)))
 	}
 	for _, e := range errs {
-		prefix := fmt.Sprintf("  %8d  %s  ", e.Count, pad(CodeName(e.Code), codeWidth))
+		prefix := fmt.Sprintf("  %8d  %s  ", e.Count, pad(report.CodeName(e.Code), codeWidth))
 		indent := strings.Repeat(" ", utf8.RuneCountInString(prefix))
 		for i, l := range wrapText(e.Message, t.width-len(indent), 3) {
 			if i == 0 {
@@ -314,7 +248,7 @@ func (t *textReport) notes() {
 	t.line()
 	if s.StoppedBy != nil {
 		t.field("Stopped", t.st.Bad, " ", strings.Fields(fmt.Sprintf(
-			"early at %s by --abort-on-fail, when %s failed", FormatDuration(s.StoppedBy.At), Printable(s.StoppedBy.Assertion, true)))...)
+			"early at %s by --abort-on-fail, when %s failed", report.FormatDuration(s.StoppedBy.At), report.Printable(s.StoppedBy.Assertion, true)))...)
 	}
 	if n := len(s.Sources); n > 0 {
 		t.field("Merged", t.st.Value.UnsetBold(), " ", strings.Fields(fmt.Sprintf(
@@ -323,23 +257,23 @@ func (t *textReport) notes() {
 	if s.LateStarts > 0 {
 		t.field("Late starts", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
 			"%s started late because workers were busy; their latency counts from when they were due",
-			Plural(int(s.LateStarts), "call")))...)
+			report.Plural(int(s.LateStarts), "call")))...)
 	}
 	if s.Unstarted > 0 {
 		t.field("Unstarted", t.st.Bad, " ", strings.Fields(fmt.Sprintf(
 			"%s due within the run never started: every worker was held until it ended",
-			Plural(int(s.Unstarted), "call")))...)
+			report.Plural(int(s.Unstarted), "call")))...)
 	}
 	if s.PacerLate > 0 {
 		t.field("Pacer late", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
 			"%s handed out late by grpcpulse itself (an overloaded client machine, not the server)",
-			Plural(int(s.PacerLate), "call")))...)
+			report.Plural(int(s.PacerLate), "call")))...)
 	}
 	if s.Aborted > 0 {
 		t.field("Aborted", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
-			"%s in flight when the run stopped (%s)", Plural(int(s.Aborted), "call"), AbortedNote(s)))...)
+			"%s in flight when the run stopped (%s)", report.Plural(int(s.Aborted), "call"), report.AbortedNote(s)))...)
 	}
-	if note := CutNote(s); note != "" {
+	if note := report.CutNote(s); note != "" {
 		t.field("Cut", t.st.Bad, " ", strings.Fields(note)...)
 	}
 	if s.Interrupted {
@@ -394,29 +328,4 @@ func wrapText(s string, n, maxLines int) []string {
 		r = append(r[:n-1], '…')
 	}
 	return append(lines, string(r))
-}
-
-// Plural writes n and noun, with an s unless n is 1: "1 call", "3 calls".
-func Plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// Percent writes n as a percentage of of, with two decimals ("0%" when of
-// is 0).
-func Percent(n, of int64) string {
-	if of == 0 {
-		return "0%"
-	}
-	return fmt.Sprintf("%.2f%%", float64(n)*100/float64(of))
-}
-
-// FormatRate writes a rate with one decimal below 100/s and none above.
-func FormatRate(r float64) string {
-	if r >= 100 {
-		return fmt.Sprintf("%.0f", r)
-	}
-	return TrimZeros(r)
 }

@@ -1,9 +1,10 @@
-package report
+package text
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
@@ -18,7 +19,7 @@ const (
 // notable reports whether e is worth a line of a timeline: keepalive pings
 // and their answers, and successful dials (each transport's open says it),
 // are not.
-func notable(e Event) bool {
+func notable(e report.Event) bool {
 	switch e.Kind {
 	case conn.EventPing, conn.EventPingAck:
 		return false
@@ -31,8 +32,8 @@ func notable(e Event) bool {
 // timeline writes a connection's notable events, the first and last few,
 // as "+1.2s  goaway  NO_ERROR max_age, last stream 7"; nothing for a
 // connection that only opened.
-func (t *textReport) timeline(c Connection) {
-	var evs []Event
+func (t *textReport) timeline(c report.Connection) {
+	var evs []report.Event
 	for _, e := range c.Events {
 		if notable(e) {
 			evs = append(evs, e)
@@ -53,9 +54,9 @@ func (t *textReport) timeline(c Connection) {
 		if skipped > 0 && i >= timelineHead && i < timelineHead+skipped {
 			continue
 		}
-		at := "+" + FormatDuration(e.At)
+		at := "+" + report.FormatDuration(e.At)
 		if e.At < 0 {
-			at = "-" + FormatDuration(-e.At) // before measurement: the initial connects, warm-up
+			at = "-" + report.FormatDuration(-e.At) // before measurement: the initial connects, warm-up
 		}
 		at = padLeft(at, 8)
 		head := fmt.Sprintf("%s  %-10s ", at, string(e.Kind))
@@ -65,7 +66,7 @@ func (t *textReport) timeline(c Connection) {
 }
 
 // EventDetail says what an event carried, in a few words.
-func EventDetail(e Event) string {
+func EventDetail(e report.Event) string {
 	var parts []string
 	add := func(s string) {
 		if s != "" {
@@ -83,13 +84,13 @@ func EventDetail(e Event) string {
 	case conn.EventRSTStream:
 		add(e.Code)
 	case conn.EventDial:
-		add("took " + FormatDuration(e.Took))
+		add("took " + report.FormatDuration(e.Took))
 	case conn.EventClose:
 		if e.Unanswered > 0 {
-			add("ping unanswered " + FormatDuration(e.Unanswered))
+			add("ping unanswered " + report.FormatDuration(e.Unanswered))
 		}
 		if e.Silence > 0 {
-			add("silent " + FormatDuration(e.Silence))
+			add("silent " + report.FormatDuration(e.Silence))
 		}
 	}
 	if e.Err != "" {

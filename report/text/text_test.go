@@ -1,10 +1,11 @@
-package report
+package text
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 
+	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
 )
 
@@ -16,7 +17,7 @@ func TestRenderTextGolden(t *testing.T) {
 				sum.Interrupted = true
 			}
 			var b bytes.Buffer
-			if err := RenderText(&b, sum, PlainStyles(), 80); err != nil {
+			if err := Render(&b, sum, PlainStyles(), 80); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, string(kind)+".txt.golden", b.Bytes())
@@ -36,17 +37,17 @@ func TestRenderTextFromReadJSON(t *testing.T) {
 	// A report read back renders exactly as the original (report show).
 	s := syntheticSummary(t, runner.Bidi)
 	var j, direct, again bytes.Buffer
-	if err := WriteJSON(&j, s); err != nil {
+	if err := report.WriteJSON(&j, s); err != nil {
 		t.Fatal(err)
 	}
-	read, err := ReadJSON(&j)
+	read, err := report.ReadJSON(&j)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := RenderText(&direct, s, PlainStyles(), 100); err != nil {
+	if err := Render(&direct, s, PlainStyles(), 100); err != nil {
 		t.Fatal(err)
 	}
-	if err := RenderText(&again, read, PlainStyles(), 100); err != nil {
+	if err := Render(&again, read, PlainStyles(), 100); err != nil {
 		t.Fatal(err)
 	}
 	if direct.String() != again.String() {
@@ -57,14 +58,14 @@ func TestRenderTextFromReadJSON(t *testing.T) {
 func TestRenderTextNarrowAndColor(t *testing.T) {
 	s := syntheticSummary(t, runner.Unary)
 	var narrow bytes.Buffer
-	if err := RenderText(&narrow, s, PlainStyles(), 50); err != nil {
+	if err := Render(&narrow, s, PlainStyles(), 50); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(narrow.String(), "p99") || strings.Contains(narrow.String(), "p75") {
 		t.Errorf("at width 50 the percentile table should drop columns:\n%s", narrow.String())
 	}
 	var color bytes.Buffer
-	if err := RenderText(&color, s, ColorStyles(), 80); err != nil {
+	if err := Render(&color, s, ColorStyles(), 80); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(color.String(), "\x1b[") {

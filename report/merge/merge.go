@@ -1,42 +1,21 @@
-package report
+package merge
 
 import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/grpcpulse/grpcpulse/report"
 	"google.golang.org/grpc/codes"
 )
 
-// Source is one of the single-run reports a merged report was made of.
-type Source struct {
-	// Label is the source's own --name and --tag labels in one line
-	// (Label), kept whole so that Source stays comparable.
-	Label     string    `json:"label,omitempty"`
-	Target    string    `json:"target"`
-	Tool      string    `json:"tool"`
-	StartedAt Timestamp `json:"started_at"`
-	// Duration is its measured time; Window what its rps is over (-z when
-	// given, else Duration).
-	Duration time.Duration `json:"duration_ns"`
-	Window   time.Duration `json:"window_ns"`
-	Count    int64         `json:"count"`
-	Errors   int64         `json:"errors"`
-	RPS      float64       `json:"rps"`
-	// Concurrency is its -c.
-	Concurrency int `json:"concurrency"`
-	// Its pool connections are the merged report's connections with
-	// indexes FirstConnection to FirstConnection+Connections-1.
-	FirstConnection int `json:"first_connection"`
-	Connections     int `json:"connections"`
-}
-
-// Merge combines reports of the same method, run at the same time on
+// Reports combines reports of the same method, run at the same time on
 // several machines, into the report of one run over all their calls:
 //
 //   - counts add up, and every histogram merges exactly (its percentiles are
@@ -58,14 +37,14 @@ type Source struct {
 //   - findings are left empty for the caller to diagnose (the diagnose
 //     package) on the merged report; assertions are dropped.
 //
-// Merge refuses an empty list, reports of another schema, reports of
+// Reports refuses an empty list, reports of another schema, reports of
 // different methods or kinds, reports whose runs did not overlap in time
 // (each run, from started_at to started_at + duration, must overlap
 // another's, and together they must make one span), timeline points
 // outside their report's duration, reports that do not Validate, runs
-// spanning more than MaxMergeWindow together, and the same run given twice.
+// spanning more than MaxWindow together, and the same run given twice.
 // The reports are not changed.
-func Merge(reports []*Summary) (*Summary, error) {
+func Reports(reports []*report.Summary) (*report.Summary, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("merge: no reports")
 	}
@@ -107,20 +86,20 @@ func Merge(reports []*Summary) (*Summary, error) {
 	return m, nil
 }
 
-// MaxMergeWindow bounds a merged report's span, from the earliest start to
+// MaxWindow bounds a merged report's span, from the earliest start to
 // the latest end of its sources: its timeline has a point for every second
 // of it.
-const MaxMergeWindow = 31 * 24 * time.Hour
+const MaxWindow = 31 * 24 * time.Hour
 
 // mergedWindow refuses reports whose runs, from the earliest start t0 to
 // the latest end (of their sources, for merged reports), span more than
-// MaxMergeWindow.
-func mergedWindow(reports []*Summary, t0 time.Time) error {
+// MaxWindow.
+func mergedWindow(reports []*report.Summary, t0 time.Time) error {
 	for i, s := range reports {
-		for _, src := range append(sourcesOf(s), Source{StartedAt: s.StartedAt, Duration: s.Duration}) {
-			if src.StartedAt.Before(t0) || src.StartedAt.Sub(t0) > MaxMergeWindow || src.Duration > MaxMergeWindow-src.StartedAt.Sub(t0) {
+		for _, src := range append(sourcesOf(s), report.Source{StartedAt: s.StartedAt, Duration: s.Duration}) {
+			if src.StartedAt.Before(t0) || src.StartedAt.Sub(t0) > MaxWindow || src.Duration > MaxWindow-src.StartedAt.Sub(t0) {
 				return fmt.Errorf("report #%d runs until %s, more than %s after the earliest start (%s): a merged report spans at most that",
-					i+1, src.StartedAt.Add(max(src.Duration, 0)).UTC().Format(time.RFC3339), FormatDuration(MaxMergeWindow), t0.UTC().Format(time.RFC3339))
+					i+1, src.StartedAt.Add(max(src.Duration, 0)).UTC().Format(time.RFC3339), report.FormatDuration(MaxWindow), t0.UTC().Format(time.RFC3339))
 			}
 		}
 	}
@@ -135,11 +114,11 @@ type errorKey struct {
 
 // merger accumulates the reports of a Merge.
 type merger struct {
-	m        *Summary
+	m        *report.Summary
 	t0       time.Time
 	codes    map[codes.Code]int64
-	errors   map[errorKey]*ErrorCount
-	backends map[string]*Backend
+	errors   map[errorKey]*report.ErrorCount
+	backends map[string]*report.Backend
 	latency  *hdrhistogram.Histogram
 	service  *hdrhistogram.Histogram
 	series   map[string]*hdrhistogram.Histogram
@@ -152,21 +131,21 @@ type merger struct {
 }
 
 // newMerger starts a merge at t0 with first's identity and options.
-func newMerger(first *Summary, t0 time.Time) *merger {
+func newMerger(first *report.Summary, t0 time.Time) *merger {
 	return &merger{
-		m: &Summary{
-			Schema: Schema, Tool: first.Tool, Target: first.Target, Method: first.Method, Kind: first.Kind,
-			Options: RedactOptions(first.Options), DataBytes: first.DataBytes, StartedAt: Timestamp{t0},
-			Series: map[string]*Histogram{}, Connections: []Connection{},
+		m: &report.Summary{
+			Schema: report.Schema, Tool: first.Tool, Target: first.Target, Method: first.Method, Kind: first.Kind,
+			Options: report.RedactOptions(first.Options), DataBytes: first.DataBytes, StartedAt: report.Timestamp{Time: t0},
+			Series: map[string]*report.Histogram{}, Connections: []report.Connection{},
 		},
-		t0: t0, codes: map[codes.Code]int64{}, errors: map[errorKey]*ErrorCount{}, backends: map[string]*Backend{},
-		latency: NewHDR(), service: NewHDR(), series: map[string]*hdrhistogram.Histogram{},
+		t0: t0, codes: map[codes.Code]int64{}, errors: map[errorKey]*report.ErrorCount{}, backends: map[string]*report.Backend{},
+		latency: report.NewHDR(), service: report.NewHDR(), series: map[string]*hdrhistogram.Histogram{},
 		sums: map[string]float64{},
 	}
 }
 
 // add adds s, the i-th report.
-func (mg *merger) add(s *Summary, i int) error {
+func (mg *merger) add(s *report.Summary, i int) error {
 	m, off := mg.m, s.StartedAt.Sub(mg.t0)
 	m.Count += s.Count
 	m.OK += s.OK
@@ -187,13 +166,13 @@ func (mg *merger) add(s *Summary, i int) error {
 	for _, e := range s.ErrorsByMessage {
 		k := errorKey{code: e.Code, msg: e.Message}
 		if mg.errors[k] == nil {
-			mg.errors[k] = &ErrorCount{Code: e.Code, Message: e.Message}
+			mg.errors[k] = &report.ErrorCount{Code: e.Code, Message: e.Message}
 		}
 		mg.errors[k].Absorb(e)
 	}
 	for _, b := range s.Backends {
 		if mg.backends[b.Remote] == nil {
-			mg.backends[b.Remote] = &Backend{Remote: b.Remote}
+			mg.backends[b.Remote] = &report.Backend{Remote: b.Remote}
 		}
 		mg.backends[b.Remote].Calls += b.Calls
 		mg.backends[b.Remote].Errors += b.Errors
@@ -219,10 +198,10 @@ func (mg *merger) add(s *Summary, i int) error {
 	if m.Connectivity == nil {
 		m.Connectivity = emptyConnectivity()
 	}
-	return m.Connectivity.add(s.Connectivity, off, i, first)
+	return addConnectivity(m.Connectivity, s.Connectivity, off, i, first)
 }
 
-func (mg *merger) addHistograms(s *Summary, i int) error {
+func (mg *merger) addHistograms(s *report.Summary, i int) error {
 	if err := mergeHDR(mg.latency, s.Latency, i, "latency"); err != nil {
 		return err
 	}
@@ -233,7 +212,7 @@ func (mg *merger) addHistograms(s *Summary, i int) error {
 	mg.sums["service_time"] += s.ServiceTime.Sum()
 	for name, h := range s.Series {
 		if mg.series[name] == nil {
-			mg.series[name] = NewHDR()
+			mg.series[name] = report.NewHDR()
 		}
 		if err := mergeHDR(mg.series[name], h, i, "series "+name); err != nil {
 			return err
@@ -244,47 +223,47 @@ func (mg *merger) addHistograms(s *Summary, i int) error {
 }
 
 // summary finishes the merged report.
-func (mg *merger) summary() *Summary {
+func (mg *merger) summary() *report.Summary {
 	m := mg.m
 	m.Duration = mg.end.Sub(mg.t0)
 	if w := mg.window.Sub(mg.t0); w > 0 {
 		m.RPS = float64(m.Count) / w.Seconds()
 	}
-	m.StatusCodes = StatusCodes{}
+	m.StatusCodes = report.StatusCodes{}
 	for c, n := range mg.codes {
-		m.StatusCodes = append(m.StatusCodes, CodeCount{Code: c, Count: n})
+		m.StatusCodes = append(m.StatusCodes, report.CodeCount{Code: c, Count: n})
 	}
-	slices.SortFunc(m.StatusCodes, func(a, b CodeCount) int { return cmp.Compare(a.Code, b.Code) })
-	m.ErrorsByMessage = []ErrorCount{}
+	slices.SortFunc(m.StatusCodes, func(a, b report.CodeCount) int { return cmp.Compare(a.Code, b.Code) })
+	m.ErrorsByMessage = []report.ErrorCount{}
 	for _, e := range mg.errors {
 		m.ErrorsByMessage = append(m.ErrorsByMessage, *e)
 	}
-	SortErrorCounts(m.ErrorsByMessage)
-	m.Backends = []Backend{}
+	report.SortErrorCounts(m.ErrorsByMessage)
+	m.Backends = []report.Backend{}
 	for _, b := range mg.backends {
 		m.Backends = append(m.Backends, *b)
 	}
-	slices.SortFunc(m.Backends, func(a, b Backend) int {
+	slices.SortFunc(m.Backends, func(a, b report.Backend) int {
 		return cmp.Or(cmp.Compare(b.Calls, a.Calls), strings.Compare(a.Remote, b.Remote))
 	})
-	m.Latency = NewHistogramSum(mg.latency, mg.sums["latency"])
-	m.ServiceTime = NewHistogramSum(mg.service, mg.sums["service_time"])
+	m.Latency = report.NewHistogramSum(mg.latency, mg.sums["latency"])
+	m.ServiceTime = report.NewHistogramSum(mg.service, mg.sums["service_time"])
 	for name, h := range mg.series {
-		m.Series[name] = NewHistogramSum(h, mg.sums["series "+name])
+		m.Series[name] = report.NewHistogramSum(h, mg.sums["series "+name])
 	}
 	m.Timeline = mg.timeline.points()
-	slices.SortStableFunc(m.Connections, func(a, b Connection) int { return cmp.Compare(a.Index, b.Index) })
-	m.Findings = []Finding{}
+	slices.SortStableFunc(m.Connections, func(a, b report.Connection) int { return cmp.Compare(a.Index, b.Index) })
+	m.Findings = []report.Finding{}
 	return m
 }
 
 // mergeable refuses to merge s (the i-th report) with first.
-func mergeable(first, s *Summary, i int) error {
+func mergeable(first, s *report.Summary, i int) error {
 	switch {
 	case s == nil:
 		return fmt.Errorf("report #%d is missing", i+1)
-	case s.Schema != Schema:
-		return fmt.Errorf("report #%d: %w: %q (this grpcpulse merges %s)", i+1, ErrSchema, s.Schema, Schema)
+	case s.Schema != report.Schema:
+		return fmt.Errorf("report #%d: %w: %q (this grpcpulse merges %s)", i+1, report.ErrSchema, s.Schema, report.Schema)
 	case s.Method != first.Method:
 		return fmt.Errorf("report #%d is of method %s, report #1 of %s: only reports of the same method merge", i+1, s.Method, first.Method)
 	case s.Kind != first.Kind:
@@ -293,7 +272,7 @@ func mergeable(first, s *Summary, i int) error {
 	if err := checkTimeline(s, fmt.Sprintf("report #%d", i+1)); err != nil {
 		return err
 	}
-	if err := Validate(s); err != nil {
+	if err := report.Validate(s); err != nil {
 		return fmt.Errorf("report #%d: %w", i+1, err)
 	}
 	return nil
@@ -301,7 +280,7 @@ func mergeable(first, s *Summary, i int) error {
 
 // sameRuns refuses a run given twice: two sources (single-run reports, or
 // the sources of merged ones) with the same start, target and count.
-func sameRuns(reports []*Summary) error {
+func sameRuns(reports []*report.Summary) error {
 	type run struct {
 		start  time.Time
 		target string
@@ -328,7 +307,7 @@ func sameRuns(reports []*Summary) error {
 // overlapping refuses reports whose runs were not made at the same time:
 // one whose run, from started_at to started_at + duration, overlaps no
 // other's, or groups of reports with a gap between them.
-func overlapping(reports []*Summary) error {
+func overlapping(reports []*report.Summary) error {
 	if len(reports) < 2 {
 		return nil
 	}
@@ -374,7 +353,7 @@ func overlapping(reports []*Summary) error {
 
 // mergeHDR adds h's histogram to dst, refusing values dst cannot hold (a
 // histogram of another geometry), which would make the merge inexact.
-func mergeHDR(dst *hdrhistogram.Histogram, h *Histogram, i int, what string) error {
+func mergeHDR(dst *hdrhistogram.Histogram, h *report.Histogram, i int, what string) error {
 	if h == nil {
 		return nil
 	}
@@ -386,13 +365,13 @@ func mergeHDR(dst *hdrhistogram.Histogram, h *Histogram, i int, what string) err
 
 // sourcesOf is what s contributes to Sources: its own, for a merged report,
 // else itself.
-func sourcesOf(s *Summary) []Source {
+func sourcesOf(s *report.Summary) []report.Source {
 	if len(s.Sources) > 0 {
 		return slices.Clone(s.Sources)
 	}
-	return []Source{{
-		Label: Label(s.Name, s.Tags), Target: s.Target, Tool: s.Tool.Version, StartedAt: s.StartedAt,
-		Duration: s.Duration, Window: RateWindow(s.Duration, s.Options.Load.Duration),
+	return []report.Source{{
+		Label: report.Label(s.Name, s.Tags), Target: s.Target, Tool: s.Tool.Version, StartedAt: s.StartedAt,
+		Duration: s.Duration, Window: report.RateWindow(s.Duration, s.Options.Load.Duration),
 		Count: s.Count, Errors: s.Errors, RPS: s.RPS, Concurrency: s.Options.Load.Concurrency,
 		Connections: connWidth(s),
 	}}
@@ -400,7 +379,7 @@ func sourcesOf(s *Summary) []Source {
 
 // connWidth is how many connection indexes s takes: its pool size, or more
 // if its connections say so.
-func connWidth(s *Summary) int {
+func connWidth(s *report.Summary) int {
 	n := s.Options.Load.Connections
 	if len(s.Sources) > 0 {
 		last := s.Sources[len(s.Sources)-1]
@@ -433,7 +412,7 @@ type mergedSecond struct {
 
 // add adds the points of a timeline that started off after the merged
 // start: point s goes to the merged second it overlaps most.
-func (t *timelineMerge) add(points []Point, off time.Duration) {
+func (t *timelineMerge) add(points []report.Point, off time.Duration) {
 	shift := int(math.Round(off.Seconds()))
 	for _, p := range points {
 		k := max(p.Second+shift, 0)
@@ -449,13 +428,48 @@ func (t *timelineMerge) add(points []Point, off time.Duration) {
 	}
 }
 
-func (t *timelineMerge) points() []Point {
-	out := make([]Point, len(t.seconds))
+func (t *timelineMerge) points() []report.Point {
+	out := make([]report.Point, len(t.seconds))
 	for k, ms := range t.seconds {
-		out[k] = Point{Second: k, Count: ms.count, Errors: ms.errors, P99: ms.p99, Max: ms.max}
+		out[k] = report.Point{Second: k, Count: ms.count, Errors: ms.errors, P99: ms.p99, Max: ms.max}
 		if ms.count > 0 {
 			out[k].P50 = time.Duration(math.Round(ms.p50Sum / float64(ms.count)))
 		}
 	}
 	return out
+}
+
+// checkTimeline refuses a timeline point before the start of s or after
+// its end (its duration in whole seconds + 1): a corrupt report, whose
+// merge would allocate a second for every second up to it.
+func checkTimeline(s *report.Summary, name string) error {
+	last := int(s.Duration/time.Second) + 1
+	for _, p := range s.Timeline {
+		if p.Second < 0 || p.Second > last {
+			return fmt.Errorf("%s: its timeline has a point at second %d, outside its duration of %s", name, p.Second, report.FormatDuration(s.Duration))
+		}
+	}
+	return nil
+}
+
+// commonLabels is what a merge keeps of its reports' labels: the name when
+// every report has the same one, and the tags every report has with the
+// same value. Each report's own labels stay in its Source.
+func commonLabels(reports []*report.Summary) (string, map[string]string) {
+	name := reports[0].Name
+	tags := maps.Clone(reports[0].Tags)
+	for _, s := range reports[1:] {
+		if s.Name != name {
+			name = ""
+		}
+		for k, v := range tags {
+			if w, ok := s.Tags[k]; !ok || w != v {
+				delete(tags, k)
+			}
+		}
+	}
+	if len(tags) == 0 {
+		tags = nil
+	}
+	return name, tags
 }

@@ -1,4 +1,4 @@
-package report
+package text
 
 import (
 	"cmp"
@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/grpcpulse/grpcpulse/report"
 )
 
 // markdownPercentiles are the columns of the Markdown percentile table.
@@ -15,14 +17,14 @@ var markdownPercentiles = []float64{50, 90, 99, 99.9, 100}
 // for CI job pages such as GitHub's step summary: the key figures, the
 // percentiles, status codes, the top errors and the diagnosis's findings.
 // It writes no HTML.
-func RenderMarkdown(w io.Writer, s *Summary) error {
+func RenderMarkdown(w io.Writer, s *report.Summary) error {
 	m := &mdReport{s: s}
 	m.header()
 	m.assertions()
 	m.percentiles()
-	if rows := MethodRows(m.s); rows != nil {
+	if rows := report.MethodRows(m.s); rows != nil {
 		m.heading("Methods")
-		m.table(MethodTableAlign, MethodTableHead, mdCells(rows))
+		m.table(report.MethodTableAlign, report.MethodTableHead, mdCells(rows))
 	}
 	m.statusCodes()
 	m.errors()
@@ -36,7 +38,7 @@ func RenderMarkdown(w io.Writer, s *Summary) error {
 }
 
 type mdReport struct {
-	s *Summary
+	s *report.Summary
 	b strings.Builder
 }
 
@@ -77,28 +79,28 @@ func (m *mdReport) header() {
 	m.para(fmt.Sprintf("### grpcpulse: %s%s → %s", name, mdCode(s.Method), mdCode(s.Target)))
 	if len(s.Tags) > 0 {
 		var tags []string
-		for _, t := range TagList(s.Tags) {
+		for _, t := range report.TagList(s.Tags) {
 			tags = append(tags, mdCode(t))
 		}
 		m.para("Tags: " + strings.Join(tags, " · "))
 	}
-	shape := append([]string{string(s.Kind)}, LoadShape(s.Options, s.Kind)...)
+	shape := append([]string{string(s.Kind)}, report.LoadShape(s.Options, s.Kind)...)
 	shape = append(shape, "started "+s.StartedAt.UTC().Format(time.RFC3339))
 	m.para(mdEscape(strings.Join(shape, " · ")))
 	m.table("rrrrrr", []string{"Calls", "OK", "Errors", "Error rate", "Throughput", "Duration"}, [][]string{{
-		fmt.Sprint(s.Count), fmt.Sprint(s.OK), fmt.Sprint(s.Errors), Percent(s.Errors, s.Count),
-		FormatRate(s.RPS) + "/s", FormatDuration(s.Duration),
+		fmt.Sprint(s.Count), fmt.Sprint(s.OK), fmt.Sprint(s.Errors), report.Percent(s.Errors, s.Count),
+		report.FormatRate(s.RPS) + "/s", report.FormatDuration(s.Duration),
 	}})
 	var notes []string
 	if s.Kind.Streaming() {
 		notes = append(notes, fmt.Sprintf("Messages: sent %d, received %d.", s.Messages.Sent, s.Messages.Received))
 	}
 	if n := len(s.Sources); n > 0 {
-		notes = append(notes, fmt.Sprintf("Merged from %s.", Plural(n, "report")))
+		notes = append(notes, fmt.Sprintf("Merged from %s.", report.Plural(n, "report")))
 	}
 	if s.StoppedBy != nil {
 		notes = append(notes, fmt.Sprintf("❌ **Stopped early** at %s by `--abort-on-fail`, when %s failed.",
-			FormatDuration(s.StoppedBy.At), mdCode(s.StoppedBy.Assertion)))
+			report.FormatDuration(s.StoppedBy.At), mdCode(s.StoppedBy.Assertion)))
 	}
 	if s.Interrupted {
 		notes = append(notes, "⚠️ **Interrupted**: the run was stopped before its end; the figures cover the part that ran.")
@@ -108,19 +110,19 @@ func (m *mdReport) header() {
 	}
 	if s.LateStarts > 0 {
 		notes = append(notes, fmt.Sprintf("Late starts: %s started after they were due (their latency counts from when they were due).",
-			Plural(int(s.LateStarts), "call")))
+			report.Plural(int(s.LateStarts), "call")))
 	}
 	if s.Unstarted > 0 {
 		notes = append(notes, fmt.Sprintf("Unstarted: %s due within the run never started (every worker was held).",
-			Plural(int(s.Unstarted), "call")))
+			report.Plural(int(s.Unstarted), "call")))
 	}
 	if s.PacerLate > 0 {
-		notes = append(notes, fmt.Sprintf("Pacer late: the client machine handed out %s late.", Plural(int(s.PacerLate), "call")))
+		notes = append(notes, fmt.Sprintf("Pacer late: the client machine handed out %s late.", report.Plural(int(s.PacerLate), "call")))
 	}
 	if s.Aborted > 0 {
-		notes = append(notes, fmt.Sprintf("Aborted: %s in flight when the run stopped (%s).", Plural(int(s.Aborted), "call"), AbortedNote(s)))
+		notes = append(notes, fmt.Sprintf("Aborted: %s in flight when the run stopped (%s).", report.Plural(int(s.Aborted), "call"), report.AbortedNote(s)))
 	}
-	if note := CutNote(s); note != "" {
+	if note := report.CutNote(s); note != "" {
 		notes = append(notes, "Cut: "+note+".")
 	}
 	if len(notes) > 0 {
@@ -166,22 +168,22 @@ func (m *mdReport) percentiles() {
 	}
 	head := []string{"Percentiles"}
 	for _, p := range markdownPercentiles {
-		head = append(head, PercentileName(p))
+		head = append(head, report.PercentileName(p))
 	}
 	var rows [][]string
-	row := func(label string, h *Histogram) {
+	row := func(label string, h *report.Histogram) {
 		if h == nil || h.Count == 0 {
 			return
 		}
 		r := []string{label}
 		for _, p := range markdownPercentiles {
-			r = append(r, FormatDuration(h.Percentile(p)))
+			r = append(r, report.FormatDuration(h.Percentile(p)))
 		}
 		rows = append(rows, r)
 	}
 	row("latency", s.Latency)
 	row("service time", s.ServiceTime)
-	for _, name := range SeriesOrder {
+	for _, name := range report.SeriesOrder {
 		row(strings.ReplaceAll(name, "_", " "), s.Series[name])
 	}
 	m.table("lrrrrr", head, rows)
@@ -194,7 +196,7 @@ func (m *mdReport) statusCodes() {
 	m.heading("Status codes")
 	rows := make([][]string, 0, len(m.s.StatusCodes))
 	for _, c := range m.s.StatusCodes {
-		rows = append(rows, []string{CodeName(c.Code), fmt.Sprint(c.Count), Percent(c.Count, m.s.Count)})
+		rows = append(rows, []string{report.CodeName(c.Code), fmt.Sprint(c.Count), report.Percent(c.Count, m.s.Count)})
 	}
 	m.table("lrr", []string{"Code", "Calls", "Share"}, rows)
 }
@@ -207,22 +209,22 @@ func (m *mdReport) errors() {
 	m.heading(title)
 	rows := make([][]string, 0, len(errs))
 	for _, e := range errs {
-		rows = append(rows, []string{fmt.Sprint(e.Count), CodeName(e.Code), mdCode(e.Message)})
+		rows = append(rows, []string{fmt.Sprint(e.Count), report.CodeName(e.Code), mdCode(e.Message)})
 	}
 	m.table("rll", []string{"Calls", "Code", "Message"}, rows)
 }
 
 func (m *mdReport) connections() {
-	if parts := ConnectivityParts(m.s.Connectivity); len(parts) > 0 {
+	if parts := report.ConnectivityParts(m.s.Connectivity); len(parts) > 0 {
 		m.para("**Connections**: " + mdEscape(strings.Join(parts, " · ")))
 	}
 }
 
 // severityBadges mark a finding's severity for a reader skimming a job page.
-var severityBadges = map[Severity]string{
-	SeverityError: "❌ error",
-	SeverityWarn:  "⚠️ warn",
-	SeverityInfo:  "ℹ️ info",
+var severityBadges = map[report.Severity]string{
+	report.SeverityError: "❌ error",
+	report.SeverityWarn:  "⚠️ warn",
+	report.SeverityInfo:  "ℹ️ info",
 }
 
 func (m *mdReport) findings() {
@@ -282,4 +284,19 @@ func mdCode(s string) string {
 		s = " " + s + " "
 	}
 	return fence + s + fence
+}
+
+// mdCells escapes the per-method rows for a Markdown table (method names in
+// code spans).
+func mdCells(rows [][]string) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		c := make([]string, len(r))
+		for j, v := range r {
+			c[j] = mdEscape(v)
+		}
+		c[0] = mdCode(r[0])
+		out[i] = c
+	}
+	return out
 }

@@ -1,9 +1,12 @@
-package report
+package text
 
 import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/report/merge"
 )
 
 // FuzzReadJSON reads any input as a report; what ReadJSON accepts must
@@ -20,38 +23,38 @@ func FuzzReadJSON(f *testing.F) {
 	}
 	f.Add([]byte(`{"schema":"grpcpulse.report/v1","method":"m","started_at":"2025-01-01T00:00:00Z","latency":{"hdr":"x"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := ReadJSON(bytes.NewReader(data))
+		s, err := report.ReadJSON(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
 		renderEverything(t, s)
 		var js bytes.Buffer
-		if err := WriteJSON(&js, s); err != nil {
+		if err := report.WriteJSON(&js, s); err != nil {
 			t.Fatal(err)
 		}
-		later, err := ReadJSON(bytes.NewReader(js.Bytes()))
+		later, err := report.ReadJSON(bytes.NewReader(js.Bytes()))
 		if err != nil {
 			t.Fatalf("a report ReadJSON accepted does not read back: %v", err)
 		}
-		later.StartedAt = Timestamp{later.StartedAt.Add(time.Second)}
+		later.StartedAt = report.Timestamp{Time: later.StartedAt.Add(time.Second)}
 		later.Sources = nil
-		if m, err := Merge([]*Summary{s, later}); err == nil {
+		if m, err := merge.Reports([]*report.Summary{s, later}); err == nil {
 			renderEverything(t, m)
 		}
 	})
 }
 
 // renderEverything renders s in every format of this package.
-func renderEverything(t *testing.T, s *Summary) {
+func renderEverything(t *testing.T, s *report.Summary) {
 	t.Helper()
 	var plain, styled bytes.Buffer
 	for _, render := range []func() error{
-		func() error { return RenderText(&plain, s, PlainStyles(), 100) },
+		func() error { return Render(&plain, s, PlainStyles(), 100) },
 		func() error { return RenderMarkdown(&plain, s) },
-		func() error { return RenderText(&styled, s, ColorStyles(), 60) },
-		func() error { return RenderCSV(&styled, s) },
-		func() error { return RenderHGRM(&styled, s) },
-		func() error { return WriteJSON(&styled, s) },
+		func() error { return Render(&styled, s, ColorStyles(), 60) },
+		func() error { return report.RenderCSV(&styled, s) },
+		func() error { return report.RenderHGRM(&styled, s) },
+		func() error { return report.WriteJSON(&styled, s) },
 	} {
 		if err := render(); err != nil {
 			t.Fatal(err)

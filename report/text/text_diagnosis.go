@@ -1,9 +1,10 @@
-package report
+package text
 
 import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/grpcpulse/grpcpulse/report"
 )
 
 // diagIndent is where a finding's evidence, cause and fix start: after
@@ -30,9 +31,9 @@ func (t *textReport) diagnosis() {
 		}
 		label, style := "INFO", t.st.Label
 		switch f.Severity {
-		case SeverityError:
+		case report.SeverityError:
 			label, style = "ERROR", t.st.Bad
-		case SeverityWarn:
+		case report.SeverityWarn:
 			label, style = "WARN", t.st.Warn
 		}
 		for j, l := range wrapText(f.Title, t.width-diagIndent, allLines) {

@@ -1,10 +1,11 @@
-package report
+package text
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 
+	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
@@ -14,21 +15,21 @@ import (
 func TestReadJSONEscapesControlCharacters(t *testing.T) {
 	s := syntheticSummary(t, runner.Unary)
 	const evil = "boom\x1b[2J\x1b]0;pwned\x07\rhidden\u009b"
-	s.ErrorsByMessage = []ErrorCount{{Message: evil, Count: 1}}
-	s.Backends = []Backend{{Remote: evil, Calls: 1}}
-	s.Findings = []Finding{{ID: "x", Severity: "warning", Title: evil, Cause: evil, Fix: evil, Evidence: []Evidence{{Name: evil, Value: evil}}}}
-	s.Connections = []Connection{{Index: 0, Remote: evil, GoAways: map[string]int64{"NO_ERROR " + evil: 1},
-		Events: []Event{{Event: conn.Event{Kind: "goaway", Debug: evil, Err: evil}}}}}
+	s.ErrorsByMessage = []report.ErrorCount{{Message: evil, Count: 1}}
+	s.Backends = []report.Backend{{Remote: evil, Calls: 1}}
+	s.Findings = []report.Finding{{ID: "x", Severity: "warning", Title: evil, Cause: evil, Fix: evil, Evidence: []report.Evidence{{Name: evil, Value: evil}}}}
+	s.Connections = []report.Connection{{Index: 0, Remote: evil, GoAways: map[string]int64{"NO_ERROR " + evil: 1},
+		Events: []report.Event{{Event: conn.Event{Kind: "goaway", Debug: evil, Err: evil}}}}}
 	var js bytes.Buffer
-	if err := WriteJSON(&js, s); err != nil {
+	if err := report.WriteJSON(&js, s); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadJSON(&js)
+	back, err := report.ReadJSON(&js)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := RenderText(&out, back, PlainStyles(), 120); err != nil {
+	if err := Render(&out, back, PlainStyles(), 120); err != nil {
 		t.Fatal(err)
 	}
 	if err := RenderMarkdown(&out, back); err != nil {

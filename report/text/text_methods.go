@@ -1,14 +1,15 @@
-package report
+package text
 
 import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/grpcpulse/grpcpulse/report"
 )
 
 // methods writes the per-method table of a mix (nothing for one method).
 func (t *textReport) methods() {
-	rows := MethodRows(t.s)
+	rows := report.MethodRows(t.s)
 	if rows == nil {
 		return
 	}
@@ -16,8 +17,8 @@ func (t *textReport) methods() {
 	// Kind and Weight are left out: the weight shows in Share; the last
 	// column (per-message series) goes on a line of its own.
 	cols := []int{0, 3, 4, 6, 7, 8, 9, 10}
-	widths := make([]int, len(MethodTableHead))
-	for _, r := range append([][]string{MethodTableHead}, rows...) {
+	widths := make([]int, len(report.MethodTableHead))
+	for _, r := range append([][]string{report.MethodTableHead}, rows...) {
 		for _, c := range cols {
 			widths[c] = max(widths[c], ansi.StringWidth(r[c]))
 		}
@@ -35,7 +36,7 @@ func (t *textReport) methods() {
 		}
 		t.line(style(b.String()))
 	}
-	line(MethodTableHead, t.st.Faint.Render)
+	line(report.MethodTableHead, t.st.Faint.Render)
 	for _, r := range rows {
 		line(r, t.st.Value.UnsetBold().Render)
 		if r[len(r)-1] != "" {

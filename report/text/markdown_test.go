@@ -1,10 +1,11 @@
-package report
+package text
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 
+	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
 )
 
@@ -48,7 +49,7 @@ func TestMarkdownEscaping(t *testing.T) {
 
 func TestRenderMarkdownAssertions(t *testing.T) {
 	s := syntheticSummary(t, runner.Unary)
-	s.Assertions = []AssertionResult{
+	s.Assertions = []report.AssertionResult{
 		{Expr: "p(99)<250ms", Pass: true, Value: "120ms"},
 		{Expr: "status=UNAVAILABLE count==0", Value: "8"},
 		{Expr: "error_rate<0.1%", Value: "6%"},

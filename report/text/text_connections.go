@@ -1,4 +1,4 @@
-package report
+package text
 
 import (
 	"cmp"
@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/grpcpulse/grpcpulse/report"
 )
 
 // connIndent is where a connection's wrapped key events start.
@@ -22,7 +23,7 @@ func (t *textReport) connections() {
 		return
 	}
 	t.heading("Connections")
-	if parts := ConnectivityParts(t.s.Connectivity); len(parts) > 0 {
+	if parts := report.ConnectivityParts(t.s.Connectivity); len(parts) > 0 {
 		t.wrapped("  ", strings.Join(parts, " · "), t.st.Faint)
 	}
 	shown := conns[:min(len(conns), maxConns)]
@@ -82,58 +83,16 @@ func (t *textReport) wrapped(prefix, text string, style lipgloss.Style) {
 	}
 }
 
-// ConnectivityParts says in a few words what the pool went through; none
-// for a report without connection events.
-func ConnectivityParts(c *Connectivity) []string {
-	if c == nil || c.Connects == 0 && len(c.GoAways) == 0 && len(c.ConnectFailures) == 0 && c.Keepalive.Pings == 0 {
-		return nil
-	}
-	parts := []string{Plural(int(c.Connects), "transport") + " opened"}
-	if c.Reconnects > 0 {
-		p := Plural(int(c.Reconnects), "reconnect")
-		if h := c.ReconnectLatency; h != nil && h.Count > 0 {
-			p += fmt.Sprintf(" (p50 %s, max %s)", FormatDuration(h.P50), FormatDuration(h.Max))
-		}
-		parts = append(parts, p)
-	}
-	if n := sum(c.GoAways); n > 0 {
-		parts = append(parts, Plural(int(n), "GOAWAY"))
-	}
-	if n := sum(c.ConnectFailures); n > 0 {
-		parts = append(parts, Plural(int(n), "failed connection attempt"))
-	}
-	if k := c.Keepalive; k.Pings > 0 {
-		p := fmt.Sprintf("%s, %d answered", Plural(int(k.Pings), "keepalive ping"), k.Acks)
-		if k.Acks > 0 {
-			p += " (RTT max " + FormatDuration(k.RTTMax) + ")"
-		}
-		parts = append(parts, p)
-	}
-	if n := sum(c.RSTStreams); n > 0 {
-		parts = append(parts, Plural(int(n), "RST_STREAM"))
-	}
-	if d := c.Dials; d != nil && sum(d.Failed) > 0 {
-		parts = append(parts, fmt.Sprintf("%s, %d failed", Plural(int(d.Attempts), "connection attempt"), sum(d.Failed)))
-	}
-	if c.Unavailable > 0 {
-		parts = append(parts, "unavailable "+FormatDuration(c.Unavailable))
-	}
-	if c.DroppedEvents > 0 {
-		parts = append(parts, fmt.Sprintf("%d events counted, not kept", c.DroppedEvents))
-	}
-	return parts
-}
-
 // connParts are a connection's key events: "GOAWAY max_age ×3 · reconnect
 // 2.1ms".
-func (t *textReport) connParts(c Connection) []string {
+func (t *textReport) connParts(c report.Connection) []string {
 	var parts []string
 	for _, r := range byCount(c.GoAways) {
 		code, debug, _ := strings.Cut(r.key, " ")
 		parts = append(parts, fmt.Sprintf("GOAWAY %s ×%d", cmp.Or(debug, code), r.n))
 	}
 	for _, r := range byCount(c.Closes) {
-		if label := CloseLabel(r.key); label != "" {
+		if label := report.CloseLabel(r.key); label != "" {
 			parts = append(parts, fmt.Sprintf("%s ×%d", label, r.n))
 		}
 	}
@@ -141,46 +100,34 @@ func (t *textReport) connParts(c Connection) []string {
 		parts = append(parts, fmt.Sprintf("connect %s ×%d", strings.ReplaceAll(r.key, "_", " "), r.n))
 	}
 	if r := c.ReconnectLatency; r != nil {
-		parts = append(parts, "reconnect "+FormatDuration(r.Mean))
+		parts = append(parts, "reconnect "+report.FormatDuration(r.Mean))
 	}
 	if c.Unavailable > 0 {
-		parts = append(parts, "unavailable "+FormatDuration(c.Unavailable))
+		parts = append(parts, "unavailable "+report.FormatDuration(c.Unavailable))
 	}
 	for _, r := range byCount(c.RSTStreams) {
 		parts = append(parts, fmt.Sprintf("RST_STREAM %s ×%d", r.key, r.n))
 	}
 	for _, w := range c.SilentWindows {
-		if w.EndedBy != SilenceRunEnd {
-			parts = append(parts, fmt.Sprintf("silent %s from %s (%s)", FormatDuration(w.Silence), RelTime(w.From), w.EndedBy))
+		if w.EndedBy != report.SilenceRunEnd {
+			parts = append(parts, fmt.Sprintf("silent %s from %s (%s)", report.FormatDuration(w.Silence), report.RelTime(w.From), w.EndedBy))
 		}
 	}
 	if c.StalledAt != nil {
-		parts = append(parts, "silent from "+RelTime(*c.StalledAt))
+		parts = append(parts, "silent from "+report.RelTime(*c.StalledAt))
 	}
 	if ka := t.s.Options.Target.Keepalive; c.KeepaliveTime > ka.Effective() && ka.Time > 0 {
-		parts = append(parts, "keepalive now "+FormatDuration(c.KeepaliveTime))
+		parts = append(parts, "keepalive now "+report.FormatDuration(c.KeepaliveTime))
 	}
 	return parts
 }
 
-// CloseLabel names a close reason worth a mention on a connection's line,
-// or is "" for one that is not (the client's own, the end of a drain).
-func CloseLabel(reason string) string { return closeLabels[reason] }
-
-var closeLabels = map[string]string{
-	ClosePingUnanswered: "ping unanswered",
-	ClosePeerEOF:        "EOF",
-	ClosePeerReset:      "reset",
-	CloseTimedOut:       "timed out",
-	CloseOther:          "closed",
-}
-
 // lifetimeText is "1.2s" for one transport, "48ms–52ms" for several.
-func lifetimeText(s Spread) string {
+func lifetimeText(s report.Spread) string {
 	if s.Count == 1 || s.Min == s.Max {
-		return FormatDuration(s.Max)
+		return report.FormatDuration(s.Max)
 	}
-	return FormatDuration(s.Min) + "–" + FormatDuration(s.Max)
+	return report.FormatDuration(s.Min) + "–" + report.FormatDuration(s.Max)
 }
 
 func (t *textReport) backends() {
@@ -194,7 +141,7 @@ func (t *textReport) backends() {
 	}
 	parts := make([]string, 0, len(bs))
 	for _, b := range bs[:min(len(bs), maxConns)] {
-		parts = append(parts, fmt.Sprintf("%s %d (%s)", b.Remote, b.Calls, Percent(b.Calls, total)))
+		parts = append(parts, fmt.Sprintf("%s %d (%s)", b.Remote, b.Calls, report.Percent(b.Calls, total)))
 	}
 	t.wrapped("  backends ", strings.Join(parts, " · "), t.st.Faint)
 }
@@ -212,12 +159,4 @@ func byCount[K ~string](m map[K]int64) []keyCount {
 	}
 	slices.SortFunc(out, func(a, b keyCount) int { return cmp.Or(cmp.Compare(b.n, a.n), strings.Compare(a.key, b.key)) })
 	return out
-}
-
-func sum[K comparable](m map[K]int64) int64 {
-	var n int64
-	for _, v := range m {
-		n += v
-	}
-	return n
 }

@@ -1,13 +1,13 @@
-package report
+package text
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/grpcpulse/grpcpulse/report"
 )
 
 // The columns of the comparison table: metric, base, new, diff, change,
@@ -19,9 +19,9 @@ const (
 	cmpLimitCols  = 7
 )
 
-// RenderComparisonText writes c for a person at a terminal, width columns
+// RenderComparison writes c for a person at a terminal, width columns
 // wide (0 means DefaultWidth). The output depends only on its arguments.
-func RenderComparisonText(w io.Writer, c *Comparison, st Styles, width int) error {
+func RenderComparison(w io.Writer, c *report.Comparison, st Styles, width int) error {
 	if width <= 0 {
 		width = DefaultWidth
 	}
@@ -30,7 +30,7 @@ func RenderComparisonText(w io.Writer, c *Comparison, st Styles, width int) erro
 	t.line()
 	for _, side := range []struct {
 		label string
-		run   ComparedRun
+		run   report.ComparedRun
 	}{{"Base", c.Base}, {"New", c.New}} {
 		t.field(side.label, st.Value.UnsetBold(), " · ", comparedRunParts(side.run)...)
 	}
@@ -60,10 +60,10 @@ func RenderComparisonText(w io.Writer, c *Comparison, st Styles, width int) erro
 }
 
 // compareRows writes the rows of a comparison.
-func (t *textReport) compareRows(rows []CompareRow) {
+func (t *textReport) compareRows(rows []report.CompareRow) {
 	for _, r := range rows {
-		cells := padLeft(FormatValue(r.Unit, r.Base), cmpValueCols) + padLeft(FormatValue(r.Unit, r.New), cmpValueCols) +
-			padLeft(FormatDiff(r.Unit, r.Diff), cmpValueCols) + padLeft(rowChange(r), cmpChangeCols) +
+		cells := padLeft(report.FormatValue(r.Unit, r.Base), cmpValueCols) + padLeft(report.FormatValue(r.Unit, r.New), cmpValueCols) +
+			padLeft(report.FormatDiff(r.Unit, r.Diff), cmpValueCols) + padLeft(rowChange(r), cmpChangeCols) +
 			padLeft(r.Limit, cmpLimitCols)
 		verdict := ""
 		switch {
@@ -93,10 +93,10 @@ func (t *textReport) comparisonList(title string, style lipgloss.Style, items []
 	}
 }
 
-func comparedRunParts(r ComparedRun) []string {
-	parts := []string{r.StartedAt.UTC().Format(time.RFC3339), FormatDuration(r.Duration)}
+func comparedRunParts(r report.ComparedRun) []string {
+	parts := []string{r.StartedAt.UTC().Format(time.RFC3339), report.FormatDuration(r.Duration)}
 	if r.Label != "" {
-		parts = append([]string{Printable(r.Label, true)}, parts...)
+		parts = append([]string{report.Printable(r.Label, true)}, parts...)
 	}
 	if r.Load != "" {
 		parts = append(parts, strings.Split(r.Load, " · ")...)
@@ -112,14 +112,14 @@ func comparedRunParts(r ComparedRun) []string {
 
 // rowChange is the relative change of a row, or "" where it has none (a
 // base of 0, and rates, whose changes are in percentage points).
-func rowChange(r CompareRow) string {
-	if r.Relative == nil || r.Unit == UnitFraction {
+func rowChange(r report.CompareRow) string {
+	if r.Relative == nil || r.Unit == report.UnitFraction {
 		return ""
 	}
-	return FormatRelative(*r.Relative)
+	return report.FormatRelative(*r.Relative)
 }
 
-func comparisonVerdict(c *Comparison) string {
+func comparisonVerdict(c *report.Comparison) string {
 	limits := 0
 	for _, r := range c.Rows {
 		if r.Limit != "" {
@@ -128,16 +128,16 @@ func comparisonVerdict(c *Comparison) string {
 	}
 	switch {
 	case !c.Pass:
-		return fmt.Sprintf("%s of %d over the limit", Plural(len(c.Regressions), "metric"), limits)
+		return fmt.Sprintf("%s of %d over the limit", report.Plural(len(c.Regressions), "metric"), limits)
 	case limits == 0:
 		return "no limits were set"
 	}
-	return fmt.Sprintf("%s within the limits", Plural(limits, "metric"))
+	return fmt.Sprintf("%s within the limits", report.Plural(limits, "metric"))
 }
 
 // RenderComparisonMarkdown writes c as GitHub-flavoured Markdown, for CI job
 // pages (e.g. $GITHUB_STEP_SUMMARY).
-func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
+func RenderComparisonMarkdown(w io.Writer, c *report.Comparison) error {
 	var b strings.Builder
 	mark := "✅ PASS"
 	if !c.Pass {
@@ -147,7 +147,7 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 	fmt.Fprintf(&b, "`%s` (%s): %s\n\n", strings.ReplaceAll(c.Method, "`", "'"), c.Kind, cmpMarkdownText(comparisonVerdict(c)))
 	for _, side := range []struct {
 		label string
-		run   ComparedRun
+		run   report.ComparedRun
 	}{{"Base", c.Base}, {"New", c.New}} {
 		fmt.Fprintf(&b, "- **%s**: %s\n", side.label, cmpMarkdownText(strings.Join(comparedRunParts(side.run), " · ")))
 	}
@@ -175,7 +175,7 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 }
 
 // cmpMarkdownRows writes the table of a comparison's rows.
-func cmpMarkdownRows(b *strings.Builder, rows []CompareRow) {
+func cmpMarkdownRows(b *strings.Builder, rows []report.CompareRow) {
 	b.WriteString("\n| metric | base | new | diff | change | limit | |\n|---|--:|--:|--:|--:|--:|:-:|\n")
 	for _, r := range rows {
 		verdict := ""
@@ -186,7 +186,7 @@ func cmpMarkdownRows(b *strings.Builder, rows []CompareRow) {
 			verdict = "✅"
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", cmpMarkdownText(r.Metric),
-			FormatValue(r.Unit, r.Base), FormatValue(r.Unit, r.New), FormatDiff(r.Unit, r.Diff), rowChange(r),
+			report.FormatValue(r.Unit, r.Base), report.FormatValue(r.Unit, r.New), report.FormatDiff(r.Unit, r.Diff), rowChange(r),
 			cmpMarkdownText(r.Limit), verdict)
 	}
 }
@@ -194,15 +194,3 @@ func cmpMarkdownRows(b *strings.Builder, rows []CompareRow) {
 // cmpMarkdownText escapes what Markdown would read as markup or as a table
 // cell's end.
 var cmpMarkdownText = strings.NewReplacer(`\`, `\\`, "|", `\|`, "`", "'", "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;", "\n", " ").Replace
-
-// WriteComparisonJSON writes c as indented JSON (schema
-// grpcpulse.compare/v1, documented in docs/report.md).
-func WriteComparisonJSON(w io.Writer, c *Comparison) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(c); err != nil {
-		return fmt.Errorf("writing comparison JSON: %w", err)
-	}
-	return nil
-}

@@ -1,4 +1,4 @@
-package report
+package merge
 
 import (
 	"cmp"
@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/grpcpulse/grpcpulse/report"
 	"google.golang.org/grpc/codes"
 )
 
@@ -13,13 +14,13 @@ import (
 // the mix's method names, is the same): each method's counts add up and its
 // histograms merge exactly, as the totals'. Its rate is its share of the
 // merged rate (all methods ran over the same window).
-func mergeMethods(reports []*Summary, merged *Summary) ([]MethodSummary, error) {
+func mergeMethods(reports []*report.Summary, merged *report.Summary) ([]report.MethodSummary, error) {
 	first := reports[0].Methods
-	out := make([]MethodSummary, len(first))
+	out := make([]report.MethodSummary, len(first))
 	for j, fm := range first {
-		mm := MethodSummary{Method: fm.Method, Kind: fm.Kind, Weight: fm.Weight, Series: map[string]*Histogram{}}
+		mm := report.MethodSummary{Method: fm.Method, Kind: fm.Kind, Weight: fm.Weight, Series: map[string]*report.Histogram{}}
 		codeCounts, errs := map[codes.Code]int64{}, map[errorKey]int64{}
-		latency, service, series := NewHDR(), NewHDR(), map[string]*hdrhistogram.Histogram{}
+		latency, service, series := report.NewHDR(), report.NewHDR(), map[string]*hdrhistogram.Histogram{}
 		for i, s := range reports {
 			if len(s.Methods) != len(first) || s.Methods[j].Method != fm.Method {
 				return nil, fmt.Errorf("merge: report #%d's methods differ from report #1's", i+1)
@@ -45,27 +46,27 @@ func mergeMethods(reports []*Summary, merged *Summary) ([]MethodSummary, error) 
 			}
 			for name, h := range m.Series {
 				if series[name] == nil {
-					series[name] = NewHDR()
+					series[name] = report.NewHDR()
 				}
 				if err := mergeHDR(series[name], h, i, what+"series "+name); err != nil {
 					return nil, err
 				}
 			}
 		}
-		mm.Latency, mm.ServiceTime = NewHistogram(latency), NewHistogram(service)
+		mm.Latency, mm.ServiceTime = report.NewHistogram(latency), report.NewHistogram(service)
 		for name, h := range series {
-			mm.Series[name] = NewHistogram(h)
+			mm.Series[name] = report.NewHistogram(h)
 		}
-		mm.StatusCodes = StatusCodes{}
+		mm.StatusCodes = report.StatusCodes{}
 		for c, n := range codeCounts {
-			mm.StatusCodes = append(mm.StatusCodes, CodeCount{Code: c, Count: n})
+			mm.StatusCodes = append(mm.StatusCodes, report.CodeCount{Code: c, Count: n})
 		}
-		slices.SortFunc(mm.StatusCodes, func(a, b CodeCount) int { return cmp.Compare(a.Code, b.Code) })
-		mm.ErrorsByMessage = []ErrorCount{}
+		slices.SortFunc(mm.StatusCodes, func(a, b report.CodeCount) int { return cmp.Compare(a.Code, b.Code) })
+		mm.ErrorsByMessage = []report.ErrorCount{}
 		for k, n := range errs {
-			mm.ErrorsByMessage = append(mm.ErrorsByMessage, ErrorCount{Code: k.code, Message: k.msg, Count: n})
+			mm.ErrorsByMessage = append(mm.ErrorsByMessage, report.ErrorCount{Code: k.code, Message: k.msg, Count: n})
 		}
-		SortErrorCounts(mm.ErrorsByMessage)
+		report.SortErrorCounts(mm.ErrorsByMessage)
 		if merged.Count > 0 {
 			mm.RPS = merged.RPS * float64(mm.Count) / float64(merged.Count)
 		}

@@ -1,22 +1,23 @@
-package report
+package merge
 
 import (
 	"math"
 	"slices"
 	"time"
 
+	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // shiftConnection re-indexes c by first and moves its times (relative to
 // its report's start) onto the merged start, off later.
-func shiftConnection(c Connection, first int, off time.Duration) Connection {
+func shiftConnection(c report.Connection, first int, off time.Duration) report.Connection {
 	c.Index += first
 	if c.StalledAt != nil {
 		at := *c.StalledAt + off
 		c.StalledAt = &at
 	}
-	evs := make([]Event, len(c.Events))
+	evs := make([]report.Event, len(c.Events))
 	for i, e := range c.Events {
 		e.At += off
 		evs[i] = e
@@ -34,32 +35,32 @@ func shiftConnection(c Connection, first int, off time.Duration) Connection {
 	return c
 }
 
-func emptyConnectivity() *Connectivity {
-	return &Connectivity{
+func emptyConnectivity() *report.Connectivity {
+	return &report.Connectivity{
 		ConnectFailures: map[conn.Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
-		GoAwayTiming: map[string]GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[conn.Cause]int64{},
-		ReconnectLatency: NewHistogram(NewHDR()), Notes: []string{},
+		GoAwayTiming: map[string]report.GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[conn.Cause]int64{},
+		ReconnectLatency: report.NewHistogram(report.NewHDR()), Notes: []string{},
 	}
 }
 
-// add adds src (of a report that started off after the merged start, the
+// addConnectivity adds src (of a report that started off after the merged start, the
 // i-th, whose pool connections are numbered from first on) to c: counts add, the reconnect latency histogram merges exactly,
 // spreads combine (their medians approximately: a count-weighted mean).
-func (c *Connectivity) add(src *Connectivity, off time.Duration, i, first int) error {
+func addConnectivity(c, src *report.Connectivity, off time.Duration, i, first int) error {
 	c.Connects += src.Connects
 	c.Reconnects += src.Reconnects
 	c.HandshakeFailures += src.HandshakeFailures
 	c.Unavailable += src.Unavailable
 	c.DroppedEvents += src.DroppedEvents
-	AddCounts(c.ConnectFailures, src.ConnectFailures)
-	AddCounts(c.Closes, src.Closes)
-	AddCounts(c.GoAways, src.GoAways)
-	AddCounts(c.RSTStreams, src.RSTStreams)
-	AddCounts(c.FailureCauses, src.FailureCauses)
+	report.AddCounts(c.ConnectFailures, src.ConnectFailures)
+	report.AddCounts(c.Closes, src.Closes)
+	report.AddCounts(c.GoAways, src.GoAways)
+	report.AddCounts(c.RSTStreams, src.RSTStreams)
+	report.AddCounts(c.FailureCauses, src.FailureCauses)
 	for reason, g := range src.GoAwayTiming {
 		g.FirstAt += off
 		if have, ok := c.GoAwayTiming[reason]; ok {
-			merged := GoAwayTiming{FirstAt: min(have.FirstAt, g.FirstAt), Age: mergeSpread(have.Age, g.Age), Idle: mergeSpread(have.Idle, g.Idle),
+			merged := report.GoAwayTiming{FirstAt: min(have.FirstAt, g.FirstAt), Age: mergeSpread(have.Age, g.Age), Idle: mergeSpread(have.Idle, g.Idle),
 				LastStreamMin: minNonZero(have.LastStreamMin, g.LastStreamMin), LastStreamMax: max(have.LastStreamMax, g.LastStreamMax)}
 			if have.Silence != nil || g.Silence != nil {
 				sp := mergeSpread(have.Silence.OrZero(), g.Silence.OrZero())
@@ -73,11 +74,11 @@ func (c *Connectivity) add(src *Connectivity, off time.Duration, i, first int) e
 	if err := mergeHDR(hdr, src.ReconnectLatency, i, "connectivity.reconnect_latency"); err != nil {
 		return err
 	}
-	c.ReconnectLatency = NewHistogram(hdr)
+	c.ReconnectLatency = report.NewHistogram(hdr)
 	c.Backoff = mergeSpread(c.Backoff, src.Backoff)
 	for reason, sp := range src.CloseSilence {
 		if c.CloseSilence == nil {
-			c.CloseSilence = map[string]Spread{}
+			c.CloseSilence = map[string]report.Spread{}
 		}
 		c.CloseSilence[reason] = mergeSpread(c.CloseSilence[reason], sp)
 	}
@@ -90,7 +91,7 @@ func (c *Connectivity) add(src *Connectivity, off time.Duration, i, first int) e
 	c.Keepalive = mergeKeepalive(c.Keepalive, src.Keepalive)
 	if r := src.Retries; r != nil {
 		if c.Retries == nil {
-			c.Retries = &RetryStats{}
+			c.Retries = &report.RetryStats{}
 		}
 		c.Retries.Calls += r.Calls
 		c.Retries.Attempts += r.Attempts
@@ -113,7 +114,7 @@ func (c *Connectivity) add(src *Connectivity, off time.Duration, i, first int) e
 
 // mergeSpread combines two spreads: count, min, max and mean exactly, the
 // median as the count-weighted mean of the two (an approximation).
-func mergeSpread(a, b Spread) Spread {
+func mergeSpread(a, b report.Spread) report.Spread {
 	switch {
 	case a.Count == 0:
 		return b
@@ -122,7 +123,7 @@ func mergeSpread(a, b Spread) Spread {
 	}
 	n := a.Count + b.Count
 	wa, wb := float64(a.Count)/float64(n), float64(b.Count)/float64(n)
-	out := Spread{Count: n, Min: min(a.Min, b.Min), Max: max(a.Max, b.Max),
+	out := report.Spread{Count: n, Min: min(a.Min, b.Min), Max: max(a.Max, b.Max),
 		Mean: time.Duration(math.Round(float64(a.Mean)*wa + float64(b.Mean)*wb))}
 	if a.P50 > 0 && b.P50 > 0 {
 		out.P50 = time.Duration(math.Round(float64(a.P50)*wa + float64(b.P50)*wb))
@@ -132,7 +133,7 @@ func mergeSpread(a, b Spread) Spread {
 
 // mergeKeepalive keeps the first configuration seen, the largest effective
 // interval and waits, and adds the pings.
-func mergeKeepalive(a, b KeepaliveStats) KeepaliveStats {
+func mergeKeepalive(a, b report.KeepaliveStats) report.KeepaliveStats {
 	out := a
 	if out.Time == 0 {
 		out.Time, out.Timeout, out.PermitWithoutStream = b.Time, b.Timeout, b.PermitWithoutStream
@@ -153,26 +154,26 @@ func mergeKeepalive(a, b KeepaliveStats) KeepaliveStats {
 // mergeDials adds src (of a report off later, its pool connections
 // numbered from first on) to dst: counts add, outages are kept up to
 // MaxOutages in report order.
-func mergeDials(dst, src *DialStats, off time.Duration, first int) *DialStats {
+func mergeDials(dst, src *report.DialStats, off time.Duration, first int) *report.DialStats {
 	if src == nil {
 		return dst
 	}
 	if dst == nil {
-		dst = &DialStats{}
+		dst = &report.DialStats{}
 	}
 	dst.Attempts += src.Attempts
 	if len(src.Failed) > 0 {
 		if dst.Failed == nil {
 			dst.Failed = map[conn.Cause]int64{}
 		}
-		AddCounts(dst.Failed, src.Failed)
+		report.AddCounts(dst.Failed, src.Failed)
 	}
 	if w := src.BackoffWaited; w != nil {
 		m := mergeSpread(dst.BackoffWaited.OrZero(), *w)
 		dst.BackoffWaited = &m
 	}
 	for _, o := range src.Outages {
-		if len(dst.Outages) < MaxOutages {
+		if len(dst.Outages) < report.MaxOutages {
 			o.At += off
 			o.Conn += first
 			dst.Outages = append(dst.Outages, o)
