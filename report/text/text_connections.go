@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/grpcpulse/grpcpulse/report"
@@ -29,7 +28,7 @@ func (t *textReport) connections() {
 	shown := conns[:min(len(conns), maxConns)]
 	remoteWidth, callsWidth, transports := len("(unknown)"), 1, false
 	for _, c := range shown {
-		remoteWidth = max(remoteWidth, utf8.RuneCountInString(c.Remote))
+		remoteWidth = max(remoteWidth, lipgloss.Width(c.Remote))
 		callsWidth = max(callsWidth, len(fmt.Sprint(c.Calls)))
 		transports = transports || c.Transports > 0
 	}
@@ -51,7 +50,7 @@ func (t *textReport) connections() {
 			head, plain = append(head, more), plain+more
 		}
 		events := strings.Join(t.connParts(c), " · ")
-		if events != "" && utf8.RuneCountInString(plain)+2+utf8.RuneCountInString(events) <= t.width {
+		if events != "" && lipgloss.Width(plain)+2+lipgloss.Width(events) <= t.width {
 			t.line(append(head, "  ", t.st.Label.Render(events))...)
 		} else {
 			t.line(head...)
@@ -73,7 +72,7 @@ func (t *textReport) connections() {
 // wrapped writes text in style after prefix, wrapped under its first
 // column.
 func (t *textReport) wrapped(prefix, text string, style lipgloss.Style) {
-	indent := strings.Repeat(" ", utf8.RuneCountInString(prefix))
+	indent := strings.Repeat(" ", lipgloss.Width(prefix))
 	for i, l := range wrapText(text, t.width-len(indent), allLines) {
 		if i == 0 {
 			t.line(prefix, style.Render(l))

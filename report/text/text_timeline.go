@@ -85,6 +85,8 @@ func EventDetail(e report.Event) string {
 		add(e.Code)
 	case conn.EventDial:
 		add("took " + report.FormatDuration(e.Took))
+	case conn.EventSettings:
+		add(e.Settings) // the peer's HTTP/2 settings: grpc-go, nginx and haproxy differ
 	case conn.EventClose:
 		if e.Unanswered > 0 {
 			add("ping unanswered " + report.FormatDuration(e.Unanswered))
