@@ -10,21 +10,13 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/grpcpulse/grpcpulse/cmd/cli"
+	"github.com/grpcpulse/grpcpulse/cmd/cli/clitest"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 )
 
-// testFactory returns a Factory with buffers for IO and a fixed environment.
+// testFactory is clitest.Factory, for this package's tests.
 func testFactory(stdin string) (*cli.Factory, *bytes.Buffer, *bytes.Buffer) {
-	var out, errOut bytes.Buffer
-	f := cli.NewFactory()
-	f.IO = &cli.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
-	f.LookupEnv = func(k string) (string, bool) {
-		if k == "TOKEN" {
-			return "t0k3n", true
-		}
-		return "", false
-	}
-	return f, &out, &errOut
+	return clitest.Factory(stdin)
 }
 
 func TestCallFlags(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/cmd/cli"
+	"github.com/grpcpulse/grpcpulse/cmd/cli/clitest"
 )
 
 // writeScenario writes text to a scenario file named name in a temporary
@@ -47,8 +48,8 @@ calls:
 	badCall := writeScenario(t, "badcall.yaml", "target: 127.0.0.1:9\ncalls:\n  - method: a.B/C\n    wieght: 2\n")
 	noMethod := writeScenario(t, "nomethod.yaml", "target: 127.0.0.1:9\nplaintext: true\nduration: 1s\n")
 	badValue := writeScenario(t, "badvalue.yaml", "target: 127.0.0.1:9\nplaintext: true\nconcurrency: many\n")
-	runFlagCases(t, []flagCase[RunOptions]{
-		{name: "yaml", argv: []string{"-f", yaml}, check: func(t *testing.T, o *RunOptions) {
+	clitest.RunFlagCases(t, []clitest.FlagCase[RunOptions]{
+		{Name: "yaml", Argv: []string{"-f", yaml}, Check: func(t *testing.T, o *RunOptions) {
 			if o.Target.Addr != "127.0.0.1:9" || !o.Target.Plaintext || o.Load.Concurrency != 7 || o.Load.Duration != 3*time.Second {
 				t.Errorf("target %q plaintext %v -c %d -z %s", o.Target.Addr, o.Target.Plaintext, o.Load.Concurrency, o.Load.Duration)
 			}
@@ -70,7 +71,7 @@ calls:
 				}
 			}
 		}},
-		{name: "the command line wins", argv: []string{"-f", yaml, "-c", "2", "-H", "x-b: two", "127.0.0.1:10"}, check: func(t *testing.T, o *RunOptions) {
+		{Name: "the command line wins", Argv: []string{"-f", yaml, "-c", "2", "-H", "x-b: two", "127.0.0.1:10"}, Check: func(t *testing.T, o *RunOptions) {
 			if o.Load.Concurrency != 2 || o.Target.Addr != "127.0.0.1:10" || !slices.Equal(o.Metadata.Headers, []string{"x-b: two"}) {
 				t.Errorf("-c %d target %q headers %q", o.Load.Concurrency, o.Target.Addr, o.Metadata.Headers)
 			}
@@ -78,29 +79,29 @@ calls:
 				t.Errorf("-z %s: the file's keys the command line did not give still apply", o.Load.Duration)
 			}
 		}},
-		{name: "json", argv: []string{"-f", json}, check: func(t *testing.T, o *RunOptions) {
+		{Name: "json", Argv: []string{"-f", json}, Check: func(t *testing.T, o *RunOptions) {
 			if o.Method != "grpcpulse.test.v1.Pulse/Unary" || o.Load.Total != 5 || o.Data != `{"message":"j"}` || len(o.Calls) != 0 {
 				t.Errorf("method %q -n %d data %q calls %v", o.Method, o.Load.Total, o.Data, o.Calls)
 			}
 		}},
-		{name: "positional method over the file's", argv: []string{"-f", json, "127.0.0.1:11", "grpcpulse.test.v1.Pulse/Bidi"}, check: func(t *testing.T, o *RunOptions) {
+		{Name: "positional method over the file's", Argv: []string{"-f", json, "127.0.0.1:11", "grpcpulse.test.v1.Pulse/Bidi"}, Check: func(t *testing.T, o *RunOptions) {
 			if o.Method != "grpcpulse.test.v1.Pulse/Bidi" || o.Target.Addr != "127.0.0.1:11" {
 				t.Errorf("method %q target %q", o.Method, o.Target.Addr)
 			}
 		}},
-		{name: "unknown key with its line", argv: []string{"-f", unknown}, wantErr: unknown + `:4: unknown key "concurency"`, code: cli.ExitUsage},
-		{name: "unknown call key with its line", argv: []string{"-f", badCall}, wantErr: badCall + `:4: calls: unknown key "wieght"`, code: cli.ExitUsage},
-		{name: "bad value with its line", argv: []string{"-f", badValue}, wantErr: badValue + `:3: concurrency:`, code: cli.ExitUsage},
-		{name: "no method", argv: []string{"-f", noMethod}, wantErr: "missing METHOD", code: cli.ExitUsage},
-		{name: "no file", argv: []string{"-f", filepath.Join(t.TempDir(), "none.yaml")}, wantErr: "no such file", code: cli.ExitUsage},
-		{name: "no target without a file", argv: []string{}, wantErr: "missing ADDR", code: cli.ExitUsage},
+		{Name: "unknown key with its line", Argv: []string{"-f", unknown}, WantErr: unknown + `:4: unknown key "concurency"`, Code: cli.ExitUsage},
+		{Name: "unknown call key with its line", Argv: []string{"-f", badCall}, WantErr: badCall + `:4: calls: unknown key "wieght"`, Code: cli.ExitUsage},
+		{Name: "bad value with its line", Argv: []string{"-f", badValue}, WantErr: badValue + `:3: concurrency:`, Code: cli.ExitUsage},
+		{Name: "no method", Argv: []string{"-f", noMethod}, WantErr: "missing METHOD", Code: cli.ExitUsage},
+		{Name: "no file", Argv: []string{"-f", filepath.Join(t.TempDir(), "none.yaml")}, WantErr: "no such file", Code: cli.ExitUsage},
+		{Name: "no target without a file", Argv: []string{}, WantErr: "missing ADDR", Code: cli.ExitUsage},
 	}, NewCmdRun)
 }
 
 // TestScenarioExample keeps the README's example file working.
 func TestScenarioExample(t *testing.T) {
-	runFlagCases(t, []flagCase[RunOptions]{
-		{name: "docs/scenarios/mix.yaml", argv: []string{"-f", filepath.Join("..", "..", "docs", "scenarios", "mix.yaml")}, check: func(t *testing.T, o *RunOptions) {
+	clitest.RunFlagCases(t, []clitest.FlagCase[RunOptions]{
+		{Name: "docs/scenarios/mix.yaml", Argv: []string{"-f", filepath.Join("..", "..", "docs", "scenarios", "mix.yaml")}, Check: func(t *testing.T, o *RunOptions) {
 			if o.Target.Addr != "127.0.0.1:50051" || len(o.Calls) != 3 || o.Calls[2].Messages != 4 || len(o.Asserts) != 4 || o.Load.Total != 3000 {
 				t.Errorf("target %q calls %+v asserts %q -n %d", o.Target.Addr, o.Calls, o.Asserts, o.Load.Total)
 			}
