@@ -117,17 +117,22 @@ func ReadJSON(r io.Reader) (*Summary, error) {
 	return &s, nil
 }
 
-func checkSchema(schema string) error {
-	const prefix = "grpcpulse.report/v"
+func checkSchema(schema string) error { return checkSchemaOf(schema, Schema, "report") }
+
+// checkSchemaOf accepts schema when it is want ("grpcpulse.X/v1"), and
+// otherwise says whether it is missing, newer than this grpcpulse reads, or
+// something else; what names the document ("report", "probe").
+func checkSchemaOf(schema, want, what string) error {
+	prefix := strings.TrimRight(want, "0123456789")
 	switch {
-	case schema == Schema:
+	case schema == want:
 		return nil
 	case schema == "":
 		return fmt.Errorf("%w: it has no \"schema\" field", ErrNotReport)
 	case strings.HasPrefix(schema, prefix):
 		if v, err := strconv.Atoi(strings.TrimPrefix(schema, prefix)); err == nil && v > 1 {
-			return fmt.Errorf("%w: the report is %s, newer than this grpcpulse reads (%s); upgrade grpcpulse", ErrSchema, schema, Schema)
+			return fmt.Errorf("%w: the %s is %s, newer than this grpcpulse reads (%s); upgrade grpcpulse", ErrSchema, what, schema, want)
 		}
 	}
-	return fmt.Errorf("%w: %q (this grpcpulse reads %s)", ErrSchema, schema, Schema)
+	return fmt.Errorf("%w: %q (this grpcpulse reads %s)", ErrSchema, schema, want)
 }

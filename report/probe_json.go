@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
+	"reflect"
 )
 
 // ReadProbeJSON reads a probe written by WriteProbeJSON (the output of
@@ -37,20 +36,12 @@ func ReadProbeJSON(r io.Reader) (*Probe, error) {
 	if err := json.Unmarshal(data, &p); err != nil {
 		return nil, fmt.Errorf("reading %s probe: %w", ProbeSchema, err)
 	}
+	// As ReadJSON does for reports: a crafted probe's escape sequences and
+	// credentials reach no renderer.
+	scrubValue(reflect.ValueOf(&p).Elem(), (*Scrubber)(nil).String)
+	p.Target = RedactTarget(p.Target)
+	p.Options.Addr = RedactTarget(p.Options.Addr)
 	return &p, nil
 }
 
-func checkProbeSchema(schema string) error {
-	const prefix = "grpcpulse.diagnose/v"
-	switch {
-	case schema == ProbeSchema:
-		return nil
-	case schema == "":
-		return fmt.Errorf("%w: it has no \"schema\" field", ErrNotReport)
-	case strings.HasPrefix(schema, prefix):
-		if v, err := strconv.Atoi(strings.TrimPrefix(schema, prefix)); err == nil && v > 1 {
-			return fmt.Errorf("%w: the probe is %s, newer than this grpcpulse reads (%s); upgrade grpcpulse", ErrSchema, schema, ProbeSchema)
-		}
-	}
-	return fmt.Errorf("%w: %q (this grpcpulse reads %s)", ErrSchema, schema, ProbeSchema)
-}
+func checkProbeSchema(schema string) error { return checkSchemaOf(schema, ProbeSchema, "probe") }

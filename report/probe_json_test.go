@@ -107,3 +107,21 @@ func TestReadProbeJSONRefuses(t *testing.T) {
 		})
 	}
 }
+
+// A crafted probe's escape sequences and credentials reach no renderer.
+func TestReadProbeJSONSanitizes(t *testing.T) {
+	t.Parallel()
+	in := `{"schema": "grpcpulse.diagnose/v1", "target": "user:s3cr3tpass@127.0.0.1:1",
+		"options": {"addr": "user:s3cr3tpass@127.0.0.1:1"},
+		"checks": [{"id": "x", "result": "pass", "title": "boom\u001b[2J", "detail": "a\rb"}]}`
+	p, err := report.ReadProbeJSON(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(p.Target, "s3cr3tpass") || strings.Contains(p.Options.Addr, "s3cr3tpass") {
+		t.Errorf("credentials kept: %q, %q", p.Target, p.Options.Addr)
+	}
+	if c := p.Checks[0]; strings.ContainsAny(c.Title+c.Detail, "\x1b\r") {
+		t.Errorf("control characters kept: %q, %q", c.Title, c.Detail)
+	}
+}
