@@ -124,7 +124,11 @@ func CheckProtoPath(name string) error {
 // options and, when the descriptor has source information, its comments.
 // Types are named relative to the file's package, so the output reads like
 // hand-written source; NewProtoSource compiles it back to the same
-// descriptors (source information aside).
+// descriptors but for what source text without positions cannot carry:
+// source information, empty options messages, and the order of nested
+// messages among the map entries the compiler makes for map fields.
+// Custom options print by name: their definitions are among the files the
+// export carries (ExportFiles includes every import).
 func PrintProtoFile(w io.Writer, fd protoreflect.FileDescriptor) error {
 	var p protoprint.Printer
 	if err := p.PrintProtoFile(fd, w); err != nil {
