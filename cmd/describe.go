@@ -2,8 +2,12 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,6 +23,12 @@ type DescribeOptions struct {
 	Dial   cli.DialFunc
 	Conn   cli.ConnOptions
 	Symbol string
+	// ProtosetOut is --protoset-out: where to write the described
+	// descriptors, with their imports, as a FileDescriptorSet; "" for none.
+	ProtosetOut string
+	// ProtoOutDir is --proto-out-dir: the directory to write them to as
+	// .proto files, each at its import path; "" for none.
+	ProtoOutDir string
 }
 
 // NewCmdDescribe builds `describe`; runF replaces describeRun in tests.
@@ -30,10 +40,17 @@ func NewCmdDescribe(f *cli.Factory, runF func(*DescribeOptions) error) *cobra.Co
 		Short: "Show a service, method, message or enum (messages with a JSON template)",
 		Long: `Describe prints the proto definition of SYMBOL: a service, a method (pkg.Service/Method
 or pkg.Service.Method), a message (with a JSON template to fill in for -d) or an enum.
-Without SYMBOL it describes every service. With --proto or --protoset no ADDR is needed.`,
+Without SYMBOL it describes every service. With --proto or --protoset no ADDR is needed.
+
+--protoset-out FILE writes what was described, with every file it imports, as a
+FileDescriptorSet (well-known google/protobuf files included); --proto-out-dir DIR
+writes the same files as .proto sources under DIR at their import paths (the
+well-known files are left out: every .proto compiler has them). Either loads back
+offline: --protoset FILE, or --proto NAME --import-path DIR.`,
 		Example: `  grpcpulse describe --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse
   grpcpulse describe --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Request
-  grpcpulse describe --protoset pulse.protoset grpcpulse.test.v1.Pulse`,
+  grpcpulse describe --protoset pulse.protoset grpcpulse.test.v1.Pulse
+  grpcpulse describe --plaintext 127.0.0.1:50051 --protoset-out pulse.protoset --proto-out-dir protos`,
 		Args: cli.ArgsBetween(0, 2, "ADDR", "SYMBOL"),
 		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			return opts.Conn.CompleteAfterAddr(c.Context(), opts.Dial, args, true, toComplete)
@@ -49,6 +66,9 @@ Without SYMBOL it describes every service. With --proto or --protoset no ADDR is
 			if err := opts.Conn.Validate(); err != nil {
 				return err
 			}
+			if err := checkExportFlags(c.Flags().Changed, opts.ProtosetOut, opts.ProtoOutDir); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -56,6 +76,9 @@ Without SYMBOL it describes every service. With --proto or --protoset no ADDR is
 		},
 	}
 	opts.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().StringVar(&opts.ProtosetOut, "protoset-out", "", "also write what is described, with its imports, to `file` as a FileDescriptorSet (for --protoset)")
+	cmd.Flags().StringVar(&opts.ProtoOutDir, "proto-out-dir", "", "also write what is described, with its imports, as .proto files under `dir` (for --proto and --import-path)")
+	_ = cmd.MarkFlagDirname("proto-out-dir")
 	hideGroup(cmd.Flags(), tuningGroup) // one reflection exchange: keepalive, backoff and retries do not apply
 	return cmd
 }
@@ -85,6 +108,9 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 			return s.Explain(err)
 		}
 		descs = append(descs, d)
+	}
+	if err := exportDescriptors(opts, descs); err != nil {
+		return err
 	}
 	for i, d := range descs {
 		if i > 0 {
@@ -131,5 +157,77 @@ func describeOne(w io.Writer, d protoreflect.Descriptor) error {
 		return err
 	}
 	_, err = fmt.Fprintf(w, "\n%s template (-d):\n%s", template.FullName(), js)
+	return err
+}
+
+// checkExportFlags refuses export destinations that cannot be right before
+// anything is asked of the server: an empty name, standard output (it takes
+// the description), a directory as the protoset file or a file as the
+// output directory. changed reports whether a flag was given.
+func checkExportFlags(changed func(string) bool, protosetOut, protoOutDir string) error {
+	if changed("protoset-out") {
+		switch protosetOut {
+		case "":
+			return cli.UsageErrorf("--protoset-out needs a file name")
+		case "-":
+			return cli.UsageErrorf("--protoset-out -: standard output takes the description; name a file")
+		}
+		if info, err := os.Stat(protosetOut); err == nil && info.IsDir() {
+			return cli.UsageErrorf("--protoset-out %s is a directory; name a file", protosetOut)
+		}
+	}
+	if changed("proto-out-dir") {
+		if protoOutDir == "" {
+			return cli.UsageErrorf("--proto-out-dir needs a directory name")
+		}
+		if info, err := os.Stat(protoOutDir); err == nil && !info.IsDir() {
+			return cli.UsageErrorf("--proto-out-dir %s is not a directory", protoOutDir)
+		}
+	}
+	return nil
+}
+
+// exportDescriptors writes descs, with their imports, where --protoset-out
+// and --proto-out-dir say; each file is written atomically.
+func exportDescriptors(opts *DescribeOptions, descs []protoreflect.Descriptor) error {
+	if opts.ProtosetOut == "" && opts.ProtoOutDir == "" {
+		return nil
+	}
+	files, err := reflect.ExportFiles(descs...)
+	if err != nil {
+		return err
+	}
+	if opts.ProtosetOut != "" {
+		err := cli.WriteFile(opts.ProtosetOut, func(w io.Writer) error { return reflect.WriteProtoset(w, files) })
+		if err != nil {
+			return fmt.Errorf("writing the protoset to %s: %w", opts.ProtosetOut, withoutTempName(err))
+		}
+	}
+	if opts.ProtoOutDir != "" {
+		err := reflect.WriteProtoFiles(reflect.ProtoFiles(files), func(name string, write func(io.Writer) error) error {
+			path := filepath.Join(opts.ProtoOutDir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+			if err := cli.WriteFile(path, write); err != nil {
+				return fmt.Errorf("writing %s: %w", path, withoutTempName(err))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("--proto-out-dir %s: %w", opts.ProtoOutDir, err)
+		}
+	}
+	return nil
+}
+
+// withoutTempName drops the name of the temporary file a write goes through
+// from err ("open dir/.x.protoset.123.tmp: permission denied"): the caller
+// names the file the user asked for.
+func withoutTempName(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && strings.HasSuffix(pe.Path, ".tmp") {
+		return pe.Err
+	}
 	return err
 }

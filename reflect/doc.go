@@ -18,6 +18,10 @@
 //   - Describe prints the proto source of a descriptor (the describe command);
 //   - Template writes a JSON request body with every field filled (the
 //     starting point for a request);
+//   - ExportFiles gathers the files declaring some descriptors and their
+//     imports, dependencies first; WriteProtoset writes them as a
+//     FileDescriptorSet and WriteProtoFiles prints them as .proto source
+//     (describe --protoset-out and --proto-out-dir);
 //   - TypeResolver lets protojson encode and decode google.protobuf.Any and
 //     extensions inside dynamic messages built from the source.
 //

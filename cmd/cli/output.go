@@ -24,23 +24,28 @@ func writeOutput(out io.Writer, path string, write func(io.Writer) error) error 
 	if path == "" || path == "-" {
 		return write(out)
 	}
-	target, info, err := resolveOutput(path)
-	if err != nil {
-		return fmt.Errorf("writing the report to %s: %w", path, err)
-	}
-	if info != nil && !info.Mode().IsRegular() {
-		err = writeThrough(target, write)
-	} else {
-		mode := fs.FileMode(0o644)
-		if info != nil {
-			mode = info.Mode().Perm()
-		}
-		err = writeAtomic(target, mode, write)
-	}
-	if err != nil {
+	if err := WriteFile(path, write); err != nil {
 		return fmt.Errorf("writing the report to %s: %w", path, err)
 	}
 	return nil
+}
+
+// WriteFile writes a file at path as writeOutput does (atomically for a
+// regular file or a new one, straight through for a device or a FIFO); its
+// errors do not name path.
+func WriteFile(path string, write func(io.Writer) error) error {
+	target, info, err := resolveOutput(path)
+	if err != nil {
+		return err
+	}
+	if info != nil && !info.Mode().IsRegular() {
+		return writeThrough(target, write)
+	}
+	mode := fs.FileMode(0o644)
+	if info != nil {
+		mode = info.Mode().Perm()
+	}
+	return writeAtomic(target, mode, write)
 }
 
 // resolveOutput follows symbolic links from path to the file a report is to
