@@ -41,6 +41,11 @@ func (p *Process) Err() error { return p.p.err }
 // and waits (bounded) until no member is left.
 func (p *Process) Stop() error { return p.p.stop() }
 
+// Signal sends sig to the process group; Exited tells when it is gone.
+func (p *Process) Signal(sig syscall.Signal) error {
+	return syscall.Kill(-p.p.cmd.Process.Pid, sig)
+}
+
 // Kill ends the process group at once with SIGKILL (a crash: no GOAWAY, no
 // FIN from the program itself) and waits, bounded, for the leader to exit.
 func (p *Process) Kill() error {

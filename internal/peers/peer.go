@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,6 +48,9 @@ type Options struct {
 	Args map[string]int
 	// Port is where to listen on 127.0.0.1; 0 picks a free port.
 	Port int
+	// LogCalls makes the server print a "call" line as each Pulse call
+	// starts, for WaitCalls.
+	LogCalls bool
 }
 
 // Peer is a running server of another stack.
@@ -85,6 +89,9 @@ func Start(t testing.TB, stack Stack, opts Options) *Peer {
 func (p *Peer) start(t testing.TB, port int) error {
 	path, args := command(t, p.Stack)
 	args = append(args, "--port", strconv.Itoa(port))
+	if p.opts.LogCalls {
+		args = append(args, "--log-calls")
+	}
 	names := make([]string, 0, len(p.opts.Args))
 	for name := range p.opts.Args {
 		names = append(names, name)
@@ -110,6 +117,7 @@ func (p *Peer) start(t testing.TB, port int) error {
 		}
 		_ = proc.Stop()
 		last = err
+		t.Logf("start %s on port %d: %v", p.Stack, port, err)
 		if port == 0 {
 			break
 		}
@@ -147,12 +155,44 @@ func (p *Peer) Output() string {
 	return p.proc.Output()
 }
 
+// StopTimeout bounds a graceful Stop before SIGKILL: the servers' own
+// grace is 5s.
+const StopTimeout = 10 * time.Second
+
 // Stop shuts the server down gracefully (SIGTERM: grpc-js tryShutdown,
-// C-core server.stop with a grace), SIGKILL after 3s.
+// C-core server.stop with a grace of 5s) and waits for it to exit, with
+// SIGKILL after StopTimeout.
 func (p *Peer) Stop() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.proc.Stop()
+	select {
+	case <-p.proc.Exited():
+		return nil
+	default:
+	}
+	if err := p.proc.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	select {
+	case <-p.proc.Exited():
+		return nil
+	case <-time.After(StopTimeout):
+		_ = p.proc.Kill()
+		return fmt.Errorf("%s still running %v after SIGTERM: killed", p.Stack, StopTimeout)
+	}
+}
+
+// WaitCalls waits until the current process has started n calls (it must
+// run with Options.LogCalls), or within passes.
+func (p *Peer) WaitCalls(n int, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for strings.Count(p.Output(), "call\n") < n {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s started %d calls in %v, want %d", p.Stack, strings.Count(p.Output(), "call\n"), within, n)
+		}
+		time.Sleep(10 * time.Millisecond) // polling another process's output
+	}
+	return nil
 }
 
 // Kill ends the server with SIGKILL: the kernel closes its sockets, the

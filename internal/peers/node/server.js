@@ -10,6 +10,7 @@
 //   --port N          listen on 127.0.0.1:N (0, the default: any free port)
 //   --arg name=value  a grpc-js server option, as a number
 //                     (--arg grpc.max_connection_age_ms=500)
+//   --log-calls       print a "call" line on stdout as each Pulse call starts
 //
 // When it listens it prints "port N" on stdout. SIGTERM shuts it down
 // gracefully (tryShutdown, forced after 5s).
@@ -24,11 +25,13 @@ const protoRoot = path.join(__dirname, '..', '..', '..', 'testdata', 'proto');
 const loaderOptions = { keepCase: true, longs: Number, enums: String, defaults: false, oneofs: true };
 
 function parseArgs(argv) {
-  const out = { port: 0, options: {} };
+  const out = { port: 0, options: {}, logCalls: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
-    if (flag === '--port' && value !== undefined) {
+    if (flag === '--log-calls') {
+      out.logCalls = true;
+    } else if (flag === '--port' && value !== undefined) {
       out.port = Number(value);
       i++;
     } else if (flag === '--arg' && value !== undefined && value.includes('=')) {
@@ -65,7 +68,10 @@ function goDuration(text) {
   return ms;
 }
 
+let logCalls = false;
+
 function behaviour(call) {
+  if (logCalls) process.stdout.write('call\n');
   const get = (key) => {
     const v = call.metadata.get(key);
     return v.length > 0 ? String(v[v.length - 1]) : '';
@@ -180,6 +186,7 @@ function main() {
     process.stderr.write(`server.js: ${e.message}\n`);
     process.exit(2);
   }
+  logCalls = args.logCalls;
   const defs = protoLoader.loadSync(['pulse/v1/pulse.proto', path.join(__dirname, 'health.proto')],
     Object.assign({ includeDirs: [protoRoot, __dirname] }, loaderOptions));
   const loaded = grpc.loadPackageDefinition(defs);

@@ -12,6 +12,7 @@ Flags:
   --port N          listen on 127.0.0.1:N (0, the default: any free port)
   --arg name=value  a C-core channel argument, as an integer
                     (--arg grpc.max_connection_age_ms=500)
+  --log-calls       print a "call" line on stdout as each Pulse call starts
 
 When it listens it prints "port N" on stdout. SIGTERM stops it gracefully
 (server.stop with a grace of 5s).
@@ -62,8 +63,16 @@ def go_duration(text):
     return total
 
 
+LOG_CALLS = False
+LOG_LOCK = threading.Lock()
+
+
 class Behaviour:
     def __init__(self, context):
+        if LOG_CALLS:
+            with LOG_LOCK:
+                sys.stdout.write("call\n")
+                sys.stdout.flush()
         md = {}
         for k, v in context.invocation_metadata():
             md[k] = v
@@ -148,11 +157,16 @@ def health_watch(request, context):
 
 
 def parse_args(argv):
+    global LOG_CALLS
     port, options = 0, []
     i = 0
     while i < len(argv):
         flag = argv[i]
         value = argv[i + 1] if i + 1 < len(argv) else None
+        if flag == "--log-calls":
+            LOG_CALLS = True
+            i += 1
+            continue
         if flag == "--port" and value is not None:
             port = int(value)
         elif flag == "--arg" and value is not None and "=" in value:
