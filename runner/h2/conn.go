@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,11 +83,11 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		}
 	}
 	c := newConn(nc, cfg)
+	c.event(Event{Kind: EventOpen, Local: nc.LocalAddr().String(), Remote: nc.RemoteAddr().String()})
 	if err := c.handshake(ctx); err != nil {
 		nc.Close()
 		return nil, err
 	}
-	c.event(Event{Kind: EventOpen, Local: nc.LocalAddr().String(), Remote: nc.RemoteAddr().String()})
 	go c.readLoop()
 	go c.writeLoop()
 	return c, nil
@@ -105,6 +106,9 @@ func handshakeTLS(ctx context.Context, nc net.Conn, cfg *Config) (net.Conn, erro
 	conn := tls.Client(nc, tc)
 	if err := conn.HandshakeContext(ctx); err != nil {
 		nc.Close()
+		if strings.Contains(err.Error(), "no application protocol") {
+			return nil, fmt.Errorf("h2: %s did not negotiate ALPN \"h2\": it does not serve HTTP/2 over TLS: %w", cfg.Addr, err)
+		}
 		return nil, fmt.Errorf("h2: TLS handshake with %s: %w", cfg.Addr, err)
 	}
 	if p := conn.ConnectionState().NegotiatedProtocol; p != "h2" {

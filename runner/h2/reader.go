@@ -99,6 +99,9 @@ func (c *Conn) handle(f http2.Frame) error {
 		c.mu.Lock()
 		if s := c.streams[f.StreamID]; s != nil {
 			code := rstCode(f.ErrCode)
+			if code == codes.Canceled && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
+				code = codes.DeadlineExceeded // the server's timer fired first, as grpc-go maps it
+			}
 			var cause error
 			if f.ErrCode == http2.ErrCodeRefusedStream {
 				cause = ErrNotProcessed

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"time"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
@@ -35,6 +36,7 @@ type stream struct {
 	halfClosed bool // END_STREAM (or RST_STREAM) written
 	unary      bool
 	ctx        context.Context // a Stream's context
+	deadline   time.Time
 
 	// Send side.
 	out        []byte // request bytes the writer has still to write
@@ -109,6 +111,7 @@ func (s *stream) encodeHeaders(ctx context.Context, m *Method, extra []HeaderFie
 	s.hbuf.Write(m.block)
 	size := m.listSize
 	if dl, ok := ctx.Deadline(); ok {
+		s.deadline = dl
 		v := appendTimeout(s.scratch[:0], timeUntil(dl))
 		f := HeaderField{Name: "grpc-timeout", Value: unsafeString(v)}
 		s.henc.WriteField(f)

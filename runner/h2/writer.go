@@ -47,7 +47,7 @@ func (c *Conn) signal()       { wakeup(c.wake) }
 // the queue is empty, so the frames of many calls share a few writes.
 func (c *Conn) writeLoop() {
 	var batch []writeOp
-	ka := newKeepalive(c)
+	ka := newPinger(c)
 	defer ka.stop()
 	for {
 		c.mu.Lock()
@@ -240,29 +240,28 @@ func (c *Conn) unblockLocked() {
 	c.blocked = c.blocked[:0]
 }
 
-// keepalive is the writer's ping timer.
-type keepalive struct {
+// pinger is the writer's keepalive ping timer.
+type pinger struct {
 	c     *Conn
 	timer *time.Timer
-	data  [8]byte
 }
 
-func newKeepalive(c *Conn) *keepalive {
-	k := &keepalive{c: c}
+func newPinger(c *Conn) *pinger {
+	k := &pinger{c: c}
 	if c.cfg.Keepalive.Time > 0 {
 		k.timer = time.NewTimer(c.cfg.Keepalive.Time)
 	}
 	return k
 }
 
-func (k *keepalive) C() <-chan time.Time {
+func (k *pinger) C() <-chan time.Time {
 	if k.timer == nil {
 		return nil
 	}
 	return k.timer.C
 }
 
-func (k *keepalive) stop() {
+func (k *pinger) stop() {
 	if k.timer != nil {
 		k.timer.Stop()
 	}
@@ -271,7 +270,7 @@ func (k *keepalive) stop() {
 // fire runs when the timer expires: it sends a PING after Time without a
 // frame read, and fails the connection when a PING has gone unanswered for
 // Timeout.
-func (k *keepalive) fire() {
+func (k *pinger) fire() {
 	c, ka := k.c, k.c.cfg.Keepalive
 	now := time.Now()
 	c.mu.Lock()
@@ -279,7 +278,7 @@ func (k *keepalive) fire() {
 	c.mu.Unlock()
 	if !sent.IsZero() {
 		if wait := sent.Add(ka.Timeout).Sub(now); wait > 0 {
-			k.timer.Reset(wait)
+			k.timer.Reset(min(ka.Time, wait))
 			return
 		}
 		c.fail(errKeepalive, http2.ErrCodeNo, false)
@@ -297,12 +296,11 @@ func (k *keepalive) fire() {
 	c.mu.Lock()
 	c.pingSent = now
 	c.mu.Unlock()
-	k.data = [8]byte{'h', '2', 'p', 'u', 'l', 's', 'e', 0}
-	if err := c.fr.WritePing(false, k.data); err == nil {
+	c.event(Event{Kind: EventPing})
+	if err := c.fr.WritePing(false, keepalivePing); err == nil {
 		c.bw.Flush()
 	}
-	c.event(Event{Kind: EventPing})
-	k.timer.Reset(ka.Timeout)
+	k.timer.Reset(min(ka.Time, ka.Timeout))
 }
 
 var errKeepalive = errors.New("keepalive ping failed to receive ACK within timeout")
