@@ -50,6 +50,9 @@ type Conn struct {
 	goAwayOut  http2.ErrCode
 	sendGoAway bool
 	pingSent   time.Time // an unanswered keepalive ping was sent then
+	// settingsEvents counts settings events, which stop at
+	// maxSettingsEvents so that a SETTINGS flood cannot flood the recorder.
+	settingsEvents int
 
 	wake     chan struct{} // the writer has work
 	done     chan struct{} // the writer closed the socket
@@ -228,14 +231,19 @@ func (c *Conn) applySettingsLocked(f *http2.SettingsFrame) error {
 	}); err != nil {
 		return err
 	}
-	c.queueLocked(writeOp{kind: opSettingsAck})
-	if c.cfg.Events != nil {
+	if err := c.queueReplyLocked(writeOp{kind: opSettingsAck}); err != nil {
+		return err
+	}
+	if c.cfg.Events != nil && c.settingsEvents < maxSettingsEvents && (c.settingsEvents == 0 || f.NumSettings() > 0) {
+		c.settingsEvents++
 		var settings []http2.Setting
 		f.ForeachSetting(func(s http2.Setting) error { settings = append(settings, s); return nil })
 		c.eventLocked(Event{Kind: EventSettings, Settings: settings})
 	}
 	return nil
 }
+
+const maxSettingsEvents = 16
 
 // event sends e to Config.Events, stamped with the time.
 func (c *Conn) event(e Event) {

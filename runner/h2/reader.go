@@ -95,9 +95,9 @@ func (c *Conn) handle(f http2.Frame) error {
 	case *http2.ContinuationFrame:
 		return c.onHeaderFragment(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.RSTStreamFrame:
-		c.event(Event{Kind: EventRSTStream, Code: f.ErrCode, StreamID: f.StreamID})
 		c.mu.Lock()
 		if s := c.streams[f.StreamID]; s != nil {
+			c.eventLocked(Event{Kind: EventRSTStream, Code: f.ErrCode, StreamID: f.StreamID})
 			code := rstCode(f.ErrCode)
 			if code == codes.Canceled && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
 				code = codes.DeadlineExceeded // the server's timer fired first, as grpc-go maps it
@@ -131,8 +131,8 @@ func (c *Conn) handle(f http2.Frame) error {
 			return nil
 		}
 		c.mu.Lock()
-		c.queueLocked(writeOp{kind: opPingAck, ping: f.Data})
-		c.mu.Unlock()
+		defer c.mu.Unlock()
+		return c.queueReplyLocked(writeOp{kind: opPingAck, ping: f.Data})
 	case *http2.GoAwayFrame:
 		return c.onGoAway(f)
 	case *http2.WindowUpdateFrame:
@@ -163,9 +163,25 @@ func (c *Conn) streamError(se http2.StreamError) {
 	defer c.mu.Unlock()
 	if s := c.streams[se.StreamID]; s != nil {
 		c.endLocked(s, codes.Internal, "malformed frame from server: "+se.Error(), nil, true, se.Code)
-	} else {
-		c.queueLocked(writeOp{kind: opRST, id: se.StreamID, code: se.Code})
+	} else if err := c.queueReplyLocked(writeOp{kind: opRST, id: se.StreamID, code: se.Code}); err != nil {
+		c.mu.Unlock()
+		c.fail(fmt.Errorf("protocol error from server: %w", err), http2.ErrCodeEnhanceYourCalm, true)
+		c.mu.Lock()
 	}
+}
+
+// maxQueued bounds the writer's queue for frames the server provokes
+// (PING and SETTINGS ACKs, RST_STREAM of unknown streams): a server that
+// floods them and reads nothing makes a connection error, not unbounded
+// memory.
+const maxQueued = 4096
+
+func (c *Conn) queueReplyLocked(op writeOp) error {
+	if len(c.queue) >= maxQueued {
+		return fmt.Errorf("over %d control frames waiting to be written (a PING, SETTINGS or RST_STREAM flood): %w", maxQueued, http2.ConnectionError(http2.ErrCodeEnhanceYourCalm))
+	}
+	c.queueLocked(op)
+	return nil
 }
 
 // onHeaderFragment feeds a HEADERS or CONTINUATION fragment to the HPACK
