@@ -319,7 +319,7 @@ func (c *Conn) closeMessageLocked(err error) string {
 	case errors.Is(err, ErrClosed):
 		msg = "the client closed the connection"
 	case errors.Is(err, errReadSide):
-		msg = fmt.Sprintf("error reading from server: %v", errors.Unwrap(err))
+		msg = err.Error()
 	default:
 		msg = fmt.Sprintf("connection error: %v", err)
 	}
@@ -334,7 +334,7 @@ var errReadSide = errors.New("read")
 
 type readErr struct{ err error }
 
-func (e readErr) Error() string        { return e.err.Error() }
+func (e readErr) Error() string        { return "error reading from server: " + e.err.Error() }
 func (e readErr) Unwrap() error        { return e.err }
 func (e readErr) Is(target error) bool { return target == errReadSide }
 
