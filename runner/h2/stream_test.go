@@ -177,7 +177,7 @@ func TestLargeMessages(t *testing.T) {
 	m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
 	const size = 4<<20 - 64
 	req := frame(t, &pulsepb.Request{Payload: make([]byte, size), Message: "big"})
-	for range 3 {
+	for range 2 {
 		resp, err := c.Unary(testCtx(t), m, req, md(testserver.MDSize, strconv.Itoa(size)))
 		if err != nil {
 			t.Fatal(err)
