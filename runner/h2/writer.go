@@ -2,6 +2,7 @@ package h2
 
 import (
 	"errors"
+	"runtime"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -51,8 +52,17 @@ func (c *Conn) writeLoop() {
 	defer ka.stop()
 	for {
 		c.mu.Lock()
+		yielded := false
 		for len(c.queue) == 0 && c.err == nil {
 			c.mu.Unlock()
+			// A small batch waits for one yield of the processor, which
+			// lets callers about to queue join it: fewer, larger writes.
+			if n := c.bw.Buffered(); n > 0 && n < minBatch && !yielded {
+				yielded = true
+				runtime.Gosched()
+				c.mu.Lock()
+				continue
+			}
 			if c.bw.Buffered() > 0 {
 				if err := c.bw.Flush(); err != nil {
 					c.fail(writeErr(err), 0, false)
@@ -167,6 +177,10 @@ func (c *Conn) writeHeaders(s *stream) error {
 	}
 	return nil
 }
+
+// minBatch is the buffered size under which the writer yields once before
+// flushing.
+const minBatch = 4 << 10
 
 // maxDataTurn is how many bytes one stream may write before the writer
 // turns to the other queued ops.
