@@ -228,3 +228,78 @@ func BenchmarkGRPCGoBidiPingPong(b *testing.B) {
 }
 
 var _ = proto.Marshal
+
+// benchPipelineStreams is how many bidi streams the pipelined benchmarks
+// run at once; one op is one request and its response.
+const benchPipelineStreams = 10
+
+// pipeline runs send (n requests, then close) and recv (until the end) on
+// each of benchPipelineStreams streams.
+func pipeline(b *testing.B, open func() (send func() error, closeSend func(), recv func() error)) {
+	measure(b, func() {
+		per := b.N/benchPipelineStreams + 1
+		done := make(chan error, 2*benchPipelineStreams)
+		for range benchPipelineStreams {
+			send, closeSend, recv := open()
+			go func() {
+				for range per {
+					if err := send(); err != nil {
+						done <- err
+						return
+					}
+				}
+				closeSend()
+				done <- nil
+			}()
+			go func() {
+				for {
+					if err := recv(); err != nil {
+						if errors.Is(err, io.EOF) {
+							err = nil
+						}
+						done <- err
+						return
+					}
+				}
+			}()
+		}
+		for range 2 * benchPipelineStreams {
+			if err := <-done; err != nil {
+				b.Error(err)
+			}
+		}
+	})
+}
+
+func BenchmarkH2BidiPipelined(b *testing.B) {
+	c := dial(b, Config{Addr: benchAddr(b)})
+	m := method(b, c, pulsepb.Pulse_Bidi_FullMethodName)
+	req := benchRequest(b)
+	ctx := context.Background()
+	pipeline(b, func() (func() error, func(), func() error) {
+		st, err := c.NewStream(ctx, m, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(st.Close)
+		return func() error { return st.Send(req) }, func() { st.CloseSend() },
+			func() error { _, err := st.Recv(); return err }
+	})
+}
+
+func BenchmarkGRPCGoBidiPipelined(b *testing.B) {
+	cc := grpcConn(b, benchAddr(b))
+	req := benchRequest(b)[5:]
+	desc := &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pipeline(b, func() (func() error, func(), func() error) {
+		st, err := cc.NewStream(ctx, desc, pulsepb.Pulse_Bidi_FullMethodName)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var resp []byte
+		return func() error { return st.SendMsg(&req) }, func() { st.CloseSend() },
+			func() error { return st.RecvMsg(&resp) }
+	})
+}

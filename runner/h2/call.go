@@ -179,10 +179,17 @@ func (c *Conn) NewStream(ctx context.Context, m *Method, extra []HeaderField) (*
 	return (*Stream)(s), nil
 }
 
-// Send sends frame, one or more gRPC length-prefixed messages, and returns
-// once it is written to the connection's buffer (frame may then be
-// reused), so a caller that sends as fast as Send returns is paced by flow
-// control. After the call ended Send returns io.EOF; Recv gives its status.
+// sendCopyLimit is the most request bytes Send copies and leaves queued
+// for the writer on one stream.
+const sendCopyLimit = 64 << 10
+
+// Send sends frame, one or more gRPC length-prefixed messages; frame may
+// be reused when Send returns. A frame up to 64 KiB is copied and queued,
+// and Send returns at once unless 64 KiB already wait unsent on the stream
+// (then it waits: a sender is paced by the writer and flow control). A
+// longer frame is written from the caller's memory and Send returns once it
+// is in the connection's buffer. After the call ended Send returns io.EOF;
+// Recv gives its status.
 func (st *Stream) Send(frame []byte) error {
 	s := (*stream)(st)
 	c := s.c
@@ -197,25 +204,49 @@ func (st *Stream) Send(frame []byte) error {
 	if len(frame) == 0 {
 		return nil
 	}
+	copied := len(frame) <= sendCopyLimit
+	for !s.done && (s.writing || (copied && len(s.out)+len(frame) > sendCopyLimit) || (!copied && len(s.out) > 0)) {
+		c.waitSendLocked(s)
+	}
+	if s.done {
+		c.waitWriterLocked(s)
+		return io.EOF
+	}
+	pending := len(s.out)
+	if copied {
+		// out is empty or the unsent tail of sbuf, which the writer is not
+		// copying from: move it to the front and append.
+		copy(s.sbuf[:pending], s.out)
+		s.sbuf = append(s.sbuf[:pending], frame...)
+		s.out = s.sbuf
+		if pending == 0 {
+			c.queueDataLocked(s)
+		}
+		return nil
+	}
 	s.out = frame
 	c.queueDataLocked(s)
-	done := s.ctx.Done()
 	for (len(s.out) > 0 || s.writing) && !s.done {
-		c.mu.Unlock()
-		select {
-		case <-s.sendWake:
-			c.mu.Lock()
-		case <-done:
-			c.mu.Lock()
-			c.cancelLocked(s, s.ctx.Err())
-			c.waitWriterLocked(s)
-		}
+		c.waitSendLocked(s)
 	}
 	if s.done {
 		c.waitWriterLocked(s)
 		return io.EOF
 	}
 	return nil
+}
+
+// waitSendLocked waits (mu held) for the writer or the end of the call,
+// cancelling the call if its context ends.
+func (c *Conn) waitSendLocked(s *stream) {
+	c.mu.Unlock()
+	select {
+	case <-s.sendWake:
+		c.mu.Lock()
+	case <-s.ctx.Done():
+		c.mu.Lock()
+		c.cancelLocked(s, s.ctx.Err())
+	}
 }
 
 // CloseSend ends the request side (END_STREAM); it does not wait.

@@ -40,6 +40,7 @@ type stream struct {
 
 	// Send side.
 	out        []byte // request bytes the writer has still to write
+	sbuf       []byte // Send's copies of small frames
 	outEnd     bool   // END_STREAM after out
 	sendWindow int64
 
@@ -95,7 +96,7 @@ func (c *Conn) maybeFreeLocked(s *stream) {
 		return
 	}
 	*s = stream{c: c, recvWake: s.recvWake, sendWake: s.sendWake, hbuf: s.hbuf, henc: s.henc,
-		rbuf: s.rbuf[:0], header: s.header[:0], trailer: s.trailer[:0]}
+		rbuf: s.rbuf[:0], sbuf: s.sbuf[:0], header: s.header[:0], trailer: s.trailer[:0]}
 	if cap(s.rbuf) > 64<<10 {
 		s.rbuf = nil // do not keep a large message's buffer
 	}
