@@ -50,6 +50,7 @@ func (r *reader) emit(f HeaderField) {
 // readLoop is the connection's one reader: it reads every frame and
 // applies it to the connection or the stream it names.
 func (c *Conn) readLoop() {
+	keepalive := c.cfg.Keepalive.Time > 0 // only the pinger reads lastRead
 	for {
 		f, err := c.fr.ReadFrame()
 		if err != nil {
@@ -68,7 +69,9 @@ func (c *Conn) readLoop() {
 			}
 			return
 		}
-		c.lastRead.Store(time.Now().UnixNano())
+		if keepalive {
+			c.lastRead.Store(time.Now().UnixNano())
+		}
 		if err := c.handle(f); err != nil {
 			code := http2.ErrCodeProtocol
 			var ce http2.ConnectionError
