@@ -28,8 +28,9 @@ type Config struct {
 	// Keepalive configures client pings; a zero Time sends none.
 	Keepalive Keepalive
 	// Events, when set, receives the connection's events. It is called from
-	// the connection's reader and writer goroutines and from Dial: it must
-	// be safe for concurrent use and quick.
+	// the connection's reader and writer goroutines and from Dial, some
+	// with the connection's lock held: it must be safe for concurrent use,
+	// quick, and must not call the Conn's methods.
 	Events func(Event)
 	// InitialWindowSize is the receive window of each stream, in bytes;
 	// 0 means 1 MiB.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -188,8 +189,8 @@ func (c *Conn) handshake(ctx context.Context) error {
 }
 
 func (c *Conn) dialErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("h2: %s: no HTTP/2 SETTINGS within the connect timeout: %w", c.cfg.Addr, ctx.Err())
+	if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("h2: %s: no HTTP/2 SETTINGS within the connect timeout (%v): %w", c.cfg.Addr, c.cfg.ConnectTimeout, err)
 	}
 	if errors.Is(err, http2.ErrFrameTooLarge) || bytes.Contains([]byte(err.Error()), []byte("HTTP/1.1")) {
 		return fmt.Errorf("h2: %s answered HTTP/1.x, not HTTP/2 (a TLS port needs TLS; an HTTP/1 server cannot serve gRPC): %w", c.cfg.Addr, err)

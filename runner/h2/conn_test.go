@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -332,5 +334,39 @@ func TestKeepaliveTimeout(t *testing.T) {
 	}
 	if !errors.Is(c.Err(), errKeepalive) {
 		t.Fatalf("Err: %v", c.Err())
+	}
+}
+
+func TestDialErrors(t *testing.T) {
+	h1 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer h1.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"HTTP/1 server", Config{Addr: strings.TrimPrefix(h1.URL, "http://")}, "answered HTTP/1.x"},
+		{"refused", Config{Addr: closed}, "connection refused"},
+		{"silent server", Config{Addr: silent.Addr().String(), ConnectTimeout: 100 * time.Millisecond}, "no HTTP/2 SETTINGS within the connect timeout"},
+		{"no address", Config{}, "no address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Dial(testCtx(t), tt.cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
 	}
 }
