@@ -168,10 +168,7 @@ func (c *Conn) startLocked(s *stream) error {
 	s.recvAvail = int64(c.cfg.InitialWindowSize)
 	c.streams[s.id] = s
 	s.refs++
-	c.queueLocked(writeOp{kind: opHeaders, s: s})
-	if len(s.out) > 0 || s.outEnd {
-		c.queueDataLocked(s)
-	}
+	c.queueLocked(writeOp{kind: opHeaders, s: s}) // the request bytes follow in the same op
 	return nil
 }
 

@@ -81,12 +81,12 @@ func (c *Conn) writeLoop() {
 		var err error
 		for i := range batch {
 			if err == nil {
+				// write drops the op's stream ref itself, in a critical
+				// section it needs anyway.
 				err = c.write(&batch[i])
-			}
-			if s := batch[i].s; s != nil {
+			} else if s := batch[i].s; s != nil {
 				c.mu.Lock()
-				s.refs--
-				c.maybeFreeLocked(s)
+				c.unrefLocked(s)
 				c.mu.Unlock()
 			}
 			batch[i] = writeOp{}
@@ -145,11 +145,13 @@ func (c *Conn) write(op *writeOp) error {
 }
 
 // writeHeaders writes s's header block as HEADERS and, when it exceeds the
-// peer's MAX_FRAME_SIZE, CONTINUATION frames. A stream that ended before
-// its HEADERS went out is skipped: its ID is then implicitly closed.
+// peer's MAX_FRAME_SIZE, CONTINUATION frames, then whatever request bytes
+// are pending. A stream that ended before its HEADERS went out is skipped:
+// its ID is then implicitly closed.
 func (c *Conn) writeHeaders(s *stream) error {
 	c.mu.Lock()
 	if s.done {
+		c.unrefLocked(s)
 		c.mu.Unlock()
 		return nil
 	}
@@ -163,19 +165,27 @@ func (c *Conn) writeHeaders(s *stream) error {
 	block := s.hbuf.Bytes()
 	first := block[:min(len(block), maxFrame)]
 	rest := block[len(first):]
-	if err := c.fr.WriteHeaders(http2.HeadersFrameParam{
+	err := c.fr.WriteHeaders(http2.HeadersFrameParam{
 		StreamID: s.id, BlockFragment: first, EndStream: end, EndHeaders: len(rest) == 0,
-	}); err != nil {
-		return err
-	}
-	for len(rest) > 0 {
+	})
+	for err == nil && len(rest) > 0 {
 		n := min(len(rest), maxFrame)
-		if err := c.fr.WriteContinuation(s.id, n == len(rest), rest[:n]); err != nil {
-			return err
-		}
+		err = c.fr.WriteContinuation(s.id, n == len(rest), rest[:n])
 		rest = rest[n:]
 	}
-	return nil
+	if err != nil {
+		c.mu.Lock()
+		c.unrefLocked(s)
+		c.mu.Unlock()
+		return err
+	}
+	return c.writeData(s) // takes over the op's ref
+}
+
+// unrefLocked drops a writer reference to s.
+func (c *Conn) unrefLocked(s *stream) {
+	s.refs--
+	c.maybeFreeLocked(s)
 }
 
 // minBatch is the buffered size under which the writer yields once before
@@ -196,21 +206,23 @@ func (c *Conn) writeData(s *stream) error {
 		c.mu.Lock()
 		s.writing = false
 		if s.done || (len(s.out) == 0 && !s.outEnd) {
+			c.unrefLocked(s)
 			c.mu.Unlock()
 			wakeup(s.sendWake)
 			return nil
 		}
 		if written >= maxDataTurn {
-			c.queueDataLocked(s)
+			c.queueLocked(writeOp{kind: opData, s: s}) // takes over the ref
 			c.mu.Unlock()
 			return nil
 		}
 		n := int64(min(len(s.out), int(c.peerFrame), maxDataTurn))
 		n = min(n, c.sendWindow, s.sendWindow)
 		if n <= 0 && len(s.out) > 0 {
-			if !s.inBlocked {
-				s.inBlocked = true
-				s.refs++
+			if s.inBlocked {
+				c.unrefLocked(s) // the blocked list holds one already
+			} else {
+				s.inBlocked = true // the blocked list takes over the ref
 				c.blocked = append(c.blocked, s)
 			}
 			c.mu.Unlock()
@@ -229,11 +241,12 @@ func (c *Conn) writeData(s *stream) error {
 		s.writing = true
 		c.mu.Unlock()
 		// The caller's bytes are copied into the framer's buffer here; the
-		// caller waits (Send) or has not returned (Unary) until out is
-		// empty or the stream is done, and done streams are not read.
+		// caller waits (Send) or has not returned (Unary) while writing is
+		// set, and done streams are not read.
 		if err := c.fr.WriteData(id, end, chunk); err != nil {
 			c.mu.Lock()
 			s.writing = false
+			c.unrefLocked(s)
 			c.mu.Unlock()
 			wakeup(s.sendWake)
 			return err
