@@ -27,8 +27,8 @@ type Response struct {
 	s               *stream
 }
 
-// Release gives the call's buffers back for reuse by later calls. The
-// Response must not be used after it. Release of a zero Response does
+// Release gives the call's buffers back for reuse by later calls, once:
+// neither the Response nor a copy of it may be used or released after it. Release of a zero Response does
 // nothing; a Response never released is left to the garbage collector.
 func (r *Response) Release() {
 	if s := r.s; s != nil {
@@ -73,8 +73,9 @@ func (s *stream) outcome() error {
 
 // Unary makes one unary call of m with the request req, one gRPC
 // length-prefixed message (5-byte prefix included), and the per-call
-// metadata extra. A deadline of ctx goes to the server as grpc-timeout.
-// req is only read, until Unary returns. The error is nil when the call
+// metadata extra (not validated, unlike a Method's constant metadata:
+// names must be lowercase, "-bin" values base64). A deadline of ctx goes to
+// the server as grpc-timeout. req is only read, until Unary returns. The error is nil when the call
 // ended with OK, else a *StatusError whose Code is also in the Response.
 // Call Release on the Response when done with it, error or not.
 func (c *Conn) Unary(ctx context.Context, m *Method, req []byte, extra []HeaderField) (Response, error) {
