@@ -298,11 +298,15 @@ func (c *Conn) fail(err error, code http2.ErrCode, goAway bool) {
 	c.goAwayOut, c.sendGoAway = code, goAway
 	msg := c.closeMessageLocked(err)
 	for _, s := range c.streams {
-		c.endLocked(s, codes.Unavailable, msg, err, false, 0)
+		cause := err
+		if !s.headersOut {
+			cause = notProcessed(err) // its HEADERS never went out
+		}
+		c.endLocked(s, codes.Unavailable, msg, cause, false, 0)
 	}
 	for _, s := range c.waiters {
 		s.waiting = false
-		c.endLocked(s, codes.Unavailable, msg, err, false, 0)
+		c.endLocked(s, codes.Unavailable, msg, notProcessed(err), false, 0)
 	}
 	c.waiters = c.waiters[:0]
 	c.mu.Unlock()

@@ -370,3 +370,49 @@ func TestDialErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxConnectionAgeUnderLoad: calls run on a connection the server ages
+// out; each either succeeds or fails with ErrNotProcessed, and the
+// connection ends.
+func TestMaxConnectionAgeUnderLoad(t *testing.T) {
+	srv := startServer(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{
+		MaxConnectionAge: 100 * time.Millisecond, MaxConnectionAgeGrace: 10 * time.Second}))
+	c := dial(t, Config{Addr: srv.Addr()})
+	m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
+	req := frame(t, &pulsepb.Request{})
+	ctx := testCtx(t)
+	var ok, notProcessed atomic.Int64
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for {
+				resp, err := c.Unary(ctx, m, req, nil)
+				resp.Release()
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, ErrNotProcessed):
+					notProcessed.Add(1)
+					errs <- nil
+					return
+				default:
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a call failed with %v, want success or ErrNotProcessed", err)
+		}
+	}
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+		t.Fatal("connection still open")
+	}
+	if ok.Load() == 0 || notProcessed.Load() != 8 {
+		t.Fatalf("%d ok, %d not processed", ok.Load(), notProcessed.Load())
+	}
+}

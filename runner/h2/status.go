@@ -14,9 +14,9 @@ import (
 
 // ErrNotProcessed is wrapped by the error of a call the server never
 // processed: its stream was above the last_stream_id of a GOAWAY, the server
-// refused it (RST_STREAM REFUSED_STREAM), or the connection was draining or
-// had run out of stream IDs when it started. Such a call is safe to retry on
-// a new connection.
+// refused it (RST_STREAM REFUSED_STREAM), its HEADERS never went out, or the
+// connection was draining, closed or out of stream IDs when it started.
+// Such a call is safe to retry on a new connection.
 var ErrNotProcessed = errors.New("h2: call not processed, retry on a new connection")
 
 // ErrClosed is the cause of the failures of calls on a connection closed by

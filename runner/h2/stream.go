@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -134,7 +135,7 @@ func (c *Conn) open(s *stream, listSize uint32, out []byte, end bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
-		return &StatusError{Code: codes.Unavailable, Message: c.closeMessageLocked(c.err), Cause: c.err}
+		return &StatusError{Code: codes.Unavailable, Message: c.closeMessageLocked(c.err), Cause: notProcessed(c.err)}
 	}
 	if c.goAway {
 		return &StatusError{Code: codes.Unavailable, Message: "the connection is draining: " + c.goAwayText, Cause: ErrNotProcessed}
@@ -171,6 +172,10 @@ func (c *Conn) startLocked(s *stream) error {
 	c.queueLocked(writeOp{kind: opHeaders, s: s}) // the request bytes follow in the same op
 	return nil
 }
+
+// notProcessed is the cause of a call that failed with err before any of
+// it reached the server: errors.Is finds both ErrNotProcessed and err.
+func notProcessed(err error) error { return errors.Join(ErrNotProcessed, err) }
 
 // grantLocked starts waiting streams while slots are free.
 func (c *Conn) grantLocked() {
