@@ -1,0 +1,305 @@
+package h2
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+)
+
+// The benchmarks run against an in-process test server, or against the
+// server at $H2_BENCH_ADDR (for example `grpcpulse serve` in another
+// process), which makes the cpu-ns/op figure the client's CPU alone.
+
+func benchAddr(b *testing.B) string {
+	if addr := os.Getenv("H2_BENCH_ADDR"); addr != "" {
+		return addr
+	}
+	return startServer(b).Addr()
+}
+
+// cpuTime is the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measure runs the benchmark body and reports CPU per op and calls/s.
+func measure(b *testing.B, body func()) {
+	b.ReportAllocs()
+	start, wall := cpuTime(), time.Now()
+	b.ResetTimer()
+	body()
+	b.StopTimer()
+	cpu, elapsed := cpuTime()-start, time.Since(wall)
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
+}
+
+const benchWorkers = 50
+
+func benchRequest(b *testing.B) []byte {
+	return frame(b, &pulsepb.Request{Message: "bench", Id: 1})
+}
+
+func BenchmarkH2Unary(b *testing.B) {
+	c := dial(b, Config{Addr: benchAddr(b)})
+	m := method(b, c, pulsepb.Pulse_Unary_FullMethodName)
+	req := benchRequest(b)
+	ctx := context.Background()
+	b.SetParallelism(benchWorkers / max(1, runtimeProcs()))
+	measure(b, func() {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				resp, err := c.Unary(ctx, m, req, nil)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				resp.Release()
+			}
+		})
+	})
+}
+
+// rawCodec passes bytes through, so the grpc-go loop does no protobuf work
+// either.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error) { return *v.(*[]byte), nil }
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	*v.(*[]byte) = data
+	return nil
+}
+func (rawCodec) Name() string { return "proto" }
+
+func grpcConn(b *testing.B, addr string) *grpc.ClientConn {
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{})))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cc.Close() })
+	return cc
+}
+
+func BenchmarkGRPCGoUnary(b *testing.B) {
+	cc := grpcConn(b, benchAddr(b))
+	req := benchRequest(b)[5:]
+	ctx := context.Background()
+	b.SetParallelism(benchWorkers / max(1, runtimeProcs()))
+	measure(b, func() {
+		b.RunParallel(func(pb *testing.PB) {
+			var resp []byte
+			for pb.Next() {
+				if err := cc.Invoke(ctx, pulsepb.Pulse_Unary_FullMethodName, &req, &resp); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
+
+// benchStreamMessages is how many messages one server stream carries.
+const benchStreamMessages = 1000
+
+func BenchmarkH2ServerStream(b *testing.B) {
+	c := dial(b, Config{Addr: benchAddr(b)})
+	m := method(b, c, pulsepb.Pulse_ServerStream_FullMethodName, md("x-pulse-messages", strconv.Itoa(benchStreamMessages))...)
+	req := benchRequest(b)
+	ctx := context.Background()
+	measure(b, func() {
+		for i := 0; i < b.N; i += benchStreamMessages {
+			st, err := c.NewStream(ctx, m, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			st.Send(req)
+			st.CloseSend()
+			for {
+				if _, err := st.Recv(); err != nil {
+					if !errors.Is(err, io.EOF) {
+						b.Fatal(err)
+					}
+					break
+				}
+			}
+			st.Close()
+		}
+	})
+}
+
+func BenchmarkGRPCGoServerStream(b *testing.B) {
+	cc := grpcConn(b, benchAddr(b))
+	req := benchRequest(b)[5:]
+	desc := &grpc.StreamDesc{ServerStreams: true}
+	ctx := context.Background()
+	measure(b, func() {
+		for i := 0; i < b.N; i += benchStreamMessages {
+			st, err := cc.NewStream(metadataCtx(ctx, "x-pulse-messages", strconv.Itoa(benchStreamMessages)), desc, pulsepb.Pulse_ServerStream_FullMethodName)
+			if err != nil {
+				b.Fatal(err)
+			}
+			st.SendMsg(&req)
+			st.CloseSend()
+			var resp []byte
+			for {
+				if err := st.RecvMsg(&resp); err != nil {
+					if !errors.Is(err, io.EOF) {
+						b.Fatal(err)
+					}
+					break
+				}
+			}
+		}
+	})
+}
+
+// The bidi benchmarks count messages: one op is one request and its
+// response, ping-pong (send, then wait for the response) on 50 streams.
+func BenchmarkH2BidiPingPong(b *testing.B) {
+	c := dial(b, Config{Addr: benchAddr(b)})
+	m := method(b, c, pulsepb.Pulse_Bidi_FullMethodName)
+	req := benchRequest(b)
+	ctx := context.Background()
+	b.SetParallelism(benchWorkers / max(1, runtimeProcs()))
+	measure(b, func() {
+		b.RunParallel(func(pb *testing.PB) {
+			st, err := c.NewStream(ctx, m, nil)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer st.Close()
+			for pb.Next() {
+				if err := st.Send(req); err != nil {
+					b.Error(err)
+					return
+				}
+				if _, err := st.Recv(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
+
+func BenchmarkGRPCGoBidiPingPong(b *testing.B) {
+	cc := grpcConn(b, benchAddr(b))
+	req := benchRequest(b)[5:]
+	desc := &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.SetParallelism(benchWorkers / max(1, runtimeProcs()))
+	measure(b, func() {
+		b.RunParallel(func(pb *testing.PB) {
+			st, err := cc.NewStream(ctx, desc, pulsepb.Pulse_Bidi_FullMethodName)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			var resp []byte
+			for pb.Next() {
+				if err := st.SendMsg(&req); err != nil {
+					b.Error(err)
+					return
+				}
+				if err := st.RecvMsg(&resp); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+			st.CloseSend()
+		})
+	})
+}
+
+var _ = proto.Marshal
+
+// benchPipelineStreams is how many bidi streams the pipelined benchmarks
+// run at once; one op is one request and its response.
+const benchPipelineStreams = 10
+
+// pipeline runs send (n requests, then close) and recv (until the end) on
+// each of benchPipelineStreams streams.
+func pipeline(b *testing.B, open func() (send func() error, closeSend func(), recv func() error)) {
+	measure(b, func() {
+		per := b.N/benchPipelineStreams + 1
+		done := make(chan error, 2*benchPipelineStreams)
+		for range benchPipelineStreams {
+			send, closeSend, recv := open()
+			go func() {
+				for range per {
+					if err := send(); err != nil {
+						done <- err
+						return
+					}
+				}
+				closeSend()
+				done <- nil
+			}()
+			go func() {
+				for {
+					if err := recv(); err != nil {
+						if errors.Is(err, io.EOF) {
+							err = nil
+						}
+						done <- err
+						return
+					}
+				}
+			}()
+		}
+		for range 2 * benchPipelineStreams {
+			if err := <-done; err != nil {
+				b.Error(err)
+			}
+		}
+	})
+}
+
+func BenchmarkH2BidiPipelined(b *testing.B) {
+	c := dial(b, Config{Addr: benchAddr(b)})
+	m := method(b, c, pulsepb.Pulse_Bidi_FullMethodName)
+	req := benchRequest(b)
+	ctx := context.Background()
+	pipeline(b, func() (func() error, func(), func() error) {
+		st, err := c.NewStream(ctx, m, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(st.Close)
+		return func() error { return st.Send(req) }, func() { st.CloseSend() },
+			func() error { _, err := st.Recv(); return err }
+	})
+}
+
+func BenchmarkGRPCGoBidiPipelined(b *testing.B) {
+	cc := grpcConn(b, benchAddr(b))
+	req := benchRequest(b)[5:]
+	desc := &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pipeline(b, func() (func() error, func(), func() error) {
+		st, err := cc.NewStream(ctx, desc, pulsepb.Pulse_Bidi_FullMethodName)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var resp []byte
+		return func() error { return st.SendMsg(&req) }, func() { st.CloseSend() },
+			func() error { return st.RecvMsg(&resp) }
+	})
+}

@@ -1,0 +1,96 @@
+// Package h2 is a lean gRPC client engine: gRPC over HTTP/2 spoken directly
+// with golang.org/x/net/http2's Framer and hpack, for load generation at far
+// less CPU per call than grpc-go's client. It is self-contained: it knows
+// nothing of runner's options or report's schema; the run loop wires it in.
+//
+// # How the types fit
+//
+// Dial opens a Conn (h2c with prior knowledge, or TLS with ALPN "h2", which
+// must be negotiated) and returns once the server's SETTINGS arrived. A
+// Method is the pre-encoded request header block of one method. Unary
+// makes one call and returns a Response (status code, percent-decoded
+// grpc-message, the response message, metadata) that is released for reuse;
+// NewStream starts a server-, client- or bidi-streaming call whose Send,
+// CloseSend and Recv allow both pipelined and ping-pong pacing. Calls that
+// do not end with OK return a *StatusError, which status.FromError reads;
+// its code is the one grpc-go gives the same situation (missing grpc-status
+// is UNKNOWN, a non-gRPC HTTP status maps by grpc-go's table, RST_STREAM
+// codes by grpc-go's table, a lost connection is UNAVAILABLE...). A call the
+// server never processed (above a GOAWAY's last_stream_id, REFUSED_STREAM, or
+// started on a draining connection) wraps ErrNotProcessed: retry it on a
+// new connection. Connection events (open, settings, goaway, ping,
+// ping_ack, rst_stream, close) go to Config.Events.
+//
+// # Goroutines and the hot path
+//
+// Each connection has exactly two goroutines. The writer owns the write
+// side of the Framer and a bufio.Writer: callers queue small ops (HEADERS,
+// DATA, RST_STREAM, WINDOW_UPDATE, ACKs) under the connection mutex, the
+// writer takes the whole queue at once, writes every frame into the buffer
+// and flushes only when the queue is empty, so the frames of many calls
+// share one write system call. The reader reads frames and applies each to
+// the stream its ID names; it wakes a call's goroutine only when the call
+// has something for it (a complete message for a stream, the end for a
+// unary call). There is no goroutine per call: the caller's goroutine waits
+// on its stream's one-slot channel and its context.
+//
+// Per-call state (the stream: channels, header buffer, receive buffer) is
+// pooled in a free list per connection; a stream returns to it only when
+// the caller released it, the call ended and the writer no longer refers to
+// it. A unary call allocates about two objects (the HEADERS frames the
+// Framer parses); see BenchmarkH2Unary.
+//
+// # Flow control
+//
+// Sending: the writer takes from the connection and stream send windows
+// (the peer's INITIAL_WINDOW_SIZE, SETTINGS changes mid-connection applied
+// to every open stream, WINDOW_UPDATE, overflow past 2^31-1 is an error)
+// and splits DATA by the peer's MAX_FRAME_SIZE; a stream with an empty
+// window waits on a blocked list that WINDOW_UPDATE and SETTINGS requeue,
+// and no stream writes more than 64 KiB per turn. Send returns once its
+// bytes are in the writer's buffer, so a sender is paced by the windows.
+// Receiving: the connection window (Config.ConnWindowSize) is given back as
+// DATA arrives; a stream's window (Config.InitialWindowSize) is given back
+// a quarter at a time unless a window's worth of complete messages waits
+// for Recv, so memory per stream is bounded by its window plus one message
+// (Config.MaxRecvMsgSize), and a message longer than the window still
+// arrives. gRPC messages may span any number of DATA frames either way.
+// MAX_CONCURRENT_STREAMS is honoured by queueing calls (FIFO) for a slot.
+//
+// # HPACK
+//
+// Requests never use the dynamic table: a Method's block and the per-call
+// fields (grpc-timeout, templated metadata) are encoded by hpack.Encoder
+// with a table size limit of 0, which makes every field a static-table
+// index or a literal without indexing. Such a block is valid on any
+// connection at any time, whatever the server's SETTINGS_HEADER_TABLE_SIZE,
+// so it is encoded once per method and copied per call, with no encoder
+// state shared between callers. The cost is a few more bytes per request
+// than an indexing encoder sends after its first request. Responses are
+// decoded by one hpack.Decoder per connection (the server's dynamic table
+// included): every header block is decoded, even of streams already gone,
+// so the table stays in step. CONTINUATION frames are joined; a header list
+// over Config.MaxHeaderListSize fails its call, and a block whose
+// compressed size passes twice that (endless CONTINUATION) fails the
+// connection.
+//
+// # Hostile servers
+//
+// Frames a server provokes (PING and SETTINGS ACKs, RST_STREAM of unknown
+// streams) are bounded in the writer's queue; repeated GOAWAYs, SETTINGS
+// and RST_STREAMs of unknown streams make no further events; protocol
+// errors send GOAWAY and close the connection with an error that names the
+// cause. A failing connection bounds its last write by a one-second
+// deadline, so nothing waits on a server that reads nothing.
+//
+// # Not supported yet
+//
+// Compression (a compressed response fails UNIMPLEMENTED, as in grpc-go
+// without the decompressor), grpc-status-details-bin decoding (the raw
+// trailer is in the Trailer fields), retries and service config, name
+// resolution and load balancing over several addresses (one Conn is one
+// TCP connection to one address; reconnecting is the caller's), HTTP
+// proxies (CONNECT), BDP-based dynamic windows (windows are fixed by
+// Config), server push (disabled by SETTINGS_ENABLE_PUSH=0) and HPACK
+// indexing of request headers.
+package h2
