@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // LoadShape says how the load was made, in the flags' vocabulary.
-func LoadShape(o runner.Options, kind runner.Kind) []string {
+func LoadShape(o plan.Options, kind event.Kind) []string {
 	l := o.Load
 	var parts []string
 	switch {
@@ -44,7 +45,7 @@ func LoadShape(o runner.Options, kind runner.Kind) []string {
 	if l.Warmup > 0 {
 		parts = append(parts, "warm-up "+FormatDuration(l.Warmup))
 	}
-	if kind == runner.ClientStream || kind == runner.Bidi {
+	if kind == event.ClientStream || kind == event.Bidi {
 		if o.Call.Messages > 0 {
 			parts = append(parts, Plural(o.Call.Messages, "message")+"/stream")
 		}
@@ -54,7 +55,7 @@ func LoadShape(o runner.Options, kind runner.Kind) []string {
 		if o.Call.StreamDuration > 0 {
 			parts = append(parts, "streams of "+FormatDuration(o.Call.StreamDuration))
 		}
-		if o.Call.StreamPacing == runner.PacingPingPong {
+		if o.Call.StreamPacing == plan.PacingPingPong {
 			parts = append(parts, "ping-pong")
 		}
 	}

@@ -10,8 +10,8 @@
 // Options is what a run needs besides the method and its data, and the same
 // struct is echoed into the JSON report. It is composed of one struct per
 // concern, each with Validate and an AddFlags the command layer binds:
-// Target (conn.Target: address, TLS, keepalive, backoff, retry) and
-// Metadata (conn.Metadata: request headers) from the connection layer;
+// Target (plan.Target: address, TLS, keepalive, backoff, retry) and
+// Metadata (plan.Metadata: request headers) from the connection layer;
 // Load (workers, connections, total, duration, warm-up, constant RPS or a
 // Schedule of steps or a ramp) and Call (deadline, stream messages, data
 // templates) here.

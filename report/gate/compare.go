@@ -9,10 +9,8 @@ import (
 	"strings"
 
 	"github.com/grpcpulse/grpcpulse/report"
-
-	"google.golang.org/grpc/codes"
-
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // ErrShapeDiffers means two reports were made with different loads (method,
@@ -103,7 +101,7 @@ func (m metricRef) higherIsWorse() bool {
 		return false
 	}
 	if m.byStatus {
-		return m.code != codes.OK
+		return m.code != event.CodeOK
 	}
 	return m.total == "errors" || m.total == "error_rate"
 }
@@ -286,7 +284,7 @@ func shapeDiffs(base, cur *report.Summary) []string {
 	return out
 }
 
-func rateText(l runner.Load) string {
+func rateText(l plan.Load) string {
 	switch {
 	case len(l.Stages) > 0:
 		return "--rps " + strconv.FormatFloat(l.RPS, 'g', -1, 64) + " --stages " + l.Stages.String()

@@ -1,4 +1,4 @@
-package runner
+package plan
 
 import (
 	"math"
@@ -26,7 +26,7 @@ func FuzzScheduleSet(f *testing.F) {
 		p := newPacer(&Load{Schedule: s})
 		last := time.Duration(math.MinInt64)
 		for _, i := range []int64{0, 1, 2, 10, 1000, 1e6, 1e9, math.MaxInt64 / 2} {
-			d, ok := p.due(i)
+			d, ok := p.Due(i)
 			if !ok {
 				break
 			}

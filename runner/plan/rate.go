@@ -1,4 +1,4 @@
-package runner
+package plan
 
 import (
 	"math"
@@ -24,10 +24,10 @@ func (l *Load) RateAt(t time.Duration) float64 {
 // RateAt is the schedule's rate at t after its start.
 func (s *Schedule) RateAt(t time.Duration) float64 {
 	switch s.Kind {
-	case scheduleStep:
+	case ScheduleStep:
 		steps := math.Floor(t.Seconds() / s.Every.Seconds())
 		return math.Min(s.Start+steps*s.Step, s.Max)
-	case scheduleRamp:
+	case ScheduleRamp:
 		if t >= s.Over {
 			return s.To
 		}
@@ -52,7 +52,7 @@ func (l *Load) ConcurrencyAt(t time.Duration) int {
 // Endless reports whether the load has no end of its own: no -n, no -z, no
 // ramp and no stages (whose end ends the run); only an interrupt stops it.
 func (l *Load) Endless() bool {
-	return l.Total == 0 && l.Duration == 0 && l.Schedule.Kind != scheduleRamp &&
+	return l.Total == 0 && l.Duration == 0 && l.Schedule.Kind != ScheduleRamp &&
 		len(l.Stages) == 0 && len(l.ConcurrencyStages) == 0
 }
 
@@ -74,5 +74,5 @@ func (l *Load) TargetCalls(from, to time.Duration) int64 {
 	}
 	p := newPacer(l)
 	origin := time.Unix(0, 0)
-	return dueBefore(p, 0, origin, origin.Add(to), l.Total) - dueBefore(p, 0, origin, origin.Add(from), l.Total)
+	return DueBefore(p, 0, origin, origin.Add(to), l.Total) - DueBefore(p, 0, origin, origin.Add(from), l.Total)
 }
