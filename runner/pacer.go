@@ -34,7 +34,7 @@ var errStopped = errors.New("stopped")
 func (s *run) pace(ctx context.Context, p plan.Pacer, tickets chan<- ticket) {
 	defer close(tickets)
 	defer s.stop()
-	warm := plan.ConstantPacer(s.opts.Load.StartRate())
+	warm := plan.ConstantPacer(p.StartRate())
 	if err := s.paceFrom(ctx, warm, time.Time{}, s.measureFrom, false, tickets); err != nil {
 		return
 	}

@@ -284,19 +284,7 @@ func shapeDiffs(base, cur *report.Summary) []string {
 	return out
 }
 
-func rateText(l plan.Load) string {
-	switch {
-	case len(l.Stages) > 0:
-		return "--rps " + strconv.FormatFloat(l.RPS, 'g', -1, 64) + " --stages " + l.Stages.String()
-	case len(l.ConcurrencyStages) > 0:
-		return "--concurrency-stages " + l.ConcurrencyStages.String()
-	case l.Schedule.Kind != "":
-		return "--schedule " + l.Schedule.String()
-	case l.RPS > 0:
-		return "--rps " + strconv.FormatFloat(l.RPS, 'g', -1, 64)
-	}
-	return "closed loop"
-}
+func rateText(l plan.Load) string { return l.Pacer().String() }
 
 // compareNotes names differences that leave the runs comparable.
 func compareNotes(base, cur *report.Summary) []string {

@@ -120,26 +120,6 @@ func (s *Schedule) UnmarshalText(b []byte) error {
 	return s.Set(string(b))
 }
 
-// Pacer gives the time, from the start of the schedule, at which call i
-// (0-based) is due, and reports false when no call i is ever due.
-type Pacer interface {
-	Due(i int64) (time.Duration, bool)
-}
-
-// newPacer returns the pacer of a constant rate, a schedule or stages.
-func newPacer(l *Load) Pacer {
-	if len(l.Stages) > 0 {
-		return newStagesPacer(l.RPS, l.Stages)
-	}
-	switch l.Schedule.Kind {
-	case ScheduleStep:
-		return stepPacer(l.Schedule)
-	case ScheduleRamp:
-		return rampPacer(l.Schedule)
-	}
-	return ConstantPacer(l.RPS)
-}
-
 // ConstantPacer is the pacer of a constant rate, in calls per second.
 type ConstantPacer float64
 
@@ -201,22 +181,4 @@ func (s rampPacer) Due(i int64) (time.Duration, bool) {
 	// a/2 t^2 + From t - n = 0, the root in [0, over].
 	disc := s.From*s.From + 2*a*n
 	return seconds((-s.From + math.Sqrt(math.Max(disc, 0))) / a), true
-}
-
-// Pacer is the load's pacer in open loop: stages, else a schedule, else the
-// constant RPS.
-func (l *Load) Pacer() Pacer { return newPacer(l) }
-
-// StartRate is the rate a load starts at, in calls per second: a step
-// schedule's START, a ramp's FROM, else RPS (the stages start from it too).
-// Warm-up runs at it.
-func (l *Load) StartRate() float64 {
-	switch l.Schedule.Kind {
-	case ScheduleStep:
-		return l.Schedule.Start
-	case ScheduleRamp:
-		return l.Schedule.From
-	default:
-		return l.RPS
-	}
 }

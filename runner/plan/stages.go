@@ -131,7 +131,9 @@ func (s Stages) Above(start, level float64, t time.Duration) (time.Duration, boo
 // linearly, so the count of calls due by t is quadratic in t, and call i is
 // found by a binary search over the stages and the root of that quadratic.
 type stagesPacer struct {
-	segs []rateSegment
+	start  float64 // the rate the stages start from (--rps)
+	stages Stages
+	segs   []rateSegment
 }
 
 // rateSegment is one stage of a stagesPacer: starting at `at` with `done`
@@ -145,7 +147,7 @@ type rateSegment struct {
 }
 
 func newStagesPacer(start float64, stages Stages) *stagesPacer {
-	p := &stagesPacer{}
+	p := &stagesPacer{start: start, stages: stages}
 	var at, done float64
 	from := start
 	for _, st := range stages {
