@@ -21,8 +21,8 @@ import (
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // CallOptions are the inputs of `grpcpulse call`.
@@ -108,7 +108,7 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 func callRun(ctx context.Context, opts *CallOptions) error {
 	var t callTimes
 	t.start = time.Now()
-	dial := func(ctx context.Context, target conn.Target, o ...grpc.DialOption) (*grpc.ClientConn, error) {
+	dial := func(ctx context.Context, target plan.Target, o ...grpc.DialOption) (*grpc.ClientConn, error) {
 		t.dialStart = time.Now()
 		defer func() { t.dialEnd = time.Now() }()
 		return opts.Dial(ctx, target, o...)

@@ -15,8 +15,8 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // DemoOptions are the inputs of `grpcpulse demo`.
@@ -84,7 +84,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	}
 	defer srv.Stop()
 	p.printf("started the built-in test server on %s\n", srv.Addr())
-	target := conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: conn.DefaultConnectTimeout}
+	target := plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: plan.DefaultConnectTimeout}
 	cc, err := opts.Dial(ctx, target)
 	if err != nil {
 		return err
@@ -104,9 +104,9 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		{demoService + "/Bidi", demoData["Bidi"], 5},
 	} {
 		runOpts := &run.RunOptions{IO: opts.IO, Dial: opts.Dial, Method: load.method, Data: load.data,
-			Options: runner.Options{Target: target,
-				Load: runner.Load{Concurrency: opts.Concurrency, Connections: 1, Duration: opts.Duration / 2},
-				Call: runner.Call{Messages: load.messages}}}
+			Options: plan.Options{Target: target,
+				Load: plan.Load{Concurrency: opts.Concurrency, Connections: 1, Duration: opts.Duration / 2},
+				Call: plan.Call{Messages: load.messages}}}
 		if err := runOpts.Load.Validate(); err != nil { // runner.New trusts validated options
 			return &cli.UsageError{Err: fmt.Errorf("%s: %w", strings.Replace(load.method, "/", ".", 1), err)}
 		}
@@ -128,7 +128,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 // demoTour discovers the server through reflection and calls each Pulse
 // method once, printing what happened.
 func demoTour(ctx context.Context, p *printer, cc *grpc.ClientConn) error {
-	src := reflect.NewServerSource(ctx, cc, conn.DefaultConnectTimeout)
+	src := reflect.NewServerSource(ctx, cc, plan.DefaultConnectTimeout)
 	defer src.Close()
 	services, err := src.ListServices()
 	if err != nil {

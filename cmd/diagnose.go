@@ -13,8 +13,9 @@ import (
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/record"
-	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // DiagnoseOptions are the inputs of `grpcpulse diagnose`.
@@ -59,7 +60,7 @@ and still reports what was seen.`,
 		Args: cli.ArgsBetween(1, 1, "ADDR"),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Target.Addr = args[0]
-			for _, err := range []error{opts.Target.Validate(), opts.Metadata.Validate()} {
+			for _, err := range []error{conn.CheckTarget(&opts.Target), opts.Metadata.Validate()} {
 				if err != nil {
 					return &cli.UsageError{Err: err}
 				}
@@ -83,11 +84,11 @@ and still reports what was seen.`,
 		},
 	}
 	fs := cmd.Flags()
-	opts.Target.AddFlags(fs)
-	opts.Metadata.AddFlags(fs)
+	cli.AddTargetFlags(fs, &opts.Target)
+	cli.AddMetadataFlags(fs, &opts.Metadata)
 	// Probe keepalive unless told otherwise, at the most grpc-go allows.
-	opts.Target.Keepalive.Time = conn.MinKeepaliveTime
-	fs.Lookup("keepalive-time").DefValue = conn.MinKeepaliveTime.String()
+	opts.Target.Keepalive.Time = plan.MinKeepaliveTime
+	fs.Lookup("keepalive-time").DefValue = plan.MinKeepaliveTime.String()
 	fs.DurationVar(&opts.Duration, "duration", time.Minute, "how long to watch the connections")
 	cli.AddOutputFlags(fs, &opts.Output, []string{"text", "json"})
 	return cmd
@@ -102,12 +103,12 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	fmt.Fprintf(opts.IO.ErrOut, "Probing %s for %s: timing a handshake; holding an open stream with keepalive pings %s; "+
 		"keeping one connection idle; making a call every second on a third. Ctrl-C stops early and reports what was seen.\n",
 		opts.Target.Addr, opts.Duration, keepaliveWords(opts.Target.Keepalive))
-	rec := record.New(runner.Unary, 1) // conn.Probe begins and ends the recording
+	rec := record.New(event.Unary, 1) // conn.Probe begins and ends the recording
 	res, err := conn.Probe(ctx, opts.ProbeOptions, rec)
 	if err != nil {
 		return err
 	}
-	sum := rec.Summary(record.Meta{Kind: runner.Unary, Options: runner.Options{Target: opts.Target},
+	sum := rec.Summary(record.Meta{Kind: event.Unary, Options: plan.Options{Target: opts.Target},
 		Notes: opts.Target.Notes(), Tool: cli.Version(), GRPCVersion: grpc.Version})
 	sum.Findings = diagnose.Findings(sum)
 	p := report.NewProbe(sum, res)
@@ -123,13 +124,13 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	return nil
 }
 
-func keepaliveWords(k conn.Keepalive) string {
+func keepaliveWords(k plan.Keepalive) string {
 	if k.Time == 0 {
 		return "off"
 	}
 	s := fmt.Sprintf("every %s", k.Effective())
-	if k.Time < conn.MinKeepaliveTime {
-		s += fmt.Sprintf(" (%s asked; grpc-go's minimum is %s)", k.Time, conn.MinKeepaliveTime)
+	if k.Time < plan.MinKeepaliveTime {
+		s += fmt.Sprintf(" (%s asked; grpc-go's minimum is %s)", k.Time, plan.MinKeepaliveTime)
 	}
 	return s
 }

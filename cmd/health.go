@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpcpulse/grpcpulse/cmd/cli"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // HealthOptions are the inputs of `grpcpulse health`.
@@ -79,8 +79,8 @@ the stream or Ctrl-C did.`,
 	}
 	fs := cmd.Flags()
 	// Descriptor files mean nothing here: the health service is well known.
-	opts.Conn.Target.AddFlags(fs)
-	opts.Conn.Metadata.AddFlags(fs)
+	cli.AddTargetFlags(fs, &opts.Conn.Target)
+	cli.AddMetadataFlags(fs, &opts.Conn.Metadata)
 	hideGroup(fs, tuningGroup) // one short exchange (or one stream): nothing to tune
 	fs.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "deadline of the Check call (0: none; not applied with --watch)")
 	fs.BoolVarP(&opts.Watch, "watch", "w", false, "follow status changes until Ctrl-C or the end of the stream")
@@ -165,13 +165,13 @@ func healthVerdict(opts *HealthOptions, st healthpb.HealthCheckResponse_ServingS
 	if st == healthpb.HealthCheckResponse_SERVING {
 		return nil
 	}
-	what := "server " + conn.RedactTarget(opts.Conn.Target.Addr)
+	what := "server " + plan.RedactTarget(opts.Conn.Target.Addr)
 	if opts.Service != "" {
-		what = fmt.Sprintf("service %q at %s", opts.Service, conn.RedactTarget(opts.Conn.Target.Addr))
+		what = fmt.Sprintf("service %q at %s", opts.Service, plan.RedactTarget(opts.Conn.Target.Addr))
 	}
 	msg := fmt.Sprintf("%s is %s", what, statusName(st))
 	if st == healthpb.HealthCheckResponse_SERVICE_UNKNOWN {
-		msg = fmt.Sprintf("%s does not know service %q (SERVICE_UNKNOWN)", conn.RedactTarget(opts.Conn.Target.Addr), opts.Service)
+		msg = fmt.Sprintf("%s does not know service %q (SERVICE_UNKNOWN)", plan.RedactTarget(opts.Conn.Target.Addr), opts.Service)
 	}
 	return &cli.HealthError{Status: st, Msg: msg}
 }
@@ -185,7 +185,7 @@ func healthCallError(opts *HealthOptions, err error) error {
 	case st.Code() == codes.Unimplemented:
 		return &cli.HealthError{NoHealth: true, Msg: fmt.Sprintf(
 			"%s has no health service (grpc.health.v1.Health is unimplemented), so its health cannot be checked\n"+
-				"Try grpcpulse diagnose %s, or call one of its methods", conn.RedactTarget(opts.Conn.Target.Addr), conn.RedactTarget(opts.Conn.Target.Addr))}
+				"Try grpcpulse diagnose %s, or call one of its methods", plan.RedactTarget(opts.Conn.Target.Addr), plan.RedactTarget(opts.Conn.Target.Addr))}
 	}
 	return &cli.CallError{Status: st}
 }

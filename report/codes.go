@@ -10,17 +10,16 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/grpcpulse/grpcpulse/runner/conn"
-	"google.golang.org/grpc/codes"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // CodeName is the name of c in reports: "OK", "UNAVAILABLE", and "CODE(n)"
 // for a code gRPC does not define.
-func CodeName(c codes.Code) string { return conn.CodeName(c) }
+func CodeName(c event.Code) string { return event.CodeName(c) }
 
 // CodeCount is how many calls ended with a status code.
 type CodeCount struct {
-	Code  codes.Code
+	Code  event.Code
 	Count int64
 }
 
@@ -50,7 +49,7 @@ func (sc *StatusCodes) UnmarshalJSON(b []byte) error {
 	}
 	out := make(StatusCodes, 0, len(m))
 	for name, n := range m {
-		c, err := conn.ParseCode(name)
+		c, err := event.ParseCode(name)
 		if err != nil {
 			return err
 		}
@@ -63,7 +62,7 @@ func (sc *StatusCodes) UnmarshalJSON(b []byte) error {
 
 // ErrorCount is how many failed calls had one code and normalised message.
 type ErrorCount struct {
-	Code    codes.Code
+	Code    event.Code
 	Message string
 	Count   int64
 	// MinDuration and MaxDuration are the shortest and longest of these
@@ -109,7 +108,7 @@ func (e *ErrorCount) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	c, err := conn.ParseCode(w.Code)
+	c, err := event.ParseCode(w.Code)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@ package report
 import (
 	"time"
 
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // DefaultKeepaliveTimeout is grpc-go's keepalive timeout when none is set.
@@ -15,7 +15,7 @@ const DefaultKeepaliveTimeout = 20 * time.Second
 // the enclosing Connection say them.
 type Event struct {
 	At time.Duration `json:"at_ns"`
-	conn.Event
+	event.Event
 }
 
 // Connectivity is what the run's pool connections went through, added up
@@ -29,7 +29,7 @@ type Connectivity struct {
 	Reconnects int64 `json:"reconnects"`
 	// ConnectFailures counts failed connection attempts (TRANSIENT_FAILURE)
 	// by cause.
-	ConnectFailures map[conn.Cause]int64 `json:"connect_failures"`
+	ConnectFailures map[event.Cause]int64 `json:"connect_failures"`
 	// HandshakeFailures counts TLS handshakes that failed.
 	HandshakeFailures int64 `json:"handshake_failures"`
 	// Closes counts transport closes by reason (client,
@@ -69,7 +69,7 @@ type Connectivity struct {
 	// summed over them.
 	Unavailable time.Duration `json:"unavailable_ns"`
 	// FailureCauses counts failed calls by transport cause.
-	FailureCauses map[conn.Cause]int64 `json:"failure_causes"`
+	FailureCauses map[event.Cause]int64 `json:"failure_causes"`
 	// Retries counts attempts when a retry policy was in force; nil when
 	// attempts were not counted.
 	Retries *RetryStats `json:"retries,omitempty"`

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 func TestRenderCSVGolden(t *testing.T) {
-	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
+	for _, kind := range []event.Kind{event.Unary, event.Bidi} {
 		t.Run(string(kind), func(t *testing.T) {
 			s := syntheticSummary(t, kind)
 			var b bytes.Buffer

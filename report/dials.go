@@ -3,7 +3,7 @@ package report
 import (
 	"time"
 
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // MaxOutages bounds the outages a report tells one by one (the first ones);
@@ -16,8 +16,8 @@ type DialStats struct {
 	// Attempts counts connection attempts (TCP connects), first ones
 	// included; Failed counts the failed ones by cause (refused,
 	// dial_failed...).
-	Attempts int64                `json:"attempts"`
-	Failed   map[conn.Cause]int64 `json:"failed,omitempty"`
+	Attempts int64                 `json:"attempts"`
+	Failed   map[event.Cause]int64 `json:"failed,omitempty"`
 	// BackoffWaited is, for each connection that got through after failed
 	// attempts, from the end of its last failed attempt to the start of the
 	// one that succeeded: the backoff actually waited. The server came back
@@ -46,7 +46,7 @@ type Outage struct {
 	// the first to the end of the last. Cause is the last one's.
 	Failed  int64         `json:"failed_attempts"`
 	Failing time.Duration `json:"failing_ns"`
-	Cause   conn.Cause    `json:"cause,omitempty"`
+	Cause   event.Cause   `json:"cause,omitempty"`
 	// BackAfter is from At to the end of the attempt that succeeded; 0 when
 	// the run ended first. Waited is the backoff before that attempt (see
 	// DialStats.BackoffWaited).

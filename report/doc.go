@@ -1,7 +1,7 @@
 // Package report is the plain-data hub of a run's outcome: the Summary and
 // its parts (Histogram, Spread, Point, Connection, Connectivity, Event,
 // Backend, codes and errors), the Finding of a diagnosis, the names of
-// failure causes (Cause), transport closes and GOAWAY reasons, the results
+// transport closes, the results
 // of gates as data (AssertionResult, Comparison) and the Probe of
 // `grpcpulse diagnose`.
 //
@@ -25,8 +25,13 @@
 //	report/text      Summary, Comparison, Probe → terminal text (lipgloss styles) and Markdown
 //	report/merge     reports of runs made at the same time → one Summary
 //
-// cmd composes them; none imports another, and this package imports only
-// runner's plain types:
+// cmd composes them; none imports another. This package and the
+// sub-packages but record import, of grpcpulse, only the leaves
+// runner/plan (the run's settings, copied into Summary.Options once by
+// record) and runner/event (kinds, status codes, failure causes and GOAWAY
+// reasons, connection events): no grpc-go, sprig, flag or engine package.
+// report/record is the one adapter to the engine: it implements
+// runner.Recorder. imports_test.go (at the module root) enforces this.
 //
 //	rec := record.New(kind, opts.Load.Workers())
 //	out, err := r.Run(ctx, rec)                       // Begin, Worker, Call/Message, End

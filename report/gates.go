@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // The units of the values of assertions and comparison rows
@@ -79,7 +79,7 @@ const CompareSchema = "grpcpulse.compare/v1"
 type Comparison struct {
 	Schema string       `json:"schema"`
 	Method string       `json:"method"`
-	Kind   runner.Kind  `json:"kind"`
+	Kind   event.Kind   `json:"kind"`
 	Base   ComparedRun  `json:"base"`
 	New    ComparedRun  `json:"new"`
 	Rows   []CompareRow `json:"rows"`

@@ -13,7 +13,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // TestMain checks that End stops every ticker goroutine Begin started.
@@ -24,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // syntheticSummary is the report of a synthetic run of kind (recorded and
 // diagnosed by report/record's tests, which write the golden JSON), read
 // back as report show reads it.
-func syntheticSummary(t *testing.T, kind runner.Kind) *Summary {
+func syntheticSummary(t *testing.T, kind event.Kind) *Summary {
 	t.Helper()
 	s, err := ReadJSON(bytes.NewReader(readGolden(t, string(kind)+".json.golden")))
 	if err != nil {

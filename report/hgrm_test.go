@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // renderFailWriter fails every write, to check that renderers return write
@@ -20,7 +20,7 @@ var errRenderWrite = errors.New("disk full")
 func (renderFailWriter) Write([]byte) (int, error) { return 0, errRenderWrite }
 
 func TestRenderHGRMGolden(t *testing.T) {
-	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
+	for _, kind := range []event.Kind{event.Unary, event.Bidi} {
 		t.Run(string(kind), func(t *testing.T) {
 			sum := syntheticSummary(t, kind)
 			var b bytes.Buffer
@@ -36,7 +36,7 @@ func TestRenderHGRMGolden(t *testing.T) {
 // hdrhistogram-go's own PercentilesPrint, which iterates the same way but
 // lays the columns out differently.
 func TestRenderHGRMMatchesLibrary(t *testing.T) {
-	s := syntheticSummary(t, runner.Unary)
+	s := syntheticSummary(t, event.Unary)
 	var ours, lib bytes.Buffer
 	if err := RenderHGRM(&ours, s); err != nil {
 		t.Fatal(err)
@@ -93,7 +93,7 @@ func TestRenderHGRMEmpty(t *testing.T) {
 }
 
 func TestExportRenderersReturnWriteErrors(t *testing.T) {
-	s := syntheticSummary(t, runner.Unary)
+	s := syntheticSummary(t, event.Unary)
 	for name, render := range map[string]func(*Summary) error{
 		"hgrm": func(s *Summary) error { return RenderHGRM(renderFailWriter{}, s) },
 		"csv":  func(s *Summary) error { return RenderCSV(renderFailWriter{}, s) },

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 func TestReadJSONRefuses(t *testing.T) {
@@ -55,7 +55,7 @@ var errDiskFull = errors.New("disk full")
 func (failingWriter) Write([]byte) (int, error) { return 0, errDiskFull }
 
 func TestRenderersReturnWriteErrors(t *testing.T) {
-	s := syntheticSummary(t, runner.Unary)
+	s := syntheticSummary(t, event.Unary)
 	if err := WriteJSON(failingWriter{}, s); !errors.Is(err, errDiskFull) {
 		t.Errorf("WriteJSON error = %v, want %v", err, errDiskFull)
 	}

@@ -5,15 +5,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // MethodSummary is one method of a weighted mix (run -f with calls:): its
 // calls counted and measured apart, as exactly as the run's totals (which
 // add up every method's).
 type MethodSummary struct {
-	Method string      `json:"method"`
-	Kind   runner.Kind `json:"kind"`
+	Method string     `json:"method"`
+	Kind   event.Kind `json:"kind"`
 	// Weight is the method's weight in the mix.
 	Weight int   `json:"weight"`
 	Count  int64 `json:"count"`

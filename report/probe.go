@@ -6,7 +6,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // ProbeSchema is the version of the diagnose report's JSON.
@@ -17,17 +18,17 @@ const ProbeSchema = "grpcpulse.diagnose/v1"
 // renders from is in its exported fields, so a Probe read back with
 // ReadProbeJSON renders as the original did.
 type Probe struct {
-	Schema       string           `json:"schema"`
-	Tool         Tool             `json:"tool"`
-	Target       string           `json:"target"`
-	StartedAt    Timestamp        `json:"started_at"`
-	Duration     time.Duration    `json:"duration_ns"`
-	Options      conn.Target      `json:"options"`
-	Result       conn.ProbeResult `json:"probe"`
-	Checks       []Check          `json:"checks"`
-	Connectivity *Connectivity    `json:"connectivity"`
-	Connections  []Connection     `json:"connections"`
-	Findings     []Finding        `json:"findings"`
+	Schema       string            `json:"schema"`
+	Tool         Tool              `json:"tool"`
+	Target       string            `json:"target"`
+	StartedAt    Timestamp         `json:"started_at"`
+	Duration     time.Duration     `json:"duration_ns"`
+	Options      plan.Target       `json:"options"`
+	Result       event.ProbeResult `json:"probe"`
+	Checks       []Check           `json:"checks"`
+	Connectivity *Connectivity     `json:"connectivity"`
+	Connections  []Connection      `json:"connections"`
+	Findings     []Finding         `json:"findings"`
 }
 
 // CheckResult is what a check of the probe found.
@@ -53,7 +54,7 @@ type Check struct {
 // NewProbe makes the Probe of a finished probe from the Summary of its
 // recording (with its findings) and what the probe itself saw. Checks are
 // left for the caller (diagnose.ProbeChecks).
-func NewProbe(s *Summary, res conn.ProbeResult) *Probe {
+func NewProbe(s *Summary, res event.ProbeResult) *Probe {
 	return &Probe{Schema: ProbeSchema, Tool: s.Tool, Target: s.Target, StartedAt: s.StartedAt,
 		Duration: s.Duration, Options: s.Options.Target, Result: res,
 		Connectivity: s.Connectivity, Connections: s.Connections, Findings: s.Findings}

@@ -15,8 +15,9 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/report/text"
-	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // realProbe probes a real server that closes idle connections, composed as
@@ -24,14 +25,14 @@ import (
 func realProbe(t *testing.T) *report.Probe {
 	t.Helper()
 	srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 300 * time.Millisecond}))
-	target := conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second}
+	target := plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second}
 	const duration = 1500 * time.Millisecond
-	rec := record.New(runner.Unary, 1)
+	rec := record.New(event.Unary, 1)
 	res, err := conn.Probe(context.Background(), conn.ProbeOptions{Target: target, Duration: duration, BusyInterval: 100 * time.Millisecond}, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := rec.Summary(record.Meta{Kind: runner.Unary, Options: runner.Options{Target: target}, Notes: target.Notes(), Tool: "test", GRPCVersion: "test"})
+	s := rec.Summary(record.Meta{Kind: event.Unary, Options: plan.Options{Target: target}, Notes: target.Notes(), Tool: "test", GRPCVersion: "test"})
 	s.Findings = diagnose.Findings(s)
 	p := report.NewProbe(s, res)
 	p.Checks = diagnose.ProbeChecks(p, duration)

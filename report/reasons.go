@@ -21,12 +21,3 @@ const (
 	CloseTimedOut       = "timed_out"              // the kernel gave up (TCP_USER_TIMEOUT)
 	CloseOther          = "other"
 )
-
-// The GOAWAY reasons the diagnosis knows.
-const (
-	GoAwayTooManyPings = "ENHANCE_YOUR_CALM too_many_pings"
-	GoAwayMaxAge       = "NO_ERROR max_age"
-	GoAwayMaxIdle      = "NO_ERROR max_idle"
-	GoAwayGracefulStop = "NO_ERROR graceful_stop"
-	GoAwayEnhanceCalm  = "ENHANCE_YOUR_CALM"
-)

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // redacted replaces the value of a secret header in reports.
@@ -15,7 +15,7 @@ const redacted = "REDACTED"
 // look secret (secretHeader) and the keys listed in o.Metadata.Redact, in
 // any case; and the target's user information (RedactTarget). o's slices
 // are not modified.
-func RedactOptions(o runner.Options) runner.Options {
+func RedactOptions(o plan.Options) plan.Options {
 	o.Target.Addr = RedactTarget(o.Target.Addr)
 	listed := o.Metadata.Redact
 	o.Metadata.Headers = redactHeaders(o.Metadata.Headers, listed)
@@ -25,7 +25,7 @@ func RedactOptions(o runner.Options) runner.Options {
 	return o
 }
 
-// redactHeaders redacts "key: value" headers (conn.Metadata's form)
+// redactHeaders redacts "key: value" headers (plan.Metadata's form)
 // whose key looks secret or is one of listed.
 func redactHeaders(headers, listed []string) []string {
 	if headers == nil {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 func TestSecretHeader(t *testing.T) {
@@ -57,7 +57,7 @@ func TestSecretHeader(t *testing.T) {
 }
 
 func TestRedactOptions(t *testing.T) {
-	in := runner.Options{Metadata: conn.Metadata{
+	in := plan.Options{Metadata: plan.Metadata{
 		Headers:        []string{"authorization: Bearer abc", "x-tenant: blue", "X-Api-Key:k", "malformed", "authorization Bearer abc"},
 		ReflectHeaders: []string{"cookie: a=b"},
 	}}
@@ -73,13 +73,13 @@ func TestRedactOptions(t *testing.T) {
 	if !slices.Equal(in.Metadata.Headers, orig) {
 		t.Errorf("the caller's headers were changed: %q", in.Metadata.Headers)
 	}
-	if got := RedactOptions(runner.Options{}); got.Metadata.Headers != nil {
+	if got := RedactOptions(plan.Options{}); got.Metadata.Headers != nil {
 		t.Errorf("nil headers became %q", got.Metadata.Headers)
 	}
 }
 
 func TestRedactListedHeaders(t *testing.T) {
-	in := runner.Options{Metadata: conn.Metadata{
+	in := plan.Options{Metadata: plan.Metadata{
 		Headers:        []string{"x-tenant: blue", "X-Internal-Route: shard-7", "x-user: alice", "authorization: Bearer abc"},
 		ReflectHeaders: []string{"x-internal-route: shard-8", "x-other: ok"},
 		Redact:         []string{" x-INTERNAL-route ", "x-user:"},
@@ -113,16 +113,16 @@ func TestRedactTarget(t *testing.T) {
 			t.Errorf("RedactTarget(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	o := RedactOptions(runner.Options{Target: conn.Target{Addr: "user:hunter22@host:1"}})
+	o := RedactOptions(plan.Options{Target: plan.Target{Addr: "user:hunter22@host:1"}})
 	if o.Target.Addr != "REDACTED@host:1" {
 		t.Errorf("options target %q keeps its credentials", o.Target.Addr)
 	}
 }
 
 func TestScrubberRemovesKnownSecrets(t *testing.T) {
-	o := runner.Options{
-		Target: conn.Target{Addr: "grpcs://alice:s3cr3t-pw@host:443"},
-		Metadata: conn.Metadata{
+	o := plan.Options{
+		Target: plan.Target{Addr: "grpcs://alice:s3cr3t-pw@host:443"},
+		Metadata: plan.Metadata{
 			Headers: []string{"authorization: Bearer tok-0123456789", "x-tenant: blue", "x-session: sess-42",
 				"authorization-bin: binsecret", "x-trace: abc"},
 			Redact: []string{"x-trace"},
@@ -137,7 +137,7 @@ func TestScrubberRemovesKnownSecrets(t *testing.T) {
 			{Message: "dial alice:s3cr3t-pw@host: refused, pw s3cr3t-pw", Count: 1},
 		},
 		Findings:    []Finding{{Title: "token tok-0123456789 rejected"}},
-		Connections: []Connection{{Events: []Event{{Event: conn.Event{Err: "auth Bearer tok-0123456789"}}}}},
+		Connections: []Connection{{Events: []Event{{Event: event.Event{Err: "auth Bearer tok-0123456789"}}}}},
 		Sources:     []Source{{Target: "alice:s3cr3t-pw@host:443"}},
 	}
 	NewScrubber(o).Summary(s)

@@ -5,8 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // minSecretLen is the shortest secret value a Scrubber removes from text:
@@ -26,7 +25,7 @@ type Scrubber struct {
 // RedactOptions: the values of the headers it redacts (each whole, and each
 // word of 8 or more characters, the token of "Bearer TOKEN") and the
 // target's user information (user:password, and the password).
-func NewScrubber(o runner.Options) *Scrubber {
+func NewScrubber(o plan.Options) *Scrubber {
 	sc := &Scrubber{}
 	for _, headers := range [][]string{o.Metadata.Headers, o.Metadata.ReflectHeaders} {
 		for _, h := range headers {
@@ -147,10 +146,10 @@ func scrubMap(v reflect.Value, f func(string) string) {
 	}
 }
 
-// targetUserinfo is conn.TargetUserinfo.
-func targetUserinfo(addr string) (string, bool) { return conn.TargetUserinfo(addr) }
+// targetUserinfo is plan.TargetUserinfo.
+func targetUserinfo(addr string) (string, bool) { return plan.TargetUserinfo(addr) }
 
 // RedactTarget returns addr with its user information (user:password@)
-// replaced by REDACTED@ (conn.RedactTarget), so that no report shows the
+// replaced by REDACTED@ (plan.RedactTarget), so that no report shows the
 // credentials of a target; other addresses come back as they are.
-func RedactTarget(addr string) string { return conn.RedactTarget(addr) }
+func RedactTarget(addr string) string { return plan.RedactTarget(addr) }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // Schema names the JSON report format this package writes and reads.
@@ -22,8 +22,8 @@ type Summary struct {
 	Tags    map[string]string `json:"tags,omitempty"`
 	Target  string            `json:"target"`
 	Method  string            `json:"method"`
-	Kind    runner.Kind       `json:"kind"`
-	Options runner.Options    `json:"options"`
+	Kind    event.Kind        `json:"kind"`
+	Options plan.Options      `json:"options"`
 	// DataBytes is Meta.DataSize: the marshalled size of the request.
 	DataBytes int64 `json:"data_bytes"`
 	// DescriptorHash is Meta.DescriptorHash ("" when unknown).
@@ -121,7 +121,7 @@ type Connection struct {
 	Calls  int64  `json:"calls"`
 	Errors int64  `json:"errors"`
 	// FailureCauses counts its failed calls by transport cause.
-	FailureCauses map[conn.Cause]int64 `json:"failure_causes,omitempty"`
+	FailureCauses map[event.Cause]int64 `json:"failure_causes,omitempty"`
 	// StalledAt is set when calls on the connection missed their deadline
 	// while it was READY (deadline_while_ready) and, from the first of them
 	// on, no call succeeded and no transport was found dead: the connection
@@ -149,12 +149,12 @@ type Connection struct {
 	// KeepaliveStats.Effective); omitted when keepalive was off.
 	KeepaliveTime time.Duration `json:"keepalive_time_ns,omitempty"`
 	// EventCounts counts all its events by kind, kept or not.
-	EventCounts map[conn.EventKind]int64 `json:"event_counts,omitempty"`
+	EventCounts map[event.EventKind]int64 `json:"event_counts,omitempty"`
 	// GoAways, Closes and ConnectFailures are its parts of the
 	// Connectivity counts of the same names.
-	GoAways         map[string]int64     `json:"goaways,omitempty"`
-	Closes          map[string]int64     `json:"closes,omitempty"`
-	ConnectFailures map[conn.Cause]int64 `json:"connect_failures,omitempty"`
+	GoAways         map[string]int64      `json:"goaways,omitempty"`
+	Closes          map[string]int64      `json:"closes,omitempty"`
+	ConnectFailures map[event.Cause]int64 `json:"connect_failures,omitempty"`
 	// RSTStreams counts the streams the server reset on it, by HTTP/2 code.
 	RSTStreams map[string]int64 `json:"rst_streams,omitempty"`
 	// Events are its first 50 and last 50 events, in time order;

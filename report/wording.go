@@ -4,27 +4,15 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // LoadShape says how the load was made, in the flags' vocabulary.
-func LoadShape(o runner.Options, kind runner.Kind) []string {
+func LoadShape(o plan.Options, kind event.Kind) []string {
 	l := o.Load
-	var parts []string
-	switch {
-	case len(l.Stages) > 0 && l.RPS > 0:
-		parts = append(parts, fmt.Sprintf("open loop from %s/s, stages %s", FormatRate(l.RPS), l.Stages.String()))
-	case len(l.Stages) > 0:
-		parts = append(parts, "open loop stages "+l.Stages.String())
-	case len(l.ConcurrencyStages) > 0:
-		parts = append(parts, "closed loop concurrency stages "+l.ConcurrencyStages.String())
-	case l.Schedule.Kind != "":
-		parts = append(parts, "open loop "+l.Schedule.String())
-	case l.RPS > 0:
-		parts = append(parts, fmt.Sprintf("open loop %s/s", FormatRate(l.RPS)))
-	default:
-		parts = append(parts, "closed loop")
-	}
+	pacer := l.Pacer()
+	parts := []string{pacer.Describe(FormatRate)}
 	if n := l.Workers(); n > 0 {
 		parts = append(parts, Plural(n, "worker"))
 	}
@@ -38,13 +26,13 @@ func LoadShape(o runner.Options, kind runner.Kind) []string {
 		parts = append(parts, fmt.Sprintf("-n %d", l.Total))
 	case l.Duration > 0:
 		parts = append(parts, "-z "+FormatDuration(l.Duration))
-	case l.Schedule.Kind == "" && len(l.Stages) == 0 && len(l.ConcurrencyStages) == 0:
+	case !pacer.Shaped():
 		parts = append(parts, "until interrupted")
 	}
 	if l.Warmup > 0 {
 		parts = append(parts, "warm-up "+FormatDuration(l.Warmup))
 	}
-	if kind == runner.ClientStream || kind == runner.Bidi {
+	if kind == event.ClientStream || kind == event.Bidi {
 		if o.Call.Messages > 0 {
 			parts = append(parts, Plural(o.Call.Messages, "message")+"/stream")
 		}
@@ -54,7 +42,7 @@ func LoadShape(o runner.Options, kind runner.Kind) []string {
 		if o.Call.StreamDuration > 0 {
 			parts = append(parts, "streams of "+FormatDuration(o.Call.StreamDuration))
 		}
-		if o.Call.StreamPacing == runner.PacingPingPong {
+		if o.Call.StreamPacing == plan.PacingPingPong {
 			parts = append(parts, "ping-pong")
 		}
 	}

@@ -20,15 +20,16 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // streamLoad is one streaming benchmark: streams of perStream messages
 // each, c at a time, of one method and pacing.
 type streamLoad struct {
-	method    string // Bidi or ServerStream
-	pacing    string // bidi: runner.PacingPingPong or runner.PacingPipeline
+	method    string // event.Bidi or event.ServerStream
+	pacing    string // bidi: plan.PacingPingPong or plan.PacingPipeline
 	c         int
 	streams   int64
 	perStream int
@@ -96,7 +97,7 @@ func bareStream(ctx context.Context, client pulsepb.PulseClient, req *pulsepb.Re
 	if err != nil {
 		return err
 	}
-	if l.pacing == runner.PacingPingPong {
+	if l.pacing == plan.PacingPingPong {
 		for range l.perStream {
 			if err := s.Send(req); err != nil {
 				return err
@@ -134,16 +135,16 @@ func pulseStreams(tb testing.TB, addr string, l streamLoad) time.Duration {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	opts := runner.Options{
-		Target: conn.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load:   runner.Load{Concurrency: l.c, Connections: 1, Total: l.streams},
-		Call:   runner.Call{Messages: 1},
+	opts := plan.Options{
+		Target: plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load:   plan.Load{Concurrency: l.c, Connections: 1, Total: l.streams},
+		Call:   plan.Call{Messages: 1},
 	}
-	kind := runner.ServerStream
+	kind := event.ServerStream
 	if l.method == "ServerStream" {
 		opts.Metadata.Headers = []string{testserver.MDMessages + ": " + strconv.Itoa(l.perStream)}
 	} else {
-		kind = runner.Bidi
+		kind = event.Bidi
 		opts.Call.Messages, opts.Call.StreamPacing = l.perStream, l.pacing
 	}
 	r, err := runner.New(opts, md, reqs)
@@ -180,8 +181,8 @@ func BenchmarkStreamsVsBare(b *testing.B) {
 		name string
 		load streamLoad
 	}{
-		{"bidi-pingpong", streamLoad{method: "Bidi", pacing: runner.PacingPingPong, c: 8, streams: 80, perStream: 100}},
-		{"bidi-pipeline", streamLoad{method: "Bidi", pacing: runner.PacingPipeline, c: 8, streams: 80, perStream: 100}},
+		{"bidi-pingpong", streamLoad{method: "Bidi", pacing: plan.PacingPingPong, c: 8, streams: 80, perStream: 100}},
+		{"bidi-pipeline", streamLoad{method: "Bidi", pacing: plan.PacingPipeline, c: 8, streams: 80, perStream: 100}},
 		{"server-stream", streamLoad{method: "ServerStream", c: 8, streams: 16, perStream: 1000}},
 	} {
 		b.Run(tt.name, func(b *testing.B) {

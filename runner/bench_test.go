@@ -14,8 +14,9 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // defaultConcurrency is run's default -c.
@@ -71,10 +72,10 @@ func pulseData(tb testing.TB, addr string, n int64, c int, body string, template
 	if err != nil {
 		tb.Fatal(err)
 	}
-	opts := runner.Options{
-		Target: conn.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load:   runner.Load{Concurrency: c, Connections: 1, Total: n},
-		Call:   runner.Call{Messages: 1, Template: templated, Seed: 1},
+	opts := plan.Options{
+		Target: plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load:   plan.Load{Concurrency: c, Connections: 1, Total: n},
+		Call:   plan.Call{Messages: 1, Template: templated, Seed: 1},
 	}
 	if templated {
 		opts.Metadata.Headers = []string{"x-request-id: {{.UUID}}"}
@@ -83,11 +84,11 @@ func pulseData(tb testing.TB, addr string, n int64, c int, body string, template
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rec := &timedRecorder{Recorder: record.New(runner.Unary, c)}
+	rec := &timedRecorder{Recorder: record.New(event.Unary, c)}
 	if _, err := r.Run(context.Background(), rec); err != nil {
 		tb.Fatal(err)
 	}
-	if sum := rec.Recorder.Summary(record.Meta{Kind: runner.Unary}); sum.OK != n {
+	if sum := rec.Recorder.Summary(record.Meta{Kind: event.Unary}); sum.OK != n {
 		tb.Fatalf("%d calls succeeded, want %d", sum.OK, n)
 	}
 	return rec.end.Sub(rec.begin)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/internal/faultproxy"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // Without keepalive, a blackhole shows only as missed deadlines while the
@@ -19,7 +20,7 @@ func TestRunBlackholeWithoutKeepalive(t *testing.T) {
 	srv := testserver.Start(t, testserver.AfterCalls(20, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
 	p := faultproxy.Start(t, srv.Addr())
 	proxy.Store(p)
-	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, _ := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Target.Addr = p.Addr()
 		o.Load.Duration = 500 * time.Millisecond
 		o.Load.Concurrency = 2

@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 var (
@@ -20,7 +22,7 @@ var (
 )
 
 // message records a per-message measurement; rec is nil for warm-up calls.
-func message(rec WorkerRecorder, series Series, d time.Duration) {
+func message(rec WorkerRecorder, series event.Series, d time.Duration) {
 	if rec != nil {
 		rec.Message(series, d)
 	}
@@ -50,9 +52,9 @@ func receive(stream grpc.ClientStream, rec WorkerRecorder, s *CallStats, progres
 // received records a response that came at now, the one before at last.
 func received(rec WorkerRecorder, s *CallStats, last, now time.Time) {
 	if s.Received == 0 {
-		message(rec, SeriesFirstMessage, now.Sub(s.Start))
+		message(rec, event.SeriesFirstMessage, now.Sub(s.Start))
 	} else {
-		message(rec, SeriesMsgGap, now.Sub(last))
+		message(rec, event.SeriesMsgGap, now.Sub(last))
 	}
 	s.Received++
 }
@@ -134,7 +136,7 @@ func (w *worker) clientStream(ctx context.Context, frames []*data.Frame, rec Wor
 			}
 			return err
 		}
-		message(rec, SeriesSendTime, time.Since(t0))
+		message(rec, event.SeriesSendTime, time.Since(t0))
 		progressed(&w.progress)
 		s.Sent++
 	}
@@ -202,7 +204,7 @@ func (w *worker) bidi(ctx context.Context, frames []*data.Frame, rec WorkerRecor
 	if err != nil {
 		return err
 	}
-	if w.opts.Call.StreamPacing == PacingPingPong {
+	if w.opts.Call.StreamPacing == plan.PacingPingPong {
 		return w.pingPong(ctx, stream, frames, rec, s)
 	}
 	w.fifo.reset()
@@ -212,7 +214,7 @@ func (w *worker) bidi(ctx context.Context, frames []*data.Frame, rec WorkerRecor
 	go func() { sendErr <- w.sendAll(ctx, stream, frames, until) }()
 	err = receive(stream, rec, s, &w.progress, s.Start, func(now time.Time) {
 		if at, ok := w.fifo.popBy(now); ok {
-			message(rec, SeriesMsgRTT, now.Sub(at))
+			message(rec, event.SeriesMsgRTT, now.Sub(at))
 		}
 	})
 	if err != nil {
@@ -222,7 +224,7 @@ func (w *worker) bidi(ctx context.Context, frames []*data.Frame, rec WorkerRecor
 		err = serr
 	}
 	for _, took := range w.sendTook { // the sender is done: its durations are ours now
-		message(rec, SeriesSendTime, took)
+		message(rec, event.SeriesSendTime, took)
 	}
 	s.Sent = int64(len(w.sendTook))
 	return err
@@ -278,7 +280,7 @@ func (w *worker) pingPong(ctx context.Context, stream grpc.ClientStream, frames 
 			}
 			return err
 		}
-		message(rec, SeriesSendTime, time.Since(t0))
+		message(rec, event.SeriesSendTime, time.Since(t0))
 		progressed(&w.progress)
 		s.Sent++
 		if err := stream.RecvMsg(&discard{}); err != nil {
@@ -290,7 +292,7 @@ func (w *worker) pingPong(ctx context.Context, stream grpc.ClientStream, frames 
 		now := time.Now()
 		progressed(&w.progress)
 		received(rec, s, last, now)
-		message(rec, SeriesMsgRTT, now.Sub(t0))
+		message(rec, event.SeriesMsgRTT, now.Sub(t0))
 		last = now
 	}
 	if err := stream.CloseSend(); err != nil {

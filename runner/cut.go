@@ -3,13 +3,15 @@ package runner
 import (
 	"math"
 	"time"
+
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // unstartedCalls are the recorded calls first to end-1 of pacer p (counted
 // from from) that were due by the time the run stopped starting calls but
 // were never handed to a worker.
 type unstartedCalls struct {
-	p          pacer
+	p          plan.Pacer
 	from       time.Time
 	first, end int64
 }
@@ -50,8 +52,8 @@ func (s *run) reportCuts(rec CutRecorder, workers []*worker, free time.Time) {
 // is monotonic; across a boundary, or a pause, it may peak).
 func (u unstartedCalls) batches(emit func(first time.Time, every time.Duration, n int64)) {
 	total := u.end - u.first
-	at := func(i int64) time.Duration { d, _ := u.p.due(i); return d }
-	if r, ok := u.p.(constantPacer); ok {
+	at := func(i int64) time.Duration { d, _ := u.p.Due(i); return d }
+	if r, ok := u.p.(plan.ConstantPacer); ok {
 		every := time.Duration(math.Ceil(float64(time.Second) / float64(r)))
 		emit(u.from.Add(at(u.first)), every, total)
 		return
@@ -68,8 +70,10 @@ func (u unstartedCalls) batches(emit func(first time.Time, every time.Duration, 
 		var every time.Duration
 		if n >= 2 {
 			every = max(at(a+1)-at(a), at(b-1)-at(b-2))
-			if sp, ok := u.p.(*stagesPacer); ok {
-				every = max(every, sp.widestAtBounds(a, b))
+			if sp, ok := u.p.(interface {
+				WidestAtBounds(a, b int64) time.Duration
+			}); ok {
+				every = max(every, sp.WidestAtBounds(a, b))
 			}
 			every++ // +1ns: due times are truncated to the nanosecond
 		}

@@ -7,14 +7,19 @@
 //
 // # How its types fit
 //
-// Options is what a run needs besides the method and its data, and the same
-// struct is echoed into the JSON report. It is composed of one struct per
-// concern, each with Validate and an AddFlags the command layer binds:
-// Target (conn.Target: address, TLS, keepalive, backoff, retry) and
-// Metadata (conn.Metadata: request headers) from the connection layer;
-// Load (workers, connections, total, duration, warm-up, constant RPS or a
-// Schedule of steps or a ramp) and Call (deadline, stream messages, data
-// templates) here.
+// A run is described by plan.Options (package runner/plan, a leaf of plain
+// types: the same struct is echoed into the JSON report): plan.Target and
+// plan.Metadata for the connection layer, plan.Load (workers, connections,
+// total, duration, warm-up, and the load's shape: constant RPS, a Schedule
+// of steps or a ramp, rate stages or concurrency stages) and plan.Call
+// (deadline, stream messages, data templates). Each part validates itself;
+// the command layer binds the flags (cmd/cli) and validates once. The
+// load's shape in time is one plan.Pacer, built by Load.Pacer: when each
+// call is due, the rate at t, its end and its description.
+//
+// What the engine observes is said in package runner/event, the other
+// leaf: the RPC Kind, the per-message Series, status codes by name, the
+// failure Cause of a call, connection events and the probe's results.
 //
 // The request data is package runner/data: a data.Requests holds the
 // request messages, parsed from JSON by data.ParseMessages (objects,
@@ -25,11 +30,11 @@
 // With Call.Template, New also compiles the metadata values that hold
 // templates (data.CompileHeaders); they are rendered per call with the
 // call's TemplateData. Each worker sends through its own data.Worker.
-// Invoke makes one call of any Kind (Unary, ServerStream, ClientStream,
-// Bidi; KindOf tells a method's) and is what the one-shot `call` command
+// Invoke makes one call of any event.Kind (Unary, ServerStream,
+// ClientStream, Bidi; KindOf tells a method's) and is what the one-shot `call` command
 // uses.
 //
-// New checks Options against the method's kind (the rest of Options is
+// New checks the Options against the method's kind (CheckKind; the rest is
 // validated once, by the command layer) and returns a Runner; Runner.Run
 // dials the pool (conn.Dial, each transport tapped with conn.Tap and
 // watched with conn.WatchState), starts the workers and, in open loop, the
@@ -60,14 +65,19 @@
 //	  report/metrics           the Prometheus collector of --metrics-addr
 //	report                     plain data: Summary, Finding, Probe, JSON, CSV, HGRM, shared wording
 //	runner                     this package: the load engine
-//	runner/data                request data: JSON, templates, rendering; imports nothing of ours
-//	runner/conn                the connection layer; imports nothing of ours
+//	runner/data                request data: JSON, templates, rendering; imports only the leaves
+//	runner/conn                the connection layer; imports only the leaves
+//	runner/plan, runner/event  the leaves: the description of a run, the vocabulary of what it saw;
+//	                           standard library only
 //	reflect                    descriptor sources: reflection, protosets, .proto files
 //	internal/testserver        the gRPC server behind the tests, `serve` and `demo`
 //	internal/faultproxy        a TCP proxy that blackholes or resets, for tests
 //	internal/intermediary      nginx and haproxy in front of a grpc-go server, for tests
 //
 // runner imports runner/data and runner/conn, never the reverse; report
-// imports runner and runner/conn for plain types; none of them imports
-// report or cmd.
+// and its renderers import only the leaves (report/record, the adapter that
+// implements Recorder, is the one that imports runner and runner/conn);
+// runner, runner/conn, runner/data and the leaves import no flag library
+// and never report or cmd. imports_test.go (at the module root) enforces
+// these rules.
 package runner

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,8 +9,8 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // A templated request is rendered before the call's clock starts: the
@@ -26,8 +25,8 @@ func TestRunTemplateRenderedBeforeStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load: Load{Concurrency: 1, Connections: 1, Total: 5}, Call: Call{Messages: 1, Template: true}}, md, reqs)
+	r, err := New(plan.Options{Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load: plan.Load{Concurrency: 1, Connections: 1, Total: 5}, Call: plan.Call{Messages: 1, Template: true}}, md, reqs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +62,7 @@ func TestPacerBlamesClientStall(t *testing.T) {
 	// worker is always free: the only lateness there can be is the
 	// client's, however busy the machine.
 	from := time.Now()
-	s := &run{Runner: &Runner{opts: Options{Load: Load{Total: 60}}}, stopCh: make(chan struct{}),
+	s := &run{Runner: &Runner{opts: plan.Options{Load: plan.Load{Total: 60}}}, stopCh: make(chan struct{}),
 		clock: func() time.Time {
 			now := time.Now()
 			if now.Sub(from) >= 115*time.Millisecond {
@@ -74,7 +73,7 @@ func TestPacerBlamesClientStall(t *testing.T) {
 	tickets := make(chan ticket, 60)
 	go func() {
 		defer close(tickets)
-		if err := s.paceFrom(context.Background(), constantPacer(100), from, time.Time{}, true, tickets); err != nil {
+		if err := s.paceFrom(context.Background(), plan.ConstantPacer(100), from, time.Time{}, true, tickets); err != nil {
 			t.Error(err)
 		}
 	}()
@@ -105,65 +104,12 @@ func TestPacerBlamesClientStall(t *testing.T) {
 	}
 }
 
-// walkDue is the old count, one step per call: the oracle for dueBefore.
-func walkDue(p pacer, i int64, from, until time.Time, total int64) int64 {
-	for ; total == 0 || i < total; i++ {
-		offset, ok := p.due(i)
-		if !ok || !from.Add(offset).Before(until) {
-			break
-		}
-	}
-	return i
-}
-
-// Counting the calls due by a time takes O(log n) steps, agrees with a walk
-// of every call, and copes with absurd rates.
-func TestDueBefore(t *testing.T) {
-	t.Parallel()
-	from := time.Unix(1000, 0)
-	var step, ramp Schedule
-	if err := step.Set("step:10,20,1s,200"); err != nil {
-		t.Fatal(err)
-	}
-	if err := ramp.Set("ramp:500,5,3s"); err != nil {
-		t.Fatal(err)
-	}
-	pacers := map[string]pacer{"const": constantPacer(333), "slow": constantPacer(0.5), "none": constantPacer(0),
-		"step": stepPacer(step), "ramp": rampPacer(ramp)}
-	for name, p := range pacers {
-		for _, i := range []int64{0, 1, 7, 500} {
-			for _, total := range []int64{0, 3, 600} {
-				for _, until := range []time.Duration{0, time.Millisecond, 999 * time.Millisecond, 4 * time.Second, 10 * time.Second} {
-					want := walkDue(p, i, from, from.Add(until), total)
-					if got := dueBefore(p, i, from, from.Add(until), total); got != want {
-						t.Errorf("%s: dueBefore(i=%d, until=%s, total=%d) = %d, want %d", name, i, until, total, got, want)
-					}
-				}
-			}
-		}
-	}
-	// 1e12 calls per second for a second: counted at once, not in hours.
-	start := time.Now()
-	if n := unissued(constantPacer(1e12), 5, from, from.Add(time.Second), 0); n < 1e12-6 || n > 1e12 {
-		t.Errorf("unissued at 1e12/s over 1s from call 5 = %d", n)
-	}
-	if n := unissued(constantPacer(1e12), 0, from, from.Add(time.Second), 1e6); n != 1e6 {
-		t.Errorf("unissued with -n 1e6 = %d", n)
-	}
-	if n := unissued(constantPacer(1e300), 0, from, from.Add(time.Second), 0); n != math.MaxInt64 {
-		t.Errorf("unissued at 1e300/s = %d, want it saturated", n)
-	}
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("counting took %s", took)
-	}
-}
-
 // An absurd rate ends within -z and the drain limit, and Ctrl-C ends it at once.
 func TestRunAbsurdRate(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
 	start := time.Now()
-	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Load.RPS = 1e12
 		o.Load.Duration = 200 * time.Millisecond
 	})
@@ -187,8 +133,8 @@ func TestRunAbsurdRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(Options{Target: conn.Target{Addr: srv2.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load: Load{Concurrency: 4, Connections: 1, RPS: 1e12}, Call: Call{Messages: 1}}, md, reqs)
+	r, err := New(plan.Options{Target: plan.Target{Addr: srv2.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load: plan.Load{Concurrency: 4, Connections: 1, RPS: 1e12}, Call: plan.Call{Messages: 1}}, md, reqs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +155,7 @@ func TestRunAbsurdRate(t *testing.T) {
 func TestRunRateEndsAtDuration(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Load.RPS = 2
 		o.Load.Duration = time.Second
 	})
@@ -259,8 +205,8 @@ func TestRunCutsStallPastEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load: Load{Concurrency: 3, Connections: 1, RPS: 100, Duration: 600 * time.Millisecond}, Call: Call{Messages: 1}}, md, reqs)
+	r, err := New(plan.Options{Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load: plan.Load{Concurrency: 3, Connections: 1, RPS: 100, Duration: 600 * time.Millisecond}, Call: plan.Call{Messages: 1}}, md, reqs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,26 +273,26 @@ func TestRunCutsStallPastEnd(t *testing.T) {
 func TestUnstartedBatches(t *testing.T) {
 	t.Parallel()
 	from := time.Unix(1000, 0)
-	var up, down, step Schedule
-	for s, v := range map[*Schedule]string{&up: "ramp:10,5000,3s", &down: "ramp:5000,10,3s", &step: "step:10,500,1s,3000"} {
+	var up, down, step plan.Schedule
+	for s, v := range map[*plan.Schedule]string{&up: "ramp:10,5000,3s", &down: "ramp:5000,10,3s", &step: "step:10,500,1s,3000"} {
 		if err := s.Set(v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	var valley, pause Stages
-	for s, v := range map[*Stages]string{&valley: "1s:5000,1s:10,1s:5000", &pause: "1s:8000,1s:0,1s:0,1s:8000"} {
+	var valley, pause plan.Stages
+	for s, v := range map[*plan.Stages]string{&valley: "1s:5000,1s:10,1s:5000", &pause: "1s:8000,1s:0,1s:0,1s:8000"} {
 		if err := s.Set(v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for name, p := range map[string]pacer{"const": constantPacer(333), "up": rampPacer(up), "down": rampPacer(down), "step": stepPacer(step),
-		"stages valley": newStagesPacer(0, valley), "stages pause": newStagesPacer(0, pause)} {
+	for name, p := range map[string]plan.Pacer{"const": plan.ConstantPacer(333), "up": (&plan.Load{Schedule: up}).Pacer(), "down": (&plan.Load{Schedule: down}).Pacer(),
+		"step": (&plan.Load{Schedule: step}).Pacer(), "stages valley": (&plan.Load{Stages: valley}).Pacer(), "stages pause": (&plan.Load{Stages: pause}).Pacer()} {
 		u := unstartedCalls{p: p, from: from, first: 17, end: 7000}
 		next, batches := u.first, 0
 		u.batches(func(first time.Time, every time.Duration, n int64) {
 			batches++
 			for k := range n {
-				d, _ := p.due(next)
+				d, _ := p.Due(next)
 				if got, want := first.Add(time.Duration(k)*every), from.Add(d); got.Before(want) {
 					t.Fatalf("%s: call %d given due time %s, before its true %s", name, next, got.Sub(from), want.Sub(from))
 				}

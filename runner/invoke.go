@@ -13,30 +13,20 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/grpcpulse/grpcpulse/runner/data"
-)
-
-// Kind is the RPC kind of a method.
-type Kind string
-
-// The four RPC kinds, as they are named in reports.
-const (
-	Unary        Kind = "unary"
-	ServerStream Kind = "server_stream"
-	ClientStream Kind = "client_stream"
-	Bidi         Kind = "bidi"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // KindOf returns the RPC kind of md.
-func KindOf(md protoreflect.MethodDescriptor) Kind {
+func KindOf(md protoreflect.MethodDescriptor) event.Kind {
 	switch {
 	case md.IsStreamingClient() && md.IsStreamingServer():
-		return Bidi
+		return event.Bidi
 	case md.IsStreamingClient():
-		return ClientStream
+		return event.ClientStream
 	case md.IsStreamingServer():
-		return ServerStream
+		return event.ServerStream
 	}
-	return Unary
+	return event.Unary
 }
 
 // FullMethod returns the method's path as sent on the wire: /pkg.Service/Method.
@@ -102,7 +92,7 @@ func Invoke(ctx context.Context, cc grpc.ClientConnInterface, md protoreflect.Me
 func InvokeRaw(ctx context.Context, cc grpc.ClientConnInterface, md protoreflect.MethodDescriptor,
 	reqs []proto.Message, resolver data.Resolver, onResponse func(Response) error) (Result, error) {
 	kind := KindOf(md)
-	if (kind == Unary || kind == ServerStream) && len(reqs) != 1 {
+	if (kind == event.Unary || kind == event.ServerStream) && len(reqs) != 1 {
 		return Result{}, fmt.Errorf("%s is a %s method and takes exactly one request message, not %d", md.FullName(), kind, len(reqs))
 	}
 	var res Result
@@ -116,7 +106,7 @@ func InvokeRaw(ctx context.Context, cc grpc.ClientConnInterface, md protoreflect
 		r.DecodeErr = uo.Unmarshal(raw.b, r.Message)
 		return r
 	}
-	if kind == Unary {
+	if kind == event.Unary {
 		var raw rawResponse
 		if err := cc.Invoke(ctx, FullMethod(md), reqs[0], &raw, opts...); err != nil {
 			return res, err
@@ -132,7 +122,7 @@ func InvokeRaw(ctx context.Context, cc grpc.ClientConnInterface, md protoreflect
 	}
 	sendErr := make(chan error, 1)
 	go func() { sendErr <- sendAll(stream, reqs) }()
-	if kind == ClientStream {
+	if kind == event.ClientStream {
 		// The single response only comes after the send side is closed.
 		if err := <-sendErr; err != nil {
 			return res, err
@@ -151,7 +141,7 @@ func InvokeRaw(ctx context.Context, cc grpc.ClientConnInterface, md protoreflect
 			return res, err
 		}
 	}
-	if kind != ClientStream {
+	if kind != event.ClientStream {
 		return res, <-sendErr
 	}
 	return res, nil

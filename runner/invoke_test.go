@@ -17,6 +17,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 func pulseMethod(name string) protoreflect.MethodDescriptor {
@@ -33,7 +34,7 @@ func requests(ids ...int64) []proto.Message {
 
 func TestKindOf(t *testing.T) {
 	t.Parallel()
-	for name, want := range map[string]Kind{"Unary": Unary, "ServerStream": ServerStream, "ClientStream": ClientStream, "Bidi": Bidi} {
+	for name, want := range map[string]event.Kind{"Unary": event.Unary, "ServerStream": event.ServerStream, "ClientStream": event.ClientStream, "Bidi": event.Bidi} {
 		if got := KindOf(pulseMethod(name)); got != want {
 			t.Errorf("KindOf(%s) = %s, want %s", name, got, want)
 		}

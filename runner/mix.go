@@ -9,8 +9,9 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // Entry is one method of a weighted mix (NewMix).
@@ -37,12 +38,12 @@ type MixRecorder interface {
 
 // mixEntry is an Entry as the run uses it.
 type mixEntry struct {
-	kind Kind
+	kind event.Kind
 	path string
 	reqs *data.Requests
 	md   metadata.MD
-	opts *Options // the run's, with the entry's Messages
-	cum  uint64   // the weights of this entry and those before it
+	opts *plan.Options // the run's, with the entry's Messages
+	cum  uint64        // the weights of this entry and those before it
 	tmpl data.RunTemplates
 }
 
@@ -51,12 +52,12 @@ type mixEntry struct {
 // Each worker draws from its own random source (seeded by Seed and its id),
 // so a pick costs no lock and no allocation. Like New it trusts opts to
 // have been validated; it checks each entry against its method's kind.
-func NewMix(opts Options, entries []Entry) (*Runner, error) {
+func NewMix(opts plan.Options, entries []Entry) (*Runner, error) {
 	if len(entries) == 0 {
 		return nil, errors.New("a mix needs at least one method")
 	}
 	first := opts
-	if k := KindOf(entries[0].Method); k != ClientStream && k != Bidi {
+	if k := KindOf(entries[0].Method); k != event.ClientStream && k != event.Bidi {
 		first.Call.Messages, first.Call.StreamInterval = 1, 0
 	}
 	r, err := New(first, entries[0].Method, entries[0].Requests)
@@ -69,24 +70,24 @@ func NewMix(opts Options, entries []Entry) (*Runner, error) {
 	for _, e := range entries {
 		kind := KindOf(e.Method)
 		o := opts // each entry's own copy
-		if kind != ClientStream && kind != Bidi {
+		if kind != event.ClientStream && kind != event.Bidi {
 			o.Call.Messages, o.Call.StreamInterval = 1, 0 // the run's --messages is for its streams
 		}
 		if e.Messages > 0 {
 			o.Call.Messages = e.Messages
 		}
-		if err := o.Call.CheckKind(kind); err != nil {
+		if err := CheckKind(&o.Call, kind); err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Method.FullName(), err)
 		}
 		if e.Weight < 0 {
 			return nil, fmt.Errorf("%s: the weight must be 0 or more", e.Method.FullName())
 		}
-		md, err := (&conn.Metadata{Headers: e.Headers, LookupEnv: opts.Metadata.LookupEnv, Expand: opts.Metadata.Expand}).Call()
+		md, err := (&plan.Metadata{Headers: e.Headers, LookupEnv: opts.Metadata.LookupEnv, Expand: opts.Metadata.Expand}).Call()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Method.FullName(), err)
 		}
 		cum += uint64(e.Weight)
-		tr := data.RunTemplates{Seed: r.opts.Call.Seed, Method: data.MethodData(e.Method), Stream: kind == ClientStream || kind == Bidi, Headers: r.tmpl.Headers}
+		tr := data.RunTemplates{Seed: r.opts.Call.Seed, Method: data.MethodData(e.Method), Stream: kind == event.ClientStream || kind == event.Bidi, Headers: r.tmpl.Headers}
 		r.mix = append(r.mix, mixEntry{kind: kind, path: FullMethod(e.Method), reqs: e.Requests, md: md, opts: &o, cum: cum, tmpl: tr})
 	}
 	if cum == 0 {
@@ -143,19 +144,4 @@ func (w *worker) pick() context.Context {
 	e := &w.mix[i]
 	w.entry, w.kind, w.path, w.opts, w.reqs, w.rec = i, e.kind, e.path, e.opts, e.reqs, e.rec
 	return e.ctx
-}
-
-// Mixed is the kind a mix of methods of different kinds reports for its
-// totals (each method keeps its own kind).
-const Mixed Kind = "mixed"
-
-// MixKind is the kind of a mix's totals: the kind its methods share, or
-// Mixed.
-func MixKind(kinds []Kind) Kind {
-	for _, k := range kinds[1:] {
-		if k != kinds[0] {
-			return Mixed
-		}
-	}
-	return kinds[0]
 }

@@ -5,15 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 func pulseMethodDesc(name string) runner.Entry {
@@ -37,16 +37,16 @@ func TestMixCountsPerMethod(t *testing.T) {
 	bidi.Messages = 3
 	bidi.Headers = []string{testserver.MDStatus + ": UNAVAILABLE"}
 	const n = 400
-	opts := runner.Options{
-		Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load:   runner.Load{Concurrency: 8, Connections: 2, Total: n},
-		Call:   runner.Call{Timeout: 10 * time.Second, Messages: 2},
+	opts := plan.Options{
+		Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load:   plan.Load{Concurrency: 8, Connections: 2, Total: n},
+		Call:   plan.Call{Timeout: 10 * time.Second, Messages: 2},
 	}
 	r, err := runner.NewMix(opts, []runner.Entry{unary, ss, cs, bidi})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := []runner.Kind{runner.Unary, runner.ServerStream, runner.ClientStream, runner.Bidi}
+	kinds := []event.Kind{event.Unary, event.ServerStream, event.ClientStream, event.Bidi}
 	rec := record.NewMix(kinds, 8)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -54,7 +54,7 @@ func TestMixCountsPerMethod(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := rec.Summary(record.Meta{Mix: []record.MixMethod{{Method: "Unary", Weight: 4}, {Method: "ServerStream", Weight: 1}, {Method: "ClientStream"}, {Method: "Bidi", Weight: 1}}})
-	if sum.Count != n || sum.Kind != runner.Mixed || len(sum.Methods) != 4 {
+	if sum.Count != n || sum.Kind != event.Mixed || len(sum.Methods) != 4 {
 		t.Fatalf("count %d kind %s methods %d; want %d mixed 4", sum.Count, sum.Kind, len(sum.Methods), n)
 	}
 	var total int64
@@ -83,7 +83,7 @@ func TestMixCountsPerMethod(t *testing.T) {
 	if got := s.Series["msg_gap"].Count; got != 3*s.Count || s.Messages.Received != 4*s.Count {
 		t.Errorf("server stream: %d gaps, %d received for %d streams; want 3 and 4 each", got, s.Messages.Received, s.Count)
 	}
-	if b.Errors != b.Count || len(b.StatusCodes) != 1 || b.StatusCodes[0].Code != codes.Unavailable {
+	if b.Errors != b.Count || len(b.StatusCodes) != 1 || b.StatusCodes[0].Code != event.CodeUnavailable {
 		t.Errorf("bidi: errors %d of %d, codes %v; want all UNAVAILABLE", b.Errors, b.Count, b.StatusCodes)
 	}
 	if sum.Errors != b.Count || sum.OK != u.Count+s.Count {
@@ -96,16 +96,16 @@ func TestMixCountsPerMethod(t *testing.T) {
 // and of the per-method shards.
 func pulseMix(tb testing.TB, addr string, n int64, c int) time.Duration {
 	a, b := pulseMethodDesc("Unary"), pulseMethodDesc("Unary")
-	opts := runner.Options{
-		Target: conn.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load:   runner.Load{Concurrency: c, Connections: 1, Total: n},
-		Call:   runner.Call{Messages: 1},
+	opts := plan.Options{
+		Target: plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load:   plan.Load{Concurrency: c, Connections: 1, Total: n},
+		Call:   plan.Call{Messages: 1},
 	}
 	r, err := runner.NewMix(opts, []runner.Entry{a, b})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rec := &timedRecorder{Recorder: record.NewMix([]runner.Kind{runner.Unary, runner.Unary}, c)}
+	rec := &timedRecorder{Recorder: record.NewMix([]event.Kind{event.Unary, event.Unary}, c)}
 	if _, err := r.Run(context.Background(), rec); err != nil {
 		tb.Fatal(err)
 	}

@@ -3,8 +3,9 @@ package runner
 import (
 	"context"
 	"errors"
-	"math"
 	"time"
+
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // ticket is one call due in open loop.
@@ -30,25 +31,14 @@ var errStopped = errors.New("stopped")
 // due (no coordinated omission) and is a late start. The pacer's own delays
 // (beyond a timer's slack) count from when the call was due too, but are
 // counted apart, as pacer-late.
-func (s *run) pace(ctx context.Context, p pacer, tickets chan<- ticket) {
+func (s *run) pace(ctx context.Context, p plan.Pacer, tickets chan<- ticket) {
 	defer close(tickets)
 	defer s.stop()
-	warm := constantPacer(s.startRate())
+	warm := plan.ConstantPacer(p.StartRate())
 	if err := s.paceFrom(ctx, warm, time.Time{}, s.measureFrom, false, tickets); err != nil {
 		return
 	}
 	_ = s.paceFrom(ctx, p, s.measureFrom, s.measureTo, true, tickets)
-}
-
-func (s *run) startRate() float64 {
-	switch l := &s.opts.Load; l.Schedule.Kind {
-	case scheduleStep:
-		return l.Schedule.Start
-	case scheduleRamp:
-		return l.Schedule.From
-	default:
-		return l.RPS
-	}
 }
 
 // paceFrom issues the calls of p from `from` (zero: now) until `to` (zero: no
@@ -64,7 +54,7 @@ func (s *run) startRate() float64 {
 // workers busy; handing out a backlog passes on the blame of the call
 // before. So a client stall is the client's, and a rate far above what the
 // workers can take (every call due at once) is the workers'.
-func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record bool, tickets chan<- ticket) error {
+func (s *run) paceFrom(ctx context.Context, p plan.Pacer, from, to time.Time, record bool, tickets chan<- ticket) error {
 	if from.IsZero() {
 		from = s.now()
 	}
@@ -77,12 +67,12 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 	var i int64
 	stopped := func(err error) error {
 		if record {
-			s.unstarted.Add(unissued(p, i, from, to, total))
+			s.unstarted.Add(plan.Unissued(p, i, from, to, total))
 			until := s.now() // of those, the calls due by now were cut
 			if !to.IsZero() && to.Before(until) {
 				until = to
 			}
-			s.unstartedCuts = unstartedCalls{p: p, from: from, first: i, end: dueBefore(p, i, from, until, total)}
+			s.unstartedCuts = unstartedCalls{p: p, from: from, first: i, end: plan.DueBefore(p, i, from, until, total)}
 		}
 		return err
 	}
@@ -91,7 +81,7 @@ func (s *run) paceFrom(ctx context.Context, p pacer, from, to time.Time, record 
 		if err := s.halted(ctx); err != nil { // a pacer that never waits for a worker still stops at once
 			return stopped(err)
 		}
-		offset, ok := p.due(i)
+		offset, ok := p.Due(i)
 		due := from.Add(offset)
 		if !ok || !to.IsZero() && !due.Before(to) {
 			if record {
@@ -204,53 +194,4 @@ func (s *run) now() time.Time {
 		return s.clock()
 	}
 	return time.Now()
-}
-
-// unissued counts the calls of p from i on that were due before to (or,
-// without an end time, up to total) and were never handed out.
-func unissued(p pacer, i int64, from, to time.Time, total int64) int64 {
-	if to.IsZero() {
-		return max(total-i, 0)
-	}
-	return dueBefore(p, i, from, to, total) - i
-}
-
-// dueBefore returns the first call number j >= i that is not due before
-// until (from the schedule's start from), or that never comes (-n reached,
-// total > 0; or a pacer with no call j): calls i to j-1 are the ones due
-// before until. Due times never decrease with the call number, so it
-// searches, in O(log j) steps of p.due, not one step per call: a rate of
-// 1e12 calls per second must not take 1e12 steps to count.
-func dueBefore(p pacer, i int64, from, until time.Time, total int64) int64 {
-	past := func(j int64) bool { // call j is not due before until
-		if total > 0 && j >= total {
-			return true
-		}
-		offset, ok := p.due(j)
-		return !ok || !from.Add(offset).Before(until)
-	}
-	if past(i) {
-		return i
-	}
-	lo, hi := i, i+1 // past(lo) is false; find hi with past(hi) true
-	for !past(hi) {
-		lo = hi
-		if hi > math.MaxInt64/2 {
-			hi = math.MaxInt64
-			if !past(hi) {
-				return hi // more calls than an int64 counts: saturate
-			}
-			break
-		}
-		hi = i + 2*(hi-i) + 1
-	}
-	for hi-lo > 1 { // past(lo) false, past(hi) true
-		mid := lo + (hi-lo)/2
-		if past(mid) {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
-	return hi
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // readAhead is a server stream whose messages are read as soon as they
@@ -105,13 +107,13 @@ func TestStreamPacing(t *testing.T) {
 		pacing  string
 		holdMax func(int) bool
 	}{
-		{PacingPingPong, func(n int) bool { return n == 1 }},
-		{PacingPipeline, func(n int) bool { return n >= 2 }},
+		{plan.PacingPingPong, func(n int) bool { return n == 1 }},
+		{plan.PacingPipeline, func(n int) bool { return n >= 2 }},
 	} {
 		t.Run(tt.pacing, func(t *testing.T) {
 			t.Parallel()
-			srv, u := readAheadServer(t, tt.pacing == PacingPipeline)
-			rec, out := runLoad(t, srv, "Bidi", `{}`, func(o *Options) {
+			srv, u := readAheadServer(t, tt.pacing == plan.PacingPipeline)
+			rec, out := runLoad(t, srv, "Bidi", `{}`, func(o *plan.Options) {
 				o.Load.Total, o.Load.Concurrency = 6, 2
 				o.Call.Messages, o.Call.StreamPacing = 20, tt.pacing
 			})
@@ -126,10 +128,10 @@ func TestStreamPacing(t *testing.T) {
 					t.Errorf("stream: err %v, sent %d, received %d; want 20 and 20", c.Err, c.Sent, c.Received)
 				}
 			}
-			if n := len(rec.messages[SeriesMsgRTT]); n != 120 {
+			if n := len(rec.messages[event.SeriesMsgRTT]); n != 120 {
 				t.Errorf("%d round trips, want 120", n)
 			}
-			if n := len(rec.messages[SeriesMsgGap]) + len(rec.messages[SeriesFirstMessage]); n != 120 {
+			if n := len(rec.messages[event.SeriesMsgGap]) + len(rec.messages[event.SeriesFirstMessage]); n != 120 {
 				t.Errorf("%d first messages and gaps, want 120", n)
 			}
 		})
@@ -152,13 +154,13 @@ func TestStreamDuration(t *testing.T) {
 		maxSent  int64
 	}{
 		{"bidi by time", "Bidi", "", 0, 100 * ms, 1, 11},
-		{"bidi pingpong by time", "Bidi", PacingPingPong, 0, 100 * ms, 1, 11},
+		{"bidi pingpong by time", "Bidi", plan.PacingPingPong, 0, 100 * ms, 1, 11},
 		{"client by time", "ClientStream", "", 0, 100 * ms, 1, 11},
 		{"bidi by count", "Bidi", "", 3, time.Hour, 3, 3},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rec, _ := runLoad(t, srv, tt.kind, `{}`, func(o *Options) {
+			rec, _ := runLoad(t, srv, tt.kind, `{}`, func(o *plan.Options) {
 				o.Load.Total, o.Load.Concurrency = 2, 2
 				o.Call.Messages, o.Call.StreamDuration, o.Call.StreamPacing = tt.messages, tt.d, tt.pacing
 				o.Call.StreamInterval = 10 * ms

@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // Recorder receives what a run measures. Run calls Begin once when
@@ -29,56 +29,10 @@ type Recorder interface {
 // when a call succeeds.
 type WorkerRecorder interface {
 	// Message records one per-message measurement of the stream in progress.
-	Message(s Series, d time.Duration)
+	Message(s event.Series, d time.Duration)
 	// Call records a finished call. c is reused by the caller once Call returns.
 	Call(c *CallStats)
 }
-
-// Series names the per-message measurements of streaming calls.
-type Series uint8
-
-// The per-message series. Each is recorded only by the kinds that have it.
-const (
-	// SeriesFirstMessage is the time from the start of a server or bidi
-	// stream to its first response.
-	SeriesFirstMessage Series = iota
-	// SeriesMsgGap is the time between consecutive responses of a stream.
-	SeriesMsgGap
-	// SeriesMsgRTT is, in a bidi stream, the time from a send to the response
-	// matched with it (responses are matched to sends first in, first out).
-	SeriesMsgRTT
-	// SeriesSendTime is how long one SendMsg of a client or bidi stream took
-	// (it blocks while HTTP/2 flow control holds the message back).
-	SeriesSendTime
-	// NumSeries counts the series.
-	NumSeries
-)
-
-var seriesNames = [NumSeries]string{"first_message", "msg_gap", "msg_rtt", "send_time"}
-
-// String is the series' name in reports.
-func (s Series) String() string {
-	if s < NumSeries {
-		return seriesNames[s]
-	}
-	return "unknown"
-}
-
-// Has reports whether calls of kind k record series s.
-func (k Kind) Has(s Series) bool {
-	switch s {
-	case SeriesFirstMessage, SeriesMsgGap:
-		return k == ServerStream || k == Bidi
-	case SeriesMsgRTT:
-		return k == Bidi
-	case SeriesSendTime:
-		return k == ClientStream || k == Bidi
-	}
-	return false
-}
-
-// Streaming reports whether k is a streaming kind (anything but unary).
-func (k Kind) Streaming() bool { return k != Unary }
 
 // CallStats describes one finished call (for streaming kinds, one stream).
 type CallStats struct {
@@ -96,7 +50,7 @@ type CallStats struct {
 	Err  error
 	// Cause is the transport cause of a failed call (conn.Classify), set by
 	// the worker; "" when the call succeeded.
-	Cause conn.Cause
+	Cause event.Cause
 	// Sent and Received count stream messages (1 and 1 for unary).
 	Sent, Received int64
 	// Late reports, in open loop, that the call started late because

@@ -15,14 +15,16 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // Runner makes one load run of one method. Build it with New, run it once
 // with Run; InFlight may be read concurrently while it runs.
 type Runner struct {
-	opts    Options
+	opts    plan.Options
 	method  protoreflect.MethodDescriptor
-	kind    Kind
+	kind    event.Kind
 	path    string
 	reqs    *data.Requests
 	tmpl    data.RunTemplates
@@ -34,7 +36,7 @@ type Runner struct {
 	Seed uint64
 
 	// Dial connects one pool connection; tests may replace it.
-	Dial func(ctx context.Context, t conn.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
+	Dial func(ctx context.Context, t plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
 }
 
 // Outcome is what Run reports besides the measurements it recorded.
@@ -66,15 +68,15 @@ type Outcome struct {
 // New prepares a run of method with reqs. It trusts opts to have passed
 // Load.Validate and Call.Validate (the command layer checks them once, before
 // it dials) and checks only what needs the method: Call.CheckKind.
-func New(opts Options, method protoreflect.MethodDescriptor, reqs *data.Requests) (*Runner, error) {
+func New(opts plan.Options, method protoreflect.MethodDescriptor, reqs *data.Requests) (*Runner, error) {
 	kind := KindOf(method)
-	if err := opts.Call.CheckKind(kind); err != nil {
+	if err := CheckKind(&opts.Call, kind); err != nil {
 		return nil, err
 	}
-	if opts.Load.Schedule.Kind == scheduleRamp && opts.Load.Duration == 0 {
+	if opts.Load.Schedule.Kind == plan.ScheduleRamp && opts.Load.Duration == 0 {
 		opts.Load.Duration = opts.Load.Schedule.Over
 	}
-	for _, s := range []Stages{opts.Load.Stages, opts.Load.ConcurrencyStages} {
+	for _, s := range []plan.Stages{opts.Load.Stages, opts.Load.ConcurrencyStages} {
 		if len(s) > 0 {
 			opts.Load.Duration = s.Total() // the run ends with the last stage
 		}
@@ -82,7 +84,7 @@ func New(opts Options, method protoreflect.MethodDescriptor, reqs *data.Requests
 	for opts.Call.Seed == 0 {
 		opts.Call.Seed = rand.Int64()
 	}
-	tr := data.RunTemplates{Seed: opts.Call.Seed, Method: data.MethodData(method), Stream: kind == ClientStream || kind == Bidi}
+	tr := data.RunTemplates{Seed: opts.Call.Seed, Method: data.MethodData(method), Stream: kind == event.ClientStream || kind == event.Bidi}
 	if opts.Call.Template {
 		md, err := opts.Metadata.Call()
 		if err != nil {
@@ -96,7 +98,7 @@ func New(opts Options, method protoreflect.MethodDescriptor, reqs *data.Requests
 }
 
 // Options returns the options the run uses (defaults filled in).
-func (r *Runner) Options() Options { return r.opts }
+func (r *Runner) Options() plan.Options { return r.opts }
 
 // InFlight returns how many calls are in flight now. Safe for concurrent use.
 func (r *Runner) InFlight() int {
@@ -228,7 +230,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	var tickets chan ticket
 	if r.opts.Load.OpenLoop() {
 		tickets = make(chan ticket)
-		go s.pace(ctx, newPacer(&r.opts.Load), tickets)
+		go s.pace(ctx, r.opts.Load.Pacer(), tickets)
 	}
 	exits := make([]time.Time, len(workers)) // when each worker went idle for good
 	for i, w := range workers {
@@ -323,7 +325,7 @@ func (s *run) begin(ctx context.Context) {
 // dialPool opens the pool's connections, each its own HTTP/2 connection,
 // with their transports tapped for connection events.
 func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, error) {
-	creds, err := r.opts.Target.Credentials()
+	creds, err := conn.Credentials(r.opts.Target)
 	if err != nil {
 		return nil, err
 	}

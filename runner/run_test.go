@@ -16,8 +16,9 @@ import (
 	"google.golang.org/grpc/stats"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // tally is a test Recorder that keeps everything it is told (fine for the
@@ -30,7 +31,7 @@ type tally struct {
 	ended    int
 	calls    []CallStats
 	callers  []int // the worker of each call
-	messages [NumSeries][]time.Duration
+	messages [event.NumSeries][]time.Duration
 	workers  map[int]int // worker → conn
 }
 
@@ -51,7 +52,7 @@ type tallyWorker struct {
 	id int
 }
 
-func (w tallyWorker) Message(s Series, d time.Duration) {
+func (w tallyWorker) Message(s event.Series, d time.Duration) {
 	w.r.mu.Lock()
 	w.r.messages[s] = append(w.r.messages[s], d)
 	w.r.mu.Unlock()
@@ -84,12 +85,12 @@ func (r *tally) sum(f func(CallStats) int64) int64 {
 }
 
 // runLoad runs method against srv with opts adjusted by set.
-func runLoad(t *testing.T, srv *testserver.Server, method string, body string, set func(*Options)) (*tally, Outcome) {
+func runLoad(t *testing.T, srv *testserver.Server, method string, body string, set func(*plan.Options)) (*tally, Outcome) {
 	t.Helper()
-	opts := Options{
-		Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load:   Load{Concurrency: 4, Connections: 1},
-		Call:   Call{Timeout: 10 * time.Second, Messages: 1},
+	opts := plan.Options{
+		Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load:   plan.Load{Concurrency: 4, Connections: 1},
+		Call:   plan.Call{Timeout: 10 * time.Second, Messages: 1},
 	}
 	if set != nil {
 		set(&opts)
@@ -124,21 +125,21 @@ func TestRunClosedLoopEveryKind(t *testing.T) {
 		md             []string
 		messages       int
 		sent, received int64 // per call
-		series         map[Series]int
+		series         map[event.Series]int
 	}{
 		{method: "Unary", sent: 1, received: 1},
 		{method: "ServerStream", md: []string{testserver.MDMessages, "5"}, sent: 1, received: 5,
-			series: map[Series]int{SeriesFirstMessage: n, SeriesMsgGap: 4 * n}},
+			series: map[event.Series]int{event.SeriesFirstMessage: n, event.SeriesMsgGap: 4 * n}},
 		{method: "ClientStream", messages: 4, sent: 4, received: 1,
-			series: map[Series]int{SeriesSendTime: 4 * n}},
+			series: map[event.Series]int{event.SeriesSendTime: 4 * n}},
 		{method: "Bidi", messages: 3, sent: 3, received: 3,
-			series: map[Series]int{SeriesFirstMessage: n, SeriesMsgGap: 2 * n, SeriesMsgRTT: 3 * n, SeriesSendTime: 3 * n}},
+			series: map[event.Series]int{event.SeriesFirstMessage: n, event.SeriesMsgGap: 2 * n, event.SeriesMsgRTT: 3 * n, event.SeriesSendTime: 3 * n}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method, func(t *testing.T) {
 			t.Parallel()
 			srv := testserver.Start(t)
-			rec, out := runLoad(t, srv, tt.method, `{"message":"x"} {"id":2}`, func(o *Options) {
+			rec, out := runLoad(t, srv, tt.method, `{"message":"x"} {"id":2}`, func(o *plan.Options) {
 				o.Load.Total = n
 				if tt.messages > 0 {
 					o.Call.Messages = tt.messages
@@ -160,7 +161,7 @@ func TestRunClosedLoopEveryKind(t *testing.T) {
 			if got := rec.sum(func(c CallStats) int64 { return c.Received }); got != tt.received*n {
 				t.Errorf("received %d messages, want %d", got, tt.received*n)
 			}
-			for s := range NumSeries {
+			for s := range event.NumSeries {
 				if got, want := len(rec.messages[s]), tt.series[s]; got != want {
 					t.Errorf("series %s has %d values, want %d", s, got, want)
 				}
@@ -187,7 +188,7 @@ func headers(kv ...string) []string {
 func TestRunDurationDrains(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Load.Duration = 150 * time.Millisecond
 		o.Metadata.Headers = headers(testserver.MDDelay, "40ms")
 	})
@@ -212,7 +213,7 @@ func TestRunDurationDrains(t *testing.T) {
 func TestRunWarmup(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, _ := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 25
 		o.Load.Warmup = 100 * time.Millisecond
 		o.Load.Concurrency = 2
@@ -247,7 +248,7 @@ func TestRunConnectionsPool(t *testing.T) {
 	t.Parallel()
 	counter := &connCounter{}
 	srv := testserver.Start(t, testserver.WithServerOptions(grpc.StatsHandler(counter)))
-	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, _ := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 60
 		o.Load.Concurrency = 6
 		o.Load.Connections = 3
@@ -274,7 +275,7 @@ func TestRunConnectionsPool(t *testing.T) {
 func TestRunRateCount(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Load.RPS = 400
 		o.Load.Duration = 250 * time.Millisecond
 	})
@@ -305,7 +306,7 @@ func TestRunRateCount(t *testing.T) {
 func TestRunOpenLoopNoCoordinatedOmission(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, _ := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Load.RPS = 100 // due every 10ms
 		o.Load.Total = 20
 		o.Load.MaxInflight = 1
@@ -355,7 +356,7 @@ func TestRunServerPauseShowsInP99(t *testing.T) {
 			close(resumed)
 		})
 	}))
-	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Load.RPS = 500
 		o.Load.Duration = time.Second
 		o.Load.Concurrency = 20
@@ -416,7 +417,7 @@ func TestRunServerPauseShowsInP99(t *testing.T) {
 func TestRunScheduleRamp(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		if err := o.Load.Schedule.Set("ramp:0,400,500ms"); err != nil {
 			t.Fatal(err)
 		}
@@ -441,11 +442,11 @@ func TestRunInterrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{
-		Target:   conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Metadata: conn.Metadata{Headers: headers(testserver.MDDelay, "1m")},
-		Load:     Load{Concurrency: 3, Connections: 1},
-		Call:     Call{Messages: 1},
+	opts := plan.Options{
+		Target:   plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Metadata: plan.Metadata{Headers: headers(testserver.MDDelay, "1m")},
+		Load:     plan.Load{Concurrency: 3, Connections: 1},
+		Call:     plan.Call{Messages: 1},
 	}
 	r, err := New(opts, md, reqs)
 	if err != nil {
@@ -466,7 +467,7 @@ func TestRunInterrupt(t *testing.T) {
 func TestRunServerDisappears(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t, testserver.AfterCalls(20, func(s *testserver.Server) { go s.Stop() }))
-	rec, _ := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, _ := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 100 // a number of calls, not a time a busy machine could end before the 20th
 		o.Load.Concurrency = 2
 	})
@@ -480,7 +481,7 @@ func TestRunTemplate(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
 	rec, _ := runLoad(t, srv, "Unary", `{"id": {{.RequestNumber}}, "message": "w{{.WorkerID}}-{{randString 4}}-{{randInt 1 9}}"}`,
-		func(o *Options) {
+		func(o *plan.Options) {
 			o.Load.Total = 30
 			o.Call.Template = true
 		})
@@ -500,7 +501,7 @@ func TestRunDurationWithStalledServer(t *testing.T) {
 			srv := testserver.Start(t, testserver.AfterCalls(10, (*testserver.Server).Pause))
 			defer srv.Resume()
 			start := time.Now()
-			rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+			rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 				o.Load.Duration = 300 * time.Millisecond
 				o.Load.Concurrency = 3
 				o.Call.Timeout = 0 // the drain limit, not a deadline, must end the held calls
@@ -539,7 +540,7 @@ func TestRunDurationWithStalledServer(t *testing.T) {
 func TestRunBidiManyResponsesPerRequest(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	rec, _ := runLoad(t, srv, "Bidi", `{"payload": "`+strings.Repeat("A", 400_000)+`"}`, func(o *Options) {
+	rec, _ := runLoad(t, srv, "Bidi", `{"payload": "`+strings.Repeat("A", 400_000)+`"}`, func(o *plan.Options) {
 		o.Load.Total = 2
 		o.Load.Concurrency = 2
 		o.Call.Messages = 20
@@ -551,10 +552,10 @@ func TestRunBidiManyResponsesPerRequest(t *testing.T) {
 	if got := rec.sum(func(c CallStats) int64 { return c.Received }); got != 2*20*3 {
 		t.Errorf("received %d, want 120", got)
 	}
-	if got := len(rec.messages[SeriesMsgRTT]); got != 2*20 {
+	if got := len(rec.messages[event.SeriesMsgRTT]); got != 2*20 {
 		t.Errorf("%d round trips, want one per send (40)", got)
 	}
-	if got := len(rec.messages[SeriesSendTime]); got != 2*20 {
+	if got := len(rec.messages[event.SeriesSendTime]); got != 2*20 {
 		t.Errorf("%d send times, want 40", got)
 	}
 }
@@ -568,9 +569,9 @@ func TestRunInterruptDuringWarmup(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithCallHook(func(string, metadata.MD) { cancel() }))
 	md := pulseMethod("Unary")
 	reqs, _ := data.NewRequests(md.Input(), nil, false, nil)
-	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Metadata: conn.Metadata{Headers: headers(testserver.MDDelay, "1m")},
-		Load:     Load{Concurrency: 2, Connections: 1, Warmup: time.Minute}, Call: Call{Messages: 1}}, md, reqs)
+	r, err := New(plan.Options{Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Metadata: plan.Metadata{Headers: headers(testserver.MDDelay, "1m")},
+		Load:     plan.Load{Concurrency: 2, Connections: 1, Warmup: time.Minute}, Call: plan.Call{Messages: 1}}, md, reqs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -597,8 +598,8 @@ func TestRunTemplateError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err) // request 0 renders fine
 	}
-	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load: Load{Concurrency: 1, Connections: 1, Total: 100}, Call: Call{Messages: 1, Template: true}}, md, reqs)
+	r, err := New(plan.Options{Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load: plan.Load{Concurrency: 1, Connections: 1, Total: 100}, Call: plan.Call{Messages: 1, Template: true}}, md, reqs)
 	if err != nil {
 		t.Fatal(err)
 	}

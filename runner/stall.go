@@ -5,9 +5,6 @@ import (
 	"time"
 )
 
-// DefaultStallTimeout is --stall-timeout's default.
-const DefaultStallTimeout = time.Minute
-
 // watchStalls ends the run when calls are in flight and none has started or
 // ended, and no stream message has been sent or received, for
 // StallTimeout: a server that never answers would otherwise hold a run

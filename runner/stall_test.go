@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // run -n 10 against a server that never answers ends once nothing has
@@ -15,7 +16,7 @@ func TestRunStallWatchdog(t *testing.T) {
 	srv := testserver.Start(t, testserver.AfterCalls(1, (*testserver.Server).Pause)) // never answers
 	defer srv.Resume()
 	start := time.Now()
-	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 10
 		o.Load.StallTimeout = 500 * time.Millisecond
 		o.Call.Timeout = 0 // nothing but the watchdog ends a held call
@@ -33,7 +34,7 @@ func TestRunStallWatchdog(t *testing.T) {
 func TestRunStallWatchdogSlowServer(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	rec, out := runLoad(t, srv, "Unary", "", func(o *Options) {
+	rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 4
 		o.Load.Concurrency = 1
 		o.Load.StallTimeout = 500 * time.Millisecond

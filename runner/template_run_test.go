@@ -14,8 +14,8 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // seen is what a test server received: each request message (as
@@ -78,15 +78,15 @@ const ghzFile = `[
 
 // runTemplated runs method with data and templated headers at seed and
 // returns what the server saw.
-func runTemplated(t *testing.T, method, body string, seed int64, set func(*Options)) *seen {
+func runTemplated(t *testing.T, method, body string, seed int64, set func(*plan.Options)) *seen {
 	t.Helper()
 	s := &seen{}
 	srv := watchedServer(t, s)
-	opts := Options{
-		Target:   conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Metadata: conn.Metadata{Headers: []string{"x-request-id: {{.UUID}}"}},
-		Load:     Load{Concurrency: 1, Connections: 1, Total: 10},
-		Call:     Call{Messages: 1, Template: true, Seed: seed},
+	opts := plan.Options{
+		Target:   plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Metadata: plan.Metadata{Headers: []string{"x-request-id: {{.UUID}}"}},
+		Load:     plan.Load{Concurrency: 1, Connections: 1, Total: 10},
+		Call:     plan.Call{Messages: 1, Template: true, Seed: seed},
 	}
 	if set != nil {
 		set(&opts)
@@ -143,7 +143,7 @@ func TestRunTemplatedStreamMessages(t *testing.T) {
 	for _, method := range []string{"ClientStream", "Bidi"} {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
-			s := runTemplated(t, method, `{"id": {{.MessageNumber}}, "message": "r{{.RequestNumber}}"}`, 3, func(o *Options) {
+			s := runTemplated(t, method, `{"id": {{.MessageNumber}}, "message": "r{{.RequestNumber}}"}`, 3, func(o *plan.Options) {
 				o.Load.Total = 2
 				o.Call.Messages = 3
 			})
@@ -166,7 +166,7 @@ func TestNewPicksSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Load: Load{Concurrency: 1, Connections: 1}, Call: Call{Messages: 1}}
+	opts := plan.Options{Load: plan.Load{Concurrency: 1, Connections: 1}, Call: plan.Call{Messages: 1}}
 	r, err := New(opts, md, reqs)
 	if err != nil {
 		t.Fatal(err)
@@ -195,9 +195,9 @@ func TestRunTemplatedHeaderInvalid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Metadata: conn.Metadata{Headers: []string{`x-a: {{"\u00e9"}}`}},
-		Load:     Load{Concurrency: 1, Connections: 1, Total: 3}, Call: Call{Messages: 1, Template: true}}, md, reqs)
+	r, err := New(plan.Options{Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Metadata: plan.Metadata{Headers: []string{`x-a: {{"\u00e9"}}`}},
+		Load:     plan.Load{Concurrency: 1, Connections: 1, Total: 3}, Call: plan.Call{Messages: 1, Template: true}}, md, reqs)
 	if err != nil {
 		t.Fatal(err)
 	}

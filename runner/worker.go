@@ -15,6 +15,8 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // worker makes calls one after another on one pool connection. Everything
@@ -42,9 +44,9 @@ type worker struct {
 	// kind, path and opts are the method of the worker's current call and
 	// the options it is made with; they shadow the Runner's, which they
 	// are unless the run is a mix (then pick sets them per call).
-	kind  Kind
+	kind  event.Kind
 	path  string
-	opts  *Options
+	opts  *plan.Options
 	entry int           // the index of the current method in the mix
 	mix   []workerEntry // nil unless the run is a mix
 	rng   *rand.Rand    // picks a mix's methods
@@ -81,7 +83,7 @@ func (w *worker) inUse(ctx context.Context) bool {
 	stages := w.opts.Load.ConcurrencyStages
 	for {
 		now := time.Now()
-		at, ok := stages.above(0, float64(w.id), max(now.Sub(w.measureFrom), 0))
+		at, ok := stages.Above(0, float64(w.id), max(now.Sub(w.measureFrom), 0))
 		if !ok {
 			return false
 		}
@@ -186,16 +188,16 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 // call makes one call of the method's kind; rec is nil for warm-up calls.
 func (w *worker) call(ctx context.Context, seq int64, frames []*data.Frame, rec WorkerRecorder, s *CallStats) error {
 	switch w.kind {
-	case Unary:
+	case event.Unary:
 		s.Sent, s.Received = 1, 0
 		err := w.cc.Invoke(ctx, w.path, frames[seq%int64(len(frames))], &discard{}, w.callOpts...)
 		if err == nil {
 			s.Received = 1
 		}
 		return err
-	case ServerStream:
+	case event.ServerStream:
 		return w.serverStream(ctx, frames[seq%int64(len(frames))], rec, s)
-	case ClientStream:
+	case event.ClientStream:
 		return w.clientStream(ctx, frames, rec, s)
 	}
 	return w.bidi(ctx, frames, rec, s)

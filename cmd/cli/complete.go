@@ -9,7 +9,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/grpcpulse/grpcpulse/reflect"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // valuesAnnotation lists a flag's allowed values, for shell completion.
@@ -29,8 +30,8 @@ func SetValues(fs *pflag.FlagSet, name string, values ...string) {
 // grpcpulse knows (--lb-policy, --retry-codes, --color).
 func RegisterValueCompletions(root *cobra.Command) {
 	known := map[string][]string{
-		"lb-policy":   conn.LBPolicies(),
-		"retry-codes": conn.CodeNames(),
+		"lb-policy":   plan.LBPolicies(),
+		"retry-codes": event.CodeNames(),
 		"color":       {ColorAuto, colorAlways, colorNever},
 	}
 	var walk func(*cobra.Command)
@@ -61,7 +62,7 @@ func RegisterValueCompletions(root *cobra.Command) {
 // CompleteNames completes the argument after ADDR: services (methods false)
 // or "pkg.Service/Method" names, found through reflection on ADDR or in the
 // descriptor files the flags name. A failure completes nothing.
-func CompleteNames(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadata, src SourceOptions, methods bool, toComplete string) []string {
+func CompleteNames(ctx context.Context, d DialFunc, t plan.Target, md plan.Metadata, src SourceOptions, methods bool, toComplete string) []string {
 	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
 	defer cancel()
 	if t.ConnectTimeout == 0 || t.ConnectTimeout > completionTimeout {

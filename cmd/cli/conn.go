@@ -13,6 +13,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/reflect"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // SourceOptions says where descriptors come from: files when any are given,
@@ -52,10 +53,10 @@ func (o *SourceOptions) openFiles() (reflect.Source, error) {
 }
 
 // ConnOptions are the flags of every command that talks to a server (run
-// binds the same flags into its runner.Options instead).
+// binds the same flags into its plan.Options instead).
 type ConnOptions struct {
-	Target   conn.Target   `json:"target"`
-	Metadata conn.Metadata `json:"metadata"`
+	Target   plan.Target   `json:"target"`
+	Metadata plan.Metadata `json:"metadata"`
 	Source   SourceOptions `json:"source"`
 }
 
@@ -70,19 +71,19 @@ func (o *ConnOptions) Validate() error {
 }
 
 // AddConnFlags binds transport, metadata and descriptor source flags.
-func AddConnFlags(fs *pflag.FlagSet, t *conn.Target, md *conn.Metadata, src *SourceOptions) {
-	t.AddFlags(fs)
-	md.AddFlags(fs)
+func AddConnFlags(fs *pflag.FlagSet, t *plan.Target, md *plan.Metadata, src *SourceOptions) {
+	AddTargetFlags(fs, t)
+	AddMetadataFlags(fs, md)
 	src.AddFlags(fs)
 }
 
 // ValidateConn checks every part; its errors are usage errors. A command
 // that reads descriptor files and was given no address dials nothing, so
 // the target is not checked then.
-func ValidateConn(t *conn.Target, md *conn.Metadata, src *SourceOptions) error {
+func ValidateConn(t *plan.Target, md *plan.Metadata, src *SourceOptions) error {
 	var target error
 	if t.Addr != "" || !src.fromFiles() {
-		target = t.Validate()
+		target = conn.CheckTarget(t)
 	}
 	for _, err := range []error{target, md.Validate(), src.Validate()} {
 		if err != nil {
@@ -133,7 +134,7 @@ func (o *ConnOptions) OpenMethod(ctx context.Context, d DialFunc, dial bool, nam
 
 // OpenSession builds the descriptor source of src, dialling t with d when
 // reflection is needed or dial is true.
-func OpenSession(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadata, src SourceOptions, dial bool) (*Session, error) {
+func OpenSession(ctx context.Context, d DialFunc, t plan.Target, md plan.Metadata, src SourceOptions, dial bool) (*Session, error) {
 	s := &Session{Addr: t.Addr}
 	if src.fromFiles() {
 		files, err := src.openFiles()
@@ -164,7 +165,7 @@ func OpenSession(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadat
 
 // OpenSessionMethod opens a Session (see OpenSession) and resolves the
 // method named name.
-func OpenSessionMethod(ctx context.Context, d DialFunc, t conn.Target, md conn.Metadata, src SourceOptions, dial bool, name string) (*Session, protoreflect.MethodDescriptor, error) {
+func OpenSessionMethod(ctx context.Context, d DialFunc, t plan.Target, md plan.Metadata, src SourceOptions, dial bool, name string) (*Session, protoreflect.MethodDescriptor, error) {
 	s, err := OpenSession(ctx, d, t, md, src, dial)
 	if err != nil {
 		return nil, nil, err

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // IOStreams are the standard streams a command reads and writes.
@@ -34,7 +35,7 @@ type IOStreams struct {
 }
 
 // DialFunc dials a target (conn.Dial in the real process).
-type DialFunc func(ctx context.Context, t conn.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
+type DialFunc func(ctx context.Context, t plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
 
 // Factory holds what commands reach outside the process for, so that tests
 // can replace it. Each NewCmdX copies what its command needs into its

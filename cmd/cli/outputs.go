@@ -29,10 +29,14 @@ type OutputTarget struct {
 	Path, Format string
 }
 
-// extFormats maps a file's extension to the format -o picks for it.
-var extFormats = map[string]string{
-	".json": "json", ".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown",
-	".csv": "csv", ".hgrm": "hgrm", ".txt": "text",
+// extFormat is the format -o picks for a file's extension (Formats).
+func extFormat(ext string) (string, bool) {
+	for _, f := range Formats {
+		if slices.Contains(f.Exts, ext) {
+			return f.Name, true
+		}
+	}
+	return "", false
 }
 
 // AddOutputFlags binds --format (one of formats, the first the default)
@@ -41,7 +45,7 @@ func AddOutputFlags(fs *pflag.FlagSet, o *OutputFlags, formats []string) {
 	o.formats = formats
 	fs.StringVar(&o.Format, "format", formats[0], "report format: "+strings.Join(formats, ", ")+"; without it, an -o file's extension picks")
 	SetValues(fs, "format", formats...)
-	fs.StringArrayVarP(&o.Outputs, "output", "o", nil, "write the report to `file` (atomically; repeatable; .json .html .md .csv .hgrm .txt pick the format)")
+	fs.StringArrayVarP(&o.Outputs, "output", "o", nil, "write the report to `file` (atomically; repeatable; "+extList()+" pick the format)")
 }
 
 // Plan resolves the flags into the renderings to write. One -o (or none)
@@ -65,7 +69,7 @@ func (o *OutputFlags) Plan(fs *pflag.FlagSet) ([]OutputTarget, error) {
 		if path == "-" {
 			t.Path = ""
 		}
-		ext, known := extFormats[strings.ToLower(filepath.Ext(path))]
+		ext, known := extFormat(strings.ToLower(filepath.Ext(path)))
 		switch {
 		case o.formatSet || t.Path == "":
 		case known:
@@ -91,8 +95,15 @@ func orStdout(path string) string {
 	return path
 }
 
+// extList is the extensions that pick a format, as help and errors name
+// them (each format's first, by HelpRank).
 func extList() string {
-	return ".json .html .md .csv .hgrm .txt"
+	fs := slices.SortedFunc(slices.Values(Formats), func(a, b Format) int { return a.HelpRank - b.HelpRank })
+	exts := make([]string, len(fs))
+	for i, f := range fs {
+		exts[i] = f.Exts[0]
+	}
+	return strings.Join(exts, " ")
 }
 
 // ToStdout says whether one of targets is standard output.

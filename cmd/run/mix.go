@@ -16,6 +16,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // checkMethods checks the method name, or each of the scenario's calls.
@@ -47,7 +48,7 @@ func runMix(ctx context.Context, opts *RunOptions) error {
 	}
 	defer s.Close()
 	entries := make([]runner.Entry, 0, len(opts.Calls))
-	kinds := make([]runner.Kind, 0, len(opts.Calls))
+	kinds := make([]event.Kind, 0, len(opts.Calls))
 	names := make([]string, 0, len(opts.Calls))
 	mix := make([]record.MixMethod, 0, len(opts.Calls))
 	hash := sha256.New()
@@ -84,7 +85,7 @@ func runMix(ctx context.Context, opts *RunOptions) error {
 	}
 	opts.setDial(r)
 	meta := record.Meta{
-		Method: strings.Join(names, ","), Kind: runner.MixKind(kinds), Mix: mix,
+		Method: strings.Join(names, ","), Kind: event.MixKind(kinds), Mix: mix,
 		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: size,
 		DescriptorHash: hex.EncodeToString(hash.Sum(nil))[:16], Tool: cli.Version(), GRPCVersion: grpc.Version,
 	}

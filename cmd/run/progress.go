@@ -9,7 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/grpcpulse/grpcpulse/report/record"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // progress prints a live status line on a terminal once a second until
@@ -18,13 +18,13 @@ type progress struct {
 	w        io.Writer
 	snapshot func() record.Progress
 	inFlight func() int
-	load     runner.Load
+	load     plan.Load
 	width    int // of the terminal; 0 when unknown
 	stop     chan struct{}
 	done     chan struct{}
 }
 
-func startProgress(w io.Writer, width int, snapshot func() record.Progress, inFlight func() int, load runner.Load) *progress {
+func startProgress(w io.Writer, width int, snapshot func() record.Progress, inFlight func() int, load plan.Load) *progress {
 	p := &progress{w: w, snapshot: snapshot, inFlight: inFlight, load: load, width: width,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go p.loop()
@@ -71,7 +71,7 @@ const progressBarWidth = 20
 // (beside the target rate in open loop), calls in flight, errors and the
 // p99 of the last second. Rate and p99 appear once a full second has been
 // measured.
-func progressLine(s record.Progress, inFlight int, l *runner.Load) string {
+func progressLine(s record.Progress, inFlight int, l *plan.Load) string {
 	var b strings.Builder
 	done, left := progressDone(s, l)
 	if done >= 0 {
@@ -107,7 +107,7 @@ func progressLine(s record.Progress, inFlight int, l *runner.Load) string {
 
 // progressDone is the share of the run done (-1 when it has no known end)
 // and the time left (0 when unknown).
-func progressDone(s record.Progress, l *runner.Load) (float64, time.Duration) {
+func progressDone(s record.Progress, l *plan.Load) (float64, time.Duration) {
 	var done float64
 	var left time.Duration
 	switch {

@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/grpcpulse/grpcpulse/report/record"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 func TestProgressLine(t *testing.T) {
@@ -16,28 +16,28 @@ func TestProgressLine(t *testing.T) {
 	tests := []struct {
 		name string
 		s    record.Progress
-		load runner.Load
+		load plan.Load
 		want string
 	}{
 		{"first second has no rate or p99",
 			record.Progress{Elapsed: 500 * time.Millisecond, Count: 40},
-			runner.Load{Duration: 10 * time.Second},
+			plan.Load{Duration: 10 * time.Second},
 			"█░░░░░░░░░░░░░░░░░░░   5%  500ms/10s  ETA 10s  40 calls  3 in flight  0 errors"},
 		{"duration",
 			record.Progress{Elapsed: 5 * time.Second, Count: 5000, Errors: 2, RPSLastSecond: 1000, P99LastSecond: 1500 * time.Microsecond},
-			runner.Load{Duration: 10 * time.Second},
+			plan.Load{Duration: 10 * time.Second},
 			"██████████░░░░░░░░░░  50%  5s/10s  ETA 5s  5000 calls  1000/s  3 in flight  2 errors  p99 1.5ms"},
 		{"total",
 			record.Progress{Elapsed: 2 * time.Second, Count: 250, RPSLastSecond: 125, P99LastSecond: time.Millisecond},
-			runner.Load{Total: 1000},
+			plan.Load{Total: 1000},
 			"█████░░░░░░░░░░░░░░░  25%  2s  ETA 6s  250 calls of 1000  125/s  3 in flight  0 errors  p99 1ms"},
 		{"open loop shows the target",
 			record.Progress{Elapsed: 5 * time.Second, Count: 300, RPSLastSecond: 59, P99LastSecond: time.Millisecond},
-			runner.Load{Schedule: runner.Schedule{Kind: "ramp", From: 10, To: 110, Over: 10 * time.Second}, Duration: 20 * time.Second},
+			plan.Load{Schedule: plan.Schedule{Kind: "ramp", From: 10, To: 110, Over: 10 * time.Second}, Duration: 20 * time.Second},
 			"█████░░░░░░░░░░░░░░░  25%  5s/20s  ETA 15s  300 calls  59/s (target 60/s)  3 in flight  0 errors  p99 1ms"},
 		{"no end",
 			record.Progress{Elapsed: 3 * time.Second, Count: 30, RPSLastSecond: 10, P99LastSecond: time.Millisecond},
-			runner.Load{},
+			plan.Load{},
 			"3s  30 calls  10/s  3 in flight  0 errors  p99 1ms  (Ctrl-C to stop)"},
 	}
 	for _, tt := range tests {
@@ -54,7 +54,7 @@ func TestProgressLine(t *testing.T) {
 func TestFitWidth(t *testing.T) {
 	t.Parallel()
 	line := progressLine(record.Progress{Elapsed: 5 * time.Second, Count: 5000, RPSLastSecond: 1000},
-		1, &runner.Load{Duration: 10 * time.Second})
+		1, &plan.Load{Duration: 10 * time.Second})
 	for _, width := range []int{10, 40, 80} {
 		got := fitWidth(line, width)
 		if w := ansi.StringWidth(got); w > width-1 {

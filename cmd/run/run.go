@@ -1,5 +1,5 @@
 // Package run is `grpcpulse run`: flags and scenario files into
-// runner.Options, the load test, its progress line, metrics and report.
+// plan.Options, the load test, its progress line, metrics and report.
 package run
 
 import (
@@ -24,6 +24,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // RunOptions are the inputs of `grpcpulse run`.
@@ -32,7 +33,7 @@ type RunOptions struct {
 	Dial cli.DialFunc
 	// Options are the run's target, metadata, load and call settings: the
 	// flags bind straight into them, and they go to runner.New as they are.
-	runner.Options
+	plan.Options
 	// Source says where descriptors come from.
 	Source cli.SourceOptions
 	Method string
@@ -122,8 +123,8 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	}
 	fs := cmd.Flags()
 	cli.AddConnFlags(fs, &opts.Target, &opts.Metadata, &opts.Source)
-	opts.Load.AddFlags(fs)
-	opts.Call.AddFlags(fs)
+	cli.AddLoadFlags(fs, &opts.Load)
+	cli.AddCallFlags(fs, &opts.Call)
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled; at most 64 MiB)")
 	cli.AddOutputFlags(fs, &opts.Output, cli.ShowFormats)
 	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")

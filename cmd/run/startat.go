@@ -9,7 +9,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/grpcpulse/grpcpulse/cmd/cli"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // startAtGrace is how far in the past --start-at may be and still start the
@@ -57,7 +57,7 @@ func checkStartAt(at, now time.Time) error {
 // closes the others), so Ctrl-C stops cleanly before any call.
 func dialThenWait(dial cli.DialFunc, n int, at time.Time, now func() time.Time, errOut io.Writer) cli.DialFunc {
 	dialled := 0 // the runner dials its pool one connection after another
-	return func(ctx context.Context, t conn.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	return func(ctx context.Context, t plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 		cc, err := dial(ctx, t, opts...)
 		if err != nil {
 			return nil, err

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // Findings reads a Summary's connection events, failure causes and
@@ -44,7 +44,7 @@ type diagnosis struct {
 }
 
 // failed is how many calls failed by any of causes.
-func (d *diagnosis) failed(causes ...conn.Cause) int64 {
+func (d *diagnosis) failed(causes ...event.Cause) int64 {
 	var n int64
 	for _, c := range causes {
 		n += d.c.FailureCauses[c]

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -20,8 +19,9 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // These tests provoke each condition the diagnosis names with a real
@@ -30,12 +30,12 @@ import (
 
 // load runs method against addr with options adjusted by set and returns
 // the summary.
-func load(t *testing.T, addr, method, body string, set func(*runner.Options)) *report.Summary {
+func load(t *testing.T, addr, method, body string, set func(*plan.Options)) *report.Summary {
 	t.Helper()
-	opts := runner.Options{
-		Target: conn.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load:   runner.Load{Concurrency: 4, Connections: 1},
-		Call:   runner.Call{Messages: 1},
+	opts := plan.Options{
+		Target: plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load:   plan.Load{Concurrency: 4, Connections: 1},
+		Call:   plan.Call{Messages: 1},
 	}
 	if set != nil {
 		set(&opts)
@@ -90,9 +90,9 @@ func headers(kv ...string) []string {
 func TestDiagnoseHealthyRun(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
+	s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.Duration = 300 * time.Millisecond
-		o.Target.Keepalive = conn.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
+		o.Target.Keepalive = plan.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
 	})
 	for _, f := range s.Findings {
 		if f.Severity != report.SeverityInfo {
@@ -106,10 +106,10 @@ func TestDiagnoseTooManyPings(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithKeepalivePolicy(keepalive.EnforcementPolicy{MinTime: time.Second}))
 	// Streams that stay open without data (the server delays its answers),
 	// pinged every 20ms: the server's third strike ends the connection.
-	s := load(t, srv.Addr(), "Bidi", "", func(o *runner.Options) {
+	s := load(t, srv.Addr(), "Bidi", "", func(o *plan.Options) {
 		o.Load.Duration = 600 * time.Millisecond
 		o.Load.Concurrency = 1
-		o.Target.Keepalive = conn.Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}
+		o.Target.Keepalive = plan.Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}
 		o.Metadata.Headers = headers(testserver.MDDelay, "300ms")
 	})
 	f := finding(t, s, "too_many_pings")
@@ -122,7 +122,7 @@ func TestDiagnoseMaxAgeRecycling(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{
 		MaxConnectionAge: 100 * time.Millisecond, MaxConnectionAgeGrace: time.Second}))
-	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) { o.Load.Duration = 500 * time.Millisecond })
+	s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) { o.Load.Duration = 500 * time.Millisecond })
 	if f := finding(t, s, "max_age_recycling"); f.Severity != report.SeverityInfo {
 		t.Errorf("recycling without failures is %s, want info", f.Severity)
 	}
@@ -136,7 +136,7 @@ func TestDiagnoseStreamsCutByAge(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{
 		MaxConnectionAge: 100 * time.Millisecond, MaxConnectionAgeGrace: 50 * time.Millisecond}))
 	// Streams of 2s: longer than age + grace (+ grpc-go's up to 1s).
-	s := load(t, srv.Addr(), "Bidi", "", func(o *runner.Options) {
+	s := load(t, srv.Addr(), "Bidi", "", func(o *plan.Options) {
 		o.Load.Total = 2
 		o.Load.Concurrency = 2
 		o.Call.Messages = 10
@@ -149,7 +149,7 @@ func TestDiagnoseIdleClosed(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 100 * time.Millisecond}))
 	// One call every 300ms: the connection is idle in between.
-	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
+	s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.RPS = 3
 		o.Load.Duration = 900 * time.Millisecond
 		o.Load.Concurrency = 1
@@ -166,12 +166,12 @@ func TestDiagnoseKeepaliveDeadPeer(t *testing.T) {
 	var proxy atomic.Pointer[faultproxy.Proxy]
 	srv := testserver.Start(t, testserver.AfterCalls(3, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
 	proxy.Store(faultproxy.Start(t, srv.Addr()))
-	s := load(t, proxy.Load().Addr(), "Bidi", "", func(o *runner.Options) {
+	s := load(t, proxy.Load().Addr(), "Bidi", "", func(o *plan.Options) {
 		o.Load.Total = 3
 		o.Load.Concurrency = 1
 		o.Call.Messages = 5
 		o.Call.StreamInterval = 20 * time.Millisecond
-		o.Target.Keepalive = conn.Keepalive{Time: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}
+		o.Target.Keepalive = plan.Keepalive{Time: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}
 	})
 	finding(t, s, "keepalive_dead_peer")
 }
@@ -187,14 +187,14 @@ func TestDiagnoseBlackholeUndetected(t *testing.T) {
 	srv := testserver.Start(t, testserver.AfterCalls(1, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
 	p := faultproxy.Start(t, srv.Addr())
 	proxy.Store(p)
-	s := load(t, p.Addr(), "Unary", "", func(o *runner.Options) {
+	s := load(t, p.Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 8
 		o.Load.Concurrency = 2
 		o.Call.Timeout = 100 * time.Millisecond
 	})
 	var missed int64
 	for _, c := range s.StatusCodes {
-		if c.Code == codes.DeadlineExceeded {
+		if c.Code == event.CodeDeadlineExceeded {
 			missed = c.Count
 		}
 	}
@@ -214,9 +214,9 @@ func TestDiagnoseServerRestartAndRefused(t *testing.T) {
 	// The first reconnect may still reach the closing listener (accepted,
 	// never served): the run lasts long enough for refused attempts after.
 	srv := testserver.Start(t, testserver.AfterCalls(5, func(s *testserver.Server) { go s.GracefulStop() }))
-	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
+	s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.Duration = 500 * time.Millisecond
-		o.Target.Backoff = conn.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
+		o.Target.Backoff = plan.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
 	})
 	finding(t, s, "server_restart")
 	if f := finding(t, s, "connection_refused"); f.Severity != report.SeverityError {
@@ -231,7 +231,7 @@ func TestDiagnosePeerClosedWithoutGoAway(t *testing.T) {
 	var proxy atomic.Pointer[faultproxy.Proxy]
 	srv := testserver.Start(t, testserver.AfterCalls(10, func(*testserver.Server) { proxy.Load().Reset() }))
 	proxy.Store(faultproxy.Start(t, srv.Addr()))
-	s := load(t, proxy.Load().Addr(), "Unary", "", func(o *runner.Options) {
+	s := load(t, proxy.Load().Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 40
 		o.Metadata.Headers = headers(testserver.MDDelay, "20ms") // calls in flight when the reset comes
 	})
@@ -251,9 +251,9 @@ func TestDiagnoseProtocolMismatchOnReconnect(t *testing.T) {
 		p.Reset()
 	}))
 	proxy.Store(faultproxy.Start(t, srv.Addr()))
-	s := load(t, proxy.Load().Addr(), "Unary", "", func(o *runner.Options) {
+	s := load(t, proxy.Load().Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 100 // calls after the switch reconnect: a number of calls, not a time a busy machine may end first
-		o.Target.Backoff = conn.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
+		o.Target.Backoff = plan.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
 	})
 	finding(t, s, "tls_or_protocol_mismatch")
 }
@@ -261,12 +261,12 @@ func TestDiagnoseProtocolMismatchOnReconnect(t *testing.T) {
 func TestDiagnosePinnedBackend(t *testing.T) {
 	t.Parallel()
 	a, b := testserver.Start(t), testserver.Start(t)
-	s := load(t, a.Addr(), "Unary", "", func(o *runner.Options) {
+	s := load(t, a.Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 100
 		o.Target.Targets = []string{b.Addr()} // two addresses, pick_first: one gets everything
 	})
 	finding(t, s, "pinned_backend")
-	rr := load(t, a.Addr(), "Unary", "", func(o *runner.Options) {
+	rr := load(t, a.Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 2000 // enough for the second backend's connection to come up and take its share
 		o.Target.Targets = []string{b.Addr()}
 		o.Target.LBPolicy = "round_robin"
@@ -281,9 +281,9 @@ func TestDiagnosePinnedBackend(t *testing.T) {
 func TestDiagnoseRetryAmplification(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
+	s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 50
-		o.Target.Retry = conn.Retry{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+		o.Target.Retry = plan.Retry{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
 		o.Metadata.Headers = headers(testserver.MDFailAttempts, "2")
 	})
 	if s.OK != 50 {

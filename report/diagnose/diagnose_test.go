@@ -13,20 +13,19 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
-
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // healthySummary is a unary run over two connections with keepalive on that
 // went well: connections opened, pings answered, no failures.
 func healthySummary() *report.Summary {
 	return &report.Summary{
-		Kind:  runner.Unary,
+		Kind:  event.Unary,
 		Count: 1000, OK: 1000,
-		Options: runner.Options{
-			Target: conn.Target{Addr: "10.0.0.1:50051", Keepalive: conn.Keepalive{Time: 30 * time.Second, Timeout: 5 * time.Second}},
-			Call:   runner.Call{Timeout: time.Second},
+		Options: plan.Options{
+			Target: plan.Target{Addr: "10.0.0.1:50051", Keepalive: plan.Keepalive{Time: 30 * time.Second, Timeout: 5 * time.Second}},
+			Call:   plan.Call{Timeout: time.Second},
 		},
 		Connections: []report.Connection{
 			{Index: 0, Remote: "10.0.0.1:50051", Calls: 500, Transports: 1, Events: []report.Event{}},
@@ -35,12 +34,12 @@ func healthySummary() *report.Summary {
 		Backends: []report.Backend{{Remote: "10.0.0.1:50051", Calls: 1000}},
 		Connectivity: &report.Connectivity{
 			Connects:        2,
-			ConnectFailures: map[conn.Cause]int64{},
+			ConnectFailures: map[event.Cause]int64{},
 			Closes:          map[string]int64{report.CloseClient: 2},
 			GoAways:         map[string]int64{},
 			GoAwayTiming:    map[string]report.GoAwayTiming{},
 			RSTStreams:      map[string]int64{},
-			FailureCauses:   map[conn.Cause]int64{},
+			FailureCauses:   map[event.Cause]int64{},
 			Keepalive: report.KeepaliveStats{Time: 30 * time.Second, Effective: 30 * time.Second, Timeout: 5 * time.Second,
 				Pings: 20, Acks: 20, RTTMean: time.Millisecond, RTTMax: 2 * time.Millisecond},
 			ReconnectLatency: report.NewHistogram(report.NewHDR()),
@@ -93,71 +92,71 @@ func TestDiagnose(t *testing.T) {
 	}{
 		{"healthy", func(*report.Summary) {}, nil},
 		{"healthy with keepalive off", func(s *report.Summary) {
-			s.Options.Target.Keepalive = conn.Keepalive{}
+			s.Options.Target.Keepalive = plan.Keepalive{}
 			s.Connectivity.Keepalive = report.KeepaliveStats{}
 		}, nil},
 		{"too_many_pings GOAWAY", func(s *report.Summary) {
 			s.Options.Target.Keepalive.Time = 5 * sec
 			k := &s.Connectivity.Keepalive
 			k.Time, k.Effective = 5*sec, 40*sec
-			s.Connectivity.GoAways[report.GoAwayTooManyPings] = 2
-			s.Connectivity.GoAwayTiming[report.GoAwayTooManyPings] = ageTiming(1500*time.Millisecond, 30*sec, 60*sec)
+			s.Connectivity.GoAways[event.CauseTooManyPings.GoAway()] = 2
+			s.Connectivity.GoAwayTiming[event.CauseTooManyPings.GoAway()] = ageTiming(1500*time.Millisecond, 30*sec, 60*sec)
 		}, []wantFinding{{"too_many_pings", report.SeverityError, []string{"×2", "+1.5s", "keepalive time set: 5s",
 			"10s (grpc-go's minimum)", "40s (doubled", "permit without stream: no", "pinged every 10s", "6m or more", "MinTime 5s"}}}},
 		{"too_many_pings failures only, keepalive off", func(s *report.Summary) {
-			s.Options.Target.Keepalive = conn.Keepalive{}
+			s.Options.Target.Keepalive = plan.Keepalive{}
 			s.Connectivity.Keepalive = report.KeepaliveStats{}
-			s.Connectivity.FailureCauses[conn.CauseTooManyPings] = 3
+			s.Connectivity.FailureCauses[event.CauseTooManyPings] = 3
 		}, []wantFinding{{"too_many_pings", report.SeverityError, []string{"3 calls failed", "client keepalive: off", "BDP"}}}},
 		{"too_many_pings with permit without stream", func(s *report.Summary) {
 			s.Connectivity.Keepalive.PermitWithoutStream = true
-			s.Connectivity.GoAways[report.GoAwayTooManyPings] = 1
+			s.Connectivity.GoAways[event.CauseTooManyPings.GoAway()] = 1
 		}, []wantFinding{{"too_many_pings", report.SeverityError, []string{"permit without stream: yes", "2h minimum"}}}},
 		{"max_age recycling, no failure", func(s *report.Summary) {
-			s.Connectivity.GoAways[report.GoAwayMaxAge] = 9
-			s.Connectivity.GoAwayTiming[report.GoAwayMaxAge] = ageTiming(0, 950*time.Millisecond, sec, sec, 1050*time.Millisecond)
+			s.Connectivity.GoAways[event.CauseDrainMaxAge.GoAway()] = 9
+			s.Connectivity.GoAwayTiming[event.CauseDrainMaxAge.GoAway()] = ageTiming(0, 950*time.Millisecond, sec, sec, 1050*time.Millisecond)
 			reconnects(s, 2*time.Millisecond, 3*time.Millisecond)
 			s.Connectivity.Retries = &report.RetryStats{Calls: 1000, Attempts: 1004, Transparent: 4}
 		}, []wantFinding{{"max_age_recycling", report.SeverityInfo, []string{"every ~1s", "no call failed", "transparent retries: 4",
 			"±10%", "900ms to 1.1s", "Nothing to do"}}}},
 		{"max_age recycling with unary failures", func(s *report.Summary) {
-			s.Connectivity.GoAways[report.GoAwayMaxAge] = 9
-			s.Connectivity.GoAwayTiming[report.GoAwayMaxAge] = ageTiming(0, sec)
-			s.Connectivity.FailureCauses[conn.CauseDrainMaxAge] = 2
-			s.Connectivity.FailureCauses[conn.CauseDrain] = 1 // only max_age drains were seen: counts too
+			s.Connectivity.GoAways[event.CauseDrainMaxAge.GoAway()] = 9
+			s.Connectivity.GoAwayTiming[event.CauseDrainMaxAge.GoAway()] = ageTiming(0, sec)
+			s.Connectivity.FailureCauses[event.CauseDrainMaxAge] = 2
+			s.Connectivity.FailureCauses[event.CauseDrain] = 1 // only max_age drains were seen: counts too
 		}, []wantFinding{{"max_age_recycling", report.SeverityWarn, []string{"3 calls failed at the hand-over", "MaxConnectionAgeGrace"}}}},
 		{"streams cut by age", func(s *report.Summary) {
-			s.Kind = runner.Bidi
+			s.Kind = event.Bidi
 			s.Count = 100
-			s.Connectivity.GoAways[report.GoAwayMaxAge] = 3
-			s.Connectivity.GoAwayTiming[report.GoAwayMaxAge] = ageTiming(0, 300*time.Millisecond)
-			s.Connectivity.FailureCauses[conn.CauseDrainMaxAge] = 5
+			s.Connectivity.GoAways[event.CauseDrainMaxAge.GoAway()] = 3
+			s.Connectivity.GoAwayTiming[event.CauseDrainMaxAge.GoAway()] = ageTiming(0, 300*time.Millisecond)
+			s.Connectivity.FailureCauses[event.CauseDrainMaxAge] = 5
 		}, []wantFinding{
 			{"streams_cut_by_age", report.SeverityWarn, []string{"5 of 100 streams", "300ms", "reopen them on UNAVAILABLE"}},
 			{"max_age_recycling", report.SeverityInfo, []string{"streams cut by age"}},
 		}},
 		{"most streams cut by age", func(s *report.Summary) {
-			s.Kind = runner.ServerStream
+			s.Kind = event.ServerStream
 			s.Count = 20
-			s.Connectivity.GoAways[report.GoAwayMaxAge] = 3
-			s.Connectivity.FailureCauses[conn.CauseDrainMaxAge] = 10
+			s.Connectivity.GoAways[event.CauseDrainMaxAge.GoAway()] = 3
+			s.Connectivity.FailureCauses[event.CauseDrainMaxAge] = 10
 		}, []wantFinding{
 			{"streams_cut_by_age", report.SeverityError, []string{"10 of 20", "50.00%"}},
 			{"max_age_recycling", report.SeverityInfo, nil},
 		}},
 		{"idle connections closed", func(s *report.Summary) {
-			s.Connectivity.GoAways[report.GoAwayMaxIdle] = 4
-			s.Connectivity.GoAwayTiming[report.GoAwayMaxIdle] = ageTiming(2*sec, 300*time.Millisecond, 300*time.Millisecond, 310*time.Millisecond)
+			s.Connectivity.GoAways[event.CauseDrainMaxIdle.GoAway()] = 4
+			s.Connectivity.GoAwayTiming[event.CauseDrainMaxIdle.GoAway()] = ageTiming(2*sec, 300*time.Millisecond, 300*time.Millisecond, 310*time.Millisecond)
 			reconnects(s, time.Millisecond)
 		}, []wantFinding{{"idle_closed", report.SeverityInfo, []string{"after ~300ms", "GOAWAYs max_idle: 4", "every 300ms"}}}},
 		{"server restart", func(s *report.Summary) {
 			c := s.Connectivity
-			c.GoAways[report.GoAwayGracefulStop] = 2
-			c.ConnectFailures[conn.CauseRefused] = 3
+			c.GoAways[event.CauseDrainGracefulStop.GoAway()] = 2
+			c.ConnectFailures[event.CauseRefused] = 3
 			c.Backoff = report.Spread{Count: 3, Min: 100 * time.Millisecond, P50: 200 * time.Millisecond, Mean: 233 * time.Millisecond, Max: 400 * time.Millisecond}
 			c.Unavailable = 700 * time.Millisecond
 			reconnects(s, 750*time.Millisecond, 760*time.Millisecond)
-			s.Options.Target.Backoff = conn.ConnectBackoff{Base: 100 * time.Millisecond, Max: 800 * time.Millisecond, Multiplier: 2}
+			s.Options.Target.Backoff = plan.ConnectBackoff{Base: 100 * time.Millisecond, Max: 800 * time.Millisecond, Multiplier: 2}
 		}, []wantFinding{
 			{"connection_refused", report.SeverityWarn, []string{"refused connection attempts: 3", "no call failed"}},
 			{"server_restart", report.SeverityWarn, []string{"graceful_stop ×2", "back after", "time in TRANSIENT_FAILURE: p50 200ms (min 100ms, max 400ms)",
@@ -165,25 +164,25 @@ func TestDiagnose(t *testing.T) {
 				"time unavailable: 700ms", "were refused until", "plus up to one backoff wait", "preStop"}},
 		}},
 		{"server restart that cost nothing", func(s *report.Summary) {
-			s.Connectivity.GoAways[report.GoAwayGracefulStop] = 1
+			s.Connectivity.GoAways[event.CauseDrainGracefulStop.GoAway()] = 1
 			s.Errors = 0
 			reconnects(s, 2*time.Millisecond)
 		}, []wantFinding{
 			{"server_restart", report.SeverityInfo, []string{"graceful_stop ×1", "no call failed", "other backends (round_robin)", "Nothing to do"}},
 		}},
 		{"connection refused with failed calls", func(s *report.Summary) {
-			s.Connectivity.ConnectFailures[conn.CauseRefused] = 5
-			s.Connectivity.FailureCauses[conn.CauseRefused] = 40
+			s.Connectivity.ConnectFailures[event.CauseRefused] = 5
+			s.Connectivity.FailureCauses[event.CauseRefused] = 40
 			s.Connectivity.Backoff = report.Spread{Count: 1, Min: sec, P50: sec, Mean: sec, Max: sec}
 		}, []wantFinding{{"connection_refused", report.SeverityError, []string{"40 calls failed", "1s first, ×1.6 each, at most 2m0s, ±20%"}}}},
 		{"dead peer found by keepalive", func(s *report.Summary) {
 			k := &s.Connectivity.Keepalive
 			k.UnansweredCloses, k.UnansweredMax = 1, 5*sec
-			s.Connectivity.FailureCauses[conn.CauseKeepaliveTimeout] = 12
+			s.Connectivity.FailureCauses[event.CauseKeepaliveTimeout] = 12
 			reconnects(s, 20*time.Millisecond)
 		}, []wantFinding{{"keepalive_dead_peer", report.SeverityError, []string{"within ~35s", "longest wait 5s", "calls failed: keepalive timeout: 12"}}}},
 		{"dead peer by TCP user timeout", func(s *report.Summary) {
-			s.Connectivity.FailureCauses[conn.CauseTCPUserTimeout] = 2
+			s.Connectivity.FailureCauses[event.CauseTCPUserTimeout] = 2
 			s.Connectivity.Closes[report.CloseTimedOut] = 1
 		}, []wantFinding{{"keepalive_dead_peer", report.SeverityError, []string{"TCP_USER_TIMEOUT", "calls failed: TCP user timeout: 2"}}}},
 		{"short keepalive timeout", func(s *report.Summary) {
@@ -203,45 +202,45 @@ func TestDiagnose(t *testing.T) {
 			k.UnansweredCloses, k.UnansweredMax = 1, 3*time.Millisecond
 		}, nil},
 		{"silent blackhole, keepalive off", func(s *report.Summary) {
-			s.Options.Target.Keepalive = conn.Keepalive{}
+			s.Options.Target.Keepalive = plan.Keepalive{}
 			s.Connectivity.Keepalive = report.KeepaliveStats{}
 			at := 12300 * time.Millisecond
 			s.Connections[1].StalledAt = &at
-			s.Connectivity.FailureCauses[conn.CauseDeadlineWhileReady] = 250
+			s.Connectivity.FailureCauses[event.CauseDeadlineWhileReady] = 250
 		}, []wantFinding{{"blackhole_undetected", report.SeverityError, []string{"#1 from +12.3s", "250", "call deadline: 1s",
 			"Turn keepalive on", "15 minutes"}}}},
 		{"silent blackhole, keepalive on", func(s *report.Summary) {
 			at := time.Second
 			s.Connections[0].StalledAt = &at
-			s.Connectivity.FailureCauses[conn.CauseDeadlineWhileReady] = 3
+			s.Connectivity.FailureCauses[event.CauseDeadlineWhileReady] = 3
 		}, []wantFinding{{"blackhole_undetected", report.SeverityError, []string{"nothing came back from the server",
 			"alive but stuck", "client keepalive would tell the two apart", "up to 35s", "Lower --keepalive-time"}}}},
 		{"one call on a silent connection is not enough", func(s *report.Summary) {
 			at := time.Second
 			s.Connections[0].StalledAt = &at
-			s.Connectivity.FailureCauses[conn.CauseDeadlineWhileReady] = 1
+			s.Connectivity.FailureCauses[event.CauseDeadlineWhileReady] = 1
 		}, nil},
 		{"slow server: deadlines while READY, calls still succeed", func(s *report.Summary) {
-			s.Connectivity.FailureCauses[conn.CauseDeadlineWhileReady] = 30
+			s.Connectivity.FailureCauses[event.CauseDeadlineWhileReady] = 30
 		}, nil},
 		{"peer closed without GOAWAY", func(s *report.Summary) {
 			s.Connectivity.Closes[report.ClosePeerEOF] = 2
 			s.Connectivity.Closes[report.ClosePeerReset] = 1
-			s.Connectivity.FailureCauses[conn.CausePeerClosed] = 7
+			s.Connectivity.FailureCauses[event.CausePeerClosed] = 7
 		}, []wantFinding{{"peer_closed_without_goaway", report.SeverityWarn, []string{"3 times", "7 calls failed", "GracefulStop"}}}},
 		{"connection reset failures only", func(s *report.Summary) {
-			s.Connectivity.FailureCauses[conn.CauseConnectionReset] = 1
+			s.Connectivity.FailureCauses[event.CauseConnectionReset] = 1
 		}, []wantFinding{{"peer_closed_without_goaway", report.SeverityWarn, []string{"calls failed: connection reset: 1"}}}},
 		{"TLS mismatch", func(s *report.Summary) {
 			s.Connectivity.HandshakeFailures = 2
-			s.Connectivity.ConnectFailures[conn.CauseTLSHandshake] = 2
+			s.Connectivity.ConnectFailures[event.CauseTLSHandshake] = 2
 		}, []wantFinding{{"tls_or_protocol_mismatch", report.SeverityError, []string{"TLS handshakes", "client: TLS", "--cacert"}}}},
 		{"not HTTP/2 with plaintext", func(s *report.Summary) {
 			s.Options.Target.Plaintext = true
-			s.Connectivity.FailureCauses[conn.CauseNotHTTP2] = 1000
+			s.Connectivity.FailureCauses[event.CauseNotHTTP2] = 1000
 		}, []wantFinding{{"tls_or_protocol_mismatch", report.SeverityError, []string{"not answer in HTTP/2", "drop --plaintext", "client: plaintext"}}}},
 		{"silent peer at connect", func(s *report.Summary) {
-			s.Connectivity.ConnectFailures[conn.CauseSilentPeerAtConnect] = 4
+			s.Connectivity.ConnectFailures[event.CauseSilentPeerAtConnect] = 4
 		}, []wantFinding{{"silent_peer_at_connect", report.SeverityError, []string{"no HTTP/2 server answered", "4"}}}},
 		{"pinned to one of several addresses", func(s *report.Summary) {
 			s.Options.Target.Addr = "10.0.0.1:50051,10.0.0.2:50051,10.0.0.3:50051"
@@ -260,7 +259,7 @@ func TestDiagnose(t *testing.T) {
 			s.Connectivity.Retries = &report.RetryStats{Calls: 1000, Attempts: 1800, Retries: 790, Transparent: 10}
 		}, []wantFinding{{"retry_amplification", report.SeverityWarn, []string{"by 1.80", "800 retries for 1000 calls", "1800 (1.80 per call)", "retryThrottling"}}}},
 		{"retries exhausted", func(s *report.Summary) {
-			s.Connectivity.FailureCauses[conn.CauseRetriesExhausted] = 6
+			s.Connectivity.FailureCauses[event.CauseRetriesExhausted] = 6
 		}, []wantFinding{{"retry_amplification", report.SeverityWarn, []string{"6 calls failed after exhausting", "did not hide"}}}},
 		{"a few retries", func(s *report.Summary) {
 			s.Connectivity.Retries = &report.RetryStats{Calls: 1000, Attempts: 1100, Retries: 100}
@@ -342,9 +341,9 @@ func cloneSummary(t *testing.T, s *report.Summary) string {
 func TestDiagnoseOrdersBySeverity(t *testing.T) {
 	s := healthySummary()
 	s.Connectivity.Notes = []string{"a note"}
-	s.Connectivity.GoAways[report.GoAwayMaxAge] = 1
+	s.Connectivity.GoAways[event.CauseDrainMaxAge.GoAway()] = 1
 	s.Connectivity.Closes[report.ClosePeerEOF] = 1
-	s.Connectivity.GoAways[report.GoAwayTooManyPings] = 1
+	s.Connectivity.GoAways[event.CauseTooManyPings.GoAway()] = 1
 	var sev []report.Severity
 	for _, f := range Findings(s) {
 		sev = append(sev, f.Severity)
@@ -398,7 +397,7 @@ func TestDiagnoseAfterReadJSON(t *testing.T) {
 // A restart that refused nothing does not talk of refusals or backoff.
 func TestServerRestartCause(t *testing.T) {
 	s := healthySummary()
-	s.Connectivity.GoAways[report.GoAwayGracefulStop] = 1
+	s.Connectivity.GoAways[event.CauseDrainGracefulStop.GoAway()] = 1
 	for _, f := range Findings(s) {
 		if f.ID != "server_restart" {
 			continue

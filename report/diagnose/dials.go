@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // dialEvidence is the connection attempts the dialer counted, the backoff
@@ -77,7 +77,7 @@ func (d *diagnosis) restart() (report.Outage, bool) {
 		return report.Outage{}, false
 	}
 	for _, o := range d.c.Dials.Outages {
-		if (o.Lost == report.ClosePeerEOF || o.Lost == report.ClosePeerReset) && o.Cause == conn.CauseRefused && o.BackAfter > 0 {
+		if (o.Lost == report.ClosePeerEOF || o.Lost == report.ClosePeerReset) && o.Cause == event.CauseRefused && o.BackAfter > 0 {
 			return o, true
 		}
 	}

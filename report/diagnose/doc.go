@@ -9,7 +9,7 @@
 // report written and read back gives the same findings.
 //
 // ProbeChecks answers the questions of `grpcpulse diagnose` from a
-// report.Probe (the probe's Summary and conn.ProbeResult): connection
+// report.Probe (the probe's Summary and event.ProbeResult): connection
 // set-up, keepalive acceptance, idle and age limits, cut streams,
 // reconnects and the busy connection's calls.
 package diagnose

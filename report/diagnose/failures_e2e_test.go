@@ -8,7 +8,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/intermediary"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // errorFinding fails the test unless s has an error finding.
@@ -27,7 +27,7 @@ func errorFinding(t *testing.T, s *report.Summary) {
 func TestDiagnoseCallsFailedWithServerStatus(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
+	s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 40
 		o.Metadata.Headers = headers(testserver.MDStatus, "8", testserver.MDStatusMessage, "quota gone")
 	})
@@ -45,7 +45,7 @@ func TestDiagnoseCallsFailedThroughHAProxy(t *testing.T) {
 	srv := testserver.Start(t)
 	addr := intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{
 		Mode: intermediary.HAProxyHTTP2, TimeoutServer: 300 * time.Millisecond})
-	s := load(t, addr, "Unary", "", func(o *runner.Options) {
+	s := load(t, addr, "Unary", "", func(o *plan.Options) {
 		o.Load.Total = 8
 		o.Load.Concurrency = 4
 		o.Call.Timeout = 5 * time.Second

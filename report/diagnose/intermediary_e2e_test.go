@@ -8,8 +8,8 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/intermediary"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // These tests put a real nginx (grpc_pass) or haproxy (mode tcp, mode http
@@ -47,7 +47,7 @@ func noWarnings(t *testing.T, s *report.Summary) {
 
 func TestIntermediaryHealthy(t *testing.T) {
 	t.Parallel()
-	healthy := func(o *runner.Options) { o.Load.Duration = 300 * time.Millisecond }
+	healthy := func(o *plan.Options) { o.Load.Duration = 300 * time.Millisecond }
 	t.Run("nginx", func(t *testing.T) {
 		t.Parallel()
 		srv := testserver.Start(t)
@@ -70,7 +70,7 @@ func TestIntermediaryNginxRequestCap(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
 	addr := intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{KeepaliveRequests: 5})
-	s := load(t, addr, "Unary", "", func(o *runner.Options) { o.Load.Total, o.Load.Concurrency = 40, 1 })
+	s := load(t, addr, "Unary", "", func(o *plan.Options) { o.Load.Total, o.Load.Concurrency = 40, 1 })
 	f := finding(t, s, "request_cap")
 	if f.Severity != report.SeverityInfo {
 		t.Errorf("severity %s with %d failures, want info", f.Severity, s.Errors)
@@ -80,7 +80,7 @@ func TestIntermediaryNginxRequestCap(t *testing.T) {
 
 // An idle timer of 400ms, one call a second: every connection is closed
 // between calls, after the same silence.
-func idleRun(o *runner.Options) {
+func idleRun(o *plan.Options) {
 	o.Load.RPS, o.Load.Duration, o.Load.Concurrency = 1, 2500*time.Millisecond, 1
 }
 
@@ -120,7 +120,7 @@ func TestIntermediaryHAProxyTCPCutsCalls(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
 	addr := intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{TimeoutClient: 400 * time.Millisecond, TimeoutServer: 400 * time.Millisecond})
-	s := load(t, addr, "Unary", "", func(o *runner.Options) {
+	s := load(t, addr, "Unary", "", func(o *plan.Options) {
 		o.Load.Total, o.Load.Concurrency = 3, 1
 		o.Metadata.Headers = headers(testserver.MDDelay, "1s")
 	})
@@ -173,7 +173,7 @@ func closeSpreads(s *report.Summary) []report.Spread {
 // ends with the proxy's 504 after ~500ms.
 func TestIntermediary504(t *testing.T) {
 	t.Parallel()
-	slow := func(o *runner.Options) {
+	slow := func(o *plan.Options) {
 		o.Load.Total, o.Load.Concurrency = 4, 2
 		o.Metadata.Headers = headers(testserver.MDDelay, "1s")
 	}
@@ -184,7 +184,7 @@ func TestIntermediary504(t *testing.T) {
 		f := finding(t, s, "proxy_timeout_504")
 		wants(t, f, "nginx/1.", "a timeout of ~", "grpc_read_timeout", "no call got through")
 		failedAfter(t, s, 500*time.Millisecond, false)
-		if f.Severity != report.SeverityError || s.Connectivity.FailureCauses[conn.CauseHTTP504] != 4 {
+		if f.Severity != report.SeverityError || s.Connectivity.FailureCauses[event.CauseHTTP504] != 4 {
 			t.Errorf("severity %s, causes %v", f.Severity, s.Connectivity.FailureCauses)
 		}
 	})
@@ -202,7 +202,7 @@ func TestIntermediary504(t *testing.T) {
 // RST_STREAM INTERNAL_ERROR, haproxy ends them without trailers.
 func TestIntermediaryStreamCut(t *testing.T) {
 	t.Parallel()
-	quiet := func(o *runner.Options) {
+	quiet := func(o *plan.Options) {
 		o.Load.Total, o.Load.Concurrency = 2, 2
 		o.Call.Messages, o.Call.StreamInterval = 2, 2*time.Second
 	}
@@ -261,10 +261,10 @@ func TestIntermediaryNginx502(t *testing.T) {
 	srv := testserver.Start(t)
 	addr := intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{})
 	srv.Stop()
-	s := load(t, addr, "Unary", "", func(o *runner.Options) { o.Load.Total, o.Load.Concurrency = 3, 1 })
+	s := load(t, addr, "Unary", "", func(o *plan.Options) { o.Load.Total, o.Load.Concurrency = 3, 1 })
 	f := finding(t, s, "proxy_bad_gateway_502")
 	wants(t, f, "nginx/1.", "upstream", "HTTP 502")
-	if f.Severity != report.SeverityError || s.Connectivity.FailureCauses[conn.CauseHTTP502] != 3 {
+	if f.Severity != report.SeverityError || s.Connectivity.FailureCauses[event.CauseHTTP502] != 3 {
 		t.Errorf("severity %s, causes %v", f.Severity, s.Connectivity.FailureCauses)
 	}
 }

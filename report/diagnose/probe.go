@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // ProbeChecks answers the probe's questions from what it saw. It is a pure
@@ -50,16 +50,16 @@ func ProbeChecks(p *report.Probe, asked time.Duration) []report.Check {
 	if p.Result.Stream == "" {
 		streamWhy = p.Result.StreamErr
 	}
-	checks = append(checks, keepaliveCheck("keepalive_stream", "on an open stream", probeConn(conn.ProbeStream), kt, d, 3,
+	checks = append(checks, keepaliveCheck("keepalive_stream", "on an open stream", probeConn(event.ProbeStream), kt, d, 3,
 		p.Result.Stream == "", streamWhy))
 	if p.Options.Keepalive.PermitWithoutStream {
-		checks = append(checks, keepaliveCheck("keepalive_idle", "on an idle connection", probeConn(conn.ProbeIdle), kt, d, 4, false, idleWhy))
+		checks = append(checks, keepaliveCheck("keepalive_idle", "on an idle connection", probeConn(event.ProbeIdle), kt, d, 4, false, idleWhy))
 	} else {
 		checks = append(checks, report.Check{ID: "keepalive_idle", Result: report.CheckSkipped, Title: "Keepalive pings on an idle connection",
 			Detail: "not tested: add --keepalive-permit-without-stream to ping connections without calls"})
 	}
 
-	idle := probeConn(conn.ProbeIdle)
+	idle := probeConn(event.ProbeIdle)
 	silences, l7 := idleCloseSilences(idle)
 	switch {
 	case idle.GoAways["NO_ERROR max_idle"] > 0:
@@ -95,7 +95,7 @@ func ProbeChecks(p *report.Probe, asked time.Duration) []report.Check {
 			Detail: "a MaxConnectionAge longer than the probe cannot be ruled out"})
 	}
 
-	checks = append(checks, streamCutCheck(p, probeConn(conn.ProbeStream), d))
+	checks = append(checks, streamCutCheck(p, probeConn(event.ProbeStream), d))
 	if c, ok := proxyCheck(p); ok {
 		checks = append([]report.Check{c}, checks...)
 	}
@@ -131,7 +131,7 @@ func keepaliveCheck(id, where string, c report.Connection, every time.Duration, 
 		return report.Check{ID: id, Result: report.CheckFail, Title: fmt.Sprintf("The server rejects keepalive pings every %s %s (GOAWAY too_many_pings)", report.FormatDuration(every), where),
 			Detail: "see the diagnosis below for the safe setting"}
 	}
-	pings, acks := c.EventCounts[conn.EventPing], c.EventCounts[conn.EventPingAck]
+	pings, acks := c.EventCounts[event.EventPing], c.EventCounts[event.EventPingAck]
 	if pings >= need && acks >= need {
 		return report.Check{ID: id, Result: report.CheckPass, Title: fmt.Sprintf("The server accepts keepalive pings every %s %s (%d pings, %d answered, in %s)",
 			report.FormatDuration(every), where, pings, acks, d), Detail: ""}
@@ -200,11 +200,11 @@ func agedTransportLife(c report.Connection) (time.Duration, bool) {
 	aged := map[int]bool{}
 	for _, e := range c.Events {
 		switch {
-		case e.Kind == conn.EventOpen:
+		case e.Kind == event.EventOpen:
 			opened[e.Transport] = e.At
-		case e.Kind == conn.EventGoAway && e.Code == "NO_ERROR" && e.Debug == "max_age":
+		case e.Kind == event.EventGoAway && e.Code == "NO_ERROR" && e.Debug == "max_age":
 			aged[e.Transport] = true
-		case e.Kind == conn.EventClose && aged[e.Transport]:
+		case e.Kind == event.EventClose && aged[e.Transport]:
 			if at, ok := opened[e.Transport]; ok {
 				return e.At - at, true
 			}
@@ -239,15 +239,15 @@ func idleCloseSilences(c report.Connection) (out []time.Duration, l7 bool) {
 	goaway := map[int]bool{}
 	for _, e := range c.Events {
 		switch {
-		case e.Kind == conn.EventGoAway && e.Code == "NO_ERROR" && (e.Debug == "" || e.Debug == "max_idle"):
+		case e.Kind == event.EventGoAway && e.Code == "NO_ERROR" && (e.Debug == "" || e.Debug == "max_idle"):
 			if !goaway[e.Transport] {
 				out = append(out, e.Silence)
 				l7 = l7 || e.Debug == ""
 			}
 			goaway[e.Transport] = true
-		case e.Kind == conn.EventGoAway:
+		case e.Kind == event.EventGoAway:
 			goaway[e.Transport] = true
-		case e.Kind == conn.EventClose && !goaway[e.Transport] && e.Err != conn.ClosedByClient:
+		case e.Kind == event.EventClose && !goaway[e.Transport] && e.Err != event.ClosedByClient:
 			out = append(out, e.Silence)
 		}
 	}

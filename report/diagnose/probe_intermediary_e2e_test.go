@@ -11,23 +11,24 @@ import (
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/record"
-	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // probe runs the diagnose probe against addr for d, as `grpcpulse
 // diagnose` does, and returns its checks by id.
 func probe(t *testing.T, addr string, d time.Duration) (*report.Probe, map[string]report.Check) {
 	t.Helper()
-	target := conn.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second}
-	rec := record.New(runner.Unary, 1)
+	target := plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second}
+	rec := record.New(event.Unary, 1)
 	rec.Begin(time.Now())
 	res, err := conn.Probe(context.Background(), conn.ProbeOptions{Target: target, Duration: d}, rec)
 	rec.End(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := rec.Summary(record.Meta{Kind: runner.Unary, Options: runner.Options{Target: target}})
+	sum := rec.Summary(record.Meta{Kind: event.Unary, Options: plan.Options{Target: target}})
 	sum.Findings = diagnose.Findings(sum)
 	p := report.NewProbe(sum, res)
 	p.Checks = diagnose.ProbeChecks(p, d)

@@ -10,9 +10,8 @@ import (
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/report/text"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
-
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 func checkByID(checks []report.Check, id string) report.Check {
@@ -26,15 +25,15 @@ func checkByID(checks []report.Check, id string) report.Check {
 
 func TestProbeChecks(t *testing.T) {
 	t.Parallel()
-	ka := conn.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
+	ka := plan.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
 	base := func() *report.Probe {
 		return &report.Probe{
-			Duration: time.Minute, Options: conn.Target{Keepalive: ka},
-			Result:       conn.ProbeResult{Stream: "/grpc.health.v1.Health/Watch", BusyCalls: 60, Handshake: conn.HandshakeTimes{TCP: time.Millisecond, HTTP2: time.Millisecond}},
+			Duration: time.Minute, Options: plan.Target{Keepalive: ka},
+			Result:       event.ProbeResult{Stream: "/grpc.health.v1.Health/Watch", BusyCalls: 60, Handshake: event.HandshakeTimes{TCP: time.Millisecond, HTTP2: time.Millisecond}},
 			Connectivity: &report.Connectivity{GoAwayTiming: map[string]report.GoAwayTiming{}},
 			Connections: []report.Connection{
-				{Index: conn.ProbeStream, EventCounts: map[conn.EventKind]int64{conn.EventPing: 6, conn.EventPingAck: 6}},
-				{Index: conn.ProbeIdle}, {Index: conn.ProbeBusy}},
+				{Index: event.ProbeStream, EventCounts: map[event.EventKind]int64{event.EventPing: 6, event.EventPingAck: 6}},
+				{Index: event.ProbeIdle}, {Index: event.ProbeBusy}},
 		}
 	}
 	tests := []struct {
@@ -46,33 +45,33 @@ func TestProbeChecks(t *testing.T) {
 	}{
 		{"healthy: pings accepted", nil, "keepalive_stream", report.CheckPass, "accepts keepalive pings every 10s on an open stream (6 pings, 6 answered"},
 		{"three pings on the stream are enough", func(p *report.Probe) {
-			p.Connections[0].EventCounts = map[conn.EventKind]int64{conn.EventPing: 3, conn.EventPingAck: 3}
+			p.Connections[0].EventCounts = map[event.EventKind]int64{event.EventPing: 3, event.EventPingAck: 3}
 		}, "keepalive_stream", report.CheckPass, "(3 pings, 3 answered"},
-		{"pings not answered", func(p *report.Probe) { p.Connections[0].EventCounts[conn.EventPingAck] = 2 }, "keepalive_stream", report.CheckNotSeen,
+		{"pings not answered", func(p *report.Probe) { p.Connections[0].EventCounts[event.EventPingAck] = 2 }, "keepalive_stream", report.CheckNotSeen,
 			"Too few keepalive pings on an open stream to tell (6 sent, 2 answered"},
 		{"healthy: set-up timed", nil, "connect", report.CheckPass, "TCP 1ms · HTTP/2 preface 1ms"},
-		{"too few pings", func(p *report.Probe) { p.Connections[0].EventCounts[conn.EventPing] = 2 }, "keepalive_stream", report.CheckNotSeen, "Too few keepalive pings"},
+		{"too few pings", func(p *report.Probe) { p.Connections[0].EventCounts[event.EventPing] = 2 }, "keepalive_stream", report.CheckNotSeen, "Too few keepalive pings"},
 		{"pings rejected", func(p *report.Probe) {
 			p.Connections[0].GoAways = map[string]int64{"ENHANCE_YOUR_CALM too_many_pings": 1}
 		}, "keepalive_stream", report.CheckFail, "rejects keepalive pings every 10s"},
 		{"no stream", func(p *report.Probe) { p.Result.Stream, p.Result.StreamErr = "", "no health, no reflection" }, "keepalive_stream", report.CheckSkipped, ""},
-		{"keepalive off", func(p *report.Probe) { p.Options.Keepalive = conn.Keepalive{} }, "keepalive_stream", report.CheckSkipped, ""},
+		{"keepalive off", func(p *report.Probe) { p.Options.Keepalive = plan.Keepalive{} }, "keepalive_stream", report.CheckSkipped, ""},
 		{"idle pings not asked", nil, "keepalive_idle", report.CheckSkipped, ""},
 		{"idle pings asked", func(p *report.Probe) {
 			p.Options.Keepalive.PermitWithoutStream = true
-			p.Connections[1].EventCounts = map[conn.EventKind]int64{conn.EventPing: 5, conn.EventPingAck: 5}
+			p.Connections[1].EventCounts = map[event.EventKind]int64{event.EventPing: 5, event.EventPingAck: 5}
 		}, "keepalive_idle", report.CheckPass, "on an idle connection"},
 		{"idle pings: 3 are not enough", func(p *report.Probe) {
 			p.Options.Keepalive.PermitWithoutStream = true
-			p.Connections[1].EventCounts = map[conn.EventKind]int64{conn.EventPing: 3, conn.EventPingAck: 3}
+			p.Connections[1].EventCounts = map[event.EventKind]int64{event.EventPing: 3, event.EventPingAck: 3}
 		}, "keepalive_idle", report.CheckNotSeen, "Too few keepalive pings on an idle connection to tell (3 sent, 3 answered"},
 		{"idle pings: 4 without their acks are not enough", func(p *report.Probe) {
 			p.Options.Keepalive.PermitWithoutStream = true
-			p.Connections[1].EventCounts = map[conn.EventKind]int64{conn.EventPing: 4, conn.EventPingAck: 3}
+			p.Connections[1].EventCounts = map[event.EventKind]int64{event.EventPing: 4, event.EventPingAck: 3}
 		}, "keepalive_idle", report.CheckNotSeen, "Too few keepalive pings"},
 		{"idle pings: 4 answered", func(p *report.Probe) {
 			p.Options.Keepalive.PermitWithoutStream = true
-			p.Connections[1].EventCounts = map[conn.EventKind]int64{conn.EventPing: 4, conn.EventPingAck: 4}
+			p.Connections[1].EventCounts = map[event.EventKind]int64{event.EventPing: 4, event.EventPingAck: 4}
 		}, "keepalive_idle", report.CheckPass, "(4 pings, 4 answered"},
 		{"idle close not seen", nil, "idle_close", report.CheckNotSeen, "No idle connection was closed within 1m"},
 		{"idle close by GOAWAY", func(p *report.Probe) {
@@ -83,17 +82,17 @@ func TestProbeChecks(t *testing.T) {
 			p.Connections[1].Closes = map[string]int64{"peer_reset": 1, "client": 1}
 			p.Connections[1].Lifetime = &report.Spread{Min: 20 * time.Second}
 			p.Connections[1].Events = []report.Event{
-				{At: 0, Event: conn.Event{Kind: conn.EventOpen, Transport: 1}},
-				{At: 351 * time.Second, Event: conn.Event{Kind: conn.EventClose, Transport: 1, Err: "connection reset by peer", Silence: 350 * time.Second}},
-				{At: 352 * time.Second, Event: conn.Event{Kind: conn.EventOpen, Transport: 2}},
-				{At: 372 * time.Second, Event: conn.Event{Kind: conn.EventClose, Transport: 2, Err: conn.ClosedByClient, Silence: 20 * time.Second}},
+				{At: 0, Event: event.Event{Kind: event.EventOpen, Transport: 1}},
+				{At: 351 * time.Second, Event: event.Event{Kind: event.EventClose, Transport: 1, Err: "connection reset by peer", Silence: 350 * time.Second}},
+				{At: 352 * time.Second, Event: event.Event{Kind: event.EventOpen, Transport: 2}},
+				{At: 372 * time.Second, Event: event.Event{Kind: event.EventClose, Transport: 2, Err: event.ClosedByClient, Silence: 20 * time.Second}},
 			}
 		}, "idle_close", report.CheckSeen, "closed without GOAWAY after ~5m50s"},
 		{"idle close by a proxy", func(p *report.Probe) {
 			p.Connections[1].GoAways = map[string]int64{"NO_ERROR": 2}
 			p.Connections[1].Events = []report.Event{
-				{At: 2 * time.Second, Event: conn.Event{Kind: conn.EventGoAway, Transport: 1, Code: "NO_ERROR", LastStreamID: 1, Silence: 1000 * time.Millisecond}},
-				{At: 4 * time.Second, Event: conn.Event{Kind: conn.EventGoAway, Transport: 2, Code: "NO_ERROR", LastStreamID: 1, Silence: 1010 * time.Millisecond}},
+				{At: 2 * time.Second, Event: event.Event{Kind: event.EventGoAway, Transport: 1, Code: "NO_ERROR", LastStreamID: 1, Silence: 1000 * time.Millisecond}},
+				{At: 4 * time.Second, Event: event.Event{Kind: event.EventGoAway, Transport: 2, Code: "NO_ERROR", LastStreamID: 1, Silence: 1010 * time.Millisecond}},
 			}
 		}, "idle_close", report.CheckSeen, "A proxy closes idle connections after ~1s"},
 		{"peer is nginx", func(p *report.Probe) {
@@ -116,9 +115,9 @@ func TestProbeChecks(t *testing.T) {
 			p.Result.StreamEnds = []string{`rpc error: code = Unavailable desc = closing transport due to: connection error: desc = "error reading from server: EOF", received prior goaway: code: NO_ERROR, debug data: "max_age"`}
 			p.Connections[0].GoAways = map[string]int64{"NO_ERROR max_age": 1}
 			p.Connections[0].Events = []report.Event{
-				{At: -time.Millisecond, Event: conn.Event{Kind: conn.EventOpen, Transport: 1}},
-				{At: 30 * time.Second, Event: conn.Event{Kind: conn.EventGoAway, Transport: 1, Code: "NO_ERROR", Debug: "max_age"}},
-				{At: 40*time.Second - time.Millisecond, Event: conn.Event{Kind: conn.EventClose, Transport: 1}},
+				{At: -time.Millisecond, Event: event.Event{Kind: event.EventOpen, Transport: 1}},
+				{At: 30 * time.Second, Event: event.Event{Kind: event.EventGoAway, Transport: 1, Code: "NO_ERROR", Debug: "max_age"}},
+				{At: 40*time.Second - time.Millisecond, Event: event.Event{Kind: event.EventClose, Transport: 1}},
 			}
 			p.Connectivity.GoAwayTiming["NO_ERROR max_age"] = report.GoAwayTiming{Age: report.Spread{Mean: 30 * time.Second}}
 		}, "stream_cut", report.CheckSeen, "cuts streams after ~40s (MaxConnectionAge + grace)"},
@@ -157,7 +156,7 @@ func TestProbeChecks(t *testing.T) {
 // The hint says how long a probe would have seen enough pings.
 func TestKeepaliveCheckHint(t *testing.T) {
 	t.Parallel()
-	few := report.Connection{EventCounts: map[conn.EventKind]int64{conn.EventPing: 1, conn.EventPingAck: 1}}
+	few := report.Connection{EventCounts: map[event.EventKind]int64{event.EventPing: 1, event.EventPingAck: 1}}
 	for _, tt := range []struct {
 		need int64
 		want string
@@ -173,15 +172,15 @@ func TestProbeReport(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2025, 3, 4, 5, 6, 7, 123456789, time.UTC)
 	ms := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Millisecond))) }
-	r := record.NewManual(runner.Unary, 1, func() time.Time { return t0 })
+	r := record.NewManual(event.Unary, 1, func() time.Time { return t0 })
 	r.Begin(t0)
-	r.ConnEvent(conn.Event{Conn: conn.ProbeIdle, Transport: 1, Time: ms(10), Kind: conn.EventOpen, Remote: "10.0.0.1:50051"})
-	r.ConnEvent(conn.Event{Conn: conn.ProbeIdle, Transport: 1, Time: ms(700), Kind: conn.EventGoAway, Code: "NO_ERROR", Debug: "max_idle"})
+	r.ConnEvent(event.Event{Conn: event.ProbeIdle, Transport: 1, Time: ms(10), Kind: event.EventOpen, Remote: "10.0.0.1:50051"})
+	r.ConnEvent(event.Event{Conn: event.ProbeIdle, Transport: 1, Time: ms(700), Kind: event.EventGoAway, Code: "NO_ERROR", Debug: "max_idle"})
 	r.End(ms(2000))
-	target := conn.Target{Addr: "10.0.0.1:50051", Keepalive: conn.Keepalive{Time: 10 * time.Second, Timeout: time.Second}}
-	s := r.Summary(record.Meta{Kind: runner.Unary, Options: runner.Options{Target: target}, Notes: target.Notes()})
+	target := plan.Target{Addr: "10.0.0.1:50051", Keepalive: plan.Keepalive{Time: 10 * time.Second, Timeout: time.Second}}
+	s := r.Summary(record.Meta{Kind: event.Unary, Options: plan.Options{Target: target}, Notes: target.Notes()})
 	s.Findings = Findings(s)
-	p := report.NewProbe(s, conn.ProbeResult{})
+	p := report.NewProbe(s, event.ProbeResult{})
 	p.Checks = ProbeChecks(p, 2*time.Second)
 	var txt bytes.Buffer
 	if err := text.RenderProbe(&txt, p, text.PlainStyles(), 100); err != nil {

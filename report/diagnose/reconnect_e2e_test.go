@@ -1,15 +1,16 @@
 package diagnose_test
 
 import (
-	"github.com/grpcpulse/grpcpulse/internal/faultproxy"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/grpcpulse/grpcpulse/internal/faultproxy"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
+
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // A hard restart (Stop, no GOAWAY), the port refusing for a while, then a
@@ -32,11 +33,11 @@ func TestDiagnoseHardRestartMeasured(t *testing.T) {
 			})
 		}()
 	}))
-	s := load(t, srv.Addr(), "Unary", "", func(o *runner.Options) {
+	s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.Duration = 1500 * time.Millisecond
 		o.Load.Concurrency = 2
 		o.Metadata.Headers = headers(testserver.MDDelay, "5ms")
-		o.Target.Backoff = conn.ConnectBackoff{Base: 20 * time.Millisecond, Max: 60 * time.Millisecond, Multiplier: 1.5}
+		o.Target.Backoff = plan.ConnectBackoff{Base: 20 * time.Millisecond, Max: 60 * time.Millisecond, Multiplier: 1.5}
 	})
 	select {
 	case s2 := <-restarted:
@@ -47,12 +48,12 @@ func TestDiagnoseHardRestartMeasured(t *testing.T) {
 		t.Fatal("the server was never restarted")
 	}
 	ds := s.Connectivity.Dials
-	if ds == nil || ds.Failed[conn.CauseRefused] == 0 || ds.Attempts < 3 || len(ds.Outages) == 0 {
+	if ds == nil || ds.Failed[event.CauseRefused] == 0 || ds.Attempts < 3 || len(ds.Outages) == 0 {
 		t.Fatalf("dials %+v, want refused attempts and an outage", ds)
 	}
 	o := ds.Outages[0]
-	if o.Lost != report.ClosePeerEOF || o.Cause != conn.CauseRefused || o.Failed != ds.Failed[conn.CauseRefused] {
-		t.Errorf("outage %+v, want peer_eof then %d refused attempts", o, ds.Failed[conn.CauseRefused])
+	if o.Lost != report.ClosePeerEOF || o.Cause != event.CauseRefused || o.Failed != ds.Failed[event.CauseRefused] {
+		t.Errorf("outage %+v, want peer_eof then %d refused attempts", o, ds.Failed[event.CauseRefused])
 	}
 	if o.BackAfter < down || o.BackAfter > down+5*time.Second || o.Waited > 2*time.Second || o.Failing > o.BackAfter {
 		t.Errorf("outage %+v: back after should be over %s, the wait at most a backoff", o, down)
@@ -79,7 +80,7 @@ func TestDiagnoseBlackholeSurvived(t *testing.T) {
 	}))
 	p := faultproxy.Start(t, srv.Addr())
 	proxy.Store(p)
-	s := load(t, p.Addr(), "Unary", "", func(o *runner.Options) {
+	s := load(t, p.Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.Duration = 2500 * time.Millisecond
 		o.Load.Concurrency = 2
 		o.Call.Timeout = 200 * time.Millisecond
@@ -108,11 +109,11 @@ func TestDiagnoseBlackholeEndedByKeepalive(t *testing.T) {
 	srv := testserver.Start(t, testserver.AfterCalls(20, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
 	p := faultproxy.Start(t, srv.Addr())
 	proxy.Store(p)
-	s := load(t, p.Addr(), "Unary", "", func(o *runner.Options) {
+	s := load(t, p.Addr(), "Unary", "", func(o *plan.Options) {
 		o.Load.Duration = 1200 * time.Millisecond
 		o.Load.Concurrency = 2
 		o.Call.Timeout = 100 * time.Millisecond
-		o.Target.Keepalive = conn.Keepalive{Time: 100 * time.Millisecond, Timeout: 300 * time.Millisecond}
+		o.Target.Keepalive = plan.Keepalive{Time: 100 * time.Millisecond, Timeout: 300 * time.Millisecond}
 	})
 	f := finding(t, s, "blackhole_survived")
 	checkSays(t, f, "ended by client_ping_unanswered", "a keepalive timeout closed the connection")

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // rules are Findings' rules, in the order their findings are listed within
@@ -36,13 +36,13 @@ var rules = []func(*diagnosis) []report.Finding{
 
 // tooManyPings: the server rejected the client's pings.
 func tooManyPings(d *diagnosis) []report.Finding {
-	n, failed := d.goaways(report.GoAwayEnhanceCalm), d.failed(conn.CauseTooManyPings)
+	n, failed := d.goaways(event.H2EnhanceYourCalm), d.failed(event.CauseTooManyPings)
 	if n == 0 && failed == 0 {
 		return nil
 	}
 	k := d.c.Keepalive
 	ev := addCount(nil, "GOAWAYs too_many_pings", n)
-	if first, age, ok := d.firstGoAway(report.GoAwayEnhanceCalm); ok {
+	if first, age, ok := d.firstGoAway(event.H2EnhanceYourCalm); ok {
 		ev = append(ev, report.Evidence{Name: "first at", Value: report.RelTime(first)})
 		if age.Count > 0 {
 			ev = append(ev, report.Evidence{Name: "connection age at GOAWAY", Value: spreadText(age)})
@@ -91,7 +91,7 @@ func tooManyPings(d *diagnosis) []report.Finding {
 func keepaliveDeadPeer(d *diagnosis) []report.Finding {
 	k := d.c.Keepalive
 	pingTimeouts := k.UnansweredCloses > 0 && report.PingTimedOut(k.UnansweredMax, k.Timeout)
-	fk, ft := d.failed(conn.CauseKeepaliveTimeout), d.failed(conn.CauseTCPUserTimeout)
+	fk, ft := d.failed(event.CauseKeepaliveTimeout), d.failed(event.CauseTCPUserTimeout)
 	timedOut := d.c.Closes[report.CloseTimedOut]
 	if !pingTimeouts && fk == 0 && ft == 0 && timedOut == 0 {
 		return nil
@@ -152,7 +152,7 @@ func blackholeUndetected(d *diagnosis) []report.Finding {
 			first, firstConn = *c.StalledAt, c.Index
 		}
 	}
-	calls := d.failed(conn.CauseDeadlineWhileReady)
+	calls := d.failed(event.CauseDeadlineWhileReady)
 	if len(stalled) == 0 || calls < 2 {
 		return nil
 	}
@@ -191,15 +191,15 @@ func blackholeUndetected(d *diagnosis) []report.Finding {
 // tlsOrProtocolMismatch: the client and the peer did not agree on TLS or
 // on HTTP/2.
 func tlsOrProtocolMismatch(d *diagnosis) []report.Finding {
-	tlsConnects := d.c.HandshakeFailures + d.c.ConnectFailures[conn.CauseTLSHandshake]
-	tlsCalls := d.failed(conn.CauseTLSHandshake)
-	h2Connects, h2Calls := d.c.ConnectFailures[conn.CauseNotHTTP2], d.failed(conn.CauseNotHTTP2)
+	tlsConnects := d.c.HandshakeFailures + d.c.ConnectFailures[event.CauseTLSHandshake]
+	tlsCalls := d.failed(event.CauseTLSHandshake)
+	h2Connects, h2Calls := d.c.ConnectFailures[event.CauseNotHTTP2], d.failed(event.CauseNotHTTP2)
 	tls, h2 := tlsConnects+tlsCalls > 0, h2Connects+h2Calls > 0
 	if !tls && !h2 {
 		return nil
 	}
 	ev := addCount(nil, "TLS handshakes failed", d.c.HandshakeFailures)
-	ev = addCount(ev, "connection attempts failed: TLS", d.c.ConnectFailures[conn.CauseTLSHandshake])
+	ev = addCount(ev, "connection attempts failed: TLS", d.c.ConnectFailures[event.CauseTLSHandshake])
 	ev = addCount(ev, "connection attempts failed: not HTTP/2", h2Connects)
 	ev = addCount(ev, "calls failed: TLS", tlsCalls)
 	ev = addCount(ev, "calls failed: not HTTP/2", h2Calls)
@@ -243,7 +243,7 @@ func tlsOrProtocolMismatch(d *diagnosis) []report.Finding {
 
 // silentPeerAtConnect: TCP connected, but no HTTP/2 server answered.
 func silentPeerAtConnect(d *diagnosis) []report.Finding {
-	connects, calls := d.c.ConnectFailures[conn.CauseSilentPeerAtConnect], d.failed(conn.CauseSilentPeerAtConnect)
+	connects, calls := d.c.ConnectFailures[event.CauseSilentPeerAtConnect], d.failed(event.CauseSilentPeerAtConnect)
 	if connects+calls == 0 {
 		return nil
 	}
@@ -260,7 +260,7 @@ func silentPeerAtConnect(d *diagnosis) []report.Finding {
 
 // connectionRefused: nothing listened on the target.
 func connectionRefused(d *diagnosis) []report.Finding {
-	refused, failed := d.c.ConnectFailures[conn.CauseRefused], d.failed(conn.CauseRefused)
+	refused, failed := d.c.ConnectFailures[event.CauseRefused], d.failed(event.CauseRefused)
 	if refused+failed == 0 {
 		return nil
 	}
@@ -290,7 +290,7 @@ func connectionRefused(d *diagnosis) []report.Finding {
 // peerClosedWithoutGoAway: connections ended by EOF or RST, not by a drain.
 func peerClosedWithoutGoAway(d *diagnosis) []report.Finding {
 	eof, rst := d.c.Closes[report.ClosePeerEOF], d.c.Closes[report.ClosePeerReset]
-	fp, fr := d.failed(conn.CausePeerClosed), d.failed(conn.CauseConnectionReset)
+	fp, fr := d.failed(event.CausePeerClosed), d.failed(event.CauseConnectionReset)
 	if eof+rst+fp+fr == 0 || d.explainsBareCloses() {
 		return nil
 	}
@@ -375,7 +375,7 @@ func pinnedBackend(d *diagnosis) []report.Finding {
 
 // retryAmplification: retries multiplied the load.
 func retryAmplification(d *diagnosis) []report.Finding {
-	r, exhausted := d.c.Retries, d.failed(conn.CauseRetriesExhausted)
+	r, exhausted := d.c.Retries, d.failed(event.CauseRetriesExhausted)
 	amplified := r != nil && r.Calls > 0 && float64(r.Attempts) > 1.2*float64(r.Calls)
 	if !amplified && exhausted == 0 {
 		return nil

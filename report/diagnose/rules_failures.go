@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // The share of failed calls at which a run may not end without an error
@@ -42,15 +42,15 @@ func callsFailed(d *diagnosis, out []report.Finding) []report.Finding {
 	if len(s.ErrorsByMessage) > 0 {
 		top := s.ErrorsByMessage[0]
 		msg := oneLine(top.Message)
-		ev = append(ev, report.Evidence{Name: "most frequent error", Value: fmt.Sprintf("%s %q ×%d", report.CodeName(top.Code), msg, top.Count)})
-		title += fmt.Sprintf(", most with %s: %s", report.CodeName(top.Code), cut(msg, 120))
+		ev = append(ev, report.Evidence{Name: "most frequent error", Value: fmt.Sprintf("%s %q ×%d", report.CodeName(event.Code(top.Code)), msg, top.Count)})
+		title += fmt.Sprintf(", most with %s: %s", report.CodeName(event.Code(top.Code)), cut(msg, 120))
 	}
 	if c, n := topCause(d.c.FailureCauses); n > 0 {
 		ev = append(ev, report.Evidence{Name: "most frequent cause", Value: fmt.Sprintf("%s ×%d", c, n)})
 	}
 	for _, sc := range s.StatusCodes {
 		if sc.Code != 0 {
-			ev = append(ev, report.Evidence{Name: "status " + report.CodeName(sc.Code), Value: fmt.Sprint(sc.Count)})
+			ev = append(ev, report.Evidence{Name: "status " + report.CodeName(event.Code(sc.Code)), Value: fmt.Sprint(sc.Count)})
 		}
 	}
 	f := report.Finding{ID: "calls_failed", Severity: report.SeverityError, Title: title, Evidence: ev,
@@ -64,8 +64,8 @@ func callsFailed(d *diagnosis, out []report.Finding) []report.Finding {
 }
 
 // topCause is the most frequent failure cause (ties by name).
-func topCause(m map[conn.Cause]int64) (conn.Cause, int64) {
-	var top conn.Cause
+func topCause(m map[event.Cause]int64) (event.Cause, int64) {
+	var top event.Cause
 	var n int64
 	for _, c := range sortedKeys(m) {
 		if m[c] > n {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // The rules about an intermediary (nginx, haproxy, Envoy, a load balancer)
@@ -97,7 +97,7 @@ func requestCap(d *diagnosis) []report.Finding {
 		return nil // after a silence: an idle timer (intermediaryIdle)
 	}
 	reqs := (int64(g.LastStreamMax) + 1) / 2
-	failed := d.failed(conn.CauseDrain)
+	failed := d.failed(event.CauseDrain)
 	proxy := d.proxyName()
 	ev := []report.Evidence{
 		{Name: "GOAWAYs NO_ERROR without debug data", Value: fmt.Sprint(n)},
@@ -192,7 +192,7 @@ func (d *diagnosis) idleFinding(t idleTimer) report.Finding {
 	var failed int64
 	f := report.Finding{ID: "intermediary_idle_timeout"}
 	if t.l7 {
-		failed = d.failed(conn.CauseDrain)
+		failed = d.failed(event.CauseDrain)
 		ev = append([]report.Evidence{{Name: "GOAWAYs NO_ERROR without debug data", Value: fmt.Sprint(t.closes)}}, ev...)
 		who := "An HTTP/2 proxy"
 		if proxy != "" {
@@ -209,7 +209,7 @@ func (d *diagnosis) idleFinding(t idleTimer) report.Finding {
 			"haproxy timeout http-keep-alive, Envoy idle_timeout), or keep a call on each connection more often than "+
 			"every %s (a health check); keepalive pings do not help. Otherwise the reconnect after a pause is harmless.", report.Approx(x))
 	} else {
-		fp, fr := d.failed(conn.CausePeerClosed), d.failed(conn.CauseConnectionReset)
+		fp, fr := d.failed(event.CausePeerClosed), d.failed(event.CauseConnectionReset)
 		failed = fp + fr
 		ev = append([]report.Evidence{{Name: "closes without GOAWAY (" + strings.Join(t.reasons, ", ") + ")", Value: fmt.Sprint(t.closes)}}, ev...)
 		f.Title = fmt.Sprintf("Something on the path closes connections silent for ~%s, without a GOAWAY", report.Approx(x))

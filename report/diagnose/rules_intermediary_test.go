@@ -5,11 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 const (
@@ -44,7 +41,7 @@ func TestIntermediaryRules(t *testing.T) {
 				c := s.Connectivity
 				c.GoAways["NO_ERROR"] = 5
 				c.GoAwayTiming["NO_ERROR"] = report.GoAwayTiming{Silence: spreadOf(0, time.Millisecond, 5), LastStreamMin: 5, LastStreamMax: 5}
-				c.FailureCauses[conn.CauseDrain] = 3
+				c.FailureCauses[event.CauseDrain] = 3
 				s.Errors, s.OK = 3, 997
 			},
 			want: []string{"after 3 requests", "3 calls failed", "retry"}},
@@ -66,7 +63,7 @@ func TestIntermediaryRules(t *testing.T) {
 				c := s.Connectivity
 				c.Closes[report.ClosePeerEOF] = 4
 				c.CloseSilence = map[string]report.Spread{report.ClosePeerEOF: *spreadOf(3*time.Second, 3020*time.Millisecond, 4)}
-				c.FailureCauses[conn.CausePeerClosed] = 4
+				c.FailureCauses[event.CausePeerClosed] = 4
 				s.Count, s.OK, s.Errors = 8, 4, 4
 			},
 			want: []string{"silent for ~3s", "timeout tunnel", "cannot beat", "heartbeat"}},
@@ -85,27 +82,27 @@ func TestIntermediaryRules(t *testing.T) {
 		{name: "nginx 504 at a constant 2s", id: "proxy_timeout_504", severity: report.SeverityError,
 			set: func(s *report.Summary) {
 				s.Count, s.OK, s.Errors = 10, 0, 10
-				s.ErrorsByMessage = []report.ErrorCount{{Code: codes.Unavailable, Message: nginx504, Count: 10, MinDuration: 2001 * time.Millisecond, MaxDuration: 2008 * time.Millisecond}}
-				s.Connectivity.FailureCauses[conn.CauseHTTP504] = 10
+				s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeUnavailable, Message: nginx504, Count: 10, MinDuration: 2001 * time.Millisecond, MaxDuration: 2008 * time.Millisecond}}
+				s.Connectivity.FailureCauses[event.CauseHTTP504] = 10
 			},
 			want: []string{"(nginx/1.22.1)", "timeout of ~2s", "grpc_read_timeout", "no call got through"}},
 		{name: "haproxy 504", id: "proxy_timeout_504", severity: report.SeverityWarn,
 			set: func(s *report.Summary) {
-				s.ErrorsByMessage = []report.ErrorCount{{Code: codes.Unavailable, Message: haproxy504, Count: 5, MinDuration: time.Second, MaxDuration: time.Second + 5*time.Millisecond}}
+				s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeUnavailable, Message: haproxy504, Count: 5, MinDuration: time.Second, MaxDuration: time.Second + 5*time.Millisecond}}
 				s.Errors, s.OK = 5, 995
 			},
 			want: []string{"(haproxy)", "timeout server", "~1s"}},
 		{name: "nginx stream reset", id: "stream_reset_internal", severity: report.SeverityError,
 			set: func(s *report.Summary) {
-				s.Kind = runner.Bidi
+				s.Kind = event.Bidi
 				s.Count, s.OK, s.Errors = 2, 0, 2
-				s.ErrorsByMessage = []report.ErrorCount{{Code: codes.Internal, Message: "stream terminated by RST_STREAM with error code: INTERNAL_ERROR", Count: 2, MinDuration: 2 * time.Second, MaxDuration: 2 * time.Second}}
+				s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeInternal, Message: "stream terminated by RST_STREAM with error code: INTERNAL_ERROR", Count: 2, MinDuration: 2 * time.Second, MaxDuration: 2 * time.Second}}
 			},
 			want: []string{"RST_STREAM INTERNAL_ERROR", "grpc_read_timeout", "heartbeat"}},
 		{name: "haproxy stream cut", id: "stream_cut_no_trailers", severity: report.SeverityError,
 			set: func(s *report.Summary) {
 				s.Count, s.OK, s.Errors = 2, 0, 2
-				s.ErrorsByMessage = []report.ErrorCount{{Code: codes.Internal, Message: "server closed the stream without sending trailers", Count: 2}}
+				s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeInternal, Message: "server closed the stream without sending trailers", Count: 2}}
 				s.Connectivity.PeerSettings = map[string]int64{haproxySettings: 1}
 			},
 			want: []string{"haproxy (mode http)", "timeout tunnel"}},

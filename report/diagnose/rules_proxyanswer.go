@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // answerKind is one way an intermediary ends a call in place of the server.
 type answerKind struct {
 	id, what string
-	causes   []conn.Cause
+	causes   []event.Cause
 	match    func(msg string) bool
 	cause    string
 	fix      string
@@ -20,7 +20,7 @@ type answerKind struct {
 
 // answerKinds are the intermediaries' answers, most specific first.
 var answerKinds = []answerKind{
-	{id: "proxy_timeout_504", what: "HTTP 504 (Gateway Timeout)", causes: []conn.Cause{conn.CauseHTTP504},
+	{id: "proxy_timeout_504", what: "HTTP 504 (Gateway Timeout)", causes: []event.Cause{event.CauseHTTP504},
 		match: contains("received from server: 504"),
 		cause: "An intermediary answered the call itself with HTTP 504: it gave up waiting for the server's response " +
 			"(nginx grpc_read_timeout, 60s by default; haproxy timeout server; Envoy's route timeout, 15s by default). " +
@@ -29,32 +29,32 @@ var answerKinds = []answerKind{
 			"and grpc_send_timeout in the location; haproxy: timeout server; Envoy: the route's timeout, or " +
 			"grpc_timeout_header_max so the client's deadline governs), or make the server answer sooner. Give calls a " +
 			"deadline (--timeout) below the proxy's timeout so that the client decides, not the proxy."},
-	{id: "proxy_bad_gateway_502", what: "HTTP 502 (Bad Gateway)", causes: []conn.Cause{conn.CauseHTTP502},
+	{id: "proxy_bad_gateway_502", what: "HTTP 502 (Bad Gateway)", causes: []event.Cause{event.CauseHTTP502},
 		match: contains("received from server: 502"),
 		cause: "An intermediary answered with HTTP 502: it could not reach the server, or the server closed or reset the " +
 			"upstream connection (down, refusing, crashed, or a deadline that cancelled the upstream stream).",
 		fix: "Check that the backend is up and the proxy's upstream address is right (nginx: the upstream/grpc_pass " +
 			"address, its error.log says why; haproxy: the server line and its health checks), and that the proxy " +
 			"talks HTTP/2 to it (grpc_pass grpc://, proto h2)."},
-	{id: "proxy_unavailable_503", what: "HTTP 503 (Service Unavailable)", causes: []conn.Cause{conn.CauseHTTP503},
+	{id: "proxy_unavailable_503", what: "HTTP 503 (Service Unavailable)", causes: []event.Cause{event.CauseHTTP503},
 		match: contains("received from server: 503"),
 		cause: "An intermediary answered with HTTP 503: it had no healthy backend for the call (all down or ejected by " +
 			"health checks), or a limit of its own (connections, rate, circuit breaker) turned the call away.",
 		fix: "Check the backends' health as the proxy sees it and its limits (haproxy maxconn, Envoy circuit breakers, " +
 			"nginx limit_req/limit_conn); retry idempotent methods on UNAVAILABLE with backoff."},
-	{id: "proxy_http_status", what: "an HTTP status instead of a gRPC response", causes: []conn.Cause{conn.CauseHTTPStatus},
+	{id: "proxy_http_status", what: "an HTTP status instead of a gRPC response", causes: []event.Cause{event.CauseHTTPStatus},
 		match: contains("unexpected HTTP status code received from server:"),
 		cause: "Something on the path answered with a plain HTTP status instead of a gRPC response: a proxy's own " +
 			"error (403, 404, 500...), or a route that does not lead to a gRPC server.",
 		fix: "Check the proxy's route for this method (path /package.Service/Method) and that it forwards gRPC " +
 			"(nginx grpc_pass, haproxy proto h2)."},
-	{id: "stream_reset_internal", what: "RST_STREAM INTERNAL_ERROR", causes: []conn.Cause{conn.CauseRSTStreamInternal},
+	{id: "stream_reset_internal", what: "RST_STREAM INTERNAL_ERROR", causes: []event.Cause{event.CauseRSTStreamInternal},
 		match: contains("RST_STREAM with error code: INTERNAL_ERROR"),
 		cause: "Streams were reset with RST_STREAM INTERNAL_ERROR. A grpc-go server ends calls with a status instead; " +
 			"nginx resets a stream this way when the server was silent on it for grpc_read_timeout (60s by default).",
 		fix: "Raise the proxy's read timeout above the longest silence of a stream (nginx: grpc_read_timeout 1h; for " +
 			"long streams), and have the server send heartbeat messages on long, quiet streams more often than it."},
-	{id: "stream_cut_no_trailers", what: "streams ended without trailers", causes: []conn.Cause{conn.CauseNoTrailers, conn.CauseRSTStreamCancel},
+	{id: "stream_cut_no_trailers", what: "streams ended without trailers", causes: []event.Cause{event.CauseNoTrailers, event.CauseRSTStreamCancel},
 		match: func(m string) bool {
 			return strings.Contains(m, "without sending trailers") || strings.Contains(m, "RST_STREAM with error code: CANCEL")
 		},

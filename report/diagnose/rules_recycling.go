@@ -6,10 +6,8 @@ import (
 	"strings"
 
 	"github.com/grpcpulse/grpcpulse/report"
-
-	"google.golang.org/grpc/backoff"
-
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // The rules about connections the server ends on purpose: by age
@@ -21,15 +19,15 @@ import (
 // client reconnected at once, or round_robin sent the calls elsewhere)
 // information.
 func serverRestart(d *diagnosis) []report.Finding {
-	n := d.c.GoAways[report.GoAwayGracefulStop]
+	n := d.c.GoAways[event.CauseDrainGracefulStop.GoAway()]
 	if n == 0 {
 		return nil
 	}
-	refused := d.c.ConnectFailures[conn.CauseRefused] + d.failed(conn.CauseRefused)
+	refused := d.c.ConnectFailures[event.CauseRefused] + d.failed(event.CauseRefused)
 	ev := []report.Evidence{{Name: "GOAWAYs graceful_stop", Value: fmt.Sprint(n)}}
-	ev = addCount(ev, "refused connection attempts", d.c.ConnectFailures[conn.CauseRefused])
-	ev = addCount(ev, "calls failed: refused", d.failed(conn.CauseRefused))
-	ev = addCount(ev, "calls failed: draining", d.failed(conn.CauseDrainGracefulStop))
+	ev = addCount(ev, "refused connection attempts", d.c.ConnectFailures[event.CauseRefused])
+	ev = addCount(ev, "calls failed: refused", d.failed(event.CauseRefused))
+	ev = addCount(ev, "calls failed: draining", d.failed(event.CauseDrainGracefulStop))
 	if d.c.Unavailable > 0 {
 		ev = append(ev, report.Evidence{Name: "time unavailable", Value: report.FormatDuration(d.c.Unavailable)})
 	}
@@ -73,12 +71,12 @@ func (d *diagnosis) backoffEvidence() []report.Evidence {
 		return nil
 	}
 	b := d.s.Options.Target.Backoff
-	def := backoff.DefaultConfig
-	if b == (conn.ConnectBackoff{}) {
+	def := plan.DefaultBackoff
+	if b == (plan.ConnectBackoff{}) {
 		b.Jitter = def.Jitter // not configured (a Target built in code): grpc-go's defaults throughout
 	}
-	base, mult := cmp.Or(b.Base, def.BaseDelay), cmp.Or(b.Multiplier, def.Multiplier)
-	maxDelay, jitter := cmp.Or(b.Max, max(def.MaxDelay, base)), b.Jitter
+	base, mult := cmp.Or(b.Base, def.Base), cmp.Or(b.Multiplier, def.Multiplier)
+	maxDelay, jitter := cmp.Or(b.Max, max(def.Max, base)), b.Jitter
 	return []report.Evidence{
 		{Name: "time in TRANSIENT_FAILURE", Value: spreadText(d.c.Backoff)},
 		{Name: "outages (connection failures seen)", Value: fmt.Sprint(d.c.Backoff.Count)},
@@ -94,7 +92,7 @@ func streamsCutByAge(d *diagnosis) []report.Finding {
 		return nil
 	}
 	ev := []report.Evidence{{Name: "streams cut", Value: fmt.Sprintf("%d of %d (%s)", failed, d.s.Count, report.Percent(failed, d.s.Count))}}
-	_, age, _ := d.firstGoAway(report.GoAwayMaxAge)
+	_, age, _ := d.firstGoAway(event.CauseDrainMaxAge.GoAway())
 	if age.Count > 0 {
 		ev = append(ev, report.Evidence{Name: "connection age at GOAWAY", Value: spreadText(age)})
 	}
@@ -120,26 +118,26 @@ func streamsCutByAge(d *diagnosis) []report.Finding {
 // it, and those citing a drain without reason when max_age is the only
 // drain reason seen.
 func (d *diagnosis) maxAgeFailures() int64 {
-	n := d.failed(conn.CauseDrainMaxAge)
+	n := d.failed(event.CauseDrainMaxAge)
 	drains := 0
 	for reason := range d.c.GoAways {
 		if strings.HasPrefix(reason, "NO_ERROR") {
 			drains++
 		}
 	}
-	if drains == 1 && d.c.GoAways[report.GoAwayMaxAge] > 0 {
-		n += d.failed(conn.CauseDrain)
+	if drains == 1 && d.c.GoAways[event.CauseDrainMaxAge.GoAway()] > 0 {
+		n += d.failed(event.CauseDrain)
 	}
 	return n
 }
 
 // maxAgeRecycling: the server recycles connections (MaxConnectionAge).
 func maxAgeRecycling(d *diagnosis) []report.Finding {
-	n := d.c.GoAways[report.GoAwayMaxAge]
+	n := d.c.GoAways[event.CauseDrainMaxAge.GoAway()]
 	if n == 0 {
 		return nil
 	}
-	_, age, _ := d.firstGoAway(report.GoAwayMaxAge)
+	_, age, _ := d.firstGoAway(event.CauseDrainMaxAge.GoAway())
 	x := typical(age)
 	failed := d.maxAgeFailures()
 	ev := []report.Evidence{{Name: "GOAWAYs max_age", Value: fmt.Sprint(n)}}
@@ -180,18 +178,18 @@ func maxAgeRecycling(d *diagnosis) []report.Finding {
 
 // idleClosed: the server closes idle connections (MaxConnectionIdle).
 func idleClosed(d *diagnosis) []report.Finding {
-	n := d.c.GoAways[report.GoAwayMaxIdle]
+	n := d.c.GoAways[event.CauseDrainMaxIdle.GoAway()]
 	if n == 0 {
 		return nil
 	}
-	idle := d.c.GoAwayTiming[report.GoAwayMaxIdle].Idle
+	idle := d.c.GoAwayTiming[event.CauseDrainMaxIdle.GoAway()].Idle
 	x := typical(idle)
 	ev := []report.Evidence{{Name: "GOAWAYs max_idle", Value: fmt.Sprint(n)}}
 	if idle.Count > 0 {
 		ev = append(ev, report.Evidence{Name: "idle before GOAWAY", Value: spreadText(idle)})
 	}
 	ev = append(ev, d.reconnectEvidence()...)
-	ev = addCount(ev, "calls failed by it", d.failed(conn.CauseDrainMaxIdle))
+	ev = addCount(ev, "calls failed by it", d.failed(event.CauseDrainMaxIdle))
 	return []report.Finding{{ID: "idle_closed", Severity: report.SeverityInfo, Evidence: ev,
 		Title: fmt.Sprintf("The server closes idle connections after ~%s (MaxConnectionIdle)", report.Approx(x)),
 		Cause: fmt.Sprintf("The server's keepalive.ServerParameters.MaxConnectionIdle is about %s: a connection with no "+

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 func TestBlackholeSurvived(t *testing.T) {
@@ -31,7 +31,7 @@ func TestBlackholeSurvived(t *testing.T) {
 			s.Connections[0].SilentWindows = []report.SilentWindow{window(report.ClosePingUnanswered, 3)}
 		}, []wantFinding{{"blackhole_survived", report.SeverityError, []string{"a keepalive timeout closed the connection"}}}},
 		{"recovered, keepalive off", func(s *report.Summary) {
-			s.Options.Target.Keepalive = conn.Keepalive{}
+			s.Options.Target.Keepalive = plan.Keepalive{}
 			s.Connectivity.Keepalive = report.KeepaliveStats{}
 			s.Connections[0].SilentWindows = []report.SilentWindow{window(report.SilenceRecovered, 2), window(report.ClosePeerEOF, 1)}
 		}, []wantFinding{{"blackhole_survived", report.SeverityError, []string{"calls succeeded again", "3 calls",

@@ -10,12 +10,9 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-	"google.golang.org/grpc/codes"
-
-	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // Assertion is a parsed CI gate (`--assert`), k6-style: METRIC OP VALUE,
@@ -53,7 +50,7 @@ func ParseAssertions(exprs []string) ([]Assertion, error) {
 // CheckKind refuses assertions on a series methods of kind do not record,
 // naming each (an assertion left unchecked fails at evaluation, as "no
 // data").
-func CheckKind(as []Assertion, kind runner.Kind) error {
+func CheckKind(as []Assertion, kind event.Kind) error {
 	var errs []error
 	for _, a := range as {
 		if a.metric.class != classDuration {
@@ -158,7 +155,7 @@ type metricRef struct {
 	// status selector "count" or "rate" of code.
 	total    string
 	byStatus bool
-	code     codes.Code
+	code     event.Code
 }
 
 // The series an assertion can name besides Summary.Series.
@@ -247,7 +244,7 @@ func parseStatusMetric(sel, rest string) (metricRef, error) {
 	if sel == "" {
 		return metricRef{}, errors.New("status= names no code (e.g. status=UNAVAILABLE count==0)")
 	}
-	c, err := conn.ParseCode(sel)
+	c, err := event.ParseCode(sel)
 	if err != nil {
 		return metricRef{}, err
 	}
@@ -258,11 +255,11 @@ func parseStatusMetric(sel, rest string) (metricRef, error) {
 	case "rate":
 		m.class = classRate
 	case "":
-		return metricRef{}, fmt.Errorf("status=%s needs count or rate after it, e.g. status=%s count==0", sel, report.CodeName(c))
+		return metricRef{}, fmt.Errorf("status=%s needs count or rate after it, e.g. status=%s count==0", sel, report.CodeName(event.Code(c)))
 	default:
 		return metricRef{}, fmt.Errorf("status=%s takes count or rate, not %q (latency is not kept per status code)", sel, rest)
 	}
-	m.name = "status=" + report.CodeName(c) + " " + m.total
+	m.name = "status=" + report.CodeName(event.Code(c)) + " " + m.total
 	return m, nil
 }
 
@@ -274,8 +271,8 @@ func isStreamSeries(name string) bool {
 	return ok
 }
 
-func seriesByName(name string) (runner.Series, bool) {
-	for s := range runner.NumSeries {
+func seriesByName(name string) (event.Series, bool) {
+	for s := range event.NumSeries {
 		if s.String() == name {
 			return s, true
 		}
@@ -285,7 +282,7 @@ func seriesByName(name string) (runner.Series, bool) {
 
 // checkSeries refuses a series name that does not exist or that methods of
 // kind (when given) do not record.
-func checkSeries(name string, kind runner.Kind) error {
+func checkSeries(name string, kind event.Kind) error {
 	if name == seriesLatency || name == seriesServiceTime {
 		return nil
 	}
@@ -303,9 +300,9 @@ func checkSeries(name string, kind runner.Kind) error {
 }
 
 // kindSeries names the series methods of kind have.
-func kindSeries(kind runner.Kind) []string {
+func kindSeries(kind event.Kind) []string {
 	out := []string{seriesLatency, seriesServiceTime}
-	for s := range runner.NumSeries {
+	for s := range event.NumSeries {
 		if kind.Has(s) {
 			out = append(out, s.String())
 		}

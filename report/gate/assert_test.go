@@ -6,10 +6,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-
-	"google.golang.org/grpc/codes"
-
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // gateSummary is 100 unary calls of 1 ms to 100 ms over 10 s; call 100
@@ -19,54 +16,54 @@ func gateSummary() *report.Summary {
 	for i := 1; i <= 100; i++ {
 		c := gateCall{latency: time.Duration(i) * time.Millisecond}
 		if i == 100 {
-			c.code = codes.Unavailable
+			c.code = event.CodeUnavailable
 		}
 		calls = append(calls, c)
 	}
-	return gateSummaryOf(runner.Unary, calls, 10*time.Second)
+	return gateSummaryOf(event.Unary, calls, 10*time.Second)
 }
 
 func TestParseAssertions(t *testing.T) {
 	tests := []struct {
 		expr      string
-		kind      runner.Kind
+		kind      event.Kind
 		name      string // canonical metric
 		op        string
 		threshold float64
 		class     metricClass
 	}{
-		{"p(99)<250ms", runner.Unary, "p(99)", "<", 250e6, classDuration},
-		{"p(99.9)<=1s", runner.Unary, "p(99.9)", "<=", 1e9, classDuration},
-		{" p(99) < 250ms ", runner.Unary, "p(99)", "<", 250e6, classDuration},
-		{"P(50)>=1.5ms", runner.Unary, "p(50)", ">=", 1.5e6, classDuration},
-		{"avg<20ms", runner.Unary, "avg", "<", 20e6, classDuration},
-		{"min>500us", runner.Unary, "min", ">", 500e3, classDuration},
-		{"min>500µs", runner.Unary, "min", ">", 500e3, classDuration},
-		{"min>500μs", runner.Unary, "min", ">", 500e3, classDuration},
-		{"max<2s", runner.Unary, "max", "<", 2e9, classDuration},
-		{"med==3ms", runner.Unary, "p(50)", "==", 3e6, classDuration},
-		{"max!=1m30s", runner.Unary, "max", "!=", 90e9, classDuration},
-		{"latency.p(99)<1s", runner.Unary, "p(99)", "<", 1e9, classDuration},
-		{"service_time.avg<1s", runner.Unary, "service_time.avg", "<", 1e9, classDuration},
-		{"msg_rtt.p(99)<20ms", runner.Bidi, "msg_rtt.p(99)", "<", 20e6, classDuration},
-		{"stream.msg_rtt.p(99)<20ms", runner.Bidi, "msg_rtt.p(99)", "<", 20e6, classDuration},
-		{"first_message.p(50)<5ms", runner.ServerStream, "first_message.p(50)", "<", 5e6, classDuration},
-		{"msg_gap.max<1s", runner.ServerStream, "msg_gap.max", "<", 1e9, classDuration},
-		{"send_time.p(90)<1ms", runner.ClientStream, "send_time.p(90)", "<", 1e6, classDuration},
-		{"stream_duration.p(99)<2s", runner.ClientStream, "stream_duration.p(99)", "<", 2e9, classDuration},
+		{"p(99)<250ms", event.Unary, "p(99)", "<", 250e6, classDuration},
+		{"p(99.9)<=1s", event.Unary, "p(99.9)", "<=", 1e9, classDuration},
+		{" p(99) < 250ms ", event.Unary, "p(99)", "<", 250e6, classDuration},
+		{"P(50)>=1.5ms", event.Unary, "p(50)", ">=", 1.5e6, classDuration},
+		{"avg<20ms", event.Unary, "avg", "<", 20e6, classDuration},
+		{"min>500us", event.Unary, "min", ">", 500e3, classDuration},
+		{"min>500µs", event.Unary, "min", ">", 500e3, classDuration},
+		{"min>500μs", event.Unary, "min", ">", 500e3, classDuration},
+		{"max<2s", event.Unary, "max", "<", 2e9, classDuration},
+		{"med==3ms", event.Unary, "p(50)", "==", 3e6, classDuration},
+		{"max!=1m30s", event.Unary, "max", "!=", 90e9, classDuration},
+		{"latency.p(99)<1s", event.Unary, "p(99)", "<", 1e9, classDuration},
+		{"service_time.avg<1s", event.Unary, "service_time.avg", "<", 1e9, classDuration},
+		{"msg_rtt.p(99)<20ms", event.Bidi, "msg_rtt.p(99)", "<", 20e6, classDuration},
+		{"stream.msg_rtt.p(99)<20ms", event.Bidi, "msg_rtt.p(99)", "<", 20e6, classDuration},
+		{"first_message.p(50)<5ms", event.ServerStream, "first_message.p(50)", "<", 5e6, classDuration},
+		{"msg_gap.max<1s", event.ServerStream, "msg_gap.max", "<", 1e9, classDuration},
+		{"send_time.p(90)<1ms", event.ClientStream, "send_time.p(90)", "<", 1e6, classDuration},
+		{"stream_duration.p(99)<2s", event.ClientStream, "stream_duration.p(99)", "<", 2e9, classDuration},
 		{"msg_rtt.p(99)<20ms", "", "msg_rtt.p(99)", "<", 20e6, classDuration},
-		{"error_rate<0.1%", runner.Unary, "error_rate", "<", 0.001, classRate},
-		{"error_rate<0.001", runner.Unary, "error_rate", "<", 0.001, classRate},
-		{"error_rate==0", runner.Unary, "error_rate", "==", 0, classRate},
-		{"rps>=1000", runner.Unary, "rps", ">=", 1000, classRPS},
-		{"rps>=1000/s", runner.Unary, "rps", ">=", 1000, classRPS},
-		{"count>=10000", runner.Unary, "count", ">=", 10000, classCount},
-		{"ok>0", runner.Unary, "ok", ">", 0, classCount},
-		{"errors==0", runner.Unary, "errors", "==", 0, classCount},
-		{"status=UNAVAILABLE count==0", runner.Unary, "status=UNAVAILABLE count", "==", 0, classCount},
-		{"status=unavailable   rate<1%", runner.Unary, "status=UNAVAILABLE rate", "<", 0.01, classRate},
-		{"code=DeadlineExceeded count<5", runner.Unary, "status=DEADLINE_EXCEEDED count", "<", 5, classCount},
-		{"status=OK rate>=99.9%", runner.Unary, "status=OK rate", ">=", 0.999, classRate},
+		{"error_rate<0.1%", event.Unary, "error_rate", "<", 0.001, classRate},
+		{"error_rate<0.001", event.Unary, "error_rate", "<", 0.001, classRate},
+		{"error_rate==0", event.Unary, "error_rate", "==", 0, classRate},
+		{"rps>=1000", event.Unary, "rps", ">=", 1000, classRPS},
+		{"rps>=1000/s", event.Unary, "rps", ">=", 1000, classRPS},
+		{"count>=10000", event.Unary, "count", ">=", 10000, classCount},
+		{"ok>0", event.Unary, "ok", ">", 0, classCount},
+		{"errors==0", event.Unary, "errors", "==", 0, classCount},
+		{"status=UNAVAILABLE count==0", event.Unary, "status=UNAVAILABLE count", "==", 0, classCount},
+		{"status=unavailable   rate<1%", event.Unary, "status=UNAVAILABLE rate", "<", 0.01, classRate},
+		{"code=DeadlineExceeded count<5", event.Unary, "status=DEADLINE_EXCEEDED count", "<", 5, classCount},
+		{"status=OK rate>=99.9%", event.Unary, "status=OK rate", ">=", 0.999, classRate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -89,51 +86,51 @@ func nearFloat(a, b float64) bool { return a == b || (a-b)*(a-b) < 1e-18 }
 func TestParseAssertionsRefuses(t *testing.T) {
 	tests := []struct {
 		expr string
-		kind runner.Kind
+		kind event.Kind
 		want string // in the error
 	}{
-		{"p(99)<250", runner.Unary, "no unit"},
-		{"p(99)<0", runner.Unary, "no unit"},
-		{"avg<twenty", runner.Unary, "bad duration"},
-		{"p(99)<-5ms", runner.Unary, "negative"},
-		{"p99<250ms", runner.Unary, "write percentiles as p(99)"},
-		{"p(0)<1s", runner.Unary, "bad percentile"},
-		{"p(NaN)<1s", runner.Unary, "bad percentile"},
-		{"p(Inf)<1s", runner.Unary, "bad percentile"},
-		{"rps>NaN", runner.Unary, "bad number"},
-		{"rps>Inf", runner.Unary, "bad number"},
-		{"count<1e400", runner.Unary, "bad number"},
-		{"error_rate<NaN", runner.Unary, "bad rate"},
-		{"error_rate<NaN%", runner.Unary, "bad percentage"},
-		{"p(99)<NaNms", runner.Unary, "bad duration"},
-		{"p(101)<1s", runner.Unary, "bad percentile"},
-		{"p(abc)<1s", runner.Unary, "bad percentile"},
-		{"latency<1s", runner.Unary, "needs a statistic"},
-		{"msg_rtt<1s", runner.Bidi, "needs a statistic"},
-		{"p95<1s", runner.Unary, "p(95)"},
-		{"mean<1s", runner.Unary, "unknown metric"},
-		{"throughput>5", runner.Unary, "unknown metric"},
-		{"msg_rtt.p(99)<20ms", runner.Unary, "a unary method has no msg_rtt series"},
-		{"msg_rtt.p(99)<20ms", runner.ServerStream, "has no msg_rtt"},
-		{"first_message.p(50)<5ms", runner.ClientStream, "has no first_message"},
-		{"send_time.p(50)<5ms", runner.ServerStream, "has no send_time"},
-		{"stream_duration.max<5s", runner.Unary, "has no stream_duration"},
-		{"bogus.p(99)<1s", runner.Bidi, "unknown series"},
-		{"error_rate<5", runner.Unary, "bad rate"},
-		{"error_rate<150%", runner.Unary, "bad percentage"},
-		{"error_rate<abc", runner.Unary, "bad rate"},
-		{"rps>fast", runner.Unary, "bad number"},
-		{"count>=10k", runner.Unary, "bad number"},
-		{"count>=-1", runner.Unary, "negative"},
-		{"p(99)", runner.Unary, "no comparison"},
-		{"p(99)=250ms", runner.Unary, "use =="},
-		{"p(99)!250ms", runner.Unary, "use !="},
-		{"p(99)<", runner.Unary, "no value"},
-		{"<250ms", runner.Unary, "no metric"},
-		{"status=NOPE count==0", runner.Unary, "not a status code"},
-		{"status=UNAVAILABLE p(99)<1s", runner.Unary, "takes count or rate"},
-		{"status=UNAVAILABLE", runner.Unary, "no comparison"},
-		{"status= count==0", runner.Unary, "names no code"},
+		{"p(99)<250", event.Unary, "no unit"},
+		{"p(99)<0", event.Unary, "no unit"},
+		{"avg<twenty", event.Unary, "bad duration"},
+		{"p(99)<-5ms", event.Unary, "negative"},
+		{"p99<250ms", event.Unary, "write percentiles as p(99)"},
+		{"p(0)<1s", event.Unary, "bad percentile"},
+		{"p(NaN)<1s", event.Unary, "bad percentile"},
+		{"p(Inf)<1s", event.Unary, "bad percentile"},
+		{"rps>NaN", event.Unary, "bad number"},
+		{"rps>Inf", event.Unary, "bad number"},
+		{"count<1e400", event.Unary, "bad number"},
+		{"error_rate<NaN", event.Unary, "bad rate"},
+		{"error_rate<NaN%", event.Unary, "bad percentage"},
+		{"p(99)<NaNms", event.Unary, "bad duration"},
+		{"p(101)<1s", event.Unary, "bad percentile"},
+		{"p(abc)<1s", event.Unary, "bad percentile"},
+		{"latency<1s", event.Unary, "needs a statistic"},
+		{"msg_rtt<1s", event.Bidi, "needs a statistic"},
+		{"p95<1s", event.Unary, "p(95)"},
+		{"mean<1s", event.Unary, "unknown metric"},
+		{"throughput>5", event.Unary, "unknown metric"},
+		{"msg_rtt.p(99)<20ms", event.Unary, "a unary method has no msg_rtt series"},
+		{"msg_rtt.p(99)<20ms", event.ServerStream, "has no msg_rtt"},
+		{"first_message.p(50)<5ms", event.ClientStream, "has no first_message"},
+		{"send_time.p(50)<5ms", event.ServerStream, "has no send_time"},
+		{"stream_duration.max<5s", event.Unary, "has no stream_duration"},
+		{"bogus.p(99)<1s", event.Bidi, "unknown series"},
+		{"error_rate<5", event.Unary, "bad rate"},
+		{"error_rate<150%", event.Unary, "bad percentage"},
+		{"error_rate<abc", event.Unary, "bad rate"},
+		{"rps>fast", event.Unary, "bad number"},
+		{"count>=10k", event.Unary, "bad number"},
+		{"count>=-1", event.Unary, "negative"},
+		{"p(99)", event.Unary, "no comparison"},
+		{"p(99)=250ms", event.Unary, "use =="},
+		{"p(99)!250ms", event.Unary, "use !="},
+		{"p(99)<", event.Unary, "no value"},
+		{"<250ms", event.Unary, "no metric"},
+		{"status=NOPE count==0", event.Unary, "not a status code"},
+		{"status=UNAVAILABLE p(99)<1s", event.Unary, "takes count or rate"},
+		{"status=UNAVAILABLE", event.Unary, "no comparison"},
+		{"status= count==0", event.Unary, "names no code"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -149,12 +146,12 @@ func TestParseAssertionsRefuses(t *testing.T) {
 }
 
 func TestParseAssertionsNamesEveryBadOne(t *testing.T) {
-	_, err := parseFor([]string{"p(99)<250", "p(99)<250ms", "rps>x"}, runner.Unary)
+	_, err := parseFor([]string{"p(99)<250", "p(99)<250ms", "rps>x"}, event.Unary)
 	if err == nil || !strings.Contains(err.Error(), `"p(99)<250"`) || !strings.Contains(err.Error(), `"rps>x"`) ||
 		strings.Contains(err.Error(), `"p(99)<250ms"`) {
 		t.Errorf("error = %v, want both bad expressions and not the good one", err)
 	}
-	as, err := parseFor(nil, runner.Unary)
+	as, err := parseFor(nil, event.Unary)
 	if err != nil || len(as) != 0 {
 		t.Errorf("no expressions: %v, %v", as, err)
 	}
@@ -215,7 +212,7 @@ func TestEvaluateAssertions(t *testing.T) {
 	for i, tt := range tests {
 		exprs[i] = tt.expr
 	}
-	as, err := parseFor(exprs, runner.Unary)
+	as, err := parseFor(exprs, event.Unary)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,16 +238,16 @@ func TestEvaluateAssertions(t *testing.T) {
 func TestEvaluateAssertionsStreams(t *testing.T) {
 	var calls []gateCall
 	for i := 1; i <= 10; i++ {
-		calls = append(calls, gateCall{latency: 100 * time.Millisecond, messages: map[runner.Series][]time.Duration{
-			runner.SeriesMsgRTT:       {time.Duration(i) * time.Millisecond},
-			runner.SeriesFirstMessage: {2 * time.Millisecond},
+		calls = append(calls, gateCall{latency: 100 * time.Millisecond, messages: map[event.Series][]time.Duration{
+			event.SeriesMsgRTT:       {time.Duration(i) * time.Millisecond},
+			event.SeriesFirstMessage: {2 * time.Millisecond},
 		}})
 	}
-	s := gateSummaryOf(runner.Bidi, calls, time.Second)
+	s := gateSummaryOf(event.Bidi, calls, time.Second)
 	as, err := parseFor([]string{
 		"msg_rtt.p(50)==5ms", "msg_rtt.max<=10ms", "msg_rtt.p(99)<10ms", "first_message.avg==2ms",
 		"msg_gap.p(99)<1s", "stream_duration.p(99)==100ms", "send_time.p(99)<1s",
-	}, runner.Bidi)
+	}, event.Bidi)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +264,7 @@ func TestEvaluateAssertionsStreams(t *testing.T) {
 }
 
 func TestEvaluateAssertionsWithoutData(t *testing.T) {
-	s := gateSummaryOf(runner.Unary, nil, time.Second)
+	s := gateSummaryOf(event.Unary, nil, time.Second)
 	as, err := parseFor([]string{"p(99)<1s", "error_rate<1%", "status=OK rate>50%", "count==0", "rps==0", "msg_rtt.p(99)<1s"}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -290,7 +287,7 @@ func TestEvaluateAssertionsWithoutData(t *testing.T) {
 func TestEvaluateAssertionsAfterReadJSON(t *testing.T) {
 	s := gateSummary()
 	back := jsonRoundTrip(t, s)
-	as, err := parseFor([]string{"p(95)==95ms", "p(99.9)<=100ms", "avg<51ms", "status=UNAVAILABLE count==1"}, runner.Unary)
+	as, err := parseFor([]string{"p(95)==95ms", "p(99.9)<=100ms", "avg<51ms", "status=UNAVAILABLE count==1"}, event.Unary)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +301,7 @@ func TestEvaluateAssertionsAfterReadJSON(t *testing.T) {
 
 func TestAssertionsInJSON(t *testing.T) {
 	s := gateSummary()
-	as, err := parseFor([]string{"p(99)<250ms", "error_rate<0.1%"}, runner.Unary)
+	as, err := parseFor([]string{"p(99)<250ms", "error_rate<0.1%"}, event.Unary)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +340,7 @@ func TestAssertionAbortable(t *testing.T) {
 		{"status=UNAVAILABLE rate<1%", true},
 	}
 	for _, tt := range tests {
-		as, err := parseFor([]string{tt.expr}, runner.Unary)
+		as, err := parseFor([]string{tt.expr}, event.Unary)
 		if err != nil {
 			t.Fatal(err)
 		}

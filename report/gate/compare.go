@@ -9,10 +9,8 @@ import (
 	"strings"
 
 	"github.com/grpcpulse/grpcpulse/report"
-
-	"google.golang.org/grpc/codes"
-
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // ErrShapeDiffers means two reports were made with different loads (method,
@@ -103,7 +101,7 @@ func (m metricRef) higherIsWorse() bool {
 		return false
 	}
 	if m.byStatus {
-		return m.code != codes.OK
+		return m.code != event.CodeOK
 	}
 	return m.total == "errors" || m.total == "error_rate"
 }
@@ -286,19 +284,7 @@ func shapeDiffs(base, cur *report.Summary) []string {
 	return out
 }
 
-func rateText(l runner.Load) string {
-	switch {
-	case len(l.Stages) > 0:
-		return "--rps " + strconv.FormatFloat(l.RPS, 'g', -1, 64) + " --stages " + l.Stages.String()
-	case len(l.ConcurrencyStages) > 0:
-		return "--concurrency-stages " + l.ConcurrencyStages.String()
-	case l.Schedule.Kind != "":
-		return "--schedule " + l.Schedule.String()
-	case l.RPS > 0:
-		return "--rps " + strconv.FormatFloat(l.RPS, 'g', -1, 64)
-	}
-	return "closed loop"
-}
+func rateText(l plan.Load) string { return l.Pacer().String() }
 
 // compareNotes names differences that leave the runs comparable.
 func compareNotes(base, cur *report.Summary) []string {

@@ -10,8 +10,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/text"
-
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 func mustLimits(t *testing.T, specs ...string) []Limit {
@@ -144,11 +143,11 @@ func stalledSummary() *report.Summary {
 		calls = append(calls, c)
 	}
 	calls[99].code = 14 // UNAVAILABLE, as in gateSummary
-	return gateSummaryOf(runner.Unary, calls, 10*time.Second)
+	return gateSummaryOf(event.Unary, calls, 10*time.Second)
 }
 
 func TestCompareWithItselfPasses(t *testing.T) {
-	s := syntheticSummary(t, runner.Bidi)
+	s := syntheticSummary(t, event.Bidi)
 	limits := mustLimits(t, "p(99)=0%", "max=0%", "error_rate=0%", "rps=0%", "msg_rtt.p(99)=0%", "p(95)=0%", "status=UNAVAILABLE count=0")
 	c, err := Compare(s, jsonRoundTrip(t, s), limits, false)
 	if err != nil {
@@ -204,7 +203,7 @@ func TestCompareRefusesOtherShapes(t *testing.T) {
 		want   string
 	}{
 		{"method", func(s *report.Summary) { s.Method = "x.Y/Z" }, "method: base grpcpulse.test.v1.Pulse/Gate, new x.Y/Z"},
-		{"kind", func(s *report.Summary) { s.Kind = runner.ServerStream }, "kind: base unary, new server_stream"},
+		{"kind", func(s *report.Summary) { s.Kind = event.ServerStream }, "kind: base unary, new server_stream"},
 		{"concurrency", func(s *report.Summary) { s.Options.Load.Concurrency = 50 }, "concurrency (-c): base 1, new 50"},
 		{"connections", func(s *report.Summary) { s.Options.Load.Connections = 4 }, "connections: base 1, new 4"},
 		{"rate", func(s *report.Summary) { s.Options.Load.RPS = 500 }, "rate: base closed loop, new --rps 500"},

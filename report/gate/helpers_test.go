@@ -15,7 +15,8 @@ import (
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // t0 is the start of every hand-made run.
@@ -25,13 +26,13 @@ var t0 = time.Date(2025, 3, 4, 5, 6, 7, 123456789, time.UTC)
 // streams, its per-message measurements.
 type gateCall struct {
 	latency  time.Duration
-	code     codes.Code
-	messages map[runner.Series][]time.Duration
+	code     event.Code
+	messages map[event.Series][]time.Duration
 }
 
 // gateSummaryOf records calls through a Recorder of kind, all due and
 // started at t0, ends the run at t0+length, and returns its Summary.
-func gateSummaryOf(kind runner.Kind, calls []gateCall, length time.Duration) *report.Summary {
+func gateSummaryOf(kind event.Kind, calls []gateCall, length time.Duration) *report.Summary {
 	r := record.NewManual(kind, 1, func() time.Time { return t0 })
 	w := r.Worker(0, 0)
 	r.Begin(t0)
@@ -41,16 +42,16 @@ func gateSummaryOf(kind runner.Kind, calls []gateCall, length time.Duration) *re
 				w.Message(s, d)
 			}
 		}
-		w.Call(&runner.CallStats{Intended: t0, Start: t0, End: t0.Add(c.latency), Code: c.code, Sent: 1, Received: 1})
+		w.Call(&runner.CallStats{Intended: t0, Start: t0, End: t0.Add(c.latency), Code: codes.Code(c.code), Sent: 1, Received: 1})
 	}
 	r.End(t0.Add(length))
 	return r.Summary(record.Meta{Method: "grpcpulse.test.v1.Pulse/Gate", Kind: kind,
-		Options: runner.Options{Target: conn.Target{Addr: "127.0.0.1:50051"}, Load: runner.Load{Concurrency: 1, Connections: 1}, Call: runner.Call{Messages: 1}}})
+		Options: plan.Options{Target: plan.Target{Addr: "127.0.0.1:50051"}, Load: plan.Load{Concurrency: 1, Connections: 1}, Call: plan.Call{Messages: 1}}})
 }
 
 // parseFor parses exprs for a method of kind, as `run` does: the syntax,
 // then the series against the kind.
-func parseFor(exprs []string, kind runner.Kind) ([]Assertion, error) {
+func parseFor(exprs []string, kind event.Kind) ([]Assertion, error) {
 	as, err := ParseAssertions(exprs)
 	if err != nil {
 		return nil, err
@@ -63,7 +64,7 @@ func parseFor(exprs []string, kind runner.Kind) ([]Assertion, error) {
 
 // syntheticSummary is the report of report/record's synthetic run of kind
 // (report/testdata/KIND.json.golden).
-func syntheticSummary(t *testing.T, kind runner.Kind) *report.Summary {
+func syntheticSummary(t *testing.T, kind event.Kind) *report.Summary {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", string(kind)+".json.golden"))
 	if err != nil {

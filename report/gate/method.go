@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // parseAssertion parses one expression, which may start with a method
@@ -62,8 +62,8 @@ func (a Assertion) scope(s *report.Summary) *report.Summary {
 // CheckMix is CheckKind for a mix of methods (names[i] of kinds[i]): an
 // assertion with a method selector must name one of them (without
 // ambiguity) and is checked against its kind; the others are checked
-// against the kind of the totals (runner.MixKind).
-func CheckMix(as []Assertion, names []string, kinds []runner.Kind) error {
+// against the kind of the totals (event.MixKind).
+func CheckMix(as []Assertion, names []string, kinds []event.Kind) error {
 	var errs []error
 	var totals []Assertion
 	for _, a := range as {
@@ -92,7 +92,7 @@ func CheckMix(as []Assertion, names []string, kinds []runner.Kind) error {
 			}
 		}
 	}
-	if err := CheckKind(totals, runner.MixKind(kinds)); err != nil {
+	if err := CheckKind(totals, event.MixKind(kinds)); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -11,6 +11,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/report/text"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // mixSummary records a mix of a fast unary method (10 calls of 5ms) and a
@@ -19,7 +20,7 @@ func mixSummary() *report.Summary { return mixSummaryOf(50 * time.Millisecond) }
 
 // mixSummaryOf is mixSummary with bidi streams of slow.
 func mixSummaryOf(took time.Duration) *report.Summary {
-	r := record.NewMixManual([]runner.Kind{runner.Unary, runner.Bidi}, 1, func() time.Time { return t0 })
+	r := record.NewMixManual([]event.Kind{event.Unary, event.Bidi}, 1, func() time.Time { return t0 })
 	fast, slow := r.MethodWorker(0, 0, 0), r.MethodWorker(0, 0, 1)
 	r.Begin(t0)
 	for range 10 {
@@ -27,13 +28,13 @@ func mixSummaryOf(took time.Duration) *report.Summary {
 	}
 	for i := range 4 {
 		for range 3 {
-			slow.Message(runner.SeriesMsgRTT, 30*time.Millisecond)
+			slow.Message(event.SeriesMsgRTT, 30*time.Millisecond)
 		}
-		code := codes.OK
+		code := event.CodeOK
 		if i == 0 {
-			code = codes.Unavailable
+			code = event.CodeUnavailable
 		}
-		slow.Call(&runner.CallStats{Intended: t0, Start: t0, End: t0.Add(took), Code: code, Method: 1, Sent: 3, Received: 3})
+		slow.Call(&runner.CallStats{Intended: t0, Start: t0, End: t0.Add(took), Code: codes.Code(code), Method: 1, Sent: 3, Received: 3})
 	}
 	r.End(t0.Add(time.Second))
 	return r.Summary(record.Meta{Method: "p.S/Fast,p.S/Slow", Mix: []record.MixMethod{{Method: "p.S/Fast", Weight: 5}, {Method: "p.S/Slow", Weight: 2}}})
@@ -71,7 +72,7 @@ func TestMethodAssertions(t *testing.T) {
 
 func TestCheckMix(t *testing.T) {
 	names := []string{"p.S/Fast", "p.S/Slow", "q.S/Slow"}
-	kinds := []runner.Kind{runner.Unary, runner.Bidi, runner.Bidi}
+	kinds := []event.Kind{event.Unary, event.Bidi, event.Bidi}
 	tests := []struct{ expr, wantErr string }{
 		{"method=Fast,p(99)<1s", ""},
 		{"method=p.S/Slow,msg_rtt.p(99)<1s", ""},

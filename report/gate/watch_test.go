@@ -5,10 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // TestWatchWaitsForMeasurement: no check is made before measurement
@@ -21,7 +19,7 @@ func TestWatchWaitsForMeasurement(t *testing.T) {
 	}
 	begun := make(chan struct{})
 	snapshots := make(chan struct{}, 100)
-	failing := gateSummaryOf(runner.Unary, []gateCall{{latency: 50 * time.Millisecond}}, 3*time.Second)
+	failing := gateSummaryOf(event.Unary, []gateCall{{latency: 50 * time.Millisecond}}, 3*time.Second)
 	aborted := make(chan struct{})
 	w := Watch(context.Background(), begun, func() *report.Summary {
 		snapshots <- struct{}{}
@@ -53,7 +51,7 @@ func TestWatchStopBeforeMeasurement(t *testing.T) {
 	}
 	w := Watch(context.Background(), make(chan struct{}), func() *report.Summary {
 		t.Error("snapshot taken")
-		return gateSummaryOf(runner.Unary, []gateCall{{code: codes.Unavailable}}, time.Second)
+		return gateSummaryOf(event.Unary, []gateCall{{code: event.CodeUnavailable}}, time.Second)
 	}, as, 0, func() { t.Error("aborted") })
 	w.Stop()
 	if w.Expr() != "" {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // stateClasses colour a pool connection's connectivity states.
@@ -101,10 +101,10 @@ func connectionRow(c *svgChart, cn report.Connection, y float64, at func(time.Du
 			state = ""
 		}
 		switch {
-		case e.Kind == conn.EventState:
+		case e.Kind == event.EventState:
 			closeBand(e.At, lastErr)
 			state, since, lastErr = e.State, e.At, e.Err
-		case e.Kind == conn.EventOpen && state == "":
+		case e.Kind == event.EventOpen && state == "":
 			// The runner dials each connection to READY before it watches
 			// it: the first READY is no event, the first open is. After
 			// a gap of dropped events, an open is as good a sign.
@@ -121,27 +121,27 @@ func connectionRow(c *svgChart, cn report.Connection, y float64, at func(time.Du
 			tr = fmt.Sprintf(" (transport %d)", e.Transport)
 		}
 		switch e.Kind {
-		case conn.EventPing:
+		case event.EventPing:
 			title := "keepalive ping" + tr + when + ", no answer kept"
 			class := "ev-ping unanswered"
 			for _, f := range cn.Events[i+1:] {
-				if f.Kind == conn.EventPingAck && f.Transport == e.Transport {
+				if f.Kind == event.EventPingAck && f.Transport == e.Transport {
 					title, class = fmt.Sprintf("keepalive ping%s%s, answered in %s", tr, when, report.FormatDuration(f.RTT)), "ev-ping"
 					break
 				}
-				if f.Kind == conn.EventPing && f.Transport == e.Transport {
+				if f.Kind == event.EventPing && f.Transport == e.Transport {
 					break
 				}
 			}
 			c.el("path", fmt.Sprintf(`d="M%s %sv5" class="%s"`, num(x), num(y-band/2-7), class), title)
-		case conn.EventOpen:
+		case event.EventOpen:
 			c.circle(x, y, 4.5, "ev-open", fmt.Sprintf("transport opened%s%s: %s → %s", tr, when, cmp.Or(e.Local, "?"), cmp.Or(e.Remote, "?")))
-		case conn.EventGoAway:
+		case event.EventGoAway:
 			title := fmt.Sprintf("GOAWAY %s %s%s%s, last stream %d", e.Code, e.Debug, tr, when, e.LastStreamID)
 			c.path(goawayShape(x, y-10), "ev-goaway", title)
-		case conn.EventClose:
+		case event.EventClose:
 			class := "ev-close"
-			if e.Err == conn.ClosedByClient && e.Unanswered == 0 {
+			if e.Err == event.ClosedByClient && e.Unanswered == 0 {
 				class = "ev-close client"
 			}
 			title := "transport closed" + tr + when + ": " + cmp.Or(e.Err, "?")
@@ -149,9 +149,9 @@ func connectionRow(c *svgChart, cn report.Connection, y float64, at func(time.Du
 				title += fmt.Sprintf("; a keepalive ping had been unanswered for %s", report.FormatDuration(e.Unanswered))
 			}
 			c.path(crossShape(x, y+10), class, title)
-		case conn.EventRSTStream:
+		case event.EventRSTStream:
 			c.rect(x-3, y+band/2+8, 6, 6, "ev-rst", fmt.Sprintf("RST_STREAM %s%s%s", e.Code, tr, when))
-		case conn.EventHandshakeFailed:
+		case event.EventHandshakeFailed:
 			c.path(fmt.Sprintf("M%s %sl5 9h-10Z", num(x), num(y-5)), "ev-fail", "TLS handshake failed"+tr+when+": "+e.Err)
 		}
 	}

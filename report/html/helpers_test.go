@@ -8,14 +8,14 @@ import (
 	"testing"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // syntheticSummary is the report of report/record's synthetic run of kind
 // (report/testdata/KIND.json.golden), read back as `report show` reads it.
-func syntheticSummary(t *testing.T, kind runner.Kind) *report.Summary {
+func syntheticSummary(t *testing.T, kind event.Kind) *report.Summary {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", string(kind)+".json.golden"))
 	if err != nil {

@@ -10,11 +10,10 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/record"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 
 	"golang.org/x/net/html"
-
-	"github.com/grpcpulse/grpcpulse/runner"
 )
 
 func renderHTMLString(t *testing.T, s *report.Summary) string {
@@ -27,7 +26,7 @@ func renderHTMLString(t *testing.T, s *report.Summary) string {
 }
 
 func TestRenderHTMLGolden(t *testing.T) {
-	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
+	for _, kind := range []event.Kind{event.Unary, event.Bidi} {
 		t.Run(string(kind), func(t *testing.T) {
 			got := renderHTMLString(t, syntheticSummary(t, kind))
 			golden(t, string(kind)+".html.golden", []byte(got))
@@ -71,7 +70,7 @@ func text(n *html.Node) string {
 }
 
 func TestRenderHTMLStructure(t *testing.T) {
-	s := syntheticSummary(t, runner.Unary)
+	s := syntheticSummary(t, event.Unary)
 	s.Assertions = []report.AssertionResult{{Expr: "p(99)<250ms", Pass: true, Value: "120ms"}, {Expr: "error_rate<1%", Value: "6%"}}
 	out := renderHTMLString(t, s)
 	doc, err := html.Parse(strings.NewReader(out))
@@ -160,7 +159,7 @@ func TestRenderHTMLStructure(t *testing.T) {
 }
 
 func TestRenderHTMLEscapes(t *testing.T) {
-	s := syntheticSummary(t, runner.Unary)
+	s := syntheticSummary(t, event.Unary)
 	s.Method = `a.B/<script>alert(1)</script>`
 	s.Target = `"><img src=x>`
 	s.ErrorsByMessage[0].Message = "</code><script>x</script>"
@@ -177,10 +176,10 @@ func TestRenderHTMLEmptyAndOld(t *testing.T) {
 	// An empty run, and a report without connection events (older than
 	// them): the page renders, without the charts it has no data for.
 	t0 := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
-	rec := record.NewManual(runner.Unary, 1, func() time.Time { return t0 })
+	rec := record.NewManual(event.Unary, 1, func() time.Time { return t0 })
 	rec.Begin(t0)
 	rec.End(t0)
-	out := renderHTMLString(t, rec.Summary(record.Meta{Method: "a.B/C", Options: runner.Options{Target: conn.Target{Addr: "x:1"}}}))
+	out := renderHTMLString(t, rec.Summary(record.Meta{Method: "a.B/C", Options: plan.Options{Target: plan.Target{Addr: "x:1"}}}))
 	if strings.Contains(out, "<svg") {
 		t.Errorf("an empty run has charts")
 	}
@@ -226,7 +225,7 @@ func TestChartScales(t *testing.T) {
 // bars lose their tooltips, the extra connections are counted and the gaps
 // in events are drawn.
 func TestRenderHTMLLongRun(t *testing.T) {
-	s := &report.Summary{Method: "a.B/C", Target: "x:1", Kind: runner.Unary, Duration: time.Hour, Count: 3600 * 100, OK: 3600 * 100,
+	s := &report.Summary{Method: "a.B/C", Target: "x:1", Kind: event.Unary, Duration: time.Hour, Count: 3600 * 100, OK: 3600 * 100,
 		Latency: &report.Histogram{}, Connectivity: &report.Connectivity{}}
 	for i := range 3600 {
 		s.Timeline = append(s.Timeline, report.Point{Second: i, Count: 100, Errors: int64(i % 7), P50: time.Millisecond,
@@ -236,7 +235,7 @@ func TestRenderHTMLLongRun(t *testing.T) {
 		cn := report.Connection{Index: c, Remote: "10.0.0.1:50051", Calls: 7200, Transports: 200, DroppedEvents: 1000}
 		for k := range 100 {
 			at := time.Duration(k) * 36 * time.Second
-			cn.Events = append(cn.Events, report.Event{At: at, Event: conn.Event{Transport: k + 1, Kind: conn.EventOpen}})
+			cn.Events = append(cn.Events, report.Event{At: at, Event: event.Event{Transport: k + 1, Kind: event.EventOpen}})
 		}
 		s.Connections = append(s.Connections, cn)
 	}
@@ -261,7 +260,7 @@ var errDiskFull = errors.New("disk full")
 func (failingWriter) Write([]byte) (int, error) { return 0, errDiskFull }
 
 func TestRenderHTMLReturnsWriteErrors(t *testing.T) {
-	if err := RenderHTML(failingWriter{}, syntheticSummary(t, runner.Unary)); !errors.Is(err, errDiskFull) {
+	if err := RenderHTML(failingWriter{}, syntheticSummary(t, event.Unary)); !errors.Is(err, errDiskFull) {
 		t.Errorf("got %v, want the write error", err)
 	}
 }

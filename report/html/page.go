@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 //go:embed html_template.html
@@ -267,7 +268,7 @@ func (p *htmlPage) codes(s *report.Summary) {
 		if s.Count > 0 {
 			width = float64(c.Count) * 100 / float64(s.Count)
 		}
-		p.StatusCodes = append(p.StatusCodes, htmlCode{Code: report.CodeName(c.Code), Count: c.Count,
+		p.StatusCodes = append(p.StatusCodes, htmlCode{Code: report.CodeName(event.Code(c.Code)), Count: c.Count,
 			Share: report.Percent(c.Count, s.Count), Class: class, Width: num(width)})
 	}
 	errs := s.ErrorsByMessage
@@ -277,7 +278,7 @@ func (p *htmlPage) codes(s *report.Summary) {
 		errs = errs[:htmlMaxErrors]
 	}
 	for _, e := range errs {
-		p.Errors = append(p.Errors, htmlError{Count: e.Count, Code: report.CodeName(e.Code), Message: e.Message})
+		p.Errors = append(p.Errors, htmlError{Count: e.Count, Code: report.CodeName(event.Code(e.Code)), Message: e.Message})
 	}
 }
 

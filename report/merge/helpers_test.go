@@ -9,7 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // TestMain checks that no test leaves a goroutine behind.
@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // syntheticSummary is the report of report/record's synthetic run of kind
 // (report/testdata/KIND.json.golden), read back as `report show` reads it.
-func syntheticSummary(t *testing.T, kind runner.Kind) *report.Summary {
+func syntheticSummary(t *testing.T, kind event.Kind) *report.Summary {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", string(kind)+".json.golden"))
 	if err != nil {

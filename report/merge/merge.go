@@ -11,8 +11,9 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/grpcpulse/grpcpulse/report"
-	"google.golang.org/grpc/codes"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // Reports combines reports of the same method, run at the same time on
@@ -108,7 +109,7 @@ func mergedWindow(reports []*report.Summary, t0 time.Time) error {
 
 // errorKey is an ErrorCount's identity.
 type errorKey struct {
-	code codes.Code
+	code event.Code
 	msg  string
 }
 
@@ -116,7 +117,7 @@ type errorKey struct {
 type merger struct {
 	m        *report.Summary
 	t0       time.Time
-	codes    map[codes.Code]int64
+	codes    map[event.Code]int64
 	errors   map[errorKey]*report.ErrorCount
 	backends map[string]*report.Backend
 	latency  *hdrhistogram.Histogram
@@ -138,7 +139,7 @@ func newMerger(first *report.Summary, t0 time.Time) *merger {
 			Options: report.RedactOptions(first.Options), DataBytes: first.DataBytes, StartedAt: report.Timestamp{Time: t0},
 			Series: map[string]*report.Histogram{}, Connections: []report.Connection{},
 		},
-		t0: t0, codes: map[codes.Code]int64{}, errors: map[errorKey]*report.ErrorCount{}, backends: map[string]*report.Backend{},
+		t0: t0, codes: map[event.Code]int64{}, errors: map[errorKey]*report.ErrorCount{}, backends: map[string]*report.Backend{},
 		latency: report.NewHDR(), service: report.NewHDR(), series: map[string]*hdrhistogram.Histogram{},
 		sums: map[string]float64{},
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 const year = 365 * 24 * time.Hour
@@ -14,7 +14,7 @@ const year = 365 * 24 * time.Hour
 // withSpan is the synthetic unary report started at start, lasting d,
 // with one timeline point at second.
 func withSpan(t *testing.T, start time.Time, d time.Duration, second int) *report.Summary {
-	s := syntheticSummary(t, runner.Unary)
+	s := syntheticSummary(t, event.Unary)
 	s.StartedAt, s.Duration = report.Timestamp{Time: start}, d
 	s.Options.Load.Duration = 0
 	s.Timeline = []report.Point{{Second: second, Count: 1}}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // shiftConnection re-indexes c by first and moves its times (relative to
@@ -37,8 +37,8 @@ func shiftConnection(c report.Connection, first int, off time.Duration) report.C
 
 func emptyConnectivity() *report.Connectivity {
 	return &report.Connectivity{
-		ConnectFailures: map[conn.Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
-		GoAwayTiming: map[string]report.GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[conn.Cause]int64{},
+		ConnectFailures: map[event.Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
+		GoAwayTiming: map[string]report.GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[event.Cause]int64{},
 		ReconnectLatency: report.NewHistogram(report.NewHDR()), Notes: []string{},
 	}
 }
@@ -164,7 +164,7 @@ func mergeDials(dst, src *report.DialStats, off time.Duration, first int) *repor
 	dst.Attempts += src.Attempts
 	if len(src.Failed) > 0 {
 		if dst.Failed == nil {
-			dst.Failed = map[conn.Cause]int64{}
+			dst.Failed = map[event.Cause]int64{}
 		}
 		report.AddCounts(dst.Failed, src.Failed)
 	}

@@ -6,8 +6,9 @@ import (
 	"slices"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/grpcpulse/grpcpulse/report"
-	"google.golang.org/grpc/codes"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // mergeMethods merges the methods of reports of the same mix (their Method,
@@ -19,7 +20,7 @@ func mergeMethods(reports []*report.Summary, merged *report.Summary) ([]report.M
 	out := make([]report.MethodSummary, len(first))
 	for j, fm := range first {
 		mm := report.MethodSummary{Method: fm.Method, Kind: fm.Kind, Weight: fm.Weight, Series: map[string]*report.Histogram{}}
-		codeCounts, errs := map[codes.Code]int64{}, map[errorKey]int64{}
+		codeCounts, errs := map[event.Code]int64{}, map[errorKey]int64{}
 		latency, service, series := report.NewHDR(), report.NewHDR(), map[string]*hdrhistogram.Histogram{}
 		for i, s := range reports {
 			if len(s.Methods) != len(first) || s.Methods[j].Method != fm.Method {

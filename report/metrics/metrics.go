@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // Buckets are the upper bounds, in seconds, of the latency histograms: from
@@ -78,7 +79,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descElapsed, prometheus.GaugeValue, s.Duration.Seconds())
 	for _, cc := range s.StatusCodes {
-		ch <- prometheus.MustNewConstMetric(descCalls, prometheus.CounterValue, float64(cc.Count), c.Method, report.CodeName(cc.Code))
+		ch <- prometheus.MustNewConstMetric(descCalls, prometheus.CounterValue, float64(cc.Count), c.Method, report.CodeName(event.Code(cc.Code)))
 	}
 	ch <- constHistogram(descLatency, s.Latency, c.Method)
 	ch <- constHistogram(descService, s.ServiceTime, c.Method)

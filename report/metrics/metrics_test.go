@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc/codes"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 func TestBucketCounts(t *testing.T) {
@@ -41,7 +41,7 @@ func TestCollect(t *testing.T) {
 	lat := report.NewHistogram(h)
 	s := &report.Summary{
 		Duration:    2 * time.Second,
-		StatusCodes: report.StatusCodes{{Code: codes.OK, Count: 2}, {Code: codes.Unavailable, Count: 1}},
+		StatusCodes: report.StatusCodes{{Code: event.CodeOK, Count: 2}, {Code: event.CodeUnavailable, Count: 1}},
 		Latency:     lat, ServiceTime: lat,
 		Messages: report.Messages{Sent: 3, Received: 3},
 		Connectivity: &report.Connectivity{Connects: 2, Reconnects: 1,

@@ -5,7 +5,8 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // connEvents is the event side of one Connection.
@@ -14,9 +15,9 @@ type connEvents struct {
 	lifetime, reconnect    *report.Spread
 	unavailable            time.Duration
 	keepalive              time.Duration
-	kinds                  map[conn.EventKind]int64
+	kinds                  map[event.EventKind]int64
 	goaways, closes        map[string]int64
-	connectFailures        map[conn.Cause]int64
+	connectFailures        map[event.Cause]int64
 	rsts                   map[string]int64
 	events                 []report.Event
 	dropped                int64
@@ -28,7 +29,7 @@ type connEvents struct {
 // summarizeEvents reads the event log at the end of a run (end) into
 // per-connection parts and the run's Connectivity. ka is the run's
 // keepalive configuration.
-func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEvents, *report.Connectivity) {
+func (l *eventLog) summarize(end time.Time, ka plan.Keepalive) (map[int]*connEvents, *report.Connectivity) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	begin := l.begin
@@ -40,8 +41,8 @@ func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEve
 		}
 	}
 	cv := &report.Connectivity{
-		ConnectFailures: map[conn.Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
-		GoAwayTiming: map[string]report.GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[conn.Cause]int64{},
+		ConnectFailures: map[event.Cause]int64{}, Closes: map[string]int64{}, GoAways: map[string]int64{},
+		GoAwayTiming: map[string]report.GoAwayTiming{}, RSTStreams: map[string]int64{}, FailureCauses: map[event.Cause]int64{},
 		ReconnectLatency: report.NewHistogram(l.reconnect.Clone()),
 		Backoff:          l.backoff.spread().OrZero(),
 		Notes:            []string{},
@@ -82,7 +83,7 @@ func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEve
 		cv.Unavailable += ce.unavailable
 		cv.DroppedEvents += ce.dropped
 		cv.Keepalive.Effective = max(cv.Keepalive.Effective, ce.keepalive)
-		cv.HandshakeFailures += ce.kinds[conn.EventHandshakeFailed]
+		cv.HandshakeFailures += ce.kinds[event.EventHandshakeFailed]
 		report.AddCounts(cv.ConnectFailures, ce.connectFailures)
 		report.AddCounts(cv.Closes, ce.closes)
 		report.AddCounts(cv.GoAways, ce.goaways)
@@ -91,7 +92,7 @@ func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEve
 	return out, cv
 }
 
-func (c *connLog) summarize(l *eventLog, begin, end time.Time, ka conn.Keepalive) *connEvents {
+func (c *connLog) summarize(l *eventLog, begin, end time.Time, ka plan.Keepalive) *connEvents {
 	ce := &connEvents{
 		transports: c.opens, reconnects: c.reconnects, unavailable: c.unavailable,
 		kinds: cloneCounts(c.kinds), goaways: cloneCounts(c.goaways), closes: cloneCounts(c.closes),
@@ -113,7 +114,7 @@ func (c *connLog) summarize(l *eventLog, begin, end time.Time, ka conn.Keepalive
 	kept := c.events()
 	// Transport goroutines and state watchers race: show events in time
 	// order (stable, so simultaneous ones keep their arrival order).
-	slices.SortStableFunc(kept, func(a, b conn.Event) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(kept, func(a, b event.Event) int { return a.Time.Compare(b.Time) })
 	ce.events = make([]report.Event, len(kept))
 	for i, e := range kept {
 		at := e.Time.Sub(begin)

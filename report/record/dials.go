@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // dialLog is what the event log keeps of connection attempts (EventDial)
@@ -13,7 +13,7 @@ import (
 type dialLog struct {
 	watched   bool // an EventDial came: attempts were watched
 	attempts  int64
-	failed    map[conn.Cause]int64
+	failed    map[event.Cause]int64
 	waited    spreadRec // backoff waited before an attempt that got through
 	detection spreadRec // silence before closes by a keepalive or kernel timeout
 	outages   []outage  // the first report.MaxOutages, finished or not
@@ -28,20 +28,20 @@ type outage struct {
 	lost                string
 	failed              int64
 	firstFail, lastFail time.Time // start of the first failed attempt, end of the last
-	cause               conn.Cause
+	cause               event.Cause
 	back, successStart  time.Time
 	kept, done          bool
 }
 
 // dial records one connection attempt of pool connection c.
-func (l *eventLog) dial(c *connLog, e conn.Event) {
+func (l *eventLog) dial(c *connLog, e event.Event) {
 	d := &l.dials
 	d.watched = true
 	d.attempts++
 	start := e.Time.Add(-e.Took)
 	o := c.outage
 	if e.Err != "" {
-		cause := cmp.Or(e.Cause, conn.CauseDialFailed) // stamped by the dialer (conn.WatchDials)
+		cause := cmp.Or(e.Cause, event.CauseDialFailed) // stamped by the dialer (conn.WatchDials)
 		bump(&d.failed, cause)
 		if o == nil {
 			o = &outage{conn: e.Conn, at: start}

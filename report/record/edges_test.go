@@ -9,12 +9,13 @@ import (
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/merge"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // Cut records each call at end minus its due time, in bulk, with the exact
 // sum: n calls due every 10ms from t0, cut at t0+5s.
 func TestCutLowerBounds(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 2)
+	r := newTestRecorder(event.Unary, 2)
 	r.Begin(t0)
 	w := r.Worker(0, 0)
 	c := okCall() // 1.5ms latency
@@ -61,7 +62,7 @@ func TestCutLowerBounds(t *testing.T) {
 // empty seconds are zero points, and the last partial second has its
 // width. A run that ends at begin+z after its last call zero-fills to -z.
 func TestTimelineByEndTime(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
+	r := newTestRecorder(event.Unary, 1)
 	w := r.Worker(0, 0)
 	r.Begin(t0)
 	at := func(end time.Duration) {
@@ -96,7 +97,7 @@ func TestTimelineByEndTime(t *testing.T) {
 
 // A run of whole seconds has no partial point, and no empty one after.
 func TestTimelineWholeSeconds(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
+	r := newTestRecorder(event.Unary, 1)
 	w := r.Worker(0, 0)
 	r.Begin(t0)
 	w.Call(okCall())
@@ -111,7 +112,7 @@ func TestTimelineWholeSeconds(t *testing.T) {
 // always cover the run once, each call in its second.
 func TestTimelineFinalTickNoRace(t *testing.T) {
 	for range 20 {
-		r := New(runner.Unary, 2)
+		r := New(event.Unary, 2)
 		w := r.Worker(0, 0)
 		begin := time.Now()
 		r.Begin(begin)
@@ -129,7 +130,7 @@ func TestTimelineFinalTickNoRace(t *testing.T) {
 // cutRun is a 2s run of two calls (1ms and 3ms), n calls cut at the end,
 // that the stall watchdog ended after stalled.
 func cutRun(start time.Time, n int64, stalled time.Duration) *report.Summary {
-	r := NewManual(runner.Unary, 1, func() time.Time { return start })
+	r := NewManual(event.Unary, 1, func() time.Time { return start })
 	w := r.Worker(0, 0)
 	r.Begin(start)
 	for _, d := range []time.Duration{time.Millisecond, 3 * time.Millisecond} {
@@ -138,7 +139,7 @@ func cutRun(start time.Time, n int64, stalled time.Duration) *report.Summary {
 	end := start.Add(2 * time.Second)
 	r.Cut(start.Add(time.Second), 0, n, end)
 	r.End(end)
-	meta := gateMeta(runner.Unary)
+	meta := gateMeta(event.Unary)
 	meta.Outcome = runner.Outcome{Aborted: n, Stalled: stalled}
 	return r.Summary(meta)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -80,15 +81,15 @@ type goawayRec struct {
 // counts, and the state needed to measure reconnects and outages as events
 // come.
 type connLog struct {
-	head             []conn.Event
-	tail             [report.TailEvents]conn.Event
+	head             []event.Event
+	tail             [report.TailEvents]event.Event
 	tailLen, tailPos int
 	total            int64
 
-	kinds           map[conn.EventKind]int64
+	kinds           map[event.EventKind]int64
 	goaways         map[string]int64 // once per transport and reason
 	closes          map[string]int64
-	connectFailures map[conn.Cause]int64
+	connectFailures map[event.Cause]int64
 	rsts            map[string]int64
 	tooManyPings    int // GOAWAYs too_many_pings: grpc-go doubles keepalive time at each
 
@@ -134,7 +135,7 @@ func (l *eventLog) setBegin(t time.Time) {
 // It is safe for concurrent use, before Begin too (the initial connects),
 // and quick: a few counters and map updates under one mutex. Memory is
 // bounded per pool connection (see headEvents).
-func (r *Recorder) ConnEvent(e conn.Event) {
+func (r *Recorder) ConnEvent(e event.Event) {
 	if e.Conn >= maxEventConns {
 		return
 	}
@@ -143,7 +144,7 @@ func (r *Recorder) ConnEvent(e conn.Event) {
 		e.Time = r.now()
 	}
 	var lastCall time.Time
-	if e.Kind == conn.EventGoAway {
+	if e.Kind == event.EventGoAway {
 		lastCall = r.lastCallEnd(e.Conn) // before taking the event lock: no lock nesting
 	}
 	l := &r.events
@@ -179,42 +180,42 @@ func (l *eventLog) conn(i int) *connLog {
 		l.conns = append(l.conns, nil)
 	}
 	if l.conns[i] == nil {
-		l.conns[i] = &connLog{head: make([]conn.Event, 0, report.HeadEvents)}
+		l.conns[i] = &connLog{head: make([]event.Event, 0, report.HeadEvents)}
 	}
 	return l.conns[i]
 }
 
-func (l *eventLog) add(e conn.Event, lastCall time.Time) {
+func (l *eventLog) add(e event.Event, lastCall time.Time) {
 	c := l.conn(e.Conn)
 	c.keep(e)
 	bump(&c.kinds, e.Kind)
 	switch e.Kind {
-	case conn.EventState:
+	case event.EventState:
 		l.state(c, e)
-	case conn.EventOpen:
+	case event.EventOpen:
 		c.open(e)
-	case conn.EventGoAway:
+	case event.EventGoAway:
 		l.goAway(c, e, lastCall)
-	case conn.EventPing:
+	case event.EventPing:
 		l.pings++
-	case conn.EventPingAck:
+	case event.EventPingAck:
 		l.acks++
 		l.rttSum += e.RTT
 		l.rttMax = max(l.rttMax, e.RTT)
-	case conn.EventRSTStream:
+	case event.EventRSTStream:
 		bump(&c.rsts, cmp.Or(e.Code, "unknown"))
-	case conn.EventClose:
+	case event.EventClose:
 		l.close(c, e)
-	case conn.EventDial:
+	case event.EventDial:
 		l.dial(c, e)
-	case conn.EventSettings:
+	case event.EventSettings:
 		bump(&l.settings, e.Settings)
 	}
 }
 
 // keep stores e among the first headEvents or in the ring of the last
 // tailEvents.
-func (c *connLog) keep(e conn.Event) {
+func (c *connLog) keep(e event.Event) {
 	c.total++
 	if len(c.head) < report.HeadEvents {
 		c.head = append(c.head, e)
@@ -226,8 +227,8 @@ func (c *connLog) keep(e conn.Event) {
 }
 
 // events returns the kept events in arrival order.
-func (c *connLog) events() []conn.Event {
-	out := make([]conn.Event, 0, len(c.head)+c.tailLen)
+func (c *connLog) events() []event.Event {
+	out := make([]event.Event, 0, len(c.head)+c.tailLen)
 	out = append(out, c.head...)
 	start := (c.tailPos - c.tailLen + report.TailEvents) % report.TailEvents
 	for i := range c.tailLen {
@@ -238,7 +239,7 @@ func (c *connLog) events() []conn.Event {
 
 func (c *connLog) dropped() int64 { return c.total - int64(len(c.head)+c.tailLen) }
 
-func (c *connLog) open(e conn.Event) {
+func (c *connLog) open(e event.Event) {
 	c.opens++
 	c.latest = max(c.latest, e.Transport)
 	c.lastOpen = e.Time
@@ -261,7 +262,7 @@ func (c *connLog) open(e conn.Event) {
 // (CONNECTING or TRANSIENT_FAILURE after the first READY, within the
 // measured run) and the time in TRANSIENT_FAILURE (one stay per outage:
 // pick_first's TRANSIENT_FAILURE is sticky).
-func (l *eventLog) state(c *connLog, e conn.Event) {
+func (l *eventLog) state(c *connLog, e event.Event) {
 	t := e.Time
 	if c.state == "" && c.opens > 0 && e.State != stateReady && e.State != stateTF {
 		// The runner dials each connection to READY before it watches its
@@ -319,7 +320,7 @@ func (l *eventLog) clip(from, to time.Time) time.Duration {
 	return max(to.Sub(from), 0)
 }
 
-func (l *eventLog) goAway(c *connLog, e conn.Event, lastCall time.Time) {
+func (l *eventLog) goAway(c *connLog, e event.Event, lastCall time.Time) {
 	reason := goAwayReason(e.Code, e.Debug)
 	ts, known := c.live[e.Transport]
 	if known {
@@ -330,7 +331,7 @@ func (l *eventLog) goAway(c *connLog, e conn.Event, lastCall time.Time) {
 		c.live[e.Transport] = ts
 	}
 	bump(&c.goaways, reason)
-	if reason == report.GoAwayTooManyPings {
+	if reason == event.CauseTooManyPings.GoAway() {
 		c.tooManyPings++ // grpc-go doubles the keepalive time for this exact GOAWAY
 	}
 	if l.goaways == nil {
@@ -361,7 +362,7 @@ func (l *eventLog) goAway(c *connLog, e conn.Event, lastCall time.Time) {
 	rec.lastMax = max(rec.lastMax, e.LastStreamID)
 }
 
-func (l *eventLog) close(c *connLog, e conn.Event) {
+func (l *eventLog) close(c *connLog, e event.Event) {
 	ts, known := c.live[e.Transport]
 	if known {
 		delete(c.live, e.Transport)
@@ -375,7 +376,7 @@ func (l *eventLog) close(c *connLog, e conn.Event) {
 	if c.everReady && e.Transport == c.readyTransport {
 		c.lostAt, c.lostReason = e.Time, reason
 	}
-	if known && e.Err != conn.ClosedByClient && reason != report.CloseAfterGoAway {
+	if known && e.Err != event.ClosedByClient && reason != report.CloseAfterGoAway {
 		if l.closeSilence == nil {
 			l.closeSilence = map[string]*spreadRec{}
 		}
@@ -388,11 +389,11 @@ func (l *eventLog) close(c *connLog, e conn.Event) {
 		sr.add(e.Silence)
 	}
 	switch {
-	case e.Err == conn.ClosedByClient && e.Unanswered > 0:
+	case e.Err == event.ClosedByClient && e.Unanswered > 0:
 		l.unansweredCloses++
 		l.unansweredMax = max(l.unansweredMax, e.Unanswered)
 		c.lastPingClose, c.lastPingUnanswered = latest(c.lastPingClose, e.Time), e.Unanswered
-	case e.Err != conn.ClosedByClient:
+	case e.Err != event.ClosedByClient:
 		c.lastPeerClose = latest(c.lastPeerClose, e.Time)
 	}
 	if c.everReady && e.Transport == c.readyTransport && c.downAt.IsZero() {
@@ -402,12 +403,12 @@ func (l *eventLog) close(c *connLog, e conn.Event) {
 
 // closeReason names why a transport closed, from what its read side saw
 // and whether a GOAWAY came before.
-func closeReason(e conn.Event, afterGoAway bool) string {
+func closeReason(e event.Event, afterGoAway bool) string {
 	has := func(s string) bool { return strings.Contains(e.Err, s) }
 	switch {
-	case e.Err == conn.ClosedByClient && e.Unanswered > 0:
+	case e.Err == event.ClosedByClient && e.Unanswered > 0:
 		return report.ClosePingUnanswered
-	case e.Err == conn.ClosedByClient:
+	case e.Err == event.ClosedByClient:
 		return report.CloseClient
 	case afterGoAway:
 		return report.CloseAfterGoAway

@@ -9,6 +9,8 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -19,15 +21,15 @@ import (
 // A reconnect storm keeps the first and last events of each connection, and
 // counts every one; memory does not grow with the number of events.
 func TestConnEventsAreBounded(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
+	r := newTestRecorder(event.Unary, 1)
 	r.Begin(t0)
 	const storms = 5000
 	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Millisecond) }
 	for i := range storms {
 		n := i + 1
-		r.ConnEvent(conn.Event{Conn: 0, Transport: n, Time: at(2 * i), Kind: conn.EventOpen})
+		r.ConnEvent(event.Event{Conn: 0, Transport: n, Time: at(2 * i), Kind: event.EventOpen})
 		// Every GOAWAY a new debug text: counts by reason stay bounded too.
-		r.ConnEvent(conn.Event{Conn: 0, Transport: n, Time: at(2*i + 1), Kind: conn.EventGoAway,
+		r.ConnEvent(event.Event{Conn: 0, Transport: n, Time: at(2*i + 1), Kind: event.EventGoAway,
 			Code: "NO_ERROR", Debug: fmt.Sprintf("proxy %d", i)})
 	}
 	// Transports that never close stay bounded as well.
@@ -49,7 +51,7 @@ func TestConnEventsAreBounded(t *testing.T) {
 	if c.Events[report.HeadEvents-1].At != msAt(report.HeadEvents-1) || c.Events[report.HeadEvents].At != msAt(total-report.TailEvents) {
 		t.Errorf("events %v and %v around the gap, want %d and %d", c.Events[report.HeadEvents-1].At, c.Events[report.HeadEvents].At, report.HeadEvents-1, total-report.TailEvents)
 	}
-	if got := c.EventCounts; got[conn.EventOpen] != storms || got[conn.EventGoAway] != storms {
+	if got := c.EventCounts; got[event.EventOpen] != storms || got[event.EventGoAway] != storms {
 		t.Errorf("event counts %v, want %d of each", got, storms)
 	}
 	if c.Transports != storms || s.Connectivity.DroppedEvents != c.DroppedEvents {
@@ -63,13 +65,13 @@ func TestConnEventsAreBounded(t *testing.T) {
 	}
 }
 
-// event builds a connection event at ms milliseconds after t0.
-func event(ci, transport int, at float64, kind conn.EventKind) conn.Event {
-	return conn.Event{Conn: ci, Transport: transport, Time: ms(at), Kind: kind}
+// ev builds a connection event at ms milliseconds after t0.
+func ev(ci, transport int, at float64, kind event.EventKind) event.Event {
+	return event.Event{Conn: ci, Transport: transport, Time: ms(at), Kind: kind}
 }
 
-func stateEvent(ci int, at float64, state, err string) conn.Event {
-	e := conn.Event{Conn: ci, Time: ms(at), Kind: conn.EventState, State: state, Err: err}
+func stateEvent(ci int, at float64, state, err string) event.Event {
+	e := event.Event{Conn: ci, Time: ms(at), Kind: event.EventState, State: state, Err: err}
 	if err != "" {
 		e.Cause = conn.ClassifyMessage(codes.Unavailable, err, false) // as the state watcher stamps it
 	}
@@ -79,25 +81,25 @@ func stateEvent(ci int, at float64, state, err string) conn.Event {
 // A server restart seen by one connection: the drain, refused attempts with
 // backoff, and the reconnect.
 func TestConnEventsMeasureReconnects(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
+	r := newTestRecorder(event.Unary, 1)
 	const refused = `connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:1: connect: connection refused"`
-	events := []conn.Event{
-		event(0, 1, -30, conn.EventOpen), // before Begin: the dial
-		{Conn: 0, Transport: 1, Time: ms(100), Kind: conn.EventGoAway, Code: "NO_ERROR", Debug: "graceful_stop", LastStreamID: 1<<31 - 1},
+	events := []event.Event{
+		ev(0, 1, -30, event.EventOpen), // before Begin: the dial
+		{Conn: 0, Transport: 1, Time: ms(100), Kind: event.EventGoAway, Code: "NO_ERROR", Debug: "graceful_stop", LastStreamID: 1<<31 - 1},
 		stateEvent(0, 100, "IDLE", ""), // the runner never reported the initial READY
-		{Conn: 0, Transport: 1, Time: ms(105), Kind: conn.EventGoAway, Code: "NO_ERROR", Debug: "graceful_stop", LastStreamID: 3},
-		{Conn: 0, Transport: 1, Time: ms(110), Kind: conn.EventClose, Err: conn.ClosedByClient},
+		{Conn: 0, Transport: 1, Time: ms(105), Kind: event.EventGoAway, Code: "NO_ERROR", Debug: "graceful_stop", LastStreamID: 3},
+		{Conn: 0, Transport: 1, Time: ms(110), Kind: event.EventClose, Err: event.ClosedByClient},
 		stateEvent(0, 120, "CONNECTING", ""),
 		stateEvent(0, 121, "TRANSIENT_FAILURE", refused),
 		stateEvent(0, 221, "IDLE", ""),
 		stateEvent(0, 221, "CONNECTING", ""),
 		stateEvent(0, 222, "TRANSIENT_FAILURE", refused),
 		stateEvent(0, 422, "CONNECTING", ""),
-		event(0, 2, 423, conn.EventOpen),
+		ev(0, 2, 423, event.EventOpen),
 		stateEvent(0, 424, "READY", ""),
-		event(0, 2, 900, conn.EventPing),
-		{Conn: 0, Transport: 2, Time: ms(900.5), Kind: conn.EventPingAck, RTT: 500 * time.Microsecond},
-		{Conn: 0, Transport: 2, Time: ms(950), Kind: conn.EventRSTStream, Code: "CANCEL"},
+		ev(0, 2, 900, event.EventPing),
+		{Conn: 0, Transport: 2, Time: ms(900.5), Kind: event.EventPingAck, RTT: 500 * time.Microsecond},
+		{Conn: 0, Transport: 2, Time: ms(950), Kind: event.EventRSTStream, Code: "CANCEL"},
 	}
 	r.ConnEvent(events[0])
 	r.Begin(t0)
@@ -105,7 +107,7 @@ func TestConnEventsMeasureReconnects(t *testing.T) {
 		r.ConnEvent(e)
 	}
 	r.End(ms(1000))
-	s := summarize(r, Meta{Options: runner.Options{Target: conn.Target{Keepalive: conn.Keepalive{Time: 30 * time.Second}}}})
+	s := summarize(r, Meta{Options: plan.Options{Target: plan.Target{Keepalive: plan.Keepalive{Time: 30 * time.Second}}}})
 	c, cv := s.Connections[0], s.Connectivity
 
 	if c.Events[0].At != -30*time.Millisecond || c.Events[0].Time != (time.Time{}) || c.Events[0].Conn != 0 {
@@ -114,10 +116,10 @@ func TestConnEventsMeasureReconnects(t *testing.T) {
 	if c.Transports != 2 || c.Reconnects != 1 || cv.Connects != 2 || cv.Reconnects != 1 {
 		t.Errorf("transports %d reconnects %d (run: %d, %d), want 2 and 1", c.Transports, c.Reconnects, cv.Connects, cv.Reconnects)
 	}
-	if got := cv.GoAways; len(got) != 1 || got[report.GoAwayGracefulStop] != 1 {
+	if got := cv.GoAways; len(got) != 1 || got[event.CauseDrainGracefulStop.GoAway()] != 1 {
 		t.Errorf("GOAWAYs %v, want the drain's two frames counted once", got)
 	}
-	if c.EventCounts[conn.EventGoAway] != 2 {
+	if c.EventCounts[event.EventGoAway] != 2 {
 		t.Errorf("event counts %v, want both GOAWAY frames", c.EventCounts)
 	}
 	// Down at the GOAWAY (READY → IDLE at 100ms); the lazy wait in IDLE for
@@ -136,13 +138,13 @@ func TestConnEventsMeasureReconnects(t *testing.T) {
 	if b := cv.Backoff; b.Count != 2 || b.Min != 100*time.Millisecond || b.Max != 200*time.Millisecond {
 		t.Errorf("backoff %+v, want 100ms and 200ms", b)
 	}
-	if got := cv.ConnectFailures; len(got) != 1 || got[conn.CauseRefused] != 2 {
+	if got := cv.ConnectFailures; len(got) != 1 || got[event.CauseRefused] != 2 {
 		t.Errorf("connect failures %v, want 2 refused", got)
 	}
 	if l := c.Lifetime; l == nil || l.Count != 2 || l.Min != 140*time.Millisecond || l.Max != 577*time.Millisecond {
 		t.Errorf("lifetime %+v, want 140ms (closed) and 577ms (open at the end)", l)
 	}
-	if g := cv.GoAwayTiming[report.GoAwayGracefulStop]; g.FirstAt != 100*time.Millisecond || g.Age.Max != 130*time.Millisecond {
+	if g := cv.GoAwayTiming[event.CauseDrainGracefulStop.GoAway()]; g.FirstAt != 100*time.Millisecond || g.Age.Max != 130*time.Millisecond {
 		t.Errorf("GOAWAY timing %+v, want first at 100ms, age 130ms", g)
 	}
 	if k := cv.Keepalive; k.Pings != 1 || k.Acks != 1 || k.RTTMax != 500*time.Microsecond || k.Effective != 30*time.Second || k.Timeout != report.DefaultKeepaliveTimeout {
@@ -156,16 +158,16 @@ func TestConnEventsMeasureReconnects(t *testing.T) {
 // too_many_pings doubles the keepalive time of that connection only, once
 // per GOAWAY, as grpc-go does.
 func TestConnEventsDoubleKeepalive(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
+	r := newTestRecorder(event.Unary, 1)
 	r.Begin(t0)
 	for n := 1; n <= 3; n++ {
-		r.ConnEvent(event(1, n, float64(n*100), conn.EventOpen))
-		r.ConnEvent(conn.Event{Conn: 1, Transport: n, Time: ms(float64(n*100 + 50)), Kind: conn.EventGoAway,
+		r.ConnEvent(ev(1, n, float64(n*100), event.EventOpen))
+		r.ConnEvent(event.Event{Conn: 1, Transport: n, Time: ms(float64(n*100 + 50)), Kind: event.EventGoAway,
 			Code: "ENHANCE_YOUR_CALM", Debug: "too_many_pings"})
 	}
-	r.ConnEvent(event(0, 1, 10, conn.EventOpen))
+	r.ConnEvent(ev(0, 1, 10, event.EventOpen))
 	r.End(ms(1000))
-	s := summarize(r, Meta{Options: runner.Options{Target: conn.Target{Keepalive: conn.Keepalive{Time: 5 * time.Second}}}})
+	s := summarize(r, Meta{Options: plan.Options{Target: plan.Target{Keepalive: plan.Keepalive{Time: 5 * time.Second}}}})
 	if got := s.Connections[1].KeepaliveTime; got != 80*time.Second {
 		t.Errorf("connection 1 keepalive %v, want 10s doubled 3 times", got)
 	}
@@ -184,22 +186,22 @@ func TestStalledConnections(t *testing.T) {
 	tests := []struct {
 		name    string
 		okAfter bool
-		event   *conn.Event
+		event   *event.Event
 		want    bool
 	}{
 		{"silent", false, nil, true},
 		{"recovered", true, nil, false},
-		{"peer reset", false, &conn.Event{Transport: 1, Time: ms(900), Kind: conn.EventClose, Err: "read: connection reset by peer"}, false},
-		{"keepalive timeout", false, &conn.Event{Transport: 1, Time: ms(900), Kind: conn.EventClose, Err: conn.ClosedByClient, Unanswered: 20 * time.Second}, false},
-		{"keepalive timeout seen a little short", false, &conn.Event{Transport: 1, Time: ms(900), Kind: conn.EventClose, Err: conn.ClosedByClient, Unanswered: 18500 * time.Millisecond}, false},
-		{"short unanswered ping", false, &conn.Event{Transport: 1, Time: ms(900), Kind: conn.EventClose, Err: conn.ClosedByClient, Unanswered: time.Millisecond}, true},
-		{"drained by the client", false, &conn.Event{Transport: 1, Time: ms(900), Kind: conn.EventClose, Err: conn.ClosedByClient}, true},
+		{"peer reset", false, &event.Event{Transport: 1, Time: ms(900), Kind: event.EventClose, Err: "read: connection reset by peer"}, false},
+		{"keepalive timeout", false, &event.Event{Transport: 1, Time: ms(900), Kind: event.EventClose, Err: event.ClosedByClient, Unanswered: 20 * time.Second}, false},
+		{"keepalive timeout seen a little short", false, &event.Event{Transport: 1, Time: ms(900), Kind: event.EventClose, Err: event.ClosedByClient, Unanswered: 18500 * time.Millisecond}, false},
+		{"short unanswered ping", false, &event.Event{Transport: 1, Time: ms(900), Kind: event.EventClose, Err: event.ClosedByClient, Unanswered: time.Millisecond}, true},
+		{"drained by the client", false, &event.Event{Transport: 1, Time: ms(900), Kind: event.EventClose, Err: event.ClosedByClient}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newTestRecorder(runner.Unary, 1)
+			r := newTestRecorder(event.Unary, 1)
 			w := r.Worker(0, 0)
-			r.ConnEvent(event(0, 1, -5, conn.EventOpen))
+			r.ConnEvent(ev(0, 1, -5, event.EventOpen))
 			r.Begin(t0)
 			w.Call(&runner.CallStats{Intended: ms(0), Start: ms(0), End: ms(100), Code: codes.OK})
 			for i := range 3 {
@@ -214,7 +216,7 @@ func TestStalledConnections(t *testing.T) {
 				r.ConnEvent(*tt.event)
 			}
 			r.End(ms(1000))
-			s := summarize(r, Meta{Options: runner.Options{Target: conn.Target{Keepalive: conn.Keepalive{Time: 10 * time.Second}}}})
+			s := summarize(r, Meta{Options: plan.Options{Target: plan.Target{Keepalive: plan.Keepalive{Time: 10 * time.Second}}}})
 			got := s.Connections[0].StalledAt
 			if (got != nil) != tt.want {
 				t.Fatalf("stalled at %v, want stalled %v", got, tt.want)
@@ -230,7 +232,7 @@ func TestStalledConnections(t *testing.T) {
 // progress is read (run with -race); every event and call is counted.
 func TestConnEventConcurrentWithCalls(t *testing.T) {
 	const conns, perConn, workers, calls = 4, 2000, 8, 500
-	r := New(runner.Unary, workers)
+	r := New(event.Unary, workers)
 	r.manualTicks = true
 	r.Begin(time.Now())
 	var wg sync.WaitGroup
@@ -240,10 +242,10 @@ func TestConnEventConcurrentWithCalls(t *testing.T) {
 				for i := range perConn / 4 {
 					n := g*perConn + i + 1
 					now := time.Now()
-					r.ConnEvent(conn.Event{Conn: ci, Transport: n, Time: now, Kind: conn.EventOpen})
-					r.ConnEvent(conn.Event{Conn: ci, Transport: n, Time: now, Kind: conn.EventGoAway, Code: "NO_ERROR", Debug: "max_age"})
-					r.ConnEvent(conn.Event{Conn: ci, Time: now, Kind: conn.EventState, State: []string{"IDLE", "CONNECTING", "READY"}[i%3]})
-					r.ConnEvent(conn.Event{Conn: ci, Transport: n, Time: now, Kind: conn.EventClose, Err: "EOF"})
+					r.ConnEvent(event.Event{Conn: ci, Transport: n, Time: now, Kind: event.EventOpen})
+					r.ConnEvent(event.Event{Conn: ci, Transport: n, Time: now, Kind: event.EventGoAway, Code: "NO_ERROR", Debug: "max_age"})
+					r.ConnEvent(event.Event{Conn: ci, Time: now, Kind: event.EventState, State: []string{"IDLE", "CONNECTING", "READY"}[i%3]})
+					r.ConnEvent(event.Event{Conn: ci, Transport: n, Time: now, Kind: event.EventClose, Err: "EOF"})
 				}
 			})
 		}
@@ -269,8 +271,8 @@ func TestConnEventConcurrentWithCalls(t *testing.T) {
 	wg.Wait()
 	r.End(time.Now())
 	s := summarize(r, Meta{})
-	if s.Count != workers*calls || s.Connectivity.FailureCauses[conn.CausePeerClosed] != workers*calls/5 {
-		t.Errorf("count %d, peer_closed %d", s.Count, s.Connectivity.FailureCauses[conn.CausePeerClosed])
+	if s.Count != workers*calls || s.Connectivity.FailureCauses[event.CausePeerClosed] != workers*calls/5 {
+		t.Errorf("count %d, peer_closed %d", s.Count, s.Connectivity.FailureCauses[event.CausePeerClosed])
 	}
 	const each = 3 * perConn / 4
 	var events int64
@@ -278,7 +280,7 @@ func TestConnEventConcurrentWithCalls(t *testing.T) {
 		for _, n := range c.EventCounts {
 			events += n
 		}
-		if c.Transports != each || c.GoAways[report.GoAwayMaxAge] != each || c.Closes[report.CloseAfterGoAway] != each {
+		if c.Transports != each || c.GoAways[event.CauseDrainMaxAge.GoAway()] != each || c.Closes[report.CloseAfterGoAway] != each {
 			t.Errorf("connection %d: transports %d, GOAWAYs %v, closes %v, want %d each", c.Index, c.Transports, c.GoAways, c.Closes, each)
 		}
 		if len(c.Events) != report.HeadEvents+report.TailEvents {
@@ -292,13 +294,13 @@ func TestConnEventConcurrentWithCalls(t *testing.T) {
 
 // Summarize copies what it reads: events after it do not change a Summary.
 func TestSummaryIsASnapshot(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
+	r := newTestRecorder(event.Unary, 1)
 	r.Begin(t0)
-	r.ConnEvent(event(0, 1, 1, conn.EventOpen))
+	r.ConnEvent(ev(0, 1, 1, event.EventOpen))
 	r.End(ms(10))
 	s := summarize(r, Meta{})
-	r.ConnEvent(event(0, 2, 20, conn.EventOpen))
-	if s.Connections[0].EventCounts[conn.EventOpen] != 1 || len(s.Connections[0].Events) != 1 {
+	r.ConnEvent(ev(0, 2, 20, event.EventOpen))
+	if s.Connections[0].EventCounts[event.EventOpen] != 1 || len(s.Connections[0].Events) != 1 {
 		t.Errorf("summary changed after the fact: %+v", s.Connections[0])
 	}
 }
@@ -307,19 +309,19 @@ func TestSummaryIsASnapshot(t *testing.T) {
 // the server's SETTINGS reach the Connectivity; client closes and closes
 // after a GOAWAY add no close silence.
 func TestConnEventsSilenceAndSettings(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
+	r := newTestRecorder(event.Unary, 1)
 	r.Begin(t0)
 	for n := 1; n <= 2; n++ {
-		r.ConnEvent(event(0, n, float64(n*1000), conn.EventOpen))
-		r.ConnEvent(conn.Event{Conn: 0, Transport: n, Time: ms(float64(n*1000 + 1)), Kind: conn.EventSettings, Settings: "MAX_FRAME_SIZE=16384"})
-		r.ConnEvent(conn.Event{Conn: 0, Transport: n, Time: ms(float64(n*1000 + 500)), Kind: conn.EventGoAway, Code: "NO_ERROR",
+		r.ConnEvent(ev(0, n, float64(n*1000), event.EventOpen))
+		r.ConnEvent(event.Event{Conn: 0, Transport: n, Time: ms(float64(n*1000 + 1)), Kind: event.EventSettings, Settings: "MAX_FRAME_SIZE=16384"})
+		r.ConnEvent(event.Event{Conn: 0, Transport: n, Time: ms(float64(n*1000 + 500)), Kind: event.EventGoAway, Code: "NO_ERROR",
 			LastStreamID: 9, Silence: time.Duration(400+n*10) * time.Millisecond})
-		r.ConnEvent(conn.Event{Conn: 0, Transport: n, Time: ms(float64(n*1000 + 501)), Kind: conn.EventClose, Err: "EOF", Silence: time.Millisecond})
+		r.ConnEvent(event.Event{Conn: 0, Transport: n, Time: ms(float64(n*1000 + 501)), Kind: event.EventClose, Err: "EOF", Silence: time.Millisecond})
 	}
-	r.ConnEvent(event(0, 3, 3000, conn.EventOpen))
-	r.ConnEvent(conn.Event{Conn: 0, Transport: 3, Time: ms(3300), Kind: conn.EventClose, Err: "EOF", Silence: 300 * time.Millisecond})
-	r.ConnEvent(event(0, 4, 3400, conn.EventOpen))
-	r.ConnEvent(conn.Event{Conn: 0, Transport: 4, Time: ms(3500), Kind: conn.EventClose, Err: conn.ClosedByClient, Silence: 50 * time.Millisecond})
+	r.ConnEvent(ev(0, 3, 3000, event.EventOpen))
+	r.ConnEvent(event.Event{Conn: 0, Transport: 3, Time: ms(3300), Kind: event.EventClose, Err: "EOF", Silence: 300 * time.Millisecond})
+	r.ConnEvent(ev(0, 4, 3400, event.EventOpen))
+	r.ConnEvent(event.Event{Conn: 0, Transport: 4, Time: ms(3500), Kind: event.EventClose, Err: event.ClosedByClient, Silence: 50 * time.Millisecond})
 	r.End(ms(4000))
 	c := summarize(r, Meta{}).Connectivity
 	g := c.GoAwayTiming["NO_ERROR"]

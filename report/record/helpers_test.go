@@ -21,6 +21,8 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // TestMain checks that End stops every ticker goroutine Begin started.
@@ -33,7 +35,7 @@ var t0 = time.Date(2025, 3, 4, 5, 6, 7, 123456789, time.UTC)
 
 // newTestRecorder returns a Recorder whose timeline ticks only when the test
 // calls tick, so that runs with injected times are deterministic.
-func newTestRecorder(kind runner.Kind, workers int) *Recorder {
+func newTestRecorder(kind event.Kind, workers int) *Recorder {
 	return NewManual(kind, workers, func() time.Time { return t0 })
 }
 
@@ -41,7 +43,7 @@ func newTestRecorder(kind runner.Kind, workers int) *Recorder {
 // calls from 4 workers over 2 connections, 2.5 s long, with a slow tail,
 // late starts and two kinds of failure. Times are injected, ticks driven by
 // hand.
-func syntheticRun(kind runner.Kind) (*Recorder, Meta) {
+func syntheticRun(kind event.Kind) (*Recorder, Meta) {
 	const workers, conns, calls = 4, 2, 200
 	r := newTestRecorder(kind, workers)
 	ws := make([]runner.WorkerRecorder, workers)
@@ -75,7 +77,7 @@ func syntheticRun(kind runner.Kind) (*Recorder, Meta) {
 			c.Sent, c.Received = 3, 3
 			for m := range 3 {
 				d := time.Duration(200+i%7*50+m*10) * time.Microsecond
-				for s := range runner.NumSeries {
+				for s := range event.NumSeries {
 					if kind.Has(s) {
 						w.Message(s, d*time.Duration(s+1))
 					}
@@ -89,7 +91,7 @@ func syntheticRun(kind runner.Kind) (*Recorder, Meta) {
 	}
 	r.End(t0.Add(2500 * time.Millisecond))
 	meta := Meta{
-		Method:      "grpcpulse.test.v1.Pulse/" + map[runner.Kind]string{runner.Unary: "Unary", runner.Bidi: "Bidi"}[kind],
+		Method:      "grpcpulse.test.v1.Pulse/" + map[event.Kind]string{event.Unary: "Unary", event.Bidi: "Bidi"}[kind],
 		Kind:        kind,
 		Options:     testOptions(kind),
 		Outcome:     runner.Outcome{Aborted: 2},
@@ -97,7 +99,7 @@ func syntheticRun(kind runner.Kind) (*Recorder, Meta) {
 		GRPCVersion: "1.85.0",
 	}
 	meta.Notes = meta.Options.Target.Notes()
-	if kind == runner.Unary {
+	if kind == event.Unary {
 		meta.Outcome.Attempts = &conn.Attempts{Total: 229, Transparent: 2}
 	}
 	return r, meta
@@ -111,30 +113,30 @@ func ms(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Mill
 // the unary run, the server recycles connection 0 by age twice
 // (MaxConnectionAge ≈ 1s) and rejects the pings of connection 1, which then
 // finds the server refusing for a backoff wait.
-func syntheticEvents(kind runner.Kind) []conn.Event {
-	open := func(ci, transport int, at time.Time) conn.Event {
-		return conn.Event{Conn: ci, Transport: transport, Time: at, Kind: conn.EventOpen,
+func syntheticEvents(kind event.Kind) []event.Event {
+	open := func(ci, transport int, at time.Time) event.Event {
+		return event.Event{Conn: ci, Transport: transport, Time: at, Kind: event.EventOpen,
 			Local: fmt.Sprintf("10.0.0.9:%d", 40000+ci*10+transport), Remote: fmt.Sprintf("10.0.0.%d:50051", ci+1)}
 	}
-	state := func(ci int, at time.Time, s string) conn.Event {
-		return conn.Event{Conn: ci, Time: at, Kind: conn.EventState, State: s}
+	state := func(ci int, at time.Time, s string) event.Event {
+		return event.Event{Conn: ci, Time: at, Kind: event.EventState, State: s}
 	}
-	goaway := func(ci, transport int, at time.Time, code, debug string, last uint32) conn.Event {
-		return conn.Event{Conn: ci, Transport: transport, Time: at, Kind: conn.EventGoAway, Code: code, Debug: debug, LastStreamID: last}
+	goaway := func(ci, transport int, at time.Time, code, debug string, last uint32) event.Event {
+		return event.Event{Conn: ci, Transport: transport, Time: at, Kind: event.EventGoAway, Code: code, Debug: debug, LastStreamID: last}
 	}
-	closed := func(ci, transport int, at time.Time, err string) conn.Event {
-		return conn.Event{Conn: ci, Transport: transport, Time: at, Kind: conn.EventClose, Err: err}
+	closed := func(ci, transport int, at time.Time, err string) event.Event {
+		return event.Event{Conn: ci, Transport: transport, Time: at, Kind: event.EventClose, Err: err}
 	}
-	ev := []conn.Event{open(0, 1, ms(-20)), open(1, 1, ms(-18))}
+	ev := []event.Event{open(0, 1, ms(-20)), open(1, 1, ms(-18))}
 	transport := [2]int{1, 1}
 	for at := 400.0; at < 2500; at += 400 {
 		for ci := range 2 {
 			ev = append(ev,
-				conn.Event{Conn: ci, Transport: transport[ci], Time: ms(at + float64(ci)), Kind: conn.EventPing},
-				conn.Event{Conn: ci, Transport: transport[ci], Time: ms(at + float64(ci) + 0.3), Kind: conn.EventPingAck, RTT: 300 * time.Microsecond})
+				event.Event{Conn: ci, Transport: transport[ci], Time: ms(at + float64(ci)), Kind: event.EventPing},
+				event.Event{Conn: ci, Transport: transport[ci], Time: ms(at + float64(ci) + 0.3), Kind: event.EventPingAck, RTT: 300 * time.Microsecond})
 		}
 	}
-	if kind == runner.Unary {
+	if kind == event.Unary {
 		for _, at := range []float64{1000, 2000} {
 			n := int(at / 1000)
 			ev = append(ev,
@@ -144,22 +146,22 @@ func syntheticEvents(kind runner.Kind) []conn.Event {
 				goaway(0, n, ms(at+0.4), "NO_ERROR", "max_age", 99), // the drain's second GOAWAY
 				open(0, n+1, ms(at+1.5)),
 				state(0, ms(at+2.1), "READY"),
-				closed(0, n, ms(at+40), conn.ClosedByClient))
+				closed(0, n, ms(at+40), event.ClosedByClient))
 		}
 		ev = append(ev,
 			goaway(1, 1, ms(600), "ENHANCE_YOUR_CALM", "too_many_pings", 7),
 			state(1, ms(600.1), "IDLE"),
 			closed(1, 1, ms(600.5), "EOF"),
 			state(1, ms(601), "CONNECTING"),
-			conn.Event{Conn: 1, Time: ms(601.4), Kind: conn.EventState, State: "TRANSIENT_FAILURE",
+			event.Event{Conn: 1, Time: ms(601.4), Kind: event.EventState, State: "TRANSIENT_FAILURE",
 				Err:   `connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.2:50051: connect: connection refused"`,
-				Cause: conn.CauseRefused},
+				Cause: event.CauseRefused},
 			state(1, ms(702), "IDLE"),
 			state(1, ms(702.1), "CONNECTING"),
 			open(1, 2, ms(703.2)),
 			state(1, ms(703.9), "READY"))
 	}
-	slices.SortStableFunc(ev, func(a, b conn.Event) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(ev, func(a, b event.Event) int { return a.Time.Compare(b.Time) })
 	return ev
 }
 
@@ -192,22 +194,22 @@ func syntheticCall(i int) runner.CallStats {
 	return c
 }
 
-func testOptions(kind runner.Kind) runner.Options {
-	o := runner.Options{
-		Target: conn.Target{Addr: "10.0.0.1:50051", Plaintext: true, ConnectTimeout: 10 * time.Second,
-			Keepalive: conn.Keepalive{Time: 5 * time.Second, Timeout: 500 * time.Millisecond}},
-		Metadata: conn.Metadata{Headers: []string{
+func testOptions(kind event.Kind) plan.Options {
+	o := plan.Options{
+		Target: plan.Target{Addr: "10.0.0.1:50051", Plaintext: true, ConnectTimeout: 10 * time.Second,
+			Keepalive: plan.Keepalive{Time: 5 * time.Second, Timeout: 500 * time.Millisecond}},
+		Metadata: plan.Metadata{Headers: []string{
 			"authorization: Bearer s3cr3t",
 			"x-api-key: abc123",
 			"x-tenant: blue",
 		}},
-		Load: runner.Load{Concurrency: 4, Connections: 2, Total: 200},
-		Call: runner.Call{Timeout: 20 * time.Second, Messages: 1},
+		Load: plan.Load{Concurrency: 4, Connections: 2, Total: 200},
+		Call: plan.Call{Timeout: 20 * time.Second, Messages: 1},
 	}
-	if kind == runner.Unary {
-		o.Target.Retry = conn.Retry{MaxAttempts: 3, Codes: []string{"UNAVAILABLE"}}
+	if kind == event.Unary {
+		o.Target.Retry = plan.Retry{MaxAttempts: 3, Codes: []string{"UNAVAILABLE"}}
 	}
-	if kind == runner.Bidi {
+	if kind == event.Bidi {
 		o.Call.Messages = 3
 		o.Load.Total = 0
 		o.Load.Duration = 2500 * time.Millisecond
@@ -250,13 +252,13 @@ func golden(t *testing.T, name string, got []byte) {
 type gateCall struct {
 	latency  time.Duration
 	code     codes.Code
-	messages map[runner.Series][]time.Duration
+	messages map[event.Series][]time.Duration
 }
 
 // recordGateCalls records calls through a Recorder of kind, all ending at
 // t0 (due and started their latency before it), and ends the run at
 // t0+length.
-func recordGateCalls(kind runner.Kind, calls []gateCall, length time.Duration) *Recorder {
+func recordGateCalls(kind event.Kind, calls []gateCall, length time.Duration) *Recorder {
 	r := newTestRecorder(kind, 1)
 	w := r.Worker(0, 0)
 	r.Begin(t0)
@@ -272,9 +274,9 @@ func recordGateCalls(kind runner.Kind, calls []gateCall, length time.Duration) *
 	return r
 }
 
-func gateMeta(kind runner.Kind) Meta {
+func gateMeta(kind event.Kind) Meta {
 	return Meta{Method: "grpcpulse.test.v1.Pulse/Gate", Kind: kind,
-		Options: runner.Options{Target: conn.Target{Addr: "127.0.0.1:50051"}, Load: runner.Load{Concurrency: 1, Connections: 1}, Call: runner.Call{Messages: 1}}}
+		Options: plan.Options{Target: plan.Target{Addr: "127.0.0.1:50051"}, Load: plan.Load{Concurrency: 1, Connections: 1}, Call: plan.Call{Messages: 1}}}
 }
 
 // within reports whether got is within HdrHistogram's precision (3

@@ -7,12 +7,11 @@ import (
 	"testing"
 
 	"github.com/grpcpulse/grpcpulse/report"
-
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 func TestWriteJSONGolden(t *testing.T) {
-	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
+	for _, kind := range []event.Kind{event.Unary, event.Bidi} {
 		t.Run(string(kind), func(t *testing.T) {
 			r, meta := syntheticRun(kind)
 			var b bytes.Buffer
@@ -25,7 +24,7 @@ func TestWriteJSONGolden(t *testing.T) {
 }
 
 func TestSummaryOfSyntheticRun(t *testing.T) {
-	r, meta := syntheticRun(runner.Unary)
+	r, meta := syntheticRun(event.Unary)
 	s := summarize(r, meta)
 	// Calls 22, 45, ... (i%23 == 22) are UNAVAILABLE: 8 of 200; 60, 121, 182
 	// DEADLINE_EXCEEDED; 99 code 42.
@@ -57,7 +56,7 @@ func TestSummaryOfSyntheticRun(t *testing.T) {
 }
 
 func TestJSONRoundTrip(t *testing.T) {
-	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
+	for _, kind := range []event.Kind{event.Unary, event.Bidi} {
 		t.Run(string(kind), func(t *testing.T) {
 			r, meta := syntheticRun(kind)
 			want := summarize(r, meta)

@@ -10,16 +10,14 @@ import (
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/merge"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 
 	"google.golang.org/grpc/codes"
-
-	"github.com/grpcpulse/grpcpulse/runner"
 )
 
 // exactSplit records random calls split at random over two recorders, and
 // all of them into a third: the run over the union.
-func exactSplit(kind runner.Kind, rng *rand.Rand) (a, b, all *report.Summary) {
+func exactSplit(kind event.Kind, rng *rand.Rand) (a, b, all *report.Summary) {
 	var parts [2][]gateCall
 	var union []gateCall
 	for i := range 5000 {
@@ -35,8 +33,8 @@ func exactSplit(kind runner.Kind, rng *rand.Rand) (a, b, all *report.Summary) {
 			c.code = codes.Unavailable
 		}
 		if kind.Streaming() {
-			c.messages = map[runner.Series][]time.Duration{}
-			for s := range runner.NumSeries {
+			c.messages = map[event.Series][]time.Duration{}
+			for s := range event.NumSeries {
 				if kind.Has(s) {
 					c.messages[s] = []time.Duration{time.Duration(rng.IntN(5_000_000)), time.Duration(rng.IntN(50_000))}
 				}
@@ -79,7 +77,7 @@ func checkMergedHistogram(t *testing.T, name string, got, want *report.Histogram
 // race detector (seconds each), and nothing else waits for them.
 func TestMergeIsExact(t *testing.T) {
 	t.Parallel()
-	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi, runner.ServerStream} {
+	for _, kind := range []event.Kind{event.Unary, event.Bidi, event.ServerStream} {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
 			a, b, all := exactSplit(kind, rand.New(rand.NewPCG(7, uint64(len(kind)))))
@@ -121,7 +119,7 @@ func startedLater(s *report.Summary, d time.Duration) *report.Summary {
 }
 
 func TestMergeAddsUp(t *testing.T) {
-	r, meta := syntheticRun(runner.Unary)
+	r, meta := syntheticRun(event.Unary)
 	a := summarize(r, meta)
 	b := startedLater(jsonRoundTrip(t, a), 1500*time.Millisecond)
 	m, err := merge.Reports([]*report.Summary{a, b})
@@ -178,7 +176,7 @@ func TestMergeAddsUp(t *testing.T) {
 	}
 	cv, ca := m.Connectivity, a.Connectivity
 	if cv.Connects != 2*ca.Connects || cv.Reconnects != 2*ca.Reconnects || cv.GoAways["NO_ERROR max_age"] != 2*ca.GoAways["NO_ERROR max_age"] ||
-		cv.FailureCauses[conn.CauseRefused] != 2*ca.FailureCauses[conn.CauseRefused] || cv.Keepalive.Pings != 2*ca.Keepalive.Pings ||
+		cv.FailureCauses[event.CauseRefused] != 2*ca.FailureCauses[event.CauseRefused] || cv.Keepalive.Pings != 2*ca.Keepalive.Pings ||
 		cv.Retries.Attempts != 2*ca.Retries.Attempts || cv.Unavailable != 2*ca.Unavailable {
 		t.Errorf("connectivity does not add up: %+v", cv)
 	}
@@ -214,7 +212,7 @@ func TestMergeAddsUp(t *testing.T) {
 
 func TestMergeRate(t *testing.T) {
 	// The bidi run has -z 2.5s: two sources side by side add their rates.
-	r, meta := syntheticRun(runner.Bidi)
+	r, meta := syntheticRun(event.Bidi)
 	a := summarize(r, meta)
 	tests := []struct {
 		name string
@@ -248,7 +246,7 @@ func TestMergeRate(t *testing.T) {
 
 func TestMergeTimeline(t *testing.T) {
 	mk := func(start time.Duration, points ...report.Point) *report.Summary {
-		return &report.Summary{Schema: report.Schema, Method: "m", Kind: runner.Unary, StartedAt: report.Timestamp{Time: t0.Add(start)},
+		return &report.Summary{Schema: report.Schema, Method: "m", Kind: event.Unary, StartedAt: report.Timestamp{Time: t0.Add(start)},
 			Duration: time.Duration(len(points)) * time.Second, Timeline: points}
 	}
 	a := mk(0,
@@ -282,7 +280,7 @@ func corruptTimeline(s *report.Summary, second int) *report.Summary {
 
 // A merged report given again with one of its sources is the same run twice.
 func TestMergeRefusesMergedWithItsSource(t *testing.T) {
-	r, meta := syntheticRun(runner.Unary)
+	r, meta := syntheticRun(event.Unary)
 	a := summarize(r, meta)
 	ab, err := merge.Reports([]*report.Summary{a, startedLater(a, time.Second)})
 	if err != nil {
@@ -294,12 +292,12 @@ func TestMergeRefusesMergedWithItsSource(t *testing.T) {
 }
 
 func TestMergeRefuses(t *testing.T) {
-	r, meta := syntheticRun(runner.Unary)
+	r, meta := syntheticRun(event.Unary)
 	a := summarize(r, meta)
 	other := *a
 	other.Method = "grpcpulse.test.v1.Pulse/Other"
 	kind := *a
-	kind.Kind = runner.Bidi
+	kind.Kind = event.Bidi
 	schema := *a
 	schema.Schema = "grpcpulse.report/v2"
 	tests := []struct {
@@ -333,7 +331,7 @@ func TestMergeRefuses(t *testing.T) {
 // TestMergeOfMerged: merging is associative (bar the timeline's rounding),
 // and a merged report given to Merge brings its sources.
 func TestMergeOfMerged(t *testing.T) {
-	r, meta := syntheticRun(runner.Bidi)
+	r, meta := syntheticRun(event.Bidi)
 	a := summarize(r, meta)
 	b, c := startedLater(a, time.Second), startedLater(a, 3*time.Second)
 	ab, err := merge.Reports([]*report.Summary{a, b})
@@ -362,7 +360,7 @@ func TestMergeOfMerged(t *testing.T) {
 }
 
 func TestSourcesAndDataBytesRoundTrip(t *testing.T) {
-	r, meta := syntheticRun(runner.Unary)
+	r, meta := syntheticRun(event.Unary)
 	meta.DataSize = 123
 	a := summarize(r, meta)
 	if a.DataBytes != 123 || !strings.Contains(reportJSON(t, a), `"data_bytes": 123`) {

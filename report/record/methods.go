@@ -5,6 +5,7 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 var _ runner.MixRecorder = (*Recorder)(nil)
@@ -19,8 +20,8 @@ type MixMethod struct {
 // kinds[i] being the kind of method i: each method's calls go to shards of
 // its own, so its figures are as exact as the totals, which add up every
 // shard. Memory grows with the methods, not with the calls.
-func NewMix(kinds []runner.Kind, workers int) *Recorder {
-	r := New(runner.MixKind(kinds), workers)
+func NewMix(kinds []event.Kind, workers int) *Recorder {
+	r := New(event.MixKind(kinds), workers)
 	n := len(r.shards)
 	r.shards = r.shards[:0]
 	r.methods = make([][]*shard, len(kinds))
@@ -38,7 +39,7 @@ func NewMix(kinds []runner.Kind, workers int) *Recorder {
 
 // NewMixManual is NewMix with the timeline ticked by Tick and the time
 // read from now (as NewManual).
-func NewMixManual(kinds []runner.Kind, workers int, now func() time.Time) *Recorder {
+func NewMixManual(kinds []event.Kind, workers int, now func() time.Time) *Recorder {
 	r := NewMix(kinds, workers)
 	r.manualTicks, r.now = true, now
 	return r
@@ -77,7 +78,7 @@ func (r *Recorder) methodSummaries(meta Meta, windowSeconds float64) []report.Me
 		}
 		for j, h := range m.series {
 			if h != nil {
-				ms.Series[runner.Series(j).String()] = report.NewHistogram(h)
+				ms.Series[event.Series(j).String()] = report.NewHistogram(h)
 			}
 		}
 		if ms.Kind.Streaming() {

@@ -14,9 +14,10 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/merge"
 	"github.com/grpcpulse/grpcpulse/report/text"
 	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
-var mixKinds = []runner.Kind{runner.Unary, runner.Bidi, runner.ServerStream}
+var mixKinds = []event.Kind{event.Unary, event.Bidi, event.ServerStream}
 
 // mixCall is a call of method (an index in mixKinds) in a hand-made mix.
 type mixCall struct {
@@ -32,16 +33,16 @@ func recordMix(calls []mixCall, start time.Time) *report.Summary {
 	ws := []runner.WorkerRecorder{r.MethodWorker(0, 0, 0), r.MethodWorker(0, 0, 1), r.MethodWorker(1, 0, 2)}
 	for _, c := range calls {
 		w := ws[c.method]
-		if mixKinds[c.method].Has(runner.SeriesMsgRTT) {
-			w.Message(runner.SeriesMsgRTT, c.latency/2)
+		if mixKinds[c.method].Has(event.SeriesMsgRTT) {
+			w.Message(event.SeriesMsgRTT, c.latency/2)
 		}
-		if mixKinds[c.method].Has(runner.SeriesFirstMessage) {
-			w.Message(runner.SeriesFirstMessage, c.latency/3)
+		if mixKinds[c.method].Has(event.SeriesFirstMessage) {
+			w.Message(event.SeriesFirstMessage, c.latency/3)
 		}
 		w.Call(&runner.CallStats{Intended: start, Start: start, End: start.Add(c.latency), Code: c.code, Method: c.method, Sent: 1, Received: 1})
 	}
 	r.End(start.Add(10 * time.Second))
-	meta := gateMeta(runner.MixKind(mixKinds))
+	meta := gateMeta(event.MixKind(mixKinds))
 	meta.Method = "p.S/A,p.S/B,p.S/C"
 	meta.Mix = []MixMethod{{Method: "p.S/A", Weight: 5}, {Method: "p.S/B", Weight: 3}, {Method: "p.S/C", Weight: 2}}
 	return summarize(r, meta)
@@ -131,7 +132,7 @@ func TestMixRenderers(t *testing.T) {
 			}
 		}
 	}
-	single := summarize(recordGateCalls(runner.Unary, []gateCall{{latency: time.Millisecond}}, time.Second), gateMeta(runner.Unary))
+	single := summarize(recordGateCalls(event.Unary, []gateCall{{latency: time.Millisecond}}, time.Second), gateMeta(event.Unary))
 	txt.Reset()
 	if err := text.Render(&txt, single, text.PlainStyles(), 100); err != nil {
 		t.Fatal(err)

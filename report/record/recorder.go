@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"google.golang.org/grpc/codes"
@@ -32,13 +33,13 @@ const maxShards = 16
 // concurrently. Each WorkerRecorder must be used from one goroutine at a
 // time. Snapshot and Summary are safe for concurrent use during the run.
 type Recorder struct {
-	kind   runner.Kind
+	kind   event.Kind
 	shards []*shard // every shard: the totals add them all up
 
 	// methods are the shards of each method of a mix (NewMix), and kinds
 	// their kinds; nil for a run of one method.
 	methods [][]*shard
-	kinds   []runner.Kind
+	kinds   []event.Kind
 
 	// manualTicks keeps Begin from starting the ticker; tests call tick.
 	manualTicks bool
@@ -67,7 +68,7 @@ type Recorder struct {
 
 // New returns a Recorder for calls of kind made by workers workers.
 // The workers count only sizes the shards; any worker id is accepted.
-func New(kind runner.Kind, workers int) *Recorder {
+func New(kind event.Kind, workers int) *Recorder {
 	n := min(workers, runtime.GOMAXPROCS(0), maxShards)
 	n = max(n, 1)
 	r := &Recorder{kind: kind, shards: make([]*shard, n), now: time.Now, tickHist: report.NewHDR(), begunCh: make(chan struct{})}
@@ -81,7 +82,7 @@ func New(kind runner.Kind, workers int) *Recorder {
 // NewManual returns a Recorder that reads the time from now and builds its
 // timeline only when Tick is called, not from a ticker: for replaying a run
 // whose times are known (the tests of the packages that read Summaries).
-func NewManual(kind runner.Kind, workers int, now func() time.Time) *Recorder {
+func NewManual(kind event.Kind, workers int, now func() time.Time) *Recorder {
 	r := New(kind, workers)
 	r.manualTicks, r.now = true, now
 	return r
@@ -220,8 +221,8 @@ func (w *workerRecorder) Call(c *runner.CallStats) {
 
 // Message records one per-message measurement of the stream in progress;
 // series the kind does not have are ignored. It does not allocate.
-func (w *workerRecorder) Message(series runner.Series, d time.Duration) {
-	if series >= runner.NumSeries {
+func (w *workerRecorder) Message(series event.Series, d time.Duration) {
+	if series >= event.NumSeries {
 		return
 	}
 	s := w.shard

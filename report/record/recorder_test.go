@@ -11,6 +11,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/gate"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 
 	"google.golang.org/grpc/codes"
 
@@ -26,20 +27,20 @@ func okCall() *runner.CallStats {
 }
 
 func TestRecordingDoesNotAllocate(t *testing.T) {
-	r := newTestRecorder(runner.Bidi, 8)
+	r := newTestRecorder(event.Bidi, 8)
 	w := r.Worker(3, 1)
 	r.Begin(t0)
 	c := okCall()
 	if n := testing.AllocsPerRun(1000, func() { w.Call(c) }); n != 0 {
 		t.Errorf("Call allocates %v times per successful call, want 0", n)
 	}
-	if n := testing.AllocsPerRun(1000, func() { w.Message(runner.SeriesMsgRTT, 300*time.Microsecond) }); n != 0 {
+	if n := testing.AllocsPerRun(1000, func() { w.Message(event.SeriesMsgRTT, 300*time.Microsecond) }); n != 0 {
 		t.Errorf("Message allocates %v times per message, want 0", n)
 	}
 }
 
 func BenchmarkCall(b *testing.B) {
-	r := newTestRecorder(runner.Unary, 1)
+	r := newTestRecorder(event.Unary, 1)
 	w := r.Worker(0, 0)
 	r.Begin(t0)
 	c := okCall()
@@ -50,17 +51,17 @@ func BenchmarkCall(b *testing.B) {
 }
 
 func BenchmarkMessage(b *testing.B) {
-	r := newTestRecorder(runner.Bidi, 1)
+	r := newTestRecorder(event.Bidi, 1)
 	w := r.Worker(0, 0)
 	r.Begin(t0)
 	b.ReportAllocs()
 	for b.Loop() {
-		w.Message(runner.SeriesMsgRTT, 300*time.Microsecond)
+		w.Message(event.SeriesMsgRTT, 300*time.Microsecond)
 	}
 }
 
 func BenchmarkCallParallel(b *testing.B) {
-	r := New(runner.Unary, 64)
+	r := New(event.Unary, 64)
 	r.manualTicks = true
 	var next sync.Mutex
 	id := 0
@@ -82,7 +83,7 @@ func BenchmarkCallParallel(b *testing.B) {
 // workers while progress is read and the timeline ticks (run it with -race).
 func TestConcurrentRecording(t *testing.T) {
 	const workers, calls, messages = 32, 500, 3
-	r := New(runner.Bidi, workers)
+	r := New(event.Bidi, workers)
 	r.Begin(time.Now()) // with the real ticker
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -91,8 +92,8 @@ func TestConcurrentRecording(t *testing.T) {
 			c := okCall()
 			for n := range calls {
 				for range messages {
-					w.Message(runner.SeriesMsgRTT, time.Duration(n)*time.Microsecond)
-					w.Message(runner.SeriesFirstMessage, time.Millisecond)
+					w.Message(event.SeriesMsgRTT, time.Duration(n)*time.Microsecond)
+					w.Message(event.SeriesFirstMessage, time.Millisecond)
 				}
 				c.Code, c.Err = codes.OK, nil
 				if n%10 == 0 {
@@ -164,12 +165,12 @@ func TestConcurrentRecording(t *testing.T) {
 
 func TestShardsDoNotGrowWithWorkers(t *testing.T) {
 	for _, workers := range []int{1, 4, 1000, 100000} {
-		r := New(runner.Unary, workers)
+		r := New(event.Unary, workers)
 		if n := len(r.shards); n < 1 || n > maxShards || n > workers {
 			t.Errorf("%d workers: %d shards, want 1 to min(workers, %d)", workers, n, maxShards)
 		}
 	}
-	r := New(runner.Unary, 4)
+	r := New(event.Unary, 4)
 	for id := range 100000 {
 		r.Worker(id, id%8) // ids beyond the count given are fine
 	}
@@ -181,7 +182,7 @@ func TestShardsDoNotGrowWithWorkers(t *testing.T) {
 }
 
 func TestTimeline(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 2)
+	r := newTestRecorder(event.Unary, 2)
 	w := r.Worker(0, 0)
 	if p := r.Snapshot(); p != (Progress{}) {
 		t.Errorf("progress before Begin = %+v, want zero", p)
@@ -236,7 +237,7 @@ func TestTimeline(t *testing.T) {
 }
 
 func TestTimelineSkipsEmptyFinalPoint(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
+	r := newTestRecorder(event.Unary, 1)
 	w := r.Worker(0, 0)
 	r.Begin(t0)
 	w.Call(&runner.CallStats{Intended: t0, Start: t0, End: t0.Add(time.Millisecond)})
@@ -248,7 +249,7 @@ func TestTimelineSkipsEmptyFinalPoint(t *testing.T) {
 }
 
 func TestErrorKeysAreBounded(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
+	r := newTestRecorder(event.Unary, 1)
 	w := r.Worker(0, 0)
 	r.Begin(t0)
 	for i := range 3 * maxErrorKeys {
@@ -266,7 +267,7 @@ func TestErrorKeysAreBounded(t *testing.T) {
 }
 
 func TestEndWithoutCalls(t *testing.T) {
-	r := New(runner.ServerStream, 4) // real ticker, stopped by End
+	r := New(event.ServerStream, 4) // real ticker, stopped by End
 	r.Begin(t0)
 	r.End(t0.Add(300 * time.Millisecond))
 	s := summarize(r, Meta{})
@@ -282,8 +283,8 @@ func TestEndWithoutCalls(t *testing.T) {
 // -race): every partial summary is consistent, and the last one sees every
 // call.
 func TestSummaryDuringRun(t *testing.T) {
-	r := newTestRecorder(runner.Bidi, 8)
-	meta := gateMeta(runner.Bidi)
+	r := newTestRecorder(event.Bidi, 8)
+	meta := gateMeta(event.Bidi)
 	if s := r.Summary(meta); s.Count != 0 || s.Duration != 0 || s.Latency.Count != 0 {
 		t.Errorf("before Begin: count %d duration %v", s.Count, s.Duration)
 	}
@@ -294,7 +295,7 @@ func TestSummaryDuringRun(t *testing.T) {
 		w := r.Worker(id, id%2)
 		wg.Go(func() {
 			for i := range calls {
-				w.Message(runner.SeriesMsgRTT, time.Duration(i+1)*time.Microsecond)
+				w.Message(event.SeriesMsgRTT, time.Duration(i+1)*time.Microsecond)
 				code := codes.OK
 				if i%10 == 0 {
 					code = codes.Unavailable

@@ -10,16 +10,16 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/gate"
 	"github.com/grpcpulse/grpcpulse/report/merge"
 	"github.com/grpcpulse/grpcpulse/report/text"
-	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 func TestRenderMarkdownEmptyRun(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
+	r := newTestRecorder(event.Unary, 1)
 	r.Begin(t0)
 	r.End(t0)
 	var b bytes.Buffer
-	if err := text.RenderMarkdown(&b, summarize(r, Meta{Method: "a.B/C", Options: runner.Options{Target: conn.Target{Addr: "x:1"}}})); err != nil {
+	if err := text.RenderMarkdown(&b, summarize(r, Meta{Method: "a.B/C", Options: plan.Options{Target: plan.Target{Addr: "x:1"}}})); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(b.String(), "Percentiles") || !strings.Contains(b.String(), "| 0 | 0 | 0 | 0% |") {
@@ -28,11 +28,11 @@ func TestRenderMarkdownEmptyRun(t *testing.T) {
 }
 
 func TestRenderTextEmptyRun(t *testing.T) {
-	r := newTestRecorder(runner.Unary, 1)
+	r := newTestRecorder(event.Unary, 1)
 	r.Begin(t0)
 	r.End(t0)
 	var b bytes.Buffer
-	if err := text.Render(&b, summarize(r, Meta{Method: "a.B/C", Options: runner.Options{Target: conn.Target{Addr: "x:1"}}}), text.PlainStyles(), 0); err != nil {
+	if err := text.Render(&b, summarize(r, Meta{Method: "a.B/C", Options: plan.Options{Target: plan.Target{Addr: "x:1"}}}), text.PlainStyles(), 0); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "Calls        0 · ok 0 · errors 0 (0%)") {
@@ -43,8 +43,8 @@ func TestRenderTextEmptyRun(t *testing.T) {
 // TestNoSecretInReports: no value of a secret-looking or listed header
 // reaches any report this package writes, merged or compared.
 func TestNoSecretInReports(t *testing.T) {
-	r, meta := syntheticRun(runner.Unary)
-	meta.Options.Metadata = conn.Metadata{
+	r, meta := syntheticRun(event.Unary)
+	meta.Options.Metadata = plan.Metadata{
 		Headers: []string{
 			"authorization: Bearer SECRET-1", "Cookie: session=SECRET-2", "x-session-token: SECRET-3",
 			"x-api-key: SECRET-4", "x-custom: SECRET-5", "X-Plain: visible",

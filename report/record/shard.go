@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"google.golang.org/grpc/codes"
@@ -34,7 +34,7 @@ type shard struct {
 	mu sync.Mutex
 
 	latency, service *hdrhistogram.Histogram
-	series           [runner.NumSeries]*hdrhistogram.Histogram // nil for series the kind lacks
+	series           [event.NumSeries]*hdrhistogram.Histogram // nil for series the kind lacks
 
 	count, errors, late int64
 	sent, received      int64
@@ -46,11 +46,11 @@ type shard struct {
 	// means (a float64 does not overflow where an int64 of nanoseconds
 	// would, and keeps 15 digits).
 	latencySum, serviceSum float64
-	seriesSum              [runner.NumSeries]float64
+	seriesSum              [event.NumSeries]float64
 	codes                  [numCodes]int64
 	otherCodes             map[codes.Code]int64
 	errorsByKey            map[errorKey]*report.ErrorCount
-	causes                 map[conn.Cause]int64
+	causes                 map[event.Cause]int64
 	conns                  []connStats // indexed by connection
 	peers                  []peerCount // calls by remote address, at most maxPeers
 
@@ -74,20 +74,20 @@ type connStats struct {
 	peer          net.Addr
 	peerAt        time.Time // End of the call that saw peer
 	peerHint      int       // index in shard.peers of the last call's remote
-	causes        map[conn.Cause]int64
+	causes        map[event.Cause]int64
 	// lastOK and lastFail are the End of the latest successful and failed
 	// calls; firstStall the End of the earliest deadline_while_ready failure.
 	lastOK, lastFail, firstStall time.Time
 	windows                      []silentWin // runs of deadline_while_ready failures
 }
 
-func newShard(kind runner.Kind) *shard {
+func newShard(kind event.Kind) *shard {
 	s := &shard{latency: report.NewHDR(), service: report.NewHDR()}
 	for i := range s.slots {
 		s.slots[i].hist = report.NewHDR()
 	}
 	for i := range s.series {
-		if kind.Has(runner.Series(i)) {
+		if kind.Has(event.Series(i)) {
 			s.series[i] = report.NewHDR()
 		}
 	}
@@ -158,13 +158,13 @@ func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string
 	cs.lastFail = latest(cs.lastFail, c.End)
 	// The worker stamped the cause (runner/conn's one table); a
 	// recorder fed by something else still counts the failure.
-	why := cmp.Or(c.Cause, conn.CauseOther)
+	why := cmp.Or(c.Cause, event.CauseOther)
 	bump(&s.causes, why)
 	bump(&cs.causes, why)
-	if why == conn.CauseDeadlineWhileReady && (cs.firstStall.IsZero() || c.End.Before(cs.firstStall)) {
+	if why == event.CauseDeadlineWhileReady && (cs.firstStall.IsZero() || c.End.Before(cs.firstStall)) {
 		cs.firstStall = c.End
 	}
-	if why == conn.CauseDeadlineWhileReady {
+	if why == event.CauseDeadlineWhileReady {
 		cs.stall(c.Start, c.End)
 	}
 	if s.errorsByKey == nil {
@@ -176,7 +176,7 @@ func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string
 		e = s.errorsByKey[key]
 	}
 	if e == nil {
-		e = &report.ErrorCount{Code: key.code, Message: key.msg}
+		e = &report.ErrorCount{Code: event.Code(key.code), Message: key.msg}
 		s.errorsByKey[key] = e
 	}
 	e.Count++

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // maxSilentWindows bounds the silent windows a shard keeps per pool
@@ -90,10 +90,10 @@ func silentWindows(ws []silentWin, events []report.Event, begin, end time.Time) 
 		}
 		goaway := map[int]bool{}
 		for _, e := range events {
-			if e.Kind == conn.EventGoAway {
+			if e.Kind == event.EventGoAway {
 				goaway[e.Transport] = true
 			}
-			if e.Kind != conn.EventClose || e.At < sw.From || e.At > sw.EndedAt {
+			if e.Kind != event.EventClose || e.At < sw.From || e.At > sw.EndedAt {
 				continue
 			}
 			sw.EndedBy, sw.EndedAt = closeReason(e.Event, goaway[e.Transport]), e.At

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 func TestSilentWindows(t *testing.T) {
@@ -23,8 +23,8 @@ func TestSilentWindows(t *testing.T) {
 	a.stall(at(800), at(1000))
 	b.stall(at(2000), at(2200)) // still silent at the end
 	events := []report.Event{
-		{At: ms(40), Event: conn.Event{Kind: conn.EventClose, Transport: 1, Err: "EOF"}}, // before: not its end
-		{At: ms(1100), Event: conn.Event{Kind: conn.EventClose, Transport: 2, Err: conn.ClosedByClient, Unanswered: ms(300)}},
+		{At: ms(40), Event: event.Event{Kind: event.EventClose, Transport: 1, Err: "EOF"}}, // before: not its end
+		{At: ms(1100), Event: event.Event{Kind: event.EventClose, Transport: 2, Err: event.ClosedByClient, Unanswered: ms(300)}},
 	}
 	got := silentWindows(append(a.windows, b.windows...), events, t0, at(2500))
 	want := []report.SilentWindow{

@@ -13,34 +13,35 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/gate"
 	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // runUnary runs Pulse/Unary against addr with load through a real Recorder
 // and returns the diagnosed Summary.
-func runUnary(t *testing.T, addr string, load runner.Load) *report.Summary {
+func runUnary(t *testing.T, addr string, load plan.Load) *report.Summary {
 	t.Helper()
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName(protoreflect.Name("Unary"))
 	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := runner.Options{Target: conn.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load: load, Call: runner.Call{Messages: 1}}
+	opts := plan.Options{Target: plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load: load, Call: plan.Call{Messages: 1}}
 	r, err := runner.New(opts, md, reqs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	used := r.Options()
-	rec := New(runner.Unary, used.Load.Workers())
+	rec := New(event.Unary, used.Load.Workers())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := r.Run(ctx, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := rec.Summary(Meta{Method: "grpcpulse.test.v1.Pulse/Unary", Kind: runner.Unary, Options: used, Outcome: out})
+	s := rec.Summary(Meta{Method: "grpcpulse.test.v1.Pulse/Unary", Kind: event.Unary, Options: used, Outcome: out})
 	s.Findings = diagnose.Findings(s)
 	return s
 }
@@ -61,7 +62,7 @@ func TestStallPastEndFailsLatencyGate(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t, testserver.AfterCalls(200, (*testserver.Server).Pause))
 	defer srv.Resume()
-	s := runUnary(t, srv.Addr(), runner.Load{Concurrency: 50, Connections: 1, RPS: 100, Duration: 3 * time.Second})
+	s := runUnary(t, srv.Addr(), plan.Load{Concurrency: 50, Connections: 1, RPS: 100, Duration: 3 * time.Second})
 
 	if s.Aborted == 0 || s.Cut != s.Aborted+s.Unstarted {
 		t.Fatalf("count %d aborted %d unstarted %d cut %d; want calls cut, all in Cut", s.Count, s.Aborted, s.Unstarted, s.Cut)
@@ -106,7 +107,7 @@ func TestClosedLoopStallFinding(t *testing.T) {
 		time.AfterFunc(2200*time.Millisecond, s.Resume) // the freeze's length, not a synchronisation
 	}))
 	defer srv.Resume()
-	s := runUnary(t, srv.Addr(), runner.Load{Concurrency: 2, Connections: 1, Duration: 3500 * time.Millisecond})
+	s := runUnary(t, srv.Addr(), plan.Load{Concurrency: 2, Connections: 1, Duration: 3500 * time.Millisecond})
 	zero := 0
 	for _, p := range s.Timeline {
 		if p.Count == 0 {
@@ -129,7 +130,7 @@ func TestClosedLoopStallFinding(t *testing.T) {
 func TestRateRunCoversDuration(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	s := runUnary(t, srv.Addr(), runner.Load{Concurrency: 2, Connections: 1, RPS: 2, Duration: 2 * time.Second})
+	s := runUnary(t, srv.Addr(), plan.Load{Concurrency: 2, Connections: 1, RPS: 2, Duration: 2 * time.Second})
 	if s.Count != 4 || s.Duration != 2*time.Second || s.RPS != 2 {
 		t.Errorf("count %d duration %s rps %v, want 4 calls over exactly 2s, 2/s", s.Count, s.Duration, s.RPS)
 	}

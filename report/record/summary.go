@@ -11,17 +11,18 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // Meta is what a Summary needs that the Recorder cannot know.
 type Meta struct {
 	Method string
 	// Kind is the method's kind; empty means the Recorder's.
-	Kind runner.Kind
+	Kind event.Kind
 	// Options are echoed into the report with secret header values
 	// redacted; the report's target is Options.Target.Addr.
-	Options runner.Options
+	Options plan.Options
 	// Outcome is what runner.Run returned about the run as a whole (calls
 	// aborted or never started, attempts, interruption). Its Interrupted is
 	// the report's: the caller sets it for an interrupt by the user only.
@@ -106,7 +107,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 	cv.Notes = append(cv.Notes, meta.Notes...)
 	if a := meta.Outcome.Attempts; a != nil {
 		cv.Retries = &report.RetryStats{Calls: m.count, Attempts: a.Total, Transparent: a.Transparent,
-			Retries: max(a.Total-m.count-a.Transparent, 0), Exhausted: m.causes[conn.CauseRetriesExhausted]}
+			Retries: max(a.Total-m.count-a.Transparent, 0), Exhausted: m.causes[event.CauseRetriesExhausted]}
 	}
 	if window := report.RateWindow(s.Duration, meta.Options.Load.Duration); window > 0 {
 		s.RPS = float64(s.Count) / window.Seconds()
@@ -116,13 +117,13 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 	}
 	for i, h := range m.series {
 		if h != nil {
-			s.Series[runner.Series(i).String()] = report.NewHistogramSum(h, m.seriesSum[i])
+			s.Series[event.Series(i).String()] = report.NewHistogramSum(h, m.seriesSum[i])
 		}
 	}
 	if r.methods != nil {
 		s.Methods = r.methodSummaries(meta, report.RateWindow(s.Duration, meta.Options.Load.Duration).Seconds())
 	}
-	if kind.Streaming() && kind != runner.Mixed {
+	if kind.Streaming() && kind != event.Mixed {
 		// A stream's duration is its service time (End - Start): the same
 		// values, so the merged histogram is shared rather than recorded twice.
 		s.Series[report.SeriesStreamDuration] = report.NewHistogramSum(m.service.Clone(), m.serviceSum)
@@ -135,24 +136,24 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 // merged is every shard of a Recorder added together.
 type merged struct {
 	latency, service    *hdrhistogram.Histogram
-	series              [runner.NumSeries]*hdrhistogram.Histogram
+	series              [event.NumSeries]*hdrhistogram.Histogram
 	count, errors, late int64
 	sent, received, cut int64
 	cutFor              time.Duration
 	latencySum          float64
 	serviceSum          float64
-	seriesSum           [runner.NumSeries]float64
+	seriesSum           [event.NumSeries]float64
 	codes               [numCodes]int64
 	otherCodes          map[codes.Code]int64
 	errorsByKey         map[errorKey]*report.ErrorCount
-	causes              map[conn.Cause]int64
+	causes              map[event.Cause]int64
 	conns               []connStats
 	peers               map[string]*peerCount
 }
 
 func mergeShards(shards []*shard) *merged {
 	m := &merged{latency: report.NewHDR(), service: report.NewHDR(), otherCodes: map[codes.Code]int64{},
-		errorsByKey: map[errorKey]*report.ErrorCount{}, peers: map[string]*peerCount{}, causes: map[conn.Cause]int64{}}
+		errorsByKey: map[errorKey]*report.ErrorCount{}, peers: map[string]*peerCount{}, causes: map[event.Cause]int64{}}
 	for _, s := range shards {
 		s.mu.Lock()
 		m.latency.Merge(s.latency)
@@ -185,7 +186,7 @@ func mergeShards(shards []*shard) *merged {
 		}
 		for k, e := range s.errorsByKey {
 			if m.errorsByKey[k] == nil {
-				m.errorsByKey[k] = &report.ErrorCount{Code: k.code, Message: k.msg}
+				m.errorsByKey[k] = &report.ErrorCount{Code: event.Code(k.code), Message: k.msg}
 			}
 			m.errorsByKey[k].Absorb(*e)
 		}
@@ -214,7 +215,7 @@ func mergeShards(shards []*shard) *merged {
 			}
 			for why, n := range cs.causes {
 				if mc.causes == nil {
-					mc.causes = map[conn.Cause]int64{}
+					mc.causes = map[event.Cause]int64{}
 				}
 				mc.causes[why] += n
 			}
@@ -233,11 +234,11 @@ func (m *merged) statusCodes() report.StatusCodes {
 	sc := report.StatusCodes{}
 	for c, n := range m.codes {
 		if n > 0 {
-			sc = append(sc, report.CodeCount{Code: codes.Code(c), Count: n})
+			sc = append(sc, report.CodeCount{Code: event.Code(c), Count: n})
 		}
 	}
 	for c, n := range m.otherCodes {
-		sc = append(sc, report.CodeCount{Code: c, Count: n})
+		sc = append(sc, report.CodeCount{Code: event.Code(c), Count: n})
 	}
 	slices.SortFunc(sc, func(a, b report.CodeCount) int { return cmp.Compare(a.Code, b.Code) })
 	return sc
@@ -284,7 +285,7 @@ func (m *merged) connections(evs map[int]*connEvents, begin, end time.Time) []re
 			}
 			c.SilentWindows = silentWindows(cs.windows, events, begin, end)
 		}
-		if cs.causes[conn.CauseDeadlineWhileReady] > 0 && !cs.lastOK.After(cs.firstStall) &&
+		if cs.causes[event.CauseDeadlineWhileReady] > 0 && !cs.lastOK.After(cs.firstStall) &&
 			(ev == nil || !ev.detectedAt.After(cs.lastOK)) {
 			at := cs.firstStall.Sub(begin)
 			c.StalledAt = &at
@@ -298,7 +299,7 @@ func (m *merged) connections(evs map[int]*connEvents, begin, end time.Time) []re
 // connection no call reported one for.
 func lastRemote(events []report.Event) string {
 	for i := len(events) - 1; i >= 0; i-- {
-		if e := events[i]; e.Kind == conn.EventOpen && e.Remote != "" {
+		if e := events[i]; e.Kind == event.EventOpen && e.Remote != "" {
 			return e.Remote
 		}
 	}
@@ -317,7 +318,7 @@ func (m *merged) errorCounts() []report.ErrorCount {
 
 // targets sets each point's open-loop target rate: the calls the load's
 // schedule had due over the point, per second of it.
-func targets(timeline []report.Point, load *runner.Load) {
+func targets(timeline []report.Point, load *plan.Load) {
 	if !load.OpenLoop() {
 		return
 	}

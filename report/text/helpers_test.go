@@ -12,7 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // TestMain checks that no test leaves a goroutine behind.
@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // syntheticSummary is the report of report/record's synthetic run of kind
 // (report/testdata/KIND.json.golden), read back as `report show` reads it.
-func syntheticSummary(t *testing.T, kind runner.Kind) *report.Summary {
+func syntheticSummary(t *testing.T, kind event.Kind) *report.Summary {
 	t.Helper()
 	b, err := readGoldenFile(string(kind) + ".json.golden")
 	if err != nil {
@@ -66,7 +66,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errDiskFull }
 
 func TestRenderersReturnWriteErrors(t *testing.T) {
-	s := syntheticSummary(t, runner.Unary)
+	s := syntheticSummary(t, event.Unary)
 	if err := Render(failingWriter{}, s, PlainStyles(), 80); !errors.Is(err, errDiskFull) {
 		t.Errorf("Render error = %v, want %v", err, errDiskFull)
 	}

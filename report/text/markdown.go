@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // markdownPercentiles are the columns of the Markdown percentile table.
@@ -196,7 +197,7 @@ func (m *mdReport) statusCodes() {
 	m.heading("Status codes")
 	rows := make([][]string, 0, len(m.s.StatusCodes))
 	for _, c := range m.s.StatusCodes {
-		rows = append(rows, []string{report.CodeName(c.Code), fmt.Sprint(c.Count), report.Percent(c.Count, m.s.Count)})
+		rows = append(rows, []string{report.CodeName(event.Code(c.Code)), fmt.Sprint(c.Count), report.Percent(c.Count, m.s.Count)})
 	}
 	m.table("lrr", []string{"Code", "Calls", "Share"}, rows)
 }
@@ -209,7 +210,7 @@ func (m *mdReport) errors() {
 	m.heading(title)
 	rows := make([][]string, 0, len(errs))
 	for _, e := range errs {
-		rows = append(rows, []string{fmt.Sprint(e.Count), report.CodeName(e.Code), mdCode(e.Message)})
+		rows = append(rows, []string{fmt.Sprint(e.Count), report.CodeName(event.Code(e.Code)), mdCode(e.Message)})
 	}
 	m.table("rll", []string{"Calls", "Code", "Message"}, rows)
 }

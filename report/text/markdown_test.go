@@ -6,14 +6,14 @@ import (
 	"testing"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 func TestRenderMarkdownGolden(t *testing.T) {
-	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
+	for _, kind := range []event.Kind{event.Unary, event.Bidi} {
 		t.Run(string(kind), func(t *testing.T) {
 			sum := syntheticSummary(t, kind)
-			if kind == runner.Bidi {
+			if kind == event.Bidi {
 				sum.Interrupted = true
 			}
 			var b bytes.Buffer
@@ -48,7 +48,7 @@ func TestMarkdownEscaping(t *testing.T) {
 }
 
 func TestRenderMarkdownAssertions(t *testing.T) {
-	s := syntheticSummary(t, runner.Unary)
+	s := syntheticSummary(t, event.Unary)
 	s.Assertions = []report.AssertionResult{
 		{Expr: "p(99)<250ms", Pass: true, Value: "120ms"},
 		{Expr: "status=UNAVAILABLE count==0", Value: "8"},

@@ -6,14 +6,15 @@ import (
 	"strings"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // probeRoles names what each probe connection does.
 var probeRoles = map[int]string{
-	conn.ProbeStream: "holds an open stream that carries no data",
-	conn.ProbeIdle:   "makes one call, then stays idle (reconnected at once when closed)",
-	conn.ProbeBusy:   "makes a short call every second",
+	event.ProbeStream: "holds an open stream that carries no data",
+	event.ProbeIdle:   "makes one call, then stays idle (reconnected at once when closed)",
+	event.ProbeBusy:   "makes a short call every second",
 }
 
 // RenderProbe writes p for a person at a terminal.
@@ -39,8 +40,8 @@ func RenderProbe(w io.Writer, p *report.Probe, st Styles, width int) error {
 	}
 	if p.Connectivity != nil { // a recorded probe has it; a hand-made one may not
 		t.connections()
-		t.line(st.Faint.Render(fmt.Sprintf("  #%d %s · #%d %s · #%d %s", conn.ProbeStream, probeRoles[conn.ProbeStream],
-			conn.ProbeIdle, probeRoles[conn.ProbeIdle], conn.ProbeBusy, probeRoles[conn.ProbeBusy])))
+		t.line(st.Faint.Render(fmt.Sprintf("  #%d %s · #%d %s · #%d %s", event.ProbeStream, probeRoles[event.ProbeStream],
+			event.ProbeIdle, probeRoles[event.ProbeIdle], event.ProbeBusy, probeRoles[event.ProbeBusy])))
 		t.diagnosis()
 	}
 	if _, err := io.WriteString(w, t.b.String()); err != nil {
@@ -57,7 +58,7 @@ func probeView(p *report.Probe) *report.Summary {
 	return s
 }
 
-func keepaliveShape(k conn.Keepalive) string {
+func keepaliveShape(k plan.Keepalive) string {
 	if k.Time == 0 {
 		return "off"
 	}

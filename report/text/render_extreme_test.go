@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // A Summary made in memory is not validated: its renderers must survive
 // extreme values all the same.
 func TestRenderersSurviveExtremeValues(t *testing.T) {
-	s := syntheticSummary(t, runner.Unary)
+	s := syntheticSummary(t, event.Unary)
 	s.Duration = math.MinInt64
 	s.Latency.Max, s.Latency.Min = math.MaxInt64, math.MinInt64
 	s.Timeline = []report.Point{{Second: 0, Count: 1, P50: math.MinInt64, Max: math.MaxInt64}}

@@ -6,20 +6,19 @@ import (
 	"testing"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // A crafted report's server text cannot reach a terminal or a Markdown
 // page as control characters: ReadJSON escapes them.
 func TestReadJSONEscapesControlCharacters(t *testing.T) {
-	s := syntheticSummary(t, runner.Unary)
+	s := syntheticSummary(t, event.Unary)
 	const evil = "boom\x1b[2J\x1b]0;pwned\x07\rhidden\u009b"
 	s.ErrorsByMessage = []report.ErrorCount{{Message: evil, Count: 1}}
 	s.Backends = []report.Backend{{Remote: evil, Calls: 1}}
 	s.Findings = []report.Finding{{ID: "x", Severity: "warning", Title: evil, Cause: evil, Fix: evil, Evidence: []report.Evidence{{Name: evil, Value: evil}}}}
 	s.Connections = []report.Connection{{Index: 0, Remote: evil, GoAways: map[string]int64{"NO_ERROR " + evil: 1},
-		Events: []report.Event{{Event: conn.Event{Kind: "goaway", Debug: evil, Err: evil}}}}}
+		Events: []report.Event{{Event: event.Event{Kind: "goaway", Debug: evil, Err: evil}}}}}
 	var js bytes.Buffer
 	if err := report.WriteJSON(&js, s); err != nil {
 		t.Fatal(err)

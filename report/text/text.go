@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
+
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // DefaultWidth is the width Render lays out for when given none.
@@ -201,7 +203,7 @@ func (t *textReport) statusCodes() {
 		if c.Code != 0 {
 			style = t.st.Bad
 		}
-		t.line("  ", style.Render(pad(report.CodeName(c.Code), 20)), padLeft(fmt.Sprintf("%d", c.Count), 10),
+		t.line("  ", style.Render(pad(report.CodeName(event.Code(c.Code)), 20)), padLeft(fmt.Sprintf("%d", c.Count), 10),
 			t.st.Faint.Render(padLeft(report.Percent(c.Count, t.s.Count), 9)))
 	}
 }
@@ -224,10 +226,10 @@ func (t *textReport) errors() {
 	t.heading(title)
 	codeWidth := 0
 	for _, e := range errs {
-		codeWidth = max(codeWidth, len(report.CodeName(e.Code)))
+		codeWidth = max(codeWidth, len(report.CodeName(event.Code(e.Code))))
 	}
 	for _, e := range errs {
-		prefix := fmt.Sprintf("  %8d  %s  ", e.Count, pad(report.CodeName(e.Code), codeWidth))
+		prefix := fmt.Sprintf("  %8d  %s  ", e.Count, pad(report.CodeName(event.Code(e.Code)), codeWidth))
 		indent := strings.Repeat(" ", lipgloss.Width(prefix))
 		for i, l := range wrapText(e.Message, t.width-len(indent), 3) {
 			if i == 0 {

@@ -6,14 +6,14 @@ import (
 	"testing"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 func TestRenderTextGolden(t *testing.T) {
-	for _, kind := range []runner.Kind{runner.Unary, runner.Bidi} {
+	for _, kind := range []event.Kind{event.Unary, event.Bidi} {
 		t.Run(string(kind), func(t *testing.T) {
 			sum := syntheticSummary(t, kind)
-			if kind == runner.Bidi {
+			if kind == event.Bidi {
 				sum.Interrupted = true
 			}
 			var b bytes.Buffer
@@ -35,7 +35,7 @@ func TestRenderTextGolden(t *testing.T) {
 
 func TestRenderTextFromReadJSON(t *testing.T) {
 	// A report read back renders exactly as the original (report show).
-	s := syntheticSummary(t, runner.Bidi)
+	s := syntheticSummary(t, event.Bidi)
 	var j, direct, again bytes.Buffer
 	if err := report.WriteJSON(&j, s); err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestRenderTextFromReadJSON(t *testing.T) {
 }
 
 func TestRenderTextNarrowAndColor(t *testing.T) {
-	s := syntheticSummary(t, runner.Unary)
+	s := syntheticSummary(t, event.Unary)
 	var narrow bytes.Buffer
 	if err := Render(&narrow, s, PlainStyles(), 50); err != nil {
 		t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // Bounds of the per-connection timelines in the text report: the JSON
@@ -21,9 +21,9 @@ const (
 // are not.
 func notable(e report.Event) bool {
 	switch e.Kind {
-	case conn.EventPing, conn.EventPingAck:
+	case event.EventPing, event.EventPingAck:
 		return false
-	case conn.EventDial:
+	case event.EventDial:
 		return e.Err != ""
 	}
 	return true
@@ -39,7 +39,7 @@ func (t *textReport) timeline(c report.Connection) {
 			evs = append(evs, e)
 		}
 	}
-	if len(evs) == 0 || (len(evs) == 1 && evs[0].Kind == conn.EventOpen) {
+	if len(evs) == 0 || (len(evs) == 1 && evs[0].Kind == event.EventOpen) {
 		return
 	}
 	indent := strings.Repeat(" ", connIndent)
@@ -74,20 +74,20 @@ func EventDetail(e report.Event) string {
 		}
 	}
 	switch e.Kind {
-	case conn.EventState:
+	case event.EventState:
 		add(e.State)
-	case conn.EventOpen:
+	case event.EventOpen:
 		add(e.Local + " → " + e.Remote)
-	case conn.EventGoAway:
+	case event.EventGoAway:
 		add(strings.TrimSpace(e.Code + " " + e.Debug))
 		add(fmt.Sprintf("last stream %d", e.LastStreamID))
-	case conn.EventRSTStream:
+	case event.EventRSTStream:
 		add(e.Code)
-	case conn.EventDial:
+	case event.EventDial:
 		add("took " + report.FormatDuration(e.Took))
-	case conn.EventSettings:
+	case event.EventSettings:
 		add(e.Settings) // the peer's HTTP/2 settings: grpc-go, nginx and haproxy differ
-	case conn.EventClose:
+	case event.EventClose:
 		if e.Unanswered > 0 {
 			add("ping unanswered " + report.FormatDuration(e.Unanswered))
 		}

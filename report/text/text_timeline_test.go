@@ -7,26 +7,25 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // RST_STREAM counts, silent windows, failed dials and a close's silence
 // show on the connection's line and in its timeline.
 func TestRenderTextConnectionTimeline(t *testing.T) {
-	s := syntheticSummary(t, runner.Unary)
+	s := syntheticSummary(t, event.Unary)
 	ms := func(i int) time.Duration { return time.Duration(i) * time.Millisecond }
 	c := &s.Connections[0]
 	c.RSTStreams = map[string]int64{"CANCEL": 2, "INTERNAL_ERROR": 5}
 	c.SilentWindows = []report.SilentWindow{{From: ms(300), Until: ms(1200), Calls: 7, EndedBy: report.ClosePeerEOF, EndedAt: ms(1300), Silence: ms(1000)}}
 	c.Events = []report.Event{
-		{At: ms(-5), Event: conn.Event{Kind: conn.EventOpen, Transport: 1, Local: "a:1", Remote: "b:2"}},
-		{At: ms(10), Event: conn.Event{Kind: conn.EventPing, Transport: 1}},
-		{At: ms(20), Event: conn.Event{Kind: conn.EventRSTStream, Transport: 1, Code: "INTERNAL_ERROR"}},
-		{At: ms(1300), Event: conn.Event{Kind: conn.EventClose, Transport: 1, Err: "EOF", Silence: ms(1000)}},
-		{At: ms(1302), Event: conn.Event{Kind: conn.EventDial, Took: ms(1), Err: "dial tcp b:2: connect: connection\n refused"}},
+		{At: ms(-5), Event: event.Event{Kind: event.EventOpen, Transport: 1, Local: "a:1", Remote: "b:2"}},
+		{At: ms(10), Event: event.Event{Kind: event.EventPing, Transport: 1}},
+		{At: ms(20), Event: event.Event{Kind: event.EventRSTStream, Transport: 1, Code: "INTERNAL_ERROR"}},
+		{At: ms(1300), Event: event.Event{Kind: event.EventClose, Transport: 1, Err: "EOF", Silence: ms(1000)}},
+		{At: ms(1302), Event: event.Event{Kind: event.EventDial, Took: ms(1), Err: "dial tcp b:2: connect: connection\n refused"}},
 	}
-	s.Connectivity.Dials = &report.DialStats{Attempts: 3, Failed: map[conn.Cause]int64{conn.CauseRefused: 1}}
+	s.Connectivity.Dials = &report.DialStats{Attempts: 3, Failed: map[event.Cause]int64{event.CauseRefused: 1}}
 	var b bytes.Buffer
 	if err := Render(&b, s, PlainStyles(), 80); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc/stats"
+
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // Attempts counts call attempts when a retry policy is in force (counting
@@ -35,7 +37,7 @@ type AttemptCounter struct {
 
 // NewAttemptCounter returns a counter when t has a retry policy (flags or
 // service config), else nil.
-func NewAttemptCounter(t *Target) *AttemptCounter {
+func NewAttemptCounter(t *plan.Target) *AttemptCounter {
 	sc, _ := serviceConfig(t.LBPolicy, &t.Retry) // the file of --service-config @file, read; Validate checked it
 	if t.Retry.MaxAttempts == 0 && !strings.Contains(sc, "retryPolicy") {
 		return nil

@@ -18,6 +18,9 @@ import (
 	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
+
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // Dial connects to t and returns once the connection is ready. When it cannot
@@ -25,14 +28,14 @@ import (
 // (refused, no answer, TLS/plaintext mismatch, HTTP/1 server, certificate...).
 // When ctx is cancelled it returns ctx's error. opts are appended to the dial
 // options built from t.
-func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
-	dialOpts, err := t.dialOptions()
+func Dial(ctx context.Context, t plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	dialOpts, err := dialOptions(t)
 	if err != nil {
 		return nil, err
 	}
-	cc, err := grpc.NewClient(t.clientTarget(), append(dialOpts, opts...)...)
+	cc, err := grpc.NewClient(clientTarget(t), append(dialOpts, opts...)...)
 	if err != nil {
-		return nil, &DialError{Addr: t.Addr, Cause: CauseBadTarget, Err: err}
+		return nil, &DialError{Addr: t.Addr, Cause: event.CauseBadTarget, Err: err}
 	}
 	waitCtx := ctx
 	if t.ConnectTimeout > 0 {
@@ -60,8 +63,8 @@ func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*grpc.ClientC
 }
 
 // dialOptions returns the grpc-go dial options that t stands for.
-func (t Target) dialOptions() ([]grpc.DialOption, error) {
-	creds, err := t.Credentials()
+func dialOptions(t plan.Target) ([]grpc.DialOption, error) {
+	creds, err := Credentials(t)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +78,8 @@ func (t Target) dialOptions() ([]grpc.DialOption, error) {
 	if t.UserAgent != "" {
 		opts = append(opts, grpc.WithUserAgent(t.UserAgent))
 	}
-	opts = append(opts, t.Keepalive.dialOptions()...)
-	opts = append(opts, t.Backoff.dialOptions()...)
+	opts = append(opts, keepaliveOptions(&t.Keepalive)...)
+	opts = append(opts, backoffOptions(&t.Backoff)...)
 	sc, err := serviceConfig(t.LBPolicy, &t.Retry)
 	if err != nil {
 		return nil, err
@@ -104,7 +107,7 @@ func (t Target) dialOptions() ([]grpc.DialOption, error) {
 const multiScheme = "grpcpulse-addresses"
 
 // clientTarget is what grpc.NewClient dials.
-func (t Target) clientTarget() string {
+func clientTarget(t plan.Target) string {
 	if t.Addresses() != nil {
 		return multiScheme + ":///" + strings.ReplaceAll(t.Addr, ",", "_")
 	}
@@ -114,11 +117,11 @@ func (t Target) clientTarget() string {
 // Credentials returns the transport credentials t asks for: plaintext, or
 // TLS with its certificates read from their files. Dial uses them; so does
 // a caller that wraps them (with Tap) before dialing.
-func (t Target) Credentials() (credentials.TransportCredentials, error) {
+func Credentials(t plan.Target) (credentials.TransportCredentials, error) {
 	if t.Plaintext {
 		return insecure.NewCredentials(), nil
 	}
-	cfg, err := t.tlsConfig()
+	cfg, err := tlsConfig(t)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +129,7 @@ func (t Target) Credentials() (credentials.TransportCredentials, error) {
 }
 
 // tlsConfig is the client TLS configuration t asks for.
-func (t Target) tlsConfig() (*tls.Config, error) {
+func tlsConfig(t plan.Target) (*tls.Config, error) {
 	cfg := &tls.Config{InsecureSkipVerify: t.Insecure, MinVersion: tls.VersionTLS12}
 	if t.CACert != "" {
 		pem, err := readSmallFile("--cacert", t.CACert, maxPEMBytes)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 func certFiles(t *testing.T) (*testserver.Certs, testserver.CertFiles) {
@@ -72,24 +74,24 @@ func TestDial(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		target Target
-		want   Cause // "" means the dial succeeds
+		target plan.Target
+		want   event.Cause // "" means the dial succeeds
 	}{
-		{"plaintext", Target{Addr: plain.Addr(), Plaintext: true}, ""},
-		{"tls with CA", Target{Addr: tlsSrv.Addr(), CACert: files.CA}, ""},
-		{"tls insecure", Target{Addr: tlsSrv.Addr(), Insecure: true}, ""},
-		{"tls by name", Target{Addr: tlsSrv.Addr(), CACert: files.CA, Authority: "localhost"}, ""},
-		{"mtls", Target{Addr: mtlsSrv.Addr(), CACert: files.CA, Cert: files.ClientCert, Key: files.ClientKey}, ""},
-		{"unknown CA", Target{Addr: tlsSrv.Addr()}, CauseCertificate},
-		{"wrong name", Target{Addr: tlsSrv.Addr(), CACert: files.CA, Authority: "example.com"}, CauseCertificate},
-		{"tls to plaintext", Target{Addr: plain.Addr()}, CauseServerIsPlaintext},
-		{"tls insecure to plaintext", Target{Addr: plain.Addr(), Insecure: true}, CauseServerIsPlaintext},
-		{"plaintext to tls", Target{Addr: tlsSrv.Addr(), Plaintext: true}, CauseServerIsTLS},
-		{"mtls without client cert", Target{Addr: mtlsSrv.Addr(), CACert: files.CA}, CauseClientCert},
-		{"refused", Target{Addr: freeAddr(t), Plaintext: true}, CauseRefused},
-		{"http1 plaintext", Target{Addr: http1.Listener.Addr().String(), Plaintext: true}, CauseNotHTTP2},
-		{"http1 tls", Target{Addr: http1.Listener.Addr().String()}, CauseNotHTTP2},
-		{"silent", Target{Addr: silentAddr(t), Plaintext: true, ConnectTimeout: 300 * time.Millisecond}, CauseConnectTimeout},
+		{"plaintext", plan.Target{Addr: plain.Addr(), Plaintext: true}, ""},
+		{"tls with CA", plan.Target{Addr: tlsSrv.Addr(), CACert: files.CA}, ""},
+		{"tls insecure", plan.Target{Addr: tlsSrv.Addr(), Insecure: true}, ""},
+		{"tls by name", plan.Target{Addr: tlsSrv.Addr(), CACert: files.CA, Authority: "localhost"}, ""},
+		{"mtls", plan.Target{Addr: mtlsSrv.Addr(), CACert: files.CA, Cert: files.ClientCert, Key: files.ClientKey}, ""},
+		{"unknown CA", plan.Target{Addr: tlsSrv.Addr()}, event.CauseCertificate},
+		{"wrong name", plan.Target{Addr: tlsSrv.Addr(), CACert: files.CA, Authority: "example.com"}, event.CauseCertificate},
+		{"tls to plaintext", plan.Target{Addr: plain.Addr()}, event.CauseServerIsPlaintext},
+		{"tls insecure to plaintext", plan.Target{Addr: plain.Addr(), Insecure: true}, event.CauseServerIsPlaintext},
+		{"plaintext to tls", plan.Target{Addr: tlsSrv.Addr(), Plaintext: true}, event.CauseServerIsTLS},
+		{"mtls without client cert", plan.Target{Addr: mtlsSrv.Addr(), CACert: files.CA}, event.CauseClientCert},
+		{"refused", plan.Target{Addr: freeAddr(t), Plaintext: true}, event.CauseRefused},
+		{"http1 plaintext", plan.Target{Addr: http1.Listener.Addr().String(), Plaintext: true}, event.CauseNotHTTP2},
+		{"http1 tls", plan.Target{Addr: http1.Listener.Addr().String()}, event.CauseNotHTTP2},
+		{"silent", plan.Target{Addr: silentAddr(t), Plaintext: true, ConnectTimeout: 300 * time.Millisecond}, event.CauseConnectTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,7 +114,7 @@ func TestDial(t *testing.T) {
 			if de.Cause != tt.want {
 				t.Fatalf("cause = %s, want %s; error:\n%v", de.Cause, tt.want, err)
 			}
-			if de.Hint() == "" && tt.want != CauseOther {
+			if de.Hint() == "" && tt.want != event.CauseOther {
 				t.Errorf("no hint for %s", tt.want)
 			}
 		})
@@ -123,7 +125,7 @@ func TestDialCancelled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Dial(ctx, Target{Addr: silentAddr(t), Plaintext: true, ConnectTimeout: 10 * time.Second})
+	_, err := Dial(ctx, plan.Target{Addr: silentAddr(t), Plaintext: true, ConnectTimeout: 10 * time.Second})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -135,7 +137,7 @@ func TestDialCancelledWhileWaiting(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr := silentAddrFunc(t, cancel) // cancel once the connection is accepted
-	_, err := Dial(ctx, Target{Addr: addr, Plaintext: true, ConnectTimeout: time.Minute})
+	_, err := Dial(ctx, plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: time.Minute})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -145,23 +147,23 @@ func TestTargetValidate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		target Target
+		target plan.Target
 		ok     bool
 	}{
-		{"plain", Target{Addr: "a:1", Plaintext: true}, true},
-		{"tls files", Target{Addr: "a:1", CACert: "ca", Cert: "c", Key: "k"}, true},
-		{"no addr", Target{Plaintext: true}, false},
-		{"plaintext and cacert", Target{Addr: "a:1", Plaintext: true, CACert: "ca"}, false},
-		{"plaintext and insecure", Target{Addr: "a:1", Plaintext: true, Insecure: true}, false},
-		{"cert without key", Target{Addr: "a:1", Cert: "c"}, false},
-		{"negative timeout", Target{Addr: "a:1", ConnectTimeout: -1}, false},
-		{"negative size", Target{Addr: "a:1", MaxMsgSize: -1}, false},
-		{"no port", Target{Addr: "127.0.0.1"}, false},
-		{"bad port", Target{Addr: "127.0.0.1:99999"}, false},
-		{"name port", Target{Addr: "localhost:http"}, false},
-		{"ipv6", Target{Addr: "[::1]:50051"}, true},
-		{"dns uri", Target{Addr: "dns:///localhost:50051"}, true},
-		{"unix uri", Target{Addr: "unix:///tmp/s.sock"}, true},
+		{"plain", plan.Target{Addr: "a:1", Plaintext: true}, true},
+		{"tls files", plan.Target{Addr: "a:1", CACert: "ca", Cert: "c", Key: "k"}, true},
+		{"no addr", plan.Target{Plaintext: true}, false},
+		{"plaintext and cacert", plan.Target{Addr: "a:1", Plaintext: true, CACert: "ca"}, false},
+		{"plaintext and insecure", plan.Target{Addr: "a:1", Plaintext: true, Insecure: true}, false},
+		{"cert without key", plan.Target{Addr: "a:1", Cert: "c"}, false},
+		{"negative timeout", plan.Target{Addr: "a:1", ConnectTimeout: -1}, false},
+		{"negative size", plan.Target{Addr: "a:1", MaxMsgSize: -1}, false},
+		{"no port", plan.Target{Addr: "127.0.0.1"}, false},
+		{"bad port", plan.Target{Addr: "127.0.0.1:99999"}, false},
+		{"name port", plan.Target{Addr: "localhost:http"}, false},
+		{"ipv6", plan.Target{Addr: "[::1]:50051"}, true},
+		{"dns uri", plan.Target{Addr: "dns:///localhost:50051"}, true},
+		{"unix uri", plan.Target{Addr: "unix:///tmp/s.sock"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,7 +177,7 @@ func TestTargetValidate(t *testing.T) {
 func TestDialBadFiles(t *testing.T) {
 	t.Parallel()
 	_, files := certFiles(t)
-	for _, target := range []Target{
+	for _, target := range []plan.Target{
 		{Addr: "127.0.0.1:1", CACert: "/nonexistent/ca.pem"},
 		{Addr: "127.0.0.1:1", CACert: files.ClientKey},
 		{Addr: "127.0.0.1:1", Cert: files.ClientCert, Key: "/nonexistent/key.pem"},

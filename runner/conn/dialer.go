@@ -9,6 +9,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // WatchDials returns a dial option that makes grpc-go's TCP connections
@@ -22,7 +24,7 @@ import (
 // support works only with its own dialer. conn is the pool connection's
 // index, passed through to the events. Attempts are per connection, never
 // per call: the call path is untouched.
-func WatchDials(conn int, sink func(Event)) grpc.DialOption {
+func WatchDials(conn int, sink func(event.Event)) grpc.DialOption {
 	for _, v := range []string{"HTTPS_PROXY", "https_proxy", "GRPC_PROXY_EXP"} {
 		if os.Getenv(v) != "" {
 			return nil
@@ -34,7 +36,7 @@ func WatchDials(conn int, sink func(Event)) grpc.DialOption {
 		start := time.Now()
 		c, err := d.DialContext(ctx, network, address)
 		end := time.Now()
-		e := Event{Conn: conn, Time: end, Kind: EventDial, Remote: address, Took: end.Sub(start)}
+		e := event.Event{Conn: conn, Time: end, Kind: event.EventDial, Remote: address, Took: end.Sub(start)}
 		if err != nil {
 			e.Err = err.Error()
 			e.Cause = ClassifyMessage(codes.Unavailable, e.Err, false)

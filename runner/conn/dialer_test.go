@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 func TestDialTarget(t *testing.T) {
@@ -30,8 +32,8 @@ func TestDialTarget(t *testing.T) {
 func TestWatchDialsReportsAttempts(t *testing.T) {
 	addr := freeAddr(t) // nothing listens: every attempt is refused
 	var mu sync.Mutex
-	var events []Event
-	opt := WatchDials(3, func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() })
+	var events []event.Event
+	opt := WatchDials(3, func(e event.Event) { mu.Lock(); events = append(events, e); mu.Unlock() })
 	if opt == nil {
 		t.Skip("an HTTPS proxy is set in the environment: dials are not watched")
 	}
@@ -52,7 +54,7 @@ func TestWatchDialsReportsAttempts(t *testing.T) {
 		t.Fatal("no dial event")
 	}
 	e := events[0]
-	if e.Kind != EventDial || e.Conn != 3 || e.Remote != addr || !strings.Contains(e.Err, "connection refused") ||
+	if e.Kind != event.EventDial || e.Conn != 3 || e.Remote != addr || !strings.Contains(e.Err, "connection refused") ||
 		e.Took <= 0 || e.Took > 5*time.Second || e.Time.IsZero() {
 		t.Errorf("event %+v, want a refused dial of conn 3 to %s", e, addr)
 	}

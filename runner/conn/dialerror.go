@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"google.golang.org/grpc/status"
+
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // DialError is a failed connection with its cause, what it means and what to
@@ -16,7 +19,7 @@ type DialError struct {
 	// CauseConnectTimeout, CauseServerIsPlaintext, CauseServerIsTLS,
 	// CauseNotHTTP2 (an HTTP/1.x server), CauseCertificate,
 	// CauseClientCert, CauseTLSHandshake or CauseOther.
-	Cause Cause
+	Cause event.Cause
 	// Err is what grpc-go reported (a status error, reachable by status.FromError).
 	Err error
 	// Detail is grpc-go's own description, when it adds to the explanation.
@@ -24,14 +27,14 @@ type DialError struct {
 }
 
 func (e *DialError) Error() string {
-	msg := fmt.Sprintf("cannot connect to %s: %s", RedactTarget(e.Addr), e.explain())
+	msg := fmt.Sprintf("cannot connect to %s: %s", plan.RedactTarget(e.Addr), e.explain())
 	if e.Detail != "" {
 		msg += " (" + e.Detail + ")"
 	}
 	if hint := e.Hint(); hint != "" {
 		msg += "\n" + hint
 	}
-	if userinfo, ok := TargetUserinfo(e.Addr); ok {
+	if userinfo, ok := plan.TargetUserinfo(e.Addr); ok {
 		msg = strings.ReplaceAll(msg, userinfo, "REDACTED") // grpc-go's detail may quote the target
 	}
 	return msg
@@ -41,25 +44,25 @@ func (e *DialError) Unwrap() error { return e.Err }
 
 func (e *DialError) explain() string {
 	switch e.Cause {
-	case CauseBadTarget:
+	case event.CauseBadTarget:
 		return "the address is not a valid gRPC target"
-	case CauseRefused:
+	case event.CauseRefused:
 		return "connection refused: nothing is listening there"
-	case CauseDNS:
+	case event.CauseDNS:
 		return "the host name does not resolve"
-	case CauseConnectTimeout:
+	case event.CauseConnectTimeout:
 		return "no answer within the connect timeout"
-	case CauseServerIsPlaintext:
+	case event.CauseServerIsPlaintext:
 		return "TLS/plaintext mismatch: the server speaks plaintext HTTP/2, but the connection used TLS"
-	case CauseServerIsTLS:
+	case event.CauseServerIsTLS:
 		return "TLS/plaintext mismatch: the server expects TLS, but the connection was plaintext (--plaintext)"
-	case CauseNotHTTP2:
+	case event.CauseNotHTTP2:
 		return "the server answered with HTTP/1.x: it is not a gRPC (HTTP/2) server"
-	case CauseCertificate:
+	case event.CauseCertificate:
 		return "the server's TLS certificate was not accepted"
-	case CauseClientCert:
+	case event.CauseClientCert:
 		return "the server wants a client certificate (mutual TLS) it did not get or did not accept"
-	case CauseTLSHandshake:
+	case event.CauseTLSHandshake:
 		return "the TLS handshake failed"
 	}
 	return "the connection failed"
@@ -68,19 +71,19 @@ func (e *DialError) explain() string {
 // Hint says what to do about the failure.
 func (e *DialError) Hint() string {
 	switch e.Cause {
-	case CauseRefused, CauseDNS:
+	case event.CauseRefused, event.CauseDNS:
 		return "Check the address and that the server is running."
-	case CauseConnectTimeout:
+	case event.CauseConnectTimeout:
 		return "Check the address, that the server is up and that nothing in between drops packets; raise --connect-timeout for a slow server."
-	case CauseServerIsPlaintext:
+	case event.CauseServerIsPlaintext:
 		return "Add --plaintext."
-	case CauseServerIsTLS:
+	case event.CauseServerIsTLS:
 		return "Drop --plaintext (with --cacert FILE, or --insecure for a self-signed certificate)."
-	case CauseNotHTTP2:
+	case event.CauseNotHTTP2:
 		return "Check the port; a proxy or load balancer in between must speak HTTP/2 to gRPC backends."
-	case CauseCertificate:
+	case event.CauseCertificate:
 		return "Pass --cacert FILE with the CA that signed it, --authority NAME if it was issued for another name, or --insecure to skip verification."
-	case CauseClientCert:
+	case event.CauseClientCert:
 		return "Pass --cert FILE and --key FILE with a certificate the server trusts."
 	}
 	return ""
@@ -89,7 +92,7 @@ func (e *DialError) Hint() string {
 // classifyDial turns grpc-go's last connection error into a DialError: the
 // dial side of causeTable names the cause, probing the address when the
 // text alone cannot tell a TLS/plaintext mismatch or an HTTP/1 server.
-func classifyDial(ctx context.Context, t Target, err error) *DialError {
+func classifyDial(ctx context.Context, t plan.Target, err error) *DialError {
 	e := &DialError{Addr: t.Addr, Err: err, Detail: connDetail(err)}
 	cause, ambiguous := dialCause(err.Error())
 	if ambiguous {
@@ -97,7 +100,7 @@ func classifyDial(ctx context.Context, t Target, err error) *DialError {
 			cause, e.Detail = c, ""
 		}
 	}
-	if cause == CauseRefused || cause == CauseNotHTTP2 {
+	if cause == event.CauseRefused || cause == event.CauseNotHTTP2 {
 		e.Detail = "" // the explanation says it all
 	}
 	e.Cause = cause
@@ -106,10 +109,10 @@ func classifyDial(ctx context.Context, t Target, err error) *DialError {
 
 // classifyTimeout explains a connection that did not become ready in time;
 // a server of the other protocol can keep a connection waiting too.
-func classifyTimeout(ctx context.Context, t Target) *DialError {
-	e := &DialError{Addr: t.Addr, Cause: CauseConnectTimeout,
+func classifyTimeout(ctx context.Context, t plan.Target) *DialError {
+	e := &DialError{Addr: t.Addr, Cause: event.CauseConnectTimeout,
 		Detail: fmt.Sprintf("waited %s", t.ConnectTimeout)}
-	if c := mismatch(sniff(ctx, t.Addr, t.ConnectTimeout), t.Plaintext); c != "" && c != CauseClientCert {
+	if c := mismatch(sniff(ctx, t.Addr, t.ConnectTimeout), t.Plaintext); c != "" && c != event.CauseClientCert {
 		e.Cause, e.Detail = c, ""
 	}
 	return e
@@ -117,16 +120,16 @@ func classifyTimeout(ctx context.Context, t Target) *DialError {
 
 // mismatch is the cause a sniffed protocol p explains for a client that
 // connected with (plaintext) or without TLS; "" when it explains nothing.
-func mismatch(p protocol, plaintext bool) Cause {
+func mismatch(p protocol, plaintext bool) event.Cause {
 	switch {
 	case p == protoH2C && !plaintext:
-		return CauseServerIsPlaintext
+		return event.CauseServerIsPlaintext
 	case (p == protoTLS || p == protoTLSClientCert) && plaintext:
-		return CauseServerIsTLS
+		return event.CauseServerIsTLS
 	case p == protoTLSClientCert:
-		return CauseClientCert
+		return event.CauseClientCert
 	case p == protoHTTP1:
-		return CauseNotHTTP2
+		return event.CauseNotHTTP2
 	}
 	return ""
 }

@@ -1,6 +1,10 @@
 package conn
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/grpcpulse/grpcpulse/runner/event"
+)
 
 // Gate passes connection events to a recorder until Close. grpc-go's
 // transport goroutines and the state watchers outlive the calls that own
@@ -19,7 +23,7 @@ type Gate struct {
 func NewGate(rec EventRecorder) *Gate { return &Gate{rec: rec} }
 
 // Send passes e to the recorder unless the gate is closed.
-func (g *Gate) Send(e Event) {
+func (g *Gate) Send(e event.Event) {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if !g.closed && g.rec != nil {

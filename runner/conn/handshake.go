@@ -7,27 +7,21 @@ import (
 	"io"
 	"net"
 	"time"
-)
 
-// HandshakeTimes is how long each step of setting up a connection took.
-type HandshakeTimes struct {
-	TCP time.Duration `json:"tcp_ns"`
-	// TLS is 0 for a plaintext target.
-	TLS time.Duration `json:"tls_ns,omitempty"`
-	// HTTP2 is from sending the client preface to the server's SETTINGS.
-	HTTP2 time.Duration `json:"http2_ns"`
-}
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
+)
 
 // handshake times the steps of one connection to t over its own socket:
 // TCP connect, TLS handshake (offering h2), and the HTTP/2 preface answered
 // by the server's SETTINGS. It works on host:port targets only.
-func handshake(ctx context.Context, t Target) (HandshakeTimes, error) {
-	var times HandshakeTimes
+func handshake(ctx context.Context, t plan.Target) (event.HandshakeTimes, error) {
+	var times event.HandshakeTimes
 	addr := t.Addr
 	if addrs := t.Addresses(); addrs != nil {
 		addr = addrs[0]
 	}
-	if !isHostPort(addr) {
+	if !plan.IsHostPort(addr) {
 		return times, fmt.Errorf("timing the handshake needs a host:port target, not %q", addr)
 	}
 	if t.ConnectTimeout > 0 {
@@ -49,7 +43,7 @@ func handshake(ctx context.Context, t Target) (HandshakeTimes, error) {
 	defer stop()
 	var conn net.Conn = raw
 	if !t.Plaintext {
-		cfg, err := t.tlsConfig()
+		cfg, err := tlsConfig(t)
 		if err != nil {
 			return times, err
 		}

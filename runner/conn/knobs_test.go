@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -16,84 +16,21 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
-// parseFlags binds a Target's flags and parses args, as the commands do.
-func parseFlags(args ...string) (Target, error) {
-	t := Target{Addr: "127.0.0.1:1"}
-	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-	t.AddFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return t, err
-	}
-	return t, t.Validate()
-}
-
-func TestKnobFlags(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		args    []string
-		wantErr string
-	}{
-		{nil, ""},
-		{[]string{"--keepalive-time", "30s", "--keepalive-timeout", "5s", "--keepalive-permit-without-stream"}, ""},
-		{[]string{"--keepalive-time", "1s"}, ""}, // accepted; grpc-go raises it to 10s (a note says so)
-		{[]string{"--keepalive-time", "-1s"}, "--keepalive-time must not be negative"},
-		{[]string{"--keepalive-timeout", "0s"}, "must be positive"},
-		{[]string{"--keepalive-timeout", "-5s"}, "must be positive"},
-		{[]string{"--keepalive-permit-without-stream"}, "needs --keepalive-time"},
-		{[]string{"--retry-max-attempts", "3", "--retry-codes", "UNAVAILABLE,deadline_exceeded,ResourceExhausted"}, ""},
-		{[]string{"--retry-max-attempts", "1"}, "0 (no retries) or at least 2"},
-		{[]string{"--retry-max-attempts", "3", "--retry-codes", "UNAVAILABLE,NOPE"}, `"NOPE" is not a status code name`},
-		{[]string{"--retry-initial-backoff", "0s"}, "must be positive"},
-		{[]string{"--retry-initial-backoff", "2s", "--retry-max-backoff", "1s"}, "below --retry-initial-backoff"},
-		{[]string{"--retry-max-attempts", "3", "--service-config", "{}"}, "use one"},
-		{[]string{"--service-config", "{not json"}, "--service-config is not valid JSON"},
-		{[]string{"--service-config", `{"loadBalancingConfig": 5}`}, "--service-config"},
-		{[]string{"--service-config", `{"methodConfig":[{"name":[{}],"retryPolicy":{"maxAttempts":3,"initialBackoff":"0.1s","maxBackoff":"1s","backoffMultiplier":2,"retryableStatusCodes":["UNAVAILABLE"]}}]}`}, ""},
-		{[]string{"--backoff-base", "100ms", "--backoff-max", "1s", "--backoff-multiplier", "2", "--backoff-jitter", "0"}, ""},
-		{[]string{"--backoff-base", "2s", "--backoff-max", "1s"}, "below --backoff-base"},
-		{[]string{"--backoff-jitter", "1.5"}, "between 0 and 1"},
-		{[]string{"--backoff-multiplier", "0.5"}, "at least 1"},
-		{[]string{"--min-connect-timeout", "0s"}, "must be positive"},
-		{[]string{"--lb-policy", "round_robin", "--target", "127.0.0.1:2"}, ""},
-		{[]string{"--lb-policy", "random"}, `--lb-policy "random": want one of pick_first, round_robin`},
-		{[]string{"--lb-policy", "round_robin", "--service-config", "{}"}, "put loadBalancingConfig in the service config"},
-		{[]string{"--target", "nohost"}, `target "nohost": want host:port`},
-	}
-	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			_, err := parseFlags(tt.args...)
-			if (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("err = %v, want %q", err, tt.wantErr)
-			}
-		})
-	}
-}
-
-func TestKeepaliveNotes(t *testing.T) {
-	t.Parallel()
-	k := Keepalive{Time: 2 * time.Second, Timeout: 100 * time.Millisecond}
-	if k.Effective() != 10*time.Second {
-		t.Errorf("Effective() = %s, want 10s", k.Effective())
-	}
-	notes := strings.Join(k.Notes(), "\n")
-	for _, want := range []string{"below grpc-go's minimum: it pings every 10s", "--keepalive-timeout 100ms is short"} {
-		if !strings.Contains(notes, want) {
-			t.Errorf("notes %q lack %q", notes, want)
-		}
-	}
-	if off := (Keepalive{}); off.Effective() != 0 || off.Notes() != nil {
-		t.Errorf("keepalive off: %s, %v", off.Effective(), off.Notes())
-	}
-	if n := (&Retry{MaxAttempts: 9}).Notes(); len(n) != 1 || !strings.Contains(n[0], "at most 5 attempts") {
-		t.Errorf("retry notes = %v", n)
-	}
+// flagTarget is the Target the commands' flags bind when none is given
+// (cmd/cli's AddTargetFlags), to 127.0.0.1:1.
+func flagTarget() plan.Target {
+	return plan.Target{Addr: "127.0.0.1:1", ConnectTimeout: plan.DefaultConnectTimeout,
+		Keepalive: plan.Keepalive{Timeout: 20 * time.Second}, Backoff: plan.DefaultBackoff,
+		Retry: plan.Retry{InitialBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, Multiplier: 2, Codes: []string{"UNAVAILABLE"}}}
 }
 
 func TestServiceConfig(t *testing.T) {
 	t.Parallel()
-	sc, err := serviceConfig("round_robin", &Retry{MaxAttempts: 4, Codes: []string{"unavailable", "DeadlineExceeded"},
+	sc, err := serviceConfig("round_robin", &plan.Retry{MaxAttempts: 4, Codes: []string{"unavailable", "DeadlineExceeded"},
 		InitialBackoff: 50 * time.Millisecond, MaxBackoff: 2 * time.Second, Multiplier: 1.5})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +44,7 @@ func TestServiceConfig(t *testing.T) {
 	if sc != want {
 		t.Errorf("service config\n%s\nwant\n%s", sc, want)
 	}
-	if sc, _ := serviceConfig("", &Retry{}); sc != "" {
+	if sc, _ := serviceConfig("", &plan.Retry{}); sc != "" {
 		t.Errorf("no knobs gave %q", sc)
 	}
 	// grpc-go itself must accept what we build.
@@ -120,29 +57,10 @@ func TestServiceConfig(t *testing.T) {
 func TestServiceConfigErrors(t *testing.T) {
 	t.Parallel()
 	for _, sc := range []string{"{not json", `{"loadBalancingConfig": 5}`, "@/nonexistent.json"} {
-		_, err := Dial(context.Background(), Target{Addr: "127.0.0.1:1", Plaintext: true, Retry: Retry{ServiceConfig: sc}})
+		_, err := Dial(context.Background(), plan.Target{Addr: "127.0.0.1:1", Plaintext: true, Retry: plan.Retry{ServiceConfig: sc}})
 		if err == nil {
 			t.Errorf("service config %q was accepted", sc)
 		}
-	}
-}
-
-func TestParseCode(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]codes.Code{"UNAVAILABLE": codes.Unavailable, "unavailable": codes.Unavailable,
-		"DeadlineExceeded": codes.DeadlineExceeded, "deadline_exceeded": codes.DeadlineExceeded, "OK": codes.OK,
-		"14": codes.Unavailable, "CODE(42)": codes.Code(42)} {
-		if got, err := ParseCode(in); err != nil || got != want {
-			t.Errorf("ParseCode(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "NOPE", "17", "-1"} {
-		if _, err := ParseCode(bad); err == nil {
-			t.Errorf("ParseCode(%q) accepted", bad)
-		}
-	}
-	if CodeName(codes.ResourceExhausted) != "RESOURCE_EXHAUSTED" || CodeName(codes.Code(99)) != "CODE(99)" {
-		t.Error("CodeName")
 	}
 }
 
@@ -151,8 +69,11 @@ func TestParseCode(t *testing.T) {
 func TestRetryPolicyRetries(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	target, err := parseFlags("--plaintext", "--retry-max-attempts", "3", "--retry-initial-backoff", "1ms", "--retry-max-backoff", "5ms")
-	if err != nil {
+	// --plaintext --retry-max-attempts 3 --retry-initial-backoff 1ms --retry-max-backoff 5ms
+	target := flagTarget()
+	target.Plaintext = true
+	target.Retry.MaxAttempts, target.Retry.InitialBackoff, target.Retry.MaxBackoff = 3, time.Millisecond, 5*time.Millisecond
+	if err := CheckTarget(&target); err != nil {
 		t.Fatal(err)
 	}
 	target.Addr = srv.Addr()
@@ -181,8 +102,10 @@ func TestRetryPolicyRetries(t *testing.T) {
 func TestRoundRobinSpreads(t *testing.T) {
 	t.Parallel()
 	a, b := testserver.Start(t), testserver.Start(t)
-	target, err := parseFlags("--plaintext", "--lb-policy", "round_robin", "--target", b.Addr())
-	if err != nil {
+	// --plaintext --lb-policy round_robin --target B
+	target := flagTarget()
+	target.Plaintext, target.LBPolicy, target.Targets = true, "round_robin", []string{b.Addr()}
+	if err := CheckTarget(&target); err != nil {
 		t.Fatal(err)
 	}
 	target.Addr = a.Addr()
@@ -209,5 +132,22 @@ func TestRoundRobinSpreads(t *testing.T) {
 	}
 	if da, db := a.Calls("Unary")-na, b.Calls("Unary")-nb; da != 10 || db != 10 {
 		t.Errorf("20 calls with both backends up went %d/%d, want 10/10", da, db)
+	}
+}
+
+func TestCodeNamesAreGrpcGos(t *testing.T) {
+	t.Parallel()
+	for c := range codes.Code(20) {
+		if got, want := event.Code(c).String(), c.String(); got != want {
+			t.Errorf("event.Code(%d) = %q, grpc-go says %q", c, got, want)
+		}
+	}
+}
+
+func TestDefaultBackoffIsGrpcGos(t *testing.T) {
+	t.Parallel()
+	d, p := backoff.DefaultConfig, plan.DefaultBackoff
+	if p.Base != d.BaseDelay || p.Max != d.MaxDelay || p.Multiplier != d.Multiplier || p.Jitter != d.Jitter || p.MinConnectTimeout != 20*time.Second {
+		t.Errorf("plan.DefaultBackoff %+v, grpc-go's %+v (and a 20s least connection attempt)", p, d)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/metadata"
+
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 func TestMetadata(t *testing.T) {
@@ -13,39 +15,39 @@ func TestMetadata(t *testing.T) {
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	tests := []struct {
 		name    string
-		m       Metadata
+		m       plan.Metadata
 		call    metadata.MD
 		reflect metadata.MD
 		wantErr string
 	}{
 		{name: "none", call: metadata.MD{}, reflect: metadata.MD{}},
 		{name: "trimmed and lower-cased",
-			m:    Metadata{Headers: []string{"X-Key:  v1 ", "x-key: v2"}},
+			m:    plan.Metadata{Headers: []string{"X-Key:  v1 ", "x-key: v2"}},
 			call: metadata.MD{"x-key": {"v1", "v2"}}, reflect: metadata.MD{"x-key": {"v1", "v2"}}},
 		{name: "reflect only",
-			m:    Metadata{Headers: []string{"a: 1"}, ReflectHeaders: []string{"b: 2"}},
+			m:    plan.Metadata{Headers: []string{"a: 1"}, ReflectHeaders: []string{"b: 2"}},
 			call: metadata.MD{"a": {"1"}}, reflect: metadata.MD{"a": {"1"}, "b": {"2"}}},
-		{name: "value with colon", m: Metadata{Headers: []string{"url: http://x:1"}},
+		{name: "value with colon", m: plan.Metadata{Headers: []string{"url: http://x:1"}},
 			call: metadata.MD{"url": {"http://x:1"}}, reflect: metadata.MD{"url": {"http://x:1"}}},
-		{name: "not expanded unless asked", m: Metadata{Headers: []string{"authorization: Bearer ${TOKEN}"}},
+		{name: "not expanded unless asked", m: plan.Metadata{Headers: []string{"authorization: Bearer ${TOKEN}"}},
 			call: metadata.MD{"authorization": {"Bearer ${TOKEN}"}}, reflect: metadata.MD{"authorization": {"Bearer ${TOKEN}"}}},
-		{name: "expanded", m: Metadata{Headers: []string{"authorization: Bearer ${TOKEN}${EMPTY}"}, Expand: true},
+		{name: "expanded", m: plan.Metadata{Headers: []string{"authorization: Bearer ${TOKEN}${EMPTY}"}, Expand: true},
 			call: metadata.MD{"authorization": {"Bearer s3cret"}}, reflect: metadata.MD{"authorization": {"Bearer s3cret"}}},
-		{name: "unset variable", m: Metadata{Headers: []string{"a: ${NOPE}"}, Expand: true}, wantErr: "NOPE is not set"},
-		{name: "no colon", m: Metadata{Headers: []string{"novalue"}}, wantErr: "is not 'key: value'"},
-		{name: "empty key", m: Metadata{Headers: []string{": v"}}, wantErr: "is not 'key: value'"},
-		{name: "reserved", m: Metadata{Headers: []string{"grpc-timeout: 1S"}}, wantErr: "reserved"},
-		{name: "pseudo-header", m: Metadata{Headers: []string{":authority: x"}}, wantErr: `":authority" is reserved by gRPC; use --authority`},
-		{name: "space in key", m: Metadata{Headers: []string{"Bad Key: v"}}, wantErr: "a key may only have"},
-		{name: "control byte in value", m: Metadata{Headers: []string{"k: a\x01b"}}, wantErr: "only printable ASCII"},
-		{name: "non-ASCII value", m: Metadata{Headers: []string{"k: é"}}, wantErr: "only printable ASCII"},
-		{name: "binary key takes anything", m: Metadata{Headers: []string{"k-bin: é"}},
+		{name: "unset variable", m: plan.Metadata{Headers: []string{"a: ${NOPE}"}, Expand: true}, wantErr: "NOPE is not set"},
+		{name: "no colon", m: plan.Metadata{Headers: []string{"novalue"}}, wantErr: "is not 'key: value'"},
+		{name: "empty key", m: plan.Metadata{Headers: []string{": v"}}, wantErr: "is not 'key: value'"},
+		{name: "reserved", m: plan.Metadata{Headers: []string{"grpc-timeout: 1S"}}, wantErr: "reserved"},
+		{name: "pseudo-header", m: plan.Metadata{Headers: []string{":authority: x"}}, wantErr: `":authority" is reserved by gRPC; use --authority`},
+		{name: "space in key", m: plan.Metadata{Headers: []string{"Bad Key: v"}}, wantErr: "a key may only have"},
+		{name: "control byte in value", m: plan.Metadata{Headers: []string{"k: a\x01b"}}, wantErr: "only printable ASCII"},
+		{name: "non-ASCII value", m: plan.Metadata{Headers: []string{"k: é"}}, wantErr: "only printable ASCII"},
+		{name: "binary key takes anything", m: plan.Metadata{Headers: []string{"k-bin: é"}},
 			call: metadata.MD{"k-bin": {"é"}}, reflect: metadata.MD{"k-bin": {"é"}}},
-		{name: "credential with no colon", m: Metadata{Headers: []string{"authorization Bearer tok-SECRET"}},
+		{name: "credential with no colon", m: plan.Metadata{Headers: []string{"authorization Bearer tok-SECRET"}},
 			wantErr: `header "authorization ..." is not 'key: value'`},
-		{name: "credential in a bad key", m: Metadata{Headers: []string{"authorization Bearer tok-SECRET: x"}},
+		{name: "credential in a bad key", m: plan.Metadata{Headers: []string{"authorization Bearer tok-SECRET: x"}},
 			wantErr: `header "authorization ...": a key may only have`},
-		{name: "bad reflect header", m: Metadata{ReflectHeaders: []string{"x"}}, wantErr: "is not 'key: value'"},
+		{name: "bad reflect header", m: plan.Metadata{ReflectHeaders: []string{"x"}}, wantErr: "is not 'key: value'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,56 +17,21 @@ import (
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
-)
 
-// The probe's connections, as numbered in its connection events.
-const (
-	// ProbeStream holds one open stream that carries no data, so the
-	// server's keepalive enforcement (and any age limit) can be seen.
-	ProbeStream = 0
-	// ProbeIdle makes one call on each transport, then none: it shows
-	// whether idle connections are closed (a proxy's idle timer, nginx's
-	// keepalive_timeout, starts only after a request), and is reconnected
-	// at once each time to time reconnects.
-	ProbeIdle = 1
-	// ProbeBusy makes a short call every BusyInterval: it shows age-based
-	// recycling and what busy connections go through.
-	ProbeBusy = 2
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // ProbeOptions configures Probe.
 type ProbeOptions struct {
-	Target Target
+	Target plan.Target
 	// Metadata goes with the probe's calls (health, reflection), as
 	// Metadata.Call resolves it.
-	Metadata Metadata
+	Metadata plan.Metadata
 	// Duration is how long the connections are watched.
 	Duration time.Duration
 	// BusyInterval is the pause between the busy connection's calls; 0 means 1s.
 	BusyInterval time.Duration
-}
-
-// ProbeResult is what the probe did and saw, beside the connection events
-// it reported.
-type ProbeResult struct {
-	Handshake HandshakeTimes `json:"handshake"`
-	// HandshakeErr says why the handshake could not be timed ("" if it was).
-	HandshakeErr string `json:"handshake_error,omitempty"`
-	// Stream is the method of the stream held open on ProbeStream, or ""
-	// when the server has neither health nor reflection (StreamErr says).
-	Stream    string `json:"stream,omitempty"`
-	StreamErr string `json:"stream_error,omitempty"`
-	// StreamEnds are the statuses the held stream ended with; it is opened
-	// again each time.
-	StreamEnds []string `json:"stream_ends,omitempty"`
-	// BusyCalls and BusyFailures count the busy connection's calls, and
-	// those that failed with UNAVAILABLE (a transport failure).
-	BusyCalls    int64     `json:"busy_calls"`
-	BusyFailures int64     `json:"busy_failures"`
-	Started      time.Time `json:"started_at"`
-	Ended        time.Time `json:"ended_at"`
-	// Interrupted reports that the probe was stopped before its time.
-	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 const (
@@ -92,13 +57,13 @@ type Spanned interface {
 // Probe owns the recording's lifecycle: when rec is also Spanned, Probe
 // calls Begin before it dials and End once every connection is closed, so
 // the caller only makes the recorder and reads it afterwards.
-func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResult, error) {
-	var res ProbeResult
+func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (event.ProbeResult, error) {
+	var res event.ProbeResult
 	md, err := opts.Metadata.Call()
 	if err != nil {
 		return res, err
 	}
-	creds, err := opts.Target.Credentials()
+	creds, err := Credentials(opts.Target)
 	if err != nil {
 		return res, err
 	}
@@ -144,11 +109,11 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		holdStream(callCtx, conns[ProbeStream], &res, &mu)
+		holdStream(callCtx, conns[event.ProbeStream], &res, &mu)
 	}()
 	go func() {
 		defer wg.Done()
-		keepConnected(probeCtx, callCtx, conns[ProbeIdle])
+		keepConnected(probeCtx, callCtx, conns[event.ProbeIdle])
 	}()
 	go func() {
 		defer wg.Done()
@@ -156,7 +121,7 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 		if interval <= 0 {
 			interval = time.Second
 		}
-		keepBusy(callCtx, conns[ProbeBusy], interval, &busyCalls, &busyFailures)
+		keepBusy(callCtx, conns[event.ProbeBusy], interval, &busyCalls, &busyFailures)
 	}()
 	wg.Wait()
 	stopWatching()
@@ -173,7 +138,7 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 // health Watch (the server answers once, then stays silent), or else a
 // reflection stream on which nothing is asked. When the stream ends it is
 // opened again, until ctx ends.
-func holdStream(ctx context.Context, cc *grpc.ClientConn, res *ProbeResult, mu *sync.Mutex) {
+func holdStream(ctx context.Context, cc *grpc.ClientConn, res *event.ProbeResult, mu *sync.Mutex) {
 	for ctx.Err() == nil {
 		method, stream, err := openIdleStream(ctx, cc)
 		if err != nil && ctx.Err() != nil {

@@ -9,11 +9,13 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
-type eventFunc func(Event)
+type eventFunc func(event.Event)
 
-func (f eventFunc) ConnEvent(e Event) { f(e) }
+func (f eventFunc) ConnEvent(e event.Event) { f(e) }
 
 // The probe sees, on its own connections, each limit a server sets: pings
 // refused on the open stream, idle connections closed, busy ones recycled.
@@ -26,8 +28,8 @@ func TestProbe(t *testing.T) {
 			MaxConnectionAgeGrace: 100 * time.Millisecond}))
 	ev := newEvents()
 	opts := ProbeOptions{
-		Target: Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second,
-			Keepalive: Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}},
+		Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second,
+			Keepalive: plan.Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}},
 		Duration: 1500 * time.Millisecond, BusyInterval: 20 * time.Millisecond,
 	}
 	res, err := Probe(context.Background(), opts, eventFunc(ev.add))
@@ -45,20 +47,20 @@ func TestProbe(t *testing.T) {
 	}
 	goaways := map[int]map[string]int{}
 	for _, e := range ev.list {
-		if e.Kind == EventGoAway {
+		if e.Kind == event.EventGoAway {
 			if goaways[e.Conn] == nil {
 				goaways[e.Conn] = map[string]int{}
 			}
 			goaways[e.Conn][e.Code+" "+e.Debug]++
 		}
 	}
-	if goaways[ProbeStream]["ENHANCE_YOUR_CALM too_many_pings"] == 0 {
+	if goaways[event.ProbeStream]["ENHANCE_YOUR_CALM too_many_pings"] == 0 {
 		t.Errorf("the stream connection saw no too_many_pings: %v", goaways)
 	}
-	if goaways[ProbeIdle]["NO_ERROR max_idle"] == 0 {
+	if goaways[event.ProbeIdle]["NO_ERROR max_idle"] == 0 {
 		t.Errorf("the idle connection saw no max_idle: %v", goaways)
 	}
-	if goaways[ProbeBusy]["NO_ERROR max_age"] == 0 {
+	if goaways[event.ProbeBusy]["NO_ERROR max_age"] == 0 {
 		t.Errorf("the busy connection saw no max_age: %v", goaways)
 	}
 	if took := res.Ended.Sub(res.Started); took < opts.Duration || took > opts.Duration+5*time.Second {
@@ -72,11 +74,11 @@ func TestProbeNoIdleStream(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t, testserver.WithoutReflection(), testserver.WithoutHealth())
 	res, err := Probe(context.Background(), ProbeOptions{
-		Target: Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		// Long enough for a busy machine to try the stream: one the
 		// probe's end cuts short leaves no reason.
 		Duration: time.Second, BusyInterval: 10 * time.Millisecond,
-	}, eventFunc(func(Event) {}))
+	}, eventFunc(func(event.Event) {}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,10 +91,10 @@ func TestProbeNoIdleStream(t *testing.T) {
 func TestProbeRefused(t *testing.T) {
 	t.Parallel()
 	_, err := Probe(context.Background(), ProbeOptions{
-		Target: Target{Addr: freeAddr(t), Plaintext: true, ConnectTimeout: 5 * time.Second}, Duration: time.Second,
-	}, eventFunc(func(Event) {}))
+		Target: plan.Target{Addr: freeAddr(t), Plaintext: true, ConnectTimeout: 5 * time.Second}, Duration: time.Second,
+	}, eventFunc(func(event.Event) {}))
 	var de *DialError
-	if !errors.As(err, &de) || de.Cause != CauseRefused {
+	if !errors.As(err, &de) || de.Cause != event.CauseRefused {
 		t.Errorf("err = %v, want a refused DialError", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 func TestDialErrorHidesTargetCredentials(t *testing.T) {
@@ -12,7 +14,7 @@ func TestDialErrorHidesTargetCredentials(t *testing.T) {
 	if msg := e.Error(); strings.Contains(msg, "pw1234") || !strings.Contains(msg, "dns://REDACTED@127.0.0.1:1/x:1") {
 		t.Errorf("Error() = %q", msg)
 	}
-	if got := RedactTarget("alice:pw1234@host:1"); got != "REDACTED@host:1" {
+	if got := plan.RedactTarget("alice:pw1234@host:1"); got != "REDACTED@host:1" {
 		t.Errorf("RedactTarget = %q", got)
 	}
 }

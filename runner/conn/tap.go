@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc/credentials"
+
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // Tap wraps transport credentials so that every TCP connection they make
@@ -20,14 +22,14 @@ import (
 // connection's index, passed through to the events. When lastRead is not
 // nil, every read that brings bytes stores its time there (unix
 // nanoseconds): whether anything at all came back from the server lately.
-func Tap(inner credentials.TransportCredentials, conn int, sink func(Event), lastRead *atomic.Int64) credentials.TransportCredentials {
+func Tap(inner credentials.TransportCredentials, conn int, sink func(event.Event), lastRead *atomic.Int64) credentials.TransportCredentials {
 	return &tapCreds{TransportCredentials: inner, conn: conn, sink: sink, lastRead: lastRead, transports: new(atomic.Int64)}
 }
 
 type tapCreds struct {
 	credentials.TransportCredentials
 	conn       int
-	sink       func(Event)
+	sink       func(event.Event)
 	lastRead   *atomic.Int64
 	transports *atomic.Int64 // shared by clones: numbers the pool connection's transports
 }
@@ -35,14 +37,14 @@ type tapCreds struct {
 func (c *tapCreds) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
 	n := int(c.transports.Add(1))
-	ev := Event{Conn: c.conn, Transport: n, Time: time.Now(),
+	ev := event.Event{Conn: c.conn, Transport: n, Time: time.Now(),
 		Local: raw.LocalAddr().String(), Remote: raw.RemoteAddr().String()}
 	if err != nil {
-		ev.Kind, ev.Err = EventHandshakeFailed, err.Error()
+		ev.Kind, ev.Err = event.EventHandshakeFailed, err.Error()
 		c.sink(ev)
 		return nil, nil, err
 	}
-	ev.Kind = EventOpen
+	ev.Kind = event.EventOpen
 	c.sink(ev)
 	t := &tapConn{Conn: conn, creds: c, transport: n}
 	t.lastRead.Store(ev.Time.UnixNano())
@@ -79,7 +81,7 @@ func (t *tapConn) silence(now time.Time) time.Duration {
 	return max(now.Sub(time.Unix(0, t.lastFrame.Load())), 0)
 }
 
-func (t *tapConn) event(e Event) {
+func (t *tapConn) event(e event.Event) {
 	e.Conn, e.Transport = t.creds.conn, t.transport
 	if e.Time.IsZero() {
 		e.Time = time.Now()
@@ -117,7 +119,7 @@ func (t *tapConn) Write(p []byte) (int, error) {
 }
 
 func (t *tapConn) Close() error {
-	t.closed(ClosedByClient)
+	t.closed(event.ClosedByClient)
 	return t.Conn.Close()
 }
 
@@ -125,7 +127,7 @@ func (t *tapConn) Close() error {
 func (t *tapConn) closed(reason string) {
 	t.closeOnce.Do(func() {
 		now := time.Now()
-		e := Event{Kind: EventClose, Time: now, Err: reason, Silence: t.silence(now), SinceRead: max(now.Sub(time.Unix(0, t.lastRead.Load())), 0)}
+		e := event.Event{Kind: event.EventClose, Time: now, Err: reason, Silence: t.silence(now), SinceRead: max(now.Sub(time.Unix(0, t.lastRead.Load())), 0)}
 		if sent := t.pingSent.Load(); sent != 0 {
 			e.Unanswered = now.Sub(time.Unix(0, sent))
 		}
@@ -142,22 +144,22 @@ func (t *tapConn) inbound(f h2frame) {
 	case frameGoAway:
 		if last, code, debug, ok := goAway(f.payload); ok {
 			now := time.Now()
-			t.event(Event{Kind: EventGoAway, Time: now, LastStreamID: last, Code: h2CodeName(code), Debug: debug, Silence: t.silence(now)})
+			t.event(event.Event{Kind: event.EventGoAway, Time: now, LastStreamID: last, Code: h2CodeName(code), Debug: debug, Silence: t.silence(now)})
 		}
 	case frameSettings:
 		if f.flags&flagAck == 0 && !t.settings.Swap(true) {
-			t.event(Event{Kind: EventSettings, Settings: settingsText(f.payload)})
+			t.event(event.Event{Kind: event.EventSettings, Settings: settingsText(f.payload)})
 		}
 	case framePing:
 		if f.flags&flagAck != 0 && bytes.Equal(f.payload, keepalivePing[:]) {
 			if sent := t.pingSent.Swap(0); sent != 0 {
-				t.event(Event{Kind: EventPingAck, RTT: time.Since(time.Unix(0, sent))})
+				t.event(event.Event{Kind: event.EventPingAck, RTT: time.Since(time.Unix(0, sent))})
 			}
 		}
 	case frameRSTStream:
 		if len(f.payload) == 4 {
 			code := uint32(f.payload[0])<<24 | uint32(f.payload[1])<<16 | uint32(f.payload[2])<<8 | uint32(f.payload[3])
-			t.event(Event{Kind: EventRSTStream, Code: h2CodeName(code)})
+			t.event(event.Event{Kind: event.EventRSTStream, Code: h2CodeName(code)})
 		}
 	}
 }
@@ -171,6 +173,6 @@ func (t *tapConn) outbound(f h2frame) {
 	if f.typ == framePing && f.flags&flagAck == 0 && bytes.Equal(f.payload, keepalivePing[:]) {
 		now := time.Now()
 		t.pingSent.Store(now.UnixNano())
-		t.event(Event{Kind: EventPing, Time: now})
+		t.event(event.Event{Kind: event.EventPing, Time: now})
 	}
 }

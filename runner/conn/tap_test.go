@@ -19,6 +19,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/faultproxy"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 func h2Frame(typ, flags byte, payload []byte) []byte {
@@ -69,13 +70,13 @@ func TestFrameScanner(t *testing.T) {
 // events collects connection events.
 type events struct {
 	mu   sync.Mutex
-	list []Event
-	seen chan Event
+	list []event.Event
+	seen chan event.Event
 }
 
-func newEvents() *events { return &events{seen: make(chan Event, 1000)} }
+func newEvents() *events { return &events{seen: make(chan event.Event, 1000)} }
 
-func (e *events) add(ev Event) {
+func (e *events) add(ev event.Event) {
 	e.mu.Lock()
 	e.list = append(e.list, ev)
 	e.mu.Unlock()
@@ -86,7 +87,7 @@ func (e *events) add(ev Event) {
 }
 
 // waitFor returns the first event for which match holds, failing after 10s.
-func (e *events) waitFor(t *testing.T, match func(Event) bool) Event {
+func (e *events) waitFor(t *testing.T, match func(event.Event) bool) event.Event {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -103,7 +104,7 @@ func (e *events) waitFor(t *testing.T, match func(Event) bool) Event {
 	}
 }
 
-func tappedConn(t *testing.T, addr string, sink func(Event), opts ...grpc.DialOption) *grpc.ClientConn {
+func tappedConn(t *testing.T, addr string, sink func(event.Event), opts ...grpc.DialOption) *grpc.ClientConn {
 	t.Helper()
 	opts = append(opts, grpc.WithTransportCredentials(Tap(insecure.NewCredentials(), 3, sink, nil)))
 	cc, err := grpc.NewClient(addr, opts...)
@@ -128,17 +129,17 @@ func TestTapMaxAge(t *testing.T) {
 		}
 	}
 	call()
-	open := ev.waitFor(t, func(e Event) bool { return e.Kind == EventOpen })
+	open := ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventOpen })
 	if open.Conn != 3 || open.Transport != 1 || open.Remote != srv.Addr() || open.Local == "" {
 		t.Errorf("open event %+v", open)
 	}
-	g := ev.waitFor(t, func(e Event) bool { return e.Kind == EventGoAway })
+	g := ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventGoAway })
 	if g.Code != "NO_ERROR" || g.Debug != "max_age" || g.Transport != 1 {
 		t.Errorf("goaway %+v, want NO_ERROR max_age on transport 1", g)
 	}
-	ev.waitFor(t, func(e Event) bool { return e.Kind == EventClose && e.Transport == 1 })
+	ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventClose && e.Transport == 1 })
 	call() // the next call needs a new transport
-	ev.waitFor(t, func(e Event) bool { return e.Kind == EventOpen && e.Transport == 2 })
+	ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventOpen && e.Transport == 2 })
 }
 
 // A client pinging more often than the server's policy allows gets GOAWAY
@@ -156,12 +157,12 @@ func TestTapTooManyPings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stream.CloseSend()
-	ev.waitFor(t, func(e Event) bool { return e.Kind == EventPing })
-	ack := ev.waitFor(t, func(e Event) bool { return e.Kind == EventPingAck })
+	ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventPing })
+	ack := ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventPingAck })
 	if ack.RTT <= 0 || ack.RTT > 5*time.Second {
 		t.Errorf("ping RTT %s", ack.RTT)
 	}
-	g := ev.waitFor(t, func(e Event) bool { return e.Kind == EventGoAway })
+	g := ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventGoAway })
 	if g.Code != "ENHANCE_YOUR_CALM" || g.Debug != "too_many_pings" {
 		t.Errorf("goaway %+v, want ENHANCE_YOUR_CALM too_many_pings", g)
 	}
@@ -177,14 +178,14 @@ func TestWatchState(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := WatchState(ctx, 3, cc, ev.add)
 	cc.Connect()
-	ev.waitFor(t, func(e Event) bool { return e.Kind == EventState && e.State == "READY" })
+	ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventState && e.State == "READY" })
 	if !w.Ready() {
 		t.Error("Ready() is false on a READY connection")
 	}
 	srv.Stop() // nothing listens any more: reconnects are refused
-	ev.waitFor(t, func(e Event) bool { return e.Kind == EventState && e.State == "IDLE" })
+	ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventState && e.State == "IDLE" })
 	cc.Connect()
-	tf := ev.waitFor(t, func(e Event) bool { return e.Kind == EventState && e.State == "TRANSIENT_FAILURE" })
+	tf := ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventState && e.State == "TRANSIENT_FAILURE" })
 	if tf.Conn != 3 || tf.Err == "" {
 		t.Errorf("transient failure %+v, want its cause", tf)
 	}
@@ -208,12 +209,12 @@ func TestTapKeepaliveDetectsBlackhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev.waitFor(t, func(e Event) bool { return e.Kind == EventPingAck })
+	ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventPingAck })
 	proxy.SetMode(faultproxy.Blackhole)
-	closed := ev.waitFor(t, func(e Event) bool { return e.Kind == EventClose })
+	closed := ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventClose })
 	// grpc-go starts its timer when it queues the ping, a little before the
 	// tap sees it written: allow for that.
-	if closed.Err != ClosedByClient || closed.Unanswered < 180*time.Millisecond {
+	if closed.Err != event.ClosedByClient || closed.Unanswered < 180*time.Millisecond {
 		t.Errorf("close %+v: want a client close after an unanswered ping of about the 200ms timeout", closed)
 	}
 	if _, err := stream.Recv(); err == nil || !strings.Contains(err.Error(), "keepalive ping failed to receive ACK within timeout") {
@@ -256,7 +257,7 @@ func TestTapPingAckBeforeWriteReturns(t *testing.T) {
 		if _, err := tap.Write(ping); err != nil {
 			t.Fatal(err)
 		}
-		e := ev.waitFor(t, func(e Event) bool { return e.Kind == EventPingAck })
+		e := ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventPingAck })
 		if e.RTT > time.Second {
 			t.Fatalf("round trip %s: an ACK was paired with an older ping", e.RTT)
 		}
@@ -275,11 +276,11 @@ func TestTapSettingsAndSilence(t *testing.T) {
 	if _, err := pulsepb.NewPulseClient(cc).Unary(context.Background(), &pulsepb.Request{Id: 1}); err != nil {
 		t.Fatal(err)
 	}
-	s := ev.waitFor(t, func(e Event) bool { return e.Kind == EventSettings })
+	s := ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventSettings })
 	if s.Settings != "MAX_FRAME_SIZE=16384" || s.Transport != 1 {
 		t.Errorf("settings event %+v, want grpc-go's MAX_FRAME_SIZE=16384 on transport 1", s)
 	}
-	g := ev.waitFor(t, func(e Event) bool { return e.Kind == EventGoAway })
+	g := ev.waitFor(t, func(e event.Event) bool { return e.Kind == event.EventGoAway })
 	if g.Silence < 150*time.Millisecond || g.Silence > time.Second {
 		t.Errorf("silence before the max_idle GOAWAY %v, want ~200ms", g.Silence)
 	}

@@ -9,13 +9,15 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
+
+	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // StateWatch follows one pool connection's connectivity state.
 type StateWatch struct {
 	conn  int
 	cc    *grpc.ClientConn
-	sink  func(Event)
+	sink  func(event.Event)
 	ready atomic.Bool
 	done  chan struct{}
 }
@@ -25,11 +27,11 @@ type StateWatch struct {
 // carries the failed attempt's error. conn is the pool connection's index,
 // passed through to the events. Call Wait after ctx ends to know the
 // watcher has stopped.
-func WatchState(ctx context.Context, conn int, cc *grpc.ClientConn, sink func(Event)) *StateWatch {
+func WatchState(ctx context.Context, conn int, cc *grpc.ClientConn, sink func(event.Event)) *StateWatch {
 	w := &StateWatch{conn: conn, cc: cc, sink: sink, done: make(chan struct{})}
 	state := cc.GetState()
 	w.ready.Store(state == connectivity.Ready)
-	sink(Event{Conn: conn, Time: time.Now(), Kind: EventState, State: state.String()}) // where it starts
+	sink(event.Event{Conn: conn, Time: time.Now(), Kind: event.EventState, State: state.String()}) // where it starts
 	go w.loop(ctx, state)
 	return w
 }
@@ -39,7 +41,7 @@ func (w *StateWatch) loop(ctx context.Context, state connectivity.State) {
 	for cc := w.cc; cc.WaitForStateChange(ctx, state); {
 		state = cc.GetState()
 		w.ready.Store(state == connectivity.Ready)
-		e := Event{Conn: w.conn, Time: time.Now(), Kind: EventState, State: state.String()}
+		e := event.Event{Conn: w.conn, Time: time.Now(), Kind: event.EventState, State: state.String()}
 		if state == connectivity.TransientFailure {
 			if err := lastError(ctx, cc); err != nil {
 				e.Err = status.Convert(err).Message()

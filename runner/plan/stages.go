@@ -1,4 +1,4 @@
-package runner
+package plan
 
 import (
 	"fmt"
@@ -104,10 +104,10 @@ func (s Stages) At(start float64, t time.Duration) float64 {
 	return from
 }
 
-// above returns the first time at or after t (from the start of the
+// Above returns the first time at or after t (from the start of the
 // stages) when the target is above level, and false when it never is again
 // before the stages end.
-func (s Stages) above(start, level float64, t time.Duration) (time.Duration, bool) {
+func (s Stages) Above(start, level float64, t time.Duration) (time.Duration, bool) {
 	var at time.Duration // when the stage begins
 	from := start
 	for _, st := range s {
@@ -131,7 +131,9 @@ func (s Stages) above(start, level float64, t time.Duration) (time.Duration, boo
 // linearly, so the count of calls due by t is quadratic in t, and call i is
 // found by a binary search over the stages and the root of that quadratic.
 type stagesPacer struct {
-	segs []rateSegment
+	start  float64 // the rate the stages start from (--rps)
+	stages Stages
+	segs   []rateSegment
 }
 
 // rateSegment is one stage of a stagesPacer: starting at `at` with `done`
@@ -145,7 +147,7 @@ type rateSegment struct {
 }
 
 func newStagesPacer(start float64, stages Stages) *stagesPacer {
-	p := &stagesPacer{}
+	p := &stagesPacer{start: start, stages: stages}
 	var at, done float64
 	from := start
 	for _, st := range stages {
@@ -171,7 +173,7 @@ func (p *stagesPacer) calls() float64 {
 	return last.done + last.n
 }
 
-func (p *stagesPacer) due(i int64) (time.Duration, bool) {
+func (p *stagesPacer) Due(i int64) (time.Duration, bool) {
 	n := float64(i)
 	if n >= p.calls() {
 		return 0, false
@@ -207,16 +209,16 @@ func (s Stages) check() error {
 	return nil
 }
 
-// widestAtBounds is the widest spacing between consecutive calls of a to
+// WidestAtBounds is the widest spacing between consecutive calls of a to
 // b-1 around the stage boundaries that fall among them.
-func (p *stagesPacer) widestAtBounds(a, b int64) time.Duration {
+func (p *stagesPacer) WidestAtBounds(a, b int64) time.Duration {
 	var w time.Duration
 	for _, s := range p.segs {
 		j := int64(math.Ceil(s.done)) // the first call of the stage
 		for _, k := range []int64{j - 1, j, j + 1} {
 			if k > a && k < b {
-				d1, _ := p.due(k)
-				d0, _ := p.due(k - 1)
+				d1, _ := p.Due(k)
+				d0, _ := p.Due(k - 1)
 				w = max(w, d1-d0)
 			}
 		}

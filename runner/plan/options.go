@@ -1,23 +1,19 @@
-package runner
+package plan
 
 import (
 	"errors"
 	"fmt"
 	"math"
 	"time"
-
-	"github.com/spf13/pflag"
-
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 )
 
 // Options is everything a run needs besides the method and its data. The
 // same struct is echoed into the report (with secrets redacted there).
 type Options struct {
-	Target   conn.Target   `json:"target"`
-	Metadata conn.Metadata `json:"metadata"`
-	Load     Load          `json:"load"`
-	Call     Call          `json:"call"`
+	Target   Target   `json:"target"`
+	Metadata Metadata `json:"metadata"`
+	Load     Load     `json:"load"`
+	Call     Call     `json:"call"`
 }
 
 // Load is the shape of the load.
@@ -85,37 +81,14 @@ type Call struct {
 	StreamDuration time.Duration `json:"stream_duration_ns,omitempty"`
 }
 
+// DefaultStallTimeout is --stall-timeout's default.
+const DefaultStallTimeout = time.Minute
+
 // The stream pacings of bidi streams.
 const (
 	PacingPipeline = "pipeline"
 	PacingPingPong = "pingpong"
 )
-
-// AddFlags binds the load flags.
-func (l *Load) AddFlags(fs *pflag.FlagSet) {
-	fs.IntVarP(&l.Concurrency, "concurrency", "c", 50, "workers (closed loop: calls in flight)")
-	fs.IntVar(&l.Connections, "connections", 1, "HTTP/2 connections the workers share")
-	fs.Int64VarP(&l.Total, "total", "n", 0, "recorded calls (streams) to make; 0: no limit")
-	fs.DurationVarP(&l.Duration, "duration", "z", 0, "how long to start calls; 0: until -n or interrupted")
-	fs.DurationVar(&l.Warmup, "warmup", 0, "run this long before recording")
-	conn.FiniteFloat64Var(fs, &l.RPS, "rps", 0, "open loop: start calls at this constant rate per second")
-	fs.Var(&l.Schedule, "schedule", "open loop with a changing rate: step:START,STEP,EVERY,MAX or ramp:FROM,TO,OVER")
-	fs.Var(&l.Stages, "stages", "open loop in stages DUR:RATE,...: the rate moves linearly to each RATE over its DUR, from --rps (or 0); the run ends with the last stage")
-	fs.Var(&l.ConcurrencyStages, "concurrency-stages", "closed loop in stages DUR:N,...: the workers in use move linearly to each N over its DUR, from 0; the run ends with the last stage")
-	fs.IntVar(&l.MaxInflight, "max-inflight", 0, "open loop: most calls in flight (default -c)")
-	fs.DurationVar(&l.StallTimeout, "stall-timeout", DefaultStallTimeout, "end the run when, with calls in flight, no call ends and no stream message moves for this long (0: never)")
-}
-
-// AddFlags binds the per-call flags of a run.
-func (c *Call) AddFlags(fs *pflag.FlagSet) {
-	fs.DurationVar(&c.Timeout, "timeout", 0, "deadline of each call (0: none; a deadline costs client and server a timer per call)")
-	fs.IntVar(&c.Messages, "messages", 1, "messages each client or bidi stream sends (0 with --stream-duration: no count limit)")
-	fs.DurationVar(&c.StreamInterval, "stream-interval", 0, "pause between the sends of a stream")
-	fs.StringVar(&c.StreamPacing, "stream-pacing", PacingPipeline, "bidi: pipeline (send without waiting for answers) or pingpong (send each message once the answer to the one before came)")
-	fs.DurationVar(&c.StreamDuration, "stream-duration", 0, "end each client or bidi stream's sending after this long (or --messages, whichever comes first)")
-	fs.BoolVar(&c.Template, "template", false, "treat -d and -H values as Go templates rendered per call and per stream message (ghz's {{.RequestNumber}}, {{.WorkerID}}, {{newUUID}}, {{randomInt 1 100}}, {{randomString 8}}, {{.MessageNumber}}, sprig functions)")
-	fs.Int64Var(&c.Seed, "seed", 0, "seed of the templates' random functions; the same seed repeats a run's data (0: pick one, shown in the report)")
-}
 
 // maxMessages bounds --messages: a bidi stream keeps the send time of each
 // message until a response matches it.
@@ -227,27 +200,6 @@ func (c *Call) Validate() error {
 		return errors.New("--stream-duration must not be negative")
 	case c.StreamDuration > 0 && c.Messages == 1:
 		return errors.New("--stream-duration ends streams by time, but --messages 1 ends them after one message: give --messages 0 (no count limit) or a count above 1 (whichever comes first)")
-	}
-	return nil
-}
-
-// ValidateFor is Validate plus the settings that only some kinds take;
-// kind is the method's kind.
-func (c *Call) ValidateFor(kind Kind) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	return c.CheckKind(kind)
-}
-
-// CheckKind rejects the settings that only some kinds take when kind (the
-// method's) is not one of them; the rest of Validate is not repeated.
-func (c *Call) CheckKind(kind Kind) error {
-	if (c.Messages != 1 || c.StreamInterval != 0 || c.StreamDuration != 0) && kind != ClientStream && kind != Bidi {
-		return fmt.Errorf("--messages, --stream-interval and --stream-duration apply to client- and bidi-streaming methods; this one is %s", kind)
-	}
-	if c.StreamPacing == PacingPingPong && kind != Bidi {
-		return fmt.Errorf("--stream-pacing pingpong applies to bidi-streaming methods; this one is %s", kind)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package conn
+package plan
 
 import (
 	"fmt"
@@ -6,9 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
-
-	"github.com/spf13/pflag"
-	"google.golang.org/grpc/metadata"
 )
 
 // Metadata is the request metadata given on the command line.
@@ -26,14 +23,6 @@ type Metadata struct {
 	LookupEnv func(string) (string, bool) `json:"-"`
 }
 
-// AddFlags binds -H, --reflect-header and --expand-headers.
-func (m *Metadata) AddFlags(fs *pflag.FlagSet) {
-	fs.StringArrayVarP(&m.Headers, "header", "H", nil, "request metadata `'key: value'` for calls and reflection (repeatable)")
-	fs.StringArrayVar(&m.ReflectHeaders, "reflect-header", nil, "metadata `'key: value'` for reflection requests only (repeatable)")
-	fs.BoolVar(&m.Expand, "expand-headers", false, "replace ${NAME} in header values with environment variable NAME")
-	fs.StringArrayVar(&m.Redact, "redact-header", nil, "header `key` whose value reports must not show (repeatable; authorization, cookies and token/secret/key-like keys always are)")
-}
-
 // Validate checks the form of every header, so that a malformed one is a
 // usage error. Environment references are resolved later, by Call and
 // Reflection: an unset variable is a fault of the environment, not of the
@@ -43,11 +32,14 @@ func (m *Metadata) Validate() error {
 	return err
 }
 
-// Call returns the metadata sent with calls.
-func (m *Metadata) Call() (metadata.MD, error) { return m.parse(m.Headers, m.Expand) }
+// Call returns the metadata sent with calls, keys in lower case (a
+// grpc-go metadata.MD converts from it).
+func (m *Metadata) Call() (map[string][]string, error) { return m.parse(m.Headers, m.Expand) }
 
 // Reflection returns the metadata sent with reflection requests.
-func (m *Metadata) Reflection() (metadata.MD, error) { return m.parse(m.allHeaders(), m.Expand) }
+func (m *Metadata) Reflection() (map[string][]string, error) {
+	return m.parse(m.allHeaders(), m.Expand)
+}
 
 func (m *Metadata) allHeaders() []string {
 	return append(append([]string(nil), m.Headers...), m.ReflectHeaders...)
@@ -106,8 +98,8 @@ func keyPart(h string) string {
 	return h[:i] + " ..."
 }
 
-func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
-	md := metadata.MD{}
+func (m *Metadata) parse(headers []string, expand bool) (map[string][]string, error) {
+	md := map[string][]string{}
 	lookup := m.LookupEnv
 	if lookup == nil {
 		lookup = os.LookupEnv
@@ -141,7 +133,7 @@ func (m *Metadata) parse(headers []string, expand bool) (metadata.MD, error) {
 		if err := checkValue(key, value); err != nil {
 			return nil, err
 		}
-		md.Append(key, value)
+		md[key] = append(md[key], value)
 	}
 	return md, nil
 }

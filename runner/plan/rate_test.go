@@ -1,4 +1,4 @@
-package runner
+package plan
 
 import (
 	"testing"
@@ -7,8 +7,8 @@ import (
 
 func TestRateAt(t *testing.T) {
 	t.Parallel()
-	step := Load{Schedule: Schedule{Kind: scheduleStep, Start: 100, Step: 50, Every: 10 * time.Second, Max: 180}}
-	ramp := Load{Schedule: Schedule{Kind: scheduleRamp, From: 10, To: 110, Over: 10 * time.Second}}
+	step := Load{Schedule: Schedule{Kind: ScheduleStep, Start: 100, Step: 50, Every: 10 * time.Second, Max: 180}}
+	ramp := Load{Schedule: Schedule{Kind: ScheduleRamp, From: 10, To: 110, Over: 10 * time.Second}}
 	tests := []struct {
 		name string
 		load Load

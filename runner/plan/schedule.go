@@ -1,4 +1,4 @@
-package runner
+package plan
 
 import (
 	"fmt"
@@ -10,8 +10,8 @@ import (
 
 // The kinds of schedule.
 const (
-	scheduleStep = "step"
-	scheduleRamp = "ramp"
+	ScheduleStep = "step"
+	ScheduleRamp = "ramp"
 )
 
 // Schedule is a changing target rate for open loop. The zero value is no
@@ -33,9 +33,9 @@ type Schedule struct {
 // String is the flag form of the schedule.
 func (s *Schedule) String() string {
 	switch s.Kind {
-	case scheduleStep:
+	case ScheduleStep:
 		return fmt.Sprintf("step:%g,%g,%s,%g", s.Start, s.Step, s.Every, s.Max)
-	case scheduleRamp:
+	case ScheduleRamp:
 		return fmt.Sprintf("ramp:%g,%g,%s", s.From, s.To, s.Over)
 	}
 	return ""
@@ -69,7 +69,7 @@ func (s *Schedule) Set(v string) error {
 	var n Schedule
 	var errs [4]error
 	switch kind {
-	case scheduleStep:
+	case ScheduleStep:
 		if len(parts) != 4 {
 			return fmt.Errorf("want step:START,STEP,EVERY,MAX (e.g. step:100,50,10s,500), not %q", v)
 		}
@@ -78,7 +78,7 @@ func (s *Schedule) Set(v string) error {
 		n.Step, errs[1] = rate(1)
 		n.Every, errs[2] = dur(2)
 		n.Max, errs[3] = rate(3)
-	case scheduleRamp:
+	case ScheduleRamp:
 		if len(parts) != 3 {
 			return fmt.Errorf("want ramp:FROM,TO,OVER (e.g. ramp:10,1000,30s), not %q", v)
 		}
@@ -95,13 +95,13 @@ func (s *Schedule) Set(v string) error {
 		}
 	}
 	switch {
-	case kind == scheduleStep && n.Max < n.Start:
+	case kind == ScheduleStep && n.Max < n.Start:
 		return fmt.Errorf("step: MAX %g is below START %g", n.Max, n.Start)
-	case kind == scheduleStep && n.Start == 0 && n.Step == 0:
+	case kind == ScheduleStep && n.Start == 0 && n.Step == 0:
 		return fmt.Errorf("step: the rate never rises above 0")
-	case kind == scheduleStep && n.Step > 0 && n.Max < math.Inf(1) && (n.Max+n.Step == n.Max || (n.Max-n.Start)/n.Step > maxScheduleSteps):
+	case kind == ScheduleStep && n.Step > 0 && n.Max < math.Inf(1) && (n.Max+n.Step == n.Max || (n.Max-n.Start)/n.Step > maxScheduleSteps):
 		return fmt.Errorf("step: from START %g to MAX %g by %g takes more than %d steps", n.Start, n.Max, n.Step, maxScheduleSteps)
-	case kind == scheduleRamp && n.From == 0 && n.To == 0:
+	case kind == ScheduleRamp && n.From == 0 && n.To == 0:
 		return fmt.Errorf("ramp: the rate is 0 throughout")
 	}
 	*s = n
@@ -120,29 +120,10 @@ func (s *Schedule) UnmarshalText(b []byte) error {
 	return s.Set(string(b))
 }
 
-// pacer gives the time, from the start of the schedule, at which call i
-// (0-based) is due, and reports false when no call i is ever due.
-type pacer interface {
-	due(i int64) (time.Duration, bool)
-}
+// ConstantPacer is the pacer of a constant rate, in calls per second.
+type ConstantPacer float64
 
-// newPacer returns the pacer of a constant rate, a schedule or stages.
-func newPacer(l *Load) pacer {
-	if len(l.Stages) > 0 {
-		return newStagesPacer(l.RPS, l.Stages)
-	}
-	switch l.Schedule.Kind {
-	case scheduleStep:
-		return stepPacer(l.Schedule)
-	case scheduleRamp:
-		return rampPacer(l.Schedule)
-	}
-	return constantPacer(l.RPS)
-}
-
-type constantPacer float64
-
-func (r constantPacer) due(i int64) (time.Duration, bool) {
+func (r ConstantPacer) Due(i int64) (time.Duration, bool) {
 	return seconds(float64(i) / float64(r)), r > 0
 }
 
@@ -159,7 +140,7 @@ type stepPacer Schedule
 
 // due walks the steps: in step k (rate r_k for EVERY), the calls due are
 // those numbered up to the running count plus r_k*EVERY.
-func (s stepPacer) due(i int64) (time.Duration, bool) {
+func (s stepPacer) Due(i int64) (time.Duration, bool) {
 	var t, done float64 // seconds elapsed, calls due before t
 	every := s.Every.Seconds()
 	for rate := s.Start; ; rate = math.Min(rate+s.Step, s.Max) {
@@ -183,7 +164,7 @@ type rampPacer Schedule
 // due solves N(t) = i for the calls due by t under a rate rising linearly
 // from From to To over Over: N(t) = From*t + a*t*t/2 with a the slope.
 // After Over the rate stays at To.
-func (s rampPacer) due(i int64) (time.Duration, bool) {
+func (s rampPacer) Due(i int64) (time.Duration, bool) {
 	over := s.Over.Seconds()
 	a := (s.To - s.From) / over
 	n := float64(i)

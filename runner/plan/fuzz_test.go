@@ -1,4 +1,4 @@
-package runner
+package plan
 
 import (
 	"math"
@@ -23,10 +23,10 @@ func FuzzScheduleSet(f *testing.F) {
 		if err := again.Set(s.String()); err != nil || again != s {
 			t.Fatalf("%q: String %q reads back as %+v, %v", v, s.String(), again, err)
 		}
-		p := newPacer(&Load{Schedule: s})
+		p := (&Load{Schedule: s}).Pacer()
 		last := time.Duration(math.MinInt64)
 		for _, i := range []int64{0, 1, 2, 10, 1000, 1e6, 1e9, math.MaxInt64 / 2} {
-			d, ok := p.due(i)
+			d, ok := p.Due(i)
 			if !ok {
 				break
 			}

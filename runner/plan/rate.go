@@ -1,4 +1,4 @@
-package runner
+package plan
 
 import (
 	"math"
@@ -8,26 +8,15 @@ import (
 // RateAt is the target rate, in calls per second, at t after the start of
 // measurement: RPS, or the schedule's or the stages' rate then; 0 in closed
 // loop. Past the last stage it is 0: the run is over.
-func (l *Load) RateAt(t time.Duration) float64 {
-	if len(l.Stages) > 0 {
-		if t >= l.Stages.Total() {
-			return 0
-		}
-		return l.Stages.At(l.RPS, t)
-	}
-	if l.Schedule.Kind == "" {
-		return l.RPS
-	}
-	return l.Schedule.RateAt(t)
-}
+func (l *Load) RateAt(t time.Duration) float64 { return l.Pacer().Rate(t) }
 
 // RateAt is the schedule's rate at t after its start.
 func (s *Schedule) RateAt(t time.Duration) float64 {
 	switch s.Kind {
-	case scheduleStep:
+	case ScheduleStep:
 		steps := math.Floor(t.Seconds() / s.Every.Seconds())
 		return math.Min(s.Start+steps*s.Step, s.Max)
-	case scheduleRamp:
+	case ScheduleRamp:
 		if t >= s.Over {
 			return s.To
 		}
@@ -52,8 +41,8 @@ func (l *Load) ConcurrencyAt(t time.Duration) int {
 // Endless reports whether the load has no end of its own: no -n, no -z, no
 // ramp and no stages (whose end ends the run); only an interrupt stops it.
 func (l *Load) Endless() bool {
-	return l.Total == 0 && l.Duration == 0 && l.Schedule.Kind != scheduleRamp &&
-		len(l.Stages) == 0 && len(l.ConcurrencyStages) == 0
+	_, ends := l.Pacer().End()
+	return l.Total == 0 && l.Duration == 0 && !ends
 }
 
 // TargetCalls is how many calls the load's rate has due from `from` to `to`
@@ -72,7 +61,7 @@ func (l *Load) TargetCalls(from, to time.Duration) int64 {
 	if to <= from {
 		return 0
 	}
-	p := newPacer(l)
+	p := l.Pacer()
 	origin := time.Unix(0, 0)
-	return dueBefore(p, 0, origin, origin.Add(to), l.Total) - dueBefore(p, 0, origin, origin.Add(from), l.Total)
+	return DueBefore(p, 0, origin, origin.Add(to), l.Total) - DueBefore(p, 0, origin, origin.Add(from), l.Total)
 }
