@@ -14,7 +14,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // What nghttpx sends (docs/implementations.md): its SETTINGS and server
@@ -88,13 +88,13 @@ func TestDiagnoseNghttpx(t *testing.T) {
 		srv := testserver.Start(t)
 		addr := peers.StartNghttpx(t, srv.Addr(), peers.NghttpxConfig{})
 		srv.Stop()
-		checkNghttpx(t, load(t, addr, "Unary", func(o *runner.Options) { o.Load.Total, o.Load.Concurrency = 3, 1 }), "proxy_bad_gateway_502")
+		checkNghttpx(t, load(t, addr, "Unary", func(o *plan.Options) { o.Load.Total, o.Load.Concurrency = 3, 1 }), "proxy_bad_gateway_502")
 	})
 	t.Run("read timeout", func(t *testing.T) {
 		t.Parallel()
 		srv := testserver.Start(t)
 		addr := peers.StartNghttpx(t, srv.Addr(), peers.NghttpxConfig{BackendReadTimeout: 500 * time.Millisecond})
-		checkNghttpx(t, load(t, addr, "Unary", func(o *runner.Options) {
+		checkNghttpx(t, load(t, addr, "Unary", func(o *plan.Options) {
 			o.Load.Total, o.Load.Concurrency = 4, 2
 			o.Metadata.Headers = []string{testserver.MDDelay + ": 1s"}
 		}), "stream_reset_internal")

@@ -17,8 +17,8 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // These tests run grpcpulse's runner, recorder and diagnosis (the path
@@ -28,12 +28,12 @@ import (
 
 // load runs method against addr with options adjusted by set and returns
 // the summary with its findings.
-func load(t *testing.T, addr, method string, set func(*runner.Options)) *report.Summary {
+func load(t *testing.T, addr, method string, set func(*plan.Options)) *report.Summary {
 	t.Helper()
-	opts := runner.Options{
-		Target: conn.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load:   runner.Load{Concurrency: 4, Connections: 1},
-		Call:   runner.Call{Messages: 1},
+	opts := plan.Options{
+		Target: plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load:   plan.Load{Concurrency: 4, Connections: 1},
+		Call:   plan.Call{Messages: 1},
 	}
 	if set != nil {
 		set(&opts)
@@ -132,9 +132,9 @@ func TestReportHealthy(t *testing.T) {
 	eachPeer(t, func(t *testing.T, stack string) {
 		srv := startServer(t, stack, limits{})
 		for _, method := range []string{"Unary", "ServerStream", "Bidi"} {
-			s := load(t, srv.addr, method, func(o *runner.Options) {
+			s := load(t, srv.addr, method, func(o *plan.Options) {
 				o.Load.Duration = 300 * time.Millisecond
-				o.Target.Keepalive = conn.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
+				o.Target.Keepalive = plan.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
 			})
 			noWarnings(t, s)
 			if s.Count == 0 || s.Connectivity.PeerSettings[settings[stack]] != 1 {
@@ -147,7 +147,7 @@ func TestReportHealthy(t *testing.T) {
 // ageRun recycles by age many times with calls always in flight.
 func ageRun(t *testing.T, stack string) *report.Summary {
 	srv := startServer(t, stack, limits{age: 300 * time.Millisecond, grace: 2 * time.Second})
-	return load(t, srv.addr, "Unary", func(o *runner.Options) { o.Load.Duration = 1200 * time.Millisecond })
+	return load(t, srv.addr, "Unary", func(o *plan.Options) { o.Load.Duration = 1200 * time.Millisecond })
 }
 
 // What the report records of age recycling: per transport a first GOAWAY
@@ -212,7 +212,7 @@ func TestDiagnoseMaxAgePeers(t *testing.T) {
 
 func idleRun(t *testing.T, stack string) *report.Summary {
 	srv := startServer(t, stack, limits{idle: 300 * time.Millisecond})
-	return load(t, srv.addr, "Unary", func(o *runner.Options) {
+	return load(t, srv.addr, "Unary", func(o *plan.Options) {
 		o.Load.RPS, o.Load.Duration, o.Load.Concurrency = 1, 2500*time.Millisecond, 1
 	})
 }
@@ -281,9 +281,9 @@ func TestReportPingEnforcement(t *testing.T) {
 	t.Parallel()
 	eachPeer(t, func(t *testing.T, stack string) {
 		srv := startServer(t, stack, limits{pingMin: time.Second})
-		s := load(t, srv.addr, "Bidi", func(o *runner.Options) {
+		s := load(t, srv.addr, "Bidi", func(o *plan.Options) {
 			o.Load.Duration, o.Load.Concurrency = 600*time.Millisecond, 1
-			o.Target.Keepalive = conn.Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}
+			o.Target.Keepalive = plan.Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}
 			o.Metadata.Headers = []string{testserver.MDDelay + ": 300ms"}
 		})
 		if stack == string(peers.GRPCJS) {
@@ -340,10 +340,10 @@ func restartRun(t *testing.T, kill bool) (*report.Summary, *peers.Peer) {
 		}
 		p.Restart(t)
 	}()
-	s := load(t, p.Addr, "Unary", func(o *runner.Options) {
+	s := load(t, p.Addr, "Unary", func(o *plan.Options) {
 		o.Load.Total, o.Load.RPS, o.Load.Concurrency = 150, 50, 2
 		o.Target.Retry.WaitForReady = true
-		o.Target.Backoff = conn.ConnectBackoff{Base: 50 * time.Millisecond, Max: 200 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2}
+		o.Target.Backoff = plan.ConnectBackoff{Base: 50 * time.Millisecond, Max: 200 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2}
 	})
 	<-stopped
 	return s, p
@@ -403,7 +403,7 @@ func TestReportGracefulRestart(t *testing.T) {
 func cutRun(t *testing.T, stack string) *report.Summary {
 	srv := startServer(t, stack, limits{age: 300 * time.Millisecond, grace: 200 * time.Millisecond})
 	// Streams of ~2s: longer than age + grace (+10% jitter).
-	return load(t, srv.addr, "Bidi", func(o *runner.Options) {
+	return load(t, srv.addr, "Bidi", func(o *plan.Options) {
 		o.Load.Total, o.Load.Concurrency = 2, 2
 		o.Call.Messages = 10
 		o.Call.StreamInterval = 200 * time.Millisecond
