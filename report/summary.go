@@ -78,6 +78,11 @@ type Summary struct {
 	// otherwise.
 	Stalled     time.Duration `json:"stalled_ns,omitempty"`
 	Interrupted bool          `json:"interrupted"`
+	// NotStarted is, for a run that made no call because it could not
+	// start (the server could not be reached, its descriptors not read),
+	// the error that stopped it; "" when the run started. Such a report is
+	// still written, so that CI keeps what happened.
+	NotStarted string `json:"not_started,omitempty"`
 	// StoppedBy is the --abort-on-fail gate that ended the run early; nil
 	// when the run was not stopped by one.
 	StoppedBy   *Stop        `json:"stopped_by,omitempty"`

@@ -190,7 +190,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	}
 	s, r, meta, err := prepareRun(ctx, opts)
 	if err != nil {
-		return err
+		return reportNotStarted(ctx, opts, err)
 	}
 	defer s.Close()
 	load := r.Options().Load
@@ -235,7 +235,7 @@ func execRun(ctx context.Context, opts *RunOptions, r *runner.Runner, meta recor
 			fmt.Fprintln(opts.IO.ErrOut, "interrupted before the load started: no report")
 			return ctx.Err()
 		}
-		return err // nothing ran: the pool could not connect
+		return reportNotStarted(ctx, opts, err) // nothing ran: the pool could not connect
 	}
 	out.Interrupted = ctx.Err() != nil // Ctrl-C; an abort on a failed assertion is not an interrupt
 	meta.Outcome = out
@@ -325,6 +325,44 @@ func reportRun(ctx context.Context, opts *RunOptions, sum *report.Summary, out r
 		return err
 	}
 	return outcomeError(sum)
+}
+
+// reportNotStarted writes every requested rendering of a run that made no
+// call because it could not start (err: the server could not be reached,
+// the method not found...), so that CI keeps a report of what happened,
+// and returns err: its exit code is the run's. Usage errors and an
+// interrupt write nothing; standard output gets the error alone.
+func reportNotStarted(ctx context.Context, opts *RunOptions, err error) error {
+	var usage *cli.UsageError
+	if ctx.Err() != nil || errors.As(err, &usage) || len(opts.targets) == 0 {
+		return err
+	}
+	name := opts.Method
+	if len(opts.Calls) > 0 {
+		name = opts.Calls[0].Method
+	}
+	meta := record.Meta{Method: name, Kind: runner.Unary, Options: opts.Options, Notes: opts.Target.Notes(),
+		Tool: cli.Version(), GRPCVersion: grpc.Version}
+	rec := record.New(meta.Kind, 1)
+	rec.End(time.Now())
+	sum := rec.Summary(meta)
+	sum.Kind = "" // not known: the method was never resolved
+	sum.NotStarted = err.Error()
+	sum.Name, sum.Tags = opts.Name, opts.tags
+	sum.Findings = diagnose.Findings(sum)
+	sum.Assertions = gate.EvaluateAssertions(sum, opts.assertions)
+	files := make([]cli.OutputTarget, 0, len(opts.targets))
+	for _, t := range opts.targets {
+		if t.Path != "" {
+			files = append(files, t)
+		}
+	}
+	if werr := cli.WriteOutputs(opts.IO.Out, files, func(w io.Writer, t cli.OutputTarget) error {
+		return cli.RenderSummary(w, sum, t.Format, opts.IO, t.Path)
+	}); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
 }
 
 // parseTags reads --tag KEY=VALUE labels; a key given twice is refused.
