@@ -219,6 +219,10 @@ func CutNote(s *Summary) string {
 	if s.Cut <= 0 {
 		return ""
 	}
+	if s.Interrupted && s.Stalled == 0 {
+		return fmt.Sprintf("%s in flight or due when the run was interrupted count in the latency at end minus due "+
+			"(lower bounds; the longest had waited %s)", Plural(int(s.Cut), "call"), FormatDuration(s.CutFor))
+	}
 	return fmt.Sprintf("%s cut at the end (in flight or due and unstarted) count in the latency at end minus due: "+
 		"the latency figures are lower bounds (a stall outlasted the run by at least %s)", Plural(int(s.Cut), "call"), FormatDuration(s.CutFor))
 }

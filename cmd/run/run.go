@@ -313,6 +313,8 @@ func reportRun(ctx context.Context, opts *RunOptions, sum *report.Summary, out r
 		return err
 	}
 	if out.Interrupted {
+		// The user's own stop: the calls it cut are not a stall, and not errors.
+		fmt.Fprintf(opts.IO.ErrOut, "stopped with %s in flight\n", report.Plural(int(out.Aborted), "call"))
 		return ctx.Err()
 	}
 	if out.Stalled > 0 {
