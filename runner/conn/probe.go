@@ -61,10 +61,14 @@ type ProbeResult struct {
 	StreamEnds []string `json:"stream_ends,omitempty"`
 	// BusyCalls and BusyFailures count the busy connection's calls, and
 	// those that failed with UNAVAILABLE (a transport failure).
-	BusyCalls    int64     `json:"busy_calls"`
-	BusyFailures int64     `json:"busy_failures"`
-	Started      time.Time `json:"started_at"`
-	Ended        time.Time `json:"ended_at"`
+	BusyCalls    int64 `json:"busy_calls"`
+	BusyFailures int64 `json:"busy_failures"`
+	// Calls counts the calls (streams included) made on each connection,
+	// by index (ProbeStream, ProbeIdle, ProbeBusy); nil in probes saved
+	// before it existed.
+	Calls   []int64   `json:"calls,omitempty"`
+	Started time.Time `json:"started_at"`
+	Ended   time.Time `json:"ended_at"`
 	// Interrupted reports that the probe was stopped before its time.
 	Interrupted bool `json:"interrupted,omitempty"`
 }
@@ -140,15 +144,15 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 	callCtx := metadata.NewOutgoingContext(probeCtx, md)
 	var wg sync.WaitGroup
 	var mu sync.Mutex // guards res.Stream* while the goroutines run
-	var busyCalls, busyFailures atomic.Int64
+	var busyCalls, busyFailures, streams, idleCalls atomic.Int64
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		holdStream(callCtx, conns[ProbeStream], &res, &mu)
+		holdStream(callCtx, conns[ProbeStream], &res, &mu, &streams)
 	}()
 	go func() {
 		defer wg.Done()
-		keepConnected(probeCtx, callCtx, conns[ProbeIdle])
+		keepConnected(probeCtx, callCtx, conns[ProbeIdle], &idleCalls)
 	}()
 	go func() {
 		defer wg.Done()
@@ -164,6 +168,7 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 		w.Wait()
 	}
 	res.BusyCalls, res.BusyFailures = busyCalls.Load(), busyFailures.Load()
+	res.Calls = []int64{ProbeStream: streams.Load(), ProbeIdle: idleCalls.Load(), ProbeBusy: res.BusyCalls}
 	res.Ended = time.Now()
 	res.Interrupted = ctx.Err() != nil
 	return res, nil
@@ -173,9 +178,13 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (ProbeResu
 // health Watch (the server answers once, then stays silent), or else a
 // reflection stream on which nothing is asked. When the stream ends it is
 // opened again, until ctx ends.
-func holdStream(ctx context.Context, cc *grpc.ClientConn, res *ProbeResult, mu *sync.Mutex) {
+// opened counts the streams opened.
+func holdStream(ctx context.Context, cc *grpc.ClientConn, res *ProbeResult, mu *sync.Mutex, opened *atomic.Int64) {
 	for ctx.Err() == nil {
 		method, stream, err := openIdleStream(ctx, cc)
+		if err == nil {
+			opened.Add(1)
+		}
 		if err != nil && ctx.Err() != nil {
 			return // the probe ended while the stream was being opened again
 		}
@@ -254,8 +263,9 @@ func drain(stream grpc.ClientStream) error {
 // keepConnected keeps cc connected with one call per transport: whenever it
 // leaves READY it is reconnected at once, so reconnects can be timed, and
 // each time it is READY it makes one health check (whatever its answer,
-// even Unimplemented, it is a request) and then stays idle.
-func keepConnected(ctx, callCtx context.Context, cc *grpc.ClientConn) {
+// even Unimplemented, it is a request) and then stays idle. calls counts
+// those checks.
+func keepConnected(ctx, callCtx context.Context, cc *grpc.ClientConn, calls *atomic.Int64) {
 	for {
 		state := cc.GetState()
 		switch state {
@@ -265,6 +275,7 @@ func keepConnected(ctx, callCtx context.Context, cc *grpc.ClientConn) {
 			one, cancel := context.WithTimeout(callCtx, 5*time.Second)
 			_ = cc.Invoke(one, healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}, new(emptypb.Empty))
 			cancel()
+			calls.Add(1)
 		}
 		if !cc.WaitForStateChange(ctx, state) {
 			return
