@@ -149,6 +149,11 @@ func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 	if err := o.Load.Validate(); err != nil {
 		return &cli.UsageError{Err: err}
 	}
+	if fs.Changed("total") && o.Load.Total == 0 {
+		// Refused, not taken as "no limit": on a terminal it would run until
+		// Ctrl-C and in a pipe be refused for lacking -n, two answers to one input.
+		return cli.UsageErrorf("-n 0 makes no calls: give -n 1 or more, -z DURATION to run for a time, or leave -n out to run until Ctrl-C")
+	}
 	if err := o.Call.Validate(); err != nil {
 		return &cli.UsageError{Err: err}
 	}
