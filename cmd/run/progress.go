@@ -80,7 +80,9 @@ func progressLine(s record.Progress, inFlight int, l *runner.Load, width int) st
 		drop int // the order parts go in to fit the width; 0: never
 	}
 	var parts []part
-	add := func(drop int, format string, args ...any) { parts = append(parts, part{fmt.Sprintf(format, args...), drop}) }
+	add := func(drop int, format string, args ...any) {
+		parts = append(parts, part{fmt.Sprintf(format, args...), drop})
+	}
 	done, left := progressDone(s, l)
 	if done >= 0 {
 		filled := int(done * progressBarWidth)
