@@ -76,11 +76,16 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// server NAME [tls|mtls] [noreflect|v1alpha|mutereflect] [logmd] starts the
-// built-in test server and sets $NAME to its address; with TLS, $NAME_CA,
-// $NAME_CERT and $NAME_KEY name the CA and client certificate files.
+// server NAME [tls|mtls] [noreflect|v1alpha|mutereflect] [logmd] [barrier=N]
+// starts the built-in test server and sets $NAME to its address; with TLS,
+// $NAME_CA, $NAME_CERT and $NAME_KEY name the CA and client certificate files.
 // mutereflect accepts reflection streams and never answers. logmd appends a
 // line per call to $WORK/NAME.calls: the method and its x-* metadata.
+// barrier=N holds every call that carries x-barrier metadata until calls
+// with N different x-barrier values have arrived: N runs started in the
+// background (-H 'x-barrier: ID', each its own ID, with -n rather than -z)
+// are then in flight together, so their reports overlap in time however
+// late a busy machine starts one of them.
 func cmdServer(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
 		ts.Fatalf("usage: server NAME [tls|mtls] [noreflect|v1alpha]")
@@ -111,6 +116,9 @@ func cmdServer(ts *testscript.TestScript, neg bool, args []string) {
 				})))
 		case "logmd":
 			opts = append(opts, testserver.WithCallHook(callLogger(ts.MkAbs(args[0]+".calls"))))
+		case "barrier=2", "barrier=3":
+			n, _ := strconv.Atoi(strings.TrimPrefix(a, "barrier="))
+			opts = append(opts, testserver.WithCallHook(barrier(n)))
 		default:
 			ts.Fatalf("server: unknown option %q", a)
 		}
@@ -120,6 +128,36 @@ func cmdServer(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Defer(srv.Stop)
 	ts.Setenv(args[0], srv.Addr())
 }
+
+// barrier returns a call hook that holds each Pulse call with x-barrier metadata
+// until n distinct x-barrier values have been seen (at most barrierLimit: a
+// run that never comes fails the script on its own, not by a hang).
+func barrier(n int) func(string, metadata.MD) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	open := make(chan struct{})
+	return func(method string, md metadata.MD) {
+		ids := md.Get("x-barrier")
+		if len(ids) == 0 || !strings.HasPrefix(method, "/grpcpulse.test.v1.Pulse/") { // not reflection: the loads meet
+			return
+		}
+		mu.Lock()
+		if !seen[ids[0]] {
+			seen[ids[0]] = true
+			if len(seen) == n {
+				close(open)
+			}
+		}
+		mu.Unlock()
+		select {
+		case <-open:
+		case <-time.After(barrierLimit):
+		}
+	}
+}
+
+// barrierLimit bounds how long a barrier holds a call.
+const barrierLimit = 30 * time.Second
 
 // callLogger returns a call hook that appends "METHOD key=value ..." (the x-*
 // keys, sorted) to the file at path. The line is written before the handler

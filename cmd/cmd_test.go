@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/cmd/cli/clitest"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/report"
 )
 
 // testFactory is clitest.Factory, for this package's tests.
@@ -241,5 +243,39 @@ func TestRunStallExits1(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"aborted": 2`) {
 		t.Errorf("the report was not written, or lacks the 2 aborted calls:\n%s", out)
+	}
+}
+
+// Ctrl-C on a healthy run (the context cancelled with the signal as its
+// cause, as Main does) while calls are in flight: exit 130, the report says
+// how many were in flight, and the calls the user's stop cut are no stall
+// (no stall_past_end finding, no error).
+func TestRunInterruptIsNoStall(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	srv := testserver.Start(t, testserver.AfterCalls(4, func(*testserver.Server) {
+		cancel(&cli.SignalError{Signal: os.Interrupt}) // all 4 workers hold a call the server keeps for a minute
+	}))
+	f, out, errOut := testFactory("")
+	code := Run(ctx, f, []string{"run", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary",
+		"-z", "10m", "-c", "4", "-H", "x-pulse-delay: 1m", "--format", "json"})
+	if code != cli.ExitInterrupted {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut.String(), "stopped with 4 calls in flight") {
+		t.Errorf("stderr does not say how many calls were in flight:\n%s", errOut)
+	}
+	sum, err := report.ReadJSON(strings.NewReader(out.String()))
+	if err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if !sum.Interrupted || sum.Aborted != 4 {
+		t.Errorf("interrupted %v, aborted %d; want true, 4", sum.Interrupted, sum.Aborted)
+	}
+	for _, fd := range sum.Findings {
+		if fd.ID == "stall_past_end" || fd.Severity == report.SeverityError {
+			t.Errorf("finding %s (%s): %s", fd.ID, fd.Severity, fd.Title)
+		}
 	}
 }

@@ -53,7 +53,11 @@ anything in between) does to them, with the cause and the fix of any problem:
 It needs no method: it uses the health service, or else reflection. Without
 --keepalive-time it pings every 10s, the most often grpc-go allows. Something not
 seen within --duration is reported as not seen, never as absent. Ctrl-C stops early
-and still reports what was seen.`,
+and still reports what was seen.
+
+Exit codes: 0 when the diagnosis has no finding at error level; 8 when it has one
+(GOAWAY too_many_pings, for one: the report is written first), so that CI can fail
+on it; 1 when the probe could not run (no connection); 130 on Ctrl-C.`,
 		Example: `  grpcpulse diagnose --plaintext 127.0.0.1:50051
   grpcpulse diagnose --keepalive-time 30s --keepalive-permit-without-stream --duration 2m api.example.com:443
   grpcpulse diagnose --plaintext --format json -o probe.json 127.0.0.1:50051`,
@@ -121,7 +125,22 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	if res.Interrupted {
 		return ctx.Err()
 	}
-	return nil
+	return findingError(p.Findings)
+}
+
+// findingError is the error (exit 8) of a diagnosis with findings at error
+// level, so that CI can act on them; nil when it has none.
+func findingError(findings []report.Finding) error {
+	var errs []string
+	for _, f := range findings {
+		if f.Severity == report.SeverityError {
+			errs = append(errs, f.Title)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &cli.FindingError{Titles: errs}
 }
 
 func keepaliveWords(k plan.Keepalive) string {

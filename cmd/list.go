@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -63,6 +64,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		if err != nil {
 			return s.Explain(err)
 		}
+		names = slices.Sorted(slices.Values(names)) // as grpcurl prints them
 		for _, name := range names {
 			p.printf("%s\n", name)
 		}
@@ -73,8 +75,13 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		return s.Explain(err)
 	}
 	methods := sd.Methods()
-	for i := range methods.Len() {
-		p.printf("%s\n", methods.Get(i).FullName())
+	full := make([]string, methods.Len())
+	for i := range full {
+		full[i] = string(methods.Get(i).FullName())
+	}
+	slices.Sort(full) // as grpcurl prints them
+	for _, name := range full {
+		p.printf("%s\n", name)
 	}
 	return p.err
 }

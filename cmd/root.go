@@ -67,6 +67,9 @@ func Run(ctx context.Context, f *cli.Factory, args []string) int {
 	var usage *cli.UsageError
 	if !started && !errors.As(err, &usage) {
 		err = &cli.UsageError{Err: err} // cobra refused the command line (unknown command, bad args)
+		if meant := verbLater(root, args, err); meant != nil {
+			err = meant
+		}
 	}
 	cli.PrintError(f.IO.ErrOut, err)
 	code := cli.ExitCode(err)
@@ -91,7 +94,7 @@ protosets), calls any method, and loads it honestly.`,
 	}
 	root.SetVersionTemplate(versionLine() + "\n")
 	root.PersistentFlags().StringVar(&f.IO.Color, "color", cli.ColorAuto, "colour the report: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces it), always or never")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cli.UsageError{Err: err} })
+	root.SetFlagErrorFunc(flagError) // a usage error, saying which flag was meant
 	root.AddCommand(
 		NewCmdList(f, nil),
 		NewCmdDescribe(f, nil),

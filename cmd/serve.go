@@ -43,7 +43,8 @@ func NewCmdServe(f *cli.Factory, runF func(*ServeOptions) error) *cobra.Command 
 		Short: "Run the built-in test server (all RPC kinds, reflection, controllable faults)",
 		Long: `Serve runs the built-in gRPC test server until interrupted. Its first line of output
 is "listening on ADDR". It serves grpcpulse.test.v1.Pulse (Unary, ServerStream,
-ClientStream, Bidi), grpc.health.v1.Health and server reflection.
+ClientStream, Bidi), grpc.health.v1.Health (each service SERVING by name) and
+server reflection.
 
 Each call can be steered with request metadata (-H on call):
   x-pulse-delay: 50ms           wait before each response

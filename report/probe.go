@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/runner/event"
@@ -54,10 +55,23 @@ type Check struct {
 // NewProbe makes the Probe of a finished probe from the Summary of its
 // recording (with its findings) and what the probe itself saw. Checks are
 // left for the caller (diagnose.ProbeChecks).
+//
+// The probe's calls are not recorded call by call: each connection's Calls
+// comes from res (and the busy connection's Errors are its transport
+// failures).
 func NewProbe(s *Summary, res event.ProbeResult) *Probe {
+	conns := slices.Clone(s.Connections)
+	for i := range conns {
+		if idx := conns[i].Index; idx >= 0 && idx < len(res.Calls) {
+			conns[i].Calls = res.Calls[idx]
+		}
+		if conns[i].Index == event.ProbeBusy {
+			conns[i].Errors = res.BusyFailures
+		}
+	}
 	return &Probe{Schema: ProbeSchema, Tool: s.Tool, Target: s.Target, StartedAt: s.StartedAt,
 		Duration: s.Duration, Options: s.Options.Target, Result: res,
-		Connectivity: s.Connectivity, Connections: s.Connections, Findings: s.Findings}
+		Connectivity: s.Connectivity, Connections: conns, Findings: s.Findings}
 }
 
 // WriteProbeJSON writes p as indented JSON.

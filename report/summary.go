@@ -78,6 +78,11 @@ type Summary struct {
 	// otherwise.
 	Stalled     time.Duration `json:"stalled_ns,omitempty"`
 	Interrupted bool          `json:"interrupted"`
+	// NotStarted is, for a run that made no call because it could not
+	// start (the server could not be reached, its descriptors not read),
+	// the error that stopped it; "" when the run started. Such a report is
+	// still written, so that CI keeps what happened.
+	NotStarted string `json:"not_started,omitempty"`
 	// StoppedBy is the --abort-on-fail gate that ended the run early; nil
 	// when the run was not stopped by one.
 	StoppedBy   *Stop        `json:"stopped_by,omitempty"`
@@ -213,6 +218,10 @@ func AbortedNote(s *Summary) string {
 func CutNote(s *Summary) string {
 	if s.Cut <= 0 {
 		return ""
+	}
+	if s.Interrupted && s.Stalled == 0 {
+		return fmt.Sprintf("%s in flight or due when the run was interrupted count in the latency at end minus due "+
+			"(lower bounds; the longest had waited %s)", Plural(int(s.Cut), "call"), FormatDuration(s.CutFor))
 	}
 	return fmt.Sprintf("%s cut at the end (in flight or due and unstarted) count in the latency at end minus due: "+
 		"the latency figures are lower bounds (a stall outlasted the run by at least %s)", Plural(int(s.Cut), "call"), FormatDuration(s.CutFor))

@@ -34,6 +34,20 @@ const (
 	ExitNoHealth       = 7 // the server has no grpc.health.v1.Health service
 )
 
+// ExitFinding is the exit code of `diagnose` when its diagnosis has a
+// finding at error level (the report is written first): CI can fail on a
+// problem the probe saw, apart from one it could not run (1).
+const ExitFinding = 8
+
+// FindingError is a diagnosis with error-level findings: exit 8. Titles
+// are those findings' titles.
+type FindingError struct{ Titles []string }
+
+func (e *FindingError) Error() string {
+	return fmt.Sprintf("the diagnosis found %s:\n  %s", map[bool]string{true: "an error", false: fmt.Sprintf("%d errors", len(e.Titles))}[len(e.Titles) == 1],
+		strings.Join(e.Titles, "\n  "))
+}
+
 // MaxStatusCode is the largest gRPC status code (Unauthenticated).
 const MaxStatusCode = codes.Unauthenticated
 
@@ -108,6 +122,7 @@ func ExitCode(err error) int {
 	var gate *GateError
 	var sig *SignalError
 	var health *HealthError
+	var finding *FindingError
 	switch {
 	case err == nil:
 		return ExitOK
@@ -122,6 +137,8 @@ func ExitCode(err error) int {
 		return ExitGate
 	case errors.As(err, &health):
 		return healthExitCode(health)
+	case errors.As(err, &finding):
+		return ExitFinding
 	case errors.As(err, &call):
 		code := call.Status.Code()
 		if code > MaxStatusCode {

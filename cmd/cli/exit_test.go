@@ -32,6 +32,8 @@ func TestExitCode(t *testing.T) {
 		{"unauthenticated", &CallError{Status: status.New(codes.Unauthenticated, "x")}, 80},
 		{"code out of range", &CallError{Status: status.New(codes.Code(300), "x")}, 66},
 		{"gate", &GateError{Failed: []string{"p(99)<1ms: 3ms"}}, 3},
+		{"error finding", &FindingError{Titles: []string{"too_many_pings"}}, 8},
+		{"wrapped error finding", fmt.Errorf("diagnose: %w", &FindingError{}), 8},
 		{"status outside a call", status.Error(codes.NotFound, "reflection"), 1},
 		{"ctrl-c", &SignalError{Signal: os.Interrupt}, 130},
 		{"sigterm", fmt.Errorf("run: %w", &SignalError{Signal: syscall.SIGTERM}), 143},

@@ -23,6 +23,8 @@ func ReadData(ctx context.Context, spec string, stdin io.Reader) ([]byte, error)
 			return nil, fmt.Errorf("-d @-: reading standard input: %w", err)
 		}
 		return b, nil
+	case spec == "@":
+		return nil, UsageErrorf("-d @ names no file: give -d @FILE, or -d @- to read standard input")
 	case strings.HasPrefix(spec, "@"):
 		f, err := os.Open(spec[1:])
 		if err != nil {

@@ -44,7 +44,7 @@ func (o *RunOptions) checkMethods() error {
 func runMix(ctx context.Context, opts *RunOptions) error {
 	s, err := cli.OpenSession(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false)
 	if err != nil {
-		return err
+		return reportNotStarted(ctx, opts, err)
 	}
 	defer s.Close()
 	entries := make([]runner.Entry, 0, len(opts.Calls))
@@ -56,7 +56,7 @@ func runMix(ctx context.Context, opts *RunOptions) error {
 	for i, c := range opts.Calls {
 		method, err := reflect.FindMethod(s.Source, c.Method)
 		if err != nil {
-			return s.Explain(err)
+			return reportNotStarted(ctx, opts, s.Explain(err))
 		}
 		raw, err := cli.ReadData(ctx, cmp.Or(c.Data, opts.Data), opts.IO.In)
 		if err != nil {

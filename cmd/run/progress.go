@@ -3,6 +3,7 @@ package run
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,7 +42,7 @@ func (p *progress) loop() {
 			fmt.Fprint(p.w, "\r"+ansi.EraseLineRight)
 			return
 		case <-tick.C:
-			line := fitWidth(progressLine(p.snapshot(), p.inFlight(), &p.load), p.width)
+			line := fitWidth(progressLine(p.snapshot(), p.inFlight(), &p.load, p.width), p.width)
 			fmt.Fprint(p.w, "\r"+ansi.EraseLineRight+line)
 		}
 	}
@@ -70,39 +71,69 @@ const progressBarWidth = 20
 // the run has an end (-z or -n), elapsed time, calls, the completion rate
 // (beside the target rate in open loop), calls in flight, errors and the
 // p99 of the last second. Rate and p99 appear once a full second has been
-// measured.
-func progressLine(s record.Progress, inFlight int, l *plan.Load) string {
-	var b strings.Builder
+// measured. Narrower than width (0: no limit), parts go, the least telling
+// first (the calls counter, time left, the target rate, calls in flight,
+// the bar, the rate), so that errors and p99 stay on an 80-column screen.
+func progressLine(s record.Progress, inFlight int, l *plan.Load, width int) string {
+	type part struct {
+		text string
+		drop int // the order parts go in to fit the width; 0: never
+	}
+	var parts []part
+	add := func(drop int, format string, args ...any) {
+		parts = append(parts, part{fmt.Sprintf(format, args...), drop})
+	}
 	done, left := progressDone(s, l)
 	if done >= 0 {
 		filled := int(done * progressBarWidth)
-		fmt.Fprintf(&b, "%s%s %3.0f%%  ", strings.Repeat("█", filled), strings.Repeat("░", progressBarWidth-filled), done*100)
+		add(5, "%s%s", strings.Repeat("█", filled), strings.Repeat("░", progressBarWidth-filled))
+		add(0, "%3.0f%%", done*100)
 	}
-	fmt.Fprintf(&b, "%s", s.Elapsed.Round(100*time.Millisecond))
+	elapsed := s.Elapsed.Round(100 * time.Millisecond).String()
 	if l.Duration > 0 {
-		fmt.Fprintf(&b, "/%s", l.Duration)
+		elapsed += "/" + l.Duration.String()
 	}
+	add(0, "%s", elapsed)
 	if left > 0 {
-		fmt.Fprintf(&b, "  ETA %s", left.Round(time.Second))
+		add(2, "ETA %s", left.Round(time.Second))
 	}
-	fmt.Fprintf(&b, "  %d calls", s.Count)
+	calls := fmt.Sprintf("%d calls", s.Count)
 	if l.Total > 0 {
-		fmt.Fprintf(&b, " of %d", l.Total)
+		calls += fmt.Sprintf(" of %d", l.Total)
 	}
+	add(1, "%s", calls)
 	if s.Elapsed >= time.Second {
-		fmt.Fprintf(&b, "  %.0f/s", s.RPSLastSecond)
+		add(6, "%.0f/s", s.RPSLastSecond)
 	}
 	if l.OpenLoop() {
-		fmt.Fprintf(&b, " (target %.0f/s)", l.RateAt(s.Elapsed))
+		add(3, "(target %.0f/s)", l.RateAt(s.Elapsed))
 	}
-	fmt.Fprintf(&b, "  %d in flight  %d errors", inFlight, s.Errors)
+	add(4, "%d in flight", inFlight)
+	add(0, "%d errors", s.Errors)
 	if s.Elapsed >= time.Second && s.P99LastSecond > 0 {
-		fmt.Fprintf(&b, "  p99 %s", s.P99LastSecond.Round(time.Microsecond))
+		add(0, "p99 %s", s.P99LastSecond.Round(time.Microsecond))
 	}
 	if done < 0 {
-		b.WriteString("  (Ctrl-C to stop)")
+		add(7, "(Ctrl-C to stop)")
 	}
-	return b.String()
+	join := func() string {
+		var b strings.Builder
+		for i, p := range parts {
+			switch {
+			case i == 0:
+			case strings.HasPrefix(p.text, "(target") || strings.HasSuffix(parts[i-1].text, "░") || strings.HasSuffix(parts[i-1].text, "█"):
+				b.WriteString(" ")
+			default:
+				b.WriteString("  ")
+			}
+			b.WriteString(p.text)
+		}
+		return b.String()
+	}
+	for drop := 1; width >= 2 && ansi.StringWidth(join()) > width-1 && drop <= 7; drop++ {
+		parts = slices.DeleteFunc(parts, func(p part) bool { return p.drop == drop })
+	}
+	return join()
 }
 
 // progressDone is the share of the run done (-1 when it has no known end)

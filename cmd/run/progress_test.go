@@ -42,7 +42,7 @@ func TestProgressLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := progressLine(tt.s, 3, &tt.load); got != tt.want {
+			if got := progressLine(tt.s, 3, &tt.load, 0); got != tt.want {
 				t.Errorf("got\n%q\nwant\n%q", got, tt.want)
 			}
 		})
@@ -54,7 +54,7 @@ func TestProgressLine(t *testing.T) {
 func TestFitWidth(t *testing.T) {
 	t.Parallel()
 	line := progressLine(record.Progress{Elapsed: 5 * time.Second, Count: 5000, RPSLastSecond: 1000},
-		1, &plan.Load{Duration: 10 * time.Second})
+		1, &plan.Load{Duration: 10 * time.Second}, 0)
 	for _, width := range []int{10, 40, 80} {
 		got := fitWidth(line, width)
 		if w := ansi.StringWidth(got); w > width-1 {
@@ -69,5 +69,29 @@ func TestFitWidth(t *testing.T) {
 	}
 	if got := fitWidth(line, 0); got != line {
 		t.Errorf("unknown width changed the line: %q", got)
+	}
+}
+
+// At 80 columns the calls counter (then time left, the target...) goes
+// before errors and p99, which always stay.
+func TestProgressLineKeepsErrorsAndP99(t *testing.T) {
+	t.Parallel()
+	s := record.Progress{Elapsed: 5*time.Minute + 300*time.Millisecond, Count: 123456789, Errors: 4321,
+		RPSLastSecond: 41234, P99LastSecond: 1234567 * time.Microsecond}
+	load := plan.Load{Schedule: plan.Schedule{Kind: "ramp", From: 10, To: 50000, Over: 10 * time.Minute}, Duration: 10 * time.Minute, Total: 0}
+	for _, width := range []int{80, 60} {
+		got := progressLine(s, 2048, &load, width)
+		if w := ansi.StringWidth(got); w > width-1 {
+			t.Errorf("width %d: %q is %d cells", width, got, w)
+		}
+		if !strings.Contains(got, "4321 errors") || !strings.Contains(got, "p99 1.234567s") {
+			t.Errorf("width %d: errors or p99 went: %q", width, got)
+		}
+		if strings.Contains(got, "calls") {
+			t.Errorf("width %d: the calls counter should go first: %q", width, got)
+		}
+	}
+	if got := progressLine(s, 2048, &load, 200); !strings.Contains(got, "123456789 calls") {
+		t.Errorf("wide: %q", got)
 	}
 }

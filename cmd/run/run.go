@@ -24,6 +24,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
 	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
 	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
@@ -150,6 +151,11 @@ func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 	if err := o.Load.Validate(); err != nil {
 		return &cli.UsageError{Err: err}
 	}
+	if fs.Changed("total") && o.Load.Total == 0 {
+		// Refused, not taken as "no limit": on a terminal it would run until
+		// Ctrl-C and in a pipe be refused for lacking -n, two answers to one input.
+		return cli.UsageErrorf("-n 0 makes no calls: give -n 1 or more, -z DURATION to run for a time, or leave -n out to run until Ctrl-C")
+	}
 	if err := o.Call.Validate(); err != nil {
 		return &cli.UsageError{Err: err}
 	}
@@ -191,7 +197,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	}
 	s, r, meta, err := prepareRun(ctx, opts)
 	if err != nil {
-		return err
+		return reportNotStarted(ctx, opts, err)
 	}
 	defer s.Close()
 	load := r.Options().Load
@@ -236,7 +242,7 @@ func execRun(ctx context.Context, opts *RunOptions, r *runner.Runner, meta recor
 			fmt.Fprintln(opts.IO.ErrOut, "interrupted before the load started: no report")
 			return ctx.Err()
 		}
-		return err // nothing ran: the pool could not connect
+		return reportNotStarted(ctx, opts, err) // nothing ran: the pool could not connect
 	}
 	out.Interrupted = ctx.Err() != nil // Ctrl-C; an abort on a failed assertion is not an interrupt
 	meta.Outcome = out
@@ -314,6 +320,8 @@ func reportRun(ctx context.Context, opts *RunOptions, sum *report.Summary, out r
 		return err
 	}
 	if out.Interrupted {
+		// The user's own stop: the calls it cut are not a stall, and not errors.
+		fmt.Fprintf(opts.IO.ErrOut, "stopped with %s in flight\n", report.Plural(int(out.Aborted), "call"))
 		return ctx.Err()
 	}
 	if out.Stalled > 0 {
@@ -326,6 +334,44 @@ func reportRun(ctx context.Context, opts *RunOptions, sum *report.Summary, out r
 		return err
 	}
 	return outcomeError(sum)
+}
+
+// reportNotStarted writes every requested rendering of a run that made no
+// call because it could not start (err: the server could not be reached,
+// the method not found...), so that CI keeps a report of what happened,
+// and returns err: its exit code is the run's. Usage errors and an
+// interrupt write nothing; standard output gets the error alone.
+func reportNotStarted(ctx context.Context, opts *RunOptions, err error) error {
+	var usage *cli.UsageError
+	if ctx.Err() != nil || errors.As(err, &usage) || len(opts.targets) == 0 {
+		return err
+	}
+	name := opts.Method
+	if len(opts.Calls) > 0 {
+		name = opts.Calls[0].Method
+	}
+	meta := record.Meta{Method: name, Kind: event.Unary, Options: opts.Options, Notes: opts.Target.Notes(),
+		Tool: cli.Version(), GRPCVersion: grpc.Version}
+	rec := record.New(meta.Kind, 1)
+	rec.End(time.Now())
+	sum := rec.Summary(meta)
+	sum.Kind = "" // not known: the method was never resolved
+	sum.NotStarted = err.Error()
+	sum.Name, sum.Tags = opts.Name, opts.tags
+	sum.Findings = diagnose.Findings(sum)
+	sum.Assertions = gate.EvaluateAssertions(sum, opts.assertions)
+	files := make([]cli.OutputTarget, 0, len(opts.targets))
+	for _, t := range opts.targets {
+		if t.Path != "" {
+			files = append(files, t)
+		}
+	}
+	if werr := cli.WriteOutputs(opts.IO.Out, files, func(w io.Writer, t cli.OutputTarget) error {
+		return cli.RenderSummary(w, sum, t.Format, opts.IO, t.Path)
+	}); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
 }
 
 // parseTags reads --tag KEY=VALUE labels; a key given twice is refused.

@@ -319,6 +319,8 @@ func (o *RunOptions) resolveArgs(fs *pflag.FlagSet, args []string) error {
 	switch {
 	case o.Target.Addr == "":
 		return cli.UsageErrorf("missing ADDR (give it, or target: in the -f file)")
+	case o.Method == "" && len(o.Calls) == 0 && len(args) == 1 && cli.LooksLikeMethod(args[0]):
+		return cli.MissingAddr(args[0])
 	case o.Method == "" && len(o.Calls) == 0:
 		return cli.UsageErrorf("missing METHOD (give it, or method: or calls: in the -f file)")
 	case o.Method != "" && len(o.Calls) > 0:

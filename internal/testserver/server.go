@@ -83,8 +83,10 @@ func New(opts ...Option) (*Server, error) {
 		done:     make(chan struct{}),
 	}
 	pulsepb.RegisterPulseServer(s.grpc, s.pulse)
+	var hs *health.Server
 	if !cfg.noHealth {
-		healthpb.RegisterHealthServer(s.grpc, health.NewServer())
+		hs = health.NewServer()
+		healthpb.RegisterHealthServer(s.grpc, hs)
 	}
 	switch cfg.reflection {
 	case ReflectionAll:
@@ -92,6 +94,13 @@ func New(opts ...Option) (*Server, error) {
 	case ReflectionV1Alpha:
 		reflectionv1alpha.RegisterServerReflectionServer(s.grpc,
 			reflection.NewServer(reflection.ServerOptions{Services: s.grpc}))
+	}
+	if hs != nil {
+		// Each service it serves is SERVING by name, as a real server's
+		// health says ("", the server as a whole, is SERVING already).
+		for name := range s.grpc.GetServiceInfo() {
+			hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+		}
 	}
 	go func() {
 		err := s.grpc.Serve(lis)

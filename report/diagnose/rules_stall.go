@@ -40,7 +40,7 @@ func runStalled(d *diagnosis) []report.Finding {
 // Latency holds them at a lower bound.
 func stallPastEnd(d *diagnosis) []report.Finding {
 	s := d.s
-	if s.Cut <= 0 {
+	if s.Cut <= 0 || cutByInterrupt(s) {
 		return nil
 	}
 	ev := []report.Evidence{{Name: "calls cut", Value: fmt.Sprintf("%d (%d in flight, %d never started)", s.Cut, s.Aborted, s.Unstarted)},
@@ -60,6 +60,14 @@ func stallPastEnd(d *diagnosis) []report.Finding {
 			"were due: the latency figures count them at that lower bound (the true values are larger).",
 		Fix: "Find what froze the server. To measure the whole stall, run longer than it lasts, or raise the " +
 			"drain limit; give calls a deadline (--timeout) so that a stuck server fails them."}}
+}
+
+// cutByInterrupt reports that the calls s cut were cut by the user's own
+// stop (Ctrl-C), not by a stall: none had waited as long as --stall-timeout
+// (the run's own definition of a stall), or the watchdog was off.
+func cutByInterrupt(s *report.Summary) bool {
+	t := s.Options.Load.StallTimeout
+	return s.Interrupted && s.Stalled == 0 && (t <= 0 || s.CutFor < t)
 }
 
 // behindAtEnd is stallPastEnd's finding when no call was held through the

@@ -244,17 +244,15 @@ func throughputSVG(s *report.Summary) string {
 }
 
 // latencyTimelineSVG draws the p50, p99 and max latency of each second,
-// the lines broken over seconds without calls.
+// the lines broken over seconds without calls. Its y axis spans the data
+// (latencyRange), not from 0: at high latencies p50, p99 and max would
+// otherwise merge into one line at the top.
 func latencyTimelineSVG(s *report.Summary) string {
 	a := plotArea{w: chartWidth, h: 230, left: 64, right: 16, top: 30, bottom: 30}
 	c := newSVG(a.w, a.h, "Latency per second")
 	end := timelineEnd(s)
-	var most float64
-	for _, p := range s.Timeline {
-		most = max(most, float64(p.Max))
-	}
-	step := niceStep(most, 4)
-	ys := scale{0, roundUp(most, step), a.y0(), a.y1()}
+	lo, hi, step := latencyRange(s.Timeline)
+	ys := scale{lo, hi, a.y0(), a.y1()}
 	xs := scale{0, end, a.x0(), a.x1()}
 	c.yAxis(a, ys, step, func(v float64) string { return report.FormatDuration(time.Duration(v)) })
 	c.timeAxis(a, xs, a.y1())
@@ -293,6 +291,28 @@ func latencyTimelineSVG(s *report.Summary) string {
 	c.legend(a.x1(), 12, [2]string{"p50", "sw s-p50"}, [2]string{"p99", "sw s-p99"}, [2]string{"max", "sw s-max"})
 	c.text(a.x0()-6, a.y1()-14, "end", "axis", "latency")
 	return c.String()
+}
+
+// latencyRange is the y axis of the latency timeline: from the lowest p50
+// to the highest max of the seconds with calls, widened to round steps
+// (about 4 of them); from 0 when the data spans more than half of [0, hi]
+// anyway, or there is none.
+func latencyRange(points []report.Point) (lo, hi, step float64) {
+	least, most := math.Inf(1), 0.0
+	for _, p := range points {
+		if p.Count == 0 {
+			continue
+		}
+		least, most = min(least, float64(p.P50)), max(most, float64(p.Max))
+	}
+	if most <= 0 || least >= most || least < most/2 {
+		step = niceStep(most, 4)
+		return 0, roundUp(most, step), step
+	}
+	step = niceStep(most-least, 4)
+	lo = math.Floor(least/step+1e-9) * step
+	hi = max(math.Ceil(most/step-1e-9)*step, lo+step)
+	return lo, hi, step
 }
 
 // timelineEnd is where the timeline's x axis ends, in seconds: the end of

@@ -85,7 +85,10 @@ func (m *mdReport) header() {
 		}
 		m.para("Tags: " + strings.Join(tags, " · "))
 	}
-	shape := append([]string{string(s.Kind)}, report.LoadShape(s.Options, s.Kind)...)
+	shape := report.LoadShape(s.Options, s.Kind)
+	if s.Kind != "" { // "": a run that never started
+		shape = append([]string{string(s.Kind)}, shape...)
+	}
 	shape = append(shape, "started "+s.StartedAt.UTC().Format(time.RFC3339))
 	m.para(mdEscape(strings.Join(shape, " · ")))
 	m.table("rrrrrr", []string{"Calls", "OK", "Errors", "Error rate", "Throughput", "Duration"}, [][]string{{

@@ -102,7 +102,11 @@ func (t *textReport) header() {
 	if s.Name != "" {
 		name = report.Printable(s.Name, true) + " · "
 	}
-	t.line(t.st.Title.Render(fmt.Sprintf("grpcpulse · %s%s %s → %s", name, s.Kind, s.Method, s.Target)))
+	kind := string(s.Kind) + " "
+	if s.Kind == "" { // a run that never started: its method was not resolved
+		kind = ""
+	}
+	t.line(t.st.Title.Render(fmt.Sprintf("grpcpulse · %s%s%s → %s", name, kind, s.Method, s.Target)))
 	t.line()
 	if len(s.Tags) > 0 {
 		tags := report.TagList(s.Tags)

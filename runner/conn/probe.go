@@ -48,7 +48,7 @@ type Spanned interface {
 }
 
 // Probe watches three connections to opts.Target for
-// opts.Duration (see ProbeStream, ProbeIdle, ProbeBusy), reporting their
+// opts.Duration (see event.ProbeStream, event.ProbeIdle, event.ProbeBusy), reporting their
 // events to rec, after timing one handshake step by step. It needs no method
 // of the server's: it uses the health service, or else reflection. It
 // returns an error (a *DialError when it names a cause) only when the
@@ -105,15 +105,15 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (event.Pro
 	callCtx := metadata.NewOutgoingContext(probeCtx, md)
 	var wg sync.WaitGroup
 	var mu sync.Mutex // guards res.Stream* while the goroutines run
-	var busyCalls, busyFailures atomic.Int64
+	var busyCalls, busyFailures, streams, idleCalls atomic.Int64
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		holdStream(callCtx, conns[event.ProbeStream], &res, &mu)
+		holdStream(callCtx, conns[event.ProbeStream], &res, &mu, &streams)
 	}()
 	go func() {
 		defer wg.Done()
-		keepConnected(probeCtx, callCtx, conns[event.ProbeIdle])
+		keepConnected(probeCtx, callCtx, conns[event.ProbeIdle], &idleCalls)
 	}()
 	go func() {
 		defer wg.Done()
@@ -129,6 +129,7 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (event.Pro
 		w.Wait()
 	}
 	res.BusyCalls, res.BusyFailures = busyCalls.Load(), busyFailures.Load()
+	res.Calls = []int64{event.ProbeStream: streams.Load(), event.ProbeIdle: idleCalls.Load(), event.ProbeBusy: res.BusyCalls}
 	res.Ended = time.Now()
 	res.Interrupted = ctx.Err() != nil
 	return res, nil
@@ -138,9 +139,13 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (event.Pro
 // health Watch (the server answers once, then stays silent), or else a
 // reflection stream on which nothing is asked. When the stream ends it is
 // opened again, until ctx ends.
-func holdStream(ctx context.Context, cc *grpc.ClientConn, res *event.ProbeResult, mu *sync.Mutex) {
+// opened counts the streams opened.
+func holdStream(ctx context.Context, cc *grpc.ClientConn, res *event.ProbeResult, mu *sync.Mutex, opened *atomic.Int64) {
 	for ctx.Err() == nil {
 		method, stream, err := openIdleStream(ctx, cc)
+		if err == nil {
+			opened.Add(1)
+		}
 		if err != nil && ctx.Err() != nil {
 			return // the probe ended while the stream was being opened again
 		}
@@ -219,8 +224,9 @@ func drain(stream grpc.ClientStream) error {
 // keepConnected keeps cc connected with one call per transport: whenever it
 // leaves READY it is reconnected at once, so reconnects can be timed, and
 // each time it is READY it makes one health check (whatever its answer,
-// even Unimplemented, it is a request) and then stays idle.
-func keepConnected(ctx, callCtx context.Context, cc *grpc.ClientConn) {
+// even Unimplemented, it is a request) and then stays idle. calls counts
+// those checks.
+func keepConnected(ctx, callCtx context.Context, cc *grpc.ClientConn, calls *atomic.Int64) {
 	for {
 		state := cc.GetState()
 		switch state {
@@ -230,6 +236,7 @@ func keepConnected(ctx, callCtx context.Context, cc *grpc.ClientConn) {
 			one, cancel := context.WithTimeout(callCtx, 5*time.Second)
 			_ = cc.Invoke(one, healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}, new(emptypb.Empty))
 			cancel()
+			calls.Add(1)
 		}
 		if !cc.WaitForStateChange(ctx, state) {
 			return

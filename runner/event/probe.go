@@ -32,10 +32,14 @@ type ProbeResult struct {
 	StreamEnds []string `json:"stream_ends,omitempty"`
 	// BusyCalls and BusyFailures count the busy connection's calls, and
 	// those that failed with UNAVAILABLE (a transport failure).
-	BusyCalls    int64     `json:"busy_calls"`
-	BusyFailures int64     `json:"busy_failures"`
-	Started      time.Time `json:"started_at"`
-	Ended        time.Time `json:"ended_at"`
+	BusyCalls    int64 `json:"busy_calls"`
+	BusyFailures int64 `json:"busy_failures"`
+	// Calls counts the calls (streams included) made on each connection,
+	// by index (ProbeStream, ProbeIdle, ProbeBusy); nil in probes saved
+	// before it existed.
+	Calls   []int64   `json:"calls,omitempty"`
+	Started time.Time `json:"started_at"`
+	Ended   time.Time `json:"ended_at"`
 	// Interrupted reports that the probe was stopped before its time.
 	Interrupted bool `json:"interrupted,omitempty"`
 }
