@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -51,8 +52,11 @@ func Printable(s string, oneLine bool) string {
 
 // needsEscape reports whether the rune r (size bytes of UTF-8) must not be
 // printed as it is: C0 controls but tab (and newline unless oneLine), DEL,
-// the C1 controls (U+0080–U+009F: a terminal may read U+009B as CSI), and
-// invalid UTF-8.
+// the C1 controls (U+0080–U+009F: a terminal may read U+009B as CSI), the
+// format characters (Unicode category Cf: bidi overrides and isolates such
+// as U+202E and U+2066–U+2069, zero-width U+200B–U+200F, U+FEFF), the line
+// and paragraph separators U+2028/U+2029, and invalid UTF-8: a server could
+// otherwise reorder or hide what a report shows.
 func needsEscape(r rune, size int, oneLine bool) bool {
 	switch {
 	case r == utf8.RuneError && size == 1:
@@ -61,6 +65,8 @@ func needsEscape(r rune, size int, oneLine bool) bool {
 		return false
 	case r == '\n':
 		return oneLine
+	case r < 0xa0:
+		return r < 0x20 || r >= 0x7f
 	}
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f)
+	return r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r)
 }
