@@ -24,6 +24,7 @@ const (
 	ExitGate        = 3
 	ExitStatusBase  = 64  // a one-shot call that ended with status code C exits 64+C
 	ExitInterrupted = 130 // 128 + SIGINT; SIGTERM exits 143 and SIGHUP 129 (SignalError)
+	ExitBrokenPipe  = 141 // 128 + SIGPIPE: standard output was closed by its reader (report show | head -1)
 )
 
 // Exit codes of `health`, by the status it saw (SERVING is ExitOK).
