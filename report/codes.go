@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -14,9 +15,38 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
-// CodeName is the name of c in reports: "OK", "UNAVAILABLE", and "CODE(n)"
-// for a code gRPC does not define.
-func CodeName(c codes.Code) string { return conn.CodeName(c) }
+// CodeName is the name of c in reports: "OK", "UNAVAILABLE", "OTHER" for
+// OtherCode, and "CODE(n)" for another code gRPC does not define.
+func CodeName(c codes.Code) string {
+	if c == OtherCode {
+		return otherCodeName
+	}
+	return conn.CodeName(c)
+}
+
+// OtherCode stands for every status code gRPC does not define (above
+// Unauthenticated): a recorder folds them into it, so a server answering
+// random numbers makes one entry of status_codes and of errors, and one
+// Prometheus series, not one per number.
+const OtherCode = codes.Code(math.MaxUint32)
+
+const otherCodeName = "OTHER"
+
+// FoldCode returns c, or OtherCode for a code gRPC does not define.
+func FoldCode(c codes.Code) codes.Code {
+	if c > codes.Unauthenticated {
+		return OtherCode
+	}
+	return c
+}
+
+// parseCode reads a code name as CodeName writes it.
+func parseCode(name string) (codes.Code, error) {
+	if name == otherCodeName {
+		return OtherCode, nil
+	}
+	return conn.ParseCode(name)
+}
 
 // CodeCount is how many calls ended with a status code.
 type CodeCount struct {
@@ -50,7 +80,7 @@ func (sc *StatusCodes) UnmarshalJSON(b []byte) error {
 	}
 	out := make(StatusCodes, 0, len(m))
 	for name, n := range m {
-		c, err := conn.ParseCode(name)
+		c, err := parseCode(name)
 		if err != nil {
 			return err
 		}
@@ -109,7 +139,7 @@ func (e *ErrorCount) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	c, err := conn.ParseCode(w.Code)
+	c, err := parseCode(w.Code)
 	if err != nil {
 		return err
 	}

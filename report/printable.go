@@ -70,3 +70,38 @@ func needsEscape(r rune, size int, oneLine bool) bool {
 	}
 	return r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r)
 }
+
+// MaxMessageBytes bounds a status message as reports keep and print it: a
+// server may send megabytes, and a report stays small and fast to render.
+const MaxMessageBytes = 2048
+
+// TruncateMessage returns msg cut to at most MaxMessageBytes (at a rune
+// boundary), followed by " ... (N bytes)" with its original length, or msg
+// itself when it is short enough.
+// A message already cut (at most MaxMessageBytes and its tail) is left as
+// it is, so a report read back keeps the original length.
+func TruncateMessage(msg string) string {
+	if !MessageTooLong(msg) {
+		return msg
+	}
+	return MessageHead(msg) + MessageTail(len(msg))
+}
+
+// MessageTooLong says whether TruncateMessage cuts msg.
+func MessageTooLong(msg string) bool { return len(msg) > MaxMessageBytes+32 }
+
+// MessageHead is the part of msg that TruncateMessage keeps.
+func MessageHead(msg string) string {
+	if !MessageTooLong(msg) {
+		return msg
+	}
+	cut := MaxMessageBytes
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut]
+}
+
+// MessageTail is what TruncateMessage writes after the head of a message
+// of n bytes.
+func MessageTail(n int) string { return fmt.Sprintf(" ... (%d bytes)", n) }

@@ -141,7 +141,7 @@ func PrintError(w io.Writer, err error) {
 		fmt.Fprintf(w, "Error: %s\n", report.Printable(err.Error(), false))
 		return
 	}
-	fmt.Fprintf(w, "ERROR:\n  Code: %s\n  Message: %s\n", call.Status.Code(), report.Printable(call.Status.Message(), true))
+	fmt.Fprintf(w, "ERROR:\n  Code: %s\n  Message: %s\n", call.Status.Code(), report.Printable(report.TruncateMessage(call.Status.Message()), true))
 	details := call.Status.Proto().GetDetails()
 	if len(details) == 0 {
 		return
