@@ -141,6 +141,7 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	if _, err := stream.Recv(); err != nil { // the server holds an open stream now
 		t.Fatal(err)
 	}
+	first := time.Now()
 	_ = c.Process.Signal(os.Interrupt)
 	// The kernel merges a signal into one still pending, so the second
 	// Ctrl-C goes only once the first has been handled: the server's GOAWAY
@@ -150,6 +151,11 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	if !cc.WaitForStateChange(ctx, connectivity.Ready) {
 		t.Fatal("the server did not start its graceful stop after Ctrl-C")
 	}
+	// Signals within half a second of the first are the same request to
+	// stop; only a later one means "exit at once".
+	if wait := 600*time.Millisecond - time.Since(first); wait > 0 {
+		time.Sleep(wait)
+	}
 	start := time.Now()
 	_ = c.Process.Signal(os.Interrupt)
 	code := exitCode(t, c)
@@ -158,5 +164,89 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	}
 	if code != 130 {
 		t.Errorf("exit %d, want 130", code)
+	}
+}
+
+// GNU timeout sends SIGTERM to grpcpulse and then to its process group: two
+// signals a moment apart are one request to stop, so the report is still
+// written. Repeated, because the two may land before or after the first is
+// handled.
+func TestTwoQuickSignalsStillWriteReport(t *testing.T) {
+	t.Parallel()
+	for i := range 4 {
+		srv, seen := startedServer(t, 50)
+		out := filepath.Join(t.TempDir(), "report.json")
+		c, stderr := grpcpulseProcess(t, "run", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary",
+			"-c", "2", "-z", "5m", "--format", "json", "-o", out)
+		<-seen
+		_ = c.Process.Signal(syscall.SIGTERM)
+		if i%2 == 1 {
+			time.Sleep(time.Duration(i) * 50 * time.Millisecond) // a second one a moment later, not at once
+		}
+		_ = c.Process.Signal(syscall.SIGTERM)
+		if code := exitCode(t, c); code != 143 {
+			t.Fatalf("try %d: exit %d, want 143; stderr:\n%s", i, code, stderr)
+		}
+		if strings.Contains(stderr.String(), "interrupted again") {
+			t.Fatalf("try %d: the second SIGTERM was taken as a second request:\n%s", i, stderr)
+		}
+		if b, err := os.ReadFile(out); err != nil || !json.Valid(b) {
+			t.Fatalf("try %d: no report after two quick SIGTERMs: %v", i, err)
+		}
+	}
+}
+
+// A closed standard error (its reader gone: EPIPE) never costs the report:
+// SIGPIPE is ignored and progress and warnings are dropped.
+func TestClosedStderrStillWritesReport(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	out := filepath.Join(t.TempDir(), "report.json")
+	c := exec.Command(os.Args[0], "run", "--plaintext", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary",
+		"-n", "200", "--metrics-addr", "127.0.0.1:0", "--format", "json", "-o", out)
+	c.Env = append(os.Environ(), asMainEnv+"=1")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // a reader that has gone: every write to stderr is EPIPE
+	c.Stderr = w
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { _ = c.Process.Kill() })
+	if code := exitCode(t, c); code != 0 {
+		t.Fatalf("exit %d with stderr closed, want 0", code)
+	}
+	if b, err := os.ReadFile(out); err != nil || !json.Valid(b) {
+		t.Fatalf("no report with stderr closed: %v", err)
+	}
+}
+
+// `report show r.json | head -1`: standard output closed by its reader ends
+// the command quietly with 141, nothing on stderr.
+func TestClosedStdoutEndsQuietly(t *testing.T) {
+	t.Parallel()
+	c := exec.Command(os.Args[0], "report", "show", "--format", "json", "report/testdata/unary.json.golden")
+	c.Env = append(os.Environ(), asMainEnv+"=1")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	c.Stdout = w
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { _ = c.Process.Kill() })
+	if code := exitCode(t, c); code != 141 {
+		t.Errorf("exit %d, want 141", code)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr: %q, want nothing", stderr.String())
 	}
 }

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/grpclog"
@@ -23,21 +25,45 @@ import (
 // Main runs grpcpulse with the process's arguments and returns the exit code.
 // The first SIGINT, SIGTERM or SIGHUP cancels the command's context: it
 // stops cleanly, writes what it has and exits 128 + the signal's number (130
-// for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). A second one exits at once.
+// for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). Signals within
+// sameRequest of the first are the same request (GNU timeout signals the
+// process and then its group); a later one exits at once.
+//
+// SIGPIPE is ignored, so a closed standard error (progress, warnings) never
+// costs the report: writes to it fail with EPIPE and are dropped. A closed
+// standard output (report show | head -1) ends the command quietly with
+// 141, as a shell reports a command killed by SIGPIPE (see Run).
 func Main() int {
 	quietGRPCLogs()
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
-	signals := make(chan os.Signal, 2) // room for both, so that neither is dropped
+	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		sig := <-signals
 		cancel(&cli.SignalError{Signal: sig})
-		sig = <-signals
+		sig = secondSignal(signals, time.Now, sameRequest)
 		fmt.Fprintln(os.Stderr, "interrupted again: exiting at once")
 		os.Exit(cli.ExitCode(&cli.SignalError{Signal: sig}))
 	}()
 	return Run(ctx, cli.NewFactory(), os.Args[1:])
+}
+
+// sameRequest is how close to the first signal another one is taken as the
+// same request to stop, not as "exit at once".
+const sameRequest = 500 * time.Millisecond
+
+// secondSignal returns the first signal from signals that comes later than
+// within of the moment it is called (the first signal's).
+func secondSignal(signals <-chan os.Signal, now func() time.Time, within time.Duration) os.Signal {
+	first := now()
+	for {
+		sig := <-signals
+		if now().Sub(first) >= within {
+			return sig
+		}
+	}
 }
 
 // Run executes the command line args and returns the exit code. Errors are
@@ -56,6 +82,9 @@ func Run(ctx context.Context, f *cli.Factory, args []string) int {
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return cli.ExitOK
+	}
+	if stdoutClosed(err) {
+		return cli.ExitBrokenPipe // the reader of standard output has gone: nothing more to say
 	}
 	if ctx.Err() != nil && !errors.As(err, new(*cli.HealthError)) { // health --watch exits by the last status it saw
 		fmt.Fprintln(f.IO.ErrOut, "interrupted")
@@ -79,6 +108,13 @@ func Run(ctx context.Context, f *cli.Factory, args []string) int {
 		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
+}
+
+// stdoutClosed says whether err is a write to standard output whose reader
+// has gone (EPIPE, with SIGPIPE ignored).
+func stdoutClosed(err error) bool {
+	var pe *fs.PathError
+	return errors.Is(err, syscall.EPIPE) && errors.As(err, &pe) && pe.Path == os.Stdout.Name()
 }
 
 // NewCmdRoot builds the grpcpulse command tree.

@@ -7,15 +7,45 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
 	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
-// CodeName is the name of c in reports: "OK", "UNAVAILABLE", and "CODE(n)"
-// for a code gRPC does not define.
-func CodeName(c event.Code) string { return event.CodeName(c) }
+// CodeName is the name of c in reports: "OK", "UNAVAILABLE", "OTHER" for
+// OtherCode, and "CODE(n)" for another code gRPC does not define.
+func CodeName(c event.Code) string {
+	if c == OtherCode {
+		return otherCodeName
+	}
+	return event.CodeName(c)
+}
+
+// OtherCode stands for every status code gRPC does not define (above
+// Unauthenticated): a recorder folds them into it, so a server answering
+// random numbers makes one entry of status_codes and of errors, and one
+// Prometheus series, not one per number.
+const OtherCode = event.Code(math.MaxUint32)
+
+const otherCodeName = "OTHER"
+
+// FoldCode returns c, or OtherCode for a code gRPC does not define.
+func FoldCode(c event.Code) event.Code {
+	if c > event.CodeUnauthenticated {
+		return OtherCode
+	}
+	return c
+}
+
+// parseCode reads a code name as CodeName writes it.
+func parseCode(name string) (event.Code, error) {
+	if name == otherCodeName {
+		return OtherCode, nil
+	}
+	return event.ParseCode(name)
+}
 
 // CodeCount is how many calls ended with a status code.
 type CodeCount struct {
@@ -49,7 +79,7 @@ func (sc *StatusCodes) UnmarshalJSON(b []byte) error {
 	}
 	out := make(StatusCodes, 0, len(m))
 	for name, n := range m {
-		c, err := event.ParseCode(name)
+		c, err := parseCode(name)
 		if err != nil {
 			return err
 		}
@@ -108,7 +138,7 @@ func (e *ErrorCount) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	c, err := event.ParseCode(w.Code)
+	c, err := parseCode(w.Code)
 	if err != nil {
 		return err
 	}

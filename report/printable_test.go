@@ -24,6 +24,13 @@ func TestPrintable(t *testing.T) {
 		{"DEL", "a\x7fb", false, `a\x7fb`},
 		{"C1 CSI", "a\u009b31mb", false, `a\u009b31mb`},
 		{"invalid UTF-8", "a\xffb", false, `a\xffb`},
+		{"bidi override", "user\u202Egnp.exe", false, `user\u202egnp.exe`},
+		{"bidi isolates", "\u2066a\u2067b\u2068c\u2069", false, `\u2066a\u2067b\u2068c\u2069`},
+		{"zero width", "a\u200Bb\u200Cc\u200Dd\u200Ee\u200Ff", false, `a\u200bb\u200cc\u200dd\u200ee\u200ff`},
+		{"line separators", "a\u2028b\u2029c", false, `a\u2028b\u2029c`},
+		{"BOM", "\uFEFFok", false, `\ufeffok`},
+		{"other Cf", "a\u00ADb\u2060c", false, `a\u00adb\u2060c`},
+		{"printable non-ASCII kept", "日本 ✓ é", false, "日本 ✓ é"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,11 +75,22 @@ func (sc *Scrubber) Summary(s *Summary) {
 	if s == nil {
 		return
 	}
+	truncateMessages(s.ErrorsByMessage)
+	for i := range s.Methods {
+		truncateMessages(s.Methods[i].ErrorsByMessage)
+	}
 	scrubValue(reflect.ValueOf(s).Elem(), sc.String)
 	s.Target = RedactTarget(s.Target)
 	s.Options.Target.Addr = RedactTarget(s.Options.Target.Addr)
 	for i := range s.Sources {
 		s.Sources[i].Target = RedactTarget(s.Sources[i].Target)
+	}
+}
+
+// truncateMessages bounds each message of es (TruncateMessage).
+func truncateMessages(es []ErrorCount) {
+	for i := range es {
+		es[i].Message = TruncateMessage(es[i].Message)
 	}
 }
 

@@ -24,6 +24,7 @@ const (
 	ExitGate        = 3
 	ExitStatusBase  = 64  // a one-shot call that ended with status code C exits 64+C
 	ExitInterrupted = 130 // 128 + SIGINT; SIGTERM exits 143 and SIGHUP 129 (SignalError)
+	ExitBrokenPipe  = 141 // 128 + SIGPIPE: standard output was closed by its reader (report show | head -1)
 )
 
 // Exit codes of `health`, by the status it saw (SERVING is ExitOK).
@@ -157,7 +158,7 @@ func PrintError(w io.Writer, err error) {
 		fmt.Fprintf(w, "Error: %s\n", report.Printable(err.Error(), false))
 		return
 	}
-	fmt.Fprintf(w, "ERROR:\n  Code: %s\n  Message: %s\n", call.Status.Code(), report.Printable(call.Status.Message(), true))
+	fmt.Fprintf(w, "ERROR:\n  Code: %s\n  Message: %s\n", call.Status.Code(), report.Printable(report.TruncateMessage(call.Status.Message()), true))
 	details := call.Status.Proto().GetDetails()
 	if len(details) == 0 {
 		return

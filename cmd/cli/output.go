@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // writeOutput writes a report to path, or to out when path is empty or "-".
@@ -17,26 +18,37 @@ import (
 // never sees half a report and an earlier report is only replaced by a
 // complete one. A symbolic link is resolved first, so the link stays and its
 // target gets the report; an existing file keeps its permission bits.
-// Anything else (/dev/null, /dev/stdout, a FIFO, a terminal) is written
-// straight through: renaming over it would replace a device or a pipe with a
-// plain file.
+// Anything else (/dev/null, a FIFO, a terminal) is written straight
+// through: renaming over it would replace a device or a pipe with a plain
+// file. A stream this process already holds (/dev/stdout, /dev/stderr,
+// /dev/fd/N, /proc/self/fd/N, or a link to one) is written in place on
+// that descriptor, whatever it is: a pipe, a terminal, or a file the shell
+// opened (`-o /dev/stdout >> log.txt` appends, as the shell asked).
 func writeOutput(out io.Writer, path string, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return write(out)
 	}
-	if err := WriteFile(path, write); err != nil {
+	if err := writePath(out, path, write); err != nil {
 		return fmt.Errorf("writing the report to %s: %w", path, err)
 	}
 	return nil
 }
 
 // WriteFile writes a file at path as writeOutput does (atomically for a
-// regular file or a new one, straight through for a device or a FIFO); its
-// errors do not name path.
+// regular file or a new one, straight through for a device or a FIFO, in
+// place on a descriptor this process holds); its errors do not name path.
 func WriteFile(path string, write func(io.Writer) error) error {
+	return writePath(nil, path, write)
+}
+
+// writePath is WriteFile; out, when not nil, is what /dev/stdout means.
+func writePath(out io.Writer, path string, write func(io.Writer) error) error {
 	target, info, err := resolveOutput(path)
 	if err != nil {
 		return err
+	}
+	if fd, ok := heldFD(target); ok {
+		return writeFD(out, fd, write)
 	}
 	if info != nil && !info.Mode().IsRegular() {
 		return writeThrough(target, write)
@@ -53,6 +65,9 @@ func WriteFile(path string, write func(io.Writer) error) error {
 // yet: a dangling link's target is created).
 func resolveOutput(path string) (string, fs.FileInfo, error) {
 	for range 40 { // the kernel's own limit on links in a path
+		if _, ok := heldFD(path); ok {
+			return path, nil, nil // a descriptor of ours: its link names no file to follow
+		}
 		info, err := os.Lstat(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return path, nil, nil
@@ -73,6 +88,49 @@ func resolveOutput(path string) (string, fs.FileInfo, error) {
 		path = link
 	}
 	return "", nil, errors.New("too many levels of symbolic links")
+}
+
+// heldFD says whether path names a descriptor this process holds, and
+// which: /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N or
+// /proc/PID/fd/N with our own PID.
+func heldFD(path string) (int, bool) {
+	switch path = filepath.Clean(path); path {
+	case "/dev/stdout":
+		return 1, true
+	case "/dev/stderr":
+		return 2, true
+	}
+	dir, name := filepath.Split(path)
+	switch dir {
+	case "/dev/fd/", "/proc/self/fd/", "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/":
+	default:
+		return 0, false
+	}
+	fd, err := strconv.Atoi(name)
+	return fd, err == nil && fd >= 0
+}
+
+// writeFD writes to the descriptor fd in place: standard output through out
+// (as -o - does), any other through a duplicate that shares its offset and
+// its O_APPEND.
+func writeFD(out io.Writer, fd int, write func(io.Writer) error) error {
+	if fd == 1 && out != nil {
+		return write(out)
+	}
+	dup, err := dupFD(fd)
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(dup), "/dev/fd/"+strconv.Itoa(fd))
+	buf := bufio.NewWriter(f)
+	err = write(buf)
+	if err == nil {
+		err = buf.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // writeThrough writes to an existing file that is not a regular one.

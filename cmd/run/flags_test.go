@@ -53,6 +53,12 @@ func TestRunFlags(t *testing.T) {
 		{Name: "proto and protoset", Argv: []string{"-n", "1", "--proto", "a.proto", "--protoset", "b.pb", "host:1", "pkg.S/M"}, WantErr: "use either --proto or --protoset", Code: cli.ExitUsage},
 		{Name: "bad method name", Argv: []string{"-n", "1", "host:1", "nomethod"}, WantErr: "nomethod", Code: cli.ExitUsage},
 		{Name: "start-at not a time", Argv: []string{"-n", "1", "--start-at", "soon", "host:1", "pkg.S/M"}, WantErr: "want an RFC 3339 time", Code: cli.ExitUsage},
+		{Name: "start-at zero time", Argv: []string{"-n", "1", "--start-at", "0001-01-01T00:00:00Z", "host:1", "pkg.S/M"}, WantErr: "is the zero time", Code: cli.ExitUsage},
+		{Name: "start-at year one", Argv: []string{"-n", "1", "--start-at", "0001-01-01T00:00:01Z", "host:1", "pkg.S/M"}, WantErr: "was ", Code: cli.ExitUsage},
+		{Name: "metrics-addr bare zero", Argv: []string{"-n", "1", "--metrics-addr", "0", "host:1", "pkg.S/M"}, WantErr: "--metrics-addr \"0\": no port", Code: cli.ExitUsage},
+		{Name: "metrics-addr port too large", Argv: []string{"-n", "1", "--metrics-addr", ":99999", "host:1", "pkg.S/M"}, WantErr: "from 0 to 65535", Code: cli.ExitUsage},
+		{Name: "metrics-addr bare number", Argv: []string{"-n", "1", "--metrics-addr", "99999", "host:1", "pkg.S/M"}, WantErr: "no port", Code: cli.ExitUsage},
+		{Name: "metrics-addr URL", Argv: []string{"-n", "1", "--metrics-addr", "http://127.0.0.1:9464", "host:1", "pkg.S/M"}, WantErr: "a URL is not an address", Code: cli.ExitUsage},
 		{Name: "start-at long past", Argv: []string{"-n", "1", "--start-at", "2020-01-01T00:00:00Z", "host:1", "pkg.S/M"}, WantErr: "--start-at 2020-01-01T00:00:00Z was ", Code: cli.ExitUsage},
 		{Name: "bad tag", Argv: []string{"-n", "1", "--tag", "=x", "host:1", "pkg.S/M"}, WantErr: `--tag "=x": want KEY=VALUE`, Code: cli.ExitUsage},
 	}, NewCmdRun)

@@ -7,11 +7,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/metrics"
 )
@@ -39,6 +42,32 @@ func serveMetrics(addr string, c *metrics.Collector, errOut io.Writer) (*metrics
 	go func() { m.done <- m.srv.Serve(ln) }()
 	fmt.Fprintf(errOut, "metrics on http://%s/metrics\n", ln.Addr())
 	return m, nil
+}
+
+// checkMetricsAddr refuses a --metrics-addr that cannot be listened on,
+// before anything connects: it must be HOST:PORT or :PORT with a port from 0
+// to 65535, not a URL.
+func checkMetricsAddr(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	bad := func(why string) error {
+		return cli.UsageErrorf("--metrics-addr %q: %s; give HOST:PORT (127.0.0.1:9464), or :PORT to listen on every interface", addr, why)
+	}
+	if strings.Contains(addr, "://") {
+		return bad("a URL is not an address to listen on")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return bad("no port")
+	}
+	if strings.ContainsAny(host, "/ ") {
+		return bad("not a host name")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return bad("the port must be a number from 0 to 65535")
+	}
+	return nil
 }
 
 // Close stops serving, letting scrapes under way finish for a moment.

@@ -129,7 +129,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled; at most 64 MiB)")
 	cli.AddOutputFlags(fs, &opts.Output, cli.ShowFormats)
 	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")
-	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://`HOST:PORT`/metrics (port 0: any free port)")
+	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://`HOST:PORT`/metrics (port 0: any free port; a bare :PORT listens on every interface)")
 	fs.Var(timeValue{&opts.StartAt}, "start-at", "start the load at this RFC 3339 `time` (connect first, then wait): distributed runs start together")
 	fs.StringVar(&opts.Name, "name", "", "a `name` for the run, shown in the report's title")
 	fs.StringArrayVar(&opts.Tags, "tag", nil, "a `KEY=VALUE` label echoed in the report (repeatable)")
@@ -160,6 +160,9 @@ func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 		return &cli.UsageError{Err: err}
 	}
 	if err := checkStartAt(o.StartAt, o.clock()()); err != nil {
+		return err
+	}
+	if err := checkMetricsAddr(o.MetricsAddr); err != nil {
 		return err
 	}
 	tags, err := parseTags(o.Tags)

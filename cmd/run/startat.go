@@ -32,6 +32,9 @@ func (v timeValue) Set(s string) error {
 	if err != nil {
 		return fmt.Errorf("want an RFC 3339 time such as 2026-05-01T12:00:00Z")
 	}
+	if t.IsZero() { // would read as unset: the load would start now
+		return fmt.Errorf("%s is the zero time, long past: give a time in the future", s)
+	}
 	*v.t = t
 	return nil
 }

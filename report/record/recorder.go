@@ -236,12 +236,18 @@ func (w *workerRecorder) Message(series event.Series, d time.Duration) {
 // messages returns the raw status message of a failed call's error and its
 // key by code and normalised message.
 func (w *workerRecorder) messages(code codes.Code, err error) (string, errorKey) {
+	code = codes.Code(report.FoldCode(event.Code(code)))
 	if err == nil {
 		return "", errorKey{code: code}
 	}
 	raw := status.Convert(err).Message()
 	if raw != w.lastRaw || w.lastNorm == "" {
-		w.lastRaw, w.lastNorm = raw, normalizeMessage(raw)
+		// Only what is kept is normalised: the regular expressions cost
+		// time by the byte, and a server may send megabytes.
+		w.lastRaw, w.lastNorm = raw, normalizeMessage(report.MessageHead(raw))
+		if report.MessageTooLong(raw) {
+			w.lastNorm += report.MessageTail(len(raw))
+		}
 	}
 	return raw, errorKey{code: code, msg: w.lastNorm}
 }

@@ -145,7 +145,7 @@ func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string
 		if s.otherCodes == nil {
 			s.otherCodes = map[codes.Code]int64{}
 		}
-		s.otherCodes[c.Code]++
+		s.otherCodes[codes.Code(report.FoldCode(event.Code(c.Code)))]++ // one key, whatever numbers a server sends
 	}
 	if c.Code == codes.OK {
 		cs.lastOK = latest(cs.lastOK, c.End)
