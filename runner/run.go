@@ -20,14 +20,18 @@ import (
 // Runner makes one load run of one method. Build it with New, run it once
 // with Run; InFlight may be read concurrently while it runs.
 type Runner struct {
-	opts    Options
-	method  protoreflect.MethodDescriptor
-	kind    Kind
-	path    string
-	reqs    *data.Requests
-	tmpl    data.RunTemplates
-	mix     []mixEntry // NewMix's methods; nil for one method
-	workers atomic.Pointer[[]*worker]
+	opts   Options
+	method protoreflect.MethodDescriptor
+	kind   Kind
+	path   string
+	reqs   *data.Requests
+	tmpl   data.RunTemplates
+	mix    []mixEntry // NewMix's methods; nil for one method
+	// mixWhole: every weight of the mix is a whole number and their sum at
+	// most 2^53; mixLast is the index of its last method of weight above 0.
+	mixWhole bool
+	mixLast  int
+	workers  atomic.Pointer[[]*worker]
 
 	// Seed seeds the workers' picks of a mix's methods (with their ids), so
 	// that a run's sequence of methods per worker is repeatable.
