@@ -203,6 +203,9 @@ func (s rampPacer) due(i int64) (time.Duration, bool) {
 	// a/2 t^2 + From t - n = 0, the root in [0, over], as 2n / (From +
 	// sqrt(From^2 + 2an)), with sqrt(2|a|n) taken apart so that no product
 	// overflows (2an is Inf, and Inf*0 NaN, for a rate near MaxFloat64).
+	if n == 0 || math.IsInf(a, 0) {
+		return 0, true // the first call, or a slope past float64: due at once
+	}
 	if disc := s.From*s.From + 2*a*n; !math.IsInf(disc, 0) && !math.IsNaN(disc) {
 		return seconds((-s.From + math.Sqrt(math.Max(disc, 0))) / a), true
 	}
