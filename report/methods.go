@@ -15,10 +15,10 @@ type MethodSummary struct {
 	Method string     `json:"method"`
 	Kind   event.Kind `json:"kind"`
 	// Weight is the method's weight in the mix.
-	Weight int   `json:"weight"`
-	Count  int64 `json:"count"`
-	OK     int64 `json:"ok"`
-	Errors int64 `json:"errors"`
+	Weight float64 `json:"weight"`
+	Count  int64   `json:"count"`
+	OK     int64   `json:"ok"`
+	Errors int64   `json:"errors"`
 	// RPS is Count over the run's rate window (as the totals').
 	RPS         float64     `json:"rps"`
 	StatusCodes StatusCodes `json:"status_codes"`
@@ -95,7 +95,7 @@ func MethodRows(s *Summary) [][]string {
 				series = append(series, name+" "+FormatDuration(h.Percentile(99)))
 			}
 		}
-		rows = append(rows, []string{m.Method, string(m.Kind), strconv.Itoa(m.Weight), strconv.FormatInt(m.Count, 10),
+		rows = append(rows, []string{m.Method, string(m.Kind), strconv.FormatFloat(m.Weight, 'g', -1, 64), strconv.FormatInt(m.Count, 10),
 			Percent(m.Count, s.Count), strconv.FormatInt(m.OK, 10), strconv.FormatInt(m.Errors, 10),
 			FormatRate(m.RPS) + "/s", FormatDuration(p50), FormatDuration(p99), FormatDuration(top), strings.Join(series, " · ")})
 	}

@@ -76,8 +76,12 @@ type Summary struct {
 	// Stalled is, when the stall watchdog ended the run
 	// (runner.Outcome.Stalled), how long nothing had moved; omitted
 	// otherwise.
-	Stalled     time.Duration `json:"stalled_ns,omitempty"`
-	Interrupted bool          `json:"interrupted"`
+	Stalled time.Duration `json:"stalled_ns,omitempty"`
+	// Failure is, when a fault of grpcpulse's own stopped the run at once
+	// (a request template that failed to render: runner.Failure), what it
+	// was; the figures cover the run until then. Omitted otherwise.
+	Failure     string `json:"failure,omitempty"`
+	Interrupted bool   `json:"interrupted"`
 	// NotStarted is, for a run that made no call because it could not
 	// start (the server could not be reached, its descriptors not read),
 	// the error that stopped it; "" when the run started. Such a report is

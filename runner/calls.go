@@ -126,7 +126,7 @@ func (w *worker) clientStream(ctx context.Context, frames []*data.Frame, rec Wor
 		}
 		f, err := w.reqs.Message(frames, k)
 		if err != nil {
-			w.fail(err) // the tool's fault: the run stops
+			w.fail(err) // the tool's fault: the run stops at once
 			return err
 		}
 		t0 := time.Now()
@@ -242,7 +242,7 @@ func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames [
 		}
 		f, err := w.reqs.Message(frames, k) // rendered before its send time is taken
 		if err != nil {
-			w.fail(err) // the tool's fault: the run stops
+			w.fail(err) // the tool's fault: the run stops at once
 			return err
 		}
 		t0 := time.Now()
@@ -273,8 +273,13 @@ func (w *worker) pingPong(ctx context.Context, stream grpc.ClientStream, frames 
 				return err
 			}
 		}
+		f, err := w.reqs.Message(frames, k) // rendered before its send time is taken
+		if err != nil {
+			w.fail(err) // the tool's fault: the run stops at once
+			return err
+		}
 		t0 := time.Now()
-		if err := stream.SendMsg(frames[k%len(frames)]); err != nil {
+		if err := stream.SendMsg(f); err != nil {
 			if errors.Is(err, io.EOF) {
 				break // the server ended the call; RecvMsg has its status
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"google.golang.org/grpc/metadata"
@@ -22,8 +23,9 @@ type Entry struct {
 	// Options.Metadata.Headers.
 	Headers []string
 	// Weight is the method's share of the calls, relative to the other
-	// entries' weights; 0 means the method is never called.
-	Weight int
+	// entries' weights: finite, 0 or more, whole or not; 0 means the
+	// method is never called.
+	Weight float64
 	// Messages is how many messages a client or bidi stream of this method
 	// sends; 0 means Options.Call.Messages.
 	Messages int
@@ -43,7 +45,7 @@ type mixEntry struct {
 	reqs *data.Requests
 	md   metadata.MD
 	opts *plan.Options // the run's, with the entry's Messages
-	cum  uint64        // the weights of this entry and those before it
+	cum  float64       // the weights of this entry and those before it
 	tmpl data.RunTemplates
 }
 
@@ -66,7 +68,8 @@ func NewMix(opts plan.Options, entries []Entry) (*Runner, error) {
 	}
 	opts.Load = r.opts.Load           // with New's defaults
 	r.Seed = uint64(r.opts.Call.Seed) // --seed repeats the picks too (with -c 1)
-	var cum uint64
+	var cum float64
+	whole := true // every weight a whole number: picks as Uint64N (see pick)
 	for _, e := range entries {
 		kind := KindOf(e.Method)
 		o := opts // each entry's own copy
@@ -79,19 +82,29 @@ func NewMix(opts plan.Options, entries []Entry) (*Runner, error) {
 		if err := CheckKind(&o.Call, kind); err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Method.FullName(), err)
 		}
-		if e.Weight < 0 {
-			return nil, fmt.Errorf("%s: the weight must be 0 or more", e.Method.FullName())
+		if math.IsNaN(e.Weight) || math.IsInf(e.Weight, 0) || e.Weight < 0 {
+			return nil, fmt.Errorf("%s: the weight must be a finite number, 0 or more, not %g", e.Method.FullName(), e.Weight)
 		}
 		md, err := (&plan.Metadata{Headers: e.Headers, LookupEnv: opts.Metadata.LookupEnv, Expand: opts.Metadata.Expand}).Call()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Method.FullName(), err)
 		}
-		cum += uint64(e.Weight)
+		cum += e.Weight
+		whole = whole && e.Weight == math.Trunc(e.Weight)
 		tr := data.RunTemplates{Seed: r.opts.Call.Seed, Method: data.MethodData(e.Method), Stream: kind == event.ClientStream || kind == event.Bidi, Headers: r.tmpl.Headers}
 		r.mix = append(r.mix, mixEntry{kind: kind, path: FullMethod(e.Method), reqs: e.Requests, md: md, opts: &o, cum: cum, tmpl: tr})
 	}
 	if cum == 0 {
 		return nil, errors.New("every method of the mix has weight 0")
+	}
+	if math.IsInf(cum, 0) {
+		return nil, fmt.Errorf("the weights of the mix add up to more than %g", math.MaxFloat64)
+	}
+	r.mixWhole = whole && cum <= 1<<53
+	for i := range r.mix {
+		if r.mix[i].cum > r.mix[r.mixLast].cum {
+			r.mixLast = i
+		}
 	}
 	return r, nil
 }
@@ -132,12 +145,24 @@ func (w *worker) setMix(ctx context.Context, rec Recorder) {
 }
 
 // pick chooses the method of the worker's next call by weight and makes
-// it the worker's; it returns the context to call it with.
+// it the worker's; it returns the context to call it with. x is uniform in
+// [0, sum of the weights): with whole weights (summing to at most 2^53,
+// where a float64 is exact) an integer drawn as the weights were before
+// they could be fractions, so that a --seed repeats the same picks; else
+// the draw's top 53 bits scaled to the sum. The method is the first whose
+// cumulative weight is above x, never one after the last of weight above 0
+// (a scaled x can round up to the sum).
 func (w *worker) pick() context.Context {
 	i := 0
 	if len(w.mix) > 1 {
-		x := w.rng.Uint64N(w.mix[len(w.mix)-1].cum)
-		for x >= w.mix[i].cum {
+		total := w.mix[len(w.mix)-1].cum
+		var x float64
+		if w.Runner.mixWhole {
+			x = float64(w.rng.Uint64N(uint64(total)))
+		} else {
+			x = float64(w.rng.Uint64()>>11) / (1 << 53) * total
+		}
+		for i < w.Runner.mixLast && x >= w.mix[i].cum {
 			i++
 		}
 	}

@@ -22,14 +22,18 @@ import (
 // Runner makes one load run of one method. Build it with New, run it once
 // with Run; InFlight may be read concurrently while it runs.
 type Runner struct {
-	opts    plan.Options
-	method  protoreflect.MethodDescriptor
-	kind    event.Kind
-	path    string
-	reqs    *data.Requests
-	tmpl    data.RunTemplates
-	mix     []mixEntry // NewMix's methods; nil for one method
-	workers atomic.Pointer[[]*worker]
+	opts   plan.Options
+	method protoreflect.MethodDescriptor
+	kind   event.Kind
+	path   string
+	reqs   *data.Requests
+	tmpl   data.RunTemplates
+	mix    []mixEntry // NewMix's methods; nil for one method
+	// mixWhole: every weight of the mix is a whole number and their sum at
+	// most 2^53; mixLast is the index of its last method of weight above 0.
+	mixWhole bool
+	mixLast  int
+	workers  atomic.Pointer[[]*worker]
 
 	// Seed seeds the workers' picks of a mix's methods (with their ids), so
 	// that a run's sequence of methods per worker is repeatable.
@@ -150,15 +154,31 @@ type run struct {
 	unstartedCuts unstartedCalls
 	failure       atomic.Pointer[error]
 	abortCtx      context.Context
-	clock         func() time.Time // the pacer's clock; nil: time.Now (tests make it jump)
+	abort         context.CancelFunc // cuts the calls in flight short
+	clock         func() time.Time   // the pacer's clock; nil: time.Now (tests make it jump)
 }
 
-// fail stops the run because of a fault of the tool's own (not the
-// server's); Run returns err.
+// fail stops the run at once because of a fault of the tool's own (not
+// the server's): no call starts, the calls in flight are cut short (a
+// stream whose next message failed to render would otherwise wait for the
+// drain limit on a server waiting for that message), and Run returns err
+// as a *Failure.
 func (s *run) fail(err error) {
 	s.failure.CompareAndSwap(nil, &err)
 	s.stop()
+	s.abort()
 }
+
+// Failure is the error Run returns when a fault of grpcpulse's own, not
+// the server's, stopped the run at once: a request template that failed to
+// render (its call was not made, or its stream was cut at that message).
+// The calls in flight were cut short as by an interrupt; the recorder has
+// been ended and the Outcome returned beside the Failure is complete, so
+// the calls before it can be reported.
+type Failure struct{ Err error }
+
+func (f *Failure) Error() string { return f.Err.Error() }
+func (f *Failure) Unwrap() error { return f.Err }
 
 // stop ends the starting of calls; calls in flight finish.
 func (s *run) stop() {
@@ -173,7 +193,8 @@ func (s *run) stop() {
 // ctx cancelled (then in-flight calls are cut short and Outcome.Interrupted
 // is set). Once calls stop starting, the ones in flight are given drainLimit to
 // finish, so a clean run ends without errors. A failure to connect is
-// returned before any call is made.
+// returned before any call is made; a *Failure after the calls it stopped
+// were recorded.
 func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	md, err := r.opts.Metadata.Call()
 	if err != nil {
@@ -198,7 +219,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	defer abort()
 	now := time.Now()
 	s := &run{Runner: r, rec: rec, measureFrom: now.Add(r.opts.Load.Warmup),
-		begun: make(chan struct{}), stopCh: make(chan struct{}), abortCtx: abortCtx}
+		begun: make(chan struct{}), stopCh: make(chan struct{}), abortCtx: abortCtx, abort: abort}
 	if d := r.opts.Load.Duration; d > 0 {
 		s.measureTo = s.measureFrom.Add(d)
 	}
@@ -273,13 +294,12 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	for _, w := range watches {
 		w.Wait()
 	}
-	if cr, ok := rec.(CutRecorder); ok {
+	if cr, ok := rec.(CutRecorder); ok && s.failure.Load() == nil {
+		// (At a Failure the tool cut the calls, not a stall of the
+		// server's: they are Aborted, with no lower bound to report.)
 		s.reportCuts(cr, workers, slices.MinFunc(exits, time.Time.Compare))
 	}
 	rec.End(s.end(ctx))
-	if err := s.failure.Load(); err != nil {
-		return res, *err
-	}
 	res.Aborted = s.aborted.Load()
 	res.Unstarted = s.unstarted.Load()
 	res.PacerLate = s.pacerLate.Load()
@@ -287,6 +307,9 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	res.Interrupted = ctx.Err() != nil
 	if attempts != nil {
 		res.Attempts = attempts.Result()
+	}
+	if err := s.failure.Load(); err != nil {
+		return res, &Failure{Err: *err}
 	}
 	return res, nil
 }

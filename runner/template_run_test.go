@@ -140,12 +140,14 @@ func TestRunGhzDataFile(t *testing.T) {
 // Every message of a client or bidi stream is rendered, with its number.
 func TestRunTemplatedStreamMessages(t *testing.T) {
 	t.Parallel()
-	for _, method := range []string{"ClientStream", "Bidi"} {
+	for _, method := range []string{"ClientStream", "Bidi", "Bidi " + plan.PacingPingPong} {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
+			method, pacing, _ := strings.Cut(method, " ")
 			s := runTemplated(t, method, `{"id": {{.MessageNumber}}, "message": "r{{.RequestNumber}}"}`, 3, func(o *plan.Options) {
 				o.Load.Total = 2
 				o.Call.Messages = 3
+				o.Call.StreamPacing = pacing // pingpong renders each message too
 			})
 			want := "0/r0 1/r0 2/r0 0/r1 1/r1 2/r1"
 			if got := strings.Join(s.messages, " "); got != want {

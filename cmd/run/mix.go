@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -27,7 +28,7 @@ func (o *RunOptions) checkMethods() error {
 		}
 		return nil
 	}
-	total := 0
+	var total float64
 	for _, c := range o.Calls {
 		if err := reflect.CheckMethodName(c.Method); err != nil {
 			return &cli.UsageError{Err: fmt.Errorf("calls: %w", err)}
@@ -36,6 +37,9 @@ func (o *RunOptions) checkMethods() error {
 	}
 	if total == 0 {
 		return cli.UsageErrorf("calls: every weight is 0: no method would be called")
+	}
+	if math.IsInf(total, 0) {
+		return cli.UsageErrorf("calls: the weights add up to more than %g: make them smaller (only their ratios count)", math.MaxFloat64)
 	}
 	return nil
 }

@@ -240,7 +240,8 @@ func execRun(ctx context.Context, opts *RunOptions, r *runner.Runner, meta recor
 	if live != nil {
 		live.Stop()
 	}
-	if err != nil {
+	var failed *runner.Failure // the run stopped itself, after recording what ran
+	if err != nil && !errors.As(err, &failed) {
 		if ctx.Err() != nil {
 			fmt.Fprintln(opts.IO.ErrOut, "interrupted before the load started: no report")
 			return ctx.Err()
@@ -252,6 +253,9 @@ func execRun(ctx context.Context, opts *RunOptions, r *runner.Runner, meta recor
 	sum := rec.Summary(meta)
 	if aborted != nil && aborted.Expr() != "" {
 		sum.StoppedBy = &report.Stop{Assertion: aborted.Expr(), At: aborted.At()}
+	}
+	if failed != nil {
+		sum.Failure = failed.Error()
 	}
 	return reportRun(ctx, opts, sum, out)
 }
@@ -321,6 +325,10 @@ func reportRun(ctx context.Context, opts *RunOptions, sum *report.Summary, out r
 		return cli.RenderSummary(w, sum, t.Format, opts.IO, t.Path)
 	}); err != nil {
 		return err
+	}
+	if sum.Failure != "" {
+		// The tool's fault, not the server's: no gate outranks it.
+		return fmt.Errorf("the run stopped at once: %s (the report covers the calls before it)", sum.Failure)
 	}
 	if out.Interrupted {
 		// The user's own stop: the calls it cut are not a stall, and not errors.

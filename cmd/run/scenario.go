@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,8 +31,8 @@ type CallSpec struct {
 	// top of the run's -H.
 	Headers []string
 	// Weight is the method's share of the calls relative to the others'
-	// (1 when not given).
-	Weight int
+	// (1 when not given): a finite number, 0 or more, whole or not.
+	Weight float64
 	// Messages is how many messages a client or bidi stream of this method
 	// sends (0: the run's --messages).
 	Messages int
@@ -50,34 +51,35 @@ type scenario struct {
 // ("key: value" for header flags); a plural key names the flag in the
 // singular when only that exists (tags: for --tag, headers: for --header).
 // target, method and calls are returned.
-// An unknown key is an error naming it and its line; a relative @file in
-// data is relative to the scenario file.
+// An unknown key is an error naming it and its line, and so is what
+// would otherwise be dropped in silence: a key given twice in any map (tag:
+// beside tags: too), a list or map for a flag that takes one value, and a
+// second YAML document. A relative @file in data is relative to the
+// scenario file.
 func applyScenario(path string, fs *pflag.FlagSet) (*scenario, error) {
 	b, err := readScenarioFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
+	root, err := parseScenario(b)
+	if err != nil {
+		var le *lineError
+		if errors.As(err, &le) {
+			return nil, fmt.Errorf("%s:%d: %w", path, le.line, err)
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(doc.Content) == 0 {
-		return nil, fmt.Errorf("%s: the file is empty", path)
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s:%d: want a map of flag names to values", path, root.Line)
 	}
 	sc := &scenario{}
 	dir := filepath.Dir(path)
-	seen := map[string]bool{}
+	seen := map[string]*yaml.Node{} // by the flag a key sets
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		at := fmt.Sprintf("%s:%d", path, k.Line)
-		if seen[k.Value] {
-			return nil, fmt.Errorf("%s: %q is given twice", at, k.Value)
+		name := flagName(fs, k.Value)
+		if first := seen[name]; first != nil {
+			return nil, fmt.Errorf("%s: %q and %q (line %d) both set --%s: give it once", at, k.Value, first.Value, first.Line, name)
 		}
-		seen[k.Value] = true
+		seen[name] = k
 		if err := sc.apply(fs, k.Value, v, dir); err != nil {
 			var le *lineError
 			if errors.As(err, &le) {
@@ -87,6 +89,72 @@ func applyScenario(path string, fs *pflag.FlagSet) (*scenario, error) {
 		}
 	}
 	return sc, nil
+}
+
+// parseScenario parses a scenario file's text: one YAML document holding a
+// map, with no key given twice in any of its maps.
+func parseScenario(b []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("the file is empty")
+		}
+		return nil, err
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		// The decoder reads the first document only: a second one (even an
+		// empty one after a last ---) would be dropped without a word.
+		return nil, atLine(next.Line, errors.New("a second YAML document (after ---): a scenario file holds one"))
+	}
+	if len(doc.Content) == 0 {
+		return nil, errors.New("the file is empty")
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, atLine(root.Line, errors.New("want a map of flag names to values"))
+	}
+	if err := uniqueKeys(root); err != nil {
+		return nil, err
+	}
+	return root, nil
+}
+
+// uniqueKeys refuses a key given twice in any map under n (the node API
+// keeps both; decoding into a Go map would keep the last). Aliases are not
+// followed: what they point to is checked where it is defined.
+func uniqueKeys(n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		seen := make(map[string]int, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode {
+				continue // a complex key is refused where it is read
+			}
+			if line, dup := seen[k.Value]; dup {
+				return atLine(k.Line, fmt.Errorf("%q is given twice (first at line %d)", k.Value, line))
+			}
+			seen[k.Value] = k.Line
+		}
+	}
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		for _, c := range n.Content {
+			if err := uniqueKeys(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flagName is the flag a key of the file sets: the key, or for a plural
+// the repeatable flag it names in the singular (tags: for --tag).
+func flagName(fs *pflag.FlagSet, key string) string {
+	if fs.Lookup(key) == nil && strings.HasSuffix(key, "s") && fs.Lookup(strings.TrimSuffix(key, "s")) != nil {
+		return strings.TrimSuffix(key, "s")
+	}
+	return key
 }
 
 func readScenarioFile(path string) ([]byte, error) {
@@ -122,13 +190,8 @@ func (sc *scenario) apply(fs *pflag.FlagSet, key string, v *yaml.Node, dir strin
 		sc.calls = calls
 		return err
 	}
+	key = flagName(fs, key) // a plural names a repeatable flag: tags for --tag, headers for -H
 	f := fs.Lookup(key)
-	if f == nil && strings.HasSuffix(key, "s") {
-		// A plural names a repeatable flag: tags for --tag, headers for -H.
-		if f = fs.Lookup(strings.TrimSuffix(key, "s")); f != nil {
-			key = f.Name
-		}
-	}
 	if f == nil || key == "file" || key == "help" {
 		return fmt.Errorf("unknown key %q (the keys are the long flag names of run, and target, method, calls)", key)
 	}
@@ -141,6 +204,10 @@ func (sc *scenario) apply(fs *pflag.FlagSet, key string, v *yaml.Node, dir strin
 			return err
 		}
 		return fs.Set(key, s)
+	}
+	if _, repeatable := f.Value.(pflag.SliceValue); !repeatable && v.Kind != yaml.ScalarNode {
+		// Each item would be Set in turn and the last would win.
+		return atLine(v.Line, fmt.Errorf("%s: want a single value (--%s is not repeatable)", key, key))
 	}
 	values, err := flagValues(v, key, strings.Contains(key, "header"))
 	if err != nil {
@@ -251,6 +318,7 @@ func parseCall(item *yaml.Node, dir string) (CallSpec, error) {
 	if item.Kind != yaml.MappingNode {
 		return c, atLine(item.Line, errors.New("calls: want {method, data, header, weight, messages}"))
 	}
+	var headers *yaml.Node // header: or headers:, whichever came first
 	for i := 0; i+1 < len(item.Content); i += 2 {
 		k, v := item.Content[i], item.Content[i+1]
 		var err error
@@ -260,16 +328,18 @@ func parseCall(item *yaml.Node, dir string) (CallSpec, error) {
 		case "data":
 			c.Data, err = dataValue(v, dir)
 		case "header", "headers":
+			if headers != nil {
+				err = fmt.Errorf("%s: and %s: (line %d) both give this call's headers: give one", k.Value, headers.Value, headers.Line)
+				break
+			}
+			headers = k
 			c.Headers, err = flagValues(v, k.Value, true)
 		case "weight":
-			err = v.Decode(&c.Weight)
-			if err == nil && c.Weight < 0 {
-				err = errors.New("weight: want 0 or more")
-			}
+			c.Weight, err = parseWeight(v)
 		case "messages":
-			err = v.Decode(&c.Messages)
-			if err == nil && c.Messages < 1 {
-				err = errors.New("messages: want 1 or more")
+			// An !!int only: decoding 2.5 into an int would make it 2.
+			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" || v.Decode(&c.Messages) != nil || c.Messages < 1 {
+				err = fmt.Errorf("messages: want a whole number, 1 or more, not %q", v.Value)
 			}
 		default:
 			err = fmt.Errorf("unknown key %q in calls (want method, data, header, weight, messages)", k.Value)
@@ -286,6 +356,22 @@ func parseCall(item *yaml.Node, dir string) (CallSpec, error) {
 		return c, atLine(item.Line, errors.New("calls: an entry has no method"))
 	}
 	return c, nil
+}
+
+// parseWeight reads a call's weight: a finite number, 0 or more. A
+// fraction is kept as it is (0.5 beside 1 is a third of the calls).
+func parseWeight(v *yaml.Node) (float64, error) {
+	var w float64
+	if v.Kind != yaml.ScalarNode {
+		return 0, errors.New("weight: want a single number")
+	}
+	if err := v.Decode(&w); err != nil {
+		return 0, fmt.Errorf("weight: want a number, not %q", v.Value)
+	}
+	if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+		return 0, fmt.Errorf("weight: want a finite number, 0 or more, not %s", v.Value)
+	}
+	return w, nil
 }
 
 // lineError is an error at a line of the file other than its key's.

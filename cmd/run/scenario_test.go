@@ -108,3 +108,73 @@ func TestScenarioExample(t *testing.T) {
 		}},
 	}, NewCmdRun)
 }
+
+// TestScenarioRefusals: what a scenario file could say that would otherwise
+// be dropped or changed in silence is refused with its line; fractional
+// and very large weights are kept as they are.
+func TestScenarioRefusals(t *testing.T) {
+	head := "target: 127.0.0.1:9\nplaintext: true\ntotal: 5\n"
+	call := func(lines string) string {
+		return head + "calls:\n  - method: a.B/C\n" + lines + "  - method: a.B/D\n"
+	}
+	file := func(name, text string) string { return writeScenario(t, name, text) }
+	weights := func(t *testing.T, o *RunOptions, want ...float64) {
+		t.Helper()
+		if len(o.Calls) != len(want) {
+			t.Fatalf("calls %+v", o.Calls)
+		}
+		for i, c := range o.Calls {
+			if c.Weight != want[i] {
+				t.Errorf("call %d: weight %v, want %v", i, c.Weight, want[i])
+			}
+		}
+	}
+	half := file("half.yaml", call("    weight: 0.5\n"))
+	nines := file("nines.yaml", head+"calls:\n  - {method: a.B/C, weight: 0.9}\n  - {method: a.B/D, weight: 0.9}\n")
+	huge := file("huge.yaml", head+"calls:\n  - {method: a.B/C, weight: 9223372036854775807}\n  - {method: a.B/D, weight: 9223372036854775807}\n")
+	overflow := file("overflow.yaml", head+"calls:\n  - {method: a.B/C, weight: 1e308}\n  - {method: a.B/D, weight: 1e308}\n")
+	nan := file("nan.yaml", call("    weight: .nan\n"))
+	inf := file("inf.yaml", call("    weight: .inf\n"))
+	negative := file("negative.yaml", call("    weight: -0.5\n"))
+	list := file("weightlist.yaml", call("    weight: [1, 2]\n"))
+	messages := file("messages.yaml", call("    messages: 2.5\n"))
+	dupCall := file("dupcall.yaml", call("    weight: 2\n    weight: 3\n"))
+	dupMethod := file("dupmethod.yaml", call("    method: a.B/E\n"))
+	headerBoth := file("headerboth.yaml", call("    header: {x-a: 1}\n    headers: {x-b: 2}\n"))
+	dupHeader := file("dupheader.yaml", call("    headers:\n      x-a: 1\n      x-a: 2\n"))
+	tagBoth := file("tagboth.yaml", head+"method: a.B/C\ntags: [a=1]\ntag: b=2\n")
+	headerTop := file("headertop.yaml", head+"method: a.B/C\nheader: 'x-a: 1'\nheaders: {x-b: 2}\n")
+	dupTop := file("duptop.yaml", head+"method: a.B/C\ntotal: 6\n")
+	concList := file("conclist.yaml", head+"method: a.B/C\nconcurrency: [1, 2]\n")
+	concMap := file("concmap.yaml", head+"method: a.B/C\nconcurrency: {a: 1}\n")
+	second := file("second.yaml", head+"method: a.B/C\n---\ntotal: 7\n")
+	trailing := file("trailing.yaml", head+"method: a.B/C\n---\n")
+	leading := file("leading.yaml", "---\n"+head+"method: a.B/C\n...\n")
+	clitest.RunFlagCases(t, []clitest.FlagCase[RunOptions]{
+		{Name: "a fractional weight is kept", Argv: []string{"-f", half}, Check: func(t *testing.T, o *RunOptions) { weights(t, o, 0.5, 1) }},
+		{Name: "fractions that round to 0", Argv: []string{"-f", nines}, Check: func(t *testing.T, o *RunOptions) { weights(t, o, 0.9, 0.9) }},
+		{Name: "weights past int64's sum", Argv: []string{"-f", huge}, Check: func(t *testing.T, o *RunOptions) { weights(t, o, 1<<63, 1<<63) }},
+		{Name: "a leading --- and a closing ...", Argv: []string{"-f", leading}, Check: func(t *testing.T, o *RunOptions) {
+			if o.Method != "a.B/C" || o.Load.Total != 5 {
+				t.Errorf("method %q -n %d", o.Method, o.Load.Total)
+			}
+		}},
+		{Name: "weights whose sum overflows", Argv: []string{"-f", overflow}, WantErr: "calls: the weights add up to more than 1.7976931348623157e+308", Code: cli.ExitUsage},
+		{Name: "NaN weight", Argv: []string{"-f", nan}, WantErr: nan + ":6: calls: weight: want a finite number, 0 or more, not .nan", Code: cli.ExitUsage},
+		{Name: "infinite weight", Argv: []string{"-f", inf}, WantErr: inf + ":6: calls: weight: want a finite number", Code: cli.ExitUsage},
+		{Name: "negative weight", Argv: []string{"-f", negative}, WantErr: negative + ":6: calls: weight: want a finite number, 0 or more, not -0.5", Code: cli.ExitUsage},
+		{Name: "list for a weight", Argv: []string{"-f", list}, WantErr: list + ":6: calls: weight: want a single number", Code: cli.ExitUsage},
+		{Name: "fractional messages", Argv: []string{"-f", messages}, WantErr: messages + `:6: calls: messages: want a whole number, 1 or more, not "2.5"`, Code: cli.ExitUsage},
+		{Name: "a calls key twice", Argv: []string{"-f", dupCall}, WantErr: dupCall + `:7: "weight" is given twice (first at line 6)`, Code: cli.ExitUsage},
+		{Name: "method twice in a call", Argv: []string{"-f", dupMethod}, WantErr: dupMethod + `:6: "method" is given twice (first at line 5)`, Code: cli.ExitUsage},
+		{Name: "header: beside headers: in a call", Argv: []string{"-f", headerBoth}, WantErr: headerBoth + ":7: calls: headers: and header: (line 6) both give this call's headers: give one", Code: cli.ExitUsage},
+		{Name: "a header map with a key twice", Argv: []string{"-f", dupHeader}, WantErr: dupHeader + `:8: "x-a" is given twice (first at line 7)`, Code: cli.ExitUsage},
+		{Name: "tag: beside tags:", Argv: []string{"-f", tagBoth}, WantErr: tagBoth + `:6: "tag" and "tags" (line 5) both set --tag: give it once`, Code: cli.ExitUsage},
+		{Name: "header: beside headers:", Argv: []string{"-f", headerTop}, WantErr: headerTop + `:6: "headers" and "header" (line 5) both set --header: give it once`, Code: cli.ExitUsage},
+		{Name: "a top-level key twice", Argv: []string{"-f", dupTop}, WantErr: dupTop + `:5: "total" is given twice (first at line 3)`, Code: cli.ExitUsage},
+		{Name: "a list for a single-valued flag", Argv: []string{"-f", concList}, WantErr: concList + ":5: concurrency: want a single value (--concurrency is not repeatable)", Code: cli.ExitUsage},
+		{Name: "a map for a single-valued flag", Argv: []string{"-f", concMap}, WantErr: concMap + ":5: concurrency: want a single value", Code: cli.ExitUsage},
+		{Name: "a second document", Argv: []string{"-f", second}, WantErr: second + ":5: a second YAML document (after ---): a scenario file holds one", Code: cli.ExitUsage},
+		{Name: "an empty second document", Argv: []string{"-f", trailing}, WantErr: trailing + ":5: a second YAML document", Code: cli.ExitUsage},
+	}, NewCmdRun)
+}

@@ -160,6 +160,7 @@ func (mg *merger) add(s *report.Summary, i int) error {
 	m.Cut += s.Cut
 	m.CutFor = max(m.CutFor, s.CutFor)
 	m.Stalled = max(m.Stalled, s.Stalled)
+	m.Failure = cmp.Or(m.Failure, s.Failure)
 	m.Interrupted = m.Interrupted || s.Interrupted
 	for _, c := range s.StatusCodes {
 		mg.codes[c.Code] += c.Count

@@ -13,7 +13,7 @@ var _ runner.MixRecorder = (*Recorder)(nil)
 // MixMethod names a method of a mix for its Summary.
 type MixMethod struct {
 	Method string
-	Weight int
+	Weight float64
 }
 
 // NewMix returns a Recorder of a run of several methods (runner.NewMix),

@@ -90,6 +90,13 @@ const (
 	PacingPingPong = "pingpong"
 )
 
+// MaxRate is the highest rate, in calls per second, a run accepts (--rps,
+// --schedule, --stages): a call every 100ns, far above what any gRPC client
+// issues, and where a due time truncated to the nanosecond is still within
+// 1% of its gap (above it the report's figures would be arithmetic, not
+// measurement: gaps rounding to 1ns, counts saturating).
+const MaxRate = 1e7
+
 // maxMessages bounds --messages: a bidi stream keeps the send time of each
 // message until a response matches it.
 const maxMessages = 1_000_000
@@ -130,6 +137,12 @@ func (l *Load) Validate() error {
 		return errors.New("-z and --warmup must not be negative")
 	case l.RPS < 0 || math.IsNaN(l.RPS) || math.IsInf(l.RPS, 0):
 		return fmt.Errorf("--rps must be positive, not %g", l.RPS)
+	case l.RPS > MaxRate:
+		return fmt.Errorf("--rps %g is above %g calls per second, the most a run paces (due times are kept to the nanosecond)", l.RPS, float64(MaxRate))
+	case max(l.Schedule.Start, l.Schedule.Max, l.Schedule.From, l.Schedule.To) > MaxRate:
+		return fmt.Errorf("--schedule %s: a rate above %g calls per second, the most a run paces", l.Schedule.String(), float64(MaxRate))
+	case len(l.Stages) > 0 && l.Stages.Max(l.RPS) > MaxRate:
+		return fmt.Errorf("--stages: a rate above %g calls per second, the most a run paces", float64(MaxRate))
 	case l.Concurrency > maxWorkers || l.MaxInflight > maxWorkers:
 		return fmt.Errorf("-c and --max-inflight must be at most %d", maxWorkers)
 	case l.RPS > 0 && l.Schedule.Kind != "":

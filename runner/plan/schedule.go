@@ -130,8 +130,11 @@ func (r ConstantPacer) Due(i int64) (time.Duration, bool) {
 // seconds converts to a Duration, saturating at the largest one (a rate of
 // 1e-12 calls per second is due in 1e12 seconds, past what a Duration holds).
 func seconds(s float64) time.Duration {
-	if s >= float64(math.MaxInt64)/float64(time.Second) {
+	if s >= float64(math.MaxInt64)/float64(time.Second) || math.IsNaN(s) {
 		return math.MaxInt64
+	}
+	if s <= 0 {
+		return 0
 	}
 	return time.Duration(s * float64(time.Second))
 }
@@ -178,7 +181,28 @@ func (s rampPacer) Due(i int64) (time.Duration, bool) {
 	if a == 0 {
 		return seconds(n / s.From), true
 	}
-	// a/2 t^2 + From t - n = 0, the root in [0, over].
-	disc := s.From*s.From + 2*a*n
-	return seconds((-s.From + math.Sqrt(math.Max(disc, 0))) / a), true
+	// a/2 t^2 + From t - n = 0, the root in [0, over], as 2n / (From +
+	// sqrt(From^2 + 2an)), with sqrt(2|a|n) taken apart so that no product
+	// overflows (2an is Inf, and Inf*0 NaN, for a rate near MaxFloat64).
+	if n == 0 || math.IsInf(a, 0) {
+		return 0, true // the first call, or a slope past float64: due at once
+	}
+	if disc := s.From*s.From + 2*a*n; !math.IsInf(disc, 0) && !math.IsNaN(disc) {
+		return seconds((-s.From + math.Sqrt(math.Max(disc, 0))) / a), true
+	}
+	r := math.Sqrt2 * math.Sqrt(math.Abs(a)) * math.Sqrt(n)
+	m := max(s.From, r)
+	if math.IsInf(r, 0) {
+		return 0, true // a slope past float64: the ramp is over at once
+	}
+	if m == 0 {
+		return 0, true
+	}
+	f, q := s.From/m, r/m
+	disc := f*f + q*q
+	if a < 0 {
+		disc = f*f - q*q
+	}
+	d := m * math.Sqrt(math.Max(disc, 0))
+	return seconds(n / (s.From/2 + d/2)), true
 }
