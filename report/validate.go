@@ -297,7 +297,10 @@ func (c *checker) connectivity(cv *Connectivity) {
 		c.offset(gf+".first_at_ns", g.FirstAt)
 		c.spread(gf+".age", &g.Age)
 		c.spread(gf+".idle", &g.Idle)
+		c.count(gf+".sentinels", g.Sentinels)
+		c.offset(gf+".last_at_ns", g.LastAt)
 	}
+	c.counts(f+".peer_servers", cv.PeerServers)
 	k := cv.Keepalive
 	c.span(f+".keepalive.time_ns", k.Time)
 	c.span(f+".keepalive.effective_time_ns", k.Effective)

@@ -57,7 +57,8 @@ func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEve
 	}
 	for reason, g := range l.goaways {
 		cv.GoAwayTiming[reason] = report.GoAwayTiming{FirstAt: g.first.Sub(begin), Age: g.age.spread().OrZero(), Idle: g.idle.spread().OrZero(),
-			Silence: g.silence.spread(), LastStreamMin: g.lastMin, LastStreamMax: g.lastMax}
+			Silence: g.silence.spread(), LastStreamMin: g.lastMin, LastStreamMax: g.lastMax, Sentinels: g.sentinels,
+			LastAt: g.last.Sub(begin)}
 	}
 	for reason, sr := range l.closeSilence {
 		if cv.CloseSilence == nil {
@@ -66,6 +67,7 @@ func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEve
 		cv.CloseSilence[reason] = sr.spread().OrZero()
 	}
 	cv.PeerSettings = cloneCounts(l.settings)
+	cv.PeerServers = cloneCounts(l.servers)
 	out := map[int]*connEvents{}
 	for i, c := range l.conns {
 		if c == nil {

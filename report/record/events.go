@@ -59,6 +59,7 @@ type eventLog struct {
 	// by close reason; settings counts transports by the server's SETTINGS.
 	closeSilence map[string]*spreadRec
 	settings     map[string]int64
+	servers      map[string]int64 // transports by server header (and non-200 status)
 	// Closes grpc-go made while a keepalive ping was unanswered.
 	unansweredCloses int64
 	unansweredMax    time.Duration
@@ -74,6 +75,8 @@ type goawayRec struct {
 	// the range of last_stream_id.
 	silence          spreadRec
 	lastMin, lastMax uint32
+	sentinels        int64
+	last             time.Time
 }
 
 // connLog is one pool connection's events: the first and last ones, exact
@@ -209,6 +212,12 @@ func (l *eventLog) add(e conn.Event, lastCall time.Time) {
 		l.dial(c, e)
 	case conn.EventSettings:
 		bump(&l.settings, e.Settings)
+	case conn.EventServer:
+		key := cmp.Or(e.Server, "-")
+		if e.HTTPStatus != "" {
+			key += " HTTP " + e.HTTPStatus
+		}
+		bump(&l.servers, key)
 	}
 }
 
@@ -323,8 +332,13 @@ func (l *eventLog) goAway(c *connLog, e conn.Event, lastCall time.Time) {
 	reason := goAwayReason(e.Code, e.Debug)
 	ts, known := c.live[e.Transport]
 	if known {
-		if ts.goaway == reason {
-			return // the second GOAWAY of a graceful drain
+		if ts.goaway != "" {
+			// A further GOAWAY of the same shutdown: the second of a graceful
+			// drain (the real last stream id after the sentinel), whatever its
+			// debug data (grpc-js sends "max_age" first, then none), or one at
+			// the end of the grace. It is not a new reason: counting it would
+			// make every drain two, and its last stream id a request count.
+			return
 		}
 		ts.goaway = reason
 		c.live[e.Transport] = ts
@@ -350,10 +364,15 @@ func (l *eventLog) goAway(c *connLog, e conn.Event, lastCall time.Time) {
 	if e.Time.Before(rec.first) {
 		rec.first = e.Time
 	}
+	rec.last = latest(rec.last, e.Time)
 	if known {
 		rec.age.add(e.Time.Sub(ts.openAt))
 		rec.idle.add(e.Time.Sub(latest(ts.openAt, lastCall)))
 		rec.silence.add(e.Silence)
+	}
+	if e.LastStreamID == conn.GoAwaySentinel {
+		rec.sentinels++
+		return
 	}
 	if rec.lastMin == 0 || e.LastStreamID < rec.lastMin {
 		rec.lastMin = e.LastStreamID
