@@ -109,7 +109,7 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	}
 	sum := rec.Summary(record.Meta{Kind: runner.Unary, Options: runner.Options{Target: opts.Target},
 		Notes: opts.Target.Notes(), Tool: cli.Version(), GRPCVersion: grpc.Version})
-	sum.Findings = diagnose.Findings(sum)
+	diagnose.Diagnose(sum)
 	p := report.NewProbe(sum, res)
 	p.Checks = diagnose.ProbeChecks(p, opts.Duration)
 	if err := cli.WriteOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t cli.OutputTarget) error {

@@ -147,6 +147,10 @@ type KeepaliveStats struct {
 	// little before the ping is seen written).
 	UnansweredCloses int64         `json:"unanswered_closes"`
 	UnansweredMax    time.Duration `json:"unanswered_max_ns"`
+	// PingsBeforeCalm is the fewest keepalive pings a transport had sent
+	// when the server answered GOAWAY ENHANCE_YOUR_CALM: the ping at which
+	// it struck the connection out (0: none seen).
+	PingsBeforeCalm int64 `json:"pings_before_too_many_pings,omitempty"`
 }
 
 // RetryStats counts call attempts under a retry policy.

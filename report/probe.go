@@ -28,6 +28,7 @@ type Probe struct {
 	Connectivity *Connectivity    `json:"connectivity"`
 	Connections  []Connection     `json:"connections"`
 	Findings     []Finding        `json:"findings"`
+	Peer         *Peer            `json:"peer,omitempty"`
 }
 
 // CheckResult is what a check of the probe found.
@@ -56,7 +57,7 @@ type Check struct {
 func NewProbe(s *Summary, res conn.ProbeResult) *Probe {
 	return &Probe{Schema: ProbeSchema, Tool: s.Tool, Target: s.Target, StartedAt: s.StartedAt,
 		Duration: s.Duration, Options: s.Options.Target, Result: res,
-		Connectivity: s.Connectivity, Connections: s.Connections, Findings: s.Findings}
+		Connectivity: s.Connectivity, Connections: s.Connections, Findings: s.Findings, Peer: s.Peer}
 }
 
 // WriteProbeJSON writes p as indented JSON.

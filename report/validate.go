@@ -311,6 +311,7 @@ func (c *checker) connectivity(cv *Connectivity) {
 	c.span(f+".keepalive.rtt_max_ns", k.RTTMax)
 	c.count(f+".keepalive.unanswered_closes", k.UnansweredCloses)
 	c.span(f+".keepalive.unanswered_max_ns", k.UnansweredMax)
+	c.count(f+".keepalive.pings_before_too_many_pings", k.PingsBeforeCalm)
 	c.histogram(f+".reconnect_latency", cv.ReconnectLatency)
 	c.spread(f+".backoff", &cv.Backoff)
 	c.span(f+".unavailable_ns", cv.Unavailable)

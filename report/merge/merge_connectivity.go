@@ -155,6 +155,9 @@ func mergeKeepalive(a, b report.KeepaliveStats) report.KeepaliveStats {
 	out.RTTMax = max(a.RTTMax, b.RTTMax)
 	out.UnansweredCloses = a.UnansweredCloses + b.UnansweredCloses
 	out.UnansweredMax = max(a.UnansweredMax, b.UnansweredMax)
+	if b.PingsBeforeCalm > 0 && (out.PingsBeforeCalm == 0 || b.PingsBeforeCalm < out.PingsBeforeCalm) {
+		out.PingsBeforeCalm = b.PingsBeforeCalm
+	}
 	return out
 }
 

@@ -48,7 +48,7 @@ func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEve
 		Keepalive: report.KeepaliveStats{
 			Time: ka.Time, Effective: ka.Effective(), Timeout: timeout, PermitWithoutStream: ka.PermitWithoutStream,
 			Pings: l.pings, Acks: l.acks, RTTMax: l.rttMax,
-			UnansweredCloses: l.unansweredCloses, UnansweredMax: l.unansweredMax,
+			UnansweredCloses: l.unansweredCloses, UnansweredMax: l.unansweredMax, PingsBeforeCalm: l.calmPings,
 		},
 	}
 	cv.Dials, cv.DeadPeerDetection = l.dials.summary(begin), l.dials.detection.spread()

@@ -63,7 +63,10 @@ type eventLog struct {
 	// Closes grpc-go made while a keepalive ping was unanswered.
 	unansweredCloses int64
 	unansweredMax    time.Duration
-	dials            dialLog
+	// calmPings is the fewest keepalive pings a transport had sent when
+	// it got GOAWAY ENHANCE_YOUR_CALM: where the server struck it out.
+	calmPings int64
+	dials     dialLog
 }
 
 // goawayRec is what the run saw of one GOAWAY reason.
@@ -123,6 +126,7 @@ type connLog struct {
 type transportState struct {
 	openAt time.Time
 	goaway string // reason of the first GOAWAY received, "" for none
+	pings  int64  // keepalive pings sent on it
 }
 
 func (l *eventLog) setBegin(t time.Time) {
@@ -200,6 +204,10 @@ func (l *eventLog) add(e conn.Event, lastCall time.Time) {
 		l.goAway(c, e, lastCall)
 	case conn.EventPing:
 		l.pings++
+		if ts, ok := c.live[e.Transport]; ok {
+			ts.pings++
+			c.live[e.Transport] = ts
+		}
 	case conn.EventPingAck:
 		l.acks++
 		l.rttSum += e.RTT
@@ -346,6 +354,9 @@ func (l *eventLog) goAway(c *connLog, e conn.Event, lastCall time.Time) {
 	bump(&c.goaways, reason)
 	if reason == report.GoAwayTooManyPings {
 		c.tooManyPings++ // grpc-go doubles the keepalive time for this exact GOAWAY
+	}
+	if e.Code == "ENHANCE_YOUR_CALM" && known && ts.pings > 0 && (l.calmPings == 0 || ts.pings < l.calmPings) {
+		l.calmPings = ts.pings
 	}
 	if l.goaways == nil {
 		l.goaways = map[string]*goawayRec{}
