@@ -72,7 +72,7 @@ func classify(dr drain) drainKind {
 		return drainAge
 	case dr.debug == "max_idle" || dr.debug == "enter idle":
 		return drainIdle
-	case dr.n >= 2 && t.Silence != nil && t.Silence.Count >= 2 && t.Silence.Min >= idleFloor && clustered(t.Silence.Min, t.Silence.Max):
+	case dr.n >= 2 && t.Silence != nil && t.Silence.Count >= 2 && t.Silence.Min >= idleFloor && idleCluster(t.Silence.Min, t.Silence.Max):
 		return drainIdle
 	case dr.n >= 2 && t.Sentinels == 0 && t.LastStreamMin != 0 && t.LastStreamMin == t.LastStreamMax &&
 		t.LastStreamMax%2 == 1 && (t.Silence == nil || t.Silence.Min < idleFloor):
@@ -85,10 +85,20 @@ func classify(dr drain) drainKind {
 	return drainOther
 }
 
+// idleCluster reports whether silences from lo to hi before GOAWAYs are
+// one idle timer: grpc-go's is exact, but grpc-js and C-core check theirs
+// periodically and close between the limit and twice it (2s gave 2.04s to
+// 2.55s in grpc-js, 4s each time in C-core).
+func idleCluster(lo, hi time.Duration) bool {
+	return clustered(lo, hi) || hi <= 2*lo
+}
+
 // agesCluster reports whether transport ages are one age limit: within
-// the ±10% jitter the stacks add (a spread of a quarter), or 150ms.
+// the ±10% jitter the stacks add plus their timers' slack (C-core's fire
+// up to a quarter late: 1.95s to 2.47s for 2s), so a spread of 35% of the
+// least, or 150ms.
 func agesCluster(s report.Spread) bool {
-	return s.Count >= 2 && s.Min > 0 && s.Max-s.Min <= max(150*time.Millisecond, s.Min/4)
+	return s.Count >= 2 && s.Min > 0 && s.Max-s.Min <= max(150*time.Millisecond, s.Min*35/100)
 }
 
 // sentinelNote explains a GOAWAY with last_stream_id 2^31−1 where one was

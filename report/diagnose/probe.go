@@ -316,6 +316,10 @@ func (d *diagnosis) idleCheck(dr drain) report.Check {
 		who = "The server (or a proxy in front of it)"
 		detail += "; or an HTTP/2 proxy's idle timer (nginx keepalive_timeout, haproxy timeout http-keep-alive, Envoy idle_timeout)"
 	}
+	if st, ok := d.stack(); ok && st.idleLate {
+		detail += fmt.Sprintf("; it checks its idle timer periodically, so the setting is between ~%s and ~%s",
+			report.Approx(typical(x)/2), report.Approx(typical(x)))
+	}
 	if dr.code != "NO_ERROR" {
 		detail += "; the code " + dr.code + " is harmless here: no call was on the connection"
 	}

@@ -309,6 +309,10 @@ func (d *diagnosis) idleServerFinding(dr drain) report.Finding {
 			"benign.", report.Approx(x), option),
 		Fix: fmt.Sprintf("Nothing to do, unless the reconnect on the first call after a pause matters: then raise %s, "+
 			"or keep a call on each connection more often than every %s.", option, report.Approx(x))}
+	if st, ok := d.stack(); ok && st.idleLate {
+		f.Cause += fmt.Sprintf(" %s checks its idle timer periodically and closes between the limit and twice it, "+
+			"so the setting is between ~%s and ~%s.", st.name, report.Approx(typical(idle)/2), report.Approx(typical(idle)))
+	}
 	if dr.code != "NO_ERROR" {
 		f.Cause += fmt.Sprintf(" The code %s looks alarming but is harmless here: ", dr.code)
 		if dr.code == "INTERNAL_ERROR" && (dr.debug == "enter idle" || dr.debug == "max_idle") {

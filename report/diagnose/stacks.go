@@ -18,6 +18,9 @@ type stack struct {
 	strikes string
 	// stop is how it stops gracefully.
 	stop string
+	// idleLate: its idle timer is checked periodically, so it closes
+	// between the limit and twice it after the last call.
+	idleLate bool
 }
 
 // stacks are the gRPC server implementations the diagnosis names options
@@ -40,13 +43,13 @@ var stacks = map[string]stack{
 		idle:    "the channel arg grpc.max_connection_idle_ms",
 		pingMin: "the channel arg grpc.http2.min_recv_ping_interval_without_data_ms (5m by default)", pingIdle: "grpc.keepalive_permit_without_calls",
 		strikes: "C-core counts a strike for each ping sooner than grpc.http2.min_recv_ping_interval_without_data_ms and sends GOAWAY once the strikes pass grpc.http2.max_ping_strikes (2 by default; 0 turns the limit off)",
-		stop:    "server.stop(grace) / Shutdown with a deadline"},
+		stop:    "server.stop(grace) / Shutdown with a deadline", idleLate: true},
 	"grpc-js": {name: "grpc-js (Node.js)",
 		age: "the server option grpc.max_connection_age_ms", grace: "grpc.max_connection_age_grace_ms",
 		idle:    "the server option grpc.max_connection_idle_ms",
 		pingMin: "", pingIdle: "grpc.keepalive_permit_without_calls",
 		strikes: "", // grpc-js servers have no ping policy of their own
-		stop:    "server.tryShutdown()"},
+		stop:    "server.tryShutdown()", idleLate: true},
 	"grpc-dotnet": {name: "grpc-dotnet (Kestrel)",
 		age: "", grace: "",
 		idle:    "KestrelServerOptions.Limits.KeepAliveTimeout (130s by default)",
@@ -69,7 +72,7 @@ var stackOrder = []string{"grpc-go", "grpc-java", "C-core", "grpc-js"}
 func (d *diagnosis) option(what string, pick func(stack) string) string {
 	if st, ok := d.stack(); ok {
 		if o := pick(st); o != "" {
-			return st.name + "'s " + strings.TrimPrefix(o, "the ")
+			return d.peer().Implementation + "'s " + strings.TrimPrefix(o, "the ")
 		}
 		return "the " + st.name + " server's " + what + " (it has no option of that name)"
 	}
