@@ -153,7 +153,7 @@ func streamsCutByAge(d *diagnosis) []report.Finding {
 
 // ageCutWords are the messages streams ended with at an age limit's
 // grace that do not cite a GOAWAY: a reset NO_ERROR, a server's own word.
-var ageCutWords = []string{"RST_STREAM with error code: NO_ERROR", "desc = enter idle", "desc = max_age", "Connection age"}
+var ageCutWords = []string{"RST_STREAM with error code: NO_ERROR", "enter idle", "max_age"}
 
 // ageCutWords lists the distinct stream ends of the run that an age limit's
 // grace explains, with counts.
