@@ -33,7 +33,7 @@ func Identify(s *report.Summary) *report.Peer {
 		id.goAway(reason)
 	}
 	for _, e := range s.ErrorsByMessage {
-		id.text(e.Message)
+		id.text(e.Shown())
 	}
 	return id.peer()
 }

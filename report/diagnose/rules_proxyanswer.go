@@ -92,10 +92,10 @@ func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
 			continue
 		}
 		if n == 0 {
-			sample = e.Message
+			sample = e.Shown()
 		}
 		n += e.Count
-		texts = append(texts, e.Message)
+		texts = append(texts, e.Shown())
 		if e.MaxDuration > 0 {
 			if lo == 0 || e.MinDuration < lo {
 				lo = e.MinDuration

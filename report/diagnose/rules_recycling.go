@@ -161,7 +161,7 @@ func (d *diagnosis) ageCutWords() []string {
 	var out []string
 	for _, e := range d.s.ErrorsByMessage {
 		if strings.Contains(e.Message, "received prior goaway") || containsAny(e.Message, ageCutWords) {
-			out = append(out, fmt.Sprintf("%s ×%d", cut(oneLine(e.Message), 100), e.Count))
+			out = append(out, fmt.Sprintf("%s ×%d", cut(oneLine(e.Shown()), 100), e.Count))
 		}
 		if len(out) == 3 {
 			break
