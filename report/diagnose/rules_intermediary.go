@@ -43,10 +43,12 @@ func (d *diagnosis) proxyName(texts ...string) string {
 		if m := nginxVersion.FindString(t); m != "" {
 			return m
 		}
-		switch {
-		case strings.Contains(t, "The server didn't respond in time"):
-			return "haproxy"
-		case strings.Contains(t, "upstream request timeout"), strings.Contains(t, "envoy"):
+		for _, p := range proxyTexts {
+			if strings.Contains(t, p.text) {
+				return p.proxy
+			}
+		}
+		if strings.Contains(t, "envoy") {
 			return "Envoy"
 		}
 	}
