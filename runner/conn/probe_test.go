@@ -134,7 +134,7 @@ func TestProbeMethodStream(t *testing.T) {
 	res, err := Probe(context.Background(), ProbeOptions{
 		Target:   Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Duration: time.Second, BusyInterval: 10 * time.Millisecond,
-		Method:   bidi, ClientStreams: true, ServerStreams: true,
+		Method: bidi, ClientStreams: true, ServerStreams: true,
 	}, eventFunc(func(Event) {}))
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestProbeMethodUnknown(t *testing.T) {
 	res, err := Probe(context.Background(), ProbeOptions{
 		Target:   Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Duration: 1500 * time.Millisecond, BusyInterval: 10 * time.Millisecond,
-		Method:   "/nosuch.Service/Stream", ServerStreams: true,
+		Method: "/nosuch.Service/Stream", ServerStreams: true,
 	}, eventFunc(func(Event) {}))
 	if err != nil {
 		t.Fatal(err)
