@@ -56,6 +56,11 @@ type Connectivity struct {
 	// "-" for none), with " HTTP 503" added for a reply other than 200 (a
 	// proxy's own answer). Omitted when none was seen.
 	PeerServers map[string]int64 `json:"peer_servers,omitempty"`
+	// SilentOpens counts transports whose TCP connection was accepted but
+	// on which no HTTP/2 SETTINGS ever came from the server (closed without
+	// one, or still waiting at the end): a frozen or overloaded process
+	// whose listen backlog accepts connections nobody serves.
+	SilentOpens int64 `json:"opens_without_settings,omitempty"`
 	// RSTStreams counts streams the server reset, by HTTP/2 code.
 	RSTStreams map[string]int64 `json:"rst_streams"`
 	Keepalive  KeepaliveStats   `json:"keepalive"`

@@ -301,6 +301,7 @@ func (c *checker) connectivity(cv *Connectivity) {
 		c.offset(gf+".last_at_ns", g.LastAt)
 	}
 	c.counts(f+".peer_servers", cv.PeerServers)
+	c.count(f+".opens_without_settings", cv.SilentOpens)
 	k := cv.Keepalive
 	c.span(f+".keepalive.time_ns", k.Time)
 	c.span(f+".keepalive.effective_time_ns", k.Effective)

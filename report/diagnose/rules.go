@@ -263,13 +263,20 @@ func tlsOrProtocolMismatch(d *diagnosis) []report.Finding {
 	return []report.Finding{f}
 }
 
-// silentPeerAtConnect: TCP connected, but no HTTP/2 server answered.
+// silentPeerAtConnect: TCP connected, but no HTTP/2 server answered: a
+// listener with no server behind it, or a reconnect into a frozen process
+// whose listen backlog accepts connections it never serves.
 func silentPeerAtConnect(d *diagnosis) []report.Finding {
 	connects, calls := d.c.ConnectFailures[conn.CauseSilentPeerAtConnect], d.failed(conn.CauseSilentPeerAtConnect)
+	stuck := d.failed(conn.CauseDeadlineWhileReady, conn.CauseConnectTimeout, conn.CauseSilentPeerAtConnect)
+	if frozen := d.c.SilentOpens; frozen > 0 && stuck > 0 && connects == 0 {
+		return []report.Finding{d.frozenAtConnect(frozen, stuck)}
+	}
 	if connects+calls == 0 {
 		return nil
 	}
 	ev := addCount(nil, "connection attempts without a server preface", connects)
+	ev = addCount(ev, "TCP connections accepted with no HTTP/2 SETTINGS back", d.c.SilentOpens)
 	ev = addCount(ev, "calls failed by it", calls)
 	return []report.Finding{{ID: "silent_peer_at_connect", Severity: report.SeverityError, Evidence: ev,
 		Title: "TCP connections were accepted, but no HTTP/2 server answered",
@@ -280,9 +287,38 @@ func silentPeerAtConnect(d *diagnosis) []report.Finding {
 			"the server is not stalled at startup."}}
 }
 
+// frozenAtConnect: connections were accepted by TCP but no SETTINGS came,
+// and calls waited: a reconnect into a frozen process, not a replaced
+// connection.
+func (d *diagnosis) frozenAtConnect(frozen, stuck int64) report.Finding {
+	ev := []report.Evidence{{Name: "TCP connections accepted with no HTTP/2 SETTINGS back", Value: fmt.Sprint(frozen)},
+		{Name: "calls stuck (deadline, or no answer at connect)", Value: fmt.Sprint(stuck)}}
+	ev = append(ev, d.dialEvidence()...)
+	return report.Finding{ID: "silent_peer_at_connect", Severity: report.SeverityError, Evidence: ev,
+		Title: fmt.Sprintf("Reconnects reached a process that accepted TCP but never answered in HTTP/2 (%s); %s stuck",
+			report.Plural(int(frozen), "connection"), callsText(stuck)),
+		Cause: "The TCP connection was accepted, but the server never sent its HTTP/2 SETTINGS: the kernel's listen " +
+			"backlog accepts connections for a process that is frozen (SIGSTOP, a long GC or swap, a deadlock in its " +
+			"accept loop) or too overloaded to serve them. It is not a replaced connection: nothing answered on it, and " +
+			"calls waited on it until their deadline.",
+		Fix: "Find what froze the server (its CPU, GC and thread dumps at that time). Give calls a deadline (--timeout) " +
+			"and keep client keepalive on, so that a silent connection is given up; a health check that makes a real " +
+			"call (not a TCP check) takes such an instance out of rotation."}
+}
+
+// refusedAttempts counts refused connection attempts: as the dialer counted
+// them when it watched every attempt (the same count the attempts evidence
+// gives), else the channel's TRANSIENT_FAILURE states (one per outage).
+func (d *diagnosis) refusedAttempts() int64 {
+	if ds := d.c.Dials; ds != nil && ds.Attempts > 0 {
+		return ds.Failed[conn.CauseRefused]
+	}
+	return d.c.ConnectFailures[conn.CauseRefused]
+}
+
 // connectionRefused: nothing listened on the target.
 func connectionRefused(d *diagnosis) []report.Finding {
-	refused, failed := d.c.ConnectFailures[conn.CauseRefused], d.failed(conn.CauseRefused)
+	refused, failed := d.refusedAttempts(), d.failed(conn.CauseRefused)
 	if refused+failed == 0 {
 		return nil
 	}

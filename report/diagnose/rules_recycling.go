@@ -33,12 +33,12 @@ func serverRestart(d *diagnosis) []report.Finding {
 		n += dr.n
 		reasons = append(reasons, reasonText(dr))
 	}
-	refused := d.c.ConnectFailures[conn.CauseRefused] + d.failed(conn.CauseRefused)
+	refused := d.refusedAttempts() + d.failed(conn.CauseRefused)
 	ev := []report.Evidence{{Name: "GOAWAYs", Value: fmt.Sprintf("%d (%s), all within %s", n, strings.Join(reasons, ", "), report.FormatDuration(moment))}}
 	if shut[0].t.Sentinels > 0 {
 		ev = append(ev, report.Evidence{Name: "first GOAWAY's last_stream_id", Value: "2147483647 (the graceful-shutdown sentinel, then the real last id)"})
 	}
-	ev = addCount(ev, "refused connection attempts", d.c.ConnectFailures[conn.CauseRefused])
+	ev = addCount(ev, "refused connection attempts", d.refusedAttempts())
 	ev = addCount(ev, "calls failed: refused", d.failed(conn.CauseRefused))
 	ev = addCount(ev, "calls failed: draining", d.failed(drainCauses...))
 	if d.c.Unavailable > 0 {

@@ -132,6 +132,20 @@ func TestStackRules(t *testing.T) {
 			set: func(s *report.Summary) {
 				s.Connectivity.PeerSettings = map[string]int64{grpcGoSettings: 2}
 			}},
+		{name: "a reconnect into a frozen process: TCP accepted, no SETTINGS, calls stuck", id: "silent_peer_at_connect", severity: report.SeverityError,
+			set: func(s *report.Summary) {
+				s.Count, s.OK, s.Errors = 200, 100, 100
+				s.Connectivity.SilentOpens = 2
+				s.Connectivity.FailureCauses[conn.CauseDeadlineWhileReady] = 100
+			},
+			want: []string{"accepted TCP but never answered in HTTP/2", "100 calls stuck", "not a replaced connection"}},
+		{name: "refused counts agree with the dialer's", id: "connection_refused", severity: report.SeverityWarn,
+			set: func(s *report.Summary) {
+				c := s.Connectivity
+				c.ConnectFailures[conn.CauseRefused] = 1
+				c.Dials = &report.DialStats{Attempts: 4, Failed: map[conn.Cause]int64{conn.CauseRefused: 2}}
+			},
+			want: []string{"refused (2 attempts)", "refused connection attempts: 2", "4 (2 failed: refused ×2)"}},
 		{name: "healthy C-core", impl: "C-core", id: "", set: func(s *report.Summary) { s.Connectivity.PeerSettings = map[string]int64{cCoreSettings: 2} }},
 		{name: "healthy grpc-js", impl: "grpc-js", id: "", set: func(s *report.Summary) { s.Connectivity.PeerSettings = map[string]int64{grpcJSSettings: 2} }},
 		{name: "healthy through nginx", id: "", set: func(s *report.Summary) { s.Connectivity.PeerSettings = map[string]int64{nginxSettings: 2} }},

@@ -89,6 +89,7 @@ func addConnectivity(c, src *report.Connectivity, off time.Duration, i, first in
 		}
 		c.PeerSettings[fp] += n
 	}
+	c.SilentOpens += src.SilentOpens
 	for srv, n := range src.PeerServers {
 		if c.PeerServers == nil {
 			c.PeerServers = map[string]int64{}

@@ -68,10 +68,16 @@ func (l *eventLog) summarize(end time.Time, ka conn.Keepalive) (map[int]*connEve
 	}
 	cv.PeerSettings = cloneCounts(l.settings)
 	cv.PeerServers = cloneCounts(l.servers)
+	cv.SilentOpens += l.silentOpens
 	out := map[int]*connEvents{}
 	for i, c := range l.conns {
 		if c == nil {
 			continue
+		}
+		for _, ts := range c.live {
+			if !ts.settings {
+				cv.SilentOpens++ // still waiting for the server's first frame at the end
+			}
 		}
 		ce := c.summarize(l, begin, end, ka)
 		ce.detectedAt = c.lastPeerClose

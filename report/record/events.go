@@ -66,7 +66,10 @@ type eventLog struct {
 	// calmPings is the fewest keepalive pings a transport had sent when
 	// it got GOAWAY ENHANCE_YOUR_CALM: where the server struck it out.
 	calmPings int64
-	dials     dialLog
+	// silentOpens counts transports that closed without the server's
+	// SETTINGS: TCP accepted (a listen backlog), no HTTP/2 answer.
+	silentOpens int64
+	dials       dialLog
 }
 
 // goawayRec is what the run saw of one GOAWAY reason.
@@ -127,6 +130,8 @@ type transportState struct {
 	openAt time.Time
 	goaway string // reason of the first GOAWAY received, "" for none
 	pings  int64  // keepalive pings sent on it
+	// settings: the server's SETTINGS came (an HTTP/2 server answered).
+	settings bool
 }
 
 func (l *eventLog) setBegin(t time.Time) {
@@ -220,6 +225,10 @@ func (l *eventLog) add(e conn.Event, lastCall time.Time) {
 		l.dial(c, e)
 	case conn.EventSettings:
 		bump(&l.settings, e.Settings)
+		if ts, ok := c.live[e.Transport]; ok {
+			ts.settings = true
+			c.live[e.Transport] = ts
+		}
 	case conn.EventServer:
 		key := cmp.Or(e.Server, "-")
 		if e.HTTPStatus != "" {
@@ -396,6 +405,9 @@ func (l *eventLog) close(c *connLog, e conn.Event) {
 	if known {
 		delete(c.live, e.Transport)
 		c.lifetime.add(e.Time.Sub(ts.openAt))
+		if !ts.settings {
+			l.silentOpens++
+		}
 	}
 	reason := closeReason(e, ts.goaway != "")
 	bump(&c.closes, reason)
