@@ -44,7 +44,7 @@ func (d *diagnosis) drains() []drain {
 		}
 		code, debug, _ := strings.Cut(reason, " ")
 		dr := drain{reason: reason, code: code, debug: debug, n: n, t: d.c.GoAwayTiming[reason]}
-		dr.kind = classify(dr)
+		dr.kind = classify(dr, d.refusedAttempts() > 0)
 		out = append(out, dr)
 	}
 	return out
@@ -61,7 +61,9 @@ func (d *diagnosis) drainsOf(k drainKind) []drain {
 	return out
 }
 
-func classify(dr drain) drainKind {
+// classify tells what a drain was; refused reports that connection
+// attempts were refused in the run (a server went away).
+func classify(dr drain, refused bool) drainKind {
 	t := dr.t
 	switch {
 	case dr.code == "ENHANCE_YOUR_CALM":
@@ -79,7 +81,9 @@ func classify(dr drain) drainKind {
 		return drainCap
 	case dr.n >= 2 && agesCluster(t.Age) && t.LastAt-t.FirstAt >= moment:
 		return drainAge
-	case t.LastAt-t.FirstAt < moment && (t.Sentinels > 0 || dr.n >= 2):
+	case t.LastAt-t.FirstAt < moment && (t.Sentinels > 0 || dr.n >= 2 || refused):
+		// grpc-js stops with one GOAWAY and no sentinel: one connection's
+		// stop is told by the refusals that follow.
 		return drainShutdown
 	}
 	return drainOther

@@ -83,7 +83,7 @@ func (id *identity) settings(fp string) {
 	why := "SETTINGS " + shown
 	switch {
 	case settingsProxy(fp) != "":
-		id.setProxy(settingsProxy(fp), why+" (nginx's or haproxy's)")
+		id.setProxy(settingsProxy(fp), why+" ("+settingsProxy(fp)+"'s)")
 	case strings.Contains(fp, "INITIAL_WINDOW_SIZE=268435456"):
 		id.setProxy("Envoy", why+" (a 256MiB window: Envoy's default)")
 	case strings.Contains(fp, "0xfe03="):
@@ -114,6 +114,7 @@ var serverHeaders = []struct{ prefix, proxy, impl string }{
 	{"caddy", "Caddy", ""},
 	{"traefik", "Traefik", ""},
 	{"haproxy", "haproxy", ""},
+	{"nghttpx", "nghttpx", ""},
 	{"microsoft-azure-application-gateway", "Azure Application Gateway", ""},
 	{"kestrel", "", "grpc-dotnet"},
 }

@@ -68,7 +68,9 @@ func settingsProxy(fp string) string {
 	switch {
 	case strings.Contains(fp, "MAX_FRAME_SIZE=16777215") && strings.Contains(fp, "MAX_CONCURRENT_STREAMS=128"):
 		return "nginx"
-	case strings.Contains(fp, "ENABLE_CONNECT_PROTOCOL=1") && strings.Contains(fp, "MAX_CONCURRENT_STREAMS=100"):
+	case strings.Contains(fp, "0x9=1") && strings.Contains(fp, "ENABLE_CONNECT_PROTOCOL=1"):
+		return "nghttpx" // NO_RFC7540_PRIORITIES (0x9) before ENABLE_CONNECT_PROTOCOL
+	case strings.HasPrefix(fp, "ENABLE_CONNECT_PROTOCOL=1") && strings.Contains(fp, "MAX_CONCURRENT_STREAMS=100"):
 		return "haproxy (mode http)"
 	}
 	return ""

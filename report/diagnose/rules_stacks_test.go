@@ -146,6 +146,19 @@ func TestStackRules(t *testing.T) {
 				c.Dials = &report.DialStats{Attempts: 4, Failed: map[conn.Cause]int64{conn.CauseRefused: 2}}
 			},
 			want: []string{"refused (2 attempts)", "refused connection attempts: 2", "4 (2 failed: refused ×2)"}},
+		{name: "grpc-js graceful stop: one GOAWAY, no sentinel, refused after", impl: "grpc-js", id: "server_restart", severity: report.SeverityWarn,
+			set: func(s *report.Summary) {
+				c := s.Connectivity
+				c.PeerSettings = map[string]int64{grpcJSSettings: 2}
+				c.GoAways["NO_ERROR"] = 1
+				c.GoAwayTiming["NO_ERROR"] = drainTiming(spreadOf(3*time.Second, 3*time.Second, 1), spreadOf(10*ms, 10*ms, 1), 3, 3, 0, 3*time.Second, 3*time.Second)
+				c.ConnectFailures[conn.CauseRefused] = 2
+			},
+			want: []string{"grpc-js (Node.js) server shut down gracefully", "tryShutdown"},
+			not:  []string{"request_cap"}},
+		{name: "nghttpx is not haproxy", id: "", set: func(s *report.Summary) {
+			s.Connectivity.PeerSettings = map[string]int64{"MAX_CONCURRENT_STREAMS=100 INITIAL_WINDOW_SIZE=65535 0x9=1 ENABLE_CONNECT_PROTOCOL=1": 2}
+		}},
 		{name: "healthy C-core", impl: "C-core", id: "", set: func(s *report.Summary) { s.Connectivity.PeerSettings = map[string]int64{cCoreSettings: 2} }},
 		{name: "healthy grpc-js", impl: "grpc-js", id: "", set: func(s *report.Summary) { s.Connectivity.PeerSettings = map[string]int64{grpcJSSettings: 2} }},
 		{name: "healthy through nginx", id: "", set: func(s *report.Summary) { s.Connectivity.PeerSettings = map[string]int64{nginxSettings: 2} }},
@@ -211,6 +224,42 @@ func TestStackRules(t *testing.T) {
 				if !strings.Contains(text, w) {
 					t.Errorf("%s lacks %q:\n%s", tt.id, w, text)
 				}
+			}
+		})
+	}
+}
+
+func TestIdentify(t *testing.T) {
+	tests := []struct {
+		name         string
+		set          func(c *report.Connectivity)
+		impl, proxy  string
+		likelyPrefix string
+	}{
+		{"grpc-go by SETTINGS", func(c *report.Connectivity) { c.PeerSettings = map[string]int64{grpcGoSettings: 1} }, "grpc-go", "", ""},
+		{"C-core by 0xfe03", func(c *report.Connectivity) { c.PeerSettings = map[string]int64{cCoreSettings: 1} }, "C-core", "", ""},
+		{"grpc-js by empty SETTINGS", func(c *report.Connectivity) { c.PeerSettings = map[string]int64{grpcJSSettings: 1} }, "grpc-js", "", ""},
+		{"nginx with version from its server header", func(c *report.Connectivity) {
+			c.PeerSettings = map[string]int64{nginxSettings: 1}
+			c.PeerServers = map[string]int64{"nginx/1.22.1": 1}
+		}, "unknown", "nginx/1.22.1", ""},
+		{"nghttpx", func(c *report.Connectivity) {
+			c.PeerSettings = map[string]int64{"MAX_CONCURRENT_STREAMS=100 INITIAL_WINDOW_SIZE=65535 0x9=1 ENABLE_CONNECT_PROTOCOL=1": 1}
+		}, "unknown", "nghttpx", ""},
+		{"Envoy by server header", func(c *report.Connectivity) { c.PeerServers = map[string]int64{"envoy": 1} }, "unknown", "Envoy", ""},
+		{"Kestrel", func(c *report.Connectivity) { c.PeerServers = map[string]int64{"Kestrel": 1} }, "grpc-dotnet", "", ""},
+		{"max_age alone: grpc-go or grpc-js", func(c *report.Connectivity) { c.GoAways = map[string]int64{report.GoAwayMaxAge: 1} }, "unknown", "", "grpc-go"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := healthySummary()
+			tt.set(s.Connectivity)
+			p := Identify(s)
+			if p == nil || p.Implementation != tt.impl || p.Intermediary != tt.proxy || len(p.Evidence) == 0 {
+				t.Fatalf("peer %+v, want %s behind %q with evidence", p, tt.impl, tt.proxy)
+			}
+			if tt.likelyPrefix != "" && (len(p.Likely) == 0 || p.Likely[0] != tt.likelyPrefix) {
+				t.Errorf("likely %v, want %s first", p.Likely, tt.likelyPrefix)
 			}
 		})
 	}
