@@ -27,6 +27,12 @@ type DiagnoseOptions struct {
 	// Output is --format (text or json) and -o. The text goes to standard
 	// output as well when every rendering goes to a file.
 	Output cli.OutputFlags
+	// Source and MethodName: a method of the server's to probe with (the
+	// optional METHOD argument), found by reflection or in --proto or
+	// --protoset files, for a server without health or reflection.
+	Source     cli.SourceOptions
+	MethodName string
+	Dial       cli.DialFunc
 
 	targets []cli.OutputTarget
 }
@@ -36,10 +42,10 @@ const maxProbeDuration = time.Hour
 
 // NewCmdDiagnose builds `diagnose`; runF replaces diagnoseRun in tests.
 func NewCmdDiagnose(f *cli.Factory, runF func(*DiagnoseOptions) error) *cobra.Command {
-	opts := &DiagnoseOptions{IO: f.IO}
+	opts := &DiagnoseOptions{IO: f.IO, Dial: f.Dial}
 	opts.Metadata.LookupEnv = f.LookupEnv
 	cmd := &cobra.Command{
-		Use:   "diagnose [flags] ADDR",
+		Use:   "diagnose [flags] ADDR [METHOD]",
 		Short: "Probe a server's connection behaviour: keepalive, idle and age limits, reconnects",
 		Long: `Diagnose watches three connections to ADDR for --duration and says what the server (or
 anything in between) does to them, with the cause and the fix of any problem:
@@ -50,7 +56,10 @@ anything in between) does to them, with the cause and the fix of any problem:
   one stays idle (with --keepalive-permit-without-stream it pings too): is it closed, and after how long?
   one makes a short call every second: is it recycled by age? how long do reconnects take?
 
-It needs no method: it uses the health service, or else reflection. Without
+It needs no method: it uses the health service, or else reflection. A server with
+neither can be probed through one of its own methods: give METHOD (a streaming one
+holds the open stream; a unary one makes the other connections' calls), with
+--proto or --protoset when the server has no reflection. Without
 --keepalive-time it pings every 10s, the most often grpc-go allows. Something not
 seen within --duration is reported as not seen, never as absent. Ctrl-C stops early
 and still reports what was seen.
@@ -60,11 +69,17 @@ Exit codes: 0 when the diagnosis has no finding at error level; 8 when it has on
 on it; 1 when the probe could not run (no connection); 130 on Ctrl-C.`,
 		Example: `  grpcpulse diagnose --plaintext 127.0.0.1:50051
   grpcpulse diagnose --keepalive-time 30s --keepalive-permit-without-stream --duration 2m api.example.com:443
-  grpcpulse diagnose --plaintext --format json -o probe.json 127.0.0.1:50051`,
-		Args: cli.ArgsBetween(1, 1, "ADDR"),
+  grpcpulse diagnose --plaintext --format json -o probe.json 127.0.0.1:50051
+  grpcpulse diagnose --plaintext --proto pulse.proto 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi`,
+		Args: cli.ArgsBetween(1, 2, "ADDR [METHOD]"),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Target.Addr = args[0]
-			for _, err := range []error{conn.CheckTarget(&opts.Target), opts.Metadata.Validate()} {
+			if len(args) == 2 {
+				opts.MethodName = args[1]
+			} else if len(opts.Source.Protos)+len(opts.Source.Protosets) > 0 {
+				return cli.UsageErrorf("--proto and --protoset describe the METHOD to probe with: give one after ADDR")
+			}
+			for _, err := range []error{conn.CheckTarget(&opts.Target), opts.Metadata.Validate(), opts.Source.Validate()} {
 				if err != nil {
 					return &cli.UsageError{Err: err}
 				}
@@ -90,6 +105,7 @@ on it; 1 when the probe could not run (no connection); 130 on Ctrl-C.`,
 	fs := cmd.Flags()
 	cli.AddTargetFlags(fs, &opts.Target)
 	cli.AddMetadataFlags(fs, &opts.Metadata)
+	opts.Source.AddFlags(fs)
 	// Probe keepalive unless told otherwise, at the most grpc-go allows.
 	opts.Target.Keepalive.Time = plan.MinKeepaliveTime
 	fs.Lookup("keepalive-time").DefValue = plan.MinKeepaliveTime.String()
@@ -104,6 +120,15 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	if _, err := opts.Metadata.Call(); err != nil {
 		return err
 	}
+	if opts.MethodName != "" {
+		s, method, err := cli.OpenSessionMethod(ctx, opts.Dial, opts.Target, opts.Metadata, opts.Source, false, opts.MethodName)
+		if err != nil {
+			return err
+		}
+		s.Close()
+		opts.Method = "/" + string(method.Parent().FullName()) + "/" + string(method.Name())
+		opts.ClientStreams, opts.ServerStreams = method.IsStreamingClient(), method.IsStreamingServer()
+	}
 	fmt.Fprintf(opts.IO.ErrOut, "Probing %s for %s: timing a handshake; holding an open stream with keepalive pings %s; "+
 		"keeping one connection idle; making a call every second on a third. Ctrl-C stops early and reports what was seen.\n",
 		opts.Target.Addr, opts.Duration, keepaliveWords(opts.Target.Keepalive))
@@ -114,7 +139,7 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	}
 	sum := rec.Summary(record.Meta{Kind: event.Unary, Options: plan.Options{Target: opts.Target},
 		Notes: opts.Target.Notes(), Tool: cli.Version(), GRPCVersion: grpc.Version})
-	sum.Findings = diagnose.Findings(sum)
+	diagnose.Diagnose(sum)
 	p := report.NewProbe(sum, res)
 	p.Checks = diagnose.ProbeChecks(p, opts.Duration)
 	if err := cli.WriteOutputs(opts.IO.Out, opts.targets, func(w io.Writer, t cli.OutputTarget) error {

@@ -94,7 +94,11 @@ func (sc *StatusCodes) UnmarshalJSON(b []byte) error {
 type ErrorCount struct {
 	Code    event.Code
 	Message string
-	Count   int64
+	// Sample is one message of the group as the peer sent it (on one
+	// line), when the normalised Message differs from it: what is shown,
+	// as numbers merged for counting can be the clue.
+	Sample string
+	Count  int64
 	// MinDuration and MaxDuration are the shortest and longest of these
 	// calls, from their actual start to their end (0 when unknown): failures
 	// that all take the same time point at a timer (a proxy's timeout).
@@ -105,6 +109,7 @@ type ErrorCount struct {
 type errorCountJSON struct {
 	Code        string        `json:"code"`
 	Message     string        `json:"message"`
+	Sample      string        `json:"sample,omitempty"`
 	Count       int64         `json:"count"`
 	MinDuration time.Duration `json:"min_duration_ns,omitempty"`
 	MaxDuration time.Duration `json:"max_duration_ns,omitempty"`
@@ -118,9 +123,21 @@ func (e *ErrorCount) AddDuration(d time.Duration) {
 	e.MaxDuration = max(e.MaxDuration, d)
 }
 
+// Shown is the message to show: the peer's own text (Sample) when kept,
+// else the group's message.
+func (e *ErrorCount) Shown() string {
+	if e.Sample != "" {
+		return e.Sample
+	}
+	return e.Message
+}
+
 // Absorb adds o's count and duration range to e (same code and message).
 func (e *ErrorCount) Absorb(o ErrorCount) {
 	e.Count += o.Count
+	if e.Sample == "" {
+		e.Sample = o.Sample
+	}
 	if o.MaxDuration > 0 {
 		e.AddDuration(o.MinDuration)
 		e.AddDuration(o.MaxDuration)
@@ -129,7 +146,7 @@ func (e *ErrorCount) Absorb(o ErrorCount) {
 
 // MarshalJSON writes the code by name.
 func (e ErrorCount) MarshalJSON() ([]byte, error) {
-	return json.Marshal(errorCountJSON{CodeName(e.Code), e.Message, e.Count, e.MinDuration, e.MaxDuration})
+	return json.Marshal(errorCountJSON{CodeName(e.Code), e.Message, e.Sample, e.Count, e.MinDuration, e.MaxDuration})
 }
 
 // UnmarshalJSON reads the code by name.
@@ -142,7 +159,7 @@ func (e *ErrorCount) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	*e = ErrorCount{Code: c, Message: w.Message, Count: w.Count, MinDuration: w.MinDuration, MaxDuration: w.MaxDuration}
+	*e = ErrorCount{Code: c, Message: w.Message, Sample: w.Sample, Count: w.Count, MinDuration: w.MinDuration, MaxDuration: w.MaxDuration}
 	return nil
 }
 

@@ -51,6 +51,16 @@ type Connectivity struct {
 	// ("MAX_CONCURRENT_STREAMS=128 INITIAL_WINDOW_SIZE=65536 ..."): a
 	// fingerprint of what answered (grpc-go, nginx, haproxy).
 	PeerSettings map[string]int64 `json:"peer_settings,omitempty"`
+	// PeerServers counts transports by what their first response headers
+	// said of who answers: the `server` header ("envoy", "nginx/1.22.1",
+	// "-" for none), with " HTTP 503" added for a reply other than 200 (a
+	// proxy's own answer). Omitted when none was seen.
+	PeerServers map[string]int64 `json:"peer_servers,omitempty"`
+	// SilentOpens counts transports whose TCP connection was accepted but
+	// on which no HTTP/2 SETTINGS ever came from the server (closed without
+	// one, or still waiting at the end): a frozen or overloaded process
+	// whose listen backlog accepts connections nobody serves.
+	SilentOpens int64 `json:"opens_without_settings,omitempty"`
 	// RSTStreams counts streams the server reset, by HTTP/2 code.
 	RSTStreams map[string]int64 `json:"rst_streams"`
 	Keepalive  KeepaliveStats   `json:"keepalive"`
@@ -104,8 +114,17 @@ type GoAwayTiming struct {
 	Silence *Spread `json:"silence,omitempty"`
 	// LastStreamMin and LastStreamMax are the range of its last_stream_id:
 	// a constant 2N−1 is a cap of N requests per connection.
+	// Both leave out the graceful-shutdown sentinel 2^31−1
+	// (conn.GoAwaySentinel), which is never a count.
 	LastStreamMin uint32 `json:"last_stream_min,omitempty"`
 	LastStreamMax uint32 `json:"last_stream_max,omitempty"`
+	// Sentinels counts those GOAWAYs whose last_stream_id was the sentinel
+	// 2^31−1: the first of a graceful two-step shutdown (RFC 9113 §6.8).
+	Sentinels int64 `json:"sentinels,omitempty"`
+	// LastAt is when the last came, relative to the start of measurement:
+	// GOAWAYs that all came within a moment are one event (a shutdown),
+	// GOAWAYs spread over the run a timer.
+	LastAt time.Duration `json:"last_at_ns,omitempty"`
 }
 
 // KeepaliveStats is the client keepalive: as configured, as grpc-go ran it,
@@ -133,6 +152,10 @@ type KeepaliveStats struct {
 	// little before the ping is seen written).
 	UnansweredCloses int64         `json:"unanswered_closes"`
 	UnansweredMax    time.Duration `json:"unanswered_max_ns"`
+	// PingsBeforeCalm is the fewest keepalive pings a transport had sent
+	// when the server answered GOAWAY ENHANCE_YOUR_CALM: the ping at which
+	// it struck the connection out (0: none seen).
+	PingsBeforeCalm int64 `json:"pings_before_too_many_pings,omitempty"`
 }
 
 // RetryStats counts call attempts under a retry policy.

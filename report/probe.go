@@ -30,6 +30,7 @@ type Probe struct {
 	Connectivity *Connectivity     `json:"connectivity"`
 	Connections  []Connection      `json:"connections"`
 	Findings     []Finding         `json:"findings"`
+	Peer         *Peer             `json:"peer,omitempty"`
 }
 
 // CheckResult is what a check of the probe found.
@@ -71,7 +72,7 @@ func NewProbe(s *Summary, res event.ProbeResult) *Probe {
 	}
 	return &Probe{Schema: ProbeSchema, Tool: s.Tool, Target: s.Target, StartedAt: s.StartedAt,
 		Duration: s.Duration, Options: s.Options.Target, Result: res,
-		Connectivity: s.Connectivity, Connections: conns, Findings: s.Findings}
+		Connectivity: s.Connectivity, Connections: conns, Findings: s.Findings, Peer: s.Peer}
 }
 
 // WriteProbeJSON writes p as indented JSON.

@@ -101,6 +101,9 @@ type Summary struct {
 	// Findings is the diagnosis of the run (diagnose.Findings), most
 	// severe first; empty until the caller diagnoses it.
 	Findings []Finding `json:"findings"`
+	// Peer is who answered, as the diagnosis identified it from the wire
+	// (diagnose.Identify); nil when there was nothing to tell it from.
+	Peer *Peer `json:"peer,omitempty"`
 	// Assertions are the --assert gates evaluated at the end of the run
 	// (EvaluateAssertions); nil when none were given.
 	Assertions []AssertionResult `json:"assertions,omitempty"`

@@ -297,7 +297,11 @@ func (c *checker) connectivity(cv *Connectivity) {
 		c.offset(gf+".first_at_ns", g.FirstAt)
 		c.spread(gf+".age", &g.Age)
 		c.spread(gf+".idle", &g.Idle)
+		c.count(gf+".sentinels", g.Sentinels)
+		c.offset(gf+".last_at_ns", g.LastAt)
 	}
+	c.counts(f+".peer_servers", cv.PeerServers)
+	c.count(f+".opens_without_settings", cv.SilentOpens)
 	k := cv.Keepalive
 	c.span(f+".keepalive.time_ns", k.Time)
 	c.span(f+".keepalive.effective_time_ns", k.Effective)
@@ -308,6 +312,7 @@ func (c *checker) connectivity(cv *Connectivity) {
 	c.span(f+".keepalive.rtt_max_ns", k.RTTMax)
 	c.count(f+".keepalive.unanswered_closes", k.UnansweredCloses)
 	c.span(f+".keepalive.unanswered_max_ns", k.UnansweredMax)
+	c.count(f+".keepalive.pings_before_too_many_pings", k.PingsBeforeCalm)
 	c.histogram(f+".reconnect_latency", cv.ReconnectLatency)
 	c.spread(f+".backoff", &cv.Backoff)
 	c.span(f+".unavailable_ns", cv.Unavailable)

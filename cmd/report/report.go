@@ -185,7 +185,7 @@ func reportMergeRun(opts *ReportMergeOptions) error {
 	}
 	merged, err := merge.Reports(reports)
 	if err == nil {
-		merged.Findings = diagnose.Findings(merged)
+		diagnose.Diagnose(merged)
 	}
 	if err != nil {
 		var names []string

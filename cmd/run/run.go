@@ -315,7 +315,7 @@ func (o *RunOptions) setDial(r *runner.Runner) {
 // rendering, and says how the run ended.
 func reportRun(ctx context.Context, opts *RunOptions, sum *report.Summary, out runner.Outcome) error {
 	sum.Name, sum.Tags = opts.Name, opts.tags
-	sum.Findings = diagnose.Findings(sum)
+	diagnose.Diagnose(sum)
 	sum.Assertions = gate.EvaluateAssertions(sum, opts.assertions)
 	targets := opts.targets
 	if len(targets) == 0 { // not validated: a caller inside the package (demo)

@@ -39,8 +39,20 @@ func Findings(s *report.Summary) []report.Finding {
 
 // diagnosis is what the rules read: the Summary and short-hands over it.
 type diagnosis struct {
-	s *report.Summary
-	c *report.Connectivity
+	s  *report.Summary
+	c  *report.Connectivity
+	id *report.Peer // Identify(s), made on first use
+}
+
+// peer is who answered (Identify), never nil.
+func (d *diagnosis) peer() *report.Peer {
+	if d.id == nil {
+		d.id = Identify(d.s)
+		if d.id == nil {
+			d.id = &report.Peer{Implementation: "unknown", Evidence: []string{}}
+		}
+	}
+	return d.id
 }
 
 // failed is how many calls failed by any of causes.

@@ -102,7 +102,7 @@ func TestDiagnose(t *testing.T) {
 			s.Connectivity.GoAways[event.CauseTooManyPings.GoAway()] = 2
 			s.Connectivity.GoAwayTiming[event.CauseTooManyPings.GoAway()] = ageTiming(1500*time.Millisecond, 30*sec, 60*sec)
 		}, []wantFinding{{"too_many_pings", report.SeverityError, []string{"×2", "+1.5s", "keepalive time set: 5s",
-			"10s (grpc-go's minimum)", "40s (doubled", "permit without stream: no", "pinged every 10s", "6m or more", "MinTime 5s"}}}},
+			"10s (grpc-go's minimum)", "40s (doubled", "permit without stream: no", "pinged every 10s", "6m or more", "for pings every 10s, 5s", "EnforcementPolicy.MinTime", "permitKeepAliveTime", "min_recv_ping_interval_without_data_ms"}}}},
 		{"too_many_pings failures only, keepalive off", func(s *report.Summary) {
 			s.Options.Target.Keepalive = plan.Keepalive{}
 			s.Connectivity.Keepalive = report.KeepaliveStats{}
@@ -111,7 +111,7 @@ func TestDiagnose(t *testing.T) {
 		{"too_many_pings with permit without stream", func(s *report.Summary) {
 			s.Connectivity.Keepalive.PermitWithoutStream = true
 			s.Connectivity.GoAways[event.CauseTooManyPings.GoAway()] = 1
-		}, []wantFinding{{"too_many_pings", report.SeverityError, []string{"permit without stream: yes", "2h minimum"}}}},
+		}, []wantFinding{{"too_many_pings", report.SeverityError, []string{"permit without stream: yes", "2h in grpc-go", "PermitWithoutStream", "permitKeepAliveWithoutCalls"}}}},
 		{"max_age recycling, no failure", func(s *report.Summary) {
 			s.Connectivity.GoAways[event.CauseDrainMaxAge.GoAway()] = 9
 			s.Connectivity.GoAwayTiming[event.CauseDrainMaxAge.GoAway()] = ageTiming(0, 950*time.Millisecond, sec, sec, 1050*time.Millisecond)
@@ -148,7 +148,7 @@ func TestDiagnose(t *testing.T) {
 			s.Connectivity.GoAways[event.CauseDrainMaxIdle.GoAway()] = 4
 			s.Connectivity.GoAwayTiming[event.CauseDrainMaxIdle.GoAway()] = ageTiming(2*sec, 300*time.Millisecond, 300*time.Millisecond, 310*time.Millisecond)
 			reconnects(s, time.Millisecond)
-		}, []wantFinding{{"idle_closed", report.SeverityInfo, []string{"after ~300ms", "GOAWAYs max_idle: 4", "every 300ms"}}}},
+		}, []wantFinding{{"idle_closed", report.SeverityInfo, []string{"idle for ~300ms", `"max_idle": 4`, "every 300ms", "MaxConnectionIdle"}}}},
 		{"server restart", func(s *report.Summary) {
 			c := s.Connectivity
 			c.GoAways[event.CauseDrainGracefulStop.GoAway()] = 2
@@ -159,7 +159,7 @@ func TestDiagnose(t *testing.T) {
 			s.Options.Target.Backoff = plan.ConnectBackoff{Base: 100 * time.Millisecond, Max: 800 * time.Millisecond, Multiplier: 2}
 		}, []wantFinding{
 			{"connection_refused", report.SeverityWarn, []string{"refused connection attempts: 3", "no call failed"}},
-			{"server_restart", report.SeverityWarn, []string{"graceful_stop ×2", "back after", "time in TRANSIENT_FAILURE: p50 200ms (min 100ms, max 400ms)",
+			{"server_restart", report.SeverityWarn, []string{`"graceful_stop" ×2`, "back after", "time in TRANSIENT_FAILURE: p50 200ms (min 100ms, max 400ms)",
 				"outages (connection failures seen): 3", "backoff configured: 100ms first, ×2 each, at most 800ms, ±0%",
 				"time unavailable: 700ms", "were refused until", "plus up to one backoff wait", "preStop"}},
 		}},
@@ -168,7 +168,7 @@ func TestDiagnose(t *testing.T) {
 			s.Errors = 0
 			reconnects(s, 2*time.Millisecond)
 		}, []wantFinding{
-			{"server_restart", report.SeverityInfo, []string{"graceful_stop ×1", "no call failed", "other backends (round_robin)", "Nothing to do"}},
+			{"server_restart", report.SeverityInfo, []string{`"graceful_stop" ×1`, "no call failed", "other backends (round_robin)", "Nothing to do"}},
 		}},
 		{"connection refused with failed calls", func(s *report.Summary) {
 			s.Connectivity.ConnectFailures[event.CauseRefused] = 5

@@ -75,7 +75,7 @@ func TestIntermediaryNginxRequestCap(t *testing.T) {
 	if f.Severity != report.SeverityInfo {
 		t.Errorf("severity %s with %d failures, want info", f.Severity, s.Errors)
 	}
-	wants(t, f, "after 5 requests", "keepalive_requests", "(nginx)", "no call failed")
+	wants(t, f, "after 5 requests", "keepalive_requests", "(nginx/", "no call failed")
 }
 
 // An idle timer of 400ms, one call a second: every connection is closed
@@ -90,7 +90,7 @@ func TestIntermediaryNginxIdle(t *testing.T) {
 	addr := intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{KeepaliveTimeout: 400 * time.Millisecond})
 	s := load(t, addr, "Unary", "", idleRun)
 	f := idleFindingOf(t, s)
-	wants(t, f, "(nginx)", "keepalive_timeout", "keepalive pings do not help")
+	wants(t, f, "(nginx/", "keepalive_timeout", "keepalive pings do not help")
 	estimate(t, s, f, 400*time.Millisecond)
 }
 

@@ -40,17 +40,17 @@ func ProbeChecks(p *report.Probe, asked time.Duration) []report.Check {
 	}
 
 	kt := p.Options.Keepalive.Effective()
-	// A grpc-go server counts a strike for each ping sooner than it allows
-	// (the first ping never strikes) and ends the connection at the third.
-	// On an idle connection (no stream, and no PermitWithoutStream on the
-	// server: a 2h minimum) that is the 4th ping; on the open stream, 3
-	// answered pings are taken as enough.
-	streamWhy, idleWhy := "a server that refuses early pings ends the connection only at the third",
-		"a grpc-go server without PermitWithoutStream ends an idle connection at its 4th ping (the first never strikes)"
+	// A server counts a strike for each ping sooner than it allows and ends
+	// the connection at its third strike: grpc-java and C-core (whose first
+	// ping may strike) at the third ping, grpc-go (whose first ping never
+	// strikes) at the fourth. So 4 answered pings are needed to tell, on the
+	// open stream and on an idle connection alike.
+	streamWhy, idleWhy := "a server that refuses early pings ends the connection by the fourth ping (grpc-java and C-core at the third, grpc-go at the fourth)",
+		"a server that refuses pings without calls ends an idle connection by its fourth ping (grpc-go at the fourth: the first never strikes)"
 	if p.Result.Stream == "" {
 		streamWhy = p.Result.StreamErr
 	}
-	checks = append(checks, keepaliveCheck("keepalive_stream", "on an open stream", probeConn(event.ProbeStream), kt, d, 3,
+	checks = append(checks, keepaliveCheck("keepalive_stream", "on an open stream", probeConn(event.ProbeStream), kt, d, 4,
 		p.Result.Stream == "", streamWhy))
 	if p.Options.Keepalive.PermitWithoutStream {
 		checks = append(checks, keepaliveCheck("keepalive_idle", "on an idle connection", probeConn(event.ProbeIdle), kt, d, 4, false, idleWhy))
@@ -59,18 +59,14 @@ func ProbeChecks(p *report.Probe, asked time.Duration) []report.Check {
 			Detail: "not tested: add --keepalive-permit-without-stream to ping connections without calls"})
 	}
 
+	pd := probeDiagnosis(p)
 	idle := probeConn(event.ProbeIdle)
-	silences, l7 := idleCloseSilences(idle)
+	silences, _ := idleCloseSilences(idle)
+	idleDrains := pd.drainsOf(drainIdle)
 	switch {
-	case idle.GoAways["NO_ERROR max_idle"] > 0:
-		checks = append(checks, report.Check{ID: "idle_close", Result: report.CheckSeen,
-			Title: "The server closes idle connections after ~" + goAwaySpread(p, "NO_ERROR max_idle", true) + " (MaxConnectionIdle, GOAWAY max_idle)", Detail: ""})
-	case len(silences) > 0 && l7:
-		checks = append(checks, report.Check{ID: "idle_close", Result: report.CheckSeen,
-			Title: "A proxy closes idle connections after ~" + silenceText(silences) + " of silence (GOAWAY without debug data: not grpc-go)",
-			Detail: "an HTTP/2 proxy's idle timer (nginx keepalive_timeout, haproxy timeout http-keep-alive, Envoy idle_timeout); " +
-				"it counts requests, not keepalive pings: raise it, or accept the reconnect after a pause"})
-	case len(silences) > 0:
+	case len(idleDrains) > 0:
+		checks = append(checks, pd.idleCheck(idleDrains[0]))
+	case len(silences) > 0 && !hasGoAway(idle):
 		checks = append(checks, report.Check{ID: "idle_close", Result: report.CheckSeen,
 			Title:  "An idle connection was closed without GOAWAY after ~" + silenceText(silences) + " of silence",
 			Detail: bareIdleDetail(silences)})
@@ -83,20 +79,23 @@ func ProbeChecks(p *report.Probe, asked time.Duration) []report.Check {
 			Detail: "a longer idle limit (AWS NLB: 350s, Azure LB: 4m) cannot be ruled out: run again with --duration above it"})
 	}
 
-	aged := false
-	for _, c := range p.Connections {
-		aged = aged || c.GoAways["NO_ERROR max_age"] > 0
-	}
-	if aged {
+	if aged := pd.drainsOf(drainAge); len(aged) > 0 {
+		dr := aged[0]
+		who := upperFirst(pd.serverName())
+		if pd.drainByProxy(dr) {
+			who = "The intermediary (" + pd.peer().Intermediary + ")"
+		}
 		checks = append(checks, report.Check{ID: "max_age", Result: report.CheckSeen,
-			Title: "The server recycles connections after ~" + goAwaySpread(p, "NO_ERROR max_age", false) + " (MaxConnectionAge, GOAWAY max_age)", Detail: ""})
+			Title: fmt.Sprintf("%s recycles connections after ~%s (a connection age limit, %s)", who, goAwaySpread(p, dr.reason, false), reasonText(dr)),
+			Detail: "the GOAWAYs came at the same connection age on busy and idle connections alike: " +
+				pd.option("connection age limit", func(s stack) string { return s.age })})
 	} else {
 		checks = append(checks, report.Check{ID: "max_age", Result: report.CheckNotSeen, Title: "No connection was recycled by age within " + d,
-			Detail: "a MaxConnectionAge longer than the probe cannot be ruled out"})
+			Detail: "a connection age limit longer than the probe cannot be ruled out"})
 	}
 
-	checks = append(checks, streamCutCheck(p, probeConn(event.ProbeStream), d))
-	if c, ok := proxyCheck(p); ok {
+	checks = append(checks, streamCutCheck(p, pd, probeConn(event.ProbeStream), d))
+	if c, ok := peerCheck(pd); ok {
 		checks = append([]report.Check{c}, checks...)
 	}
 
@@ -160,49 +159,55 @@ func otherCloses(c report.Connection) []string {
 	return out
 }
 
-// streamCutCheck says whether the server cut the held stream at
-// MaxConnectionAge + grace: a stream end citing max_age, or a GOAWAY
-// max_age on the stream connection with the stream ending.
-func streamCutCheck(p *report.Probe, c report.Connection, d string) report.Check {
+// streamCutCheck says whether the server cut the held stream at its age
+// limit + grace: a stream end citing a GOAWAY or a server's word for it
+// (max_age, enter idle, a reset NO_ERROR), on a probe that saw age
+// recycling.
+func streamCutCheck(p *report.Probe, pd *diagnosis, c report.Connection, d string) report.Check {
+	aged := pd.drainsOf(drainAge)
 	cited := ""
-	for _, e := range p.Result.StreamEnds {
-		if strings.Contains(e, "max_age") {
-			cited = e
-			break
+	if len(aged) > 0 {
+		for _, e := range p.Result.StreamEnds {
+			if strings.Contains(e, "received prior goaway") || strings.Contains(e, "connection is draining") || containsAny(e, ageCutWords) {
+				cited = e
+				break
+			}
 		}
 	}
-	if cited == "" && (c.GoAways["NO_ERROR max_age"] == 0 || len(p.Result.StreamEnds) == 0) {
+	if cited == "" {
 		if ends := streamEndKinds(p.Result.StreamEnds); len(ends) > 0 {
 			return report.Check{ID: "stream_cut", Result: report.CheckSeen,
 				Title:  fmt.Sprintf("The held stream was ended %s by the other side: %s", report.Plural(len(p.Result.StreamEnds), "time"), strings.Join(ends, "; ")),
 				Detail: "a stream that carries no data for a while was ended; see the diagnosis below (a proxy's read timeout, a connection closed under it)"}
 		}
 		return report.Check{ID: "stream_cut", Result: report.CheckNotSeen, Title: "No stream was cut within " + d,
-			Detail: "a MaxConnectionAge + grace longer than the probe cannot be ruled out"}
+			Detail: "an age limit + grace longer than the probe cannot be ruled out"}
 	}
-	detail := "the held stream ended"
-	if cited != "" {
-		detail += ": " + cited
+	detail := "the held stream ended: " + cited
+	reasons := map[string]bool{}
+	for _, dr := range aged {
+		reasons[dr.reason] = true
 	}
-	if life, ok := agedTransportLife(c); ok {
-		return report.Check{ID: "stream_cut", Result: report.CheckSeen, Title: "The server cuts streams after ~" + report.FormatDuration(life) + " (MaxConnectionAge + grace)", Detail: detail}
+	who := upperFirst(pd.serverName())
+	if life, ok := agedTransportLife(c, reasons); ok {
+		return report.Check{ID: "stream_cut", Result: report.CheckSeen, Title: who + " cuts streams after ~" + report.FormatDuration(life) + " (age limit + grace)", Detail: detail}
 	}
-	return report.Check{ID: "stream_cut", Result: report.CheckSeen, Title: "The server cuts streams after ~" + goAwaySpread(p, "NO_ERROR max_age", false) +
-		" (MaxConnectionAge) plus its grace", Detail: detail + "; the GOAWAY came at that age, and the stream was cut when the grace that follows ran out"}
+	return report.Check{ID: "stream_cut", Result: report.CheckSeen, Title: who + " cuts streams after ~" + goAwaySpread(p, aged[0].reason, false) +
+		" (age limit) plus its grace", Detail: detail + "; the GOAWAY came at that age, and the stream was cut when the grace that follows ran out"}
 }
 
-// agedTransportLife is how long the first transport of c that got GOAWAY
-// max_age lived, open to close: the held stream's lifetime, as the stream
-// is opened as soon as the transport is. ok is false when its open or its
-// close is not among the kept events.
-func agedTransportLife(c report.Connection) (time.Duration, bool) {
+// agedTransportLife is how long the first transport of c that got a GOAWAY
+// of an age limit (reasons) lived, open to close: the held stream's
+// lifetime, as the stream is opened as soon as the transport is. ok is
+// false when its open or its close is not among the kept events.
+func agedTransportLife(c report.Connection, reasons map[string]bool) (time.Duration, bool) {
 	opened := map[int]time.Duration{}
 	aged := map[int]bool{}
 	for _, e := range c.Events {
 		switch {
 		case e.Kind == event.EventOpen:
 			opened[e.Transport] = e.At
-		case e.Kind == event.EventGoAway && e.Code == "NO_ERROR" && e.Debug == "max_age":
+		case e.Kind == event.EventGoAway && reasons[strings.TrimSpace(e.Code+" "+e.Debug)]:
 			aged[e.Transport] = true
 		case e.Kind == event.EventClose && aged[e.Transport]:
 			if at, ok := opened[e.Transport]; ok {
@@ -276,34 +281,84 @@ func bareIdleDetail(ds []time.Duration) string {
 	return out + "keepalive pings more often than that (--keepalive-time, --keepalive-permit-without-stream) keep connections open"
 }
 
-// proxyCheck says that the peer answering is a proxy, when its HTTP/2
-// SETTINGS or a GOAWAY without debug data shows it: then the checks saw the
-// proxy, not the backend.
-func proxyCheck(p *report.Probe) (report.Check, bool) {
-	var why []string
-	name := ""
-	if p.Connectivity != nil {
-		for _, fp := range sortedKeys(p.Connectivity.PeerSettings) {
-			if n := settingsProxy(fp); n != "" {
-				name = n
-				why = append(why, "its HTTP/2 SETTINGS ("+fp+") are "+n+"'s")
-				break
-			}
+// probeDiagnosis is the diagnosis over a probe's recording, for the
+// checks that read the same behaviour as the rules.
+func probeDiagnosis(p *report.Probe) *diagnosis {
+	s := &report.Summary{Connectivity: p.Connectivity, Connections: p.Connections, Peer: p.Peer}
+	if s.Connectivity == nil {
+		s.Connectivity = &report.Connectivity{}
+	}
+	return &diagnosis{s: s, c: s.Connectivity, id: p.Peer}
+}
+
+// idleCheck says who closes idle connections and after how long, from an
+// idle drain.
+func (d *diagnosis) idleCheck(dr drain) report.Check {
+	x := dr.t.Idle
+	if dr.t.Silence != nil && dr.t.Silence.Count > 0 {
+		x = *dr.t.Silence
+	}
+	after := report.Approx(typical(x))
+	if d.drainByProxy(dr) {
+		proxy := d.peer().Intermediary
+		opt := "its idle timeout"
+		if o, ok := proxyOpts(proxy); ok && o.idle != "" {
+			opt = o.idle
 		}
-		if p.Connectivity.GoAways[goAwayNoDebug] > 0 {
-			why = append(why, "it sent GOAWAY NO_ERROR without debug data, which grpc-go never does")
+		return report.Check{ID: "idle_close", Result: report.CheckSeen,
+			Title: "The proxy (" + proxy + ") closes idle connections after ~" + after + " of silence (" + reasonText(dr) + ")",
+			Detail: "an HTTP/2 proxy's idle timer (" + opt + "); it counts requests, not keepalive pings: raise it, " +
+				"or accept the reconnect after a pause"}
+	}
+	who := upperFirst(d.serverName())
+	detail := d.option("idle limit", func(s stack) string { return s.idle })
+	if d.peer().Implementation == "unknown" && dr.debug == "" {
+		who = "The server (or a proxy in front of it)"
+		detail += "; or an HTTP/2 proxy's idle timer (nginx keepalive_timeout, haproxy timeout http-keep-alive, Envoy idle_timeout)"
+	}
+	if st, ok := d.stack(); ok && st.idleLate {
+		detail += fmt.Sprintf("; it checks its idle timer periodically, so the setting is between ~%s and ~%s",
+			report.Approx(typical(x)/2), report.Approx(typical(x)))
+	}
+	if dr.code != "NO_ERROR" {
+		detail += "; the code " + dr.code + " is harmless here: no call was on the connection"
+	}
+	return report.Check{ID: "idle_close", Result: report.CheckSeen,
+		Title: who + " closes idle connections after ~" + after + " of silence (" + reasonText(dr) + ")", Detail: detail}
+}
+
+// hasGoAway reports whether any transport of c got a GOAWAY.
+func hasGoAway(c report.Connection) bool {
+	for _, n := range c.GoAways {
+		if n > 0 {
+			return true
 		}
 	}
-	if len(why) == 0 {
+	return false
+}
+
+// peerCheck says who answered: a proxy (then the checks saw the proxy, not
+// the backend), or the server's implementation, with what told it.
+func peerCheck(d *diagnosis) (report.Check, bool) {
+	p := d.peer()
+	if len(p.Evidence) == 0 && p.Intermediary == "" {
 		return report.Check{}, false
 	}
-	title := "The peer answering is a proxy"
-	if name != "" {
-		title += " (" + name + ")"
+	why := strings.Join(p.Evidence, "; ")
+	switch {
+	case p.Intermediary != "":
+		return report.Check{ID: "peer", Result: report.CheckSeen, Title: "The peer answering is a proxy (" + p.Intermediary + "), not the gRPC server",
+			Detail: why + ". The checks below saw the proxy: it answers keepalive pings itself and applies its own idle " +
+				"and request limits; the backend's settings are not tested (probe it directly to see them)."}, true
+	case p.Implementation != "unknown":
+		st := stacks[p.Implementation]
+		return report.Check{ID: "peer", Result: report.CheckSeen, Title: "The server is " + st.name, Detail: why}, true
 	}
-	return report.Check{ID: "peer", Result: report.CheckSeen, Title: title + ", not the gRPC server",
-		Detail: strings.Join(why, "; ") + ". The checks below saw the proxy: it answers keepalive pings itself and " +
-			"applies its own idle and request limits; the backend's settings are not tested (probe it directly to see them)."}, true
+	title := "The server's implementation could not be told"
+	if len(p.Likely) > 0 {
+		title += " (likely " + strings.Join(p.Likely, " or ") + ")"
+	}
+	return report.Check{ID: "peer", Result: report.CheckNotSeen, Title: title, Detail: why}, true
 }
 
 // streamEndKinds names the distinct ways the held stream ended (RST_STREAM,

@@ -62,8 +62,8 @@ func TestProbeThroughNginx(t *testing.T) {
 	addr := intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{KeepaliveTimeout: 500 * time.Millisecond,
 		GRPCReadTimeout: 700 * time.Millisecond})
 	_, checks := probe(t, addr, 2*time.Second)
-	wantCheck(t, checks, "peer", report.CheckSeen, "(nginx)")
-	wantCheck(t, checks, "idle_close", report.CheckSeen, "A proxy closes idle connections after ~")
+	wantCheck(t, checks, "peer", report.CheckSeen, "(nginx/")
+	wantCheck(t, checks, "idle_close", report.CheckSeen, "The proxy (nginx/")
 	wantSilence(t, checks["idle_close"].Title, 500*time.Millisecond)
 	wantCheck(t, checks, "stream_cut", report.CheckSeen, "RST_STREAM INTERNAL_ERROR")
 }

@@ -30,7 +30,7 @@ func TestProbeChecks(t *testing.T) {
 		return &report.Probe{
 			Duration: time.Minute, Options: plan.Target{Keepalive: ka},
 			Result:       event.ProbeResult{Stream: "/grpc.health.v1.Health/Watch", BusyCalls: 60, Handshake: event.HandshakeTimes{TCP: time.Millisecond, HTTP2: time.Millisecond}},
-			Connectivity: &report.Connectivity{GoAwayTiming: map[string]report.GoAwayTiming{}},
+			Connectivity: &report.Connectivity{GoAways: map[string]int64{}, GoAwayTiming: map[string]report.GoAwayTiming{}},
 			Connections: []report.Connection{
 				{Index: event.ProbeStream, EventCounts: map[event.EventKind]int64{event.EventPing: 6, event.EventPingAck: 6}},
 				{Index: event.ProbeIdle}, {Index: event.ProbeBusy}},
@@ -44,9 +44,12 @@ func TestProbeChecks(t *testing.T) {
 		title  string
 	}{
 		{"healthy: pings accepted", nil, "keepalive_stream", report.CheckPass, "accepts keepalive pings every 10s on an open stream (6 pings, 6 answered"},
-		{"three pings on the stream are enough", func(p *report.Probe) {
+		{"four pings on the stream are enough", func(p *report.Probe) {
+			p.Connections[0].EventCounts = map[event.EventKind]int64{event.EventPing: 4, event.EventPingAck: 4}
+		}, "keepalive_stream", report.CheckPass, "(4 pings, 4 answered"},
+		{"three pings on the stream are not: grpc-go strikes out at the fourth", func(p *report.Probe) {
 			p.Connections[0].EventCounts = map[event.EventKind]int64{event.EventPing: 3, event.EventPingAck: 3}
-		}, "keepalive_stream", report.CheckPass, "(3 pings, 3 answered"},
+		}, "keepalive_stream", report.CheckNotSeen, "(3 sent, 3 answered"},
 		{"pings not answered", func(p *report.Probe) { p.Connections[0].EventCounts[event.EventPingAck] = 2 }, "keepalive_stream", report.CheckNotSeen,
 			"Too few keepalive pings on an open stream to tell (6 sent, 2 answered"},
 		{"healthy: set-up timed", nil, "connect", report.CheckPass, "TCP 1ms · HTTP/2 preface 1ms"},
@@ -76,8 +79,20 @@ func TestProbeChecks(t *testing.T) {
 		{"idle close not seen", nil, "idle_close", report.CheckNotSeen, "No idle connection was closed within 1m"},
 		{"idle close by GOAWAY", func(p *report.Probe) {
 			p.Connections[1].GoAways = map[string]int64{"NO_ERROR max_idle": 3}
-			p.Connectivity.GoAwayTiming["NO_ERROR max_idle"] = report.GoAwayTiming{Idle: report.Spread{P50: 30 * time.Second}}
-		}, "idle_close", report.CheckSeen, "closes idle connections after ~30s"},
+			p.Connectivity.GoAways["NO_ERROR max_idle"] = 3
+			p.Connectivity.GoAwayTiming["NO_ERROR max_idle"] = report.GoAwayTiming{Idle: report.Spread{Count: 3, P50: 30 * time.Second, Min: 30 * time.Second, Max: 30 * time.Second}}
+		}, "idle_close", report.CheckSeen, "The grpc-go server closes idle connections after ~30s"},
+		{"idle close by C-core, INTERNAL_ERROR is harmless", func(p *report.Probe) {
+			p.Connections[1].GoAways = map[string]int64{"INTERNAL_ERROR enter idle": 1}
+			p.Connectivity.GoAways["INTERNAL_ERROR enter idle"] = 1
+			p.Connectivity.GoAwayTiming["INTERNAL_ERROR enter idle"] = report.GoAwayTiming{Silence: spreadOf(4*time.Second, 4*time.Second, 1), LastStreamMin: 1, LastStreamMax: 1}
+		}, "idle_close", report.CheckSeen, "The C-core (gRPC C++, Python, Ruby, PHP) server closes idle connections after ~4s of silence (GOAWAY INTERNAL_ERROR \"enter idle\")"},
+		{"idle close by grpc-js, told from its SETTINGS", func(p *report.Probe) {
+			p.Connectivity.PeerSettings = map[string]int64{"": 3}
+			p.Connections[1].GoAways = map[string]int64{"NO_ERROR": 2}
+			p.Connectivity.GoAways["NO_ERROR"] = 2
+			p.Connectivity.GoAwayTiming["NO_ERROR"] = report.GoAwayTiming{Silence: spreadOf(2*time.Second, 2*time.Second, 2), LastStreamMin: 1, LastStreamMax: 1}
+		}, "idle_close", report.CheckSeen, "The grpc-js (Node.js) server closes idle connections after ~2s of silence (GOAWAY NO_ERROR without debug data)"},
 		{"idle close by a middlebox", func(p *report.Probe) {
 			p.Connections[1].Closes = map[string]int64{"peer_reset": 1, "client": 1}
 			p.Connections[1].Lifetime = &report.Spread{Min: 20 * time.Second}
@@ -89,12 +104,19 @@ func TestProbeChecks(t *testing.T) {
 			}
 		}, "idle_close", report.CheckSeen, "closed without GOAWAY after ~5m50s"},
 		{"idle close by a proxy", func(p *report.Probe) {
+			p.Connectivity.PeerSettings = map[string]int64{"ENABLE_CONNECT_PROTOCOL=1 MAX_CONCURRENT_STREAMS=100": 3}
+			p.Connectivity.GoAways["NO_ERROR"] = 2
+			p.Connectivity.GoAwayTiming["NO_ERROR"] = report.GoAwayTiming{Silence: spreadOf(1000*time.Millisecond, 1010*time.Millisecond, 2), LastStreamMin: 1, LastStreamMax: 1}
 			p.Connections[1].GoAways = map[string]int64{"NO_ERROR": 2}
 			p.Connections[1].Events = []report.Event{
 				{At: 2 * time.Second, Event: event.Event{Kind: event.EventGoAway, Transport: 1, Code: "NO_ERROR", LastStreamID: 1, Silence: 1000 * time.Millisecond}},
 				{At: 4 * time.Second, Event: event.Event{Kind: event.EventGoAway, Transport: 2, Code: "NO_ERROR", LastStreamID: 1, Silence: 1010 * time.Millisecond}},
 			}
-		}, "idle_close", report.CheckSeen, "A proxy closes idle connections after ~1s"},
+		}, "idle_close", report.CheckSeen, "The proxy (haproxy (mode http)) closes idle connections after ~1s"},
+		{"idle close, nobody named", func(p *report.Probe) {
+			p.Connectivity.GoAways["NO_ERROR"] = 2
+			p.Connectivity.GoAwayTiming["NO_ERROR"] = report.GoAwayTiming{Silence: spreadOf(1000*time.Millisecond, 1010*time.Millisecond, 2), LastStreamMin: 1, LastStreamMax: 1}
+		}, "idle_close", report.CheckSeen, "The server (or a proxy in front of it) closes idle connections after ~1s"},
 		{"peer is nginx", func(p *report.Probe) {
 			p.Connectivity.PeerSettings = map[string]int64{"MAX_CONCURRENT_STREAMS=128 INITIAL_WINDOW_SIZE=65536 MAX_FRAME_SIZE=16777215": 3}
 		}, "peer", report.CheckSeen, "The peer answering is a proxy (nginx), not the gRPC server"},
@@ -114,24 +136,43 @@ func TestProbeChecks(t *testing.T) {
 		{"stream cut, lifetime from the events", func(p *report.Probe) {
 			p.Result.StreamEnds = []string{`rpc error: code = Unavailable desc = closing transport due to: connection error: desc = "error reading from server: EOF", received prior goaway: code: NO_ERROR, debug data: "max_age"`}
 			p.Connections[0].GoAways = map[string]int64{"NO_ERROR max_age": 1}
+			p.Connectivity.GoAways["NO_ERROR max_age"] = 1
 			p.Connections[0].Events = []report.Event{
 				{At: -time.Millisecond, Event: event.Event{Kind: event.EventOpen, Transport: 1}},
 				{At: 30 * time.Second, Event: event.Event{Kind: event.EventGoAway, Transport: 1, Code: "NO_ERROR", Debug: "max_age"}},
 				{At: 40*time.Second - time.Millisecond, Event: event.Event{Kind: event.EventClose, Transport: 1}},
 			}
 			p.Connectivity.GoAwayTiming["NO_ERROR max_age"] = report.GoAwayTiming{Age: report.Spread{Mean: 30 * time.Second}}
-		}, "stream_cut", report.CheckSeen, "cuts streams after ~40s (MaxConnectionAge + grace)"},
+		}, "stream_cut", report.CheckSeen, "cuts streams after ~40s (age limit + grace)"},
+		{"stream cut by C-core: reset, then its own word", func(p *report.Probe) {
+			p.Result.StreamEnds = []string{"rpc error: code = Unavailable desc = enter idle"}
+			p.Connectivity.PeerSettings = map[string]int64{"INITIAL_WINDOW_SIZE=4194303 MAX_FRAME_SIZE=4194303 MAX_HEADER_LIST_SIZE=8192 0xfe03=1": 3}
+			p.Connectivity.GoAways["NO_ERROR"] = 6
+			p.Connectivity.GoAwayTiming["NO_ERROR"] = report.GoAwayTiming{Age: *spreadOf(1900*time.Millisecond, 2200*time.Millisecond, 6),
+				Silence: spreadOf(90*time.Millisecond, 2180*time.Millisecond, 6), Sentinels: 6, LastStreamMin: 1, LastStreamMax: 3, FirstAt: 2 * time.Second, LastAt: 6 * time.Second}
+		}, "stream_cut", report.CheckSeen, "The C-core (gRPC C++, Python, Ruby, PHP) server cuts streams after ~2.05s (age limit) plus its grace"},
+		{"age seen from timing, no debug data, sentinel", func(p *report.Probe) {
+			p.Connectivity.GoAways["NO_ERROR"] = 6
+			p.Connectivity.GoAwayTiming["NO_ERROR"] = report.GoAwayTiming{Age: *spreadOf(1900*time.Millisecond, 2200*time.Millisecond, 6),
+				Silence: spreadOf(90*time.Millisecond, 2180*time.Millisecond, 6), Sentinels: 6, LastStreamMin: 1, LastStreamMax: 1, FirstAt: 2 * time.Second, LastAt: 6 * time.Second}
+		}, "max_age", report.CheckSeen, "recycles connections after ~2.05s (a connection age limit, GOAWAY NO_ERROR without debug data)"},
+		{"no proxy from a GOAWAY without debug data", func(p *report.Probe) {
+			p.Connectivity.PeerSettings = map[string]int64{"MAX_FRAME_SIZE=16384": 3}
+			p.Connectivity.GoAways["NO_ERROR"] = 1
+		}, "peer", report.CheckSeen, "The server is grpc-go"},
 		{"stream cut, no close seen", func(p *report.Probe) {
 			p.Result.StreamEnds = []string{"rpc error: code = Unavailable desc = the connection is draining"}
+			p.Connectivity.GoAways["NO_ERROR max_age"] = 1
 			p.Connections[0].GoAways = map[string]int64{"NO_ERROR max_age": 1}
 			p.Connectivity.GoAwayTiming["NO_ERROR max_age"] = report.GoAwayTiming{Age: report.Spread{Mean: 30 * time.Second}}
-		}, "stream_cut", report.CheckSeen, "cuts streams after ~30s (MaxConnectionAge) plus its grace"},
+		}, "stream_cut", report.CheckSeen, "cuts streams after ~30s (age limit) plus its grace"},
 		{"max_age on the stream connection, the stream lived on", func(p *report.Probe) {
 			p.Connections[0].GoAways = map[string]int64{"NO_ERROR max_age": 1}
 		}, "stream_cut", report.CheckNotSeen, ""},
 		{"age not seen", nil, "max_age", report.CheckNotSeen, ""},
 		{"age seen", func(p *report.Probe) {
 			p.Connections[2].GoAways = map[string]int64{"NO_ERROR max_age": 1}
+			p.Connectivity.GoAways["NO_ERROR max_age"] = 1
 			p.Connectivity.GoAwayTiming["NO_ERROR max_age"] = report.GoAwayTiming{Age: report.Spread{Mean: 45 * time.Second}}
 		}, "max_age", report.CheckSeen, "recycles connections after ~45s"},
 		{"no reconnect", nil, "reconnect", report.CheckNotSeen, "no reconnect was timed"},
@@ -186,7 +227,7 @@ func TestProbeReport(t *testing.T) {
 	if err := text.RenderProbe(&txt, p, text.PlainStyles(), 100); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"grpcpulse diagnose → 10.0.0.1:50051", "SEEN     The server closes idle connections after", "NOT SEEN"} {
+	for _, want := range []string{"grpcpulse diagnose → 10.0.0.1:50051", "SEEN     The grpc-go server closes idle connections after", "SEEN     The server is grpc-go", "NOT SEEN"} {
 		if !strings.Contains(txt.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, txt.String())
 		}
@@ -199,7 +240,7 @@ func TestProbeReport(t *testing.T) {
 		Schema string         `json:"schema"`
 		Checks []report.Check `json:"checks"`
 	}
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Schema != report.ProbeSchema || len(back.Checks) != 8 {
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Schema != report.ProbeSchema || len(back.Checks) != 9 {
 		t.Errorf("JSON: schema %q, %d checks, %v", back.Schema, len(back.Checks), err)
 	}
 }

@@ -56,34 +56,56 @@ func tooManyPings(d *diagnosis) []report.Finding {
 	if n == 0 {
 		f.Title = fmt.Sprintf("The server rejected our keepalive pings; %s failed with too_many_pings", callsText(failed))
 	}
+	ev = addCount(ev, "keepalive pings a connection had sent when struck out (fewest)", k.PingsBeforeCalm)
+	f.Evidence = ev
+	strikes := d.strikesText()
 	if d.keepaliveOn() {
 		used := max(k.Time, 10*time.Second)
-		f.Cause = fmt.Sprintf("A server allows pings only so often (grpc-go: keepalive.EnforcementPolicy.MinTime, 5m by default, "+
-			"and 2h on connections without calls unless its PermitWithoutStream is set); each ping sooner is a strike, and at "+
-			"the third it sends GOAWAY ENHANCE_YOUR_CALM \"too_many_pings\" and closes the connection. The client pinged every %s, "+
+		f.Cause = fmt.Sprintf("A server allows pings only so often (%s, and usually far less often on connections "+
+			"without calls); each ping sooner is a strike. %s The client pinged every %s, "+
 			"more often than this server permits. grpc-go then doubles the connection's keepalive time, silently and for good "+
 			"(%s at the end), so connections keep being killed, less and less often, and calls in flight on them fail.",
+			d.option("ping policy", func(s stack) string { return s.pingMin }), strikes,
 			report.FormatDuration(used), report.FormatDuration(k.Effective))
 		if k.PermitWithoutStream {
-			f.Cause += " With --keepalive-permit-without-stream the client also pings idle connections, which a server " +
-				"without PermitWithoutStream holds to the 2h minimum."
+			f.Cause += fmt.Sprintf(" With --keepalive-permit-without-stream the client also pings idle connections, which "+
+				"a server holds to a much longer minimum (2h in grpc-go) unless it allows it (%s).",
+				d.option("permission for pings without calls", func(s stack) string { return s.pingIdle }))
 		}
-		f.Fix = fmt.Sprintf("Make the two sides agree. Either set --keepalive-time at or above the server's MinTime with a "+
-			"margin (against default settings, 6m or more: grpc-go, Java and C++ servers all default to 5m), or lower the "+
-			"server's EnforcementPolicy.MinTime below the client's interval (for pings every %s, MinTime %s). Keep "+
-			"PermitWithoutStream consistent: a client that pings idle connections needs EnforcementPolicy.PermitWithoutStream "+
-			"on the server. Non-Go servers: grpc.http2.min_recv_ping_interval_without_data_ms and "+
-			"grpc.keepalive_permit_without_calls.", report.FormatDuration(used), report.FormatDuration(used/2))
+		f.Fix = fmt.Sprintf("Make the two sides agree. Either set --keepalive-time at or above the server's minimum with a "+
+			"margin (against default settings, 6m or more: grpc-go, grpc-java and C-core servers all default to 5m), or "+
+			"lower the server's minimum below the client's interval (for pings every %s, %s: %s). Keep pings on idle "+
+			"connections consistent: a client that pings them needs the server to allow it (%s).",
+			report.FormatDuration(used), report.FormatDuration(used/2),
+			d.option("ping policy", func(s stack) string { return s.pingMin }),
+			d.option("permission for pings without calls", func(s stack) string { return s.pingIdle }))
 	} else {
 		f.Cause = "The client has keepalive off, so the pings the server counted were others: grpc-go's BDP " +
 			"(bandwidth-probe) pings after it receives data, which Java and C++ servers may count as strikes, or an " +
-			"intermediary's. At the third strike the server sends GOAWAY ENHANCE_YOUR_CALM \"too_many_pings\" and closes " +
-			"the connection."
-		f.Fix = "Relax the server's ping policy (for C-core servers grpc.http2.max_ping_strikes=0 or a lower " +
-			"grpc.http2.min_recv_ping_interval_without_data_ms), or turn BDP pings off on the client with a static flow " +
-			"control window (grpc.WithInitialWindowSize and WithInitialConnWindowSize)."
+			"intermediary's. " + strikes
+		f.Fix = "Relax the server's ping policy (" + d.option("ping policy", func(s stack) string { return s.pingMin }) +
+			"; for C-core servers grpc.http2.max_ping_strikes=0 turns the limit off), or turn BDP pings off on the " +
+			"client with a static flow control window (grpc.WithInitialWindowSize and WithInitialConnWindowSize)."
 	}
 	return []report.Finding{f}
+}
+
+// strikesText says when the server struck the connection out: as seen
+// (the pings a connection had sent), and as the identified implementation
+// counts; never a count the run did not show for an unknown server.
+func (d *diagnosis) strikesText() string {
+	seen := ""
+	if n := d.c.Keepalive.PingsBeforeCalm; n > 0 {
+		seen = fmt.Sprintf("Here it sent GOAWAY ENHANCE_YOUR_CALM \"too_many_pings\" and closed the connection at "+
+			"the client's keepalive ping number %d on a connection.", n)
+	} else {
+		seen = "It then sends GOAWAY ENHANCE_YOUR_CALM \"too_many_pings\" and closes the connection."
+	}
+	if st, ok := d.stack(); ok && st.strikes != "" {
+		return seen + " (" + st.strikes + ".)"
+	}
+	return seen + " (How many strikes a server allows depends on it: grpc-go and grpc-java give up at the third, " +
+		"C-core when they pass grpc.http2.max_ping_strikes, 2 by default.)"
 }
 
 // keepaliveDeadPeer: keepalive (or the kernel) found a peer that stopped
@@ -241,13 +263,20 @@ func tlsOrProtocolMismatch(d *diagnosis) []report.Finding {
 	return []report.Finding{f}
 }
 
-// silentPeerAtConnect: TCP connected, but no HTTP/2 server answered.
+// silentPeerAtConnect: TCP connected, but no HTTP/2 server answered: a
+// listener with no server behind it, or a reconnect into a frozen process
+// whose listen backlog accepts connections it never serves.
 func silentPeerAtConnect(d *diagnosis) []report.Finding {
 	connects, calls := d.c.ConnectFailures[event.CauseSilentPeerAtConnect], d.failed(event.CauseSilentPeerAtConnect)
+	stuck := d.failed(event.CauseDeadlineWhileReady, event.CauseConnectTimeout, event.CauseSilentPeerAtConnect)
+	if frozen := d.c.SilentOpens; frozen > 0 && stuck > 0 && connects == 0 {
+		return []report.Finding{d.frozenAtConnect(frozen, stuck)}
+	}
 	if connects+calls == 0 {
 		return nil
 	}
 	ev := addCount(nil, "connection attempts without a server preface", connects)
+	ev = addCount(ev, "TCP connections accepted with no HTTP/2 SETTINGS back", d.c.SilentOpens)
 	ev = addCount(ev, "calls failed by it", calls)
 	return []report.Finding{{ID: "silent_peer_at_connect", Severity: report.SeverityError, Evidence: ev,
 		Title: "TCP connections were accepted, but no HTTP/2 server answered",
@@ -258,9 +287,38 @@ func silentPeerAtConnect(d *diagnosis) []report.Finding {
 			"the server is not stalled at startup."}}
 }
 
+// frozenAtConnect: connections were accepted by TCP but no SETTINGS came,
+// and calls waited: a reconnect into a frozen process, not a replaced
+// connection.
+func (d *diagnosis) frozenAtConnect(frozen, stuck int64) report.Finding {
+	ev := []report.Evidence{{Name: "TCP connections accepted with no HTTP/2 SETTINGS back", Value: fmt.Sprint(frozen)},
+		{Name: "calls stuck (deadline, or no answer at connect)", Value: fmt.Sprint(stuck)}}
+	ev = append(ev, d.dialEvidence()...)
+	return report.Finding{ID: "silent_peer_at_connect", Severity: report.SeverityError, Evidence: ev,
+		Title: fmt.Sprintf("Reconnects reached a process that accepted TCP but never answered in HTTP/2 (%s); %s stuck",
+			report.Plural(int(frozen), "connection"), callsText(stuck)),
+		Cause: "The TCP connection was accepted, but the server never sent its HTTP/2 SETTINGS: the kernel's listen " +
+			"backlog accepts connections for a process that is frozen (SIGSTOP, a long GC or swap, a deadlock in its " +
+			"accept loop) or too overloaded to serve them. It is not a replaced connection: nothing answered on it, and " +
+			"calls waited on it until their deadline.",
+		Fix: "Find what froze the server (its CPU, GC and thread dumps at that time). Give calls a deadline (--timeout) " +
+			"and keep client keepalive on, so that a silent connection is given up; a health check that makes a real " +
+			"call (not a TCP check) takes such an instance out of rotation."}
+}
+
+// refusedAttempts counts refused connection attempts: as the dialer counted
+// them when it watched every attempt (the same count the attempts evidence
+// gives), else the channel's TRANSIENT_FAILURE states (one per outage).
+func (d *diagnosis) refusedAttempts() int64 {
+	if ds := d.c.Dials; ds != nil && ds.Attempts > 0 {
+		return ds.Failed[event.CauseRefused]
+	}
+	return d.c.ConnectFailures[event.CauseRefused]
+}
+
 // connectionRefused: nothing listened on the target.
 func connectionRefused(d *diagnosis) []report.Finding {
-	refused, failed := d.c.ConnectFailures[event.CauseRefused], d.failed(event.CauseRefused)
+	refused, failed := d.refusedAttempts(), d.failed(event.CauseRefused)
 	if refused+failed == 0 {
 		return nil
 	}

@@ -41,9 +41,9 @@ func callsFailed(d *diagnosis, out []report.Finding) []report.Finding {
 	title := fmt.Sprintf("%s of the calls failed (%d of %d)", report.Percent(s.Errors, s.Count), s.Errors, s.Count)
 	if len(s.ErrorsByMessage) > 0 {
 		top := s.ErrorsByMessage[0]
-		msg := oneLine(top.Message)
-		ev = append(ev, report.Evidence{Name: "most frequent error", Value: fmt.Sprintf("%s %q ×%d", report.CodeName(event.Code(top.Code)), msg, top.Count)})
-		title += fmt.Sprintf(", most with %s: %s", report.CodeName(event.Code(top.Code)), cut(msg, 120))
+		msg := oneLine(top.Shown())
+		ev = append(ev, report.Evidence{Name: "most frequent error", Value: fmt.Sprintf("%s %q ×%d", report.CodeName(top.Code), msg, top.Count)})
+		title += fmt.Sprintf(", most with %s: %s", report.CodeName(top.Code), cut(msg, 120))
 	}
 	if c, n := topCause(d.c.FailureCauses); n > 0 {
 		ev = append(ev, report.Evidence{Name: "most frequent cause", Value: fmt.Sprintf("%s ×%d", c, n)})

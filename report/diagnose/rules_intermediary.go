@@ -43,10 +43,12 @@ func (d *diagnosis) proxyName(texts ...string) string {
 		if m := nginxVersion.FindString(t); m != "" {
 			return m
 		}
-		switch {
-		case strings.Contains(t, "The server didn't respond in time"):
-			return "haproxy"
-		case strings.Contains(t, "upstream request timeout"), strings.Contains(t, "envoy"):
+		for _, p := range proxyTexts {
+			if strings.Contains(t, p.text) {
+				return p.proxy
+			}
+		}
+		if strings.Contains(t, "envoy") {
 			return "Envoy"
 		}
 	}
@@ -66,7 +68,9 @@ func settingsProxy(fp string) string {
 	switch {
 	case strings.Contains(fp, "MAX_FRAME_SIZE=16777215") && strings.Contains(fp, "MAX_CONCURRENT_STREAMS=128"):
 		return "nginx"
-	case strings.Contains(fp, "ENABLE_CONNECT_PROTOCOL=1") && strings.Contains(fp, "MAX_CONCURRENT_STREAMS=100"):
+	case strings.Contains(fp, "0x9=1") && strings.Contains(fp, "ENABLE_CONNECT_PROTOCOL=1"):
+		return "nghttpx" // NO_RFC7540_PRIORITIES (0x9) before ENABLE_CONNECT_PROTOCOL
+	case strings.HasPrefix(fp, "ENABLE_CONNECT_PROTOCOL=1") && strings.Contains(fp, "MAX_CONCURRENT_STREAMS=100"):
 		return "haproxy (mode http)"
 	}
 	return ""
@@ -85,22 +89,24 @@ func (d *diagnosis) byFailures(f *report.Finding, failed int64) {
 	}
 }
 
-// requestCap: a proxy ends each connection after a fixed number of
-// requests (GOAWAY without debug data, the same last_stream_id 2N−1).
+// requestCap: a peer ends each connection after a fixed number of
+// requests: GOAWAYs (no sentinel first) with the same real last_stream_id
+// 2N−1, right after a request. 2^31−1 is never a count.
 func requestCap(d *diagnosis) []report.Finding {
-	g, ok := d.c.GoAwayTiming[goAwayNoDebug]
-	n := d.c.GoAways[goAwayNoDebug]
-	if !ok || n < 2 || g.LastStreamMin == 0 || g.LastStreamMin != g.LastStreamMax || g.LastStreamMax%2 == 0 {
-		return nil
+	var out []report.Finding
+	for _, dr := range d.drainsOf(drainCap) {
+		out = append(out, d.capFinding(dr))
 	}
-	if g.Silence != nil && g.Silence.Min >= idleFloor {
-		return nil // after a silence: an idle timer (intermediaryIdle)
-	}
+	return out
+}
+
+func (d *diagnosis) capFinding(dr drain) report.Finding {
+	g, n := dr.t, dr.n
 	reqs := (int64(g.LastStreamMax) + 1) / 2
 	failed := d.failed(event.CauseDrain)
-	proxy := d.proxyName()
+	proxy := d.peer().Intermediary
 	ev := []report.Evidence{
-		{Name: "GOAWAYs NO_ERROR without debug data", Value: fmt.Sprint(n)},
+		{Name: reasonText(dr), Value: fmt.Sprint(n)},
 		{Name: "last_stream_id in each", Value: fmt.Sprintf("%d (= 2×%d−1: the %dth request)", g.LastStreamMax, reqs, reqs)},
 	}
 	if proxy != "" {
@@ -108,19 +114,26 @@ func requestCap(d *diagnosis) []report.Finding {
 	}
 	ev = addCount(ev, "reconnects", d.c.Reconnects)
 	ev = append(ev, report.Evidence{Name: "calls failed by it", Value: fmt.Sprint(failed)})
-	who := "An intermediary"
-	if proxy != "" {
+	who := "The peer (an intermediary or the server)"
+	switch {
+	case proxy != "":
 		who = "The intermediary (" + proxy + ")"
+	case d.peer().Implementation != "unknown":
+		who = upperFirst(d.serverName())
 	}
 	f := report.Finding{ID: "request_cap", Evidence: ev,
-		Title: fmt.Sprintf("%s closes every connection after %d requests (GOAWAY without debug data, last_stream_id %d each time)", who, reqs, g.LastStreamMax),
-		Cause: fmt.Sprintf("A per-connection request limit: after the %dth request on a connection the peer sends GOAWAY NO_ERROR "+
-			"with no debug data (a grpc-go server always names its reason) and closes it, and the client reconnects. nginx "+
-			"does this with keepalive_requests (default 1000), Envoy with max_requests_per_connection, other proxies and "+
-			"load balancers with similar settings.", reqs),
+		Title: fmt.Sprintf("%s closes every connection after %d requests (%s, last_stream_id %d each time)", who, reqs, reasonText(dr), g.LastStreamMax),
+		Cause: fmt.Sprintf("A per-connection request limit: after the %dth request on a connection the peer sends %s "+
+			"with that request's stream id as the last one, at once and without the graceful two-step (no 2^31−1 "+
+			"GOAWAY first), and closes it; the client reconnects. nginx does this with keepalive_requests (default "+
+			"1000), Envoy with max_requests_per_connection, other proxies and load balancers with similar settings; "+
+			"gRPC servers have no such limit by default.", reqs, reasonText(dr)),
 		Fix: "Raise the limit (nginx: keepalive_requests 100000; in the server block; Envoy: " +
 			"common_http_protocol_options.max_requests_per_connection; haproxy 2.8+: tune.h2.fe.max-total-streams; a " +
-			"cloud load balancer: its per-connection request limit), or accept a reconnect every " + fmt.Sprint(reqs) + " calls."}
+			"load balancer: its per-connection request limit), or accept a reconnect every " + fmt.Sprint(reqs) + " calls."}
+	if o, ok := proxyOpts(proxy); ok && o.requests != "" {
+		f.Fix = fmt.Sprintf("Raise %s's %s, or accept a reconnect every %d calls.", proxy, o.requests, reqs)
+	}
 	d.byFailures(&f, failed)
 	if failed == 0 {
 		f.Title += "; no call failed"
@@ -130,7 +143,7 @@ func requestCap(d *diagnosis) []report.Finding {
 		f.Fix += " Calls that race the GOAWAY fail with UNAVAILABLE: retry idempotent methods on UNAVAILABLE " +
 			"(--retry-max-attempts 3 --retry-codes UNAVAILABLE)."
 	}
-	return []report.Finding{f}
+	return f
 }
 
 // idleTimer is an idle timer seen on the path: GOAWAYs without debug data
@@ -147,9 +160,10 @@ type idleTimer struct {
 // silence, and bare peer closes (two or more) after a constant one.
 func (d *diagnosis) idleTimers() []idleTimer {
 	var out []idleTimer
-	if g, ok := d.c.GoAwayTiming[goAwayNoDebug]; ok && g.Silence != nil && g.Silence.Count > 0 &&
-		g.Silence.Min >= idleFloor && clustered(g.Silence.Min, g.Silence.Max) {
-		out = append(out, idleTimer{silence: *g.Silence, closes: d.c.GoAways[goAwayNoDebug], l7: true})
+	for _, dr := range d.drainsOf(drainIdle) {
+		if d.drainByProxy(dr) && dr.t.Silence != nil {
+			out = append(out, idleTimer{silence: *dr.t.Silence, closes: dr.n, l7: true})
+		}
 	}
 	var bare report.Spread
 	var reasons []string
@@ -187,18 +201,15 @@ func intermediaryIdle(d *diagnosis) []report.Finding {
 
 func (d *diagnosis) idleFinding(t idleTimer) report.Finding {
 	x := typical(t.silence)
-	proxy := d.proxyName()
+	proxy := d.peer().Intermediary
 	ev := []report.Evidence{{Name: "silence before the close", Value: spreadText(t.silence)}}
 	var failed int64
 	f := report.Finding{ID: "intermediary_idle_timeout"}
 	if t.l7 {
 		failed = d.failed(event.CauseDrain)
 		ev = append([]report.Evidence{{Name: "GOAWAYs NO_ERROR without debug data", Value: fmt.Sprint(t.closes)}}, ev...)
-		who := "An HTTP/2 proxy"
-		if proxy != "" {
-			who = "The proxy (" + proxy + ")"
-			ev = append(ev, report.Evidence{Name: "intermediary", Value: proxy})
-		}
+		who := "The proxy (" + proxy + ")"
+		ev = append(ev, report.Evidence{Name: "intermediary", Value: proxy})
 		f.Title = fmt.Sprintf("%s closes connections idle for ~%s (GOAWAY without debug data)", who, report.Approx(x))
 		f.Cause = fmt.Sprintf("After ~%s without a request on a connection, the peer sends GOAWAY NO_ERROR without debug data "+
 			"(a grpc-go server would say max_idle) and closes it; the next call waits for a new connection. HTTP/2 proxies "+

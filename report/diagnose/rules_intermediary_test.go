@@ -106,11 +106,47 @@ func TestIntermediaryRules(t *testing.T) {
 				s.Connectivity.PeerSettings = map[string]int64{haproxySettings: 1}
 			},
 			want: []string{"haproxy (mode http)", "timeout tunnel"}},
+		{name: "a proxy's HTML inside a stream: the length spells !DOC", id: "proxy_text_in_stream", severity: report.SeverityError,
+			set: func(s *report.Summary) {
+				s.Kind = event.ServerStream
+				s.Count, s.OK, s.Errors = 4, 0, 4
+				s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeResourceExhausted, Message: "grpc: received message larger than max (N vs. N)",
+					Sample: "grpc: received message larger than max (558124867 vs. 4194304)", Count: 4}}
+			},
+			want: []string{`"!DOC"`, "558124867", "HTML error page", "grpc_read_timeout"}},
+		{name: "a real large message is no proxy text", set: func(s *report.Summary) {
+			s.Count, s.OK, s.Errors = 4, 0, 4
+			s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeResourceExhausted, Message: "grpc: received message larger than max (5242880 vs. 4194304)", Count: 4}}
+		}},
+		{name: "Envoy 503 after the same 2s: an upstream timeout, named by its server header", id: "proxy_unavailable_503", severity: report.SeverityError,
+			set: func(s *report.Summary) {
+				s.Count, s.OK, s.Errors = 10, 0, 10
+				s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeUnavailable, Count: 10, MinDuration: 2000 * time.Millisecond, MaxDuration: 2010 * time.Millisecond,
+					Message: `unexpected HTTP status code received from server: 503 (Service Unavailable); transport: received unexpected content-type "text/plain"`}}
+				s.Connectivity.FailureCauses[event.CauseHTTP503] = 10
+				s.Connectivity.PeerServers = map[string]int64{"envoy HTTP 503": 3}
+			},
+			want: []string{"(Envoy)", "not a missing backend", "upstream timeout", "connect_timeout", "~2s"}},
+		{name: "AWS ALB 502 named by its server header", id: "proxy_bad_gateway_502", severity: report.SeverityError,
+			set: func(s *report.Summary) {
+				s.Count, s.OK, s.Errors = 10, 0, 10
+				s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeUnavailable, Count: 10,
+					Message: `unexpected HTTP status code received from server: 502 (Bad Gateway); transport: received unexpected content-type "text/html"`}}
+				s.Connectivity.PeerServers = map[string]int64{"awselb/2.0 HTTP 502": 3}
+			},
+			want: []string{"(AWS ALB)"}},
+		{name: "Envoy's body names it", id: "proxy_unavailable_503", severity: report.SeverityError,
+			set: func(s *report.Summary) {
+				s.Count, s.OK, s.Errors = 10, 0, 10
+				s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeUnavailable, Count: 10,
+					Message: `unexpected HTTP status code received from server: 503 (Service Unavailable); transport: received unexpected content-type "text/plain" data: "upstream connect error or disconnect/reset before headers. reset reason: connection failure"`}}
+			},
+			want: []string{"(Envoy)", "no healthy backend"}},
 		{name: "healthy", set: func(*report.Summary) {}},
 	}
 	ids := map[string]bool{"request_cap": true, "intermediary_idle_timeout": true, "proxy_timeout_504": true,
 		"proxy_bad_gateway_502": true, "proxy_unavailable_503": true, "proxy_http_status": true,
-		"stream_reset_internal": true, "stream_cut_no_trailers": true}
+		"stream_reset_internal": true, "stream_cut_no_trailers": true, "proxy_text_in_stream": true}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := healthySummary()

@@ -1,7 +1,10 @@
 package diagnose
 
 import (
+	"cmp"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +57,15 @@ var answerKinds = []answerKind{
 			"nginx resets a stream this way when the server was silent on it for grpc_read_timeout (60s by default).",
 		fix: "Raise the proxy's read timeout above the longest silence of a stream (nginx: grpc_read_timeout 1h; for " +
 			"long streams), and have the server send heartbeat messages on long, quiet streams more often than it."},
+	{id: "proxy_text_in_stream", what: "a proxy's text inside the gRPC stream",
+		match: func(m string) bool { _, ok := textLength(m); return ok },
+		cause: "The length in a gRPC message header spells text: the client read the first bytes of a proxy's own " +
+			"answer (an HTML error page, an HTTP status line) as a gRPC frame, so a proxy appended its page to the " +
+			"gRPC body, typically after it timed out a stream that had gone silent, or answered in HTTP/1.",
+		fix: "Find the proxy on the path that writes its own pages into gRPC streams and raise its timeout above the " +
+			"longest silence of a stream (nginx grpc_read_timeout, haproxy timeout server, Envoy stream_idle_timeout, " +
+			"a cloud load balancer's backend timeout), or have the server send heartbeat messages more often than it; " +
+			"make sure the proxy speaks HTTP/2 gRPC end to end (grpc_pass, proto h2)."},
 	{id: "stream_cut_no_trailers", what: "streams ended without trailers", causes: []event.Cause{event.CauseNoTrailers, event.CauseRSTStreamCancel},
 		match: func(m string) bool {
 			return strings.Contains(m, "without sending trailers") || strings.Contains(m, "RST_STREAM with error code: CANCEL")
@@ -64,6 +76,38 @@ var answerKinds = []answerKind{
 		fix: "Raise the proxy's timeout above the longest silence of a stream (haproxy: timeout server, and timeout " +
 			"tunnel for long streams; Envoy: stream_idle_timeout), and have the server send heartbeat messages on long, " +
 			"quiet streams more often than it."},
+}
+
+// lengthRE finds the lengths of grpc-go's "received message larger than
+// max (N vs. M)".
+var lengthRE = regexp.MustCompile(`larger than max \((\d+) vs\. \d+\)`)
+
+// textLength reports the text a message's received length spells when its
+// four bytes are printable ASCII: 558124867 is 0x21444F43, "!DOC" (the
+// flag byte took the "<" of "<!DOCTYPE").
+func textLength(msg string) (string, bool) {
+	m := lengthRE.FindStringSubmatch(msg)
+	if m == nil {
+		return "", false
+	}
+	n, err := strconv.ParseUint(m[1], 10, 32)
+	if err != nil {
+		return "", false
+	}
+	b := []byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
+	letters := 0
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return "", false
+		}
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' {
+			letters++
+		}
+	}
+	if letters < 2 {
+		return "", false
+	}
+	return string(b), true
 }
 
 func contains(s string) func(string) bool {
@@ -88,14 +132,14 @@ func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
 	var texts []string
 	var sample string
 	for _, e := range d.s.ErrorsByMessage {
-		if !k.match(e.Message) || d.claimedEarlier(k, e.Message) {
+		if !k.match(e.Shown()) || d.claimedEarlier(k, e.Shown()) {
 			continue
 		}
 		if n == 0 {
-			sample = e.Message
+			sample = e.Shown()
 		}
 		n += e.Count
-		texts = append(texts, e.Message)
+		texts = append(texts, e.Shown())
 		if e.MaxDuration > 0 {
 			if lo == 0 || e.MinDuration < lo {
 				lo = e.MinDuration
@@ -107,7 +151,7 @@ func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
 	if n == 0 {
 		return report.Finding{}, false
 	}
-	proxy := d.proxyName(texts...)
+	proxy := cmp.Or(d.proxyName(texts...), d.peer().Intermediary)
 	ev := []report.Evidence{{Name: "calls ended by it", Value: fmt.Sprintf("%d of %d (%s)", n, d.s.Count, report.Percent(n, d.s.Count))}}
 	if sample != "" {
 		ev = append(ev, report.Evidence{Name: "message", Value: report.Printable(sample, true)})
@@ -121,6 +165,10 @@ func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
 	}
 	f := report.Finding{ID: k.id, Evidence: ev, Cause: k.cause, Fix: k.fix,
 		Title: fmt.Sprintf("%s ended %s with %s instead of the server", who, callsText(n), k.what)}
+	if text, ok := textLength(sample); ok {
+		f.Title = fmt.Sprintf("%s wrote its own text into %s: the gRPC length read was the bytes %q", who, callsText(n), text)
+		f.Evidence = append(f.Evidence, report.Evidence{Name: "length read", Value: fmt.Sprintf("%s = %q in ASCII", lengthRE.FindStringSubmatch(sample)[1], text)})
+	}
 	if hi > 0 {
 		v := report.FormatDuration(lo)
 		if hi != lo {
@@ -132,6 +180,17 @@ func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
 		x := (lo + hi) / 2
 		f.Title += fmt.Sprintf(", each after ~%s: a timeout of ~%s", report.Approx(x), report.Approx(x))
 		f.Cause += fmt.Sprintf(" These calls all lasted ~%s: the intermediary's timer is about that.", report.Approx(x))
+		if k.id == "proxy_unavailable_503" {
+			f.Title += ", not a missing backend"
+			f.Cause = fmt.Sprintf("An intermediary answered with HTTP 503, each time after the same ~%s: it waited that "+
+				"long for the backend and gave up. That is an upstream timeout (connecting to the backend, or waiting in "+
+				"its queue for a free one), not \"no healthy backend\", which a proxy answers at once. Envoy answers 503 "+
+				"\"upstream connect error or disconnect/reset before headers\" when its cluster connect_timeout runs out; "+
+				"haproxy 503 after timeout connect (with its retries) or timeout queue.", report.Approx(x))
+			f.Fix = fmt.Sprintf("Find why the backend does not accept or answer within ~%s (down, overloaded, a "+
+				"firewall dropping the proxy's SYNs), and check the proxy's timer of that length (Envoy: the cluster's "+
+				"connect_timeout; haproxy: timeout connect, timeout queue; nginx: grpc_connect_timeout).", report.Approx(x))
+		}
 		if d.s.Kind.Streaming() {
 			f.Cause += " For streams the timer runs from the last message, so it may be somewhat shorter than the streams lasted."
 		}

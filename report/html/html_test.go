@@ -148,7 +148,7 @@ func TestRenderHTMLStructure(t *testing.T) {
 	for _, want := range []string{
 		"grpcpulse.test.v1.Pulse/Unary", "10.0.0.1:50051", "closed loop", "80/s", "6.00%",
 		"Assertions: 1 of 2 failed", "p(99)<250ms", "✗ fail",
-		"UNAVAILABLE", "DEADLINE_EXCEEDED", "OTHER", "dial tcp ADDR: connect: connection refused",
+		"UNAVAILABLE", "DEADLINE_EXCEEDED", "OTHER", "dial tcp 10.0.0.1:40022: connect: connection refused",
 		"The server rejected our keepalive pings", "Fix", "Late starts", "3 reconnects",
 		"grpcpulse v0.1.0-test · grpc-go 1.85.0",
 	} {

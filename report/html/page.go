@@ -278,7 +278,7 @@ func (p *htmlPage) codes(s *report.Summary) {
 		errs = errs[:htmlMaxErrors]
 	}
 	for _, e := range errs {
-		p.Errors = append(p.Errors, htmlError{Count: e.Count, Code: report.CodeName(event.Code(e.Code)), Message: e.Message})
+		p.Errors = append(p.Errors, htmlError{Count: e.Count, Code: report.CodeName(e.Code), Message: e.Shown()})
 	}
 }
 

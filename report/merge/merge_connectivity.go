@@ -61,7 +61,8 @@ func addConnectivity(c, src *report.Connectivity, off time.Duration, i, first in
 		g.FirstAt += off
 		if have, ok := c.GoAwayTiming[reason]; ok {
 			merged := report.GoAwayTiming{FirstAt: min(have.FirstAt, g.FirstAt), Age: mergeSpread(have.Age, g.Age), Idle: mergeSpread(have.Idle, g.Idle),
-				LastStreamMin: minNonZero(have.LastStreamMin, g.LastStreamMin), LastStreamMax: max(have.LastStreamMax, g.LastStreamMax)}
+				LastStreamMin: minNonZero(have.LastStreamMin, g.LastStreamMin), LastStreamMax: max(have.LastStreamMax, g.LastStreamMax),
+				Sentinels: have.Sentinels + g.Sentinels, LastAt: max(have.LastAt, g.LastAt)}
 			if have.Silence != nil || g.Silence != nil {
 				sp := mergeSpread(have.Silence.OrZero(), g.Silence.OrZero())
 				merged.Silence = &sp
@@ -87,6 +88,13 @@ func addConnectivity(c, src *report.Connectivity, off time.Duration, i, first in
 			c.PeerSettings = map[string]int64{}
 		}
 		c.PeerSettings[fp] += n
+	}
+	c.SilentOpens += src.SilentOpens
+	for srv, n := range src.PeerServers {
+		if c.PeerServers == nil {
+			c.PeerServers = map[string]int64{}
+		}
+		c.PeerServers[srv] += n
 	}
 	c.Keepalive = mergeKeepalive(c.Keepalive, src.Keepalive)
 	if r := src.Retries; r != nil {
@@ -148,6 +156,9 @@ func mergeKeepalive(a, b report.KeepaliveStats) report.KeepaliveStats {
 	out.RTTMax = max(a.RTTMax, b.RTTMax)
 	out.UnansweredCloses = a.UnansweredCloses + b.UnansweredCloses
 	out.UnansweredMax = max(a.UnansweredMax, b.UnansweredMax)
+	if b.PingsBeforeCalm > 0 && (out.PingsBeforeCalm == 0 || b.PingsBeforeCalm < out.PingsBeforeCalm) {
+		out.PingsBeforeCalm = b.PingsBeforeCalm
+	}
 	return out
 }
 

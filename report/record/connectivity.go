@@ -49,7 +49,7 @@ func (l *eventLog) summarize(end time.Time, ka plan.Keepalive) (map[int]*connEve
 		Keepalive: report.KeepaliveStats{
 			Time: ka.Time, Effective: ka.Effective(), Timeout: timeout, PermitWithoutStream: ka.PermitWithoutStream,
 			Pings: l.pings, Acks: l.acks, RTTMax: l.rttMax,
-			UnansweredCloses: l.unansweredCloses, UnansweredMax: l.unansweredMax,
+			UnansweredCloses: l.unansweredCloses, UnansweredMax: l.unansweredMax, PingsBeforeCalm: l.calmPings,
 		},
 	}
 	cv.Dials, cv.DeadPeerDetection = l.dials.summary(begin), l.dials.detection.spread()
@@ -58,7 +58,8 @@ func (l *eventLog) summarize(end time.Time, ka plan.Keepalive) (map[int]*connEve
 	}
 	for reason, g := range l.goaways {
 		cv.GoAwayTiming[reason] = report.GoAwayTiming{FirstAt: g.first.Sub(begin), Age: g.age.spread().OrZero(), Idle: g.idle.spread().OrZero(),
-			Silence: g.silence.spread(), LastStreamMin: g.lastMin, LastStreamMax: g.lastMax}
+			Silence: g.silence.spread(), LastStreamMin: g.lastMin, LastStreamMax: g.lastMax, Sentinels: g.sentinels,
+			LastAt: g.last.Sub(begin)}
 	}
 	for reason, sr := range l.closeSilence {
 		if cv.CloseSilence == nil {
@@ -67,10 +68,17 @@ func (l *eventLog) summarize(end time.Time, ka plan.Keepalive) (map[int]*connEve
 		cv.CloseSilence[reason] = sr.spread().OrZero()
 	}
 	cv.PeerSettings = cloneCounts(l.settings)
+	cv.PeerServers = cloneCounts(l.servers)
+	cv.SilentOpens += l.silentOpens
 	out := map[int]*connEvents{}
 	for i, c := range l.conns {
 		if c == nil {
 			continue
+		}
+		for _, ts := range c.live {
+			if !ts.settings {
+				cv.SilentOpens++ // still waiting for the server's first frame at the end
+			}
 		}
 		ce := c.summarize(l, begin, end, ka)
 		ce.detectedAt = c.lastPeerClose

@@ -1,6 +1,14 @@
 package record
 
-import "testing"
+import (
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpcpulse/grpcpulse/runner"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+)
 
 func TestNormalizeMessage(t *testing.T) {
 	tests := []struct {
@@ -41,5 +49,31 @@ func TestNormalizeMessage(t *testing.T) {
 				t.Errorf("normalizeMessage(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// Grouping merges numbers for counting, but the text shown is what the
+// peer sent: one real sample per group.
+func TestErrorSampleKeepsNumbers(t *testing.T) {
+	r := newTestRecorder(event.Unary, 1)
+	w := r.Worker(0, 0)
+	r.Begin(t0)
+	msgs := []string{
+		`unexpected HTTP status code received from server: 503 (Service Unavailable); transport: received unexpected content-type "text/html; charset=iso-8859-1"`,
+		`unexpected HTTP status code received from server: 503 (Service Unavailable); transport: received unexpected content-type "text/html; charset=iso-8859-1"`,
+		"grpc: received message larger than max (558124867 vs. 4194304)",
+	}
+	for i, m := range msgs {
+		c := runner.CallStats{Intended: ms(float64(i)), Start: ms(float64(i)), End: ms(float64(i) + 1), Code: codes.Unavailable, Err: status.Error(codes.Unavailable, m)}
+		w.Call(&c)
+	}
+	r.End(ms(10))
+	s := summarize(r, Meta{})
+	shown := map[string]int64{}
+	for _, e := range s.ErrorsByMessage {
+		shown[e.Shown()] = e.Count
+	}
+	if shown[msgs[0]] != 2 || shown[msgs[2]] != 1 {
+		t.Errorf("shown messages %v, want the peer's own texts", shown)
 	}
 }

@@ -60,10 +60,17 @@ type eventLog struct {
 	// by close reason; settings counts transports by the server's SETTINGS.
 	closeSilence map[string]*spreadRec
 	settings     map[string]int64
+	servers      map[string]int64 // transports by server header (and non-200 status)
 	// Closes grpc-go made while a keepalive ping was unanswered.
 	unansweredCloses int64
 	unansweredMax    time.Duration
-	dials            dialLog
+	// calmPings is the fewest keepalive pings a transport had sent when
+	// it got GOAWAY ENHANCE_YOUR_CALM: where the server struck it out.
+	calmPings int64
+	// silentOpens counts transports that closed without the server's
+	// SETTINGS: TCP accepted (a listen backlog), no HTTP/2 answer.
+	silentOpens int64
+	dials       dialLog
 }
 
 // goawayRec is what the run saw of one GOAWAY reason.
@@ -75,6 +82,8 @@ type goawayRec struct {
 	// the range of last_stream_id.
 	silence          spreadRec
 	lastMin, lastMax uint32
+	sentinels        int64
+	last             time.Time
 }
 
 // connLog is one pool connection's events: the first and last ones, exact
@@ -121,6 +130,9 @@ type connLog struct {
 type transportState struct {
 	openAt time.Time
 	goaway string // reason of the first GOAWAY received, "" for none
+	pings  int64  // keepalive pings sent on it
+	// settings: the server's SETTINGS came (an HTTP/2 server answered).
+	settings bool
 }
 
 func (l *eventLog) setBegin(t time.Time) {
@@ -198,6 +210,10 @@ func (l *eventLog) add(e event.Event, lastCall time.Time) {
 		l.goAway(c, e, lastCall)
 	case event.EventPing:
 		l.pings++
+		if ts, ok := c.live[e.Transport]; ok {
+			ts.pings++
+			c.live[e.Transport] = ts
+		}
 	case event.EventPingAck:
 		l.acks++
 		l.rttSum += e.RTT
@@ -210,6 +226,16 @@ func (l *eventLog) add(e event.Event, lastCall time.Time) {
 		l.dial(c, e)
 	case event.EventSettings:
 		bump(&l.settings, e.Settings)
+		if ts, ok := c.live[e.Transport]; ok {
+			ts.settings = true
+			c.live[e.Transport] = ts
+		}
+	case event.EventServer:
+		key := cmp.Or(e.Server, "-")
+		if e.HTTPStatus != "" {
+			key += " HTTP " + e.HTTPStatus
+		}
+		bump(&l.servers, key)
 	}
 }
 
@@ -324,8 +350,13 @@ func (l *eventLog) goAway(c *connLog, e event.Event, lastCall time.Time) {
 	reason := goAwayReason(e.Code, e.Debug)
 	ts, known := c.live[e.Transport]
 	if known {
-		if ts.goaway == reason {
-			return // the second GOAWAY of a graceful drain
+		if ts.goaway != "" {
+			// A further GOAWAY of the same shutdown: the second of a graceful
+			// drain (the real last stream id after the sentinel), whatever its
+			// debug data (grpc-js sends "max_age" first, then none), or one at
+			// the end of the grace. It is not a new reason: counting it would
+			// make every drain two, and its last stream id a request count.
+			return
 		}
 		ts.goaway = reason
 		c.live[e.Transport] = ts
@@ -333,6 +364,9 @@ func (l *eventLog) goAway(c *connLog, e event.Event, lastCall time.Time) {
 	bump(&c.goaways, reason)
 	if reason == event.CauseTooManyPings.GoAway() {
 		c.tooManyPings++ // grpc-go doubles the keepalive time for this exact GOAWAY
+	}
+	if e.Code == "ENHANCE_YOUR_CALM" && known && ts.pings > 0 && (l.calmPings == 0 || ts.pings < l.calmPings) {
+		l.calmPings = ts.pings
 	}
 	if l.goaways == nil {
 		l.goaways = map[string]*goawayRec{}
@@ -351,10 +385,15 @@ func (l *eventLog) goAway(c *connLog, e event.Event, lastCall time.Time) {
 	if e.Time.Before(rec.first) {
 		rec.first = e.Time
 	}
+	rec.last = latest(rec.last, e.Time)
 	if known {
 		rec.age.add(e.Time.Sub(ts.openAt))
 		rec.idle.add(e.Time.Sub(latest(ts.openAt, lastCall)))
 		rec.silence.add(e.Silence)
+	}
+	if e.LastStreamID == conn.GoAwaySentinel {
+		rec.sentinels++
+		return
 	}
 	if rec.lastMin == 0 || e.LastStreamID < rec.lastMin {
 		rec.lastMin = e.LastStreamID
@@ -367,6 +406,9 @@ func (l *eventLog) close(c *connLog, e event.Event) {
 	if known {
 		delete(c.live, e.Transport)
 		c.lifetime.add(e.Time.Sub(ts.openAt))
+		if !ts.settings {
+			l.silentOpens++
+		}
 	}
 	reason := closeReason(e, ts.goaway != "")
 	bump(&c.closes, reason)

@@ -8,9 +8,9 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner/event"
+	"google.golang.org/grpc/codes"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-	"google.golang.org/grpc/codes"
 
 	"github.com/grpcpulse/grpcpulse/runner"
 )
@@ -177,6 +177,12 @@ func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string
 	}
 	if e == nil {
 		e = &report.ErrorCount{Code: event.Code(key.code), Message: key.msg}
+		// The group shows what the peer sent: its first message, when the
+		// normalised one differs (numbers merged for counting can be the
+		// clue: "charset=iso-8859-1", a length that spells "!DOC").
+		if sample := oneLine(report.TruncateMessage(msg)); key.msg != otherMessages && sample != key.msg {
+			e.Sample = sample
+		}
 		s.errorsByKey[key] = e
 	}
 	e.Count++

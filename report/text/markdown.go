@@ -213,7 +213,7 @@ func (m *mdReport) errors() {
 	m.heading(title)
 	rows := make([][]string, 0, len(errs))
 	for _, e := range errs {
-		rows = append(rows, []string{fmt.Sprint(e.Count), report.CodeName(event.Code(e.Code)), mdCode(e.Message)})
+		rows = append(rows, []string{fmt.Sprint(e.Count), report.CodeName(e.Code), mdCode(e.Shown())})
 	}
 	m.table("rll", []string{"Calls", "Code", "Message"}, rows)
 }

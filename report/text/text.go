@@ -235,7 +235,7 @@ func (t *textReport) errors() {
 	for _, e := range errs {
 		prefix := fmt.Sprintf("  %8d  %s  ", e.Count, pad(report.CodeName(event.Code(e.Code)), codeWidth))
 		indent := strings.Repeat(" ", lipgloss.Width(prefix))
-		for i, l := range wrapText(e.Message, t.width-len(indent), 3) {
+		for i, l := range wrapText(e.Shown(), t.width-len(indent), 3) {
 			if i == 0 {
 				t.line(t.st.Bad.Render(prefix), l)
 			} else {

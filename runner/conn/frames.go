@@ -30,10 +30,14 @@ type frameScanner struct {
 	hdr     [9]byte
 	hdrN    int
 	remain  int // payload bytes of the current frame still to come
+	length  int // payload length of the current frame
 	typ     byte
 	flags   byte
 	keep    int // payload bytes of the current frame worth keeping
 	payload []byte
+	// headers asks for header blocks (HEADERS, CONTINUATION) to be kept,
+	// up to maxHeaderBlock each; set by the owner between feeds.
+	headers bool
 }
 
 // h2frame is a frame the scanner reports: its type, flags and payload (up to
@@ -41,6 +45,7 @@ type frameScanner struct {
 type h2frame struct {
 	typ, flags byte
 	payload    []byte
+	length     int // the frame's payload length (payload may be cut)
 }
 
 // feed scans p and calls on for each complete frame; the payload is kept
@@ -86,17 +91,24 @@ func (s *frameScanner) begin(on func(h2frame)) {
 		s.keep = 8 + maxDebugData
 	case frameSettings:
 		s.keep = 6 * 16 // more settings than RFC 9113 defines
+	case frameHeaders, frameContinuation:
+		if s.headers {
+			s.keep = maxHeaderBlock
+		} else {
+			s.keep = 0
+		}
 	default:
 		s.keep = 0
 	}
 	s.payload = s.payload[:0]
+	s.length = s.remain
 	if s.remain == 0 {
 		s.end(on)
 	}
 }
 
 func (s *frameScanner) end(on func(h2frame)) {
-	on(h2frame{typ: s.typ, flags: s.flags, payload: s.payload})
+	on(h2frame{typ: s.typ, flags: s.flags, payload: s.payload, length: s.length})
 	s.hdrN, s.keep = 0, 0
 }
 

@@ -32,6 +32,28 @@ type ProbeOptions struct {
 	Duration time.Duration
 	// BusyInterval is the pause between the busy connection's calls; 0 means 1s.
 	BusyInterval time.Duration
+	// Method, when set ("/pkg.Service/Method"), is a method of the server's
+	// the probe uses, for a server without health or reflection: a
+	// streaming one holds the open stream (one empty request, then
+	// nothing); a unary one makes the idle and busy connections' calls.
+	// ClientStreams and ServerStreams say its kind.
+	Method                       string
+	ClientStreams, ServerStreams bool `json:"-"`
+}
+
+// streaming reports whether o.Method is a streaming method.
+func (o *ProbeOptions) streaming() bool {
+	return o.Method != "" && (o.ClientStreams || o.ServerStreams)
+}
+
+// callMethod is the method of the idle and busy connections' calls: the
+// unary Method when given, else health Check (whatever its answer, even
+// Unimplemented, a call is a request).
+func (o *ProbeOptions) callMethod() string {
+	if o.Method != "" && !o.streaming() {
+		return o.Method
+	}
+	return healthpb.Health_Check_FullMethodName
 }
 
 const (
@@ -109,11 +131,11 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (event.Pro
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		holdStream(callCtx, conns[event.ProbeStream], &res, &mu, &streams)
+		holdStream(callCtx, conns[event.ProbeStream], &opts, &res, &mu, &streams)
 	}()
 	go func() {
 		defer wg.Done()
-		keepConnected(probeCtx, callCtx, conns[event.ProbeIdle], &idleCalls)
+		keepConnected(probeCtx, callCtx, conns[event.ProbeIdle], opts.callMethod(), &idleCalls)
 	}()
 	go func() {
 		defer wg.Done()
@@ -121,7 +143,7 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (event.Pro
 		if interval <= 0 {
 			interval = time.Second
 		}
-		keepBusy(callCtx, conns[event.ProbeBusy], interval, &busyCalls, &busyFailures)
+		keepBusy(callCtx, conns[event.ProbeBusy], opts.callMethod(), interval, &busyCalls, &busyFailures)
 	}()
 	wg.Wait()
 	stopWatching()
@@ -140,11 +162,13 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (event.Pro
 // reflection stream on which nothing is asked. When the stream ends it is
 // opened again, until ctx ends.
 // opened counts the streams opened.
-func holdStream(ctx context.Context, cc *grpc.ClientConn, res *event.ProbeResult, mu *sync.Mutex, opened *atomic.Int64) {
+func holdStream(ctx context.Context, cc *grpc.ClientConn, opts *ProbeOptions, res *event.ProbeResult, mu *sync.Mutex, streams *atomic.Int64) {
+	quick := 0 // streams in a row that ended within a second: a method that cannot be held
 	for ctx.Err() == nil {
-		method, stream, err := openIdleStream(ctx, cc)
+		opened := time.Now()
+		method, stream, err := openIdleStream(ctx, cc, opts)
 		if err == nil {
-			opened.Add(1)
+			streams.Add(1)
 		}
 		if err != nil && ctx.Err() != nil {
 			return // the probe ended while the stream was being opened again
@@ -163,13 +187,25 @@ func holdStream(ctx context.Context, cc *grpc.ClientConn, res *event.ProbeResult
 		}
 		mu.Lock()
 		res.StreamEnds = append(res.StreamEnds, status.Convert(err).String())
+		if quick++; time.Since(opened) >= time.Second {
+			quick = 0
+		}
+		if quick == 3 {
+			res.StreamErr = fmt.Sprintf("%s ended at once three times (%s), so it cannot be held open", method, status.Convert(err).Message())
+			res.Stream = ""
+			mu.Unlock()
+			return
+		}
 		mu.Unlock()
 	}
 }
 
-// openIdleStream opens health Watch, or a reflection stream when the
-// server has no health service.
-func openIdleStream(ctx context.Context, cc *grpc.ClientConn) (string, grpc.ClientStream, error) {
+// openIdleStream opens the streaming Method when given, else health Watch,
+// or a reflection stream when the server has no health service.
+func openIdleStream(ctx context.Context, cc *grpc.ClientConn, opts *ProbeOptions) (string, grpc.ClientStream, error) {
+	if opts.streaming() {
+		return openMethodStream(ctx, cc, opts)
+	}
 	stream, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, healthWatch, grpc.WaitForReady(true))
 	if err == nil {
 		err = stream.SendMsg(&healthpb.HealthCheckRequest{})
@@ -199,7 +235,67 @@ func openIdleStream(ctx context.Context, cc *grpc.ClientConn) (string, grpc.Clie
 			}
 		}
 	}
-	return "", nil, errors.New("the server has neither the health service nor reflection, so no idle stream can be held")
+	return "", nil, errors.New(noStreamReason(ctx, cc))
+}
+
+// noStreamReason says why no idle stream could be held: what the server
+// has (health Check without Watch is common) and what to give instead.
+func noStreamReason(ctx context.Context, cc *grpc.ClientConn) string {
+	const give = "; give a streaming method of the server's (diagnose ADDR METHOD, with --proto or --protoset) to hold one"
+	one, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := cc.Invoke(one, healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}, new(emptypb.Empty))
+	if c := status.Code(err); c != codes.Unimplemented && c != codes.DeadlineExceeded && c != codes.Canceled {
+		return "the server has the health service's Check but not Watch, and no reflection, so no idle stream can be held" + give
+	}
+	return "the server has neither the health service nor reflection, so no idle stream can be held" + give
+}
+
+// openMethodStream opens opts.Method with one empty request (every field
+// at its default: what a message with no fields set encodes to), closing
+// the send side unless the client streams, so that the stream carries no
+// data afterwards. A stream is only known to exist once the server has
+// answered: headers, a message, or its end.
+func openMethodStream(ctx context.Context, cc *grpc.ClientConn, opts *ProbeOptions) (string, grpc.ClientStream, error) {
+	desc := &grpc.StreamDesc{ClientStreams: opts.ClientStreams, ServerStreams: opts.ServerStreams}
+	stream, err := cc.NewStream(ctx, desc, opts.Method, grpc.WaitForReady(true))
+	if err == nil {
+		err = stream.SendMsg(new(emptypb.Empty))
+	}
+	if err == nil && !opts.ClientStreams {
+		err = stream.CloseSend()
+	}
+	if err == nil {
+		err = answered(stream, methodAnswerWait)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", opts.Method, err)
+	}
+	return opts.Method, stream, nil
+}
+
+// methodAnswerWait is how long a held method's stream may stay without
+// headers before it is taken as open: a server may send none until its
+// first message.
+const methodAnswerWait = 2 * time.Second
+
+// answered waits up to wait for the stream's headers: the error of a
+// stream the server refused at once (Unimplemented, a bad request), or nil
+// when headers came or none came in time (the server holds it).
+func answered(stream grpc.ClientStream, wait time.Duration) error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := stream.Header()
+		done <- err
+	}()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return nil
+	}
 }
 
 // listServices is a reflection request; v1 and v1alpha messages are the
@@ -226,7 +322,7 @@ func drain(stream grpc.ClientStream) error {
 // each time it is READY it makes one health check (whatever its answer,
 // even Unimplemented, it is a request) and then stays idle. calls counts
 // those checks.
-func keepConnected(ctx, callCtx context.Context, cc *grpc.ClientConn, calls *atomic.Int64) {
+func keepConnected(ctx, callCtx context.Context, cc *grpc.ClientConn, method string, calls *atomic.Int64) {
 	for {
 		state := cc.GetState()
 		switch state {
@@ -234,7 +330,7 @@ func keepConnected(ctx, callCtx context.Context, cc *grpc.ClientConn, calls *ato
 			cc.Connect()
 		case connectivity.Ready:
 			one, cancel := context.WithTimeout(callCtx, 5*time.Second)
-			_ = cc.Invoke(one, healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}, new(emptypb.Empty))
+			_ = cc.Invoke(one, method, new(emptypb.Empty), new(emptypb.Empty))
 			cancel()
 			calls.Add(1)
 		}
@@ -246,11 +342,11 @@ func keepConnected(ctx, callCtx context.Context, cc *grpc.ClientConn, calls *ato
 
 // keepBusy makes a health check every interval until ctx ends, counting
 // the calls and those that failed for the transport's sake.
-func keepBusy(ctx context.Context, cc *grpc.ClientConn, interval time.Duration, calls, failures *atomic.Int64) {
+func keepBusy(ctx context.Context, cc *grpc.ClientConn, method string, interval time.Duration, calls, failures *atomic.Int64) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		err := cc.Invoke(ctx, healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}, new(emptypb.Empty))
+		err := cc.Invoke(ctx, method, new(emptypb.Empty), new(emptypb.Empty))
 		if ctx.Err() != nil {
 			return
 		}

@@ -3,10 +3,15 @@ package conn
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/runner/event"
@@ -82,8 +87,31 @@ func TestProbeNoIdleStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Stream != "" || res.StreamErr == "" {
-		t.Errorf("stream %q, error %q: want none, with the reason", res.Stream, res.StreamErr)
+	if res.Stream != "" || !strings.Contains(res.StreamErr, "neither the health service nor reflection") ||
+		!strings.Contains(res.StreamErr, "diagnose ADDR METHOD") {
+		t.Errorf("stream %q, error %q: want none, with the reason and what to give", res.Stream, res.StreamErr)
+	}
+}
+
+// Health Check without Watch is not "neither health nor reflection".
+func TestProbeHealthCheckWithoutWatch(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.WithoutReflection(), testserver.WithoutHealth(),
+		testserver.WithServerOptions(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+			if m, _ := grpc.MethodFromServerStream(stream); m == "/grpc.health.v1.Health/Check" {
+				return stream.SendMsg(&healthpb.HealthCheckResponse{Status: healthpb.HealthCheckResponse_SERVING})
+			}
+			return status.Error(codes.Unimplemented, "unknown")
+		})))
+	res, err := Probe(context.Background(), ProbeOptions{
+		Target:   plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Duration: time.Second, BusyInterval: 10 * time.Millisecond,
+	}, eventFunc(func(event.Event) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.StreamErr, "Check but not Watch") {
+		t.Errorf("stream error %q, want it to say the server has Check but not Watch", res.StreamErr)
 	}
 }
 
@@ -96,5 +124,45 @@ func TestProbeRefused(t *testing.T) {
 	var de *DialError
 	if !errors.As(err, &de) || de.Cause != event.CauseRefused {
 		t.Errorf("err = %v, want a refused DialError", err)
+	}
+}
+
+// A server with neither health nor reflection, probed through one of its
+// own streaming methods: the method holds the open stream.
+func TestProbeMethodStream(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.WithoutReflection(), testserver.WithoutHealth())
+	const bidi = "/grpcpulse.test.v1.Pulse/Bidi"
+	res, err := Probe(context.Background(), ProbeOptions{
+		Target:   plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Duration: time.Second, BusyInterval: 10 * time.Millisecond,
+		Method: bidi, ClientStreams: true, ServerStreams: true,
+	}, eventFunc(func(event.Event) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stream != bidi || res.StreamErr != "" {
+		t.Errorf("held stream %q (%s), want %s", res.Stream, res.StreamErr, bidi)
+	}
+	if res.BusyCalls == 0 {
+		t.Errorf("no busy calls")
+	}
+}
+
+// A method the server does not have ends at once: the probe stops
+// reopening it and says why.
+func TestProbeMethodUnknown(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.WithoutReflection(), testserver.WithoutHealth())
+	res, err := Probe(context.Background(), ProbeOptions{
+		Target:   plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Duration: 1500 * time.Millisecond, BusyInterval: 10 * time.Millisecond,
+		Method: "/nosuch.Service/Stream", ServerStreams: true,
+	}, eventFunc(func(event.Event) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stream != "" || res.StreamErr == "" || len(res.StreamEnds) > 3 {
+		t.Errorf("stream %q, error %q, %d ends: want none held, with the reason, and no loop", res.Stream, res.StreamErr, len(res.StreamEnds))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,7 @@ func (c *tapCreds) ClientHandshake(ctx context.Context, authority string, raw ne
 	t.lastRead.Store(ev.Time.UnixNano())
 	t.lastFrame.Store(ev.Time.UnixNano())
 	t.out.skip = len(http2ClientPreface)
+	t.in.headers = true
 	return t, info, nil
 }
 
@@ -72,6 +74,7 @@ type tapConn struct {
 	lastRead  atomic.Int64 // unix nanoseconds of the last read that brought bytes (or of the open)
 	lastFrame atomic.Int64 // unix nanoseconds of the last frame other than PING, either direction
 	settings  atomic.Bool  // the server's first SETTINGS was reported
+	heads     headerWatch  // the read side's header blocks: who answers
 	closeOnce sync.Once
 }
 
@@ -156,12 +159,52 @@ func (t *tapConn) inbound(f h2frame) {
 				t.event(event.Event{Kind: event.EventPingAck, RTT: time.Since(time.Unix(0, sent))})
 			}
 		}
+	case frameHeaders, frameContinuation:
+		t.header(f)
 	case frameRSTStream:
 		if len(f.payload) == 4 {
 			code := uint32(f.payload[0])<<24 | uint32(f.payload[1])<<16 | uint32(f.payload[2])<<8 | uint32(f.payload[3])
 			t.event(event.Event{Kind: event.EventRSTStream, Code: h2CodeName(code)})
 		}
 	}
+}
+
+// header reads a response header block for who answers: the first server
+// header of the transport, and each reply that is not HTTP 200 (a proxy's
+// own answer), once per distinct server and status.
+func (t *tapConn) header(f h2frame) {
+	server, status, ok := t.heads.frame(f.typ, f.flags, f.payload, f.length)
+	if t.heads.done {
+		t.in.headers = false
+	}
+	if !ok || (server == "" && (status == "" || status == "200")) {
+		return
+	}
+	if status == "200" {
+		status = ""
+	}
+	key := server + "\x00" + status
+	if t.heads.servers[key] || len(t.heads.servers) >= 4 {
+		return
+	}
+	if t.heads.servers == nil {
+		t.heads.servers = map[string]bool{}
+	}
+	t.heads.servers[key] = true
+	t.event(event.Event{Kind: event.EventServer, Server: printableHeader(server), HTTPStatus: status})
+}
+
+// printableHeader bounds a header value for events and reports.
+func printableHeader(v string) string {
+	if len(v) > 64 {
+		v = v[:64]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, v)
 }
 
 // outbound notes the client's keepalive pings, and its other frames as

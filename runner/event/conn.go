@@ -38,6 +38,11 @@ const (
 	// EventSettings: the server's first SETTINGS frame on a transport
 	// (Settings): a fingerprint of what answers, grpc-go or a proxy.
 	EventSettings EventKind = "settings"
+	// EventServer: a response header block on a transport named its server
+	// (Server: the `server` header, "" when none) or was a reply other than
+	// HTTP 200 (HTTPStatus): who answers, the backend or a proxy. Reported
+	// once per transport and distinct pair, from the first header blocks.
+	EventServer EventKind = "server"
 )
 
 // ClosedByClient is the Err of a close that grpc-go made itself.
@@ -70,6 +75,10 @@ type Event struct {
 	// Settings is the server's SETTINGS ("MAX_CONCURRENT_STREAMS=128
 	// INITIAL_WINDOW_SIZE=65536"), on settings events.
 	Settings string `json:"settings,omitempty"`
+	// Server and HTTPStatus, on server events, are a response's `server`
+	// header and its HTTP status when not 200.
+	Server     string `json:"server,omitempty"`
+	HTTPStatus string `json:"http_status,omitempty"`
 	// SinceRead, on close events, is how long nothing at all had been read
 	// from the peer before the close (PING ACKs count): how long a dead
 	// peer took to be found.
