@@ -81,7 +81,6 @@ func TestNghttpxWire(t *testing.T) {
 // The diagnosis through nghttpx names nghttpx, from its server header or
 // its SETTINGS, not haproxy.
 func TestDiagnoseNghttpx(t *testing.T) {
-	t.Skip("needs rules branch: nghttpx's 502 and RST_STREAM INTERNAL_ERROR are attributed to \"haproxy (mode http)\"")
 	t.Parallel()
 	t.Run("502", func(t *testing.T) {
 		t.Parallel()

@@ -44,7 +44,7 @@ func (d *diagnosis) drains() []drain {
 		}
 		code, debug, _ := strings.Cut(reason, " ")
 		dr := drain{reason: reason, code: code, debug: debug, n: n, t: d.c.GoAwayTiming[reason]}
-		dr.kind = classify(dr, d.refusedAttempts() > 0)
+		dr.kind = classify(dr, d.refusedAttempts() > 0, d.ageCutStreams())
 		out = append(out, dr)
 	}
 	return out
@@ -61,9 +61,22 @@ func (d *diagnosis) drainsOf(k drainKind) []drain {
 	return out
 }
 
+// ageCutStreams reports whether calls ended with the words a server uses
+// for streams it cuts at its age limit's grace without citing a GOAWAY
+// (C-core's "enter idle", a reset NO_ERROR).
+func (d *diagnosis) ageCutStreams() bool {
+	for _, e := range d.s.ErrorsByMessage {
+		if !strings.Contains(e.Message, "received prior goaway") && containsAny(e.Message, ageCutWords) {
+			return true
+		}
+	}
+	return false
+}
+
 // classify tells what a drain was; refused reports that connection
-// attempts were refused in the run (a server went away).
-func classify(dr drain, refused bool) drainKind {
+// attempts were refused in the run (a server went away), ageCut that
+// streams were then cut as at an age limit's grace.
+func classify(dr drain, refused, ageCut bool) drainKind {
 	t := dr.t
 	switch {
 	case dr.code == "ENHANCE_YOUR_CALM":
@@ -80,6 +93,12 @@ func classify(dr drain, refused bool) drainKind {
 		t.LastStreamMax%2 == 1 && (t.Silence == nil || t.Silence.Min < idleFloor):
 		return drainCap
 	case dr.n >= 2 && agesCluster(t.Age) && t.LastAt-t.FirstAt >= moment:
+		return drainAge
+	case dr.n == 1 && !refused && ageCut:
+		// One connection's GOAWAY, nothing refused after it, and the
+		// streams left on it cut as a grace period ends (C-core: "enter
+		// idle" then RST_STREAM NO_ERROR; a stop cancels them): an age
+		// limit, though one GOAWAY gives no timing to tell it by.
 		return drainAge
 	case t.LastAt-t.FirstAt < moment && (t.Sentinels > 0 || dr.n >= 2 || refused):
 		// grpc-js stops with one GOAWAY and no sentinel: one connection's

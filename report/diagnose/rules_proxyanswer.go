@@ -163,7 +163,7 @@ func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
 	if proxy != "" {
 		who = "The intermediary (" + proxy + ")"
 	}
-	f := report.Finding{ID: k.id, Evidence: ev, Cause: k.cause, Fix: k.fix,
+	f := report.Finding{ID: k.id, Evidence: ev, Cause: k.cause, Fix: proxyFix(k, proxy),
 		Title: fmt.Sprintf("%s ended %s with %s instead of the server", who, callsText(n), k.what)}
 	if text, ok := textLength(sample); ok {
 		f.Title = fmt.Sprintf("%s wrote its own text into %s: the gRPC length read was the bytes %q", who, callsText(n), text)
@@ -233,4 +233,33 @@ func (d *diagnosis) serverLatencyEvidence(failed int64) []report.Evidence {
 			report.FormatDuration(h.P50), report.FormatDuration(h.P99), d.s.OK, d.s.Count)}}
 	}
 	return []report.Evidence{{Name: "calls that succeeded", Value: fmt.Sprintf("%d of %d", d.s.OK, d.s.Count)}}
+}
+
+// proxyFixes are answers' fixes in a known intermediary's own terms, by
+// answer id and the intermediary's name as identified (its first word).
+var proxyFixes = map[string]map[string]string{
+	"proxy_bad_gateway_502": {
+		"nghttpx": "Check that the backend is up and nghttpx's --backend address (host,port;;proto=h2 for gRPC) is right; nghttpx's error log says why it gave up on it.",
+		"envoy":   "Check the cluster's endpoints and health as Envoy sees them (/clusters on the admin port) and that the cluster speaks HTTP/2 to the backend (http2_protocol_options / typed_extension_protocol_options).",
+		"nginx":   "Check that the backend is up and the upstream/grpc_pass address is right (grpc_pass grpc://...); nginx's error.log says why.",
+		"haproxy": "Check the backend's server line and its health checks, and that it talks HTTP/2 to the server (proto h2).",
+	},
+	"proxy_timeout_504": {
+		"envoy": "Raise the route's timeout (15s by default) above the server's slowest response, or set grpc_timeout_header_max so the client's deadline governs; give calls a deadline (--timeout) below it.",
+		"nginx": "Raise grpc_read_timeout and grpc_send_timeout in the location above the server's slowest response; give calls a deadline (--timeout) below them.",
+	},
+	"stream_reset_internal": {
+		"nghttpx": "Raise nghttpx's --backend-read-timeout (1m by default) above the longest silence of a stream, or have the server send heartbeat messages more often than it.",
+		"envoy":   "Raise the route's timeout and stream_idle_timeout above the longest silence of a stream, or have the server send heartbeat messages more often than them.",
+	},
+}
+
+// proxyFix is k's fix, in the terms of proxy when it is known.
+func proxyFix(k answerKind, proxy string) string {
+	name, _, _ := strings.Cut(strings.ToLower(proxy), "/")
+	name, _, _ = strings.Cut(name, " ")
+	if fix := proxyFixes[k.id][name]; fix != "" {
+		return fix
+	}
+	return k.fix
 }
