@@ -291,7 +291,7 @@ func TestMergeTimelineWidth(t *testing.T) {
 		{"side by side", 0, 3, 500 * time.Millisecond},
 		{"a second apart", time.Second, 4, 500 * time.Millisecond},
 		{"700 ms apart", 700 * time.Millisecond, 4, 200 * time.Millisecond}, // ends at 3.2 s
-		{"half a second apart", 500 * time.Millisecond, 3, 0},                 // ends at 3 s: b's last folds into second 2
+		{"half a second apart", 500 * time.Millisecond, 3, 0},               // ends at 3 s: b's last folds into second 2
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
