@@ -22,7 +22,7 @@ func TestRunTemplateRenderedBeforeStart(t *testing.T) {
 	s := &seen{}
 	srv := watchedServer(t, s)
 	md := pulseMethod("Unary")
-	reqs, err := data.NewRequests(md.Input(), []byte(`{"id": {{.RequestNumber}}, "message": "{{.TimestampUnixNano}}"}`), true, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(`{"id": {{.RequestNumber}}, "message": "{{.TimestampUnixNano}}"}`), data.Templated, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestRunAbsurdRate(t *testing.T) {
 		cancel()
 	}))
 	md := pulseMethod("Unary")
-	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, data.Static, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestRunCutsStallPastEnd(t *testing.T) {
 	srv := testserver.Start(t, testserver.AfterCalls(40, (*testserver.Server).Pause))
 	defer srv.Resume()
 	md := pulseMethod("Unary")
-	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, data.Static, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
 )
 
 // Options is everything a run needs besides the method and its data. The
@@ -71,6 +72,10 @@ type Call struct {
 	// (every message of a client or bidi stream), and the metadata values
 	// that hold "{{" templates rendered for every call.
 	Template bool `json:"template,omitempty"`
+	// TemplateEnv lets templates read environment variables (sprig's env
+	// and expandenv); without it a template that calls them is refused, so
+	// that a data file from someone else cannot send the user's tokens.
+	TemplateEnv bool `json:"template_env,omitempty"`
 	// Seed seeds the templates' random functions; each worker draws from a
 	// stream of its own (seed and worker number), so the same seed repeats a
 	// run's data. 0 means pick one at random; New records the one picked.
@@ -83,6 +88,18 @@ type Call struct {
 	// after the stream started (whichever comes first with Messages); 0
 	// means no time limit.
 	StreamDuration time.Duration `json:"stream_duration_ns,omitempty"`
+}
+
+// Templating is how the run takes its data and metadata values: as they
+// are, or as templates that may read the environment only with TemplateEnv.
+func (c *Call) Templating() data.Templating {
+	switch {
+	case !c.Template:
+		return data.Static
+	case c.TemplateEnv:
+		return data.TemplatedEnv
+	}
+	return data.Templated
 }
 
 // The stream pacings of bidi streams.
@@ -114,6 +131,7 @@ func (c *Call) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.StreamPacing, "stream-pacing", PacingPipeline, "bidi: pipeline (send without waiting for answers) or pingpong (send each message once the answer to the one before came)")
 	fs.DurationVar(&c.StreamDuration, "stream-duration", 0, "end each client or bidi stream's sending after this long (or --messages, whichever comes first)")
 	fs.BoolVar(&c.Template, "template", false, "treat -d and -H values as Go templates rendered per call and per stream message (ghz's {{.RequestNumber}}, {{.WorkerID}}, {{newUUID}}, {{randomInt 1 100}}, {{randomString 8}}, {{.MessageNumber}}, sprig functions)")
+	fs.BoolVar(&c.TemplateEnv, "template-env", false, "let --template templates read environment variables (sprig's env and expandenv); without it a template calling them is refused")
 	fs.Int64Var(&c.Seed, "seed", 0, "seed of the templates' random functions; the same seed repeats a run's data (0: pick one, shown in the report)")
 }
 
@@ -225,6 +243,8 @@ func (c *Call) Validate() error {
 		return fmt.Errorf("--stream-pacing must be pipeline or pingpong, not %q", c.StreamPacing)
 	case c.StreamDuration < 0:
 		return errors.New("--stream-duration must not be negative")
+	case c.TemplateEnv && !c.Template:
+		return errors.New("--template-env lets templates read the environment: it needs --template")
 	case c.StreamDuration > 0 && c.Messages == 1:
 		return errors.New("--stream-duration ends streams by time, but --messages 1 ends them after one message: give --messages 0 (no count limit) or a count above 1 (whichever comes first)")
 	}

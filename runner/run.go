@@ -88,7 +88,7 @@ func New(opts Options, method protoreflect.MethodDescriptor, reqs *data.Requests
 		if err != nil {
 			return nil, err
 		}
-		if tr.Headers, err = data.CompileHeaders(md); err != nil {
+		if tr.Headers, err = data.CompileHeaders(md, opts.Call.Templating()); err != nil {
 			return nil, err
 		}
 	}

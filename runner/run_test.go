@@ -95,7 +95,7 @@ func runLoad(t *testing.T, srv *testserver.Server, method string, body string, s
 		set(&opts)
 	}
 	md := pulseMethod(method)
-	reqs, err := data.NewRequests(md.Input(), []byte(body), opts.Call.Template, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(body), opts.Call.Templating(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +437,7 @@ func TestRunInterrupt(t *testing.T) {
 	srv := testserver.Start(t, testserver.AfterCalls(3, func(*testserver.Server) { cancel() }))
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	md := pulseMethod("Unary")
-	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, data.Static, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -567,7 +567,7 @@ func TestRunInterruptDuringWarmup(t *testing.T) {
 	defer cancel()
 	srv := testserver.Start(t, testserver.WithCallHook(func(string, metadata.MD) { cancel() }))
 	md := pulseMethod("Unary")
-	reqs, _ := data.NewRequests(md.Input(), nil, false, nil)
+	reqs, _ := data.NewRequests(md.Input(), nil, data.Static, nil)
 	r, err := New(Options{Target: conn.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Metadata: conn.Metadata{Headers: headers(testserver.MDDelay, "1m")},
 		Load:     Load{Concurrency: 2, Connections: 1, Warmup: time.Minute}, Call: Call{Messages: 1}}, md, reqs)
@@ -593,7 +593,7 @@ func TestRunTemplateError(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
 	md := pulseMethod("Unary")
-	reqs, err := data.NewRequests(md.Input(), []byte(`{"id": {{.RequestNumber}}{{if ge .RequestNumber 3}}, "bogus": 1{{end}}}`), true, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(`{"id": {{.RequestNumber}}{{if ge .RequestNumber 3}}, "bogus": 1{{end}}}`), data.Templated, nil)
 	if err != nil {
 		t.Fatal(err) // request 0 renders fine
 	}

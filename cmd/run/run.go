@@ -271,7 +271,10 @@ func newRunner(ctx context.Context, opts *RunOptions, s *cli.Session, method pro
 	if err != nil {
 		return nil, record.Meta{}, err
 	}
-	reqs, err := data.NewRequests(method.Input(), raw, opts.Call.Template, reflect.TypeResolver(s.Source))
+	reqs, err := data.NewRequests(method.Input(), raw, opts.Call.Templating(), reflect.TypeResolver(s.Source))
+	if errors.Is(err, data.ErrTemplateEnv) {
+		return nil, record.Meta{}, &cli.UsageError{Err: err}
+	}
 	if err != nil {
 		return nil, record.Meta{}, err
 	}
