@@ -108,16 +108,14 @@ func (m *mdReport) header() {
 	if s.Count > 0 && s.OK == 0 {
 		notes = append(notes, "❌ **No call succeeded.**")
 	}
-	if s.LateStarts > 0 {
-		notes = append(notes, fmt.Sprintf("Late starts: %s started after they were due (their latency counts from when they were due).",
-			report.Plural(int(s.LateStarts), "call")))
+	if note := report.LateStartsNote(s); note != "" {
+		notes = append(notes, "Late starts: "+note+".")
 	}
-	if s.Unstarted > 0 {
-		notes = append(notes, fmt.Sprintf("Unstarted: %s due within the run never started (every worker was held).",
-			report.Plural(int(s.Unstarted), "call")))
+	if note := report.UnstartedNote(s); note != "" {
+		notes = append(notes, "Unstarted: "+note+".")
 	}
-	if s.PacerLate > 0 {
-		notes = append(notes, fmt.Sprintf("Pacer late: the client machine handed out %s late.", report.Plural(int(s.PacerLate), "call")))
+	if note := report.PacerLateNote(s); note != "" {
+		notes = append(notes, "Pacer late: "+note+".")
 	}
 	if s.Aborted > 0 {
 		notes = append(notes, fmt.Sprintf("Aborted: %s in flight when the run stopped (%s).", report.Plural(int(s.Aborted), "call"), report.AbortedNote(s)))
