@@ -3,8 +3,8 @@ package html
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	stdreflect "reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
