@@ -177,6 +177,38 @@ func RateWindow(measured, z time.Duration) time.Duration {
 	return measured
 }
 
+// Window is what s's rps is over: RateWindow of its duration and -z, or
+// for a merged report the span from its start to the latest end of a
+// source's window (as merge computes rps). Renderers say "N/s over W"
+// with it, so that the figure and its window agree.
+func (s *Summary) Window() time.Duration {
+	if len(s.Sources) == 0 {
+		return RateWindow(s.Duration, s.Options.Load.Duration)
+	}
+	var end time.Time
+	for _, src := range s.Sources {
+		if e := src.StartedAt.Add(src.Window); e.After(end) {
+			end = e
+		}
+	}
+	if w := end.Sub(s.StartedAt.Time); w > 0 {
+		return w
+	}
+	return s.Duration
+}
+
+// WindowText is the renderers' "over W" for the rps figure, with the run's
+// duration when calls in flight at -z made it longer: "over 5s (calls
+// ended by 5.5s)".
+func (s *Summary) WindowText() string {
+	w := s.Window()
+	text := "over " + FormatDuration(w)
+	if s.Duration > w && FormatDuration(s.Duration) != FormatDuration(w) {
+		text += " (calls ended by " + FormatDuration(s.Duration) + ")"
+	}
+	return text
+}
+
 // Point is one second of the timeline: the calls that ended in it. The last
 // point covers the rest of the run after the last full second, so it may be
 // shorter.

@@ -132,7 +132,7 @@ func newHTMLPage(s *report.Summary) *htmlPage {
 	p.Figures = []htmlFigure{
 		{Label: "Calls", Value: fmt.Sprint(s.Count), Sub: "ok " + fmt.Sprint(s.OK)},
 		{Label: "Errors", Value: fmt.Sprint(s.Errors), Sub: report.Percent(s.Errors, s.Count), Class: errClass},
-		{Label: "Throughput", Value: report.FormatRate(s.RPS) + "/s", Sub: "over " + report.FormatDuration(s.Duration)},
+		{Label: "Throughput", Value: report.FormatRate(s.RPS) + "/s", Sub: s.WindowText()},
 	}
 	if s.Count > 0 {
 		p.Figures = append(p.Figures,

@@ -143,3 +143,31 @@ func quote(ss []string) []string {
 	}
 	return out
 }
+
+// The throughput figure and the window it is said to be over agree in
+// every renderer: a -z 5s run whose calls in flight ended by 5.5s did
+// 950 calls at 190/s over 5s, not "190/s over 5.5s".
+func TestThroughputWindow(t *testing.T) {
+	s := syntheticSummary(t, runner.Unary)
+	s.Options.Load.Total, s.Options.Load.Duration = 0, 5*time.Second
+	s.Duration, s.Count, s.OK, s.Errors, s.RPS = 5500*time.Millisecond, 950, 950, 0, 190
+	s.Findings = nil
+	out := renderings(t, s)
+	for name, want := range map[string]string{
+		"text":     "190/s over 5s (calls ended by 5.5s)",
+		"markdown": "| 190/s over 5s | 5.5s |",
+		"html":     "over 5s (calls ended by 5.5s)",
+	} {
+		if !strings.Contains(out[name], want) {
+			t.Errorf("%s has no %q:\n%s", name, want, out[name])
+		}
+		if strings.Contains(out[name], "over 5.5s") {
+			t.Errorf("%s says the rate is over 5.5s", name)
+		}
+	}
+	// A run that ended with -z (or had none) says its duration once.
+	s.Duration = 5 * time.Second
+	if out := renderings(t, s); !strings.Contains(out["text"], "190/s over 5s\n") || !strings.Contains(out["markdown"], "| 190/s | 5s |") {
+		t.Errorf("a run of exactly -z:\n%s\n%s", out["text"], out["markdown"])
+	}
+}

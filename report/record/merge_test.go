@@ -238,6 +238,10 @@ func TestMergeRate(t *testing.T) {
 			if !nearFloat(m.RPS, tt.want) {
 				t.Errorf("rps = %v, want %v", m.RPS, tt.want)
 			}
+			// The window the renderers say the rate is over is the one it is.
+			if w := m.Window(); !nearFloat(float64(m.Count)/w.Seconds(), m.RPS) {
+				t.Errorf("window %s: %d calls over it are not %v/s", w, m.Count, m.RPS)
+			}
 		})
 	}
 	one, err := merge.Reports([]*report.Summary{a})

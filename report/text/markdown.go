@@ -87,9 +87,13 @@ func (m *mdReport) header() {
 	shape := append([]string{string(s.Kind)}, report.LoadShape(s.Options, s.Kind)...)
 	shape = append(shape, "started "+s.StartedAt.UTC().Format(time.RFC3339))
 	m.para(mdEscape(strings.Join(shape, " · ")))
+	rate := report.FormatRate(s.RPS) + "/s"
+	if w := s.Window(); report.FormatDuration(w) != report.FormatDuration(s.Duration) {
+		rate += " over " + report.FormatDuration(w) // -z, when calls in flight then made the run longer
+	}
 	m.table("rrrrrr", []string{"Calls", "OK", "Errors", "Error rate", "Throughput", "Duration"}, [][]string{{
 		fmt.Sprint(s.Count), fmt.Sprint(s.OK), fmt.Sprint(s.Errors), report.Percent(s.Errors, s.Count),
-		report.FormatRate(s.RPS) + "/s", report.FormatDuration(s.Duration),
+		rate, report.FormatDuration(s.Duration),
 	}})
 	var notes []string
 	if s.Kind.Streaming() {

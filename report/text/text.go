@@ -118,7 +118,7 @@ func (t *textReport) header() {
 		t.st.Good.Render(fmt.Sprintf("ok %d", s.OK)), " · ",
 		errStyle.Render(fmt.Sprintf("errors %d (%s)", s.Errors, report.Percent(s.Errors, s.Count))))
 	t.line(t.st.Label.Render(pad("Throughput", fieldWidth)), t.st.Value.Render(report.FormatRate(s.RPS)+"/s"),
-		fmt.Sprintf(" over %s", report.FormatDuration(s.Duration)))
+		" "+s.WindowText())
 	if s.Kind.Streaming() {
 		t.field("Messages", lipgloss.NewStyle(), " · ", fmt.Sprintf("sent %d", s.Messages.Sent), fmt.Sprintf("received %d", s.Messages.Received))
 	}
