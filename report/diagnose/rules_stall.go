@@ -16,7 +16,7 @@ func init() { rules = append(rules, runStalled, stallPastEnd, closedLoopStall) }
 
 // runStalled: the stall watchdog (--stall-timeout) ended the run.
 func runStalled(d *diagnosis) []report.Finding {
-	if d.s.Stalled <= 0 {
+	if d.s.Stalled <= 0 || pingPongStarved(d.s) {
 		return nil
 	}
 	ev := []report.Evidence{{Name: "nothing moved for", Value: report.FormatDuration(d.s.Stalled)}}
@@ -40,7 +40,7 @@ func runStalled(d *diagnosis) []report.Finding {
 // Latency holds them at a lower bound.
 func stallPastEnd(d *diagnosis) []report.Finding {
 	s := d.s
-	if s.Cut <= 0 {
+	if s.Cut <= 0 || pingPongStarved(s) { // the streams waited for answers the method never sends
 		return nil
 	}
 	ev := []report.Evidence{{Name: "calls cut", Value: fmt.Sprintf("%d (%d in flight, %d never started)", s.Cut, s.Aborted, s.Unstarted)},
