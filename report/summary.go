@@ -53,8 +53,12 @@ type Summary struct {
 	// Methods are the methods of a weighted mix, each measured apart, in
 	// the order of the scenario's calls; nil for a run of one method.
 	Methods []MethodSummary `json:"methods,omitempty"`
-	// LateStarts counts calls that started after they were due (open loop).
+	// LateStarts counts calls that started after they were due (open loop)
+	// because every worker was in a call.
 	LateStarts int64 `json:"late_starts"`
+	// LateBy is how late the late starts started, from when each was due;
+	// nil when none did.
+	LateBy *Spread `json:"late_by,omitempty"`
 	// Aborted counts calls in flight when the run was stopped.
 	Aborted int64 `json:"aborted"`
 	// Unstarted counts calls due within the run that never started (open
@@ -63,6 +67,16 @@ type Summary struct {
 	// PacerLate counts calls the tool itself handed out late (open loop:
 	// an overloaded client machine); their latency counts from when due.
 	PacerLate int64 `json:"pacer_late"`
+	// PacerLateBy is how late the tool handed out the pacer-late calls,
+	// from when each was due; nil when none (or in reports written before
+	// it existed).
+	PacerLateBy *Spread `json:"pacer_late_by,omitempty"`
+	// HeldAtEnd counts, in a run that -z ended, the calls in flight at -z
+	// (that ended during the drain, or were aborted): every worker held at
+	// the end was waiting on the server. HeldFor is how long the longest of
+	// them had been in flight then. Omitted when 0.
+	HeldAtEnd int64         `json:"held_at_end,omitempty"`
+	HeldFor   time.Duration `json:"held_for_ns,omitempty"`
 	// Cut counts the calls the run cut before they ended, Aborted ones
 	// and Unstarted ones that were due, that Latency holds at a lower bound
 	// of their latency: the end of the run minus when each was due. When

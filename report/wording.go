@@ -96,8 +96,20 @@ func LateStartsNote(s *Summary) string {
 		return ""
 	}
 	n := s.LateStarts
-	return fmt.Sprintf("%s started after %s due, as every worker was busy; %s latency counts from when %s due",
-		Plural(int(n), "call"), Agree(n, "it was", "they were"), Agree(n, "its", "their"), Agree(n, "it was", "they were"))
+	return fmt.Sprintf("%s started after %s due%s, as every worker was busy; %s latency counts from when %s due",
+		Plural(int(n), "call"), Agree(n, "it was", "they were"), lateByText(s.LateBy), Agree(n, "its", "their"), Agree(n, "it was", "they were"))
+}
+
+// lateByText is " (by 12ms)" for one late call, " (by p50 12ms, max 30ms)"
+// for more; "" without the spread (a report written before it existed).
+func lateByText(by *Spread) string {
+	switch {
+	case by == nil || by.Count == 0:
+		return ""
+	case by.Count == 1:
+		return " (by " + FormatDuration(by.Max) + ")"
+	}
+	return " (by p50 " + FormatDuration(by.P50) + ", max " + FormatDuration(by.Max) + ")"
 }
 
 // UnstartedNote is the renderers' sentence about the calls due that never
@@ -115,7 +127,8 @@ func PacerLateNote(s *Summary) string {
 	if s.PacerLate <= 0 {
 		return ""
 	}
-	return fmt.Sprintf("grpcpulse itself handed out %s late (an overloaded client machine, not the server)", Plural(int(s.PacerLate), "call"))
+	return fmt.Sprintf("grpcpulse itself handed out %s late%s (an overloaded client machine, not the server)",
+		Plural(int(s.PacerLate), "call"), lateByText(s.PacerLateBy))
 }
 
 // Percent writes n as a percentage of of, with two decimals ("0%" when of

@@ -156,6 +156,10 @@ func (mg *merger) add(s *report.Summary, i int) error {
 	m.Aborted += s.Aborted
 	m.Unstarted += s.Unstarted
 	m.PacerLate += s.PacerLate
+	m.LateBy = mergeSpreadPtr(m.LateBy, s.LateBy)
+	m.PacerLateBy = mergeSpreadPtr(m.PacerLateBy, s.PacerLateBy)
+	m.HeldAtEnd += s.HeldAtEnd
+	m.HeldFor = max(m.HeldFor, s.HeldFor)
 	m.Cut += s.Cut
 	m.CutFor = max(m.CutFor, s.CutFor)
 	m.Stalled = max(m.Stalled, s.Stalled)

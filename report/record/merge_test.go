@@ -209,6 +209,9 @@ func TestMergeAddsUp(t *testing.T) {
 		m.Timeline[3].Count != a.Timeline[1].Count+a.Timeline[2].Count || m.Timeline[3].Width != 0 {
 		t.Errorf("timeline %+v (from %+v)", m.Timeline, a.Timeline)
 	}
+	if m.LateBy == nil || a.LateBy == nil || m.LateBy.Count != 2*a.LateBy.Count || m.LateBy.Max != a.LateBy.Max || m.LateStarts != 2*a.LateStarts {
+		t.Errorf("late starts %d by %+v, want twice %d by %+v", m.LateStarts, m.LateBy, a.LateStarts, a.LateBy)
+	}
 	// The inputs are unchanged.
 	if a.Count != 200 || a.Connections[0].Index != 0 || len(a.Sources) != 0 {
 		t.Errorf("Merge changed its input")

@@ -36,6 +36,34 @@ func (s *spreadRec) add(d time.Duration) {
 	}
 }
 
+// addMedian is add for a spread that keeps a median: its HdrHistogram is
+// made at the first value, so a run that never needs it pays nothing.
+func (s *spreadRec) addMedian(d time.Duration) {
+	if s.hdr == nil {
+		s.hdr = hdrhistogram.New(report.LowestNS, report.HighestNS, 2)
+	}
+	s.add(d)
+}
+
+// merge adds o's values to s.
+func (s *spreadRec) merge(o *spreadRec) {
+	if o.n == 0 {
+		return
+	}
+	if s.n == 0 || o.min < s.min {
+		s.min = o.min
+	}
+	s.max = max(s.max, o.max)
+	s.sum += o.sum
+	s.n += o.n
+	if o.hdr != nil {
+		if s.hdr == nil {
+			s.hdr = hdrhistogram.New(report.LowestNS, report.HighestNS, 2)
+		}
+		s.hdr.Merge(o.hdr)
+	}
+}
+
 // spread returns the summary, nil when nothing was recorded.
 func (s *spreadRec) spread() *report.Spread {
 	if s.n == 0 {

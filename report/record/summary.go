@@ -89,6 +89,8 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 		Messages:        report.Messages{Sent: m.sent, Received: m.received},
 		Series:          map[string]*report.Histogram{},
 		LateStarts:      m.late,
+		LateBy:          m.lateBy.spread(),
+		PacerLateBy:     m.pacerLateBy.spread(),
 		Unstarted:       meta.Outcome.Unstarted,
 		PacerLate:       meta.Outcome.PacerLate,
 		Aborted:         meta.Outcome.Aborted,
@@ -138,6 +140,7 @@ type merged struct {
 	series              [runner.NumSeries]*hdrhistogram.Histogram
 	count, errors, late int64
 	sent, received, cut int64
+	lateBy, pacerLateBy spreadRec
 	cutFor              time.Duration
 	latencySum          float64
 	serviceSum          float64
@@ -175,6 +178,8 @@ func mergeShards(shards []*shard) *merged {
 		}
 		m.errors += s.errors
 		m.late += s.late
+		m.lateBy.merge(&s.lateBy)
+		m.pacerLateBy.merge(&s.pacerLateBy)
 		m.sent += s.sent
 		m.received += s.received
 		for c, n := range s.codes {
