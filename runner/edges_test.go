@@ -279,6 +279,11 @@ func TestRunCutsStallPastEnd(t *testing.T) {
 	if recorded != 0 || out.Aborted+out.Unstarted != 60 || out.Aborted > 3 {
 		t.Fatalf("%d recorded, %d aborted, %d unstarted; want 60 cut, at most 3 aborted", recorded, out.Aborted, out.Unstarted)
 	}
+	// The calls held were in flight at -z, held there by the server since
+	// they started (after the start of the run: at most -z).
+	if out.HeldAtEnd != out.Aborted || out.Aborted > 0 && (out.HeldFor <= 0 || out.HeldFor > 600*time.Millisecond) {
+		t.Errorf("held at the end: %d for %s; want the %d aborted, the longest for at most 600ms", out.HeldAtEnd, out.HeldFor, out.Aborted)
+	}
 	grid := func(k int64) time.Time { return rec.begin.Add(time.Duration(k) * 10 * time.Millisecond) }
 	drained := rec.begin.Add(600*time.Millisecond + time.Second) // -z, then the drain limit
 	var held []time.Time

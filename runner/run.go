@@ -61,6 +61,18 @@ type Outcome struct {
 	// including the catch-up burst after a stall). Their latency still
 	// counts from when they were due.
 	PacerLate int64
+	// HeldAtEnd counts, in a run that -z ended, the recorded calls in
+	// flight at -z: those that then ended during the drain, and those
+	// aborted. HeldFor is how long the longest of them had been in flight
+	// then. When they held every worker, the calls due then could not
+	// start because of the server.
+	HeldAtEnd int64
+	HeldFor   time.Duration
+	// AbortedSent and AbortedReceived count the stream messages of the
+	// Aborted calls: sent and received, though their calls were not
+	// recorded (a ping-pong stream cut while waiting for an answer that
+	// never came sent its first message).
+	AbortedSent, AbortedReceived int64
 }
 
 // New prepares a run of method with reqs. It trusts opts to have passed
@@ -141,6 +153,10 @@ type run struct {
 	aborted     atomic.Int64
 	unstarted   atomic.Int64 // open loop: calls due within the run that never started
 	pacerLate   atomic.Int64 // open loop: calls the pacer itself handed out late
+	heldAtEnd   atomic.Int64 // recorded calls in flight at -z
+	heldFor     atomic.Int64 // the longest of those had been in flight this long at -z (ns)
+	abortedSent atomic.Int64 // stream messages the aborted calls sent
+	abortedRecv atomic.Int64 // and received
 	ranOut      atomic.Bool  // open loop: the schedule had no more calls due before the run's end
 	stalled     atomic.Int64 // how long the run had made no progress when the stall watchdog ended it
 	// unstartedCuts are the pacer's unstarted calls that were due when it
@@ -281,6 +297,8 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	res.Aborted = s.aborted.Load()
 	res.Unstarted = s.unstarted.Load()
 	res.PacerLate = s.pacerLate.Load()
+	res.HeldAtEnd, res.HeldFor = s.heldAtEnd.Load(), time.Duration(s.heldFor.Load())
+	res.AbortedSent, res.AbortedReceived = s.abortedSent.Load(), s.abortedRecv.Load()
 	res.Stalled = time.Duration(s.stalled.Load())
 	res.Interrupted = ctx.Err() != nil
 	if attempts != nil {

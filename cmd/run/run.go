@@ -388,6 +388,12 @@ func gateError(sum *report.Summary, outcome error) error {
 // outcomeError fails a run in which no call succeeded.
 func outcomeError(sum *report.Summary) error {
 	switch {
+	case sum.Count == 0 && sum.Aborted > 0:
+		msg := fmt.Sprintf("no call ended: the %s in flight at the end %s cut short", report.Plural(int(sum.Aborted), "call"), report.Agree(sum.Aborted, "was", "were"))
+		if sum.Options.Call.StreamPacing == runner.PacingPingPong && sum.Messages.Sent > 0 && sum.Messages.Received == 0 {
+			msg += "; no stream got an answer to its first message: ping-pong pacing needs a method that answers each message (try --stream-pacing pipeline)"
+		}
+		return errors.New(msg)
 	case sum.Count == 0:
 		return errors.New("no calls were made")
 	case sum.OK == 0:
