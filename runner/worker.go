@@ -104,10 +104,12 @@ func (w *worker) inUse(ctx context.Context) bool {
 
 func (w *worker) openLoop(ctx context.Context, tickets <-chan ticket) {
 	for t := range tickets {
+		w.free.Add(-1) // in a call, as the pacer counts them to blame late starts
 		if ctx.Err() != nil {
 			return // stopped: the pacer closes tickets soon
 		}
 		w.do(ctx, t.intended, time.Now(), t.record, t.late)
+		w.free.Add(1)
 	}
 }
 

@@ -38,7 +38,7 @@ type shard struct {
 
 	count, errors, late int64
 	sent, received      int64
-	lateBy, pacerLateBy spreadRec // how late the late and pacer-late calls started
+	lateBy              spreadRec // how late the late starts started
 	// cut counts the calls in latency at a lower bound (Recorder.Cut).
 	cut int64
 	// cutFor is the longest of the cut calls' lower bounds.

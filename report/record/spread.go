@@ -6,6 +6,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner"
 )
 
 // spreadRec accumulates a Spread in constant memory. Its median comes from a
@@ -74,6 +75,14 @@ func (s *spreadRec) spread() *report.Spread {
 		out.P50 = min(max(median(s.hdr), s.min), s.max)
 	}
 	return out
+}
+
+// latenessSpread is the runner's Lateness as a Spread, nil for none.
+func latenessSpread(l runner.Lateness) *report.Spread {
+	if l.Count == 0 {
+		return nil
+	}
+	return &report.Spread{Count: l.Count, Min: l.Min, P50: l.P50, Mean: l.Mean, Max: l.Max}
 }
 
 // median is the middle of the bucket holding h's median (ValueAtPercentile

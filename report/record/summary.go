@@ -90,7 +90,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 		Series:          map[string]*report.Histogram{},
 		LateStarts:      m.late,
 		LateBy:          m.lateBy.spread(),
-		PacerLateBy:     m.pacerLateBy.spread(),
+		PacerLateBy:     latenessSpread(meta.Outcome.PacerLateBy),
 		Unstarted:       meta.Outcome.Unstarted,
 		PacerLate:       meta.Outcome.PacerLate,
 		HeldAtEnd:       meta.Outcome.HeldAtEnd,
@@ -142,7 +142,7 @@ type merged struct {
 	series              [runner.NumSeries]*hdrhistogram.Histogram
 	count, errors, late int64
 	sent, received, cut int64
-	lateBy, pacerLateBy spreadRec
+	lateBy              spreadRec
 	cutFor              time.Duration
 	latencySum          float64
 	serviceSum          float64
@@ -181,7 +181,6 @@ func mergeShards(shards []*shard) *merged {
 		m.errors += s.errors
 		m.late += s.late
 		m.lateBy.merge(&s.lateBy)
-		m.pacerLateBy.merge(&s.pacerLateBy)
 		m.sent += s.sent
 		m.received += s.received
 		for c, n := range s.codes {
