@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,13 +12,12 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	goldenfile "github.com/grpcpulse/grpcpulse/internal/golden"
 	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // TestMain checks that End stops every ticker goroutine Begin started.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // syntheticSummary is the report of a synthetic run of kind (recorded and
 // diagnosed by report/record's tests, which write the golden JSON), read
@@ -72,20 +70,7 @@ func jsonRoundTrip(t *testing.T, s *Summary) *Summary {
 // golden compares got with testdata/name, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got:\n%s\n--- want:\n%s", name, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 var t0 = time.Date(2025, 3, 4, 5, 6, 7, 123456789, time.UTC)

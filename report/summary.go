@@ -53,8 +53,12 @@ type Summary struct {
 	// Methods are the methods of a weighted mix, each measured apart, in
 	// the order of the scenario's calls; nil for a run of one method.
 	Methods []MethodSummary `json:"methods,omitempty"`
-	// LateStarts counts calls that started after they were due (open loop).
+	// LateStarts counts calls that started after they were due (open loop)
+	// because every worker was in a call.
 	LateStarts int64 `json:"late_starts"`
+	// LateBy is how late the late starts started, from when each was due;
+	// nil when none did.
+	LateBy *Spread `json:"late_by,omitempty"`
 	// Aborted counts calls in flight when the run was stopped.
 	Aborted int64 `json:"aborted"`
 	// Unstarted counts calls due within the run that never started (open
@@ -63,6 +67,16 @@ type Summary struct {
 	// PacerLate counts calls the tool itself handed out late (open loop:
 	// an overloaded client machine); their latency counts from when due.
 	PacerLate int64 `json:"pacer_late"`
+	// PacerLateBy is how late the tool handed out the pacer-late calls,
+	// from when each was due; nil when none (or in reports written before
+	// it existed).
+	PacerLateBy *Spread `json:"pacer_late_by,omitempty"`
+	// HeldAtEnd counts, in a run that -z ended, the calls in flight at -z
+	// (that ended during the drain, or were aborted): every worker held at
+	// the end was waiting on the server. HeldFor is how long the longest of
+	// them had been in flight then. Omitted when 0.
+	HeldAtEnd int64         `json:"held_at_end,omitempty"`
+	HeldFor   time.Duration `json:"held_for_ns,omitempty"`
 	// Cut counts the calls the run cut before they ended, Aborted ones
 	// and Unstarted ones that were due, that Latency holds at a lower bound
 	// of their latency: the end of the run minus when each was due. When
@@ -187,6 +201,38 @@ func RateWindow(measured, z time.Duration) time.Duration {
 		return z
 	}
 	return measured
+}
+
+// Window is what s's rps is over: RateWindow of its duration and -z, or
+// for a merged report the span from its start to the latest end of a
+// source's window (as merge computes rps). Renderers say "N/s over W"
+// with it, so that the figure and its window agree.
+func (s *Summary) Window() time.Duration {
+	if len(s.Sources) == 0 {
+		return RateWindow(s.Duration, s.Options.Load.Duration)
+	}
+	var end time.Time
+	for _, src := range s.Sources {
+		if e := src.StartedAt.Add(src.Window); e.After(end) {
+			end = e
+		}
+	}
+	if w := end.Sub(s.StartedAt.Time); w > 0 {
+		return w
+	}
+	return s.Duration
+}
+
+// WindowText is the renderers' "over W" for the rps figure, with the run's
+// duration when calls in flight at -z made it longer: "over 5s (calls
+// ended by 5.5s)".
+func (s *Summary) WindowText() string {
+	w := s.Window()
+	text := "over " + FormatDuration(w)
+	if s.Duration > w && FormatDuration(s.Duration) != FormatDuration(w) {
+		text += " (calls ended by " + FormatDuration(s.Duration) + ")"
+	}
+	return text
 }
 
 // Point is one second of the timeline: the calls that ended in it. The last

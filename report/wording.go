@@ -68,6 +68,57 @@ func Plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
+// Agree is one when n is 1, else many: what agrees with a count in a
+// sentence ("it was" or "they were").
+func Agree(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// LateStartsNote is the renderers' sentence about the calls that started
+// late (open loop), "" when none did.
+func LateStartsNote(s *Summary) string {
+	if s.LateStarts <= 0 {
+		return ""
+	}
+	n := s.LateStarts
+	return fmt.Sprintf("%s started after %s due%s, as every worker was busy; %s latency counts from when %s due",
+		Plural(int(n), "call"), Agree(n, "it was", "they were"), lateByText(s.LateBy), Agree(n, "its", "their"), Agree(n, "it was", "they were"))
+}
+
+// lateByText is " (by 12ms)" for one late call, " (by p50 12ms, max 30ms)"
+// for more; "" without the spread (a report written before it existed).
+func lateByText(by *Spread) string {
+	switch {
+	case by == nil || by.Count == 0:
+		return ""
+	case by.Count == 1:
+		return " (by " + FormatDuration(by.Max) + ")"
+	}
+	return " (by p50 " + FormatDuration(by.P50) + ", max " + FormatDuration(by.Max) + ")"
+}
+
+// UnstartedNote is the renderers' sentence about the calls due that never
+// started, "" when none.
+func UnstartedNote(s *Summary) string {
+	if s.Unstarted <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s due within the run never started: every worker was held until the run ended", Plural(int(s.Unstarted), "call"))
+}
+
+// PacerLateNote is the renderers' sentence about the calls the client
+// itself handed out late, "" when none.
+func PacerLateNote(s *Summary) string {
+	if s.PacerLate <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("grpcpulse itself handed out %s late%s (an overloaded client machine, not the server)",
+		Plural(int(s.PacerLate), "call"), lateByText(s.PacerLateBy))
+}
+
 // Percent writes n as a percentage of of, with two decimals ("0%" when of
 // is 0).
 func Percent(n, of int64) string {
@@ -122,7 +173,7 @@ func ConnectivityParts(c *Connectivity) []string {
 		parts = append(parts, "unavailable "+FormatDuration(c.Unavailable))
 	}
 	if c.DroppedEvents > 0 {
-		parts = append(parts, fmt.Sprintf("%d events counted, not kept", c.DroppedEvents))
+		parts = append(parts, Plural(int(c.DroppedEvents), "event")+" counted, not kept")
 	}
 	return parts
 }

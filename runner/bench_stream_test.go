@@ -131,7 +131,7 @@ func bareStream(ctx context.Context, client pulsepb.PulseClient, req *pulsepb.Re
 // recorder, and returns the time from its first call to its last.
 func pulseStreams(tb testing.TB, addr string, l streamLoad) time.Duration {
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName(protoreflect.Name(l.method))
-	reqs, err := data.NewRequests(md.Input(), []byte(`{"message":"hello"}`), false, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(`{"message":"hello"}`), data.Static, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func pulseTemplated(tb testing.TB, addr string, n int64, c int) time.Duration {
 
 func pulseData(tb testing.TB, addr string, n int64, c int, body string, templated bool) time.Duration {
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName("Unary")
-	reqs, err := data.NewRequests(md.Input(), []byte(body), templated, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(body), map[bool]data.Templating{true: data.Templated}[templated], nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 func mixWorker(t *testing.T, weights ...float64) (*worker, error) {
 	t.Helper()
 	md := pulseMethod("Unary")
-	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, data.Static, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 
 func pulseMethodDesc(name string) runner.Entry {
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName(protoreflect.Name(name))
-	reqs, err := data.NewRequests(md.Input(), []byte(`{"message":"hello"}`), false, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(`{"message":"hello"}`), data.Static, nil)
 	if err != nil {
 		panic(err)
 	}

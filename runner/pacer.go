@@ -21,6 +21,13 @@ type ticket struct {
 // the server's. A longer delay is not forgiven.
 const timerSlack = 2 * time.Millisecond
 
+// blameSlack is how late a call may be handed out before the client is
+// blamed for it (pacer-late): a normal machine, busy with other work,
+// wakes a sleeping goroutine within a few milliseconds, and that is no
+// overloaded client. The call still counts from when it was due (beyond
+// timerSlack), so its latency holds the delay.
+const blameSlack = 10 * time.Millisecond
+
 // errStopped ends pacing when the run stops.
 var errStopped = errors.New("stopped")
 
@@ -32,6 +39,7 @@ var errStopped = errors.New("stopped")
 // (beyond a timer's slack) count from when the call was due too, but are
 // counted apart, as pacer-late.
 func (s *run) pace(ctx context.Context, p plan.Pacer, tickets chan<- ticket) {
+	defer close(s.paced) // last: everything the pacer writes is written
 	defer close(tickets)
 	defer s.stop()
 	warm := plan.ConstantPacer(p.StartRate())
@@ -67,11 +75,14 @@ func (s *run) paceFrom(ctx context.Context, p plan.Pacer, from, to time.Time, re
 	var i int64
 	stopped := func(err error) error {
 		if record {
-			s.unstarted.Add(plan.Unissued(p, i, from, to, total))
-			until := s.now() // of those, the calls due by now were cut
+			// The calls due by the stop (Ctrl-C, the stall watchdog, -z)
+			// never started; those due after it were not due within the
+			// run, whatever -z or -n would have made.
+			until := s.now()
 			if !to.IsZero() && to.Before(until) {
 				until = to
 			}
+			s.unstarted.Add(plan.Unissued(p, i, from, until, total))
 			s.unstartedCuts = unstartedCalls{p: p, from: from, first: i, end: plan.DueBefore(p, i, from, until, total)}
 		}
 		return err
@@ -97,14 +108,19 @@ func (s *run) paceFrom(ctx context.Context, p plan.Pacer, from, to time.Time, re
 		t.late = b == blameWorkers
 		select {
 		case tickets <- t:
-			s.countLate(b, record)
 			pc.lastOut, pc.prev = s.now(), b
+			s.countLate(b, record, due, pc.lastOut)
 			continue
 		default:
 		}
+		// No worker took it at once. Only when every worker is in a call
+		// are the workers to blame; a free worker not yet back at the
+		// channel (one just started, or done and recording) is the
+		// machine's to schedule, and late only beyond blameSlack.
 		waitFrom := s.now()
-		if b == blameNone {
-			b = blameWorkers // reached on time, and no worker was free
+		allBusy := s.free.Load() <= 0
+		if b == blameNone && allBusy {
+			b = blameWorkers
 		}
 		t.intended, t.late = due, b == blameWorkers
 		select {
@@ -114,9 +130,16 @@ func (s *run) paceFrom(ctx context.Context, p plan.Pacer, from, to time.Time, re
 		case <-s.stopCh:
 			return stopped(errStopped)
 		}
-		pc.lastOut, pc.prev = s.now(), b
-		pc.hist.add(waitFrom, pc.lastOut, blameWorkers)
-		s.countLate(b, record)
+		pc.lastOut = s.now()
+		switch {
+		case allBusy:
+			pc.hist.add(waitFrom, pc.lastOut, blameWorkers)
+		case b == blameNone && pc.lastOut.Sub(due) >= blameSlack:
+			b = blameClient // a worker was free, and the machine did not get the call to it in time
+			pc.hist.add(waitFrom, pc.lastOut, blameClient)
+		}
+		pc.prev = b
+		s.countLate(b, record, due, pc.lastOut)
 	}
 	return nil
 }
@@ -148,6 +171,9 @@ func (s *run) reach(ctx context.Context, pc *pacing, due time.Time, t *ticket) (
 			t.intended = now // the timer's own slack: not the server's
 			return blameNone, nil
 		}
+		if now.Sub(due) < blameSlack {
+			return blameNone, nil // late, and counted from when due, but no more than a normal machine's timers
+		}
 		pc.hist.add(due, now, blameClient) // the timer overslept, or the machine stalled
 		return blameClient, nil
 	}
@@ -166,6 +192,9 @@ func (s *run) reach(ctx context.Context, pc *pacing, due time.Time, t *ticket) (
 			b = blameWorkers
 		}
 	}
+	if b == blameClient && now.Sub(due) < blameSlack {
+		return blameNone, nil
+	}
 	return b, nil
 }
 
@@ -181,10 +210,12 @@ func (s *run) halted(ctx context.Context) error {
 	}
 }
 
-// countLate counts a recorded call the pacer itself made late.
-func (s *run) countLate(b blame, record bool) {
+// countLate counts a recorded call the pacer itself made late, handed
+// out at out though due at due.
+func (s *run) countLate(b blame, record bool, due, out time.Time) {
 	if b == blameClient && record {
 		s.pacerLate.Add(1)
+		s.pacerLateBy.add(out.Sub(due))
 	}
 }
 

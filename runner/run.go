@@ -52,21 +52,38 @@ type Outcome struct {
 	Interrupted bool
 	// Attempts counts call attempts; nil unless a retry policy was set.
 	Attempts *conn.Attempts
-	// Unstarted counts, in open loop, calls that were due within the run
-	// but never started: every worker was held (by a stalled server) until
-	// the run ended.
+	// Unstarted counts, in open loop, calls that were due before the run
+	// stopped (-z, Ctrl-C, the stall watchdog) but never started: every
+	// worker was held (by a stalled server) until then. Calls -z or -n
+	// would have made after an early stop are not counted.
 	Unstarted int64
 	// Stalled is, when the stall watchdog ended the run, how long calls had
 	// been in flight with none starting or ending and no stream message
 	// moving (at least Load.StallTimeout); 0 otherwise. The calls in flight
 	// then were cut short and count as Aborted.
 	Stalled time.Duration
-	// PacerLate counts, in open loop, calls the tool itself handed out more
-	// than a timer's slack after they were due, for a reason other than
-	// waiting for a free worker (an overloaded or stalled client machine,
-	// including the catch-up burst after a stall). Their latency still
-	// counts from when they were due.
+	// PacerLate counts, in open loop, calls the tool itself handed out
+	// blameSlack (10ms) or more after they were due, for a reason other
+	// than every worker being in a call (an overloaded or stalled client
+	// machine, including the catch-up burst after a stall, or a free worker
+	// the machine did not run in time). Their latency still counts from
+	// when they were due.
 	PacerLate int64
+	// PacerLateBy is how late the PacerLate calls were handed out, from
+	// when each was due.
+	PacerLateBy Lateness
+	// HeldAtEnd counts, in a run that -z ended, the recorded calls in
+	// flight at -z: those that then ended during the drain, and those
+	// aborted. HeldFor is how long the longest of them had been in flight
+	// then. When they held every worker, the calls due then could not
+	// start because of the server.
+	HeldAtEnd int64
+	HeldFor   time.Duration
+	// AbortedSent and AbortedReceived count the stream messages of the
+	// Aborted calls: sent and received, though their calls were not
+	// recorded (a ping-pong stream cut while waiting for an answer that
+	// never came sent its first message).
+	AbortedSent, AbortedReceived int64
 }
 
 // New prepares a run of method with reqs. It trusts opts to have passed
@@ -94,7 +111,7 @@ func New(opts plan.Options, method protoreflect.MethodDescriptor, reqs *data.Req
 		if err != nil {
 			return nil, err
 		}
-		if tr.Headers, err = data.CompileHeaders(md); err != nil {
+		if tr.Headers, err = data.CompileHeaders(md, Templating(opts.Call)); err != nil {
 			return nil, err
 		}
 	}
@@ -145,10 +162,17 @@ type run struct {
 	stopOnce    sync.Once
 	stopCh      chan struct{}
 	aborted     atomic.Int64
-	unstarted   atomic.Int64 // open loop: calls due within the run that never started
-	pacerLate   atomic.Int64 // open loop: calls the pacer itself handed out late
-	ranOut      atomic.Bool  // open loop: the schedule had no more calls due before the run's end
-	stalled     atomic.Int64 // how long the run had made no progress when the stall watchdog ended it
+	unstarted   atomic.Int64  // open loop: calls due within the run that never started
+	pacerLate   atomic.Int64  // open loop: calls the pacer itself handed out late
+	pacerLateBy latenessRec   // and how late (the pacer's own: read once it is done)
+	free        atomic.Int64  // open loop: workers not handling a ticket (waiting for one, or not yet started)
+	paced       chan struct{} // open loop: closed when the pacer is done
+	heldAtEnd   atomic.Int64  // recorded calls in flight at -z
+	heldFor     atomic.Int64  // the longest of those had been in flight this long at -z (ns)
+	abortedSent atomic.Int64  // stream messages the aborted calls sent
+	abortedRecv atomic.Int64  // and received
+	ranOut      atomic.Bool   // open loop: the schedule had no more calls due before the run's end
+	stalled     atomic.Int64  // how long the run had made no progress when the stall watchdog ended it
 	// unstartedCuts are the pacer's unstarted calls that were due when it
 	// stopped; written by the pacer before it closes the tickets.
 	unstartedCuts unstartedCalls
@@ -250,7 +274,8 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	var wg sync.WaitGroup
 	var tickets chan ticket
 	if r.opts.Load.OpenLoop() {
-		tickets = make(chan ticket)
+		s.free.Store(int64(len(workers))) // free from the start, even before their goroutines run
+		tickets, s.paced = make(chan ticket), make(chan struct{})
 		go s.pace(ctx, r.opts.Load.Pacer(), tickets)
 	}
 	exits := make([]time.Time, len(workers)) // when each worker went idle for good
@@ -289,6 +314,9 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	s.stop()
 	abort() // cut short whatever is still in flight
 	<-done
+	if s.paced != nil {
+		<-s.paced // its unstarted calls and lateness are written
+	}
 	<-s.begun
 	stopWatching()
 	for _, w := range watches {
@@ -303,6 +331,9 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	res.Aborted = s.aborted.Load()
 	res.Unstarted = s.unstarted.Load()
 	res.PacerLate = s.pacerLate.Load()
+	res.PacerLateBy = s.pacerLateBy.result() // the pacer is done: the tickets are closed and every worker exited
+	res.HeldAtEnd, res.HeldFor = s.heldAtEnd.Load(), time.Duration(s.heldFor.Load())
+	res.AbortedSent, res.AbortedReceived = s.abortedSent.Load(), s.abortedRecv.Load()
 	res.Stalled = time.Duration(s.stalled.Load())
 	res.Interrupted = ctx.Err() != nil
 	if attempts != nil {

@@ -68,7 +68,7 @@ func TestRunConcurrencyStages(t *testing.T) {
 	srv = testserver.Start(t, testserver.AfterCalls(1, func(s *testserver.Server) { s.Pause() }),
 		testserver.AfterCalls(3, func(*testserver.Server) { close(third) }))
 	md := pulseMethod("Unary")
-	reqs, err := data.NewRequests(md.Input(), []byte(`{}`), false, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(`{}`), data.Static, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func TestRunTemplateFailureStops(t *testing.T) {
 			if tt.method == "Unary" {
 				messages = 1
 			}
-			reqs, err := data.NewRequests(md.Input(), []byte(body), true, nil)
+			reqs, err := data.NewRequests(md.Input(), []byte(body), data.Templated, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -92,7 +92,7 @@ func runTemplated(t *testing.T, method, body string, seed int64, set func(*plan.
 		set(&opts)
 	}
 	md := pulseMethod(method)
-	reqs, err := data.NewRequests(md.Input(), []byte(body), true, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(body), data.Templated, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestRunTemplatedStreamMessages(t *testing.T) {
 func TestNewPicksSeed(t *testing.T) {
 	t.Parallel()
 	md := pulseMethod("Unary")
-	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, data.Static, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestRunTemplatedHeaderInvalid(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
 	md := pulseMethod("Unary")
-	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, data.Static, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

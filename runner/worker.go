@@ -106,10 +106,12 @@ func (w *worker) inUse(ctx context.Context) bool {
 
 func (w *worker) openLoop(ctx context.Context, tickets <-chan ticket) {
 	for t := range tickets {
+		w.free.Add(-1) // in a call, as the pacer counts them to blame late starts
 		if ctx.Err() != nil {
 			return // stopped: the pacer closes tickets soon
 		}
 		w.do(ctx, t.intended, time.Now(), t.record, t.late)
+		w.free.Add(1)
 	}
 }
 
@@ -162,9 +164,14 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 	s.End = time.Now()
 	progressed(&w.progress)
 	w.busy.Store(false)
+	if record {
+		w.heldAt(s)
+	}
 	if err != nil && w.abortCtx.Err() != nil {
 		if record {
 			w.aborted.Add(1) // cut short by the run itself, not the server's doing
+			w.abortedSent.Add(s.Sent)
+			w.abortedRecv.Add(s.Received)
 			w.cut = cutCall{intended: s.Intended, end: s.End}
 		}
 		return
@@ -183,6 +190,23 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 	}
 	s.Peer = w.peer.Addr
 	w.rec.Call(s)
+}
+
+// heldAt counts the call s when it was in flight at -z (Outcome.HeldAtEnd):
+// rare, so the atomics cost the other calls only a comparison.
+func (w *worker) heldAt(s *CallStats) {
+	end := w.measureTo
+	if end.IsZero() || !s.Start.Before(end) || s.End.Before(end) {
+		return
+	}
+	w.heldAtEnd.Add(1)
+	held := int64(end.Sub(s.Start))
+	for {
+		old := w.heldFor.Load()
+		if held <= old || w.heldFor.CompareAndSwap(old, held) {
+			return
+		}
+	}
 }
 
 // call makes one call of the method's kind; rec is nil for warm-up calls.

@@ -38,6 +38,7 @@ func AddCallFlags(fs *pflag.FlagSet, c *plan.Call) {
 	fs.StringVar(&c.StreamPacing, "stream-pacing", plan.PacingPipeline, "bidi: pipeline (send without waiting for answers) or pingpong (send each message once the answer to the one before came)")
 	fs.DurationVar(&c.StreamDuration, "stream-duration", 0, "end each client or bidi stream's sending after this long (or --messages, whichever comes first)")
 	fs.BoolVar(&c.Template, "template", false, "treat -d and -H values as Go templates rendered per call and per stream message (ghz's {{.RequestNumber}}, {{.WorkerID}}, {{newUUID}}, {{randomInt 1 100}}, {{randomString 8}}, {{.MessageNumber}}, sprig functions)")
+	fs.BoolVar(&c.TemplateEnv, "template-env", false, "let --template templates read environment variables (sprig's env and expandenv); without it a template calling them is refused")
 	fs.Int64Var(&c.Seed, "seed", 0, "seed of the templates' random functions; the same seed repeats a run's data (0: pick one, shown in the report)")
 }
 

@@ -218,7 +218,9 @@ func NewCmdReportCompare(f *cli.Factory, runF func(*ReportCompareOptions) error)
 		Short: "Compare a report with a baseline; exit 3 when a regression limit is exceeded",
 		Long: `Compare puts the figures of two reports side by side with their differences. Each
 --max-regression limit (e.g. 'p(99)=10%', 'error_rate=0.5%', 'rps=5%',
-'msg_rtt.p(99)=20%') that NEW exceeds fails the comparison: exit 3. Runs with
+'msg_rtt.p(99)=20%') that NEW exceeds fails the comparison: exit 3. A limit may
+select one method of a mix as --assert does ('method=Unary,p(99)=10%'): it applies
+to that method instead of a limit on the same metric for every method. Runs with
 different load shapes (method, concurrency, connections, rate, messages, request size)
 are refused (exit 2) unless --force: such a comparison says nothing about the code.`,
 		Example: `  grpcpulse report compare baseline.json report.json --max-regression 'p(99)=10%'
@@ -259,6 +261,9 @@ func reportCompareRun(opts *ReportCompareOptions) error {
 	c, err := gate.Compare(reports[0], reports[1], limits, opts.Force)
 	if errors.Is(err, gate.ErrShapeDiffers) {
 		return &cli.UsageError{Err: fmt.Errorf("%w\n(add --force to compare anyway)", err)}
+	}
+	if errors.Is(err, gate.ErrLimitMethod) {
+		return &cli.UsageError{Err: err}
 	}
 	if err != nil {
 		return err

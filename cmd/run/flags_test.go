@@ -36,7 +36,8 @@ func TestRunFlags(t *testing.T) {
 			}},
 		{Name: "defaults", Argv: []string{"-n", "1", "host:1", "pkg.S/M"},
 			Check: func(t *testing.T, o *RunOptions) {
-				if o.Load.Concurrency != 50 || o.Load.Connections != 1 || o.Call.Messages != 1 || o.Output.Format != "text" || strings.Join(o.Output.Outputs, ",") != "" {
+				if o.Load.Concurrency != 50 || o.Load.Connections != 1 || o.Call.Messages != 1 || o.Output.Format != "text" || strings.Join(o.Output.Outputs, ",") != "" ||
+					o.MetricsLinger != 5*time.Second || o.Call.TemplateEnv {
 					t.Errorf("defaults: %+v %+v %q %q", o.Load, o.Call, o.Output.Format, o.Output.Outputs)
 				}
 			}},
@@ -60,6 +61,8 @@ func TestRunFlags(t *testing.T) {
 		{Name: "metrics-addr bare number", Argv: []string{"-n", "1", "--metrics-addr", "99999", "host:1", "pkg.S/M"}, WantErr: "no port", Code: cli.ExitUsage},
 		{Name: "metrics-addr URL", Argv: []string{"-n", "1", "--metrics-addr", "http://127.0.0.1:9464", "host:1", "pkg.S/M"}, WantErr: "a URL is not an address", Code: cli.ExitUsage},
 		{Name: "start-at long past", Argv: []string{"-n", "1", "--start-at", "2020-01-01T00:00:00Z", "host:1", "pkg.S/M"}, WantErr: "--start-at 2020-01-01T00:00:00Z was ", Code: cli.ExitUsage},
+		{Name: "negative metrics linger", Argv: []string{"-n", "1", "--metrics-linger", "-1s", "host:1", "pkg.S/M"}, WantErr: "--metrics-linger must not be negative", Code: cli.ExitUsage},
+		{Name: "template-env without template", Argv: []string{"-n", "1", "--template-env", "host:1", "pkg.S/M"}, WantErr: "--template-env lets templates read the environment: it needs --template", Code: cli.ExitUsage},
 		{Name: "bad tag", Argv: []string{"-n", "1", "--tag", "=x", "host:1", "pkg.S/M"}, WantErr: `--tag "=x": want KEY=VALUE`, Code: cli.ExitUsage},
 	}, NewCmdRun)
 }

@@ -22,6 +22,7 @@ import (
 // metricsServer serves a run's Prometheus metrics at /metrics.
 type metricsServer struct {
 	srv  *http.Server
+	addr net.Addr
 	done chan error
 }
 
@@ -38,7 +39,7 @@ func serveMetrics(addr string, c *metrics.Collector, errOut io.Writer) (*metrics
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
-	m := &metricsServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, done: make(chan error, 1)}
+	m := &metricsServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, addr: ln.Addr(), done: make(chan error, 1)}
 	go func() { m.done <- m.srv.Serve(ln) }()
 	fmt.Fprintf(errOut, "metrics on http://%s/metrics\n", ln.Addr())
 	return m, nil
@@ -70,8 +71,19 @@ func checkMetricsAddr(addr string) error {
 	return nil
 }
 
-// Close stops serving, letting scrapes under way finish for a moment.
-func (m *metricsServer) Close() {
+// Close stops serving, after linger (the run's final figures stay there
+// for a last scrape) unless ctx ends first (Ctrl-C), letting scrapes under
+// way finish for a moment.
+func (m *metricsServer) Close(ctx context.Context, linger time.Duration, errOut io.Writer) {
+	if linger > 0 && ctx.Err() == nil {
+		fmt.Fprintf(errOut, "metrics stay on http://%s/metrics for %s (--metrics-linger)\n", m.addr, linger)
+		t := time.NewTimer(linger)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if err := m.srv.Shutdown(ctx); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -66,7 +67,10 @@ func runMix(ctx context.Context, opts *RunOptions) error {
 		if err != nil {
 			return fmt.Errorf("calls: %s: %w", c.Method, err)
 		}
-		reqs, err := data.NewRequests(method.Input(), raw, opts.Call.Template, reflect.TypeResolver(s.Source))
+		reqs, err := data.NewRequests(method.Input(), raw, runner.Templating(opts.Call), reflect.TypeResolver(s.Source))
+		if errors.Is(err, data.ErrTemplateEnv) {
+			return &cli.UsageError{Err: fmt.Errorf("calls: %s: %w", c.Method, err)}
+		}
 		if err != nil {
 			return fmt.Errorf("calls: %s: %w", c.Method, err)
 		}

@@ -57,6 +57,9 @@ type RunOptions struct {
 	// MetricsAddr is where to serve Prometheus metrics during the run
 	// (HOST:PORT, port 0 for any); empty means not at all.
 	MetricsAddr string
+	// MetricsLinger is how long /metrics goes on serving the final figures
+	// after the report is written, for a last scrape; an interrupt ends it.
+	MetricsLinger time.Duration
 	// StartAt is the wall-clock time the load starts at (--start-at): the
 	// pool connects first, then waits. Zero means at once.
 	StartAt time.Time
@@ -130,6 +133,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	cli.AddOutputFlags(fs, &opts.Output, cli.ShowFormats)
 	fs.StringArrayVar(&opts.Asserts, "assert", nil, "a CI gate, e.g. 'p(99)<250ms', 'error_rate<0.1%', 'rps>=1000', 'msg_rtt.p(99)<20ms' (repeatable; a failure exits 3)")
 	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://`HOST:PORT`/metrics (port 0: any free port; a bare :PORT listens on every interface)")
+	fs.DurationVar(&opts.MetricsLinger, "metrics-linger", 5*time.Second, "with --metrics-addr: keep serving the final figures this long after the report is written, for a last scrape (Ctrl-C ends it)")
 	fs.Var(timeValue{&opts.StartAt}, "start-at", "start the load at this RFC 3339 `time` (connect first, then wait): distributed runs start together")
 	fs.StringVar(&opts.Name, "name", "", "a `name` for the run, shown in the report's title")
 	fs.StringArrayVar(&opts.Tags, "tag", nil, "a `KEY=VALUE` label echoed in the report (repeatable)")
@@ -158,6 +162,9 @@ func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 	}
 	if err := o.Call.Validate(); err != nil {
 		return &cli.UsageError{Err: err}
+	}
+	if o.MetricsLinger < 0 {
+		return cli.UsageErrorf("--metrics-linger must not be negative")
 	}
 	if err := checkStartAt(o.StartAt, o.clock()()); err != nil {
 		return err
@@ -219,12 +226,16 @@ func execRun(ctx context.Context, opts *RunOptions, r *runner.Runner, meta recor
 	}
 	if opts.MetricsAddr != "" {
 		scraped := meta // a copy: meta gains the outcome while scrapes may still read
-		m, err := serveMetrics(opts.MetricsAddr, &metrics.Collector{Method: meta.Method, InFlight: r.InFlight,
+		method := meta.Method
+		if len(meta.Mix) > 0 {
+			method = "" // a mix's figures are labelled by each method
+		}
+		m, err := serveMetrics(opts.MetricsAddr, &metrics.Collector{Method: method, InFlight: r.InFlight,
 			Summary: soFar(rec.Begun(), func() *report.Summary { return rec.Summary(scraped) })}, opts.IO.ErrOut)
 		if err != nil {
 			return err
 		}
-		defer m.Close()
+		defer m.Close(ctx, opts.MetricsLinger, opts.IO.ErrOut) // after the report is written
 	}
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -285,7 +296,10 @@ func newRunner(ctx context.Context, opts *RunOptions, s *cli.Session, method pro
 	if err != nil {
 		return nil, record.Meta{}, err
 	}
-	reqs, err := data.NewRequests(method.Input(), raw, opts.Call.Template, reflect.TypeResolver(s.Source))
+	reqs, err := data.NewRequests(method.Input(), raw, runner.Templating(opts.Call), reflect.TypeResolver(s.Source))
+	if errors.Is(err, data.ErrTemplateEnv) {
+		return nil, record.Meta{}, &cli.UsageError{Err: err}
+	}
 	if err != nil {
 		return nil, record.Meta{}, err
 	}
@@ -432,6 +446,12 @@ func gateError(sum *report.Summary, outcome error) error {
 // outcomeError fails a run in which no call succeeded.
 func outcomeError(sum *report.Summary) error {
 	switch {
+	case sum.Count == 0 && sum.Aborted > 0:
+		msg := fmt.Sprintf("no call ended: the %s in flight at the end %s cut short", report.Plural(int(sum.Aborted), "call"), report.Agree(sum.Aborted, "was", "were"))
+		if sum.Options.Call.StreamPacing == plan.PacingPingPong && sum.Messages.Sent > 0 && sum.Messages.Received == 0 {
+			msg += "; no stream got an answer to its first message: ping-pong pacing needs a method that answers each message (try --stream-pacing pipeline)"
+		}
+		return errors.New(msg)
 	case sum.Count == 0:
 		return errors.New("no calls were made")
 	case sum.OK == 0:

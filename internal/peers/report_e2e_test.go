@@ -39,7 +39,7 @@ func load(t *testing.T, addr, method string, set func(*plan.Options)) *report.Su
 		set(&opts)
 	}
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName(protoreflect.Name(method))
-	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, data.Static, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

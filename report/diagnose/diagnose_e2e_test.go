@@ -41,7 +41,7 @@ func load(t *testing.T, addr, method, body string, set func(*plan.Options)) *rep
 		set(&opts)
 	}
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName(protoreflect.Name(method))
-	reqs, err := data.NewRequests(md.Input(), []byte(body), false, nil)
+	reqs, err := data.NewRequests(md.Input(), []byte(body), data.Static, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

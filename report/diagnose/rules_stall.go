@@ -16,7 +16,7 @@ func init() { rules = append(rules, runStalled, stallPastEnd, closedLoopStall) }
 
 // runStalled: the stall watchdog (--stall-timeout) ended the run.
 func runStalled(d *diagnosis) []report.Finding {
-	if d.s.Stalled <= 0 {
+	if d.s.Stalled <= 0 || pingPongStarved(d.s) {
 		return nil
 	}
 	ev := []report.Evidence{{Name: "nothing moved for", Value: report.FormatDuration(d.s.Stalled)}}
@@ -40,7 +40,7 @@ func runStalled(d *diagnosis) []report.Finding {
 // Latency holds them at a lower bound.
 func stallPastEnd(d *diagnosis) []report.Finding {
 	s := d.s
-	if s.Cut <= 0 || cutByInterrupt(s) {
+	if s.Cut <= 0 || cutByInterrupt(s) || pingPongStarved(s) { // the streams waited for answers the method never sends
 		return nil
 	}
 	ev := []report.Evidence{{Name: "calls cut", Value: fmt.Sprintf("%d (%d in flight, %d never started)", s.Cut, s.Aborted, s.Unstarted)},
@@ -49,6 +49,9 @@ func stallPastEnd(d *diagnosis) []report.Finding {
 		ev = append(ev, report.Evidence{Name: "latency p99 (lower bound)", Value: report.FormatDuration(s.Latency.P99)})
 	}
 	if s.Aborted == 0 && s.CutFor < time.Second {
+		if heldByServer(s) {
+			return []report.Finding{slowAtEnd(s, ev)}
+		}
 		return []report.Finding{behindAtEnd(s, ev)}
 	}
 	return []report.Finding{{ID: "stall_past_end", Severity: report.SeverityError,
@@ -68,6 +71,43 @@ func stallPastEnd(d *diagnosis) []report.Finding {
 func cutByInterrupt(s *report.Summary) bool {
 	t := s.Options.Load.StallTimeout
 	return s.Interrupted && s.Stalled == 0 && (t <= 0 || s.CutFor < t)
+}
+
+// heldByServer reports whether, when -z came, every worker was in a call
+// that had been waiting on the server far longer than calls took: the
+// calls due then could not start because the server had slowed or frozen,
+// not because the client fell behind. Far longer is 10 times the median
+// service time, and at least 100ms.
+func heldByServer(s *report.Summary) bool {
+	workers := s.Options.Load.Workers()
+	if workers <= 0 || s.HeldAtEnd < int64(workers) {
+		return false
+	}
+	typical := time.Duration(0)
+	if s.ServiceTime != nil {
+		typical = s.ServiceTime.P50
+	}
+	return s.HeldFor >= max(10*typical, 100*time.Millisecond)
+}
+
+// slowAtEnd is stallPastEnd's finding when the calls cut were due while
+// every worker was held by a call waiting on the server: the time went to
+// the server, which slowed or froze near the end.
+func slowAtEnd(s *report.Summary, ev []report.Evidence) report.Finding {
+	ev = append(ev, report.Evidence{Name: "calls in flight at -z", Value: fmt.Sprintf("%d (every worker), the longest for %s",
+		s.HeldAtEnd, report.FormatDuration(s.HeldFor))})
+	if s.ServiceTime != nil && s.ServiceTime.Count > 0 {
+		ev = append(ev, report.Evidence{Name: "service time p50", Value: report.FormatDuration(s.ServiceTime.P50)})
+	}
+	return report.Finding{ID: "stall_past_end", Severity: report.SeverityWarn,
+		Title: fmt.Sprintf("%s due before the end never started: every worker was held by a call waiting on the server, the longest for %s",
+			callsText(s.Cut), report.FormatDuration(s.HeldFor)),
+		Evidence: ev,
+		Cause: "When -z came, every worker was in a call that had been waiting on the server far longer than calls " +
+			"usually take: the server slowed down or froze near the end of the run, so the calls due then could not " +
+			"start. Their latency is counted at its lower bound, the end of the run minus when they were due.",
+		Fix: "Find what slowed the server at the end (a GC pause, a lock, a dependency); run longer than the " +
+			"slowdown lasts to measure all of it."}
 }
 
 // behindAtEnd is stallPastEnd's finding when no call was held through the

@@ -41,6 +41,20 @@ func TestStallRules(t *testing.T) {
 		{"behind at the end", func(s *report.Summary) {
 			s.Cut, s.CutFor, s.Unstarted, s.Options.Load.RPS = 52, 35*time.Millisecond, 52, 3000
 		}, "stall_past_end", report.SeverityWarn, "52 calls due before the end never started: the run was 35ms behind"},
+		{"behind at the end, workers held by the server", func(s *report.Summary) {
+			s.Cut, s.CutFor, s.Unstarted, s.Options.Load.RPS, s.Options.Load.Concurrency = 40, 757*time.Millisecond, 40, 200, 50
+			s.HeldAtEnd, s.HeldFor = 50, 900*time.Millisecond
+			s.ServiceTime = &report.Histogram{Count: 900, P50: 2 * time.Millisecond}
+		}, "stall_past_end", report.SeverityWarn, "40 calls due before the end never started: every worker was held by a call waiting on the server, the longest for 900ms"},
+		{"behind at the end, workers held by calls of usual length", func(s *report.Summary) {
+			s.Cut, s.CutFor, s.Unstarted, s.Options.Load.RPS, s.Options.Load.Concurrency = 40, 80*time.Millisecond, 40, 2000, 50
+			s.HeldAtEnd, s.HeldFor = 50, 120*time.Millisecond
+			s.ServiceTime = &report.Histogram{Count: 900, P50: 25 * time.Millisecond}
+		}, "stall_past_end", report.SeverityWarn, "40 calls due before the end never started: the run was 80ms behind"},
+		{"behind at the end, a worker free", func(s *report.Summary) {
+			s.Cut, s.CutFor, s.Unstarted, s.Options.Load.RPS, s.Options.Load.Concurrency = 40, 757*time.Millisecond, 40, 200, 50
+			s.HeldAtEnd, s.HeldFor = 49, 900*time.Millisecond
+		}, "stall_past_end", report.SeverityWarn, "the run was 757ms behind"},
 		{"closed loop gap", func(s *report.Summary) { s.Timeline = points(500, 120, 0, 0, 300) },
 			"closed_loop_stall", report.SeverityWarn, "at least 2s from second 2"},
 		{"closed loop stall at the end", func(s *report.Summary) { s.Timeline, s.Aborted = points(500, 0, 0, 0), 4 },

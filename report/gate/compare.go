@@ -22,10 +22,13 @@ var ErrShapeDiffers = errors.New("the load shapes of the runs differ")
 // Limit is a parsed regression limit (`--max-regression`), METRIC=MAX:
 // p(99)=10% (may rise by at most 10%), p(99)=5ms (by at most 5ms),
 // error_rate=0.5% (by at most 0.5 percentage points), rps=5% (may drop by
-// at most 5%). Metrics are named as in assertions.
+// at most 5%). Metrics are named as in assertions, and so is a method of
+// a mix: method=NAME,p(99)=10% limits only that method's calls, instead of
+// a limit on the same metric without a method.
 type Limit struct {
 	// Spec is the limit as given, without surrounding spaces.
 	Spec     string
+	method   string // the method selector ("" for every method)
 	metric   metricRef
 	relative bool    // value is a fraction of the base value
 	value    float64 // the fraction, or an amount in the metric's unit
@@ -39,14 +42,15 @@ func ParseLimits(specs []string) ([]Limit, error) {
 	var errs []error
 	for _, spec := range specs {
 		l, err := parseLimit(spec)
-		if err == nil && seen[l.metric.name] {
-			err = fmt.Errorf("a second limit for %s", l.metric.name)
+		key := l.method + "," + l.metric.name
+		if err == nil && seen[key] {
+			err = fmt.Errorf("a second limit for %s", strings.TrimPrefix(key, ","))
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("limit %q: %w", strings.TrimSpace(spec), err))
 			continue
 		}
-		seen[l.metric.name] = true
+		seen[key] = true
 		out = append(out, l)
 	}
 	if len(errs) > 0 {
@@ -58,6 +62,17 @@ func ParseLimits(specs []string) ([]Limit, error) {
 func parseLimit(spec string) (Limit, error) {
 	spec = strings.TrimSpace(spec)
 	l := Limit{Spec: spec}
+	method, body, err := cutMethod(spec)
+	if err != nil {
+		return l, errors.New("method= names no method and no metric: want e.g. method=pkg.Service/Method,p(99)=10%")
+	}
+	l.method = method
+	l, err = parseLimitBody(l, body)
+	return l, err
+}
+
+// parseLimitBody parses the METRIC=MAX part of a limit into l.
+func parseLimitBody(l Limit, spec string) (Limit, error) {
 	i := strings.LastIndexByte(spec, '=')
 	if i < 0 || strings.ContainsAny(spec[i+1:], "<>") || (i > 0 && strings.ContainsAny(spec[i-1:i], "<>=!")) {
 		return l, errors.New("want METRIC=MAX, e.g. p(99)=10%, error_rate=0.5%, rps=5%")
@@ -154,7 +169,11 @@ func Compare(base, cur *report.Summary, limits []Limit, force bool) (*report.Com
 		byName[m.name] = len(c.Rows)
 		c.Rows = append(c.Rows, compareRow(m, base, cur))
 	}
-	for _, l := range limits {
+	totals, err := totalsLimits(limits, cur)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range totals {
 		i, ok := byName[l.metric.name]
 		if !ok {
 			if err := hasMetric(l.metric, base, cur); err != nil {

@@ -3,7 +3,6 @@ package gate
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	goldenfile "github.com/grpcpulse/grpcpulse/internal/golden"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
@@ -97,25 +97,10 @@ func jsonRoundTrip(t *testing.T, s *report.Summary) *report.Summary {
 	return back
 }
 
-var update = flag.Bool("update", false, "rewrite the golden files in report/testdata")
-
 // golden compares got with report/testdata/name, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("..", "testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got:\n%s\n--- want:\n%s", name, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("..", "testdata", name), got)
 }
 
 type failingWriter struct{}

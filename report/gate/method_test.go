@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,85 @@ func TestCompareMethods(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "**Method p.S/Slow**\n\n| metric |") {
 		t.Errorf("no per-method table in\n%s", b.String())
+	}
+}
+
+// --max-regression takes --assert's method selector: a limit on one method
+// of a mix applies to that method's calls, in place of a limit on the same
+// metric for every method; a limit without one still gates the totals.
+func TestCompareMethodLimits(t *testing.T) {
+	base, cur := mixSummaryOf(50*time.Millisecond), mixSummaryOf(80*time.Millisecond) // Slow's max +60%
+	tests := []struct {
+		name     string
+		limits   []string
+		pass     bool
+		methods  [2]bool // Fast's and Slow's pass
+		failures []string
+	}{
+		{"Slow within its own limit", []string{"method=Fast,max=0%", "method=Slow,max=100%"}, true, [2]bool{true, true}, nil},
+		{"Slow over its own limit", []string{"method=Slow,max=50%"}, false, [2]bool{true, false}, []string{"p.S/Slow: max rose 60.0%"}},
+		{"a limit on Fast only leaves Slow free", []string{"method=Fast,max=0%"}, true, [2]bool{true, true}, nil},
+		{"the method's limit wins over the general one", []string{"max=10%", "method=p.S/Slow,max=100%"}, false, [2]bool{true, true}, []string{"max rose 60.0%"}},
+		{"by the general limit", []string{"max=10%", "method=S/Fast,max=100%"}, false, [2]bool{true, false}, []string{"max rose 60.0%", "p.S/Slow: max rose 60.0%"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			limits, err := ParseLimits(tt.limits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := Compare(base, cur, limits, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Pass != tt.pass || len(c.Methods) != 2 || c.Methods[0].Pass != tt.methods[0] || c.Methods[1].Pass != tt.methods[1] {
+				t.Errorf("pass %v, methods %+v; want %v, %v", c.Pass, c.Methods, tt.pass, tt.methods)
+			}
+			if len(c.Regressions) != len(tt.failures) {
+				t.Fatalf("regressions %q, want %d", c.Regressions, len(tt.failures))
+			}
+			for i, f := range tt.failures {
+				if !strings.HasPrefix(c.Regressions[i], f) {
+					t.Errorf("regression %q, want one starting %q", c.Regressions[i], f)
+				}
+			}
+		})
+	}
+	for _, spec := range []string{"method=Nope,max=10%", "method=S,max=10%"} {
+		limits, err := ParseLimits([]string{spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Compare(base, cur, limits, false); !errors.Is(err, ErrLimitMethod) || !strings.Contains(err.Error(), spec) {
+			t.Errorf("%s: err %v, want ErrLimitMethod naming it", spec, err)
+		}
+	}
+	// A run of one method takes a selector that names it.
+	single := syntheticSummary(t, event.Unary)
+	for spec, wantErr := range map[string]bool{"method=Unary,p(99)=10%": false, "method=Bidi,p(99)=10%": true} {
+		limits, _ := ParseLimits([]string{spec})
+		c, err := Compare(single, single, limits, false)
+		if (err != nil) != wantErr || (err == nil && (c.Rows[5].Limit != "10%" || !c.Pass)) {
+			t.Errorf("%s on a run of %s: %v", spec, single.Method, err)
+		}
+	}
+}
+
+func TestParseMethodLimits(t *testing.T) {
+	ls, err := ParseLimits([]string{"p(99)=10%", "method=Unary,p(99)=20%", "method=Bidi, p(99)=5ms"})
+	if err != nil || len(ls) != 3 || ls[1].method != "Unary" || ls[1].metric.name != "p(99)" || ls[2].method != "Bidi" || ls[2].value != 5e6 {
+		t.Fatalf("%+v, %v", ls, err)
+	}
+	for spec, want := range map[string]string{
+		"method=,p(99)=10%":  "method= names no method",
+		"method=Unary":       "method= names no method",
+		"method=Unary,p(99)": "want METRIC=MAX",
+	} {
+		if _, err := ParseLimits([]string{spec}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", spec, err, want)
+		}
+	}
+	if _, err := ParseLimits([]string{"method=Unary,p(99)=10%", "method=Unary,p(99)=5ms"}); err == nil || !strings.Contains(err.Error(), "a second limit for Unary,p(99)") {
+		t.Errorf("two limits on one method's metric: %v", err)
 	}
 }

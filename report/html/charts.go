@@ -36,8 +36,8 @@ func distributionSVG(h *report.Histogram) string {
 		if b.Count > 0 {
 			y = min(ys.at(float64(b.Count)), a.y0()-1.5) // a single call stays visible
 		}
-		c.rect(x+gap/2, y, bw-gap, a.y0()-y, "bar", fmt.Sprintf("%s – %s: %d calls (%s)",
-			report.FormatDuration(lower), report.FormatDuration(b.Upper), b.Count, report.Percent(b.Count, h.Count)))
+		c.rect(x+gap/2, y, bw-gap, a.y0()-y, "bar", fmt.Sprintf("%s – %s: %s (%s)",
+			report.FormatDuration(lower), report.FormatDuration(b.Upper), report.Plural(int(b.Count), "call"), report.Percent(b.Count, h.Count)))
 		lower = b.Upper
 		if i%every == 0 || i == len(buckets)-1 {
 			c.text(x+bw/2, a.y0()+16, "middle", "tick", report.FormatDuration(b.Upper))
@@ -218,7 +218,7 @@ func throughputSVG(s *report.Summary) string {
 		okTop := max(ys.at(float64(p.Count-p.Errors)/secs), a.y1())
 		errTop := max(ys.at(float64(p.Count)/secs), a.y1())
 		if detail {
-			title := fmt.Sprintf("+%ds: %d calls (%s/s), %d errors", p.Second, p.Count, report.FormatRate(report.PointRate(s, p)), p.Errors)
+			title := fmt.Sprintf("+%ds: %s (%s/s), %s", p.Second, report.Plural(int(p.Count), "call"), report.FormatRate(report.PointRate(s, p)), report.Plural(int(p.Errors), "error"))
 			c.rect(x0, okTop, x1-x0, a.y0()-okTop, "bar ok", title)
 			if p.Errors > 0 {
 				c.rect(x0, errTop, x1-x0, okTop-errTop, "bar err", title)
@@ -284,7 +284,7 @@ func latencyTimelineSVG(s *report.Summary) string {
 		for _, p := range s.Timeline {
 			if p.Count > 0 && dots {
 				c.circle(mid(p), ys.at(float64(l.v(p))), 2.5, "dot "+l.class,
-					fmt.Sprintf("+%ds %s: %s (%d calls)", p.Second, l.name, report.FormatDuration(l.v(p)), p.Count))
+					fmt.Sprintf("+%ds %s: %s (%s)", p.Second, l.name, report.FormatDuration(l.v(p)), report.Plural(int(p.Count), "call")))
 			}
 		}
 	}

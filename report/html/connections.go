@@ -63,7 +63,7 @@ func connectionsSVG(s *report.Summary) string {
 			remote = string(r[:23]) + "…"
 		}
 		c.text(8, y-2, "start", "rowlabel", fmt.Sprintf("#%d %s", cn.Index, remote))
-		sub := fmt.Sprintf("%s · %d errors", report.Plural(int(cn.Calls), "call"), cn.Errors)
+		sub := report.Plural(int(cn.Calls), "call") + " · " + report.Plural(int(cn.Errors), "error")
 		if cn.Transports > 0 {
 			sub += " · " + report.Plural(int(cn.Transports), "transport")
 		}
@@ -97,7 +97,8 @@ func connectionRow(c *svgChart, cn report.Connection, y float64, at func(time.Du
 			closeBand(cn.Events[i-1].At, lastErr)
 			from := at(cn.Events[i-1].At)
 			c.rect(from, y-band, max(at(e.At)-from, 2), 2*band, "gap",
-				fmt.Sprintf("%d events between %s and %s were counted but not kept", cn.DroppedEvents, report.RelTime(cn.Events[i-1].At), report.RelTime(e.At)))
+				fmt.Sprintf("%s between %s and %s %s counted but not kept", report.Plural(int(cn.DroppedEvents), "event"),
+					report.RelTime(cn.Events[i-1].At), report.RelTime(e.At), report.Agree(cn.DroppedEvents, "was", "were")))
 			state = ""
 		}
 		switch {

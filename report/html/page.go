@@ -133,7 +133,7 @@ func newHTMLPage(s *report.Summary) *htmlPage {
 	p.Figures = []htmlFigure{
 		{Label: "Calls", Value: fmt.Sprint(s.Count), Sub: "ok " + fmt.Sprint(s.OK)},
 		{Label: "Errors", Value: fmt.Sprint(s.Errors), Sub: report.Percent(s.Errors, s.Count), Class: errClass},
-		{Label: "Throughput", Value: report.FormatRate(s.RPS) + "/s", Sub: "over " + report.FormatDuration(s.Duration)},
+		{Label: "Throughput", Value: report.FormatRate(s.RPS) + "/s", Sub: s.WindowText()},
 	}
 	if s.Count > 0 {
 		p.Figures = append(p.Figures,
@@ -151,7 +151,7 @@ func newHTMLPage(s *report.Summary) *htmlPage {
 		p.Throughput = template.HTML(throughputSVG(s))
 		p.LatencyTimeline = template.HTML(latencyTimelineSVG(s))
 		if len(s.Timeline) > timelineDetail {
-			p.TimelineNote = fmt.Sprintf("%d seconds: hover details are left out above %d.", len(s.Timeline), timelineDetail)
+			p.TimelineNote = fmt.Sprintf("%s: hover details are left out above %d.", report.Plural(len(s.Timeline), "second"), timelineDetail)
 		}
 	}
 	p.connections(s)
@@ -182,15 +182,14 @@ func (p *htmlPage) notes(s *report.Summary) {
 	if s.Interrupted {
 		add("Interrupted", "warn", "the run was stopped before its end; the figures cover the part that ran")
 	}
-	if s.LateStarts > 0 {
-		add("Late starts", "warn", "%s started after they were due, as no worker was free; their latency counts from when they were due",
-			report.Plural(int(s.LateStarts), "call"))
+	if note := report.LateStartsNote(s); note != "" {
+		add("Late starts", "warn", "%s", note)
 	}
-	if s.Unstarted > 0 {
-		add("Unstarted", "warn", "%s due within the run never started: every worker was held until the run ended", report.Plural(int(s.Unstarted), "call"))
+	if note := report.UnstartedNote(s); note != "" {
+		add("Unstarted", "warn", "%s", note)
 	}
-	if s.PacerLate > 0 {
-		add("Pacer late", "warn", "the client machine handed out %s late (an overloaded client, not the server)", report.Plural(int(s.PacerLate), "call"))
+	if note := report.PacerLateNote(s); note != "" {
+		add("Pacer late", "warn", "%s", note)
 	}
 	if s.Aborted > 0 {
 		add("Aborted", "warn", "%s in flight when the run stopped (%s)", report.Plural(int(s.Aborted), "call"), report.AbortedNote(s))

@@ -157,6 +157,10 @@ func (mg *merger) add(s *report.Summary, i int) error {
 	m.Aborted += s.Aborted
 	m.Unstarted += s.Unstarted
 	m.PacerLate += s.PacerLate
+	m.LateBy = mergeSpreadPtr(m.LateBy, s.LateBy)
+	m.PacerLateBy = mergeSpreadPtr(m.PacerLateBy, s.PacerLateBy)
+	m.HeldAtEnd += s.HeldAtEnd
+	m.HeldFor = max(m.HeldFor, s.HeldFor)
 	m.Cut += s.Cut
 	m.CutFor = max(m.CutFor, s.CutFor)
 	m.Stalled = max(m.Stalled, s.Stalled)
@@ -253,7 +257,7 @@ func (mg *merger) summary() *report.Summary {
 	for name, h := range mg.series {
 		m.Series[name] = report.NewHistogramSum(h, mg.sums["series "+name])
 	}
-	m.Timeline = mg.timeline.points()
+	m.Timeline = mg.timeline.points(m.Duration)
 	slices.SortStableFunc(m.Connections, func(a, b report.Connection) int { return cmp.Compare(a.Index, b.Index) })
 	m.Findings = []report.Finding{}
 	return m
@@ -430,10 +434,29 @@ func (t *timelineMerge) add(points []report.Point, off time.Duration) {
 	}
 }
 
-func (t *timelineMerge) points() []report.Point {
+// points are the merged seconds of a run of the given duration. The last
+// point, when the run ended within its second, has that part of it as its
+// Width, as a single run's last point has. A last point that the rounding
+// of a source's start put at or past the end is folded into the one before
+// it (its calls ended before the end).
+func (t *timelineMerge) points(duration time.Duration) []report.Point {
+	if n := len(t.seconds); n > 1 && time.Duration(n-1)*time.Second >= duration {
+		last, prev := t.seconds[n-1], &t.seconds[n-2]
+		prev.count += last.count
+		prev.errors += last.errors
+		prev.p50Sum += last.p50Sum
+		prev.p99 = max(prev.p99, last.p99)
+		prev.max = max(prev.max, last.max)
+		t.seconds = t.seconds[:n-1]
+	}
 	out := make([]report.Point, len(t.seconds))
+	if n := len(out); n > 0 {
+		if w := duration - time.Duration(n-1)*time.Second; w > 0 && w < time.Second {
+			out[n-1].Width = w
+		}
+	}
 	for k, ms := range t.seconds {
-		out[k] = report.Point{Second: k, Count: ms.count, Errors: ms.errors, P99: ms.p99, Max: ms.max}
+		out[k] = report.Point{Second: k, Count: ms.count, Errors: ms.errors, P99: ms.p99, Max: ms.max, Width: out[k].Width}
 		if ms.count > 0 {
 			out[k].P50 = time.Duration(math.Round(ms.p50Sum / float64(ms.count)))
 		}

@@ -139,6 +139,15 @@ func mergeSpread(a, b report.Spread) report.Spread {
 	return out
 }
 
+// mergeSpreadPtr is mergeSpread of spreads that may be absent (nil).
+func mergeSpreadPtr(a, b *report.Spread) *report.Spread {
+	if a == nil && b == nil {
+		return nil
+	}
+	m := mergeSpread(a.OrZero(), b.OrZero())
+	return &m
+}
+
 // mergeKeepalive keeps the first configuration seen, the largest effective
 // interval and waits, and adds the pings.
 func mergeKeepalive(a, b report.KeepaliveStats) report.KeepaliveStats {

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/grpcpulse/grpcpulse/report"
-	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // Buckets are the upper bounds, in seconds, of the latency histograms: from
@@ -30,7 +29,7 @@ var (
 	descCalls = prometheus.NewDesc("grpcpulse_calls_total",
 		"Calls (streams, for streaming methods) that ended, by method and status code.", []string{"method", "code"}, nil)
 	descInFlight = prometheus.NewDesc("grpcpulse_calls_in_flight",
-		"Calls in flight now.", []string{"method"}, nil)
+		"Calls in flight now (of a weighted mix: of all its methods, with method empty).", []string{"method"}, nil)
 	descLatency = prometheus.NewDesc("grpcpulse_call_latency_seconds",
 		"Call latency, from each call's intended start to its end (every outcome).", []string{"method"}, nil)
 	descService = prometheus.NewDesc("grpcpulse_call_service_time_seconds",
@@ -52,6 +51,11 @@ var (
 // Collector is a prometheus.Collector of one run. Summary returns the run
 // so far, or nil before measurement begins; InFlight the calls in flight.
 // Both are called at scrape time only, and must be safe for concurrent use.
+//
+// Method labels the figures of a run of one method, and the in-flight
+// gauge (empty for a weighted mix: it counts every method). The figures of
+// a mix (a Summary with Methods) are labelled by each of its methods, a set
+// as bounded as the scenario's calls, never by the list of them.
 type Collector struct {
 	Method   string
 	Summary  func() *report.Summary
@@ -78,13 +82,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(descElapsed, prometheus.GaugeValue, s.Duration.Seconds())
-	for _, cc := range s.StatusCodes {
-		ch <- prometheus.MustNewConstMetric(descCalls, prometheus.CounterValue, float64(cc.Count), c.Method, report.CodeName(event.Code(cc.Code)))
+	if len(s.Methods) == 0 {
+		collectCalls(ch, c.Method, s.StatusCodes, s.Latency, s.ServiceTime, s.Messages)
 	}
-	ch <- constHistogram(descLatency, s.Latency, c.Method)
-	ch <- constHistogram(descService, s.ServiceTime, c.Method)
-	ch <- prometheus.MustNewConstMetric(descMessages, prometheus.CounterValue, float64(s.Messages.Sent), c.Method, "sent")
-	ch <- prometheus.MustNewConstMetric(descMessages, prometheus.CounterValue, float64(s.Messages.Received), c.Method, "received")
+	for _, m := range s.Methods {
+		collectCalls(ch, m.Method, m.StatusCodes, m.Latency, m.ServiceTime, m.Messages)
+	}
 	if k := s.Connectivity; k != nil {
 		ch <- prometheus.MustNewConstMetric(descConnects, prometheus.CounterValue, float64(k.Connects))
 		ch <- prometheus.MustNewConstMetric(descReconnects, prometheus.CounterValue, float64(k.Reconnects))
@@ -95,6 +98,17 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descConnectFailures, prometheus.CounterValue, float64(n), string(cause))
 		}
 	}
+}
+
+// collectCalls sends the call figures of one method.
+func collectCalls(ch chan<- prometheus.Metric, method string, codes report.StatusCodes, latency, service *report.Histogram, msgs report.Messages) {
+	for _, cc := range codes {
+		ch <- prometheus.MustNewConstMetric(descCalls, prometheus.CounterValue, float64(cc.Count), method, report.CodeName(cc.Code))
+	}
+	ch <- constHistogram(descLatency, latency, method)
+	ch <- constHistogram(descService, service, method)
+	ch <- prometheus.MustNewConstMetric(descMessages, prometheus.CounterValue, float64(msgs.Sent), method, "sent")
+	ch <- prometheus.MustNewConstMetric(descMessages, prometheus.CounterValue, float64(msgs.Received), method, "received")
 }
 
 // constHistogram sums h's HdrHistogram into Buckets.

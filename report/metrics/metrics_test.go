@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -95,5 +96,59 @@ func TestCollectBeforeBegin(t *testing.T) {
 	fams, err := reg.Gather()
 	if err != nil || len(fams) != 1 || fams[0].GetName() != "grpcpulse_calls_in_flight" {
 		t.Errorf("got %v, %v", fams, err)
+	}
+}
+
+// A mix's figures are labelled by each of its methods; the in-flight gauge
+// by the Collector's Method (empty for a mix).
+func TestCollectMix(t *testing.T) {
+	h := report.NewHDR()
+	_ = h.RecordValue(int64(time.Millisecond))
+	lat := report.NewHistogram(h)
+	s := &report.Summary{Duration: time.Second, StatusCodes: report.StatusCodes{{Code: event.CodeOK, Count: 3}}, Latency: lat, ServiceTime: lat,
+		Methods: []report.MethodSummary{
+			{Method: "p.S/A", StatusCodes: report.StatusCodes{{Code: event.CodeOK, Count: 2}}, Latency: lat, ServiceTime: lat, Messages: report.Messages{Sent: 2}},
+			{Method: "p.S/B", StatusCodes: report.StatusCodes{{Code: event.CodeOK, Count: 1}}, Latency: lat, ServiceTime: lat, Messages: report.Messages{Sent: 1}},
+		}}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(&Collector{Summary: func() *report.Summary { return s }, InFlight: func() int { return 2 }})
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			key := f.GetName()
+			for _, l := range m.GetLabel() {
+				key += "," + l.GetName() + "=" + l.GetValue()
+			}
+			switch {
+			case m.Counter != nil:
+				got[key] = m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				got[key] = m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				got[key] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	want := map[string]float64{
+		"grpcpulse_calls_total,code=OK,method=p.S/A":                  2,
+		"grpcpulse_calls_total,code=OK,method=p.S/B":                  1,
+		"grpcpulse_stream_messages_total,direction=sent,method=p.S/A": 2,
+		"grpcpulse_stream_messages_total,direction=sent,method=p.S/B": 1,
+		"grpcpulse_call_latency_seconds,method=p.S/A":                 1,
+		"grpcpulse_calls_in_flight,method=":                           2,
+	}
+	for key, w := range want {
+		if g, ok := got[key]; !ok || g != w {
+			t.Errorf("%s = %v, want %v (all: %v)", key, g, w, got)
+		}
+	}
+	for key := range got {
+		if strings.Contains(key, "calls_total") && !strings.Contains(key, "method=p.S/") {
+			t.Errorf("%s: a call figure not labelled by one method", key)
+		}
 	}
 }

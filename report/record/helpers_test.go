@@ -2,11 +2,9 @@ package record
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	goldenfile "github.com/grpcpulse/grpcpulse/internal/golden"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/runner"
@@ -27,8 +26,6 @@ import (
 
 // TestMain checks that End stops every ticker goroutine Begin started.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // t0 is the start of every synthetic run.
 var t0 = time.Date(2025, 3, 4, 5, 6, 7, 123456789, time.UTC)
@@ -231,20 +228,7 @@ func summarize(r *Recorder, meta Meta) *report.Summary {
 // golden compares got with report/testdata/name, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("..", "testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got:\n%s\n--- want:\n%s", name, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("..", "testdata", name), got)
 }
 
 // gateCall is a call of a hand-made run: its latency, code and, for

@@ -195,14 +195,20 @@ func TestMergeAddsUp(t *testing.T) {
 	if f := diagnose.Findings(m); len(f) == 0 || f[0].ID != a.Findings[0].ID {
 		t.Errorf("findings of the merged report: %+v", f)
 	}
-	// The timeline: 1.5 s rounds to 2 s, so b's second s is merged second s+2.
+	// The timeline: 1.5 s rounds to 2 s, so b's second s is merged second
+	// s+2, but for its last (2.0 to 2.5 s of b, so 3.5 to 4 s): at second 4,
+	// the end of the merged run, it is folded into second 3.
 	var total int64
 	for _, p := range m.Timeline {
 		total += p.Count
 	}
-	if total != 400 || len(m.Timeline) != len(a.Timeline)+2 || m.Timeline[0].Count != a.Timeline[0].Count ||
-		m.Timeline[2].Count != a.Timeline[2].Count+a.Timeline[0].Count {
+	if total != 400 || len(m.Timeline) != len(a.Timeline)+1 || m.Timeline[0].Count != a.Timeline[0].Count ||
+		m.Timeline[2].Count != a.Timeline[2].Count+a.Timeline[0].Count ||
+		m.Timeline[3].Count != a.Timeline[1].Count+a.Timeline[2].Count || m.Timeline[3].Width != 0 {
 		t.Errorf("timeline %+v (from %+v)", m.Timeline, a.Timeline)
+	}
+	if m.LateBy == nil || a.LateBy == nil || m.LateBy.Count != 2*a.LateBy.Count || m.LateBy.Max != a.LateBy.Max || m.LateStarts != 2*a.LateStarts {
+		t.Errorf("late starts %d by %+v, want twice %d by %+v", m.LateStarts, m.LateBy, a.LateStarts, a.LateBy)
 	}
 	// The inputs are unchanged.
 	if a.Count != 200 || a.Connections[0].Index != 0 || len(a.Sources) != 0 {
@@ -232,6 +238,10 @@ func TestMergeRate(t *testing.T) {
 			}
 			if !nearFloat(m.RPS, tt.want) {
 				t.Errorf("rps = %v, want %v", m.RPS, tt.want)
+			}
+			// The window the renderers say the rate is over is the one it is.
+			if w := m.Window(); !nearFloat(float64(m.Count)/w.Seconds(), m.RPS) {
+				t.Errorf("window %s: %d calls over it are not %v/s", w, m.Count, m.RPS)
 			}
 		})
 	}
@@ -263,10 +273,51 @@ func TestMergeTimeline(t *testing.T) {
 		{Second: 0, Count: 10, Errors: 1, P50: 1 * time.Millisecond, P99: 5 * time.Millisecond, Max: 6 * time.Millisecond},
 		{Second: 1, Count: 40, Errors: 2, P50: 3 * time.Millisecond, P99: 8 * time.Millisecond, Max: 9 * time.Millisecond},
 		{Second: 2},
-		{Second: 3, Count: 5, P50: time.Millisecond, P99: time.Millisecond, Max: time.Millisecond},
+		// b ends at 3.2 s: the last point covers 200 ms of its second.
+		{Second: 3, Count: 5, P50: time.Millisecond, P99: time.Millisecond, Max: time.Millisecond, Width: 200 * time.Millisecond},
 	}
 	if !slices.Equal(m.Timeline, want) {
 		t.Errorf("timeline\n got %+v\nwant %+v", m.Timeline, want)
+	}
+}
+
+// A merged run that ended within its last second gives that point its
+// width, as a single run does (docs/report.md), so that rates over it are
+// not a second's.
+func TestMergeTimelineWidth(t *testing.T) {
+	r, meta := syntheticRun(event.Bidi) // -z 2.5s: its last point is 500 ms wide
+	a := summarize(r, meta)
+	tests := []struct {
+		name      string
+		skew      time.Duration
+		wantLen   int
+		wantWidth time.Duration
+	}{
+		{"side by side", 0, 3, 500 * time.Millisecond},
+		{"a second apart", time.Second, 4, 500 * time.Millisecond},
+		{"700 ms apart", 700 * time.Millisecond, 4, 200 * time.Millisecond}, // ends at 3.2 s
+		{"half a second apart", 500 * time.Millisecond, 3, 0},               // ends at 3 s: b's last folds into second 2
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := startedLater(a, tt.skew)
+			b.Target = "other"
+			m, err := merge.Reports([]*report.Summary{a, b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var total int64
+			for _, p := range m.Timeline {
+				total += p.Count
+			}
+			last := m.Timeline[len(m.Timeline)-1]
+			if len(m.Timeline) != tt.wantLen || last.Width != tt.wantWidth || total != a.Count+b.Count {
+				t.Errorf("%d points, last %+v, %d calls; want %d points, width %v, %d calls", len(m.Timeline), last, total, tt.wantLen, tt.wantWidth, a.Count+b.Count)
+			}
+			if err := report.Validate(m); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }
 

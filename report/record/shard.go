@@ -38,6 +38,7 @@ type shard struct {
 
 	count, errors, late int64
 	sent, received      int64
+	lateBy              spreadRec // how late the late starts started
 	// cut counts the calls in latency at a lower bound (Recorder.Cut).
 	cut int64
 	// cutFor is the longest of the cut calls' lower bounds.
@@ -125,6 +126,7 @@ func (s *shard) recordCall(c *runner.CallStats, ci int, key errorKey, msg string
 	s.received += c.Received
 	if c.Late {
 		s.late++
+		s.lateBy.addMedian(c.Start.Sub(c.Intended))
 	}
 	cs := &s.conns[ci]
 	cs.calls++

@@ -6,6 +6,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner"
 )
 
 // spreadRec accumulates a Spread in constant memory. Its median comes from a
@@ -36,6 +37,34 @@ func (s *spreadRec) add(d time.Duration) {
 	}
 }
 
+// addMedian is add for a spread that keeps a median: its HdrHistogram is
+// made at the first value, so a run that never needs it pays nothing.
+func (s *spreadRec) addMedian(d time.Duration) {
+	if s.hdr == nil {
+		s.hdr = hdrhistogram.New(report.LowestNS, report.HighestNS, 2)
+	}
+	s.add(d)
+}
+
+// merge adds o's values to s.
+func (s *spreadRec) merge(o *spreadRec) {
+	if o.n == 0 {
+		return
+	}
+	if s.n == 0 || o.min < s.min {
+		s.min = o.min
+	}
+	s.max = max(s.max, o.max)
+	s.sum += o.sum
+	s.n += o.n
+	if o.hdr != nil {
+		if s.hdr == nil {
+			s.hdr = hdrhistogram.New(report.LowestNS, report.HighestNS, 2)
+		}
+		s.hdr.Merge(o.hdr)
+	}
+}
+
 // spread returns the summary, nil when nothing was recorded.
 func (s *spreadRec) spread() *report.Spread {
 	if s.n == 0 {
@@ -46,6 +75,14 @@ func (s *spreadRec) spread() *report.Spread {
 		out.P50 = min(max(median(s.hdr), s.min), s.max)
 	}
 	return out
+}
+
+// latenessSpread is the runner's Lateness as a Spread, nil for none.
+func latenessSpread(l runner.Lateness) *report.Spread {
+	if l.Count == 0 {
+		return nil
+	}
+	return &report.Spread{Count: l.Count, Min: l.Min, P50: l.P50, Mean: l.Mean, Max: l.Max}
 }
 
 // median is the middle of the bucket holding h's median (ValueAtPercentile

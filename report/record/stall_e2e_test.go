@@ -23,7 +23,7 @@ import (
 func runUnary(t *testing.T, addr string, load plan.Load) *report.Summary {
 	t.Helper()
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName(protoreflect.Name("Unary"))
-	reqs, err := data.NewRequests(md.Input(), nil, false, nil)
+	reqs, err := data.NewRequests(md.Input(), nil, data.Static, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

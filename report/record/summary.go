@@ -87,11 +87,15 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 		ServiceTime:     report.NewHistogramSum(m.service, m.serviceSum),
 		Cut:             m.cut,
 		CutFor:          m.cutFor,
-		Messages:        report.Messages{Sent: m.sent, Received: m.received},
+		Messages:        report.Messages{Sent: m.sent + meta.Outcome.AbortedSent, Received: m.received + meta.Outcome.AbortedReceived},
 		Series:          map[string]*report.Histogram{},
 		LateStarts:      m.late,
+		LateBy:          m.lateBy.spread(),
+		PacerLateBy:     latenessSpread(meta.Outcome.PacerLateBy),
 		Unstarted:       meta.Outcome.Unstarted,
 		PacerLate:       meta.Outcome.PacerLate,
+		HeldAtEnd:       meta.Outcome.HeldAtEnd,
+		HeldFor:         meta.Outcome.HeldFor,
 		Aborted:         meta.Outcome.Aborted,
 		Interrupted:     meta.Outcome.Interrupted,
 		Stalled:         meta.Outcome.Stalled,
@@ -139,6 +143,7 @@ type merged struct {
 	series              [event.NumSeries]*hdrhistogram.Histogram
 	count, errors, late int64
 	sent, received, cut int64
+	lateBy              spreadRec
 	cutFor              time.Duration
 	latencySum          float64
 	serviceSum          float64
@@ -176,6 +181,7 @@ func mergeShards(shards []*shard) *merged {
 		}
 		m.errors += s.errors
 		m.late += s.late
+		m.lateBy.merge(&s.lateBy)
 		m.sent += s.sent
 		m.received += s.received
 		for c, n := range s.codes {

@@ -103,7 +103,7 @@ func comparedRunParts(r report.ComparedRun) []string {
 		parts = append(parts, strings.Split(r.Load, " · ")...)
 	}
 	if r.Sources > 1 {
-		parts = append(parts, fmt.Sprintf("merged from %d runs", r.Sources))
+		parts = append(parts, "merged from "+report.Plural(r.Sources, "run"))
 	}
 	if r.Tool != "" {
 		parts = append(parts, "grpcpulse "+r.Tool)

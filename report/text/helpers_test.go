@@ -3,7 +3,6 @@ package text
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,14 +10,13 @@ import (
 
 	"go.uber.org/goleak"
 
+	goldenfile "github.com/grpcpulse/grpcpulse/internal/golden"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
 // TestMain checks that no test leaves a goroutine behind.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // syntheticSummary is the report of report/record's synthetic run of kind
 // (report/testdata/KIND.json.golden), read back as `report show` reads it.
@@ -43,20 +41,7 @@ func readGoldenFile(name string) ([]byte, error) {
 // golden compares got with testdata/name, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got:\n%s\n--- want:\n%s", name, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 var errDiskFull = errors.New("disk full")

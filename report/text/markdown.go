@@ -91,9 +91,13 @@ func (m *mdReport) header() {
 	}
 	shape = append(shape, "started "+s.StartedAt.UTC().Format(time.RFC3339))
 	m.para(mdEscape(strings.Join(shape, " · ")))
+	rate := report.FormatRate(s.RPS) + "/s"
+	if w := s.Window(); report.FormatDuration(w) != report.FormatDuration(s.Duration) {
+		rate += " over " + report.FormatDuration(w) // -z, when calls in flight then made the run longer
+	}
 	m.table("rrrrrr", []string{"Calls", "OK", "Errors", "Error rate", "Throughput", "Duration"}, [][]string{{
 		fmt.Sprint(s.Count), fmt.Sprint(s.OK), fmt.Sprint(s.Errors), report.Percent(s.Errors, s.Count),
-		report.FormatRate(s.RPS) + "/s", report.FormatDuration(s.Duration),
+		rate, report.FormatDuration(s.Duration),
 	}})
 	var notes []string
 	if s.Kind.Streaming() {
@@ -112,16 +116,14 @@ func (m *mdReport) header() {
 	if s.Count > 0 && s.OK == 0 {
 		notes = append(notes, "❌ **No call succeeded.**")
 	}
-	if s.LateStarts > 0 {
-		notes = append(notes, fmt.Sprintf("Late starts: %s started after they were due (their latency counts from when they were due).",
-			report.Plural(int(s.LateStarts), "call")))
+	if note := report.LateStartsNote(s); note != "" {
+		notes = append(notes, "Late starts: "+note+".")
 	}
-	if s.Unstarted > 0 {
-		notes = append(notes, fmt.Sprintf("Unstarted: %s due within the run never started (every worker was held).",
-			report.Plural(int(s.Unstarted), "call")))
+	if note := report.UnstartedNote(s); note != "" {
+		notes = append(notes, "Unstarted: "+note+".")
 	}
-	if s.PacerLate > 0 {
-		notes = append(notes, fmt.Sprintf("Pacer late: the client machine handed out %s late.", report.Plural(int(s.PacerLate), "call")))
+	if note := report.PacerLateNote(s); note != "" {
+		notes = append(notes, "Pacer late: "+note+".")
 	}
 	if s.Aborted > 0 {
 		notes = append(notes, fmt.Sprintf("Aborted: %s in flight when the run stopped (%s).", report.Plural(int(s.Aborted), "call"), report.AbortedNote(s)))

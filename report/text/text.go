@@ -124,7 +124,7 @@ func (t *textReport) header() {
 		t.st.Good.Render(fmt.Sprintf("ok %d", s.OK)), " · ",
 		errStyle.Render(fmt.Sprintf("errors %d (%s)", s.Errors, report.Percent(s.Errors, s.Count))))
 	t.line(t.st.Label.Render(pad("Throughput", fieldWidth)), t.st.Value.Render(report.FormatRate(s.RPS)+"/s"),
-		fmt.Sprintf(" over %s", report.FormatDuration(s.Duration)))
+		" "+s.WindowText())
 	if s.Kind.Streaming() {
 		t.field("Messages", lipgloss.NewStyle(), " · ", fmt.Sprintf("sent %d", s.Messages.Sent), fmt.Sprintf("received %d", s.Messages.Received))
 	}
@@ -257,22 +257,16 @@ func (t *textReport) notes() {
 	}
 	if n := len(s.Sources); n > 0 {
 		t.field("Merged", t.st.Value.UnsetBold(), " ", strings.Fields(fmt.Sprintf(
-			"from %d reports; histograms exact, per-second p50/p99 approximate", n))...)
+			"from %s; histograms exact, per-second p50/p99 approximate", report.Plural(n, "report")))...)
 	}
-	if s.LateStarts > 0 {
-		t.field("Late starts", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
-			"%s started late because workers were busy; their latency counts from when they were due",
-			report.Plural(int(s.LateStarts), "call")))...)
+	if note := report.LateStartsNote(s); note != "" {
+		t.field("Late starts", t.st.Warn, " ", strings.Fields(note)...)
 	}
-	if s.Unstarted > 0 {
-		t.field("Unstarted", t.st.Bad, " ", strings.Fields(fmt.Sprintf(
-			"%s due within the run never started: every worker was held until it ended",
-			report.Plural(int(s.Unstarted), "call")))...)
+	if note := report.UnstartedNote(s); note != "" {
+		t.field("Unstarted", t.st.Bad, " ", strings.Fields(note)...)
 	}
-	if s.PacerLate > 0 {
-		t.field("Pacer late", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
-			"%s handed out late by grpcpulse itself (an overloaded client machine, not the server)",
-			report.Plural(int(s.PacerLate), "call")))...)
+	if note := report.PacerLateNote(s); note != "" {
+		t.field("Pacer late", t.st.Warn, " ", strings.Fields(note)...)
 	}
 	if s.Aborted > 0 {
 		t.field("Aborted", t.st.Warn, " ", strings.Fields(fmt.Sprintf(

@@ -33,15 +33,35 @@ type Requests struct {
 	resolver Resolver
 }
 
+// Templating is how a run takes its data and metadata values: as they are,
+// or as templates rendered per call, which may or may not read the
+// environment.
+type Templating uint8
+
+const (
+	// Static data is sent as it is.
+	Static Templating = iota
+	// Templated data is a text/template rendered per call; a template that
+	// calls env or expandenv is refused (ErrTemplateEnv).
+	Templated
+	// TemplatedEnv is Templated with env and expandenv allowed.
+	TemplatedEnv
+)
+
 // NewRequests prepares data (JSON messages of type md; none means one empty
-// message) for a run. With templated, data is a text/template rendered per
+// message) for a run. Templated, data is a text/template rendered per
 // call; each of its messages is tried once here so that a broken template
 // fails before the run.
-func NewRequests(md protoreflect.MessageDescriptor, data []byte, templated bool, r Resolver) (*Requests, error) {
+func NewRequests(md protoreflect.MessageDescriptor, data []byte, t Templating, r Resolver) (*Requests, error) {
 	reqs := &Requests{md: md, resolver: r}
-	if templated {
+	if t != Static {
 		if err := reqs.compile(string(data)); err != nil {
 			return nil, fmt.Errorf("--template: %w", err)
+		}
+		if t != TemplatedEnv {
+			if err := refuseEnv(reqs.tmpl); err != nil {
+				return nil, fmt.Errorf("--template: %w", err)
+			}
 		}
 		w := reqs.ForWorker(0, &RunTemplates{})
 		for i := range max(int64(len(reqs.msgs)), 1) { // each message once

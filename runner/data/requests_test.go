@@ -18,7 +18,7 @@ func pulseMethod(name string) protoreflect.MethodDescriptor {
 func TestRequestsRenderPerCall(t *testing.T) {
 	t.Parallel()
 	md := pulseMethod("Unary")
-	reqs, err := NewRequests(md.Input(), []byte(`{"id": {{.RequestNumber}}, "message": "w{{.WorkerID}}"}`), true, nil)
+	reqs, err := NewRequests(md.Input(), []byte(`{"id": {{.RequestNumber}}, "message": "w{{.WorkerID}}"}`), Templated, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

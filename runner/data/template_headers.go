@@ -25,8 +25,9 @@ type headerValue struct {
 }
 
 // CompileHeaders compiles the values of md that hold "{{". It returns nil
-// when none does.
-func CompileHeaders(md metadata.MD) (*Headers, error) {
+// when none does. Unless t is TemplatedEnv, a value that calls env or
+// expandenv is refused (ErrTemplateEnv).
+func CompileHeaders(md metadata.MD, t Templating) (*Headers, error) {
 	h := &Headers{static: md, set: template.New("headers").Funcs(baseFuncs())}
 	for key, vals := range md {
 		for i, v := range vals {
@@ -36,6 +37,11 @@ func CompileHeaders(md metadata.MD) (*Headers, error) {
 			name := fmt.Sprintf("header %s #%d", key, i)
 			if _, err := h.set.New(name).Parse(v); err != nil {
 				return nil, fmt.Errorf("--template: header %q: %w", key, err)
+			}
+			if t != TemplatedEnv {
+				if err := refuseEnv(h.set.Lookup(name)); err != nil {
+					return nil, fmt.Errorf("--template: header %q: %w", key, err)
+				}
 			}
 			h.values = append(h.values, headerValue{key: key, index: i, name: name})
 		}

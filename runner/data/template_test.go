@@ -165,7 +165,7 @@ func TestSeedRepeatsData(t *testing.T) {
 	t.Parallel()
 	md := pulseMethod("Unary")
 	data := `[{"id": {{randomInt 0 1000000}}, "message": "{{newUUID}}"}, {"message": "{{randomString 10}} {{.UUID}} {{randAlpha 4}}"}]`
-	reqs, err := NewRequests(md.Input(), []byte(data), true, nil)
+	reqs, err := NewRequests(md.Input(), []byte(data), Templated, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestSeedRepeatsData(t *testing.T) {
 // message picked from the result.
 func TestRequestsRenderWhole(t *testing.T) {
 	t.Parallel()
-	reqs, err := NewRequests(pulseMethod("Unary").Input(), []byte(`{{range $i := until 3}}{"id": {{$i}}, "message": "r{{$.RequestNumber}}"}{{end}}`), true, nil)
+	reqs, err := NewRequests(pulseMethod("Unary").Input(), []byte(`{{range $i := until 3}}{"id": {{$i}}, "message": "r{{$.RequestNumber}}"}{{end}}`), Templated, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestRequestsTemplateErrors(t *testing.T) {
 		{"[{\"id\":1},\n {\"nope\": {{.RequestNumber}}}]", `--template: rendered for request 1: request message 2 is not a valid grpcpulse.test.v1.Request: unknown field "nope"`},
 		{"{\"id\":1}\n{\"id\": {{if}}}", "--template: template: data:2: missing value for if"},
 	} {
-		_, err := NewRequests(md, []byte(tt.data), true, nil)
+		_, err := NewRequests(md, []byte(tt.data), Templated, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.data, err, tt.want)
 		}

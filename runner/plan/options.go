@@ -67,6 +67,10 @@ type Call struct {
 	// (every message of a client or bidi stream), and the metadata values
 	// that hold "{{" templates rendered for every call.
 	Template bool `json:"template,omitempty"`
+	// TemplateEnv lets templates read environment variables (sprig's env
+	// and expandenv); without it a template that calls them is refused, so
+	// that a data file from someone else cannot send the user's tokens.
+	TemplateEnv bool `json:"template_env,omitempty"`
 	// Seed seeds the templates' random functions; each worker draws from a
 	// stream of its own (seed and worker number), so the same seed repeats a
 	// run's data. 0 means pick one at random; New records the one picked.
@@ -211,6 +215,8 @@ func (c *Call) Validate() error {
 		return fmt.Errorf("--stream-pacing must be pipeline or pingpong, not %q", c.StreamPacing)
 	case c.StreamDuration < 0:
 		return errors.New("--stream-duration must not be negative")
+	case c.TemplateEnv && !c.Template:
+		return errors.New("--template-env lets templates read the environment: it needs --template")
 	case c.StreamDuration > 0 && c.Messages == 1:
 		return errors.New("--stream-duration ends streams by time, but --messages 1 ends them after one message: give --messages 0 (no count limit) or a count above 1 (whichever comes first)")
 	}
