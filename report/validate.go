@@ -162,6 +162,15 @@ func (c *checker) summary(s *Summary) {
 	if s.Connectivity != nil {
 		c.connectivity(s.Connectivity)
 	}
+	if cp := s.Compression; cp != nil {
+		c.count("compression.sent_bytes", cp.SentBytes)
+		c.count("compression.sent_wire_bytes", cp.SentWireBytes)
+		c.count("compression.received_bytes", cp.ReceivedBytes)
+		c.count("compression.received_wire_bytes", cp.ReceivedWireBytes)
+	}
+	if s.FindMax != nil {
+		c.findMax(s.FindMax)
+	}
 	for i, src := range s.Sources {
 		f := fmt.Sprintf("sources[%d]", i)
 		c.startedAt(f+".started_at", src.StartedAt)
@@ -310,6 +319,12 @@ func (c *checker) connectivity(cv *Connectivity) {
 	c.span(f+".keepalive.unanswered_max_ns", k.UnansweredMax)
 	c.histogram(f+".reconnect_latency", cv.ReconnectLatency)
 	c.spread(f+".backoff", &cv.Backoff)
+	if h := cv.Handshake; h != nil {
+		c.histogram(f+".handshake.connect", h.Connect)
+		c.histogram(f+".handshake.tls", h.TLS)
+		c.histogram(f+".handshake.http2", h.HTTP2)
+		c.histogram(f+".handshake.total", h.Total)
+	}
 	c.span(f+".unavailable_ns", cv.Unavailable)
 	if r := cv.Retries; r != nil {
 		for _, x := range []struct {
@@ -318,5 +333,29 @@ func (c *checker) connectivity(cv *Connectivity) {
 		}{{"calls", r.Calls}, {"attempts", r.Attempts}, {"retries", r.Retries}, {"transparent", r.Transparent}, {"exhausted", r.Exhausted}} {
 			c.count(f+".retries."+x.name, x.v)
 		}
+	}
+}
+
+// maxFindMaxSteps bounds the steps of a breaking-point search.
+const maxFindMaxSteps = 10_000
+
+func (c *checker) findMax(fm *FindMax) {
+	const f = "find_max"
+	c.float(f+".max_rate", fm.MaxRate)
+	c.float(f+".fail_rate", fm.FailRate)
+	c.float(f+".start_rate", fm.StartRate)
+	c.float(f+".top_rate", fm.TopRate)
+	c.span(f+".time_limit_ns", fm.TimeLimit)
+	c.span(f+".step_ns", fm.Step)
+	c.span(f+".warmup_ns", fm.Warmup)
+	c.intRange(f+".steps", len(fm.Steps), 0, maxFindMaxSteps)
+	for i, st := range fm.Steps {
+		sf := fmt.Sprintf("%s.steps[%d]", f, i)
+		c.float(sf+".rate", st.Rate)
+		c.float(sf+".rps", st.RPS)
+		c.count(sf+".count", st.Count)
+		c.count(sf+".errors", st.Errors)
+		c.duration(sf+".p50_ns", st.P50, 0, maxHistogramNS)
+		c.duration(sf+".p99_ns", st.P99, 0, maxHistogramNS)
 	}
 }
