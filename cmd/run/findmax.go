@@ -115,7 +115,11 @@ func (o *RunOptions) applyFindMax(fs *pflag.FlagSet) error {
 	f.slo = slo
 	for _, name := range []string{"schedule", "stages", "concurrency-stages", "total", "abort-on-fail", "start-at"} {
 		if fs.Changed(name) {
-			return cli.UsageErrorf("--find-max sets the rate of each step itself: it cannot be combined with --%s", name)
+			shown := "--" + name
+			if f := fs.Lookup(name); f.Shorthand != "" {
+				shown = "-" + f.Shorthand
+			}
+			return cli.UsageErrorf("--find-max sets the rate and length of each step itself: it cannot be combined with %s", shown)
 		}
 	}
 	if len(o.Calls) > 0 {
