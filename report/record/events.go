@@ -63,6 +63,7 @@ type eventLog struct {
 	unansweredCloses int64
 	unansweredMax    time.Duration
 	dials            dialLog
+	handshakes       handshakeLog
 }
 
 // goawayRec is what the run saw of one GOAWAY reason.
@@ -111,6 +112,8 @@ type connLog struct {
 	lastPeerClose      time.Time     // latest close the client did not make
 	lastPingClose      time.Time     // latest client close with a keepalive ping pending
 	lastPingUnanswered time.Duration // how long that ping was pending
+
+	marks handshakeMarks // what the dial under way has reached (EventHandshake ends it)
 
 	outage     *outage   // the outage under way: failed connection attempts since lostAt
 	lostAt     time.Time // when the READY transport closed; zero after the next connect
@@ -193,6 +196,7 @@ func (l *eventLog) add(e conn.Event, lastCall time.Time) {
 		l.state(c, e)
 	case conn.EventOpen:
 		c.open(e)
+		c.marks.openAt, c.marks.tlsTook = e.Time, e.Took
 	case conn.EventGoAway:
 		l.goAway(c, e, lastCall)
 	case conn.EventPing:
@@ -207,6 +211,11 @@ func (l *eventLog) add(e conn.Event, lastCall time.Time) {
 		l.close(c, e)
 	case conn.EventDial:
 		l.dial(c, e)
+		if e.Err == "" {
+			c.marks.connectTook, c.marks.connected = e.Took, true
+		}
+	case conn.EventHandshake:
+		l.handshake(c, e)
 	case conn.EventSettings:
 		bump(&l.settings, e.Settings)
 	}

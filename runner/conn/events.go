@@ -35,6 +35,11 @@ const (
 	// EventDial: one TCP connection attempt ended (Took, Remote; Err when
 	// it failed: refused, timed out...). Reported by WatchDials.
 	EventDial EventKind = "dial"
+	// EventHandshake: a dial of the runner's (a pool connection's first,
+	// or a new one of --reconnect-every) returned with the connection
+	// READY; Took is the whole dial. The recorder pairs it with the last
+	// EventDial (the TCP connect) and EventOpen (after TLS) before it.
+	EventHandshake EventKind = "handshake"
 	// EventSettings: the server's first SETTINGS frame on a transport
 	// (Settings): a fingerprint of what answers, grpc-go or a proxy.
 	EventSettings EventKind = "settings"
@@ -74,7 +79,9 @@ type Event struct {
 	// from the peer before the close (PING ACKs count): how long a dead
 	// peer took to be found.
 	SinceRead time.Duration `json:"since_read_ns,omitempty"`
-	Took      time.Duration `json:"took_ns,omitempty"` // a dial attempt's duration
+	// Took is a dial attempt's duration (dial), the TLS handshake's (open;
+	// about 0 in plaintext) or a whole dial's to READY (handshake).
+	Took time.Duration `json:"took_ns,omitempty"`
 	// Cause is why a connection attempt failed (a TRANSIENT_FAILURE state
 	// event, a failed dial), from the one table of causes; reports count it
 	// by cause.
