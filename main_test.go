@@ -76,7 +76,7 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// server NAME [tls|mtls] [noreflect|v1alpha|mutereflect] [logmd] [barrier=N]
+// server NAME [tls|mtls] [noreflect|v1alpha|mutereflect] [logmd] [barrier=N] [streams10]
 // starts the built-in test server and sets $NAME to its address; with TLS,
 // $NAME_CA, $NAME_CERT and $NAME_KEY name the CA and client certificate files.
 // mutereflect accepts reflection streams and never answers. logmd appends a
@@ -119,6 +119,8 @@ func cmdServer(ts *testscript.TestScript, neg bool, args []string) {
 		case "barrier=2", "barrier=3":
 			n, _ := strconv.Atoi(strings.TrimPrefix(a, "barrier="))
 			opts = append(opts, testserver.WithCallHook(barrier(n)))
+		case "streams10": // a known capacity: 10 calls at once per connection
+			opts = append(opts, testserver.WithMaxConcurrentStreams(10))
 		default:
 			ts.Fatalf("server: unknown option %q", a)
 		}

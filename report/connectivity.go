@@ -87,6 +87,9 @@ type Connectivity struct {
 	// attempts were not watched (an HTTPS proxy in the environment, or a
 	// report older than it).
 	Dials *DialStats `json:"dials,omitempty"`
+	// Handshake is how long connections took to set up, by phase; nil when
+	// not measured (--reconnect-every measures it).
+	Handshake *Handshake `json:"handshake,omitempty"`
 	// DeadPeerDetection is, for transports closed by a keepalive timeout
 	// or the kernel's (TCP_USER_TIMEOUT), how long nothing had come from
 	// the server before the close: how long a dead peer took to be found.

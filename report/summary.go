@@ -112,6 +112,12 @@ type Summary struct {
 	// Connectivity is what the pool connections went through; nil in
 	// reports written before it existed.
 	Connectivity *Connectivity `json:"connectivity,omitempty"`
+	// Compression is the bytes of the messages before and after
+	// --compress; nil when the run did not compress.
+	Compression *Compression `json:"compression,omitempty"`
+	// FindMax is the breaking-point search of --find-max; nil for a run
+	// without one.
+	FindMax *FindMax `json:"find_max,omitempty"`
 	// Findings is the diagnosis of the run (diagnose.Findings), most
 	// severe first; empty until the caller diagnoses it.
 	Findings []Finding `json:"findings"`

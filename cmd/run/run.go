@@ -53,6 +53,8 @@ type RunOptions struct {
 	ScenarioFile string
 	// Calls is the weighted method mix of the scenario file; empty: Method.
 	Calls []CallSpec
+	// FindMax is --find-max: a breaking-point search instead of one run.
+	FindMax FindMaxOptions
 
 	// MetricsAddr is where to serve Prometheus metrics during the run
 	// (HOST:PORT, port 0 for any); empty means not at all.
@@ -139,6 +141,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	fs.StringArrayVar(&opts.Tags, "tag", nil, "a `KEY=VALUE` label echoed in the report (repeatable)")
 	fs.StringVarP(&opts.ScenarioFile, "file", "f", "", "a scenario `FILE` (YAML or JSON): flag values by long name, target, method, calls (flags given here win)")
 	fs.BoolVar(&opts.AbortOnFail, "abort-on-fail", false, "check --assert every second and stop the run at the first failure")
+	opts.FindMax.AddFlags(fs)
 	return cmd
 }
 
@@ -146,6 +149,9 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 // dialled: runner.New trusts what passed it (and checks only the method's
 // kind).
 func (o *RunOptions) validate(fs *pflag.FlagSet) error {
+	if err := o.applyFindMax(fs); err != nil {
+		return err
+	}
 	if err := cli.ValidateConn(&o.Target, &o.Metadata, &o.Source); err != nil {
 		return err
 	}
@@ -193,6 +199,9 @@ func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 		return &cli.UsageError{Err: err} // the syntax; the series are checked against the method
 	}
 	o.assertions = as
+	if err := o.checkFindMaxAsserts(); err != nil {
+		return err
+	}
 	if o.Load.Endless() && !(o.IO.InTTY && o.IO.OutTTY) {
 		return cli.UsageErrorf("give -n, -z or a ramp --schedule: without one the run goes on until interrupted, and standard input or output is not a terminal (a CI job would hang)")
 	}
@@ -202,6 +211,9 @@ func (o *RunOptions) validate(fs *pflag.FlagSet) error {
 // Run runs the load test opts describe and writes its report; the returned
 // error decides the exit code (cli.ExitCode).
 func Run(ctx context.Context, opts *RunOptions) error {
+	if opts.FindMax.SLO != "" {
+		return runFindMax(ctx, opts)
+	}
 	if len(opts.Calls) > 0 {
 		return runMix(ctx, opts)
 	}
@@ -288,21 +300,36 @@ func prepareRun(ctx context.Context, opts *RunOptions) (*cli.Session, *runner.Ru
 }
 
 func newRunner(ctx context.Context, opts *RunOptions, s *cli.Session, method protoreflect.MethodDescriptor) (*runner.Runner, record.Meta, error) {
+	reqs, err := prepareRequests(ctx, opts, s, method)
+	if err != nil {
+		return nil, record.Meta{}, err
+	}
+	return buildRunner(opts, method, reqs)
+}
+
+// prepareRequests checks the assertions against the method's kind and
+// reads and compiles the request data (once: standard input cannot be read
+// twice).
+func prepareRequests(ctx context.Context, opts *RunOptions, s *cli.Session, method protoreflect.MethodDescriptor) (*data.Requests, error) {
 	kind := runner.KindOf(method)
 	if err := gate.CheckKind(opts.assertions, kind); err != nil {
-		return nil, record.Meta{}, &cli.UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
+		return nil, &cli.UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}
 	}
 	raw, err := cli.ReadData(ctx, opts.Data, opts.IO.In)
 	if err != nil {
-		return nil, record.Meta{}, err
+		return nil, err
 	}
 	reqs, err := data.NewRequests(method.Input(), raw, runner.Templating(opts.Call), reflect.TypeResolver(s.Source))
 	if errors.Is(err, data.ErrTemplateEnv) {
-		return nil, record.Meta{}, &cli.UsageError{Err: err}
+		return nil, &cli.UsageError{Err: err}
 	}
-	if err != nil {
-		return nil, record.Meta{}, err
-	}
+	return reqs, err
+}
+
+// buildRunner makes the runner of opts for method and reqs, and the
+// recording's Meta.
+func buildRunner(opts *RunOptions, method protoreflect.MethodDescriptor, reqs *data.Requests) (*runner.Runner, record.Meta, error) {
+	kind := runner.KindOf(method)
 	r, err := runner.New(opts.Options, method, reqs) // checks the options against the method's kind
 	if err != nil {
 		return nil, record.Meta{}, &cli.UsageError{Err: fmt.Errorf("%s: %w", method.FullName(), err)}

@@ -164,7 +164,7 @@ const (
 	seriesServiceTime = "service_time"
 )
 
-const metricHelp = "want p(N), avg, min, med, max (of latency), SERIES.p(N) etc., error_rate, rps, count, ok, errors, or status=CODE count|rate"
+const metricHelp = "want p(N), avg, min, med, max (of latency), SERIES.p(N) etc., error_rate, rps, max_rate (of --find-max), count, ok, errors, or status=CODE count|rate"
 
 // cutSelector splits "status=CODE rest" (or code=CODE) into the code and
 // the rest.
@@ -196,7 +196,7 @@ func parseMetric(text string) (metricRef, error) {
 	switch lt {
 	case "error_rate":
 		return metricRef{class: classRate, name: lt, total: lt}, nil
-	case "rps":
+	case "rps", "max_rate":
 		return metricRef{class: classRPS, name: lt, total: lt}, nil
 	case "count", "ok", "errors":
 		return metricRef{class: classCount, name: lt, total: lt}, nil
@@ -414,6 +414,11 @@ func (m metricRef) measure(s *report.Summary) (float64, bool) {
 		return float64(s.Errors), true
 	case "rps":
 		return s.RPS, true
+	case "max_rate": // of a --find-max run only
+		if s.FindMax == nil {
+			return 0, false
+		}
+		return s.FindMax.MaxRate, true
 	}
 	if s.Count == 0 { // error_rate
 		return 0, false
@@ -493,3 +498,7 @@ func (m metricRef) compare(measured float64, op string, threshold float64) bool 
 	}
 	return false
 }
+
+// Metric is the canonical name of the metric a reads ("p(99)", "rps",
+// "max_rate").
+func (a Assertion) Metric() string { return a.metric.name }

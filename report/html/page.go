@@ -69,6 +69,10 @@ type htmlPage struct {
 	StatusCodes                 []htmlCode
 	ErrorsTitle                 string
 	Errors                      []htmlError
+	// FindMax is the breaking-point search; nil for a run without one.
+	FindMax *htmlFindMax
+	// Handshake is the connections' set-up times by phase.
+	Handshake []htmlHandshake
 	// MethodHead and Methods are the per-method table of a mix.
 	MethodHead []string
 	Methods    [][]string
@@ -140,6 +144,7 @@ func newHTMLPage(s *report.Summary) *htmlPage {
 			htmlFigure{Label: "Latency p50", Value: report.FormatDuration(s.Latency.Percentile(50))},
 			htmlFigure{Label: "Latency p99", Value: report.FormatDuration(s.Latency.Percentile(99)), Sub: "max " + report.FormatDuration(s.Latency.Percentile(100))})
 	}
+	p.findMax(s)
 	p.notes(s)
 	p.assertions(s)
 	p.percentiles(s)
@@ -155,6 +160,7 @@ func newHTMLPage(s *report.Summary) *htmlPage {
 		}
 	}
 	p.connections(s)
+	p.handshake(s)
 	p.diagnosis(s)
 	p.codes(s)
 	if p.Methods = report.MethodRows(s); p.Methods != nil {
@@ -169,6 +175,9 @@ func (p *htmlPage) notes(s *report.Summary) {
 	}
 	if s.Kind.Streaming() {
 		add("Messages", "", "sent %d, received %d", s.Messages.Sent, s.Messages.Received)
+	}
+	if c := s.Compression; c != nil {
+		add("Compression", "", "%s", strings.Join(report.CompressionParts(c), " · "))
 	}
 	if n := len(s.Sources); n > 0 {
 		add("Merged", "", "from %s", report.Plural(n, "report"))

@@ -28,8 +28,8 @@ type connEvents struct {
 
 // summarizeEvents reads the event log at the end of a run (end) into
 // per-connection parts and the run's Connectivity. ka is the run's
-// keepalive configuration.
-func (l *eventLog) summarize(end time.Time, ka plan.Keepalive) (map[int]*connEvents, *report.Connectivity) {
+// keepalive configuration; tls says whether it used TLS.
+func (l *eventLog) summarize(end time.Time, ka plan.Keepalive, tls bool) (map[int]*connEvents, *report.Connectivity) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	begin := l.begin
@@ -53,6 +53,7 @@ func (l *eventLog) summarize(end time.Time, ka plan.Keepalive) (map[int]*connEve
 		},
 	}
 	cv.Dials, cv.DeadPeerDetection = l.dials.summary(begin), l.dials.detection.spread()
+	cv.Handshake = l.handshakes.summary(tls)
 	if l.acks > 0 {
 		cv.Keepalive.RTTMean = l.rttSum / time.Duration(l.acks)
 	}

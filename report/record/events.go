@@ -71,6 +71,7 @@ type eventLog struct {
 	// SETTINGS: TCP accepted (a listen backlog), no HTTP/2 answer.
 	silentOpens int64
 	dials       dialLog
+	handshakes  handshakeLog
 }
 
 // goawayRec is what the run saw of one GOAWAY reason.
@@ -121,6 +122,8 @@ type connLog struct {
 	lastPeerClose      time.Time     // latest close the client did not make
 	lastPingClose      time.Time     // latest client close with a keepalive ping pending
 	lastPingUnanswered time.Duration // how long that ping was pending
+
+	marks handshakeMarks // what the dial under way has reached (EventHandshake ends it)
 
 	outage     *outage   // the outage under way: failed connection attempts since lostAt
 	lostAt     time.Time // when the READY transport closed; zero after the next connect
@@ -206,6 +209,7 @@ func (l *eventLog) add(e event.Event, lastCall time.Time) {
 		l.state(c, e)
 	case event.EventOpen:
 		c.open(e)
+		c.marks.openAt, c.marks.tlsTook = e.Time, e.Took
 	case event.EventGoAway:
 		l.goAway(c, e, lastCall)
 	case event.EventPing:
@@ -224,6 +228,11 @@ func (l *eventLog) add(e event.Event, lastCall time.Time) {
 		l.close(c, e)
 	case event.EventDial:
 		l.dial(c, e)
+		if e.Err == "" {
+			c.marks.connectTook, c.marks.connected = e.Took, true
+		}
+	case event.EventHandshake:
+		l.handshake(c, e)
 	case event.EventSettings:
 		bump(&l.settings, e.Settings)
 		if ts, ok := c.live[e.Transport]; ok {

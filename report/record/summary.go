@@ -67,7 +67,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 	kind := cmp.Or(meta.Kind, r.kind)
 
 	m := mergeShards(r.shards)
-	evs, cv := r.events.summarize(end, meta.Options.Target.Keepalive)
+	evs, cv := r.events.summarize(end, meta.Options.Target.Keepalive, !meta.Options.Target.Plaintext)
 	s := &report.Summary{
 		Schema:          report.Schema,
 		Tool:            report.Tool{Version: meta.Tool, GRPCGo: meta.GRPCVersion},

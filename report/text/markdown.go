@@ -22,6 +22,7 @@ func RenderMarkdown(w io.Writer, s *report.Summary) error {
 	m := &mdReport{s: s}
 	m.header()
 	m.assertions()
+	m.findMax()
 	m.percentiles()
 	if rows := report.MethodRows(m.s); rows != nil {
 		m.heading("Methods")
@@ -88,6 +89,9 @@ func (m *mdReport) header() {
 	shape := report.LoadShape(s.Options, s.Kind)
 	if s.Kind != "" { // "": a run that never started
 		shape = append([]string{string(s.Kind)}, shape...)
+	}
+	if c := s.Compression; c != nil {
+		shape = append(shape, "compression "+strings.Join(report.CompressionParts(c), ", "))
 	}
 	shape = append(shape, "started "+s.StartedAt.UTC().Format(time.RFC3339))
 	m.para(mdEscape(strings.Join(shape, " · ")))
@@ -224,6 +228,7 @@ func (m *mdReport) connections() {
 	if parts := report.ConnectivityParts(m.s.Connectivity); len(parts) > 0 {
 		m.para("**Connections**: " + mdEscape(strings.Join(parts, " · ")))
 	}
+	m.handshake()
 }
 
 // severityBadges mark a finding's severity for a reader skimming a job page.

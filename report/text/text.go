@@ -31,6 +31,7 @@ func Render(w io.Writer, s *report.Summary, st Styles, width int) error {
 	}
 	t := &textReport{s: s, st: st, width: width}
 	t.header()
+	t.findMax()
 	if s.Count > 0 {
 		t.percentiles()
 		t.distribution()
@@ -127,6 +128,9 @@ func (t *textReport) header() {
 		" "+s.WindowText())
 	if s.Kind.Streaming() {
 		t.field("Messages", lipgloss.NewStyle(), " · ", fmt.Sprintf("sent %d", s.Messages.Sent), fmt.Sprintf("received %d", s.Messages.Received))
+	}
+	if s.Compression != nil {
+		t.field("Compression", t.st.Value.UnsetBold(), " · ", report.CompressionParts(s.Compression)...)
 	}
 	t.field("Started", t.st.Faint, " ", s.StartedAt.UTC().Format(time.RFC3339))
 }

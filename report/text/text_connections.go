@@ -26,6 +26,7 @@ func (t *textReport) connections() {
 	if parts := report.ConnectivityParts(t.s.Connectivity); len(parts) > 0 {
 		t.wrapped("  ", strings.Join(parts, " · "), t.st.Faint)
 	}
+	t.handshake()
 	shown := conns[:min(len(conns), maxConns)]
 	remoteWidth, callsWidth, transports := len("(unknown)"), 1, false
 	for _, c := range shown {

@@ -170,7 +170,7 @@ func holdStream(ctx context.Context, cc *grpc.ClientConn, opts *ProbeOptions, re
 		if err == nil {
 			streams.Add(1)
 		}
-		if err != nil && ctx.Err() != nil {
+		if err != nil && ended(ctx) {
 			return // the probe ended while the stream was being opened again
 		}
 		mu.Lock()
@@ -360,4 +360,15 @@ func keepBusy(ctx context.Context, cc *grpc.ClientConn, method string, interval 
 			return
 		}
 	}
+}
+
+// ended reports whether ctx is done or its deadline has passed: grpc-go
+// fails a call with DeadlineExceeded from the deadline itself, a moment
+// before ctx's own timer marks it done.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }

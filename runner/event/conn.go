@@ -43,6 +43,11 @@ const (
 	// HTTP 200 (HTTPStatus): who answers, the backend or a proxy. Reported
 	// once per transport and distinct pair, from the first header blocks.
 	EventServer EventKind = "server"
+	// EventHandshake: a dial of the runner's (a pool connection's first,
+	// or a new one of --reconnect-every) returned with the connection
+	// READY; Took is the whole dial. The recorder pairs it with the last
+	// EventDial (the TCP connect) and EventOpen (after TLS) before it.
+	EventHandshake EventKind = "handshake"
 )
 
 // ClosedByClient is the Err of a close that grpc-go made itself.
@@ -83,7 +88,9 @@ type Event struct {
 	// from the peer before the close (PING ACKs count): how long a dead
 	// peer took to be found.
 	SinceRead time.Duration `json:"since_read_ns,omitempty"`
-	Took      time.Duration `json:"took_ns,omitempty"` // a dial attempt's duration
+	// Took is a dial attempt's duration (dial), the TLS handshake's (open;
+	// about 0 in plaintext) or a whole dial's to READY (handshake).
+	Took time.Duration `json:"took_ns,omitempty"`
 	// Cause is why a connection attempt failed (a TRANSIENT_FAILURE state
 	// event, a failed dial), from the one table of causes; reports count it
 	// by cause.

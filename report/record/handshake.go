@@ -1,0 +1,66 @@
+package record
+
+import (
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/grpcpulse/grpcpulse/report"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+)
+
+// handshakeLog measures how long the runner's dials took to set up, phase
+// by phase. Each EventHandshake (a dial of the runner returned with the
+// connection READY; Took is the whole dial) is paired with the pool
+// connection's last TCP connect that succeeded (EventDial, Took) and its
+// last transport open (EventOpen: Took is the TLS handshake, Time when it
+// ended). Guarded by the eventLog's mutex; the histograms are made at the
+// first handshake.
+type handshakeLog struct {
+	connect, tls, http2, total *hdrhistogram.Histogram
+}
+
+// handshakeMarks are what one pool connection's dial has reached so far.
+type handshakeMarks struct {
+	connectTook time.Duration
+	connected   bool
+	openAt      time.Time
+	tlsTook     time.Duration
+}
+
+// handshake records the dial of pool connection c that e ends.
+func (l *eventLog) handshake(c *connLog, e event.Event) {
+	h := &l.handshakes
+	if h.total == nil {
+		h.connect, h.tls, h.http2, h.total = report.NewHDR(), report.NewHDR(), report.NewHDR(), report.NewHDR()
+	}
+	m := c.marks
+	if m.connected {
+		record(h.connect, m.connectTook)
+	}
+	if !m.openAt.IsZero() {
+		record(h.tls, m.tlsTook)
+		record(h.http2, max(e.Time.Sub(m.openAt), 0))
+	}
+	record(h.total, e.Took)
+	c.marks = handshakeMarks{}
+}
+
+// summary is the Handshake of the run; nil when no dial was measured. The
+// TLS phase is left out for a plaintext target (tls false).
+func (h *handshakeLog) summary(tls bool) *report.Handshake {
+	if h.total == nil || h.total.TotalCount() == 0 {
+		return nil
+	}
+	out := &report.Handshake{Total: report.NewHistogram(h.total.Clone())}
+	if h.connect.TotalCount() > 0 {
+		out.Connect = report.NewHistogram(h.connect.Clone())
+	}
+	if h.http2.TotalCount() > 0 {
+		out.HTTP2 = report.NewHistogram(h.http2.Clone())
+	}
+	if tls && h.tls.TotalCount() > 0 {
+		out.TLS = report.NewHistogram(h.tls.Clone())
+	}
+	return out
+}
