@@ -44,7 +44,9 @@ var _ Source = (*serverSource)(nil)
 // error so that status.FromError still finds its code.
 func NewServerSource(ctx context.Context, cc grpc.ClientConnInterface, timeout time.Duration) Source {
 	ctx, cancel := context.WithCancel(ctx)
-	return &serverSource{client: grpcreflect.NewClientAuto(ctx, cc), cancel: cancel, timeout: timeout}
+	client := grpcreflect.NewClientAuto(ctx, patchingConn{cc},
+		grpcreflect.WithFallbackResolvers(protoregistry.GlobalFiles, protoregistry.GlobalTypes))
+	return &serverSource{client: client, cancel: cancel, timeout: timeout}
 }
 
 // ErrReflectionTimeout is wrapped by the error of a look-up that the server
