@@ -48,8 +48,8 @@ var stacks = map[string]stack{
 		age: "the server option grpc.max_connection_age_ms", grace: "grpc.max_connection_age_grace_ms",
 		idle:    "the server option grpc.max_connection_idle_ms",
 		pingMin: "", pingIdle: "grpc.keepalive_permit_without_calls",
-		strikes: "", // grpc-js servers have no ping policy of their own
-		stop:    "server.tryShutdown()", idleLate: true},
+		strikes: "",                      // grpc-js servers have no ping policy of their own
+		stop:    "server.tryShutdown()"}, // its idle timer is refreshed when the last call ends: it closes at the limit (500ms gave 499–505ms)
 	"grpc-dotnet": {name: "grpc-dotnet (Kestrel)",
 		age: "", grace: "",
 		idle:    "KestrelServerOptions.Limits.KeepAliveTimeout (130s by default)",
