@@ -104,8 +104,13 @@ func checkNghttpx(t *testing.T, s *report.Summary, id string) {
 	t.Helper()
 	for _, f := range s.Findings {
 		if f.ID == id {
-			if !strings.Contains(text(f), "nghttpx") || strings.Contains(text(f), "haproxy") {
-				t.Errorf("finding does not name nghttpx alone: %s", text(f))
+			if !strings.Contains(text(f), "nghttpx") {
+				t.Errorf("finding does not name nghttpx: %s", text(f))
+			}
+			for _, other := range []string{"haproxy", "nginx", "grpc-go"} {
+				if strings.Contains(text(f), other) {
+					t.Errorf("finding through nghttpx speaks of %s: %s", other, text(f))
+				}
 			}
 			return
 		}

@@ -53,8 +53,9 @@ var answerKinds = []answerKind{
 			"(nginx grpc_pass, haproxy proto h2)."},
 	{id: "stream_reset_internal", what: "RST_STREAM INTERNAL_ERROR", causes: []event.Cause{event.CauseRSTStreamInternal},
 		match: contains("RST_STREAM with error code: INTERNAL_ERROR"),
-		cause: "Streams were reset with RST_STREAM INTERNAL_ERROR. A grpc-go server ends calls with a status instead; " +
-			"nginx resets a stream this way when the server was silent on it for grpc_read_timeout (60s by default).",
+		cause: "Streams were reset with RST_STREAM INTERNAL_ERROR. gRPC servers of every stack end calls with a status " +
+			"in trailers instead; an intermediary resets a stream this way when the server was silent on it for its " +
+			"read timeout (nginx: grpc_read_timeout, 60s by default; nghttpx: --backend-read-timeout, 1m by default).",
 		fix: "Raise the proxy's read timeout above the longest silence of a stream (nginx: grpc_read_timeout 1h; for " +
 			"long streams), and have the server send heartbeat messages on long, quiet streams more often than it."},
 	{id: "proxy_text_in_stream", what: "a proxy's text inside the gRPC stream",
@@ -163,7 +164,7 @@ func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
 	if proxy != "" {
 		who = "The intermediary (" + proxy + ")"
 	}
-	f := report.Finding{ID: k.id, Evidence: ev, Cause: k.cause, Fix: proxyFix(k, proxy),
+	f := report.Finding{ID: k.id, Evidence: ev, Cause: proxyCause(k, proxy), Fix: proxyFix(k, proxy),
 		Title: fmt.Sprintf("%s ended %s with %s instead of the server", who, callsText(n), k.what)}
 	if text, ok := textLength(sample); ok {
 		f.Title = fmt.Sprintf("%s wrote its own text into %s: the gRPC length read was the bytes %q", who, callsText(n), text)
@@ -254,12 +255,32 @@ var proxyFixes = map[string]map[string]string{
 	},
 }
 
+// proxyCauses are answers' causes in a known intermediary's own terms, as
+// proxyFixes.
+var proxyCauses = map[string]map[string]string{
+	"stream_reset_internal": {
+		"nghttpx": "Streams were reset with RST_STREAM INTERNAL_ERROR by nghttpx: gRPC servers of every stack end calls with a status in trailers instead, and nghttpx resets a stream this way when its backend was silent on it for --backend-read-timeout (1m by default).",
+		"nginx":   "Streams were reset with RST_STREAM INTERNAL_ERROR by nginx: gRPC servers of every stack end calls with a status in trailers instead, and nginx resets a stream this way when the server was silent on it for grpc_read_timeout (60s by default).",
+	},
+}
+
 // proxyFix is k's fix, in the terms of proxy when it is known.
 func proxyFix(k answerKind, proxy string) string {
+	return inProxyTerms(proxyFixes, k.id, proxy, k.fix)
+}
+
+// proxyCause is k's cause, in the terms of proxy when it is known.
+func proxyCause(k answerKind, proxy string) string {
+	return inProxyTerms(proxyCauses, k.id, proxy, k.cause)
+}
+
+// inProxyTerms is table's text for id and proxy (by its first word, as
+// identified), else general.
+func inProxyTerms(table map[string]map[string]string, id, proxy, general string) string {
 	name, _, _ := strings.Cut(strings.ToLower(proxy), "/")
 	name, _, _ = strings.Cut(name, " ")
-	if fix := proxyFixes[k.id][name]; fix != "" {
-		return fix
+	if text := table[id][name]; text != "" {
+		return text
 	}
-	return k.fix
+	return general
 }
