@@ -219,6 +219,15 @@ func (d *diagnosis) idleFinding(t idleTimer) report.Finding {
 		f.Fix = fmt.Sprintf("Raise the proxy's idle timeout above the longest pause between calls (nginx keepalive_timeout, "+
 			"haproxy timeout http-keep-alive, Envoy idle_timeout), or keep a call on each connection more often than "+
 			"every %s (a health check); keepalive pings do not help. Otherwise the reconnect after a pause is harmless.", report.Approx(x))
+		if o, ok := proxyOpts(proxy); ok && o.idle != "" {
+			name, _, _ := strings.Cut(proxy, "/")
+			f.Cause = fmt.Sprintf("After ~%s without a request on a connection, %s sends GOAWAY NO_ERROR without debug data "+
+				"and closes it; the next call waits for a new connection. It answers PINGs itself and counts only requests, "+
+				"so client keepalive does not keep the connection open. Its timer: %s.", report.Approx(x), name, o.idle)
+			f.Fix = fmt.Sprintf("Raise %s's %s above the longest pause between calls, or keep a call on each connection "+
+				"more often than every %s (a health check); keepalive pings do not help. Otherwise the reconnect after a "+
+				"pause is harmless.", name, o.idle, report.Approx(x))
+		}
 	} else {
 		fp, fr := d.failed(event.CausePeerClosed), d.failed(event.CauseConnectionReset)
 		failed = fp + fr

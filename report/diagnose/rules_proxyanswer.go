@@ -244,10 +244,12 @@ var proxyFixes = map[string]map[string]string{
 		"envoy":   "Check the cluster's endpoints and health as Envoy sees them (/clusters on the admin port) and that the cluster speaks HTTP/2 to the backend (http2_protocol_options / typed_extension_protocol_options).",
 		"nginx":   "Check that the backend is up and the upstream/grpc_pass address is right (grpc_pass grpc://...); nginx's error.log says why.",
 		"haproxy": "Check the backend's server line and its health checks, and that it talks HTTP/2 to the server (proto h2).",
+		"caddy":   "Check that the backend is up and the reverse_proxy upstream is right (h2c://host:port for a plaintext gRPC backend; over TLS, transport http { versions 2 }); Caddy's log says why it gave up on it (its dial_timeout is 3s by default).",
 	},
 	"proxy_timeout_504": {
 		"envoy": "Raise the route's timeout (15s by default) above the server's slowest response, or set grpc_timeout_header_max so the client's deadline governs; give calls a deadline (--timeout) below it.",
 		"nginx": "Raise grpc_read_timeout and grpc_send_timeout in the location above the server's slowest response; give calls a deadline (--timeout) below them.",
+		"caddy": "Raise (or remove) read_timeout and response_header_timeout in the reverse_proxy's transport http block above the server's slowest response or longest silence of a stream; give calls a deadline (--timeout) below them.",
 	},
 	"stream_reset_internal": {
 		"nghttpx": "Raise nghttpx's --backend-read-timeout (1m by default) above the longest silence of a stream, or have the server send heartbeat messages more often than it.",
@@ -258,6 +260,9 @@ var proxyFixes = map[string]map[string]string{
 // proxyCauses are answers' causes in a known intermediary's own terms, as
 // proxyFixes.
 var proxyCauses = map[string]map[string]string{
+	"proxy_timeout_504": {
+		"caddy": "Caddy answered the call itself with HTTP 504: its reverse_proxy gave up waiting for the backend (read_timeout or response_header_timeout of the transport http block; Caddy has neither by default, so one is set). grpc-go turns it into UNAVAILABLE \"unexpected HTTP status code\". The server may still have done the work.",
+	},
 	"stream_reset_internal": {
 		"nghttpx": "Streams were reset with RST_STREAM INTERNAL_ERROR by nghttpx: gRPC servers of every stack end calls with a status in trailers instead, and nghttpx resets a stream this way when its backend was silent on it for --backend-read-timeout (1m by default).",
 		"nginx":   "Streams were reset with RST_STREAM INTERNAL_ERROR by nginx: gRPC servers of every stack end calls with a status in trailers instead, and nginx resets a stream this way when the server was silent on it for grpc_read_timeout (60s by default).",

@@ -39,6 +39,7 @@ func TestStackRules(t *testing.T) {
 		severity report.Severity
 		want     []string // in its title, cause, fix or evidence
 		not      []string // ids that must not appear
+		absent   []string // words the wanted finding must not use
 		impl     string   // peer.implementation wanted
 	}{
 		{name: "C-core age: sentinel, no debug data, told by timing", impl: "C-core", id: "max_age_recycling", severity: report.SeverityInfo,
@@ -87,8 +88,9 @@ func TestStackRules(t *testing.T) {
 				c.GoAways["NO_ERROR"] = 3
 				c.GoAwayTiming["NO_ERROR"] = drainTiming(spreadOf(2050*ms, 2700*ms, 3), spreadOf(2040*ms, 2550*ms, 3), 1, 1, 0, 2800*ms, 7100*ms)
 			},
-			want: []string{"grpc-js (Node.js) server closes connections idle for ~2.3s", "grpc.max_connection_idle_ms"},
-			not:  []string{"intermediary_idle_timeout", "request_cap"}},
+			want:   []string{"grpc-js (Node.js) server closes connections idle for ~2.3s", "grpc.max_connection_idle_ms"},
+			absent: []string{"periodically"},
+			not:    []string{"intermediary_idle_timeout", "request_cap"}},
 		{name: "C-core idle: INTERNAL_ERROR enter idle is harmless", impl: "C-core", id: "idle_closed", severity: report.SeverityInfo,
 			set: func(s *report.Summary) {
 				c := s.Connectivity
@@ -153,6 +155,24 @@ func TestStackRules(t *testing.T) {
 			},
 			want: []string{"grpc-js (Node.js) server shut down gracefully", "tryShutdown"},
 			not:  []string{"request_cap"}},
+		{name: "Caddy's 504 in Caddy's terms", id: "proxy_timeout_504", severity: report.SeverityError,
+			set: func(s *report.Summary) {
+				s.Count, s.Errors = 4, 4
+				s.Connectivity.PeerServers = map[string]int64{"Caddy": 1}
+				s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeUnavailable, Count: 4, MinDuration: 973 * ms, MaxDuration: 1020 * ms,
+					Message: "unexpected HTTP status code received from server: 504 (Gateway Timeout); malformed header: missing HTTP content-type"}}
+			},
+			want:   []string{"The intermediary (Caddy)", "a timeout of ~1s", "read_timeout", "response_header_timeout"},
+			absent: []string{"nginx", "haproxy", "Envoy"}},
+		{name: "Caddy's idle timer in Caddy's terms", id: "intermediary_idle_timeout", severity: report.SeverityInfo,
+			set: func(s *report.Summary) {
+				c := s.Connectivity
+				c.PeerServers = map[string]int64{"Caddy": 1}
+				c.GoAways["NO_ERROR"] = 8
+				c.GoAwayTiming["NO_ERROR"] = drainTiming(spreadOf(1000*ms, 7000*ms, 8), spreadOf(1000*ms, 1020*ms, 8), 1, 1, 0, 1*time.Second, 8*time.Second)
+			},
+			want:   []string{"The proxy (Caddy) closes connections idle for ~1s", "servers.timeouts.idle (5m by default)"},
+			absent: []string{"nginx", "haproxy", "Envoy"}},
 		{name: "nghttpx is not haproxy", id: "", set: func(s *report.Summary) {
 			s.Connectivity.PeerSettings = map[string]int64{"MAX_CONCURRENT_STREAMS=100 INITIAL_WINDOW_SIZE=65535 0x9=1 ENABLE_CONNECT_PROTOCOL=1": 2}
 		}},
@@ -220,6 +240,11 @@ func TestStackRules(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(text, w) {
 					t.Errorf("%s lacks %q:\n%s", tt.id, w, text)
+				}
+			}
+			for _, w := range tt.absent {
+				if strings.Contains(text, w) {
+					t.Errorf("%s speaks of %q:\n%s", tt.id, w, text)
 				}
 			}
 		})
