@@ -273,6 +273,12 @@ func AbortedNote(s *Summary) string {
 	return "not recorded"
 }
 
+// ShowAborted reports whether the aborted calls get a line of their own:
+// not when the run was interrupted and CutNote counts the same calls.
+func ShowAborted(s *Summary) bool {
+	return s.Aborted > 0 && !(s.Interrupted && s.Stalled == 0 && s.Cut == s.Aborted)
+}
+
 // CutNote is the renderers' sentence about the Cut calls ("" when none).
 func CutNote(s *Summary) string {
 	if s.Cut <= 0 {

@@ -200,7 +200,7 @@ func (p *htmlPage) notes(s *report.Summary) {
 	if note := report.PacerLateNote(s); note != "" {
 		add("Pacer late", "warn", "%s", note)
 	}
-	if s.Aborted > 0 {
+	if report.ShowAborted(s) {
 		add("Aborted", "warn", "%s in flight when the run stopped (%s)", report.Plural(int(s.Aborted), "call"), report.AbortedNote(s))
 	}
 	if note := report.CutNote(s); note != "" {

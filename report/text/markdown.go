@@ -129,7 +129,7 @@ func (m *mdReport) header() {
 	if note := report.PacerLateNote(s); note != "" {
 		notes = append(notes, "Pacer late: "+note+".")
 	}
-	if s.Aborted > 0 {
+	if report.ShowAborted(s) {
 		notes = append(notes, fmt.Sprintf("Aborted: %s in flight when the run stopped (%s).", report.Plural(int(s.Aborted), "call"), report.AbortedNote(s)))
 	}
 	if note := report.CutNote(s); note != "" {

@@ -272,7 +272,7 @@ func (t *textReport) notes() {
 	if note := report.PacerLateNote(s); note != "" {
 		t.field("Pacer late", t.st.Warn, " ", strings.Fields(note)...)
 	}
-	if s.Aborted > 0 {
+	if report.ShowAborted(s) {
 		t.field("Aborted", t.st.Warn, " ", strings.Fields(fmt.Sprintf(
 			"%s in flight when the run stopped (%s)", report.Plural(int(s.Aborted), "call"), report.AbortedNote(s)))...)
 	}

@@ -72,3 +72,26 @@ func TestRenderTextNarrowAndColor(t *testing.T) {
 		t.Errorf("colour styles wrote no escape codes")
 	}
 }
+
+// Calls in flight when the user stopped the run are said once, not as
+// both aborted and cut.
+func TestRenderTextInterruptedOnce(t *testing.T) {
+	s := syntheticSummary(t, event.Unary)
+	s.Interrupted, s.Stalled, s.Aborted, s.Cut = true, 0, 8, 8
+	var b bytes.Buffer
+	if err := Render(&b, s, PlainStyles(), 100); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.Contains(out, "Aborted") || !strings.Contains(out, "8 calls in flight or due when the run was interrupted") {
+		t.Errorf("the interrupted calls are not said once:\n%s", out)
+	}
+	s.Cut = 3 // a stop that cut fewer than were in flight says both
+	b.Reset()
+	if err := Render(&b, s, PlainStyles(), 100); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Aborted") {
+		t.Errorf("aborted calls unlike the cut ones are not shown:\n%s", b.String())
+	}
+}
