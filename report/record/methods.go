@@ -55,7 +55,7 @@ func (r *Recorder) MethodWorker(id, conn, method int) runner.WorkerRecorder {
 	}
 	s := shards[id%len(shards)]
 	s.addConn(conn)
-	return &workerRecorder{shard: s, conn: conn}
+	return &workerRecorder{r: r, shard: s, conn: conn}
 }
 
 // methodSummaries is each method's part of a mix; window is what rates

@@ -141,3 +141,24 @@ func TestMixRenderers(t *testing.T) {
 		t.Error("a run of one method shows a per-method table")
 	}
 }
+
+// A method's call that ends seconds after the ticker's last fold (a paused
+// client) folds the seconds itself, as a single method's does: no panic,
+// and the call counts.
+func TestMixLateTicker(t *testing.T) {
+	start := t0
+	r := NewMixManual(mixKinds, 1, func() time.Time { return start })
+	r.Begin(start)
+	w := r.MethodWorker(0, 0, 1)
+	for sec := range 8 {
+		at := start.Add(time.Duration(sec) * time.Second)
+		w.Call(&runner.CallStats{Intended: at, Start: at, End: at.Add(time.Millisecond), Method: 1, Sent: 1, Received: 1})
+	}
+	r.End(start.Add(9 * time.Second))
+	meta := gateMeta(event.MixKind(mixKinds))
+	meta.Mix = []MixMethod{{Method: "p.S/A", Weight: 1}, {Method: "p.S/B", Weight: 1}, {Method: "p.S/C", Weight: 1}}
+	s := summarize(r, meta)
+	if s.Count != 8 || s.Methods[1].Count != 8 {
+		t.Errorf("count %d, method B %d; want 8 and 8", s.Count, s.Methods[1].Count)
+	}
+}
