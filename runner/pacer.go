@@ -108,6 +108,7 @@ func (s *run) paceFrom(ctx context.Context, p plan.Pacer, from, to time.Time, re
 		t.late = b == blameWorkers
 		select {
 		case tickets <- t:
+			s.free.Add(-1) // the pacer counts the taker busy: the worker may not have run yet
 			pc.lastOut, pc.prev = s.now(), b
 			s.countLate(b, record, due, pc.lastOut)
 			continue
@@ -125,6 +126,7 @@ func (s *run) paceFrom(ctx context.Context, p plan.Pacer, from, to time.Time, re
 		t.intended, t.late = due, b == blameWorkers
 		select {
 		case tickets <- t:
+			s.free.Add(-1)
 		case <-ctx.Done():
 			return stopped(ctx.Err())
 		case <-s.stopCh:

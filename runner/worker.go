@@ -106,12 +106,14 @@ func (w *worker) inUse(ctx context.Context) bool {
 
 func (w *worker) openLoop(ctx context.Context, tickets <-chan ticket) {
 	for t := range tickets {
-		w.free.Add(-1) // in a call, as the pacer counts them to blame late starts
+		// The pacer counted this worker busy when it handed the ticket over
+		// (counting here would leave a moment in which a worker that took a
+		// ticket still looks free, and a late call is blamed on the client).
 		if ctx.Err() != nil {
 			return // stopped: the pacer closes tickets soon
 		}
 		w.do(ctx, t.intended, time.Now(), t.record, t.late)
-		w.free.Add(1)
+		w.free.Add(1) // free again, as the pacer counts them to blame late starts
 	}
 }
 
