@@ -86,7 +86,7 @@ call is cancelled and call exits 1 saying it stalled. --stall-timeout 0 waits fo
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Conn.Target.Addr, opts.Method = args[0], args[1]
-			if err := opts.Conn.Validate(); err != nil {
+			if err := opts.Conn.Validate(c.Context()); err != nil {
 				return err
 			}
 			if opts.Timeout < 0 {
