@@ -87,6 +87,11 @@ type Summary struct {
 	// the oldest cut call had waited this long, so the stall lasted at
 	// least this long. Omitted when Cut is 0.
 	CutFor time.Duration `json:"cut_for_ns,omitempty"`
+	// CutDelivering counts the Aborted calls that were streams still
+	// receiving messages when the run cut them (a message after -z, or
+	// within the last second before the stop): streams longer than the run,
+	// not stalled; their messages are in Messages. Omitted when 0.
+	CutDelivering int64 `json:"cut_delivering,omitempty"`
 	// Stalled is, when the stall watchdog ended the run
 	// (runner.Outcome.Stalled), how long nothing had moved; omitted
 	// otherwise.
@@ -277,6 +282,10 @@ func AbortedNote(s *Summary) string {
 func CutNote(s *Summary) string {
 	if s.Cut <= 0 {
 		return ""
+	}
+	if s.CutDelivering > 0 && s.CutDelivering >= s.Aborted && s.Unstarted == 0 {
+		return fmt.Sprintf("%s still delivering messages at the end %s cut; their latency counts to the end (lower bounds: "+
+			"the streams outlasted the run, the longest open for %s)", Plural(int(s.CutDelivering), "stream"), Agree(s.CutDelivering, "was", "were"), FormatDuration(s.CutFor))
 	}
 	if s.Interrupted && s.Stalled == 0 {
 		return fmt.Sprintf("%s in flight or due when the run was interrupted count in the latency at end minus due "+

@@ -155,6 +155,7 @@ func (mg *merger) add(s *report.Summary, i int) error {
 	m.Messages.Received += s.Messages.Received
 	m.LateStarts += s.LateStarts
 	m.Aborted += s.Aborted
+	m.CutDelivering += s.CutDelivering
 	m.Unstarted += s.Unstarted
 	m.PacerLate += s.PacerLate
 	m.LateBy = mergeSpreadPtr(m.LateBy, s.LateBy)
