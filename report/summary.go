@@ -1,7 +1,9 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/runner/event"
@@ -135,12 +137,30 @@ type Summary struct {
 	// Sources are the reports a merged report was made of (Merge), in the
 	// order given; nil for the report of a single run.
 	Sources []Source `json:"sources,omitempty"`
+	// MergedTools is, for a merged report whose sources were made by
+	// different versions (grpcpulse or grpc-go), each distinct Tool of
+	// them in the order first met (Tool is the first source's); omitted
+	// when they all agree, and for a single run.
+	MergedTools []Tool `json:"merged_tools,omitempty"`
 }
 
 // Tool names the versions that made a report.
 type Tool struct {
 	Version string `json:"version"`
 	GRPCGo  string `json:"grpc_go"`
+}
+
+// ToolsText lists tools in one line: "grpcpulse v0.1.0 (grpc-go 1.85.0),
+// grpcpulse v0.2.0 (grpc-go 1.86.0)".
+func ToolsText(tools []Tool) string {
+	parts := make([]string, len(tools))
+	for i, t := range tools {
+		parts[i] = "grpcpulse " + cmp.Or(t.Version, "(unknown version)")
+		if t.GRPCGo != "" {
+			parts[i] += " (grpc-go " + t.GRPCGo + ")"
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Messages counts stream messages (1 and 1 per unary call).
