@@ -67,6 +67,7 @@ func TestScripts(t *testing.T) {
 			"foreignserver": cmdForeignServer,
 			"http1server":   cmdHTTP1Server,
 			"silentserver":  cmdSilentServer,
+			"hostileserver": cmdHostileServer,
 			"deadaddr":      cmdDeadAddr,
 			"limitserver":   cmdLimitServer,
 			"mergecheck":    cmdMergeCheck,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"sort"
 	"strings"
@@ -35,6 +36,11 @@ type CallOptions struct {
 	Data string
 	// Timeout bounds the call; 0 means no deadline.
 	Timeout time.Duration
+	// StallTimeout ends the call when no response message has come for this
+	// long (since the call started or since the last message); 0 waits for
+	// ever. A server that sends headers and then nothing would otherwise
+	// hold a call without --timeout for ever.
+	StallTimeout time.Duration
 	// Format is how responses are printed: json, or text (protobuf text
 	// format).
 	Format string
@@ -60,7 +66,12 @@ func NewCmdCall(f *cli.Factory, runF func(*CallOptions) error) *cobra.Command {
 Request data (-d) is JSON: inline, @file, or @- for standard input. For client- and
 bidi-streaming methods it holds several JSON objects one after another, one per
 stream message. Each response message is printed as one JSON document, in order.
-A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).`,
+A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
+
+Without --timeout a call has no deadline, but it is not left waiting for ever on a
+server that has gone quiet: when no response message has come for --stall-timeout
+(1m by default; counted from the start of the call, then from each message) the
+call is cancelled and call exits 1 saying it stalled. --stall-timeout 0 waits for ever.`,
 		Example: `  grpcpulse call --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Unary -d '{"message":"hi"}'
   grpcpulse call --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse.ServerStream -H 'x-pulse-messages: 5'
   echo '{"id":1} {"id":2}' | grpcpulse call --plaintext 127.0.0.1:50051 grpcpulse.test.v1.Pulse/Bidi -d @-`,
@@ -75,11 +86,14 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Conn.Target.Addr, opts.Method = args[0], args[1]
-			if err := opts.Conn.Validate(); err != nil {
+			if err := opts.Conn.Validate(c.Context()); err != nil {
 				return err
 			}
 			if opts.Timeout < 0 {
 				return cli.UsageErrorf("--timeout must not be negative")
+			}
+			if opts.StallTimeout < 0 {
+				return cli.UsageErrorf("--stall-timeout must not be negative")
 			}
 			if opts.Format != "json" && opts.Format != "text" {
 				return cli.UsageErrorf("--format must be json or text, not %q", opts.Format)
@@ -97,6 +111,7 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 	opts.Conn.AddFlags(fs)
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (streams: several objects; at most 64 MiB)")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "deadline of the call (0: none)")
+	fs.DurationVar(&opts.StallTimeout, "stall-timeout", plan.DefaultStallTimeout, "end the call when no response message has come for this long (0: never)")
 	fs.CountVarP(&opts.Verbose, "verbose", "v", "print request metadata, response headers and trailers to stderr; -vv adds timings")
 	fs.StringVar(&opts.Format, "format", "json", "how responses are printed: json, or text (protobuf text format)")
 	cli.SetValues(fs, "format", "json", "text")
@@ -141,14 +156,22 @@ func callRun(ctx context.Context, opts *CallOptions) error {
 	}
 	p := &responsePrinter{out: opts.IO.Out, errOut: opts.IO.ErrOut, resolver: resolver, text: opts.Format == "text",
 		emitDefaults: opts.EmitDefaults, typeName: method.Output().FullName()}
+	ctx, watch := watchCallStall(ctx, opts.StallTimeout)
+	defer watch.stop()
 	t.call = time.Now()
 	res, err := runner.InvokeRaw(ctx, s.Conn, method, reqs, resolver, func(r runner.Response) error {
 		if t.first.IsZero() {
 			t.first = time.Now()
 		}
-		return p.print(r)
+		watch.progressed()
+		err := p.print(r)
+		watch.progressed() // a slow reader of stdout is not the server stalling
+		return err
 	})
 	t.end = time.Now()
+	if err != nil && watch.fired(ctx) {
+		return fmt.Errorf("the call stalled: no response message came for %s (--stall-timeout; 0 waits for ever)", opts.StallTimeout)
+	}
 	if opts.Verbose > 0 {
 		werr := errors.Join(printMetadata(opts.IO.ErrOut, "Response headers", res.Header),
 			printMetadata(opts.IO.ErrOut, "Response trailers", res.Trailer))

@@ -63,7 +63,7 @@ offline: --protoset FILE, or --proto NAME --import-path DIR.`,
 			if len(args) > 0 && opts.Symbol != "" && strings.Trim(opts.Symbol, "./") == "" {
 				return cli.UsageErrorf("SYMBOL %q names nothing", opts.Symbol)
 			}
-			if err := opts.Conn.Validate(); err != nil {
+			if err := opts.Conn.Validate(c.Context()); err != nil {
 				return err
 			}
 			if err := checkExportFlags(c.Flags().Changed, opts.ProtosetOut, opts.ProtoOutDir); err != nil {

@@ -79,7 +79,7 @@ on it; 1 when the probe could not run (no connection); 130 on Ctrl-C.`,
 			} else if len(opts.Source.Protos)+len(opts.Source.Protosets) > 0 {
 				return cli.UsageErrorf("--proto and --protoset describe the METHOD to probe with: give one after ADDR")
 			}
-			for _, err := range []error{conn.CheckTarget(&opts.Target), opts.Metadata.Validate(), opts.Source.Validate()} {
+			for _, err := range []error{conn.CheckTarget(c.Context(), &opts.Target), opts.Metadata.Validate(), opts.Source.Validate()} {
 				if err != nil {
 					return &cli.UsageError{Err: err}
 				}

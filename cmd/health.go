@@ -65,7 +65,7 @@ the stream or Ctrl-C did.`,
 			if len(args) > 1 {
 				opts.Service = args[1]
 			}
-			if err := opts.Conn.Validate(); err != nil {
+			if err := opts.Conn.Validate(c.Context()); err != nil {
 				return err
 			}
 			if opts.Timeout < 0 {

@@ -38,7 +38,7 @@ func NewCmdList(f *cli.Factory, runF func(*ListOptions) error) *cobra.Command {
 			if opts.Service, err = opts.Conn.DiscoveryArgs(args, "service"); err != nil {
 				return err
 			}
-			if err := opts.Conn.Validate(); err != nil {
+			if err := opts.Conn.Validate(c.Context()); err != nil {
 				return err
 			}
 			if runF != nil {

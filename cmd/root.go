@@ -20,6 +20,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/cmd/cli"
 	"github.com/grpcpulse/grpcpulse/cmd/report"
 	"github.com/grpcpulse/grpcpulse/cmd/run"
+	"github.com/grpcpulse/grpcpulse/internal/inputfile"
 )
 
 // Main runs grpcpulse with the process's arguments and returns the exit code.
@@ -87,7 +88,11 @@ func Run(ctx context.Context, f *cli.Factory, args []string) int {
 		return cli.ExitBrokenPipe // the reader of standard output has gone: nothing more to say
 	}
 	if ctx.Err() != nil && !errors.As(err, new(*cli.HealthError)) { // health --watch exits by the last status it saw
-		fmt.Fprintln(f.IO.ErrOut, "interrupted")
+		if we := (*inputfile.WaitError)(nil); errors.As(err, &we) {
+			fmt.Fprintf(f.IO.ErrOut, "interrupted: %v\n", we) // it waited on a FIFO: say which
+		} else {
+			fmt.Fprintln(f.IO.ErrOut, "interrupted")
+		}
 		if cause := context.Cause(ctx); cause != ctx.Err() {
 			return cli.ExitCode(cause)
 		}

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/linker"
 	"github.com/bufbuild/protocompile/walk"
+	"github.com/grpcpulse/grpcpulse/internal/inputfile"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -61,19 +61,28 @@ func tooLarge(path string, limit int64, what string) error {
 // readFileLimited opens and reads the file path, which must not be a
 // directory nor hold more than limit bytes. Errors name path; a directory
 // is told to give what files instead.
-func readFileLimited(path string, limit int64, what string) ([]byte, error) {
-	f, err := os.Open(path)
+func readFileLimited(ctx context.Context, path string, limit int64, what string) ([]byte, error) {
+	f, err := inputfile.Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil {
-		switch {
-		case fi.IsDir():
-			return nil, &dirError{path: path, want: what}
-		case fi.Mode().IsRegular() && fi.Size() > limit:
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case fi.IsDir():
+		return nil, &dirError{path: path, want: what}
+	case fi.Mode().IsRegular() && fi.Size() > limit:
+		return nil, tooLarge(path, limit, what)
+	}
+	if !fi.Mode().IsRegular() { // a FIFO or device: its reads wait no longer than ctx
+		data, err := inputfile.ReadAll(ctx, f, limit)
+		if errors.Is(err, inputfile.ErrTooLarge) {
 			return nil, tooLarge(path, limit, what)
 		}
+		return data, err
 	}
 	return readLimited(f, path, limit, what)
 }
@@ -98,9 +107,10 @@ const (
 )
 
 // openProto is the accessor of the compiler's source resolver: a bounded
-// read of one .proto file. Errors name the file, as protoparse's did.
-func openProto(path string) (io.ReadCloser, error) {
-	data, err := readFileLimited(path, maxProtoSize, protoFile)
+// read of one .proto file, which waits no longer than ctx. Errors name the
+// file, as protoparse's did.
+func openProto(ctx context.Context, path string) (io.ReadCloser, error) {
+	data, err := readFileLimited(ctx, path, maxProtoSize, protoFile)
 	if err != nil {
 		if !strings.Contains(err.Error(), path) {
 			err = fmt.Errorf("%s: %w", path, err)
@@ -115,17 +125,19 @@ func openProto(path string) (io.ReadCloser, error) {
 // comments. The well-known google/protobuf files resolve to the copies
 // compiled into the program when they are not on disk. Errors of the
 // sources name the file, line and column.
-func compileProtos(importPaths, names []string) ([]protoreflect.FileDescriptor, error) {
+func compileProtos(ctx context.Context, importPaths, names []string) ([]protoreflect.FileDescriptor, error) {
 	standard := protocompile.WithStandardImports(protocompile.CompositeResolver{})
 	c := protocompile.Compiler{
 		Resolver: protocompile.CompositeResolver{
-			&protocompile.SourceResolver{ImportPaths: importPaths, Accessor: openProto},
+			&protocompile.SourceResolver{ImportPaths: importPaths, Accessor: func(path string) (io.ReadCloser, error) {
+				return openProto(ctx, path)
+			}},
 			standard,
 		},
 		MaxParallelism: 1,
 		SourceInfoMode: protocompile.SourceInfoExtraComments,
 	}
-	results, err := c.Compile(context.Background(), names...)
+	results, err := c.Compile(ctx, names...)
 	if err != nil {
 		return nil, err
 	}

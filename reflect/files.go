@@ -1,6 +1,7 @@
 package reflect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -68,13 +69,19 @@ func (s *fileSource) Close() error { return nil }
 // google/protobuf files that no set holds resolve to the copies compiled
 // into the program. A protoset may hold at most 64 MiB.
 func NewProtosetSource(paths ...string) (Source, error) {
+	return NewProtosetSourceContext(context.Background(), paths...)
+}
+
+// NewProtosetSourceContext is NewProtosetSource whose reading of the files
+// stops when ctx is done (a FIFO without a writer waits for one).
+func NewProtosetSourceContext(ctx context.Context, paths ...string) (Source, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("protoset: no files given")
 	}
 	var fdps []*descriptorpb.FileDescriptorProto
 	origin := map[string]string{} // file name → protoset holding it
 	for _, path := range paths {
-		set, err := readProtoset(path)
+		set, err := readProtoset(ctx, path)
 		if err != nil {
 			return nil, err
 		}
@@ -94,8 +101,8 @@ func NewProtosetSource(paths ...string) (Source, error) {
 }
 
 // readProtoset reads and decodes one FileDescriptorSet file.
-func readProtoset(path string) (*descriptorpb.FileDescriptorSet, error) {
-	data, err := readFileLimited(path, maxProtosetSize, protosetFile)
+func readProtoset(ctx context.Context, path string) (*descriptorpb.FileDescriptorSet, error) {
+	data, err := readFileLimited(ctx, path, maxProtosetSize, protosetFile)
 	if err != nil {
 		return nil, fmt.Errorf("protoset %s: %w", path, err)
 	}
@@ -181,11 +188,17 @@ func linkProtoset(fdps []*descriptorpb.FileDescriptorProto, origin map[string]st
 // Syntax and link errors name the file, line and column. A .proto file may
 // hold at most 16 MiB; a directory given as a file is an error.
 func NewProtoSource(importPaths []string, files ...string) (Source, error) {
+	return NewProtoSourceContext(context.Background(), importPaths, files...)
+}
+
+// NewProtoSourceContext is NewProtoSource whose reading of the files stops
+// when ctx is done (a FIFO without a writer waits for one).
+func NewProtoSourceContext(ctx context.Context, importPaths []string, files ...string) (Source, error) {
 	if len(files) == 0 {
 		return nil, errors.New("proto: no files given")
 	}
-	names, roots := protoNames(importPaths, files)
-	fds, err := compileProtos(roots, names)
+	names, roots := protoNames(ctx, importPaths, files)
+	fds, err := compileProtos(ctx, roots, names)
 	if err != nil {
 		return nil, fmt.Errorf("proto: %w", err)
 	}

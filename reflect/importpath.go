@@ -2,6 +2,7 @@ package reflect
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,7 +19,7 @@ import (
 // as protoc does. With no import paths, imports resolve from the current
 // directory unless they do not, in which case the nearest ancestor of the
 // file from which they do becomes its import path.
-func protoNames(importPaths, files []string) (names, roots []string) {
+func protoNames(ctx context.Context, importPaths, files []string) (names, roots []string) {
 	if len(importPaths) > 0 {
 		names = make([]string, len(files))
 		for i, f := range files {
@@ -28,7 +29,7 @@ func protoNames(importPaths, files []string) (names, roots []string) {
 	}
 	names = slices.Clone(files)
 	for i, f := range files {
-		root := inferRoot(f)
+		root := inferRoot(ctx, f)
 		if root == "." {
 			continue
 		}
@@ -95,8 +96,8 @@ func relativeToImportPath(importPaths []string, f string) string {
 // inferRoot returns the directory from which every import of the file f
 // resolves: "." when it is the current directory or when nothing does (the
 // parser then reports the missing import), else the nearest ancestor of f.
-func inferRoot(f string) string {
-	imports, ok := importsOf(f)
+func inferRoot(ctx context.Context, f string) string {
+	imports, ok := importsOf(ctx, f)
 	if !ok {
 		return "."
 	}
@@ -136,8 +137,8 @@ func exists(path string) bool {
 
 // importsOf returns the imports of the .proto file f, or false when it
 // cannot be read or parsed (compiling it reports why).
-func importsOf(f string) ([]string, bool) {
-	data, err := readFileLimited(f, maxProtoSize, protoFile)
+func importsOf(ctx context.Context, f string) ([]string, bool) {
+	data, err := readFileLimited(ctx, f, maxProtoSize, protoFile)
 	if err != nil {
 		return nil, false
 	}

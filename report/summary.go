@@ -1,7 +1,9 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/runner/event"
@@ -87,6 +89,11 @@ type Summary struct {
 	// the oldest cut call had waited this long, so the stall lasted at
 	// least this long. Omitted when Cut is 0.
 	CutFor time.Duration `json:"cut_for_ns,omitempty"`
+	// CutDelivering counts the Aborted calls that were streams still
+	// receiving messages when the run cut them (a message after -z, or
+	// within the last second before the stop): streams longer than the run,
+	// not stalled; their messages are in Messages. Omitted when 0.
+	CutDelivering int64 `json:"cut_delivering,omitempty"`
 	// Stalled is, when the stall watchdog ended the run
 	// (runner.Outcome.Stalled), how long nothing had moved; omitted
 	// otherwise.
@@ -130,12 +137,30 @@ type Summary struct {
 	// Sources are the reports a merged report was made of (Merge), in the
 	// order given; nil for the report of a single run.
 	Sources []Source `json:"sources,omitempty"`
+	// MergedTools is, for a merged report whose sources were made by
+	// different versions (grpcpulse or grpc-go), each distinct Tool of
+	// them in the order first met (Tool is the first source's); omitted
+	// when they all agree, and for a single run.
+	MergedTools []Tool `json:"merged_tools,omitempty"`
 }
 
 // Tool names the versions that made a report.
 type Tool struct {
 	Version string `json:"version"`
 	GRPCGo  string `json:"grpc_go"`
+}
+
+// ToolsText lists tools in one line: "grpcpulse v0.1.0 (grpc-go 1.85.0),
+// grpcpulse v0.2.0 (grpc-go 1.86.0)".
+func ToolsText(tools []Tool) string {
+	parts := make([]string, len(tools))
+	for i, t := range tools {
+		parts[i] = "grpcpulse " + cmp.Or(t.Version, "(unknown version)")
+		if t.GRPCGo != "" {
+			parts[i] += " (grpc-go " + t.GRPCGo + ")"
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Messages counts stream messages (1 and 1 per unary call).
@@ -283,6 +308,10 @@ func ShowAborted(s *Summary) bool {
 func CutNote(s *Summary) string {
 	if s.Cut <= 0 {
 		return ""
+	}
+	if s.CutDelivering > 0 && s.CutDelivering >= s.Aborted && s.Unstarted == 0 {
+		return fmt.Sprintf("%s still delivering messages at the end %s cut; their latency counts to the end (lower bounds: "+
+			"the streams outlasted the run, the longest open for %s)", Plural(int(s.CutDelivering), "stream"), Agree(s.CutDelivering, "was", "were"), FormatDuration(s.CutFor))
 	}
 	if s.Interrupted && s.Stalled == 0 {
 		return fmt.Sprintf("%s in flight or due when the run was interrupted count in the latency at end minus due "+

@@ -57,6 +57,7 @@ func received(rec WorkerRecorder, s *CallStats, last, now time.Time) {
 		message(rec, event.SeriesMsgGap, now.Sub(last))
 	}
 	s.Received++
+	s.LastReceived = now
 }
 
 // sendMore reports whether a client or bidi stream sends message k: within

@@ -21,6 +21,23 @@ type cutCall struct {
 	intended, end time.Time
 }
 
+// deliveringWindow is how recent an aborted stream's last message must be
+// for the stream to count as still delivering.
+const deliveringWindow = time.Second
+
+// stillDelivering is 1 when the aborted call s was a stream still receiving
+// messages when the run cut it: its last message came within
+// deliveringWindow of the cut, or after measureTo (the end of -z: it kept
+// delivering through the drain). A stream of 100,000 messages the run
+// outlived is not a stall. 0 otherwise.
+func stillDelivering(s *CallStats, measureTo time.Time) int64 {
+	last := s.LastReceived
+	if !last.IsZero() && (s.End.Sub(last) < deliveringWindow || !measureTo.IsZero() && last.After(measureTo)) {
+		return 1
+	}
+	return 0
+}
+
 // maxCutBatches bounds the batches a schedule's unstarted calls are
 // reported in, whatever their number.
 const maxCutBatches = 1024

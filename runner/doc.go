@@ -70,6 +70,8 @@
 //	runner/plan, runner/event  the leaves: the description of a run, the vocabulary of what it saw;
 //	                           standard library only
 //	reflect                    descriptor sources: reflection, protosets, .proto files
+//	internal/inputfile         reading the files flags name, yielding to a cancelled context (a FIFO
+//	                           without a writer); standard library only, a leaf like plan and event
 //	internal/testserver        the gRPC server behind the tests, `serve` and `demo`
 //	internal/faultproxy        a TCP proxy that blackholes or resets, for tests
 //	internal/intermediary      nginx and haproxy in front of a grpc-go server, for tests

@@ -53,6 +53,9 @@ type CallStats struct {
 	Cause event.Cause
 	// Sent and Received count stream messages (1 and 1 for unary).
 	Sent, Received int64
+	// LastReceived is when a stream's latest response message came; zero
+	// before the first (and for unary calls).
+	LastReceived time.Time
 	// Late reports, in open loop, that the call started late because
 	// workers were busy: the pacer reached it on time and found none free,
 	// or it was due while the pacer waited for a free worker. Its latency

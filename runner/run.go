@@ -84,6 +84,10 @@ type Outcome struct {
 	// recorded (a ping-pong stream cut while waiting for an answer that
 	// never came sent its first message).
 	AbortedSent, AbortedReceived int64
+	// AbortedDelivering counts the Aborted calls that were streams still
+	// receiving messages when they were cut (see stillDelivering): a
+	// long stream the run outlived, not a stall.
+	AbortedDelivering int64
 }
 
 // New prepares a run of method with reqs. It trusts opts to have passed
@@ -171,6 +175,7 @@ type run struct {
 	heldFor     atomic.Int64  // the longest of those had been in flight this long at -z (ns)
 	abortedSent atomic.Int64  // stream messages the aborted calls sent
 	abortedRecv atomic.Int64  // and received
+	abortedLive atomic.Int64  // aborted streams still receiving messages (stillDelivering)
 	ranOut      atomic.Bool   // open loop: the schedule had no more calls due before the run's end
 	stalled     atomic.Int64  // how long the run had made no progress when the stall watchdog ended it
 	// unstartedCuts are the pacer's unstarted calls that were due when it
@@ -334,6 +339,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	res.PacerLateBy = s.pacerLateBy.result() // the pacer is done: the tickets are closed and every worker exited
 	res.HeldAtEnd, res.HeldFor = s.heldAtEnd.Load(), time.Duration(s.heldFor.Load())
 	res.AbortedSent, res.AbortedReceived = s.abortedSent.Load(), s.abortedRecv.Load()
+	res.AbortedDelivering = s.abortedLive.Load()
 	res.Stalled = time.Duration(s.stalled.Load())
 	res.Interrupted = ctx.Err() != nil
 	if attempts != nil {

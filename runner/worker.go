@@ -174,6 +174,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 			w.aborted.Add(1) // cut short by the run itself, not the server's doing
 			w.abortedSent.Add(s.Sent)
 			w.abortedRecv.Add(s.Received)
+			w.abortedLive.Add(stillDelivering(s, w.measureTo))
 			w.cut = cutCall{intended: s.Intended, end: s.End}
 		}
 		return

@@ -45,11 +45,11 @@ func (o *SourceOptions) Validate() error {
 // fromFiles reports whether descriptors come from files.
 func (o *SourceOptions) fromFiles() bool { return len(o.Protos) > 0 || len(o.Protosets) > 0 }
 
-func (o *SourceOptions) openFiles() (reflect.Source, error) {
+func (o *SourceOptions) openFiles(ctx context.Context) (reflect.Source, error) {
 	if len(o.Protosets) > 0 {
-		return reflect.NewProtosetSource(o.Protosets...)
+		return reflect.NewProtosetSourceContext(ctx, o.Protosets...)
 	}
-	return reflect.NewProtoSource(o.ImportPaths, o.Protos...)
+	return reflect.NewProtoSourceContext(ctx, o.ImportPaths, o.Protos...)
 }
 
 // ConnOptions are the flags of every command that talks to a server (run
@@ -65,9 +65,10 @@ func (o *ConnOptions) AddFlags(fs *pflag.FlagSet) {
 	AddConnFlags(fs, &o.Target, &o.Metadata, &o.Source)
 }
 
-// Validate checks every part (see ValidateConn).
-func (o *ConnOptions) Validate() error {
-	return ValidateConn(&o.Target, &o.Metadata, &o.Source)
+// Validate checks every part (see ValidateConn); a file the flags name
+// waits no longer than ctx.
+func (o *ConnOptions) Validate(ctx context.Context) error {
+	return ValidateConn(ctx, &o.Target, &o.Metadata, &o.Source)
 }
 
 // AddConnFlags binds transport, metadata and descriptor source flags.
@@ -80,10 +81,10 @@ func AddConnFlags(fs *pflag.FlagSet, t *plan.Target, md *plan.Metadata, src *Sou
 // ValidateConn checks every part; its errors are usage errors. A command
 // that reads descriptor files and was given no address dials nothing, so
 // the target is not checked then.
-func ValidateConn(t *plan.Target, md *plan.Metadata, src *SourceOptions) error {
+func ValidateConn(ctx context.Context, t *plan.Target, md *plan.Metadata, src *SourceOptions) error {
 	var target error
 	if t.Addr != "" || !src.fromFiles() {
-		target = conn.CheckTarget(t)
+		target = conn.CheckTarget(ctx, t)
 	}
 	for _, err := range []error{target, md.Validate(), src.Validate()} {
 		if err != nil {
@@ -137,7 +138,7 @@ func (o *ConnOptions) OpenMethod(ctx context.Context, d DialFunc, dial bool, nam
 func OpenSession(ctx context.Context, d DialFunc, t plan.Target, md plan.Metadata, src SourceOptions, dial bool) (*Session, error) {
 	s := &Session{Addr: t.Addr}
 	if src.fromFiles() {
-		files, err := src.openFiles()
+		files, err := src.openFiles(ctx)
 		if err != nil {
 			return nil, err
 		}

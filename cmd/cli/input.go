@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/grpcpulse/grpcpulse/internal/inputfile"
 )
 
 // maxDataBytes bounds -d: request data is parsed whole, so a file like
@@ -26,13 +29,15 @@ func ReadData(ctx context.Context, spec string, stdin io.Reader) ([]byte, error)
 	case spec == "@":
 		return nil, UsageErrorf("-d @ names no file: give -d @FILE, or -d @- to read standard input")
 	case strings.HasPrefix(spec, "@"):
-		f, err := os.Open(spec[1:])
-		if err != nil {
+		b, err := inputfile.Read(ctx, spec[1:], maxDataBytes)
+		var pe *os.PathError
+		var we *inputfile.WaitError
+		switch {
+		case errors.Is(err, inputfile.ErrTooLarge):
+			return nil, fmt.Errorf("-d %s: %w", spec, errDataTooLarge)
+		case errors.As(err, &pe) || errors.As(err, &we): // they name the file
 			return nil, fmt.Errorf("-d: %w", err)
-		}
-		defer f.Close()
-		b, err := readLimited(ctx, f, maxDataBytes)
-		if err != nil {
+		case err != nil:
 			return nil, fmt.Errorf("-d %s: %w", spec, err)
 		}
 		return b, nil
@@ -40,27 +45,15 @@ func ReadData(ctx context.Context, spec string, stdin io.Reader) ([]byte, error)
 	return []byte(spec), nil
 }
 
-// readLimited reads r to its end, refusing more than limit bytes. It returns
-// ctx's error as soon as ctx is done, even while a read is blocked (the
-// reading goroutine then ends with the process, or with its next read).
+// errDataTooLarge is the error of -d over maxDataBytes.
+var errDataTooLarge = fmt.Errorf("more than %d MiB: request data is read whole; use a smaller file", maxDataBytes>>20)
+
+// readLimited reads r to its end, refusing more than limit bytes, and
+// returns as soon as ctx is done (see inputfile.ReadAll).
 func readLimited(ctx context.Context, r io.Reader, limit int64) ([]byte, error) {
-	type result struct {
-		b   []byte
-		err error
+	b, err := inputfile.ReadAll(ctx, r, limit)
+	if errors.Is(err, inputfile.ErrTooLarge) {
+		return nil, errDataTooLarge
 	}
-	done := make(chan result, 1)
-	go func() {
-		b, err := io.ReadAll(io.LimitReader(r, limit+1))
-		if err == nil && int64(len(b)) > limit {
-			err = fmt.Errorf("more than %d MiB: request data is read whole; use a smaller file", limit>>20)
-			b = nil
-		}
-		done <- result{b, err}
-	}()
-	select {
-	case res := <-done:
-		return res.b, res.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return b, err
 }

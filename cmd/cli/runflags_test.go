@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -37,7 +38,7 @@ func parseFlags(args ...string) (plan.Target, error) {
 	if err := fs.Parse(args); err != nil {
 		return t, err
 	}
-	return t, conn.CheckTarget(&t)
+	return t, conn.CheckTarget(context.Background(), &t)
 }
 
 func TestKnobFlags(t *testing.T) {

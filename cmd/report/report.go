@@ -3,15 +3,16 @@
 package report
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/grpcpulse/grpcpulse/cmd/cli"
+	"github.com/grpcpulse/grpcpulse/internal/inputfile"
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/report/gate"
@@ -87,15 +88,15 @@ A saved diagnose probe (diagnose --format json) renders as text or json.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return reportShowRun(opts)
+			return reportShowRun(c.Context(), opts)
 		},
 	}
 	cli.AddOutputFlags(cmd.Flags(), &opts.Output, cli.ShowFormats)
 	return cmd
 }
 
-func reportShowRun(opts *ReportShowOptions) error {
-	docs, err := readShown(opts.Files)
+func reportShowRun(ctx context.Context, opts *ReportShowOptions) error {
+	docs, err := readShown(ctx, opts.Files)
 	if err != nil {
 		return err
 	}
@@ -122,10 +123,10 @@ func reportShowRun(opts *ReportShowOptions) error {
 }
 
 // readReports reads JSON reports; an error names the file.
-func readReports(paths []string) ([]*report.Summary, error) {
+func readReports(ctx context.Context, paths []string) ([]*report.Summary, error) {
 	var out []*report.Summary
 	for _, path := range paths {
-		file, err := os.Open(path)
+		file, err := inputfile.Open(ctx, path)
 		if err != nil {
 			return nil, fmt.Errorf("report %s: %w", path, err)
 		}
@@ -171,15 +172,15 @@ reports of different methods or schemas. See docs/distributed.md.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return reportMergeRun(opts)
+			return reportMergeRun(c.Context(), opts)
 		},
 	}
 	cli.AddOutputFlags(cmd.Flags(), &opts.Output, cli.ShowFormats)
 	return cmd
 }
 
-func reportMergeRun(opts *ReportMergeOptions) error {
-	reports, err := readReports(opts.Files)
+func reportMergeRun(ctx context.Context, opts *ReportMergeOptions) error {
+	reports, err := readReports(ctx, opts.Files)
 	if err != nil {
 		return err
 	}
@@ -239,7 +240,7 @@ are refused (exit 2) unless --force: such a comparison says nothing about the co
 			if runF != nil {
 				return runF(opts)
 			}
-			return reportCompareRun(opts)
+			return reportCompareRun(c.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
@@ -249,8 +250,8 @@ are refused (exit 2) unless --force: such a comparison says nothing about the co
 	return cmd
 }
 
-func reportCompareRun(opts *ReportCompareOptions) error {
-	reports, err := readReports([]string{opts.Base, opts.New})
+func reportCompareRun(ctx context.Context, opts *ReportCompareOptions) error {
+	reports, err := readReports(ctx, []string{opts.Base, opts.New})
 	if err != nil {
 		return err
 	}

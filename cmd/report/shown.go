@@ -2,13 +2,15 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/grpcpulse/grpcpulse/cmd/cli"
+	"github.com/grpcpulse/grpcpulse/internal/inputfile"
 	"github.com/grpcpulse/grpcpulse/report"
 )
 
@@ -25,10 +27,10 @@ type shown struct {
 
 // readShown reads run reports and diagnose probes, telling them apart by
 // their schema; an error names the file.
-func readShown(paths []string) ([]shown, error) {
+func readShown(ctx context.Context, paths []string) ([]shown, error) {
 	var out []shown
 	for _, path := range paths {
-		data, err := readReportFile(path)
+		data, err := readReportFile(ctx, path)
 		if err != nil {
 			return nil, fmt.Errorf("report %s: %w", path, err)
 		}
@@ -49,14 +51,9 @@ func readShown(paths []string) ([]shown, error) {
 	return out, nil
 }
 
-func readReportFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxShownFile+1))
-	if err == nil && len(data) > maxShownFile {
+func readReportFile(ctx context.Context, path string) ([]byte, error) {
+	data, err := inputfile.Read(ctx, path, maxShownFile)
+	if errors.Is(err, inputfile.ErrTooLarge) {
 		err = fmt.Errorf("larger than %d MiB", maxShownFile>>20)
 	}
 	return data, err

@@ -1,9 +1,11 @@
 package run
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,6 +152,8 @@ func TestScenarioRefusals(t *testing.T) {
 	second := file("second.yaml", head+"method: a.B/C\n---\ntotal: 7\n")
 	trailing := file("trailing.yaml", head+"method: a.B/C\n---\n")
 	leading := file("leading.yaml", "---\n"+head+"method: a.B/C\n...\n")
+	many := file("many.yaml", head+"calls:\n"+strings.Repeat("  - {method: a.B/C}\n", maxCalls+1))
+	most := file("most.yaml", head+"calls:\n"+strings.Repeat("  - {method: a.B/C}\n", maxCalls))
 	clitest.RunFlagCases(t, []clitest.FlagCase[RunOptions]{
 		{Name: "a fractional weight is kept", Argv: []string{"-f", half}, Check: func(t *testing.T, o *RunOptions) { weights(t, o, 0.5, 1) }},
 		{Name: "fractions that round to 0", Argv: []string{"-f", nines}, Check: func(t *testing.T, o *RunOptions) { weights(t, o, 0.9, 0.9) }},
@@ -157,6 +161,12 @@ func TestScenarioRefusals(t *testing.T) {
 		{Name: "a leading --- and a closing ...", Argv: []string{"-f", leading}, Check: func(t *testing.T, o *RunOptions) {
 			if o.Method != "a.B/C" || o.Load.Total != 5 {
 				t.Errorf("method %q -n %d", o.Method, o.Load.Total)
+			}
+		}},
+		{Name: "calls: entries over the cap", Argv: []string{"-f", many}, WantErr: fmt.Sprintf("%s:%d: calls: %d entries, more than the %d a run may mix", many, 5+maxCalls, maxCalls+1, maxCalls), Code: cli.ExitUsage},
+		{Name: "calls: entries at the cap", Argv: []string{"-f", most}, Check: func(t *testing.T, o *RunOptions) {
+			if len(o.Calls) != maxCalls {
+				t.Errorf("%d calls, want %d", len(o.Calls), maxCalls)
 			}
 		}},
 		{Name: "weights whose sum overflows", Argv: []string{"-f", overflow}, WantErr: "calls: the weights add up to more than 1.7976931348623157e+308", Code: cli.ExitUsage},

@@ -43,8 +43,12 @@ func stallPastEnd(d *diagnosis) []report.Finding {
 	if s.Cut <= 0 || cutByInterrupt(s) || pingPongStarved(s) { // the streams waited for answers the method never sends
 		return nil
 	}
+	if s.CutDelivering > 0 && s.CutDelivering >= s.Aborted && s.Unstarted == 0 {
+		return []report.Finding{streamsOutlasted(s)}
+	}
 	ev := []report.Evidence{{Name: "calls cut", Value: fmt.Sprintf("%d (%d in flight, %d never started)", s.Cut, s.Aborted, s.Unstarted)},
 		{Name: "longest wait at the end", Value: report.FormatDuration(s.CutFor)}}
+	ev = addCount(ev, "streams still delivering when cut (not stalled)", s.CutDelivering)
 	if s.Latency != nil && s.Latency.Count > 0 {
 		ev = append(ev, report.Evidence{Name: "latency p99 (lower bound)", Value: report.FormatDuration(s.Latency.P99)})
 	}
@@ -63,6 +67,24 @@ func stallPastEnd(d *diagnosis) []report.Finding {
 			"were due: the latency figures count them at that lower bound (the true values are larger).",
 		Fix: "Find what froze the server. To measure the whole stall, run longer than it lasts, or raise the " +
 			"drain limit; give calls a deadline (--timeout) so that a stuck server fails them."}}
+}
+
+// streamsOutlasted is stallPastEnd's finding when every call cut was a
+// stream still receiving messages: the streams are longer than the run, and
+// nothing stalled.
+func streamsOutlasted(s *report.Summary) report.Finding {
+	ev := []report.Evidence{{Name: "streams cut", Value: fmt.Sprint(s.CutDelivering)},
+		{Name: "messages received", Value: fmt.Sprint(s.Messages.Received)},
+		{Name: "longest open at the end", Value: report.FormatDuration(s.CutFor)}}
+	return report.Finding{ID: "streams_outlasted_run", Severity: report.SeverityInfo,
+		Title: fmt.Sprintf("%s still delivering messages when the run ended were cut",
+			report.Plural(int(s.CutDelivering), "stream")),
+		Evidence: ev,
+		Cause: "The streams were longer than the run: they were still receiving messages when it ended, so they " +
+			"were cut (nothing stalled). Their messages are counted; their latency is counted at a lower bound, " +
+			"the end of the run minus when each was due.",
+		Fix: "To measure whole streams, run longer than a stream lasts, or ask for fewer messages per stream; " +
+			"to measure message rates only, this is expected."}
 }
 
 // cutByInterrupt reports that the calls s cut were cut by the user's own

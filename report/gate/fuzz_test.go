@@ -2,6 +2,7 @@ package gate
 
 import (
 	"bytes"
+	"flag"
 	"math"
 	"os"
 	"path/filepath"
@@ -81,11 +82,16 @@ func FuzzCompare(f *testing.F) {
 	f.Add(unary, unary)
 	f.Add(bidi, bidi)
 	f.Add(unary, bidi)
+	small := goldenReport(f, "small.json") // a seed under maxFuzzInput
+	f.Add(small, small)
 	limits, err := ParseLimits([]string{"p(99)=10%", "error_rate=0.5%", "rps=5%"})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, a, b []byte) {
+		if tooLargeToFuzz(len(a)) || tooLargeToFuzz(len(b)) {
+			return
+		}
 		base, err := report.ReadJSON(bytes.NewReader(a))
 		if err != nil {
 			return
@@ -111,4 +117,19 @@ func FuzzCompare(f *testing.F) {
 			}
 		}
 	})
+}
+
+// maxFuzzInput caps the inputs of the fuzz targets while fuzzing: each run
+// of a full report (tens of KiB) takes about 0.1 s instrumented, mostly
+// re-encoding its histograms, and the fuzzer minimizes every new input it
+// finds for up to a minute, so a target over the golden reports made a
+// handful of executions in 30 s. Under the cap it makes tens of thousands,
+// and the seeds (the golden reports) still run whole in plain go test.
+const maxFuzzInput = 8 << 10
+
+// tooLargeToFuzz reports whether an input of n bytes is skipped: only while
+// fuzzing (-test.fuzz), and only over maxFuzzInput.
+func tooLargeToFuzz(n int) bool {
+	f := flag.Lookup("test.fuzz")
+	return n > maxFuzzInput && f != nil && f.Value.String() != ""
 }

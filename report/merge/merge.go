@@ -127,8 +127,9 @@ type merger struct {
 	// series names), from the sources' exact means.
 	sums        map[string]float64
 	timeline    timelineMerge
-	end, window time.Time // the latest end and rate window end of a source
-	conns       int       // connection indexes taken so far
+	end, window time.Time     // the latest end and rate window end of a source
+	conns       int           // connection indexes taken so far
+	tools       []report.Tool // the distinct versions of the sources so far
 }
 
 // newMerger starts a merge at t0 with first's identity and options.
@@ -155,6 +156,7 @@ func (mg *merger) add(s *report.Summary, i int) error {
 	m.Messages.Received += s.Messages.Received
 	m.LateStarts += s.LateStarts
 	m.Aborted += s.Aborted
+	m.CutDelivering += s.CutDelivering
 	m.Unstarted += s.Unstarted
 	m.PacerLate += s.PacerLate
 	m.LateBy = mergeSpreadPtr(m.LateBy, s.LateBy)
@@ -187,6 +189,7 @@ func (mg *merger) add(s *report.Summary, i int) error {
 		return err
 	}
 	mg.timeline.add(s.Timeline, off)
+	mg.addTools(s)
 	for _, src := range sourcesOf(s) {
 		src.FirstConnection += mg.conns
 		m.Sources = append(m.Sources, src)
@@ -367,6 +370,23 @@ func mergeHDR(dst *hdrhistogram.Histogram, h *report.Histogram, i int, what stri
 		return fmt.Errorf("merge: report #%d: %s has %d values outside 1µs to 1h", i+1, what, dropped)
 	}
 	return nil
+}
+
+// addTools notes the versions that made s (its own MergedTools, for a
+// merged report), and keeps MergedTools only once they differ.
+func (mg *merger) addTools(s *report.Summary) {
+	tools := s.MergedTools
+	if len(tools) == 0 {
+		tools = []report.Tool{s.Tool}
+	}
+	for _, t := range tools {
+		if !slices.Contains(mg.tools, t) {
+			mg.tools = append(mg.tools, t)
+		}
+	}
+	if len(mg.tools) > 1 {
+		mg.m.MergedTools = slices.Clone(mg.tools)
+	}
 }
 
 // sourcesOf is what s contributes to Sources: its own, for a merged report,

@@ -97,6 +97,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 		HeldAtEnd:       meta.Outcome.HeldAtEnd,
 		HeldFor:         meta.Outcome.HeldFor,
 		Aborted:         meta.Outcome.Aborted,
+		CutDelivering:   meta.Outcome.AbortedDelivering,
 		Interrupted:     meta.Outcome.Interrupted,
 		Stalled:         meta.Outcome.Stalled,
 		Timeline:        timeline,

@@ -121,19 +121,33 @@ func rowChange(r report.CompareRow) string {
 }
 
 func comparisonVerdict(c *report.Comparison) string {
-	limits := 0
-	for _, r := range c.Rows {
-		if r.Limit != "" {
-			limits++
-		}
+	limits, over := countLimits(c.Rows)
+	for _, m := range c.Methods { // a mix: each method's rows have the limits too
+		l, o := countLimits(m.Rows)
+		limits, over = limits+l, over+o
 	}
 	switch {
+	case !c.Pass && over > 0:
+		return fmt.Sprintf("%d of %s over the limit", over, report.Plural(limits, "limited metric"))
 	case !c.Pass:
-		return fmt.Sprintf("%s of %d over the limit", report.Plural(len(c.Regressions), "metric"), limits)
+		return fmt.Sprintf("%s over the limit", report.Plural(len(c.Regressions), "metric"))
 	case limits == 0:
 		return "no limits were set"
 	}
 	return fmt.Sprintf("%s within the limits", report.Plural(limits, "metric"))
+}
+
+// countLimits counts the rows with a limit, and those over it.
+func countLimits(rows []report.CompareRow) (limits, over int) {
+	for _, r := range rows {
+		if r.Limit != "" {
+			limits++
+			if r.Exceeded {
+				over++
+			}
+		}
+	}
+	return limits, over
 }
 
 // RenderComparisonMarkdown writes c as GitHub-flavoured Markdown, for CI job

@@ -2,6 +2,7 @@ package text
 
 import (
 	"bytes"
+	"flag"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 // in plain text and Markdown, write back to JSON that reads again, and
 // merge with a copy of itself started a second later.
 func FuzzReadJSON(f *testing.F) {
-	for _, name := range []string{"unary.json.golden", "bidi.json.golden"} {
+	for _, name := range []string{"unary.json.golden", "bidi.json.golden", "small.json"} { // small.json: a seed under maxFuzzInput
 		b, err := readGoldenFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -23,6 +24,9 @@ func FuzzReadJSON(f *testing.F) {
 	}
 	f.Add([]byte(`{"schema":"grpcpulse.report/v1","method":"m","started_at":"2025-01-01T00:00:00Z","latency":{"hdr":"x"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if tooLargeToFuzz(len(data)) {
+			return
+		}
 		s, err := report.ReadJSON(bytes.NewReader(data))
 		if err != nil {
 			return
@@ -65,4 +69,19 @@ func renderEverything(t *testing.T, s *report.Summary) {
 			t.Fatalf("plain text or Markdown holds control byte %#x", b)
 		}
 	}
+}
+
+// maxFuzzInput caps the inputs of the fuzz targets while fuzzing: each run
+// of a full report (tens of KiB) takes about 0.1 s instrumented, mostly
+// re-encoding its histograms, and the fuzzer minimizes every new input it
+// finds for up to a minute, so a target over the golden reports made a
+// handful of executions in 30 s. Under the cap it makes tens of thousands,
+// and the seeds (the golden reports) still run whole in plain go test.
+const maxFuzzInput = 8 << 10
+
+// tooLargeToFuzz reports whether an input of n bytes is skipped: only while
+// fuzzing (-test.fuzz), and only over maxFuzzInput.
+func tooLargeToFuzz(n int) bool {
+	f := flag.Lookup("test.fuzz")
+	return n > maxFuzzInput && f != nil && f.Value.String() != ""
 }

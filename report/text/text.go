@@ -263,6 +263,9 @@ func (t *textReport) notes() {
 		t.field("Merged", t.st.Value.UnsetBold(), " ", strings.Fields(fmt.Sprintf(
 			"from %s; histograms exact, per-second p50/p99 approximate", report.Plural(n, "report")))...)
 	}
+	if len(s.MergedTools) > 1 {
+		t.field("Versions", t.st.Warn, " ", strings.Fields("the merged reports were made by different versions: "+report.Printable(report.ToolsText(s.MergedTools), true))...)
+	}
 	if note := report.LateStartsNote(s); note != "" {
 		t.field("Late starts", t.st.Warn, " ", strings.Fields(note)...)
 	}

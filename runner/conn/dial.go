@@ -29,7 +29,7 @@ import (
 // When ctx is cancelled it returns ctx's error. opts are appended to the dial
 // options built from t.
 func Dial(ctx context.Context, t plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
-	dialOpts, err := dialOptions(t)
+	dialOpts, err := dialOptions(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -63,8 +63,8 @@ func Dial(ctx context.Context, t plan.Target, opts ...grpc.DialOption) (*grpc.Cl
 }
 
 // dialOptions returns the grpc-go dial options that t stands for.
-func dialOptions(t plan.Target) ([]grpc.DialOption, error) {
-	creds, err := Credentials(t)
+func dialOptions(ctx context.Context, t plan.Target) ([]grpc.DialOption, error) {
+	creds, err := credentialsOf(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func dialOptions(t plan.Target) ([]grpc.DialOption, error) {
 	}
 	opts = append(opts, keepaliveOptions(&t.Keepalive)...)
 	opts = append(opts, backoffOptions(&t.Backoff)...)
-	sc, err := serviceConfig(t.LBPolicy, &t.Retry)
+	sc, err := serviceConfig(ctx, t.LBPolicy, &t.Retry)
 	if err != nil {
 		return nil, err
 	}
@@ -118,10 +118,16 @@ func clientTarget(t plan.Target) string {
 // TLS with its certificates read from their files. Dial uses them; so does
 // a caller that wraps them (with Tap) before dialing.
 func Credentials(t plan.Target) (credentials.TransportCredentials, error) {
+	return credentialsOf(context.Background(), t)
+}
+
+// credentialsOf is Credentials whose certificate files wait no longer than
+// ctx (a FIFO without a writer).
+func credentialsOf(ctx context.Context, t plan.Target) (credentials.TransportCredentials, error) {
 	if t.Plaintext {
 		return insecure.NewCredentials(), nil
 	}
-	cfg, err := tlsConfig(t)
+	cfg, err := tlsConfig(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -129,10 +135,10 @@ func Credentials(t plan.Target) (credentials.TransportCredentials, error) {
 }
 
 // tlsConfig is the client TLS configuration t asks for.
-func tlsConfig(t plan.Target) (*tls.Config, error) {
+func tlsConfig(ctx context.Context, t plan.Target) (*tls.Config, error) {
 	cfg := &tls.Config{InsecureSkipVerify: t.Insecure, MinVersion: tls.VersionTLS12}
 	if t.CACert != "" {
-		pem, err := readSmallFile("--cacert", t.CACert, maxPEMBytes)
+		pem, err := readSmallFile(ctx, "--cacert", t.CACert, maxPEMBytes)
 		if err != nil {
 			return nil, err
 		}
@@ -142,11 +148,11 @@ func tlsConfig(t plan.Target) (*tls.Config, error) {
 		}
 	}
 	if t.Cert != "" {
-		certPEM, err := readSmallFile("--cert", t.Cert, maxPEMBytes)
+		certPEM, err := readSmallFile(ctx, "--cert", t.Cert, maxPEMBytes)
 		if err != nil {
 			return nil, err
 		}
-		keyPEM, err := readSmallFile("--key", t.Key, maxPEMBytes)
+		keyPEM, err := readSmallFile(ctx, "--key", t.Key, maxPEMBytes)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -19,10 +20,19 @@ func TestSmallFileLimits(t *testing.T) {
 		run  func() error
 		want string
 	}{
-		{"cacert", func() error { _, err := tlsConfig(plan.Target{CACert: "/dev/zero"}); return err }, "--cacert /dev/zero: larger than 4 MiB"},
-		{"cert", func() error { _, err := tlsConfig(plan.Target{Cert: "/dev/zero", Key: "/dev/zero"}); return err }, "--cert /dev/zero: larger than 4 MiB"},
-		{"service config", func() error { _, err := serviceConfig("", &plan.Retry{ServiceConfig: "@/dev/zero"}); return err }, "--service-config /dev/zero: larger than 1 MiB"},
-		{"missing", func() error { _, err := tlsConfig(plan.Target{CACert: "/nonexistent/ca.pem"}); return err }, "--cacert: open /nonexistent/ca.pem"},
+		{"cacert", func() error { _, err := tlsConfig(context.Background(), plan.Target{CACert: "/dev/zero"}); return err }, "--cacert /dev/zero: larger than 4 MiB"},
+		{"cert", func() error {
+			_, err := tlsConfig(context.Background(), plan.Target{Cert: "/dev/zero", Key: "/dev/zero"})
+			return err
+		}, "--cert /dev/zero: larger than 4 MiB"},
+		{"service config", func() error {
+			_, err := serviceConfig(context.Background(), "", &plan.Retry{ServiceConfig: "@/dev/zero"})
+			return err
+		}, "--service-config /dev/zero: larger than 1 MiB"},
+		{"missing", func() error {
+			_, err := tlsConfig(context.Background(), plan.Target{CACert: "/nonexistent/ca.pem"})
+			return err
+		}, "--cacert: open /nonexistent/ca.pem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

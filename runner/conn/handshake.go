@@ -43,7 +43,7 @@ func handshake(ctx context.Context, t plan.Target) (event.HandshakeTimes, error)
 	defer stop()
 	var conn net.Conn = raw
 	if !t.Plaintext {
-		cfg, err := tlsConfig(t)
+		cfg, err := tlsConfig(ctx, t)
 		if err != nil {
 			return times, err
 		}

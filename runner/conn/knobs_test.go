@@ -30,7 +30,7 @@ func flagTarget() plan.Target {
 
 func TestServiceConfig(t *testing.T) {
 	t.Parallel()
-	sc, err := serviceConfig("round_robin", &plan.Retry{MaxAttempts: 4, Codes: []string{"unavailable", "DeadlineExceeded"},
+	sc, err := serviceConfig(context.Background(), "round_robin", &plan.Retry{MaxAttempts: 4, Codes: []string{"unavailable", "DeadlineExceeded"},
 		InitialBackoff: 50 * time.Millisecond, MaxBackoff: 2 * time.Second, Multiplier: 1.5})
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestServiceConfig(t *testing.T) {
 	if sc != want {
 		t.Errorf("service config\n%s\nwant\n%s", sc, want)
 	}
-	if sc, _ := serviceConfig("", &plan.Retry{}); sc != "" {
+	if sc, _ := serviceConfig(context.Background(), "", &plan.Retry{}); sc != "" {
 		t.Errorf("no knobs gave %q", sc)
 	}
 	// grpc-go itself must accept what we build.
@@ -73,7 +73,7 @@ func TestRetryPolicyRetries(t *testing.T) {
 	target := flagTarget()
 	target.Plaintext = true
 	target.Retry.MaxAttempts, target.Retry.InitialBackoff, target.Retry.MaxBackoff = 3, time.Millisecond, 5*time.Millisecond
-	if err := CheckTarget(&target); err != nil {
+	if err := CheckTarget(context.Background(), &target); err != nil {
 		t.Fatal(err)
 	}
 	target.Addr = srv.Addr()
@@ -105,7 +105,7 @@ func TestRoundRobinSpreads(t *testing.T) {
 	// --plaintext --lb-policy round_robin --target B
 	target := flagTarget()
 	target.Plaintext, target.LBPolicy, target.Targets = true, "round_robin", []string{b.Addr()}
-	if err := CheckTarget(&target); err != nil {
+	if err := CheckTarget(context.Background(), &target); err != nil {
 		t.Fatal(err)
 	}
 	target.Addr = a.Addr()

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +22,7 @@ import (
 // of the retry codes, and the service config the flags build, which grpc-go
 // parses (nothing is dialled). Commands call it once, so that a bad setting
 // is a usage error.
-func CheckTarget(t *plan.Target) error {
+func CheckTarget(ctx context.Context, t *plan.Target) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -30,13 +31,13 @@ func CheckTarget(t *plan.Target) error {
 			return fmt.Errorf("--retry-codes: %w", err)
 		}
 	}
-	return validateServiceConfig(t)
+	return validateServiceConfig(ctx, t)
 }
 
 // validateServiceConfig has grpc-go parse the service config the flags
 // build (nothing is dialled), so that a bad one is a usage error.
-func validateServiceConfig(t *plan.Target) error {
-	sc, err := serviceConfig(t.LBPolicy, &t.Retry)
+func validateServiceConfig(ctx context.Context, t *plan.Target) error {
+	sc, err := serviceConfig(ctx, t.LBPolicy, &t.Retry)
 	if err != nil || sc == "" {
 		return err
 	}
@@ -75,11 +76,11 @@ func backoffOptions(b *plan.ConnectBackoff) []grpc.DialOption {
 
 // serviceConfig builds the service config the flags stand for: the user's
 // own, or one with the LB policy and the retry policy; "" for none.
-func serviceConfig(lb string, r *plan.Retry) (string, error) {
+func serviceConfig(ctx context.Context, lb string, r *plan.Retry) (string, error) {
 	if r.ServiceConfig != "" {
 		sc := r.ServiceConfig
 		if path, ok := strings.CutPrefix(sc, "@"); ok {
-			b, err := readSmallFile("--service-config", path, maxServiceConfigBytes)
+			b, err := readSmallFile(ctx, "--service-config", path, maxServiceConfigBytes)
 			if err != nil {
 				return "", err
 			}

@@ -175,9 +175,9 @@ func (q *Requests) ForWorker(id int, tr *RunTemplates) Worker {
 	}
 	rng := workerRand(tr.Seed, id)
 	w.data = tr.Method
-	w.data.WorkerID, w.data.rng = id, rng
+	w.data.WorkerID, w.data.rng, w.data.budget = id, rng, newRenderBudget()
 	w.stream = tr.Stream
-	funcs := seededFuncs(rng)
+	funcs := workerFuncs(rng, w.data.budget)
 	if q.tmpl != nil {
 		w.tmpl = template.Must(q.tmpl.Clone()).Funcs(funcs)
 		for _, name := range q.msgs {
@@ -201,7 +201,7 @@ type Worker struct {
 	headers *workerHeaders       // nil: static metadata
 	stream  bool
 	data    TemplateData
-	buf     bytes.Buffer
+	buf     limitedBuffer // bounded by MaxRendered
 	one     [1]*Frame
 }
 

@@ -41,9 +41,10 @@ type TemplateData struct {
 	// rendering began, in seconds, milliseconds and nanoseconds since 1970.
 	TimestampUnix, TimestampUnixMilli, TimestampUnixNano int64
 
-	now  time.Time
-	uuid string
-	rng  *rand.Rand
+	now    time.Time
+	uuid   string
+	rng    *rand.Rand
+	budget *renderBudget // what this rendering's functions may still make
 }
 
 // MethodData is the part of TemplateData that comes from the method.
@@ -62,6 +63,9 @@ func MethodData(m protoreflect.MethodDescriptor) TemplateData {
 // at sets the per-rendering fields.
 func (d *TemplateData) at(req, msg int64, now time.Time) {
 	d.RequestNumber, d.MessageNumber = req, msg
+	if d.budget != nil {
+		d.budget.reset()
+	}
 	d.now, d.uuid = now, ""
 	d.TimestampUnix, d.TimestampUnixMilli, d.TimestampUnixNano = now.Unix(), now.UnixMilli(), now.UnixNano()
 }
@@ -111,11 +115,22 @@ const (
 
 // baseFuncs are the functions templates are parsed with: sprig's, less
 // getHostByName (a DNS lookup per call has no place in a load test), and
-// ours. The random ones are replaced per worker by seededFuncs.
+// ours. The random and the bounded ones are replaced per worker by
+// workerFuncs.
 func baseFuncs() template.FuncMap {
 	fm := sprig.TxtFuncMap()
 	delete(fm, "getHostByName")
-	for k, v := range seededFuncs(rand.New(rand.NewPCG(0, 0))) {
+	for k, v := range workerFuncs(rand.New(rand.NewPCG(0, 0)), newRenderBudget()) {
+		fm[k] = v
+	}
+	return fm
+}
+
+// workerFuncs are the functions of one worker: seededFuncs and
+// boundedFuncs, charged to budget.
+func workerFuncs(rng *rand.Rand, budget *renderBudget) template.FuncMap {
+	fm := seededFuncs(rng, budget)
+	for k, v := range boundedFuncs(budget) {
 		fm[k] = v
 	}
 	return fm
@@ -123,26 +138,30 @@ func baseFuncs() template.FuncMap {
 
 // seededFuncs are the template functions that draw from rng: ghz's, the
 // names grpcpulse had before (randInt, randString) and sprig's random
-// functions, so that a run's seed repeats its data.
-func seededFuncs(rng *rand.Rand) template.FuncMap {
-	pick := func(set string, n int) string {
+// functions, so that a run's seed repeats its data. The strings they make
+// are charged to budget.
+func seededFuncs(rng *rand.Rand, budget *renderBudget) template.FuncMap {
+	pick := func(fn, set string, n int) (string, error) {
+		if err := budget.spend(fn, int64(max(n, 0))); err != nil {
+			return "", err
+		}
 		var b strings.Builder
 		b.Grow(max(n, 0))
 		for range n {
 			b.WriteByte(set[rng.IntN(len(set))])
 		}
-		return b.String()
+		return b.String(), nil
 	}
 	return template.FuncMap{
 		// ghz: a random UUID.
 		"newUUID": func() string { return newUUID(rng) },
 		// ghz: n random letters and digits; n <= 0 means a random length
 		// from 2 to 16.
-		"randomString": func(n int) string {
+		"randomString": func(n int) (string, error) {
 			if n <= 0 {
 				n = 2 + rng.IntN(15)
 			}
-			return pick(letters, n)
+			return pick("randomString", letters, n)
 		},
 		// ghz: a random integer in [min, max); min below 0 counts as 0 and
 		// max at or below 0 as 1.
@@ -165,18 +184,21 @@ func seededFuncs(rng *rand.Rand) template.FuncMap {
 			return lo + rng.IntN(hi-lo+1), nil
 		},
 		// randString returns n random letters and digits.
-		"randString": func(n int) string { return pick(letters, n) },
+		"randString": func(n int) (string, error) { return pick("randString", letters, n) },
 		// sprig's random functions, seeded.
-		"randAlphaNum": func(n int) string { return pick(letters, n) },
-		"randAlpha":    func(n int) string { return pick(alpha, n) },
-		"randNumeric":  func(n int) string { return pick(digits, n) },
-		"randAscii":    func(n int) string { return pick(printable, n) },
-		"randBytes": func(n int) string {
+		"randAlphaNum": func(n int) (string, error) { return pick("randAlphaNum", letters, n) },
+		"randAlpha":    func(n int) (string, error) { return pick("randAlpha", alpha, n) },
+		"randNumeric":  func(n int) (string, error) { return pick("randNumeric", digits, n) },
+		"randAscii":    func(n int) (string, error) { return pick("randAscii", printable, n) },
+		"randBytes": func(n int) (string, error) {
+			if err := budget.spendTimes("randBytes", int64(max(n, 0)), 3); err != nil { // the bytes and their base64
+				return "", err
+			}
 			b := make([]byte, max(n, 0))
 			for i := range b {
 				b[i] = byte(rng.Uint32())
 			}
-			return base64.StdEncoding.EncodeToString(b)
+			return base64.StdEncoding.EncodeToString(b), nil
 		},
 		"uuidv4": func() string { return newUUID(rng) },
 		"shuffle": func(s string) string {

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"text/template"
@@ -69,7 +68,7 @@ type workerHeaders struct {
 }
 
 // render returns the metadata of one call, rendered with d.
-func (w *workerHeaders) render(buf *bytes.Buffer, d *TemplateData) (metadata.MD, error) {
+func (w *workerHeaders) render(buf *limitedBuffer, d *TemplateData) (metadata.MD, error) {
 	md := w.h.static.Copy()
 	for i, v := range w.h.values {
 		buf.Reset()

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bytes"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,6 +15,12 @@ import (
 // execute renders text once with the functions of a worker of seed.
 func execute(t *testing.T, text string, seed int64, d *TemplateData) (string, error) {
 	t.Helper()
+	return executeLimited(t, text, seed, d, MaxRendered)
+}
+
+// executeLimited is execute with limit in place of MaxRendered.
+func executeLimited(t *testing.T, text string, seed int64, d *TemplateData, limit int64) (string, error) {
+	t.Helper()
 	rng := workerRand(seed, 0)
 	if d == nil {
 		d = &TemplateData{}
@@ -25,8 +30,9 @@ func execute(t *testing.T, text string, seed int64, d *TemplateData) (string, er
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	err = template.Must(tmpl.Clone()).Funcs(seededFuncs(rng)).Execute(&b, d)
+	d.budget = &renderBudget{limit: limit, left: limit}
+	b := limitedBuffer{limit: int(limit)}
+	err = template.Must(tmpl.Clone()).Funcs(workerFuncs(rng, d.budget)).Execute(&b, d)
 	return b.String(), err
 }
 

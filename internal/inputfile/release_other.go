@@ -1,0 +1,5 @@
+//go:build !unix
+
+package inputfile
+
+func releaseFIFO(string) func() { return func() {} }
