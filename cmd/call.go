@@ -43,6 +43,8 @@ type CallOptions struct {
 	// AllowUnknownFields skips fields of -d that the request type lacks
 	// instead of refusing the data.
 	AllowUnknownFields bool
+	// Compress names the codec the request is compressed with ("": none).
+	Compress string
 	// Verbose prints request metadata, response headers and trailers to
 	// stderr; 2 (-vv) adds timings.
 	Verbose int
@@ -84,6 +86,9 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 			if opts.Format != "json" && opts.Format != "text" {
 				return cli.UsageErrorf("--format must be json or text, not %q", opts.Format)
 			}
+			if err := plan.CheckCompress(opts.Compress); err != nil {
+				return &cli.UsageError{Err: err}
+			}
 			if err := reflect.CheckMethodName(opts.Method); err != nil {
 				return &cli.UsageError{Err: err}
 			}
@@ -97,6 +102,7 @@ A call that ends with a non-OK status exits 64 + the status code (NotFound: 69).
 	opts.Conn.AddFlags(fs)
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (streams: several objects; at most 64 MiB)")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "deadline of the call (0: none)")
+	cli.AddCompressFlag(fs, &opts.Compress)
 	fs.CountVarP(&opts.Verbose, "verbose", "v", "print request metadata, response headers and trailers to stderr; -vv adds timings")
 	fs.StringVar(&opts.Format, "format", "json", "how responses are printed: json, or text (protobuf text format)")
 	cli.SetValues(fs, "format", "json", "text")
@@ -142,7 +148,7 @@ func callRun(ctx context.Context, opts *CallOptions) error {
 	p := &responsePrinter{out: opts.IO.Out, errOut: opts.IO.ErrOut, resolver: resolver, text: opts.Format == "text",
 		emitDefaults: opts.EmitDefaults, typeName: method.Output().FullName()}
 	t.call = time.Now()
-	res, err := runner.InvokeRaw(ctx, s.Conn, method, reqs, resolver, func(r runner.Response) error {
+	res, err := runner.InvokeRaw(ctx, runner.Compressed(s.Conn, opts.Compress), method, reqs, resolver, func(r runner.Response) error {
 		if t.first.IsZero() {
 			t.first = time.Now()
 		}

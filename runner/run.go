@@ -39,6 +39,10 @@ type Runner struct {
 	// that a run's sequence of methods per worker is repeatable.
 	Seed uint64
 
+	// payloads counts message bytes before and after compression; nil
+	// unless Call.Compress is set (a stats handler costs every call).
+	payloads *conn.PayloadCounter
+
 	// Dial connects one pool connection; tests may replace it.
 	Dial func(ctx context.Context, t plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
 }
@@ -84,6 +88,9 @@ type Outcome struct {
 	// recorded (a ping-pong stream cut while waiting for an answer that
 	// never came sent its first message).
 	AbortedSent, AbortedReceived int64
+	// Payloads are the recorded calls' message bytes before and after
+	// compression; nil unless Call.Compress was set.
+	Payloads *conn.Payloads
 }
 
 // New prepares a run of method with reqs. It trusts opts to have passed
@@ -115,7 +122,11 @@ func New(opts plan.Options, method protoreflect.MethodDescriptor, reqs *data.Req
 			return nil, err
 		}
 	}
-	return &Runner{opts: opts, method: method, kind: kind, path: FullMethod(method), reqs: reqs, tmpl: tr, Dial: conn.Dial}, nil
+	r := &Runner{opts: opts, method: method, kind: kind, path: FullMethod(method), reqs: reqs, tmpl: tr, Dial: conn.Dial}
+	if opts.Call.Compress != "" {
+		r.payloads = &conn.PayloadCounter{}
+	}
+	return r, nil
 }
 
 // Options returns the options the run uses (defaults filled in).
@@ -250,6 +261,9 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	if attempts != nil {
 		attempts.From = s.measureFrom // before any goroutine can call the handler
 	}
+	if r.payloads != nil {
+		r.payloads.From = s.measureFrom
+	}
 	if !s.measureTo.IsZero() {
 		// Time is up even when every worker is held by a stalled server and
 		// none is there to notice: stop, and the drain limit starts.
@@ -339,6 +353,9 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	if attempts != nil {
 		res.Attempts = attempts.Result()
 	}
+	if r.payloads != nil {
+		res.Payloads = r.payloads.Result()
+	}
 	if err := s.failure.Load(); err != nil {
 		return res, &Failure{Err: *err}
 	}
@@ -391,6 +408,9 @@ func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.A
 		}
 		if attempts != nil {
 			opts = append(opts, grpc.WithStatsHandler(attempts))
+		}
+		if r.payloads != nil {
+			opts = append(opts, grpc.WithStatsHandler(r.payloads))
 		}
 		cc, err := r.Dial(ctx, r.opts.Target, opts...)
 		if err != nil {

@@ -56,6 +56,9 @@ func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *conn.StateWatch
 	w := &worker{run: s, id: id, conn: conn, cc: cc, watch: watch, lastRead: lastRead, rec: rec, reqs: s.reqs.ForWorker(id, &s.tmpl)}
 	w.kind, w.path, w.opts = s.kind, s.path, &s.Runner.opts
 	w.callOpts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{}), grpc.Peer(&w.peer)}
+	if c := s.opts.Call.Compress; c != "" {
+		w.callOpts = append(w.callOpts, grpc.UseCompressor(c))
+	}
 	return w
 }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -83,6 +85,22 @@ type Call struct {
 	// after the stream started (whichever comes first with Messages); 0
 	// means no time limit.
 	StreamDuration time.Duration `json:"stream_duration_ns,omitempty"`
+	// Compress names the codec request messages are compressed with
+	// (grpc-encoding; Compressors lists them); "" sends them uncompressed.
+	// A server may then compress its responses too, which are accepted.
+	Compress string `json:"compress,omitempty"`
+}
+
+// Compressors are the --compress codecs: those grpc-go registers itself.
+var Compressors = []string{"gzip"}
+
+// CheckCompress refuses a --compress codec that is not one of Compressors
+// ("" is none, and passes).
+func CheckCompress(name string) error {
+	if name == "" || slices.Contains(Compressors, name) {
+		return nil
+	}
+	return fmt.Errorf("--compress %q is not a codec grpcpulse has; use %s", name, strings.Join(Compressors, " or "))
 }
 
 // DefaultStallTimeout is --stall-timeout's default.
@@ -217,6 +235,8 @@ func (c *Call) Validate() error {
 		return errors.New("--stream-duration must not be negative")
 	case c.TemplateEnv && !c.Template:
 		return errors.New("--template-env lets templates read the environment: it needs --template")
+	case CheckCompress(c.Compress) != nil:
+		return CheckCompress(c.Compress)
 	case c.StreamDuration > 0 && c.Messages == 1:
 		return errors.New("--stream-duration ends streams by time, but --messages 1 ends them after one message: give --messages 0 (no count limit) or a count above 1 (whichever comes first)")
 	}
