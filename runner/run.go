@@ -239,16 +239,18 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	sink := conn.NewGate(evRec) // connection events reach the recorder while the run is on
 	attempts := conn.NewAttemptCounter(&r.opts.Target)
 	lastRead := make([]atomic.Int64, r.opts.Load.Connections) // per pool connection, from its tap
-	conns, err := r.dialPool(ctx, sink, attempts, lastRead)
+	conns, dialOpts, err := r.dialPool(ctx, sink, attempts, lastRead)
 	if err != nil {
 		sink.Close()
 		return Outcome{}, err
 	}
+	var churn []*churnSlot
 	defer func() {
 		sink.Close() // the run's own closes are not events of the run, and nothing comes after it returns
 		for _, cc := range conns {
 			cc.Close()
 		}
+		closeChurn(churn)
 	}()
 	abortCtx, abort := context.WithCancel(ctx)
 	defer abort()
@@ -272,7 +274,12 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	}
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	watches := make([]*conn.StateWatch, len(conns))
+	churn = r.newChurn(watchCtx, sink, conns, dialOpts)
 	for i, cc := range conns {
+		if churn != nil {
+			watches[i] = churn[i].cur.watch
+			continue
+		}
 		watches[i] = conn.WatchState(watchCtx, i, cc, sink.Send)
 	}
 	callCtx := metadata.NewOutgoingContext(abortCtx, md)
@@ -280,6 +287,9 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	for i := range workers {
 		conn := i % len(conns)
 		workers[i] = newWorker(s, i, conn, conns[conn], watches[conn], &lastRead[conn], rec.Worker(i, conn))
+		if churn != nil {
+			workers[i].churn = churn[conn]
+		}
 		workers[i].setMix(callCtx, rec)
 	}
 	r.workers.Store(&workers)
@@ -394,13 +404,15 @@ func (s *run) begin(ctx context.Context) {
 }
 
 // dialPool opens the pool's connections, each its own HTTP/2 connection,
-// with their transports tapped for connection events.
-func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, error) {
+// with their transports tapped for connection events. It returns each
+// connection's dial options too, for --reconnect-every to dial it again.
+func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, [][]grpc.DialOption, error) {
 	creds, err := conn.Credentials(r.opts.Target)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	conns := make([]*grpc.ClientConn, r.opts.Load.Connections)
+	dialOpts := make([][]grpc.DialOption, len(conns))
 	for i := range conns {
 		opts := []grpc.DialOption{grpc.WithTransportCredentials(conn.Tap(creds, i, sink.Send, &lastRead[i]))}
 		if d := conn.WatchDials(i, sink.Send); d != nil {
@@ -412,7 +424,7 @@ func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.A
 		if r.payloads != nil {
 			opts = append(opts, grpc.WithStatsHandler(r.payloads))
 		}
-		cc, err := r.Dial(ctx, r.opts.Target, opts...)
+		cc, err := r.dialTimed(ctx, i, sink.Send, opts)
 		if err != nil {
 			for _, c := range conns[:i] {
 				c.Close()
@@ -420,11 +432,11 @@ func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.A
 			if i > 0 {
 				err = fmt.Errorf("connection %d of %d: %w", i+1, len(conns), err)
 			}
-			return nil, err
+			return nil, nil, err
 		}
-		conns[i] = cc
+		conns[i], dialOpts[i] = cc, opts
 	}
-	return conns, nil
+	return conns, dialOpts, nil
 }
 
 // claim decides whether a call starting at now is recorded, and whether it

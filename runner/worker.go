@@ -40,6 +40,7 @@ type worker struct {
 	busy     atomic.Bool
 	progress atomic.Uint64 // calls started and ended, stream messages sent and received (for the stall watchdog)
 	cut      cutCall       // the recorded call the run cut short, if any (once: the run is over then)
+	churn    *churnSlot    // the pool connection's churn under --reconnect-every; nil without
 
 	// kind, path and opts are the method of the worker's current call and
 	// the options it is made with; they shadow the Runner's, which they
@@ -163,7 +164,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 	if record {
 		rec = w.rec
 	}
-	err := w.call(ctx, seq, frames, rec, s)
+	err := w.churnCall(ctx, seq, frames, rec, s)
 	s.End = time.Now()
 	progressed(&w.progress)
 	w.busy.Store(false)

@@ -19,6 +19,7 @@ import (
 func AddLoadFlags(fs *pflag.FlagSet, l *plan.Load) {
 	fs.IntVarP(&l.Concurrency, "concurrency", "c", 50, "workers (closed loop: calls in flight)")
 	fs.IntVar(&l.Connections, "connections", 1, "HTTP/2 connections the workers share")
+	fs.Int64Var(&l.ReconnectEvery, "reconnect-every", 0, "close each connection after this many calls and dial a new one (1: a connection per call; 0: never); calls wait for it and their latency includes it")
 	fs.Int64VarP(&l.Total, "total", "n", 0, "recorded calls (streams) to make, at least 1 (-n 0 is refused); without -n: until -z, the schedule's end or Ctrl-C")
 	fs.DurationVarP(&l.Duration, "duration", "z", 0, "how long to start calls; 0: until -n or interrupted")
 	fs.DurationVar(&l.Warmup, "warmup", 0, "run this long before recording")

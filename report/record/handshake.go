@@ -44,6 +44,15 @@ func (l *eventLog) handshake(c *connLog, e event.Event) {
 	}
 	record(h.total, e.Took)
 	c.marks = handshakeMarks{}
+	// The pool connection is READY on a new connection: its first, or
+	// one of --reconnect-every's in place of the one it retired (whose
+	// close is the run's doing: no outage, and the runner reports no
+	// SHUTDOWN for it).
+	if c.everReady {
+		c.reconnects++
+	}
+	c.state, c.stateAt, c.everReady, c.readyTransport = stateReady, e.Time, true, c.latest
+	c.downAt, c.reconnecting, c.lostAt, c.lostReason = time.Time{}, false, time.Time{}, ""
 }
 
 // summary is the Handshake of the run; nil when no dial was measured. The

@@ -36,9 +36,11 @@ type tapCreds struct {
 }
 
 func (c *tapCreds) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	start := time.Now()
 	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
 	n := int(c.transports.Add(1))
-	ev := event.Event{Conn: c.conn, Transport: n, Time: time.Now(),
+	now := time.Now()
+	ev := event.Event{Conn: c.conn, Transport: n, Time: now, Took: now.Sub(start),
 		Local: raw.LocalAddr().String(), Remote: raw.RemoteAddr().String()}
 	if err != nil {
 		ev.Kind, ev.Err = event.EventHandshakeFailed, err.Error()

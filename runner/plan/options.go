@@ -52,6 +52,11 @@ type Load struct {
 	// started or ended, and no stream message has gone or come, for this
 	// long, plus Call.StreamInterval (Outcome.Stalled); 0 means never.
 	StallTimeout time.Duration `json:"stall_timeout_ns,omitempty"`
+	// ReconnectEvery closes each pool connection after this many calls and
+	// dials a new one in its place (1: a connection per call); the calls
+	// that come meanwhile wait for it, and their latency includes the dial.
+	// 0 means connections live for the whole run.
+	ReconnectEvery int64 `json:"reconnect_every,omitempty"`
 }
 
 // Call is how each call is made.
@@ -175,6 +180,8 @@ func (l *Load) Validate() error {
 		return errors.New("--stall-timeout must not be negative")
 	case l.MaxInflight < 0:
 		return errors.New("--max-inflight must not be negative")
+	case l.ReconnectEvery < 0:
+		return fmt.Errorf("--reconnect-every must be 1 or more calls (0: never), not %d", l.ReconnectEvery)
 	case l.MaxInflight > 0 && !l.OpenLoop():
 		return errors.New("--max-inflight applies to open loop (--rps or --schedule); in closed loop -c is the number in flight")
 	}
