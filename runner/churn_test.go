@@ -2,11 +2,16 @@ package runner
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
 	"github.com/grpcpulse/grpcpulse/runner/event"
 	"github.com/grpcpulse/grpcpulse/runner/plan"
@@ -41,6 +46,19 @@ func (r *eventTally) kind(k event.EventKind) []event.Event {
 // --reconnect-every every (adjusted by set), keeping the events.
 func runChurn(t *testing.T, srv *testserver.Server, total int64, workers int, every int64, set func(*plan.Options)) (*eventTally, Outcome) {
 	t.Helper()
+	return runChurnWith(t, srv, total, workers, every, set, nil)
+}
+
+// runChurnDial is runChurn with the runner's Dial replaced.
+func runChurnDial(t *testing.T, srv *testserver.Server, total int64, workers int, every int64,
+	dial func(context.Context, plan.Target, ...grpc.DialOption) (*grpc.ClientConn, error)) (*eventTally, Outcome) {
+	t.Helper()
+	return runChurnWith(t, srv, total, workers, every, nil, dial)
+}
+
+func runChurnWith(t *testing.T, srv *testserver.Server, total int64, workers int, every int64, set func(*plan.Options),
+	dial func(context.Context, plan.Target, ...grpc.DialOption) (*grpc.ClientConn, error)) (*eventTally, Outcome) {
+	t.Helper()
 	opts := plan.Options{
 		Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load:   plan.Load{Concurrency: workers, Connections: 1, Total: total, ReconnectEvery: every},
@@ -57,6 +75,9 @@ func runChurn(t *testing.T, srv *testserver.Server, total int64, workers int, ev
 	r, err := New(opts, md, reqs)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if dial != nil {
+		r.Dial = dial
 	}
 	rec := &eventTally{}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -148,5 +169,32 @@ func TestNoChurn(t *testing.T) {
 	}
 	if got := len(rec.kind(event.EventHandshake)); got != 2 {
 		t.Errorf("%d handshake events, want 2", got)
+	}
+}
+
+// A server that goes away: each call after it dials, is refused and fails
+// UNAVAILABLE at once (no hang, no call left waiting), and the run ends.
+func TestChurnServerGone(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	dials := 0
+	rec, out := runChurnDial(t, srv, 20, 1, 5, func(ctx context.Context, tg plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+		if dials++; dials == 2 {
+			srv.Stop() // between calls 5 and 6, with no call in flight
+		}
+		return conn.Dial(ctx, tg, opts...)
+	})
+	if got := rec.codes(); got[codes.OK] != 5 || got[codes.Unavailable] != 15 || out.Aborted != 0 {
+		t.Fatalf("codes %v, %d aborted; want 5 OK, then 15 UNAVAILABLE", got, out.Aborted)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for i, c := range rec.calls[5:] {
+		if c.Cause != event.CauseRefused || !strings.Contains(c.Err.Error(), "reconnecting: ") {
+			t.Errorf("call %d failed with %q (%s), want a refused reconnect", i+6, c.Err, c.Cause)
+		}
+	}
+	if dials != 16 {
+		t.Errorf("%d dials, want 16: one per call once the server was gone", dials)
 	}
 }
