@@ -28,46 +28,61 @@ func (r *Runner) dialTimed(ctx context.Context, i int, sink func(event.Event), o
 	return cc, err
 }
 
-// churnSlot is one pool connection under --reconnect-every: after every
-// Load.ReconnectEvery calls handed out on its connection, that connection
-// is retired (closed once its last call ends) and the next call dials a
-// new one, with the same dial options (the same tapped credentials, so
-// transports keep their numbers within the pool connection). Calls that
-// come while it dials wait for it; their latency includes the dial.
+// churnSlot is one pool connection under --reconnect-every: each of its
+// connections takes Load.ReconnectEvery calls, then is retired (closed once
+// its last call ends). A call that finds no connection with a call left
+// waits for one being dialed that has a call left for it, or starts a new
+// dial (so with --reconnect-every 1 every call dials its own, at once); its
+// latency includes the wait. Dials use the same options, the same tapped
+// credentials too, so transports keep their numbers within the pool
+// connection.
 type churnSlot struct {
-	r     *Runner
-	conn  int
-	opts  []grpc.DialOption
-	sink  *conn.Gate
-	ctx   context.Context // the state watchers'
-	every int64
+	r        *Runner
+	conn     int
+	opts     []grpc.DialOption
+	sink     *conn.Gate
+	watchCtx context.Context // the state watchers'
+	dialCtx  context.Context // the dials': ends when the run cuts its calls short
+	every    int64
 
-	dialing chan struct{} // held while dialing: a lock a cancelled call stops waiting for
-	mu      sync.Mutex    // guards cur and the churnConns' counts (never held while dialing)
-	cur     *churnConn    // nil: the next call dials
-	closers sync.WaitGroup
+	mu      sync.Mutex
+	cur     *churnConn     // the connection with calls left; nil: none
+	pending *churnDial     // the latest dial under way; nil: none
+	bg      sync.WaitGroup // dials and closes under way
 }
 
-// churnConn is one connection of a churnSlot.
+// churnConn is one connection of a churnSlot. Its counts are guarded by
+// the slot's mu.
 type churnConn struct {
 	cc       *grpc.ClientConn
 	watch    *conn.StateWatch
 	unwatch  context.CancelFunc
 	handed   int64 // calls handed out on it
-	inflight int
+	inflight int64
 	retired  bool // no more calls go to it; closed when inflight is 0
 }
 
+// churnDial is a dial under way and the calls waiting for it. Its fields
+// are guarded by the slot's mu; c and err are set before done is closed.
+type churnDial struct {
+	done     chan struct{}
+	reserved int64 // calls waiting for it (at most every)
+	gaveUp   int64 // of those, calls that stopped waiting (their ctx ended)
+	c        *churnConn
+	err      error
+}
+
 // newChurn makes the churn slots of the pool, taking over its first
-// connections; nil unless --reconnect-every is set.
-func (r *Runner) newChurn(ctx context.Context, sink *conn.Gate, conns []*grpc.ClientConn, opts [][]grpc.DialOption) []*churnSlot {
+// connections; nil unless --reconnect-every is set. watchCtx ends the
+// state watchers, dialCtx the dials.
+func (r *Runner) newChurn(watchCtx, dialCtx context.Context, sink *conn.Gate, conns []*grpc.ClientConn, opts [][]grpc.DialOption) []*churnSlot {
 	every := r.opts.Load.ReconnectEvery
 	if every <= 0 {
 		return nil
 	}
 	slots := make([]*churnSlot, len(conns))
 	for i, cc := range conns {
-		s := &churnSlot{r: r, conn: i, opts: opts[i], sink: sink, ctx: ctx, every: every, dialing: make(chan struct{}, 1)}
+		s := &churnSlot{r: r, conn: i, opts: opts[i], sink: sink, watchCtx: watchCtx, dialCtx: dialCtx, every: every}
 		s.cur = s.watch(cc)
 		slots[i] = s
 	}
@@ -78,7 +93,7 @@ func (r *Runner) newChurn(ctx context.Context, sink *conn.Gate, conns []*grpc.Cl
 // its SHUTDOWN is left out: closing it is the run's doing, and its
 // successor's EventHandshake tells the recorder the pool connection is up.
 func (s *churnSlot) watch(cc *grpc.ClientConn) *churnConn {
-	ctx, cancel := context.WithCancel(s.ctx)
+	ctx, cancel := context.WithCancel(s.watchCtx)
 	w := conn.WatchState(ctx, s.conn, cc, func(e event.Event) {
 		if e.State != connectivity.Shutdown.String() {
 			s.sink.Send(e)
@@ -87,45 +102,77 @@ func (s *churnSlot) watch(cc *grpc.ClientConn) *churnConn {
 	return &churnConn{cc: cc, watch: w, unwatch: cancel}
 }
 
-// acquire hands out the connection for one call, dialing a new one when the
-// last was retired (or waiting for the dial under way). A failed dial fails
-// the call (UNAVAILABLE, or ctx's error); the next call dials again.
+// acquire hands out a connection for one call: the current one, or one
+// being dialed with a call left, or a new dial. A failed dial fails the
+// calls waiting for it (UNAVAILABLE); the next calls dial again. A call
+// whose ctx ends while it waits fails with ctx's error.
 func (s *churnSlot) acquire(ctx context.Context) (*churnConn, error) {
-	for {
-		s.mu.Lock()
-		if c := s.cur; c != nil {
-			s.take(c)
-			s.mu.Unlock()
-			return c, nil
-		}
-		s.mu.Unlock()
-		select {
-		case s.dialing <- struct{}{}:
-		case <-ctx.Done():
-			return nil, status.FromContextError(ctx.Err()).Err()
-		}
-		s.mu.Lock()
-		up := s.cur != nil // dialed by the call that held the lock before
-		s.mu.Unlock()
-		if up {
-			<-s.dialing
-			continue
-		}
-		cc, err := s.r.dialTimed(ctx, s.conn, s.sink.Send, s.opts)
-		if err != nil {
-			<-s.dialing
-			if ctx.Err() != nil {
-				return nil, status.FromContextError(ctx.Err()).Err()
-			}
-			return nil, status.Error(codes.Unavailable, "reconnecting: "+err.Error())
-		}
-		c := s.watch(cc)
-		s.mu.Lock()
-		s.cur = c
+	s.mu.Lock()
+	if c := s.cur; c != nil {
 		s.take(c)
 		s.mu.Unlock()
-		<-s.dialing
 		return c, nil
+	}
+	p := s.pending
+	if p == nil || p.reserved >= s.every {
+		p = &churnDial{done: make(chan struct{})}
+		s.pending = p
+		s.bg.Add(1)
+		go s.dial(p)
+	}
+	p.reserved++
+	s.mu.Unlock()
+	select {
+	case <-p.done:
+		return p.c, p.err
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	select {
+	case <-p.done:
+		s.mu.Unlock()
+		if p.c != nil {
+			s.release(p.c) // the call it held is not made
+		}
+	default:
+		p.gaveUp++
+		s.mu.Unlock()
+	}
+	return nil, status.FromContextError(ctx.Err()).Err()
+}
+
+// dial makes p's connection and hands it to the calls waiting for it;
+// with calls left, it becomes the slot's current connection.
+func (s *churnSlot) dial(p *churnDial) {
+	defer s.bg.Done()
+	cc, err := s.r.dialTimed(s.dialCtx, s.conn, s.sink.Send, s.opts)
+	var c *churnConn
+	if err == nil {
+		c = s.watch(cc)
+	}
+	s.mu.Lock()
+	if s.pending == p {
+		s.pending = nil
+	}
+	if err != nil {
+		p.err = status.Error(codes.Unavailable, "reconnecting: "+err.Error())
+		close(p.done)
+		s.mu.Unlock()
+		return
+	}
+	c.handed, c.inflight = p.reserved, p.reserved-p.gaveUp
+	if c.handed >= s.every {
+		c.retired = true
+		c.unwatch()
+	} else {
+		s.cur = c // no other has calls left: calls came to this dial meanwhile
+	}
+	p.c = c
+	close(p.done)
+	unused := c.retired && c.inflight == 0
+	s.mu.Unlock()
+	if unused {
+		s.close(c)
 	}
 }
 
@@ -153,25 +200,29 @@ func (s *churnSlot) release(c *churnConn) {
 }
 
 func (s *churnSlot) close(c *churnConn) {
-	s.closers.Add(1)
+	s.bg.Add(1)
 	go func() {
-		defer s.closers.Done()
+		defer s.bg.Done()
 		c.cc.Close()
 		c.unwatch()
 		c.watch.Wait()
 	}()
 }
 
-// closeChurn closes the slots' connections in use at the end of the run
-// and waits for every close and state watcher. The workers have all
-// returned.
+// closeChurn closes the slots' connections at the end of the run, once the
+// workers have returned and the dials were cut short, and waits for every
+// dial, close and state watcher.
 func closeChurn(slots []*churnSlot) {
 	for _, s := range slots {
-		if s.cur != nil {
-			s.close(s.cur)
-			s.cur = nil
+		s.bg.Wait() // the dials under way end, and hand their connections over
+		s.mu.Lock()
+		c := s.cur
+		s.cur = nil
+		s.mu.Unlock()
+		if c != nil {
+			s.close(c)
 		}
-		s.closers.Wait()
+		s.bg.Wait()
 	}
 }
 

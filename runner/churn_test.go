@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,9 +178,9 @@ func TestNoChurn(t *testing.T) {
 func TestChurnServerGone(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	dials := 0
+	var dials atomic.Int64
 	rec, out := runChurnDial(t, srv, 20, 1, 5, func(ctx context.Context, tg plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
-		if dials++; dials == 2 {
+		if dials.Add(1) == 2 {
 			srv.Stop() // between calls 5 and 6, with no call in flight
 		}
 		return conn.Dial(ctx, tg, opts...)
@@ -194,7 +195,38 @@ func TestChurnServerGone(t *testing.T) {
 			t.Errorf("call %d failed with %q (%s), want a refused reconnect", i+6, c.Err, c.Cause)
 		}
 	}
-	if dials != 16 {
-		t.Errorf("%d dials, want 16: one per call once the server was gone", dials)
+	if n := dials.Load(); n != 16 {
+		t.Errorf("%d dials, want 16: one per call once the server was gone", n)
+	}
+}
+
+// --reconnect-every 1 with four workers: each call dials its own connection,
+// the four at once (a call does not wait for a dial that has no call left
+// for it).
+func TestChurnDialsAtOnce(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	var dials atomic.Int64
+	four := make(chan struct{})
+	rec, _ := runChurnDial(t, srv, 20, 4, 1, func(ctx context.Context, tg plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+		// Dial 1 is the pool's; 2 to 5 are the four workers' first new
+		// connections, which meet here before any goes on.
+		switch n := dials.Add(1); {
+		case n == 5:
+			close(four)
+		case n > 1 && n < 5:
+			select {
+			case <-four:
+			case <-time.After(10 * time.Second):
+				return nil, context.DeadlineExceeded
+			}
+		}
+		return conn.Dial(ctx, tg, opts...)
+	})
+	if got := rec.codes(); got[codes.OK] != 20 {
+		t.Fatalf("codes %v, want 20 OK (dials 2 to 5 waited for each other: not made at once)", got)
+	}
+	if got := srv.Connections(); got != 20 {
+		t.Errorf("the server accepted %d connections, want 20", got)
 	}
 }

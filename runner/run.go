@@ -274,7 +274,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	}
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	watches := make([]*conn.StateWatch, len(conns))
-	churn = r.newChurn(watchCtx, sink, conns, dialOpts)
+	churn = r.newChurn(watchCtx, abortCtx, sink, conns, dialOpts)
 	for i, cc := range conns {
 		if churn != nil {
 			watches[i] = churn[i].cur.watch
