@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"sync"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -15,31 +14,17 @@ import (
 	"github.com/grpcpulse/grpcpulse/runner/event"
 )
 
-// dialTimed dials pool connection i with opts and, once it is READY,
-// reports the whole dial to sink as an EventHandshake (the recorder pairs
-// it with the TCP connect and TLS handshake reported on the way).
-func (r *Runner) dialTimed(ctx context.Context, i int, sink func(event.Event), opts []grpc.DialOption) (*grpc.ClientConn, error) {
-	start := time.Now()
-	cc, err := r.Dial(ctx, r.opts.Target, opts...)
-	if err == nil {
-		end := time.Now()
-		sink(event.Event{Conn: i, Time: end, Kind: event.EventHandshake, Took: end.Sub(start)})
-	}
-	return cc, err
-}
-
 // churnSlot is one pool connection under --reconnect-every: each of its
 // connections takes Load.ReconnectEvery calls, then is retired (closed once
 // its last call ends). A call that finds no connection with a call left
 // waits for one being dialed that has a call left for it, or starts a new
 // dial (so with --reconnect-every 1 every call dials its own, at once); its
-// latency includes the wait. Dials use the same options, the same tapped
-// credentials too, so transports keep their numbers within the pool
-// connection.
+// latency includes the wait. Dials go through the pool connection's
+// poolDialer.
 type churnSlot struct {
 	r        *Runner
 	conn     int
-	opts     []grpc.DialOption
+	dialer   *poolDialer
 	sink     *conn.Gate
 	watchCtx context.Context // the state watchers'
 	dialCtx  context.Context // the dials': ends when the run cuts its calls short
@@ -75,14 +60,14 @@ type churnDial struct {
 // newChurn makes the churn slots of the pool, taking over its first
 // connections; nil unless --reconnect-every is set. watchCtx ends the
 // state watchers, dialCtx the dials.
-func (r *Runner) newChurn(watchCtx, dialCtx context.Context, sink *conn.Gate, conns []*grpc.ClientConn, opts [][]grpc.DialOption) []*churnSlot {
+func (r *Runner) newChurn(watchCtx, dialCtx context.Context, sink *conn.Gate, conns []*grpc.ClientConn, dialers []*poolDialer) []*churnSlot {
 	every := r.opts.Load.ReconnectEvery
 	if every <= 0 {
 		return nil
 	}
 	slots := make([]*churnSlot, len(conns))
 	for i, cc := range conns {
-		s := &churnSlot{r: r, conn: i, opts: opts[i], sink: sink, watchCtx: watchCtx, dialCtx: dialCtx, every: every}
+		s := &churnSlot{r: r, conn: i, dialer: dialers[i], sink: sink, watchCtx: watchCtx, dialCtx: dialCtx, every: every}
 		s.cur = s.watch(cc)
 		slots[i] = s
 	}
@@ -145,7 +130,7 @@ func (s *churnSlot) acquire(ctx context.Context) (*churnConn, error) {
 // with calls left, it becomes the slot's current connection.
 func (s *churnSlot) dial(p *churnDial) {
 	defer s.bg.Done()
-	cc, err := s.r.dialTimed(s.dialCtx, s.conn, s.sink.Send, s.opts)
+	cc, err := s.r.dialTimed(s.dialCtx, s.dialer)
 	var c *churnConn
 	if err == nil {
 		c = s.watch(cc)

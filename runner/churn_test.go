@@ -142,8 +142,15 @@ func TestChurnPerCallAndRate(t *testing.T) {
 		if got := srv.Connections(); got != 40 {
 			t.Errorf("the server accepted %d connections, want 40 (one per call)", got)
 		}
-		if got := len(rec.kind(event.EventHandshake)); got != 40 {
-			t.Errorf("%d handshake events, want 40", got)
+		hs := rec.kind(event.EventHandshake)
+		if len(hs) != 40 {
+			t.Errorf("%d handshake events, want 40", len(hs))
+		}
+		for i, h := range hs {
+			// Dials at once each have their own phases.
+			if h.Connect <= 0 || h.HTTP2 <= 0 || h.Connect+h.HTTP2 > h.Took {
+				t.Errorf("handshake %d: connect %s, http2 %s of %s", i+1, h.Connect, h.HTTP2, h.Took)
+			}
 		}
 	})
 	t.Run("every 5, --rps", func(t *testing.T) {

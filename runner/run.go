@@ -239,7 +239,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	sink := conn.NewGate(evRec) // connection events reach the recorder while the run is on
 	attempts := conn.NewAttemptCounter(&r.opts.Target)
 	lastRead := make([]atomic.Int64, r.opts.Load.Connections) // per pool connection, from its tap
-	conns, dialOpts, err := r.dialPool(ctx, sink, attempts, lastRead)
+	conns, dialers, err := r.dialPool(ctx, sink, attempts, lastRead)
 	if err != nil {
 		sink.Close()
 		return Outcome{}, err
@@ -274,7 +274,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	}
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	watches := make([]*conn.StateWatch, len(conns))
-	churn = r.newChurn(watchCtx, abortCtx, sink, conns, dialOpts)
+	churn = r.newChurn(watchCtx, abortCtx, sink, conns, dialers)
 	for i, cc := range conns {
 		if churn != nil {
 			watches[i] = churn[i].cur.watch
@@ -405,26 +405,23 @@ func (s *run) begin(ctx context.Context) {
 
 // dialPool opens the pool's connections, each its own HTTP/2 connection,
 // with their transports tapped for connection events. It returns each
-// connection's dial options too, for --reconnect-every to dial it again.
-func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, [][]grpc.DialOption, error) {
+// connection's dialer too, for --reconnect-every to dial it again.
+func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, []*poolDialer, error) {
 	creds, err := conn.Credentials(r.opts.Target)
 	if err != nil {
 		return nil, nil, err
 	}
 	conns := make([]*grpc.ClientConn, r.opts.Load.Connections)
-	dialOpts := make([][]grpc.DialOption, len(conns))
+	dialers := make([]*poolDialer, len(conns))
 	for i := range conns {
-		opts := []grpc.DialOption{grpc.WithTransportCredentials(conn.Tap(creds, i, sink.Send, &lastRead[i]))}
-		if d := conn.WatchDials(i, sink.Send); d != nil {
-			opts = append(opts, d)
-		}
+		d := &poolDialer{conn: i, creds: creds, sink: sink, lastRead: &lastRead[i], transports: new(atomic.Int64)}
 		if attempts != nil {
-			opts = append(opts, grpc.WithStatsHandler(attempts))
+			d.extra = append(d.extra, grpc.WithStatsHandler(attempts))
 		}
 		if r.payloads != nil {
-			opts = append(opts, grpc.WithStatsHandler(r.payloads))
+			d.extra = append(d.extra, grpc.WithStatsHandler(r.payloads))
 		}
-		cc, err := r.dialTimed(ctx, i, sink.Send, opts)
+		cc, err := r.dialTimed(ctx, d)
 		if err != nil {
 			for _, c := range conns[:i] {
 				c.Close()
@@ -434,9 +431,9 @@ func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.A
 			}
 			return nil, nil, err
 		}
-		conns[i], dialOpts[i] = cc, opts
+		conns[i], dialers[i] = cc, d
 	}
-	return conns, dialOpts, nil
+	return conns, dialers, nil
 }
 
 // claim decides whether a call starting at now is recorded, and whether it
