@@ -49,6 +49,8 @@ type CallOptions struct {
 	// AllowUnknownFields skips fields of -d that the request type lacks
 	// instead of refusing the data.
 	AllowUnknownFields bool
+	// Compress names the codec the request is compressed with ("": none).
+	Compress string
 	// Verbose prints request metadata, response headers and trailers to
 	// stderr; 2 (-vv) adds timings.
 	Verbose int
@@ -98,6 +100,9 @@ call is cancelled and call exits 1 saying it stalled. --stall-timeout 0 waits fo
 			if opts.Format != "json" && opts.Format != "text" {
 				return cli.UsageErrorf("--format must be json or text, not %q", opts.Format)
 			}
+			if err := plan.CheckCompress(opts.Compress); err != nil {
+				return &cli.UsageError{Err: err}
+			}
 			if err := reflect.CheckMethodName(opts.Method); err != nil {
 				return &cli.UsageError{Err: err}
 			}
@@ -112,6 +117,7 @@ call is cancelled and call exits 1 saying it stalled. --stall-timeout 0 waits fo
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (streams: several objects; at most 64 MiB)")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "deadline of the call (0: none)")
 	fs.DurationVar(&opts.StallTimeout, "stall-timeout", plan.DefaultStallTimeout, "end the call when no response message has come for this long (0: never)")
+	cli.AddCompressFlag(fs, &opts.Compress)
 	fs.CountVarP(&opts.Verbose, "verbose", "v", "print request metadata, response headers and trailers to stderr; -vv adds timings")
 	fs.StringVar(&opts.Format, "format", "json", "how responses are printed: json, or text (protobuf text format)")
 	cli.SetValues(fs, "format", "json", "text")
@@ -159,7 +165,7 @@ func callRun(ctx context.Context, opts *CallOptions) error {
 	ctx, watch := watchCallStall(ctx, opts.StallTimeout)
 	defer watch.stop()
 	t.call = time.Now()
-	res, err := runner.InvokeRaw(ctx, s.Conn, method, reqs, resolver, func(r runner.Response) error {
+	res, err := runner.InvokeRaw(ctx, runner.Compressed(s.Conn, opts.Compress), method, reqs, resolver, func(r runner.Response) error {
 		if t.first.IsZero() {
 			t.first = time.Now()
 		}

@@ -39,6 +39,10 @@ type Runner struct {
 	// that a run's sequence of methods per worker is repeatable.
 	Seed uint64
 
+	// payloads counts message bytes before and after compression; nil
+	// unless Call.Compress is set (a stats handler costs every call).
+	payloads *conn.PayloadCounter
+
 	// Dial connects one pool connection; tests may replace it.
 	Dial func(ctx context.Context, t plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
 }
@@ -88,6 +92,9 @@ type Outcome struct {
 	// receiving messages when they were cut (see stillDelivering): a
 	// long stream the run outlived, not a stall.
 	AbortedDelivering int64
+	// Payloads are the recorded calls' message bytes before and after
+	// compression; nil unless Call.Compress was set.
+	Payloads *conn.Payloads
 }
 
 // New prepares a run of method with reqs. It trusts opts to have passed
@@ -119,7 +126,11 @@ func New(opts plan.Options, method protoreflect.MethodDescriptor, reqs *data.Req
 			return nil, err
 		}
 	}
-	return &Runner{opts: opts, method: method, kind: kind, path: FullMethod(method), reqs: reqs, tmpl: tr, Dial: conn.Dial}, nil
+	r := &Runner{opts: opts, method: method, kind: kind, path: FullMethod(method), reqs: reqs, tmpl: tr, Dial: conn.Dial}
+	if opts.Call.Compress != "" {
+		r.payloads = &conn.PayloadCounter{}
+	}
+	return r, nil
 }
 
 // Options returns the options the run uses (defaults filled in).
@@ -233,16 +244,18 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	sink := conn.NewGate(evRec) // connection events reach the recorder while the run is on
 	attempts := conn.NewAttemptCounter(&r.opts.Target)
 	lastRead := make([]atomic.Int64, r.opts.Load.Connections) // per pool connection, from its tap
-	conns, err := r.dialPool(ctx, sink, attempts, lastRead)
+	conns, dialers, err := r.dialPool(ctx, sink, attempts, lastRead)
 	if err != nil {
 		sink.Close()
 		return Outcome{}, err
 	}
+	var churn []*churnSlot
 	defer func() {
 		sink.Close() // the run's own closes are not events of the run, and nothing comes after it returns
 		for _, cc := range conns {
 			cc.Close()
 		}
+		closeChurn(churn)
 	}()
 	abortCtx, abort := context.WithCancel(ctx)
 	defer abort()
@@ -255,6 +268,9 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	if attempts != nil {
 		attempts.From = s.measureFrom // before any goroutine can call the handler
 	}
+	if r.payloads != nil {
+		r.payloads.From = s.measureFrom
+	}
 	if !s.measureTo.IsZero() {
 		// Time is up even when every worker is held by a stalled server and
 		// none is there to notice: stop, and the drain limit starts.
@@ -263,7 +279,12 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	}
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	watches := make([]*conn.StateWatch, len(conns))
+	churn = r.newChurn(watchCtx, abortCtx, sink, conns, dialers)
 	for i, cc := range conns {
+		if churn != nil {
+			watches[i] = churn[i].cur.watch
+			continue
+		}
 		watches[i] = conn.WatchState(watchCtx, i, cc, sink.Send)
 	}
 	callCtx := metadata.NewOutgoingContext(abortCtx, md)
@@ -271,6 +292,9 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	for i := range workers {
 		conn := i % len(conns)
 		workers[i] = newWorker(s, i, conn, conns[conn], watches[conn], &lastRead[conn], rec.Worker(i, conn))
+		if churn != nil {
+			workers[i].churn = churn[conn]
+		}
 		workers[i].setMix(callCtx, rec)
 	}
 	r.workers.Store(&workers)
@@ -345,6 +369,9 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	if attempts != nil {
 		res.Attempts = attempts.Result()
 	}
+	if r.payloads != nil {
+		res.Payloads = r.payloads.Result()
+	}
 	if err := s.failure.Load(); err != nil {
 		return res, &Failure{Err: *err}
 	}
@@ -383,22 +410,24 @@ func (s *run) begin(ctx context.Context) {
 }
 
 // dialPool opens the pool's connections, each its own HTTP/2 connection,
-// with their transports tapped for connection events.
-func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, error) {
+// with their transports tapped for connection events. It returns each
+// connection's dialer too, for --reconnect-every to dial it again.
+func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, []*poolDialer, error) {
 	creds, err := conn.Credentials(r.opts.Target)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	conns := make([]*grpc.ClientConn, r.opts.Load.Connections)
+	dialers := make([]*poolDialer, len(conns))
 	for i := range conns {
-		opts := []grpc.DialOption{grpc.WithTransportCredentials(conn.Tap(creds, i, sink.Send, &lastRead[i]))}
-		if d := conn.WatchDials(i, sink.Send); d != nil {
-			opts = append(opts, d)
-		}
+		d := &poolDialer{conn: i, creds: creds, sink: sink, lastRead: &lastRead[i], transports: new(atomic.Int64)}
 		if attempts != nil {
-			opts = append(opts, grpc.WithStatsHandler(attempts))
+			d.extra = append(d.extra, grpc.WithStatsHandler(attempts))
 		}
-		cc, err := r.Dial(ctx, r.opts.Target, opts...)
+		if r.payloads != nil {
+			d.extra = append(d.extra, grpc.WithStatsHandler(r.payloads))
+		}
+		cc, err := r.dialTimed(ctx, d)
 		if err != nil {
 			for _, c := range conns[:i] {
 				c.Close()
@@ -406,11 +435,11 @@ func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.A
 			if i > 0 {
 				err = fmt.Errorf("connection %d of %d: %w", i+1, len(conns), err)
 			}
-			return nil, err
+			return nil, nil, err
 		}
-		conns[i] = cc
+		conns[i], dialers[i] = cc, d
 	}
-	return conns, nil
+	return conns, dialers, nil
 }
 
 // claim decides whether a call starting at now is recorded, and whether it

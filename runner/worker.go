@@ -40,6 +40,7 @@ type worker struct {
 	busy     atomic.Bool
 	progress atomic.Uint64 // calls started and ended, stream messages sent and received (for the stall watchdog)
 	cut      cutCall       // the recorded call the run cut short, if any (once: the run is over then)
+	churn    *churnSlot    // the pool connection's churn under --reconnect-every; nil without
 
 	// kind, path and opts are the method of the worker's current call and
 	// the options it is made with; they shadow the Runner's, which they
@@ -56,6 +57,9 @@ func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *conn.StateWatch
 	w := &worker{run: s, id: id, conn: conn, cc: cc, watch: watch, lastRead: lastRead, rec: rec, reqs: s.reqs.ForWorker(id, &s.tmpl)}
 	w.kind, w.path, w.opts = s.kind, s.path, &s.Runner.opts
 	w.callOpts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{}), grpc.Peer(&w.peer)}
+	if c := s.opts.Call.Compress; c != "" {
+		w.callOpts = append(w.callOpts, grpc.UseCompressor(c))
+	}
 	return w
 }
 
@@ -162,7 +166,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 	if record {
 		rec = w.rec
 	}
-	err := w.call(ctx, seq, frames, rec, s)
+	err := w.churnCall(ctx, seq, frames, rec, s)
 	s.End = time.Now()
 	progressed(&w.progress)
 	w.busy.Store(false)

@@ -19,6 +19,7 @@ import (
 func AddLoadFlags(fs *pflag.FlagSet, l *plan.Load) {
 	fs.IntVarP(&l.Concurrency, "concurrency", "c", 50, "workers (closed loop: calls in flight)")
 	fs.IntVar(&l.Connections, "connections", 1, "HTTP/2 connections the workers share")
+	fs.Int64Var(&l.ReconnectEvery, "reconnect-every", 0, "close each connection after this many calls and dial a new one (1: a connection per call; 0: never); calls wait for it and their latency includes it")
 	fs.Int64VarP(&l.Total, "total", "n", 0, "recorded calls (streams) to make, at least 1 (-n 0 is refused); without -n: until -z, the schedule's end or Ctrl-C")
 	fs.DurationVarP(&l.Duration, "duration", "z", 0, "how long to start calls; 0: until -n or interrupted")
 	fs.DurationVar(&l.Warmup, "warmup", 0, "run this long before recording")
@@ -39,7 +40,14 @@ func AddCallFlags(fs *pflag.FlagSet, c *plan.Call) {
 	fs.DurationVar(&c.StreamDuration, "stream-duration", 0, "end each client or bidi stream's sending after this long (or --messages, whichever comes first)")
 	fs.BoolVar(&c.Template, "template", false, "treat -d and -H values as Go templates rendered per call and per stream message (ghz's {{.RequestNumber}}, {{.WorkerID}}, {{newUUID}}, {{randomInt 1 100}}, {{randomString 8}}, {{.MessageNumber}}, sprig functions)")
 	fs.BoolVar(&c.TemplateEnv, "template-env", false, "let --template templates read environment variables (sprig's env and expandenv); without it a template calling them is refused")
+	AddCompressFlag(fs, &c.Compress)
 	fs.Int64Var(&c.Seed, "seed", 0, "seed of the templates' random functions; the same seed repeats a run's data (0: pick one, shown in the report)")
+}
+
+// AddCompressFlag binds --compress (run and call).
+func AddCompressFlag(fs *pflag.FlagSet, name *string) {
+	fs.StringVar(name, "compress", "", "compress request messages with this `codec`: "+strings.Join(plan.Compressors, ", ")+" (responses may come compressed too)")
+	SetValues(fs, "compress", plan.Compressors...)
 }
 
 // AddTargetFlags binds the transport flags (all but Addr, which is positional).

@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	_ "google.golang.org/grpc/encoding/gzip" // a gzip request is read, and answered in gzip
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
@@ -26,6 +27,7 @@ type Server struct {
 	listener net.Listener
 	pulse    *pulseService
 	certs    *Certs
+	accepted atomic.Int64 // TCP connections accepted
 	done     chan struct{}
 	serveErr error
 }
@@ -82,6 +84,8 @@ func New(opts ...Option) (*Server, error) {
 		certs:    cfg.certs,
 		done:     make(chan struct{}),
 	}
+	lis = countingListener{lis, &s.accepted}
+	s.listener = lis
 	pulsepb.RegisterPulseServer(s.grpc, s.pulse)
 	var hs *health.Server
 	if !cfg.noHealth {
@@ -135,6 +139,23 @@ func Start(t TB, opts ...Option) *Server {
 
 // Addr is the address the server listens on, as host:port.
 func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Connections counts the TCP connections the server has accepted.
+func (s *Server) Connections() int64 { return s.accepted.Load() }
+
+// countingListener counts the connections it accepts.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
 
 // Certs returns the certificates the server was started with, or nil.
 func (s *Server) Certs() *Certs { return s.certs }

@@ -201,6 +201,7 @@ func (mg *merger) add(s *report.Summary, i int) error {
 		m.Connections = append(m.Connections, shiftConnection(c, first, off))
 	}
 	mg.conns += connWidth(s)
+	m.Compression = mergeCompression(m.Compression, s.Compression)
 	if s.Connectivity == nil {
 		return nil
 	}

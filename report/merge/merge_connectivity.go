@@ -108,6 +108,11 @@ func addConnectivity(c, src *report.Connectivity, off time.Duration, i, first in
 		c.Retries.Exhausted += r.Exhausted
 	}
 	c.Dials = mergeDials(c.Dials, src.Dials, off, first)
+	h, err := mergeHandshake(c.Handshake, src.Handshake, i)
+	if err != nil {
+		return err
+	}
+	c.Handshake = h
 	if d := src.DeadPeerDetection; d != nil {
 		m := mergeSpread(c.DeadPeerDetection.OrZero(), *d)
 		c.DeadPeerDetection = &m

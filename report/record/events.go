@@ -123,8 +123,6 @@ type connLog struct {
 	lastPingClose      time.Time     // latest client close with a keepalive ping pending
 	lastPingUnanswered time.Duration // how long that ping was pending
 
-	marks handshakeMarks // what the dial under way has reached (EventHandshake ends it)
-
 	outage     *outage   // the outage under way: failed connection attempts since lostAt
 	lostAt     time.Time // when the READY transport closed; zero after the next connect
 	lostReason string    // its close reason
@@ -209,7 +207,6 @@ func (l *eventLog) add(e event.Event, lastCall time.Time) {
 		l.state(c, e)
 	case event.EventOpen:
 		c.open(e)
-		c.marks.openAt, c.marks.tlsTook = e.Time, e.Took
 	case event.EventGoAway:
 		l.goAway(c, e, lastCall)
 	case event.EventPing:
@@ -228,9 +225,6 @@ func (l *eventLog) add(e event.Event, lastCall time.Time) {
 		l.close(c, e)
 	case event.EventDial:
 		l.dial(c, e)
-		if e.Err == "" {
-			c.marks.connectTook, c.marks.connected = e.Took, true
-		}
 	case event.EventHandshake:
 		l.handshake(c, e)
 	case event.EventSettings:

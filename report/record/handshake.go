@@ -10,22 +10,12 @@ import (
 )
 
 // handshakeLog measures how long the runner's dials took to set up, phase
-// by phase. Each EventHandshake (a dial of the runner returned with the
-// connection READY; Took is the whole dial) is paired with the pool
-// connection's last TCP connect that succeeded (EventDial, Took) and its
-// last transport open (EventOpen: Took is the TLS handshake, Time when it
-// ended). Guarded by the eventLog's mutex; the histograms are made at the
-// first handshake.
+// by phase, from each EventHandshake (a dial of the runner returned with
+// the connection READY: Took is the whole dial, Connect, TLS and HTTP2 its
+// phases; a phase not seen is 0 and left out). Guarded by the eventLog's
+// mutex; the histograms are made at the first handshake.
 type handshakeLog struct {
 	connect, tls, http2, total *hdrhistogram.Histogram
-}
-
-// handshakeMarks are what one pool connection's dial has reached so far.
-type handshakeMarks struct {
-	connectTook time.Duration
-	connected   bool
-	openAt      time.Time
-	tlsTook     time.Duration
 }
 
 // handshake records the dial of pool connection c that e ends.
@@ -34,16 +24,23 @@ func (l *eventLog) handshake(c *connLog, e event.Event) {
 	if h.total == nil {
 		h.connect, h.tls, h.http2, h.total = report.NewHDR(), report.NewHDR(), report.NewHDR(), report.NewHDR()
 	}
-	m := c.marks
-	if m.connected {
-		record(h.connect, m.connectTook)
+	if e.Connect > 0 {
+		record(h.connect, e.Connect)
 	}
-	if !m.openAt.IsZero() {
-		record(h.tls, m.tlsTook)
-		record(h.http2, max(e.Time.Sub(m.openAt), 0))
+	if e.HTTP2 > 0 {
+		record(h.tls, e.TLS)
+		record(h.http2, e.HTTP2)
 	}
 	record(h.total, e.Took)
-	c.marks = handshakeMarks{}
+	// The pool connection is READY on a new connection: its first, or
+	// one of --reconnect-every's in place of the one it retired (whose
+	// close is the run's doing: no outage, and the runner reports no
+	// SHUTDOWN for it).
+	if c.everReady {
+		c.reconnects++
+	}
+	c.state, c.stateAt, c.everReady, c.readyTransport = stateReady, e.Time, true, c.latest
+	c.downAt, c.reconnecting, c.lostAt, c.lostReason = time.Time{}, false, time.Time{}, ""
 }
 
 // summary is the Handshake of the run; nil when no dial was measured. The

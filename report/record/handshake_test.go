@@ -8,20 +8,20 @@ import (
 )
 
 // Two dials of one pool connection, the second after a failed TCP
-// attempt: each handshake is its last good connect, its TLS, and the open
-// to READY.
+// attempt: each handshake event carries its dial's phases (the runner
+// takes them from that dial's own events), recorded phase by phase.
 func TestHandshakePhases(t *testing.T) {
 	us := func(i int) time.Duration { return time.Duration(i) * time.Microsecond }
 	at := func(i int) time.Time { return t0.Add(us(i)) }
 	events := []event.Event{
 		{Kind: event.EventDial, Time: at(100), Took: us(100)},
 		{Kind: event.EventOpen, Transport: 1, Time: at(400), Took: us(300)},
-		{Kind: event.EventHandshake, Time: at(600), Took: us(600)},
+		{Kind: event.EventHandshake, Time: at(600), Took: us(600), Connect: us(100), TLS: us(300), HTTP2: us(200)},
 		{Kind: event.EventClose, Transport: 1, Time: at(5000), Err: event.ClosedByClient},
 		{Kind: event.EventDial, Time: at(5050), Took: us(50), Err: "connection refused", Cause: event.CauseRefused},
 		{Kind: event.EventDial, Time: at(6200), Took: us(200)},
 		{Kind: event.EventOpen, Transport: 2, Time: at(6600), Took: us(400)},
-		{Kind: event.EventHandshake, Time: at(7000), Took: us(2000)},
+		{Kind: event.EventHandshake, Time: at(7000), Took: us(2000), Connect: us(200), TLS: us(400), HTTP2: us(400)},
 	}
 	for _, tc := range []struct {
 		name      string

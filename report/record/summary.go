@@ -114,6 +114,10 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 		cv.Retries = &report.RetryStats{Calls: m.count, Attempts: a.Total, Transparent: a.Transparent,
 			Retries: max(a.Total-m.count-a.Transparent, 0), Exhausted: m.causes[event.CauseRetriesExhausted]}
 	}
+	if p := meta.Outcome.Payloads; p != nil {
+		s.Compression = &report.Compression{Codec: meta.Options.Call.Compress, SentBytes: p.Sent, SentWireBytes: p.SentWire,
+			ReceivedBytes: p.Received, ReceivedWireBytes: p.ReceivedWire}
+	}
 	if window := report.RateWindow(s.Duration, meta.Options.Load.Duration); window > 0 {
 		s.RPS = float64(s.Count) / window.Seconds()
 	}

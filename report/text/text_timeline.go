@@ -17,11 +17,11 @@ const (
 )
 
 // notable reports whether e is worth a line of a timeline: keepalive pings
-// and their answers, and successful dials (each transport's open says it),
-// are not.
+// and their answers, successful dials (each transport's open says it) and
+// the runner's handshakes (the handshake table has their times) are not.
 func notable(e report.Event) bool {
 	switch e.Kind {
-	case event.EventPing, event.EventPingAck:
+	case event.EventPing, event.EventPingAck, event.EventHandshake:
 		return false
 	case event.EventDial:
 		return e.Err != ""

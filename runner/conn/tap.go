@@ -24,7 +24,15 @@ import (
 // nil, every read that brings bytes stores its time there (unix
 // nanoseconds): whether anything at all came back from the server lately.
 func Tap(inner credentials.TransportCredentials, conn int, sink func(event.Event), lastRead *atomic.Int64) credentials.TransportCredentials {
-	return &tapCreds{TransportCredentials: inner, conn: conn, sink: sink, lastRead: lastRead, transports: new(atomic.Int64)}
+	return TapNumbered(inner, conn, sink, lastRead, new(atomic.Int64))
+}
+
+// TapNumbered is Tap numbering transports from the counter transports, which
+// several taps of one pool connection may share: each dial of
+// --reconnect-every has a tap of its own (its events tell its handshake's
+// phases), and the pool connection's transport numbers go on.
+func TapNumbered(inner credentials.TransportCredentials, conn int, sink func(event.Event), lastRead, transports *atomic.Int64) credentials.TransportCredentials {
+	return &tapCreds{TransportCredentials: inner, conn: conn, sink: sink, lastRead: lastRead, transports: transports}
 }
 
 type tapCreds struct {
@@ -36,9 +44,11 @@ type tapCreds struct {
 }
 
 func (c *tapCreds) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	start := time.Now()
 	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
 	n := int(c.transports.Add(1))
-	ev := event.Event{Conn: c.conn, Transport: n, Time: time.Now(),
+	now := time.Now()
+	ev := event.Event{Conn: c.conn, Transport: n, Time: now, Took: now.Sub(start),
 		Local: raw.LocalAddr().String(), Remote: raw.RemoteAddr().String()}
 	if err != nil {
 		ev.Kind, ev.Err = event.EventHandshakeFailed, err.Error()

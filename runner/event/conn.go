@@ -45,8 +45,8 @@ const (
 	EventServer EventKind = "server"
 	// EventHandshake: a dial of the runner's (a pool connection's first,
 	// or a new one of --reconnect-every) returned with the connection
-	// READY; Took is the whole dial. The recorder pairs it with the last
-	// EventDial (the TCP connect) and EventOpen (after TLS) before it.
+	// READY; Took is the whole dial, Connect, TLS and HTTP2 its phases,
+	// from that dial's own EventDial and EventOpen.
 	EventHandshake EventKind = "handshake"
 )
 
@@ -91,6 +91,13 @@ type Event struct {
 	// Took is a dial attempt's duration (dial), the TLS handshake's (open;
 	// about 0 in plaintext) or a whole dial's to READY (handshake).
 	Took time.Duration `json:"took_ns,omitempty"`
+	// Connect, TLS and HTTP2, on handshake events, are the dial's phases:
+	// the TCP connect, the TLS handshake (about 0 in plaintext) and from
+	// the transport up to READY; 0 when not seen (no dial watcher under an
+	// HTTPS proxy).
+	Connect time.Duration `json:"connect_ns,omitempty"`
+	TLS     time.Duration `json:"tls_ns,omitempty"`
+	HTTP2   time.Duration `json:"http2_ns,omitempty"`
 	// Cause is why a connection attempt failed (a TRANSIENT_FAILURE state
 	// event, a failed dial), from the one table of causes; reports count it
 	// by cause.

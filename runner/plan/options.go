@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -50,6 +52,11 @@ type Load struct {
 	// started or ended, and no stream message has gone or come, for this
 	// long, plus Call.StreamInterval (Outcome.Stalled); 0 means never.
 	StallTimeout time.Duration `json:"stall_timeout_ns,omitempty"`
+	// ReconnectEvery closes each pool connection after this many calls and
+	// dials a new one in its place (1: a connection per call); the calls
+	// that come meanwhile wait for it, and their latency includes the dial.
+	// 0 means connections live for the whole run.
+	ReconnectEvery int64 `json:"reconnect_every,omitempty"`
 }
 
 // Call is how each call is made.
@@ -83,6 +90,22 @@ type Call struct {
 	// after the stream started (whichever comes first with Messages); 0
 	// means no time limit.
 	StreamDuration time.Duration `json:"stream_duration_ns,omitempty"`
+	// Compress names the codec request messages are compressed with
+	// (grpc-encoding; Compressors lists them); "" sends them uncompressed.
+	// A server may then compress its responses too, which are accepted.
+	Compress string `json:"compress,omitempty"`
+}
+
+// Compressors are the --compress codecs: those grpc-go registers itself.
+var Compressors = []string{"gzip"}
+
+// CheckCompress refuses a --compress codec that is not one of Compressors
+// ("" is none, and passes).
+func CheckCompress(name string) error {
+	if name == "" || slices.Contains(Compressors, name) {
+		return nil
+	}
+	return fmt.Errorf("--compress %q is not a codec grpcpulse has; use %s", name, strings.Join(Compressors, " or "))
 }
 
 // DefaultStallTimeout is --stall-timeout's default.
@@ -157,6 +180,8 @@ func (l *Load) Validate() error {
 		return errors.New("--stall-timeout must not be negative")
 	case l.MaxInflight < 0:
 		return errors.New("--max-inflight must not be negative")
+	case l.ReconnectEvery < 0:
+		return fmt.Errorf("--reconnect-every must be 1 or more calls (0: never), not %d", l.ReconnectEvery)
 	case l.MaxInflight > 0 && !l.OpenLoop():
 		return errors.New("--max-inflight applies to open loop (--rps or --schedule); in closed loop -c is the number in flight")
 	}
@@ -217,6 +242,8 @@ func (c *Call) Validate() error {
 		return errors.New("--stream-duration must not be negative")
 	case c.TemplateEnv && !c.Template:
 		return errors.New("--template-env lets templates read the environment: it needs --template")
+	case CheckCompress(c.Compress) != nil:
+		return CheckCompress(c.Compress)
 	case c.StreamDuration > 0 && c.Messages == 1:
 		return errors.New("--stream-duration ends streams by time, but --messages 1 ends them after one message: give --messages 0 (no count limit) or a count above 1 (whichever comes first)")
 	}

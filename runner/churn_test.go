@@ -1,0 +1,239 @@
+package runner
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
+)
+
+// eventTally is a tally that keeps the connection events too.
+type eventTally struct {
+	tally
+	evMu   sync.Mutex
+	events []event.Event
+}
+
+func (r *eventTally) ConnEvent(e event.Event) {
+	r.evMu.Lock()
+	r.events = append(r.events, e)
+	r.evMu.Unlock()
+}
+
+func (r *eventTally) kind(k event.EventKind) []event.Event {
+	r.evMu.Lock()
+	defer r.evMu.Unlock()
+	var out []event.Event
+	for _, e := range r.events {
+		if e.Kind == k {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// runChurn runs Unary against srv with -n total, -c workers and
+// --reconnect-every every (adjusted by set), keeping the events.
+func runChurn(t *testing.T, srv *testserver.Server, total int64, workers int, every int64, set func(*plan.Options)) (*eventTally, Outcome) {
+	t.Helper()
+	return runChurnWith(t, srv, total, workers, every, set, nil)
+}
+
+// runChurnDial is runChurn with the runner's Dial replaced.
+func runChurnDial(t *testing.T, srv *testserver.Server, total int64, workers int, every int64,
+	dial func(context.Context, plan.Target, ...grpc.DialOption) (*grpc.ClientConn, error)) (*eventTally, Outcome) {
+	t.Helper()
+	return runChurnWith(t, srv, total, workers, every, nil, dial)
+}
+
+func runChurnWith(t *testing.T, srv *testserver.Server, total int64, workers int, every int64, set func(*plan.Options),
+	dial func(context.Context, plan.Target, ...grpc.DialOption) (*grpc.ClientConn, error)) (*eventTally, Outcome) {
+	t.Helper()
+	opts := plan.Options{
+		Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Load:   plan.Load{Concurrency: workers, Connections: 1, Total: total, ReconnectEvery: every},
+		Call:   plan.Call{Timeout: 10 * time.Second, Messages: 1},
+	}
+	if set != nil {
+		set(&opts)
+	}
+	md := pulseMethod("Unary")
+	reqs, err := data.NewRequests(md.Input(), []byte(`{"message":"hi"}`), data.Static, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(opts, md, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dial != nil {
+		r.Dial = dial
+	}
+	rec := &eventTally{}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := r.Run(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec, out
+}
+
+// -n 100 --reconnect-every 10 -c 1: ten connections, each dialed within the
+// call that waited for it (its latency includes the dial), each reported
+// with its handshake; every call OK.
+func TestChurnEveryTen(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	rec, out := runChurn(t, srv, 100, 1, 10, nil)
+	if got := rec.codes(); got[0] != 100 || out.Aborted != 0 {
+		t.Fatalf("codes %v, %d aborted; want 100 OK", got, out.Aborted)
+	}
+	if got := srv.Connections(); got != 10 {
+		t.Errorf("the server accepted %d connections, want 10", got)
+	}
+	hs := rec.kind(event.EventHandshake)
+	if len(hs) != 10 {
+		t.Fatalf("%d handshake events, want 10", len(hs))
+	}
+	if dials := rec.kind(event.EventDial); len(dials) != 10 {
+		t.Errorf("%d dial events, want 10", len(dials))
+	}
+	// The first connection is dialed before the run; each other one by the
+	// call after every tenth, within that call's time.
+	rec.mu.Lock()
+	calls := rec.calls
+	rec.mu.Unlock()
+	for i, h := range hs[1:] {
+		c := calls[10*(i+1)]
+		if h.Took <= 0 || h.Time.Before(c.Start) || h.Time.After(c.End) || c.End.Sub(c.Start) < h.Took {
+			t.Errorf("handshake %d (took %s, at %s) is not within call %d (%s to %s)", i+2, h.Took,
+				h.Time.Format(time.StampMicro), 10*(i+1), c.Start.Format(time.StampMicro), c.End.Format(time.StampMicro))
+		}
+	}
+	for _, e := range rec.kind(event.EventState) {
+		if e.State == "SHUTDOWN" {
+			t.Errorf("a SHUTDOWN state event: the run's own closes are not state changes of the pool connection")
+		}
+	}
+}
+
+// A connection per call, with four workers sharing it, and with a rate.
+func TestChurnPerCallAndRate(t *testing.T) {
+	t.Parallel()
+	t.Run("every 1, -c 4", func(t *testing.T) {
+		t.Parallel()
+		srv := testserver.Start(t)
+		rec, _ := runChurn(t, srv, 40, 4, 1, nil)
+		if got := rec.codes(); got[0] != 40 {
+			t.Fatalf("codes %v, want 40 OK", got)
+		}
+		if got := srv.Connections(); got != 40 {
+			t.Errorf("the server accepted %d connections, want 40 (one per call)", got)
+		}
+		hs := rec.kind(event.EventHandshake)
+		if len(hs) != 40 {
+			t.Errorf("%d handshake events, want 40", len(hs))
+		}
+		for i, h := range hs {
+			// Dials at once each have their own phases.
+			if h.Connect <= 0 || h.HTTP2 <= 0 || h.Connect+h.HTTP2 > h.Took {
+				t.Errorf("handshake %d: connect %s, http2 %s of %s", i+1, h.Connect, h.HTTP2, h.Took)
+			}
+		}
+	})
+	t.Run("every 5, --rps", func(t *testing.T) {
+		t.Parallel()
+		srv := testserver.Start(t)
+		rec, _ := runChurn(t, srv, 30, 2, 5, func(o *plan.Options) { o.Load.RPS = 1000 })
+		if got := rec.codes(); got[0] != 30 {
+			t.Fatalf("codes %v, want 30 OK", got)
+		}
+		if got := srv.Connections(); got != 6 {
+			t.Errorf("the server accepted %d connections, want 6", got)
+		}
+	})
+}
+
+// Without --reconnect-every the pool's connections are dialed once, and
+// each reports its handshake.
+func TestNoChurn(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	rec, _ := runChurn(t, srv, 50, 4, 0, func(o *plan.Options) { o.Load.Connections = 2 })
+	if got := srv.Connections(); got != 2 {
+		t.Errorf("the server accepted %d connections, want 2", got)
+	}
+	if got := len(rec.kind(event.EventHandshake)); got != 2 {
+		t.Errorf("%d handshake events, want 2", got)
+	}
+}
+
+// A server that goes away: each call after it dials, is refused and fails
+// UNAVAILABLE at once (no hang, no call left waiting), and the run ends.
+func TestChurnServerGone(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	var dials atomic.Int64
+	rec, out := runChurnDial(t, srv, 20, 1, 5, func(ctx context.Context, tg plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+		if dials.Add(1) == 2 {
+			srv.Stop() // between calls 5 and 6, with no call in flight
+		}
+		return conn.Dial(ctx, tg, opts...)
+	})
+	if got := rec.codes(); got[codes.OK] != 5 || got[codes.Unavailable] != 15 || out.Aborted != 0 {
+		t.Fatalf("codes %v, %d aborted; want 5 OK, then 15 UNAVAILABLE", got, out.Aborted)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for i, c := range rec.calls[5:] {
+		if c.Cause != event.CauseRefused || !strings.Contains(c.Err.Error(), "reconnecting: ") {
+			t.Errorf("call %d failed with %q (%s), want a refused reconnect", i+6, c.Err, c.Cause)
+		}
+	}
+	if n := dials.Load(); n != 16 {
+		t.Errorf("%d dials, want 16: one per call once the server was gone", n)
+	}
+}
+
+// --reconnect-every 1 with four workers: each call dials its own connection,
+// the four at once (a call does not wait for a dial that has no call left
+// for it).
+func TestChurnDialsAtOnce(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	var dials atomic.Int64
+	four := make(chan struct{})
+	rec, _ := runChurnDial(t, srv, 20, 4, 1, func(ctx context.Context, tg plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+		// Dial 1 is the pool's; 2 to 5 are the four workers' first new
+		// connections, which meet here before any goes on.
+		switch n := dials.Add(1); {
+		case n == 5:
+			close(four)
+		case n > 1 && n < 5:
+			select {
+			case <-four:
+			case <-time.After(10 * time.Second):
+				return nil, context.DeadlineExceeded
+			}
+		}
+		return conn.Dial(ctx, tg, opts...)
+	})
+	if got := rec.codes(); got[codes.OK] != 20 {
+		t.Fatalf("codes %v, want 20 OK (dials 2 to 5 waited for each other: not made at once)", got)
+	}
+	if got := srv.Connections(); got != 20 {
+		t.Errorf("the server accepted %d connections, want 20", got)
+	}
+}

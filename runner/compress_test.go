@@ -1,0 +1,100 @@
+package runner
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
+)
+
+// encodings notes, on the server, each call's grpc-encoding and the bytes
+// of the messages it received, before and after decompression.
+type encodings struct {
+	mu             sync.Mutex
+	seen           map[string]int // grpc-encoding of Pulse calls → calls
+	length, onWire int
+}
+
+func (e *encodings) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
+func (e *encodings) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
+	return ctx
+}
+func (e *encodings) HandleConn(context.Context, stats.ConnStats) {}
+func (e *encodings) HandleRPC(_ context.Context, s stats.RPCStats) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch s := s.(type) {
+	case *stats.InHeader:
+		if strings.HasPrefix(s.FullMethod, "/grpcpulse.test.v1.Pulse/") {
+			if e.seen == nil {
+				e.seen = map[string]int{}
+			}
+			e.seen[s.Compression]++
+		}
+	case *stats.InPayload:
+		e.length += s.Length
+		e.onWire += s.CompressedLength
+	}
+}
+
+// --compress gzip: every request says grpc-encoding gzip and goes
+// compressed, the server answers in gzip, and the outcome counts both
+// ways' bytes before and after.
+func TestRunCompressGzip(t *testing.T) {
+	t.Parallel()
+	enc := &encodings{}
+	srv := testserver.Start(t, testserver.WithServerOptions(grpc.StatsHandler(enc)))
+	body := `{"message":"` + strings.Repeat("pulse ", 200) + `"}`
+	rec, out := runLoad(t, srv, "Unary", body, func(o *plan.Options) {
+		o.Load.Total = 20
+		o.Call.Compress = "gzip"
+		o.Metadata.Headers = headers(testserver.MDSize, "2000")
+	})
+	if got := rec.codes(); got[0] != 20 {
+		t.Fatalf("codes %v, want 20 OK", got)
+	}
+	enc.mu.Lock()
+	seen, length, onWire := enc.seen, enc.length, enc.onWire
+	enc.mu.Unlock()
+	if len(seen) != 1 || seen["gzip"] != 20 {
+		t.Errorf("the server saw grpc-encoding %v, want gzip on all 20 calls", seen)
+	}
+	if onWire >= length/4 {
+		t.Errorf("the server received %d bytes compressed for %d serialized; want a compressible message well under a quarter", onWire, length)
+	}
+	p := out.Payloads
+	if p == nil {
+		t.Fatal("no Payloads with --compress")
+	}
+	if p.SentMessages != 20 || p.ReceivedMsgs != 20 {
+		t.Errorf("counted %d messages sent and %d received, want 20 each", p.SentMessages, p.ReceivedMsgs)
+	}
+	if p.Sent != int64(length) || p.SentWire >= p.Sent/4 {
+		t.Errorf("sent %d bytes serialized (the server got %d), %d on the wire; want the same and a quarter at most", p.Sent, length, p.SentWire)
+	}
+	if p.Received == 0 || p.ReceivedWire >= p.Received/4 {
+		t.Errorf("received %d bytes serialized, %d on the wire: the server did not answer in gzip", p.Received, p.ReceivedWire)
+	}
+}
+
+// Without --compress no request is compressed and nothing is counted.
+func TestRunUncompressed(t *testing.T) {
+	t.Parallel()
+	enc := &encodings{}
+	srv := testserver.Start(t, testserver.WithServerOptions(grpc.StatsHandler(enc)))
+	_, out := runLoad(t, srv, "Unary", `{"message":"hi"}`, func(o *plan.Options) { o.Load.Total = 5 })
+	enc.mu.Lock()
+	defer enc.mu.Unlock()
+	if len(enc.seen) != 1 || enc.seen[""] != 5 {
+		t.Errorf("the server saw grpc-encoding %v, want none on all 5 calls", enc.seen)
+	}
+	if out.Payloads != nil {
+		t.Errorf("Payloads %+v without --compress, want nil", out.Payloads)
+	}
+}
