@@ -109,11 +109,12 @@ func classify(dr drain, refused, ageCut bool) drainKind {
 }
 
 // idleCluster reports whether silences from lo to hi before GOAWAYs are
-// one idle timer: grpc-go's is exact, but grpc-js and C-core check theirs
-// periodically and close between the limit and twice it (2s gave 2.04s to
-// 2.55s in grpc-js, 4s each time in C-core).
+// one idle timer: grpc-go's is exact, but C-core checks its periodically
+// and closes between the limit and twice it (4s each time), and grpc-js's
+// timer, firing a millisecond early, re-arms for a whole limit (300ms gave
+// 300.2ms, then 600.9ms): up to twice the least, and a timer's slack.
 func idleCluster(lo, hi time.Duration) bool {
-	return clustered(lo, hi) || hi <= 2*lo
+	return clustered(lo, hi) || hi <= 2*lo+max(20*time.Millisecond, lo/20)
 }
 
 // agesCluster reports whether transport ages are one age limit: within

@@ -299,6 +299,9 @@ func (d *diagnosis) idleCheck(dr drain) report.Check {
 		x = *dr.t.Silence
 	}
 	after := report.Approx(typical(x))
+	if st, ok := d.stack(); ok && st.idleRearm && x.Count > 1 && !clustered(x.Min, x.Max) {
+		after = report.Approx(x.Min) // its timer re-armed once closes at twice the limit
+	}
 	if d.drainByProxy(dr) {
 		proxy := d.peer().Intermediary
 		opt := "its idle timeout"

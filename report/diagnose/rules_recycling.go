@@ -287,6 +287,11 @@ func (d *diagnosis) idleServerFinding(dr drain) report.Finding {
 		idle = *s
 	}
 	x := typical(idle)
+	st, ok := d.stack()
+	rearmed := ok && st.idleRearm && idle.Count > 1 && !clustered(idle.Min, idle.Max)
+	if rearmed {
+		x = idle.Min // the limit; the longer silences are its re-armed timer
+	}
 	ev := []report.Evidence{{Name: reasonText(dr), Value: fmt.Sprint(dr.n)}}
 	if idle.Count > 0 {
 		ev = append(ev, report.Evidence{Name: "silence before GOAWAY", Value: spreadText(idle)})
@@ -307,9 +312,13 @@ func (d *diagnosis) idleServerFinding(dr drain) report.Finding {
 			"benign.", report.Approx(x), option),
 		Fix: fmt.Sprintf("Nothing to do, unless the reconnect on the first call after a pause matters: then raise %s, "+
 			"or keep a call on each connection more often than every %s.", option, report.Approx(x))}
-	if st, ok := d.stack(); ok && st.idleLate {
+	if ok && st.idleLate {
 		f.Cause += fmt.Sprintf(" %s checks its idle timer periodically and closes between the limit and twice it, "+
 			"so the setting is between ~%s and ~%s.", st.name, report.Approx(typical(idle)/2), report.Approx(typical(idle)))
+	} else if rearmed {
+		f.Cause = strings.Replace(f.Cause, "the same ~"+report.Approx(x), "~"+report.Approx(x)+" or twice it", 1)
+		f.Cause += fmt.Sprintf(" %s closes at the limit, or at twice it when its timer fires a moment early and "+
+			"re-arms (%s here), so the setting is ~%s, the shortest silence.", st.name, report.Approx(idle.Max), report.Approx(x))
 	}
 	if dr.code != "NO_ERROR" {
 		f.Cause += fmt.Sprintf(" The code %s looks alarming but is harmless here: ", dr.code)

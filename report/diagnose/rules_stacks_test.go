@@ -86,9 +86,19 @@ func TestStackRules(t *testing.T) {
 				c := s.Connectivity
 				c.PeerSettings = map[string]int64{grpcJSSettings: 3}
 				c.GoAways["NO_ERROR"] = 3
-				c.GoAwayTiming["NO_ERROR"] = drainTiming(spreadOf(2050*ms, 2700*ms, 3), spreadOf(2040*ms, 2550*ms, 3), 1, 1, 0, 2800*ms, 7100*ms)
+				c.GoAwayTiming["NO_ERROR"] = drainTiming(spreadOf(2050*ms, 2700*ms, 3), spreadOf(2290*ms, 2310*ms, 3), 1, 1, 0, 2800*ms, 7100*ms)
 			},
 			want:   []string{"grpc-js (Node.js) server closes connections idle for ~2.3s", "grpc.max_connection_idle_ms"},
+			absent: []string{"periodically"},
+			not:    []string{"intermediary_idle_timeout", "request_cap"}},
+		{name: "grpc-js idle: a timer re-armed once closes at twice the limit, the setting is the shortest silence", impl: "grpc-js", id: "idle_closed", severity: report.SeverityInfo,
+			set: func(s *report.Summary) {
+				c := s.Connectivity
+				c.PeerSettings = map[string]int64{grpcJSSettings: 2}
+				c.GoAways["NO_ERROR"] = 2
+				c.GoAwayTiming["NO_ERROR"] = drainTiming(spreadOf(300*ms, 1600*ms, 2), spreadOf(300*ms, 601*ms, 2), 1, 1, 0, 310*ms, 1607*ms)
+			},
+			want:   []string{"grpc-js (Node.js) server closes connections idle for ~300ms", "re-arms (600ms here)", "after ~300ms or twice it", "the setting is ~300ms"},
 			absent: []string{"periodically"},
 			not:    []string{"intermediary_idle_timeout", "request_cap"}},
 		{name: "C-core idle: INTERNAL_ERROR enter idle is harmless", impl: "C-core", id: "idle_closed", severity: report.SeverityInfo,

@@ -21,6 +21,10 @@ type stack struct {
 	// idleLate: its idle timer is checked periodically, so it closes
 	// between the limit and twice it after the last call.
 	idleLate bool
+	// idleRearm: its idle timer closes at the limit, but one that fires a
+	// moment early re-arms for a whole limit, so a close can come at
+	// twice it.
+	idleRearm bool
 }
 
 // stacks are the gRPC server implementations the diagnosis names options
@@ -48,8 +52,11 @@ var stacks = map[string]stack{
 		age: "the server option grpc.max_connection_age_ms", grace: "grpc.max_connection_age_grace_ms",
 		idle:    "the server option grpc.max_connection_idle_ms",
 		pingMin: "", pingIdle: "grpc.keepalive_permit_without_calls",
-		strikes: "",                      // grpc-js servers have no ping policy of their own
-		stop:    "server.tryShutdown()"}, // its idle timer is refreshed when the last call ends: it closes at the limit (500ms gave 499–505ms)
+		strikes: "", // grpc-js servers have no ping policy of their own
+		// Its idle timer is refreshed when the last call ends: it closes at
+		// the limit (500ms gave 499–505ms), or at twice it when the timer
+		// fires a millisecond before Date.now() says the limit passed.
+		stop: "server.tryShutdown()", idleRearm: true},
 	"grpc-dotnet": {name: "grpc-dotnet (Kestrel)",
 		age: "", grace: "",
 		idle:    "KestrelServerOptions.Limits.KeepAliveTimeout (130s by default)",
