@@ -40,10 +40,10 @@ type Target struct {
 	Targets []string `json:"targets,omitempty"`
 	// LBPolicy picks among the addresses: pick_first (grpc-go's default) or
 	// round_robin.
-	LBPolicy  string         `json:"lb_policy,omitempty"`
+	LBPolicy string `json:"lb_policy,omitempty"`
 	// Engine is the client that speaks gRPC: EngineGRPC ("" too), grpc-go,
 	// or EngineH2, the lean HTTP/2 engine of package runner/h2.
-	Engine string `json:"engine,omitempty"`
+	Engine    string         `json:"engine,omitempty"`
 	Keepalive Keepalive      `json:"keepalive"`
 	Backoff   ConnectBackoff `json:"backoff"`
 	Retry     Retry          `json:"retry"`
