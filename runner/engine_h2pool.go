@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"runtime"
@@ -114,7 +115,8 @@ func (p *h2Pooled) dial(ctx context.Context, timeout time.Duration) (*h2Live, er
 			nc, _, err := p.tap.ClientHandshake(ctx, authority, raw)
 			if err != nil {
 				raw.Close()
-				return nil, err
+				// grpc-go's words, which conn's classification reads.
+				return nil, fmt.Errorf("transport: authentication handshake failed: %w", err)
 			}
 			live.remote = raw.RemoteAddr()
 			return nc, nil

@@ -54,7 +54,6 @@ func AddTargetFlags(fs *pflag.FlagSet, t *plan.Target) {
 	fs.IntVar(&t.MaxMsgSize, "max-msg-size", 0, "largest response message in `bytes` (default 4 MiB)")
 	fs.StringVar(&t.UserAgent, "user-agent", "", "prepended to the user-agent header")
 	fs.StringArrayVar(&t.Targets, "target", nil, "another `host:port` to balance calls over, with ADDR (repeatable)")
-	fs.StringVar(&t.Engine, "engine", plan.EngineGRPC, "the client that speaks gRPC: grpc (grpc-go) or h2 (a lean HTTP/2 engine, less CPU per call)")
 	fs.StringVar(&t.LBPolicy, "lb-policy", "", "how calls spread over the addresses: pick_first (default) or round_robin")
 	addKeepaliveFlags(fs, &t.Keepalive)
 	addBackoffFlags(fs, &t.Backoff)
