@@ -15,6 +15,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/data"
@@ -236,15 +237,33 @@ func (s *h2Stream) SendMsg(m any) error {
 	if !ok {
 		return fmt.Errorf("h2 engine: cannot send %T", m)
 	}
-	return s.st.Send(f.Wire())
+	err := s.st.Send(f.Wire())
+	if err != nil && err != io.EOF {
+		return statusOnly(err)
+	}
+	return err
 }
 
 func (s *h2Stream) CloseSend() error { return s.st.CloseSend() }
 
 func (s *h2Stream) RecvMsg(any) error {
 	_, err := s.st.Recv()
-	if err != nil && err != io.EOF && errors.Is(err, h2.ErrNotProcessed) {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	if errors.Is(err, h2.ErrNotProcessed) {
 		s.p.lost(s.live)
+	}
+	return statusOnly(err)
+}
+
+// statusOnly is err as its gRPC status alone: a *h2.StatusError unwraps to
+// its cause, which may be io.EOF (a connection the server closed), and
+// callers take io.EOF for the clean end of a stream.
+func statusOnly(err error) error {
+	var se *h2.StatusError
+	if errors.As(err, &se) {
+		return status.Error(se.Code, se.Message)
 	}
 	return err
 }

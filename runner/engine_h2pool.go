@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/event"
 	"github.com/grpcpulse/grpcpulse/runner/h2"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // h2Pooled is one pool connection of the h2 engine: one HTTP/2 connection
@@ -99,7 +101,7 @@ func (p *h2Pooled) dial(ctx context.Context, timeout time.Duration) (*h2Live, er
 	}
 	cfg := h2.Config{
 		Addr: e.t.Addr, Authority: authority, UserAgent: e.mcfg.UserAgent, ConnectTimeout: timeout,
-		Keepalive: h2.Keepalive{Time: e.t.Keepalive.Effective(), Timeout: e.t.Keepalive.Timeout,
+		Keepalive: h2.Keepalive{Time: keepaliveTime(e.t.Keepalive.Time), Timeout: e.t.Keepalive.Timeout,
 			PermitWithoutStream: e.t.Keepalive.PermitWithoutStream},
 		MaxRecvMsgSize: e.t.MaxMsgSize,
 		Events: func(ev h2.Event) {
@@ -110,7 +112,7 @@ func (p *h2Pooled) dial(ctx context.Context, timeout time.Duration) (*h2Live, er
 		Dialer: func(ctx context.Context, addr string) (net.Conn, error) {
 			raw, err := conn.DialTCP(ctx, p.i, addr, p.sink)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("transport: Error while dialing: %w", err)
 			}
 			nc, _, err := p.tap.ClientHandshake(ctx, authority, raw)
 			if err != nil {
@@ -124,11 +126,27 @@ func (p *h2Pooled) dial(ctx context.Context, timeout time.Duration) (*h2Live, er
 	}
 	c, err := h2.Dial(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, dialError{err}
 	}
 	live.c = c
 	return live, nil
 }
+
+// dialError is a failed dial in grpc-go's words, which runner/conn's
+// classification reads: "transport: Error while dialing: ..." (TCP),
+// "transport: authentication handshake failed: ..." (TLS), "error
+// reading server preface: ..." (the HTTP/2 handshake).
+type dialError struct{ err error }
+
+func (e dialError) Error() string {
+	msg := e.err.Error()
+	if i := strings.Index(msg, "transport: "); i >= 0 {
+		return msg[i:]
+	}
+	return "error reading server preface: " + msg
+}
+
+func (e dialError) Unwrap() error { return e.err }
 
 func closed(live *h2Live) bool {
 	select {
@@ -137,6 +155,21 @@ func closed(live *h2Live) bool {
 	default:
 		return false
 	}
+}
+
+// h2KeepaliveFloor is the least keepalive interval, grpc-go's
+// (plan.MinKeepaliveTime), so that both engines ping alike and the
+// report's effective interval holds for either. Tests that provoke
+// keepalive enforcement lower it, as they lower grpc-go's, by linkname.
+var h2KeepaliveFloor = plan.MinKeepaliveTime
+
+// keepaliveTime is the interval the engine pings at for --keepalive-time
+// d; 0 (off) stays 0.
+func keepaliveTime(d time.Duration) time.Duration {
+	if d == 0 {
+		return 0
+	}
+	return max(d, h2KeepaliveFloor)
 }
 
 func wakeup(ch chan struct{}) {
@@ -159,7 +192,7 @@ func (p *h2Pooled) setState(state connectivity.State, failure error) {
 	defer p.mu.Unlock()
 	p.state, p.failure = state, nil
 	if failure != nil {
-		p.failure = status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: "+failure.Error()+"\"")
+		p.failure = status.Error(codes.Unavailable, "connection error: desc = \""+failure.Error()+"\"")
 	}
 	p.ready.Store(state == connectivity.Ready)
 	close(p.changed)

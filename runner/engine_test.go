@@ -276,22 +276,27 @@ func TestEnginesServerAge(t *testing.T) {
 // connection goes through the same states.
 func TestEnginesServerStopped(t *testing.T) {
 	t.Parallel()
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			t.Parallel()
-			srv := testserver.Start(t, testserver.AfterCalls(10, func(s *testserver.Server) { go s.Stop() }))
-			rec, _ := runEngine(t, srv, engine, "Unary", "", func(o *plan.Options) {
-				o.Load.Total, o.Load.Concurrency = 40, 2
-				o.Target.Backoff = plan.ConnectBackoff{Base: 20 * time.Millisecond, Max: 20 * time.Millisecond}
+	for _, method := range []string{"Unary", "Bidi"} {
+		for _, engine := range engines {
+			t.Run(method+"/"+engine, func(t *testing.T) {
+				t.Parallel()
+				srv := testserver.Start(t, testserver.AfterCalls(10, func(s *testserver.Server) { go s.Stop() }))
+				rec, _ := runEngine(t, srv, engine, method, "", func(o *plan.Options) {
+					o.Load.Total, o.Load.Concurrency = 40, 2
+					if method == "Bidi" {
+						o.Call.Messages, o.Call.StreamInterval = 3, 5*time.Millisecond
+					}
+					o.Target.Backoff = plan.ConnectBackoff{Base: 20 * time.Millisecond, Max: 20 * time.Millisecond}
+				})
+				c := rec.codes()
+				if c[codes.OK] < 8 || c[codes.Unavailable] == 0 || c[codes.OK]+c[codes.Unavailable] != 40 {
+					t.Errorf("codes %v: want the calls before the stop OK and the rest UNAVAILABLE", c)
+				}
+				ev := rec.kinds()
+				if ev["close"] != 1 || ev["state TRANSIENT_FAILURE"] == 0 {
+					t.Errorf("events %v: want the connection closed, then failed attempts", ev)
+				}
 			})
-			c := rec.codes()
-			if c[codes.OK] < 8 || c[codes.Unavailable] == 0 || c[codes.OK]+c[codes.Unavailable] != 40 {
-				t.Errorf("codes %v: want the calls before the stop OK and the rest UNAVAILABLE", c)
-			}
-			ev := rec.kinds()
-			if ev["close"] != 1 || ev["state TRANSIENT_FAILURE"] == 0 {
-				t.Errorf("events %v: want the connection closed, then failed attempts", ev)
-			}
-		})
+		}
 	}
 }
