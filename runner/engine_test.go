@@ -300,3 +300,29 @@ func TestEnginesServerStopped(t *testing.T) {
 		}
 	}
 }
+
+// TestEnginesKeepalive: both engines send keepalive pings by
+// --keepalive-*, and a server that enforces a longer interval ends the
+// connection with GOAWAY too_many_pings, which fails the calls in flight
+// with that cause.
+func TestEnginesKeepalive(t *testing.T) {
+	t.Parallel()
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t, testserver.WithKeepalivePolicy(keepalive.EnforcementPolicy{MinTime: time.Second}))
+			rec, _ := runEngine(t, srv, engine, "Bidi", "", func(o *plan.Options) {
+				o.Load.Total, o.Load.Concurrency = 1, 1
+				o.Target.Keepalive = plan.Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}
+				o.Metadata.Headers = headers(testserver.MDDelay, "2s") // a stream open without data
+			})
+			ev := rec.kinds()
+			if ev["ping"] == 0 || ev["ping_ack"] == 0 || ev["goaway ENHANCE_YOUR_CALM too_many_pings"] != 1 {
+				t.Errorf("events %v: want pings, acks and one GOAWAY too_many_pings", ev)
+			}
+			if len(rec.calls) != 1 || rec.calls[0].Code != codes.Unavailable || rec.calls[0].Cause != event.CauseTooManyPings {
+				t.Errorf("calls %+v: want one UNAVAILABLE with cause too_many_pings", rec.calls)
+			}
+		})
+	}
+}
