@@ -18,6 +18,11 @@ const Schema = "grpcpulse.report/v1"
 type Summary struct {
 	Schema string `json:"schema"`
 	Tool   Tool   `json:"tool"`
+	// Engine is the client that measured the run: "grpc" (grpc-go) or
+	// "h2" (the lean HTTP/2 engine); "mixed" for a merge of runs of both.
+	// "" in reports written before it existed, which grpc-go measured
+	// (EngineName).
+	Engine string `json:"engine,omitempty"`
 	// Name and Tags are the run's --name and --tag KEY=VALUE labels, echoed
 	// as given; a merged report keeps those all its sources share.
 	Name    string            `json:"name,omitempty"`
@@ -145,6 +150,28 @@ type Summary struct {
 }
 
 // Tool names the versions that made a report.
+// EngineMixed is the Engine of a merge of reports measured by different
+// engines.
+const EngineMixed = "mixed"
+
+// EngineName is s's engine: Engine, or "grpc" for a report written before
+// the field existed.
+func (s *Summary) EngineName() string {
+	if s.Engine == "" {
+		return plan.EngineGRPC
+	}
+	return s.Engine
+}
+
+// EngineText says which engine measured s, for renderings: "engine grpc",
+// "engine h2", "engines grpc and h2" for a mixed merge.
+func EngineText(s *Summary) string {
+	if e := s.EngineName(); e != EngineMixed {
+		return "engine " + e
+	}
+	return "engines grpc and h2"
+}
+
 type Tool struct {
 	Version string `json:"version"`
 	GRPCGo  string `json:"grpc_go"`

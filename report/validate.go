@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // The bounds ReadJSON holds a report to. A report outside them was not
@@ -52,6 +54,11 @@ func Validate(s *Summary) error {
 	c.values(s)
 	c.timeline(s)
 	c.mapSize("series", len(s.Series), maxSeries)
+	switch s.Engine {
+	case "", plan.EngineGRPC, plan.EngineH2, EngineMixed:
+	default:
+		c.fail("engine", fmt.Sprintf("%q", s.Engine), `"grpc", "h2" or "mixed"`)
+	}
 	return c.err
 }
 

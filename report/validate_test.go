@@ -90,6 +90,7 @@ func TestReadJSONRefusesCorruptValues(t *testing.T) {
 		{1 << 40, []string{"options", "load", "connections"}, "options.load.connections"},
 		{"1000-01-01T00:00:00Z", []string{"started_at"}, "started_at"},
 		{"9999-01-01T00:00:00Z", []string{"started_at"}, "started_at"},
+		{"quic", []string{"engine"}, "engine"},
 	}
 	for _, tt := range tests {
 		name := strings.Join(tt.path, ".") + "=" + strings.Trim(strconv.Quote(string(mustJSON(t, tt.value))), `"`)

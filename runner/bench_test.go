@@ -58,22 +58,27 @@ func bare(tb testing.TB, addr string, n int64, c int) time.Duration {
 // (-c 50, one connection, no deadline), recording into the real recorder.
 // It returns the time from the first call to the last, as bare does.
 func pulse(tb testing.TB, addr string, n int64, c int) time.Duration {
-	return pulseData(tb, addr, n, c, `{"message":"hello"}`, false)
+	return pulseData(tb, addr, n, c, `{"message":"hello"}`, false, plan.EngineGRPC)
+}
+
+// pulseH2 is pulse with the h2 engine.
+func pulseH2(tb testing.TB, addr string, n int64, c int) time.Duration {
+	return pulseData(tb, addr, n, c, `{"message":"hello"}`, false, plan.EngineH2)
 }
 
 // pulseTemplated is pulse with a ghz-style templated message and header.
 func pulseTemplated(tb testing.TB, addr string, n int64, c int) time.Duration {
-	return pulseData(tb, addr, n, c, `[{"id": {{.RequestNumber}}, "message": "{{randomString 8}}"}]`, true)
+	return pulseData(tb, addr, n, c, `[{"id": {{.RequestNumber}}, "message": "{{randomString 8}}"}]`, true, plan.EngineGRPC)
 }
 
-func pulseData(tb testing.TB, addr string, n int64, c int, body string, templated bool) time.Duration {
+func pulseData(tb testing.TB, addr string, n int64, c int, body string, templated bool, engine string) time.Duration {
 	md := pulsepb.File_pulse_v1_pulse_proto.Services().ByName("Pulse").Methods().ByName("Unary")
 	reqs, err := data.NewRequests(md.Input(), []byte(body), map[bool]data.Templating{true: data.Templated}[templated], nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	opts := plan.Options{
-		Target: plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Target: plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second, Engine: engine},
 		Load:   plan.Load{Concurrency: c, Connections: 1, Total: n},
 		Call:   plan.Call{Messages: 1, Template: templated, Seed: 1},
 	}
@@ -111,7 +116,7 @@ func BenchmarkUnary(b *testing.B) {
 	for _, side := range []struct {
 		name string
 		run  func(testing.TB, string, int64, int) time.Duration
-	}{{"bare", bare}, {"grpcpulse", pulse}, {"grpcpulse-templated", pulseTemplated}} {
+	}{{"bare", bare}, {"grpcpulse", pulse}, {"grpcpulse-templated", pulseTemplated}, {"grpcpulse-h2", pulseH2}} {
 		b.Run(side.name, func(b *testing.B) {
 			b.ReportAllocs()
 			d := side.run(b, srv.Addr(), int64(b.N), defaultConcurrency)

@@ -31,7 +31,7 @@ func message(rec WorkerRecorder, series event.Series, d time.Duration) {
 // receive reads responses until the stream ends, recording the time to the
 // first and the gaps between the rest (last is when the response before
 // came, if any did); each arrival is noted in progress and passed to onMsg.
-func receive(stream grpc.ClientStream, rec WorkerRecorder, s *CallStats, progress *atomic.Uint64, last time.Time, onMsg func(time.Time)) error {
+func receive(stream clientStream, rec WorkerRecorder, s *CallStats, progress *atomic.Uint64, last time.Time, onMsg func(time.Time)) error {
 	for {
 		if err := stream.RecvMsg(&discard{}); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -82,10 +82,11 @@ func (w *worker) sendUntil(start time.Time) time.Time {
 func (w *worker) serverStream(ctx context.Context, req *data.Frame, rec WorkerRecorder, s *CallStats) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := w.cc.NewStream(ctx, serverStreamDesc, w.path, w.callOpts...)
+	stream, err := w.calls.stream(ctx, serverStreamDesc, w.method())
 	if err != nil {
 		return err
 	}
+	defer stream.release()
 	if err := stream.SendMsg(req); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
@@ -114,10 +115,11 @@ func pause(ctx context.Context, d time.Duration) error {
 func (w *worker) clientStream(ctx context.Context, frames []*data.Frame, rec WorkerRecorder, s *CallStats) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := w.cc.NewStream(ctx, clientStreamDesc, w.path, w.callOpts...)
+	stream, err := w.calls.stream(ctx, clientStreamDesc, w.method())
 	if err != nil {
 		return err
 	}
+	defer stream.release()
 	until := w.sendUntil(s.Start)
 	for k := 0; w.sendMore(k, until); k++ {
 		if k > 0 {
@@ -201,10 +203,11 @@ func (q *sendQueue) popBy(now time.Time) (time.Time, bool) {
 func (w *worker) bidi(ctx context.Context, frames []*data.Frame, rec WorkerRecorder, s *CallStats) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := w.cc.NewStream(ctx, bidiDesc, w.path, w.callOpts...)
+	stream, err := w.calls.stream(ctx, bidiDesc, w.method())
 	if err != nil {
 		return err
 	}
+	defer stream.release()
 	if w.opts.Call.StreamPacing == plan.PacingPingPong {
 		return w.pingPong(ctx, stream, frames, rec, s)
 	}
@@ -234,7 +237,7 @@ func (w *worker) bidi(ctx context.Context, frames []*data.Frame, rec WorkerRecor
 // sendAll sends the stream's messages and closes the send side. It runs on
 // its own goroutine and touches only w.fifo (locked) and w.sendTook (read by
 // the worker once sendAll has returned).
-func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames []*data.Frame, until time.Time) error {
+func (w *worker) sendAll(ctx context.Context, stream clientStream, frames []*data.Frame, until time.Time) error {
 	for k := 0; w.sendMore(k, until); k++ {
 		if k > 0 {
 			if err := pause(ctx, w.opts.Call.StreamInterval); err != nil {
@@ -265,7 +268,7 @@ func (w *worker) sendAll(ctx context.Context, stream grpc.ClientStream, frames [
 // without queueing behind the others. Answers beyond the first to a
 // message (a server may send several) are read once the send side is
 // closed, as gaps.
-func (w *worker) pingPong(ctx context.Context, stream grpc.ClientStream, frames []*data.Frame, rec WorkerRecorder, s *CallStats) error {
+func (w *worker) pingPong(ctx context.Context, stream clientStream, frames []*data.Frame, rec WorkerRecorder, s *CallStats) error {
 	until := w.sendUntil(s.Start)
 	last := s.Start
 	for k := 0; w.sendMore(k, until); k++ {

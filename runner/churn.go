@@ -60,15 +60,15 @@ type churnDial struct {
 // newChurn makes the churn slots of the pool, taking over its first
 // connections; nil unless --reconnect-every is set. watchCtx ends the
 // state watchers, dialCtx the dials.
-func (r *Runner) newChurn(watchCtx, dialCtx context.Context, sink *conn.Gate, conns []*grpc.ClientConn, dialers []*poolDialer) []*churnSlot {
+func (r *Runner) newChurn(watchCtx, dialCtx context.Context, sink *conn.Gate, conns []poolConn, dialers []*poolDialer) []*churnSlot {
 	every := r.opts.Load.ReconnectEvery
-	if every <= 0 {
-		return nil
+	if every <= 0 || dialers == nil {
+		return nil // dialers are grpc-go's: plan refuses --reconnect-every with the h2 engine
 	}
 	slots := make([]*churnSlot, len(conns))
-	for i, cc := range conns {
+	for i, pc := range conns {
 		s := &churnSlot{r: r, conn: i, dialer: dialers[i], sink: sink, watchCtx: watchCtx, dialCtx: dialCtx, every: every}
-		s.cur = s.watch(cc)
+		s.cur = s.watch(pc.(grpcConn).cc)
 		slots[i] = s
 	}
 	return slots
@@ -222,6 +222,6 @@ func (w *worker) churnCall(ctx context.Context, seq int64, frames []*data.Frame,
 		return err
 	}
 	defer w.churn.release(c)
-	w.cc, w.watch = c.cc, c.watch
+	w.calls.(*grpcCaller).cc, w.watch = c.cc, c.watch // churn is grpc-go's
 	return w.call(ctx, seq, frames, rec, s)
 }

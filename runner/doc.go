@@ -34,6 +34,15 @@
 // ClientStream, Bidi; KindOf tells a method's) and is what the one-shot `call` command
 // uses.
 //
+// The client that makes the calls is the engine (plan.Target.Engine,
+// engine.go): grpc-go, or the lean HTTP/2 client of package runner/h2
+// (engine_h2.go, engine_h2pool.go: a pool connection that redials after
+// GOAWAY or loss with the connect backoff, and retries calls the server
+// never processed on the next connection). Run opens the pool through it
+// and each worker calls through its pool connection's caller; nothing
+// else here knows which engine runs. Both dial through runner/conn's tap,
+// so they report the same connection events.
+//
 // New checks the Options against the method's kind (CheckKind; the rest is
 // validated once, by the command layer) and returns a Runner; Runner.Run
 // dials the pool (conn.Dial, each transport tapped with conn.Tap and

@@ -118,25 +118,28 @@ type workerEntry struct {
 	reqs data.Worker
 	rec  WorkerRecorder
 	ctx  context.Context
+	md   metadata.MD // the metadata in ctx
 }
 
 // setMix gives w its view of the run's mix (nothing when there is none).
 // ctx is the context of the run's calls, carrying its metadata.
 func (w *worker) setMix(ctx context.Context, rec Recorder) {
+	md, _ := metadata.FromOutgoingContext(ctx)
+	w.md = md
 	if len(w.Runner.mix) == 0 {
 		return
 	}
-	md, _ := metadata.FromOutgoingContext(ctx)
 	mr, _ := rec.(MixRecorder)
 	w.mix = make([]workerEntry, len(w.Runner.mix))
 	for i := range w.Runner.mix {
 		e := &w.Runner.mix[i]
-		we := workerEntry{mixEntry: e, reqs: e.reqs.ForWorker(w.id, &e.tmpl), rec: w.rec, ctx: ctx}
+		we := workerEntry{mixEntry: e, reqs: e.reqs.ForWorker(w.id, &e.tmpl), rec: w.rec, ctx: ctx, md: md}
 		if mr != nil {
 			we.rec = mr.MethodWorker(w.id, w.conn, i)
 		}
 		if len(e.md) > 0 {
-			we.ctx = metadata.NewOutgoingContext(ctx, metadata.Join(md, e.md))
+			we.md = metadata.Join(md, e.md)
+			we.ctx = metadata.NewOutgoingContext(ctx, we.md)
 		}
 		w.mix[i] = we
 	}
@@ -167,6 +170,6 @@ func (w *worker) pick() context.Context {
 		}
 	}
 	e := &w.mix[i]
-	w.entry, w.kind, w.path, w.opts, w.reqs, w.rec = i, e.kind, e.path, e.opts, e.reqs, e.rec
+	w.entry, w.kind, w.path, w.opts, w.reqs, w.rec, w.md = i, e.kind, e.path, e.opts, e.reqs, e.rec, e.md
 	return e.ctx
 }

@@ -29,65 +29,70 @@ func pulseMethodDesc(name string) runner.Entry {
 // method's figures against what the server counted.
 func TestMixCountsPerMethod(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	unary, ss, cs, bidi := pulseMethodDesc("Unary"), pulseMethodDesc("ServerStream"), pulseMethodDesc("ClientStream"), pulseMethodDesc("Bidi")
-	unary.Weight = 4
-	ss.Headers = []string{testserver.MDMessages + ": 4"}
-	cs.Weight = 0 // never called
-	bidi.Messages = 3
-	bidi.Headers = []string{testserver.MDStatus + ": UNAVAILABLE"}
-	const n = 400
-	opts := plan.Options{
-		Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load:   plan.Load{Concurrency: 8, Connections: 2, Total: n},
-		Call:   plan.Call{Timeout: 10 * time.Second, Messages: 2},
-	}
-	r, err := runner.NewMix(opts, []runner.Entry{unary, ss, cs, bidi})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kinds := []event.Kind{event.Unary, event.ServerStream, event.ClientStream, event.Bidi}
-	rec := record.NewMix(kinds, 8)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := r.Run(ctx, rec); err != nil {
-		t.Fatal(err)
-	}
-	sum := rec.Summary(record.Meta{Mix: []record.MixMethod{{Method: "Unary", Weight: 4}, {Method: "ServerStream", Weight: 1}, {Method: "ClientStream"}, {Method: "Bidi", Weight: 1}}})
-	if sum.Count != n || sum.Kind != event.Mixed || len(sum.Methods) != 4 {
-		t.Fatalf("count %d kind %s methods %d; want %d mixed 4", sum.Count, sum.Kind, len(sum.Methods), n)
-	}
-	var total int64
-	for _, m := range sum.Methods {
-		total += m.Count
-		if got := srv.Calls(m.Method); got != m.Count {
-			t.Errorf("%s: the report counts %d calls, the server %d", m.Method, m.Count, got)
-		}
-		if m.Kind.Streaming() && m.Series["stream_duration"].Count != m.Count {
-			t.Errorf("%s: %d stream durations for %d calls", m.Method, m.Series["stream_duration"].Count, m.Count)
-		}
-		if m.Latency.Count != m.Count {
-			t.Errorf("%s: latency counts %d of %d calls", m.Method, m.Latency.Count, m.Count)
-		}
-	}
-	if total != n {
-		t.Errorf("the methods add up to %d calls, want %d", total, n)
-	}
-	u, s, c, b := sum.Methods[0], sum.Methods[1], sum.Methods[2], sum.Methods[3]
-	if u.Count < s.Count || s.Count == 0 || b.Count == 0 || c.Count != 0 {
-		t.Errorf("counts unary %d server %d client %d bidi %d: want weight 4:1:0:1", u.Count, s.Count, c.Count, b.Count)
-	}
-	if u.OK != u.Count || u.Messages.Sent != u.Count {
-		t.Errorf("unary: ok %d sent %d of %d", u.OK, u.Messages.Sent, u.Count)
-	}
-	if got := s.Series["msg_gap"].Count; got != 3*s.Count || s.Messages.Received != 4*s.Count {
-		t.Errorf("server stream: %d gaps, %d received for %d streams; want 3 and 4 each", got, s.Messages.Received, s.Count)
-	}
-	if b.Errors != b.Count || len(b.StatusCodes) != 1 || b.StatusCodes[0].Code != event.CodeUnavailable {
-		t.Errorf("bidi: errors %d of %d, codes %v; want all UNAVAILABLE", b.Errors, b.Count, b.StatusCodes)
-	}
-	if sum.Errors != b.Count || sum.OK != u.Count+s.Count {
-		t.Errorf("totals: ok %d errors %d; want the methods' sums", sum.OK, sum.Errors)
+	for _, engine := range []string{plan.EngineGRPC, plan.EngineH2} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t)
+			unary, ss, cs, bidi := pulseMethodDesc("Unary"), pulseMethodDesc("ServerStream"), pulseMethodDesc("ClientStream"), pulseMethodDesc("Bidi")
+			unary.Weight = 4
+			ss.Headers = []string{testserver.MDMessages + ": 4"}
+			cs.Weight = 0 // never called
+			bidi.Messages = 3
+			bidi.Headers = []string{testserver.MDStatus + ": UNAVAILABLE"}
+			const n = 400
+			opts := plan.Options{
+				Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second, Engine: engine},
+				Load:   plan.Load{Concurrency: 8, Connections: 2, Total: n},
+				Call:   plan.Call{Timeout: 10 * time.Second, Messages: 2},
+			}
+			r, err := runner.NewMix(opts, []runner.Entry{unary, ss, cs, bidi})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds := []event.Kind{event.Unary, event.ServerStream, event.ClientStream, event.Bidi}
+			rec := record.NewMix(kinds, 8)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if _, err := r.Run(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			sum := rec.Summary(record.Meta{Mix: []record.MixMethod{{Method: "Unary", Weight: 4}, {Method: "ServerStream", Weight: 1}, {Method: "ClientStream"}, {Method: "Bidi", Weight: 1}}})
+			if sum.Count != n || sum.Kind != event.Mixed || len(sum.Methods) != 4 {
+				t.Fatalf("count %d kind %s methods %d; want %d mixed 4", sum.Count, sum.Kind, len(sum.Methods), n)
+			}
+			var total int64
+			for _, m := range sum.Methods {
+				total += m.Count
+				if got := srv.Calls(m.Method); got != m.Count {
+					t.Errorf("%s: the report counts %d calls, the server %d", m.Method, m.Count, got)
+				}
+				if m.Kind.Streaming() && m.Series["stream_duration"].Count != m.Count {
+					t.Errorf("%s: %d stream durations for %d calls", m.Method, m.Series["stream_duration"].Count, m.Count)
+				}
+				if m.Latency.Count != m.Count {
+					t.Errorf("%s: latency counts %d of %d calls", m.Method, m.Latency.Count, m.Count)
+				}
+			}
+			if total != n {
+				t.Errorf("the methods add up to %d calls, want %d", total, n)
+			}
+			u, s, c, b := sum.Methods[0], sum.Methods[1], sum.Methods[2], sum.Methods[3]
+			if u.Count < s.Count || s.Count == 0 || b.Count == 0 || c.Count != 0 {
+				t.Errorf("counts unary %d server %d client %d bidi %d: want weight 4:1:0:1", u.Count, s.Count, c.Count, b.Count)
+			}
+			if u.OK != u.Count || u.Messages.Sent != u.Count {
+				t.Errorf("unary: ok %d sent %d of %d", u.OK, u.Messages.Sent, u.Count)
+			}
+			if got := s.Series["msg_gap"].Count; got != 3*s.Count || s.Messages.Received != 4*s.Count {
+				t.Errorf("server stream: %d gaps, %d received for %d streams; want 3 and 4 each", got, s.Messages.Received, s.Count)
+			}
+			if b.Errors != b.Count || len(b.StatusCodes) != 1 || b.StatusCodes[0].Code != event.CodeUnavailable {
+				t.Errorf("bidi: errors %d of %d, codes %v; want all UNAVAILABLE", b.Errors, b.Count, b.StatusCodes)
+			}
+			if sum.Errors != b.Count || sum.OK != u.Count+s.Count {
+				t.Errorf("totals: ok %d errors %d; want the methods' sums", sum.OK, sum.Errors)
+			}
+		})
 	}
 }
 

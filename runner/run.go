@@ -244,7 +244,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	sink := conn.NewGate(evRec) // connection events reach the recorder while the run is on
 	attempts := conn.NewAttemptCounter(&r.opts.Target)
 	lastRead := make([]atomic.Int64, r.opts.Load.Connections) // per pool connection, from its tap
-	conns, dialers, err := r.dialPool(ctx, sink, attempts, lastRead)
+	conns, dialers, err := r.openPool(ctx, sink, attempts, lastRead)
 	if err != nil {
 		sink.Close()
 		return Outcome{}, err
@@ -253,7 +253,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	defer func() {
 		sink.Close() // the run's own closes are not events of the run, and nothing comes after it returns
 		for _, cc := range conns {
-			cc.Close()
+			cc.close()
 		}
 		closeChurn(churn)
 	}()
@@ -278,14 +278,14 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 		defer timeUp.Stop()
 	}
 	watchCtx, stopWatching := context.WithCancel(ctx)
-	watches := make([]*conn.StateWatch, len(conns))
+	watches := make([]stateWatch, len(conns))
 	churn = r.newChurn(watchCtx, abortCtx, sink, conns, dialers)
 	for i, cc := range conns {
 		if churn != nil {
 			watches[i] = churn[i].cur.watch
 			continue
 		}
-		watches[i] = conn.WatchState(watchCtx, i, cc, sink.Send)
+		watches[i] = cc.watch(watchCtx, i, sink.Send)
 	}
 	callCtx := metadata.NewOutgoingContext(abortCtx, md)
 	workers := make([]*worker, r.opts.Load.Workers())

@@ -7,10 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/grpcpulse/grpcpulse/runner/conn"
@@ -25,13 +23,11 @@ type worker struct {
 	*run
 	id       int
 	conn     int
-	cc       *grpc.ClientConn
-	watch    *conn.StateWatch
+	calls    caller
+	watch    stateWatch
 	lastRead *atomic.Int64 // when bytes last came from the server on this pool connection
 	rec      WorkerRecorder
 	reqs     data.Worker
-	peer     peer.Peer
-	callOpts []grpc.CallOption
 	stats    CallStats
 	n        int64           // calls this worker made
 	sawBegin bool            // the worker has seen rec.Begin
@@ -51,15 +47,13 @@ type worker struct {
 	entry int           // the index of the current method in the mix
 	mix   []workerEntry // nil unless the run is a mix
 	rng   *rand.Rand    // picks a mix's methods
+	md    metadata.MD   // the metadata of the current method's calls
+	tmd   metadata.MD   // the current call's templated metadata; nil for none
 }
 
-func newWorker(s *run, id, conn int, cc *grpc.ClientConn, watch *conn.StateWatch, lastRead *atomic.Int64, rec WorkerRecorder) *worker {
-	w := &worker{run: s, id: id, conn: conn, cc: cc, watch: watch, lastRead: lastRead, rec: rec, reqs: s.reqs.ForWorker(id, &s.tmpl)}
+func newWorker(s *run, id, conn int, cc poolConn, watch stateWatch, lastRead *atomic.Int64, rec WorkerRecorder) *worker {
+	w := &worker{run: s, id: id, conn: conn, calls: cc.caller(), watch: watch, lastRead: lastRead, rec: rec, reqs: s.reqs.ForWorker(id, &s.tmpl)}
 	w.kind, w.path, w.opts = s.kind, s.path, &s.Runner.opts
-	w.callOpts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{}), grpc.Peer(&w.peer)}
-	if c := s.opts.Call.Compress; c != "" {
-		w.callOpts = append(w.callOpts, grpc.UseCompressor(c))
-	}
 	return w
 }
 
@@ -144,7 +138,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 			w.fail(fmt.Errorf("--template: rendering request %d: %w", seq, err))
 			return
 		}
-		if frames = frames2; md != nil {
+		if frames, w.tmd = frames2, md; md != nil {
 			ctx = metadata.NewOutgoingContext(ctx, md)
 		}
 		start = time.Now()
@@ -195,7 +189,7 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 		s.Ready = w.watch.Ready() && w.lastRead.Load() < s.Start.UnixNano()
 		s.Cause = conn.Classify(err, s.Ready)
 	}
-	s.Peer = w.peer.Addr
+	s.Peer = w.calls.peer()
 	w.rec.Call(s)
 }
 
@@ -221,7 +215,7 @@ func (w *worker) call(ctx context.Context, seq int64, frames []*data.Frame, rec 
 	switch w.kind {
 	case event.Unary:
 		s.Sent, s.Received = 1, 0
-		err := w.cc.Invoke(ctx, w.path, frames[seq%int64(len(frames))], &discard{}, w.callOpts...)
+		err := w.calls.unary(ctx, w.method(), frames[seq%int64(len(frames))])
 		if err == nil {
 			s.Received = 1
 		}

@@ -129,6 +129,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	}
 	fs := cmd.Flags()
 	cli.AddConnFlags(fs, &opts.Target, &opts.Metadata, &opts.Source)
+	fs.StringVar(&opts.Target.Engine, "engine", plan.EngineGRPC, "the client that makes the calls: grpc (grpc-go) or h2 (a lean HTTP/2 engine: less CPU per call; refuses retry, service config, wait-for-ready and several targets)")
 	cli.AddLoadFlags(fs, &opts.Load)
 	cli.AddCallFlags(fs, &opts.Call)
 	fs.StringVarP(&opts.Data, "data", "d", "", "request `JSON`, @file, or @- for stdin (several objects are cycled; at most 64 MiB)")
@@ -167,6 +168,9 @@ func (o *RunOptions) validate(ctx context.Context, fs *pflag.FlagSet) error {
 		return cli.UsageErrorf("-n 0 makes no calls: give -n 1 or more, -z DURATION to run for a time, or leave -n out to run until Ctrl-C")
 	}
 	if err := o.Call.Validate(); err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	if err := o.Options.CheckEngine(); err != nil {
 		return &cli.UsageError{Err: err}
 	}
 	if o.MetricsLinger < 0 {

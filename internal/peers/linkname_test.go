@@ -12,4 +12,9 @@ import (
 //go:linkname keepaliveMinPingTime google.golang.org/grpc/internal.KeepaliveMinPingTime
 var keepaliveMinPingTime time.Duration
 
-func init() { keepaliveMinPingTime = time.Millisecond }
+// h2KeepaliveFloor is the same floor of the h2 engine.
+//
+//go:linkname h2KeepaliveFloor github.com/grpcpulse/grpcpulse/runner.h2KeepaliveFloor
+var h2KeepaliveFloor time.Duration
+
+func init() { keepaliveMinPingTime, h2KeepaliveFloor = time.Millisecond, time.Millisecond }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +35,9 @@ func load(t *testing.T, addr, method string, set func(*plan.Options)) *report.Su
 		Target: plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load:   plan.Load{Concurrency: 4, Connections: 1},
 		Call:   plan.Call{Messages: 1},
+	}
+	if e, ok := engineOf.Load(t); ok {
+		opts.Target.Engine = e.(string)
 	}
 	if set != nil {
 		set(&opts)
@@ -114,12 +118,22 @@ func goawayEvents(s *report.Summary) map[int][]report.Event {
 
 var peerStacks = []string{string(peers.GRPCJS), string(peers.CCore)}
 
+// engineOf is the engine of each of eachPeer's subtests, which load runs
+// with (grpc-go elsewhere).
+var engineOf sync.Map // *testing.T → string
+
+// eachPeer runs run once per peer stack and engine: every finding comes
+// out of either engine's events.
 func eachPeer(t *testing.T, run func(t *testing.T, stack string)) {
 	for _, stack := range peerStacks {
-		t.Run(stack, func(t *testing.T) {
-			t.Parallel()
-			run(t, stack)
-		})
+		for _, engine := range []string{plan.EngineGRPC, plan.EngineH2} {
+			t.Run(stack+"/"+engine, func(t *testing.T) {
+				t.Parallel()
+				engineOf.Store(t, engine)
+				t.Cleanup(func() { engineOf.Delete(t) })
+				run(t, stack)
+			})
+		}
 	}
 }
 

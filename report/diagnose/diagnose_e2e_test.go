@@ -32,8 +32,32 @@ import (
 // the summary.
 func load(t *testing.T, addr, method, body string, set func(*plan.Options)) *report.Summary {
 	t.Helper()
+	return loadWith(t, plan.EngineGRPC, addr, method, body, set)
+}
+
+// loadFunc is load with the engine chosen.
+type loadFunc func(t *testing.T, addr, method, body string, set func(*plan.Options)) *report.Summary
+
+// forEngines runs test once per engine (grpc-go and the h2 engine), each
+// a parallel subtest with load making its runs with that engine: every
+// finding comes out of either engine's events.
+func forEngines(t *testing.T, test func(t *testing.T, load loadFunc)) {
+	for _, engine := range []string{plan.EngineGRPC, plan.EngineH2} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			test(t, func(t *testing.T, addr, method, body string, set func(*plan.Options)) *report.Summary {
+				t.Helper()
+				return loadWith(t, engine, addr, method, body, set)
+			})
+		})
+	}
+}
+
+// loadWith is load with engine.
+func loadWith(t *testing.T, engine, addr, method, body string, set func(*plan.Options)) *report.Summary {
+	t.Helper()
 	opts := plan.Options{
-		Target: plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Target: plan.Target{Addr: addr, Plaintext: true, ConnectTimeout: 10 * time.Second, Engine: engine},
 		Load:   plan.Load{Concurrency: 4, Connections: 1},
 		Call:   plan.Call{Messages: 1},
 	}
@@ -103,159 +127,177 @@ func TestDiagnoseHealthyRun(t *testing.T) {
 
 func TestDiagnoseTooManyPings(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, testserver.WithKeepalivePolicy(keepalive.EnforcementPolicy{MinTime: time.Second}))
-	// Streams that stay open without data (the server delays its answers),
-	// pinged every 20ms: the server's third strike ends the connection.
-	s := load(t, srv.Addr(), "Bidi", "", func(o *plan.Options) {
-		o.Load.Duration = 600 * time.Millisecond
-		o.Load.Concurrency = 1
-		o.Target.Keepalive = plan.Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}
-		o.Metadata.Headers = headers(testserver.MDDelay, "300ms")
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		srv := testserver.Start(t, testserver.WithKeepalivePolicy(keepalive.EnforcementPolicy{MinTime: time.Second}))
+		// Streams that stay open without data (the server delays its answers),
+		// pinged every 20ms: the server's third strike ends the connection.
+		s := load(t, srv.Addr(), "Bidi", "", func(o *plan.Options) {
+			o.Load.Duration = 600 * time.Millisecond
+			o.Load.Concurrency = 1
+			o.Target.Keepalive = plan.Keepalive{Time: 20 * time.Millisecond, Timeout: time.Second}
+			o.Metadata.Headers = headers(testserver.MDDelay, "300ms")
+		})
+		f := finding(t, s, "too_many_pings")
+		if f.Severity != report.SeverityError || !strings.Contains(f.Fix, "MinTime") {
+			t.Errorf("finding %+v", f)
+		}
 	})
-	f := finding(t, s, "too_many_pings")
-	if f.Severity != report.SeverityError || !strings.Contains(f.Fix, "MinTime") {
-		t.Errorf("finding %+v", f)
-	}
 }
 
 func TestDiagnoseMaxAgeRecycling(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{
-		MaxConnectionAge: 100 * time.Millisecond, MaxConnectionAgeGrace: time.Second}))
-	s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) { o.Load.Duration = 500 * time.Millisecond })
-	if f := finding(t, s, "max_age_recycling"); f.Severity != report.SeverityInfo {
-		t.Errorf("recycling without failures is %s, want info", f.Severity)
-	}
-	if s.Errors != 0 {
-		t.Errorf("%d calls failed under graceful recycling", s.Errors)
-	}
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionAge: 100 * time.Millisecond, MaxConnectionAgeGrace: time.Second}))
+		s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) { o.Load.Duration = 500 * time.Millisecond })
+		if f := finding(t, s, "max_age_recycling"); f.Severity != report.SeverityInfo {
+			t.Errorf("recycling without failures is %s, want info", f.Severity)
+		}
+		if s.Errors != 0 {
+			t.Errorf("%d calls failed under graceful recycling", s.Errors)
+		}
+	})
 }
 
 func TestDiagnoseStreamsCutByAge(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{
-		MaxConnectionAge: 100 * time.Millisecond, MaxConnectionAgeGrace: 50 * time.Millisecond}))
-	// Streams of 2s: longer than age + grace (+ grpc-go's up to 1s).
-	s := load(t, srv.Addr(), "Bidi", "", func(o *plan.Options) {
-		o.Load.Total = 2
-		o.Load.Concurrency = 2
-		o.Call.Messages = 10
-		o.Call.StreamInterval = 200 * time.Millisecond
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionAge: 100 * time.Millisecond, MaxConnectionAgeGrace: 50 * time.Millisecond}))
+		// Streams of 2s: longer than age + grace (+ grpc-go's up to 1s).
+		s := load(t, srv.Addr(), "Bidi", "", func(o *plan.Options) {
+			o.Load.Total = 2
+			o.Load.Concurrency = 2
+			o.Call.Messages = 10
+			o.Call.StreamInterval = 200 * time.Millisecond
+		})
+		finding(t, s, "streams_cut_by_age")
 	})
-	finding(t, s, "streams_cut_by_age")
 }
 
 func TestDiagnoseIdleClosed(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 100 * time.Millisecond}))
-	// One call every 300ms: the connection is idle in between.
-	s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
-		o.Load.RPS = 3
-		o.Load.Duration = 900 * time.Millisecond
-		o.Load.Concurrency = 1
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 100 * time.Millisecond}))
+		// One call every 300ms: the connection is idle in between.
+		s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
+			o.Load.RPS = 3
+			o.Load.Duration = 900 * time.Millisecond
+			o.Load.Concurrency = 1
+		})
+		finding(t, s, "idle_closed")
 	})
-	finding(t, s, "idle_closed")
 }
 
 func TestDiagnoseKeepaliveDeadPeer(t *testing.T) {
 	t.Parallel()
-	// The path goes silent when the third stream starts (on a call, not a
-	// timer: under load a timer may fire before the connection is up), after
-	// two streams with traffic; keepalive then finds the dead peer and the
-	// third stream fails, which ends the run.
-	var proxy atomic.Pointer[faultproxy.Proxy]
-	srv := testserver.Start(t, testserver.AfterCalls(3, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
-	proxy.Store(faultproxy.Start(t, srv.Addr()))
-	s := load(t, proxy.Load().Addr(), "Bidi", "", func(o *plan.Options) {
-		o.Load.Total = 3
-		o.Load.Concurrency = 1
-		o.Call.Messages = 5
-		o.Call.StreamInterval = 20 * time.Millisecond
-		o.Target.Keepalive = plan.Keepalive{Time: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		// The path goes silent when the third stream starts (on a call, not a
+		// timer: under load a timer may fire before the connection is up), after
+		// two streams with traffic; keepalive then finds the dead peer and the
+		// third stream fails, which ends the run.
+		var proxy atomic.Pointer[faultproxy.Proxy]
+		srv := testserver.Start(t, testserver.AfterCalls(3, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
+		proxy.Store(faultproxy.Start(t, srv.Addr()))
+		s := load(t, proxy.Load().Addr(), "Bidi", "", func(o *plan.Options) {
+			o.Load.Total = 3
+			o.Load.Concurrency = 1
+			o.Call.Messages = 5
+			o.Call.StreamInterval = 20 * time.Millisecond
+			o.Target.Keepalive = plan.Keepalive{Time: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}
+		})
+		finding(t, s, "keepalive_dead_peer")
 	})
-	finding(t, s, "keepalive_dead_peer")
 }
 
 func TestDiagnoseBlackholeUndetected(t *testing.T) {
 	t.Parallel()
-	// The path goes silent at the first call and stays so: no call ever
-	// succeeds. (With successes before it, a busy machine can make an early
-	// call miss its 100ms deadline and a later one succeed: a silence that
-	// ended, blackhole_survived, which is then what happened.) A number of
-	// calls, not a duration, so that all 8 go into the blackhole.
-	var proxy atomic.Pointer[faultproxy.Proxy]
-	srv := testserver.Start(t, testserver.AfterCalls(1, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
-	p := faultproxy.Start(t, srv.Addr())
-	proxy.Store(p)
-	s := load(t, p.Addr(), "Unary", "", func(o *plan.Options) {
-		o.Load.Total = 8
-		o.Load.Concurrency = 2
-		o.Call.Timeout = 100 * time.Millisecond
-	})
-	var missed int64
-	for _, c := range s.StatusCodes {
-		if c.Code == event.CodeDeadlineExceeded {
-			missed = c.Count
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		// The path goes silent at the first call and stays so: no call ever
+		// succeeds. (With successes before it, a busy machine can make an early
+		// call miss its 100ms deadline and a later one succeed: a silence that
+		// ended, blackhole_survived, which is then what happened.) A number of
+		// calls, not a duration, so that all 8 go into the blackhole.
+		var proxy atomic.Pointer[faultproxy.Proxy]
+		srv := testserver.Start(t, testserver.AfterCalls(1, func(*testserver.Server) { proxy.Load().SetMode(faultproxy.Blackhole) }))
+		p := faultproxy.Start(t, srv.Addr())
+		proxy.Store(p)
+		s := load(t, p.Addr(), "Unary", "", func(o *plan.Options) {
+			o.Load.Total = 8
+			o.Load.Concurrency = 2
+			o.Call.Timeout = 100 * time.Millisecond
+		})
+		var missed int64
+		for _, c := range s.StatusCodes {
+			if c.Code == event.CodeDeadlineExceeded {
+				missed = c.Count
+			}
 		}
-	}
-	if missed != 8 {
-		t.Errorf("%d calls missed their deadline, want the 8 sent into the blackhole", missed)
-	}
-	f := finding(t, s, "blackhole_undetected")
-	if !strings.Contains(f.Fix, "keepalive") {
-		t.Errorf("fix %q does not recommend keepalive", f.Fix)
-	}
+		if missed != 8 {
+			t.Errorf("%d calls missed their deadline, want the 8 sent into the blackhole", missed)
+		}
+		f := finding(t, s, "blackhole_undetected")
+		if !strings.Contains(f.Fix, "keepalive") {
+			t.Errorf("fix %q does not recommend keepalive", f.Fix)
+		}
+	})
 }
 
 func TestDiagnoseServerRestartAndRefused(t *testing.T) {
 	t.Parallel()
-	// Stopped gracefully at the 5th call (early even on a busy machine), and
-	// nothing comes back: reconnects are refused for the rest of the run.
-	// The first reconnect may still reach the closing listener (accepted,
-	// never served): the run lasts long enough for refused attempts after.
-	srv := testserver.Start(t, testserver.AfterCalls(5, func(s *testserver.Server) { go s.GracefulStop() }))
-	s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
-		o.Load.Duration = 500 * time.Millisecond
-		o.Target.Backoff = plan.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		// Stopped gracefully at the 5th call (early even on a busy machine), and
+		// nothing comes back: reconnects are refused for the rest of the run.
+		// The first reconnect may still reach the closing listener (accepted,
+		// never served): the run lasts long enough for refused attempts after.
+		srv := testserver.Start(t, testserver.AfterCalls(5, func(s *testserver.Server) { go s.GracefulStop() }))
+		s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
+			o.Load.Duration = 500 * time.Millisecond
+			o.Target.Backoff = plan.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
+		})
+		finding(t, s, "server_restart")
+		if f := finding(t, s, "connection_refused"); f.Severity != report.SeverityError {
+			t.Errorf("refused with failed calls is %s, want error", f.Severity)
+		}
 	})
-	finding(t, s, "server_restart")
-	if f := finding(t, s, "connection_refused"); f.Severity != report.SeverityError {
-		t.Errorf("refused with failed calls is %s, want error", f.Severity)
-	}
 }
 
 func TestDiagnosePeerClosedWithoutGoAway(t *testing.T) {
 	t.Parallel()
-	// Reset at the 10th call, with calls in flight; the run is a number of
-	// calls, not a time, so that a busy machine cannot end it first.
-	var proxy atomic.Pointer[faultproxy.Proxy]
-	srv := testserver.Start(t, testserver.AfterCalls(10, func(*testserver.Server) { proxy.Load().Reset() }))
-	proxy.Store(faultproxy.Start(t, srv.Addr()))
-	s := load(t, proxy.Load().Addr(), "Unary", "", func(o *plan.Options) {
-		o.Load.Total = 40
-		o.Metadata.Headers = headers(testserver.MDDelay, "20ms") // calls in flight when the reset comes
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		// Reset at the 10th call, with calls in flight; the run is a number of
+		// calls, not a time, so that a busy machine cannot end it first.
+		var proxy atomic.Pointer[faultproxy.Proxy]
+		srv := testserver.Start(t, testserver.AfterCalls(10, func(*testserver.Server) { proxy.Load().Reset() }))
+		proxy.Store(faultproxy.Start(t, srv.Addr()))
+		s := load(t, proxy.Load().Addr(), "Unary", "", func(o *plan.Options) {
+			o.Load.Total = 40
+			o.Metadata.Headers = headers(testserver.MDDelay, "20ms") // calls in flight when the reset comes
+		})
+		finding(t, s, "peer_closed_without_goaway")
 	})
-	finding(t, s, "peer_closed_without_goaway")
 }
 
 func TestDiagnoseProtocolMismatchOnReconnect(t *testing.T) {
 	t.Parallel()
-	web := httptest.NewServer(http.NotFoundHandler())
-	defer web.Close()
-	// At the 20th call the address starts answering with an HTTP/1 server
-	// (on a call, not a timer: under load a timer may fire before the first).
-	var proxy atomic.Pointer[faultproxy.Proxy]
-	srv := testserver.Start(t, testserver.AfterCalls(10, func(*testserver.Server) {
-		p := proxy.Load()
-		p.SetUpstream(web.Listener.Addr().String())
-		p.Reset()
-	}))
-	proxy.Store(faultproxy.Start(t, srv.Addr()))
-	s := load(t, proxy.Load().Addr(), "Unary", "", func(o *plan.Options) {
-		o.Load.Total = 100 // calls after the switch reconnect: a number of calls, not a time a busy machine may end first
-		o.Target.Backoff = plan.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		web := httptest.NewServer(http.NotFoundHandler())
+		defer web.Close()
+		// At the 20th call the address starts answering with an HTTP/1 server
+		// (on a call, not a timer: under load a timer may fire before the first).
+		var proxy atomic.Pointer[faultproxy.Proxy]
+		srv := testserver.Start(t, testserver.AfterCalls(10, func(*testserver.Server) {
+			p := proxy.Load()
+			p.SetUpstream(web.Listener.Addr().String())
+			p.Reset()
+		}))
+		proxy.Store(faultproxy.Start(t, srv.Addr()))
+		s := load(t, proxy.Load().Addr(), "Unary", "", func(o *plan.Options) {
+			o.Load.Total = 100 // calls after the switch reconnect: a number of calls, not a time a busy machine may end first
+			o.Target.Backoff = plan.ConnectBackoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 1.5}
+		})
+		finding(t, s, "tls_or_protocol_mismatch")
 	})
-	finding(t, s, "tls_or_protocol_mismatch")
 }
 
 func TestDiagnosePinnedBackend(t *testing.T) {

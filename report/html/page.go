@@ -45,7 +45,7 @@ func RenderHTML(w io.Writer, s *report.Summary) error {
 // htmlPage is what the template shows: text (escaped by html/template)
 // and charts (SVG built by this file, its text escaped here).
 type htmlPage struct {
-	Title, Method, Target, Kind string
+	Title, Method, Target, Kind, Engine string
 	// Name and Tags are the run's labels (--name, --tag).
 	Name                        string
 	Tags                        []string
@@ -123,6 +123,7 @@ func newHTMLPage(s *report.Summary) *htmlPage {
 		Method:  s.Method,
 		Target:  s.Target,
 		Kind:    string(s.Kind),
+		Engine:  report.EngineText(s),
 		Load:    report.LoadShape(s.Options, s.Kind),
 		Started: s.StartedAt.UTC().Format(time.RFC3339),
 		Tool:    "grpcpulse " + cmp.Or(s.Tool.Version, "(unknown version)"),

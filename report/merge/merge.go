@@ -136,7 +136,7 @@ type merger struct {
 func newMerger(first *report.Summary, t0 time.Time) *merger {
 	return &merger{
 		m: &report.Summary{
-			Schema: report.Schema, Tool: first.Tool, Target: first.Target, Method: first.Method, Kind: first.Kind,
+			Schema: report.Schema, Tool: first.Tool, Engine: first.EngineName(), Target: first.Target, Method: first.Method, Kind: first.Kind,
 			Options: report.RedactOptions(first.Options), DataBytes: first.DataBytes, StartedAt: report.Timestamp{Time: t0},
 			Series: map[string]*report.Histogram{}, Connections: []report.Connection{},
 		},
@@ -149,6 +149,9 @@ func newMerger(first *report.Summary, t0 time.Time) *merger {
 // add adds s, the i-th report.
 func (mg *merger) add(s *report.Summary, i int) error {
 	m, off := mg.m, s.StartedAt.Sub(mg.t0)
+	if s.EngineName() != m.Engine {
+		m.Engine = report.EngineMixed // the runs were measured by different clients
+	}
 	m.Count += s.Count
 	m.OK += s.OK
 	m.Errors += s.Errors

@@ -71,6 +71,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 	s := &report.Summary{
 		Schema:          report.Schema,
 		Tool:            report.Tool{Version: meta.Tool, GRPCGo: meta.GRPCVersion},
+		Engine:          meta.Options.Target.EngineName(),
 		Target:          meta.Options.Target.Addr,
 		Method:          meta.Method,
 		Kind:            kind,

@@ -86,7 +86,7 @@ func (m *mdReport) header() {
 		}
 		m.para("Tags: " + strings.Join(tags, " · "))
 	}
-	shape := report.LoadShape(s.Options, s.Kind)
+	shape := append([]string{report.EngineText(s)}, report.LoadShape(s.Options, s.Kind)...)
 	if s.Kind != "" { // "": a run that never started
 		shape = append([]string{string(s.Kind)}, shape...)
 	}

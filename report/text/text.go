@@ -107,7 +107,7 @@ func (t *textReport) header() {
 	if s.Kind == "" { // a run that never started: its method was not resolved
 		kind = ""
 	}
-	t.line(t.st.Title.Render(fmt.Sprintf("grpcpulse · %s%s%s → %s", name, kind, s.Method, s.Target)))
+	t.line(t.st.Title.Render(fmt.Sprintf("grpcpulse · %s%s%s → %s · %s", name, kind, s.Method, s.Target, report.EngineText(s))))
 	t.line()
 	if len(s.Tags) > 0 {
 		tags := report.TagList(s.Tags)

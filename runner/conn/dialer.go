@@ -30,20 +30,27 @@ func WatchDials(conn int, sink func(event.Event)) grpc.DialOption {
 			return nil
 		}
 	}
-	d := &net.Dialer{KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}}
 	return grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
-		network, address := dialTarget(addr)
-		start := time.Now()
-		c, err := d.DialContext(ctx, network, address)
-		end := time.Now()
-		e := event.Event{Conn: conn, Time: end, Kind: event.EventDial, Remote: address, Took: end.Sub(start)}
-		if err != nil {
-			e.Err = err.Error()
-			e.Cause = ClassifyMessage(codes.Unavailable, e.Err, false)
-		}
-		sink(e)
-		return c, err
+		return DialTCP(ctx, conn, addr, sink)
 	})
+}
+
+// DialTCP makes one TCP (or unix socket) connection to addr as WatchDials'
+// dialer does, and reports the attempt to sink as an EventDial. The lean
+// HTTP/2 engine dials with it too.
+func DialTCP(ctx context.Context, conn int, addr string, sink func(event.Event)) (net.Conn, error) {
+	d := net.Dialer{KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}}
+	network, address := dialTarget(addr)
+	start := time.Now()
+	c, err := d.DialContext(ctx, network, address)
+	end := time.Now()
+	e := event.Event{Conn: conn, Time: end, Kind: event.EventDial, Remote: address, Took: end.Sub(start)}
+	if err != nil {
+		e.Err = err.Error()
+		e.Cause = ClassifyMessage(codes.Unavailable, e.Err, false)
+	}
+	sink(e)
+	return c, err
 }
 
 // dialTarget is the network and address of what grpc-go hands a custom

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 )
@@ -143,11 +142,11 @@ func (q *Requests) parse(data []byte) ([]*Frame, error) {
 	}
 	frames := make([]*Frame, len(msgs))
 	for i, m := range msgs {
-		b, err := proto.Marshal(m)
+		f, err := marshalFrame(m)
 		if err != nil {
 			return nil, fmt.Errorf("request message %d: %w", i+1, err)
 		}
-		frames[i] = newFrame(b)
+		frames[i] = f
 	}
 	return frames, nil
 }
@@ -283,9 +282,9 @@ func (w *Worker) render(req, msg, index int64) (*Frame, error) {
 	if len(msgs) != 1 {
 		return nil, fmt.Errorf("request message %d rendered as %d messages, want 1", i+1, len(msgs))
 	}
-	b, err := proto.Marshal(msgs[0])
+	f, err := marshalFrame(msgs[0])
 	if err != nil {
 		return nil, fmt.Errorf("request message %d: %w", i+1, err)
 	}
-	return newFrame(b), nil
+	return f, nil
 }

@@ -324,7 +324,7 @@ func (c *Conn) closeMessageLocked(err error) string {
 	case errors.Is(err, ErrClosed):
 		msg = "the client closed the connection"
 	case errors.Is(err, errReadSide):
-		msg = err.Error()
+		msg = fmt.Sprintf("closing transport due to: connection error: desc = %q", err.Error())
 	default:
 		msg = fmt.Sprintf("connection error: %v", err)
 	}

@@ -412,8 +412,12 @@ func (c *Conn) onGoAway(f *http2.GoAwayFrame) error {
 	debug := string(f.DebugData())
 	c.eventLocked(Event{Kind: EventGoAway, Code: f.ErrCode, Debug: debug, LastStreamID: f.LastStreamID})
 	c.goAway, c.goAwayID = true, f.LastStreamID
-	c.goAwayText = fmt.Sprintf("code: %s, debug data: %q", f.ErrCode, debug)
-	msg := "the server sent GOAWAY (" + c.goAwayText + ") before processing the call"
+	if c.goAwayText == "" {
+		// The first GOAWAY's words, as grpc-go keeps them: a second of the
+		// same shutdown often has no debug data (grpc-js: "max_age", then "").
+		c.goAwayText = goAwayText(f.ErrCode, debug)
+	}
+	msg := "the server sent GOAWAY (" + goAwayText(f.ErrCode, debug) + ") before processing the call"
 	for id, s := range c.streams {
 		if id > f.LastStreamID {
 			c.endLocked(s, codes.Unavailable, msg, ErrNotProcessed, false, 0)
@@ -433,4 +437,12 @@ func httpText(code int) string {
 		return t
 	}
 	return "unknown"
+}
+
+// goAwayText is grpc-go's wording of a GOAWAY in error messages.
+func goAwayText(code http2.ErrCode, debug string) string {
+	if debug == "" {
+		return fmt.Sprintf("code: %s", code)
+	}
+	return fmt.Sprintf("code: %s, debug data: %q", code, debug)
 }

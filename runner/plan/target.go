@@ -40,7 +40,10 @@ type Target struct {
 	Targets []string `json:"targets,omitempty"`
 	// LBPolicy picks among the addresses: pick_first (grpc-go's default) or
 	// round_robin.
-	LBPolicy  string         `json:"lb_policy,omitempty"`
+	LBPolicy string `json:"lb_policy,omitempty"`
+	// Engine is the client that speaks gRPC: EngineGRPC ("" too), grpc-go,
+	// or EngineH2, the lean HTTP/2 engine of package runner/h2.
+	Engine    string         `json:"engine,omitempty"`
 	Keepalive Keepalive      `json:"keepalive"`
 	Backoff   ConnectBackoff `json:"backoff"`
 	Retry     Retry          `json:"retry"`
@@ -83,6 +86,9 @@ func (t *Target) Validate() error {
 		return errors.New("--connect-timeout must not be negative")
 	case t.MaxMsgSize < 0:
 		return errors.New("--max-msg-size must not be negative")
+	}
+	if err := t.checkEngine(); err != nil {
+		return err
 	}
 	for _, a := range t.Addresses() {
 		if !IsHostPort(a) {
@@ -130,3 +136,43 @@ var lbPolicies = []string{"pick_first", "round_robin"}
 
 // LBPolicies lists the policies --lb-policy takes.
 func LBPolicies() []string { return slices.Clone(lbPolicies) }
+
+// The engines that speak gRPC.
+const (
+	EngineGRPC = "grpc"
+	EngineH2   = "h2"
+)
+
+// EngineName is t's engine, "grpc" when unset.
+func (t *Target) EngineName() string {
+	if t.Engine == "" {
+		return EngineGRPC
+	}
+	return t.Engine
+}
+
+// checkEngine refuses an unknown engine, and with h2 the settings only
+// grpc-go can honour.
+func (t *Target) checkEngine() error {
+	switch t.EngineName() {
+	case EngineGRPC:
+		return nil
+	case EngineH2:
+	default:
+		return fmt.Errorf("--engine %q: want grpc or h2", t.Engine)
+	}
+	r := &t.Retry
+	switch {
+	case r.ServiceConfig != "":
+		return errors.New("--service-config cannot be used with --engine h2: service configs are grpc-go's")
+	case r.MaxAttempts > 0:
+		return errors.New("--retry-* cannot be used with --engine h2: retry policies are grpc-go's")
+	case r.WaitForReady:
+		return errors.New("--wait-for-ready cannot be used with --engine h2: it waits on grpc-go's connectivity state")
+	case t.LBPolicy != "" || t.Addresses() != nil:
+		return errors.New("several targets and --lb-policy cannot be used with --engine h2: it dials one address")
+	case isURI(t.Addr):
+		return errors.New("--engine h2 needs a host:port target, not a resolver URI: name resolution is grpc-go's")
+	}
+	return nil
+}

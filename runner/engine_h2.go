@@ -1,0 +1,276 @@
+package runner
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpcpulse/grpcpulse/runner/conn"
+	"github.com/grpcpulse/grpcpulse/runner/data"
+	"github.com/grpcpulse/grpcpulse/runner/h2"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
+)
+
+// h2Engine is what the pool connections of the lean HTTP/2 engine share:
+// the target, its credentials, and the methods' pre-encoded header blocks.
+type h2Engine struct {
+	t     plan.Target
+	creds credentials.TransportCredentials
+	// mcfg is the configuration the methods are encoded for (its TLS is
+	// set only to make :scheme https: the TLS handshake is the
+	// credentials', through the tap, as grpc-go's).
+	mcfg h2.Config
+
+	mu      sync.Mutex
+	methods map[methodKey]*h2.Method
+}
+
+type methodKey struct {
+	path string
+	md   unsafe.Pointer // the metadata.MD map encoded into the block; nil for none
+}
+
+// dialH2Pool opens the pool's connections with the h2 engine. The first
+// dial of each is the run's connection check: its failure is explained as
+// conn.Dial explains grpc-go's.
+func (r *Runner) dialH2Pool(ctx context.Context, sink *conn.Gate, lastRead []atomic.Int64) ([]poolConn, error) {
+	t := r.opts.Target
+	creds, err := conn.Credentials(t)
+	if err != nil {
+		return nil, err
+	}
+	e := &h2Engine{t: t, creds: creds, methods: map[methodKey]*h2.Method{}}
+	e.mcfg = h2.Config{Addr: t.Addr, Authority: t.Authority, UserAgent: h2UserAgent(t.UserAgent)}
+	if !t.Plaintext {
+		e.mcfg.TLS = &tls.Config{}
+	}
+	pool := make([]poolConn, r.opts.Load.Connections)
+	for i := range pool {
+		p, err := e.open(ctx, i, sink.Send, &lastRead[i])
+		if err != nil {
+			for _, c := range pool[:i] {
+				c.close()
+			}
+			if i > 0 {
+				err = fmt.Errorf("connection %d of %d: %w", i+1, len(pool), err)
+			}
+			return nil, err
+		}
+		pool[i] = p
+	}
+	return pool, nil
+}
+
+// h2UserAgent is the user-agent the h2 engine sends: --user-agent first,
+// as grpc-go prepends it to its own.
+func h2UserAgent(ua string) string {
+	if ua == "" {
+		return "grpcpulse-h2"
+	}
+	return ua + " grpcpulse-h2"
+}
+
+// method returns the header block of path with md (nil: none), shared by
+// every worker and connection. Safe for concurrent use.
+func (e *h2Engine) method(path string, md map[string][]string) (*h2.Method, error) {
+	key := methodKey{path: path, md: mapPointer(md)}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if m := e.methods[key]; m != nil {
+		return m, nil
+	}
+	m, err := h2.NewMethod(&e.mcfg, path, appendFields(nil, md))
+	if err != nil {
+		return nil, err
+	}
+	e.methods[key] = m
+	return m, nil
+}
+
+// mapPointer is the identity of a map: the runner's metadata maps are
+// made once per run (per mix entry) and never changed.
+func mapPointer(m map[string][]string) unsafe.Pointer {
+	if m == nil {
+		return nil
+	}
+	return *(*unsafe.Pointer)(unsafe.Pointer(&m))
+}
+
+// appendFields appends md as header fields, as grpc-go sends metadata:
+// reserved names left out, "-bin" values base64-encoded.
+func appendFields(fs []h2.HeaderField, md map[string][]string) []h2.HeaderField {
+	for k, vs := range md {
+		if reservedHeader(k) {
+			continue
+		}
+		for _, v := range vs {
+			if strings.HasSuffix(k, "-bin") {
+				v = base64.RawStdEncoding.EncodeToString([]byte(v))
+			}
+			fs = append(fs, h2.HeaderField{Name: k, Value: v})
+		}
+	}
+	return fs
+}
+
+// reservedHeader is a name grpc-go leaves out of the metadata it sends
+// (the engine sets them itself), or one HTTP/2 forbids.
+func reservedHeader(k string) bool {
+	if k == "" || k[0] == ':' {
+		return true
+	}
+	switch k {
+	case "content-type", "user-agent", "grpc-message-type", "grpc-encoding", "grpc-message",
+		"grpc-status", "grpc-timeout", "te", "connection", "host":
+		return true
+	}
+	return false
+}
+
+// h2Caller makes one worker's calls on an h2 pool connection.
+type h2Caller struct {
+	p      *h2Pooled
+	cache  []cachedMethod // the worker's methods: no lock per call
+	extra  []h2.HeaderField
+	remote net.Addr
+	s      h2Stream // the worker's stream (one at a time)
+}
+
+type cachedMethod struct {
+	key methodKey
+	m   *h2.Method
+}
+
+// prepare returns the block and per-call fields of a call of m.
+func (c *h2Caller) prepare(m callMethod) (*h2.Method, []h2.HeaderField, error) {
+	md := m.md
+	c.extra = c.extra[:0]
+	if m.tmd != nil {
+		md = nil
+		c.extra = appendFields(c.extra, m.tmd)
+	}
+	key := methodKey{path: m.path, md: mapPointer(md)}
+	for i := range c.cache {
+		if c.cache[i].key == key {
+			return c.cache[i].m, c.extra, nil
+		}
+	}
+	hm, err := c.p.eng.method(m.path, md)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.cache = append(c.cache, cachedMethod{key, hm})
+	return hm, c.extra, nil
+}
+
+// maxTransparent bounds the attempts of a call the server never processed
+// (a GOAWAY's, a refused stream's): grpc-go retries such calls
+// transparently on a new connection, and so does the engine.
+const maxTransparent = 3
+
+func (c *h2Caller) unary(ctx context.Context, m callMethod, req *data.Frame) error {
+	hm, extra, err := c.prepare(m)
+	if err != nil {
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		live, err := c.p.conn(ctx)
+		if err != nil {
+			return err
+		}
+		c.remote = live.remote
+		resp, err := live.c.Unary(ctx, hm, req.Wire(), extra)
+		resp.Release()
+		if err == nil || !errors.Is(err, h2.ErrNotProcessed) || attempt == maxTransparent || ctx.Err() != nil {
+			return err
+		}
+		c.p.lost(live)
+	}
+}
+
+func (c *h2Caller) stream(ctx context.Context, desc *grpc.StreamDesc, m callMethod) (clientStream, error) {
+	hm, extra, err := c.prepare(m)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		live, err := c.p.conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.remote = live.remote
+		st, err := live.c.NewStream(ctx, hm, extra)
+		if err == nil {
+			c.s = h2Stream{st: st, p: c.p, live: live}
+			return &c.s, nil
+		}
+		if !errors.Is(err, h2.ErrNotProcessed) || attempt == maxTransparent || ctx.Err() != nil {
+			return nil, err
+		}
+		c.p.lost(live)
+	}
+}
+
+func (c *h2Caller) peer() net.Addr { return c.remote }
+
+// h2Stream is a streaming call of the h2 engine.
+type h2Stream struct {
+	st   *h2.Stream
+	p    *h2Pooled
+	live *h2Live
+}
+
+func (s *h2Stream) SendMsg(m any) error {
+	f, ok := m.(*data.Frame)
+	if !ok {
+		return fmt.Errorf("h2 engine: cannot send %T", m)
+	}
+	err := s.st.Send(f.Wire())
+	if err != nil && err != io.EOF {
+		return statusOnly(err)
+	}
+	return err
+}
+
+func (s *h2Stream) CloseSend() error { return s.st.CloseSend() }
+
+func (s *h2Stream) RecvMsg(any) error {
+	_, err := s.st.Recv()
+	if err == nil || err == io.EOF {
+		return err
+	}
+	if errors.Is(err, h2.ErrNotProcessed) {
+		s.p.lost(s.live)
+	}
+	return statusOnly(err)
+}
+
+// statusOnly is err as its gRPC status alone: a *h2.StatusError unwraps to
+// its cause, which may be io.EOF (a connection the server closed), and
+// callers take io.EOF for the clean end of a stream.
+func statusOnly(err error) error {
+	var se *h2.StatusError
+	if errors.As(err, &se) {
+		return status.Error(se.Code, se.Message)
+	}
+	return err
+}
+
+func (s *h2Stream) release() {
+	if s.st != nil {
+		s.st.Close()
+		s.st = nil
+	}
+}
