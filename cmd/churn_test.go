@@ -56,14 +56,7 @@ func TestRunReconnectEvery(t *testing.T) {
 // Over TLS every new connection's TLS handshake is a phase of its own.
 func TestRunReconnectEveryTLS(t *testing.T) {
 	t.Parallel()
-	certs, err := testserver.GenerateCerts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := certs.WriteFiles(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	certs, files := testserver.TestCerts(t, t.TempDir())
 	srv := testserver.Start(t, testserver.WithTLS(certs, false))
 	sum := runJSON(t, "run", "--protoset", "../testdata/pulse.protoset", "--cacert", files.CA, srv.Addr(), "grpcpulse.test.v1.Pulse/Unary", "-n", "12", "-c", "2", "--reconnect-every", "4")
 	if got := srv.Connections(); got != 3 {

@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,80 +12,34 @@ import (
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
-	"github.com/grpcpulse/grpcpulse/runner/data"
 	"github.com/grpcpulse/grpcpulse/runner/event"
 	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
-// eventTally is a tally that keeps the connection events too.
-type eventTally struct {
-	tally
-	evMu   sync.Mutex
-	events []event.Event
-}
-
-func (r *eventTally) ConnEvent(e event.Event) {
-	r.evMu.Lock()
-	r.events = append(r.events, e)
-	r.evMu.Unlock()
-}
-
-func (r *eventTally) kind(k event.EventKind) []event.Event {
-	r.evMu.Lock()
-	defer r.evMu.Unlock()
-	var out []event.Event
-	for _, e := range r.events {
-		if e.Kind == k {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // runChurn runs Unary against srv with -n total, -c workers and
 // --reconnect-every every (adjusted by set), keeping the events.
-func runChurn(t *testing.T, srv *testserver.Server, total int64, workers int, every int64, set func(*plan.Options)) (*eventTally, Outcome) {
+func runChurn(t *testing.T, srv *testserver.Server, total int64, workers int, every int64, set func(*plan.Options)) (*evTally, Outcome) {
 	t.Helper()
 	return runChurnWith(t, srv, total, workers, every, set, nil)
 }
 
 // runChurnDial is runChurn with the runner's Dial replaced.
 func runChurnDial(t *testing.T, srv *testserver.Server, total int64, workers int, every int64,
-	dial func(context.Context, plan.Target, ...grpc.DialOption) (*grpc.ClientConn, error)) (*eventTally, Outcome) {
+	dial func(context.Context, plan.Target, ...grpc.DialOption) (*grpc.ClientConn, error)) (*evTally, Outcome) {
 	t.Helper()
 	return runChurnWith(t, srv, total, workers, every, nil, dial)
 }
 
 func runChurnWith(t *testing.T, srv *testserver.Server, total int64, workers int, every int64, set func(*plan.Options),
-	dial func(context.Context, plan.Target, ...grpc.DialOption) (*grpc.ClientConn, error)) (*eventTally, Outcome) {
+	dial func(context.Context, plan.Target, ...grpc.DialOption) (*grpc.ClientConn, error)) (*evTally, Outcome) {
 	t.Helper()
-	opts := plan.Options{
-		Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
-		Load:   plan.Load{Concurrency: workers, Connections: 1, Total: total, ReconnectEvery: every},
-		Call:   plan.Call{Timeout: 10 * time.Second, Messages: 1},
-	}
-	if set != nil {
-		set(&opts)
-	}
-	md := pulseMethod("Unary")
-	reqs, err := data.NewRequests(md.Input(), []byte(`{"message":"hi"}`), data.Static, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := New(opts, md, reqs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if dial != nil {
-		r.Dial = dial
-	}
-	rec := &eventTally{}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	out, err := r.Run(ctx, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := &evTally{}
+	out := runRecorded(t, testOptions(srv, func(o *plan.Options) {
+		o.Load.Concurrency, o.Load.Total, o.Load.ReconnectEvery = workers, total, every
+		if set != nil {
+			set(o)
+		}
+	}), "Unary", `{"message":"hi"}`, rec, dial)
 	return rec, out
 }
 

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
-	"github.com/grpcpulse/grpcpulse/runner/data"
 	"github.com/grpcpulse/grpcpulse/runner/event"
 	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
@@ -34,6 +32,19 @@ func (r *evTally) ConnEvent(e event.Event) {
 	r.evMu.Lock()
 	r.events = append(r.events, e)
 	r.evMu.Unlock()
+}
+
+// kind returns the events of kind k.
+func (r *evTally) kind(k event.EventKind) []event.Event {
+	r.evMu.Lock()
+	defer r.evMu.Unlock()
+	var out []event.Event
+	for _, e := range r.events {
+		if e.Kind == k {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // kinds counts the events by kind (GOAWAYs by code and debug data, states
@@ -67,30 +78,13 @@ func (r *evTally) statuses() map[string]int {
 // runEngine runs method against srv with engine and opts adjusted by set.
 func runEngine(t *testing.T, srv *testserver.Server, engine, method, body string, set func(*plan.Options)) (*evTally, Outcome) {
 	t.Helper()
-	opts := plan.Options{
-		Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second, Engine: engine},
-		Load:   plan.Load{Concurrency: 4, Connections: 1},
-		Call:   plan.Call{Timeout: 10 * time.Second, Messages: 1},
-	}
-	if set != nil {
-		set(&opts)
-	}
-	md := pulseMethod(method)
-	reqs, err := data.NewRequests(md.Input(), []byte(body), Templating(opts.Call), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := New(opts, md, reqs)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec := &evTally{}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	out, err := r.Run(ctx, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := runRecorded(t, testOptions(srv, func(o *plan.Options) {
+		o.Target.Engine = engine
+		if set != nil {
+			set(o)
+		}
+	}), method, body, rec, nil)
 	return rec, out
 }
 

@@ -87,6 +87,17 @@ func (r *tally) sum(f func(CallStats) int64) int64 {
 // runLoad runs method against srv with opts adjusted by set.
 func runLoad(t *testing.T, srv *testserver.Server, method string, body string, set func(*plan.Options)) (*tally, Outcome) {
 	t.Helper()
+	rec := &tally{}
+	out := runRecorded(t, testOptions(srv, set), method, body, rec, nil)
+	if rec.began != 1 || rec.ended != 1 {
+		t.Errorf("Begin called %d times, End %d times; want once each", rec.began, rec.ended)
+	}
+	return rec, out
+}
+
+// testOptions are the tests' usual options against srv (4 workers on one
+// connection, one message a stream, 10s deadlines), adjusted by set.
+func testOptions(srv *testserver.Server, set func(*plan.Options)) plan.Options {
 	opts := plan.Options{
 		Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
 		Load:   plan.Load{Concurrency: 4, Connections: 1},
@@ -95,6 +106,14 @@ func runLoad(t *testing.T, srv *testserver.Server, method string, body string, s
 	if set != nil {
 		set(&opts)
 	}
+	return opts
+}
+
+// runRecorded runs method with body under opts into rec, within a minute;
+// dial, when set, replaces the Runner's Dial.
+func runRecorded(t *testing.T, opts plan.Options, method, body string, rec Recorder,
+	dial func(context.Context, plan.Target, ...grpc.DialOption) (*grpc.ClientConn, error)) Outcome {
+	t.Helper()
 	md := pulseMethod(method)
 	reqs, err := data.NewRequests(md.Input(), []byte(body), Templating(opts.Call), nil)
 	if err != nil {
@@ -104,17 +123,16 @@ func runLoad(t *testing.T, srv *testserver.Server, method string, body string, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &tally{}
+	if dial != nil {
+		r.Dial = dial
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := r.Run(ctx, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.began != 1 || rec.ended != 1 {
-		t.Errorf("Begin called %d times, End %d times; want once each", rec.began, rec.ended)
-	}
-	return rec, out
+	return out
 }
 
 func TestRunClosedLoopEveryKind(t *testing.T) {

@@ -173,3 +173,18 @@ func (c *Certs) WriteFiles(dir string) (CertFiles, error) {
 	}
 	return f, nil
 }
+
+// TestCerts is GenerateCerts and WriteFiles into dir for tests: it fails
+// the test on error.
+func TestCerts(t TB, dir string) (*Certs, CertFiles) {
+	t.Helper()
+	certs, err := GenerateCerts()
+	if err != nil {
+		t.Fatalf("certificates: %v", err)
+	}
+	files, err := certs.WriteFiles(dir)
+	if err != nil {
+		t.Fatalf("certificate files: %v", err)
+	}
+	return certs, files
+}

@@ -16,15 +16,7 @@ import (
 
 func certFiles(t *testing.T) (*testserver.Certs, testserver.CertFiles) {
 	t.Helper()
-	certs, err := testserver.GenerateCerts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := certs.WriteFiles(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return certs, files
+	return testserver.TestCerts(t, t.TempDir())
 }
 
 // freeAddr returns an address on which nothing listens, held for the test
