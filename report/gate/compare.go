@@ -314,6 +314,11 @@ func compareNotes(base, cur *report.Summary) []string {
 		}
 	}
 	bl, nl := base.Options.Load, cur.Options.Load
+	if be, ne := base.EngineName(), cur.EngineName(); be != ne {
+		// Comparable, but the client differs: its own cost is in every
+		// latency and in the rate it could reach.
+		out = append(out, differs("engine", be, ne)+": different clients measured the runs, and each one's own cost is in its latency and rate")
+	}
 	note("grpcpulse version", base.Tool.Version, cur.Tool.Version)
 	note("grpc-go version", base.Tool.GRPCGo, cur.Tool.GRPCGo)
 	note("target", base.Target, cur.Target)

@@ -246,11 +246,12 @@ func TestCompareNotes(t *testing.T) {
 	cur := *gateSummary()
 	cur.Tool = report.Tool{Version: "v0.2.0", GRPCGo: "1.86.0"}
 	cur.Options.Load.Duration = 30 * time.Second
+	cur.Engine = "h2"
 	c, err := Compare(base, &cur, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"grpcpulse version: base (none), new v0.2.0", "grpc-go version: base (none), new 1.86.0", "duration (-z): base 0s, new 30s"}
+	want := []string{"engine: base grpc, new h2: different clients measured the runs, and each one's own cost is in its latency and rate", "grpcpulse version: base (none), new v0.2.0", "grpc-go version: base (none), new 1.86.0", "duration (-z): base 0s, new 30s"}
 	if strings.Join(c.Notes, "|") != strings.Join(want, "|") {
 		t.Errorf("notes %q, want %q", c.Notes, want)
 	}
