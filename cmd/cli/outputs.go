@@ -66,8 +66,8 @@ func (o *OutputFlags) Plan(fs *pflag.FlagSet) ([]OutputTarget, error) {
 	var out []OutputTarget
 	for _, path := range o.Outputs {
 		t := OutputTarget{Path: path, Format: o.Format}
-		if path == "-" {
-			t.Path = ""
+		if fd, ok := heldFD(path); path == "-" || ok && fd == 1 {
+			t.Path = "" // standard output: what else goes there (the text summary) does not
 		}
 		ext, known := extFormat(strings.ToLower(filepath.Ext(path)))
 		switch {

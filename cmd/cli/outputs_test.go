@@ -22,6 +22,12 @@ func TestOutputPlan(t *testing.T) {
 		{name: "unknown extension is text", args: []string{"-o", "r.out"}, want: []OutputTarget{{Path: "r.out", Format: "text"}}},
 		{name: "format overrides", args: []string{"-o", "r.json", "--format", "markdown"}, want: []OutputTarget{{Path: "r.json", Format: "markdown"}}},
 		{name: "dash", args: []string{"-o", "-", "--format", "json"}, want: []OutputTarget{{Format: "json"}}},
+		// Standard output by name is standard output: run adds no text
+		// summary after the report (`run -o /dev/stdout --format json | jq`).
+		{name: "dev stdout", args: []string{"-o", "/dev/stdout", "--format", "json"}, want: []OutputTarget{{Format: "json"}}},
+		{name: "fd 1", args: []string{"-o", "/dev/fd/1", "--format", "json"}, want: []OutputTarget{{Format: "json"}}},
+		{name: "dev stderr stays a path", args: []string{"-o", "/dev/stderr", "--format", "json"}, want: []OutputTarget{{Path: "/dev/stderr", Format: "json"}}},
+		{name: "stdout twice", args: []string{"-o", "-", "-o", "/dev/stdout"}, wantErr: "-o /dev/stdout is given twice"},
 		{name: "several", args: []string{"-o", "a.json", "-o", "a.md", "-o", "a.hgrm", "-o", "a.csv", "-o", "a.txt", "-o", "-"},
 			want: []OutputTarget{{"a.json", "json"}, {"a.md", "markdown"}, {"a.hgrm", "hgrm"}, {"a.csv", "csv"}, {"a.txt", "text"}, {"", "text"}}},
 		{name: "several with format", args: []string{"-o", "a.json", "-o", "a.md", "--format", "json"}, wantErr: "--format applies to one -o"},
