@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -77,6 +78,24 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// syscalls is how many read and write system calls this process made so
+// far (Linux's /proc/self/io; 0 elsewhere).
+func syscalls() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		if k == "syscr" || k == "syscw" {
+			i, _ := strconv.ParseInt(v, 10, 64)
+			n += i
+		}
+	}
+	return n
+}
+
 // BenchmarkClientUnary runs unary calls through the runner (default
 // flags: -c 50, one connection, the real recorder) against the test server
 // in another process, with each engine, so that allocs/op and
@@ -88,10 +107,11 @@ func BenchmarkClientUnary(b *testing.B) {
 	for _, engine := range []string{plan.EngineGRPC, plan.EngineH2} {
 		b.Run(engine, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu := cpuTime()
+			cpu, sys := cpuTime(), syscalls()
 			d := pulseData(b, addr, int64(b.N), defaultConcurrency, `{"message":"hello"}`, false, engine)
-			b.ReportMetric(float64((cpuTime() - cpu).Nanoseconds())/float64(b.N), "cpu-ns/call")
+			b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/call")
 			b.ReportMetric(float64(b.N)/d.Seconds(), "calls/s")
+			b.ReportMetric(float64(syscalls()-sys)/float64(b.N), "syscalls/call")
 		})
 	}
 }
