@@ -96,6 +96,7 @@ func (c *Conn) Unary(ctx context.Context, m *Method, req []byte, extra []HeaderF
 	done := ctx.Done()
 	c.mu.Lock()
 	for !s.done {
+		s.recvWaiting = true
 		c.mu.Unlock()
 		select {
 		case <-s.recvWake:
@@ -127,6 +128,7 @@ func errResponse(err error) Response {
 // from s.out, so the caller may reuse its bytes.
 func (c *Conn) waitWriterLocked(s *stream) {
 	for s.writing {
+		s.sendWaiting = true
 		c.mu.Unlock()
 		<-s.sendWake
 		c.mu.Lock()
@@ -160,6 +162,7 @@ func (c *Conn) NewStream(ctx context.Context, m *Method, extra []HeaderField) (*
 	done := ctx.Done()
 	c.mu.Lock()
 	for !s.started && !s.done {
+		s.sendWaiting = true
 		c.mu.Unlock()
 		select {
 		case <-s.sendWake:
@@ -240,6 +243,7 @@ func (st *Stream) Send(frame []byte) error {
 // waitSendLocked waits (mu held) for the writer or the end of the call,
 // cancelling the call if its context ends.
 func (c *Conn) waitSendLocked(s *stream) {
+	s.sendWaiting = true
 	c.mu.Unlock()
 	select {
 	case <-s.sendWake:
@@ -294,6 +298,7 @@ func (st *Stream) Recv() ([]byte, error) {
 			}
 			return nil, s.outcome()
 		}
+		s.recvWaiting = true
 		c.mu.Unlock()
 		select {
 		case <-s.recvWake:

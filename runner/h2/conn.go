@@ -27,6 +27,7 @@ type Conn struct {
 	nc  net.Conn
 	fr  *http2.Framer
 	bw  *bufio.Writer
+	br  *bufio.Reader // the reader goroutine's
 
 	// mu guards everything below it, the state of every stream of the
 	// connection included.
@@ -126,7 +127,7 @@ func newConn(nc net.Conn, cfg Config) *Conn {
 	bw := bufio.NewWriterSize(nc, 32<<10)
 	br := bufio.NewReaderSize(nc, 32<<10)
 	c := &Conn{
-		cfg: cfg, nc: nc, bw: bw,
+		cfg: cfg, nc: nc, bw: bw, br: br,
 		fr:         http2.NewFramer(bw, br),
 		streams:    make(map[uint32]*stream),
 		nextID:     1,

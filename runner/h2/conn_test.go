@@ -198,6 +198,7 @@ func TestGoAwayLastStreamID(t *testing.T) {
 		go func() {
 			c.mu.Lock()
 			for !s.done {
+				s.recvWaiting = true
 				c.mu.Unlock()
 				<-s.recvWake
 				c.mu.Lock()

@@ -96,6 +96,7 @@ func FuzzServerFrames(f *testing.F) {
 				if s.unary {
 					c.mu.Lock()
 					for !s.done {
+						s.recvWaiting = true
 						c.mu.Unlock()
 						select {
 						case <-s.recvWake:

@@ -28,7 +28,59 @@ type reader struct {
 	// window; connAvail is what the server may still send.
 	connCredit uint32
 	connAvail  int64
+	// deferWakes is set, with Conn.mu held, while the reader applies a
+	// frame: the callers it ends or gives a message are woken only once
+	// the frames already read are all applied (wakes, flushed by
+	// flushWakes), so that they do not contend for Conn.mu with the reader
+	// still at work, and no wake-up is made with the lock held.
+	deferWakes bool
+	wakes      []chan struct{}
 }
+
+// maxDeferredWakes bounds the wake-ups the reader holds back, and so how
+// long a woken caller waits for the reader to go through a large read.
+const maxDeferredWakes = 32
+
+// wakeLocked wakes the goroutine waiting on ch: at once, or, while the
+// reader applies a frame, once it is done with the frames already read.
+func (c *Conn) wakeLocked(ch chan struct{}) {
+	if c.r.deferWakes {
+		c.r.wakes = append(c.r.wakes, ch)
+		return
+	}
+	wakeup(ch)
+}
+
+// flushWakes makes the wake-ups the reader held back, when the next
+// frame is not wholly buffered (reading it may block) or enough are held.
+// Only the reader calls it, without Conn.mu.
+func (c *Conn) flushWakes(force bool) {
+	r := &c.r
+	if len(r.wakes) == 0 || !force && len(r.wakes) < maxDeferredWakes && c.frameBuffered() {
+		return
+	}
+	for i, ch := range r.wakes {
+		wakeup(ch)
+		r.wakes[i] = nil
+	}
+	r.wakes = r.wakes[:0]
+}
+
+// frameBuffered reports whether the next frame is wholly in the read
+// buffer, so that reading it does not wait on the socket.
+func (c *Conn) frameBuffered() bool {
+	n := c.br.Buffered()
+	if n < frameHeaderLen {
+		return false
+	}
+	h, err := c.br.Peek(frameHeaderLen)
+	if err != nil {
+		return false
+	}
+	return n >= frameHeaderLen+(int(h[0])<<16|int(h[1])<<8|int(h[2]))
+}
+
+const frameHeaderLen = 9
 
 func (r *reader) init(c *Conn) {
 	r.c = c
@@ -51,7 +103,9 @@ func (r *reader) emit(f HeaderField) {
 // applies it to the connection or the stream it names.
 func (c *Conn) readLoop() {
 	keepalive := c.cfg.Keepalive.Time > 0 // only the pinger reads lastRead
+	defer c.flushWakes(true)
 	for {
+		c.flushWakes(false)
 		f, err := c.fr.ReadFrame()
 		if err != nil {
 			var se http2.StreamError
@@ -209,7 +263,8 @@ func (c *Conn) onHeaderFragment(b []byte, last bool) error {
 		return fmt.Errorf("HPACK: %v: %w", err, http2.ConnectionError(http2.ErrCodeCompression))
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	r.deferWakes = true
+	defer c.unlockReader()
 	if r.id%2 == 0 || r.id >= c.nextID {
 		return fmt.Errorf("HEADERS on stream %d, which the client did not open: %w", r.id, http2.ConnectionError(http2.ErrCodeProtocol))
 	}
@@ -322,7 +377,8 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 		return fmt.Errorf("DATA beyond the connection window: %w", http2.ConnectionError(http2.ErrCodeFlowControl))
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	r.deferWakes = true
+	defer c.unlockReader()
 	if n > 0 {
 		r.connCredit += n
 		if r.connCredit >= c.cfg.ConnWindowSize/4 {
@@ -379,9 +435,16 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 		return nil
 	}
 	if s.msgs > complete && !s.unary {
-		wakeup(s.recvWake)
+		c.wakeRecvLocked(s)
 	}
 	return nil
+}
+
+// unlockReader ends a locked section of the reader that deferred its
+// wake-ups.
+func (c *Conn) unlockReader() {
+	c.r.deferWakes = false
+	c.mu.Unlock()
 }
 
 // creditLocked gives received bytes back to the stream's window once a

@@ -18,7 +18,9 @@ type stream struct {
 	c *Conn
 	// recvWake and sendWake carry at most one pending wake-up each; a
 	// waiter re-checks the state after every wake-up, so a stale token
-	// left from an earlier use is harmless.
+	// left from an earlier use is harmless. A waiter sets recvWaiting or
+	// sendWaiting (under Conn.mu) before it waits, and only then is a
+	// wake-up sent: most calls end without anyone waiting on sendWake.
 	recvWake chan struct{}
 	sendWake chan struct{}
 	hbuf     bytes.Buffer // this call's header block
@@ -36,8 +38,12 @@ type stream struct {
 	writing    bool // the writer is copying from out
 	halfClosed bool // END_STREAM (or RST_STREAM) written
 	unary      bool
-	ctx        context.Context // a Stream's context
-	deadline   time.Time
+	// recvWaiting and sendWaiting: the caller waits, or is about to, on
+	// recvWake or sendWake.
+	recvWaiting bool
+	sendWaiting bool
+	ctx         context.Context // a Stream's context
+	deadline    time.Time
 
 	// Send side.
 	out        []byte // request bytes the writer has still to write
@@ -73,6 +79,22 @@ func wakeup(ch chan struct{}) {
 	select {
 	case ch <- struct{}{}:
 	default:
+	}
+}
+
+// wakeRecvLocked wakes s's caller if it waits on recvWake.
+func (c *Conn) wakeRecvLocked(s *stream) {
+	if s.recvWaiting {
+		s.recvWaiting = false
+		c.wakeLocked(s.recvWake)
+	}
+}
+
+// wakeSendLocked wakes s's caller if it waits on sendWake.
+func (c *Conn) wakeSendLocked(s *stream) {
+	if s.sendWaiting {
+		s.sendWaiting = false
+		c.wakeLocked(s.sendWake)
 	}
 }
 
@@ -187,7 +209,7 @@ func (c *Conn) grantLocked() {
 			se := err.(*StatusError)
 			c.endLocked(s, se.Code, se.Message, se.Cause, false, 0)
 		}
-		wakeup(s.sendWake)
+		c.wakeSendLocked(s)
 	}
 	if n > 0 {
 		c.waiters = append(c.waiters[:0], c.waiters[n:]...)
@@ -230,8 +252,8 @@ func (c *Conn) endLocked(s *stream, code codes.Code, msg string, cause error, rs
 			defer c.drained()
 		}
 	}
-	wakeup(s.recvWake)
-	wakeup(s.sendWake)
+	c.wakeRecvLocked(s)
+	c.wakeSendLocked(s)
 	c.maybeFreeLocked(s)
 }
 

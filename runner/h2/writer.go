@@ -206,9 +206,8 @@ func (c *Conn) writeData(s *stream) error {
 		c.mu.Lock()
 		s.writing = false
 		if s.done || (len(s.out) == 0 && !s.outEnd) {
-			c.unrefLocked(s)
+			c.doneWritingLocked(s)
 			c.mu.Unlock()
-			wakeup(s.sendWake)
 			return nil
 		}
 		if written >= maxDataTurn {
@@ -246,13 +245,19 @@ func (c *Conn) writeData(s *stream) error {
 		if err := c.fr.WriteData(id, end, chunk); err != nil {
 			c.mu.Lock()
 			s.writing = false
-			c.unrefLocked(s)
+			c.doneWritingLocked(s)
 			c.mu.Unlock()
-			wakeup(s.sendWake)
 			return err
 		}
 		written += int(n)
 	}
+}
+
+// doneWritingLocked drops the writer's reference to s, whose output is
+// written, and wakes its caller if it waits for that.
+func (c *Conn) doneWritingLocked(s *stream) {
+	c.wakeSendLocked(s) // before the unref, which may reset s for reuse
+	c.unrefLocked(s)
 }
 
 // unblockLocked requeues the streams that waited for a window.
