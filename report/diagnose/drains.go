@@ -94,7 +94,8 @@ func classify(dr drain, refused, ageCut bool) drainKind {
 		return drainCap
 	case dr.n >= 2 && agesCluster(t.Age) && t.LastAt-t.FirstAt >= moment:
 		return drainAge
-	case dr.n == 1 && !refused && ageCut:
+	case (dr.n == 1 || dr.n == 2 && t.Sentinels == 1) && !refused && ageCut:
+		// (Two GOAWAYs with one sentinel are one connection's drain.)
 		// One connection's GOAWAY, nothing refused after it, and the
 		// streams left on it cut as a grace period ends (C-core: "enter
 		// idle" then RST_STREAM NO_ERROR; a stop cancels them): an age
