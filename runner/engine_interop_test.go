@@ -18,7 +18,6 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/grpcpulse/grpcpulse/runner/data"
-	"github.com/grpcpulse/grpcpulse/runner/event"
 	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
@@ -201,19 +200,7 @@ func TestEnginesConformInterop(t *testing.T) {
 					tt.set(&opts)
 				}
 				rec, out := runInterop(t, opts, tt.method, tt.body)
-				if out.Aborted != 0 || int64(len(rec.calls)) != tt.n {
-					t.Fatalf("%s: recorded %d calls, aborted %d; want %d", engine, len(rec.calls), out.Aborted, tt.n)
-				}
-				series := map[string]int{}
-				for s := range event.NumSeries {
-					series[s.String()] = len(rec.messages[s])
-				}
-				ev := rec.kinds()
-				for _, k := range []string{"open", "settings", "handshake", "state READY"} {
-					if ev[k] != rec.workersConns() {
-						t.Errorf("%s: %d %q events, want one per connection: %v", engine, ev[k], k, ev)
-					}
-				}
+				series, ev := conformed(t, engine, rec, out, tt.n)
 				got[i] = result{calls: srv.get("calls", tt.method), in: srv.get("in", tt.method), out: srv.get("out", tt.method),
 					statuses: rec.statuses(), series: series,
 					sent:     rec.sum(func(c CallStats) int64 { return c.Sent }),

@@ -155,19 +155,7 @@ func TestEnginesConform(t *testing.T) {
 						tt.set(o)
 					}
 				})
-				if out.Aborted != 0 || int64(len(rec.calls)) != tt.n {
-					t.Fatalf("%s: recorded %d calls, aborted %d; want %d", engine, len(rec.calls), out.Aborted, tt.n)
-				}
-				series := map[string]int{}
-				for s := range event.NumSeries {
-					series[s.String()] = len(rec.messages[s])
-				}
-				ev := rec.kinds()
-				for _, k := range []string{"open", "settings", "handshake", "state READY"} {
-					if ev[k] != int(rec.workersConns()) {
-						t.Errorf("%s: %d %q events, want one per connection: %v", engine, ev[k], k, ev)
-					}
-				}
+				series, ev := conformed(t, engine, rec, out, tt.n)
 				statuses := rec.statuses()
 				if tt.raced {
 					statuses = map[string]int{}
@@ -199,6 +187,27 @@ func TestEnginesConform(t *testing.T) {
 			}
 		})
 	}
+}
+
+// conformed checks what every conformance case needs of one engine's run
+// (every call recorded, none aborted; one open, SETTINGS, handshake and
+// READY per connection) and returns its message series and event counts.
+func conformed(t *testing.T, engine string, rec *evTally, out Outcome, n int64) (series, ev map[string]int) {
+	t.Helper()
+	if out.Aborted != 0 || int64(len(rec.calls)) != n {
+		t.Fatalf("%s: recorded %d calls, aborted %d; want %d", engine, len(rec.calls), out.Aborted, n)
+	}
+	series = map[string]int{}
+	for s := range event.NumSeries {
+		series[s.String()] = len(rec.messages[s])
+	}
+	ev = rec.kinds()
+	for _, k := range []string{"open", "settings", "handshake", "state READY"} {
+		if ev[k] != int(rec.workersConns()) {
+			t.Errorf("%s: %d %q events, want one per connection: %v", engine, ev[k], k, ev)
+		}
+	}
+	return series, ev
 }
 
 // workersConns is how many pool connections the workers used.

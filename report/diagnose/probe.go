@@ -298,10 +298,8 @@ func (d *diagnosis) idleCheck(dr drain) report.Check {
 	if dr.t.Silence != nil && dr.t.Silence.Count > 0 {
 		x = *dr.t.Silence
 	}
-	after := report.Approx(typical(x))
-	if st, ok := d.stack(); ok && st.idleRearm && x.Count > 1 && !clustered(x.Min, x.Max) {
-		after = report.Approx(x.Min) // its timer re-armed once closes at twice the limit
-	}
+	limit, _ := d.idleLimit(x)
+	after := report.Approx(limit)
 	if d.drainByProxy(dr) {
 		proxy := d.peer().Intermediary
 		opt := "its idle timeout"

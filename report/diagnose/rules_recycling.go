@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/grpcpulse/grpcpulse/report"
 	"github.com/grpcpulse/grpcpulse/runner/event"
@@ -281,17 +282,23 @@ func idleClosed(d *diagnosis) []report.Finding {
 	return out
 }
 
+// idleLimit is the idle limit the silences before idle GOAWAYs tell: their
+// typical value, or, from a stack whose timer re-arms (rearmed), the
+// shortest: the longer ones are the limit twice.
+func (d *diagnosis) idleLimit(silence report.Spread) (limit time.Duration, rearmed bool) {
+	if st, ok := d.stack(); ok && st.idleRearm && silence.Count > 1 && !clustered(silence.Min, silence.Max) {
+		return silence.Min, true
+	}
+	return typical(silence), false
+}
+
 func (d *diagnosis) idleServerFinding(dr drain) report.Finding {
 	idle := dr.t.Idle
 	if s := dr.t.Silence; s != nil && s.Count > 0 {
 		idle = *s
 	}
-	x := typical(idle)
+	x, rearmed := d.idleLimit(idle)
 	st, ok := d.stack()
-	rearmed := ok && st.idleRearm && idle.Count > 1 && !clustered(idle.Min, idle.Max)
-	if rearmed {
-		x = idle.Min // the limit; the longer silences are its re-armed timer
-	}
 	ev := []report.Evidence{{Name: reasonText(dr), Value: fmt.Sprint(dr.n)}}
 	if idle.Count > 0 {
 		ev = append(ev, report.Evidence{Name: "silence before GOAWAY", Value: spreadText(idle)})
