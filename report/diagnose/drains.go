@@ -92,10 +92,9 @@ func classify(dr drain, refused, ageCut bool) drainKind {
 	case dr.n >= 2 && t.Sentinels == 0 && t.LastStreamMin != 0 && t.LastStreamMin == t.LastStreamMax &&
 		t.LastStreamMax%2 == 1 && (t.Silence == nil || t.Silence.Min < idleFloor):
 		return drainCap
-	case dr.n >= 2 && agesCluster(t.Age) && t.LastAt-t.FirstAt >= moment:
+	case dr.n >= 2 && agesCluster(t.Age) && (t.LastAt-t.FirstAt >= moment || reopened(t)):
 		return drainAge
-	case (dr.n == 1 || dr.n == 2 && t.Sentinels == 1) && !refused && ageCut:
-		// (Two GOAWAYs with one sentinel are one connection's drain.)
+	case dr.n == 1 && !refused && ageCut:
 		// One connection's GOAWAY, nothing refused after it, and the
 		// streams left on it cut as a grace period ends (C-core: "enter
 		// idle" then RST_STREAM NO_ERROR; a stop cancels them): an age
@@ -107,6 +106,16 @@ func classify(dr drain, refused, ageCut bool) drainKind {
 		return drainShutdown
 	}
 	return drainOther
+}
+
+// reopened reports whether a GOAWAY of the reason came on a connection
+// opened after the first one came: the last came at LastAt on a transport
+// at most Age.Max old. A stop's GOAWAYs go to the connections open at that
+// moment (new ones are refused), so GOAWAYs close together on a connection
+// made after the first are a timer, such as an age limit short enough to
+// end the replacement too.
+func reopened(t report.GoAwayTiming) bool {
+	return t.Age.Count >= 2 && t.LastAt-t.Age.Max > t.FirstAt
 }
 
 // idleCluster reports whether silences from lo to hi before GOAWAYs are

@@ -207,6 +207,24 @@ func TestStackRules(t *testing.T) {
 				c.FailureCauses[event.CauseOther] = 2
 			},
 			want: []string{"4 of 10 streams", "grpc.max_connection_age_grace_ms", "enter idle ×2"}},
+		{name: "C-core age shorter than a stream: the replacement ages out within a moment, no stop", impl: "C-core", id: "streams_cut_by_age", severity: report.SeverityError,
+			// As a loaded CI saw it: 300ms age, 200ms grace, two 2s streams
+			// on one connection; its sentinel at 292ms, the replacement
+			// dialled at once and its sentinel at 642ms, both streams cut
+			// with "enter idle" at 497ms, nothing refused.
+			set: func(s *report.Summary) {
+				s.Kind = event.Bidi
+				s.Count, s.Errors = 2, 2
+				c := s.Connectivity
+				c.PeerSettings = map[string]int64{cCoreSettings: 2}
+				c.GoAways["NO_ERROR"] = 2
+				c.GoAwayTiming["NO_ERROR"] = drainTiming(spreadOf(292*ms, 305*ms, 2), spreadOf(89*ms, 327*ms, 2), 3, 3, 2, 292*ms, 642*ms)
+				s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeUnavailable, Message: "enter idle", Count: 2}}
+				c.FailureCauses[event.CauseOther] = 2
+				c.RSTStreams = map[string]int64{"NO_ERROR": 2}
+			},
+			want: []string{"2 of 2 streams", "grpc.max_connection_age_grace_ms"},
+			not:  []string{"server_restart"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
