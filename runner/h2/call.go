@@ -111,18 +111,15 @@ func (c *Conn) unary(ctx context.Context, m *Method, req []byte, extra []HeaderF
 		c.mu.Unlock()
 		return errResponse(err), err
 	}
-	done := ctx.Done()
+	// The end of ctx cancels the call through its watch, which wakes it.
+	c.watchLocked(s, ctx)
 	for !s.done {
 		s.recvWaiting = true
 		c.mu.Unlock()
-		select {
-		case <-s.recvWake:
-			c.mu.Lock()
-		case <-done:
-			c.mu.Lock()
-			c.cancelLocked(s, ctx.Err())
-		}
+		<-s.recvWake
+		c.mu.Lock()
 	}
+	c.unwatchLocked(s)
 	c.waitWriterLocked(s)
 	err = s.outcome()
 	var r Response

@@ -43,6 +43,7 @@ type stream struct {
 	recvWaiting bool
 	sendWaiting bool
 	ctx         context.Context // a Stream's context
+	watched     context.Context // a waiting unary call's context (Conn.watches)
 	deadline    time.Time
 
 	// Send side.
