@@ -191,8 +191,7 @@ func (c *h2Caller) unary(ctx context.Context, m callMethod, req *data.Frame) err
 			return err
 		}
 		c.remote = live.remote
-		resp, err := live.c.Unary(ctx, hm, req.Wire(), extra)
-		resp.Release()
+		err = live.c.Invoke(ctx, hm, req.Wire(), extra)
 		if err == nil || !errors.Is(err, h2.ErrNotProcessed) || attempt == maxTransparent || ctx.Err() != nil {
 			return err
 		}

@@ -80,12 +80,16 @@ type tapConn struct {
 	creds     *tapCreds
 	transport int
 	in, out   frameScanner
-	pingSent  atomic.Int64 // unix nanoseconds of the unanswered keepalive ping, 0 for none
-	lastRead  atomic.Int64 // unix nanoseconds of the last read that brought bytes (or of the open)
-	lastFrame atomic.Int64 // unix nanoseconds of the last frame other than PING, either direction
-	settings  atomic.Bool  // the server's first SETTINGS was reported
-	heads     headerWatch  // the read side's header blocks: who answers
-	closeOnce sync.Once
+	// inNow and outNow are the time of the read or write whose frames the
+	// scanner is reporting (unix nanoseconds), one clock read per system
+	// call rather than per frame; each is used by one goroutine.
+	inNow, outNow int64
+	pingSent      atomic.Int64 // unix nanoseconds of the unanswered keepalive ping, 0 for none
+	lastRead      atomic.Int64 // unix nanoseconds of the last read that brought bytes (or of the open)
+	lastFrame     atomic.Int64 // unix nanoseconds of the last frame other than PING, either direction
+	settings      atomic.Bool  // the server's first SETTINGS was reported
+	heads         headerWatch  // the read side's header blocks: who answers
+	closeOnce     sync.Once
 }
 
 // silence is how long the transport has been without a (non-PING) frame at
@@ -106,6 +110,7 @@ func (t *tapConn) Read(p []byte) (int, error) {
 	n, err := t.Conn.Read(p)
 	if n > 0 {
 		now := time.Now().UnixNano()
+		t.inNow = now
 		t.lastRead.Store(now)
 		if t.creds.lastRead != nil {
 			t.creds.lastRead.Store(now)
@@ -123,6 +128,7 @@ func (t *tapConn) Write(p []byte) (int, error) {
 	// PING ACK) can be read before Write returns, and must find the ping's
 	// time already noted. A failed write ends the transport, so scanning
 	// bytes that did not go out does no harm.
+	t.outNow = time.Now().UnixNano()
 	t.out.feed(p, t.outbound)
 	n, err := t.Conn.Write(p)
 	if err != nil {
@@ -151,7 +157,7 @@ func (t *tapConn) closed(reason string) {
 // inbound handles the server's frames.
 func (t *tapConn) inbound(f h2frame) {
 	if f.typ != framePing {
-		defer t.lastFrame.Store(time.Now().UnixNano())
+		defer t.lastFrame.Store(t.inNow)
 	}
 	switch f.typ {
 	case frameGoAway:
@@ -221,7 +227,7 @@ func printableHeader(v string) string {
 // activity.
 func (t *tapConn) outbound(f h2frame) {
 	if f.typ != framePing {
-		t.lastFrame.Store(time.Now().UnixNano())
+		t.lastFrame.Store(t.outNow)
 	}
 	if f.typ == framePing && f.flags&flagAck == 0 && bytes.Equal(f.payload, keepalivePing[:]) {
 		now := time.Now()

@@ -39,12 +39,16 @@ func (r *Response) Release() {
 
 func (c *Conn) release(s *stream) {
 	c.mu.Lock()
+	c.releaseLocked(s)
+	c.mu.Unlock()
+}
+
+func (c *Conn) releaseLocked(s *stream) {
 	if !s.started && !s.waiting {
 		s.done = true // it never went out
 	}
 	s.released = true
 	c.maybeFreeLocked(s)
-	c.mu.Unlock()
 }
 
 // ctxError is the status of a call whose context ended, as grpc-go gives it.
@@ -79,6 +83,18 @@ func (s *stream) outcome() error {
 // ended with OK, else a *StatusError whose Code is also in the Response.
 // Call Release on the Response when done with it, error or not.
 func (c *Conn) Unary(ctx context.Context, m *Method, req []byte, extra []HeaderField) (Response, error) {
+	return c.unary(ctx, m, req, extra, true)
+}
+
+// Invoke is Unary for a caller that does not read the response: it
+// returns the call's status alone, and the call's buffers are reused at
+// once (one lock section fewer than Unary and Release).
+func (c *Conn) Invoke(ctx context.Context, m *Method, req []byte, extra []HeaderField) error {
+	_, err := c.unary(ctx, m, req, extra, false)
+	return err
+}
+
+func (c *Conn) unary(ctx context.Context, m *Method, req []byte, extra []HeaderField, keep bool) (Response, error) {
 	if err := ctx.Err(); err != nil {
 		se := ctxError(err)
 		return Response{Code: se.Code, Message: se.Message}, se
@@ -86,32 +102,35 @@ func (c *Conn) Unary(ctx context.Context, m *Method, req []byte, extra []HeaderF
 	s := c.getStream()
 	s.unary = true
 	size, err := s.encodeHeaders(ctx, m, extra)
+	c.mu.Lock()
 	if err == nil {
-		err = c.open(s, size, req, true)
+		err = c.openLocked(s, size, req, true)
 	}
 	if err != nil {
-		c.release(s)
+		c.releaseLocked(s)
+		c.mu.Unlock()
 		return errResponse(err), err
 	}
-	done := ctx.Done()
-	c.mu.Lock()
+	// The end of ctx cancels the call through its watch, which wakes it.
+	c.watchLocked(s, ctx)
 	for !s.done {
 		s.recvWaiting = true
 		c.mu.Unlock()
-		select {
-		case <-s.recvWake:
-			c.mu.Lock()
-		case <-done:
-			c.mu.Lock()
-			c.cancelLocked(s, ctx.Err())
-		}
+		<-s.recvWake
+		c.mu.Lock()
 	}
+	c.unwatchLocked(s)
 	c.waitWriterLocked(s)
-	r := Response{Code: s.code, Message: s.msg, Header: s.header, Trailer: s.trailer, s: s}
-	if s.code == codes.OK {
-		r.Payload = s.rbuf[5:s.scan]
-	}
 	err = s.outcome()
+	var r Response
+	if keep {
+		r = Response{Code: s.code, Message: s.msg, Header: s.header, Trailer: s.trailer, s: s}
+		if s.code == codes.OK {
+			r.Payload = s.rbuf[5:s.scan]
+		}
+	} else {
+		c.releaseLocked(s)
+	}
 	c.mu.Unlock()
 	return r, err
 }
@@ -153,7 +172,9 @@ func (c *Conn) NewStream(ctx context.Context, m *Method, extra []HeaderField) (*
 	s.ctx = ctx
 	size, err := s.encodeHeaders(ctx, m, extra)
 	if err == nil {
-		err = c.open(s, size, nil, false)
+		c.mu.Lock()
+		err = c.openLocked(s, size, nil, false)
+		c.mu.Unlock()
 	}
 	if err != nil {
 		c.release(s)

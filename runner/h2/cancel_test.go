@@ -2,6 +2,7 @@ package h2
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -105,5 +106,55 @@ func TestStreamsReused(t *testing.T) {
 	defer c.mu.Unlock()
 	if len(c.streams) != 0 || c.active != 0 {
 		t.Fatalf("left over: %d streams, %d active", len(c.streams), c.active)
+	}
+}
+
+// TestCancelSharedContext: the unary calls of one context, in flight or
+// queued for a MAX_CONCURRENT_STREAMS slot, all end CANCELLED when it is
+// cancelled (through the connection's one watch of that context), and the
+// watches of per-call deadlines do not pile up.
+func TestCancelSharedContext(t *testing.T) {
+	const inFlight = 3
+	started := make(chan struct{}, inFlight)
+	srv := startServer(t, testserver.WithMaxConcurrentStreams(inFlight),
+		testserver.WithCallHook(func(string, metadata.MD) {
+			select {
+			case started <- struct{}{}:
+			default: // the calls after the first ones
+			}
+		}))
+	c := dial(t, Config{Addr: srv.Addr()})
+	m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
+	req := frame(t, &pulsepb.Request{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make(chan error, inFlight+1)
+	for range inFlight + 1 { // one more than the server's slots: it queues
+		go func() { errs <- c.Invoke(ctx, m, req, md(testserver.MDDelay, "1m")) }()
+	}
+	for range inFlight {
+		<-started
+	}
+	waiting := func() bool { c.mu.Lock(); defer c.mu.Unlock(); return len(c.waiters) == 1 }
+	for !waiting() {
+		runtime.Gosched() // the fourth call reaches the slot queue
+	}
+	cancel()
+	for range inFlight + 1 {
+		if err := <-errs; status.Code(err) != codes.Canceled {
+			t.Fatalf("call of the cancelled context: %v", err)
+		}
+	}
+	for range 20 {
+		cctx, ccancel := context.WithTimeout(context.Background(), testTimeout)
+		if err := c.Invoke(cctx, m, req, nil); err != nil {
+			t.Fatal(err)
+		}
+		ccancel()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.watches) != 0 || len(c.streams) != 0 || len(c.waiters) != 0 {
+		t.Fatalf("%d watches, %d streams, %d waiters left", len(c.watches), len(c.streams), len(c.waiters))
 	}
 }

@@ -55,6 +55,8 @@ type Conn struct {
 	// settingsEvents counts settings events, which stop at
 	// maxSettingsEvents so that a SETTINGS flood cannot flood the recorder.
 	settingsEvents int
+	// watches are the contexts of waiting unary calls, by Done channel.
+	watches map[<-chan struct{}]*ctxWatch
 
 	wake     chan struct{} // the writer has work
 	done     chan struct{} // the writer closed the socket
@@ -310,6 +312,7 @@ func (c *Conn) fail(err error, code http2.ErrCode, goAway bool) {
 		c.endLocked(s, codes.Unavailable, msg, notProcessed(err), false, 0)
 	}
 	c.waiters = c.waiters[:0]
+	c.stopWatchesLocked()
 	c.mu.Unlock()
 	// Bound the writer's last flush: a peer that reads nothing must not
 	// keep it.

@@ -192,7 +192,7 @@ func TestGoAwayLastStreamID(t *testing.T) {
 		s := c.getStream()
 		s.unary = true
 		size, _ := s.encodeHeaders(ctx, m, nil)
-		if err := c.open(s, size, []byte{0, 0, 0, 0, 0}, true); err != nil {
+		if err := openStream(c, s, size, []byte{0, 0, 0, 0, 0}, true); err != nil {
 			t.Fatal(err)
 		}
 		go func() {

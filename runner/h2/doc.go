@@ -32,7 +32,11 @@
 // the stream its ID names; it wakes a call's goroutine only when the call
 // has something for it (a complete message for a stream, the end for a
 // unary call). There is no goroutine per call: the caller's goroutine waits
-// on its stream's one-slot channel and its context.
+// on its stream's one-slot channel and, for a stream, its context. A unary
+// call waits on its channel alone: the end of its context reaches it
+// through the connection's one context.AfterFunc per context (watch.go),
+// so the workers of a run do not all take the lock of their shared
+// context's Done channel at every wait.
 //
 // Per-call state (the stream: channels, header buffer, receive buffer) is
 // pooled in a free list per connection; a stream returns to it only when

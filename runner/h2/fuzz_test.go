@@ -87,7 +87,7 @@ func FuzzServerFrames(f *testing.F) {
 			s.unary = i%2 == 0
 			s.ctx = ctx
 			size, _ := s.encodeHeaders(ctx, m, nil)
-			if err := c.open(s, size, msg(0, 0, ""), s.unary); err != nil {
+			if err := openStream(c, s, size, msg(0, 0, ""), s.unary); err != nil {
 				t.Fatal(err)
 			}
 			wg.Add(1)

@@ -74,3 +74,10 @@ func md(kv ...string) []HeaderField {
 func startServer(t testing.TB, opts ...testserver.Option) *testserver.Server {
 	return testserver.Start(t, opts...)
 }
+
+// openStream starts s as the calls do.
+func openStream(c *Conn, s *stream, size uint32, out []byte, end bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.openLocked(s, size, out, end)
+}

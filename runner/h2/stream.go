@@ -43,6 +43,7 @@ type stream struct {
 	recvWaiting bool
 	sendWaiting bool
 	ctx         context.Context // a Stream's context
+	watched     context.Context // a waiting unary call's context (Conn.watches)
 	deadline    time.Time
 
 	// Send side.
@@ -150,12 +151,10 @@ func (s *stream) encodeHeaders(ctx context.Context, m *Method, extra []HeaderFie
 	return size, nil
 }
 
-// open starts s: it takes a MAX_CONCURRENT_STREAMS slot (or queues for
+// openLocked starts s (mu held): it takes a MAX_CONCURRENT_STREAMS slot (or queues for
 // one), assigns the stream ID and queues HEADERS, and the request bytes
 // out when given.
-func (c *Conn) open(s *stream, listSize uint32, out []byte, end bool) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Conn) openLocked(s *stream, listSize uint32, out []byte, end bool) error {
 	if c.err != nil {
 		return &StatusError{Code: codes.Unavailable, Message: c.closeMessageLocked(c.err), Cause: notProcessed(c.err)}
 	}
