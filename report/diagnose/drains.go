@@ -108,6 +108,16 @@ func classify(dr drain, refused, ageCut bool) drainKind {
 	return drainOther
 }
 
+// quiet is how long the connections had been quiet when the drain's
+// GOAWAYs came: without a frame where the report has it, else (older
+// reports) without a call ending.
+func (dr drain) quiet() report.Spread {
+	if s := dr.t.Silence; s != nil && s.Count > 0 {
+		return *s
+	}
+	return dr.t.Idle
+}
+
 // reopened reports whether a GOAWAY of the reason came on a connection
 // opened after the first one came: the last came at LastAt on a transport
 // at most Age.Max old. A stop's GOAWAYs go to the connections open at that

@@ -294,11 +294,7 @@ func probeDiagnosis(p *report.Probe) *diagnosis {
 // idleCheck says who closes idle connections and after how long, from an
 // idle drain.
 func (d *diagnosis) idleCheck(dr drain) report.Check {
-	x := dr.t.Idle
-	if dr.t.Silence != nil && dr.t.Silence.Count > 0 {
-		x = *dr.t.Silence
-	}
-	limit, _ := d.idleLimit(x)
+	limit, _ := d.idleLimit(dr.quiet())
 	after := report.Approx(limit)
 	if d.drainByProxy(dr) {
 		proxy := d.peer().Intermediary
@@ -319,7 +315,7 @@ func (d *diagnosis) idleCheck(dr drain) report.Check {
 	}
 	if st, ok := d.stack(); ok && st.idleLate {
 		detail += fmt.Sprintf("; it checks its idle timer periodically, so the setting is between ~%s and ~%s",
-			report.Approx(typical(x)/2), report.Approx(typical(x)))
+			report.Approx(limit/2), after)
 	}
 	if dr.code != "NO_ERROR" {
 		detail += "; the code " + dr.code + " is harmless here: no call was on the connection"

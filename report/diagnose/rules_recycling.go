@@ -293,10 +293,7 @@ func (d *diagnosis) idleLimit(silence report.Spread) (limit time.Duration, rearm
 }
 
 func (d *diagnosis) idleServerFinding(dr drain) report.Finding {
-	idle := dr.t.Idle
-	if s := dr.t.Silence; s != nil && s.Count > 0 {
-		idle = *s
-	}
+	idle := dr.quiet()
 	x, rearmed := d.idleLimit(idle)
 	st, ok := d.stack()
 	ev := []report.Evidence{{Name: reasonText(dr), Value: fmt.Sprint(dr.n)}}
