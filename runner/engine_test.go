@@ -88,6 +88,9 @@ func runEngine(t *testing.T, srv *testserver.Server, engine, method, body string
 	return rec, out
 }
 
+// slowCalls gives each call 45s (runRecorded bounds the run at a minute).
+func slowCalls(o *plan.Options) { o.Call.Timeout = 45 * time.Second }
+
 // TestEnginesConform makes the same calls through grpc-go and the h2
 // engine against the same kind of server and requires the same outcome:
 // calls and messages counted by the server and the client, statuses with
@@ -123,9 +126,11 @@ func TestEnginesConform(t *testing.T) {
 			md: []string{testserver.MDMessages, "5", testserver.MDFailAfter, "2", testserver.MDStatus, "ABORTED"}},
 		{name: "bidi trailers-only", method: "Bidi", n: 10, md: []string{testserver.MDStatus, "PERMISSION_DENIED"}, sendsRaced: true,
 			set: func(o *plan.Options) { o.Call.Messages = 2 }},
-		{name: "4 MiB request", method: "Unary", body: big, n: 3},
-		{name: "4 MiB response", method: "Unary", md: []string{testserver.MDSize, fmt.Sprint(4<<20 - 64)}, n: 3},
-		{name: "over 4 MiB response", method: "Unary", md: []string{testserver.MDSize, fmt.Sprint(4<<20 + 1)}, n: 3},
+		// 12 MiB under -race on a machine running two suites took over
+		// the default 10s deadline: these cases are about sizes, not speed.
+		{name: "4 MiB request", method: "Unary", body: big, n: 3, set: slowCalls},
+		{name: "4 MiB response", method: "Unary", md: []string{testserver.MDSize, fmt.Sprint(4<<20 - 64)}, n: 3, set: slowCalls},
+		{name: "over 4 MiB response", method: "Unary", md: []string{testserver.MDSize, fmt.Sprint(4<<20 + 1)}, n: 3, set: slowCalls},
 		{name: "10,000-message server stream", method: "ServerStream", md: []string{testserver.MDMessages, "10000"}, n: 1,
 			set: func(o *plan.Options) { o.Load.Concurrency = 1 }},
 		{name: "10,000-message bidi", method: "Bidi", n: 1, set: func(o *plan.Options) {

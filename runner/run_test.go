@@ -324,7 +324,7 @@ func TestRunRateCount(t *testing.T) {
 func TestRunOpenLoopNoCoordinatedOmission(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
-	rec, _ := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
+	rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
 		o.Load.RPS = 100 // due every 10ms
 		o.Load.Total = 20
 		o.Load.MaxInflight = 1
@@ -349,8 +349,11 @@ func TestRunOpenLoopNoCoordinatedOmission(t *testing.T) {
 	if maxService > maxLatency/2 {
 		t.Errorf("max service time %s is not far below max latency %s", maxService, maxLatency)
 	}
-	if late < 15 {
-		t.Errorf("%d late starts, want most of the 20", late)
+	// A call the pacer itself reached late (a busy machine stalled the
+	// client) is told as pacer-late, not as a late start: every call that
+	// did not start when due is one or the other.
+	if late+int(out.PacerLate) < 15 {
+		t.Errorf("%d late starts and %d pacer-late, want most of the 20", late, out.PacerLate)
 	}
 }
 
