@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -138,7 +139,7 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 		return err
 	}
 	sum := rec.Summary(record.Meta{Kind: event.Unary, Options: plan.Options{Target: opts.Target},
-		Notes: opts.Target.Notes(), Tool: cli.Version(), GRPCVersion: grpc.Version})
+		Notes: opts.Target.Notes(), Tool: cli.Version(), GRPCVersion: grpc.Version, CPUs: runtime.GOMAXPROCS(0)})
 	diagnose.Diagnose(sum)
 	p := report.NewProbe(sum, res)
 	p.Checks = diagnose.ProbeChecks(p, opts.Duration)

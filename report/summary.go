@@ -175,6 +175,10 @@ func EngineText(s *Summary) string {
 type Tool struct {
 	Version string `json:"version"`
 	GRPCGo  string `json:"grpc_go"`
+	// CPUs is how many processors the client used at once (GOMAXPROCS:
+	// --cpus, else all of the machine's); 0 in reports written before it
+	// existed.
+	CPUs int `json:"cpus,omitempty"`
 }
 
 // ToolsText lists tools in one line: "grpcpulse v0.1.0 (grpc-go 1.85.0),

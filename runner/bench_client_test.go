@@ -80,20 +80,22 @@ func cpuTime() time.Duration {
 
 // syscalls is how many read and write system calls this process made so
 // far (Linux's /proc/self/io; 0 elsewhere).
-func syscalls() int64 {
+func syscalls() (reads, writes int64) {
 	b, err := os.ReadFile("/proc/self/io")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	var n int64
 	for _, line := range strings.Split(string(b), "\n") {
 		k, v, _ := strings.Cut(line, ": ")
-		if k == "syscr" || k == "syscw" {
-			i, _ := strconv.ParseInt(v, 10, 64)
-			n += i
+		i, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "syscr":
+			reads = i
+		case "syscw":
+			writes = i
 		}
 	}
-	return n
+	return reads, writes
 }
 
 // BenchmarkClientUnary runs unary calls through the runner (default
@@ -107,11 +109,14 @@ func BenchmarkClientUnary(b *testing.B) {
 	for _, engine := range []string{plan.EngineGRPC, plan.EngineH2} {
 		b.Run(engine, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu, sys := cpuTime(), syscalls()
+			cpu := cpuTime()
+			reads, writes := syscalls()
 			d := pulseData(b, addr, int64(b.N), defaultConcurrency, `{"message":"hello"}`, false, engine)
 			b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/call")
 			b.ReportMetric(float64(b.N)/d.Seconds(), "calls/s")
-			b.ReportMetric(float64(syscalls()-sys)/float64(b.N), "syscalls/call")
+			reads2, writes2 := syscalls()
+			b.ReportMetric(float64(reads2-reads)/float64(b.N), "reads/call")
+			b.ReportMetric(float64(writes2-writes)/float64(b.N), "writes/call")
 		})
 	}
 }

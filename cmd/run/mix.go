@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -95,7 +96,7 @@ func runMix(ctx context.Context, opts *RunOptions) error {
 	meta := record.Meta{
 		Method: strings.Join(names, ","), Kind: event.MixKind(kinds), Mix: mix,
 		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: size,
-		DescriptorHash: hex.EncodeToString(hash.Sum(nil))[:16], Tool: cli.Version(), GRPCVersion: grpc.Version,
+		DescriptorHash: hex.EncodeToString(hash.Sum(nil))[:16], Tool: cli.Version(), GRPCVersion: grpc.Version, CPUs: runtime.GOMAXPROCS(0),
 	}
 	load := r.Options().Load
 	return execRun(ctx, opts, r, meta, record.NewMix(kinds, load.Workers()))

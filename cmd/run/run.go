@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"time"
 
@@ -62,6 +63,9 @@ type RunOptions struct {
 	// MetricsLinger is how long /metrics goes on serving the final figures
 	// after the report is written, for a last scrape; an interrupt ends it.
 	MetricsLinger time.Duration
+	// CPUs is --cpus: how many processors the run's goroutines may use at
+	// once (GOMAXPROCS for the run); 0 leaves the default, all of them.
+	CPUs int
 	// StartAt is the wall-clock time the load starts at (--start-at): the
 	// pool connects first, then waits. Zero means at once.
 	StartAt time.Time
@@ -124,6 +128,9 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 			if runF != nil {
 				return runF(opts)
 			}
+			if opts.CPUs > 0 {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(opts.CPUs))
+			}
 			return Run(c.Context(), opts)
 		},
 	}
@@ -138,6 +145,7 @@ flight and nothing moving for --stall-timeout (the report is written first).`,
 	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://`HOST:PORT`/metrics (port 0: any free port; a bare :PORT listens on every interface)")
 	fs.DurationVar(&opts.MetricsLinger, "metrics-linger", 5*time.Second, "with --metrics-addr: keep serving the final figures this long after the report is written, for a last scrape (Ctrl-C ends it)")
 	fs.Var(timeValue{&opts.StartAt}, "start-at", "start the load at this RFC 3339 `time` (connect first, then wait): distributed runs start together")
+	fs.IntVar(&opts.CPUs, "cpus", 0, fmt.Sprintf("how many processors the client uses at once (GOMAXPROCS; default all, %d here): with the server on the same machine, fewer leave it more", runtime.NumCPU()))
 	fs.StringVar(&opts.Name, "name", "", "a `name` for the run, shown in the report's title")
 	fs.StringArrayVar(&opts.Tags, "tag", nil, "a `KEY=VALUE` label echoed in the report (repeatable)")
 	fs.StringVarP(&opts.ScenarioFile, "file", "f", "", "a scenario `FILE` (YAML or JSON): flag values by long name, target, method, calls (flags given here win)")
@@ -172,6 +180,9 @@ func (o *RunOptions) validate(ctx context.Context, fs *pflag.FlagSet) error {
 	}
 	if err := o.Options.CheckEngine(); err != nil {
 		return &cli.UsageError{Err: err}
+	}
+	if err := checkCPUs(o.CPUs, runtime.NumCPU()); err != nil {
+		return err
 	}
 	if o.MetricsLinger < 0 {
 		return cli.UsageErrorf("--metrics-linger must not be negative")
@@ -208,6 +219,15 @@ func (o *RunOptions) validate(ctx context.Context, fs *pflag.FlagSet) error {
 	}
 	if o.Load.Endless() && !(o.IO.InTTY && o.IO.OutTTY) {
 		return cli.UsageErrorf("give -n, -z or a ramp --schedule: without one the run goes on until interrupted, and standard input or output is not a terminal (a CI job would hang)")
+	}
+	return nil
+}
+
+// checkCPUs refuses a --cpus outside 1 to the machine's processors (0 is
+// unset).
+func checkCPUs(n, machine int) error {
+	if n < 0 || n > machine {
+		return cli.UsageErrorf("--cpus %d: give 1 to %d, the processors of this machine (or leave it out to use all)", n, machine)
 	}
 	return nil
 }
@@ -342,7 +362,7 @@ func buildRunner(opts *RunOptions, method protoreflect.MethodDescriptor, reqs *d
 	meta := record.Meta{
 		Method: strings.TrimPrefix(runner.FullMethod(method), "/"), Kind: kind,
 		Options: r.Options(), Notes: opts.Target.Notes(), DataSize: reqs.Size(),
-		DescriptorHash: reflect.DescriptorHash(method), Tool: cli.Version(), GRPCVersion: grpc.Version,
+		DescriptorHash: reflect.DescriptorHash(method), Tool: cli.Version(), GRPCVersion: grpc.Version, CPUs: runtime.GOMAXPROCS(0),
 	}
 	return r, meta, nil
 }
@@ -407,7 +427,7 @@ func reportNotStarted(ctx context.Context, opts *RunOptions, err error) error {
 		name = opts.Calls[0].Method
 	}
 	meta := record.Meta{Method: name, Kind: event.Unary, Options: opts.Options, Notes: opts.Target.Notes(),
-		Tool: cli.Version(), GRPCVersion: grpc.Version}
+		Tool: cli.Version(), GRPCVersion: grpc.Version, CPUs: runtime.GOMAXPROCS(0)}
 	rec := record.New(meta.Kind, 1)
 	rec.End(time.Now())
 	sum := rec.Summary(meta)

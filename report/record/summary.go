@@ -29,6 +29,8 @@ type Meta struct {
 	Outcome runner.Outcome
 	// Tool and GRPCVersion are the versions of grpcpulse and grpc-go.
 	Tool, GRPCVersion string
+	// CPUs is how many processors the client used at once (GOMAXPROCS).
+	CPUs int
 	// Notes are the settings grpc-go changed or that look like mistakes
 	// (Options.Target.Notes()).
 	Notes []string
@@ -70,7 +72,7 @@ func (r *Recorder) Summary(meta Meta) *report.Summary {
 	evs, cv := r.events.summarize(end, meta.Options.Target.Keepalive, !meta.Options.Target.Plaintext)
 	s := &report.Summary{
 		Schema:          report.Schema,
-		Tool:            report.Tool{Version: meta.Tool, GRPCGo: meta.GRPCVersion},
+		Tool:            report.Tool{Version: meta.Tool, GRPCGo: meta.GRPCVersion, CPUs: meta.CPUs},
 		Engine:          meta.Options.Target.EngineName(),
 		Target:          meta.Options.Target.Addr,
 		Method:          meta.Method,
