@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -35,16 +36,35 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// measure runs the benchmark body and reports CPU per op and calls/s.
+// ioCalls is how many read and write system calls the process made so
+// far (Linux's /proc/self/io; 0 elsewhere).
+func ioCalls() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, _ := strings.Cut(line, ": "); k == "syscr" || k == "syscw" {
+			i, _ := strconv.ParseInt(v, 10, 64)
+			n += i
+		}
+	}
+	return n
+}
+
+// measure runs the benchmark body and reports CPU per op, calls/s and
+// read and write system calls per op.
 func measure(b *testing.B, body func()) {
 	b.ReportAllocs()
-	start, wall := cpuTime(), time.Now()
+	start, wall, io := cpuTime(), time.Now(), ioCalls()
 	b.ResetTimer()
 	body()
 	b.StopTimer()
 	cpu, elapsed := cpuTime()-start, time.Since(wall)
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
+	b.ReportMetric(float64(ioCalls()-io)/float64(b.N), "syscalls/op")
 }
 
 const benchWorkers = 50
