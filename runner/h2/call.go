@@ -118,6 +118,7 @@ func (c *Conn) unary(ctx context.Context, m *Method, req []byte, extra []HeaderF
 		c.mu.Unlock()
 		<-s.recvWake
 		c.mu.Lock()
+		c.backLocked(s)
 	}
 	c.unwatchLocked(s)
 	c.waitWriterLocked(s)
@@ -328,6 +329,7 @@ func (st *Stream) Recv() ([]byte, error) {
 			c.mu.Lock()
 			c.cancelLocked(s, s.ctx.Err())
 		}
+		c.backLocked(s)
 	}
 }
 

@@ -33,6 +33,14 @@ type Conn struct {
 	// connection included.
 	mu         sync.Mutex
 	queue      []writeOp // frames for the writer, in order
+	// woken counts the callers the reader woke with a response that have
+	// not yet taken the lock again: most will queue their next request at
+	// once, so the writer is signalled when the last of them is back (or
+	// when there are none), and their requests share one write.
+	woken int
+	// held: the writer waits, with frames buffered, for the woken
+	// callers' requests; the last of them signals it.
+	held bool
 	streams    map[uint32]*stream
 	free       []*stream // released streams for reuse
 	nextID     uint32

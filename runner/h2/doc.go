@@ -28,7 +28,11 @@
 // DATA, RST_STREAM, WINDOW_UPDATE, ACKs) under the connection mutex, the
 // writer takes the whole queue at once, writes every frame into the buffer
 // and flushes only when the queue is empty, so the frames of many calls
-// share one write system call. The reader reads frames and applies each to
+// share one write system call. The callers the reader woke with a response
+// are counted until each is back (Conn.woken): the writer is signalled
+// when the last of them is, as most queue their next request at once, so
+// that a ping-pong stream's next messages or a closed loop's next calls
+// go out together. The reader reads frames and applies each to
 // the stream its ID names; it wakes a call's goroutine only when the call
 // has something for it (a complete message for a stream, the end for a
 // unary call). There is no goroutine per call: the caller's goroutine waits

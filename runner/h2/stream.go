@@ -42,6 +42,7 @@ type stream struct {
 	// recvWake or sendWake.
 	recvWaiting bool
 	sendWaiting bool
+	woken       bool // counted in Conn.woken
 	ctx         context.Context // a Stream's context
 	watched     context.Context // a waiting unary call's context (Conn.watches)
 	deadline    time.Time
@@ -87,6 +88,10 @@ func wakeup(ch chan struct{}) {
 func (c *Conn) wakeRecvLocked(s *stream) {
 	if s.recvWaiting {
 		s.recvWaiting = false
+		if c.r.deferWakes {
+			s.woken = true
+			c.woken++
+		}
 		c.wakeLocked(s.recvWake)
 	}
 }

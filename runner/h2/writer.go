@@ -35,7 +35,20 @@ var errDrained = errors.New("h2: connection drained after GOAWAY")
 
 func (c *Conn) queueLocked(op writeOp) {
 	c.queue = append(c.queue, op)
-	if len(c.queue) == 1 {
+	if len(c.queue) == 1 && c.woken == 0 {
+		c.signalLocked()
+	}
+}
+
+// backLocked counts s's caller, woken by the reader, as back; the last
+// one back signals the writer if it has work.
+func (c *Conn) backLocked(s *stream) {
+	if !s.woken {
+		return
+	}
+	s.woken = false
+	c.woken--
+	if c.woken == 0 && (len(c.queue) > 0 || c.held) {
 		c.signalLocked()
 	}
 }
@@ -54,16 +67,21 @@ func (c *Conn) writeLoop() {
 		c.mu.Lock()
 		yielded := false
 		for len(c.queue) == 0 && c.err == nil {
+			// Woken callers still to come back will queue their next
+			// requests: the last of them signals.
+			c.held = c.woken > 0 && c.bw.Buffered() > 0
+			held := c.held
 			c.mu.Unlock()
 			// A small batch waits for one yield of the processor, which
 			// lets callers about to queue join it: fewer, larger writes.
-			if n := c.bw.Buffered(); n > 0 && n < minBatch && !yielded {
+			if held {
+			} else if n := c.bw.Buffered(); n > 0 && n < minBatch && !yielded {
 				yielded = true
 				runtime.Gosched()
 				c.mu.Lock()
 				continue
 			}
-			if c.bw.Buffered() > 0 {
+			if !held && c.bw.Buffered() > 0 {
 				if err := c.bw.Flush(); err != nil {
 					c.fail(writeErr(err), 0, false)
 				}
