@@ -31,8 +31,8 @@ type Conn struct {
 
 	// mu guards everything below it, the state of every stream of the
 	// connection included.
-	mu         sync.Mutex
-	queue      []writeOp // frames for the writer, in order
+	mu    sync.Mutex
+	queue []writeOp // frames for the writer, in order
 	// woken counts the callers the reader woke with a response that have
 	// not yet taken the lock again: most will queue their next request at
 	// once, so the writer is signalled when the last of them is back (or
@@ -40,7 +40,7 @@ type Conn struct {
 	woken int
 	// held: the writer waits, with frames buffered, for the woken
 	// callers' requests; the last of them signals it.
-	held bool
+	held       bool
 	streams    map[uint32]*stream
 	free       []*stream // released streams for reuse
 	nextID     uint32

@@ -42,7 +42,7 @@ type stream struct {
 	// recvWake or sendWake.
 	recvWaiting bool
 	sendWaiting bool
-	woken       bool // counted in Conn.woken
+	woken       bool            // counted in Conn.woken
 	ctx         context.Context // a Stream's context
 	watched     context.Context // a waiting unary call's context (Conn.watches)
 	deadline    time.Time
