@@ -72,18 +72,19 @@ func (c *Conn) writeLoop() {
 			c.held = c.woken > 0 && c.bw.Buffered() > 0
 			held := c.held
 			c.mu.Unlock()
-			// A small batch waits for one yield of the processor, which
-			// lets callers about to queue join it: fewer, larger writes.
-			if held {
-			} else if n := c.bw.Buffered(); n > 0 && n < minBatch && !yielded {
-				yielded = true
-				runtime.Gosched()
-				c.mu.Lock()
-				continue
-			}
-			if !held && c.bw.Buffered() > 0 {
-				if err := c.bw.Flush(); err != nil {
-					c.fail(writeErr(err), 0, false)
+			if !held {
+				// A small batch waits for one yield of the processor, which
+				// lets callers about to queue join it: fewer, larger writes.
+				if n := c.bw.Buffered(); n > 0 && n < minBatch && !yielded {
+					yielded = true
+					runtime.Gosched()
+					c.mu.Lock()
+					continue
+				}
+				if c.bw.Buffered() > 0 {
+					if err := c.bw.Flush(); err != nil {
+						c.fail(writeErr(err), 0, false)
+					}
 				}
 			}
 			select {
