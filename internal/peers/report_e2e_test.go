@@ -191,8 +191,11 @@ func TestReportMaxAge(t *testing.T) {
 		}
 		// The client dates a transport from its open event, at or after
 		// the server's accept: a busy client only makes the age it measures
-		// shorter by the delay of that event.
-		if g, ok := s.Connectivity.GoAwayTiming[key[stack]]; !ok || g.Age.Min < 200*time.Millisecond {
+		// shorter by the delay of that event. grpc-js's age has -10% of
+		// jitter (270ms), and with two suites on two cores the open event
+		// came up to ~90ms after the server's timer started (184ms): the
+		// bound leaves that, and still tells an age limit from a cut at once.
+		if g, ok := s.Connectivity.GoAwayTiming[key[stack]]; !ok || g.Age.Min < 150*time.Millisecond {
 			t.Errorf("GOAWAY timing %+v, want ages from ~300ms (±10%%)", g)
 		}
 	})
