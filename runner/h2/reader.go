@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -419,7 +420,13 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 			}
 			return nil
 		}
-		if len(s.rbuf)-s.scan < 5+size {
+		if got := len(s.rbuf) - s.scan; got < 5+size {
+			// The rest of a long message is on its way: once a quarter
+			// came (a length alone allocates nothing), room for all of
+			// it at once, not by doubling (copies of what came so far).
+			if got >= size/4 {
+				s.rbuf = slices.Grow(s.rbuf, 5+size-got)
+			}
 			break
 		}
 		s.scan += 5 + size
