@@ -321,6 +321,10 @@ func compareNotes(base, cur *report.Summary) []string {
 	}
 	note("grpcpulse version", base.Tool.Version, cur.Tool.Version)
 	note("grpc-go version", base.Tool.GRPCGo, cur.Tool.GRPCGo)
+	if base.Tool.CPUs > 0 && cur.Tool.CPUs > 0 {
+		// 0 is a report from before the field: unknown, not different.
+		note("client processors (--cpus)", base.Tool.CPUs, cur.Tool.CPUs)
+	}
 	note("target", base.Target, cur.Target)
 	note("calls (-n)", bl.Total, nl.Total)
 	note("duration (-z)", bl.Duration, nl.Duration)

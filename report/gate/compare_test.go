@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -244,16 +245,25 @@ func TestCompareRefusesOtherShapes(t *testing.T) {
 func TestCompareNotes(t *testing.T) {
 	base := gateSummary()
 	cur := *gateSummary()
-	cur.Tool = report.Tool{Version: "v0.2.0", GRPCGo: "1.86.0"}
+	cur.Tool = report.Tool{Version: "v0.2.0", GRPCGo: "1.86.0", CPUs: 2}
 	cur.Options.Load.Duration = 30 * time.Second
 	cur.Engine = "h2"
 	c, err := Compare(base, &cur, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The base predates tool.cpus: not a difference.
 	want := []string{"engine: base grpc, new h2: different clients measured the runs, and each one's own cost is in its latency and rate", "grpcpulse version: base (none), new v0.2.0", "grpc-go version: base (none), new 1.86.0", "duration (-z): base 0s, new 30s"}
 	if strings.Join(c.Notes, "|") != strings.Join(want, "|") {
 		t.Errorf("notes %q, want %q", c.Notes, want)
+	}
+	base.Tool.CPUs = 8
+	c, err = Compare(base, &cur, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "client processors (--cpus): base 8, new 2"; !slices.Contains(c.Notes, want) {
+		t.Errorf("notes %q, want %q among them", c.Notes, want)
 	}
 }
 

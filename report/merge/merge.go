@@ -379,11 +379,15 @@ func mergeHDR(dst *hdrhistogram.Histogram, h *report.Histogram, i int, what stri
 // addTools notes the versions that made s (its own MergedTools, for a
 // merged report), and keeps MergedTools only once they differ.
 func (mg *merger) addTools(s *report.Summary) {
+	if mg.m.Tool.CPUs != s.Tool.CPUs {
+		mg.m.Tool.CPUs = 0 // the sources' clients had different processors
+	}
 	tools := s.MergedTools
 	if len(tools) == 0 {
 		tools = []report.Tool{s.Tool}
 	}
 	for _, t := range tools {
+		t.CPUs = 0 // machines differ; versions are what MergedTools tells
 		if !slices.Contains(mg.tools, t) {
 			mg.tools = append(mg.tools, t)
 		}

@@ -64,3 +64,29 @@ func TestMergeRecordsEachToolVersion(t *testing.T) {
 		t.Errorf("text report does not say %q:\n%s", want, out.String())
 	}
 }
+
+// Machines with different processors are not different versions; the
+// merged report keeps a processor count only when every source had it.
+func TestMergeToolCPUs(t *testing.T) {
+	t.Parallel()
+	run := func(cpus, second int) *report.Summary {
+		s := syntheticSummary(t, event.Unary)
+		s.Tool = report.Tool{Version: "v0.1.0", GRPCGo: "1.85.0", CPUs: cpus}
+		s.StartedAt = report.Timestamp{Time: s.StartedAt.Add(time.Duration(second) * time.Second)}
+		return s
+	}
+	same, err := Reports([]*report.Summary{run(4, 0), run(4, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.Tool.CPUs != 4 || same.MergedTools != nil {
+		t.Errorf("same processors: tool %+v, merged_tools %+v; want 4 CPUs and none", same.Tool, same.MergedTools)
+	}
+	mixed, err := Reports([]*report.Summary{run(4, 0), run(2, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mixed.Tool.CPUs != 0 || mixed.MergedTools != nil {
+		t.Errorf("different processors: tool %+v, merged_tools %+v; want no CPU count and no merged_tools", mixed.Tool, mixed.MergedTools)
+	}
+}
