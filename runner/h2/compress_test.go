@@ -28,7 +28,7 @@ type serverSaw struct {
 	length, onWire int
 }
 
-func (s *serverSaw) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context  { return ctx }
+func (s *serverSaw) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context   { return ctx }
 func (s *serverSaw) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
 func (s *serverSaw) HandleConn(context.Context, stats.ConnStats)                       {}
 func (s *serverSaw) HandleRPC(_ context.Context, st stats.RPCStats) {
