@@ -112,6 +112,7 @@ func (p *h2Pooled) dial(ctx context.Context, timeout time.Duration) (*h2Live, er
 		Keepalive: h2.Keepalive{Time: keepaliveTime(e.t.Keepalive.Time), Timeout: e.t.Keepalive.Timeout,
 			PermitWithoutStream: e.t.Keepalive.PermitWithoutStream},
 		MaxRecvMsgSize: e.t.MaxMsgSize,
+		Compression:    e.mcfg.Compression,
 		Events: func(ev h2.Event) {
 			if ev.Kind == h2.EventGoAway {
 				wakeup(live.goAway)

@@ -170,9 +170,6 @@ func (o *RunOptions) validate(ctx context.Context, fs *pflag.FlagSet) error {
 	if err := o.Call.Validate(); err != nil {
 		return &cli.UsageError{Err: err}
 	}
-	if err := o.Options.CheckEngine(); err != nil {
-		return &cli.UsageError{Err: err}
-	}
 	if o.MetricsLinger < 0 {
 		return cli.UsageErrorf("--metrics-linger must not be negative")
 	}
