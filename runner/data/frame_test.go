@@ -23,7 +23,8 @@ func TestFramePacked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := static.ForWorker(0, &RunTemplates{}).Frames()[0]
+	sw := static.ForWorker(0, &RunTemplates{})
+	f := sw.Frames()[0]
 	for range 3 {
 		b, err := f.Packed("x", pack)
 		if err != nil || b[0] != 1 || !bytes.Equal(b[1:], f.Wire()[1:]) {
