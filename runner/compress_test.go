@@ -2,9 +2,11 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/stats"
@@ -110,6 +112,29 @@ func TestRunUncompressed(t *testing.T) {
 		enc.mu.Unlock()
 		if out.Payloads != nil {
 			t.Errorf("%s: Payloads %+v without --compress, want nil", engine, out.Payloads)
+		}
+	}
+}
+
+// A gzip bomb (5 MiB of response in a few KiB of gzip, past the 4 MiB
+// limit) fails each call RESOURCE_EXHAUSTED with grpc-go's words, with
+// either engine; the sizes that did come are counted.
+func TestRunGzipBomb(t *testing.T) {
+	t.Parallel()
+	const want = `ResourceExhausted "grpc: received message after decompression larger than max 4194304"`
+	for _, engine := range engines {
+		srv := testserver.Start(t)
+		rec, out := runEngine(t, srv, engine, "Unary", "", func(o *plan.Options) {
+			o.Load.Total, o.Load.Concurrency = 2, 1
+			o.Call.Compress = "gzip"
+			o.Call.Timeout = 45 * time.Second
+			o.Metadata.Headers = headers(testserver.MDSize, fmt.Sprint(5<<20))
+		})
+		if got := rec.statuses(); len(got) != 1 || got[want] != 2 {
+			t.Errorf("%s: statuses %v, want 2 %s", engine, got, want)
+		}
+		if p := out.Payloads; p == nil || p.SentMessages != 2 || p.ReceivedMsgs != 0 {
+			t.Errorf("%s: counted %+v, want 2 messages sent, none received", engine, p)
 		}
 	}
 }

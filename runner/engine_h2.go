@@ -48,11 +48,11 @@ type methodKey struct {
 // dialH2Pool opens the pool's connections with the h2 engine. The first
 // dial of each is the run's connection check: its failure is explained as
 // conn.Dial explains grpc-go's.
-func (r *Runner) dialH2Pool(ctx context.Context, sink *conn.Gate, lastRead []atomic.Int64) ([]poolConn, error) {
+func (r *Runner) dialH2Pool(ctx context.Context, sink *conn.Gate, lastRead []atomic.Int64) ([]poolConn, []redial, error) {
 	t := r.opts.Target
 	creds, err := conn.Credentials(t)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e := &h2Engine{t: t, creds: creds, methods: map[methodKey]*h2.Method{}, payloads: r.payloads}
 	e.mcfg = h2.Config{Addr: t.Addr, Authority: t.Authority, UserAgent: h2UserAgent(t.UserAgent), Compression: r.opts.Call.Compress}
@@ -60,8 +60,10 @@ func (r *Runner) dialH2Pool(ctx context.Context, sink *conn.Gate, lastRead []ato
 		e.mcfg.TLS = &tls.Config{}
 	}
 	pool := make([]poolConn, r.opts.Load.Connections)
+	redials := make([]redial, len(pool))
 	for i := range pool {
-		p, err := e.open(ctx, i, sink.Send, &lastRead[i])
+		transports := new(atomic.Int64) // the pool connection's, however many times it is dialed
+		p, err := e.open(ctx, i, sink.Send, &lastRead[i], transports)
 		if err != nil {
 			for _, c := range pool[:i] {
 				c.close()
@@ -69,11 +71,18 @@ func (r *Runner) dialH2Pool(ctx context.Context, sink *conn.Gate, lastRead []ato
 			if i > 0 {
 				err = fmt.Errorf("connection %d of %d: %w", i+1, len(pool), err)
 			}
-			return nil, err
+			return nil, nil, err
 		}
 		pool[i] = p
+		redials[i] = func(ctx context.Context) (poolConn, error) {
+			p, err := e.open(ctx, i, sink.Send, &lastRead[i], transports)
+			if err != nil {
+				return nil, err
+			}
+			return p, nil
+		}
 	}
-	return pool, nil
+	return pool, redials, nil
 }
 
 // h2UserAgent is the user-agent the h2 engine sends: --user-agent first,
@@ -237,6 +246,8 @@ func (c *h2Caller) stream(ctx context.Context, desc *grpc.StreamDesc, m callMeth
 }
 
 func (c *h2Caller) peer() net.Addr { return c.remote }
+
+func (c *h2Caller) use(pc poolConn) { c.p = pc.(*h2Pooled) }
 
 // h2Stream is a streaming call of the h2 engine; counted: its messages'
 // bytes are counted (--compress, after warm-up).

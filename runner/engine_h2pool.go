@@ -63,8 +63,9 @@ type h2Live struct {
 
 var _ stateWatch = (*h2Watch)(nil)
 
-// open makes pool connection i and its first connection.
-func (e *h2Engine) open(ctx context.Context, i int, sink func(event.Event), lastRead *atomic.Int64) (*h2Pooled, error) {
+// open makes pool connection i and its first connection; transports
+// numbers the pool connection's transports (its tap's).
+func (e *h2Engine) open(ctx context.Context, i int, sink func(event.Event), lastRead, transports *atomic.Int64) (*h2Pooled, error) {
 	p := &h2Pooled{eng: e, i: i, lastRead: lastRead,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		state: connectivity.Connecting, changed: make(chan struct{})}
@@ -74,7 +75,7 @@ func (e *h2Engine) open(ctx context.Context, i int, sink func(event.Event), last
 		}
 		sink(ev)
 	}
-	p.tap = conn.Tap(e.creds, i, p.sink, lastRead)
+	p.tap = conn.TapNumbered(e.creds, i, p.sink, lastRead, transports)
 	timeout := e.t.ConnectTimeout
 	if timeout <= 0 {
 		timeout = 365 * 24 * time.Hour // no limit
