@@ -53,7 +53,9 @@ type onCall struct {
 	seen atomic.Int64
 }
 
-func (r *onCall) Worker(id, conn int) WorkerRecorder { return onCallWorker{r.evTally.Worker(id, conn), r} }
+func (r *onCall) Worker(id, conn int) WorkerRecorder {
+	return onCallWorker{r.evTally.Worker(id, conn), r}
+}
 
 type onCallWorker struct {
 	WorkerRecorder
