@@ -1,17 +1,17 @@
 package runner
 
 import (
-	"context"
+	"io"
+	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
-	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/event"
 	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
@@ -21,19 +21,10 @@ import (
 func runChurn(t *testing.T, srv *testserver.Server, engine string, total int64, workers int, every int64, set func(*plan.Options)) (*evTally, Outcome) {
 	t.Helper()
 	rec := &evTally{}
-	return rec, runChurnInto(t, srv, rec, engine, total, workers, every, set, nil)
+	return rec, runChurnInto(t, srv, rec, engine, total, workers, every, set)
 }
 
-// runChurnDial is runChurn with grpc-go and the runner's Dial replaced.
-func runChurnDial(t *testing.T, srv *testserver.Server, total int64, workers int, every int64,
-	dial func(context.Context, plan.Target, ...grpc.DialOption) (*grpc.ClientConn, error)) (*evTally, Outcome) {
-	t.Helper()
-	rec := &evTally{}
-	return rec, runChurnInto(t, srv, rec, plan.EngineGRPC, total, workers, every, nil, dial)
-}
-
-func runChurnInto(t *testing.T, srv *testserver.Server, rec Recorder, engine string, total int64, workers int, every int64, set func(*plan.Options),
-	dial func(context.Context, plan.Target, ...grpc.DialOption) (*grpc.ClientConn, error)) Outcome {
+func runChurnInto(t *testing.T, srv *testserver.Server, rec Recorder, engine string, total int64, workers int, every int64, set func(*plan.Options)) Outcome {
 	t.Helper()
 	return runRecorded(t, testOptions(srv, func(o *plan.Options) {
 		o.Target.Engine = engine
@@ -41,7 +32,7 @@ func runChurnInto(t *testing.T, srv *testserver.Server, rec Recorder, engine str
 		if set != nil {
 			set(o)
 		}
-	}), "Unary", `{"message":"hi"}`, rec, dial)
+	}), "Unary", `{"message":"hi"}`, rec, nil)
 }
 
 // onCall is an evTally that runs f on the worker's goroutine once the nth
@@ -189,7 +180,7 @@ func TestChurnServerGone(t *testing.T) {
 			srv := testserver.Start(t)
 			// Stopped once call 5 is recorded: between calls 5 and 6, with no call in flight.
 			rec := &onCall{evTally: &evTally{}, n: 5, f: srv.Stop}
-			out := runChurnInto(t, srv, rec, engine, 20, 1, 5, nil, nil)
+			out := runChurnInto(t, srv, rec, engine, 20, 1, 5, nil)
 			if got := rec.codes(); got[codes.OK] != 5 || got[codes.Unavailable] != 15 || out.Aborted != 0 {
 				t.Fatalf("codes %v, %d aborted; want 5 OK, then 15 UNAVAILABLE", got, out.Aborted)
 			}
@@ -207,33 +198,91 @@ func TestChurnServerGone(t *testing.T) {
 	}
 }
 
-// --reconnect-every 1 with four workers: each call dials its own connection,
-// the four at once (a call does not wait for a dial that has no call left
-// for it).
+// --reconnect-every 1 with four workers, with either engine: each call
+// dials its own connection, the four at once (a call does not wait for a
+// dial that has no call left for it).
 func TestChurnDialsAtOnce(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	var dials atomic.Int64
-	four := make(chan struct{})
-	rec, _ := runChurnDial(t, srv, 20, 4, 1, func(ctx context.Context, tg plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
-		// Dial 1 is the pool's; 2 to 5 are the four workers' first new
-		// connections, which meet here before any goes on.
-		switch n := dials.Add(1); {
-		case n == 5:
-			close(four)
-		case n > 1 && n < 5:
-			select {
-			case <-four:
-			case <-time.After(10 * time.Second):
-				return nil, context.DeadlineExceeded
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t)
+			// Connection 1 is the pool's; 2 to 5 are the four workers' first
+			// new connections, which get no answer until all four are there.
+			addr := barrierProxy(t, srv.Addr(), 1, 4)
+			rec := &evTally{}
+			runRecorded(t, testOptions(srv, func(o *plan.Options) {
+				o.Target.Addr, o.Target.Engine = addr, engine
+				o.Load.Concurrency, o.Load.Total, o.Load.ReconnectEvery = 4, 20, 1
+			}), "Unary", "", rec, nil)
+			if got := rec.codes(); got[codes.OK] != 20 {
+				t.Fatalf("codes %v, want 20 OK (connections 2 to 5 waited for each other: not dialed at once)", got)
 			}
+			if got := srv.Connections(); got != 20 {
+				t.Errorf("the server accepted %d connections, want 20", got)
+			}
+		})
+	}
+}
+
+// barrierProxy forwards the connections it accepts to addr, except that
+// it holds connections skip+1 to skip+n until all n have come (10s at
+// most: then it drops them), so that their handshakes end only if they
+// were dialed at once. It closes its listener and connections when the
+// test ends.
+func barrierProxy(t *testing.T, addr string, skip, n int) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var open []net.Conn
+	keep := func(c net.Conn) {
+		mu.Lock()
+		open = append(open, c)
+		mu.Unlock()
+	}
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range open {
+			c.Close()
 		}
-		return conn.Dial(ctx, tg, opts...)
+		mu.Unlock()
 	})
-	if got := rec.codes(); got[codes.OK] != 20 {
-		t.Fatalf("codes %v, want 20 OK (dials 2 to 5 waited for each other: not made at once)", got)
-	}
-	if got := srv.Connections(); got != 20 {
-		t.Errorf("the server accepted %d connections, want 20", got)
-	}
+	all := make(chan struct{})
+	go func() {
+		for k := 1; ; k++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			keep(c)
+			if k == skip+n {
+				close(all)
+			}
+			go func() {
+				defer c.Close()
+				if k > skip && k <= skip+n {
+					select {
+					case <-all:
+					case <-time.After(10 * time.Second):
+						return
+					}
+				}
+				s, err := net.Dial("tcp", addr)
+				if err != nil {
+					return
+				}
+				keep(s)
+				go func() {
+					io.Copy(s, c)
+					s.Close()
+				}()
+				io.Copy(c, s)
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
