@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
@@ -20,11 +19,11 @@ import (
 // waits for one being dialed that has a call left for it, or starts a new
 // dial (so with --reconnect-every 1 every call dials its own, at once); its
 // latency includes the wait. Dials go through the pool connection's
-// poolDialer.
+// redial, of either engine: a connection is a poolConn, which reports its
+// own handshake as the pool's first ones do.
 type churnSlot struct {
-	r        *Runner
 	conn     int
-	dialer   *poolDialer
+	redial   redial
 	sink     *conn.Gate
 	watchCtx context.Context // the state watchers'
 	dialCtx  context.Context // the dials': ends when the run cuts its calls short
@@ -39,8 +38,8 @@ type churnSlot struct {
 // churnConn is one connection of a churnSlot. Its counts are guarded by
 // the slot's mu.
 type churnConn struct {
-	cc       *grpc.ClientConn
-	watch    *conn.StateWatch
+	pc       poolConn
+	watch    stateWatch
 	unwatch  context.CancelFunc
 	handed   int64 // calls handed out on it
 	inflight int64
@@ -58,33 +57,33 @@ type churnDial struct {
 }
 
 // newChurn makes the churn slots of the pool, taking over its first
-// connections; nil unless --reconnect-every is set. watchCtx ends the
-// state watchers, dialCtx the dials.
-func (r *Runner) newChurn(watchCtx, dialCtx context.Context, sink *conn.Gate, conns []poolConn, dialers []*poolDialer) []*churnSlot {
+// connections (the slots close them); nil unless --reconnect-every is set.
+// watchCtx ends the state watchers, dialCtx the dials.
+func (r *Runner) newChurn(watchCtx, dialCtx context.Context, sink *conn.Gate, conns []poolConn, redials []redial) []*churnSlot {
 	every := r.opts.Load.ReconnectEvery
-	if every <= 0 || dialers == nil {
-		return nil // dialers are grpc-go's: plan refuses --reconnect-every with the h2 engine
+	if every <= 0 {
+		return nil
 	}
 	slots := make([]*churnSlot, len(conns))
 	for i, pc := range conns {
-		s := &churnSlot{r: r, conn: i, dialer: dialers[i], sink: sink, watchCtx: watchCtx, dialCtx: dialCtx, every: every}
-		s.cur = s.watch(pc.(grpcConn).cc)
+		s := &churnSlot{conn: i, redial: redials[i], sink: sink, watchCtx: watchCtx, dialCtx: dialCtx, every: every}
+		s.cur = s.watch(pc)
 		slots[i] = s
 	}
 	return slots
 }
 
-// watch follows cc's state like the pool's other connections, except that
+// watch follows pc's state like the pool's other connections, except that
 // its SHUTDOWN is left out: closing it is the run's doing, and its
 // successor's EventHandshake tells the recorder the pool connection is up.
-func (s *churnSlot) watch(cc *grpc.ClientConn) *churnConn {
+func (s *churnSlot) watch(pc poolConn) *churnConn {
 	ctx, cancel := context.WithCancel(s.watchCtx)
-	w := conn.WatchState(ctx, s.conn, cc, func(e event.Event) {
+	w := pc.watch(ctx, s.conn, func(e event.Event) {
 		if e.State != connectivity.Shutdown.String() {
 			s.sink.Send(e)
 		}
 	})
-	return &churnConn{cc: cc, watch: w, unwatch: cancel}
+	return &churnConn{pc: pc, watch: w, unwatch: cancel}
 }
 
 // acquire hands out a connection for one call: the current one, or one
@@ -130,10 +129,10 @@ func (s *churnSlot) acquire(ctx context.Context) (*churnConn, error) {
 // with calls left, it becomes the slot's current connection.
 func (s *churnSlot) dial(p *churnDial) {
 	defer s.bg.Done()
-	cc, err := s.r.dialTimed(s.dialCtx, s.dialer)
+	pc, err := s.redial(s.dialCtx)
 	var c *churnConn
 	if err == nil {
-		c = s.watch(cc)
+		c = s.watch(pc)
 	}
 	s.mu.Lock()
 	if s.pending == p {
@@ -188,7 +187,7 @@ func (s *churnSlot) close(c *churnConn) {
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
-		c.cc.Close()
+		c.pc.close()
 		c.unwatch()
 		c.watch.Wait()
 	}()
@@ -222,6 +221,7 @@ func (w *worker) churnCall(ctx context.Context, seq int64, frames []*data.Frame,
 		return err
 	}
 	defer w.churn.release(c)
-	w.calls.(*grpcCaller).cc, w.watch = c.cc, c.watch // churn is grpc-go's
+	w.calls.use(c.pc)
+	w.watch = c.watch
 	return w.call(ctx, seq, frames, rec, s)
 }

@@ -41,7 +41,9 @@
 // never processed on the next connection). Run opens the pool through it
 // and each worker calls through its pool connection's caller; nothing
 // else here knows which engine runs. Both dial through runner/conn's tap,
-// so they report the same connection events.
+// so they report the same connection events. --reconnect-every (churn.go)
+// redials pool connections of either engine the same way, and --compress
+// works with both (engine_h2compress.go for h2).
 //
 // New checks the Options against the method's kind (CheckKind; the rest is
 // validated once, by the command layer) and returns a Runner; Runner.Run

@@ -52,7 +52,15 @@ type caller interface {
 	stream(ctx context.Context, desc *grpc.StreamDesc, m callMethod) (clientStream, error)
 	// peer is the remote address of the last call, when known.
 	peer() net.Addr
+	// use makes the next calls on pc, another connection of the same
+	// engine (--reconnect-every hands each call its connection).
+	use(pc poolConn)
 }
+
+// redial dials a new connection in the place of one of the pool's, for
+// --reconnect-every; it reports the dial's events and handshake as the
+// pool's first dial of it did.
+type redial func(ctx context.Context) (poolConn, error)
 
 // callMethod is what a call is made to. ctx also carries the metadata (for
 // grpc-go); the h2 engine pre-encodes md per method and sends tmd per call.
@@ -78,22 +86,28 @@ type clientStream interface {
 func (w *worker) method() callMethod { return callMethod{path: w.path, md: w.md, tmd: w.tmd} }
 
 // openPool dials the pool's connections with the run's engine, and
-// returns grpc-go's dialers for --reconnect-every (nil with h2, which
-// plan refuses with it).
-func (r *Runner) openPool(ctx context.Context, sink *conn.Gate, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]poolConn, []*poolDialer, error) {
+// returns how to dial each again, for --reconnect-every.
+func (r *Runner) openPool(ctx context.Context, sink *conn.Gate, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]poolConn, []redial, error) {
 	if r.opts.Target.EngineName() == plan.EngineH2 {
-		pool, err := r.dialH2Pool(ctx, sink, lastRead)
-		return pool, nil, err
+		return r.dialH2Pool(ctx, sink, lastRead)
 	}
 	ccs, dialers, err := r.dialPool(ctx, sink, attempts, lastRead)
 	if err != nil {
 		return nil, nil, err
 	}
 	pool := make([]poolConn, len(ccs))
+	redials := make([]redial, len(ccs))
 	for i, cc := range ccs {
 		pool[i] = grpcConn{cc: cc, compress: r.opts.Call.Compress}
+		redials[i] = func(ctx context.Context) (poolConn, error) {
+			cc, err := r.dialTimed(ctx, dialers[i])
+			if err != nil {
+				return nil, err
+			}
+			return grpcConn{cc: cc, compress: r.opts.Call.Compress}, nil
+		}
 	}
-	return pool, dialers, nil
+	return pool, redials, nil
 }
 
 // grpcConn is a pool connection of grpc-go; compress names the codec of
@@ -140,6 +154,8 @@ func (c *grpcCaller) stream(ctx context.Context, desc *grpc.StreamDesc, m callMe
 }
 
 func (c *grpcCaller) peer() net.Addr { return c.p.Addr }
+
+func (c *grpcCaller) use(pc poolConn) { c.cc = pc.(grpcConn).cc }
 
 // grpcStream is a grpc-go stream; cancelling its context ends it.
 type grpcStream struct{ grpc.ClientStream }

@@ -32,6 +32,9 @@ type h2Engine struct {
 	// set only to make :scheme https: the TLS handshake is the
 	// credentials', through the tap, as grpc-go's).
 	mcfg h2.Config
+	// payloads counts the messages' bytes with --compress (r.payloads);
+	// nil without.
+	payloads *conn.PayloadCounter
 
 	mu      sync.Mutex
 	methods map[methodKey]*h2.Method
@@ -45,20 +48,22 @@ type methodKey struct {
 // dialH2Pool opens the pool's connections with the h2 engine. The first
 // dial of each is the run's connection check: its failure is explained as
 // conn.Dial explains grpc-go's.
-func (r *Runner) dialH2Pool(ctx context.Context, sink *conn.Gate, lastRead []atomic.Int64) ([]poolConn, error) {
+func (r *Runner) dialH2Pool(ctx context.Context, sink *conn.Gate, lastRead []atomic.Int64) ([]poolConn, []redial, error) {
 	t := r.opts.Target
 	creds, err := conn.Credentials(t)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	e := &h2Engine{t: t, creds: creds, methods: map[methodKey]*h2.Method{}}
-	e.mcfg = h2.Config{Addr: t.Addr, Authority: t.Authority, UserAgent: h2UserAgent(t.UserAgent)}
+	e := &h2Engine{t: t, creds: creds, methods: map[methodKey]*h2.Method{}, payloads: r.payloads}
+	e.mcfg = h2.Config{Addr: t.Addr, Authority: t.Authority, UserAgent: h2UserAgent(t.UserAgent), Compression: r.opts.Call.Compress}
 	if !t.Plaintext {
 		e.mcfg.TLS = &tls.Config{}
 	}
 	pool := make([]poolConn, r.opts.Load.Connections)
+	redials := make([]redial, len(pool))
 	for i := range pool {
-		p, err := e.open(ctx, i, sink.Send, &lastRead[i])
+		transports := new(atomic.Int64) // the pool connection's, however many times it is dialed
+		p, err := e.open(ctx, i, sink.Send, &lastRead[i], transports)
 		if err != nil {
 			for _, c := range pool[:i] {
 				c.close()
@@ -66,11 +71,18 @@ func (r *Runner) dialH2Pool(ctx context.Context, sink *conn.Gate, lastRead []ato
 			if i > 0 {
 				err = fmt.Errorf("connection %d of %d: %w", i+1, len(pool), err)
 			}
-			return nil, err
+			return nil, nil, err
 		}
 		pool[i] = p
+		redials[i] = func(ctx context.Context) (poolConn, error) {
+			p, err := e.open(ctx, i, sink.Send, &lastRead[i], transports)
+			if err != nil {
+				return nil, err
+			}
+			return p, nil
+		}
 	}
-	return pool, nil
+	return pool, redials, nil
 }
 
 // h2UserAgent is the user-agent the h2 engine sends: --user-agent first,
@@ -185,13 +197,24 @@ func (c *h2Caller) unary(ctx context.Context, m callMethod, req *data.Frame) err
 	if err != nil {
 		return err
 	}
+	wire, counted := req.Wire(), false
+	if c.p.eng.payloads != nil { // --compress
+		if wire, err = c.p.eng.wire(req); err != nil {
+			return err
+		}
+		counted = c.p.eng.counts()
+	}
 	for attempt := 1; ; attempt++ {
 		live, err := c.p.conn(ctx)
 		if err != nil {
 			return err
 		}
 		c.remote = live.remote
-		err = live.c.Invoke(ctx, hm, req.Wire(), extra)
+		if counted {
+			err = c.p.eng.invokeCounted(ctx, live.c, hm, req, wire, extra)
+		} else {
+			err = live.c.Invoke(ctx, hm, wire, extra)
+		}
 		if err == nil || !errors.Is(err, h2.ErrNotProcessed) || attempt == maxTransparent || ctx.Err() != nil {
 			return err
 		}
@@ -212,7 +235,7 @@ func (c *h2Caller) stream(ctx context.Context, desc *grpc.StreamDesc, m callMeth
 		c.remote = live.remote
 		st, err := live.c.NewStream(ctx, hm, extra)
 		if err == nil {
-			c.s = h2Stream{st: st, p: c.p, live: live}
+			c.s = h2Stream{st: st, p: c.p, live: live, counted: c.p.eng.counts()}
 			return &c.s, nil
 		}
 		if !errors.Is(err, h2.ErrNotProcessed) || attempt == maxTransparent || ctx.Err() != nil {
@@ -224,11 +247,15 @@ func (c *h2Caller) stream(ctx context.Context, desc *grpc.StreamDesc, m callMeth
 
 func (c *h2Caller) peer() net.Addr { return c.remote }
 
-// h2Stream is a streaming call of the h2 engine.
+func (c *h2Caller) use(pc poolConn) { c.p = pc.(*h2Pooled) }
+
+// h2Stream is a streaming call of the h2 engine; counted: its messages'
+// bytes are counted (--compress, after warm-up).
 type h2Stream struct {
-	st   *h2.Stream
-	p    *h2Pooled
-	live *h2Live
+	st      *h2.Stream
+	p       *h2Pooled
+	live    *h2Live
+	counted bool
 }
 
 func (s *h2Stream) SendMsg(m any) error {
@@ -236,9 +263,16 @@ func (s *h2Stream) SendMsg(m any) error {
 	if !ok {
 		return fmt.Errorf("h2 engine: cannot send %T", m)
 	}
-	err := s.st.Send(f.Wire())
+	wire, err := s.p.eng.wire(f)
+	if err != nil {
+		return err
+	}
+	err = s.st.Send(wire)
 	if err != nil && err != io.EOF {
 		return statusOnly(err)
+	}
+	if s.counted && err == nil {
+		s.p.eng.payloads.AddSent(len(f.Wire())-5, len(wire)-5)
 	}
 	return err
 }
@@ -246,7 +280,10 @@ func (s *h2Stream) SendMsg(m any) error {
 func (s *h2Stream) CloseSend() error { return s.st.CloseSend() }
 
 func (s *h2Stream) RecvMsg(any) error {
-	_, err := s.st.Recv()
+	msg, err := s.st.Recv()
+	if err == nil && s.counted {
+		s.p.eng.payloads.AddReceived(len(msg), s.st.WireSize())
+	}
 	if err == nil || err == io.EOF {
 		return err
 	}

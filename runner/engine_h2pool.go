@@ -63,8 +63,9 @@ type h2Live struct {
 
 var _ stateWatch = (*h2Watch)(nil)
 
-// open makes pool connection i and its first connection.
-func (e *h2Engine) open(ctx context.Context, i int, sink func(event.Event), lastRead *atomic.Int64) (*h2Pooled, error) {
+// open makes pool connection i and its first connection; transports
+// numbers the pool connection's transports (its tap's).
+func (e *h2Engine) open(ctx context.Context, i int, sink func(event.Event), lastRead, transports *atomic.Int64) (*h2Pooled, error) {
 	p := &h2Pooled{eng: e, i: i, lastRead: lastRead,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		state: connectivity.Connecting, changed: make(chan struct{})}
@@ -74,7 +75,7 @@ func (e *h2Engine) open(ctx context.Context, i int, sink func(event.Event), last
 		}
 		sink(ev)
 	}
-	p.tap = conn.Tap(e.creds, i, p.sink, lastRead)
+	p.tap = conn.TapNumbered(e.creds, i, p.sink, lastRead, transports)
 	timeout := e.t.ConnectTimeout
 	if timeout <= 0 {
 		timeout = 365 * 24 * time.Hour // no limit
@@ -112,6 +113,7 @@ func (p *h2Pooled) dial(ctx context.Context, timeout time.Duration) (*h2Live, er
 		Keepalive: h2.Keepalive{Time: keepaliveTime(e.t.Keepalive.Time), Timeout: e.t.Keepalive.Timeout,
 			PermitWithoutStream: e.t.Keepalive.PermitWithoutStream},
 		MaxRecvMsgSize: e.t.MaxMsgSize,
+		Compression:    e.mcfg.Compression,
 		Events: func(ev h2.Event) {
 			if ev.Kind == h2.EventGoAway {
 				wakeup(live.goAway)

@@ -200,7 +200,7 @@ func TestEnginesConformInterop(t *testing.T) {
 					tt.set(&opts)
 				}
 				rec, out := runInterop(t, opts, tt.method, tt.body)
-				series, ev := conformed(t, engine, rec, out, tt.n)
+				series, ev := conformed(t, engine, rec, out, tt.n, 0)
 				got[i] = result{calls: srv.get("calls", tt.method), in: srv.get("in", tt.method), out: srv.get("out", tt.method),
 					statuses: rec.statuses(), series: series,
 					sent:     rec.sum(func(c CallStats) int64 { return c.Sent }),

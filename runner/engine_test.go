@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/event"
 	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
@@ -112,6 +113,9 @@ func TestEnginesConform(t *testing.T) {
 		// reset the stream still sending) is the scheduler's to decide:
 		// compare what is not raced.
 		sendsRaced bool
+		// conns is how many connections the run opens; 0: one per pool
+		// connection.
+		conns int
 	}{
 		{name: "unary", method: "Unary", body: `{"message":"x"} {"id":2}`, n: 40},
 		{name: "server stream", method: "ServerStream", md: []string{testserver.MDMessages, "5"}, n: 20},
@@ -140,6 +144,39 @@ func TestEnginesConform(t *testing.T) {
 			set: func(o *plan.Options) { o.Call.Timeout = 50 * time.Millisecond }},
 		{name: "connections", method: "Unary", n: 30, set: func(o *plan.Options) { o.Load.Connections = 3 }},
 		{name: "rate", method: "Unary", n: 20, set: func(o *plan.Options) { o.Load.RPS = 400 }},
+		{name: "gzip", method: "Unary", body: `{"message":"pulse pulse pulse pulse"}`, md: []string{testserver.MDSize, "4096"}, n: 20, set: gzipCalls},
+		{name: "gzip server stream", method: "ServerStream", md: []string{testserver.MDMessages, "5", testserver.MDSize, "1000"}, n: 10, set: gzipCalls},
+		{name: "gzip bidi ping-pong", method: "Bidi", md: []string{testserver.MDSize, "1000"}, n: 10, set: func(o *plan.Options) {
+			gzipCalls(o)
+			o.Call.Messages, o.Call.StreamPacing = 3, plan.PacingPingPong
+		}},
+		{name: "gzip template", method: "Unary", body: `{"message":"{{.RequestNumber}} {{.RequestNumber}} {{.RequestNumber}}"}`, n: 10, set: func(o *plan.Options) {
+			gzipCalls(o)
+			o.Call.Template = true
+		}},
+		// 1 KiB of gzip that is 1 MiB of response, over a 64 KiB limit (a
+		// small bomb: TestRunGzipBomb has one past the default 4 MiB).
+		{name: "gzip bomb", method: "Unary", md: []string{testserver.MDSize, fmt.Sprint(1 << 20)}, n: 3, set: func(o *plan.Options) {
+			gzipCalls(o)
+			o.Target.MaxMsgSize = 64 << 10
+		}},
+		{name: "gzip bomb in a stream", method: "ServerStream", md: []string{testserver.MDMessages, "3", testserver.MDSize, fmt.Sprint(1 << 20)}, n: 3,
+			set: func(o *plan.Options) {
+				gzipCalls(o)
+				o.Target.MaxMsgSize = 64 << 10
+			}},
+		{name: "reconnect every 10", method: "Unary", n: 40, conns: 4, set: func(o *plan.Options) {
+			o.Load.Concurrency, o.Load.ReconnectEvery = 2, 10
+		}},
+		{name: "reconnect every call", method: "Bidi", n: 12, conns: 12, set: func(o *plan.Options) {
+			o.Load.Concurrency, o.Load.ReconnectEvery, o.Call.Messages = 3, 1, 2
+		}},
+		// (Every call: how the calls split between the pool connections is
+		// raced, and with it how many connections a count above 1 makes.)
+		{name: "reconnect with connections", method: "ServerStream", md: []string{testserver.MDMessages, "3"}, n: 12, conns: 12,
+			set: func(o *plan.Options) {
+				o.Load.Connections, o.Load.ReconnectEvery = 2, 1
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,6 +186,7 @@ func TestEnginesConform(t *testing.T) {
 				statuses, series map[string]int
 				sent, received   int64
 				events           map[string]int
+				payloads         conn.Payloads
 			}
 			var got [2]result
 			for i, engine := range engines {
@@ -160,7 +198,7 @@ func TestEnginesConform(t *testing.T) {
 						tt.set(o)
 					}
 				})
-				series, ev := conformed(t, engine, rec, out, tt.n)
+				series, ev := conformed(t, engine, rec, out, tt.n, tt.conns)
 				statuses := rec.statuses()
 				if tt.raced {
 					statuses = map[string]int{}
@@ -172,6 +210,11 @@ func TestEnginesConform(t *testing.T) {
 				got[i] = result{server: srv.Calls(tt.method), statuses: statuses, series: series,
 					sent: rec.sum(func(c CallStats) int64 { return c.Sent }), received: rec.sum(func(c CallStats) int64 { return c.Received }),
 					events: ev}
+				if out.Payloads != nil {
+					got[i].payloads = *out.Payloads
+				} else if strings.HasPrefix(tt.name, "gzip") {
+					t.Errorf("%s: no compressed bytes counted", engine)
+				}
 				if tt.sendsRaced {
 					got[i].sent, got[i].series["send_time"] = 0, 0
 					delete(ev, "rst_stream")
@@ -185,6 +228,9 @@ func TestEnginesConform(t *testing.T) {
 			if !maps.Equal(g.series, h.series) {
 				t.Errorf("series: grpc %v, h2 %v", g.series, h.series)
 			}
+			if g.payloads != h.payloads {
+				t.Errorf("compressed bytes:\ngrpc %+v\nh2   %+v", g.payloads, h.payloads)
+			}
 			for _, k := range []string{"open", "settings", "goaway", "rst_stream", "state READY"} {
 				if g.events[k] != h.events[k] {
 					t.Errorf("%q events: grpc %d, h2 %d\ngrpc %v\nh2   %v", k, g.events[k], h.events[k], g.events, h.events)
@@ -194,10 +240,14 @@ func TestEnginesConform(t *testing.T) {
 	}
 }
 
+// gzipCalls is --compress gzip.
+func gzipCalls(o *plan.Options) { o.Call.Compress = "gzip" }
+
 // conformed checks what every conformance case needs of one engine's run
 // (every call recorded, none aborted; one open, SETTINGS, handshake and
-// READY per connection) and returns its message series and event counts.
-func conformed(t *testing.T, engine string, rec *evTally, out Outcome, n int64) (series, ev map[string]int) {
+// READY per connection: conns, or one per pool connection when 0) and
+// returns its message series and event counts.
+func conformed(t *testing.T, engine string, rec *evTally, out Outcome, n int64, conns int) (series, ev map[string]int) {
 	t.Helper()
 	if out.Aborted != 0 || int64(len(rec.calls)) != n {
 		t.Fatalf("%s: recorded %d calls, aborted %d; want %d", engine, len(rec.calls), out.Aborted, n)
@@ -207,8 +257,11 @@ func conformed(t *testing.T, engine string, rec *evTally, out Outcome, n int64) 
 		series[s.String()] = len(rec.messages[s])
 	}
 	ev = rec.kinds()
+	if conns == 0 {
+		conns = rec.workersConns()
+	}
 	for _, k := range []string{"open", "settings", "handshake", "state READY"} {
-		if ev[k] != int(rec.workersConns()) {
+		if ev[k] != conns {
 			t.Errorf("%s: %d %q events, want one per connection: %v", engine, ev[k], k, ev)
 		}
 	}

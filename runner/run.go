@@ -244,7 +244,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	sink := conn.NewGate(evRec) // connection events reach the recorder while the run is on
 	attempts := conn.NewAttemptCounter(&r.opts.Target)
 	lastRead := make([]atomic.Int64, r.opts.Load.Connections) // per pool connection, from its tap
-	conns, dialers, err := r.openPool(ctx, sink, attempts, lastRead)
+	conns, redials, err := r.openPool(ctx, sink, attempts, lastRead)
 	if err != nil {
 		sink.Close()
 		return Outcome{}, err
@@ -252,10 +252,12 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	var churn []*churnSlot
 	defer func() {
 		sink.Close() // the run's own closes are not events of the run, and nothing comes after it returns
-		for _, cc := range conns {
-			cc.close()
+		if churn == nil {
+			for _, cc := range conns {
+				cc.close()
+			}
 		}
-		closeChurn(churn)
+		closeChurn(churn) // the slots took the pool's connections over
 	}()
 	abortCtx, abort := context.WithCancel(ctx)
 	defer abort()
@@ -279,7 +281,7 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 	}
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	watches := make([]stateWatch, len(conns))
-	churn = r.newChurn(watchCtx, abortCtx, sink, conns, dialers)
+	churn = r.newChurn(watchCtx, abortCtx, sink, conns, redials)
 	for i, cc := range conns {
 		if churn != nil {
 			watches[i] = churn[i].cur.watch

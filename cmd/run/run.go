@@ -178,9 +178,6 @@ func (o *RunOptions) validate(ctx context.Context, fs *pflag.FlagSet) error {
 	if err := o.Call.Validate(); err != nil {
 		return &cli.UsageError{Err: err}
 	}
-	if err := o.Options.CheckEngine(); err != nil {
-		return &cli.UsageError{Err: err}
-	}
 	if err := checkCPUs(o.CPUs, runtime.NumCPU()); err != nil {
 		return err
 	}

@@ -34,6 +34,27 @@ type PayloadCounter struct {
 	sent, sentWire, recv, recvWire, sentN, recvN atomic.Int64
 }
 
+// Counts reports whether a call begun at start is counted: an engine
+// without stats handlers (runner/h2) asks at the start of each call, and
+// counts its messages with AddSent and AddReceived.
+func (p *PayloadCounter) Counts(start time.Time) bool { return !start.Before(p.From) }
+
+// AddSent counts a request message of length bytes serialized, wire as
+// sent (compressed or not). Safe for concurrent use.
+func (p *PayloadCounter) AddSent(length, wire int) {
+	p.sent.Add(int64(length))
+	p.sentWire.Add(int64(wire))
+	p.sentN.Add(1)
+}
+
+// AddReceived counts a response message of length bytes serialized, wire
+// as it came. Safe for concurrent use.
+func (p *PayloadCounter) AddReceived(length, wire int) {
+	p.recv.Add(int64(length))
+	p.recvWire.Add(int64(wire))
+	p.recvN.Add(1)
+}
+
 // counted marks the context of a call begun at or after From.
 type countedKey struct{}
 
@@ -57,15 +78,11 @@ func (p *PayloadCounter) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	switch s := s.(type) {
 	case *stats.OutPayload:
 		if ctx.Value(countedKey{}) != nil {
-			p.sent.Add(int64(s.Length))
-			p.sentWire.Add(int64(s.CompressedLength))
-			p.sentN.Add(1)
+			p.AddSent(s.Length, s.CompressedLength)
 		}
 	case *stats.InPayload:
 		if ctx.Value(countedKey{}) != nil {
-			p.recv.Add(int64(s.Length))
-			p.recvWire.Add(int64(s.CompressedLength))
-			p.recvN.Add(1)
+			p.AddReceived(s.Length, s.CompressedLength)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package data
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
@@ -15,6 +16,13 @@ type Frame struct {
 	// msg and one back data within the Frame's own allocation.
 	msg mem.SliceBuffer
 	one [1]mem.Buffer
+	// packed is the frame compressed (Packed), once made.
+	packed atomic.Pointer[packedWire]
+}
+
+type packedWire struct {
+	codec string
+	wire  []byte
 }
 
 // marshalFrame marshals m behind room for its 5-byte gRPC prefix, so that
@@ -40,3 +48,21 @@ func (f *Frame) Buffers() mem.BufferSlice { return f.data }
 // Wire returns the frame as gRPC puts it on the wire: the 5-byte prefix
 // (uncompressed, length) and the message. Read only, like Buffers.
 func (f *Frame) Wire() []byte { return f.wire }
+
+// Packed returns the frame as it goes on the wire compressed with codec:
+// pack's compression of Wire (a length-prefixed message with the
+// compressed flag set), made on the first call and kept, so that a static
+// frame is compressed once for the whole run and a rendered one for its
+// call. Safe for concurrent use (two first calls at once may both pack;
+// either result is kept); read only, like Wire.
+func (f *Frame) Packed(codec string, pack func(wire []byte) ([]byte, error)) ([]byte, error) {
+	if p := f.packed.Load(); p != nil && p.codec == codec {
+		return p.wire, nil
+	}
+	b, err := pack(f.wire)
+	if err != nil {
+		return nil, err
+	}
+	f.packed.Store(&packedWire{codec: codec, wire: b})
+	return b, nil
+}

@@ -122,6 +122,7 @@ func (c *Conn) unary(ctx context.Context, m *Method, req []byte, extra []HeaderF
 	}
 	c.unwatchLocked(s)
 	c.waitWriterLocked(s)
+	c.inflateUnaryLocked(s)
 	err = s.outcome()
 	var r Response
 	if keep {
@@ -308,10 +309,14 @@ func (st *Stream) Recv() ([]byte, error) {
 	done := s.ctx.Done()
 	for {
 		if s.rd < s.scan {
-			_, n, _ := s.msgAt(s.rd)
+			compressed, n, _ := s.msgAt(s.rd)
 			msg := s.rbuf[s.rd+5 : s.rd+5+n]
 			s.rd += 5 + n
+			s.wire = n
 			c.creditLocked(s)
+			if compressed {
+				return c.inflateRecvLocked(s, msg)
+			}
 			return msg, nil
 		}
 		if s.done {

@@ -45,6 +45,13 @@ type Config struct {
 	// MaxHeaderListSize bounds a response header or trailer list
 	// (uncompressed, as HTTP/2 counts it); 0 means 256 KiB.
 	MaxHeaderListSize uint32
+	// Compression, when set (Gzip is the one there is), is the request
+	// messages' encoding: requests say grpc-encoding and
+	// grpc-accept-encoding, their messages are the caller's, compressed
+	// (CompressGzip), and responses compressed with it are decompressed,
+	// within MaxRecvMsgSize. "" sends requests as they are and fails a
+	// compressed response (UNIMPLEMENTED: no decompressor).
+	Compression string
 	// Dialer, when set, opens the TCP connection instead of a net.Dialer.
 	Dialer func(ctx context.Context, addr string) (net.Conn, error)
 }

@@ -79,6 +79,9 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	if cfg.Addr == "" {
 		return nil, errors.New("h2: no address")
 	}
+	if err := checkCompression(cfg.Compression); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	var nc net.Conn

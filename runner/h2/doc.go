@@ -91,10 +91,25 @@
 // cause. A failing connection bounds its last write by a one-second
 // deadline, so nothing waits on a server that reads nothing.
 //
+// # Compression
+//
+// With Config.Compression "gzip" (Gzip, the one codec) the Methods' blocks
+// say grpc-encoding and grpc-accept-encoding gzip, and the caller sends
+// messages CompressGzip made (compressed flag set; a message sent again and
+// again is compressed once by its caller). A response message with the
+// compressed flag and grpc-encoding gzip is decompressed on the caller's
+// goroutine, not the reader's and without the connection's lock: a unary
+// response once the call ended, a stream's message when Recv returns it.
+// Decompression reads at most MaxRecvMsgSize+1 bytes, so a gzip bomb fails
+// its call RESOURCE_EXHAUSTED as grpc-go does, having cost no more memory
+// than the limit. WireSize gives a message's size as it came, for the
+// caller's byte counts. Without Compression a compressed response fails
+// UNIMPLEMENTED (no decompressor), and nothing of this is on the call path
+// but a flag test.
+//
 // # Not supported yet
 //
-// Compression (a compressed response fails UNIMPLEMENTED, as in grpc-go
-// without the decompressor), grpc-status-details-bin decoding (the raw
+// Codecs other than gzip, grpc-status-details-bin decoding (the raw
 // trailer is in the Trailer fields), retries and service config, name
 // resolution and load balancing over several addresses (one Conn is one
 // TCP connection to one address; reconnecting is the caller's), HTTP

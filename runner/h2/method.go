@@ -14,8 +14,8 @@ type HeaderField = hpack.HeaderField
 // Method is a pre-encoded request header block for one method: the HPACK
 // encoding of the pseudo-headers, content-type, te, user-agent and the
 // constant metadata of every call. It is immutable and safe for concurrent
-// use, on any connection whose Config has the same TLS (scheme), Authority
-// and UserAgent.
+// use, on any connection whose Config has the same TLS (scheme), Authority,
+// UserAgent and Compression.
 //
 // The block uses only the static table and literals without indexing (see
 // the package doc), so it does not depend on any connection's dynamic table
@@ -54,7 +54,7 @@ func (c *Conn) Method(path string, md []HeaderField) (*Method, error) {
 }
 
 // NewMethod is Conn.Method without a connection: the block depends only on
-// cfg's TLS, Authority and UserAgent.
+// cfg's TLS, Authority, UserAgent and Compression.
 func NewMethod(cfg *Config, path string, md []HeaderField) (*Method, error) {
 	if !strings.HasPrefix(path, "/") {
 		return nil, fmt.Errorf("h2: method path %q does not start with /", path)
@@ -63,6 +63,9 @@ func NewMethod(cfg *Config, path string, md []HeaderField) (*Method, error) {
 		if err := checkField(f); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkCompression(cfg.Compression); err != nil {
+		return nil, err
 	}
 	c := *cfg
 	c.defaults()
@@ -79,6 +82,7 @@ func NewMethod(cfg *Config, path string, md []HeaderField) (*Method, error) {
 		{Name: "user-agent", Value: c.UserAgent},
 		{Name: "te", Value: "trailers"},
 	}
+	fields = append(fields, compressionFields(c.Compression)...)
 	fields = append(fields, md...)
 	var buf bytes.Buffer
 	enc := literalEncoder(&buf)

@@ -412,7 +412,7 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 			c.endLocked(s, codes.ResourceExhausted, fmt.Sprintf("grpc: received message larger than max (%d vs. %d)", size, c.cfg.MaxRecvMsgSize), nil, true, http2.ErrCodeCancel)
 			return nil
 		}
-		if compressed {
+		if compressed && !c.inflates(s.encoding) {
 			if s.encoding == "" || s.encoding == "identity" {
 				c.endLocked(s, codes.Internal, "grpc: compressed flag set with identity or empty encoding", nil, true, http2.ErrCodeCancel)
 			} else {

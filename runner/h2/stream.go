@@ -64,6 +64,10 @@ type stream struct {
 	credit     uint32 // received bytes not yet given back in WINDOW_UPDATEs
 	header     []HeaderField
 	trailer    []HeaderField
+	// dbuf holds decompressed messages (Config.Compression); wire is the
+	// size as it came of the message received last (see WireSize).
+	dbuf []byte
+	wire int
 
 	// Outcome.
 	code  codes.Code
@@ -125,9 +129,12 @@ func (c *Conn) maybeFreeLocked(s *stream) {
 		return
 	}
 	*s = stream{c: c, recvWake: s.recvWake, sendWake: s.sendWake, hbuf: s.hbuf, henc: s.henc,
-		rbuf: s.rbuf[:0], sbuf: s.sbuf[:0], header: s.header[:0], trailer: s.trailer[:0]}
+		rbuf: s.rbuf[:0], sbuf: s.sbuf[:0], header: s.header[:0], trailer: s.trailer[:0], dbuf: s.dbuf[:0]}
 	if cap(s.rbuf) > 64<<10 {
 		s.rbuf = nil // do not keep a large message's buffer
+	}
+	if cap(s.dbuf) > maxKeptInflated {
+		s.dbuf = nil
 	}
 	if len(c.free) < 1024 {
 		c.free = append(c.free, s)

@@ -99,21 +99,6 @@ type Call struct {
 // Compressors are the --compress codecs: those grpc-go registers itself.
 var Compressors = []string{"gzip"}
 
-// CheckEngine refuses, with the h2 engine, the load and call settings
-// only grpc-go's client honours (Target.Validate refuses the target's).
-func (o *Options) CheckEngine() error {
-	if o.Target.EngineName() != EngineH2 {
-		return nil
-	}
-	switch {
-	case o.Load.ReconnectEvery > 0:
-		return errors.New("--reconnect-every cannot be used with --engine h2 yet: churn dials through grpc-go")
-	case o.Call.Compress != "":
-		return errors.New("--compress cannot be used with --engine h2 yet: compression is grpc-go's codec")
-	}
-	return nil
-}
-
 // CheckCompress refuses a --compress codec that is not one of Compressors
 // ("" is none, and passes).
 func CheckCompress(name string) error {
