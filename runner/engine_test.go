@@ -200,14 +200,18 @@ func TestEnginesConform(t *testing.T) {
 				})
 				series, ev := conformed(t, engine, rec, out, tt.n, tt.conns)
 				statuses := rec.statuses()
+				server := srv.Calls(tt.method)
 				if tt.raced {
+					// A call whose deadline passed before its HEADERS
+					// went out (a busy machine) never reached the server.
+					server = 0
 					statuses = map[string]int{}
 					for c, n := range rec.codes() {
 						statuses[c.String()] = n
 					}
 					delete(ev, "rst_stream")
 				}
-				got[i] = result{server: srv.Calls(tt.method), statuses: statuses, series: series,
+				got[i] = result{server: server, statuses: statuses, series: series,
 					sent: rec.sum(func(c CallStats) int64 { return c.Sent }), received: rec.sum(func(c CallStats) int64 { return c.Received }),
 					events: ev}
 				if out.Payloads != nil {

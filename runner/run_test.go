@@ -561,6 +561,7 @@ func TestRunBidiManyResponsesPerRequest(t *testing.T) {
 		o.Load.Concurrency = 2
 		o.Call.Messages = 20
 		o.Metadata.Headers = headers(testserver.MDMessages, "3", testserver.MDSize, "300000")
+		slowCalls(o) // 16 MB up and 36 MB down under -race on a busy machine took over 10s
 	})
 	if c := rec.codes(); c[codes.OK] != 2 {
 		t.Fatalf("codes %v", c)
