@@ -73,10 +73,17 @@ func (p *peer) block(fields ...HeaderField) []byte {
 // readRequest reads frames until a request's HEADERS (acking SETTINGS on
 // the way) and returns its stream ID; 0 when the connection ended.
 func (p *peer) readRequest() uint32 {
+	id, _ := p.readRequestHeaders()
+	return id
+}
+
+// readRequestHeaders is readRequest that also returns the request's
+// header fields.
+func (p *peer) readRequestHeaders() (uint32, []HeaderField) {
 	for {
 		f, err := p.fr.ReadFrame()
 		if err != nil {
-			return 0
+			return 0, nil
 		}
 		switch f := f.(type) {
 		case *http2.SettingsFrame:
@@ -85,8 +92,8 @@ func (p *peer) readRequest() uint32 {
 				p.flush()
 			}
 		case *http2.HeadersFrame:
-			p.dec.DecodeFull(f.HeaderBlockFragment())
-			return f.StreamID
+			fields, _ := p.dec.DecodeFull(f.HeaderBlockFragment())
+			return f.StreamID, fields
 		}
 	}
 }

@@ -112,20 +112,26 @@ func TestServerAnswers(t *testing.T) {
 					p.flush()
 				}
 			})
-			c := dial(t, Config{Addr: addr, InitialWindowSize: 8192})
-			m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
-			for range 2 { // the connection survives a stream's failure
-				resp, err := c.Unary(testCtx(t), m, msg(0, 0, ""), nil)
-				resp.Release()
-				var se *StatusError
-				if !errors.As(err, &se) || se.Code != tt.code || !strings.Contains(se.Message, tt.msg) {
-					t.Fatalf("got %v, want %v containing %q", err, tt.code, tt.msg)
-				}
-			}
-			if err := c.Err(); err != nil {
-				t.Fatalf("connection failed: %v", err)
-			}
+			failsTwice(t, dial(t, Config{Addr: addr, InitialWindowSize: 8192}), tt.code, tt.msg)
 		})
+	}
+}
+
+// failsTwice makes two unary calls on c that must each fail with code and
+// a message containing text, and the connection must survive them.
+func failsTwice(t *testing.T, c *Conn, code codes.Code, text string) {
+	t.Helper()
+	m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
+	for range 2 {
+		resp, err := c.Unary(testCtx(t), m, msg(0, 0, ""), nil)
+		resp.Release()
+		var se *StatusError
+		if !errors.As(err, &se) || se.Code != code || !strings.Contains(se.Message, text) {
+			t.Fatalf("got %v, want %v containing %q", err, code, text)
+		}
+	}
+	if err := c.Err(); err != nil {
+		t.Fatalf("connection failed: %v", err)
 	}
 }
 
