@@ -43,7 +43,8 @@ var sourceKinds = []struct {
 }
 
 // serverSourceFor starts a test server with opts and returns a reflection
-// Source for it, bounded by a few seconds and closed with the test.
+// Source for it, bounded by a minute (its subtests may start seconds later
+// on a busy machine) and closed with the test.
 func serverSourceFor(t *testing.T, opts ...testserver.Option) Source {
 	t.Helper()
 	srv := testserver.Start(t, opts...)
@@ -51,7 +52,7 @@ func serverSourceFor(t *testing.T, opts ...testserver.Option) Source {
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	src := NewServerSource(ctx, conn, 10*time.Second)
 	t.Cleanup(func() {
 		if err := src.Close(); err != nil {
