@@ -33,7 +33,11 @@ import (
 //   - durations are capped, to keep the test fast: -z, --duration, --warmup,
 //     --stream-duration, a ramp's and each stage's length become a few
 //     hundred milliseconds (diagnose's default minute too), and -n at most
-//     200 (a --start-at 10s ahead, 1s);
+//     50 (a --start-at 10s ahead, 1s): under the race detector a call costs
+//     about a millisecond of CPU, a gzip one far more on both sides;
+//   - a --find-max search tries no rate above 500/s (the RATE of
+//     --find-max-limit): its steps show how a search runs, not how fast
+//     this machine is, and above that each step is thousands of calls;
 //   - a run with --assert (or a compare with --max-regression) that exits 3
 //     passes: its gates are examples of syntax, their thresholds written
 //     for the reader's server, not this machine under a shortened load;
@@ -186,9 +190,15 @@ var (
 	reStages   = regexp.MustCompile(`(--(?:concurrency-)?stages[ =])(\S+)`)
 	reStage    = regexp.MustCompile(`\d+[a-z]+:`)
 	reStartAt  = regexp.MustCompile(`'\+\d+ seconds'`)
+	reTopRate  = regexp.MustCompile(`(--find-max-limit[ =][^,\s]*,)(\d+)`)
 	reNeeds    = regexp.MustCompile(`(?m)^.*#\s*needs .*$`)
 	reCont     = regexp.MustCompile(`\\\n`)
 	reDiagnose = regexp.MustCompile(`grpcpulse diagnose\b`)
+)
+
+const (
+	maxTotal   = 50  // the most calls an example's -n makes
+	maxTopRate = 500 // the highest rate, in calls/s, a --find-max example tries
 )
 
 // rewriteExample applies TestDocExamples' changes to a script.
@@ -203,8 +213,15 @@ func rewriteExample(s, addr string, logf func(string, ...any)) string {
 	s = reDur.ReplaceAllString(s, "${1}${2}300ms")
 	s = reTotal.ReplaceAllStringFunc(s, func(m string) string {
 		sub := reTotal.FindStringSubmatch(m)
-		if n, _ := strconv.Atoi(sub[3]); n > 200 {
-			return sub[1] + sub[2] + "200"
+		if n, _ := strconv.Atoi(sub[3]); n > maxTotal {
+			return sub[1] + sub[2] + strconv.Itoa(maxTotal)
+		}
+		return m
+	})
+	s = reTopRate.ReplaceAllStringFunc(s, func(m string) string {
+		sub := reTopRate.FindStringSubmatch(m)
+		if n, _ := strconv.Atoi(sub[2]); n > maxTopRate {
+			return sub[1] + strconv.Itoa(maxTopRate)
 		}
 		return m
 	})
