@@ -8,6 +8,7 @@
 package inputfile
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -81,10 +82,7 @@ func ReadAll(ctx context.Context, r io.Reader, limit int64) ([]byte, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		b, err := io.ReadAll(io.LimitReader(r, limit+1))
-		if err == nil && int64(len(b)) > limit {
-			b, err = nil, ErrTooLarge
-		}
+		b, err := readChunks(r, limit)
 		done <- result{b, err}
 	}()
 	select {
@@ -104,4 +102,28 @@ func Read(ctx context.Context, path string, limit int64) ([]byte, error) {
 	}
 	defer f.Close()
 	return ReadAll(ctx, f, limit)
+}
+
+// readChunks reads r whole into chunks of growing size (not one buffer
+// grown by doubling, whose copies are most of the cost of a large input),
+// failing with ErrTooLarge once it holds more than limit bytes.
+func readChunks(r io.Reader, limit int64) ([]byte, error) {
+	var chunks [][]byte
+	var total int64
+	for size := int64(64 << 10); ; size = min(2*size, 4<<20) {
+		buf := make([]byte, min(size, limit+1-total))
+		n, err := io.ReadFull(r, buf)
+		chunks = append(chunks, buf[:n])
+		total += int64(n)
+		if total > limit {
+			return nil, ErrTooLarge
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return bytes.Join(chunks, nil), nil
 }
