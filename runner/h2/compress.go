@@ -99,28 +99,23 @@ func inflate(dst, msg []byte, limit int) ([]byte, *StatusError) {
 	}
 	start := len(dst)
 	for {
-		if len(dst)-start > limit {
-			return dst, &StatusError{Code: codes.ResourceExhausted,
-				Message: fmt.Sprintf("grpc: received message after decompression larger than max %d", limit)}
-		}
 		if len(dst) == cap(dst) {
 			dst = slices.Grow(dst, min(max(len(dst)-start, 512), limit+1-(len(dst)-start)))
 		}
 		room := dst[len(dst):min(cap(dst), start+limit+1)]
 		n, err := f.zr.Read(room)
 		dst = dst[:len(dst)+n]
+		if len(dst)-start > limit {
+			return dst, &StatusError{Code: codes.ResourceExhausted,
+				Message: fmt.Sprintf("grpc: received message after decompression larger than max %d", limit)}
+		}
 		if err == io.EOF {
-			break
+			return dst, nil
 		}
 		if err != nil {
 			return dst, &StatusError{Code: codes.Internal, Message: "grpc: failed to read decompressed data: " + err.Error()}
 		}
 	}
-	if len(dst)-start > limit {
-		return dst, &StatusError{Code: codes.ResourceExhausted,
-			Message: fmt.Sprintf("grpc: received message after decompression larger than max %d", limit)}
-	}
-	return dst, nil
 }
 
 // maxKeptInflated bounds the decompression buffer a pooled stream keeps.
