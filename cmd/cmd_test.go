@@ -215,11 +215,14 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 func TestDemoRun(t *testing.T) {
 	t.Parallel()
 	f, out, errOut := testFactory("")
-	if code := Run(context.Background(), f, []string{"demo", "-z", "200ms", "-c", "2"}); code != 0 {
+	// -z 2s: a bidi stream of 5 messages must end within its run's second
+	// for the run to count it; under two -race suites on two cores, 100ms
+	// was not always enough ("no calls were made").
+	if code := Run(context.Background(), f, []string{"demo", "-z", "2s", "-c", "2"}); code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
 	}
 	for _, want := range []string{"called Unary", "called ServerStream", "called ClientStream", "called Bidi",
-		"grpcpulse.test.v1.Pulse/Unary -c 2 -z 100ms", "grpcpulse.test.v1.Pulse/Bidi -c 2 -z 100ms --messages 5", "msg rtt"} {
+		"grpcpulse.test.v1.Pulse/Unary -c 2 -z 1s", "grpcpulse.test.v1.Pulse/Bidi -c 2 -z 1s --messages 5", "msg rtt"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
