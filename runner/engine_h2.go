@@ -157,6 +157,7 @@ type h2Caller struct {
 	cache  []cachedMethod // the worker's methods: no lock per call
 	extra  []h2.HeaderField
 	remote net.Addr
+	live   *h2Live  // the connection of the call startUnary started last
 	s      h2Stream // the worker's stream (one at a time)
 }
 
@@ -193,6 +194,11 @@ func (c *h2Caller) prepare(m callMethod) (*h2.Method, []h2.HeaderField, error) {
 const maxTransparent = 3
 
 func (c *h2Caller) unary(ctx context.Context, m callMethod, req *data.Frame) error {
+	return c.unaryFrom(ctx, m, req, 1)
+}
+
+// unaryFrom makes a unary call's attempts from the attempt-th on.
+func (c *h2Caller) unaryFrom(ctx context.Context, m callMethod, req *data.Frame, attempt int) error {
 	hm, extra, err := c.prepare(m)
 	if err != nil {
 		return err
@@ -204,7 +210,7 @@ func (c *h2Caller) unary(ctx context.Context, m callMethod, req *data.Frame) err
 		}
 		counted = c.p.eng.counts()
 	}
-	for attempt := 1; ; attempt++ {
+	for ; ; attempt++ {
 		live, err := c.p.conn(ctx)
 		if err != nil {
 			return err

@@ -24,9 +24,11 @@ type Recorder interface {
 	End(end time.Time)
 }
 
-// WorkerRecorder records the calls of one worker. Its methods are called from
-// that worker's goroutine only, on the per-call path: they must not allocate
-// when a call succeeds.
+// WorkerRecorder records the calls of one worker. Its methods are called
+// from one goroutine at a time, on the per-call path: the worker's, or, when
+// the engine completes the worker's calls itself (closedLoopAsync), the
+// connection's that ended the call. They must not allocate when a call
+// succeeds, nor block.
 type WorkerRecorder interface {
 	// Message records one per-message measurement of the stream in progress.
 	Message(s event.Series, d time.Duration)

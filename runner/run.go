@@ -316,6 +316,8 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 			defer wg.Done()
 			if tickets != nil {
 				w.openLoop(callCtx, tickets)
+			} else if ac, ok := w.async(); ok {
+				w.closedLoopAsync(callCtx, ac)
 			} else {
 				w.closedLoop(callCtx)
 			}

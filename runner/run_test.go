@@ -84,6 +84,17 @@ func (r *tally) sum(f func(CallStats) int64) int64 {
 	return n
 }
 
+// forEngines runs f as a parallel subtest for each engine.
+func forEngines(t *testing.T, f func(t *testing.T, engine string)) {
+	t.Parallel()
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			f(t, engine)
+		})
+	}
+}
+
 // runLoad runs method against srv with opts adjusted by set.
 func runLoad(t *testing.T, srv *testserver.Server, method string, body string, set func(*plan.Options)) (*tally, Outcome) {
 	t.Helper()
@@ -203,10 +214,12 @@ func headers(kv ...string) []string {
 
 // At -z the run stops starting calls and lets those in flight finish: a
 // clean run ends with no errors and nothing aborted, even with slow calls.
-func TestRunDurationDrains(t *testing.T) {
-	t.Parallel()
+func TestRunDurationDrains(t *testing.T) { forEngines(t, testRunDurationDrains) }
+
+func testRunDurationDrains(t *testing.T, engine string) {
 	srv := testserver.Start(t)
 	rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
+		o.Target.Engine = engine
 		o.Load.Duration = 150 * time.Millisecond
 		o.Metadata.Headers = headers(testserver.MDDelay, "40ms")
 	})
@@ -228,10 +241,12 @@ func TestRunDurationDrains(t *testing.T) {
 
 // Warm-up calls reach the server but are not recorded; -n counts recorded
 // calls only.
-func TestRunWarmup(t *testing.T) {
-	t.Parallel()
+func TestRunWarmup(t *testing.T) { forEngines(t, testRunWarmup) }
+
+func testRunWarmup(t *testing.T, engine string) {
 	srv := testserver.Start(t)
 	rec, _ := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
+		o.Target.Engine = engine
 		o.Load.Total = 25
 		o.Load.Warmup = 100 * time.Millisecond
 		o.Load.Concurrency = 2
@@ -449,6 +464,12 @@ func TestRunScheduleRamp(t *testing.T) {
 // Ctrl-C stops the run at once: calls in flight are cut short and counted as
 // aborted, not as errors, and nothing is left running.
 func TestRunInterrupt(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) { testRunInterrupt(t, engine) })
+	}
+}
+
+func testRunInterrupt(t *testing.T, engine string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// At the third call every worker holds a call the server sits on.
@@ -460,7 +481,7 @@ func TestRunInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := plan.Options{
-		Target:   plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+		Target:   plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second, Engine: engine},
 		Metadata: plan.Metadata{Headers: headers(testserver.MDDelay, "1m")},
 		Load:     plan.Load{Concurrency: 3, Connections: 1},
 		Call:     plan.Call{Messages: 1},
@@ -481,10 +502,12 @@ func TestRunInterrupt(t *testing.T) {
 
 // A server that goes away mid-run makes calls fail; the run neither crashes
 // nor hangs, ends on time, and records the failures.
-func TestRunServerDisappears(t *testing.T) {
-	t.Parallel()
+func TestRunServerDisappears(t *testing.T) { forEngines(t, testRunServerDisappears) }
+
+func testRunServerDisappears(t *testing.T, engine string) {
 	srv := testserver.Start(t, testserver.AfterCalls(20, func(s *testserver.Server) { go s.Stop() }))
 	rec, _ := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
+		o.Target.Engine = engine
 		o.Load.Total = 100 // a number of calls, not a time a busy machine could end before the 20th
 		o.Load.Concurrency = 2
 	})
@@ -510,7 +533,10 @@ func TestRunTemplate(t *testing.T) {
 // -z ends the run even when a stalled server holds every worker: the drain
 // limit then cuts the held calls, which are aborted, not recorded.
 func TestRunDurationWithStalledServer(t *testing.T) {
-	t.Parallel()
+	forEngines(t, testRunDurationWithStalledServer)
+}
+
+func testRunDurationWithStalledServer(t *testing.T, engine string) {
 	for _, open := range []bool{false, true} {
 		t.Run(map[bool]string{false: "closed", true: "open"}[open], func(t *testing.T) {
 			t.Parallel()
@@ -522,6 +548,7 @@ func TestRunDurationWithStalledServer(t *testing.T) {
 			defer srv.Resume()
 			start := time.Now()
 			rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
+				o.Target.Engine = engine
 				o.Load.Duration = 300 * time.Millisecond
 				o.Load.Concurrency = 3
 				o.Call.Timeout = 0 // the drain limit, not a deadline, must end the held calls
@@ -579,14 +606,15 @@ func TestRunBidiManyResponsesPerRequest(t *testing.T) {
 
 // Ctrl-C during warm-up: Begin is never after End, and warm-up calls are not
 // counted as aborted.
-func TestRunInterruptDuringWarmup(t *testing.T) {
-	t.Parallel()
+func TestRunInterruptDuringWarmup(t *testing.T) { forEngines(t, testRunInterruptDuringWarmup) }
+
+func testRunInterruptDuringWarmup(t *testing.T, engine string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv := testserver.Start(t, testserver.WithCallHook(func(string, metadata.MD) { cancel() }))
 	md := pulseMethod("Unary")
 	reqs, _ := data.NewRequests(md.Input(), nil, data.Static, nil)
-	r, err := New(plan.Options{Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second},
+	r, err := New(plan.Options{Target: plan.Target{Addr: srv.Addr(), Plaintext: true, ConnectTimeout: 10 * time.Second, Engine: engine},
 		Metadata: plan.Metadata{Headers: headers(testserver.MDDelay, "1m")},
 		Load:     plan.Load{Concurrency: 2, Connections: 1, Warmup: time.Minute}, Call: plan.Call{Messages: 1}}, md, reqs)
 	if err != nil {

@@ -11,12 +11,14 @@ import (
 // run -n 10 against a server that never answers ends once nothing has
 // moved for --stall-timeout: the held calls are cut (aborted) and the
 // outcome says the run stalled.
-func TestRunStallWatchdog(t *testing.T) {
-	t.Parallel()
+func TestRunStallWatchdog(t *testing.T) { forEngines(t, testRunStallWatchdog) }
+
+func testRunStallWatchdog(t *testing.T, engine string) {
 	srv := testserver.Start(t, testserver.AfterCalls(1, (*testserver.Server).Pause)) // never answers
 	defer srv.Resume()
 	start := time.Now()
 	rec, out := runLoad(t, srv, "Unary", "", func(o *plan.Options) {
+		o.Target.Engine = engine
 		o.Load.Total = 10
 		o.Load.StallTimeout = 500 * time.Millisecond
 		o.Call.Timeout = 0 // nothing but the watchdog ends a held call

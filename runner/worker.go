@@ -146,21 +146,32 @@ func (w *worker) do(ctx context.Context, intended, start time.Time, record, late
 	if intended.IsZero() {
 		intended = start
 	}
-	w.busy.Store(true)
-	progressed(&w.progress)
-	w.n++
 	if t := w.opts.Call.Timeout; t > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
-	s := &w.stats
-	*s = CallStats{Intended: intended, Start: start, Late: late, Conn: w.conn, Method: w.entry}
+	w.open(intended, start, late)
 	var rec WorkerRecorder
 	if record {
 		rec = w.rec
 	}
-	err := w.churnCall(ctx, seq, frames, rec, s)
+	err := w.churnCall(ctx, seq, frames, rec, &w.stats)
+	w.finish(err, record)
+}
+
+// open counts a call as started: in flight, and its stats begun.
+func (w *worker) open(intended, start time.Time, late bool) {
+	w.busy.Store(true)
+	progressed(&w.progress)
+	w.n++
+	w.stats = CallStats{Intended: intended, Start: start, Late: late, Conn: w.conn, Method: w.entry}
+}
+
+// finish ends the call open began with its outcome err, and records it
+// when record is set (a call the run itself cut short counts as aborted).
+func (w *worker) finish(err error, record bool) {
+	s := &w.stats
 	s.End = time.Now()
 	progressed(&w.progress)
 	w.busy.Store(false)

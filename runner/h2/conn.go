@@ -63,6 +63,10 @@ type Conn struct {
 	// settingsEvents counts settings events, which stop at
 	// maxSettingsEvents so that a SETTINGS flood cannot flood the recorder.
 	settingsEvents int
+	// completed are the calls Start made that ended, whose Completions
+	// are still to run (Conn.complete).
+	completed []*stream
+	toWriter  int // of them, those the writer is to run
 	// watches are the contexts of waiting unary calls, by Done channel.
 	watches map[<-chan struct{}]*ctxWatch
 

@@ -42,6 +42,15 @@
 // so the workers of a run do not all take the lock of their shared
 // context's Done channel at every wait.
 //
+// Start (async.go) makes a unary call without a waiting goroutine: its
+// Completion is told the outcome, by the reader for the calls a response
+// ended, once it is done with the frames already read (as it defers its
+// wake-ups), and by the writer for the others (a context's end, a
+// failure; Close returns once they were told). A Completion may start the
+// next call itself, so a closed loop of calls runs on the reader alone,
+// with no goroutine wake per call: the run loop's closed loops of unary
+// calls are made that way.
+//
 // Per-call state (the stream: channels, header buffer, receive buffer) is
 // pooled in a free list per connection; a stream returns to it only when
 // the caller released it, the call ended and the writer no longer refers to

@@ -36,6 +36,10 @@ type reader struct {
 	// still at work, and no wake-up is made with the lock held.
 	deferWakes bool
 	wakes      []chan struct{}
+	// completions counts the calls of Start it ended and deferred the same
+	// way (Conn.completed); done is the scratch that runs them.
+	completions int
+	done        []finished
 }
 
 // maxDeferredWakes bounds the wake-ups the reader holds back, and so how
@@ -57,7 +61,8 @@ func (c *Conn) wakeLocked(ch chan struct{}) {
 // Only the reader calls it, without Conn.mu.
 func (c *Conn) flushWakes(force bool) {
 	r := &c.r
-	if len(r.wakes) == 0 || !force && len(r.wakes) < maxDeferredWakes && c.frameBuffered() {
+	n := len(r.wakes) + r.completions
+	if n == 0 || !force && n < maxDeferredWakes && c.frameBuffered() {
 		return
 	}
 	for i, ch := range r.wakes {
@@ -65,6 +70,10 @@ func (c *Conn) flushWakes(force bool) {
 		r.wakes[i] = nil
 	}
 	r.wakes = r.wakes[:0]
+	if r.completions > 0 {
+		r.completions = 0
+		r.done = c.complete(r.done)
+	}
 }
 
 // frameBuffered reports whether the next frame is wholly in the read

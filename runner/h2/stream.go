@@ -43,6 +43,7 @@ type stream struct {
 	recvWaiting bool
 	sendWaiting bool
 	woken       bool            // counted in Conn.woken
+	async       Completion      // a call Start made: told its outcome instead of a wake-up
 	ctx         context.Context // a Stream's context
 	watched     context.Context // a waiting unary call's context (Conn.watches)
 	deadline    time.Time
@@ -263,8 +264,12 @@ func (c *Conn) endLocked(s *stream, code codes.Code, msg string, cause error, rs
 			defer c.drained()
 		}
 	}
-	c.wakeRecvLocked(s)
-	c.wakeSendLocked(s)
+	if s.async != nil {
+		c.completeLocked(s)
+	} else {
+		c.wakeRecvLocked(s)
+		c.wakeSendLocked(s)
+	}
 	c.maybeFreeLocked(s)
 }
 

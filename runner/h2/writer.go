@@ -61,12 +61,22 @@ func (c *Conn) signal()       { wakeup(c.wake) }
 // the queue is empty, so the frames of many calls share a few writes.
 func (c *Conn) writeLoop() {
 	var batch []writeOp
+	var done []finished
 	ka := newPinger(c)
 	defer ka.stop()
 	for {
 		c.mu.Lock()
 		yielded := false
 		for len(c.queue) == 0 && c.err == nil {
+			if c.toWriter > 0 {
+				// Calls of Start that no frame ended (a context's end):
+				// their Completions run here.
+				c.toWriter = 0
+				c.mu.Unlock()
+				done = c.complete(done)
+				c.mu.Lock()
+				continue
+			}
 			// Woken callers still to come back will queue their next
 			// requests: the last of them signals.
 			c.held = c.woken > 0 && c.bw.Buffered() > 0
@@ -132,6 +142,7 @@ func (c *Conn) shutdown() {
 	c.bw.Flush()
 	c.nc.Close()
 	c.event(Event{Kind: EventClose, Err: err})
+	c.complete(nil) // the calls of Start the failure ended: Done before Close returns
 	close(c.done)
 }
 

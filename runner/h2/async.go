@@ -1,0 +1,116 @@
+package h2
+
+import (
+	"context"
+	"errors"
+)
+
+// Completion is told the outcome of a call Start made.
+type Completion interface {
+	// Done is called once per call, when it ended, with nil (OK) or a
+	// *StatusError. It runs on one of the connection's goroutines (the
+	// reader's, for the calls a response ended; the writer's for the
+	// others: a context's end, a Close), never with the connection's lock
+	// held, and may start another call. It must not block: the
+	// connection's frames wait for it.
+	Done(err error)
+}
+
+// Start makes a unary call like Invoke, but returns once the call is
+// queued: done.Done gets its outcome. With Start a closed loop costs no
+// goroutine wake per call: the reader that ends a call runs done, which
+// starts the next. An error means the call did not start (done is not
+// called): a connection that failed or drains (ErrNotProcessed), a header
+// list the server refuses, a context already over. req is only read, and
+// possibly after done ran (the writer may still be copying it): it must
+// not change while calls that use it may be in flight. A Conn with
+// Config.Compression does not Start calls (Invoke decompresses).
+func (c *Conn) Start(ctx context.Context, m *Method, req []byte, extra []HeaderField, done Completion) error {
+	if c.cfg.Compression != "" {
+		return errStartCompressed
+	}
+	if err := ctx.Err(); err != nil {
+		return ctxError(err)
+	}
+	s := c.getStream()
+	s.unary = true
+	s.async = done
+	size, err := s.encodeHeaders(ctx, m, extra)
+	c.mu.Lock()
+	if err == nil {
+		err = c.openLocked(s, size, req, true)
+	}
+	if err != nil {
+		s.async = nil
+		c.releaseLocked(s)
+		c.mu.Unlock()
+		return err
+	}
+	c.watchLocked(s, ctx)
+	c.mu.Unlock()
+	return nil
+}
+
+var errStartCompressed = errors.New("h2: Start does not decompress responses: use Invoke with Config.Compression")
+
+// finished is the outcome of a call Start made, for its Completion.
+type finished struct {
+	done    Completion
+	err     error
+	counted bool // counted in Conn.woken
+}
+
+// completeLocked queues the Completion of s, a call Start made that
+// ended. The reader runs those it ended once it is done with the frames
+// already read (counted in woken, as the callers it wakes: their next
+// requests share a write); the writer runs the others.
+func (c *Conn) completeLocked(s *stream) {
+	if c.r.deferWakes {
+		s.woken = true
+		c.woken++
+		c.r.completions++
+	} else {
+		c.toWriter++
+		c.signalLocked()
+	}
+	c.completed = append(c.completed, s)
+}
+
+// complete runs the Completions of the calls that ended, without the
+// lock; buf is the caller's scratch, returned for its next use. Once they
+// ran (and queued their next calls), the writer is signalled if it waits
+// for them.
+func (c *Conn) complete(buf []finished) []finished {
+	c.mu.Lock()
+	if len(c.completed) == 0 {
+		c.mu.Unlock()
+		return buf
+	}
+	buf = buf[:0]
+	for i, s := range c.completed {
+		buf = append(buf, finished{done: s.async, err: s.outcome(), counted: s.woken})
+		s.woken, s.async = false, nil
+		c.unwatchLocked(s)
+		c.releaseLocked(s)
+		c.completed[i] = nil
+	}
+	c.completed = c.completed[:0]
+	c.mu.Unlock()
+	counted := 0
+	for i := range buf {
+		buf[i].done.Done(buf[i].err)
+		if buf[i].counted {
+			counted++
+		}
+		buf[i] = finished{}
+	}
+	if counted > 0 {
+		c.mu.Lock()
+		c.woken -= counted
+		if c.woken == 0 && (len(c.queue) > 0 || c.held) {
+			c.signalLocked()
+		}
+		c.mu.Unlock()
+	}
+	return buf
+}

@@ -1,0 +1,217 @@
+package h2
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/net/http2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpcpulse/grpcpulse/internal/testserver"
+	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
+)
+
+// chain is a closed loop of calls made with Start: each Done starts the
+// next until left reaches 0.
+type chain struct {
+	t     *testing.T
+	c     *Conn
+	ctx   context.Context
+	m     *Method
+	req   []byte
+	extra []HeaderField
+	left  int
+	codes map[codes.Code]int
+	wg    *sync.WaitGroup
+	busy  atomic.Bool // a Done runs: two at once would be a bug
+}
+
+func (ch *chain) Done(err error) {
+	if !ch.busy.CompareAndSwap(false, true) {
+		ch.t.Error("two Done calls of one chain at once")
+	}
+	defer ch.busy.Store(false)
+	ch.codes[status.Code(err)]++
+	if ch.left--; ch.left == 0 {
+		ch.wg.Done()
+		return
+	}
+	if err := ch.c.Start(ch.ctx, ch.m, ch.req, ch.extra, ch); err != nil {
+		ch.t.Errorf("Start: %v", err)
+		ch.wg.Done()
+	}
+}
+
+func runChains(t *testing.T, c *Conn, m *Method, n, calls int, extra []HeaderField) []*chain {
+	t.Helper()
+	var wg sync.WaitGroup
+	chains := make([]*chain, n)
+	req := frame(t, &pulsepb.Request{Message: "hi"})
+	for i := range chains {
+		chains[i] = &chain{t: t, c: c, ctx: testCtx(t), m: m, req: req, extra: extra, left: calls, codes: map[codes.Code]int{}, wg: &wg}
+		wg.Add(1)
+		if err := c.Start(chains[i].ctx, m, req, extra, chains[i]); err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+	}
+	wg.Wait()
+	return chains
+}
+
+func TestStartClosedLoops(t *testing.T) {
+	// Fewer stream slots than loops: calls wait for slots too.
+	srv := startServer(t, testserver.WithMaxConcurrentStreams(8))
+	c := dial(t, Config{Addr: srv.Addr()})
+	m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
+	chains := runChains(t, c, m, 20, 300, nil)
+	for i, ch := range chains {
+		if ch.codes[codes.OK] != 300 {
+			t.Errorf("loop %d: outcomes %v, want 300 OK", i, ch.codes)
+		}
+	}
+	if n := srv.Calls("Unary"); n != 20*300 {
+		t.Fatalf("server saw %d calls, want %d", n, 20*300)
+	}
+}
+
+func TestStartStatus(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, Config{Addr: srv.Addr()})
+	m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
+	chains := runChains(t, c, m, 3, 10, md(testserver.MDStatus, "NOT_FOUND"))
+	for _, ch := range chains {
+		if ch.codes[codes.NotFound] != 10 {
+			t.Fatalf("outcomes %v, want 10 NOT_FOUND", ch.codes)
+		}
+	}
+}
+
+// done records the outcomes of single calls made with Start.
+type done struct {
+	mu   sync.Mutex
+	errs []error
+	all  chan struct{}
+	want int
+}
+
+func (d *done) Done(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.errs = append(d.errs, err)
+	if len(d.errs) == d.want {
+		close(d.all)
+	}
+}
+
+func TestStartCancel(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, Config{Addr: srv.Addr()})
+	m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
+	ctx, cancel := context.WithCancel(testCtx(t))
+	d := &done{all: make(chan struct{}), want: 5}
+	for range 5 {
+		if err := c.Start(ctx, m, frame(t, &pulsepb.Request{}), md(testserver.MDDelay, "1m"), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	<-d.all
+	for _, err := range d.errs {
+		if status.Code(err) != codes.Canceled {
+			t.Fatalf("got %v, want CANCELED", err)
+		}
+	}
+	if err := c.Start(ctx, m, frame(t, &pulsepb.Request{}), nil, d); status.Code(err) != codes.Canceled {
+		t.Fatalf("Start with a context over: %v", err)
+	}
+	// The connection still works.
+	if err := c.Invoke(testCtx(t), m, frame(t, &pulsepb.Request{}), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStartClose(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, Config{Addr: srv.Addr()})
+	m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
+	d := &done{all: make(chan struct{}), want: 4}
+	for range 4 {
+		if err := c.Start(testCtx(t), m, frame(t, &pulsepb.Request{}), md(testserver.MDDelay, "1m"), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	select {
+	case <-d.all: // every Done ran before Close returned
+	default:
+		t.Fatalf("Close returned with %d of 4 calls told", len(d.errs))
+	}
+	for _, err := range d.errs {
+		if status.Code(err) != codes.Unavailable {
+			t.Fatalf("got %v, want UNAVAILABLE", err)
+		}
+	}
+	err := c.Start(testCtx(t), m, frame(t, &pulsepb.Request{}), nil, d)
+	if !errors.Is(err, ErrNotProcessed) || status.Code(err) != codes.Unavailable {
+		t.Fatalf("Start on a closed connection: %v", err)
+	}
+}
+
+func TestStartRefusesCompression(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, Config{Addr: srv.Addr(), Compression: "gzip"})
+	m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
+	if err := c.Start(testCtx(t), m, frame(t, &pulsepb.Request{}), nil, &done{}); err == nil {
+		t.Fatal("Start with Config.Compression made a call")
+	}
+}
+
+// TestStartGoAway: of the calls Start made, those above a GOAWAY's
+// last_stream_id end with ErrNotProcessed, the others complete, and a
+// Start after the GOAWAY fails at once, not processed.
+func TestStartGoAway(t *testing.T) {
+	addr := startPeer(t, nil, func(p *peer) {
+		var ids []uint32
+		for len(ids) < 3 {
+			id := p.readRequest()
+			if id == 0 {
+				return
+			}
+			ids = append(ids, id)
+		}
+		p.fr.WriteGoAway(ids[1], http2.ErrCodeNo, []byte("bye"))
+		p.respond(ids[0], []byte{0, 0, 0, 0, 0})
+		p.respond(ids[1], []byte{0, 0, 0, 0, 0})
+		p.drain()
+	})
+	c := dial(t, Config{Addr: addr})
+	m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
+	d := &done{all: make(chan struct{}), want: 3}
+	for range 3 {
+		if err := c.Start(testCtx(t), m, []byte{0, 0, 0, 0, 0}, nil, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-d.all
+	ok, unprocessed := 0, 0
+	for _, err := range d.errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, ErrNotProcessed) && status.Code(err) == codes.Unavailable:
+			unprocessed++
+		default:
+			t.Errorf("outcome %v", err)
+		}
+	}
+	if ok != 2 || unprocessed != 1 {
+		t.Errorf("%d OK and %d not processed, want 2 and 1", ok, unprocessed)
+	}
+	if err := c.Start(testCtx(t), m, []byte{0, 0, 0, 0, 0}, nil, d); !errors.Is(err, ErrNotProcessed) {
+		t.Fatalf("Start after GOAWAY: %v, want not processed", err)
+	}
+}
