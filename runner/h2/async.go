@@ -78,9 +78,9 @@ func (c *Conn) completeLocked(s *stream) {
 
 // complete runs the Completions of the calls that ended, without the
 // lock; buf is the caller's scratch, returned for its next use. Once they
-// ran (and queued their next calls), the writer is signalled if it waits
-// for them.
-func (c *Conn) complete(buf []finished) []finished {
+// ran (and queued their next calls), the reader writes those itself
+// (writeInlineLocked); the writer is signalled if it waits for them.
+func (c *Conn) complete(buf []finished, reader bool) []finished {
 	c.mu.Lock()
 	if len(c.completed) == 0 {
 		c.mu.Unlock()
@@ -107,10 +107,18 @@ func (c *Conn) complete(buf []finished) []finished {
 	if counted > 0 {
 		c.mu.Lock()
 		c.woken -= counted
+		var err error
 		if c.woken == 0 && (len(c.queue) > 0 || c.held) {
-			c.signalLocked()
+			if reader {
+				err = c.writeInlineLocked()
+			} else {
+				c.signalLocked()
+			}
 		}
 		c.mu.Unlock()
+		if err != nil {
+			c.fail(writeErr(err), 0, false)
+		}
 	}
 	return buf
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -90,6 +92,54 @@ func BenchmarkH2Unary(b *testing.B) {
 				resp.Release()
 			}
 		})
+	})
+}
+
+// benchChain is one of BenchmarkH2UnaryStart's closed loops: each Done
+// starts the next call while calls are left.
+type benchChain struct {
+	b    *testing.B
+	c    *Conn
+	m    *Method
+	req  []byte
+	left *atomic.Int64
+	wg   *sync.WaitGroup
+}
+
+func (ch *benchChain) Done(err error) {
+	if err != nil {
+		ch.b.Error(err)
+	}
+	ch.next()
+}
+
+func (ch *benchChain) next() {
+	if ch.left.Add(-1) < 0 {
+		ch.wg.Done()
+		return
+	}
+	if err := ch.c.Start(context.Background(), ch.m, ch.req, nil, ch); err != nil {
+		ch.b.Error(err)
+		ch.wg.Done()
+	}
+}
+
+// BenchmarkH2UnaryStart is BenchmarkH2Unary with Start: 50 closed loops
+// that the connection's reader drives, as the run loop's closed loops of
+// unary calls are made.
+func BenchmarkH2UnaryStart(b *testing.B) {
+	c := dial(b, Config{Addr: benchAddr(b)})
+	m := method(b, c, pulsepb.Pulse_Unary_FullMethodName)
+	req := benchRequest(b)
+	measure(b, func() {
+		var left atomic.Int64
+		var wg sync.WaitGroup
+		left.Store(int64(b.N))
+		for range benchWorkers {
+			wg.Add(1)
+			(&benchChain{b: b, c: c, m: m, req: req, left: &left, wg: &wg}).next()
+		}
+		wg.Wait()
 	})
 }
 

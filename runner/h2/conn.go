@@ -40,7 +40,10 @@ type Conn struct {
 	woken int
 	// held: the writer waits, with frames buffered, for the woken
 	// callers' requests; the last of them signals it.
-	held       bool
+	held bool
+	// owned: a goroutine writes to the framer and its buffer now, the
+	// writer or the reader (writeInlineLocked); the other keeps off.
+	owned      bool
 	streams    map[uint32]*stream
 	free       []*stream // released streams for reuse
 	nextID     uint32

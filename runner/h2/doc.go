@@ -24,8 +24,9 @@
 // # Goroutines and the hot path
 //
 // Each connection has exactly two goroutines. The writer owns the write
-// side of the Framer and a bufio.Writer: callers queue small ops (HEADERS,
-// DATA, RST_STREAM, WINDOW_UPDATE, ACKs) under the connection mutex, the
+// side of the Framer and a bufio.Writer (but for the reader's writes for
+// Start below): callers queue small ops (HEADERS, DATA, RST_STREAM,
+// WINDOW_UPDATE, PING, ACKs) under the connection mutex, the
 // writer takes the whole queue at once, writes every frame into the buffer
 // and flushes only when the queue is empty, so the frames of many calls
 // share one write system call. The callers the reader woke with a response
@@ -49,7 +50,9 @@
 // failure; Close returns once they were told). A Completion may start the
 // next call itself, so a closed loop of calls runs on the reader alone,
 // with no goroutine wake per call: the run loop's closed loops of unary
-// calls are made that way.
+// calls are made that way. The reader then writes the next requests itself
+// when the writer is idle and they are small (writeInlineLocked; Conn.owned
+// says who writes), so neither goroutine wakes the other either.
 //
 // Per-call state (the stream: channels, header buffer, receive buffer) is
 // pooled in a free list per connection; a stream returns to it only when

@@ -40,6 +40,7 @@ type reader struct {
 	// way (Conn.completed); done is the scratch that runs them.
 	completions int
 	done        []finished
+	batch       []writeOp // writeInlineLocked's
 }
 
 // maxDeferredWakes bounds the wake-ups the reader holds back, and so how
@@ -72,7 +73,7 @@ func (c *Conn) flushWakes(force bool) {
 	r.wakes = r.wakes[:0]
 	if r.completions > 0 {
 		r.completions = 0
-		r.done = c.complete(r.done)
+		r.done = c.complete(r.done, true)
 	}
 }
 

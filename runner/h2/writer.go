@@ -17,6 +17,7 @@ const (
 	opWindow
 	opPingAck
 	opSettingsAck
+	opPing // a keepalive PING
 )
 
 // writeOp is one thing for the writer to write. Ops that refer to a
@@ -67,36 +68,45 @@ func (c *Conn) writeLoop() {
 	for {
 		c.mu.Lock()
 		yielded := false
-		for len(c.queue) == 0 && c.err == nil {
+		for c.owned || len(c.queue) == 0 && c.err == nil {
 			if c.toWriter > 0 {
 				// Calls of Start that no frame ended (a context's end):
 				// their Completions run here.
 				c.toWriter = 0
 				c.mu.Unlock()
-				done = c.complete(done)
+				done = c.complete(done, false)
 				c.mu.Lock()
 				continue
 			}
-			// Woken callers still to come back will queue their next
-			// requests: the last of them signals.
-			c.held = c.woken > 0 && c.bw.Buffered() > 0
-			held := c.held
-			c.mu.Unlock()
-			if !held {
-				// A small batch waits for one yield of the processor, which
-				// lets callers about to queue join it: fewer, larger writes.
-				if n := c.bw.Buffered(); n > 0 && n < minBatch && !yielded {
-					yielded = true
-					runtime.Gosched()
+			if !c.owned {
+				// Woken callers still to come back will queue their next
+				// requests: the last of them signals.
+				c.held = c.woken > 0 && c.bw.Buffered() > 0
+				if n := c.bw.Buffered(); n > 0 && !c.held {
+					// A small batch waits for one yield of the processor,
+					// which lets callers about to queue join it: fewer,
+					// larger writes.
+					if n < minBatch && !yielded {
+						yielded = true
+						c.mu.Unlock()
+						runtime.Gosched()
+						c.mu.Lock()
+						continue
+					}
+					c.owned = true
+					c.mu.Unlock()
+					err := c.bw.Flush()
 					c.mu.Lock()
+					c.owned = false
+					if err != nil {
+						c.mu.Unlock()
+						c.fail(writeErr(err), 0, false)
+						c.mu.Lock()
+					}
 					continue
 				}
-				if c.bw.Buffered() > 0 {
-					if err := c.bw.Flush(); err != nil {
-						c.fail(writeErr(err), 0, false)
-					}
-				}
 			}
+			c.mu.Unlock()
 			select {
 			case <-c.wake:
 			case <-ka.C():
@@ -104,22 +114,14 @@ func (c *Conn) writeLoop() {
 			}
 			c.mu.Lock()
 		}
+		c.owned = true
 		batch, c.queue = c.queue, batch[:0]
 		failed := c.err
 		c.mu.Unlock()
-		var err error
-		for i := range batch {
-			if err == nil {
-				// write drops the op's stream ref itself, in a critical
-				// section it needs anyway.
-				err = c.write(&batch[i])
-			} else if s := batch[i].s; s != nil {
-				c.mu.Lock()
-				c.unrefLocked(s)
-				c.mu.Unlock()
-			}
-			batch[i] = writeOp{}
-		}
+		err := c.writeOps(batch)
+		c.mu.Lock()
+		c.owned = false
+		c.mu.Unlock()
 		if err != nil {
 			c.fail(writeErr(err), 0, false)
 		}
@@ -128,6 +130,64 @@ func (c *Conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// writeOps writes batch's frames into the buffer, as the owner of the
+// write side (Conn.owned), and clears batch. After a failed write the
+// rest are dropped.
+func (c *Conn) writeOps(batch []writeOp) error {
+	var err error
+	for i := range batch {
+		if err == nil {
+			// write drops the op's stream ref itself, in a critical
+			// section it needs anyway.
+			err = c.write(&batch[i])
+		} else if s := batch[i].s; s != nil {
+			c.mu.Lock()
+			c.unrefLocked(s)
+			c.mu.Unlock()
+		}
+		batch[i] = writeOp{}
+	}
+	return err
+}
+
+// maxInline bounds the request bytes the reader writes itself
+// (writeInlineLocked): more go to the writer, so that the reader does not
+// sit in a long write while responses wait to be read.
+const maxInline = 16 << 10
+
+// writeInlineLocked writes the queued frames and flushes them on the
+// reader's goroutine, in place of waking the writer, when nothing else
+// writes and they are few (mu held; it returns with mu held): the next
+// requests of the calls the reader just completed go out with no
+// goroutine wake. What is queued meanwhile is left to the writer.
+func (c *Conn) writeInlineLocked() error {
+	bytes := 0
+	for _, op := range c.queue {
+		if op.s != nil {
+			bytes += len(op.s.out)
+		}
+	}
+	if c.owned || c.err != nil || bytes > maxInline {
+		c.signalLocked()
+		return nil
+	}
+	c.owned, c.held = true, false
+	batch := c.r.batch
+	batch, c.queue = c.queue, batch[:0]
+	c.mu.Unlock()
+	err := c.writeOps(batch)
+	if err == nil {
+		err = c.bw.Flush()
+	}
+	c.mu.Lock()
+	c.r.batch = batch[:0]
+	c.owned = false
+	if len(c.queue) > 0 || c.toWriter > 0 || c.err != nil {
+		c.signalLocked()
+	}
+	return err
 }
 
 // shutdown writes the GOAWAY of a failed connection, flushes and closes the
@@ -142,7 +202,7 @@ func (c *Conn) shutdown() {
 	c.bw.Flush()
 	c.nc.Close()
 	c.event(Event{Kind: EventClose, Err: err})
-	c.complete(nil) // the calls of Start the failure ended: Done before Close returns
+	c.complete(nil, false) // the calls of Start the failure ended: Done before Close returns
 	close(c.done)
 }
 
@@ -168,6 +228,8 @@ func (c *Conn) write(op *writeOp) error {
 		return c.fr.WriteWindowUpdate(op.id, op.n)
 	case opPingAck:
 		return c.fr.WritePing(true, op.ping)
+	case opPing:
+		return c.fr.WritePing(false, keepalivePing)
 	case opSettingsAck:
 		return c.fr.WriteSettingsAck()
 	}
@@ -355,13 +417,11 @@ func (k *pinger) fire() {
 		k.timer.Reset(ka.Time)
 		return
 	}
+	c.event(Event{Kind: EventPing})
 	c.mu.Lock()
 	c.pingSent = now
+	c.queueLocked(writeOp{kind: opPing})
 	c.mu.Unlock()
-	c.event(Event{Kind: EventPing})
-	if err := c.fr.WritePing(false, keepalivePing); err == nil {
-		c.bw.Flush()
-	}
 	k.timer.Reset(min(ka.Time, ka.Timeout))
 }
 
