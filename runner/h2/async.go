@@ -32,23 +32,9 @@ func (c *Conn) Start(ctx context.Context, m *Method, req []byte, extra []HeaderF
 	if err := ctx.Err(); err != nil {
 		return ctxError(err)
 	}
-	s := c.getStream()
-	s.unary = true
-	s.async = done
-	size, err := s.encodeHeaders(ctx, m, extra)
-	c.mu.Lock()
-	if err == nil {
-		err = c.openLocked(s, size, req, true)
-	}
-	if err != nil {
-		s.async = nil
-		c.releaseLocked(s)
-		c.mu.Unlock()
-		return err
-	}
-	c.watchLocked(s, ctx)
+	_, err := c.openUnary(ctx, m, req, extra, done)
 	c.mu.Unlock()
-	return nil
+	return err
 }
 
 var errStartCompressed = errors.New("h2: Start does not decompress responses: use Invoke with Config.Compression")

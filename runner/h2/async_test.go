@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"golang.org/x/net/http2"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -174,20 +173,7 @@ func TestStartRefusesCompression(t *testing.T) {
 // last_stream_id end with ErrNotProcessed, the others complete, and a
 // Start after the GOAWAY fails at once, not processed.
 func TestStartGoAway(t *testing.T) {
-	addr := startPeer(t, nil, func(p *peer) {
-		var ids []uint32
-		for len(ids) < 3 {
-			id := p.readRequest()
-			if id == 0 {
-				return
-			}
-			ids = append(ids, id)
-		}
-		p.fr.WriteGoAway(ids[1], http2.ErrCodeNo, []byte("bye"))
-		p.respond(ids[0], []byte{0, 0, 0, 0, 0})
-		p.respond(ids[1], []byte{0, 0, 0, 0, 0})
-		p.drain()
-	})
+	addr := startPeer(t, nil, goAwayAfterThree)
 	c := dial(t, Config{Addr: addr})
 	m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
 	d := &done{all: make(chan struct{}), want: 3}

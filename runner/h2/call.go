@@ -99,20 +99,11 @@ func (c *Conn) unary(ctx context.Context, m *Method, req []byte, extra []HeaderF
 		se := ctxError(err)
 		return Response{Code: se.Code, Message: se.Message}, se
 	}
-	s := c.getStream()
-	s.unary = true
-	size, err := s.encodeHeaders(ctx, m, extra)
-	c.mu.Lock()
-	if err == nil {
-		err = c.openLocked(s, size, req, true)
-	}
+	s, err := c.openUnary(ctx, m, req, extra, nil)
 	if err != nil {
-		c.releaseLocked(s)
 		c.mu.Unlock()
 		return errResponse(err), err
 	}
-	// The end of ctx cancels the call through its watch, which wakes it.
-	c.watchLocked(s, ctx)
 	for !s.done {
 		s.recvWaiting = true
 		c.mu.Unlock()
@@ -135,6 +126,26 @@ func (c *Conn) unary(ctx context.Context, m *Method, req []byte, extra []HeaderF
 	}
 	c.mu.Unlock()
 	return r, err
+}
+
+// openUnary opens a unary call of m with req (told to done when it ends,
+// if not nil) and returns with mu held: the call watched by ctx, whose end
+// cancels it, or the error (the stream given back).
+func (c *Conn) openUnary(ctx context.Context, m *Method, req []byte, extra []HeaderField, done Completion) (*stream, error) {
+	s := c.getStream()
+	s.unary, s.async = true, done
+	size, err := s.encodeHeaders(ctx, m, extra)
+	c.mu.Lock()
+	if err == nil {
+		err = c.openLocked(s, size, req, true)
+	}
+	if err != nil {
+		s.async = nil
+		c.releaseLocked(s)
+		return nil, err
+	}
+	c.watchLocked(s, ctx)
+	return s, nil
 }
 
 func errResponse(err error) Response {

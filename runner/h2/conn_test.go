@@ -165,20 +165,7 @@ func TestGoAwayMaxConnectionAge(t *testing.T) {
 // TestGoAwayLastStreamID: streams above last_stream_id fail with
 // ErrNotProcessed, the others complete.
 func TestGoAwayLastStreamID(t *testing.T) {
-	addr := startPeer(t, nil, func(p *peer) {
-		var ids []uint32
-		for len(ids) < 3 {
-			id := p.readRequest()
-			if id == 0 {
-				return
-			}
-			ids = append(ids, id)
-		}
-		p.fr.WriteGoAway(ids[1], http2.ErrCodeNo, []byte("bye"))
-		p.respond(ids[0], []byte{0, 0, 0, 0, 0})
-		p.respond(ids[1], []byte{0, 0, 0, 0, 0})
-		p.drain()
-	})
+	addr := startPeer(t, nil, goAwayAfterThree)
 	c := dial(t, Config{Addr: addr})
 	m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
 	ctx := testCtx(t)

@@ -116,3 +116,20 @@ func (p *peer) drain() {
 		}
 	}
 }
+
+// goAwayAfterThree reads three requests, sends GOAWAY with the second's
+// stream ID as last_stream_id, answers the first two, and drains.
+func goAwayAfterThree(p *peer) {
+	var ids []uint32
+	for len(ids) < 3 {
+		id := p.readRequest()
+		if id == 0 {
+			return
+		}
+		ids = append(ids, id)
+	}
+	p.fr.WriteGoAway(ids[1], http2.ErrCodeNo, []byte("bye"))
+	p.respond(ids[0], []byte{0, 0, 0, 0, 0})
+	p.respond(ids[1], []byte{0, 0, 0, 0, 0})
+	p.drain()
+}
