@@ -55,6 +55,7 @@ type handBack struct {
 	start   time.Time // backClaimed: the call's start
 	record  bool      // backClaimed: the call is recorded
 	attempt int       // backRedo: the attempt to go on from
+	err     error     // backFailed: why the start failed (the call's outcome)
 }
 
 type backKind uint8
@@ -64,7 +65,7 @@ const (
 	backWait                    // a call is in flight (not handed back)
 	backClaimed                 // a call claimed, not opened: make it with do
 	backRedo                    // a call opened: make it with unaryFrom from attempt
-	backFailed                  // the call's start failed: its outcome is the error
+	backFailed                  // the call's start failed: err is its outcome
 )
 
 // chain is a worker's chain of calls; it is the completion of each.
@@ -88,13 +89,16 @@ func (w *worker) closedLoopAsync(ctx context.Context, ac asyncCaller) {
 		if !ok {
 			return
 		}
-		h, err := a.start(start, record)
-		if h.kind == backFailed {
-			h = a.next(err)
-		}
-		if h.kind == backWait {
-			<-a.back
-			h = a.h
+		h := a.start(start, record)
+		for h.kind == backWait || h.kind == backFailed {
+			if h.kind == backWait {
+				<-a.back
+				h = a.h
+				continue
+			}
+			// On this goroutine: a start that keeps failing (a header
+			// list the server refuses) does not hold the reader.
+			h = a.next(h.err)
 		}
 		switch h.kind {
 		case backClaimed:
@@ -117,38 +121,33 @@ func (a *chain) Done(err error) {
 }
 
 // next finishes the call in flight with its outcome err and starts the
-// next calls until one is in flight or the chain must hand back.
+// next call, unless the chain must hand back.
 func (a *chain) next(err error) handBack {
-	for {
-		if a.ac.unprocessed(err) && a.ctx.Err() == nil {
-			return handBack{kind: backRedo, attempt: 2}
-		}
-		a.finish(err)
-		if a.ctx.Err() != nil {
-			return handBack{}
-		}
-		start := time.Now()
-		record, ok := a.w.claim(start)
-		if !ok {
-			return handBack{}
-		}
-		var h handBack
-		if h, err = a.start(start, record); h.kind != backFailed {
-			return h
-		}
+	if a.call.Err() == nil && a.ac.unprocessed(err) {
+		return handBack{kind: backRedo, attempt: 2}
 	}
+	a.finish(err)
+	if a.ctx.Err() != nil {
+		return handBack{}
+	}
+	start := time.Now()
+	record, ok := a.w.claim(start)
+	if !ok {
+		return handBack{}
+	}
+	return a.start(start, record)
 }
 
 // start opens and starts a claimed call, unless it must wait (the
 // recorder's Begin, a live connection).
-func (a *chain) start(start time.Time, record bool) (handBack, error) {
+func (a *chain) start(start time.Time, record bool) handBack {
 	w := a.w
 	if record && !w.sawBegin {
 		select {
 		case <-w.begun:
 			w.sawBegin = true
 		default:
-			return handBack{kind: backClaimed, start: start, record: record}, nil
+			return handBack{kind: backClaimed, start: start, record: record}
 		}
 	}
 	frames := w.reqs.Frames()
@@ -162,13 +161,13 @@ func (a *chain) start(start time.Time, record bool) (handBack, error) {
 	err := a.ac.startUnary(a.call, w.method(), a.req, a)
 	switch {
 	case err == nil:
-		return handBack{kind: backWait}, nil
+		return handBack{kind: backWait}
 	case err == errNoLive:
-		return handBack{kind: backRedo, attempt: 1}, nil
-	case a.ac.unprocessed(err) && a.ctx.Err() == nil:
-		return handBack{kind: backRedo, attempt: 2}, nil
+		return handBack{kind: backRedo, attempt: 1}
+	case a.call.Err() == nil && a.ac.unprocessed(err):
+		return handBack{kind: backRedo, attempt: 2}
 	}
-	return handBack{kind: backFailed}, err
+	return handBack{kind: backFailed, err: err}
 }
 
 // finish ends the call in flight with its outcome.

@@ -11,8 +11,8 @@ type Completion interface {
 	// *StatusError. It runs on one of the connection's goroutines (the
 	// reader's, for the calls a response ended; the writer's for the
 	// others: a context's end, a Close), never with the connection's lock
-	// held, and may start another call. It must not block: the
-	// connection's frames wait for it.
+	// held, and may start another call. It must not block (the
+	// connection's frames wait for it) nor Close the connection.
 	Done(err error)
 }
 
@@ -73,14 +73,22 @@ func (c *Conn) complete(buf []finished, reader bool) []finished {
 		return buf
 	}
 	buf = buf[:0]
-	for i, s := range c.completed {
+	// The reader runs the calls it ended (counted in woken), the writer
+	// the others: those a failure ended are then told before Close
+	// returns, as the writer runs them before it closes Done.
+	kept := c.completed[:0]
+	for _, s := range c.completed {
+		if s.woken != reader {
+			kept = append(kept, s)
+			continue
+		}
 		buf = append(buf, finished{done: s.async, err: s.outcome(), counted: s.woken})
 		s.woken, s.async = false, nil
 		c.unwatchLocked(s)
 		c.releaseLocked(s)
-		c.completed[i] = nil
 	}
-	c.completed = c.completed[:0]
+	clear(c.completed[len(kept):])
+	c.completed = kept
 	c.mu.Unlock()
 	counted := 0
 	for i := range buf {

@@ -201,3 +201,60 @@ func TestStartGoAway(t *testing.T) {
 		t.Fatalf("Start after GOAWAY: %v, want not processed", err)
 	}
 }
+
+// closing is a closed loop of Start calls that counts, once closed is
+// set, the outcomes of calls Close ended that came after Close returned.
+type closing struct {
+	c      *Conn
+	m      *Method
+	req    []byte
+	calls  *atomic.Int64
+	busy   chan struct{} // closed at the 200th call: Close now
+	once   *sync.Once
+	closed *atomic.Bool
+	late   *atomic.Int64
+	wg     *sync.WaitGroup
+}
+
+func (ch *closing) Done(err error) {
+	if errors.Is(err, ErrClosed) && ch.closed.Load() {
+		ch.late.Add(1)
+	}
+	if ch.calls.Add(1) == 200 {
+		ch.once.Do(func() { close(ch.busy) })
+	}
+	if err != nil || ch.c.Start(context.Background(), ch.m, ch.req, nil, ch) != nil {
+		ch.wg.Done()
+	}
+}
+
+// TestStartCloseWhileCalling: Close in the middle of closed loops tells
+// every call it ended before it returns, while the reader is busy
+// completing others.
+func TestStartCloseWhileCalling(t *testing.T) {
+	srv := startServer(t, testserver.WithMaxConcurrentStreams(8))
+	req := frame(t, &pulsepb.Request{Message: "hi"})
+	var late atomic.Int64
+	for range 30 {
+		c := dial(t, Config{Addr: srv.Addr()})
+		m := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
+		var calls atomic.Int64
+		var closed atomic.Bool
+		var wg sync.WaitGroup
+		busy, once := make(chan struct{}), &sync.Once{}
+		for range 32 {
+			wg.Add(1)
+			ch := &closing{c: c, m: m, req: req, calls: &calls, busy: busy, once: once, closed: &closed, late: &late, wg: &wg}
+			if err := c.Start(context.Background(), m, req, nil, ch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-busy
+		c.Close()
+		closed.Store(true)
+		wg.Wait()
+	}
+	if n := late.Load(); n > 0 {
+		t.Fatalf("%d calls Close ended were told after it returned", n)
+	}
+}

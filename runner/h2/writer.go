@@ -161,7 +161,11 @@ const maxInline = 16 << 10
 // reader's goroutine, in place of waking the writer, when nothing else
 // writes and they are few (mu held; it returns with mu held): the next
 // requests of the calls the reader just completed go out with no
-// goroutine wake. What is queued meanwhile is left to the writer.
+// goroutine wake. What is queued meanwhile is left to the writer. While it
+// writes the reader reads nothing: the 16 KiB bound keeps such a write
+// within the socket's buffer of a peer that answered the calls (so reads
+// them), and a failed connection's write deadline (fail) ends one that
+// still blocks.
 func (c *Conn) writeInlineLocked() error {
 	bytes := 0
 	for _, op := range c.queue {
