@@ -2,22 +2,35 @@ package runner
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"time"
 
 	"github.com/grpcpulse/grpcpulse/runner/data"
 	"github.com/grpcpulse/grpcpulse/runner/event"
+	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
-// A closed loop of unary calls on an engine whose connections complete
-// calls themselves (the h2 engine's) runs as a chain: the goroutine that
-// ends a call (the connection's reader) records it and starts the
-// worker's next, so the loop costs no goroutine wake per call. What would
+// A closed loop of unary calls, or of bidi ping-pong streams of small
+// messages, on an engine whose connections complete calls themselves (the
+// h2 engine's) runs as a chain: the goroutine that ends a call (the
+// connection's reader) records it and starts the worker's next, and a
+// stream's answers send its next messages from there too, so the loop
+// costs no goroutine wake per call or message. What would
 // wait (warm-up's end, a connection being redialled, a call the server
-// never processed and that goes again) is handed back to the worker's
+// never processed and that goes again, a stream with no slot free, a send
+// that must wait for the writer) is handed back to the worker's
 // goroutine, which makes that call as closedLoop does and then starts the
 // chain again. Every call is opened, made and finished by the same worker
 // methods as in closedLoop, one at a time, so the worker's state and its
 // recorder are still used by one goroutine at a time.
+
+// errNoLive: the pool connection has no live connection now (it redials):
+// the call waits for one, on the worker's goroutine.
+var errNoLive = errors.New("no live connection")
+
+// errWouldWait: asyncStream.send could not send without waiting.
+var errWouldWait = errors.New("the send would wait")
 
 // completion is told the outcome of a call startUnary started (the method
 // set of h2.Completion).
@@ -37,6 +50,27 @@ type asyncCaller interface {
 	unprocessed(err error) bool
 	// unaryFrom makes a unary call's attempts from the attempt-th on.
 	unaryFrom(ctx context.Context, m callMethod, req *data.Frame, attempt int) error
+	// openStream opens a bidi stream of m whose messages and end go to h,
+	// without waiting: an error means it did not open (make the call with
+	// stream).
+	openStream(ctx context.Context, m callMethod, h streamHandler) (asyncStream, error)
+}
+
+// streamHandler is told what arrives on a stream openStream opened (the
+// method set of h2.Handler).
+type streamHandler interface {
+	completion
+	Message(msg []byte)
+}
+
+// asyncStream is a stream openStream opened, closed once its handler was
+// told Done. send never waits (errWouldWait: nothing sent); sendWait may,
+// for the writer. Both give io.EOF once the call ended.
+type asyncStream interface {
+	send(f *data.Frame) error
+	sendWait(f *data.Frame) error
+	closeSend()
+	close()
 }
 
 // async returns the worker's asyncCaller when its calls can be chained:
@@ -45,8 +79,29 @@ type asyncCaller interface {
 func (w *worker) async() (asyncCaller, bool) {
 	ac, ok := w.calls.(asyncCaller)
 	o := w.opts
-	return ac, ok && w.kind == event.Unary && w.mix == nil && w.churn == nil && !w.reqs.PerCall() &&
+	ok = ok && w.mix == nil && w.churn == nil && !w.reqs.PerCall() &&
 		!o.Call.Template && o.Call.Compress == "" && len(o.Load.ConcurrencyStages) == 0
+	return ac, ok && (w.kind == event.Unary || w.pongs())
+}
+
+// maxPong bounds the messages a chained ping-pong stream sends: its
+// sends are made by the connection's reader, which must not wait long
+// for the writer.
+const maxPong = 16 << 10
+
+// pongs reports whether the worker's bidi ping-pong streams can be
+// chained: no pause between messages (it would wait), small messages.
+func (w *worker) pongs() bool {
+	c := w.opts.Call
+	if w.kind != event.Bidi || c.StreamPacing != plan.PacingPingPong || c.StreamInterval > 0 {
+		return false
+	}
+	for _, f := range w.reqs.Frames() {
+		if len(f.Wire()) > maxPong {
+			return false
+		}
+	}
+	return true
 }
 
 // handBack is what a chain hands back to the worker's goroutine.
@@ -66,6 +121,7 @@ const (
 	backClaimed                 // a call claimed, not opened: make it with do
 	backRedo                    // a call opened: make it with unaryFrom from attempt
 	backFailed                  // the call's start failed: err is its outcome
+	backSend                    // a ping-pong stream's send must wait: the worker's goroutine makes it (sendOwed)
 )
 
 // chain is a worker's chain of calls; it is the completion of each.
@@ -76,9 +132,28 @@ type chain struct {
 	call   context.Context    // the call in flight's: ctx, with its deadline (--timeout)
 	cancel context.CancelFunc // of call's deadline; nil without
 	req    *data.Frame        // the call in flight's request
+	seq    int64              // its number (w.n when it started)
 	record bool               // and whether it is recorded
-	back   chan struct{}
-	h      handBack // what Done handed back, before it signals back
+	// A ping-pong stream's: mu guards the stream between its opener and
+	// the reader (an answer may come before the opener is done with the
+	// first message); k messages sent, the last at t0; last is when the
+	// answer before came; closed: the send side is.
+	mu     sync.Mutex
+	st     asyncStream
+	k      int
+	t0     time.Time
+	last   time.Time
+	until  time.Time
+	closed bool
+	// sending: the worker's goroutine sends (sendOwed), owed more
+	// messages the answers meanwhile asked for; ended: Done came then,
+	// with endErr.
+	sending bool
+	owed    int
+	ended   bool
+	endErr  error
+	back    chan struct{}
+	h       handBack // what Done handed back, before it signals back
 }
 
 func (w *worker) closedLoopAsync(ctx context.Context, ac asyncCaller) {
@@ -90,10 +165,14 @@ func (w *worker) closedLoopAsync(ctx context.Context, ac asyncCaller) {
 			return
 		}
 		h := a.start(start, record)
-		for h.kind == backWait || h.kind == backFailed {
+		for h.kind == backWait || h.kind == backFailed || h.kind == backSend {
 			if h.kind == backWait {
 				<-a.back
 				h = a.h
+				continue
+			}
+			if h.kind == backSend {
+				h = a.sendOwed()
 				continue
 			}
 			// On this goroutine: a start that keeps failing (a header
@@ -104,7 +183,11 @@ func (w *worker) closedLoopAsync(ctx context.Context, ac asyncCaller) {
 		case backClaimed:
 			w.do(ctx, time.Time{}, h.start, h.record, false)
 		case backRedo:
-			a.finish(ac.unaryFrom(a.call, w.method(), a.req, h.attempt))
+			if w.kind == event.Unary {
+				a.finish(ac.unaryFrom(a.call, w.method(), a.req, h.attempt))
+			} else {
+				a.finish(w.call(a.call, a.seq, w.reqs.Frames(), a.rec(), &w.stats))
+			}
 		}
 	}
 }
@@ -112,7 +195,23 @@ func (w *worker) closedLoopAsync(ctx context.Context, ac asyncCaller) {
 // Done takes the outcome of the call in flight and goes on with the chain;
 // when it cannot, it hands the loop back to the worker's goroutine.
 func (a *chain) Done(err error) {
-	h := a.next(err)
+	if a.st != nil {
+		a.mu.Lock() // its opener may still be at its first message
+		if a.sending {
+			// The worker's goroutine is sending: it ends the call.
+			a.ended, a.endErr = true, err
+			a.mu.Unlock()
+			return
+		}
+		a.st.close()
+		a.st = nil
+		a.mu.Unlock()
+	}
+	a.handBack(a.next(err))
+}
+
+// handBack hands h to the worker's goroutine, unless a call is in flight.
+func (a *chain) handBack(h handBack) {
 	if h.kind == backWait {
 		return // the next call is in flight: nothing of a may be touched now
 	}
@@ -151,12 +250,16 @@ func (a *chain) start(start time.Time, record bool) handBack {
 		}
 	}
 	frames := w.reqs.Frames()
+	a.seq = w.n
 	a.req, a.record = frames[w.n%int64(len(frames))], record
 	a.call = a.ctx
 	if t := w.opts.Call.Timeout; t > 0 {
 		a.call, a.cancel = context.WithTimeout(a.ctx, t)
 	}
 	w.open(start, start, false)
+	if w.kind != event.Unary {
+		return a.startPong()
+	}
 	w.stats.Sent = 1
 	err := a.ac.startUnary(a.call, w.method(), a.req, a)
 	switch {
@@ -176,8 +279,131 @@ func (a *chain) finish(err error) {
 		a.cancel()
 		a.cancel = nil
 	}
-	if err == nil {
-		a.w.stats.Received = 1
+	if err == nil && a.w.kind == event.Unary {
+		a.w.stats.Received = 1 // (a stream counts its messages)
 	}
 	a.w.finish(err, a.record)
+}
+
+// rec is the recorder of the call in flight: nil for a warm-up call.
+func (a *chain) rec() WorkerRecorder {
+	if a.record {
+		return a.w.rec
+	}
+	return nil
+}
+
+// startPong opens the bidi ping-pong stream of the call just opened and
+// sends its first message; the answers then drive it (Message), as
+// worker.pingPong does on the worker's goroutine.
+func (a *chain) startPong() handBack {
+	w := a.w
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st, err := a.ac.openStream(a.call, w.method(), a)
+	if err != nil {
+		// No slot free, no live connection, a draining one: the
+		// worker's goroutine makes the call, which waits for them.
+		return handBack{kind: backRedo}
+	}
+	a.st, a.k, a.closed, a.sending, a.owed, a.ended = st, 0, false, false, 0, false
+	a.last, a.until = w.stats.Start, w.sendUntil(w.stats.Start)
+	a.sendNext()
+	return handBack{kind: backWait}
+}
+
+// sendNext sends the stream's next message, or closes its send side when
+// there is none (a.mu held).
+func (a *chain) sendNext() {
+	w := a.w
+	if !w.sendMore(a.k, a.until) {
+		a.st.closeSend()
+		a.closed = true
+		return
+	}
+	a.t0 = time.Now()
+	err := a.st.send(a.message())
+	if err == errWouldWait {
+		a.sending = true
+		a.handBack(handBack{kind: backSend})
+		return
+	}
+	a.sent(err)
+}
+
+// message is the stream's next message.
+func (a *chain) message() *data.Frame {
+	frames := a.w.reqs.Frames()
+	return frames[a.k%len(frames)]
+}
+
+// sent counts message a.k as sent when its send returned err (a.mu held).
+func (a *chain) sent(err error) {
+	if err != nil {
+		a.closed = true // the call ended (io.EOF): Done tells its status
+		return
+	}
+	w := a.w
+	message(a.rec(), event.SeriesSendTime, time.Since(a.t0))
+	progressed(&w.progress)
+	w.stats.Sent++
+	a.k++
+}
+
+// sendOwed, on the worker's goroutine, sends the message the reader could
+// not send without waiting, then those the answers meanwhile asked for;
+// then the answers drive the stream again, or, if it ended meanwhile, the
+// call is finished here.
+func (a *chain) sendOwed() handBack {
+	w := a.w
+	a.mu.Lock()
+	for {
+		f := a.message()
+		a.mu.Unlock()
+		err := a.st.sendWait(f)
+		a.mu.Lock()
+		a.sent(err)
+		if a.closed || a.owed == 0 {
+			break
+		}
+		a.owed--
+		if !w.sendMore(a.k, a.until) {
+			a.st.closeSend()
+			a.closed = true
+			break
+		}
+		a.t0 = time.Now()
+	}
+	a.sending, a.owed = false, 0
+	if !a.ended {
+		a.mu.Unlock()
+		return handBack{kind: backWait}
+	}
+	err := a.endErr
+	a.ended, a.endErr = false, nil
+	a.st.close()
+	a.st = nil
+	a.mu.Unlock()
+	return a.next(err)
+}
+
+// Message takes an answer of the ping-pong stream in flight: its round
+// trip, then the next message (or, once the send side is closed, a gap).
+func (a *chain) Message([]byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w := a.w
+	now := time.Now()
+	progressed(&w.progress)
+	received(a.rec(), &w.stats, a.last, now)
+	a.last = now
+	if a.closed {
+		return // a gap after the last message
+	}
+	message(a.rec(), event.SeriesMsgRTT, now.Sub(a.t0))
+	if a.sending {
+		a.owed++ // the sender sends it next
+		return
+	}
+	a.sendNext()
 }

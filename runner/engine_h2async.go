@@ -13,10 +13,6 @@ import (
 
 var _ asyncCaller = (*h2Caller)(nil)
 
-// errNoLive: the pool connection has no live connection now (it redials):
-// the call waits for one, with unaryFrom.
-var errNoLive = errors.New("no live connection")
-
 func (c *h2Caller) startUnary(ctx context.Context, m callMethod, req *data.Frame, done completion) error {
 	live := c.p.cur.Load()
 	if live == nil {
@@ -38,3 +34,34 @@ func (c *h2Caller) unprocessed(err error) bool {
 	c.p.lost(c.live)
 	return true
 }
+
+func (c *h2Caller) openStream(ctx context.Context, m callMethod, h streamHandler) (asyncStream, error) {
+	live := c.p.cur.Load()
+	if live == nil {
+		return nil, errNoLive
+	}
+	hm, extra, err := c.prepare(m)
+	if err != nil {
+		return nil, err
+	}
+	c.live, c.remote = live, live.remote
+	st, err := live.c.Open(ctx, hm, extra, h)
+	if err != nil {
+		return nil, err
+	}
+	return h2Open{st}, nil
+}
+
+// h2Open is a stream of h2.Conn.Open.
+type h2Open struct{ st *h2.Stream }
+
+func (s h2Open) send(f *data.Frame) error {
+	err := s.st.TrySend(f.Wire())
+	if err == h2.ErrWouldWait {
+		return errWouldWait
+	}
+	return err
+}
+func (s h2Open) sendWait(f *data.Frame) error { return s.st.Send(f.Wire()) }
+func (s h2Open) closeSend()                   { s.st.CloseSend() }
+func (s h2Open) close()                       { s.st.Close() }

@@ -124,6 +124,17 @@ func TestEnginesConform(t *testing.T) {
 		{name: "bidi ping-pong", method: "Bidi", n: 20, set: func(o *plan.Options) {
 			o.Call.Messages, o.Call.StreamPacing = 3, plan.PacingPingPong
 		}},
+		// (Ping-pong streams of small messages run on the h2 connection's
+		// reader: closedLoopAsync.)
+		{name: "bidi ping-pong, two answers each", method: "Bidi", md: []string{testserver.MDMessages, "2"}, n: 10, set: pingPong(3)},
+		{name: "bidi ping-pong error after answers", method: "Bidi", n: 10,
+			md: []string{testserver.MDFailAfter, "2", testserver.MDStatus, "ABORTED"}, set: pingPong(5)},
+		{name: "bidi ping-pong trailers-only", method: "Bidi", n: 10, md: []string{testserver.MDStatus, "PERMISSION_DENIED"},
+			sendsRaced: true, set: pingPong(2)},
+		{name: "1,000-message bidi ping-pong", method: "Bidi", n: 2, set: func(o *plan.Options) {
+			pingPong(1000)(o)
+			o.Load.Concurrency = 1
+		}},
 		{name: "error status", method: "Unary", n: 10,
 			md: []string{testserver.MDStatus, "NOT_FOUND", testserver.MDStatusMessage, "no such thing, 100%"}},
 		{name: "stream error after messages", method: "ServerStream", n: 10,
@@ -242,6 +253,11 @@ func TestEnginesConform(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pingPong is --stream-pacing ping-pong with n messages a stream.
+func pingPong(n int) func(*plan.Options) {
+	return func(o *plan.Options) { o.Call.Messages, o.Call.StreamPacing = n, plan.PacingPingPong }
 }
 
 // gzipCalls is --compress gzip.

@@ -656,3 +656,42 @@ func TestRunTemplateError(t *testing.T) {
 		t.Errorf("server saw %d calls, want the 3 before the template broke", got)
 	}
 }
+
+// More workers than the server's stream slots: each waits for a slot
+// (the h2 engine's ping-pong chains hand such a stream back to the
+// worker's goroutine, which waits), and every stream completes.
+func TestRunPingPongFewerSlots(t *testing.T) { forEngines(t, testRunPingPongFewerSlots) }
+
+func testRunPingPongFewerSlots(t *testing.T, engine string) {
+	srv := testserver.Start(t, testserver.WithMaxConcurrentStreams(2))
+	rec, out := runLoad(t, srv, "Bidi", "", func(o *plan.Options) {
+		o.Target.Engine = engine
+		o.Load.Total, o.Load.Concurrency = 30, 6
+		o.Call.Messages, o.Call.StreamPacing = 3, plan.PacingPingPong
+	})
+	sent, got := rec.sum(func(c CallStats) int64 { return c.Sent }), rec.sum(func(c CallStats) int64 { return c.Received })
+	if c := rec.codes(); c[codes.OK] != 30 || sent != 90 || got != 90 || out.Aborted != 0 {
+		t.Errorf("codes %v, sent %d, received %d, aborted %d; want 30 OK streams of 3 messages", c, sent, got, out.Aborted)
+	}
+}
+
+// A ping-pong stream whose server answers each message many times with
+// large answers: the h2 engine's reader cannot send each next message
+// without waiting for the writer, so the worker's goroutine sends them
+// (sendOwed). Every message goes, every answer is counted.
+func TestRunPingPongManyAnswers(t *testing.T) { forEngines(t, testRunPingPongManyAnswers) }
+
+func testRunPingPongManyAnswers(t *testing.T, engine string) {
+	srv := testserver.Start(t)
+	body := `{"message":"` + strings.Repeat("p", 15<<10) + `"}`
+	rec, out := runLoad(t, srv, "Bidi", body, func(o *plan.Options) {
+		o.Target.Engine = engine
+		o.Load.Total, o.Load.Concurrency = 8, 4
+		o.Metadata.Headers = headers(testserver.MDMessages, "20", testserver.MDSize, "20000")
+		o.Call.Messages, o.Call.StreamPacing = 10, plan.PacingPingPong
+	})
+	sent, got := rec.sum(func(c CallStats) int64 { return c.Sent }), rec.sum(func(c CallStats) int64 { return c.Received })
+	if c := rec.codes(); c[codes.OK] != 8 || sent != 80 || got != 8*10*20 || out.Aborted != 0 {
+		t.Errorf("codes %v, sent %d, received %d, aborted %d; want 8 OK streams of 10 messages and 200 answers", c, sent, got, out.Aborted)
+	}
+}

@@ -258,3 +258,114 @@ func TestStartCloseWhileCalling(t *testing.T) {
 		t.Fatalf("%d calls Close ended were told after it returned", n)
 	}
 }
+
+// ponger ping-pongs n messages on a stream Open made and keeps what it
+// was told.
+type ponger struct {
+	st    *Stream
+	req   []byte
+	n     int
+	sent  int
+	got   int
+	err   error
+	ended chan struct{}
+}
+
+func (p *ponger) Message([]byte) {
+	p.got++
+	if p.sent == p.n {
+		return // an answer after the last: the server may send several
+	}
+	p.sent++
+	if p.sent == p.n {
+		p.st.Send(p.req)
+		p.st.CloseSend()
+		return
+	}
+	p.st.Send(p.req)
+}
+
+func (p *ponger) Done(err error) {
+	p.err = err
+	p.st.Close()
+	close(p.ended)
+}
+
+// openPonger opens a ponger's stream and sends its first message; the
+// Stream is set before any answer can come, as the message goes after it.
+func openPonger(t *testing.T, c *Conn, m *Method, ctx context.Context, n int, extra []HeaderField) (*ponger, error) {
+	t.Helper()
+	p := &ponger{req: frame(t, &pulsepb.Request{Message: "ping"}), n: n, sent: 1, ended: make(chan struct{})}
+	st, err := c.Open(ctx, m, extra, p)
+	if err != nil {
+		return nil, err
+	}
+	p.st = st
+	if n == 1 {
+		st.Send(p.req)
+		st.CloseSend()
+	} else {
+		st.Send(p.req)
+	}
+	return p, nil
+}
+
+func TestOpenPingPong(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, Config{Addr: srv.Addr()})
+	m := method(t, c, pulsepb.Pulse_Bidi_FullMethodName)
+	var ps []*ponger
+	for range 10 {
+		p, err := openPonger(t, c, m, testCtx(t), 50, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	for _, p := range ps {
+		<-p.ended
+		if p.err != nil || p.got != 50 {
+			t.Errorf("got %d answers, end %v; want 50 and OK", p.got, p.err)
+		}
+	}
+	// A server that answers twice per message: the answers after the
+	// last message are told too.
+	p, err := openPonger(t, c, m, testCtx(t), 3, md(testserver.MDMessages, "2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.ended
+	if p.err != nil || p.got != 6 {
+		t.Errorf("got %d answers, end %v; want 6 and OK", p.got, p.err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	srv := startServer(t, testserver.WithMaxConcurrentStreams(1))
+	c := dial(t, Config{Addr: srv.Addr()})
+	m := method(t, c, pulsepb.Pulse_Bidi_FullMethodName)
+	// A status after two answers.
+	p, err := openPonger(t, c, m, testCtx(t), 5, md(testserver.MDFailAfter, "2", testserver.MDStatus, "ABORTED"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.ended
+	if status.Code(p.err) != codes.Aborted || p.got != 2 {
+		t.Errorf("got %d answers, end %v; want 2 and ABORTED", p.got, p.err)
+	}
+	// The one slot taken: Open does not wait. Then its context's end is
+	// told (by the writer: no frame ends it).
+	ctx, cancel := context.WithCancel(testCtx(t))
+	p, err = openPonger(t, c, m, ctx, 2, md(testserver.MDDelay, "1m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Open(testCtx(t), m, nil, &ponger{}); !errors.Is(err, ErrNoSlot) {
+		t.Errorf("Open with no slot free: %v, want ErrNoSlot", err)
+	}
+	cancel()
+	<-p.ended
+	if status.Code(p.err) != codes.Canceled {
+		t.Errorf("end %v, want CANCELED", p.err)
+	}
+}

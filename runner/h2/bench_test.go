@@ -143,6 +143,60 @@ func BenchmarkH2UnaryStart(b *testing.B) {
 	})
 }
 
+// pingPonger is one stream of BenchmarkH2BidiPingPongOpen: each answer
+// sends the next message while messages are left.
+type pingPonger struct {
+	b    *testing.B
+	st   *Stream
+	req  []byte
+	left *atomic.Int64
+	wg   *sync.WaitGroup
+}
+
+func (p *pingPonger) Message([]byte) {
+	if p.left.Add(-1) < 0 {
+		p.st.CloseSend()
+		return
+	}
+	if err := p.st.Send(p.req); err != nil {
+		p.b.Error(err)
+	}
+}
+
+func (p *pingPonger) Done(err error) {
+	if err != nil {
+		p.b.Error(err)
+	}
+	p.st.Close()
+	p.wg.Done()
+}
+
+// BenchmarkH2BidiPingPongOpen is BenchmarkH2BidiPingPong with Open: the
+// connection's reader sends each stream's next message.
+func BenchmarkH2BidiPingPongOpen(b *testing.B) {
+	c := dial(b, Config{Addr: benchAddr(b)})
+	m := method(b, c, pulsepb.Pulse_Bidi_FullMethodName)
+	req := benchRequest(b)
+	measure(b, func() {
+		var left atomic.Int64
+		var wg sync.WaitGroup
+		left.Store(int64(b.N - benchWorkers))
+		for range benchWorkers {
+			p := &pingPonger{b: b, req: req, left: &left, wg: &wg}
+			wg.Add(1)
+			st, err := c.Open(context.Background(), m, nil, p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.st = st
+			if err := st.Send(req); err != nil {
+				b.Fatal(err)
+			}
+		}
+		wg.Wait()
+	})
+}
+
 // rawCodec passes bytes through, so the grpc-go loop does no protobuf work
 // either.
 type rawCodec struct{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -228,7 +229,17 @@ const sendCopyLimit = 64 << 10
 // longer frame is written from the caller's memory and Send returns once it
 // is in the connection's buffer. After the call ended Send returns io.EOF;
 // Recv gives its status.
-func (st *Stream) Send(frame []byte) error {
+func (st *Stream) Send(frame []byte) error { return st.send(frame, true) }
+
+// ErrWouldWait is TrySend's error when Send would wait.
+var ErrWouldWait = errors.New("h2: Send would wait for the writer")
+
+// TrySend is Send that never waits: ErrWouldWait (nothing sent) when Send
+// would wait for the writer (64 KiB unsent on the stream, the writer
+// copying from it, or a frame over 64 KiB). A Handler sends with it.
+func (st *Stream) TrySend(frame []byte) error { return st.send(frame, false) }
+
+func (st *Stream) send(frame []byte, wait bool) error {
 	s := (*stream)(st)
 	c := s.c
 	c.mu.Lock()
@@ -244,7 +255,13 @@ func (st *Stream) Send(frame []byte) error {
 	}
 	copied := len(frame) <= sendCopyLimit
 	for !s.done && (s.writing || (copied && len(s.out)+len(frame) > sendCopyLimit) || (!copied && len(s.out) > 0)) {
+		if !wait {
+			return ErrWouldWait
+		}
 		c.waitSendLocked(s)
+	}
+	if !copied && !wait {
+		return ErrWouldWait
 	}
 	if s.done {
 		c.waitWriterLocked(s)
@@ -379,6 +396,11 @@ func (st *Stream) Close() {
 	s := (*stream)(st)
 	c := s.c
 	c.mu.Lock()
+	s.async, s.handler = nil, nil // a Handler is not told of a Close
+	if s.queued {
+		c.completed = slices.DeleteFunc(c.completed, func(q *stream) bool { return q == s })
+		s.queued = false
+	}
 	if !s.done {
 		c.cancelLocked(s, context.Canceled)
 	}

@@ -52,7 +52,10 @@
 // with no goroutine wake per call: the run loop's closed loops of unary
 // calls are made that way. The reader then writes the next requests itself
 // when the writer is idle and they are small (writeInlineLocked; Conn.owned
-// says who writes), so neither goroutine wakes the other either.
+// says who writes), so neither goroutine wakes the other either. Open
+// starts a stream the same way: its messages and end go to a Handler on
+// the reader, which may send the next message with TrySend (the run loop's
+// ping-pong streams of small messages are made that way).
 //
 // Per-call state (the stream: channels, header buffer, receive buffer) is
 // pooled in a free list per connection; a stream returns to it only when

@@ -452,7 +452,11 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 		return nil
 	}
 	if s.msgs > complete && !s.unary {
-		c.wakeRecvLocked(s)
+		if s.handler != nil {
+			c.completeLocked(s)
+		} else {
+			c.wakeRecvLocked(s)
+		}
 	}
 	return nil
 }

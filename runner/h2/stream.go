@@ -43,7 +43,10 @@ type stream struct {
 	recvWaiting bool
 	sendWaiting bool
 	woken       bool            // counted in Conn.woken
-	async       Completion      // a call Start made: told its outcome instead of a wake-up
+	async       Completion      // a call Start or Open made: told its outcome instead of a wake-up
+	handler     Handler         // a stream Open made: told its messages
+	queued      bool            // in Conn.completed
+	delivering  bool            // the reader hands its messages to handler now
 	ctx         context.Context // a Stream's context
 	watched     context.Context // a waiting unary call's context (Conn.watches)
 	deadline    time.Time
@@ -266,6 +269,7 @@ func (c *Conn) endLocked(s *stream, code codes.Code, msg string, cause error, rs
 	}
 	if s.async != nil {
 		c.completeLocked(s)
+		c.wakeSendLocked(s)
 	} else {
 		c.wakeRecvLocked(s)
 		c.wakeSendLocked(s)
