@@ -131,13 +131,21 @@ func BenchmarkH2UnaryStart(b *testing.B) {
 	c := dial(b, Config{Addr: benchAddr(b)})
 	m := method(b, c, pulsepb.Pulse_Unary_FullMethodName)
 	req := benchRequest(b)
+	closedLoops(b, int64(b.N), func(left *atomic.Int64, wg *sync.WaitGroup) {
+		(&benchChain{b: b, c: c, m: m, req: req, left: left, wg: wg}).next()
+	})
+}
+
+// closedLoops measures benchWorkers closed loops that share left calls
+// (or messages); start begins one, which calls wg.Done at its end.
+func closedLoops(b *testing.B, left int64, start func(left *atomic.Int64, wg *sync.WaitGroup)) {
 	measure(b, func() {
-		var left atomic.Int64
+		var n atomic.Int64
 		var wg sync.WaitGroup
-		left.Store(int64(b.N))
+		n.Store(left)
 		for range benchWorkers {
 			wg.Add(1)
-			(&benchChain{b: b, c: c, m: m, req: req, left: &left, wg: &wg}).next()
+			start(&n, &wg)
 		}
 		wg.Wait()
 	})
@@ -158,7 +166,7 @@ func (p *pingPonger) Message([]byte) {
 		p.st.CloseSend()
 		return
 	}
-	if err := p.st.Send(p.req); err != nil {
+	if err := p.st.TrySend(p.req); err != nil {
 		p.b.Error(err)
 	}
 }
@@ -177,23 +185,16 @@ func BenchmarkH2BidiPingPongOpen(b *testing.B) {
 	c := dial(b, Config{Addr: benchAddr(b)})
 	m := method(b, c, pulsepb.Pulse_Bidi_FullMethodName)
 	req := benchRequest(b)
-	measure(b, func() {
-		var left atomic.Int64
-		var wg sync.WaitGroup
-		left.Store(int64(b.N - benchWorkers))
-		for range benchWorkers {
-			p := &pingPonger{b: b, req: req, left: &left, wg: &wg}
-			wg.Add(1)
-			st, err := c.Open(context.Background(), m, nil, p)
-			if err != nil {
-				b.Fatal(err)
-			}
-			p.st = st
-			if err := st.Send(req); err != nil {
-				b.Fatal(err)
-			}
+	closedLoops(b, int64(b.N-benchWorkers), func(left *atomic.Int64, wg *sync.WaitGroup) {
+		p := &pingPonger{b: b, req: req, left: left, wg: wg}
+		st, err := c.Open(context.Background(), m, nil, p)
+		if err != nil {
+			b.Fatal(err)
 		}
-		wg.Wait()
+		p.st = st
+		if err := st.Send(req); err != nil {
+			b.Fatal(err)
+		}
 	})
 }
 
