@@ -400,10 +400,16 @@ func (a *chain) Message([]byte) {
 	if a.closed {
 		return // a gap after the last message
 	}
-	message(a.rec(), event.SeriesMsgRTT, now.Sub(a.t0))
 	if a.sending {
-		a.owed++ // the sender sends it next
+		// Each answer is the round trip of one message and asks for the
+		// next, as pingPong's Recv after each Send: those beyond the
+		// messages still to go are gaps.
+		if w.sendMore(a.k+a.owed, a.until) {
+			message(a.rec(), event.SeriesMsgRTT, now.Sub(a.t0))
+			a.owed++ // the sender sends it next
+		}
 		return
 	}
+	message(a.rec(), event.SeriesMsgRTT, now.Sub(a.t0))
 	a.sendNext()
 }

@@ -694,4 +694,9 @@ func testRunPingPongManyAnswers(t *testing.T, engine string) {
 	if c := rec.codes(); c[codes.OK] != 8 || sent != 80 || got != 8*10*20 || out.Aborted != 0 {
 		t.Errorf("codes %v, sent %d, received %d, aborted %d; want 8 OK streams of 10 messages and 200 answers", c, sent, got, out.Aborted)
 	}
+	// One round trip per message, as each Send is followed by one Recv;
+	// the other answers are gaps.
+	if n := len(rec.messages[event.SeriesMsgRTT]); n != 80 {
+		t.Errorf("%d round trips, want 80 (one per message)", n)
+	}
 }
