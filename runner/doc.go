@@ -39,7 +39,8 @@
 // (engine_h2.go, engine_h2pool.go: a pool connection that redials after
 // GOAWAY or loss with the connect backoff, and retries calls the server
 // never processed on the next connection; engine_h2async.go: a closed loop
-// of unary calls runs as a chain the connection's reader drives, async.go).
+// of unary calls or bidi ping-pong streams runs as a chain the
+// connection's reader drives, async.go).
 // Run opens the pool through it
 // and each worker calls through its pool connection's caller; nothing
 // else here knows which engine runs. Both dial through runner/conn's tap,
