@@ -2,6 +2,7 @@ package conn
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"strings"
@@ -37,13 +38,19 @@ func WatchDials(conn int, sink func(event.Event)) grpc.DialOption {
 
 // DialTCP makes one TCP (or unix socket) connection to addr as WatchDials'
 // dialer does, and reports the attempt to sink as an EventDial. The lean
-// HTTP/2 engine dials with it too.
+// HTTP/2 engine dials with it too. An attempt the client itself abandoned
+// (ctx canceled: the run ended, or the pool connection closed while it
+// redialled) is not reported: it says nothing of the server, and counted
+// it would be a failed dial and the start of an outage.
 func DialTCP(ctx context.Context, conn int, addr string, sink func(event.Event)) (net.Conn, error) {
 	d := net.Dialer{KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}}
 	network, address := dialTarget(addr)
 	start := time.Now()
 	c, err := d.DialContext(ctx, network, address)
 	end := time.Now()
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		return nil, err
+	}
 	e := event.Event{Conn: conn, Time: end, Kind: event.EventDial, Remote: address, Took: end.Sub(start)}
 	if err != nil {
 		e.Err = err.Error()

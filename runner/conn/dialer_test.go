@@ -59,3 +59,21 @@ func TestWatchDialsReportsAttempts(t *testing.T) {
 		t.Errorf("event %+v, want a refused dial of conn 3 to %s", e, addr)
 	}
 }
+
+// An attempt the client abandoned (its context canceled) is no event; one
+// that ran out of time is a failed dial.
+func TestDialTCPAbandoned(t *testing.T) {
+	addr := freeAddr(t)
+	var events []event.Event
+	sink := func(e event.Event) { events = append(events, e) }
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := DialTCP(ctx, 0, addr, sink); err == nil || len(events) != 0 {
+		t.Fatalf("canceled dial: %v, events %+v; want an error and no event", err, events)
+	}
+	ctx, cancel = context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	if _, err := DialTCP(ctx, 0, addr, sink); err == nil || len(events) != 1 || events[0].Err == "" || events[0].Cause == "" {
+		t.Fatalf("timed-out dial: %v, events %+v; want one failed dial event", err, events)
+	}
+}
