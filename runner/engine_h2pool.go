@@ -28,8 +28,10 @@ import (
 // at a time, replaced when the server sends GOAWAY or the connection is
 // lost, with grpc-go's connect backoff (--backoff-*) between failed
 // attempts. Its states are grpc-go's: READY, IDLE once the connection is
-// gone, CONNECTING, and TRANSIENT_FAILURE while waiting out the backoff,
-// when calls fail at once with the attempt's error (no wait-for-ready).
+// gone, until a call wants one (grpc-go's pick_first reconnects when its
+// picker is used, not before), CONNECTING, and TRANSIENT_FAILURE while
+// waiting out the backoff, when calls fail at once with the attempt's
+// error (no wait-for-ready).
 // Calls a GOAWAY left unprocessed are retried on the new connection, as
 // grpc-go retries them transparently.
 type h2Pooled struct {
@@ -42,6 +44,7 @@ type h2Pooled struct {
 
 	cur  atomic.Pointer[h2Live] // nil unless READY
 	kick chan struct{}          // a call found the connection draining or lost
+	want chan struct{}          // a call waits for a connection while IDLE
 	stop chan struct{}
 	done chan struct{} // the maintainer has exited
 
@@ -67,7 +70,7 @@ var _ stateWatch = (*h2Watch)(nil)
 // numbers the pool connection's transports (its tap's).
 func (e *h2Engine) open(ctx context.Context, i int, sink func(event.Event), lastRead, transports *atomic.Int64) (*h2Pooled, error) {
 	p := &h2Pooled{eng: e, i: i, lastRead: lastRead,
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		kick: make(chan struct{}, 1), want: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		state: connectivity.Connecting, changed: make(chan struct{})}
 	p.sink = func(ev event.Event) {
 		if t := p.times.Load(); t != nil && (ev.Kind == event.EventDial || ev.Kind == event.EventOpen) {
@@ -244,6 +247,8 @@ func (p *h2Pooled) conn(ctx context.Context) (*h2Live, error) {
 		case connectivity.Ready:
 			runtime.Gosched() // the live connection is being set or retired
 			continue
+		case connectivity.Idle:
+			wakeup(p.want)
 		}
 		select {
 		case <-changed:
@@ -273,8 +278,8 @@ func (p *h2Pooled) retire(live *h2Live) {
 	p.setState(connectivity.Idle, nil)
 }
 
-// maintain replaces the connection live once it is gone or draining,
-// until close.
+// maintain replaces the connection live once it is gone or draining, when
+// a call wants a connection, until close.
 func (p *h2Pooled) maintain(live *h2Live) {
 	defer close(p.done)
 	for {
@@ -289,6 +294,11 @@ func (p *h2Pooled) maintain(live *h2Live) {
 			return
 		}
 		p.retire(live)
+		select {
+		case <-p.want:
+		case <-p.stop:
+			return
+		}
 		if live = p.reconnect(); live == nil {
 			return
 		}

@@ -361,6 +361,35 @@ func TestEnginesServerAge(t *testing.T) {
 	}
 }
 
+// TestEnginesIdleUntilCalled: a connection the server ended between calls
+// is replaced when the next call wants one, not at once (grpc-go's
+// pick_first goes IDLE): at 2 calls/s against a 50ms max connection age,
+// each call dials at most once, where an eager redial would make twenty
+// connections a second.
+func TestEnginesIdleUntilCalled(t *testing.T) {
+	t.Parallel()
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{
+				MaxConnectionAge: 50 * time.Millisecond, MaxConnectionAgeGrace: 10 * time.Millisecond}))
+			rec, _ := runEngine(t, srv, engine, "Unary", "", func(o *plan.Options) {
+				o.Load.RPS, o.Load.Duration, o.Load.Concurrency = 2, time.Second, 1
+			})
+			ev := rec.kinds()
+			if c := rec.codes(); c[codes.OK] != len(rec.calls) || len(rec.calls) < 2 {
+				t.Fatalf("codes %v: want every call OK", c)
+			}
+			if ev["goaway NO_ERROR max_age"] == 0 || ev["state IDLE"] == 0 {
+				t.Errorf("events %v: want connections aged out, then IDLE", ev)
+			}
+			if ev["dial"] > 2*len(rec.calls)+1 {
+				t.Errorf("%d dials for %d calls (events %v): want a dial only when a call needs a connection", ev["dial"], len(rec.calls), ev)
+			}
+		})
+	}
+}
+
 // TestEnginesServerStopped: a server stopped mid-run fails the calls in
 // flight and those after it UNAVAILABLE, in both engines, and the pool
 // connection goes through the same states.
@@ -370,7 +399,10 @@ func TestEnginesServerStopped(t *testing.T) {
 		for _, engine := range engines {
 			t.Run(method+"/"+engine, func(t *testing.T) {
 				t.Parallel()
-				srv := testserver.Start(t, testserver.AfterCalls(10, func(s *testserver.Server) { go s.Stop() }))
+				// The 10th call and those after it are held until the stop,
+				// which Stop cuts: the stop lands mid-run however slow the
+				// machine.
+				srv := testserver.Start(t, testserver.AfterCalls(10, func(s *testserver.Server) { s.Pause(); go s.Stop() }))
 				rec, _ := runEngine(t, srv, engine, method, "", func(o *plan.Options) {
 					o.Load.Total, o.Load.Concurrency = 40, 2
 					if method == "Bidi" {
