@@ -428,3 +428,43 @@ func BenchmarkGRPCGoBidiPipelined(b *testing.B) {
 			func() error { return st.RecvMsg(&resp) }
 	})
 }
+
+// streamCounter is one stream of BenchmarkH2ServerStreamOpen.
+type streamCounter struct {
+	b    *testing.B
+	st   *Stream
+	got  int
+	done chan struct{}
+}
+
+func (s *streamCounter) Message([]byte) { s.got++ }
+
+func (s *streamCounter) Done(err error) {
+	if err != nil {
+		s.b.Error(err)
+	}
+	close(s.done)
+}
+
+// BenchmarkH2ServerStreamOpen is BenchmarkH2ServerStream with Open: the
+// connection's reader counts each stream's messages.
+func BenchmarkH2ServerStreamOpen(b *testing.B) {
+	c := dial(b, Config{Addr: benchAddr(b)})
+	m := method(b, c, pulsepb.Pulse_ServerStream_FullMethodName, md("x-pulse-messages", strconv.Itoa(benchStreamMessages))...)
+	req := benchRequest(b)
+	ctx := context.Background()
+	measure(b, func() {
+		for i := 0; i < b.N; i += benchStreamMessages {
+			h := &streamCounter{b: b, done: make(chan struct{})}
+			st, err := c.Open(ctx, m, nil, h)
+			if err != nil {
+				b.Fatal(err)
+			}
+			h.st = st
+			st.Send(req)
+			st.CloseSend()
+			<-h.done
+			st.Close()
+		}
+	})
+}

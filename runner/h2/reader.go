@@ -41,6 +41,12 @@ type reader struct {
 	completions int
 	done        []finished
 	batch       []writeOp // writeInlineLocked's
+	// replies counts the replies (PING and SETTINGS ACKs, RST_STREAMs)
+	// it queued without signalling the writer, deferred like its
+	// wake-ups: they go out with the next requests that the calls it
+	// completes queue, which the reader writes itself, or else the writer
+	// is signalled for them.
+	replies int
 }
 
 // maxDeferredWakes bounds the wake-ups the reader holds back, and so how
@@ -62,7 +68,7 @@ func (c *Conn) wakeLocked(ch chan struct{}) {
 // Only the reader calls it, without Conn.mu.
 func (c *Conn) flushWakes(force bool) {
 	r := &c.r
-	n := len(r.wakes) + r.completions
+	n := len(r.wakes) + r.completions + r.replies
 	if n == 0 || !force && n < maxDeferredWakes && c.frameBuffered() {
 		return
 	}
@@ -74,6 +80,14 @@ func (c *Conn) flushWakes(force bool) {
 	if r.completions > 0 {
 		r.completions = 0
 		r.done = c.complete(r.done, true)
+	}
+	if r.replies > 0 {
+		r.replies = 0
+		c.mu.Lock()
+		if len(c.queue) > 0 && c.woken == 0 {
+			c.signalLocked()
+		}
+		c.mu.Unlock()
 	}
 }
 
@@ -244,11 +258,18 @@ func (c *Conn) streamError(se http2.StreamError) {
 // memory.
 const maxQueued = 4096
 
+// Only the reader queues replies, and it does not signal the writer for
+// them at once (reader.replies): a PING's ACK (grpc-go servers ping as
+// they estimate the bandwidth-delay product) then mostly goes out in the
+// reader's own write of the next requests, with no goroutine wake. Never
+// in a write of replies alone: a server that floods PINGs and reads
+// nothing must block the writer, not the reader that counts the flood.
 func (c *Conn) queueReplyLocked(op writeOp) error {
 	if len(c.queue) >= maxQueued {
 		return fmt.Errorf("over %d control frames waiting to be written (a PING, SETTINGS or RST_STREAM flood): %w", maxQueued, http2.ConnectionError(http2.ErrCodeEnhanceYourCalm))
 	}
-	c.queueLocked(op)
+	c.queue = append(c.queue, op)
+	c.r.replies++
 	return nil
 }
 

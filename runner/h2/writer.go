@@ -161,19 +161,23 @@ const maxInline = 16 << 10
 // reader's goroutine, in place of waking the writer, when nothing else
 // writes and they are few (mu held; it returns with mu held): the next
 // requests of the calls the reader just completed go out with no
-// goroutine wake. What is queued meanwhile is left to the writer. While it
+// goroutine wake; replies the reader queued (queueReplyLocked) go with
+// them, never alone. What is queued meanwhile is left to the writer. While it
 // writes the reader reads nothing: the 16 KiB bound keeps such a write
 // within the socket's buffer of a peer that answered the calls (so reads
 // them), and a failed connection's write deadline (fail) ends one that
 // still blocks.
 func (c *Conn) writeInlineLocked() error {
-	bytes := 0
+	bytes, requests := 0, false
 	for _, op := range c.queue {
 		if op.s != nil {
 			bytes += len(op.s.out)
+			requests = true
+		} else {
+			bytes += frameHeaderLen + 8
 		}
 	}
-	if c.owned || c.err != nil || bytes > maxInline {
+	if c.owned || c.err != nil || bytes > maxInline || !requests {
 		c.signalLocked()
 		return nil
 	}
