@@ -83,7 +83,7 @@ func (e *h2Engine) open(ctx context.Context, i int, sink func(event.Event), last
 	if timeout <= 0 {
 		timeout = 365 * 24 * time.Hour // no limit
 	}
-	live, err := p.dial(ctx, timeout)
+	live, err := p.dial(ctx, timeout, true)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -103,8 +103,12 @@ func isTimeout(err error) bool {
 // dial opens one HTTP/2 connection within timeout: TCP as grpc-go's
 // dialer makes it (conn.DialTCP, an EventDial), then the handshake of the
 // credentials through the tap (TLS with ALPN h2, or none for h2c), which
-// reports the transport's life as for grpc-go.
-func (p *h2Pooled) dial(ctx context.Context, timeout time.Duration) (*h2Live, error) {
+// reports the transport's life as for grpc-go. handshake reports the
+// EventHandshake of a dial the runner made (the pool connection's first,
+// or --reconnect-every's); the maintainer's redials after a loss report
+// none, as grpc-go's own reconnects, so that the report counts them as
+// reconnects after an outage, not as the run's doing.
+func (p *h2Pooled) dial(ctx context.Context, timeout time.Duration, handshake bool) (*h2Live, error) {
 	e := p.eng
 	live := &h2Live{goAway: make(chan struct{}, 1)}
 	authority := e.t.Authority
@@ -144,7 +148,9 @@ func (p *h2Pooled) dial(ctx context.Context, timeout time.Duration) (*h2Live, er
 	if err != nil {
 		return nil, dialError{err}
 	}
-	p.sink(t.handshake(p.i, start, time.Now()))
+	if handshake {
+		p.sink(t.handshake(p.i, start, time.Now()))
+	}
 	live.c = c
 	return live, nil
 }
@@ -323,7 +329,7 @@ func (p *h2Pooled) reconnect() *h2Live {
 			case <-ctx.Done():
 			}
 		}()
-		live, err := p.dial(ctx, max(b.MinConnectTimeout, wait))
+		live, err := p.dial(ctx, max(b.MinConnectTimeout, wait), false)
 		cancel()
 		if err == nil {
 			p.setLive(live)

@@ -365,7 +365,7 @@ func TestEnginesServerAge(t *testing.T) {
 // is replaced when the next call wants one, not at once (grpc-go's
 // pick_first goes IDLE): at 2 calls/s against a 50ms max connection age,
 // each call dials at most once, where an eager redial would make twenty
-// connections a second.
+// connections a second. The redials are reconnects, as grpc-go's.
 func TestEnginesIdleUntilCalled(t *testing.T) {
 	t.Parallel()
 	for _, engine := range engines {
@@ -385,6 +385,13 @@ func TestEnginesIdleUntilCalled(t *testing.T) {
 			}
 			if ev["dial"] > 2*len(rec.calls)+1 {
 				t.Errorf("%d dials for %d calls (events %v): want a dial only when a call needs a connection", ev["dial"], len(rec.calls), ev)
+			}
+			// The pool's redials are reconnects after an outage: only the
+			// runner's own dial reports a handshake (the report counts a
+			// handshake's connection as the run's doing, with no
+			// reconnect latency).
+			if ev["handshake"] != 1 || ev["open"] < 2 {
+				t.Errorf("events %v: want one handshake, the runner's dial, and redials without", ev)
 			}
 		})
 	}
