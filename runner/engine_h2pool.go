@@ -213,9 +213,13 @@ func (p *h2Pooled) setLive(live *h2Live) {
 func (p *h2Pooled) setState(state connectivity.State, failure error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	same := p.state == state
 	p.state, p.failure = state, nil
 	if failure != nil {
 		p.failure = status.Error(codes.Unavailable, "connection error: desc = \""+failure.Error()+"\"")
+	}
+	if same {
+		return // no change to report: a later attempt's failure replaces the last one's
 	}
 	p.ready.Store(state == connectivity.Ready)
 	close(p.changed)
@@ -314,11 +318,16 @@ func (p *h2Pooled) maintain(live *h2Live) {
 // reconnect dials until a connection is up (it returns it) or close (nil),
 // waiting out grpc-go's backoff between failed attempts: each attempt
 // gets at least MinConnectTimeout, and the next starts no sooner than the
-// backoff after the last one started.
+// backoff after the last one started. Once an attempt failed the pool
+// connection stays in TRANSIENT_FAILURE through the next attempts until
+// one succeeds (grpc-go's pick_first: sticky TRANSIENT_FAILURE, gRFC A62),
+// so a report counts one failure per outage with either engine.
 func (p *h2Pooled) reconnect() *h2Live {
 	b := p.eng.t.Backoff.WithDefaults()
 	for retries := 0; ; retries++ {
-		p.setState(connectivity.Connecting, nil)
+		if retries == 0 {
+			p.setState(connectivity.Connecting, nil)
+		}
 		wait := backoffDelay(b.Base, b.Max, b.Multiplier, b.Jitter, retries)
 		start := time.Now()
 		ctx, cancel := context.WithCancel(context.Background())

@@ -108,10 +108,11 @@ func TestEnginesConform(t *testing.T) {
 		// grpc-timeout ends a call first decides its status message and
 		// whether the server resets the stream: compare codes only.
 		raced bool
-		// sendsRaced: the server ends each stream at once, so how many of
-		// the stream's messages went out first (and whether the server
-		// reset the stream still sending) is the scheduler's to decide:
-		// compare what is not raced.
+		// sendsRaced: the server ends each stream at once (or right after
+		// an answer, before it reads the message that answer let go), so
+		// how many of the stream's messages went out first (and whether
+		// the server reset the stream still sending) is the scheduler's to
+		// decide: compare what is not raced.
 		sendsRaced bool
 		// conns is how many connections the run opens; 0: one per pool
 		// connection.
@@ -128,7 +129,7 @@ func TestEnginesConform(t *testing.T) {
 		// reader: closedLoopAsync.)
 		{name: "bidi ping-pong, two answers each", method: "Bidi", md: []string{testserver.MDMessages, "2"}, n: 10, set: pingPong(3)},
 		{name: "bidi ping-pong error after answers", method: "Bidi", n: 10,
-			md: []string{testserver.MDFailAfter, "2", testserver.MDStatus, "ABORTED"}, set: pingPong(5)},
+			md: []string{testserver.MDFailAfter, "2", testserver.MDStatus, "ABORTED"}, sendsRaced: true, set: pingPong(5)},
 		{name: "bidi ping-pong trailers-only", method: "Bidi", n: 10, md: []string{testserver.MDStatus, "PERMISSION_DENIED"},
 			sendsRaced: true, set: pingPong(2)},
 		{name: "1,000-message bidi ping-pong", method: "Bidi", n: 2, set: func(o *plan.Options) {
@@ -427,6 +428,27 @@ func TestEnginesServerStopped(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestEnginesStickyFailure: a server gone for good makes one outage, one
+// stay in TRANSIENT_FAILURE however many attempts fail in it (grpc-go's
+// pick_first, gRFC A62), with either engine: the report counts outages.
+func TestEnginesStickyFailure(t *testing.T) {
+	t.Parallel()
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t, testserver.AfterCalls(5, func(s *testserver.Server) { s.Pause(); go s.Stop() }))
+			rec, _ := runEngine(t, srv, engine, "Unary", "", func(o *plan.Options) {
+				o.Load.RPS, o.Load.Duration, o.Load.Concurrency = 100, 400*time.Millisecond, 2
+				o.Target.Backoff = plan.ConnectBackoff{Base: 20 * time.Millisecond, Max: 20 * time.Millisecond}
+			})
+			ev := rec.kinds()
+			if ev["dial"] < 4 || ev["state TRANSIENT_FAILURE"] != 1 || ev["state READY"] != 1 {
+				t.Errorf("events %v: want several failed attempts in one TRANSIENT_FAILURE", ev)
+			}
+		})
 	}
 }
 
