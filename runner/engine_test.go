@@ -367,34 +367,29 @@ func TestEnginesServerAge(t *testing.T) {
 // pick_first goes IDLE): at 2 calls/s against a 50ms max connection age,
 // each call dials at most once, where an eager redial would make twenty
 // connections a second. The redials are reconnects, as grpc-go's.
-func TestEnginesIdleUntilCalled(t *testing.T) {
-	t.Parallel()
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			t.Parallel()
-			srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{
-				MaxConnectionAge: 50 * time.Millisecond, MaxConnectionAgeGrace: 10 * time.Millisecond}))
-			rec, _ := runEngine(t, srv, engine, "Unary", "", func(o *plan.Options) {
-				o.Load.RPS, o.Load.Duration, o.Load.Concurrency = 2, time.Second, 1
-			})
-			ev := rec.kinds()
-			if c := rec.codes(); c[codes.OK] != len(rec.calls) || len(rec.calls) < 2 {
-				t.Fatalf("codes %v: want every call OK", c)
-			}
-			if ev["goaway NO_ERROR max_age"] == 0 || ev["state IDLE"] == 0 {
-				t.Errorf("events %v: want connections aged out, then IDLE", ev)
-			}
-			if ev["dial"] > 2*len(rec.calls)+1 {
-				t.Errorf("%d dials for %d calls (events %v): want a dial only when a call needs a connection", ev["dial"], len(rec.calls), ev)
-			}
-			// The pool's redials are reconnects after an outage: only the
-			// runner's own dial reports a handshake (the report counts a
-			// handshake's connection as the run's doing, with no
-			// reconnect latency).
-			if ev["handshake"] != 1 || ev["open"] < 2 {
-				t.Errorf("events %v: want one handshake, the runner's dial, and redials without", ev)
-			}
-		})
+func TestEnginesIdleUntilCalled(t *testing.T) { forEngines(t, testEnginesIdleUntilCalled) }
+
+func testEnginesIdleUntilCalled(t *testing.T, engine string) {
+	srv := testserver.Start(t, testserver.WithKeepaliveParams(keepalive.ServerParameters{
+		MaxConnectionAge: 50 * time.Millisecond, MaxConnectionAgeGrace: 10 * time.Millisecond}))
+	rec, _ := runEngine(t, srv, engine, "Unary", "", func(o *plan.Options) {
+		o.Load.RPS, o.Load.Duration, o.Load.Concurrency = 2, time.Second, 1
+	})
+	ev := rec.kinds()
+	if c := rec.codes(); c[codes.OK] != len(rec.calls) || len(rec.calls) < 2 {
+		t.Fatalf("codes %v: want every call OK", c)
+	}
+	if ev["goaway NO_ERROR max_age"] == 0 || ev["state IDLE"] == 0 {
+		t.Errorf("events %v: want connections aged out, then IDLE", ev)
+	}
+	if ev["dial"] > 2*len(rec.calls)+1 {
+		t.Errorf("%d dials for %d calls (events %v): want a dial only when a call needs a connection", ev["dial"], len(rec.calls), ev)
+	}
+	// The pool's redials are reconnects after an outage: only the runner's
+	// own dial reports a handshake (the report counts a handshake's
+	// connection as the run's doing, with no reconnect latency).
+	if ev["handshake"] != 1 || ev["open"] < 2 {
+		t.Errorf("events %v: want one handshake, the runner's dial, and redials without", ev)
 	}
 }
 
@@ -434,21 +429,17 @@ func TestEnginesServerStopped(t *testing.T) {
 // TestEnginesStickyFailure: a server gone for good makes one outage, one
 // stay in TRANSIENT_FAILURE however many attempts fail in it (grpc-go's
 // pick_first, gRFC A62), with either engine: the report counts outages.
-func TestEnginesStickyFailure(t *testing.T) {
-	t.Parallel()
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			t.Parallel()
-			srv := testserver.Start(t, testserver.AfterCalls(5, func(s *testserver.Server) { s.Pause(); go s.Stop() }))
-			rec, _ := runEngine(t, srv, engine, "Unary", "", func(o *plan.Options) {
-				o.Load.RPS, o.Load.Duration, o.Load.Concurrency = 100, 400*time.Millisecond, 2
-				o.Target.Backoff = plan.ConnectBackoff{Base: 20 * time.Millisecond, Max: 20 * time.Millisecond}
-			})
-			ev := rec.kinds()
-			if ev["dial"] < 4 || ev["state TRANSIENT_FAILURE"] != 1 || ev["state READY"] != 1 {
-				t.Errorf("events %v: want several failed attempts in one TRANSIENT_FAILURE", ev)
-			}
-		})
+func TestEnginesStickyFailure(t *testing.T) { forEngines(t, testEnginesStickyFailure) }
+
+func testEnginesStickyFailure(t *testing.T, engine string) {
+	srv := testserver.Start(t, testserver.AfterCalls(5, func(s *testserver.Server) { s.Pause(); go s.Stop() }))
+	rec, _ := runEngine(t, srv, engine, "Unary", "", func(o *plan.Options) {
+		o.Load.RPS, o.Load.Duration, o.Load.Concurrency = 100, 400*time.Millisecond, 2
+		o.Target.Backoff = plan.ConnectBackoff{Base: 20 * time.Millisecond, Max: 20 * time.Millisecond}
+	})
+	ev := rec.kinds()
+	if ev["dial"] < 4 || ev["state TRANSIENT_FAILURE"] != 1 || ev["state READY"] != 1 {
+		t.Errorf("events %v: want several failed attempts in one TRANSIENT_FAILURE", ev)
 	}
 }
 
