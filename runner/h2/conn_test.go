@@ -404,3 +404,31 @@ func TestMaxConnectionAgeUnderLoad(t *testing.T) {
 		t.Fatalf("%d ok, %d not processed", ok.Load(), notProcessed.Load())
 	}
 }
+
+// TestGoAwayAfterDrainIgnored: a server's drain (GOAWAY 2^31-1, then the
+// real last stream id) that ends a connection with no call open is one
+// GOAWAY event: once the connection closes, the second is no event, as
+// grpc-go's reader has stopped by then.
+func TestGoAwayAfterDrainIgnored(t *testing.T) {
+	addr := startPeer(t, nil, func(p *peer) {
+		p.fr.WriteGoAway(1<<31-1, http2.ErrCodeNo, []byte("max_age"))
+		p.fr.WriteGoAway(0, http2.ErrCodeNo, []byte("max_age"))
+		p.flush()
+		p.drain()
+	})
+	ch, sink := events()
+	c := dial(t, Config{Addr: addr, Events: sink})
+	<-c.Done()
+	goAways := 0
+	for e := range ch {
+		if e.Kind == EventGoAway {
+			goAways++
+		}
+		if e.Kind == EventClose {
+			break
+		}
+	}
+	if goAways != 1 {
+		t.Errorf("%d GOAWAY events before the close, want 1", goAways)
+	}
+}

@@ -514,6 +514,13 @@ func (c *Conn) onGoAway(f *http2.GoAwayFrame) error {
 	if c.goAway && f.LastStreamID >= c.goAwayID && c.goAwayText != "" {
 		return nil // a repeat: nothing new to do (bounds GOAWAY floods)
 	}
+	if c.err != nil {
+		// The connection is closing (the drain of an earlier GOAWAY
+		// ended, or it failed): grpc-go's reader stops there, so the
+		// second GOAWAY of a server's drain, sent on the PING that
+		// followed the first, is no event either.
+		return nil
+	}
 	debug := string(f.DebugData())
 	c.eventLocked(Event{Kind: EventGoAway, Code: f.ErrCode, Debug: debug, LastStreamID: f.LastStreamID})
 	c.goAway, c.goAwayID = true, f.LastStreamID
