@@ -317,8 +317,8 @@ func (p *h2Pooled) maintain(live *h2Live) {
 
 // reconnect dials until a connection is up (it returns it) or close (nil),
 // waiting out grpc-go's backoff between failed attempts: each attempt
-// gets at least MinConnectTimeout, and the next starts no sooner than the
-// backoff after the last one started. Once an attempt failed the pool
+// gets at least MinConnectTimeout, and the next starts the backoff after
+// the last one failed (grpc-go's addrConn starts its timer then). Once an attempt failed the pool
 // connection stays in TRANSIENT_FAILURE through the next attempts until
 // one succeeds (grpc-go's pick_first: sticky TRANSIENT_FAILURE, gRFC A62),
 // so a report counts one failure per outage with either engine.
@@ -329,7 +329,6 @@ func (p *h2Pooled) reconnect() *h2Live {
 			p.setState(connectivity.Connecting, nil)
 		}
 		wait := backoffDelay(b.Base, b.Max, b.Multiplier, b.Jitter, retries)
-		start := time.Now()
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() {
 			select {
@@ -345,7 +344,7 @@ func (p *h2Pooled) reconnect() *h2Live {
 			return live
 		}
 		p.setState(connectivity.TransientFailure, err)
-		t := time.NewTimer(time.Until(start.Add(wait)))
+		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-p.stop:
@@ -356,9 +355,12 @@ func (p *h2Pooled) reconnect() *h2Live {
 }
 
 // backoffDelay is grpc-go's exponential backoff (backoff.Exponential): the
-// base for the first retry, times multiplier per retry up to max, spread
-// by ±jitter.
+// base for the first retry, exactly; then the base times multiplier per
+// retry up to max, spread by ±jitter.
 func backoffDelay(base, maxDelay time.Duration, multiplier, jitter float64, retries int) time.Duration {
+	if retries == 0 {
+		return base
+	}
 	d := float64(base)
 	for ; d < float64(maxDelay) && retries > 0; retries-- {
 		d *= multiplier
