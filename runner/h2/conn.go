@@ -339,31 +339,29 @@ func (c *Conn) fail(err error, code http2.ErrCode, goAway bool) {
 }
 
 // closeMessageLocked is the status message of calls failed by a
-// connection close, worded like grpc-go's.
+// connection close, worded like grpc-go's: the cause alone ("error
+// reading from server: EOF", "keepalive ping failed to receive ACK within
+// timeout"), or, after a GOAWAY, "closing transport due to: connection
+// error: desc = ..., received prior goaway: ...".
 func (c *Conn) closeMessageLocked(err error) string {
-	var msg string
-	switch {
-	case errors.Is(err, ErrClosed):
-		msg = "the client closed the connection"
-	case errors.Is(err, errReadSide):
-		msg = fmt.Sprintf("closing transport due to: connection error: desc = %q", err.Error())
-	default:
-		msg = fmt.Sprintf("connection error: %v", err)
+	if errors.Is(err, ErrClosed) {
+		msg := "the client closed the connection"
+		if c.goAwayText != "" {
+			msg += ", received prior goaway: " + c.goAwayText
+		}
+		return msg
 	}
 	if c.goAwayText != "" {
-		msg += ", received prior goaway: " + c.goAwayText
+		return fmt.Sprintf("closing transport due to: connection error: desc = %q, received prior goaway: %s", err.Error(), c.goAwayText)
 	}
-	return msg
+	return err.Error()
 }
 
-// errReadSide wraps errors of the socket's read side.
-var errReadSide = errors.New("read")
-
+// readErr is a failure of the socket's read side.
 type readErr struct{ err error }
 
 func (e readErr) Error() string        { return "error reading from server: " + e.err.Error() }
 func (e readErr) Unwrap() error        { return e.err }
-func (e readErr) Is(target error) bool { return target == errReadSide }
 
 // ensure the decoder type is used (it lives in the reader).
 var _ = hpack.NewDecoder

@@ -216,6 +216,10 @@ func TestServerKilledMidCall(t *testing.T) {
 	if status.Code(err) != codes.Unavailable {
 		t.Fatalf("got %v, want UNAVAILABLE", err)
 	}
+	// grpc-go's words with no GOAWAY before: the cause alone.
+	if msg := status.Convert(err).Message(); !strings.HasPrefix(msg, "error reading from server: ") {
+		t.Errorf("message %q, want grpc-go's \"error reading from server: ...\"", msg)
+	}
 	waitEvent(t, ch, EventClose)
 	resp, err = c.Unary(testCtx(t), m, frame(t, &pulsepb.Request{}), nil)
 	resp.Release()
