@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 
 	"github.com/grpcpulse/grpcpulse/runner/data"
 	"github.com/grpcpulse/grpcpulse/runner/event"
@@ -97,7 +98,9 @@ func (w *worker) serverStream(ctx context.Context, req *data.Frame, rec WorkerRe
 	return receive(stream, rec, s, &w.progress, s.Start, nil)
 }
 
-// pause waits d between the sends of a stream, or until ctx ends.
+// pause waits d between the sends of a stream, or until ctx ends: then
+// the call's status, as grpc-go gives it (a --timeout that passes during
+// the wait is DEADLINE_EXCEEDED, not UNKNOWN).
 func pause(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
@@ -108,7 +111,7 @@ func pause(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return status.FromContextError(ctx.Err()).Err()
 	}
 }
 

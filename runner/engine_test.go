@@ -468,3 +468,20 @@ func TestEnginesKeepalive(t *testing.T) {
 		})
 	}
 }
+
+// TestEnginesDeadlineBetweenSends: a --timeout that passes while a
+// client stream waits out --stream-interval ends the call
+// DEADLINE_EXCEEDED, as grpc-go reports it, with either engine (not
+// UNKNOWN from the bare context error).
+func TestEnginesDeadlineBetweenSends(t *testing.T) { forEngines(t, testEnginesDeadlineBetweenSends) }
+
+func testEnginesDeadlineBetweenSends(t *testing.T, engine string) {
+	srv := testserver.Start(t)
+	rec, _ := runEngine(t, srv, engine, "ClientStream", "", func(o *plan.Options) {
+		o.Load.Total, o.Load.Concurrency = 4, 2
+		o.Call.Timeout, o.Call.Messages, o.Call.StreamInterval = 30*time.Millisecond, 10, 20*time.Millisecond
+	})
+	if c := rec.codes(); c[codes.DeadlineExceeded] != 4 {
+		t.Errorf("codes %v, want 4 DEADLINE_EXCEEDED", c)
+	}
+}

@@ -360,8 +360,8 @@ func (c *Conn) closeMessageLocked(err error) string {
 // readErr is a failure of the socket's read side.
 type readErr struct{ err error }
 
-func (e readErr) Error() string        { return "error reading from server: " + e.err.Error() }
-func (e readErr) Unwrap() error        { return e.err }
+func (e readErr) Error() string { return "error reading from server: " + e.err.Error() }
+func (e readErr) Unwrap() error { return e.err }
 
 // ensure the decoder type is used (it lives in the reader).
 var _ = hpack.NewDecoder
