@@ -8,7 +8,10 @@ import (
 	"testing"
 
 	"golang.org/x/net/http2"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 )
@@ -244,5 +247,57 @@ func TestGoAwayFlood(t *testing.T) {
 	waitEvent(t, ch, EventClose)
 	if n := goaways.Load(); n != 1 {
 		t.Fatalf("%d goaway events, want 1", n)
+	}
+}
+
+// TestNonGRPCResponseLikeGRPCGo: a non-gRPC answer with a body (a proxy's
+// error page) fails with grpc-go's code and message, the start of the body
+// included, whether the body ends in DATA, in trailers or past 1 KiB.
+func TestNonGRPCResponseLikeGRPCGo(t *testing.T) {
+	page := hf(":status", "502", "content-type", "text/html")
+	tests := []struct {
+		name  string
+		serve func(p *peer, id uint32)
+	}{
+		{"body ends in DATA", func(p *peer, id uint32) {
+			p.headers(id, false, page)
+			p.fr.WriteData(id, false, []byte("<html>502 Bad Gateway"))
+			p.fr.WriteData(id, true, []byte(" nginx/1.22.1</html>"))
+		}},
+		{"body ends in trailers", func(p *peer, id uint32) {
+			p.headers(id, false, hf(":status", "503"))
+			p.fr.WriteData(id, false, []byte("upstream connect error"))
+			p.headers(id, true, hf("x-end", "1"))
+		}},
+		{"body over 1 KiB", func(p *peer, id uint32) {
+			p.headers(id, false, page)
+			p.fr.WriteData(id, false, []byte(strings.Repeat("x", 3000)))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := startPeer(t, nil, func(p *peer) {
+				for {
+					id := p.readRequest()
+					if id == 0 {
+						return
+					}
+					tt.serve(p, id)
+					p.flush()
+				}
+			})
+			cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+				grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{})))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cc.Close()
+			req, resp := msg(0, 0, "")[5:], []byte(nil)
+			want := status.Convert(cc.Invoke(testCtx(t), pulsepb.Pulse_Unary_FullMethodName, &req, &resp))
+			if !strings.Contains(want.Message(), "\ndata: ") {
+				t.Fatalf("grpc-go: %v, want the body in the message", want.Err())
+			}
+			failsTwice(t, dial(t, Config{Addr: addr}), want.Code(), want.Message())
+		})
 	}
 }

@@ -319,6 +319,12 @@ func (c *Conn) onHeadersLocked(s *stream) {
 		c.endLocked(s, codes.Internal, "peer header list size exceeded limit", nil, true, http2.ErrCodeFrameSize)
 		return
 	}
+	if s.nonGRPC != nil {
+		if r.end { // the trailers of a non-gRPC response
+			c.endNonGRPCLocked(s)
+		}
+		return
+	}
 	isGRPC := !initial
 	contentErr := "malformed header: missing HTTP content-type"
 	grpcCode, httpStatus, grpcMsg := codes.Unknown, "", ""
@@ -372,7 +378,12 @@ func (c *Conn) onHeadersLocked(s *stream) {
 		if contentErr != "" {
 			msg += "; " + contentErr
 		}
-		c.endLocked(s, code, msg, nil, true, http2.ErrCodeProtocol)
+		if r.end {
+			c.endLocked(s, code, msg, nil, true, http2.ErrCodeProtocol)
+			return
+		}
+		// A body follows: grpc-go keeps its start for the message.
+		s.nonGRPC = &nonGRPCBody{code: code, msg: msg}
 		return
 	}
 	if initial {
@@ -432,6 +443,16 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 		return nil
 	}
 	s.credit += n
+	if b := s.nonGRPC; b != nil {
+		d := f.Data()
+		b.body = append(b.body, d[:min(len(d), maxNonGRPCBody-len(b.body))]...)
+		if len(b.body) >= maxNonGRPCBody || f.StreamEnded() {
+			c.endNonGRPCLocked(s)
+		} else {
+			c.creditLocked(s)
+		}
+		return nil
+	}
 	s.rbuf = append(s.rbuf, f.Data()...)
 	complete := s.msgs
 	for {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -68,6 +69,9 @@ type stream struct {
 	credit     uint32 // received bytes not yet given back in WINDOW_UPDATEs
 	header     []HeaderField
 	trailer    []HeaderField
+	// nonGRPC, when set, is a non-gRPC response (a proxy's HTTP error)
+	// whose body is kept for its status message until it ends.
+	nonGRPC *nonGRPCBody
 	// dbuf holds decompressed messages (Config.Compression); wire is the
 	// size as it came of the message received last (see WireSize).
 	dbuf []byte
@@ -291,4 +295,23 @@ func (s *stream) msgAt(off int) (compressed bool, n int, ok bool) {
 		return false, 0, false
 	}
 	return s.rbuf[off] != 0, int(binary.BigEndian.Uint32(s.rbuf[off+1:])), true
+}
+
+// nonGRPCBody is the status of a non-gRPC response and up to
+// maxNonGRPCBody bytes of its body, which grpc-go adds to the message:
+// a proxy's error page often names the proxy.
+type nonGRPCBody struct {
+	code codes.Code
+	msg  string
+	body []byte
+}
+
+// maxNonGRPCBody is grpc-go's nonGRPCDataMaxLen.
+const maxNonGRPCBody = 1024
+
+// endNonGRPCLocked ends s, a non-gRPC response, with grpc-go's message:
+// the HTTP status, then the body kept.
+func (c *Conn) endNonGRPCLocked(s *stream) {
+	b := s.nonGRPC
+	c.endLocked(s, b.code, fmt.Sprintf("%s\ndata: %q", b.msg, b.body), nil, true, http2.ErrCodeProtocol)
 }
