@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"net"
+	"slices"
 	"sync/atomic"
 
 	"google.golang.org/grpc"
@@ -119,10 +120,12 @@ type grpcConn struct {
 
 func (g grpcConn) caller() caller {
 	c := &grpcCaller{cc: g.cc}
-	c.opts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{}), grpc.Peer(&c.p)}
+	c.sopts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{})}
 	if g.compress != "" {
-		c.opts = append(c.opts, grpc.UseCompressor(g.compress))
+		c.sopts = append(c.sopts, grpc.UseCompressor(g.compress))
 	}
+	c.opts = append(slices.Clip(c.sopts), grpc.Peer(&c.p))
+	c.s.last = &c.last
 	return c
 }
 
@@ -133,19 +136,28 @@ func (g grpcConn) watch(ctx context.Context, i int, sink func(event.Event)) stat
 func (g grpcConn) close() { g.cc.Close() }
 
 // grpcCaller calls through grpc-go; the metadata is in the call's context.
+// Unary calls take their peer with grpc.Peer, which Invoke fills in before
+// it returns. Streams do not (sopts): when a context ends a stream,
+// grpc-go fills it in on a goroutine of its own, maybe after the worker
+// read it (a data race, and calls without a backend); release reads the
+// stream's peer from its context instead.
 type grpcCaller struct {
-	cc   *grpc.ClientConn
-	p    peer.Peer
-	opts []grpc.CallOption
-	s    grpcStream // the worker's stream (one at a time): no allocation per stream
+	cc    *grpc.ClientConn
+	p     peer.Peer
+	opts  []grpc.CallOption // unary calls'
+	sopts []grpc.CallOption // streams'
+	s     grpcStream        // the worker's stream (one at a time): no allocation per stream
+	last  net.Addr          // the last call's peer
 }
 
 func (c *grpcCaller) unary(ctx context.Context, m callMethod, req *data.Frame) error {
-	return c.cc.Invoke(ctx, m.path, req, &discard{}, c.opts...)
+	err := c.cc.Invoke(ctx, m.path, req, &discard{}, c.opts...)
+	c.last = c.p.Addr
+	return err
 }
 
 func (c *grpcCaller) stream(ctx context.Context, desc *grpc.StreamDesc, m callMethod) (clientStream, error) {
-	s, err := c.cc.NewStream(ctx, desc, m.path, c.opts...)
+	s, err := c.cc.NewStream(ctx, desc, m.path, c.sopts...)
 	if err != nil {
 		return nil, err
 	}
@@ -153,11 +165,23 @@ func (c *grpcCaller) stream(ctx context.Context, desc *grpc.StreamDesc, m callMe
 	return &c.s, nil
 }
 
-func (c *grpcCaller) peer() net.Addr { return c.p.Addr }
+func (c *grpcCaller) peer() net.Addr { return c.last }
 
 func (c *grpcCaller) use(pc poolConn) { c.cc = pc.(grpcConn).cc }
 
-// grpcStream is a grpc-go stream; cancelling its context ends it.
-type grpcStream struct{ grpc.ClientStream }
+// grpcStream is a grpc-go stream; cancelling its context ends it. last
+// is its caller's.
+type grpcStream struct {
+	grpc.ClientStream
+	last *net.Addr
+}
 
-func (s *grpcStream) release() { s.ClientStream = nil }
+// release notes the stream's peer, once the call is over: Context commits
+// the stream's attempt, so that no retry remains to be made.
+func (s *grpcStream) release() {
+	*s.last = nil
+	if p, ok := peer.FromContext(s.ClientStream.Context()); ok {
+		*s.last = p.Addr
+	}
+	s.ClientStream = nil
+}

@@ -472,7 +472,7 @@ func TestEnginesKeepalive(t *testing.T) {
 // TestEnginesDeadlineBetweenSends: a --timeout that passes while a
 // client stream waits out --stream-interval ends the call
 // DEADLINE_EXCEEDED, as grpc-go reports it, with either engine (not
-// UNKNOWN from the bare context error).
+// UNKNOWN from the bare context error), and the call keeps its backend.
 func TestEnginesDeadlineBetweenSends(t *testing.T) { forEngines(t, testEnginesDeadlineBetweenSends) }
 
 func testEnginesDeadlineBetweenSends(t *testing.T, engine string) {
@@ -483,5 +483,12 @@ func testEnginesDeadlineBetweenSends(t *testing.T, engine string) {
 	})
 	if c := rec.codes(); c[codes.DeadlineExceeded] != 4 {
 		t.Errorf("codes %v, want 4 DEADLINE_EXCEEDED", c)
+	}
+	// grpc-go fills in grpc.Peer of a stream its context ended on a
+	// goroutine of its own: the backend is read from the stream instead.
+	for i, c := range rec.calls {
+		if c.Peer == nil || c.Peer.String() != srv.Addr() {
+			t.Errorf("call %d: peer %v, want %s", i, c.Peer, srv.Addr())
+		}
 	}
 }
