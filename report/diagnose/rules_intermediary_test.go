@@ -106,6 +106,23 @@ func TestIntermediaryRules(t *testing.T) {
 				s.Connectivity.PeerSettings = map[string]int64{haproxySettings: 1}
 			},
 			want: []string{"haproxy (mode http)", "timeout tunnel"}},
+		{name: "the server's RST_STREAM CANCEL at the client's deadline is no intermediary", set: func(s *report.Summary) {
+			s.Count, s.OK, s.Errors = 10, 0, 10
+			s.Options.Call.Timeout = 20 * time.Millisecond
+			s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeCanceled, Message: "stream terminated by RST_STREAM with error code: CANCEL",
+				Count: 10, MinDuration: 20 * time.Millisecond, MaxDuration: 23 * time.Millisecond}}
+			s.Connectivity.FailureCauses[event.CauseRSTStreamCancel] = 10
+		}},
+		{name: "haproxy's CANCEL at the client's deadline is still its cut", id: "stream_cut_no_trailers", severity: report.SeverityError,
+			set: func(s *report.Summary) {
+				s.Count, s.OK, s.Errors = 10, 0, 10
+				s.Options.Call.Timeout = 20 * time.Millisecond
+				s.ErrorsByMessage = []report.ErrorCount{{Code: event.CodeCanceled, Message: "stream terminated by RST_STREAM with error code: CANCEL",
+					Count: 10, MinDuration: 20 * time.Millisecond, MaxDuration: 23 * time.Millisecond}}
+				s.Connectivity.FailureCauses[event.CauseRSTStreamCancel] = 10
+				s.Connectivity.PeerSettings = map[string]int64{haproxySettings: 1}
+			},
+			want: []string{"haproxy"}},
 		{name: "a proxy's HTML inside a stream: the length spells !DOC", id: "proxy_text_in_stream", severity: report.SeverityError,
 			set: func(s *report.Summary) {
 				s.Kind = event.ServerStream

@@ -128,12 +128,16 @@ func proxyAnswered(d *diagnosis) []report.Finding {
 }
 
 func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
-	var n int64
+	var n, deadline int64
 	var lo, hi time.Duration
 	var texts []string
 	var sample string
 	for _, e := range d.s.ErrorsByMessage {
 		if !k.match(e.Shown()) || d.claimedEarlier(k, e.Shown()) {
+			continue
+		}
+		if d.serverDeadlineCancel(e) {
+			deadline += e.Count
 			continue
 		}
 		if n == 0 {
@@ -148,7 +152,7 @@ func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
 			hi = max(hi, e.MaxDuration)
 		}
 	}
-	n = max(n, d.failed(k.causes...))
+	n = max(n, d.failed(k.causes...)-deadline)
 	if n == 0 {
 		return report.Finding{}, false
 	}
@@ -206,6 +210,17 @@ func (d *diagnosis) answerFinding(k answerKind) (report.Finding, bool) {
 		f.Severity = report.SeverityWarn
 	}
 	return f, true
+}
+
+// serverDeadlineCancel reports whether e's calls are the server's own end
+// of the client's deadline, not an intermediary's: grpc-go servers reset a
+// stream with RST_STREAM CANCEL when the grpc-timeout the client sent
+// passes, often just before the client's own timer fires, so with no
+// intermediary seen, CANCELs that came at the --timeout or later are it.
+func (d *diagnosis) serverDeadlineCancel(e report.ErrorCount) bool {
+	t := d.s.Options.Call.Timeout
+	return t > 0 && e.MinDuration >= t-t/10 && d.peer().Intermediary == "" &&
+		strings.Contains(e.Shown(), "RST_STREAM with error code: CANCEL")
 }
 
 // claimedEarlier reports whether msg belongs to a kind listed before k (a
