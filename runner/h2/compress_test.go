@@ -233,21 +233,14 @@ func TestCompressBrokenAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			addr := startPeer(t, nil, func(p *peer) {
-				for {
-					id := p.readRequest()
-					if id == 0 {
-						return
-					}
-					fields := okHeaders
-					if tt.encoding != "" {
-						fields = hf(":status", "200", "content-type", "application/grpc", "grpc-encoding", tt.encoding)
-					}
-					p.headers(id, false, fields)
-					p.fr.WriteData(id, false, tt.body)
-					p.headers(id, true, okTrailers)
-					p.flush()
+			addr := answering(t, func(p *peer, id uint32) {
+				fields := okHeaders
+				if tt.encoding != "" {
+					fields = hf(":status", "200", "content-type", "application/grpc", "grpc-encoding", tt.encoding)
 				}
+				p.headers(id, false, fields)
+				p.fr.WriteData(id, false, tt.body)
+				p.headers(id, true, okTrailers)
 			})
 			failsTwice(t, dial(t, Config{Addr: addr, Compression: Gzip}), tt.code, tt.msg)
 		})

@@ -61,6 +61,21 @@ func startPeer(t testing.TB, settings []http2.Setting, serve func(p *peer)) stri
 
 func (p *peer) flush() { p.bw.Flush() }
 
+// answering starts a peer that answers each request with serve and
+// flushes; it returns the peer's address.
+func answering(t testing.TB, serve func(p *peer, id uint32)) string {
+	return startPeer(t, nil, func(p *peer) {
+		for {
+			id := p.readRequest()
+			if id == 0 {
+				return
+			}
+			serve(p, id)
+			p.flush()
+		}
+	})
+}
+
 // block HPACK-encodes fields with the peer's encoder.
 func (p *peer) block(fields ...HeaderField) []byte {
 	p.buf.Reset()

@@ -105,16 +105,7 @@ func TestServerAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			addr := startPeer(t, nil, func(p *peer) {
-				for {
-					id := p.readRequest()
-					if id == 0 {
-						return
-					}
-					tt.serve(p, id)
-					p.flush()
-				}
-			})
+			addr := answering(t, tt.serve)
 			failsTwice(t, dial(t, Config{Addr: addr, InitialWindowSize: 8192}), tt.code, tt.msg)
 		})
 	}
@@ -276,16 +267,7 @@ func TestNonGRPCResponseLikeGRPCGo(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			addr := startPeer(t, nil, func(p *peer) {
-				for {
-					id := p.readRequest()
-					if id == 0 {
-						return
-					}
-					tt.serve(p, id)
-					p.flush()
-				}
-			})
+			addr := answering(t, tt.serve)
 			cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 				grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{})))
 			if err != nil {
