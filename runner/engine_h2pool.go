@@ -221,6 +221,10 @@ func (p *h2Pooled) setState(state connectivity.State, failure error) {
 	if same {
 		return // no change to report: a later attempt's failure replaces the last one's
 	}
+	select {
+	case <-p.want: // a call's signal the maintainer did not need: it left IDLE
+	default:
+	}
 	p.ready.Store(state == connectivity.Ready)
 	close(p.changed)
 	p.changed = make(chan struct{})
@@ -248,6 +252,12 @@ func (p *h2Pooled) conn(ctx context.Context) (*h2Live, error) {
 		}
 		p.mu.Lock()
 		state, failure, changed := p.state, p.failure, p.changed
+		if state == connectivity.Idle {
+			// Under mu, only while IDLE: setState empties want as the
+			// pool leaves IDLE, so no signal outlives the redial it asked
+			// for (a leftover one would redial the next loss at once).
+			wakeup(p.want)
+		}
 		p.mu.Unlock()
 		switch state {
 		case connectivity.TransientFailure:
@@ -257,8 +267,6 @@ func (p *h2Pooled) conn(ctx context.Context) (*h2Live, error) {
 		case connectivity.Ready:
 			runtime.Gosched() // the live connection is being set or retired
 			continue
-		case connectivity.Idle:
-			wakeup(p.want)
 		}
 		select {
 		case <-changed:
