@@ -62,7 +62,8 @@ var causeTable = []causeRule{
 	{texts: []string{"connection reset by peer"}, call: event.CauseConnectionReset},
 	{texts: []string{"error reading from server: EOF"}, call: event.CausePeerClosed},
 	// An intermediary's answer in place of the server's (after the
-	// transport rows: a proxy's status never says EOF or reset).
+	// transport rows: a proxy's status line never says EOF or reset, and
+	// its body is not read, see ClassifyMessage).
 	{texts: []string{"unexpected HTTP status code received from server: 502"}, call: event.CauseHTTP502},
 	{texts: []string{"unexpected HTTP status code received from server: 503"}, call: event.CauseHTTP503},
 	{texts: []string{"unexpected HTTP status code received from server: 504"}, call: event.CauseHTTP504},
@@ -98,10 +99,17 @@ func Classify(err error, ready bool) event.Cause {
 	return ClassifyMessage(s.Code(), s.Message(), ready)
 }
 
-// ClassifyMessage is Classify on a status code and message.
+// ClassifyMessage is Classify on a status code and message. The body of
+// a non-gRPC answer that grpc-go (1.85 on) and the h2 engine add after
+// "\ndata: " is left out: a proxy's error page may quote any error of its
+// own upstream ("connection refused"), yet the call's cause is the proxy's
+// HTTP status.
 func ClassifyMessage(code codes.Code, msg string, ready bool) event.Cause {
 	if code == codes.OK {
 		return ""
+	}
+	if i := strings.Index(msg, "\ndata: "); i >= 0 {
+		msg = msg[:i]
 	}
 	for i := range causeTable {
 		if r := &causeTable[i]; r.call != "" && r.matches(msg) {

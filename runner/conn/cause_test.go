@@ -62,6 +62,9 @@ func TestClassify(t *testing.T) {
 		{"rst_stream", codes.Internal, "stream terminated by RST_STREAM with error code: PROTOCOL_ERROR", true, event.CauseRSTStream},
 		{"nginx 504", unavailable, "unexpected HTTP status code received from server: 504 (Gateway Timeout); transport: received unexpected content-type \"text/html\"\ndata: \"<html>\\r\\n<center>nginx/1.22.1</center>\"", false, event.CauseHTTP504},
 		{"nginx 502", unavailable, "unexpected HTTP status code received from server: 502 (Bad Gateway); transport: received unexpected content-type \"text/html\"", false, event.CauseHTTP502},
+		// grpc-go 1.85 (and h2) add the start of the body: a proxy's page
+		// that quotes its own upstream error is still the proxy's answer.
+		{"502 whose body quotes a refusal", unavailable, "unexpected HTTP status code received from server: 502 (Bad Gateway); transport: received unexpected content-type \"text/plain\"\ndata: \"dial tcp 10.0.0.7:50051: connect: connection refused\"", false, event.CauseHTTP502},
 		{"503", unavailable, "unexpected HTTP status code received from server: 503 (Service Unavailable)", false, event.CauseHTTP503},
 		{"http 403", codes.PermissionDenied, "unexpected HTTP status code received from server: 403 (Forbidden)", false, event.CauseHTTPStatus},
 		{"rst internal", codes.Internal, "stream terminated by RST_STREAM with error code: INTERNAL_ERROR", true, event.CauseRSTStreamInternal},
