@@ -222,7 +222,7 @@ func (p *h2Pooled) setState(state connectivity.State, failure error) {
 		return // no change to report: a later attempt's failure replaces the last one's
 	}
 	select {
-	case <-p.want: // a call's signal the maintainer did not need: it left IDLE
+	case <-p.want: // a call's request made in the state now left is spent
 	default:
 	}
 	p.ready.Store(state == connectivity.Ready)
@@ -326,10 +326,11 @@ func (p *h2Pooled) maintain(live *h2Live) {
 // reconnect dials until a connection is up (it returns it) or close (nil),
 // waiting out grpc-go's backoff between failed attempts: each attempt
 // gets at least MinConnectTimeout, and the next starts the backoff after
-// the last one failed (grpc-go's addrConn starts its timer then). Once an attempt failed the pool
-// connection stays in TRANSIENT_FAILURE through the next attempts until
-// one succeeds (grpc-go's pick_first: sticky TRANSIENT_FAILURE, gRFC A62),
-// so a report counts one failure per outage with either engine.
+// the last one failed (grpc-go's addrConn starts its timer then). Once an
+// attempt failed the pool connection stays in TRANSIENT_FAILURE through
+// the next attempts until one succeeds (grpc-go's pick_first: sticky
+// TRANSIENT_FAILURE, gRFC A62), so a report counts one failure per outage
+// with either engine.
 func (p *h2Pooled) reconnect() *h2Live {
 	b := p.eng.t.Backoff.WithDefaults()
 	for retries := 0; ; retries++ {
