@@ -144,8 +144,9 @@ func handshakeTLS(ctx context.Context, nc net.Conn, cfg *Config) (net.Conn, erro
 }
 
 func newConn(nc net.Conn, cfg Config) *Conn {
-	bw := bufio.NewWriterSize(nc, 32<<10)
-	br := bufio.NewReaderSize(nc, 32<<10)
+	rw := newRawIO(nc)
+	bw := bufio.NewWriterSize(rw, 32<<10)
+	br := bufio.NewReaderSize(rw, 32<<10)
 	c := &Conn{
 		cfg: cfg, nc: nc, bw: bw, br: br,
 		fr:         http2.NewFramer(bw, br),

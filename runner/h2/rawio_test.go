@@ -1,0 +1,219 @@
+//go:build linux
+
+package h2
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// tcpPair is a client and a server end of a TCP connection on loopback.
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	return socketPair(t, "tcp", "127.0.0.1:0")
+}
+
+func socketPair(t *testing.T, network, addr string) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial(network, ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+// errText is err's text with the connection's addresses named, so that
+// two connections' errors compare.
+func errText(c net.Conn, err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	s := strings.ReplaceAll(err.Error(), c.LocalAddr().String(), "LOCAL")
+	return strings.ReplaceAll(s, c.RemoteAddr().String(), "REMOTE")
+}
+
+func TestRawIOIsUsedForSockets(t *testing.T) {
+	c, _ := tcpPair(t)
+	if _, ok := newRawIO(c).(*rawIO); !ok {
+		t.Errorf("newRawIO(TCP) = %T, want *rawIO", newRawIO(c))
+	}
+	u, _ := socketPair(t, "unix", filepath.Join(t.TempDir(), "s"))
+	if _, ok := newRawIO(u).(*rawIO); !ok {
+		t.Errorf("newRawIO(unix) = %T, want *rawIO", newRawIO(u))
+	}
+	p, q := net.Pipe()
+	defer q.Close()
+	if rw := newRawIO(p); rw != io.ReadWriter(p) {
+		t.Errorf("newRawIO(net.Pipe) = %T, want the conn itself", rw)
+	}
+}
+
+// TestRawIOReadsLikeNetConn reads the same situations through net.Conn and
+// through rawIO: the bytes and the errors (text, errors.Is, Timeout) match.
+func TestRawIOReadsLikeNetConn(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, client, server net.Conn)
+		want  error // errors.Is of the last read's error
+	}{
+		{"data then EOF", func(t *testing.T, _, s net.Conn) {
+			s.Write([]byte("hello"))
+			s.Close()
+		}, io.EOF},
+		{"reset by the peer", func(t *testing.T, _, s net.Conn) {
+			s.Write([]byte("hello"))
+			s.(*net.TCPConn).SetLinger(0)
+			s.Close()
+		}, syscall.ECONNRESET},
+		{"closed here", func(t *testing.T, c, _ net.Conn) { c.Close() }, net.ErrClosed},
+		{"deadline", func(t *testing.T, c, _ net.Conn) { c.SetReadDeadline(time.Now().Add(-time.Second)) }, os.ErrDeadlineExceeded},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got [2]string
+			for i, raw := range []bool{false, true} {
+				c, s := tcpPair(t)
+				var r io.Reader = c
+				if raw {
+					r = newRawIO(c)
+				}
+				tc.setup(t, c, s)
+				var data []byte
+				buf := make([]byte, 3)
+				var err error
+				for err == nil {
+					var n int
+					n, err = r.Read(buf)
+					data = append(data, buf[:n]...)
+				}
+				if !errors.Is(err, tc.want) {
+					t.Errorf("raw %v: error %v, want %v", raw, err, tc.want)
+				}
+				var ne net.Error
+				if timeout := errors.As(err, &ne) && ne.Timeout(); timeout != (tc.want == os.ErrDeadlineExceeded) {
+					t.Errorf("raw %v: Timeout() = %v for %v", raw, timeout, err)
+				}
+				got[i] = string(data) + " | " + errText(c, err)
+			}
+			if got[0] != got[1] {
+				t.Errorf("net.Conn: %q\nrawIO:    %q", got[0], got[1])
+			}
+		})
+	}
+}
+
+func TestRawIOWritesLikeNetConn(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(c net.Conn)
+		want  error
+	}{
+		{"closed here", func(c net.Conn) { c.Close() }, net.ErrClosed},
+		{"deadline", func(c net.Conn) { c.SetWriteDeadline(time.Now().Add(-time.Second)) }, os.ErrDeadlineExceeded},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got [2]string
+			for i, raw := range []bool{false, true} {
+				c, _ := tcpPair(t)
+				var w io.Writer = c
+				if raw {
+					w = newRawIO(c)
+				}
+				tc.setup(c)
+				n, err := w.Write([]byte("hello"))
+				if !errors.Is(err, tc.want) {
+					t.Errorf("raw %v: error %v, want %v", raw, err, tc.want)
+				}
+				got[i] = errText(c, err) + " " + string(rune('0'+n))
+			}
+			if got[0] != got[1] {
+				t.Errorf("net.Conn: %q\nrawIO:    %q", got[0], got[1])
+			}
+		})
+	}
+}
+
+// TestRawIOWriteToResetPeer: the error names the write and the reset (or
+// the broken pipe that follows it), as net.Conn's does.
+func TestRawIOWriteToResetPeer(t *testing.T) {
+	c, s := tcpPair(t)
+	s.(*net.TCPConn).SetLinger(0)
+	s.Close()
+	// The reset arrives with the first write's answer at the latest.
+	w := newRawIO(c)
+	var err error
+	for range 100 {
+		if _, err = w.Write([]byte("hello")); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
+		t.Fatalf("error %v, want a reset or a broken pipe", err)
+	}
+	if prefix := "write tcp LOCAL->REMOTE: write: "; !strings.HasPrefix(errText(c, err), prefix) {
+		t.Errorf("error %q, want it to start %q", errText(c, err), prefix)
+	}
+}
+
+// TestRawIOLongWrite writes more than the socket takes at once: the write
+// waits for the peer to read and every byte arrives in order.
+func TestRawIOLongWrite(t *testing.T) {
+	c, s := tcpPair(t)
+	msg := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
+	got := make(chan []byte, 1)
+	go func() {
+		b := make([]byte, len(msg))
+		n, _ := io.ReadFull(s, b)
+		got <- b[:n]
+	}()
+	n, err := newRawIO(c).Write(msg)
+	if err != nil || n != len(msg) {
+		t.Fatalf("Write = %d, %v; want %d, nil", n, err, len(msg))
+	}
+	if b := <-got; !bytes.Equal(b, msg) {
+		t.Errorf("the peer read %d bytes, not the %d written", len(b), len(msg))
+	}
+}
+
+// TestRawIOUnixSocket reads and writes through a Unix socket.
+func TestRawIOUnixSocket(t *testing.T) {
+	c, s := socketPair(t, "unix", filepath.Join(t.TempDir(), "s"))
+	rw := newRawIO(c)
+	if _, err := rw.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 4)
+	if _, err := io.ReadFull(s, b); err != nil || string(b) != "ping" {
+		t.Fatalf("server read %q, %v", b, err)
+	}
+	s.Write([]byte("pong"))
+	s.Close()
+	got, err := io.ReadAll(rw)
+	if err != nil || string(got) != "pong" {
+		t.Errorf("client read %q, %v; want pong", got, err)
+	}
+}
