@@ -131,7 +131,9 @@ func (p *h2Pooled) dial(ctx context.Context, timeout time.Duration, handshake bo
 			if err != nil {
 				return nil, fmt.Errorf("transport: Error while dialing: %w", err)
 			}
-			nc, _, err := p.tap.ClientHandshake(ctx, authority, raw)
+			// The tap (and TLS) read and write through the socket's raw
+			// system calls (h2.RawConn).
+			nc, _, err := p.tap.ClientHandshake(ctx, authority, h2.RawConn(raw))
 			if err != nil {
 				raw.Close()
 				// grpc-go's words, which conn's classification reads.

@@ -102,6 +102,7 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("h2: dial %s: %w", cfg.Addr, err)
 	}
+	nc = RawConn(nc)
 	if cfg.TLS != nil {
 		if nc, err = handshakeTLS(ctx, nc, &cfg); err != nil {
 			return nil, err
@@ -144,9 +145,8 @@ func handshakeTLS(ctx context.Context, nc net.Conn, cfg *Config) (net.Conn, erro
 }
 
 func newConn(nc net.Conn, cfg Config) *Conn {
-	rw := newRawIO(nc)
-	bw := bufio.NewWriterSize(rw, 32<<10)
-	br := bufio.NewReaderSize(rw, 32<<10)
+	bw := bufio.NewWriterSize(nc, 32<<10)
+	br := bufio.NewReaderSize(nc, 32<<10)
 	c := &Conn{
 		cfg: cfg, nc: nc, bw: bw, br: br,
 		fr:         http2.NewFramer(bw, br),

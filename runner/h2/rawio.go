@@ -43,8 +43,30 @@ type rawIO struct {
 	write func(fd uintptr) bool
 }
 
+// RawConn returns nc reading and writing its socket with raw system calls
+// (see rawIO) when it is a TCP or Unix socket, else nc itself. Dial does it
+// to the connections it makes and to a Config.Dialer's; a Dialer that wraps
+// the socket (TLS, a conn that watches the bytes) makes it first, on the
+// socket itself.
+func RawConn(nc net.Conn) net.Conn {
+	if r, ok := newRawIO(nc).(*rawIO); ok {
+		return &rawConn{Conn: nc, rw: r}
+	}
+	return nc
+}
+
+// rawConn is a socket's net.Conn but for Read and Write.
+type rawConn struct {
+	net.Conn
+	rw *rawIO
+}
+
+func (c *rawConn) Read(p []byte) (int, error)  { return c.rw.Read(p) }
+func (c *rawConn) Write(p []byte) (int, error) { return c.rw.Write(p) }
+
 // newRawIO returns the reader and writer of nc's bytes: a rawIO for a
-// socket that has a descriptor (TCP, Unix), else nc itself (TLS).
+// socket that has a descriptor (TCP, Unix), else nc itself (TLS, a
+// rawConn already).
 func newRawIO(nc net.Conn) io.ReadWriter {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {

@@ -2,10 +2,7 @@
 
 package h2
 
-import (
-	"io"
-	"net"
-)
+import "net"
 
-// newRawIO is nc itself off Linux (see rawio.go).
-func newRawIO(nc net.Conn) io.ReadWriter { return nc }
+// RawConn is nc itself off Linux (see rawio.go).
+func RawConn(nc net.Conn) net.Conn { return nc }

@@ -4,6 +4,7 @@ package h2
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -55,19 +56,40 @@ func errText(c net.Conn, err error) string {
 	return strings.ReplaceAll(s, c.RemoteAddr().String(), "REMOTE")
 }
 
-func TestRawIOIsUsedForSockets(t *testing.T) {
+func TestRawConnIsUsedForSockets(t *testing.T) {
 	c, _ := tcpPair(t)
-	if _, ok := newRawIO(c).(*rawIO); !ok {
-		t.Errorf("newRawIO(TCP) = %T, want *rawIO", newRawIO(c))
+	rc, ok := RawConn(c).(*rawConn)
+	if !ok {
+		t.Fatalf("RawConn(TCP) = %T, want *rawConn", RawConn(c))
+	}
+	if again := RawConn(rc); again != net.Conn(rc) {
+		t.Errorf("RawConn(RawConn(c)) = %T, want the rawConn itself", again)
 	}
 	u, _ := socketPair(t, "unix", filepath.Join(t.TempDir(), "s"))
-	if _, ok := newRawIO(u).(*rawIO); !ok {
-		t.Errorf("newRawIO(unix) = %T, want *rawIO", newRawIO(u))
+	if _, ok := RawConn(u).(*rawConn); !ok {
+		t.Errorf("RawConn(unix) = %T, want *rawConn", RawConn(u))
 	}
 	p, q := net.Pipe()
 	defer q.Close()
-	if rw := newRawIO(p); rw != io.ReadWriter(p) {
-		t.Errorf("newRawIO(net.Pipe) = %T, want the conn itself", rw)
+	if got := RawConn(p); got != p {
+		t.Errorf("RawConn(net.Pipe) = %T, want the conn itself", got)
+	}
+	// Dial's connection, plaintext and TLS (under it), and a Dialer's.
+	srv := startServer(t)
+	for name, cfg := range map[string]Config{
+		"h2c": {Addr: srv.Addr()},
+		"Dialer": {Addr: srv.Addr(), Dialer: func(ctx context.Context, addr string) (net.Conn, error) {
+			return new(net.Dialer).DialContext(ctx, "tcp", addr)
+		}},
+	} {
+		conn, err := Dial(testCtx(t), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := conn.nc.(*rawConn); !ok {
+			t.Errorf("%s: Dial's connection is a %T, want *rawConn", name, conn.nc)
+		}
+		conn.Close()
 	}
 }
 
