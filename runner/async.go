@@ -81,7 +81,21 @@ func (w *worker) async() (asyncCaller, bool) {
 	o := w.opts
 	ok = ok && w.mix == nil && w.churn == nil && !w.reqs.PerCall() &&
 		!o.Call.Template && o.Call.Compress == "" && len(o.Load.ConcurrencyStages) == 0
-	return ac, ok && (w.kind == event.Unary || w.pongs())
+	return ac, ok && (w.kind == event.Unary || w.pongs() || w.serverStreams())
+}
+
+// serverStreams reports whether the worker's server streams can be
+// chained: small requests, which a new stream takes without waiting.
+func (w *worker) serverStreams() bool {
+	if w.kind != event.ServerStream {
+		return false
+	}
+	for _, f := range w.reqs.Frames() {
+		if len(f.Wire()) > maxPong {
+			return false
+		}
+	}
+	return true
 }
 
 // maxPong bounds the messages a chained ping-pong stream sends: its
@@ -257,7 +271,10 @@ func (a *chain) start(start time.Time, record bool) handBack {
 		a.call, a.cancel = context.WithTimeout(a.ctx, t)
 	}
 	w.open(start, start, false)
-	if w.kind != event.Unary {
+	switch w.kind {
+	case event.ServerStream:
+		return a.startServer()
+	case event.Bidi:
 		return a.startPong()
 	}
 	w.stats.Sent = 1
@@ -309,6 +326,35 @@ func (a *chain) startPong() handBack {
 	a.st, a.k, a.closed, a.sending, a.owed, a.ended = st, 0, false, false, 0, false
 	a.last, a.until = w.stats.Start, w.sendUntil(w.stats.Start)
 	a.sendNext()
+	return handBack{kind: backWait}
+}
+
+// startServer opens the server stream of the call just opened, sends its
+// request and closes its send side; its responses then come to Message,
+// its end to Done, as worker.serverStream receives them on the worker's
+// goroutine.
+func (a *chain) startServer() handBack {
+	w := a.w
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st, err := a.ac.openStream(a.call, w.method(), a)
+	if err != nil {
+		return handBack{kind: backRedo} // as startPong
+	}
+	a.st, a.k, a.closed, a.sending, a.owed, a.ended = st, 0, true, false, 0, false
+	a.last = w.stats.Start
+	// A new stream takes a small request without waiting
+	// (serverStreams); should it not, the worker's goroutine makes the
+	// call. io.EOF is a call that already ended, whose status Done tells.
+	switch err := st.send(a.req); err {
+	case errWouldWait:
+		st.close()
+		a.st = nil
+		return handBack{kind: backRedo}
+	case nil:
+		w.stats.Sent = 1
+	}
+	st.closeSend()
 	return handBack{kind: backWait}
 }
 
@@ -388,7 +434,8 @@ func (a *chain) sendOwed() handBack {
 }
 
 // Message takes an answer of the ping-pong stream in flight: its round
-// trip, then the next message (or, once the send side is closed, a gap).
+// trip, then the next message (or, once the send side is closed, a gap);
+// or a response of the server stream in flight.
 func (a *chain) Message([]byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
