@@ -266,6 +266,64 @@ func BenchmarkH2ServerStream(b *testing.B) {
 	})
 }
 
+// BenchmarkH2ServerStreamOpen is the server stream as the run loop makes
+// it: Open, its messages counted on the reader, the next stream opened
+// from Done.
+func BenchmarkH2ServerStreamOpen(b *testing.B) {
+	c := dial(b, Config{Addr: benchAddr(b)})
+	m := method(b, c, pulsepb.Pulse_ServerStream_FullMethodName, md("x-pulse-messages", strconv.Itoa(benchStreamMessages))...)
+	h := &streamChain{b: b, c: c, m: m, req: benchRequest(b), left: b.N, end: make(chan struct{})}
+	measure(b, func() {
+		h.open()
+		<-h.end
+	})
+	if h.msgs < b.N {
+		b.Fatalf("received %d messages, want %d", h.msgs, b.N)
+	}
+}
+
+// streamChain opens server streams one after another from Done until
+// left messages came.
+type streamChain struct {
+	b          *testing.B
+	c          *Conn
+	m          *Method
+	req        []byte
+	st         *Stream
+	left, msgs int
+	end        chan struct{}
+}
+
+func (h *streamChain) Message([]byte) { h.msgs++ }
+
+func (h *streamChain) Done(err error) {
+	h.st.Close()
+	if err != nil {
+		h.b.Error(err)
+		close(h.end)
+		return
+	}
+	if h.left -= benchStreamMessages; h.left <= 0 {
+		close(h.end)
+		return
+	}
+	h.open()
+}
+
+func (h *streamChain) open() {
+	st, err := h.c.Open(context.Background(), h.m, nil, h)
+	if err != nil {
+		h.b.Error(err)
+		close(h.end)
+		return
+	}
+	h.st = st
+	if err := st.TrySend(h.req); err != nil {
+		h.b.Error(err)
+	}
+	st.CloseSend()
+}
+
 func BenchmarkGRPCGoServerStream(b *testing.B) {
 	cc := grpcConn(b, benchAddr(b))
 	req := benchRequest(b)[5:]
