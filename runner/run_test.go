@@ -680,6 +680,27 @@ func testRunPingPongFewerSlots(t *testing.T, engine string) {
 	}
 }
 
+// Server streams, too, when the server allows fewer streams than there
+// are workers: the h2 engine's reader cannot open the next (no slot), so
+// the worker's goroutine makes that call, waiting for a slot.
+func TestRunServerStreamsFewerSlots(t *testing.T) { forEngines(t, testRunServerStreamsFewerSlots) }
+
+func testRunServerStreamsFewerSlots(t *testing.T, engine string) {
+	srv := testserver.Start(t, testserver.WithMaxConcurrentStreams(2))
+	rec, out := runLoad(t, srv, "ServerStream", "", func(o *plan.Options) {
+		o.Target.Engine = engine
+		o.Load.Total, o.Load.Concurrency = 30, 6
+		o.Metadata.Headers = headers(testserver.MDMessages, "4")
+	})
+	sent, got := rec.sum(func(c CallStats) int64 { return c.Sent }), rec.sum(func(c CallStats) int64 { return c.Received })
+	if c := rec.codes(); c[codes.OK] != 30 || sent != 30 || got != 120 || out.Aborted != 0 {
+		t.Errorf("codes %v, sent %d, received %d, aborted %d; want 30 OK streams of 4 answers", c, sent, got, out.Aborted)
+	}
+	if n := len(rec.messages[event.SeriesFirstMessage]) + len(rec.messages[event.SeriesMsgGap]); n != 120 {
+		t.Errorf("%d per-message values, want 120", n)
+	}
+}
+
 // A ping-pong stream whose server answers each message many times with
 // large answers: the h2 engine's reader cannot send each next message
 // without waiting for the writer, so the worker's goroutine sends them
