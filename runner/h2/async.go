@@ -161,6 +161,18 @@ var ErrNoSlot = errors.New("h2: no stream slot free")
 // use. ctx bounds the call (its deadline goes as grpc-timeout). Close the
 // Stream once h was told Done.
 func (c *Conn) Open(ctx context.Context, m *Method, extra []HeaderField, h Handler) (*Stream, error) {
+	return c.open(ctx, m, nil, extra, h)
+}
+
+// OpenRequest is Open for a server-streaming call: req, one gRPC
+// length-prefixed message (5-byte prefix included), goes with the HEADERS
+// and ends the request side, as Start's request does, so the call needs
+// no Send or CloseSend. req is only read, until the Stream's Close.
+func (c *Conn) OpenRequest(ctx context.Context, m *Method, req []byte, extra []HeaderField, h Handler) (*Stream, error) {
+	return c.open(ctx, m, req, extra, h)
+}
+
+func (c *Conn) open(ctx context.Context, m *Method, req []byte, extra []HeaderField, h Handler) (*Stream, error) {
 	if c.cfg.Compression != "" {
 		return nil, errStartCompressed
 	}
@@ -175,7 +187,7 @@ func (c *Conn) Open(ctx context.Context, m *Method, extra []HeaderField, h Handl
 		if uint32(c.active) >= c.maxStreams || len(c.waiters) > 0 {
 			err = ErrNoSlot
 		} else {
-			err = c.openLocked(s, size, nil, false)
+			err = c.openLocked(s, size, req, req != nil)
 		}
 	}
 	if err != nil {

@@ -369,3 +369,61 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("end %v, want CANCELED", p.err)
 	}
 }
+
+// collector keeps the messages of a stream OpenRequest made (which may
+// end before OpenRequest returns: the test closes it once ended).
+type collector struct {
+	msgs  []*pulsepb.Response
+	t     *testing.T
+	err   error
+	ended chan struct{}
+}
+
+func (c *collector) Message(b []byte) { c.msgs = append(c.msgs, decodeResponse(c.t, b)) }
+
+func (c *collector) Done(err error) {
+	c.err = err
+	close(c.ended)
+}
+
+// TestOpenRequest: the request goes with the HEADERS and ends the send
+// side, so the server answers without a Send or CloseSend; every answer
+// and the end are told.
+func TestOpenRequest(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, Config{Addr: srv.Addr()})
+	m := method(t, c, pulsepb.Pulse_ServerStream_FullMethodName, md(testserver.MDMessages, "5")...)
+	req := frame(t, &pulsepb.Request{Message: "hello", Id: 7})
+	for range 3 {
+		h := &collector{t: t, ended: make(chan struct{})}
+		st, err := c.OpenRequest(testCtx(t), m, req, nil, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-h.ended
+		st.Close()
+		if h.err != nil || len(h.msgs) != 5 {
+			t.Fatalf("got %d answers, end %v; want 5 and OK", len(h.msgs), h.err)
+		}
+		for i, r := range h.msgs {
+			if r.GetMessage() != "hello" || r.GetId() != 7 || r.GetSeq() != int64(i+1) {
+				t.Errorf("answer %d = %v, want the request's message and id, seq %d", i, r, i+1)
+			}
+		}
+	}
+	if got := srv.Calls("ServerStream"); got != 3 {
+		t.Errorf("server saw %d calls, want 3", got)
+	}
+	// A unary method answers once: the server needs the request's end too.
+	u := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
+	h := &collector{t: t, ended: make(chan struct{})}
+	st, err := c.OpenRequest(testCtx(t), u, req, nil, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-h.ended
+	st.Close()
+	if h.err != nil || len(h.msgs) != 1 {
+		t.Errorf("unary through OpenRequest: %d answers, end %v; want 1 and OK", len(h.msgs), h.err)
+	}
+}

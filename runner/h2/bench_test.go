@@ -267,8 +267,8 @@ func BenchmarkH2ServerStream(b *testing.B) {
 }
 
 // BenchmarkH2ServerStreamOpen is the server stream as the run loop makes
-// it: Open, its messages counted on the reader, the next stream opened
-// from Done.
+// it: OpenRequest, its messages counted on the reader, the next stream
+// opened from Done.
 func BenchmarkH2ServerStreamOpen(b *testing.B) {
 	c := dial(b, Config{Addr: benchAddr(b)})
 	m := method(b, c, pulsepb.Pulse_ServerStream_FullMethodName, md("x-pulse-messages", strconv.Itoa(benchStreamMessages))...)
@@ -283,12 +283,14 @@ func BenchmarkH2ServerStreamOpen(b *testing.B) {
 }
 
 // streamChain opens server streams one after another from Done until
-// left messages came.
+// left messages came. mu guards st: a stream may end before its opener
+// has stored it.
 type streamChain struct {
 	b          *testing.B
 	c          *Conn
 	m          *Method
 	req        []byte
+	mu         sync.Mutex
 	st         *Stream
 	left, msgs int
 	end        chan struct{}
@@ -297,7 +299,9 @@ type streamChain struct {
 func (h *streamChain) Message([]byte) { h.msgs++ }
 
 func (h *streamChain) Done(err error) {
+	h.mu.Lock()
 	h.st.Close()
+	h.mu.Unlock()
 	if err != nil {
 		h.b.Error(err)
 		close(h.end)
@@ -311,17 +315,15 @@ func (h *streamChain) Done(err error) {
 }
 
 func (h *streamChain) open() {
-	st, err := h.c.Open(context.Background(), h.m, nil, h)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st, err := h.c.OpenRequest(context.Background(), h.m, h.req, nil, h)
 	if err != nil {
 		h.b.Error(err)
 		close(h.end)
 		return
 	}
 	h.st = st
-	if err := st.TrySend(h.req); err != nil {
-		h.b.Error(err)
-	}
-	st.CloseSend()
 }
 
 func BenchmarkGRPCGoServerStream(b *testing.B) {
