@@ -54,6 +54,9 @@ type asyncCaller interface {
 	// without waiting: an error means it did not open (make the call with
 	// stream).
 	openStream(ctx context.Context, m callMethod, h streamHandler) (asyncStream, error)
+	// openServer opens a server stream of m with its request req (which
+	// must not change) and its send side closed, as openStream does.
+	openServer(ctx context.Context, m callMethod, req *data.Frame, h streamHandler) (asyncStream, error)
 }
 
 // streamHandler is told what arrives on a stream openStream opened (the
@@ -85,7 +88,8 @@ func (w *worker) async() (asyncCaller, bool) {
 }
 
 // serverStreams reports whether the worker's server streams can be
-// chained: small requests, which a new stream takes without waiting.
+// chained: small requests (a Done that ends one on the reader waits for
+// the writer to be done with its request).
 func (w *worker) serverStreams() bool {
 	if w.kind != event.ServerStream {
 		return false
@@ -209,16 +213,21 @@ func (w *worker) closedLoopAsync(ctx context.Context, ac asyncCaller) {
 // Done takes the outcome of the call in flight and goes on with the chain;
 // when it cannot, it hands the loop back to the worker's goroutine.
 func (a *chain) Done(err error) {
-	if a.st != nil {
-		a.mu.Lock() // its opener may still be at its first message
+	if a.w.kind != event.Unary {
+		// A stream's opener may still be at work (startPong,
+		// startServer): the call can end (a deadline, Ctrl-C, a lost
+		// connection) before it has even stored the stream in a.st.
+		a.mu.Lock()
 		if a.sending {
 			// The worker's goroutine is sending: it ends the call.
 			a.ended, a.endErr = true, err
 			a.mu.Unlock()
 			return
 		}
-		a.st.close()
-		a.st = nil
+		if a.st != nil {
+			a.st.close()
+			a.st = nil
+		}
 		a.mu.Unlock()
 	}
 	a.handBack(a.next(err))
@@ -329,32 +338,21 @@ func (a *chain) startPong() handBack {
 	return handBack{kind: backWait}
 }
 
-// startServer opens the server stream of the call just opened, sends its
-// request and closes its send side; its responses then come to Message,
-// its end to Done, as worker.serverStream receives them on the worker's
-// goroutine.
+// startServer opens the server stream of the call just opened, its
+// request and the end of its send side going with its HEADERS; its
+// responses then come to Message, its end to Done, as worker.serverStream
+// receives them on the worker's goroutine.
 func (a *chain) startServer() handBack {
 	w := a.w
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	st, err := a.ac.openStream(a.call, w.method(), a)
+	st, err := a.ac.openServer(a.call, w.method(), a.req, a)
 	if err != nil {
 		return handBack{kind: backRedo} // as startPong
 	}
 	a.st, a.k, a.closed, a.sending, a.owed, a.ended = st, 0, true, false, 0, false
 	a.last = w.stats.Start
-	// A new stream takes a small request without waiting
-	// (serverStreams); should it not, the worker's goroutine makes the
-	// call. io.EOF is a call that already ended, whose status Done tells.
-	switch err := st.send(a.req); err {
-	case errWouldWait:
-		st.close()
-		a.st = nil
-		return handBack{kind: backRedo}
-	case nil:
-		w.stats.Sent = 1
-	}
-	st.closeSend()
+	w.stats.Sent = 1 // as worker.serverStream counts it, whatever comes
 	return handBack{kind: backWait}
 }
 

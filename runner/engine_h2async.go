@@ -36,6 +36,15 @@ func (c *h2Caller) unprocessed(err error) bool {
 }
 
 func (c *h2Caller) openStream(ctx context.Context, m callMethod, h streamHandler) (asyncStream, error) {
+	return c.open(ctx, m, nil, h)
+}
+
+func (c *h2Caller) openServer(ctx context.Context, m callMethod, req *data.Frame, h streamHandler) (asyncStream, error) {
+	return c.open(ctx, m, req, h)
+}
+
+// open opens a stream with h2.Conn.Open, or OpenRequest with req.
+func (c *h2Caller) open(ctx context.Context, m callMethod, req *data.Frame, h streamHandler) (asyncStream, error) {
 	live := c.p.cur.Load()
 	if live == nil {
 		return nil, errNoLive
@@ -45,7 +54,12 @@ func (c *h2Caller) openStream(ctx context.Context, m callMethod, h streamHandler
 		return nil, err
 	}
 	c.live, c.remote = live, live.remote
-	st, err := live.c.Open(ctx, hm, extra, h)
+	var st *h2.Stream
+	if req == nil {
+		st, err = live.c.Open(ctx, hm, extra, h)
+	} else {
+		st, err = live.c.OpenRequest(ctx, hm, req.Wire(), extra, h)
+	}
 	if err != nil {
 		return nil, err
 	}
