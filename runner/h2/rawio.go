@@ -44,7 +44,7 @@ type rawIO struct {
 }
 
 // RawConn returns nc reading and writing its socket with raw system calls
-// (see rawIO) when it is a TCP or Unix socket, else nc itself. Dial does it
+// (see rawIO) when it is a *net.TCPConn or *net.UnixConn, else nc itself. Dial does it
 // to the connections it makes and to a Config.Dialer's; a Dialer that wraps
 // the socket (TLS, a conn that watches the bytes) makes it first, on the
 // socket itself.
@@ -65,11 +65,17 @@ func (c *rawConn) Read(p []byte) (int, error)  { return c.rw.Read(p) }
 func (c *rawConn) Write(p []byte) (int, error) { return c.rw.Write(p) }
 
 // newRawIO returns the reader and writer of nc's bytes: a rawIO for a
-// socket that has a descriptor (TCP, Unix), else nc itself (TLS, a
-// rawConn already).
+// *net.TCPConn or *net.UnixConn, else nc itself (TLS, a rawConn already,
+// and any other wrapper: one that embeds a socket but has Read and Write
+// of its own must keep them).
 func newRawIO(nc net.Conn) io.ReadWriter {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
+	var sc syscall.Conn
+	switch c := nc.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
+	default:
 		return nc
 	}
 	rc, err := sc.SyscallConn()

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -74,6 +75,12 @@ func TestRawConnIsUsedForSockets(t *testing.T) {
 	if got := RawConn(p); got != p {
 		t.Errorf("RawConn(net.Pipe) = %T, want the conn itself", got)
 	}
+	// A wrapper with Read and Write of its own keeps them, though the
+	// socket it embeds has a descriptor.
+	w := &countingConn{TCPConn: c.(*net.TCPConn)}
+	if got := RawConn(w); got != net.Conn(w) {
+		t.Errorf("RawConn(a wrapper of a TCPConn) = %T, want the wrapper itself", got)
+	}
 	// Dial's connection, plaintext and TLS (under it), and a Dialer's.
 	srv := startServer(t)
 	for name, cfg := range map[string]Config{
@@ -91,6 +98,34 @@ func TestRawConnIsUsedForSockets(t *testing.T) {
 		}
 		conn.Close()
 	}
+	// A Dialer's wrapper reads every byte (the server's SETTINGS first).
+	var wrapped *countingConn
+	conn, err := Dial(testCtx(t), Config{Addr: srv.Addr(), Dialer: func(ctx context.Context, addr string) (net.Conn, error) {
+		nc, err := new(net.Dialer).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		wrapped = &countingConn{TCPConn: nc.(*net.TCPConn)}
+		return wrapped, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if conn.nc != net.Conn(wrapped) || wrapped.reads.Load() == 0 {
+		t.Errorf("Dial's connection is a %T and the wrapper read %d times; want the wrapper, reading", conn.nc, wrapped.reads.Load())
+	}
+}
+
+// countingConn is a Dialer's wrapper of a socket that sees its bytes.
+type countingConn struct {
+	*net.TCPConn
+	reads atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	c.reads.Add(1)
+	return c.TCPConn.Read(p)
 }
 
 // TestRawIOReadsLikeNetConn reads the same situations through net.Conn and
