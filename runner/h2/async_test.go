@@ -395,13 +395,7 @@ func TestOpenRequest(t *testing.T) {
 	m := method(t, c, pulsepb.Pulse_ServerStream_FullMethodName, md(testserver.MDMessages, "5")...)
 	req := frame(t, &pulsepb.Request{Message: "hello", Id: 7})
 	for range 3 {
-		h := &collector{t: t, ended: make(chan struct{})}
-		st, err := c.OpenRequest(testCtx(t), m, req, nil, h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		<-h.ended
-		st.Close()
+		h := collect(t, c, m, req)
 		if h.err != nil || len(h.msgs) != 5 {
 			t.Fatalf("got %d answers, end %v; want 5 and OK", len(h.msgs), h.err)
 		}
@@ -415,15 +409,22 @@ func TestOpenRequest(t *testing.T) {
 		t.Errorf("server saw %d calls, want 3", got)
 	}
 	// A unary method answers once: the server needs the request's end too.
-	u := method(t, c, pulsepb.Pulse_Unary_FullMethodName)
+	h := collect(t, c, method(t, c, pulsepb.Pulse_Unary_FullMethodName), req)
+	if h.err != nil || len(h.msgs) != 1 {
+		t.Errorf("unary through OpenRequest: %d answers, end %v; want 1 and OK", len(h.msgs), h.err)
+	}
+}
+
+// collect makes a call of m with OpenRequest and returns what its handler
+// was told, once it ended.
+func collect(t *testing.T, c *Conn, m *Method, req []byte) *collector {
+	t.Helper()
 	h := &collector{t: t, ended: make(chan struct{})}
-	st, err := c.OpenRequest(testCtx(t), u, req, nil, h)
+	st, err := c.OpenRequest(testCtx(t), m, req, nil, h)
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-h.ended
 	st.Close()
-	if h.err != nil || len(h.msgs) != 1 {
-		t.Errorf("unary through OpenRequest: %d answers, end %v; want 1 and OK", len(h.msgs), h.err)
-	}
+	return h
 }
