@@ -50,13 +50,11 @@ type asyncCaller interface {
 	unprocessed(err error) bool
 	// unaryFrom makes a unary call's attempts from the attempt-th on.
 	unaryFrom(ctx context.Context, m callMethod, req *data.Frame, attempt int) error
-	// openStream opens a bidi stream of m whose messages and end go to h,
+	// openStream opens a stream of m whose messages and end go to h,
 	// without waiting: an error means it did not open (make the call with
-	// stream).
-	openStream(ctx context.Context, m callMethod, h streamHandler) (asyncStream, error)
-	// openServer opens a server stream of m with its request req (which
-	// must not change) and its send side closed, as openStream does.
-	openServer(ctx context.Context, m callMethod, req *data.Frame, h streamHandler) (asyncStream, error)
+	// stream). With req (which must not change), a server stream: req goes
+	// with the stream's start and ends its send side.
+	openStream(ctx context.Context, m callMethod, req *data.Frame, h streamHandler) (asyncStream, error)
 }
 
 // streamHandler is told what arrives on a stream openStream opened (the
@@ -91,15 +89,7 @@ func (w *worker) async() (asyncCaller, bool) {
 // chained: small requests (a Done that ends one on the reader waits for
 // the writer to be done with its request).
 func (w *worker) serverStreams() bool {
-	if w.kind != event.ServerStream {
-		return false
-	}
-	for _, f := range w.reqs.Frames() {
-		if len(f.Wire()) > maxPong {
-			return false
-		}
-	}
-	return true
+	return w.kind == event.ServerStream && w.smallRequests()
 }
 
 // maxPong bounds the messages a chained ping-pong stream sends: its
@@ -111,9 +101,11 @@ const maxPong = 16 << 10
 // chained: no pause between messages (it would wait), small messages.
 func (w *worker) pongs() bool {
 	c := w.opts.Call
-	if w.kind != event.Bidi || c.StreamPacing != plan.PacingPingPong || c.StreamInterval > 0 {
-		return false
-	}
+	return w.kind == event.Bidi && c.StreamPacing == plan.PacingPingPong && c.StreamInterval <= 0 && w.smallRequests()
+}
+
+// smallRequests reports whether every request message is at most maxPong.
+func (w *worker) smallRequests() bool {
 	for _, f := range w.reqs.Frames() {
 		if len(f.Wire()) > maxPong {
 			return false
@@ -326,7 +318,7 @@ func (a *chain) startPong() handBack {
 	w := a.w
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	st, err := a.ac.openStream(a.call, w.method(), a)
+	st, err := a.ac.openStream(a.call, w.method(), nil, a)
 	if err != nil {
 		// No slot free, no live connection, a draining one: the
 		// worker's goroutine makes the call, which waits for them.
@@ -346,7 +338,7 @@ func (a *chain) startServer() handBack {
 	w := a.w
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	st, err := a.ac.openServer(a.call, w.method(), a.req, a)
+	st, err := a.ac.openStream(a.call, w.method(), a.req, a)
 	if err != nil {
 		return handBack{kind: backRedo} // as startPong
 	}

@@ -35,16 +35,7 @@ func (c *h2Caller) unprocessed(err error) bool {
 	return true
 }
 
-func (c *h2Caller) openStream(ctx context.Context, m callMethod, h streamHandler) (asyncStream, error) {
-	return c.open(ctx, m, nil, h)
-}
-
-func (c *h2Caller) openServer(ctx context.Context, m callMethod, req *data.Frame, h streamHandler) (asyncStream, error) {
-	return c.open(ctx, m, req, h)
-}
-
-// open opens a stream with h2.Conn.Open, or OpenRequest with req.
-func (c *h2Caller) open(ctx context.Context, m callMethod, req *data.Frame, h streamHandler) (asyncStream, error) {
+func (c *h2Caller) openStream(ctx context.Context, m callMethod, req *data.Frame, h streamHandler) (asyncStream, error) {
 	live := c.p.cur.Load()
 	if live == nil {
 		return nil, errNoLive

@@ -49,7 +49,7 @@ type rawIO struct {
 // the socket (TLS, a conn that watches the bytes) makes it first, on the
 // socket itself.
 func RawConn(nc net.Conn) net.Conn {
-	if r, ok := newRawIO(nc).(*rawIO); ok {
+	if r := newRawIO(nc); r != nil {
 		return &rawConn{Conn: nc, rw: r}
 	}
 	return nc
@@ -64,11 +64,10 @@ type rawConn struct {
 func (c *rawConn) Read(p []byte) (int, error)  { return c.rw.Read(p) }
 func (c *rawConn) Write(p []byte) (int, error) { return c.rw.Write(p) }
 
-// newRawIO returns the reader and writer of nc's bytes: a rawIO for a
-// *net.TCPConn or *net.UnixConn, else nc itself (TLS, a rawConn already,
-// and any other wrapper: one that embeds a socket but has Read and Write
-// of its own must keep them).
-func newRawIO(nc net.Conn) io.ReadWriter {
+// newRawIO returns the rawIO of a *net.TCPConn or *net.UnixConn, else nil
+// (TLS, a rawConn already, and any other wrapper: one that embeds a socket
+// but has Read and Write of its own must keep them).
+func newRawIO(nc net.Conn) *rawIO {
 	var sc syscall.Conn
 	switch c := nc.(type) {
 	case *net.TCPConn:
@@ -76,11 +75,11 @@ func newRawIO(nc net.Conn) io.ReadWriter {
 	case *net.UnixConn:
 		sc = c
 	default:
-		return nc
+		return nil
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return nc
+		return nil
 	}
 	r := &rawIO{rc: rc, net: "tcp", src: nc.LocalAddr(), addr: nc.RemoteAddr()}
 	if r.addr != nil {
