@@ -162,6 +162,7 @@ func newConn(nc net.Conn, cfg Config) *Conn {
 	c.fr.SetReuseFrames()
 	c.fr.SetMaxReadFrameSize(maxFrameSize)
 	c.r.init(c)
+	c.r.reply.tw, _ = nc.(tryWriter)
 	return c
 }
 

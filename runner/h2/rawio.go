@@ -41,6 +41,7 @@ type rawIO struct {
 	werr  syscall.Errno
 	read  func(fd uintptr) bool
 	write func(fd uintptr) bool
+	try   func(fd uintptr) bool
 }
 
 // RawConn returns nc reading and writing its socket with raw system calls
@@ -63,6 +64,10 @@ type rawConn struct {
 
 func (c *rawConn) Read(p []byte) (int, error)  { return c.rw.Read(p) }
 func (c *rawConn) Write(p []byte) (int, error) { return c.rw.Write(p) }
+
+// TryWrite writes what the socket takes of p now, never waiting for room
+// (see tryWriter).
+func (c *rawConn) TryWrite(p []byte) (int, error) { return c.rw.TryWrite(p) }
 
 // newRawIO returns the rawIO of a *net.TCPConn or *net.UnixConn, else nil
 // (TLS, a rawConn already, and any other wrapper: one that embeds a socket
@@ -87,6 +92,7 @@ func newRawIO(nc net.Conn) *rawIO {
 	}
 	r.read = r.readFD
 	r.write = r.writeFD
+	r.try = r.tryFD
 	return r
 }
 
@@ -127,6 +133,12 @@ func (r *rawIO) writeFD(fd uintptr) bool {
 	return true
 }
 
+// tryFD is writeFD that never waits: a full socket ends the call.
+func (r *rawIO) tryFD(fd uintptr) bool {
+	r.writeFD(fd)
+	return true
+}
+
 func (r *rawIO) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -146,8 +158,22 @@ func (r *rawIO) Read(p []byte) (int, error) {
 }
 
 func (r *rawIO) Write(p []byte) (int, error) {
+	n, err := r.send(r.write, p)
+	if err == nil && n < len(p) {
+		err = r.opError("write", io.ErrUnexpectedEOF)
+	}
+	return n, err
+}
+
+// TryWrite is Write without the wait: it returns what the socket took of
+// p at once, with a nil error when the socket was full.
+func (r *rawIO) TryWrite(p []byte) (int, error) { return r.send(r.try, p) }
+
+// send writes p through RawConn with the callback write (writeFD or
+// tryFD).
+func (r *rawIO) send(write func(fd uintptr) bool, p []byte) (int, error) {
 	r.wp, r.wn, r.werr = p, 0, 0
-	err := r.rc.Write(r.write)
+	err := r.rc.Write(write)
 	n := r.wn
 	r.wp = nil
 	switch {
@@ -155,8 +181,6 @@ func (r *rawIO) Write(p []byte) (int, error) {
 		return n, r.opError("write", err)
 	case r.werr != 0:
 		return n, r.opError("write", os.NewSyscallError("write", r.werr))
-	case n < len(p):
-		return n, r.opError("write", io.ErrUnexpectedEOF)
 	}
 	return n, nil
 }

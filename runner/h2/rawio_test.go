@@ -191,26 +191,58 @@ func TestRawIOWritesLikeNetConn(t *testing.T) {
 		{"closed here", func(c net.Conn) { c.Close() }, net.ErrClosed},
 		{"deadline", func(c net.Conn) { c.SetWriteDeadline(time.Now().Add(-time.Second)) }, os.ErrDeadlineExceeded},
 	}
+	writes := []struct {
+		name  string
+		write func(c net.Conn, p []byte) (int, error)
+	}{
+		{"net.Conn", func(c net.Conn, p []byte) (int, error) { return c.Write(p) }},
+		{"rawIO.Write", func(c net.Conn, p []byte) (int, error) { return newRawIO(c).Write(p) }},
+		{"rawIO.TryWrite", func(c net.Conn, p []byte) (int, error) { return newRawIO(c).TryWrite(p) }},
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var got [2]string
-			for i, raw := range []bool{false, true} {
+			var got []string
+			for _, w := range writes {
 				c, _ := tcpPair(t)
-				var w io.Writer = c
-				if raw {
-					w = newRawIO(c)
-				}
 				tc.setup(c)
-				n, err := w.Write([]byte("hello"))
+				n, err := w.write(c, []byte("hello"))
 				if !errors.Is(err, tc.want) {
-					t.Errorf("raw %v: error %v, want %v", raw, err, tc.want)
+					t.Errorf("%s: error %v, want %v", w.name, err, tc.want)
 				}
-				got[i] = errText(c, err) + " " + string(rune('0'+n))
+				got = append(got, errText(c, err)+" "+string(rune('0'+n)))
 			}
-			if got[0] != got[1] {
-				t.Errorf("net.Conn: %q\nrawIO:    %q", got[0], got[1])
+			for i := range got[1:] {
+				if got[i+1] != got[0] {
+					t.Errorf("net.Conn: %q\n%s: %q", got[0], writes[i+1].name, got[i+1])
+				}
 			}
 		})
+	}
+}
+
+// TestRawIOTryWrite: TryWrite takes what the socket holds of a write
+// larger than its buffers and returns at once, without an error, while
+// the peer reads nothing; the peer then reads those bytes and no more.
+func TestRawIOTryWrite(t *testing.T) {
+	c, s := tcpPair(t)
+	rw := newRawIO(c)
+	msg := bytes.Repeat([]byte("0123456789abcdef"), 1<<22) // 64 MiB, more than loopback buffers hold
+	n, err := rw.TryWrite(msg)
+	if err != nil || n == 0 || n == len(msg) {
+		t.Fatalf("TryWrite = %d, %v; want part of %d, nil", n, err, len(msg))
+	}
+	more, err := rw.TryWrite(msg[n:])
+	if err != nil || n+more == len(msg) {
+		t.Fatalf("second TryWrite = %d, %v; want what room was left, nil", more, err)
+	}
+	n += more
+	got := make([]byte, n)
+	if _, err := io.ReadFull(s, got); err != nil || !bytes.Equal(got, msg[:n]) {
+		t.Fatalf("the peer read %v, or other bytes than the %d written", err, n)
+	}
+	c.Close()
+	if rest, err := io.ReadAll(s); len(rest) > 0 || err != nil {
+		t.Errorf("the peer read %d bytes more (%v), want none", len(rest), err)
 	}
 }
 

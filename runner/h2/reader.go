@@ -40,12 +40,13 @@ type reader struct {
 	// way (Conn.completed); done is the scratch that runs them.
 	completions int
 	done        []finished
-	batch       []writeOp // writeInlineLocked's
+	batch       []writeOp // writeInlineLocked's and writeRepliesLocked's
+	reply       replyWriter
 	// replies counts the replies (PING and SETTINGS ACKs, RST_STREAMs)
 	// it queued without signalling the writer, deferred like its
 	// wake-ups: they go out with the next requests that the calls it
-	// completes queue, which the reader writes itself, or else the writer
-	// is signalled for them.
+	// completes queue, which the reader writes itself, or else alone
+	// (writeRepliesLocked).
 	replies int
 }
 
@@ -84,10 +85,14 @@ func (c *Conn) flushWakes(force bool) {
 	if r.replies > 0 {
 		r.replies = 0
 		c.mu.Lock()
+		var err error
 		if len(c.queue) > 0 && c.woken == 0 {
-			c.signalLocked()
+			err = c.writeRepliesLocked()
 		}
 		c.mu.Unlock()
+		if err != nil {
+			c.fail(writeErr(err), 0, false)
+		}
 	}
 }
 
@@ -260,10 +265,11 @@ const maxQueued = 4096
 
 // Only the reader queues replies, and it does not signal the writer for
 // them at once (reader.replies): a PING's ACK (grpc-go servers ping as
-// they estimate the bandwidth-delay product) then mostly goes out in the
-// reader's own write of the next requests, with no goroutine wake. Never
-// in a write of replies alone: a server that floods PINGs and reads
-// nothing must block the writer, not the reader that counts the flood.
+// they estimate the bandwidth-delay product) then goes out in the
+// reader's own write of the next requests, or alone in a write that
+// never waits (writeRepliesLocked), with no goroutine wake. A server that
+// floods PINGs and reads nothing must block the writer, not the reader
+// that counts the flood.
 func (c *Conn) queueReplyLocked(op writeOp) error {
 	if len(c.queue) >= maxQueued {
 		return fmt.Errorf("over %d control frames waiting to be written (a PING, SETTINGS or RST_STREAM flood): %w", maxQueued, http2.ConnectionError(http2.ErrCodeEnhanceYourCalm))

@@ -162,7 +162,8 @@ const maxInline = 16 << 10
 // writes and they are few (mu held; it returns with mu held): the next
 // requests of the calls the reader just completed go out with no
 // goroutine wake; replies the reader queued (queueReplyLocked) go with
-// them, never alone. What is queued meanwhile is left to the writer. While it
+// them (alone, they go by writeRepliesLocked, which never waits). What is
+// queued meanwhile is left to the writer. While it
 // writes the reader reads nothing: the 16 KiB bound keeps such a write
 // within the socket's buffer of a peer that answered the calls (so reads
 // them), and a failed connection's write deadline (fail) ends one that
@@ -177,7 +178,10 @@ func (c *Conn) writeInlineLocked() error {
 			bytes += frameHeaderLen + 8
 		}
 	}
-	if c.owned || c.err != nil || bytes > maxInline || !requests {
+	if !requests {
+		return c.writeRepliesLocked()
+	}
+	if c.owned || c.err != nil || bytes > maxInline {
 		c.signalLocked()
 		return nil
 	}
@@ -230,16 +234,23 @@ func (c *Conn) write(op *writeOp) error {
 		return c.writeHeaders(op.s)
 	case opData:
 		return c.writeData(op.s)
+	}
+	return writeControl(c.fr, op)
+}
+
+// writeControl writes an op that carries no stream's bytes.
+func writeControl(fr *http2.Framer, op *writeOp) error {
+	switch op.kind {
 	case opRST:
-		return c.fr.WriteRSTStream(op.id, op.code)
+		return fr.WriteRSTStream(op.id, op.code)
 	case opWindow:
-		return c.fr.WriteWindowUpdate(op.id, op.n)
+		return fr.WriteWindowUpdate(op.id, op.n)
 	case opPingAck:
-		return c.fr.WritePing(true, op.ping)
+		return fr.WritePing(true, op.ping)
 	case opPing:
-		return c.fr.WritePing(false, keepalivePing)
+		return fr.WritePing(false, keepalivePing)
 	case opSettingsAck:
-		return c.fr.WriteSettingsAck()
+		return fr.WriteSettingsAck()
 	}
 	return nil
 }

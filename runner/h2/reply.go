@@ -1,0 +1,82 @@
+package h2
+
+import "golang.org/x/net/http2"
+
+// tryWriter is a connection that writes without waiting for room: the
+// socket of RawConn on Linux, and wrappers that pass it on (runner/conn's
+// tap).
+type tryWriter interface {
+	// TryWrite writes what the socket takes of p now and says how much;
+	// a full socket is no error: the rest is the caller's to write.
+	TryWrite(p []byte) (int, error)
+}
+
+// replyWriter is the reader's own writing of control frames
+// (writeRepliesLocked): a framer of its own, into buf.
+type replyWriter struct {
+	tw  tryWriter // nil: the connection cannot (TLS, off Linux)
+	fr  *http2.Framer
+	buf byteSink
+}
+
+// byteSink collects what a framer writes.
+type byteSink struct{ b []byte }
+
+func (s *byteSink) Write(p []byte) (int, error) {
+	s.b = append(s.b, p...)
+	return len(p), nil
+}
+
+// maxReplies bounds the frames the reader writes itself.
+const maxReplies = maxDeferredWakes
+
+// writeRepliesLocked writes the queued control frames (PING and SETTINGS
+// ACKs, RST_STREAM, WINDOW_UPDATE) on the reader's goroutine when they are
+// all the queue holds and nothing else writes, in place of waking the
+// writer for them: a grpc-go server PINGs on the first request bytes it
+// reads after an answered PING (its bandwidth estimate), so every server
+// stream would otherwise cost a writer wake-up for the ACK alone. It never
+// waits for the socket: what a full socket does not take goes to the
+// buffer for the writer to flush, so a server that floods PINGs and reads
+// nothing blocks the writer, not the reader, which counts the flood
+// (queueReplyLocked). Without a tryWriter (TLS) it signals the writer. mu
+// is held; it returns with mu held.
+func (c *Conn) writeRepliesLocked() error {
+	w := &c.r.reply
+	if w.tw == nil || c.owned || c.err != nil || c.bw.Buffered() > 0 || len(c.queue) > maxReplies {
+		c.signalLocked()
+		return nil
+	}
+	for _, op := range c.queue {
+		// A keepalive PING's time is noted as it is written (runner/conn's
+		// tap); the writer sends those.
+		if op.s != nil || op.kind == opPing {
+			c.signalLocked()
+			return nil
+		}
+	}
+	c.owned, c.held = true, false
+	batch := c.r.batch
+	batch, c.queue = c.queue, batch[:0]
+	c.mu.Unlock()
+	if w.fr == nil {
+		w.fr = http2.NewFramer(&w.buf, nil)
+	}
+	w.buf.b = w.buf.b[:0]
+	for i := range batch {
+		writeControl(w.fr, &batch[i])
+		batch[i] = writeOp{}
+	}
+	p := w.buf.b
+	n, err := w.tw.TryWrite(p)
+	if err == nil && n < len(p) {
+		c.bw.Write(p[n:]) // into the empty buffer: it does not write
+	}
+	c.mu.Lock()
+	c.r.batch = batch[:0]
+	c.owned = false
+	if c.bw.Buffered() > 0 || len(c.queue) > 0 || c.toWriter > 0 || c.err != nil {
+		c.signalLocked()
+	}
+	return err
+}
