@@ -62,6 +62,9 @@ func (c *tapCreds) ClientHandshake(ctx context.Context, authority string, raw ne
 	t.lastFrame.Store(ev.Time.UnixNano())
 	t.out.skip = len(http2ClientPreface)
 	t.in.headers = true
+	if tw, ok := conn.(tryWriter); ok {
+		return &tryTapConn{tapConn: t, tw: tw}, info, nil
+	}
 	return t, info, nil
 }
 
@@ -131,6 +134,31 @@ func (t *tapConn) Write(p []byte) (int, error) {
 	t.outNow = time.Now().UnixNano()
 	t.out.feed(p, t.outbound)
 	n, err := t.Conn.Write(p)
+	if err != nil {
+		t.closed(err.Error())
+	}
+	return n, err
+}
+
+// tryWriter is a socket that writes without waiting for room (the h2
+// engine's raw socket, runner/h2's tryWriter).
+type tryWriter interface {
+	TryWrite(p []byte) (int, error)
+}
+
+// tryTapConn is the tap of a socket that writes without waiting: it
+// passes TryWrite on, so that the h2 engine's reader can write its
+// replies itself. Those are never keepalive PINGs, whose time Write notes
+// before the bytes go out; what TryWrite wrote is scanned after.
+type tryTapConn struct {
+	*tapConn
+	tw tryWriter
+}
+
+func (t *tryTapConn) TryWrite(p []byte) (int, error) {
+	t.outNow = time.Now().UnixNano()
+	n, err := t.tw.TryWrite(p)
+	t.out.feed(p[:n], t.outbound)
 	if err != nil {
 		t.closed(err.Error())
 	}
