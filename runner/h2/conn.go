@@ -28,6 +28,10 @@ type Conn struct {
 	fr  *http2.Framer
 	bw  *bufio.Writer
 	br  *bufio.Reader // the reader goroutine's
+	// htab and hout are the write side's (Conn.owned): the dynamic table
+	// of the request header blocks and the block being written.
+	htab encTable
+	hout []byte
 
 	// mu guards everything below it, the state of every stream of the
 	// connection included.
@@ -55,6 +59,7 @@ type Conn struct {
 	peerWindow int64 // the peer's SETTINGS_INITIAL_WINDOW_SIZE
 	peerFrame  uint32
 	peerList   uint32 // the peer's SETTINGS_MAX_HEADER_LIST_SIZE; 0: unlimited
+	peerTable  uint32 // the peer's SETTINGS_HEADER_TABLE_SIZE
 	blocked    []*stream
 	goAway     bool
 	goAwayID   uint32
@@ -156,12 +161,14 @@ func newConn(nc net.Conn, cfg Config) *Conn {
 		sendWindow: initialWindow,
 		peerWindow: initialWindow,
 		peerFrame:  16384,
+		peerTable:  maxTableSize,
 		wake:       make(chan struct{}, 1),
 		done:       make(chan struct{}),
 	}
 	c.fr.SetReuseFrames()
 	c.fr.SetMaxReadFrameSize(maxFrameSize)
 	c.r.init(c)
+	c.htab.init()
 	c.r.reply.tw, _ = nc.(tryWriter)
 	return c
 }
@@ -250,6 +257,8 @@ func (c *Conn) applySettingsLocked(f *http2.SettingsFrame) error {
 			c.grantLocked()
 		case http2.SettingMaxHeaderListSize:
 			c.peerList = s.Val
+		case http2.SettingHeaderTableSize:
+			c.peerTable = s.Val
 		}
 		return nil
 	}); err != nil {

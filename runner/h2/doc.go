@@ -89,17 +89,18 @@
 //
 // # HPACK
 //
-// Requests never use the dynamic table: a Method's block and the per-call
-// fields (grpc-timeout, templated metadata) are encoded by hpack.Encoder
-// with a table size limit of 0, which makes every field a static-table
-// index or a literal without indexing. Such a block is valid on any
-// connection at any time, whatever the server's SETTINGS_HEADER_TABLE_SIZE,
-// so it is encoded once per method and copied per call, with no encoder
-// state shared between callers. The cost is a few more bytes per request
-// than an indexing encoder sends after its first request. Responses are
-// decoded by one hpack.Decoder per connection (the server's dynamic table
-// included): every header block is decoded, even of streams already gone,
-// so the table stays in step. CONTINUATION frames are joined; a header list
+// A Method's block is encoded once (static table and literals without
+// indexing, valid on any connection) and the per-call fields (grpc-timeout,
+// templated metadata) per call, as literals without indexing. As the
+// HEADERS go out, each connection puts a method's constant fields into the
+// server's dynamic table with its first request and names them by index
+// after (a request of ~100 bytes becomes ~10; the server decodes no
+// literal), within min(4096, the server's SETTINGS_HEADER_TABLE_SIZE), with
+// a size update when the server lowers it. Methods that do not fit
+// together evict each other a bounded number of times, then go as
+// literals. Responses are decoded by one hpack.Decoder per connection (the
+// server's dynamic table included): every header block is decoded, even of
+// streams already gone, so the table stays in step. CONTINUATION frames are joined; a header list
 // over Config.MaxHeaderListSize fails its call, and a block whose
 // compressed size passes twice that (endless CONTINUATION) fails the
 // connection.
@@ -136,6 +137,5 @@
 // resolution and load balancing over several addresses (one Conn is one
 // TCP connection to one address; reconnecting is the caller's), HTTP
 // proxies (CONNECT), BDP-based dynamic windows (windows are fixed by
-// Config), server push (disabled by SETTINGS_ENABLE_PUSH=0) and HPACK
-// indexing of request headers.
+// Config) and server push (disabled by SETTINGS_ENABLE_PUSH=0).
 package h2

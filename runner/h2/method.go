@@ -17,15 +17,26 @@ type HeaderField = hpack.HeaderField
 // use, on any connection whose Config has the same TLS (scheme), Authority,
 // UserAgent and Compression.
 //
-// The block uses only the static table and literals without indexing (see
-// the package doc), so it does not depend on any connection's dynamic table
-// state.
+// block uses only the static table and literals without indexing, so it
+// does not depend on any connection's dynamic table; each connection
+// indexes fields (see hpack.go) as it writes the requests.
 type Method struct {
 	path  string
 	block []byte
 	// listSize is the header list size (RFC 9113 section 6.5.2) of the
 	// block, for the peer's SETTINGS_MAX_HEADER_LIST_SIZE.
 	listSize uint32
+	// fields are the block's fields, for a connection's dynamic table;
+	// indexSize is the table space those not in the static table take.
+	fields    []methodField
+	indexSize uint32
+}
+
+// methodField is a field of a Method; static is its encoding when it is
+// a whole entry of the static table (":method: POST"), else 0.
+type methodField struct {
+	HeaderField
+	static byte
 }
 
 // Path is the method's :path, "/package.Service/Method".
@@ -88,10 +99,18 @@ func NewMethod(cfg *Config, path string, md []HeaderField) (*Method, error) {
 	enc := literalEncoder(&buf)
 	m := &Method{path: path}
 	for _, f := range fields {
+		start := buf.Len()
 		if err := enc.WriteField(f); err != nil {
 			return nil, err
 		}
 		m.listSize += f.Size()
+		mf := methodField{HeaderField: f}
+		if b := buf.Bytes()[start:]; len(b) == 1 && b[0]&0x80 != 0 {
+			mf.static = b[0]
+		} else {
+			m.indexSize += f.Size()
+		}
+		m.fields = append(m.fields, mf)
 	}
 	m.block = buf.Bytes()
 	return m, nil

@@ -24,8 +24,9 @@ type stream struct {
 	// wake-up sent: most calls end without anyone waiting on sendWake.
 	recvWake chan struct{}
 	sendWake chan struct{}
-	hbuf     bytes.Buffer // this call's header block
+	hbuf     bytes.Buffer // this call's header block: m's, then the call's fields
 	henc     *hpack.Encoder
+	m        *Method
 	scratch  [24]byte
 
 	id         uint32
@@ -154,6 +155,7 @@ func (c *Conn) maybeFreeLocked(s *stream) {
 func (s *stream) encodeHeaders(ctx context.Context, m *Method, extra []HeaderField) (uint32, error) {
 	s.hbuf.Reset()
 	s.hbuf.Write(m.block)
+	s.m = m
 	size := m.listSize
 	if dl, ok := ctx.Deadline(); ok {
 		s.deadline = dl

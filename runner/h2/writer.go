@@ -271,9 +271,12 @@ func (c *Conn) writeHeaders(s *stream) error {
 	if end {
 		s.outEnd, s.halfClosed = false, true
 	}
-	maxFrame := int(c.peerFrame)
+	maxFrame, table := int(c.peerFrame), c.peerTable
 	c.mu.Unlock()
-	block := s.hbuf.Bytes()
+	c.htab.setLimit(table)
+	block := c.htab.appendBlock(c.hout[:0], s.m)
+	block = append(block, s.hbuf.Bytes()[len(s.m.block):]...)
+	c.hout = block
 	first := block[:min(len(block), maxFrame)]
 	rest := block[len(first):]
 	err := c.fr.WriteHeaders(http2.HeadersFrameParam{

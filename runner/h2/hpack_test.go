@@ -1,0 +1,153 @@
+package h2
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// seenRequest is a request's header block as a peer decoded it.
+type seenRequest struct {
+	fields []HeaderField
+	size   int  // compressed bytes
+	update bool // the block starts with a dynamic table size update
+	err    error
+}
+
+// decodingPeer starts a peer whose decoder's dynamic table holds table
+// bytes (0: HPACK's default, not announced): it decodes every request's
+// header block, reports it on the channel and answers OK. After the
+// request numbered shrinkAfter (from 1; 0: never) it announces a table of
+// 0 bytes before answering.
+func decodingPeer(t *testing.T, table uint32, shrinkAfter int) (string, chan seenRequest) {
+	ch := make(chan seenRequest, 100)
+	var settings []http2.Setting
+	if table > 0 {
+		settings = append(settings, http2.Setting{ID: http2.SettingHeaderTableSize, Val: table})
+	} else {
+		table = 4096
+	}
+	addr := startPeer(t, settings, func(p *peer) {
+		p.dec = hpack.NewDecoder(table, nil)
+		n := 0
+		for {
+			f, err := p.fr.ReadFrame()
+			if err != nil {
+				return
+			}
+			switch f := f.(type) {
+			case *http2.SettingsFrame:
+				if !f.IsAck() {
+					p.fr.WriteSettingsAck()
+					p.flush()
+				}
+			case *http2.HeadersFrame:
+				n++
+				b := f.HeaderBlockFragment()
+				fields, err := p.dec.DecodeFull(b)
+				ch <- seenRequest{fields: fields, size: len(b), update: len(b) > 0 && b[0]&0xe0 == 0x20, err: err}
+				if err != nil {
+					p.fr.WriteGoAway(f.StreamID, http2.ErrCodeCompression, nil)
+					p.flush()
+					return
+				}
+				if n == shrinkAfter {
+					p.fr.WriteSettings(http2.Setting{ID: http2.SettingHeaderTableSize, Val: 0})
+					p.dec.SetAllowedMaxDynamicTableSize(0)
+				}
+				p.respond(f.StreamID, msg(0, 0, ""))
+			}
+		}
+	})
+	return addr, ch
+}
+
+// TestRequestHeadersIndexed: a method's fields go into the server's
+// dynamic table with its first request and are named by index after; the
+// server decodes every request to the fields sent, however many methods
+// share a table of whatever size, and when it shrinks the table mid-run.
+func TestRequestHeadersIndexed(t *testing.T) {
+	cases := []struct {
+		name        string
+		table       uint32 // the peer's SETTINGS_HEADER_TABLE_SIZE; 0: not sent
+		methods     int
+		shrinkAfter int
+		indexed     string // "yes": requests after each method's first are under half its size; "no": none is
+	}{
+		{"one method", 0, 1, 0, "yes"},
+		{"three methods", 0, 3, 0, "yes"},
+		{"forty methods overflow the table", 0, 40, 0, ""},
+		{"no table", 1, 2, 0, "no"}, // 1 byte: nothing fits
+		{"table for one method", 400, 2, 0, ""},
+		{"a table larger than ours", 1 << 20, 2, 0, "yes"},
+		{"table shrinks to 0", 0, 2, 4, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, seen := decodingPeer(t, tc.table, tc.shrinkAfter)
+			c := dial(t, Config{Addr: addr})
+			var methods []*Method
+			for i := range tc.methods {
+				methods = append(methods, method(t, c, fmt.Sprintf("/grpcpulse.test.v1.Service%02d/%s", i, strings.Repeat("M", 20)), md("x-method", fmt.Sprint(i))...))
+			}
+			const rounds = 3
+			var first []int // each method's first block size
+			for r := range rounds {
+				for i, m := range methods {
+					ctx, cancel := context.WithTimeout(testCtx(t), time.Minute)
+					extra := md("x-call", fmt.Sprint(r))
+					resp, err := c.Unary(ctx, m, msg(0, 0, ""), extra)
+					cancel()
+					resp.Release()
+					if err != nil {
+						t.Fatalf("round %d, method %d: %v", r, i, err)
+					}
+					got := <-seen
+					if got.err != nil {
+						t.Fatalf("round %d, method %d: the server could not decode the headers: %v", r, i, got.err)
+					}
+					want := requestFields(c, m, extra)
+					if !sameFields(got.fields, want) {
+						t.Fatalf("round %d, method %d: the server decoded\n%v\nwant\n%v", r, i, got.fields, want)
+					}
+					if tc.shrinkAfter > 0 && r*len(methods)+i == tc.shrinkAfter && !got.update {
+						t.Errorf("the first block after the table shrank does not start with a size update")
+					}
+					if r == 0 {
+						first = append(first, got.size)
+					}
+					small := got.size < first[i]/2
+					if r > 0 && tc.indexed != "" && small != (tc.indexed == "yes") {
+						t.Errorf("round %d, method %d: a %d-byte block; indexed: %s", r, i, got.size, tc.indexed)
+					}
+					if tc.shrinkAfter > 0 && r*len(methods)+i >= tc.shrinkAfter && small {
+						t.Errorf("round %d, method %d: a %d-byte block after the table shrank to 0", r, i, got.size)
+					}
+				}
+			}
+		})
+	}
+}
+
+// requestFields is what a request of m with extra sends on c, grpc-timeout
+// with any value.
+func requestFields(c *Conn, m *Method, extra []HeaderField) []HeaderField {
+	var want []HeaderField
+	for _, f := range m.fields {
+		want = append(want, f.HeaderField)
+	}
+	want = append(want, HeaderField{Name: "grpc-timeout"})
+	return append(want, extra...)
+}
+
+func sameFields(got, want []HeaderField) bool {
+	return slices.EqualFunc(got, want, func(a, b HeaderField) bool {
+		return a.Name == b.Name && (a.Value == b.Value || a.Name == "grpc-timeout")
+	})
+}
