@@ -29,17 +29,18 @@ type encTable struct {
 	sizes   []uint32 // entry sizes, oldest first, from number evicted+1
 	added   uint64   // the last entry's number
 	evicted uint64   // entries up to this number are gone
+	gen     uint64   // counts the changes: entries added or evicted
 	methods map[*Method]*methodIndex
 }
 
 // methodIndex is a Method's state on one connection: the entry number of
 // each of its fields (0: a static or literal field), its header block as
-// of table state added (valid while nothing was added since), and how
-// many times its fields went into the table.
+// of table state gen (valid while the table did not change since), and
+// how many times its fields went into the table.
 type methodIndex struct {
 	entries []uint64
 	block   []byte
-	added   uint64
+	gen     uint64
 	inserts int
 }
 
@@ -48,6 +49,10 @@ type methodIndex struct {
 // those that keep coming back are then sent as literals, not inserted
 // (and evicting) on every call.
 const maxInserts = 2
+
+// maxMethods bounds the methods a connection keeps state for; more (a
+// caller that makes a Method per call) go as literals.
+const maxMethods = 256
 
 func (t *encTable) init() {
 	t.max = maxTableSize
@@ -68,6 +73,7 @@ func (t *encTable) evict() {
 		t.size -= t.sizes[0]
 		t.sizes = t.sizes[1:]
 		t.evicted++
+		t.gen++
 	}
 	if len(t.sizes) == 0 {
 		t.sizes = t.sizes[:0:0] // let the array go
@@ -76,6 +82,7 @@ func (t *encTable) evict() {
 
 func (t *encTable) add(size uint32) uint64 {
 	t.added++
+	t.gen++
 	t.sizes = append(t.sizes, size)
 	t.size += size
 	t.evict()
@@ -95,10 +102,13 @@ func (t *encTable) appendBlock(dst []byte, m *Method) []byte {
 	}
 	mi := t.methods[m]
 	if mi == nil {
+		if len(t.methods) == maxMethods {
+			return append(dst, m.block...)
+		}
 		mi = &methodIndex{entries: make([]uint64, len(m.fields))}
 		t.methods[m] = mi
 	}
-	if mi.block != nil && mi.added == t.added {
+	if mi.block != nil && mi.gen == t.gen {
 		return append(dst, mi.block...)
 	}
 	if !mi.present(m, t) {
@@ -127,7 +137,7 @@ func (t *encTable) appendBlock(dst []byte, m *Method) []byte {
 	if inserted {
 		mi.block = nil // the next block names them
 	} else {
-		mi.block, mi.added = append(mi.block[:0], dst[start:]...), t.added
+		mi.block, mi.gen = append(mi.block[:0], dst[start:]...), t.gen
 	}
 	return dst
 }

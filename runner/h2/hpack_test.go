@@ -24,8 +24,8 @@ type seenRequest struct {
 // bytes (0: HPACK's default, not announced): it decodes every request's
 // header block, reports it on the channel and answers OK. After the
 // request numbered shrinkAfter (from 1; 0: never) it announces a table of
-// 0 bytes before answering.
-func decodingPeer(t *testing.T, table uint32, shrinkAfter int) (string, chan seenRequest) {
+// shrinkTo bytes before answering.
+func decodingPeer(t *testing.T, table uint32, shrinkAfter int, shrinkTo uint32) (string, chan seenRequest) {
 	ch := make(chan seenRequest, 100)
 	var settings []http2.Setting
 	if table > 0 {
@@ -58,8 +58,8 @@ func decodingPeer(t *testing.T, table uint32, shrinkAfter int) (string, chan see
 					return
 				}
 				if n == shrinkAfter {
-					p.fr.WriteSettings(http2.Setting{ID: http2.SettingHeaderTableSize, Val: 0})
-					p.dec.SetAllowedMaxDynamicTableSize(0)
+					p.fr.WriteSettings(http2.Setting{ID: http2.SettingHeaderTableSize, Val: shrinkTo})
+					p.dec.SetAllowedMaxDynamicTableSize(shrinkTo)
 				}
 				p.respond(f.StreamID, msg(0, 0, ""))
 			}
@@ -78,19 +78,21 @@ func TestRequestHeadersIndexed(t *testing.T) {
 		table       uint32 // the peer's SETTINGS_HEADER_TABLE_SIZE; 0: not sent
 		methods     int
 		shrinkAfter int
+		shrinkTo    uint32
 		indexed     string // "yes": requests after each method's first are under half its size; "no": none is
 	}{
-		{"one method", 0, 1, 0, "yes"},
-		{"three methods", 0, 3, 0, "yes"},
-		{"forty methods overflow the table", 0, 40, 0, ""},
-		{"no table", 1, 2, 0, "no"}, // 1 byte: nothing fits
-		{"table for one method", 400, 2, 0, ""},
-		{"a table larger than ours", 1 << 20, 2, 0, "yes"},
-		{"table shrinks to 0", 0, 2, 4, ""},
+		{"one method", 0, 1, 0, 0, "yes"},
+		{"three methods", 0, 3, 0, 0, "yes"},
+		{"forty methods overflow the table", 0, 40, 0, 0, ""},
+		{"no table", 1, 2, 0, 0, "no"}, // 1 byte: nothing fits
+		{"table for one method", 400, 2, 0, 0, ""},
+		{"a table larger than ours", 1 << 20, 2, 0, 0, "yes"},
+		{"table shrinks to 0", 0, 2, 4, 0, ""},
+		{"table shrinks to one method's", 0, 2, 4, 400, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			addr, seen := decodingPeer(t, tc.table, tc.shrinkAfter)
+			addr, seen := decodingPeer(t, tc.table, tc.shrinkAfter, tc.shrinkTo)
 			c := dial(t, Config{Addr: addr})
 			var methods []*Method
 			for i := range tc.methods {
@@ -112,7 +114,7 @@ func TestRequestHeadersIndexed(t *testing.T) {
 					if got.err != nil {
 						t.Fatalf("round %d, method %d: the server could not decode the headers: %v", r, i, got.err)
 					}
-					want := requestFields(c, m, extra)
+					want := requestFields(m, extra)
 					if !sameFields(got.fields, want) {
 						t.Fatalf("round %d, method %d: the server decoded\n%v\nwant\n%v", r, i, got.fields, want)
 					}
@@ -126,7 +128,7 @@ func TestRequestHeadersIndexed(t *testing.T) {
 					if r > 0 && tc.indexed != "" && small != (tc.indexed == "yes") {
 						t.Errorf("round %d, method %d: a %d-byte block; indexed: %s", r, i, got.size, tc.indexed)
 					}
-					if tc.shrinkAfter > 0 && r*len(methods)+i >= tc.shrinkAfter && small {
+					if tc.shrinkTo == 0 && tc.shrinkAfter > 0 && r*len(methods)+i >= tc.shrinkAfter && small {
 						t.Errorf("round %d, method %d: a %d-byte block after the table shrank to 0", r, i, got.size)
 					}
 				}
@@ -135,9 +137,9 @@ func TestRequestHeadersIndexed(t *testing.T) {
 	}
 }
 
-// requestFields is what a request of m with extra sends on c, grpc-timeout
+// requestFields is what a request of m with extra sends, grpc-timeout
 // with any value.
-func requestFields(c *Conn, m *Method, extra []HeaderField) []HeaderField {
+func requestFields(m *Method, extra []HeaderField) []HeaderField {
 	var want []HeaderField
 	for _, f := range m.fields {
 		want = append(want, f.HeaderField)
@@ -150,4 +152,29 @@ func sameFields(got, want []HeaderField) bool {
 	return slices.EqualFunc(got, want, func(a, b HeaderField) bool {
 		return a.Name == b.Name && (a.Value == b.Value || a.Name == "grpc-timeout")
 	})
+}
+
+// TestRequestHeadersManyMethods: a connection keeps the state of at most
+// maxMethods methods (a caller may make a Method per call); the others go
+// as literals, and every request still decodes.
+func TestRequestHeadersManyMethods(t *testing.T) {
+	addr, seen := decodingPeer(t, 0, 0, 0)
+	c := dial(t, Config{Addr: addr})
+	for i := range maxMethods + 44 {
+		m := method(t, c, fmt.Sprintf("/s/M%d", i))
+		resp, err := c.Unary(testCtx(t), m, msg(0, 0, ""), nil)
+		resp.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := <-seen; got.err != nil || !sameFields(got.fields, requestFields(m, nil)) {
+			t.Fatalf("method %d: the server decoded %v (%v)", i, got.fields, got.err)
+		}
+	}
+	c.mu.Lock()
+	n := len(c.htab.methods)
+	c.mu.Unlock()
+	if n != maxMethods {
+		t.Errorf("the connection keeps %d methods, want %d", n, maxMethods)
+	}
 }
