@@ -231,6 +231,7 @@ func (c *Conn) deliver(s *stream) {
 		s.async = nil
 		c.unwatchLocked(s)
 	}
+	c.maybeFreeLocked(s) // closed meanwhile by another goroutine
 	c.mu.Unlock()
 	if done != nil {
 		done.Done(err)

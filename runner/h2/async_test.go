@@ -428,3 +428,59 @@ func collect(t *testing.T, c *Conn, m *Method, req []byte) *collector {
 	st.Close()
 	return h
 }
+
+// heldHandler holds the reader in its first Message until released.
+type heldHandler struct {
+	first, release chan struct{}
+	closed         atomic.Bool
+	msgs, late     atomic.Int64 // messages, and those told after Close returned
+	done           atomic.Bool
+}
+
+func (h *heldHandler) Message([]byte) {
+	if h.closed.Load() {
+		h.late.Add(1)
+	}
+	if h.msgs.Add(1) == 1 {
+		close(h.first)
+		<-h.release
+	}
+}
+
+func (h *heldHandler) Done(error) { h.done.Store(true) }
+
+// TestCloseWhileDelivering: a stream closed by another goroutine while
+// its handler takes a message is told nothing more, not even Done, and
+// the next stream on the connection, opened meanwhile, gets its own
+// answers.
+func TestCloseWhileDelivering(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, Config{Addr: srv.Addr()})
+	m := method(t, c, pulsepb.Pulse_ServerStream_FullMethodName, md(testserver.MDMessages, "200")...)
+	req := frame(t, &pulsepb.Request{Message: "held", Id: 1})
+	h := &heldHandler{first: make(chan struct{}), release: make(chan struct{})}
+	st, err := c.OpenRequest(testCtx(t), m, req, nil, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-h.first
+	st.Close() // the reader is inside Message
+	h.closed.Store(true)
+	// The next stream takes a released stream's place while the held
+	// message is still being read.
+	next := make(chan *collector, 1)
+	go func() { next <- collect(t, c, m, frame(t, &pulsepb.Request{Message: "next", Id: 2})) }()
+	close(h.release)
+	got := <-next
+	if got.err != nil || len(got.msgs) != 200 {
+		t.Fatalf("the next stream: %d answers, end %v; want 200 and OK", len(got.msgs), got.err)
+	}
+	for i, r := range got.msgs {
+		if r.GetMessage() != "next" || r.GetSeq() != int64(i+1) {
+			t.Fatalf("the next stream's answer %d = %v, want its own, seq %d", i, r, i+1)
+		}
+	}
+	if h.late.Load() != 0 || h.done.Load() {
+		t.Errorf("the closed stream was told %d messages after Close, Done %v; want none", h.late.Load(), h.done.Load())
+	}
+}

@@ -134,8 +134,8 @@ func (c *Conn) getStream() *stream {
 
 // maybeFreeLocked puts s back on the free list once nobody refers to it.
 func (c *Conn) maybeFreeLocked(s *stream) {
-	if !s.released || !s.done || s.refs > 0 || s.waiting {
-		return
+	if !s.released || !s.done || s.refs > 0 || s.waiting || s.delivering {
+		return // deliver frees a stream closed while it hands over messages
 	}
 	*s = stream{c: c, recvWake: s.recvWake, sendWake: s.sendWake, hbuf: s.hbuf, henc: s.henc,
 		rbuf: s.rbuf[:0], sbuf: s.sbuf[:0], header: s.header[:0], trailer: s.trailer[:0], dbuf: s.dbuf[:0]}
