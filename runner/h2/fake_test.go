@@ -95,10 +95,21 @@ func (p *peer) readRequest() uint32 {
 // readRequestHeaders is readRequest that also returns the request's
 // header fields.
 func (p *peer) readRequestHeaders() (uint32, []HeaderField) {
+	f := p.readHeaders()
+	if f == nil {
+		return 0, nil
+	}
+	fields, _ := p.dec.DecodeFull(f.HeaderBlockFragment())
+	return f.StreamID, fields
+}
+
+// readHeaders reads frames until a HEADERS frame, acking SETTINGS on the
+// way; nil when the connection ended.
+func (p *peer) readHeaders() *http2.HeadersFrame {
 	for {
 		f, err := p.fr.ReadFrame()
 		if err != nil {
-			return 0, nil
+			return nil
 		}
 		switch f := f.(type) {
 		case *http2.SettingsFrame:
@@ -107,8 +118,7 @@ func (p *peer) readRequestHeaders() (uint32, []HeaderField) {
 				p.flush()
 			}
 		case *http2.HeadersFrame:
-			fields, _ := p.dec.DecodeFull(f.HeaderBlockFragment())
-			return f.StreamID, fields
+			return f
 		}
 	}
 }

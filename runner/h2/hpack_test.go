@@ -35,34 +35,24 @@ func decodingPeer(t *testing.T, table uint32, shrinkAfter int, shrinkTo uint32) 
 	}
 	addr := startPeer(t, settings, func(p *peer) {
 		p.dec = hpack.NewDecoder(table, nil)
-		n := 0
-		for {
-			f, err := p.fr.ReadFrame()
-			if err != nil {
+		for n := 1; ; n++ {
+			f := p.readHeaders()
+			if f == nil {
 				return
 			}
-			switch f := f.(type) {
-			case *http2.SettingsFrame:
-				if !f.IsAck() {
-					p.fr.WriteSettingsAck()
-					p.flush()
-				}
-			case *http2.HeadersFrame:
-				n++
-				b := f.HeaderBlockFragment()
-				fields, err := p.dec.DecodeFull(b)
-				ch <- seenRequest{fields: fields, size: len(b), update: len(b) > 0 && b[0]&0xe0 == 0x20, err: err}
-				if err != nil {
-					p.fr.WriteGoAway(f.StreamID, http2.ErrCodeCompression, nil)
-					p.flush()
-					return
-				}
-				if n == shrinkAfter {
-					p.fr.WriteSettings(http2.Setting{ID: http2.SettingHeaderTableSize, Val: shrinkTo})
-					p.dec.SetAllowedMaxDynamicTableSize(shrinkTo)
-				}
-				p.respond(f.StreamID, msg(0, 0, ""))
+			b := f.HeaderBlockFragment()
+			fields, err := p.dec.DecodeFull(b)
+			ch <- seenRequest{fields: fields, size: len(b), update: len(b) > 0 && b[0]&0xe0 == 0x20, err: err}
+			if err != nil {
+				p.fr.WriteGoAway(f.StreamID, http2.ErrCodeCompression, nil)
+				p.flush()
+				return
 			}
+			if n == shrinkAfter {
+				p.fr.WriteSettings(http2.Setting{ID: http2.SettingHeaderTableSize, Val: shrinkTo})
+				p.dec.SetAllowedMaxDynamicTableSize(shrinkTo)
+			}
+			p.respond(f.StreamID, msg(0, 0, ""))
 		}
 	})
 	return addr, ch

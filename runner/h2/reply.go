@@ -55,10 +55,7 @@ func (c *Conn) writeRepliesLocked() error {
 			return nil
 		}
 	}
-	c.owned, c.held = true, false
-	batch := c.r.batch
-	batch, c.queue = c.queue, batch[:0]
-	c.mu.Unlock()
+	batch := c.ownQueueLocked()
 	if w.fr == nil {
 		w.fr = http2.NewFramer(&w.buf, nil)
 	}
@@ -73,10 +70,6 @@ func (c *Conn) writeRepliesLocked() error {
 		c.bw.Write(p[n:]) // into the empty buffer: it does not write
 	}
 	c.mu.Lock()
-	c.r.batch = batch[:0]
-	c.owned = false
-	if c.bw.Buffered() > 0 || len(c.queue) > 0 || c.toWriter > 0 || c.err != nil {
-		c.signalLocked()
-	}
+	c.disownLocked(batch)
 	return err
 }

@@ -185,21 +185,35 @@ func (c *Conn) writeInlineLocked() error {
 		c.signalLocked()
 		return nil
 	}
-	c.owned, c.held = true, false
-	batch := c.r.batch
-	batch, c.queue = c.queue, batch[:0]
-	c.mu.Unlock()
+	batch := c.ownQueueLocked()
 	err := c.writeOps(batch)
 	if err == nil {
 		err = c.bw.Flush()
 	}
 	c.mu.Lock()
+	c.disownLocked(batch)
+	return err
+}
+
+// ownQueueLocked makes the reader the owner of the write side and takes
+// the queue, in the reader's batch; it unlocks mu.
+func (c *Conn) ownQueueLocked() []writeOp {
+	c.owned, c.held = true, false
+	batch := c.r.batch
+	batch, c.queue = c.queue, batch[:0]
+	c.mu.Unlock()
+	return batch
+}
+
+// disownLocked gives the write side back (mu held again), keeps batch's
+// array for the reader's next turn and signals the writer for what is
+// left: bytes a full socket did not take, frames queued meanwhile.
+func (c *Conn) disownLocked(batch []writeOp) {
 	c.r.batch = batch[:0]
 	c.owned = false
-	if len(c.queue) > 0 || c.toWriter > 0 || c.err != nil {
+	if c.bw.Buffered() > 0 || len(c.queue) > 0 || c.toWriter > 0 || c.err != nil {
 		c.signalLocked()
 	}
-	return err
 }
 
 // shutdown writes the GOAWAY of a failed connection, flushes and closes the
