@@ -82,15 +82,13 @@ func TestNghttpxWire(t *testing.T) {
 // its SETTINGS, not haproxy.
 func TestDiagnoseNghttpx(t *testing.T) {
 	t.Parallel()
-	t.Run("502", func(t *testing.T) {
-		t.Parallel()
+	eachEngine(t, "502/", func(t *testing.T) {
 		srv := testserver.Start(t)
 		addr := peers.StartNghttpx(t, srv.Addr(), peers.NghttpxConfig{})
 		srv.Stop()
 		checkNghttpx(t, load(t, addr, "Unary", func(o *plan.Options) { o.Load.Total, o.Load.Concurrency = 3, 1 }), "proxy_bad_gateway_502")
 	})
-	t.Run("read timeout", func(t *testing.T) {
-		t.Parallel()
+	eachEngine(t, "read timeout/", func(t *testing.T) {
 		srv := testserver.Start(t)
 		addr := peers.StartNghttpx(t, srv.Addr(), peers.NghttpxConfig{BackendReadTimeout: 500 * time.Millisecond})
 		checkNghttpx(t, load(t, addr, "Unary", func(o *plan.Options) {

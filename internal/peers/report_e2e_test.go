@@ -126,14 +126,20 @@ var engineOf sync.Map // *testing.T → string
 // out of either engine's events.
 func eachPeer(t *testing.T, run func(t *testing.T, stack string)) {
 	for _, stack := range peerStacks {
-		for _, engine := range []string{plan.EngineGRPC, plan.EngineH2} {
-			t.Run(stack+"/"+engine, func(t *testing.T) {
-				t.Parallel()
-				engineOf.Store(t, engine)
-				t.Cleanup(func() { engineOf.Delete(t) })
-				run(t, stack)
-			})
-		}
+		eachEngine(t, stack+"/", func(t *testing.T) { run(t, stack) })
+	}
+}
+
+// eachEngine runs run once per engine, as parallel subtests (named prefix
+// and the engine) whose load runs with it.
+func eachEngine(t *testing.T, prefix string, run func(t *testing.T)) {
+	for _, engine := range []string{plan.EngineGRPC, plan.EngineH2} {
+		t.Run(prefix+engine, func(t *testing.T) {
+			t.Parallel()
+			engineOf.Store(t, engine)
+			t.Cleanup(func() { engineOf.Delete(t) })
+			run(t)
+		})
 	}
 }
 

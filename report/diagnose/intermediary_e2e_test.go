@@ -47,35 +47,39 @@ func noWarnings(t *testing.T, s *report.Summary) {
 
 func TestIntermediaryHealthy(t *testing.T) {
 	t.Parallel()
-	healthy := func(o *plan.Options) { o.Load.Duration = 300 * time.Millisecond }
-	t.Run("nginx", func(t *testing.T) {
-		t.Parallel()
-		srv := testserver.Start(t)
-		noWarnings(t, load(t, intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{}), "Unary", "", healthy))
-	})
-	t.Run("haproxy tcp", func(t *testing.T) {
-		t.Parallel()
-		srv := testserver.Start(t)
-		noWarnings(t, load(t, intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{}), "Unary", "", healthy))
-	})
-	t.Run("haproxy h2", func(t *testing.T) {
-		t.Parallel()
-		srv := testserver.Start(t)
-		noWarnings(t, load(t, intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{Mode: intermediary.HAProxyHTTP2}), "Unary", "", healthy))
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		healthy := func(o *plan.Options) { o.Load.Duration = 300 * time.Millisecond }
+		t.Run("nginx", func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t)
+			noWarnings(t, load(t, intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{}), "Unary", "", healthy))
+		})
+		t.Run("haproxy tcp", func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t)
+			noWarnings(t, load(t, intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{}), "Unary", "", healthy))
+		})
+		t.Run("haproxy h2", func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t)
+			noWarnings(t, load(t, intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{Mode: intermediary.HAProxyHTTP2}), "Unary", "", healthy))
+		})
 	})
 }
 
 // nginx keepalive_requests 5: a GOAWAY every 5 calls, none fails.
 func TestIntermediaryNginxRequestCap(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	addr := intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{KeepaliveRequests: 5})
-	s := load(t, addr, "Unary", "", func(o *plan.Options) { o.Load.Total, o.Load.Concurrency = 40, 1 })
-	f := finding(t, s, "request_cap")
-	if f.Severity != report.SeverityInfo {
-		t.Errorf("severity %s with %d failures, want info", f.Severity, s.Errors)
-	}
-	wants(t, f, "after 5 requests", "keepalive_requests", "(nginx/", "no call failed")
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		srv := testserver.Start(t)
+		addr := intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{KeepaliveRequests: 5})
+		s := load(t, addr, "Unary", "", func(o *plan.Options) { o.Load.Total, o.Load.Concurrency = 40, 1 })
+		f := finding(t, s, "request_cap")
+		if f.Severity != report.SeverityInfo {
+			t.Errorf("severity %s with %d failures, want info", f.Severity, s.Errors)
+		}
+		wants(t, f, "after 5 requests", "keepalive_requests", "(nginx/", "no call failed")
+	})
 }
 
 // An idle timer of 400ms, one call a second: every connection is closed
@@ -86,55 +90,63 @@ func idleRun(o *plan.Options) {
 
 func TestIntermediaryNginxIdle(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	addr := intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{KeepaliveTimeout: 400 * time.Millisecond})
-	s := load(t, addr, "Unary", "", idleRun)
-	f := idleFindingOf(t, s)
-	wants(t, f, "(nginx/", "keepalive_timeout", "keepalive pings do not help")
-	estimate(t, s, f, 400*time.Millisecond)
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		srv := testserver.Start(t)
+		addr := intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{KeepaliveTimeout: 400 * time.Millisecond})
+		s := load(t, addr, "Unary", "", idleRun)
+		f := idleFindingOf(t, s)
+		wants(t, f, "(nginx/", "keepalive_timeout", "keepalive pings do not help")
+		estimate(t, s, f, 400*time.Millisecond)
+	})
 }
 
 func TestIntermediaryHAProxyH2Idle(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	addr := intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{Mode: intermediary.HAProxyHTTP2, TimeoutHTTPKeepAlive: 400 * time.Millisecond})
-	s := load(t, addr, "Unary", "", idleRun)
-	f := idleFindingOf(t, s)
-	wants(t, f, "haproxy (mode http)", "timeout http-keep-alive")
-	estimate(t, s, f, 400*time.Millisecond)
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		srv := testserver.Start(t)
+		addr := intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{Mode: intermediary.HAProxyHTTP2, TimeoutHTTPKeepAlive: 400 * time.Millisecond})
+		s := load(t, addr, "Unary", "", idleRun)
+		f := idleFindingOf(t, s)
+		wants(t, f, "haproxy (mode http)", "timeout http-keep-alive")
+		estimate(t, s, f, 400*time.Millisecond)
+	})
 }
 
 func TestIntermediaryHAProxyTCPIdle(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	addr := intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{TimeoutClient: 400 * time.Millisecond, TimeoutServer: 400 * time.Millisecond})
-	s := load(t, addr, "Unary", "", idleRun)
-	f := idleFindingOf(t, s)
-	wants(t, f, "without a GOAWAY", "timeout tunnel", "cannot beat")
-	estimate(t, s, f, 400*time.Millisecond)
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		srv := testserver.Start(t)
+		addr := intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{TimeoutClient: 400 * time.Millisecond, TimeoutServer: 400 * time.Millisecond})
+		s := load(t, addr, "Unary", "", idleRun)
+		f := idleFindingOf(t, s)
+		wants(t, f, "without a GOAWAY", "timeout tunnel", "cannot beat")
+		estimate(t, s, f, 400*time.Millisecond)
+	})
 }
 
 // haproxy mode tcp cuts calls the server takes longer than its timer to
 // answer: every call fails, and the finding says so (an error).
 func TestIntermediaryHAProxyTCPCutsCalls(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	addr := intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{TimeoutClient: 400 * time.Millisecond, TimeoutServer: 400 * time.Millisecond})
-	s := load(t, addr, "Unary", "", func(o *plan.Options) {
-		o.Load.Total, o.Load.Concurrency = 3, 1
-		o.Metadata.Headers = headers(testserver.MDDelay, "1s")
-	})
-	f := finding(t, s, "intermediary_idle_timeout")
-	if f.Severity != report.SeverityError {
-		t.Errorf("severity %s with %d of %d calls failed, want error", f.Severity, s.Errors, s.Count)
-	}
-	wants(t, f, "cannot beat", "calls failed by it: 3")
-	estimate(t, s, f, 400*time.Millisecond)
-	for _, g := range s.Findings {
-		if g.ID == "peer_closed_without_goaway" {
-			t.Errorf("generic %s beside the timer's finding", g.ID)
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		srv := testserver.Start(t)
+		addr := intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{TimeoutClient: 400 * time.Millisecond, TimeoutServer: 400 * time.Millisecond})
+		s := load(t, addr, "Unary", "", func(o *plan.Options) {
+			o.Load.Total, o.Load.Concurrency = 3, 1
+			o.Metadata.Headers = headers(testserver.MDDelay, "1s")
+		})
+		f := finding(t, s, "intermediary_idle_timeout")
+		if f.Severity != report.SeverityError {
+			t.Errorf("severity %s with %d of %d calls failed, want error", f.Severity, s.Errors, s.Count)
 		}
-	}
+		wants(t, f, "cannot beat", "calls failed by it: 3")
+		estimate(t, s, f, 400*time.Millisecond)
+		for _, g := range s.Findings {
+			if g.ID == "peer_closed_without_goaway" {
+				t.Errorf("generic %s beside the timer's finding", g.ID)
+			}
+		}
+	})
 }
 
 // estimate checks the silences before the closes against the proxy's
@@ -173,28 +185,30 @@ func closeSpreads(s *report.Summary) []report.Spread {
 // ends with the proxy's 504 after ~500ms.
 func TestIntermediary504(t *testing.T) {
 	t.Parallel()
-	slow := func(o *plan.Options) {
-		o.Load.Total, o.Load.Concurrency = 4, 2
-		o.Metadata.Headers = headers(testserver.MDDelay, "1s")
-	}
-	t.Run("nginx", func(t *testing.T) {
-		t.Parallel()
-		srv := testserver.Start(t)
-		s := load(t, intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{GRPCReadTimeout: 500 * time.Millisecond}), "Unary", "", slow)
-		f := finding(t, s, "proxy_timeout_504")
-		wants(t, f, "nginx/1.", "a timeout of ~", "grpc_read_timeout", "no call got through")
-		failedAfter(t, s, 500*time.Millisecond, false)
-		if f.Severity != report.SeverityError || s.Connectivity.FailureCauses[event.CauseHTTP504] != 4 {
-			t.Errorf("severity %s, causes %v", f.Severity, s.Connectivity.FailureCauses)
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		slow := func(o *plan.Options) {
+			o.Load.Total, o.Load.Concurrency = 4, 2
+			o.Metadata.Headers = headers(testserver.MDDelay, "1s")
 		}
-	})
-	t.Run("haproxy h2", func(t *testing.T) {
-		t.Parallel()
-		srv := testserver.Start(t)
-		s := load(t, intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{Mode: intermediary.HAProxyHTTP2, TimeoutServer: 500 * time.Millisecond}), "Unary", "", slow)
-		f := finding(t, s, "proxy_timeout_504")
-		wants(t, f, "(haproxy)", "a timeout of ~", "timeout server")
-		failedAfter(t, s, 500*time.Millisecond, false)
+		t.Run("nginx", func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t)
+			s := load(t, intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{GRPCReadTimeout: 500 * time.Millisecond}), "Unary", "", slow)
+			f := finding(t, s, "proxy_timeout_504")
+			wants(t, f, "nginx/1.", "a timeout of ~", "grpc_read_timeout", "no call got through")
+			failedAfter(t, s, 500*time.Millisecond, false)
+			if f.Severity != report.SeverityError || s.Connectivity.FailureCauses[event.CauseHTTP504] != 4 {
+				t.Errorf("severity %s, causes %v", f.Severity, s.Connectivity.FailureCauses)
+			}
+		})
+		t.Run("haproxy h2", func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t)
+			s := load(t, intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{Mode: intermediary.HAProxyHTTP2, TimeoutServer: 500 * time.Millisecond}), "Unary", "", slow)
+			f := finding(t, s, "proxy_timeout_504")
+			wants(t, f, "(haproxy)", "a timeout of ~", "timeout server")
+			failedAfter(t, s, 500*time.Millisecond, false)
+		})
 	})
 }
 
@@ -202,25 +216,27 @@ func TestIntermediary504(t *testing.T) {
 // RST_STREAM INTERNAL_ERROR, haproxy ends them without trailers.
 func TestIntermediaryStreamCut(t *testing.T) {
 	t.Parallel()
-	quiet := func(o *plan.Options) {
-		o.Load.Total, o.Load.Concurrency = 2, 2
-		o.Call.Messages, o.Call.StreamInterval = 2, 2*time.Second
-	}
-	t.Run("nginx", func(t *testing.T) {
-		t.Parallel()
-		srv := testserver.Start(t)
-		s := load(t, intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{GRPCReadTimeout: 500 * time.Millisecond}), "Bidi", "", quiet)
-		f := finding(t, s, "stream_reset_internal")
-		wants(t, f, "grpc_read_timeout", "heartbeat", "a timeout of ~")
-		failedAfter(t, s, 500*time.Millisecond, true)
-	})
-	t.Run("haproxy h2", func(t *testing.T) {
-		t.Parallel()
-		srv := testserver.Start(t)
-		s := load(t, intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{Mode: intermediary.HAProxyHTTP2, TimeoutServer: 500 * time.Millisecond}), "Bidi", "", quiet)
-		f := finding(t, s, "stream_cut_no_trailers")
-		wants(t, f, "timeout server", "haproxy", "a timeout of ~")
-		failedAfter(t, s, 500*time.Millisecond, true)
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		quiet := func(o *plan.Options) {
+			o.Load.Total, o.Load.Concurrency = 2, 2
+			o.Call.Messages, o.Call.StreamInterval = 2, 2*time.Second
+		}
+		t.Run("nginx", func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t)
+			s := load(t, intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{GRPCReadTimeout: 500 * time.Millisecond}), "Bidi", "", quiet)
+			f := finding(t, s, "stream_reset_internal")
+			wants(t, f, "grpc_read_timeout", "heartbeat", "a timeout of ~")
+			failedAfter(t, s, 500*time.Millisecond, true)
+		})
+		t.Run("haproxy h2", func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Start(t)
+			s := load(t, intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{Mode: intermediary.HAProxyHTTP2, TimeoutServer: 500 * time.Millisecond}), "Bidi", "", quiet)
+			f := finding(t, s, "stream_cut_no_trailers")
+			wants(t, f, "timeout server", "haproxy", "a timeout of ~")
+			failedAfter(t, s, 500*time.Millisecond, true)
+		})
 	})
 }
 
@@ -258,13 +274,15 @@ func idleFindingOf(t *testing.T, s *report.Summary) report.Finding {
 // nginx in front of a backend that is down answers 502 at once.
 func TestIntermediaryNginx502(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	addr := intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{})
-	srv.Stop()
-	s := load(t, addr, "Unary", "", func(o *plan.Options) { o.Load.Total, o.Load.Concurrency = 3, 1 })
-	f := finding(t, s, "proxy_bad_gateway_502")
-	wants(t, f, "nginx/1.", "upstream", "HTTP 502")
-	if f.Severity != report.SeverityError || s.Connectivity.FailureCauses[event.CauseHTTP502] != 3 {
-		t.Errorf("severity %s, causes %v", f.Severity, s.Connectivity.FailureCauses)
-	}
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		srv := testserver.Start(t)
+		addr := intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{})
+		srv.Stop()
+		s := load(t, addr, "Unary", "", func(o *plan.Options) { o.Load.Total, o.Load.Concurrency = 3, 1 })
+		f := finding(t, s, "proxy_bad_gateway_502")
+		wants(t, f, "nginx/1.", "upstream", "HTTP 502")
+		if f.Severity != report.SeverityError || s.Connectivity.FailureCauses[event.CauseHTTP502] != 3 {
+			t.Errorf("severity %s, causes %v", f.Severity, s.Connectivity.FailureCauses)
+		}
+	})
 }
