@@ -113,16 +113,18 @@ func headers(kv ...string) []string {
 
 func TestDiagnoseHealthyRun(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t)
-	s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
-		o.Load.Duration = 300 * time.Millisecond
-		o.Target.Keepalive = plan.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
-	})
-	for _, f := range s.Findings {
-		if f.Severity != report.SeverityInfo {
-			t.Errorf("a healthy run has a %s finding: %s", f.Severity, f.Title)
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		srv := testserver.Start(t)
+		s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
+			o.Load.Duration = 300 * time.Millisecond
+			o.Target.Keepalive = plan.Keepalive{Time: 10 * time.Second, Timeout: 20 * time.Second}
+		})
+		for _, f := range s.Findings {
+			if f.Severity != report.SeverityInfo {
+				t.Errorf("a healthy run has a %s finding: %s", f.Severity, f.Title)
+			}
 		}
-	}
+	})
 }
 
 func TestDiagnoseTooManyPings(t *testing.T) {
