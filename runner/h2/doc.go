@@ -95,10 +95,10 @@
 // HEADERS go out, each connection puts a method's constant fields into the
 // server's dynamic table with its first request and names them by index
 // after (a request of ~100 bytes becomes ~10; the server decodes no
-// literal), within min(4096, the server's SETTINGS_HEADER_TABLE_SIZE), with
-// a size update when the server lowers it. Methods that do not fit
-// together evict each other a bounded number of times, then go as
-// literals. Responses are decoded by one hpack.Decoder per connection (the
+// literal), fields another method put there already named by index,
+// within min(4096, the server's SETTINGS_HEADER_TABLE_SIZE), with a size
+// update when the server lowers it. Methods that do not fit together evict
+// each other a bounded number of times, then go as literals. Responses are decoded by one hpack.Decoder per connection (the
 // server's dynamic table included): every header block is decoded, even of
 // streams already gone, so the table stays in step. CONTINUATION frames are joined; a header list
 // over Config.MaxHeaderListSize fails its call, and a block whose

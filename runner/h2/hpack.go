@@ -3,7 +3,8 @@ package h2
 // The request side of HPACK's dynamic table. A Method's constant fields
 // (:path, :authority, content-type, user-agent, te, its metadata) go into
 // the server's dynamic table with the first request of the method on a
-// connection; later requests name them by index, a byte each, so the
+// connection, those that another method put there already named by index;
+// later requests name them all by index, a byte each, so the
 // server decodes no literal (no Huffman decoding, no new strings) and the
 // request is ~10 bytes instead of ~100. The per-call fields (grpc-timeout,
 // templated metadata) stay literals without indexing.
@@ -31,14 +32,17 @@ type encTable struct {
 	evicted uint64   // entries up to this number are gone
 	gen     uint64   // counts the changes: entries added or evicted
 	methods map[*Method]*methodIndex
+	// fields is the number of the entry of each field we inserted (above
+	// evicted: still in the table), shared by the methods.
+	fields map[fieldKey]uint64
 }
 
-// methodIndex is a Method's state on one connection: the entry number of
-// each of its fields (0: a static or literal field), its header block as
+type fieldKey struct{ name, value string }
+
+// methodIndex is a Method's state on one connection: its header block as
 // of table state gen (valid while the table did not change since), and
 // how many times its fields went into the table.
 type methodIndex struct {
-	entries []uint64
 	block   []byte
 	gen     uint64
 	inserts int
@@ -57,6 +61,15 @@ const maxMethods = 256
 func (t *encTable) init() {
 	t.max = maxTableSize
 	t.methods = make(map[*Method]*methodIndex)
+	t.fields = make(map[fieldKey]uint64)
+}
+
+// entry is the number of f's entry while it is in the table, else 0.
+func (t *encTable) entry(f *methodField) uint64 {
+	if n := t.fields[fieldKey{f.Name, f.Value}]; n > t.evicted {
+		return n
+	}
+	return 0
 }
 
 // setLimit applies the server's SETTINGS_HEADER_TABLE_SIZE: a smaller
@@ -105,13 +118,13 @@ func (t *encTable) appendBlock(dst []byte, m *Method) []byte {
 		if len(t.methods) == maxMethods {
 			return append(dst, m.block...)
 		}
-		mi = &methodIndex{entries: make([]uint64, len(m.fields))}
+		mi = &methodIndex{}
 		t.methods[m] = mi
 	}
 	if mi.block != nil && mi.gen == t.gen {
 		return append(dst, mi.block...)
 	}
-	if !mi.present(m, t) {
+	if !t.present(m) {
 		if mi.inserts == maxInserts {
 			return append(dst, m.block...)
 		}
@@ -119,18 +132,18 @@ func (t *encTable) appendBlock(dst []byte, m *Method) []byte {
 	}
 	start := len(dst)
 	inserted := false
-	for i, f := range m.fields {
-		switch n := mi.entries[i]; {
-		case f.static != 0:
+	for i := range m.fields {
+		f := &m.fields[i]
+		if f.static != 0 {
 			dst = append(dst, f.static)
-		case n > t.evicted:
+		} else if n := t.entry(f); n != 0 {
 			dst = appendInt(dst, 0x80, 7, uint64(staticTableLen)+t.added-n+1)
-		default:
+		} else {
 			// A literal with incremental indexing, new name.
 			dst = append(dst, 0x40)
 			dst = appendString(dst, f.Name)
 			dst = appendString(dst, f.Value)
-			mi.entries[i] = t.add(f.Size())
+			t.fields[fieldKey{f.Name, f.Value}] = t.add(f.Size())
 			inserted = true
 		}
 	}
@@ -143,9 +156,9 @@ func (t *encTable) appendBlock(dst []byte, m *Method) []byte {
 }
 
 // present reports whether all of m's fields to index are in the table.
-func (mi *methodIndex) present(m *Method, t *encTable) bool {
-	for i, f := range m.fields {
-		if f.static == 0 && mi.entries[i] <= t.evicted {
+func (t *encTable) present(m *Method) bool {
+	for i := range m.fields {
+		if f := &m.fields[i]; f.static == 0 && t.entry(f) == 0 {
 			return false
 		}
 	}

@@ -113,6 +113,10 @@ func TestRequestHeadersIndexed(t *testing.T) {
 					}
 					if r == 0 {
 						first = append(first, got.size)
+						// The fields the methods share went in with the first.
+						if i > 0 && tc.indexed == "yes" && got.size >= first[0]*3/4 {
+							t.Errorf("method %d's first block is %d bytes, the first method's %d: want the shared fields named by index", i, got.size, first[0])
+						}
 					}
 					small := got.size < first[i]/2
 					if r > 0 && tc.indexed != "" && small != (tc.indexed == "yes") {
