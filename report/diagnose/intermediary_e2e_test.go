@@ -192,22 +192,14 @@ func TestIntermediary504(t *testing.T) {
 		}
 		t.Run("nginx", func(t *testing.T) {
 			t.Parallel()
-			srv := testserver.Start(t)
-			s := load(t, intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{GRPCReadTimeout: 500 * time.Millisecond}), "Unary", "", slow)
-			f := finding(t, s, "proxy_timeout_504")
-			wants(t, f, "nginx/1.", "a timeout of ~", "grpc_read_timeout", "no call got through")
-			failedAfter(t, s, 500*time.Millisecond, false)
+			s, f := timerRun(t, load, nginxTimer, "Unary", slow, "proxy_timeout_504", "nginx/1.", "a timeout of ~", "grpc_read_timeout", "no call got through")
 			if f.Severity != report.SeverityError || s.Connectivity.FailureCauses[event.CauseHTTP504] != 4 {
 				t.Errorf("severity %s, causes %v", f.Severity, s.Connectivity.FailureCauses)
 			}
 		})
 		t.Run("haproxy h2", func(t *testing.T) {
 			t.Parallel()
-			srv := testserver.Start(t)
-			s := load(t, intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{Mode: intermediary.HAProxyHTTP2, TimeoutServer: 500 * time.Millisecond}), "Unary", "", slow)
-			f := finding(t, s, "proxy_timeout_504")
-			wants(t, f, "(haproxy)", "a timeout of ~", "timeout server")
-			failedAfter(t, s, 500*time.Millisecond, false)
+			timerRun(t, load, haproxyTimer, "Unary", slow, "proxy_timeout_504", "(haproxy)", "a timeout of ~", "timeout server")
 		})
 	})
 }
@@ -223,21 +215,36 @@ func TestIntermediaryStreamCut(t *testing.T) {
 		}
 		t.Run("nginx", func(t *testing.T) {
 			t.Parallel()
-			srv := testserver.Start(t)
-			s := load(t, intermediary.StartNginx(t, srv.Addr(), intermediary.NginxConfig{GRPCReadTimeout: 500 * time.Millisecond}), "Bidi", "", quiet)
-			f := finding(t, s, "stream_reset_internal")
-			wants(t, f, "grpc_read_timeout", "heartbeat", "a timeout of ~")
-			failedAfter(t, s, 500*time.Millisecond, true)
+			timerRun(t, load, nginxTimer, "Bidi", quiet, "stream_reset_internal", "grpc_read_timeout", "heartbeat", "a timeout of ~")
 		})
 		t.Run("haproxy h2", func(t *testing.T) {
 			t.Parallel()
-			srv := testserver.Start(t)
-			s := load(t, intermediary.StartHAProxy(t, srv.Addr(), intermediary.HAProxyConfig{Mode: intermediary.HAProxyHTTP2, TimeoutServer: 500 * time.Millisecond}), "Bidi", "", quiet)
-			f := finding(t, s, "stream_cut_no_trailers")
-			wants(t, f, "timeout server", "haproxy", "a timeout of ~")
-			failedAfter(t, s, 500*time.Millisecond, true)
+			timerRun(t, load, haproxyTimer, "Bidi", quiet, "stream_cut_no_trailers", "timeout server", "haproxy", "a timeout of ~")
 		})
 	})
+}
+
+// nginxTimer and haproxyTimer start a proxy (nginx; haproxy in mode http,
+// h2 on both sides) in front of addr with a 500ms timer on the server's
+// answers (grpc_read_timeout, timeout server).
+func nginxTimer(t *testing.T, addr string) string {
+	return intermediary.StartNginx(t, addr, intermediary.NginxConfig{GRPCReadTimeout: 500 * time.Millisecond})
+}
+
+func haproxyTimer(t *testing.T, addr string) string {
+	return intermediary.StartHAProxy(t, addr, intermediary.HAProxyConfig{Mode: intermediary.HAProxyHTTP2, TimeoutServer: 500 * time.Millisecond})
+}
+
+// timerRun runs method through the proxy that start puts in front of a
+// new test server, and checks the finding id: it says each of want, and
+// the calls failed at the proxy's timer.
+func timerRun(t *testing.T, load loadFunc, start func(*testing.T, string) string, method string, set func(*plan.Options), id string, want ...string) (*report.Summary, report.Finding) {
+	t.Helper()
+	s := load(t, start(t, testserver.Start(t).Addr()), method, "", set)
+	f := finding(t, s, id)
+	wants(t, f, want...)
+	failedAfter(t, s, 500*time.Millisecond, method != "Unary")
+	return s, f
 }
 
 // failedAfter checks that the failures took the proxy's timer: the
