@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -482,5 +483,44 @@ func TestCloseWhileDelivering(t *testing.T) {
 	}
 	if h.late.Load() != 0 || h.done.Load() {
 		t.Errorf("the closed stream was told %d messages after Close, Done %v; want none", h.late.Load(), h.done.Load())
+	}
+}
+
+// TestCloseQueuedCompletion: a stream closed by another goroutine after
+// the reader queued its completion, before it ran it, no longer counts
+// among the callers the writer waits for: the connection's next call is
+// written at once. (The reader queues completions while it applies the
+// frames already read, and runs them once it has; the test queues one
+// the same way.)
+func TestCloseQueuedCompletion(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, Config{Addr: srv.Addr()})
+	m := method(t, c, pulsepb.Pulse_ServerStream_FullMethodName, md(testserver.MDMessages, "1", testserver.MDDelay, "1m")...)
+	h := &collector{t: t, ended: make(chan struct{})}
+	st, err := c.OpenRequest(testCtx(t), m, frame(t, &pulsepb.Request{}), nil, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What completeLocked does on the reader, but for the reader's own
+	// count, which the test goroutine must not touch.
+	s := (*stream)(st)
+	c.mu.Lock()
+	s.queued, s.woken = true, true
+	c.woken++
+	c.completed = append(c.completed, s)
+	c.mu.Unlock()
+	st.Close()
+	c.mu.Lock()
+	woken := c.woken
+	c.mu.Unlock()
+	if woken != 0 {
+		t.Errorf("%d callers still counted as woken after the Close", woken)
+	}
+	ctx, cancel := context.WithTimeout(testCtx(t), 5*time.Second)
+	defer cancel()
+	resp, err := c.Unary(ctx, method(t, c, pulsepb.Pulse_Unary_FullMethodName), frame(t, &pulsepb.Request{}), nil)
+	resp.Release()
+	if err != nil {
+		t.Fatalf("the next call: %v", err)
 	}
 }

@@ -400,6 +400,7 @@ func (st *Stream) Close() {
 	if s.queued {
 		c.completed = slices.DeleteFunc(c.completed, func(q *stream) bool { return q == s })
 		s.queued = false
+		c.backLocked(s) // the reader counted it in woken: no longer
 	}
 	if !s.done {
 		c.cancelLocked(s, context.Canceled)
