@@ -59,7 +59,7 @@ type Conn struct {
 	peerWindow int64 // the peer's SETTINGS_INITIAL_WINDOW_SIZE
 	peerFrame  uint32
 	peerList   uint32 // the peer's SETTINGS_MAX_HEADER_LIST_SIZE; 0: unlimited
-	peerTable  uint32 // the peer's SETTINGS_HEADER_TABLE_SIZE
+	peerTable  uint32 // the least SETTINGS_HEADER_TABLE_SIZE of the peer
 	blocked    []*stream
 	goAway     bool
 	goAwayID   uint32
@@ -258,7 +258,12 @@ func (c *Conn) applySettingsLocked(f *http2.SettingsFrame) error {
 		case http2.SettingMaxHeaderListSize:
 			c.peerList = s.Val
 		case http2.SettingHeaderTableSize:
-			c.peerTable = s.Val
+			// Only ever lowered: the writer announces the table's size at
+			// its next block, and a size the table had in between must be
+			// announced (RFC 7541, section 4.2), and a raised one could
+			// not be used before the server has our ACK. A server that
+			// raises its table back gets no more indexing than its lowest.
+			c.peerTable = min(c.peerTable, s.Val)
 		}
 		return nil
 	}); err != nil {

@@ -16,7 +16,7 @@ import (
 type seenRequest struct {
 	fields []HeaderField
 	size   int  // compressed bytes
-	update bool // the block starts with a dynamic table size update
+	update int // the size of the dynamic table size update the block starts with; -1: none
 	err    error
 }
 
@@ -42,14 +42,18 @@ func decodingPeer(t *testing.T, table uint32, shrinkAfter int, shrinkTo uint32) 
 			}
 			b := f.HeaderBlockFragment()
 			fields, err := p.dec.DecodeFull(b)
-			ch <- seenRequest{fields: fields, size: len(b), update: len(b) > 0 && b[0]&0xe0 == 0x20, err: err}
+			ch <- seenRequest{fields: fields, size: len(b), update: sizeUpdate(b), err: err}
 			if err != nil {
 				p.fr.WriteGoAway(f.StreamID, http2.ErrCodeCompression, nil)
 				p.flush()
 				return
 			}
 			if n == shrinkAfter {
+				// A server may change its mind before the client's next
+				// request: the smallest size the table had meanwhile must
+				// be announced, so the client may not raise it back.
 				p.fr.WriteSettings(http2.Setting{ID: http2.SettingHeaderTableSize, Val: shrinkTo})
+				p.fr.WriteSettings(http2.Setting{ID: http2.SettingHeaderTableSize, Val: 4096})
 				p.dec.SetAllowedMaxDynamicTableSize(shrinkTo)
 			}
 			p.respond(f.StreamID, msg(0, 0, ""))
@@ -108,8 +112,8 @@ func TestRequestHeadersIndexed(t *testing.T) {
 					if !sameFields(got.fields, want) {
 						t.Fatalf("round %d, method %d: the server decoded\n%v\nwant\n%v", r, i, got.fields, want)
 					}
-					if tc.shrinkAfter > 0 && r*len(methods)+i == tc.shrinkAfter && !got.update {
-						t.Errorf("the first block after the table shrank does not start with a size update")
+					if tc.shrinkAfter > 0 && r*len(methods)+i == tc.shrinkAfter && got.update != int(tc.shrinkTo) {
+						t.Errorf("the first block after the table shrank to %d starts with the size update %d (-1: none)", tc.shrinkTo, got.update)
 					}
 					if r == 0 {
 						first = append(first, got.size)
@@ -148,6 +152,34 @@ func sameFields(got, want []HeaderField) bool {
 	})
 }
 
+// TestRequestHeadersSensitive: a method with a field marked Sensitive is
+// never indexed: its field goes as a never-indexed literal on every call.
+func TestRequestHeadersSensitive(t *testing.T) {
+	addr, seen := decodingPeer(t, 0, 0, 0)
+	c := dial(t, Config{Addr: addr})
+	m, err := c.Method("/s/M", []HeaderField{{Name: "authorization", Value: "Bearer secret", Sensitive: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	for range 3 {
+		resp, err := c.Unary(testCtx(t), m, msg(0, 0, ""), nil)
+		resp.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := <-seen
+		i := slices.IndexFunc(got.fields, func(f HeaderField) bool { return f.Name == "authorization" })
+		if got.err != nil || i < 0 || got.fields[i].Value != "Bearer secret" || !got.fields[i].Sensitive {
+			t.Fatalf("the server decoded %v (%v): want a never-indexed authorization", got.fields, got.err)
+		}
+		sizes = append(sizes, got.size)
+	}
+	if sizes[2] < sizes[0]*3/4 {
+		t.Errorf("block sizes %v: the method was indexed", sizes)
+	}
+}
+
 // TestRequestHeadersManyMethods: a connection keeps the state of at most
 // maxMethods methods (a caller may make a Method per call); the others go
 // as literals, and every request still decodes.
@@ -171,4 +203,23 @@ func TestRequestHeadersManyMethods(t *testing.T) {
 	if n != maxMethods {
 		t.Errorf("the connection keeps %d methods, want %d", n, maxMethods)
 	}
+}
+
+// sizeUpdate is the size of the dynamic table size update that header
+// block b starts with, -1 if it does not (RFC 7541, sections 5.1, 6.3).
+func sizeUpdate(b []byte) int {
+	if len(b) == 0 || b[0]&0xe0 != 0x20 {
+		return -1
+	}
+	v := int(b[0] & 0x1f)
+	if v < 0x1f {
+		return v
+	}
+	for i, shift := 1, 0; i < len(b); i, shift = i+1, shift+7 {
+		v += int(b[i]&0x7f) << shift
+		if b[i]&0x80 == 0 {
+			break
+		}
+	}
+	return v
 }

@@ -98,6 +98,7 @@ func NewMethod(cfg *Config, path string, md []HeaderField) (*Method, error) {
 	var buf bytes.Buffer
 	enc := literalEncoder(&buf)
 	m := &Method{path: path}
+	sensitive := false
 	for _, f := range fields {
 		start := buf.Len()
 		if err := enc.WriteField(f); err != nil {
@@ -111,6 +112,12 @@ func NewMethod(cfg *Config, path string, md []HeaderField) (*Method, error) {
 			m.indexSize += f.Size()
 		}
 		m.fields = append(m.fields, mf)
+		sensitive = sensitive || f.Sensitive
+	}
+	if sensitive {
+		// A field the caller marked never to be indexed keeps the whole
+		// method out of the dynamic table (the block says never-indexed).
+		m.indexSize = 0
 	}
 	m.block = buf.Bytes()
 	return m, nil
