@@ -451,9 +451,9 @@ func (h *heldHandler) Message([]byte) {
 func (h *heldHandler) Done(error) { h.done.Store(true) }
 
 // TestCloseWhileDelivering: a stream closed by another goroutine while
-// its handler takes a message is told nothing more, not even Done, and
-// the next stream on the connection, opened meanwhile, gets its own
-// answers.
+// its handler takes a message is told nothing more, not even Done, and is
+// not given to the next call until the reader is done with it; the next
+// stream, opened meanwhile, gets its own answers.
 func TestCloseWhileDelivering(t *testing.T) {
 	srv := startServer(t)
 	c := dial(t, Config{Addr: srv.Addr()})
@@ -467,12 +467,19 @@ func TestCloseWhileDelivering(t *testing.T) {
 	<-h.first
 	st.Close() // the reader is inside Message
 	h.closed.Store(true)
-	// The next stream takes a released stream's place while the held
-	// message is still being read.
-	next := make(chan *collector, 1)
-	go func() { next <- collect(t, c, m, frame(t, &pulsepb.Request{Message: "next", Id: 2})) }()
+	// The next stream, opened while the reader is still inside the
+	// closed stream's Message, must not be that stream given out again.
+	got := &collector{t: t, ended: make(chan struct{})}
+	st2, err := c.OpenRequest(testCtx(t), m, frame(t, &pulsepb.Request{Message: "next", Id: 2}), nil, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st2 == st {
+		t.Fatal("the stream being delivered was given to the next call")
+	}
 	close(h.release)
-	got := <-next
+	<-got.ended
+	st2.Close()
 	if got.err != nil || len(got.msgs) != 200 {
 		t.Fatalf("the next stream: %d answers, end %v; want 200 and OK", len(got.msgs), got.err)
 	}

@@ -14,9 +14,10 @@ type tryWriter interface {
 // replyWriter is the reader's own writing of control frames
 // (writeRepliesLocked): a framer of its own, into buf.
 type replyWriter struct {
-	tw  tryWriter // nil: the connection cannot (TLS, off Linux)
-	fr  *http2.Framer
-	buf byteSink
+	tw     tryWriter // nil: the connection cannot (TLS, off Linux)
+	fr     *http2.Framer
+	buf    byteSink
+	writes int // how many times the reader wrote replies itself
 }
 
 // byteSink collects what a framer writes.
@@ -66,6 +67,7 @@ func (c *Conn) writeRepliesLocked() error {
 	}
 	p := w.buf.b
 	n, err := w.tw.TryWrite(p)
+	w.writes++
 	if err == nil && n < len(p) {
 		c.bw.Write(p[n:]) // into the empty buffer: it does not write
 	}
