@@ -15,7 +15,7 @@ import (
 // seenRequest is a request's header block as a peer decoded it.
 type seenRequest struct {
 	fields []HeaderField
-	size   int  // compressed bytes
+	size   int // compressed bytes
 	update int // the size of the dynamic table size update the block starts with; -1: none
 	err    error
 }
