@@ -668,13 +668,9 @@ func TestRunTemplateError(t *testing.T) {
 func TestRunPingPongFewerSlots(t *testing.T) { forEngines(t, testRunPingPongFewerSlots) }
 
 func testRunPingPongFewerSlots(t *testing.T, engine string) {
-	srv := testserver.Start(t, testserver.WithMaxConcurrentStreams(2))
-	rec, out := runLoad(t, srv, "Bidi", "", func(o *plan.Options) {
-		o.Target.Engine = engine
-		o.Load.Total, o.Load.Concurrency = 30, 6
+	rec, sent, got, out := fewerSlots(t, engine, "Bidi", func(o *plan.Options) {
 		o.Call.Messages, o.Call.StreamPacing = 3, plan.PacingPingPong
 	})
-	sent, got := rec.sum(func(c CallStats) int64 { return c.Sent }), rec.sum(func(c CallStats) int64 { return c.Received })
 	if c := rec.codes(); c[codes.OK] != 30 || sent != 90 || got != 90 || out.Aborted != 0 {
 		t.Errorf("codes %v, sent %d, received %d, aborted %d; want 30 OK streams of 3 messages", c, sent, got, out.Aborted)
 	}
@@ -686,19 +682,30 @@ func testRunPingPongFewerSlots(t *testing.T, engine string) {
 func TestRunServerStreamsFewerSlots(t *testing.T) { forEngines(t, testRunServerStreamsFewerSlots) }
 
 func testRunServerStreamsFewerSlots(t *testing.T, engine string) {
-	srv := testserver.Start(t, testserver.WithMaxConcurrentStreams(2))
-	rec, out := runLoad(t, srv, "ServerStream", "", func(o *plan.Options) {
-		o.Target.Engine = engine
-		o.Load.Total, o.Load.Concurrency = 30, 6
+	rec, sent, got, out := fewerSlots(t, engine, "ServerStream", func(o *plan.Options) {
 		o.Metadata.Headers = headers(testserver.MDMessages, "4")
 	})
-	sent, got := rec.sum(func(c CallStats) int64 { return c.Sent }), rec.sum(func(c CallStats) int64 { return c.Received })
 	if c := rec.codes(); c[codes.OK] != 30 || sent != 30 || got != 120 || out.Aborted != 0 {
 		t.Errorf("codes %v, sent %d, received %d, aborted %d; want 30 OK streams of 4 answers", c, sent, got, out.Aborted)
 	}
 	if n := len(rec.messages[event.SeriesFirstMessage]) + len(rec.messages[event.SeriesMsgGap]); n != 120 {
 		t.Errorf("%d per-message values, want 120", n)
 	}
+}
+
+// fewerSlots runs 30 streams of method on 6 workers with engine against a
+// server that allows 2 streams at a time, set adjusting the options; it
+// returns the tally, the messages sent and received, and the outcome.
+func fewerSlots(t *testing.T, engine, method string, set func(*plan.Options)) (*tally, int64, int64, Outcome) {
+	t.Helper()
+	srv := testserver.Start(t, testserver.WithMaxConcurrentStreams(2))
+	rec, out := runLoad(t, srv, method, "", func(o *plan.Options) {
+		o.Target.Engine = engine
+		o.Load.Total, o.Load.Concurrency = 30, 6
+		set(o)
+	})
+	sent, got := rec.sum(func(c CallStats) int64 { return c.Sent }), rec.sum(func(c CallStats) int64 { return c.Received })
+	return rec, sent, got, out
 }
 
 // A ping-pong stream whose server answers each message many times with

@@ -30,7 +30,6 @@ type encTable struct {
 	sizes   []uint32 // entry sizes, oldest first, from number evicted+1
 	added   uint64   // the last entry's number
 	evicted uint64   // entries up to this number are gone
-	gen     uint64   // counts the changes: entries added or evicted
 	methods map[*Method]*methodIndex
 	// fields is the number of the entry of each field we inserted (above
 	// evicted: still in the table), shared by the methods.
@@ -40,8 +39,8 @@ type encTable struct {
 type fieldKey struct{ name, value string }
 
 // methodIndex is a Method's state on one connection: its header block as
-// of table state gen (valid while the table did not change since), and
-// how many times its fields went into the table.
+// of the table's changes() gen (valid while the table did not change
+// since), and how many times its fields went into the table.
 type methodIndex struct {
 	block   []byte
 	gen     uint64
@@ -81,12 +80,14 @@ func (t *encTable) setLimit(n uint32) {
 	}
 }
 
+// changes counts the entries added and evicted: any change of the table.
+func (t *encTable) changes() uint64 { return t.added + t.evicted }
+
 func (t *encTable) evict() {
 	for t.size > t.max {
 		t.size -= t.sizes[0]
 		t.sizes = t.sizes[1:]
 		t.evicted++
-		t.gen++
 	}
 	if len(t.sizes) == 0 {
 		t.sizes = t.sizes[:0:0] // let the array go
@@ -95,7 +96,6 @@ func (t *encTable) evict() {
 
 func (t *encTable) add(size uint32) uint64 {
 	t.added++
-	t.gen++
 	t.sizes = append(t.sizes, size)
 	t.size += size
 	t.evict()
@@ -121,7 +121,7 @@ func (t *encTable) appendBlock(dst []byte, m *Method) []byte {
 		mi = &methodIndex{}
 		t.methods[m] = mi
 	}
-	if mi.block != nil && mi.gen == t.gen {
+	if mi.block != nil && mi.gen == t.changes() {
 		return append(dst, mi.block...)
 	}
 	if !t.present(m) {
@@ -150,7 +150,7 @@ func (t *encTable) appendBlock(dst []byte, m *Method) []byte {
 	if inserted {
 		mi.block = nil // the next block names them
 	} else {
-		mi.block, mi.gen = append(mi.block[:0], dst[start:]...), t.gen
+		mi.block, mi.gen = append(mi.block[:0], dst[start:]...), t.changes()
 	}
 	return dst
 }

@@ -1,6 +1,10 @@
 package h2
 
-import "golang.org/x/net/http2"
+import (
+	"bytes"
+
+	"golang.org/x/net/http2"
+)
 
 // tryWriter is a connection that writes without waiting for room: the
 // socket of RawConn on Linux, and wrappers that pass it on (runner/conn's
@@ -16,16 +20,8 @@ type tryWriter interface {
 type replyWriter struct {
 	tw     tryWriter // nil: the connection cannot (TLS, off Linux)
 	fr     *http2.Framer
-	buf    byteSink
+	buf    bytes.Buffer
 	writes int // how many times the reader wrote replies itself
-}
-
-// byteSink collects what a framer writes.
-type byteSink struct{ b []byte }
-
-func (s *byteSink) Write(p []byte) (int, error) {
-	s.b = append(s.b, p...)
-	return len(p), nil
 }
 
 // maxReplies bounds the frames the reader writes itself.
@@ -60,12 +56,12 @@ func (c *Conn) writeRepliesLocked() error {
 	if w.fr == nil {
 		w.fr = http2.NewFramer(&w.buf, nil)
 	}
-	w.buf.b = w.buf.b[:0]
+	w.buf.Reset()
 	for i := range batch {
 		writeControl(w.fr, &batch[i])
 		batch[i] = writeOp{}
 	}
-	p := w.buf.b
+	p := w.buf.Bytes()
 	n, err := w.tw.TryWrite(p)
 	w.writes++
 	if err == nil && n < len(p) {

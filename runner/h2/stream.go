@@ -24,7 +24,7 @@ type stream struct {
 	// wake-up sent: most calls end without anyone waiting on sendWake.
 	recvWake chan struct{}
 	sendWake chan struct{}
-	hbuf     bytes.Buffer // this call's header block: m's, then the call's fields
+	hbuf     bytes.Buffer // this call's own header fields, after m's (writeHeaders)
 	henc     *hpack.Encoder
 	m        *Method
 	scratch  [24]byte
@@ -150,11 +150,11 @@ func (c *Conn) maybeFreeLocked(s *stream) {
 	}
 }
 
-// encodeHeaders builds the call's header block: the method's block, then
-// grpc-timeout and the per-call metadata, as literals without indexing.
+// encodeHeaders encodes the call's own header fields, grpc-timeout and the
+// per-call metadata, as literals without indexing: writeHeaders puts them
+// after m's fields, whose encoding depends on the connection's table.
 func (s *stream) encodeHeaders(ctx context.Context, m *Method, extra []HeaderField) (uint32, error) {
 	s.hbuf.Reset()
-	s.hbuf.Write(m.block)
 	s.m = m
 	size := m.listSize
 	if dl, ok := ctx.Deadline(); ok {

@@ -289,7 +289,7 @@ func (c *Conn) writeHeaders(s *stream) error {
 	c.mu.Unlock()
 	c.htab.setLimit(table)
 	block := c.htab.appendBlock(c.hout[:0], s.m)
-	block = append(block, s.hbuf.Bytes()[len(s.m.block):]...)
+	block = append(block, s.hbuf.Bytes()...)
 	c.hout = block
 	first := block[:min(len(block), maxFrame)]
 	rest := block[len(first):]
