@@ -8,10 +8,9 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/grpcpulse/grpcpulse/internal/cputime"
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
@@ -71,13 +70,6 @@ func serverProcess(b *testing.B) string {
 	return strings.TrimSpace(line)
 }
 
-// cpuTime is this process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // syscalls is how many read and write system calls this process made so
 // far (Linux's /proc/self/io; 0 elsewhere).
 func syscalls() (reads, writes int64) {
@@ -109,10 +101,10 @@ func BenchmarkClientUnary(b *testing.B) {
 	for _, engine := range []string{plan.EngineGRPC, plan.EngineH2} {
 		b.Run(engine, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu := cpuTime()
+			cpu := cputime.Self()
 			reads, writes := syscalls()
 			d := pulseData(b, addr, int64(b.N), defaultConcurrency, `{"message":"hello"}`, false, engine)
-			b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/call")
+			b.ReportMetric(float64((cputime.Self()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/call")
 			b.ReportMetric(float64(b.N)/d.Seconds(), "calls/s")
 			reads2, writes2 := syscalls()
 			b.ReportMetric(float64(reads2-reads)/float64(b.N), "reads/call")

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grpcpulse/grpcpulse/internal/cputime"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 	"github.com/grpcpulse/grpcpulse/report/record"
 	"github.com/grpcpulse/grpcpulse/runner"
@@ -39,13 +40,13 @@ func BenchmarkClientUnaryGzip(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cpu := cpuTime()
+			cpu := cputime.Self()
 			rec := record.New(event.Unary, 50)
 			out, err := r.Run(context.Background(), rec)
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/call")
+			b.ReportMetric(float64((cputime.Self()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/call")
 			if sum := rec.Summary(record.Meta{Kind: event.Unary}); sum.OK != int64(b.N) {
 				b.Fatalf("%d calls succeeded, want %d", sum.OK, b.N)
 			}

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package intermediary starts real proxies (nginx, haproxy) in front of a
 // backend address for tests, and records the HTTP/2 frames a client sees
 // through them.

@@ -1,3 +1,5 @@
+//go:build unix
+
 package intermediary
 
 import (
@@ -97,7 +99,7 @@ func start(path string, args ...string) (*process, error) {
 	p := &process{output: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(path, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	p.cmd.SysProcAttr = procAttr()
 	if err := p.cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package peers runs tiny gRPC servers written with other stacks than
 // grpc-go, for end-to-end tests of what grpcpulse reports about them:
 //

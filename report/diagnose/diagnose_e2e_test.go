@@ -338,3 +338,17 @@ func TestDiagnoseRetryAmplification(t *testing.T) {
 		t.Errorf("retries %+v, want 150 attempts for 50 calls", r)
 	}
 }
+
+// checkSays fails the test unless f's text holds each of says.
+func checkSays(t *testing.T, f report.Finding, says ...string) {
+	t.Helper()
+	text := f.Title + " " + f.Cause + " " + f.Fix
+	for _, e := range f.Evidence {
+		text += " " + e.Name + ": " + e.Value
+	}
+	for _, s := range says {
+		if !strings.Contains(text, s) {
+			t.Errorf("%s does not say %q: %s", f.ID, s, text)
+		}
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/grpcpulse/grpcpulse/internal/cputime"
 	"github.com/grpcpulse/grpcpulse/internal/testserver/pulsepb"
 )
 
@@ -29,13 +29,6 @@ func benchAddr(b *testing.B) string {
 		return addr
 	}
 	return startServer(b).Addr()
-}
-
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // ioCalls is how many read and write system calls the process made so
@@ -59,11 +52,11 @@ func ioCalls() int64 {
 // read and write system calls per op.
 func measure(b *testing.B, body func()) {
 	b.ReportAllocs()
-	start, wall, io := cpuTime(), time.Now(), ioCalls()
+	start, wall, io := cputime.Self(), time.Now(), ioCalls()
 	b.ResetTimer()
 	body()
 	b.StopTimer()
-	cpu, elapsed := cpuTime()-start, time.Since(wall)
+	cpu, elapsed := cputime.Self()-start, time.Since(wall)
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
 	b.ReportMetric(float64(ioCalls()-io)/float64(b.N), "syscalls/op")
