@@ -38,7 +38,7 @@ type AttemptCounter struct {
 // NewAttemptCounter returns a counter when t has a retry policy (flags or
 // service config), else nil.
 func NewAttemptCounter(t *plan.Target) *AttemptCounter {
-	sc, _ := serviceConfig(context.Background(), t.LBPolicy, &t.Retry) // the file of --service-config @file, read; Validate checked it
+	sc, _ := serviceConfig(context.Background(), t) // CheckTarget checked it, and read its @file
 	if t.Retry.MaxAttempts == 0 && !strings.Contains(sc, "retryPolicy") {
 		return nil
 	}

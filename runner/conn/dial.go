@@ -80,7 +80,7 @@ func dialOptions(ctx context.Context, t plan.Target) ([]grpc.DialOption, error) 
 	}
 	opts = append(opts, keepaliveOptions(&t.Keepalive)...)
 	opts = append(opts, backoffOptions(&t.Backoff)...)
-	sc, err := serviceConfig(ctx, t.LBPolicy, &t.Retry)
+	sc, err := serviceConfig(ctx, &t)
 	if err != nil {
 		return nil, err
 	}
@@ -134,35 +134,62 @@ func credentialsOf(ctx context.Context, t plan.Target) (credentials.TransportCre
 	return credentials.NewTLS(cfg), nil
 }
 
-// tlsConfig is the client TLS configuration t asks for.
+// tlsConfig is the client TLS configuration t asks for, its files read
+// once when t has Files (CheckTarget), else now.
 func tlsConfig(ctx context.Context, t plan.Target) (*tls.Config, error) {
 	cfg := &tls.Config{InsecureSkipVerify: t.Insecure, MinVersion: tls.VersionTLS12}
-	if t.CACert != "" {
-		pem, err := readSmallFile(ctx, "--cacert", t.CACert, maxPEMBytes)
-		if err != nil {
-			return nil, err
-		}
+	read := func() (*plan.TLSFiles, error) { return readTLSFiles(ctx, t) }
+	var files *plan.TLSFiles
+	var err error
+	if t.Files != nil {
+		files, err = t.Files.TLS(read)
+	} else {
+		files, err = read()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if files.CACert != nil {
 		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+		if !cfg.RootCAs.AppendCertsFromPEM(files.CACert) {
 			return nil, fmt.Errorf("--cacert %s: no PEM certificate in the file", t.CACert)
 		}
 	}
-	if t.Cert != "" {
-		certPEM, err := readSmallFile(ctx, "--cert", t.Cert, maxPEMBytes)
-		if err != nil {
-			return nil, err
-		}
-		keyPEM, err := readSmallFile(ctx, "--key", t.Key, maxPEMBytes)
-		if err != nil {
-			return nil, err
-		}
-		pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if files.Cert != nil {
+		pair, err := tls.X509KeyPair(files.Cert, files.Key)
 		if err != nil {
 			return nil, fmt.Errorf("--cert/--key: %w", err)
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 	}
 	return cfg, nil
+}
+
+// filesOf is t.Files, made if t has none.
+func filesOf(t *plan.Target) *plan.Files {
+	if t.Files == nil {
+		t.Files = &plan.Files{}
+	}
+	return t.Files
+}
+
+// readTLSFiles reads the TLS files t names.
+func readTLSFiles(ctx context.Context, t plan.Target) (*plan.TLSFiles, error) {
+	var files plan.TLSFiles
+	for _, f := range []struct {
+		flag, path string
+		into       *[]byte
+	}{{"--cacert", t.CACert, &files.CACert}, {"--cert", t.Cert, &files.Cert}, {"--key", t.Key, &files.Key}} {
+		if f.path == "" {
+			continue
+		}
+		b, err := readSmallFile(ctx, f.flag, f.path, maxPEMBytes)
+		if err != nil {
+			return nil, err
+		}
+		*f.into = b
+	}
+	return &files, nil
 }
 
 // ownCallKey marks the context of a call grpcpulse makes for itself (to

@@ -26,7 +26,7 @@ func TestSmallFileLimits(t *testing.T) {
 			return err
 		}, "--cert /dev/zero: larger than 4 MiB"},
 		{"service config", func() error {
-			_, err := serviceConfig(context.Background(), "", &plan.Retry{ServiceConfig: "@/dev/zero"})
+			_, err := serviceConfig(context.Background(), &plan.Target{Retry: plan.Retry{ServiceConfig: "@/dev/zero"}})
 			return err
 		}, "--service-config /dev/zero: larger than 1 MiB"},
 		{"missing", func() error {

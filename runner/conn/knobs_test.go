@@ -30,8 +30,8 @@ func flagTarget() plan.Target {
 
 func TestServiceConfig(t *testing.T) {
 	t.Parallel()
-	sc, err := serviceConfig(context.Background(), "round_robin", &plan.Retry{MaxAttempts: 4, Codes: []string{"unavailable", "DeadlineExceeded"},
-		InitialBackoff: 50 * time.Millisecond, MaxBackoff: 2 * time.Second, Multiplier: 1.5})
+	sc, err := serviceConfig(context.Background(), &plan.Target{LBPolicy: "round_robin", Retry: plan.Retry{MaxAttempts: 4, Codes: []string{"unavailable", "DeadlineExceeded"},
+		InitialBackoff: 50 * time.Millisecond, MaxBackoff: 2 * time.Second, Multiplier: 1.5}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestServiceConfig(t *testing.T) {
 	if sc != want {
 		t.Errorf("service config\n%s\nwant\n%s", sc, want)
 	}
-	if sc, _ := serviceConfig(context.Background(), "", &plan.Retry{}); sc != "" {
+	if sc, _ := serviceConfig(context.Background(), &plan.Target{}); sc != "" {
 		t.Errorf("no knobs gave %q", sc)
 	}
 	// grpc-go itself must accept what we build.

@@ -26,6 +26,7 @@ func CheckTarget(ctx context.Context, t *plan.Target) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
+	filesOf(t) // each file is read once, however many connections dial
 	for _, name := range t.Retry.Codes {
 		if _, err := event.ParseCode(name); err != nil {
 			return fmt.Errorf("--retry-codes: %w", err)
@@ -37,9 +38,12 @@ func CheckTarget(ctx context.Context, t *plan.Target) error {
 // validateServiceConfig has grpc-go parse the service config the flags
 // build (nothing is dialled), so that a bad one is a usage error.
 func validateServiceConfig(ctx context.Context, t *plan.Target) error {
-	sc, err := serviceConfig(ctx, t.LBPolicy, &t.Retry)
+	sc, err := serviceConfig(ctx, t)
 	if err != nil || sc == "" {
 		return err
+	}
+	if strings.HasPrefix(t.Retry.ServiceConfig, "@") {
+		filesOf(t).ServiceConfig = sc // the dials use it: the file is read once
 	}
 	cc, err := grpc.NewClient("passthrough:///service-config-check",
 		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithDefaultServiceConfig(sc))
@@ -74,11 +78,16 @@ func backoffOptions(b *plan.ConnectBackoff) []grpc.DialOption {
 		MinConnectTimeout: b.MinConnectTimeout})}
 }
 
-// serviceConfig builds the service config the flags stand for: the user's
-// own, or one with the LB policy and the retry policy; "" for none.
-func serviceConfig(ctx context.Context, lb string, r *plan.Retry) (string, error) {
+// serviceConfig builds the service config t's flags stand for: the user's
+// own (an @file from t.Files once CheckTarget read it), or one with the LB
+// policy and the retry policy; "" for none.
+func serviceConfig(ctx context.Context, t *plan.Target) (string, error) {
+	r := &t.Retry
 	if r.ServiceConfig != "" {
 		sc := r.ServiceConfig
+		if t.Files != nil && t.Files.ServiceConfig != "" {
+			return t.Files.ServiceConfig, nil
+		}
 		if path, ok := strings.CutPrefix(sc, "@"); ok {
 			b, err := readSmallFile(ctx, "--service-config", path, maxServiceConfigBytes)
 			if err != nil {
@@ -92,7 +101,7 @@ func serviceConfig(ctx context.Context, lb string, r *plan.Retry) (string, error
 		return sc, nil
 	}
 	cfg := map[string]any{}
-	if lb != "" {
+	if lb := t.LBPolicy; lb != "" {
 		cfg["loadBalancingConfig"] = []any{map[string]any{lb: map[string]any{}}}
 	}
 	if r.MaxAttempts > 0 {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -47,6 +48,38 @@ type Target struct {
 	Keepalive Keepalive      `json:"keepalive"`
 	Backoff   ConnectBackoff `json:"backoff"`
 	Retry     Retry          `json:"retry"`
+	// Files keeps what the files above contain once read (runner/conn's
+	// CheckTarget sets it); nil, they are read at each dial.
+	Files *Files `json:"-"`
+}
+
+// Files is the content of the files a Target names, read once, so that
+// every connection of a run uses the same bytes: a FIFO (--cacert
+// <(vault read ...)) can be read only once, and a file that changes
+// mid-run does not change the run.
+type Files struct {
+	// ServiceConfig is Retry.ServiceConfig's @file; "" until read.
+	ServiceConfig string
+	mu            sync.Mutex
+	tls           *TLSFiles
+}
+
+// TLSFiles is the PEM content of a Target's TLS files (nil: not named).
+type TLSFiles struct{ CACert, Cert, Key []byte }
+
+// TLS returns the TLS files' content, which read gives the first time it
+// succeeds; later callers wait for a read under way.
+func (f *Files) TLS(read func() (*TLSFiles, error)) (*TLSFiles, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.tls == nil {
+		t, err := read()
+		if err != nil {
+			return nil, err
+		}
+		f.tls = t
+	}
+	return f.tls, nil
 }
 
 // Addresses lists the addresses of a target with several (Addr as a comma
