@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/grpcpulse/grpcpulse/reflect"
+	"github.com/grpcpulse/grpcpulse/report/diagnose"
 	"github.com/grpcpulse/grpcpulse/runner/conn"
 	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
@@ -188,6 +189,10 @@ func (s *Session) Explain(err error) error {
 	case errors.Is(err, reflect.ErrReflectionTimeout):
 		return fmt.Errorf("%s accepted the connection but %w\n"+
 			"Raise --connect-timeout for a slow server, or pass --proto FILE or --protoset FILE to skip reflection", s.Addr, err)
+	}
+	if what, cause, fix, ok := diagnose.ProxyAnswer(err.Error()); ok {
+		// grpc-go's text of an HTTP answer quotes the proxy's HTML page.
+		return fmt.Errorf("server reflection: %s answered with %s, not gRPC. %s\n%s", s.Addr, what, cause, fix)
 	}
 	return err
 }

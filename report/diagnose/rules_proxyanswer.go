@@ -304,3 +304,15 @@ func inProxyTerms(table map[string]map[string]string, id, proxy, general string)
 	}
 	return general
 }
+
+// ProxyAnswer explains an error text in which an intermediary answered in
+// place of the server (an HTTP status instead of gRPC, a stream reset or
+// cut): what came, why, and the fix; ok is false for any other text.
+func ProxyAnswer(msg string) (what, cause, fix string, ok bool) {
+	for _, k := range answerKinds {
+		if k.match(msg) {
+			return k.what, k.cause, k.fix, true
+		}
+	}
+	return "", "", "", false
+}

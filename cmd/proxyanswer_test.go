@@ -1,0 +1,61 @@
+package cmd
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/grpcpulse/grpcpulse/cmd/cli"
+)
+
+// badGateway is an HTTP/2 (h2c) server that answers every request as a
+// proxy without its backend does: 502 and an HTML page.
+func badGateway(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Protocols: &protocols, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		w.Write([]byte("<html><head><title>502 Bad Gateway</title></head></html>\r\n"))
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+// A proxy's 502 to the reflection request is explained, not quoted: what
+// answered, why, and what to check, without the proxy's HTML.
+func TestReflectionProxyAnswer(t *testing.T) {
+	t.Parallel()
+	addr := badGateway(t)
+	for _, args := range [][]string{
+		{"list", "--plaintext", addr},
+		{"call", "--plaintext", addr, "grpcpulse.test.v1.Pulse/Unary"},
+		{"run", "--plaintext", "-n", "1", addr, "grpcpulse.test.v1.Pulse/Unary"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			t.Parallel()
+			f, _, errOut := testFactory("")
+			if code := Run(context.Background(), f, args); code != cli.ExitError {
+				t.Errorf("exit %d, want %d", code, cli.ExitError)
+			}
+			got := errOut.String()
+			for _, want := range []string{"server reflection: " + addr + " answered with HTTP 502 (Bad Gateway), not gRPC",
+				"could not reach the server", "Check that the backend is up"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("stderr does not say %q:\n%s", want, got)
+				}
+			}
+			if strings.Contains(got, "<html>") {
+				t.Errorf("stderr quotes the proxy's page:\n%s", got)
+			}
+		})
+	}
+}
