@@ -43,8 +43,14 @@ type Runner struct {
 	// unless Call.Compress is set (a stats handler costs every call).
 	payloads *conn.PayloadCounter
 
-	// Dial connects one pool connection; tests may replace it.
+	// Dial connects one pool connection of the grpc engine; tests may
+	// replace it.
 	Dial func(ctx context.Context, t plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error)
+
+	// Connected, when set, runs once the pool is connected, before the
+	// first call and the run's clock (with either engine): --start-at waits
+	// there. Its error (ctx's, during a wait) ends Run before any call.
+	Connected func(ctx context.Context) error
 }
 
 // Outcome is what Run reports besides the measurements it recorded.
@@ -259,6 +265,11 @@ func (r *Runner) Run(ctx context.Context, rec Recorder) (Outcome, error) {
 		}
 		closeChurn(churn) // the slots took the pool's connections over
 	}()
+	if r.Connected != nil {
+		if err := r.Connected(ctx); err != nil {
+			return Outcome{}, err
+		}
+	}
 	abortCtx, abort := context.WithCancel(ctx)
 	defer abort()
 	now := time.Now()

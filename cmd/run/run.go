@@ -364,12 +364,12 @@ func buildRunner(opts *RunOptions, method protoreflect.MethodDescriptor, reqs *d
 	return r, meta, nil
 }
 
-// setDial gives r the dial function: the Factory's, waiting for --start-at
-// once the pool is connected.
+// setDial gives r the dial function, the Factory's, and the wait for
+// --start-at once the pool is connected.
 func (o *RunOptions) setDial(r *runner.Runner) {
 	r.Dial = o.Dial
 	if !o.StartAt.IsZero() {
-		r.Dial = dialThenWait(o.Dial, r.Options().Load.Connections, o.StartAt, o.clock(), o.IO.ErrOut)
+		r.Connected = waitUntil(o.StartAt, o.clock(), o.IO.ErrOut)
 	}
 }
 

@@ -6,10 +6,7 @@ import (
 	"io"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/grpcpulse/grpcpulse/cmd/cli"
-	"github.com/grpcpulse/grpcpulse/runner/plan"
 )
 
 // startAtGrace is how far in the past --start-at may be and still start the
@@ -53,35 +50,26 @@ func checkStartAt(at, now time.Time) error {
 	return nil
 }
 
-// dialThenWait wraps dial so that the last of n pool connections, once
-// dialled, waits until at before it returns: the pool is connected first and
-// the load starts at the given wall-clock moment. Cancelling ctx during the
-// wait closes that connection and returns ctx's error (runner.Run then
-// closes the others), so Ctrl-C stops cleanly before any call.
-func dialThenWait(dial cli.DialFunc, n int, at time.Time, now func() time.Time, errOut io.Writer) cli.DialFunc {
-	dialled := 0 // the runner dials its pool one connection after another
-	return func(ctx context.Context, t plan.Target, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
-		cc, err := dial(ctx, t, opts...)
-		if err != nil {
-			return nil, err
-		}
-		if dialled++; dialled < n {
-			return cc, nil
-		}
+// waitUntil is the runner's Connected hook of --start-at: once the pool is
+// connected it waits until at, so that the load starts at the given
+// wall-clock moment. Cancelling ctx during the wait returns ctx's error
+// (the runner then closes the pool), so Ctrl-C stops cleanly before any
+// call.
+func waitUntil(at time.Time, now func() time.Time, errOut io.Writer) func(context.Context) error {
+	return func(ctx context.Context) error {
 		wait := at.Sub(now())
 		if wait <= 0 {
 			fmt.Fprintf(errOut, "--start-at %s passed %s ago: starting now\n", at.Format(time.RFC3339), (-wait).Round(time.Millisecond))
-			return cc, nil
+			return nil
 		}
 		fmt.Fprintf(errOut, "connected; the load starts at %s (in %s)\n", at.Format(time.RFC3339), wait.Round(time.Millisecond))
 		timer := time.NewTimer(wait)
 		defer timer.Stop()
 		select {
 		case <-timer.C:
-			return cc, nil
+			return nil
 		case <-ctx.Done():
-			cc.Close()
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 	}
 }
