@@ -137,8 +137,9 @@ func appendFields(fs []h2.HeaderField, md map[string][]string) []h2.HeaderField 
 	return fs
 }
 
-// reservedHeader is a name grpc-go leaves out of the metadata it sends
-// (the engine sets them itself), or one HTTP/2 forbids.
+// reservedHeader is a name grpc-go leaves out of the metadata it sends (the
+// engine sets them itself); plan.Metadata refuses them, and the ones HTTP/2
+// forbids, in flags, so only a library caller's metadata may have them.
 func reservedHeader(k string) bool {
 	if k == "" || k[0] == ':' {
 		return true

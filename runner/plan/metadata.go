@@ -109,8 +109,11 @@ func (m *Metadata) parse(headers []string, expand bool) (map[string][]string, er
 		if !ok || key == "" {
 			return nil, fmt.Errorf("header %q is not 'key: value'", keyPart(h))
 		}
-		if strings.HasPrefix(key, ":") || strings.HasPrefix(key, "grpc-") {
+		if strings.HasPrefix(key, ":") || strings.HasPrefix(key, "grpc-") || setByGRPC(key) {
 			return nil, fmt.Errorf("header %q: %q is reserved by gRPC%s", keyPart(h), key, reservedHint(key))
+		}
+		if connectionSpecific(key) {
+			return nil, fmt.Errorf("header %q: HTTP/2 forbids connection-specific headers such as %q (RFC 9113, 8.2.2): a server would reset every call", keyPart(h), key)
 		}
 		if !validKey.MatchString(key) {
 			return nil, fmt.Errorf("header %q: a key may only have letters, digits, '-', '_' and '.'", keyPart(h))
@@ -136,6 +139,26 @@ func (m *Metadata) parse(headers []string, expand bool) (map[string][]string, er
 		md[key] = append(md[key], value)
 	}
 	return md, nil
+}
+
+// setByGRPC reports a header the client's gRPC stack sets itself (grpc-go
+// drops it from metadata, or the server would see two).
+func setByGRPC(key string) bool {
+	switch key {
+	case "content-type", "user-agent", "te", "host":
+		return true
+	}
+	return false
+}
+
+// connectionSpecific reports a header HTTP/2 does not carry: a server
+// treats a request with one as malformed.
+func connectionSpecific(key string) bool {
+	switch key {
+	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
+		return true
+	}
+	return false
 }
 
 // reservedHint points to the flag that sets what a reserved key would.
