@@ -91,6 +91,9 @@ call is cancelled and call exits 1 saying it stalled. --stall-timeout 0 waits fo
 			if err := opts.Conn.Validate(c.Context()); err != nil {
 				return err
 			}
+			if err := cli.CheckRetryFlags(c.Flags(), &opts.Conn.Target); err != nil {
+				return err
+			}
 			if opts.Timeout < 0 {
 				return cli.UsageErrorf("--timeout must not be negative")
 			}

@@ -96,6 +96,26 @@ func addRetryFlags(fs *pflag.FlagSet, r *plan.Retry) {
 	fs.BoolVar(&r.WaitForReady, "wait-for-ready", false, "calls wait for a connection instead of failing at once while there is none")
 }
 
+// CheckRetryFlags refuses the --retry-* flags that tune a retry policy
+// when there is none to tune (no --retry-max-attempts), rather than let
+// them do nothing; with --engine h2, which has no retry policy, each is
+// refused as --retry-max-attempts is.
+func CheckRetryFlags(fs *pflag.FlagSet, t *plan.Target) error {
+	if t.Retry.MaxAttempts > 0 {
+		return nil
+	}
+	for _, name := range []string{"retry-codes", "retry-initial-backoff", "retry-max-backoff", "retry-backoff-multiplier"} {
+		switch {
+		case !fs.Changed(name):
+		case t.EngineName() == plan.EngineH2:
+			return UsageErrorf("--%s cannot be used with --engine h2: retry policies are grpc-go's", name)
+		default:
+			return UsageErrorf("--%s tunes the retry policy that --retry-max-attempts N (2-5) turns on: give both, or neither", name)
+		}
+	}
+	return nil
+}
+
 // AddMetadataFlags binds -H, --reflect-header and --expand-headers.
 func AddMetadataFlags(fs *pflag.FlagSet, m *plan.Metadata) {
 	fs.StringArrayVarP(&m.Headers, "header", "H", nil, "request metadata `'key: value'` for calls and reflection (repeatable)")

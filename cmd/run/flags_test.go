@@ -46,6 +46,16 @@ func TestRunFlags(t *testing.T) {
 		{Name: "unknown flag", Argv: []string{"--bogus", "host:1", "pkg.S/M"}, WantErr: "unknown flag: --bogus", Code: cli.ExitUsage},
 		{Name: "bad duration", Argv: []string{"-z", "soon", "host:1", "pkg.S/M"}, WantErr: `invalid argument "soon"`, Code: cli.ExitUsage},
 		{Name: "bad concurrency", Argv: []string{"-n", "1", "-c", "0", "host:1", "pkg.S/M"}, WantErr: "-c must be at least 1, not 0", Code: cli.ExitUsage},
+		{Name: "retry tuning without a policy", Argv: []string{"-n", "1", "--retry-codes", "UNAVAILABLE", "host:1", "pkg.S/M"},
+			WantErr: "--retry-codes tunes the retry policy that --retry-max-attempts N (2-5) turns on", Code: cli.ExitUsage},
+		{Name: "retry tuning with h2", Argv: []string{"-n", "1", "--engine", "h2", "--retry-backoff-multiplier", "3", "host:1", "pkg.S/M"},
+			WantErr: "--retry-backoff-multiplier cannot be used with --engine h2", Code: cli.ExitUsage},
+		{Name: "retry tuning with a policy", Argv: []string{"-n", "1", "--retry-max-attempts", "3", "--retry-max-backoff", "2s", "host:1", "pkg.S/M"},
+			Check: func(t *testing.T, o *RunOptions) {
+				if o.Target.Retry.MaxAttempts != 3 || o.Target.Retry.MaxBackoff != 2*time.Second {
+					t.Errorf("retry %+v", o.Target.Retry)
+				}
+			}},
 		{Name: "bad messages", Argv: []string{"-n", "1", "--messages", "-1", "host:1", "pkg.S/M"}, WantErr: "--messages must be", Code: cli.ExitUsage},
 		{Name: "messages 0 needs a duration", Argv: []string{"-n", "1", "--messages", "0", "host:1", "pkg.S/M"}, WantErr: "needs --stream-duration", Code: cli.ExitUsage},
 		{Name: "bad format", Argv: []string{"-n", "1", "--format", "xml", "host:1", "pkg.S/M"}, WantErr: `--format must be text, json, hgrm, csv, markdown or html, not "xml"`, Code: cli.ExitUsage},

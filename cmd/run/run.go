@@ -164,6 +164,9 @@ func (o *RunOptions) validate(ctx context.Context, fs *pflag.FlagSet) error {
 	if err := cli.ValidateConn(ctx, &o.Target, &o.Metadata, &o.Source); err != nil {
 		return err
 	}
+	if err := cli.CheckRetryFlags(fs, &o.Target); err != nil {
+		return err
+	}
 	if err := o.checkMethods(); err != nil {
 		return err
 	}
