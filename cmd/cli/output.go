@@ -60,6 +60,34 @@ func writePath(out io.Writer, path string, write func(io.Writer) error) error {
 	return writeAtomic(target, mode, write)
 }
 
+// CheckWritable tells, before a run, whether a report can be written at
+// path: the directory the atomic write creates its temporary file in
+// exists and takes a new file (one is made and removed). A descriptor of
+// ours, a device or a FIFO is not checked (opening a FIFO would wait).
+func CheckWritable(path string) error {
+	target, info, err := resolveOutput(path)
+	if err != nil {
+		return err
+	}
+	if _, ok := heldFD(target); ok || info != nil && !info.Mode().IsRegular() {
+		return nil
+	}
+	dir := filepath.Dir(target)
+	if di, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the directory %s does not exist", dir)
+	} else if err != nil {
+		return err
+	} else if !di.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	f, err := os.CreateTemp(dir, ".grpcpulse-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot create a file in %s: %w", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 // resolveOutput follows symbolic links from path to the file a report is to
 // replace, and returns what it found there (nil info when nothing exists
 // yet: a dangling link's target is created).

@@ -83,6 +83,12 @@ func (o *OutputFlags) Plan(fs *pflag.FlagSet) ([]OutputTarget, error) {
 		if slices.ContainsFunc(out, func(p OutputTarget) bool { return p.Path == t.Path }) {
 			return nil, UsageErrorf("-o %s is given twice", orStdout(path))
 		}
+		if t.Path != "" {
+			// Found now, not after a long run whose report would be lost.
+			if err := CheckWritable(t.Path); err != nil {
+				return nil, UsageErrorf("-o %s: %v", path, err)
+			}
+		}
 		out = append(out, t)
 	}
 	return out, nil

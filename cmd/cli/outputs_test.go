@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,6 +11,10 @@ import (
 )
 
 func TestOutputPlan(t *testing.T) {
+	t.Chdir(t.TempDir()) // Plan makes and removes a file where each -o goes
+	if err := os.WriteFile("file", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -33,6 +39,8 @@ func TestOutputPlan(t *testing.T) {
 		{name: "several with format", args: []string{"-o", "a.json", "-o", "a.md", "--format", "json"}, wantErr: "--format applies to one -o"},
 		{name: "several unknown", args: []string{"-o", "a.json", "-o", "a.out"}, wantErr: "-o a.out: the extension names no format"},
 		{name: "twice", args: []string{"-o", "a.json", "-o", "a.json"}, wantErr: "-o a.json is given twice"},
+		{name: "no such directory", args: []string{"-o", "gone/r.json"}, wantErr: "-o gone/r.json: the directory gone does not exist"},
+		{name: "under a file", args: []string{"-o", "file/r.json"}, wantErr: "-o file/r.json: lstat file/r.json: not a directory"},
 		{name: "bad format", args: []string{"--format", "xml"}, wantErr: `--format must be text, json, hgrm, csv, markdown or html, not "xml"`},
 	}
 	for _, tt := range tests {
@@ -52,6 +60,9 @@ func TestOutputPlan(t *testing.T) {
 			}
 			if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v, %v; want %+v", got, err, tt.want)
+			}
+			if left, _ := filepath.Glob(".grpcpulse-check-*"); len(left) > 0 {
+				t.Errorf("the check left %v behind", left)
 			}
 		})
 	}
