@@ -190,6 +190,9 @@ func (s *Session) Explain(err error) error {
 		return fmt.Errorf("%s accepted the connection but %w\n"+
 			"Raise --connect-timeout for a slow server, or pass --proto FILE or --protoset FILE to skip reflection", s.Addr, err)
 	}
+	if strings.Contains(err.Error(), "received message larger than max") {
+		return fmt.Errorf("%w\nRaise --max-msg-size: it bounds the reflection answers too (a service's descriptors can be large)", err)
+	}
 	if what, cause, fix, ok := diagnose.ProxyAnswer(err.Error()); ok {
 		// grpc-go's text of an HTTP answer quotes the proxy's HTML page.
 		return fmt.Errorf("server reflection: %s answered with %s, not gRPC. %s\n%s", s.Addr, what, cause, fix)

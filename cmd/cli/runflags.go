@@ -59,7 +59,7 @@ func AddTargetFlags(fs *pflag.FlagSet, t *plan.Target) {
 	fs.StringVar(&t.Key, "key", "", "PEM client key `file` (mutual TLS; needs --cert; at most 4 MiB)")
 	fs.StringVar(&t.Authority, "authority", "", "value of the :authority header, also the TLS server name")
 	fs.DurationVar(&t.ConnectTimeout, "connect-timeout", plan.DefaultConnectTimeout, "how long to wait for a connection, and for each reflection answer (0: no limit)")
-	fs.IntVar(&t.MaxMsgSize, "max-msg-size", 0, "largest response message in `bytes` (default 4 MiB)")
+	fs.IntVar(&t.MaxMsgSize, "max-msg-size", 0, "largest message received, responses and reflection answers alike, in `bytes` (0: 4 MiB)")
 	fs.StringVar(&t.UserAgent, "user-agent", "", "prepended to the user-agent header")
 	fs.StringArrayVar(&t.Targets, "target", nil, "another `host:port` to balance calls over, with ADDR (repeatable)")
 	fs.StringVar(&t.LBPolicy, "lb-policy", "", "how calls spread over the addresses: pick_first (default) or round_robin")

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/grpcpulse/grpcpulse/cmd/cli"
+	"github.com/grpcpulse/grpcpulse/internal/testserver"
 )
 
 // badGateway is an HTTP/2 (h2c) server that answers every request as a
@@ -57,5 +58,19 @@ func TestReflectionProxyAnswer(t *testing.T) {
 				t.Errorf("stderr quotes the proxy's page:\n%s", got)
 			}
 		})
+	}
+}
+
+// --max-msg-size bounds reflection's answers too: a limit below them is
+// named as the cause.
+func TestReflectionMaxMsgSize(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	f, _, errOut := testFactory("")
+	if code := Run(context.Background(), f, []string{"list", "--plaintext", "--max-msg-size", "100", srv.Addr()}); code != cli.ExitError {
+		t.Errorf("exit %d, want %d", code, cli.ExitError)
+	}
+	if got := errOut.String(); !strings.Contains(got, "received message larger than max") || !strings.Contains(got, "Raise --max-msg-size: it bounds the reflection answers too") {
+		t.Errorf("stderr does not name --max-msg-size as the cause:\n%s", got)
 	}
 }
