@@ -245,6 +245,26 @@ func TestDiagnoseBlackholeUndetected(t *testing.T) {
 	})
 }
 
+// A deadline shorter than a round trip fails every call with nothing back
+// from the server, as a blackhole would; the finding says which it is.
+func TestDiagnoseDeadlineBelowRoundTrip(t *testing.T) {
+	t.Parallel()
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		srv := testserver.Start(t)
+		s := load(t, srv.Addr(), "Unary", "", func(o *plan.Options) {
+			o.Load.Total = 20
+			o.Call.Timeout = time.Microsecond
+		})
+		f := finding(t, s, "deadline_below_round_trip")
+		checkSays(t, f, "deadline (1µs) is shorter than one round trip", "Raise --timeout")
+		for _, f := range s.Findings {
+			if strings.HasPrefix(f.ID, "blackhole") {
+				t.Errorf("a deadline below the round trip taken for a blackhole: %s", f.Title)
+			}
+		}
+	})
+}
+
 func TestDiagnoseServerRestartAndRefused(t *testing.T) {
 	t.Parallel()
 	forEngines(t, func(t *testing.T, load loadFunc) {

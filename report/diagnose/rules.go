@@ -18,6 +18,7 @@ var rules = []func(*diagnosis) []report.Finding{
 	keepaliveDeadPeer,
 	blackholeUndetected,
 	blackholeSurvived,
+	deadlineTooShort,
 	tlsOrProtocolMismatch,
 	silentPeerAtConnect,
 	connectionRefused,
@@ -175,7 +176,7 @@ func blackholeUndetected(d *diagnosis) []report.Finding {
 		}
 	}
 	calls := d.failed(event.CauseDeadlineWhileReady)
-	if len(stalled) == 0 || calls < 2 {
+	if len(stalled) == 0 || calls < 2 || d.deadlineBelowRoundTrip() {
 		return nil
 	}
 	k := d.c.Keepalive

@@ -43,7 +43,7 @@ func blackholeSurvived(d *diagnosis) []report.Finding {
 			}
 		}
 	}
-	if calls < 2 {
+	if calls < 2 || d.deadlineBelowRoundTrip() {
 		return nil
 	}
 	longest := 0
