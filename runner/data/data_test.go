@@ -114,3 +114,21 @@ func TestParseMessagesArrayTypes(t *testing.T) {
 		})
 	}
 }
+
+// No data sends an empty message; an empty list is refused: the calls
+// cycle through its messages, and there are none.
+func TestNewRequestsEmpty(t *testing.T) {
+	t.Parallel()
+	md := (&pulsepb.Request{}).ProtoReflect().Descriptor()
+	for _, data := range []string{"", " \n"} {
+		reqs, err := NewRequests(md, []byte(data), Static, nil)
+		if err != nil || len(reqs.frames) != 1 || reqs.Size() != 0 {
+			t.Errorf("NewRequests(%q) = %+v, %v; want one empty message", data, reqs, err)
+		}
+	}
+	for _, data := range []string{"[]", " [ ] "} {
+		if _, err := NewRequests(md, []byte(data), Static, nil); err == nil || !strings.Contains(err.Error(), "empty list") {
+			t.Errorf("NewRequests(%q) = %v, want the empty list refused", data, err)
+		}
+	}
+}

@@ -138,6 +138,10 @@ func (q *Requests) parse(data []byte) ([]*Frame, error) {
 		return nil, err
 	}
 	if len(msgs) == 0 {
+		if len(bytes.TrimSpace(data)) > 0 {
+			// []: calls cycle through the messages, and there are none.
+			return nil, errors.New("the request data is an empty list ([]): give at least one message, or leave -d out to send empty messages")
+		}
 		msgs = append(msgs, dynamicpb.NewMessage(q.md))
 	}
 	frames := make([]*Frame, len(msgs))
