@@ -66,14 +66,14 @@ func runMix(ctx context.Context, opts *RunOptions) error {
 		}
 		raw, err := cli.ReadData(ctx, cmp.Or(c.Data, opts.Data), opts.IO.In)
 		if err != nil {
-			return fmt.Errorf("calls: %s: %w", c.Method, err)
+			return reportNotStarted(ctx, opts, fmt.Errorf("calls: %s: %w", c.Method, err))
 		}
 		reqs, err := data.NewRequests(method.Input(), raw, runner.Templating(opts.Call), reflect.TypeResolver(s.Source))
 		if errors.Is(err, data.ErrTemplateEnv) {
 			return &cli.UsageError{Err: fmt.Errorf("calls: %s: %w", c.Method, err)}
 		}
 		if err != nil {
-			return fmt.Errorf("calls: %s: %w", c.Method, err)
+			return reportNotStarted(ctx, opts, fmt.Errorf("calls: %s: %w", c.Method, err))
 		}
 		if i == 0 {
 			size = reqs.Size()
