@@ -29,6 +29,7 @@ type Proxy struct {
 	upstream atomic.Pointer[string]
 	mode     atomic.Int32
 	accepted atomic.Int64
+	crashing atomic.Bool
 	mu       sync.Mutex
 	links    map[*link]struct{}
 	wg       sync.WaitGroup
@@ -90,6 +91,15 @@ func (p *Proxy) Reset() { p.each(func(c net.Conn) { setLinger0(c); c.Close() }) 
 // Drop ends every current connection with a FIN on both sides.
 func (p *Proxy) Drop() { p.each(func(c net.Conn) { c.Close() }) }
 
+// Crash acts out the server process dying under its clients: every
+// connection is reset; the next one accepted (a client that reconnected at
+// once, held by the dying process's listen backlog) is reset before a
+// byte; then nothing listens, and later attempts are refused.
+func (p *Proxy) Crash() {
+	p.crashing.Store(true)
+	p.Reset()
+}
+
 // Close stops the proxy and ends every connection.
 func (p *Proxy) Close() {
 	p.listener.Close()
@@ -120,6 +130,12 @@ func (p *Proxy) accept() {
 			return
 		}
 		p.accepted.Add(1)
+		if p.crashing.Load() {
+			setLinger0(client)
+			client.Close()
+			p.listener.Close()
+			return
+		}
 		server, err := net.Dial("tcp", *p.upstream.Load())
 		if err != nil {
 			setLinger0(client)

@@ -245,6 +245,31 @@ func TestDiagnoseBlackholeUndetected(t *testing.T) {
 	})
 }
 
+// A server that dies under load resets its connections, and the reconnect
+// that came at once is reset before a byte (its listen backlog held it):
+// that is the crash, told by connection_refused as the next attempts are
+// refused, not a silent peer such as a load balancer with no backend.
+func TestDiagnoseCrashIsNotASilentPeer(t *testing.T) {
+	t.Parallel()
+	forEngines(t, func(t *testing.T, load loadFunc) {
+		var proxy atomic.Pointer[faultproxy.Proxy]
+		srv := testserver.Start(t, testserver.AfterCalls(20, func(*testserver.Server) { proxy.Load().Crash() }))
+		p := faultproxy.Start(t, srv.Addr())
+		proxy.Store(p)
+		s := load(t, p.Addr(), "Unary", "", func(o *plan.Options) {
+			o.Load.Duration = 600 * time.Millisecond
+			o.Target.Backoff = plan.ConnectBackoff{Base: 50 * time.Millisecond, Max: 100 * time.Millisecond, Multiplier: 1.6}
+		})
+		t.Logf("connect failures %v, closes %v", s.Connectivity.ConnectFailures, s.Connectivity.Closes)
+		finding(t, s, "connection_refused")
+		for _, f := range s.Findings {
+			if f.ID == "silent_peer_at_connect" {
+				t.Errorf("a crash taken for a silent peer: %s", f.Title)
+			}
+		}
+	})
+}
+
 // A deadline shorter than a round trip fails every call with nothing back
 // from the server, as a blackhole would; the finding says which it is.
 func TestDiagnoseDeadlineBelowRoundTrip(t *testing.T) {

@@ -273,8 +273,8 @@ func silentPeerAtConnect(d *diagnosis) []report.Finding {
 	if frozen := d.c.SilentOpens; frozen > 0 && stuck > 0 && connects == 0 {
 		return []report.Finding{d.frozenAtConnect(frozen, stuck)}
 	}
-	if connects+calls == 0 {
-		return nil
+	if connects+calls == 0 || connects > 0 && d.crashEchoes(connects) {
+		return nil // the server went down: connection_refused and the closes tell it
 	}
 	ev := addCount(nil, "connection attempts without a server preface", connects)
 	ev = addCount(ev, "TCP connections accepted with no HTTP/2 SETTINGS back", d.c.SilentOpens)
