@@ -31,6 +31,12 @@ func TestFIFOInputStopsOnSignal(t *testing.T) {
 		{"--cacert", func(fifo string) []string {
 			return []string{"call", "--cacert", fifo, srv.Addr(), "grpcpulse.test.v1.Pulse/Unary"}
 		}},
+		{"run --cacert with a protoset", func(fifo string) []string { // the run's own dial reads it first
+			return []string{"run", "--protoset", "testdata/pulse.protoset", "--cacert", fifo, "-n", "1", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary"}
+		}},
+		{"run --engine h2 --cacert", func(fifo string) []string {
+			return []string{"run", "--engine", "h2", "--protoset", "testdata/pulse.protoset", "--cacert", fifo, "-n", "1", srv.Addr(), "grpcpulse.test.v1.Pulse/Unary"}
+		}},
 		{"report show", func(fifo string) []string { return []string{"report", "show", fifo} }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

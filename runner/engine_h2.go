@@ -50,7 +50,7 @@ type methodKey struct {
 // conn.Dial explains grpc-go's.
 func (r *Runner) dialH2Pool(ctx context.Context, sink *conn.Gate, lastRead []atomic.Int64) ([]poolConn, []redial, error) {
 	t := r.opts.Target
-	creds, err := conn.Credentials(t)
+	creds, err := conn.Credentials(ctx, t)
 	if err != nil {
 		return nil, nil, err
 	}

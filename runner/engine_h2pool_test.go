@@ -21,7 +21,7 @@ func openH2Pool(t *testing.T, srv *testserver.Server) *h2Pooled {
 	t.Helper()
 	tg := plan.Target{Addr: srv.Addr(), Plaintext: true,
 		Backoff: plan.ConnectBackoff{Base: 10 * time.Millisecond, Max: 10 * time.Millisecond}}
-	creds, err := conn.Credentials(tg)
+	creds, err := conn.Credentials(context.Background(), tg)
 	if err != nil {
 		t.Fatal(err)
 	}

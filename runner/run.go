@@ -428,7 +428,7 @@ func (s *run) begin(ctx context.Context) {
 // with their transports tapped for connection events. It returns each
 // connection's dialer too, for --reconnect-every to dial it again.
 func (r *Runner) dialPool(ctx context.Context, sink *conn.Gate, attempts *conn.AttemptCounter, lastRead []atomic.Int64) ([]*grpc.ClientConn, []*poolDialer, error) {
-	creds, err := conn.Credentials(r.opts.Target)
+	creds, err := conn.Credentials(ctx, r.opts.Target)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -291,7 +291,7 @@ func execRun(ctx context.Context, opts *RunOptions, r *runner.Runner, meta recor
 	if err != nil && !errors.As(err, &failed) {
 		if ctx.Err() != nil {
 			fmt.Fprintln(opts.IO.ErrOut, "interrupted before the load started: no report")
-			return ctx.Err()
+			return err // the root says what it waited for (a FIFO --cacert)
 		}
 		return reportNotStarted(ctx, opts, err) // nothing ran: the pool could not connect
 	}

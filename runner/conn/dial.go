@@ -115,10 +115,11 @@ func clientTarget(t plan.Target) string {
 }
 
 // Credentials returns the transport credentials t asks for: plaintext, or
-// TLS with its certificates read from their files. Dial uses them; so does
-// a caller that wraps them (with Tap) before dialing.
-func Credentials(t plan.Target) (credentials.TransportCredentials, error) {
-	return credentialsOf(context.Background(), t)
+// TLS with its certificates read from their files (a FIFO without a writer
+// waits no longer than ctx). Dial uses them; so does a caller that wraps
+// them (with Tap) before dialing.
+func Credentials(ctx context.Context, t plan.Target) (credentials.TransportCredentials, error) {
+	return credentialsOf(ctx, t)
 }
 
 // credentialsOf is Credentials whose certificate files wait no longer than
@@ -149,13 +150,13 @@ func tlsConfig(ctx context.Context, t plan.Target) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if files.CACert != nil {
+	if t.CACert != "" { // an empty file is no CA, not the system's
 		cfg.RootCAs = x509.NewCertPool()
 		if !cfg.RootCAs.AppendCertsFromPEM(files.CACert) {
 			return nil, fmt.Errorf("--cacert %s: no PEM certificate in the file", t.CACert)
 		}
 	}
-	if files.Cert != nil {
+	if t.Cert != "" {
 		pair, err := tls.X509KeyPair(files.Cert, files.Key)
 		if err != nil {
 			return nil, fmt.Errorf("--cert/--key: %w", err)

@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,3 +45,28 @@ func TestSmallFileLimits(t *testing.T) {
 }
 
 func nan() float64 { var zero float64; return zero / zero }
+
+// An empty --cacert is no CA, not the system's pool; an empty --cert/--key
+// is no key pair: both are errors, read at the dial or from Files.
+func TestEmptyTLSFiles(t *testing.T) {
+	t.Parallel()
+	empty := filepath.Join(t.TempDir(), "empty.pem")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		t    plan.Target
+		want string
+	}{
+		{"cacert", plan.Target{CACert: empty}, "no PEM certificate in the file"},
+		{"cert", plan.Target{Cert: empty, Key: empty}, "--cert/--key"},
+		{"cacert checked", plan.Target{CACert: empty, Files: &plan.Files{}}, "no PEM certificate in the file"},
+	} {
+		for range 2 { // the second from Files, when the target has them
+			if _, err := tlsConfig(context.Background(), tt.t); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+			}
+		}
+	}
+}
