@@ -69,6 +69,9 @@ func CheckWritable(path string) error {
 	if err != nil {
 		return err
 	}
+	if info != nil && info.IsDir() {
+		return errors.New("it is a directory: name a file in it")
+	}
 	if _, ok := heldFD(target); ok || info != nil && !info.Mode().IsRegular() {
 		return nil
 	}

@@ -40,6 +40,7 @@ func TestOutputPlan(t *testing.T) {
 		{name: "several unknown", args: []string{"-o", "a.json", "-o", "a.out"}, wantErr: "-o a.out: the extension names no format"},
 		{name: "twice", args: []string{"-o", "a.json", "-o", "a.json"}, wantErr: "-o a.json is given twice"},
 		{name: "no such directory", args: []string{"-o", "gone/r.json"}, wantErr: "-o gone/r.json: the directory gone does not exist"},
+		{name: "a directory", args: []string{"-o", "."}, wantErr: "-o .: it is a directory: name a file in it"},
 		{name: "under a file", args: []string{"-o", "file/r.json"}, wantErr: "-o file/r.json: lstat file/r.json: not a directory"},
 		{name: "bad format", args: []string{"--format", "xml"}, wantErr: `--format must be text, json, hgrm, csv, markdown or html, not "xml"`},
 	}
