@@ -11,9 +11,9 @@ import (
 	"github.com/grpcpulse/grpcpulse/internal/testserver"
 )
 
-// badGateway is an HTTP/2 (h2c) server that answers every request as a
-// proxy without its backend does: 502 and an HTML page.
-func badGateway(t *testing.T) string {
+// httpAnswer is an HTTP/2 (h2c) server that answers every request as a
+// proxy does in place of its backend: status and an HTML page.
+func httpAnswer(t *testing.T, status int) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -23,8 +23,8 @@ func badGateway(t *testing.T) string {
 	protocols.SetUnencryptedHTTP2(true)
 	srv := &http.Server{Protocols: &protocols, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusBadGateway)
-		w.Write([]byte("<html><head><title>502 Bad Gateway</title></head></html>\r\n"))
+		w.WriteHeader(status)
+		w.Write([]byte("<html><head><title>" + http.StatusText(status) + "</title></head></html>\r\n"))
 	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
@@ -35,7 +35,7 @@ func badGateway(t *testing.T) string {
 // answered, why, and what to check, without the proxy's HTML.
 func TestReflectionProxyAnswer(t *testing.T) {
 	t.Parallel()
-	addr := badGateway(t)
+	addr := httpAnswer(t, http.StatusBadGateway)
 	for _, args := range [][]string{
 		{"list", "--plaintext", addr},
 		{"call", "--plaintext", addr, "grpcpulse.test.v1.Pulse/Unary"},
@@ -58,6 +58,23 @@ func TestReflectionProxyAnswer(t *testing.T) {
 				t.Errorf("stderr quotes the proxy's page:\n%s", got)
 			}
 		})
+	}
+}
+
+// Another status keeps its number and name in the explanation.
+func TestReflectionProxyStatus(t *testing.T) {
+	t.Parallel()
+	addr := httpAnswer(t, http.StatusUnauthorized)
+	f, _, errOut := testFactory("")
+	if code := Run(context.Background(), f, []string{"list", "--plaintext", addr}); code != cli.ExitError {
+		t.Errorf("exit %d, want %d", code, cli.ExitError)
+	}
+	got := errOut.String()
+	for _, want := range []string{"answered with an HTTP status instead of a gRPC response, not gRPC (unexpected HTTP status code received from server: 401 (Unauthorized)",
+		"Check the proxy's route"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, got)
+		}
 	}
 }
 

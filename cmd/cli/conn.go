@@ -190,15 +190,29 @@ func (s *Session) Explain(err error) error {
 		return fmt.Errorf("%s accepted the connection but %w\n"+
 			"Raise --connect-timeout for a slow server, or pass --proto FILE or --protoset FILE to skip reflection", s.Addr, err)
 	}
-	if strings.Contains(err.Error(), "received message larger than max") {
-		return fmt.Errorf("%w\nRaise --max-msg-size: it bounds the reflection answers too (a service's descriptors can be large)", err)
+	msg := err.Error()
+	if what, cause, fix, ok := diagnose.ProxyAnswer(msg); ok {
+		// grpc-go's words up to the proxy's page, which it quotes whole.
+		head, _, _ := strings.Cut(msg, "\n")
+		if _, desc, ok := strings.Cut(head, "desc = "); ok {
+			head = desc
+		}
+		return &explained{fmt.Sprintf("server reflection: %s answered with %s, not gRPC (%s). %s\n%s", s.Addr, what, head, cause, fix), err}
 	}
-	if what, cause, fix, ok := diagnose.ProxyAnswer(err.Error()); ok {
-		// grpc-go's text of an HTTP answer quotes the proxy's HTML page.
-		return fmt.Errorf("server reflection: %s answered with %s, not gRPC. %s\n%s", s.Addr, what, cause, fix)
+	if strings.Contains(msg, "received message larger than max") {
+		return fmt.Errorf("%w\nRaise --max-msg-size: it bounds the reflection answers too (a service's descriptors can be large)", err)
 	}
 	return err
 }
+
+// explained is an error told in other words than its cause's.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
 
 // Close releases the source and the connection.
 func (s *Session) Close() {
