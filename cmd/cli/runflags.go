@@ -97,11 +97,12 @@ func addRetryFlags(fs *pflag.FlagSet, r *plan.Retry) {
 }
 
 // CheckRetryFlags refuses the --retry-* flags that tune a retry policy
-// when there is none to tune (no --retry-max-attempts), rather than let
-// them do nothing; with --engine h2, which has no retry policy, each is
-// refused as --retry-max-attempts is.
+// when there is none to tune, rather than let them do nothing: no
+// --retry-max-attempts at all (setting it to 0 turns a scenario's policy
+// off on purpose), a --service-config of its own, or --engine h2, which
+// has no retry policy.
 func CheckRetryFlags(fs *pflag.FlagSet, t *plan.Target) error {
-	if t.Retry.MaxAttempts > 0 {
+	if t.Retry.MaxAttempts > 0 || fs.Changed("retry-max-attempts") {
 		return nil
 	}
 	for _, name := range []string{"retry-codes", "retry-initial-backoff", "retry-max-backoff", "retry-backoff-multiplier"} {
@@ -109,6 +110,8 @@ func CheckRetryFlags(fs *pflag.FlagSet, t *plan.Target) error {
 		case !fs.Changed(name):
 		case t.EngineName() == plan.EngineH2:
 			return UsageErrorf("--%s cannot be used with --engine h2: retry policies are grpc-go's", name)
+		case t.Retry.ServiceConfig != "":
+			return UsageErrorf("--%s tunes the flags' retry policy, and --service-config brings its own: drop --%s", name, name)
 		default:
 			return UsageErrorf("--%s tunes the retry policy that --retry-max-attempts N (2-5) turns on: give both, or neither", name)
 		}

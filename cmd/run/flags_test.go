@@ -50,6 +50,14 @@ func TestRunFlags(t *testing.T) {
 			WantErr: "--retry-codes tunes the retry policy that --retry-max-attempts N (2-5) turns on", Code: cli.ExitUsage},
 		{Name: "retry tuning with h2", Argv: []string{"-n", "1", "--engine", "h2", "--retry-backoff-multiplier", "3", "host:1", "pkg.S/M"},
 			WantErr: "--retry-backoff-multiplier cannot be used with --engine h2", Code: cli.ExitUsage},
+		{Name: "retry tuning with a service config", Argv: []string{"-n", "1", "--service-config", "{}", "--retry-codes", "UNAVAILABLE", "host:1", "pkg.S/M"},
+			WantErr: "--service-config brings its own: drop --retry-codes", Code: cli.ExitUsage},
+		{Name: "retries turned off with tuning left", Argv: []string{"-n", "1", "--retry-max-attempts", "0", "--retry-codes", "UNAVAILABLE", "host:1", "pkg.S/M"},
+			Check: func(t *testing.T, o *RunOptions) {
+				if o.Target.Retry.MaxAttempts != 0 {
+					t.Errorf("retry %+v", o.Target.Retry)
+				}
+			}},
 		{Name: "retry tuning with a policy", Argv: []string{"-n", "1", "--retry-max-attempts", "3", "--retry-max-backoff", "2s", "host:1", "pkg.S/M"},
 			Check: func(t *testing.T, o *RunOptions) {
 				if o.Target.Retry.MaxAttempts != 3 || o.Target.Retry.MaxBackoff != 2*time.Second {
