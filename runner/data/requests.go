@@ -70,7 +70,7 @@ func NewRequests(md protoreflect.MessageDescriptor, data []byte, t Templating, r
 		}
 		return reqs, nil
 	}
-	frames, err := reqs.parse(data)
+	frames, err := reqs.parse(data, false)
 	if err != nil {
 		if bytes.Contains(data, []byte("{{")) {
 			err = fmt.Errorf("%w\n(the data looks like a template: add --template to render {{...}} per call)", err)
@@ -132,13 +132,15 @@ func (q *Requests) firstFrame() *Frame {
 // Templated reports whether the requests are rendered per call.
 func (q *Requests) Templated() bool { return q.tmpl != nil }
 
-func (q *Requests) parse(data []byte) ([]*Frame, error) {
+// parse makes the frames of data's messages, an empty message for no data;
+// rendered data (a template's) may also be an empty list.
+func (q *Requests) parse(data []byte, rendered bool) ([]*Frame, error) {
 	msgs, err := ParseMessages(q.md, data, q.resolver)
 	if err != nil {
 		return nil, err
 	}
 	if len(msgs) == 0 {
-		if len(bytes.TrimSpace(data)) > 0 {
+		if len(bytes.TrimSpace(data)) > 0 && !rendered {
 			// []: calls cycle through the messages, and there are none.
 			return nil, errors.New("the request data is an empty list ([]): give at least one message, or leave -d out to send empty messages")
 		}
@@ -265,7 +267,7 @@ func (w *Worker) render(req, msg, index int64) (*Frame, error) {
 		if err := w.tmpl.Execute(&w.buf, &w.data); err != nil {
 			return nil, err
 		}
-		frames, err := w.q.parse(w.buf.Bytes())
+		frames, err := w.q.parse(w.buf.Bytes(), true)
 		if err != nil {
 			return nil, err
 		}
