@@ -101,9 +101,9 @@ func TestHandOutBlamesWorkersOnlyWhenAllBusy(t *testing.T) {
 	}
 }
 
-// On an idle machine (a low rate, workers always free), no call is a late
-// start, run after run, and every call handed out late was late beyond
-// blameSlack, and says by how much.
+// With workers always free (a low rate), no call is a late start, run
+// after run, and every call handed out late was late beyond blameSlack, and
+// says by how much.
 func TestLowRateRunsHaveNoLateStarts(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Start(t)
@@ -117,8 +117,11 @@ func TestLowRateRunsHaveNoLateStarts(t *testing.T) {
 				late++
 			}
 		}
-		if late != 0 || len(rec.calls) != 4 {
-			t.Errorf("%d of %d calls late starts with 50 workers free at 20/s", late, len(rec.calls))
+		// A busy machine may run the pacer after -z: the calls due by then
+		// are unstarted, not made, and none is a late start either.
+		if due := int64(len(rec.calls)) + out.Unstarted + out.Aborted; late != 0 || due != 4 {
+			t.Errorf("%d of %d calls late starts (%d unstarted, %d aborted) with 50 workers free at 20/s, want 0 of the 4 due",
+				late, len(rec.calls), out.Unstarted, out.Aborted)
 		}
 		if b := out.PacerLateBy; b.Count != out.PacerLate || out.PacerLate > 0 && b.Min < blameSlack {
 			t.Errorf("%d pacer-late calls, late by %+v: want each late by %s or more", out.PacerLate, b, blameSlack)
