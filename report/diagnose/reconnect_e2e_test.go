@@ -52,8 +52,10 @@ func TestDiagnoseHardRestartMeasured(t *testing.T) {
 		t.Fatalf("dials %+v, want refused attempts and an outage", ds)
 	}
 	o := ds.Outages[0]
-	if o.Lost != report.ClosePeerEOF || o.Cause != event.CauseRefused || o.Failed != ds.Failed[event.CauseRefused] {
-		t.Errorf("outage %+v, want peer_eof then %d refused attempts", o, ds.Failed[event.CauseRefused])
+	// Stop closes with a FIN, or with a RST when requests still sat unread
+	// in the server's socket (a race the test does not control).
+	if lost := o.Lost; lost != report.ClosePeerEOF && lost != report.ClosePeerReset || o.Cause != event.CauseRefused || o.Failed != ds.Failed[event.CauseRefused] {
+		t.Errorf("outage %+v, want peer_eof or peer_reset, then %d refused attempts", o, ds.Failed[event.CauseRefused])
 	}
 	if o.BackAfter < down || o.BackAfter > down+5*time.Second || o.Waited > 2*time.Second || o.Failing > o.BackAfter {
 		t.Errorf("outage %+v: back after should be over %s, the wait at most a backoff", o, down)
@@ -62,7 +64,7 @@ func TestDiagnoseHardRestartMeasured(t *testing.T) {
 		t.Errorf("backoff waited %+v, want one", ds.BackoffWaited)
 	}
 	f := finding(t, s, "peer_closed_without_goaway")
-	checkSays(t, f, "down and back", "closed peer_eof", "refused", "back after")
+	checkSays(t, f, "down and back", "closed "+o.Lost, "refused", "back after")
 	t.Logf("%s\n%v", f.Title, f.Evidence)
 }
 
