@@ -33,6 +33,10 @@ func StartProcess(path string, args ...string) (*Process, error) {
 // Output returns what the process wrote to stdout and stderr so far.
 func (p *Process) Output() string { return p.p.output.String() }
 
+// WaitReady polls addr until the process listens there (not another
+// process that took the port first), the process exits, or ReadyTimeout.
+func (p *Process) WaitReady(addr string) error { return p.p.waitReady(addr) }
+
 // Exited is closed when the process has exited; Err is then its Wait error.
 func (p *Process) Exited() <-chan struct{} { return p.p.done }
 

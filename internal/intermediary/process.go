@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -154,6 +155,12 @@ func (p *process) waitReady(addr string) error {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
+			if !p.listensOn(addr) {
+				// Another process took the port between freePort and the
+				// proxy's bind (a parallel test, another test run): what
+				// answered is not this proxy, which is failing to bind.
+				return fmt.Errorf("%s: %w", addr, errPortTaken)
+			}
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -163,9 +170,66 @@ func (p *process) waitReady(addr string) error {
 	}
 }
 
+// errPortTaken: what listens on the proxy's port is another process.
+var errPortTaken = errors.New("another process listens on the port: " + addrInUseText)
+
+const addrInUseText = "address already in use"
+
 // addrInUse reports whether a failed start's logs say the port was taken.
 func addrInUse(logs string) bool {
-	return strings.Contains(logs, "Address already in use") || strings.Contains(logs, "address already in use")
+	return strings.Contains(strings.ToLower(logs), addrInUseText)
+}
+
+// listensOn reports whether the listening socket of addr's port is one of
+// the process's own descriptors (Linux's /proc; true where it cannot tell).
+func (p *process) listensOn(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return true
+	}
+	inodes := listeningInodes(port)
+	if inodes == nil {
+		return true
+	}
+	dir := fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid)
+	fds, err := os.ReadDir(dir)
+	if err != nil {
+		return true
+	}
+	for _, fd := range fds {
+		if link, err := os.Readlink(dir + "/" + fd.Name()); err == nil && inodes[link] {
+			return true
+		}
+	}
+	return false
+}
+
+// listeningInodes are the sockets ("socket:[inode]") listening on port,
+// from /proc/net/tcp and tcp6; nil when they cannot be read.
+func listeningInodes(port string) map[string]bool {
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return nil
+	}
+	hexPort := fmt.Sprintf(":%04X", n)
+	var found map[string]bool
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		if found == nil {
+			found = map[string]bool{}
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			// local_address rem_address st ... inode (the 10th field)
+			if len(f) > 9 && strings.HasSuffix(f[1], hexPort) && f[3] == "0A" {
+				found["socket:["+f[9]+"]"] = true
+			}
+		}
+	}
+	return found
 }
 
 // ms formats d for nginx and haproxy configurations ("1500ms").

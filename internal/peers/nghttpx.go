@@ -64,7 +64,7 @@ func StartNghttpx(t testing.TB, backend string, cfg NghttpxConfig) string {
 		if err != nil {
 			t.Fatalf("start nghttpx: %v", err)
 		}
-		if lastErr = waitListening(proc, addr); lastErr == nil {
+		if lastErr = proc.WaitReady(addr); lastErr == nil {
 			t.Cleanup(func() {
 				if err := proc.Stop(); err != nil {
 					t.Errorf("stop nghttpx: %v", err)
@@ -73,28 +73,8 @@ func StartNghttpx(t testing.TB, backend string, cfg NghttpxConfig) string {
 			return addr
 		}
 		_ = proc.Stop()
+		lastErr = fmt.Errorf("%w\n%s", lastErr, proc.Output())
 	}
 	t.Fatalf("nghttpx did not start: %v", lastErr)
 	return ""
-}
-
-// waitListening polls addr until it accepts a connection, the process
-// exits (the port was taken), or ReadyTimeout passes.
-func waitListening(proc *intermediary.Process, addr string) error {
-	deadline := time.Now().Add(ReadyTimeout)
-	for {
-		select {
-		case <-proc.Exited():
-			return fmt.Errorf("exited: %v\n%s", proc.Err(), proc.Output())
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not accepting within %v:\n%s", addr, ReadyTimeout, proc.Output())
-		}
-		time.Sleep(20 * time.Millisecond) // polling a port owned by another process
-	}
 }
