@@ -64,7 +64,7 @@ func Dial(ctx context.Context, t plan.Target, opts ...grpc.DialOption) (*grpc.Cl
 
 // dialOptions returns the grpc-go dial options that t stands for.
 func dialOptions(ctx context.Context, t plan.Target) ([]grpc.DialOption, error) {
-	creds, err := credentialsOf(ctx, t)
+	creds, err := Credentials(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -119,12 +119,6 @@ func clientTarget(t plan.Target) string {
 // waits no longer than ctx). Dial uses them; so does a caller that wraps
 // them (with Tap) before dialing.
 func Credentials(ctx context.Context, t plan.Target) (credentials.TransportCredentials, error) {
-	return credentialsOf(ctx, t)
-}
-
-// credentialsOf is Credentials whose certificate files wait no longer than
-// ctx (a FIFO without a writer).
-func credentialsOf(ctx context.Context, t plan.Target) (credentials.TransportCredentials, error) {
 	if t.Plaintext {
 		return insecure.NewCredentials(), nil
 	}

@@ -85,7 +85,7 @@ func Probe(ctx context.Context, opts ProbeOptions, rec EventRecorder) (event.Pro
 	if err != nil {
 		return res, err
 	}
-	creds, err := credentialsOf(ctx, opts.Target)
+	creds, err := Credentials(ctx, opts.Target)
 	if err != nil {
 		return res, err
 	}

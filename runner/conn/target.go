@@ -84,10 +84,10 @@ func backoffOptions(b *plan.ConnectBackoff) []grpc.DialOption {
 func serviceConfig(ctx context.Context, t *plan.Target) (string, error) {
 	r := &t.Retry
 	if r.ServiceConfig != "" {
-		sc := r.ServiceConfig
 		if t.Files != nil && t.Files.ServiceConfig != "" {
-			return t.Files.ServiceConfig, nil
+			return t.Files.ServiceConfig, nil // read and checked once
 		}
+		sc := r.ServiceConfig
 		if path, ok := strings.CutPrefix(sc, "@"); ok {
 			b, err := readSmallFile(ctx, "--service-config", path, maxServiceConfigBytes)
 			if err != nil {
